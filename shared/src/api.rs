@@ -1,0 +1,299 @@
+//! Bodies and answers of the HTTP API (`/api/v1`), shared by the server and its clients.
+//! Request bodies refuse unknown fields, so a typo is an error rather than silently ignored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category;
+use crate::event::TimelineEntry;
+use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
+use crate::whistle::{Urgency, Whistle};
+use chrono::{DateTime, Utc};
+
+/// A street office.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Street {
+    /// Id, e.g. `S2`.
+    pub id: StreetId,
+    /// Name, e.g. 桃花仑街道.
+    pub name: String,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A community.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Community {
+    /// Id, e.g. `C12`.
+    pub id: CommunityId,
+    /// Name, e.g. 朝阳路社区.
+    pub name: String,
+    /// Its street office.
+    pub street_id: StreetId,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A municipal department and the categories it handles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Department {
+    /// Id, e.g. `D40`.
+    pub id: DepartmentId,
+    /// Name, e.g. 市城管局.
+    pub name: String,
+    /// Category codes it handles.
+    pub categories: Vec<String>,
+    /// When added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/streets`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStreet {
+    /// Name.
+    pub name: String,
+}
+
+/// `POST /api/v1/communities`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCommunity {
+    /// Name.
+    pub name: String,
+    /// Its street office.
+    pub street_id: StreetId,
+}
+
+/// `POST /api/v1/departments`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    /// Name.
+    pub name: String,
+    /// Category codes it handles.
+    pub categories: Vec<String>,
+}
+
+/// `POST /api/v1/whistles`: a community blows the whistle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWhistle {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Category code.
+    pub category: String,
+    /// One line.
+    pub title: String,
+    /// What the problem is.
+    pub description: String,
+    /// Urgent or normal.
+    pub urgency: Urgency,
+    /// Where, in words.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Latitude, −90..90.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Longitude, −180..180.
+    #[serde(default)]
+    pub long: Option<f64>,
+}
+
+/// `POST /api/v1/whistles/{id}/dispatch`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchBody {
+    /// Lead department.
+    pub department_id: DepartmentId,
+    /// Assisting departments.
+    #[serde(default)]
+    pub assisting: Vec<DepartmentId>,
+    /// Instructions; required when reassigning.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/acknowledge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeBody {
+    /// Two or more staff names.
+    pub staff: Vec<String>,
+    /// Optional note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/resolve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// The reply to the community.
+    pub reply: String,
+}
+
+/// `POST /api/v1/whistles/{id}/close`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    /// 1–5.
+    pub satisfaction: i64,
+    /// Optional comment.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/reopen`, `/escalate` and `/api/v1/wishes/{id}/cancel`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why.
+    pub reason: String,
+}
+
+/// `POST /api/v1/whistles/{id}/reject`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    /// Why.
+    pub reason: String,
+    /// The original, when a duplicate.
+    #[serde(default)]
+    pub duplicate_of: Option<WhistleId>,
+}
+
+/// `POST /api/v1/wishes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWish {
+    /// The resident's community.
+    pub community_id: CommunityId,
+    /// One line.
+    pub title: String,
+    /// More detail.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Value in fen.
+    pub value_fen: i64,
+}
+
+/// `POST /api/v1/wishes/{id}/claim`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBody {
+    /// Claiming department.
+    #[serde(default)]
+    pub department_id: Option<DepartmentId>,
+    /// Claiming person.
+    #[serde(default)]
+    pub claimer: Option<String>,
+}
+
+/// `POST /api/v1/wishes/{id}/complete`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    /// Optional note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items, in the list's order.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/whistles/{id}`: the whistle and its timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhistleDetail {
+    /// The whistle.
+    #[serde(flatten)]
+    pub whistle: Whistle,
+    /// Every step, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// `GET /api/v1/categories` item.
+pub type CategoryInfo = Category;
+
+/// The unanswered queue's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStats {
+    /// New or dispatched: nobody has reported for duty.
+    pub unanswered: i64,
+    /// Unanswered and past the deadline to report for duty.
+    pub overdue: i64,
+    /// Unanswered and urgent.
+    pub urgent: i64,
+}
+
+/// One department's load.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentLoad {
+    /// Department id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Dispatched and waiting for it to report for duty.
+    pub dispatched: i64,
+    /// Reported for duty, being worked on.
+    pub acknowledged: i64,
+    /// Not yet closed or rejected (dispatched, acknowledged or resolved).
+    pub open: i64,
+    /// Past a deadline now.
+    pub overdue: i64,
+}
+
+/// Wish totals, overall or for one community.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WishTotals {
+    /// Filed (not cancelled).
+    pub total: i64,
+    /// Claimed, including those since completed.
+    pub claimed: i64,
+    /// Completed.
+    pub completed: i64,
+    /// Value of all filed wishes, fen.
+    pub value_total_fen: i64,
+    /// Value of completed wishes, fen.
+    pub value_completed_fen: i64,
+}
+
+/// One community's wishes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityWishes {
+    /// Community id.
+    pub community_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its totals.
+    #[serde(flatten)]
+    pub totals: WishTotals,
+}
+
+/// Wish totals with the per-community breakdown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WishStats {
+    /// City-wide totals.
+    #[serde(flatten)]
+    pub totals: WishTotals,
+    /// Per community, most wishes first.
+    pub by_community: Vec<CommunityWishes>,
+}
+
+/// `GET /api/v1/stats`: kept as counters, so it costs the same at any history size.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// The unanswered queue.
+    pub queue: QueueStats,
+    /// Load per department, busiest first.
+    pub departments: Vec<DepartmentLoad>,
+    /// Micro-wishes.
+    pub wishes: WishStats,
+    /// Sequence number of the last event reflected here.
+    pub last_seq: u64,
+}

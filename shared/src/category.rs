@@ -1,0 +1,125 @@
+//! Problem categories and their deadlines.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::whistle::Urgency;
+
+/// How long a department has for each stage, counted from the whistle (or its reopening).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageDeadlines {
+    /// Minutes to report for duty (报到).
+    pub respond_minutes: i64,
+    /// Minutes to resolve and reply.
+    pub resolve_minutes: i64,
+}
+
+/// Deadlines by urgency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    /// For urgent whistles.
+    pub urgent: StageDeadlines,
+    /// For normal whistles.
+    pub normal: StageDeadlines,
+}
+
+impl Deadlines {
+    /// The defaults of domain.md: report within 30 min (urgent) or 24 h; resolve within 24 h
+    /// (urgent) or 7 days.
+    pub const DEFAULT: Deadlines = Deadlines {
+        urgent: StageDeadlines {
+            respond_minutes: 30,
+            resolve_minutes: 24 * 60,
+        },
+        normal: StageDeadlines {
+            respond_minutes: 24 * 60,
+            resolve_minutes: 7 * 24 * 60,
+        },
+    };
+
+    /// The deadlines for one urgency.
+    pub fn for_urgency(&self, urgency: Urgency) -> StageDeadlines {
+        match urgency {
+            Urgency::Urgent => self.urgent,
+            Urgency::Normal => self.normal,
+        }
+    }
+
+    /// When a whistle of this urgency filed at `from` must be reported for.
+    pub fn respond_by(&self, urgency: Urgency, from: DateTime<Utc>) -> DateTime<Utc> {
+        from + Duration::minutes(self.for_urgency(urgency).respond_minutes)
+    }
+
+    /// When a whistle of this urgency filed (or reopened) at `from` must be resolved.
+    pub fn resolve_by(&self, urgency: Urgency, from: DateTime<Utc>) -> DateTime<Utc> {
+        from + Duration::minutes(self.for_urgency(urgency).resolve_minutes)
+    }
+}
+
+/// A kind of problem a community can whistle about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    /// Stable code used in the API, e.g. `sanitation`.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Its deadlines.
+    pub deadlines: Deadlines,
+}
+
+/// The built-in categories: (code, Chinese, English).
+pub const CATEGORIES: &[(&str, &str, &str)] = &[
+    ("sanitation", "环境卫生", "Sanitation and refuse"),
+    ("roads", "道路设施", "Roads and pavements"),
+    ("drainage", "排水防涝", "Drains and flooding"),
+    ("lighting", "路灯照明", "Street lighting"),
+    ("greening", "园林绿化", "Parks and greenery"),
+    ("traffic", "交通秩序", "Traffic and parking"),
+    ("market", "市容市场", "Street trading and markets"),
+    ("construction", "违章建设", "Unauthorised building"),
+    ("property", "物业管理", "Property management"),
+    ("utilities", "供水供气", "Water and gas supply"),
+    ("safety", "安全隐患", "Safety hazards"),
+    ("noise", "噪声扰民", "Noise"),
+    ("elderly", "养老助残", "Elderly and disabled care"),
+    ("civility", "文明创建", "Civility campaign"),
+];
+
+impl Category {
+    /// The built-in categories with default deadlines.
+    pub fn builtin() -> Vec<Category> {
+        CATEGORIES
+            .iter()
+            .map(|(code, zh, en)| Category {
+                code: (*code).to_string(),
+                name_zh: (*zh).to_string(),
+                name_en: (*en).to_string(),
+                deadlines: Deadlines::DEFAULT,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn default_deadlines_follow_the_domain() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let d = Deadlines::DEFAULT;
+        assert_eq!(d.respond_by(Urgency::Urgent, t), t + Duration::minutes(30));
+        assert_eq!(d.respond_by(Urgency::Normal, t), t + Duration::hours(24));
+        assert_eq!(d.resolve_by(Urgency::Urgent, t), t + Duration::hours(24));
+        assert_eq!(d.resolve_by(Urgency::Normal, t), t + Duration::days(7));
+        let cats = Category::builtin();
+        assert_eq!(cats.len(), CATEGORIES.len());
+        let mut codes: Vec<_> = cats.iter().map(|c| &c.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), cats.len(), "category codes are unique");
+    }
+}

@@ -1,0 +1,133 @@
+//! The event log's entries: every change is one event with a gapless sequence number.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Token name (or `system` for the clock).
+    pub name: String,
+    /// Role of the token.
+    pub role: String,
+}
+
+impl Actor {
+    /// The server itself, acting on the clock.
+    pub fn system() -> Actor {
+        Actor {
+            name: "system".into(),
+            role: "system".into(),
+        }
+    }
+}
+
+macro_rules! event_kinds {
+    ($($variant:ident => $wire:literal, $doc:literal;)*) => {
+        /// What kind of change an event records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum EventKind {
+            $(#[doc = $doc] #[serde(rename = $wire)] $variant,)*
+        }
+
+        impl EventKind {
+            /// Every kind.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            /// The wire name, e.g. `whistle.dispatched`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(EventKind::$variant => $wire,)* }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    StreetCreated => "street.created", "A street office was added.";
+    CommunityCreated => "community.created", "A community was added.";
+    DepartmentCreated => "department.created", "A department was added.";
+    WhistleCreated => "whistle.created", "A community blew the whistle.";
+    WhistleDispatched => "whistle.dispatched", "A department was called.";
+    WhistleReassigned => "whistle.reassigned", "The case moved to another department.";
+    WhistleAcknowledged => "whistle.acknowledged", "The department reported for duty.";
+    WhistleResolved => "whistle.resolved", "The department replied that it is fixed.";
+    WhistleClosed => "whistle.closed", "The community confirmed and rated the fix.";
+    WhistleReopened => "whistle.reopened", "The community rejected the fix.";
+    WhistleRejected => "whistle.rejected", "Not a real problem, or a duplicate.";
+    WhistleEscalated => "whistle.escalated", "The escalation level went up.";
+    WhistleOverdue => "whistle.overdue", "A deadline passed.";
+    WhistleDuplicateLinked => "whistle.duplicate_linked", "Another whistle was rejected as a duplicate of this one.";
+    WishCreated => "wish.created", "A resident's micro-wish was filed.";
+    WishClaimed => "wish.claimed", "Someone claimed a wish.";
+    WishCompleted => "wish.completed", "A wish was fulfilled.";
+    WishCancelled => "wish.cancelled", "A wish was withdrawn.";
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of the durable event log, as streamed to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Gapless, commit-ordered sequence number, from 1.
+    pub seq: u64,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The id of the record that changed, e.g. `W1042`.
+    pub subject: String,
+    /// What the actor wrote, if anything.
+    pub note: Option<String>,
+    /// The record after the change.
+    pub record: serde_json::Value,
+}
+
+impl Event {
+    /// The entry for a record's timeline (the event without the record).
+    pub fn timeline_entry(&self) -> TimelineEntry {
+        TimelineEntry {
+            seq: self.seq,
+            kind: self.kind,
+            at: self.at,
+            actor: self.actor.clone(),
+            note: self.note.clone(),
+            department_id: self
+                .record
+                .get("department_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            status: self
+                .record
+                .get("status")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+        }
+    }
+}
+
+/// One step in a whistle's (or wish's) history: who did what, when, and what they wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// What they wrote.
+    pub note: Option<String>,
+    /// The lead department after the step.
+    pub department_id: Option<String>,
+    /// The status after the step.
+    pub status: Option<String>,
+}

@@ -1,0 +1,587 @@
+//! The whistle (吹哨, a case) and its state machine.
+//!
+//! ```text
+//! new ─dispatch─▶ dispatched ─acknowledge─▶ acknowledged ─resolve─▶ resolved ─close─▶ closed
+//!  │                │ ▲ reassign                  ▲                    │
+//!  │                └─┘                           └──────reopen────────┘
+//!  └─reject─▶ rejected  (dispatched may also be rejected)
+//! ```
+//! Escalation (by hand, or when a deadline passes) raises the level of an open whistle
+//! without changing its status.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::category::Deadlines;
+use crate::event::EventKind;
+use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
+use crate::text::{optional, required, MAX_NAME, MAX_TEXT};
+use crate::RuleError;
+
+/// How urgent a whistle is; urgent ones must be reported for within 30 minutes by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// 紧急.
+    Urgent,
+    /// 一般.
+    Normal,
+}
+
+/// Where a whistle is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhistleStatus {
+    /// Filed; no department called yet.
+    New,
+    /// A department has been called and must report for duty.
+    Dispatched,
+    /// The department reported for duty (报到) and is working on it.
+    Acknowledged,
+    /// The department replied that it is fixed; awaiting the community's confirmation.
+    Resolved,
+    /// The community confirmed and rated the fix.
+    Closed,
+    /// Not a real problem, or a duplicate.
+    Rejected,
+}
+
+impl WhistleStatus {
+    /// Every status, in life order.
+    pub const ALL: [WhistleStatus; 6] = [
+        WhistleStatus::New,
+        WhistleStatus::Dispatched,
+        WhistleStatus::Acknowledged,
+        WhistleStatus::Resolved,
+        WhistleStatus::Closed,
+        WhistleStatus::Rejected,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhistleStatus::New => "new",
+            WhistleStatus::Dispatched => "dispatched",
+            WhistleStatus::Acknowledged => "acknowledged",
+            WhistleStatus::Resolved => "resolved",
+            WhistleStatus::Closed => "closed",
+            WhistleStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Nobody has reported for duty yet: the dispatcher's live queue.
+    pub fn is_unanswered(self) -> bool {
+        matches!(self, WhistleStatus::New | WhistleStatus::Dispatched)
+    }
+
+    /// No further step is possible.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, WhistleStatus::Closed | WhistleStatus::Rejected)
+    }
+
+    /// A small stable number for store keys.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The status for a store key byte.
+    pub fn from_code(c: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(c)).copied()
+    }
+}
+
+impl std::fmt::Display for WhistleStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A case a community filed, with everything that happened to it so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Whistle {
+    /// Short id, e.g. `W1042`.
+    pub id: WhistleId,
+    /// Where it is in its life.
+    pub status: WhistleStatus,
+    /// Urgent or normal.
+    pub urgency: Urgency,
+    /// Category code.
+    pub category: String,
+    /// The community that blew the whistle.
+    pub community_id: CommunityId,
+    /// The community's street office.
+    pub street_id: StreetId,
+    /// The lead department, once dispatched.
+    pub department_id: Option<DepartmentId>,
+    /// Departments assisting the lead.
+    #[serde(default)]
+    pub assisting: Vec<DepartmentId>,
+    /// One line.
+    pub title: String,
+    /// What the problem is.
+    pub description: String,
+    /// Where, in words.
+    pub address: Option<String>,
+    /// Latitude, WGS84.
+    pub lat: Option<f64>,
+    /// Longitude, WGS84.
+    pub long: Option<f64>,
+    /// Who filed it.
+    pub filed_by: String,
+    /// When it was filed.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Deadline to report for duty.
+    pub respond_by: DateTime<Utc>,
+    /// Deadline to resolve.
+    pub resolve_by: DateTime<Utc>,
+    /// When a department was (last) called.
+    pub dispatched_at: Option<DateTime<Utc>>,
+    /// When the department reported for duty.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// When it was (last) resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When it closed or was rejected.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Staff who reported for duty.
+    #[serde(default)]
+    pub staff: Vec<String>,
+    /// The department's latest reply.
+    pub reply: Option<String>,
+    /// The community's rating, 1–5.
+    pub satisfaction: Option<u8>,
+    /// Past the deadline of its current stage.
+    pub overdue: bool,
+    /// Reported for duty after the deadline (or not yet, and the deadline passed).
+    #[serde(default)]
+    pub respond_late: bool,
+    /// Resolved after the deadline (or not yet, and the deadline passed).
+    #[serde(default)]
+    pub resolve_late: bool,
+    /// 0 street, 1 city, 2 leaders; raised when a deadline passes or by hand.
+    pub escalation_level: u32,
+    /// Times the community rejected the fix.
+    #[serde(default)]
+    pub reopened: u32,
+    /// The original, when rejected as a duplicate.
+    pub duplicate_of: Option<WhistleId>,
+    /// Whistles rejected as duplicates of this one.
+    #[serde(default)]
+    pub duplicates: Vec<WhistleId>,
+    /// Why it was rejected.
+    pub reject_reason: Option<String>,
+    /// Bumped by every change; starts at 1.
+    pub version: u64,
+}
+
+/// What a community sends to blow the whistle (already validated, see [`crate::api::NewWhistle`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filing {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Its street office.
+    pub street_id: StreetId,
+    /// Category code.
+    pub category: String,
+    /// One line.
+    pub title: String,
+    /// What the problem is.
+    pub description: String,
+    /// Urgent or normal.
+    pub urgency: Urgency,
+    /// Where, in words.
+    pub address: Option<String>,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub long: Option<f64>,
+}
+
+impl Whistle {
+    /// A freshly filed whistle with its deadlines set.
+    pub fn file(
+        id: WhistleId,
+        f: Filing,
+        filed_by: &str,
+        now: DateTime<Utc>,
+        deadlines: &Deadlines,
+    ) -> Whistle {
+        Whistle {
+            id,
+            status: WhistleStatus::New,
+            urgency: f.urgency,
+            category: f.category,
+            community_id: f.community_id,
+            street_id: f.street_id,
+            department_id: None,
+            assisting: Vec::new(),
+            title: f.title,
+            description: f.description,
+            address: f.address,
+            lat: f.lat,
+            long: f.long,
+            filed_by: filed_by.to_string(),
+            created_at: now,
+            updated_at: now,
+            respond_by: deadlines.respond_by(f.urgency, now),
+            resolve_by: deadlines.resolve_by(f.urgency, now),
+            dispatched_at: None,
+            acknowledged_at: None,
+            resolved_at: None,
+            closed_at: None,
+            staff: Vec::new(),
+            reply: None,
+            satisfaction: None,
+            overdue: false,
+            respond_late: false,
+            resolve_late: false,
+            escalation_level: 0,
+            reopened: 0,
+            duplicate_of: None,
+            duplicates: Vec::new(),
+            reject_reason: None,
+            version: 1,
+        }
+    }
+
+    /// The deadline the whistle is racing now, if any: to report for duty while unanswered,
+    /// to resolve while acknowledged. Once that deadline has passed (overdue) there is none.
+    pub fn pending_deadline(&self) -> Option<DateTime<Utc>> {
+        if self.overdue {
+            return None;
+        }
+        match self.status {
+            WhistleStatus::New | WhistleStatus::Dispatched => Some(self.respond_by),
+            WhistleStatus::Acknowledged => Some(self.resolve_by),
+            _ => None,
+        }
+    }
+
+    /// The deadline of its current stage (passed or not), for ordering and display.
+    pub fn stage_deadline(&self) -> Option<DateTime<Utc>> {
+        match self.status {
+            WhistleStatus::New | WhistleStatus::Dispatched => Some(self.respond_by),
+            WhistleStatus::Acknowledged => Some(self.resolve_by),
+            _ => None,
+        }
+    }
+}
+
+/// A step someone (or the clock) takes on a whistle. Referenced ids are checked by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WhistleAction {
+    /// Call a department (or reassign to another, which needs a reason).
+    Dispatch {
+        /// Lead department.
+        department_id: DepartmentId,
+        /// Assisting departments.
+        assisting: Vec<DepartmentId>,
+        /// Instructions, or the reason for a reassignment.
+        note: Option<String>,
+    },
+    /// Report for duty with two or more staff.
+    Acknowledge {
+        /// Staff names.
+        staff: Vec<String>,
+        /// Optional note.
+        note: Option<String>,
+    },
+    /// Reply that the problem is fixed.
+    Resolve {
+        /// The reply.
+        reply: String,
+    },
+    /// The community confirms and rates.
+    Close {
+        /// 1–5.
+        satisfaction: i64,
+        /// Optional comment.
+        note: Option<String>,
+    },
+    /// The community rejects the fix.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+    /// Not a real problem, or a duplicate of another whistle.
+    Reject {
+        /// Why.
+        reason: String,
+        /// The original, when a duplicate.
+        duplicate_of: Option<WhistleId>,
+    },
+    /// Raise the escalation level by hand.
+    Escalate {
+        /// Why.
+        reason: String,
+    },
+    /// The clock: the current stage's deadline has passed.
+    DeadlinePassed,
+    /// Another whistle was rejected as a duplicate of this one.
+    LinkDuplicate {
+        /// The duplicate.
+        duplicate: WhistleId,
+    },
+}
+
+impl WhistleAction {
+    /// The verb, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WhistleAction::Dispatch { .. } => "dispatch",
+            WhistleAction::Acknowledge { .. } => "acknowledge",
+            WhistleAction::Resolve { .. } => "resolve",
+            WhistleAction::Close { .. } => "close",
+            WhistleAction::Reopen { .. } => "reopen",
+            WhistleAction::Reject { .. } => "reject",
+            WhistleAction::Escalate { .. } => "escalate",
+            WhistleAction::DeadlinePassed => "mark overdue",
+            WhistleAction::LinkDuplicate { .. } => "link a duplicate to",
+        }
+    }
+}
+
+/// The result of a step: the new record and the events that describe it, each with the text
+/// the actor wrote (or the system's explanation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<T> {
+    /// The record after the step, version bumped.
+    pub record: T,
+    /// What happened, in order.
+    pub events: Vec<(EventKind, Option<String>)>,
+}
+
+/// Which statuses allow an action: the state machine's table, in one place.
+pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
+    use WhistleStatus::*;
+    match action {
+        WhistleAction::Dispatch { .. } => matches!(status, New | Dispatched),
+        WhistleAction::Acknowledge { .. } => status == Dispatched,
+        WhistleAction::Resolve { .. } => status == Acknowledged,
+        WhistleAction::Close { .. } | WhistleAction::Reopen { .. } => status == Resolved,
+        WhistleAction::Reject { .. } => matches!(status, New | Dispatched),
+        WhistleAction::Escalate { .. } => matches!(status, New | Dispatched | Acknowledged),
+        WhistleAction::DeadlinePassed => matches!(status, New | Dispatched | Acknowledged),
+        WhistleAction::LinkDuplicate { .. } => true,
+    }
+}
+
+fn hint(status: WhistleStatus, action: &WhistleAction) -> &'static str {
+    use WhistleStatus::*;
+    match (status, action) {
+        (New, WhistleAction::Acknowledge { .. }) => "; dispatch it to a department first",
+        (Acknowledged, WhistleAction::Dispatch { .. }) => {
+            "; the department has already reported for duty"
+        }
+        (Closed | Rejected, _) => "; it is finished",
+        (Resolved, WhistleAction::Resolve { .. }) => "; it is waiting for the community to close or reopen it",
+        (_, WhistleAction::Close { .. } | WhistleAction::Reopen { .. }) => {
+            "; only a resolved whistle can be closed or reopened"
+        }
+        _ => "",
+    }
+}
+
+/// Applies `action` to `w` at `now`: checks the rules and returns the new record and its events.
+/// `deadlines` are those of the whistle's category (a reopening restarts the resolve clock).
+pub fn apply(
+    w: &Whistle,
+    action: &WhistleAction,
+    now: DateTime<Utc>,
+    deadlines: &Deadlines,
+) -> Result<Outcome<Whistle>, RuleError> {
+    if !allowed(w.status, action) {
+        return Err(RuleError::NotAllowed {
+            action: action.name(),
+            subject: "whistle",
+            id: w.id.to_string(),
+            status: w.status.as_str(),
+            hint: hint(w.status, action).to_string(),
+        });
+    }
+    let mut n = w.clone();
+    n.version += 1;
+    n.updated_at = now;
+    let events = match action {
+        WhistleAction::Dispatch {
+            department_id,
+            assisting,
+            note,
+        } => {
+            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            let mut helpers: Vec<DepartmentId> = Vec::new();
+            for d in assisting {
+                if d == department_id {
+                    return Err(RuleError::invalid(
+                        "assisting",
+                        format!("{d} is already the lead department"),
+                    ));
+                }
+                if !helpers.contains(d) {
+                    helpers.push(*d);
+                }
+            }
+            let kind = if w.status == WhistleStatus::Dispatched {
+                if w.department_id == Some(*department_id) && w.assisting == helpers {
+                    return Err(RuleError::NotAllowed {
+                        action: "reassign",
+                        subject: "whistle",
+                        id: w.id.to_string(),
+                        status: w.status.as_str(),
+                        hint: format!("; it is already dispatched to {department_id}"),
+                    });
+                }
+                if note.is_none() {
+                    return Err(RuleError::invalid(
+                        "note",
+                        "reassigning a dispatched whistle needs a reason",
+                    ));
+                }
+                EventKind::WhistleReassigned
+            } else {
+                EventKind::WhistleDispatched
+            };
+            n.status = WhistleStatus::Dispatched;
+            n.department_id = Some(*department_id);
+            n.assisting = helpers;
+            n.dispatched_at = Some(now);
+            vec![(kind, note)]
+        }
+        WhistleAction::Acknowledge { staff, note } => {
+            let mut names: Vec<String> = Vec::new();
+            for s in staff {
+                let s = required("staff", s, MAX_NAME)?;
+                if !names.contains(&s) {
+                    names.push(s);
+                }
+            }
+            if names.len() < 2 {
+                return Err(RuleError::invalid(
+                    "staff",
+                    format!(
+                        "reporting for duty needs two or more different staff names; got {}",
+                        names.len()
+                    ),
+                ));
+            }
+            if names.len() > 50 {
+                return Err(RuleError::invalid("staff", "at most 50 staff names"));
+            }
+            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            n.status = WhistleStatus::Acknowledged;
+            n.staff = names;
+            n.acknowledged_at = Some(now);
+            // Reporting for duty ends the race against the response deadline; lateness stays
+            // on record for the assessment, and the resolve clock may already have run out.
+            n.respond_late = w.respond_late || now > w.respond_by;
+            n.overdue = false;
+            vec![(EventKind::WhistleAcknowledged, note)]
+        }
+        WhistleAction::Resolve { reply } => {
+            let reply = required("reply", reply, MAX_TEXT)?;
+            n.status = WhistleStatus::Resolved;
+            n.reply = Some(reply.clone());
+            n.resolved_at = Some(now);
+            n.resolve_late = w.resolve_late || now > w.resolve_by;
+            n.overdue = false;
+            vec![(EventKind::WhistleResolved, Some(reply))]
+        }
+        WhistleAction::Close { satisfaction, note } => {
+            if !(1..=5).contains(satisfaction) {
+                return Err(RuleError::invalid(
+                    "satisfaction",
+                    format!("must be a whole number from 1 to 5; got {satisfaction}"),
+                ));
+            }
+            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            n.status = WhistleStatus::Closed;
+            n.satisfaction = u8::try_from(*satisfaction).ok();
+            n.closed_at = Some(now);
+            vec![(EventKind::WhistleClosed, note)]
+        }
+        WhistleAction::Reopen { reason } => {
+            let reason = required("reason", reason, MAX_TEXT)?;
+            n.status = WhistleStatus::Acknowledged;
+            n.reopened += 1;
+            n.resolved_at = None;
+            n.resolve_by = deadlines.resolve_by(w.urgency, now);
+            n.overdue = false;
+            vec![(EventKind::WhistleReopened, Some(reason))]
+        }
+        WhistleAction::Reject {
+            reason,
+            duplicate_of,
+        } => {
+            let reason = required("reason", reason, MAX_TEXT)?;
+            if *duplicate_of == Some(w.id) {
+                return Err(RuleError::invalid(
+                    "duplicate_of",
+                    "a whistle cannot be a duplicate of itself",
+                ));
+            }
+            n.status = WhistleStatus::Rejected;
+            n.duplicate_of = *duplicate_of;
+            n.reject_reason = Some(reason.clone());
+            n.closed_at = Some(now);
+            n.overdue = false;
+            vec![(EventKind::WhistleRejected, Some(reason))]
+        }
+        WhistleAction::Escalate { reason } => {
+            let reason = required("reason", reason, MAX_TEXT)?;
+            n.escalation_level += 1;
+            vec![(EventKind::WhistleEscalated, Some(reason))]
+        }
+        WhistleAction::DeadlinePassed => {
+            let Some(due) = w.pending_deadline() else {
+                return Err(RuleError::NotAllowed {
+                    action: action.name(),
+                    subject: "whistle",
+                    id: w.id.to_string(),
+                    status: w.status.as_str(),
+                    hint: "; it is already overdue".to_string(),
+                });
+            };
+            if now < due {
+                return Err(RuleError::invalid(
+                    "now",
+                    format!("the deadline {due} has not passed yet"),
+                ));
+            }
+            n.overdue = true;
+            let stage = if w.status == WhistleStatus::Acknowledged {
+                n.resolve_late = true;
+                "resolve"
+            } else {
+                n.respond_late = true;
+                "report for duty"
+            };
+            n.escalation_level += 1;
+            vec![
+                (
+                    EventKind::WhistleOverdue,
+                    Some(format!("deadline to {stage} passed at {}", due.to_rfc3339())),
+                ),
+                (
+                    EventKind::WhistleEscalated,
+                    Some(format!("escalated to level {} (deadline passed)", n.escalation_level)),
+                ),
+            ]
+        }
+        WhistleAction::LinkDuplicate { duplicate } => {
+            if !n.duplicates.contains(duplicate) {
+                n.duplicates.push(*duplicate);
+            }
+            vec![(
+                EventKind::WhistleDuplicateLinked,
+                Some(format!("{duplicate} was rejected as a duplicate of this whistle")),
+            )]
+        }
+    };
+    Ok(Outcome { record: n, events })
+}
