@@ -1,0 +1,235 @@
+//! The shaozi whistle server: an axum API over a sled store, with a live event stream.
+//!
+//! [`start`] opens the store, starts the writer, the deadline sweeper and (optionally) the
+//! demo city, and serves [`app`] until [`RunningServer::shutdown`].
+
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod store;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::watch;
+
+use shaozi_shared::{Actor, Category};
+
+use crate::auth::Tokens;
+use crate::clock::{Clock, SystemClock};
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::writer::{Command, Writer, WriterHandle};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store, for reads.
+    pub store: Store,
+    /// The writer, for changes.
+    pub writer: WriterHandle,
+    /// The categories with their deadlines.
+    pub categories: Arc<Vec<Category>>,
+    /// Accepted tokens.
+    pub tokens: Arc<Tokens>,
+    /// Flips to true when the server starts shutting down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The HTTP routes.
+pub fn app(state: AppState) -> Router {
+    use routes::{directory, events, stats, whistles, wishes};
+    let api = Router::new()
+        .route("/streets", get(directory::list_streets).post(directory::create_street))
+        .route("/communities", get(directory::list_communities).post(directory::create_community))
+        .route("/departments", get(directory::list_departments).post(directory::create_department))
+        .route("/categories", get(directory::list_categories))
+        .route("/whistles", get(whistles::list).post(whistles::create))
+        .route("/whistles/{id}", get(whistles::get))
+        .route("/whistles/{id}/{action}", post(whistles::act))
+        .route("/wishes", get(wishes::list).post(wishes::create))
+        .route("/wishes/{id}", get(wishes::get))
+        .route("/wishes/{id}/{action}", post(wishes::act))
+        .route("/stats", get(stats::get))
+        .route("/events", get(events::stream))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.tokens.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/v1") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .with_state(state)
+}
+
+/// How to run a server.
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Data directory of the sled store.
+    pub data: PathBuf,
+    /// The admin token; without one the stored one is kept, or a new one made.
+    pub admin_token: Option<String>,
+    /// Run the living demo city.
+    pub demo: Option<demo::DemoConfig>,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// How often the server checks deadlines.
+    pub sweep_every: Duration,
+}
+
+impl Config {
+    /// Defaults for a data directory: loopback port 7311, system clock, no demo.
+    pub fn new(data: PathBuf) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7311)),
+            data,
+            admin_token: None,
+            demo: None,
+            clock: Arc::new(SystemClock),
+            sweep_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("cannot open the store in {path}: {source}")]
+    Store {
+        /// The data directory.
+        path: PathBuf,
+        /// Why.
+        source: store::StoreError,
+    },
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A server that is serving.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The admin token, if this start created it (print it once; only its hash is kept).
+    pub created_admin_token: Option<String>,
+    /// Handle for submitting commands directly (the demo and bulk loads use it).
+    pub writer: WriterHandle,
+    /// The store, for direct reads.
+    pub store: Store,
+    shutdown_tx: watch::Sender<bool>,
+    serve: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    writer_owner: Writer,
+}
+
+/// Opens the store and starts serving.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let store_err = |source| StartError::Store { path: config.data.clone(), source };
+    let store = Store::open(&config.data).map_err(store_err)?;
+    let (tokens, created) = Tokens::init(&store, config.admin_token.as_deref()).map_err(store_err)?;
+    let categories = Arc::new(Category::builtin());
+    let writer_owner =
+        Writer::start(store.clone(), config.clock.clone(), categories.clone()).map_err(store_err)?;
+    let writer = writer_owner.handle();
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { addr: config.listen, source })?;
+
+    let mut background = vec![tokio::spawn(sweep_deadlines(
+        writer.clone(),
+        config.sweep_every,
+        shutdown_rx.clone(),
+    ))];
+    if let Some(demo) = config.demo {
+        background.push(tokio::spawn(demo::run(
+            demo,
+            store.clone(),
+            writer.clone(),
+            config.clock.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
+    let state = AppState {
+        store: store.clone(),
+        writer: writer.clone(),
+        categories,
+        tokens: Arc::new(tokens),
+        shutdown: shutdown_rx.clone(),
+    };
+    let mut stop = shutdown_rx;
+    let serve = tokio::spawn(async move {
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, data = %config.data.display(), "serving");
+    Ok(RunningServer {
+        addr,
+        created_admin_token: created,
+        writer,
+        store,
+        shutdown_tx,
+        serve,
+        background,
+        writer_owner,
+    })
+}
+
+impl RunningServer {
+    /// Stops taking requests, lets in-flight ones finish, closes event streams, lets the
+    /// writer commit what it has queued, flushes and returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown_tx.send(true);
+        match self.serve.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "server error during shutdown"),
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+            Ok(Ok(())) => {}
+        }
+        for b in self.background {
+            let _ = b.await;
+        }
+        self.writer_owner.stop().await;
+    }
+}
+
+/// Every `every`, asks the writer to mark overdue what has passed its deadline. The first
+/// sweep runs at once, catching up on deadlines that passed while the server was down; it
+/// reads only the due part of the deadline index, never the whole store.
+async fn sweep_deadlines(writer: WriterHandle, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        match writer.submit(Command::SweepDeadlines, Actor::system()).await {
+            Ok(writer::Reply::Swept(n)) if n > 0 => tracing::info!(n, "whistles went overdue"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,1 +1,118 @@
-fn main() {}
+//! `shaozi-server`: serves the whistle API over a sled store.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use shaozi_server::{demo::DemoConfig, start, Config};
+
+/// The shaozi (哨子) whistle server: communities blow the whistle, departments report for duty.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHAOZI_LISTEN", default_value = "127.0.0.1:7311")]
+    listen: SocketAddr,
+    /// Data directory of the store.
+    #[arg(long, env = "SHAOZI_DATA", default_value = "./shaozi-data")]
+    data: PathBuf,
+    /// The admin token. Without it, the stored one is kept, or a new one is made and printed once.
+    #[arg(long, env = "SHAOZI_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Load a demo city into an empty store and keep it alive.
+    #[arg(long, env = "SHAOZI_DEMO")]
+    demo: bool,
+    /// Demo: new whistles per minute.
+    #[arg(long, env = "SHAOZI_DEMO_RATE", default_value_t = 6.0)]
+    demo_rate: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHAOZI_LOG")
+                .unwrap_or_else(|_| "info,sled=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Cmd::Serve(a)) => a,
+        None => cli.serve,
+    };
+    if !(args.demo_rate > 0.0 && args.demo_rate <= 6000.0) {
+        anyhow::bail!("--demo-rate must be above 0 and at most 6000 whistles per minute");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = Config::new(args.data.clone());
+    config.listen = args.listen;
+    config.admin_token = args.admin_token;
+    if args.demo {
+        config.demo = Some(DemoConfig {
+            whistles_per_minute: args.demo_rate,
+            ..DemoConfig::default()
+        });
+    }
+    let server = start(config).await?;
+    if let Some(token) = &server.created_admin_token {
+        println!("A new admin token was created. It is shown only this once; keep it safe:");
+        println!("{token}");
+        println!("(only its hash is stored; start with --admin-token to set another)");
+    }
+    println!("shaozi-server listening on http://{}", server.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight writes");
+    server.shutdown().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

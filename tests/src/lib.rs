@@ -1,0 +1,234 @@
+//! Helpers for end-to-end tests: a real server on 127.0.0.1:0 over a real sled store in a
+//! temporary directory, spoken to over real HTTP.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+use shaozi_server::clock::ManualClock;
+use shaozi_server::{start, Config, RunningServer};
+
+/// The admin token every test server uses.
+pub const TOKEN: &str = "test-admin-token-0123456789";
+
+/// A morning to start the test clock at.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).single().unwrap_or_default()
+}
+
+/// A running server with its store directory, clock and an HTTP client.
+pub struct TestServer {
+    /// The server (None only while restarting).
+    pub server: Option<RunningServer>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// A client.
+    pub client: reqwest::Client,
+    /// The test clock.
+    pub clock: Arc<ManualClock>,
+    data: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// An answer: status and JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Body.
+    pub body: Value,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// The body's field as a string.
+    pub fn str(&self, k: &str) -> String {
+        self.body[k].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The Content-Type header.
+    pub fn content_type(&self) -> String {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl TestServer {
+    /// A fresh server on a fresh store, clock at [`t0`].
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("store");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let mut s = Self::start_on(&data, clock).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// A server on an existing store directory.
+    pub async fn start_on(data: &Path, clock: Arc<ManualClock>) -> TestServer {
+        let mut cfg = Config::new(data.to_path_buf());
+        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.admin_token = Some(TOKEN.into());
+        cfg.clock = clock.clone();
+        // Tests sweep deadlines by hand, after moving the clock.
+        cfg.sweep_every = Duration::from_secs(3600);
+        let server = start(cfg).await.expect("server starts");
+        TestServer {
+            base: format!("http://{}", server.addr),
+            server: Some(server),
+            client: reqwest::Client::new(),
+            clock,
+            data: data.to_path_buf(),
+            _dir: None,
+        }
+    }
+
+    /// Stops the server cleanly and starts it again on the same store (new port).
+    pub async fn restart(mut self) -> TestServer {
+        self.stop().await;
+        let mut s = Self::start_on(&self.data.clone(), self.clock.clone()).await;
+        s._dir = self._dir.take();
+        s
+    }
+
+    /// Stops the server cleanly.
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+
+    /// A request with the admin token.
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+    }
+
+    /// Sends a request and reads the answer.
+    pub async fn send(rb: reqwest::RequestBuilder) -> Answer {
+        let res = rb.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer { status, body, headers }
+    }
+
+    /// GET with the admin token.
+    pub async fn get(&self, path: &str) -> Answer {
+        Self::send(self.req(reqwest::Method::GET, path)).await
+    }
+
+    /// POST JSON with the admin token.
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        Self::send(self.req(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    /// POST JSON and insist on `status`; returns the body.
+    pub async fn ok(&self, path: &str, body: Value, status: u16) -> Value {
+        let a = self.post(path, body).await;
+        assert_eq!(a.status, status, "POST {path}: {}", a.body);
+        a.body
+    }
+
+    /// Marks overdue whatever has passed its deadline on the test clock, as the sweeper does.
+    pub async fn sweep(&self) -> usize {
+        let w = &self.server.as_ref().expect("running").writer;
+        match w
+            .submit(shaozi_server::writer::Command::SweepDeadlines, shaozi_shared::Actor::system())
+            .await
+        {
+            Ok(shaozi_server::writer::Reply::Swept(n)) => n,
+            other => panic!("sweep failed: {other:?}"),
+        }
+    }
+
+    /// A small city: 2 streets, 3 communities, 3 departments.
+    pub async fn small_city(&self) -> City {
+        let s1 = self.ok("/api/v1/streets", json!({"name": "桃花仑街道"}), 201).await;
+        let s2 = self.ok("/api/v1/streets", json!({"name": "赫山街道"}), 201).await;
+        let mut communities = Vec::new();
+        for (name, s) in [("朝阳路社区", &s1), ("梓山社区", &s1), ("龙洲村", &s2)] {
+            let c = self
+                .ok("/api/v1/communities", json!({"name": name, "street_id": s["id"]}), 201)
+                .await;
+            communities.push(c["id"].as_str().unwrap_or_default().to_string());
+        }
+        let mut departments = Vec::new();
+        for (name, cats) in [
+            ("市城管局", json!(["sanitation", "market"])),
+            ("市路灯管理处", json!(["lighting"])),
+            ("市住建局", json!(["property", "lighting"])),
+        ] {
+            let d = self
+                .ok("/api/v1/departments", json!({"name": name, "categories": cats}), 201)
+                .await;
+            departments.push(d["id"].as_str().unwrap_or_default().to_string());
+        }
+        City {
+            streets: vec![s1["id"].as_str().unwrap_or_default().into(), s2["id"].as_str().unwrap_or_default().into()],
+            communities,
+            departments,
+        }
+    }
+
+    /// Files a whistle; returns its id.
+    pub async fn whistle(&self, community: &str, category: &str, urgency: &str, title: &str) -> String {
+        let b = self
+            .ok(
+                "/api/v1/whistles",
+                json!({"community_id": community, "category": category, "urgency": urgency,
+                       "title": title, "description": format!("{title}，请尽快处理")}),
+                201,
+            )
+            .await;
+        b["id"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Opens the event stream after `after` and collects events until `n` arrive or
+    /// `timeout` passes.
+    pub async fn events(&self, after: Option<u64>, n: usize, timeout: Duration) -> Vec<Value> {
+        use eventsource_stream::Eventsource;
+        let mut rb = self.req(reqwest::Method::GET, "/api/v1/events");
+        if let Some(a) = after {
+            rb = rb.header("Last-Event-ID", a.to_string());
+        }
+        let res = rb.send().await.expect("events request");
+        assert_eq!(res.status().as_u16(), 200);
+        let mut stream = res.bytes_stream().eventsource();
+        let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while out.len() < n {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(ev))) => {
+                    let v: Value = serde_json::from_str(&ev.data).expect("event is JSON");
+                    assert_eq!(ev.id, v["seq"].to_string(), "SSE id is the sequence number");
+                    out.push(v);
+                }
+                Ok(Some(Err(e))) => panic!("event stream error: {e}"),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        out
+    }
+}
+
+/// Ids of a small test city.
+#[derive(Debug, Clone)]
+pub struct City {
+    /// Street ids.
+    pub streets: Vec<String>,
+    /// Community ids (two in the first street, one in the second).
+    pub communities: Vec<String>,
+    /// Department ids: 城管 (sanitation, market), 路灯 (lighting), 住建 (property, lighting).
+    pub departments: Vec<String>,
+}

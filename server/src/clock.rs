@@ -1,0 +1,46 @@
+//! The one source of time, injectable so tests move time instead of sleeping.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+/// Tells the time.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The machine's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        // Milliseconds are what the store's keys hold; finer digits would only be noise.
+        let now = Utc::now();
+        now.duration_trunc(Duration::milliseconds(1)).unwrap_or(now)
+    }
+}
+
+/// A clock that stands still until told to move; for tests.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// A clock showing `t`.
+    pub fn new(t: DateTime<Utc>) -> Self {
+        ManualClock(Mutex::new(t))
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *t += d;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

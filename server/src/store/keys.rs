@@ -1,0 +1,205 @@
+//! Byte layouts of keys, so that sled's ordering is the order we read in.
+
+use chrono::{DateTime, Utc};
+use shaozi_shared::{Urgency, Whistle, WhistleStatus, Wish};
+
+/// Index families in the `idx` tree, each a one-byte prefix.
+pub mod family {
+    /// Unanswered queue: overdue, urgency, deadline, id.
+    pub const QUEUE: u8 = b'q';
+    /// Whistles by status, id.
+    pub const STATUS: u8 = b's';
+    /// Whistles by lead department, status, id.
+    pub const DEPARTMENT: u8 = b'd';
+    /// Whistles by community, status, id.
+    pub const COMMUNITY: u8 = b'c';
+    /// Whistles by street, status, id.
+    pub const STREET: u8 = b't';
+    /// Pending deadlines: due time, id.
+    pub const TIMER: u8 = b'T';
+    /// Wishes by status, id.
+    pub const WISH_STATUS: u8 = b'm';
+    /// Wishes by community, status, id.
+    pub const WISH_COMMUNITY: u8 = b'n';
+    /// Timeline of a whistle: id, seq.
+    pub const TIMELINE: u8 = b'l';
+    /// Timeline of a wish: id, seq.
+    pub const WISH_TIMELINE: u8 = b'L';
+}
+
+/// Record kinds in the `dir` tree.
+pub mod dir {
+    /// Street offices.
+    pub const STREET: u8 = b'S';
+    /// Communities.
+    pub const COMMUNITY: u8 = b'C';
+    /// Departments.
+    pub const DEPARTMENT: u8 = b'D';
+}
+
+/// A u64 as a big-endian key.
+pub fn be(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+/// Reads a big-endian u64 from the first 8 bytes.
+pub fn read_be(b: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
+}
+
+/// Milliseconds since the epoch as an order-preserving u64 (times before 1970 sort first).
+pub fn time_key(t: DateTime<Utc>) -> u64 {
+    (t.timestamp_millis() as u64) ^ (1 << 63)
+}
+
+/// Builds a key from parts.
+pub fn key(parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// A directory record's key.
+pub fn dir_key(kind: u8, id: u64) -> Vec<u8> {
+    key(&[&[kind], &be(id)])
+}
+
+/// The queue key of an unanswered whistle: overdue first, then urgent, then earliest deadline.
+pub fn queue_key(w: &Whistle) -> Vec<u8> {
+    let overdue = if w.overdue { 0u8 } else { 1 };
+    let urgent = if w.urgency == Urgency::Urgent { 0u8 } else { 1 };
+    key(&[
+        &[family::QUEUE, overdue, urgent],
+        &be(time_key(w.respond_by)),
+        &be(w.id.0),
+    ])
+}
+
+/// Every index entry (key, value) a whistle has in its current state.
+pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let st = w.status.code();
+    let id = be(w.id.0);
+    let mut out = vec![
+        (key(&[&[family::STATUS, st], &id]), vec![]),
+        (key(&[&[family::COMMUNITY], &be(w.community_id.0), &[st], &id]), vec![]),
+        (key(&[&[family::STREET], &be(w.street_id.0), &[st], &id]), vec![]),
+    ];
+    if w.status.is_unanswered() {
+        out.push((queue_key(w), vec![st]));
+    }
+    if let Some(d) = w.department_id {
+        out.push((key(&[&[family::DEPARTMENT], &be(d.0), &[st], &id]), vec![]));
+    }
+    if let Some(due) = w.pending_deadline() {
+        out.push((timer_key(due, w.id.0), vec![]));
+    }
+    out
+}
+
+/// A pending deadline's key.
+pub fn timer_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
+    key(&[&[family::TIMER], &be(time_key(due)), &be(id)])
+}
+
+/// Every index entry a wish has in its current state.
+pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let st = w.status.code();
+    let id = be(w.id.0);
+    vec![
+        (key(&[&[family::WISH_STATUS, st], &id]), vec![]),
+        (key(&[&[family::WISH_COMMUNITY], &be(w.community_id.0), &[st], &id]), vec![]),
+    ]
+}
+
+/// Counter contributions of a whistle in its current state; counters are the sums of these
+/// over all records, kept up to date by adding the difference on every change.
+pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    if w.status.is_unanswered() {
+        out.push(("queue/unanswered".to_string(), 1));
+        if w.urgency == Urgency::Urgent {
+            out.push(("queue/urgent".to_string(), 1));
+        }
+        if w.overdue {
+            out.push(("queue/overdue".to_string(), 1));
+        }
+    }
+    if let Some(d) = w.department_id {
+        let field = |f: &str| format!("dept/{:010}/{f}", d.0);
+        match w.status {
+            WhistleStatus::Dispatched => out.push((field("dispatched"), 1)),
+            WhistleStatus::Acknowledged => out.push((field("acknowledged"), 1)),
+            _ => {}
+        }
+        if matches!(
+            w.status,
+            WhistleStatus::Dispatched | WhistleStatus::Acknowledged | WhistleStatus::Resolved
+        ) {
+            out.push((field("open"), 1));
+        }
+        if w.overdue {
+            out.push((field("overdue"), 1));
+        }
+    }
+    out
+}
+
+/// Counter contributions of a wish, city-wide and for its community.
+pub fn wish_counts(w: &Wish) -> Vec<(String, i64)> {
+    use shaozi_shared::WishStatus::*;
+    if w.status == Cancelled {
+        return Vec::new();
+    }
+    let mut fields = vec![("total", 1), ("value_total", w.value_fen)];
+    if matches!(w.status, Claimed | Completed) {
+        fields.push(("claimed", 1));
+    }
+    if w.status == Completed {
+        fields.push(("completed", 1));
+        fields.push(("value_completed", w.value_fen));
+    }
+    let mut out = Vec::new();
+    for (f, n) in fields {
+        out.push((format!("wish/{f}"), n));
+        out.push((format!("wishc/{:010}/{f}", w.community_id.0), n));
+    }
+    out
+}
+
+/// Net counter changes from `old` contributions to `new` ones, zeros dropped.
+pub fn count_diff(old: &[(String, i64)], new: &[(String, i64)]) -> Vec<(String, i64)> {
+    let mut acc: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for (k, n) in old {
+        *acc.entry(k).or_default() -= n;
+    }
+    for (k, n) in new {
+        *acc.entry(k).or_default() += n;
+    }
+    acc.into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|(k, n)| (k.to_string(), n))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn time_keys_sort_like_times() {
+        let a = Utc.with_ymd_and_hms(1960, 1, 1, 0, 0, 0).unwrap();
+        let b = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let c = b + chrono::Duration::milliseconds(1);
+        assert!(time_key(a) < time_key(b) && time_key(b) < time_key(c));
+    }
+
+    #[test]
+    fn count_diff_nets_out() {
+        let old = vec![("a".to_string(), 1), ("b".to_string(), 2)];
+        let new = vec![("b".to_string(), 2), ("c".to_string(), 5)];
+        assert_eq!(count_diff(&old, &new), vec![("a".into(), -1), ("c".into(), 5)]);
+    }
+}

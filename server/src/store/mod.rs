@@ -1,0 +1,221 @@
+//! The sled store: records, derived indexes and counters, and the event log.
+//!
+//! Only the writer ([`crate::writer`]) changes it, always in one transaction per batch; every
+//! other part of the server only reads. Reads never scan history: lists walk an index from a
+//! cursor, stats read counters.
+
+pub mod keys;
+mod query;
+/// Errors of list queries.
+pub mod query_error {
+    pub use super::query::{BadCursor, QueryError};
+}
+
+pub use query::{WhistleQuery, WishQuery};
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use shaozi_shared::api::{Community, Department, Street};
+use shaozi_shared::{Event, TimelineEntry, Whistle, WhistleId, Wish, WishId};
+
+use keys::{be, dir, family, key, read_be};
+
+/// Something went wrong below the API: the disk, or a record we cannot read back.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed.
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored record does not decode; the store is damaged or from another version.
+    #[error("damaged record {what}: {why}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// The decoder's complaint.
+        why: String,
+    },
+}
+
+/// The trees of one shaozi store.
+#[derive(Clone)]
+pub struct Store {
+    /// The sled database (for flushing).
+    pub db: sled::Db,
+    /// Id counters and the admin token's hash.
+    pub meta: sled::Tree,
+    /// Streets, communities, departments.
+    pub dir: sled::Tree,
+    /// Whistles by id.
+    pub whistles: sled::Tree,
+    /// Wishes by id.
+    pub wishes: sled::Tree,
+    /// The event log by sequence number.
+    pub events: sled::Tree,
+    /// Secondary indexes, see [`keys::family`].
+    pub idx: sled::Tree,
+    /// Counters: name → i64.
+    pub counters: sled::Tree,
+}
+
+/// sled's page cache, set deliberately so memory stays bounded on large stores.
+pub const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+impl Store {
+    /// Opens (or creates) the store in `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            // Durability comes from the writer's explicit flush before every answer.
+            .flush_every_ms(None)
+            .open()?;
+        Ok(Store {
+            meta: db.open_tree("meta")?,
+            dir: db.open_tree("dir")?,
+            whistles: db.open_tree("whistles")?,
+            wishes: db.open_tree("wishes")?,
+            events: db.open_tree("events")?,
+            idx: db.open_tree("idx")?,
+            counters: db.open_tree("counters")?,
+            db,
+        })
+    }
+
+    /// Sequence number of the last committed event (0 when empty).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .events
+            .last()?
+            .and_then(|(k, _)| read_be(&k))
+            .unwrap_or(0))
+    }
+
+    /// A whistle by id.
+    pub fn whistle(&self, id: WhistleId) -> Result<Option<Whistle>, StoreError> {
+        decode_opt(self.whistles.get(be(id.0))?, || id.to_string())
+    }
+
+    /// A wish by id.
+    pub fn wish(&self, id: WishId) -> Result<Option<Wish>, StoreError> {
+        decode_opt(self.wishes.get(be(id.0))?, || id.to_string())
+    }
+
+    /// All streets, in id order.
+    pub fn streets(&self) -> Result<Vec<Street>, StoreError> {
+        self.dir_list(dir::STREET)
+    }
+
+    /// All communities, in id order.
+    pub fn communities(&self) -> Result<Vec<Community>, StoreError> {
+        self.dir_list(dir::COMMUNITY)
+    }
+
+    /// All departments, in id order.
+    pub fn departments(&self) -> Result<Vec<Department>, StoreError> {
+        self.dir_list(dir::DEPARTMENT)
+    }
+
+    fn dir_list<T: DeserializeOwned>(&self, kind: u8) -> Result<Vec<T>, StoreError> {
+        self.dir
+            .scan_prefix([kind])
+            .map(|r| {
+                let (k, v) = r?;
+                decode(&v, || format!("directory entry {k:?}"))
+            })
+            .collect()
+    }
+
+    /// One directory record.
+    pub fn dir_get<T: DeserializeOwned>(&self, kind: u8, id: u64) -> Result<Option<T>, StoreError> {
+        decode_opt(self.dir.get(keys::dir_key(kind, id))?, || format!("{}{id}", kind as char))
+    }
+
+    /// A counter's value.
+    pub fn counter(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self.counters.get(name)?.map(|v| decode_i64(&v)).unwrap_or(0))
+    }
+
+    /// Every counter under `prefix`, as (rest of the name, value).
+    pub fn counters_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        self.counters
+            .scan_prefix(prefix)
+            .map(|r| {
+                let (k, v) = r?;
+                let name = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                Ok((name, decode_i64(&v)))
+            })
+            .collect()
+    }
+
+    /// Up to `limit` events after `after`, as stored JSON with their sequence numbers.
+    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        let start = after.saturating_add(1);
+        self.events
+            .range(be(start)..)
+            .take(limit)
+            .map(|r| {
+                let (k, v) = r?;
+                let seq = read_be(&k).unwrap_or(0);
+                Ok((seq, String::from_utf8_lossy(&v).into_owned()))
+            })
+            .collect()
+    }
+
+    /// A whistle's (`family::TIMELINE`) or wish's (`family::WISH_TIMELINE`) history, oldest first.
+    pub fn timeline(&self, fam: u8, id: u64) -> Result<Vec<TimelineEntry>, StoreError> {
+        let prefix = key(&[&[fam], &be(id)]);
+        let mut out = Vec::new();
+        for r in self.idx.scan_prefix(&prefix) {
+            let (k, _) = r?;
+            let Some(seq) = read_be(&k[prefix.len()..]) else { continue };
+            if let Some(v) = self.events.get(be(seq))? {
+                let e: Event = decode(&v, || format!("event {seq}"))?;
+                out.push(e.timeline_entry());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an id exists in the directory.
+    pub fn dir_has(&self, kind: u8, id: u64) -> Result<bool, StoreError> {
+        Ok(self.dir.contains_key(keys::dir_key(kind, id))?)
+    }
+
+    /// Keys of the pending deadlines due at or before `now_key` (see [`keys::time_key`]).
+    pub fn due_timers(&self, now_key: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let start = [family::TIMER];
+        let end = key(&[&[family::TIMER], &be(now_key.saturating_add(1))]);
+        self.idx
+            .range(start.to_vec()..end)
+            .take(limit)
+            .map(|r| {
+                let (k, _) = r?;
+                Ok(read_be(&k[9..]).unwrap_or(0))
+            })
+            .collect()
+    }
+}
+
+/// Decodes a stored JSON record.
+pub fn decode<T: DeserializeOwned>(v: &[u8], what: impl FnOnce() -> String) -> Result<T, StoreError> {
+    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        why: e.to_string(),
+    })
+}
+
+fn decode_opt<T: DeserializeOwned>(
+    v: Option<sled::IVec>,
+    what: impl FnOnce() -> String,
+) -> Result<Option<T>, StoreError> {
+    v.map(|v| decode(&v, what)).transpose()
+}
+
+/// Decodes a counter value.
+pub fn decode_i64(v: &[u8]) -> i64 {
+    v.get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(i64::from_be_bytes)
+        .unwrap_or(0)
+}

@@ -1,0 +1,280 @@
+//! List queries over the indexes: a page costs the same at any history size, and a sparse
+//! filter scans a bounded number of entries before handing back a cursor to continue.
+
+use shaozi_shared::{
+    CommunityId, DepartmentId, StreetId, Urgency, Whistle, WhistleId, WhistleStatus, Wish, WishId,
+    WishStatus,
+};
+
+use super::keys::{be, family, key, read_be};
+use super::{Store, StoreError};
+
+/// Entries looked at per page before returning a partial page with a cursor.
+const MAX_SCAN: usize = 5_000;
+
+/// Filters and paging for `GET /api/v1/whistles`.
+#[derive(Debug, Clone, Default)]
+pub struct WhistleQuery {
+    /// Statuses to include; empty means all.
+    pub statuses: Vec<WhistleStatus>,
+    /// Lead department.
+    pub department_id: Option<DepartmentId>,
+    /// Community.
+    pub community_id: Option<CommunityId>,
+    /// Street office.
+    pub street_id: Option<StreetId>,
+    /// Only overdue (true) or only not overdue (false).
+    pub overdue: Option<bool>,
+    /// Only this urgency.
+    pub urgency: Option<Urgency>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Where the previous page stopped.
+    pub cursor: Option<String>,
+}
+
+/// Filters and paging for `GET /api/v1/wishes`.
+#[derive(Debug, Clone, Default)]
+pub struct WishQuery {
+    /// Statuses to include; empty means all.
+    pub statuses: Vec<WishStatus>,
+    /// Community.
+    pub community_id: Option<CommunityId>,
+    /// Page size.
+    pub limit: usize,
+    /// Where the previous page stopped.
+    pub cursor: Option<String>,
+}
+
+/// A cursor the client sent that we did not issue.
+#[derive(Debug, thiserror::Error)]
+#[error("cursor {0:?} is not one this server issued; start again without it")]
+pub struct BadCursor(pub String);
+
+/// A query's failure: a bad cursor (the client's fault) or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The cursor is not ours.
+    #[error(transparent)]
+    Cursor(#[from] BadCursor),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn successor(prefix: &[u8]) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    while let Some(last) = k.pop() {
+        if last < 0xff {
+            k.push(last + 1);
+            return k;
+        }
+    }
+    vec![0xff; prefix.len() + 1]
+}
+
+impl WhistleQuery {
+    fn uses_queue(&self) -> bool {
+        self.department_id.is_none()
+            && self.community_id.is_none()
+            && self.street_id.is_none()
+            && !self.statuses.is_empty()
+            && self.statuses.iter().all(|s| s.is_unanswered())
+    }
+
+    fn matches(&self, w: &Whistle) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&w.status))
+            && self.department_id.is_none_or(|d| w.department_id == Some(d))
+            && self.community_id.is_none_or(|c| w.community_id == c)
+            && self.street_id.is_none_or(|s| w.street_id == s)
+            && self.overdue.is_none_or(|o| w.overdue == o)
+            && self.urgency.is_none_or(|u| w.urgency == u)
+            && self.category.as_ref().is_none_or(|c| &w.category == c)
+    }
+}
+
+impl Store {
+    /// One page of whistles. The unanswered queue comes in queue order (overdue, urgent,
+    /// earliest deadline); every other list newest first.
+    pub fn list_whistles(
+        &self,
+        q: &WhistleQuery,
+    ) -> Result<(Vec<Whistle>, Option<String>), QueryError> {
+        if q.uses_queue() {
+            return self.list_queue(q);
+        }
+        let below = match &q.cursor {
+            None => None,
+            Some(c) => Some(
+                c.strip_prefix("i")
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or_else(|| BadCursor(c.clone()))?,
+            ),
+        };
+        let statuses: Vec<WhistleStatus> = if q.statuses.is_empty() {
+            WhistleStatus::ALL.to_vec()
+        } else {
+            q.statuses.clone()
+        };
+        let unit: Option<(u8, u64)> = q
+            .department_id
+            .map(|d| (family::DEPARTMENT, d.0))
+            .or(q.community_id.map(|c| (family::COMMUNITY, c.0)))
+            .or(q.street_id.map(|s| (family::STREET, s.0)));
+        let prefixes: Vec<Vec<u8>> = statuses
+            .iter()
+            .map(|s| match unit {
+                Some((fam, id)) => key(&[&[fam], &be(id), &[s.code()]]),
+                None => key(&[&[family::STATUS, s.code()]]),
+            })
+            .collect();
+        let (ids, next) = self.merged_desc(&prefixes, below, q.limit, |id| {
+            Ok(self.whistle(WhistleId(id))?.filter(|w| q.matches(w)))
+        })?;
+        Ok((ids, next.map(|id| format!("i{id}"))))
+    }
+
+    fn list_queue(&self, q: &WhistleQuery) -> Result<(Vec<Whistle>, Option<String>), QueryError> {
+        let base = match q.overdue {
+            Some(true) => vec![family::QUEUE, 0],
+            Some(false) => vec![family::QUEUE, 1],
+            None => vec![family::QUEUE],
+        };
+        let start = match &q.cursor {
+            None => base.clone(),
+            Some(c) => {
+                let k = c
+                    .strip_prefix("q")
+                    .and_then(unhex)
+                    .filter(|k| k.starts_with(&base) && k.len() == 19)
+                    .ok_or_else(|| BadCursor(c.clone()))?;
+                // Resume just after the last key served.
+                let mut k = k;
+                k.push(0);
+                k
+            }
+        };
+        let end = successor(&base);
+        let mut items = Vec::new();
+        let mut last: Option<Vec<u8>> = None;
+        for (scanned, r) in self.idx.range(start..end).enumerate() {
+            let (k, v) = r.map_err(StoreError::from)?;
+            if items.len() >= q.limit || scanned >= MAX_SCAN {
+                return Ok((items, last.map(|k| format!("q{}", hex(&k)))));
+            }
+            last = Some(k.to_vec());
+            let status = v.first().and_then(|c| WhistleStatus::from_code(*c));
+            if !status.is_some_and(|s| q.statuses.contains(&s)) {
+                continue;
+            }
+            let Some(id) = read_be(&k[11..]) else { continue };
+            if let Some(w) = self.whistle(WhistleId(id))? {
+                if q.matches(&w) {
+                    items.push(w);
+                }
+            }
+        }
+        Ok((items, None))
+    }
+
+    /// Newest-first merge of several index prefixes whose keys end in a big-endian id,
+    /// loading each id with `load` (which may filter it out).
+    fn merged_desc<T>(
+        &self,
+        prefixes: &[Vec<u8>],
+        below: Option<u64>,
+        limit: usize,
+        load: impl Fn(u64) -> Result<Option<T>, StoreError>,
+    ) -> Result<(Vec<T>, Option<u64>), QueryError> {
+        let mut iters: Vec<_> = prefixes
+            .iter()
+            .map(|p| {
+                let end = match below {
+                    Some(id) => key(&[p, &be(id)]),
+                    None => successor(p),
+                };
+                self.idx.range(p.clone()..end).rev().peekable()
+            })
+            .collect();
+        let id_of = |k: &[u8]| read_be(&k[k.len().saturating_sub(8)..]).unwrap_or(0);
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut scanned = 0;
+        loop {
+            // Pick the iterator whose next key has the highest id.
+            let mut best: Option<(usize, u64)> = None;
+            for (i, it) in iters.iter_mut().enumerate() {
+                match it.peek() {
+                    Some(Ok((k, _))) => {
+                        let id = id_of(k);
+                        if best.is_none_or(|(_, b)| id > b) {
+                            best = Some((i, id));
+                        }
+                    }
+                    Some(Err(_)) => {
+                        if let Some(Err(e)) = it.next() {
+                            return Err(StoreError::from(e).into());
+                        }
+                    }
+                    None => {}
+                }
+            }
+            let Some((i, id)) = best else {
+                return Ok((items, None));
+            };
+            if items.len() >= limit || scanned >= MAX_SCAN {
+                return Ok((items, last));
+            }
+            iters[i].next();
+            scanned += 1;
+            last = Some(id);
+            if let Some(item) = load(id)? {
+                items.push(item);
+            }
+        }
+    }
+
+    /// One page of wishes, newest first.
+    pub fn list_wishes(&self, q: &WishQuery) -> Result<(Vec<Wish>, Option<String>), QueryError> {
+        let below = match &q.cursor {
+            None => None,
+            Some(c) => Some(
+                c.strip_prefix("i")
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or_else(|| BadCursor(c.clone()))?,
+            ),
+        };
+        let statuses: Vec<WishStatus> = if q.statuses.is_empty() {
+            WishStatus::ALL.to_vec()
+        } else {
+            q.statuses.clone()
+        };
+        let prefixes: Vec<Vec<u8>> = statuses
+            .iter()
+            .map(|s| match q.community_id {
+                Some(c) => key(&[&[family::WISH_COMMUNITY], &be(c.0), &[s.code()]]),
+                None => key(&[&[family::WISH_STATUS, s.code()]]),
+            })
+            .collect();
+        let (items, next) =
+            self.merged_desc(&prefixes, below, q.limit, |id| self.wish(WishId(id)))?;
+        Ok((items, next.map(|id| format!("i{id}"))))
+    }
+}
