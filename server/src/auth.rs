@@ -37,7 +37,10 @@ pub struct Tokens {
 impl Tokens {
     /// Sets up the admin token: the given one (its hash replaces any stored), else the stored
     /// hash, else a new token, returned so the caller can print it once.
-    pub fn init(store: &Store, given: Option<&str>) -> Result<(Tokens, Option<String>), StoreError> {
+    pub fn init(
+        store: &Store,
+        given: Option<&str>,
+    ) -> Result<(Tokens, Option<String>), StoreError> {
         let (hash, created) = match (given, store.meta.get(ADMIN_HASH_KEY)?) {
             (Some(t), _) => (hash(t), None),
             (None, Some(h)) if h.len() == 32 => {
@@ -77,9 +80,14 @@ pub async fn require_token(
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be: Bearer <token>"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be: Bearer <token>")
+        })?;
     let actor = tokens
         .actor(token)
         .ok_or_else(|| ApiError::unauthorized("this token is not known to the server"))?;

@@ -44,7 +44,12 @@ impl ApiError {
 
     /// 400: the request cannot be parsed.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail,
+        )
     }
 
     /// 400 about one query parameter or field.
@@ -68,7 +73,12 @@ impl ApiError {
 
     /// 401: no valid token.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+        )
     }
 
     /// 404: no such record or route.
@@ -152,7 +162,9 @@ impl IntoResponse for ApiError {
 impl From<RuleError> for ApiError {
     fn from(e: RuleError) -> Self {
         match &e {
-            RuleError::Invalid { field, .. } => ApiError::invalid(Some(field.to_string()), e.to_string()),
+            RuleError::Invalid { field, .. } => {
+                ApiError::invalid(Some(field.to_string()), e.to_string())
+            }
             RuleError::NotAllowed { status, .. } => {
                 let mut a = ApiError::new(
                     StatusCode::CONFLICT,

@@ -23,7 +23,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if mime != "application/json" && !mime.ends_with("+json") {
             return Err(ApiError::unsupported_media(format!(
                 "send the body as JSON with Content-Type: application/json (got {:?})",
@@ -46,7 +51,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // serde would read a struct from an array too, with baffling messages; every body is an object.
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {}
-        None => return Err(ApiError::bad_request("the body is empty; send a JSON object")),
+        None => {
+            return Err(ApiError::bad_request(
+                "the body is empty; send a JSON object",
+            ))
+        }
         Some(_) if serde_json::from_slice::<serde_json::Value>(bytes).is_err() => {
             return Err(ApiError::bad_request("the body is not valid JSON"))
         }
@@ -61,7 +70,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 // The position is noise for a JSON object; the field path says where.
                 let msg = inner.to_string();
-                let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
+                let msg = msg
+                    .rsplit_once(" at line ")
+                    .map_or(msg.as_str(), |(m, _)| m)
+                    .to_string();
                 let missing = msg
                     .strip_prefix("missing field `")
                     .and_then(|r| r.split('`').next())
@@ -99,7 +111,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             let dec = |s: &str| {
                 let s = s.replace('+', " ");
                 percent_decode(&s).ok_or_else(|| {
-                    ApiError::bad_request(format!("query parameter {k:?} is not valid percent-encoded UTF-8"))
+                    ApiError::bad_request(format!(
+                        "query parameter {k:?} is not valid percent-encoded UTF-8"
+                    ))
                 })
             };
             map.insert(dec(k)?, dec(v)?);
@@ -128,7 +142,10 @@ fn percent_decode(s: &str) -> Option<String> {
 impl Params {
     /// A parameter, blank treated as absent.
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.0.get(k).map(String::as_str).filter(|v| !v.trim().is_empty())
+        self.0
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
     }
 
     /// A parameter parsed with `FromStr`, or 400 naming it.
@@ -137,17 +154,32 @@ impl Params {
         T::Err: std::fmt::Display,
     {
         self.get(k)
-            .map(|v| v.trim().parse::<T>().map_err(|e| ApiError::bad_param(k, format!("{k}: {e}"))))
+            .map(|v| {
+                v.trim()
+                    .parse::<T>()
+                    .map_err(|e| ApiError::bad_param(k, format!("{k}: {e}")))
+            })
             .transpose()
     }
 
     /// A comma list, each parsed by `f`, or 400 naming the bad item.
-    pub fn list<T>(&self, k: &str, f: impl Fn(&str) -> Option<T>, expected: &str) -> Result<Vec<T>, ApiError> {
-        let Some(v) = self.get(k) else { return Ok(Vec::new()) };
+    pub fn list<T>(
+        &self,
+        k: &str,
+        f: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        let Some(v) = self.get(k) else {
+            return Ok(Vec::new());
+        };
         v.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| f(s).ok_or_else(|| ApiError::bad_param(k, format!("{k}: {s:?} is not one of {expected}"))))
+            .map(|s| {
+                f(s).ok_or_else(|| {
+                    ApiError::bad_param(k, format!("{k}: {s:?} is not one of {expected}"))
+                })
+            })
             .collect()
     }
 
@@ -155,7 +187,10 @@ impl Params {
     pub fn limit(&self, default: usize, max: usize) -> Result<usize, ApiError> {
         let n = self.parse::<usize>("limit")?.unwrap_or(default);
         if n == 0 || n > max {
-            return Err(ApiError::bad_param("limit", format!("limit must be from 1 to {max}; got {n}")));
+            return Err(ApiError::bad_param(
+                "limit",
+                format!("limit must be from 1 to {max}; got {n}"),
+            ));
         }
         Ok(n)
     }
@@ -166,7 +201,10 @@ impl Params {
             None => Ok(None),
             Some("true" | "1") => Ok(Some(true)),
             Some("false" | "0") => Ok(Some(false)),
-            Some(v) => Err(ApiError::bad_param(k, format!("{k} must be true or false; got {v:?}"))),
+            Some(v) => Err(ApiError::bad_param(
+                k,
+                format!("{k} must be true or false; got {v:?}"),
+            )),
         }
     }
 }

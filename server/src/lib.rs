@@ -49,9 +49,18 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     use routes::{directory, events, stats, whistles, wishes};
     let api = Router::new()
-        .route("/streets", get(directory::list_streets).post(directory::create_street))
-        .route("/communities", get(directory::list_communities).post(directory::create_community))
-        .route("/departments", get(directory::list_departments).post(directory::create_department))
+        .route(
+            "/streets",
+            get(directory::list_streets).post(directory::create_street),
+        )
+        .route(
+            "/communities",
+            get(directory::list_communities).post(directory::create_community),
+        )
+        .route(
+            "/departments",
+            get(directory::list_departments).post(directory::create_department),
+        )
         .route("/categories", get(directory::list_categories))
         .route("/whistles", get(whistles::list).post(whistles::create))
         .route("/whistles/{id}", get(whistles::get))
@@ -143,20 +152,28 @@ pub struct RunningServer {
 
 /// Opens the store and starts serving.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let store_err = |source| StartError::Store { path: config.data.clone(), source };
+    let store_err = |source| StartError::Store {
+        path: config.data.clone(),
+        source,
+    };
     let store = Store::open(&config.data).map_err(store_err)?;
-    let (tokens, created) = Tokens::init(&store, config.admin_token.as_deref()).map_err(store_err)?;
+    let (tokens, created) =
+        Tokens::init(&store, config.admin_token.as_deref()).map_err(store_err)?;
     let categories = Arc::new(Category::builtin());
-    let writer_owner =
-        Writer::start(store.clone(), config.clock.clone(), categories.clone()).map_err(store_err)?;
+    let writer_owner = Writer::start(store.clone(), config.clock.clone(), categories.clone())
+        .map_err(store_err)?;
     let writer = writer_owner.handle();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Listen { addr: config.listen, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Listen { addr: config.listen, source })?;
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
 
     let mut background = vec![tokio::spawn(sweep_deadlines(
         writer.clone(),
@@ -222,7 +239,10 @@ impl RunningServer {
 /// reads only the due part of the deadline index, never the whole store.
 async fn sweep_deadlines(writer: WriterHandle, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
-        match writer.submit(Command::SweepDeadlines, Actor::system()).await {
+        match writer
+            .submit(Command::SweepDeadlines, Actor::system())
+            .await
+        {
             Ok(writer::Reply::Swept(n)) if n > 0 => tracing::info!(n, "whistles went overdue"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),

@@ -111,7 +111,7 @@ struct Job {
 }
 
 enum Msg {
-    Job(Job),
+    Job(Box<Job>),
     Stop,
 }
 
@@ -204,12 +204,12 @@ impl WriterHandle {
         }
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Job(Job {
+            .send(Msg::Job(Box::new(Job {
                 cmd,
                 actor,
                 at,
                 reply,
-            }))
+            })))
             .await
             .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
@@ -242,12 +242,14 @@ impl WriterThread {
     fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
         let mut stop = false;
         while !stop {
-            let Some(first) = rx.blocking_recv() else { break };
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
             let mut jobs = Vec::new();
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
-                    Msg::Job(j) => jobs.push(j),
+                    Msg::Job(j) => jobs.push(*j),
                     Msg::Stop => {
                         stop = true;
                         break;
@@ -284,7 +286,10 @@ impl WriterThread {
         let now = self.clock.now();
         // Transactions cannot scan, so the due deadlines are read before; the transaction
         // re-checks each one, and this thread is the only writer.
-        let due: Vec<u64> = if jobs.iter().any(|j| matches!(j.cmd, Command::SweepDeadlines)) {
+        let due: Vec<u64> = if jobs
+            .iter()
+            .any(|j| matches!(j.cmd, Command::SweepDeadlines))
+        {
             match self.store.due_timers(keys::time_key(now), SWEEP_LIMIT) {
                 Ok(ids) => ids,
                 Err(e) => {
@@ -296,7 +301,15 @@ impl WriterThread {
             Vec::new()
         };
         let s = &self.store;
-        let trees = (&s.meta, &s.dir, &s.whistles, &s.wishes, &s.events, &s.idx, &s.counters);
+        let trees = (
+            &s.meta,
+            &s.dir,
+            &s.whistles,
+            &s.wishes,
+            &s.events,
+            &s.idx,
+            &s.counters,
+        );
         let result = trees.transaction(|(meta, dir, whistles, wishes, events, idx, counters)| {
             let mut tx = Tx {
                 meta,
@@ -463,7 +476,12 @@ impl Tx<'_> {
         self.emit(ev, &subject, None, &json, actor, at, None)
     }
 
-    fn create_street(&mut self, b: &NewStreet, actor: &Actor, at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+    fn create_street(
+        &mut self,
+        b: &NewStreet,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
         let name = match required("name", &b.name, MAX_NAME) {
             Ok(n) => n,
             Err(e) => return Ok(Err(e.into())),
@@ -473,22 +491,38 @@ impl Tx<'_> {
             return Ok(Err(e));
         }
         self.next_id("next/street", 1)?;
-        let rec = Street { id: shaozi_shared::StreetId(id), name, created_at: at };
+        let rec = Street {
+            id: shaozi_shared::StreetId(id),
+            name,
+            created_at: at,
+        };
         self.put_dir(dir::STREET, id, &rec, EventKind::StreetCreated, actor, at)?;
         Ok(Ok(Reply::Street(rec)))
     }
 
     fn peek_id(&self, name: &str) -> Result<u64, TxError> {
-        Ok(self.meta.get(name)?.and_then(|v| keys::read_be(&v)).unwrap_or(1))
+        Ok(self
+            .meta
+            .get(name)?
+            .and_then(|v| keys::read_be(&v))
+            .unwrap_or(1))
     }
 
-    fn create_community(&mut self, b: &NewCommunity, actor: &Actor, at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+    fn create_community(
+        &mut self,
+        b: &NewCommunity,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
         let name = match required("name", &b.name, MAX_NAME) {
             Ok(n) => n,
             Err(e) => return Ok(Err(e.into())),
         };
         if !self.has(dir::STREET, b.street_id.0)? {
-            return Ok(Err(invalid("street_id", format!("there is no street {}", b.street_id))));
+            return Ok(Err(invalid(
+                "street_id",
+                format!("there is no street {}", b.street_id),
+            )));
         }
         let id = self.peek_id("next/community")?;
         if let Err(e) = self.claim_name(dir::COMMUNITY, &name, id)? {
@@ -501,17 +535,32 @@ impl Tx<'_> {
             street_id: b.street_id,
             created_at: at,
         };
-        self.put_dir(dir::COMMUNITY, id, &rec, EventKind::CommunityCreated, actor, at)?;
+        self.put_dir(
+            dir::COMMUNITY,
+            id,
+            &rec,
+            EventKind::CommunityCreated,
+            actor,
+            at,
+        )?;
         Ok(Ok(Reply::Community(rec)))
     }
 
-    fn create_department(&mut self, b: &NewDepartment, actor: &Actor, at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+    fn create_department(
+        &mut self,
+        b: &NewDepartment,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
         let name = match required("name", &b.name, MAX_NAME) {
             Ok(n) => n,
             Err(e) => return Ok(Err(e.into())),
         };
         if b.categories.is_empty() {
-            return Ok(Err(invalid("categories", "name at least one category code it handles")));
+            return Ok(Err(invalid(
+                "categories",
+                "name at least one category code it handles",
+            )));
         }
         let mut cats: Vec<String> = Vec::new();
         for c in &b.categories {
@@ -536,11 +585,23 @@ impl Tx<'_> {
             categories: cats,
             created_at: at,
         };
-        self.put_dir(dir::DEPARTMENT, id, &rec, EventKind::DepartmentCreated, actor, at)?;
+        self.put_dir(
+            dir::DEPARTMENT,
+            id,
+            &rec,
+            EventKind::DepartmentCreated,
+            actor,
+            at,
+        )?;
         Ok(Ok(Reply::Department(rec)))
     }
 
-    fn file_whistle(&mut self, b: &NewWhistle, actor: &Actor, at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+    fn file_whistle(
+        &mut self,
+        b: &NewWhistle,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
         let filing = match self.check_filing(b)? {
             Ok(f) => f,
             Err(e) => return Ok(Err(e)),
@@ -553,17 +614,24 @@ impl Tx<'_> {
     }
 
     fn check_filing(&self, b: &NewWhistle) -> Result<Result<Filing, WriteError>, TxError> {
-        let Some(v) = self.dir.get(keys::dir_key(dir::COMMUNITY, b.community_id.0))? else {
+        let Some(v) = self
+            .dir
+            .get(keys::dir_key(dir::COMMUNITY, b.community_id.0))?
+        else {
             return Ok(Err(invalid(
                 "community_id",
                 format!("there is no community {}", b.community_id),
             )));
         };
-        let community: Community = decode(&v, || b.community_id.to_string()).map_err(TxError::Abort)?;
+        let community: Community =
+            decode(&v, || b.community_id.to_string()).map_err(TxError::Abort)?;
         if !self.categories.iter().any(|c| c.code == b.category) {
             return Ok(Err(invalid(
                 "category",
-                format!("unknown category {:?}; see GET /api/v1/categories", b.category),
+                format!(
+                    "unknown category {:?}; see GET /api/v1/categories",
+                    b.category
+                ),
             )));
         }
         let text = (|| {
@@ -574,14 +642,24 @@ impl Tx<'_> {
                 (None, None) => {}
                 (Some(lat), Some(long)) => {
                     if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
-                        return Err(RuleError::invalid("lat", format!("must be from -90 to 90; got {lat}")));
+                        return Err(RuleError::invalid(
+                            "lat",
+                            format!("must be from -90 to 90; got {lat}"),
+                        ));
                     }
                     if !(long.is_finite() && (-180.0..=180.0).contains(&long)) {
-                        return Err(RuleError::invalid("long", format!("must be from -180 to 180; got {long}")));
+                        return Err(RuleError::invalid(
+                            "long",
+                            format!("must be from -180 to 180; got {long}"),
+                        ));
                     }
                 }
-                (Some(_), None) => return Err(RuleError::invalid("long", "give long together with lat")),
-                (None, Some(_)) => return Err(RuleError::invalid("lat", "give lat together with long")),
+                (Some(_), None) => {
+                    return Err(RuleError::invalid("long", "give long together with lat"))
+                }
+                (None, Some(_)) => {
+                    return Err(RuleError::invalid("lat", "give lat together with long"))
+                }
             }
             Ok((title, description, address))
         })();
@@ -605,7 +683,9 @@ impl Tx<'_> {
     fn load_whistle(&self, id: WhistleId) -> Result<Option<Whistle>, TxError> {
         match self.whistles.get(be(id.0))? {
             None => Ok(None),
-            Some(v) => decode(&v, || id.to_string()).map(Some).map_err(TxError::Abort),
+            Some(v) => decode(&v, || id.to_string())
+                .map(Some)
+                .map_err(TxError::Abort),
         }
     }
 
@@ -617,11 +697,17 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         let Some(w) = self.load_whistle(id)? else {
-            return Ok(Err(WriteError::NotFound(format!("there is no whistle {id}"))));
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no whistle {id}"
+            ))));
         };
         // References are checked here, where the directory is; the rules check the rest.
         match action {
-            WhistleAction::Dispatch { department_id, assisting, .. } => {
+            WhistleAction::Dispatch {
+                department_id,
+                assisting,
+                ..
+            } => {
                 for (field, d) in std::iter::once(("department_id", department_id))
                     .chain(assisting.iter().map(|d| ("assisting", d)))
                 {
@@ -630,13 +716,14 @@ impl Tx<'_> {
                     }
                 }
             }
-            WhistleAction::Reject { duplicate_of: Some(orig), .. } if *orig != id => {
-                if self.load_whistle(*orig)?.is_none() {
-                    return Ok(Err(invalid(
-                        "duplicate_of",
-                        format!("there is no whistle {orig} to be a duplicate of"),
-                    )));
-                }
+            WhistleAction::Reject {
+                duplicate_of: Some(orig),
+                ..
+            } if *orig != id && self.load_whistle(*orig)?.is_none() => {
+                return Ok(Err(invalid(
+                    "duplicate_of",
+                    format!("there is no whistle {orig} to be a duplicate of"),
+                )));
             }
             _ => {}
         }
@@ -645,7 +732,11 @@ impl Tx<'_> {
             Err(e) => return Ok(Err(e.into())),
         };
         self.write_whistle(Some(&w), &out.record, &out.events, actor, at)?;
-        if let WhistleAction::Reject { duplicate_of: Some(orig), .. } = action {
+        if let WhistleAction::Reject {
+            duplicate_of: Some(orig),
+            ..
+        } = action
+        {
             if let Some(o) = self.load_whistle(*orig)? {
                 let link = WhistleAction::LinkDuplicate { duplicate: id };
                 if let Ok(lo) = whistle::apply(&o, &link, at, &self.deadlines(&o.category)) {
@@ -660,11 +751,18 @@ impl Tx<'_> {
         let mut n = 0;
         let system = Actor::system();
         for &id in due {
-            let Some(w) = self.load_whistle(WhistleId(id))? else { continue };
+            let Some(w) = self.load_whistle(WhistleId(id))? else {
+                continue;
+            };
             if w.pending_deadline().is_none_or(|d| d > at) {
                 continue;
             }
-            if let Ok(out) = whistle::apply(&w, &WhistleAction::DeadlinePassed, at, &self.deadlines(&w.category)) {
+            if let Ok(out) = whistle::apply(
+                &w,
+                &WhistleAction::DeadlinePassed,
+                at,
+                &self.deadlines(&w.category),
+            ) {
                 self.write_whistle(Some(&w), &out.record, &out.events, &system, at)?;
                 n += 1;
             }
@@ -689,16 +787,36 @@ impl Tx<'_> {
         self.count(&keys::count_diff(&old_counts, &keys::whistle_counts(new)))?;
         let subject = new.id.to_string();
         for (kind, note) in events {
-            self.emit(*kind, &subject, note.as_deref(), &json, actor, at, Some((family::TIMELINE, new.id.0)))?;
+            self.emit(
+                *kind,
+                &subject,
+                note.as_deref(),
+                &json,
+                actor,
+                at,
+                Some((family::TIMELINE, new.id.0)),
+            )?;
         }
         Ok(())
     }
 
-    fn file_wish(&mut self, b: &NewWish, actor: &Actor, at: DateTime<Utc>) -> Result<CmdResult, TxError> {
-        let Some(v) = self.dir.get(keys::dir_key(dir::COMMUNITY, b.community_id.0))? else {
-            return Ok(Err(invalid("community_id", format!("there is no community {}", b.community_id))));
+    fn file_wish(
+        &mut self,
+        b: &NewWish,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        let Some(v) = self
+            .dir
+            .get(keys::dir_key(dir::COMMUNITY, b.community_id.0))?
+        else {
+            return Ok(Err(invalid(
+                "community_id",
+                format!("there is no community {}", b.community_id),
+            )));
         };
-        let community: Community = decode(&v, || b.community_id.to_string()).map_err(TxError::Abort)?;
+        let community: Community =
+            decode(&v, || b.community_id.to_string()).map_err(TxError::Abort)?;
         let checked = (|| {
             Ok::<_, RuleError>((
                 required("title", &b.title, MAX_TITLE)?,
@@ -733,14 +851,27 @@ impl Tx<'_> {
         Ok(Ok(Reply::Wish(Box::new(w))))
     }
 
-    fn act_on_wish(&mut self, id: WishId, action: &WishAction, actor: &Actor, at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+    fn act_on_wish(
+        &mut self,
+        id: WishId,
+        action: &WishAction,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
         let w: Wish = match self.wishes.get(be(id.0))? {
             None => return Ok(Err(WriteError::NotFound(format!("there is no wish {id}")))),
             Some(v) => decode(&v, || id.to_string()).map_err(TxError::Abort)?,
         };
-        if let WishAction::Claim { department_id: Some(d), .. } = action {
+        if let WishAction::Claim {
+            department_id: Some(d),
+            ..
+        } = action
+        {
             if !self.has(dir::DEPARTMENT, d.0)? {
-                return Ok(Err(invalid("department_id", format!("there is no department {d}"))));
+                return Ok(Err(invalid(
+                    "department_id",
+                    format!("there is no department {d}"),
+                )));
             }
         }
         let out = match wish::apply(&w, action, at) {
@@ -767,20 +898,35 @@ impl Tx<'_> {
         self.count(&keys::count_diff(&old_counts, &keys::wish_counts(new)))?;
         let subject = new.id.to_string();
         for (kind, note) in events {
-            self.emit(*kind, &subject, note.as_deref(), &json, actor, at, Some((family::WISH_TIMELINE, new.id.0)))?;
+            self.emit(
+                *kind,
+                &subject,
+                note.as_deref(),
+                &json,
+                actor,
+                at,
+                Some((family::WISH_TIMELINE, new.id.0)),
+            )?;
         }
         Ok(())
     }
 
     /// Replaces a record's old index entries with its new ones.
-    fn reindex(&self, old: &[(Vec<u8>, Vec<u8>)], new: &[(Vec<u8>, Vec<u8>)]) -> Result<(), TxError> {
+    fn reindex(
+        &self,
+        old: &[(Vec<u8>, Vec<u8>)],
+        new: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), TxError> {
         let keep: BTreeSet<&[u8]> = new.iter().map(|(k, _)| k.as_slice()).collect();
         for (k, _) in old {
             if !keep.contains(k.as_slice()) {
                 self.idx.remove(k.as_slice())?;
             }
         }
-        let had: BTreeSet<(&[u8], &[u8])> = old.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+        let had: BTreeSet<(&[u8], &[u8])> = old
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
         for (k, v) in new {
             if !had.contains(&(k.as_slice(), v.as_slice())) {
                 self.idx.insert(k.as_slice(), v.as_slice())?;
@@ -791,8 +937,13 @@ impl Tx<'_> {
 
     fn count(&self, diff: &[(String, i64)]) -> Result<(), TxError> {
         for (name, delta) in diff {
-            let cur = self.counters.get(name.as_bytes())?.map(|v| decode_i64(&v)).unwrap_or(0);
-            self.counters.insert(name.as_bytes(), &(cur + delta).to_be_bytes())?;
+            let cur = self
+                .counters
+                .get(name.as_bytes())?
+                .map(|v| decode_i64(&v))
+                .unwrap_or(0);
+            self.counters
+                .insert(name.as_bytes(), &(cur + delta).to_be_bytes())?;
         }
         Ok(())
     }
@@ -809,15 +960,28 @@ impl Tx<'_> {
         at: DateTime<Utc>,
         timeline: Option<(u8, u64)>,
     ) -> Result<(), TxError> {
-        let record = RawValue::from_string(record_json.to_string()).map_err(|e| corrupt(subject, e))?;
+        let record =
+            RawValue::from_string(record_json.to_string()).map_err(|e| corrupt(subject, e))?;
         self.seq += 1;
-        let ev = EventOut { seq: self.seq, kind, at, actor, subject, note, record: &record };
+        let ev = EventOut {
+            seq: self.seq,
+            kind,
+            at,
+            actor,
+            subject,
+            note,
+            record: &record,
+        };
         let json = serde_json::to_string(&ev).map_err(|e| corrupt(subject, e))?;
         self.events.insert(&be(self.seq), json.as_bytes())?;
         if let Some((fam, id)) = timeline {
-            self.idx.insert(key(&[&[fam], &be(id), &be(self.seq)]), &[] as &[u8])?;
+            self.idx
+                .insert(key(&[&[fam], &be(id), &be(self.seq)]), &[] as &[u8])?;
         }
-        self.published.push(Published { seq: self.seq, json });
+        self.published.push(Published {
+            seq: self.seq,
+            json,
+        });
         Ok(())
     }
 }

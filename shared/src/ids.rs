@@ -97,12 +97,23 @@ mod tests {
         assert_eq!("W1042".parse::<WhistleId>(), Ok(WhistleId(1042)));
         assert_eq!("w7".parse::<WhistleId>(), Ok(WhistleId(7)));
         assert_eq!(WhistleId(1042).to_string(), "W1042");
-        for bad in ["", "W", "1042", "D12", "W-1", "W1 ", "W99999999999999999999999"] {
+        for bad in [
+            "",
+            "W",
+            "1042",
+            "D12",
+            "W-1",
+            "W1 ",
+            "W99999999999999999999999",
+        ] {
             assert!(bad.parse::<WhistleId>().is_err(), "{bad:?} parsed");
         }
         let json = serde_json::to_string(&DepartmentId(40)).unwrap();
         assert_eq!(json, "\"D40\"");
-        assert_eq!(serde_json::from_str::<DepartmentId>(&json).unwrap(), DepartmentId(40));
+        assert_eq!(
+            serde_json::from_str::<DepartmentId>(&json).unwrap(),
+            DepartmentId(40)
+        );
         assert!(serde_json::from_str::<DepartmentId>("40").is_err());
     }
 }

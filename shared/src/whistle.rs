@@ -380,7 +380,9 @@ fn hint(status: WhistleStatus, action: &WhistleAction) -> &'static str {
             "; the department has already reported for duty"
         }
         (Closed | Rejected, _) => "; it is finished",
-        (Resolved, WhistleAction::Resolve { .. }) => "; it is waiting for the community to close or reopen it",
+        (Resolved, WhistleAction::Resolve { .. }) => {
+            "; it is waiting for the community to close or reopen it"
+        }
         (_, WhistleAction::Close { .. } | WhistleAction::Reopen { .. }) => {
             "; only a resolved whistle can be closed or reopened"
         }
@@ -565,11 +567,17 @@ pub fn apply(
             vec![
                 (
                     EventKind::WhistleOverdue,
-                    Some(format!("deadline to {stage} passed at {}", due.to_rfc3339())),
+                    Some(format!(
+                        "deadline to {stage} passed at {}",
+                        due.to_rfc3339()
+                    )),
                 ),
                 (
                     EventKind::WhistleEscalated,
-                    Some(format!("escalated to level {} (deadline passed)", n.escalation_level)),
+                    Some(format!(
+                        "escalated to level {} (deadline passed)",
+                        n.escalation_level
+                    )),
                 ),
             ]
         }
@@ -579,7 +587,9 @@ pub fn apply(
             }
             vec![(
                 EventKind::WhistleDuplicateLinked,
-                Some(format!("{duplicate} was rejected as a duplicate of this whistle")),
+                Some(format!(
+                    "{duplicate} was rejected as a duplicate of this whistle"
+                )),
             )]
         }
     };

@@ -136,7 +136,11 @@ pub fn allowed(status: WishStatus, action: &WishAction) -> bool {
 }
 
 /// Applies `action` to `w` at `now`.
-pub fn apply(w: &Wish, action: &WishAction, now: DateTime<Utc>) -> Result<Outcome<Wish>, RuleError> {
+pub fn apply(
+    w: &Wish,
+    action: &WishAction,
+    now: DateTime<Utc>,
+) -> Result<Outcome<Wish>, RuleError> {
     if !allowed(w.status, action) {
         let hint = match (w.status, action) {
             (WishStatus::Open, WishAction::Complete { .. }) => "; claim it first",

@@ -127,13 +127,21 @@ fn refusals_name_the_status_and_a_way_forward() {
 #[test]
 fn reporting_for_duty_needs_two_different_staff() {
     let w = in_status(WhistleStatus::Dispatched);
-    for staff in [vec![], vec!["张伟"], vec!["张伟", " 张伟 "], vec!["张伟", "  "]] {
+    for staff in [
+        vec![],
+        vec!["张伟"],
+        vec!["张伟", " 张伟 "],
+        vec!["张伟", "  "],
+    ] {
         let a = WhistleAction::Acknowledge {
             staff: staff.iter().map(|s| s.to_string()).collect(),
             note: None,
         };
         let err = apply(&w, &a, t0(), &Deadlines::DEFAULT).unwrap_err();
-        assert!(matches!(err, RuleError::Invalid { field: "staff", .. }), "{staff:?}: {err}");
+        assert!(
+            matches!(err, RuleError::Invalid { field: "staff", .. }),
+            "{staff:?}: {err}"
+        );
     }
 }
 
@@ -178,15 +186,36 @@ fn reassigning_needs_a_reason_and_a_change() {
 fn deadlines_mark_overdue_once_and_escalate() {
     let w = filed(Urgency::Urgent);
     let early = t0() + Duration::minutes(29);
-    assert!(apply(&w, &WhistleAction::DeadlinePassed, early, &Deadlines::DEFAULT).is_err());
+    assert!(apply(
+        &w,
+        &WhistleAction::DeadlinePassed,
+        early,
+        &Deadlines::DEFAULT
+    )
+    .is_err());
     let late = t0() + Duration::minutes(31);
-    let out = apply(&w, &WhistleAction::DeadlinePassed, late, &Deadlines::DEFAULT).unwrap();
+    let out = apply(
+        &w,
+        &WhistleAction::DeadlinePassed,
+        late,
+        &Deadlines::DEFAULT,
+    )
+    .unwrap();
     assert!(out.record.overdue && out.record.respond_late);
     assert_eq!(out.record.escalation_level, 1);
     let kinds: Vec<_> = out.events.iter().map(|e| e.0).collect();
-    assert_eq!(kinds, [EventKind::WhistleOverdue, EventKind::WhistleEscalated]);
+    assert_eq!(
+        kinds,
+        [EventKind::WhistleOverdue, EventKind::WhistleEscalated]
+    );
     // The same deadline never fires twice.
-    assert!(apply(&out.record, &WhistleAction::DeadlinePassed, late, &Deadlines::DEFAULT).is_err());
+    assert!(apply(
+        &out.record,
+        &WhistleAction::DeadlinePassed,
+        late,
+        &Deadlines::DEFAULT
+    )
+    .is_err());
     assert_eq!(out.record.pending_deadline(), None);
 }
 
@@ -196,41 +225,60 @@ fn reopening_restarts_the_resolve_clock() {
     let at = t0() + Duration::days(3);
     let out = apply(
         &w,
-        &WhistleAction::Reopen { reason: "没修好".into() },
+        &WhistleAction::Reopen {
+            reason: "没修好".into(),
+        },
         at,
         &Deadlines::DEFAULT,
     )
     .unwrap();
     assert_eq!(out.record.resolve_by, at + Duration::hours(24));
     assert_eq!(out.record.reopened, 1);
-    assert_eq!(out.record.pending_deadline(), Some(at + Duration::hours(24)));
+    assert_eq!(
+        out.record.pending_deadline(),
+        Some(at + Duration::hours(24))
+    );
 }
 
 #[test]
 fn closing_checks_the_rating() {
     let w = in_status(WhistleStatus::Resolved);
     for bad in [0, 6, -1, 1000] {
-        let a = WhistleAction::Close { satisfaction: bad, note: None };
+        let a = WhistleAction::Close {
+            satisfaction: bad,
+            note: None,
+        };
         assert!(matches!(
             apply(&w, &a, t0(), &Deadlines::DEFAULT),
-            Err(RuleError::Invalid { field: "satisfaction", .. })
+            Err(RuleError::Invalid {
+                field: "satisfaction",
+                ..
+            })
         ));
     }
 }
 
 fn arb_action() -> impl Strategy<Value = WhistleAction> {
     prop_oneof![
-        (1u64..4, proptest::option::of("[a-z]{0,3}")).prop_map(|(d, note)| WhistleAction::Dispatch {
-            department_id: DepartmentId(d),
-            assisting: vec![],
-            note
+        (1u64..4, proptest::option::of("[a-z]{0,3}")).prop_map(|(d, note)| {
+            WhistleAction::Dispatch {
+                department_id: DepartmentId(d),
+                assisting: vec![],
+                note,
+            }
         }),
         proptest::collection::vec("[a-c ]{0,2}", 0..4)
             .prop_map(|staff| WhistleAction::Acknowledge { staff, note: None }),
         "[a-z ]{0,3}".prop_map(|reply| WhistleAction::Resolve { reply }),
-        (-1i64..7).prop_map(|satisfaction| WhistleAction::Close { satisfaction, note: None }),
+        (-1i64..7).prop_map(|satisfaction| WhistleAction::Close {
+            satisfaction,
+            note: None
+        }),
         "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Reopen { reason }),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Reject { reason, duplicate_of: None }),
+        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Reject {
+            reason,
+            duplicate_of: None
+        }),
         "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Escalate { reason }),
         Just(WhistleAction::DeadlinePassed),
     ]
@@ -240,7 +288,11 @@ fn arb_action() -> impl Strategy<Value = WhistleAction> {
 fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
     let blank = |s: &str| s.trim().is_empty();
     match a {
-        WhistleAction::Dispatch { department_id, note, .. } => {
+        WhistleAction::Dispatch {
+            department_id,
+            note,
+            ..
+        } => {
             w.status != WhistleStatus::Dispatched
                 || (w.department_id != Some(*department_id)
                     && note.as_deref().is_some_and(|n| !blank(n)))
@@ -330,9 +382,14 @@ fn open_wish() -> Wish {
 #[test]
 fn every_wish_status_times_every_action() {
     let acts = [
-        WishAction::Claim { department_id: Some(DepartmentId(1)), claimer: None },
+        WishAction::Claim {
+            department_id: Some(DepartmentId(1)),
+            claimer: None,
+        },
         WishAction::Complete { note: None },
-        WishAction::Cancel { reason: "居民已搬走".into() },
+        WishAction::Cancel {
+            reason: "居民已搬走".into(),
+        },
     ];
     for status in WishStatus::ALL {
         for a in &acts {
@@ -356,7 +413,10 @@ fn every_wish_status_times_every_action() {
             }
         }
     }
-    let nobody = WishAction::Claim { department_id: None, claimer: Some("  ".into()) };
+    let nobody = WishAction::Claim {
+        department_id: None,
+        claimer: Some("  ".into()),
+    };
     assert!(wish::apply(&open_wish(), &nobody, t0()).is_err());
     assert!(wish::check_value(-1).is_err());
     assert!(wish::check_value(wish::MAX_VALUE_FEN + 1).is_err());

@@ -17,7 +17,9 @@ pub const TOKEN: &str = "test-admin-token-0123456789";
 
 /// A morning to start the test clock at.
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// A running server with its store directory, clock and an HTTP client.
@@ -120,7 +122,11 @@ impl TestServer {
         let headers = res.headers().clone();
         let bytes = res.bytes().await.expect("body read");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, body, headers }
+        Answer {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// GET with the admin token.
@@ -144,7 +150,10 @@ impl TestServer {
     pub async fn sweep(&self) -> usize {
         let w = &self.server.as_ref().expect("running").writer;
         match w
-            .submit(shaozi_server::writer::Command::SweepDeadlines, shaozi_shared::Actor::system())
+            .submit(
+                shaozi_server::writer::Command::SweepDeadlines,
+                shaozi_shared::Actor::system(),
+            )
             .await
         {
             Ok(shaozi_server::writer::Reply::Swept(n)) => n,
@@ -154,12 +163,20 @@ impl TestServer {
 
     /// A small city: 2 streets, 3 communities, 3 departments.
     pub async fn small_city(&self) -> City {
-        let s1 = self.ok("/api/v1/streets", json!({"name": "桃花仑街道"}), 201).await;
-        let s2 = self.ok("/api/v1/streets", json!({"name": "赫山街道"}), 201).await;
+        let s1 = self
+            .ok("/api/v1/streets", json!({"name": "桃花仑街道"}), 201)
+            .await;
+        let s2 = self
+            .ok("/api/v1/streets", json!({"name": "赫山街道"}), 201)
+            .await;
         let mut communities = Vec::new();
         for (name, s) in [("朝阳路社区", &s1), ("梓山社区", &s1), ("龙洲村", &s2)] {
             let c = self
-                .ok("/api/v1/communities", json!({"name": name, "street_id": s["id"]}), 201)
+                .ok(
+                    "/api/v1/communities",
+                    json!({"name": name, "street_id": s["id"]}),
+                    201,
+                )
                 .await;
             communities.push(c["id"].as_str().unwrap_or_default().to_string());
         }
@@ -170,19 +187,32 @@ impl TestServer {
             ("市住建局", json!(["property", "lighting"])),
         ] {
             let d = self
-                .ok("/api/v1/departments", json!({"name": name, "categories": cats}), 201)
+                .ok(
+                    "/api/v1/departments",
+                    json!({"name": name, "categories": cats}),
+                    201,
+                )
                 .await;
             departments.push(d["id"].as_str().unwrap_or_default().to_string());
         }
         City {
-            streets: vec![s1["id"].as_str().unwrap_or_default().into(), s2["id"].as_str().unwrap_or_default().into()],
+            streets: vec![
+                s1["id"].as_str().unwrap_or_default().into(),
+                s2["id"].as_str().unwrap_or_default().into(),
+            ],
             communities,
             departments,
         }
     }
 
     /// Files a whistle; returns its id.
-    pub async fn whistle(&self, community: &str, category: &str, urgency: &str, title: &str) -> String {
+    pub async fn whistle(
+        &self,
+        community: &str,
+        category: &str,
+        urgency: &str,
+        title: &str,
+    ) -> String {
         let b = self
             .ok(
                 "/api/v1/whistles",

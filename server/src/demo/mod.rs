@@ -61,11 +61,18 @@ fn pick<T: Copy>(items: &[T], seed: u64) -> T {
 }
 
 fn person(seed: u64) -> String {
-    format!("{}{}", pick(names::SURNAMES, seed), pick(names::GIVEN, seed >> 8))
+    format!(
+        "{}{}",
+        pick(names::SURNAMES, seed),
+        pick(names::GIVEN, seed >> 8)
+    )
 }
 
 fn actor(name: &str, role: &str) -> Actor {
-    Actor { name: name.to_string(), role: role.to_string() }
+    Actor {
+        name: name.to_string(),
+        role: role.to_string(),
+    }
 }
 
 /// The directory as the demo knows it.
@@ -77,7 +84,12 @@ struct City {
 
 impl City {
     fn read(store: &Store) -> Option<City> {
-        let streets = store.streets().ok()?.into_iter().map(|s| (s.id, s.name)).collect();
+        let streets = store
+            .streets()
+            .ok()?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
         let communities: Vec<_> = store
             .communities()
             .ok()?
@@ -106,7 +118,11 @@ impl City {
     }
 
     fn dispatcher(&self, street: StreetId) -> Actor {
-        let name = self.streets.get(&street).cloned().unwrap_or_else(|| street.to_string());
+        let name = self
+            .streets
+            .get(&street)
+            .cloned()
+            .unwrap_or_else(|| street.to_string());
         actor(&format!("{name}调度员"), "dispatcher")
     }
 
@@ -119,13 +135,26 @@ impl City {
     }
 
     /// The department that handles `category` and carries the least load.
-    fn best_department(&self, category: &str, load: &HashMap<String, i64>, seed: u64) -> DepartmentId {
-        let mut able: Vec<&(DepartmentId, String, Vec<String>)> =
-            self.departments.iter().filter(|d| d.2.iter().any(|c| c == category)).collect();
+    fn best_department(
+        &self,
+        category: &str,
+        load: &HashMap<String, i64>,
+        seed: u64,
+    ) -> DepartmentId {
+        let mut able: Vec<&(DepartmentId, String, Vec<String>)> = self
+            .departments
+            .iter()
+            .filter(|d| d.2.iter().any(|c| c == category))
+            .collect();
         if able.is_empty() {
             able = self.departments.iter().collect();
         }
-        able.sort_by_key(|d| (load.get(&d.0.to_string()).copied().unwrap_or(0), mix(seed ^ d.0 .0)));
+        able.sort_by_key(|d| {
+            (
+                load.get(&d.0.to_string()).copied().unwrap_or(0),
+                mix(seed ^ d.0 .0),
+            )
+        });
         able[0].0
     }
 
@@ -133,9 +162,26 @@ impl City {
         let (cid, _, _) = &self.communities[(seed % self.communities.len() as u64) as usize];
         // Lamps, refuse and roads are what residents call about most.
         const WEIGHTED: &[&str] = &[
-            "sanitation", "sanitation", "sanitation", "roads", "roads", "lighting", "lighting",
-            "drainage", "drainage", "property", "property", "traffic", "market", "construction",
-            "greening", "utilities", "safety", "noise", "elderly", "civility",
+            "sanitation",
+            "sanitation",
+            "sanitation",
+            "roads",
+            "roads",
+            "lighting",
+            "lighting",
+            "drainage",
+            "drainage",
+            "property",
+            "property",
+            "traffic",
+            "market",
+            "construction",
+            "greening",
+            "utilities",
+            "safety",
+            "noise",
+            "elderly",
+            "civility",
         ];
         let category = pick(WEIGHTED, seed >> 7);
         let (title, desc) = pick(names::problems(category), seed >> 13);
@@ -147,7 +193,11 @@ impl City {
             category: category.to_string(),
             title: fill(title),
             description: fill(desc),
-            urgency: if (seed >> 29) % 4 == 0 { Urgency::Urgent } else { Urgency::Normal },
+            urgency: if (seed >> 29).is_multiple_of(4) {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            },
             address: Some(format!("{road}{}号", (seed >> 33) % 300 + 1)),
             lat: Some(28.55 + ((seed >> 37) % 1000) as f64 / 10_000.0),
             long: Some(112.33 + ((seed >> 41) % 1000) as f64 / 10_000.0),
@@ -164,7 +214,12 @@ async fn load_directory(store: &Store, w: &WriterHandle) -> Result<bool, WriteEr
     let mut streets = Vec::new();
     for name in names::STREETS {
         if let Reply::Street(s) = w
-            .submit(Command::CreateStreet(NewStreet { name: name.to_string() }), admin.clone())
+            .submit(
+                Command::CreateStreet(NewStreet {
+                    name: name.to_string(),
+                }),
+                admin.clone(),
+            )
             .await?
         {
             streets.push(s.id);
@@ -172,15 +227,28 @@ async fn load_directory(store: &Store, w: &WriterHandle) -> Result<bool, WriteEr
     }
     for (i, stem) in names::COMMUNITY_STEMS.iter().enumerate() {
         // A few are urban villages (城中村), as in the report.
-        let name = if i % 9 == 8 { format!("{stem}村") } else { format!("{stem}社区") };
+        let name = if i % 9 == 8 {
+            format!("{stem}村")
+        } else {
+            format!("{stem}社区")
+        };
         let street_id = streets[i % streets.len()];
-        w.submit(Command::CreateCommunity(NewCommunity { name, street_id }), admin.clone())
-            .await?;
+        w.submit(
+            Command::CreateCommunity(NewCommunity { name, street_id }),
+            admin.clone(),
+        )
+        .await?;
     }
     for (i, name) in names::DEPARTMENTS.iter().enumerate() {
-        let categories = names::categories_for(name, i).into_iter().map(str::to_string).collect();
+        let categories = names::categories_for(name, i)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         w.submit(
-            Command::CreateDepartment(NewDepartment { name: name.to_string(), categories }),
+            Command::CreateDepartment(NewDepartment {
+                name: name.to_string(),
+                categories,
+            }),
             admin.clone(),
         )
         .await?;
@@ -206,7 +274,12 @@ fn step_after(seed: u64, base: i64) -> Span {
 
 /// Backfills the past `history_hours`: whistles filed through the morning at their real
 /// times, each taken as far as its fate says, all in time order so the log reads naturally.
-async fn backfill(city: &City, w: &WriterHandle, cfg: &DemoConfig, now: DateTime<Utc>) -> Result<(), WriteError> {
+async fn backfill(
+    city: &City,
+    w: &WriterHandle,
+    cfg: &DemoConfig,
+    now: DateTime<Utc>,
+) -> Result<(), WriteError> {
     enum Step {
         File(usize, NewWhistle),
         Act(usize, WhistleAction, Actor),
@@ -221,7 +294,12 @@ async fn backfill(city: &City, w: &WriterHandle, cfg: &DemoConfig, now: DateTime
         let filed = start + Span::seconds((seed % span_s) as i64);
         let nw = city.whistle(mix(seed));
         let age = now - filed;
-        let street = city.communities.iter().find(|c| c.0 == nw.community_id).map(|c| c.2).unwrap_or(StreetId(1));
+        let street = city
+            .communities
+            .iter()
+            .find(|c| c.0 == nw.community_id)
+            .map(|c| c.2)
+            .unwrap_or(StreetId(1));
         let community = actor(&city.community_name(nw.community_id), "community");
         // Older whistles got further; the newest are still waiting.
         let fate = match (seed >> 5) % 100 {
@@ -239,7 +317,17 @@ async fn backfill(city: &City, w: &WriterHandle, cfg: &DemoConfig, now: DateTime
         if fate == Fate::Rejected {
             let t = filed + step_after(seed >> 3, 600);
             let reason = "经核实，该问题已由物业自行处理，不属于部门职责".to_string();
-            plan.push((t.min(now), Step::Act(i, WhistleAction::Reject { reason, duplicate_of: None }, city.dispatcher(street))));
+            plan.push((
+                t.min(now),
+                Step::Act(
+                    i,
+                    WhistleAction::Reject {
+                        reason,
+                        duplicate_of: None,
+                    },
+                    city.dispatcher(street),
+                ),
+            ));
             continue;
         }
         if fate == Fate::New {
@@ -249,23 +337,46 @@ async fn backfill(city: &City, w: &WriterHandle, cfg: &DemoConfig, now: DateTime
         *load.entry(dept.to_string()).or_default() += 1;
         let mut t = filed + step_after(seed >> 7, 900);
         let mut steps = vec![(
-            WhistleAction::Dispatch { department_id: dept, assisting: vec![], note: Some("请立即派专干到现场报到".into()) },
+            WhistleAction::Dispatch {
+                department_id: dept,
+                assisting: vec![],
+                note: Some("请立即派专干到现场报到".into()),
+            },
             city.dispatcher(street),
         )];
         if fate >= Fate::Acknowledged {
             steps.push((
-                WhistleAction::Acknowledge { staff: vec![person(seed), person(seed >> 11), person(seed >> 19)], note: Some("专干已到现场".into()) },
+                WhistleAction::Acknowledge {
+                    staff: vec![person(seed), person(seed >> 11), person(seed >> 19)],
+                    note: Some("专干已到现场".into()),
+                },
                 city.department(Some(dept)),
             ));
         }
         if fate >= Fate::Resolved {
-            steps.push((WhistleAction::Resolve { reply: pick(names::REPLIES, seed >> 9).into() }, city.department(Some(dept))));
+            steps.push((
+                WhistleAction::Resolve {
+                    reply: pick(names::REPLIES, seed >> 9).into(),
+                },
+                city.department(Some(dept)),
+            ));
         }
         if fate == Fate::Closed {
-            steps.push((WhistleAction::Close { satisfaction: rating(seed), note: None }, community.clone()));
+            steps.push((
+                WhistleAction::Close {
+                    satisfaction: rating(seed),
+                    note: None,
+                },
+                community.clone(),
+            ));
         }
         if fate == Fate::Reopened {
-            steps.push((WhistleAction::Reopen { reason: pick(names::REOPEN_REASONS, seed >> 3).into() }, community.clone()));
+            steps.push((
+                WhistleAction::Reopen {
+                    reason: pick(names::REOPEN_REASONS, seed >> 3).into(),
+                },
+                community.clone(),
+            ));
         }
         for (k, (a, who)) in steps.into_iter().enumerate() {
             if k > 0 {
@@ -288,7 +399,9 @@ async fn backfill(city: &City, w: &WriterHandle, cfg: &DemoConfig, now: DateTime
         match step {
             Step::File(i, nw) => {
                 let who = actor(&city.community_name(nw.community_id), "community");
-                if let Reply::Whistle(wh) = w.submit_at(Command::FileWhistle(nw), who, Some(t)).await? {
+                if let Reply::Whistle(wh) =
+                    w.submit_at(Command::FileWhistle(nw), who, Some(t)).await?
+                {
                     ids.insert(i, wh.id);
                 }
             }
@@ -323,15 +436,28 @@ fn rating(seed: u64) -> i64 {
 fn wish_for(city: &City, seed: u64) -> NewWish {
     let (cid, _, _) = city.communities[(seed % city.communities.len() as u64) as usize];
     let (title, yuan) = pick(names::WISHES, seed >> 9);
-    NewWish { community_id: cid, title: title.into(), description: None, value_fen: yuan * 100 }
+    NewWish {
+        community_id: cid,
+        title: title.into(),
+        description: None,
+        value_fen: yuan * 100,
+    }
 }
 
 /// Runs the demo until `stop`: loads the city into an empty store, backfills the morning,
 /// then keeps whistles and wishes coming and moving.
-pub async fn run(cfg: DemoConfig, store: Store, w: WriterHandle, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    cfg: DemoConfig,
+    store: Store,
+    w: WriterHandle,
+    clock: Arc<dyn Clock>,
+    mut stop: watch::Receiver<bool>,
+) {
     match load_directory(&store, &w).await {
         Ok(true) => {
-            let Some(city) = City::read(&store) else { return };
+            let Some(city) = City::read(&store) else {
+                return;
+            };
             tracing::info!("demo: loading a morning of history");
             if let Err(e) = backfill(&city, &w, &cfg, clock.now()).await {
                 tracing::warn!(error = %e, "demo backfill stopped");
@@ -347,7 +473,13 @@ pub async fn run(cfg: DemoConfig, store: Store, w: WriterHandle, clock: Arc<dyn 
         tracing::warn!("demo: the store has no communities or departments; nothing to simulate");
         return;
     };
-    let mut sim = Sim { city, cfg, whistle_credit: 0.0, wish_credit: 0.0, counter: clock.now().timestamp() as u64 };
+    let mut sim = Sim {
+        city,
+        cfg,
+        whistle_credit: 0.0,
+        wish_credit: 0.0,
+        counter: clock.now().timestamp() as u64,
+    };
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -376,7 +508,12 @@ impl Sim {
         now - since >= step_after(mix(id * 31 + stage), self.cfg.step_seconds)
     }
 
-    async fn tick(&mut self, store: &Store, w: &WriterHandle, now: DateTime<Utc>) -> Result<(), WriteError> {
+    async fn tick(
+        &mut self,
+        store: &Store,
+        w: &WriterHandle,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
         self.whistle_credit += self.cfg.whistles_per_minute / 60.0;
         while self.whistle_credit >= 1.0 {
             self.whistle_credit -= 1.0;
@@ -394,40 +531,77 @@ impl Sim {
             w.submit(Command::FileWish(nw), who).await?;
         }
         let load: HashMap<String, i64> = stats::compute(store)
-            .map(|s| s.departments.into_iter().map(|d| (d.id, d.dispatched + d.acknowledged)).collect())
+            .map(|s| {
+                s.departments
+                    .into_iter()
+                    .map(|d| (d.id, d.dispatched + d.acknowledged))
+                    .collect()
+            })
             .unwrap_or_default();
         for wh in list(store, &[WhistleStatus::New, WhistleStatus::Dispatched], 300) {
             let seed = mix(wh.id.0);
             // Some whistles stall so that the queue always shows what overdue looks like.
-            if seed % 10 == 0 {
+            if seed.is_multiple_of(10) {
                 continue;
             }
             match wh.status {
                 WhistleStatus::New if self.due(wh.id.0, 1, wh.created_at, now) => {
                     let dept = self.city.best_department(&wh.category, &load, seed);
-                    let a = WhistleAction::Dispatch { department_id: dept, assisting: vec![], note: Some("请立即派专干到现场报到".into()) };
-                    self.act(w, wh.id, a, self.city.dispatcher(wh.street_id)).await?;
+                    let a = WhistleAction::Dispatch {
+                        department_id: dept,
+                        assisting: vec![],
+                        note: Some("请立即派专干到现场报到".into()),
+                    };
+                    self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
+                        .await?;
                 }
-                WhistleStatus::Dispatched if self.due(wh.id.0, 2, wh.dispatched_at.unwrap_or(wh.created_at), now) => {
-                    let a = WhistleAction::Acknowledge { staff: vec![person(seed), person(seed >> 11)], note: Some("专干已到现场".into()) };
-                    self.act(w, wh.id, a, self.city.department(wh.department_id)).await?;
+                WhistleStatus::Dispatched
+                    if self.due(wh.id.0, 2, wh.dispatched_at.unwrap_or(wh.created_at), now) =>
+                {
+                    let a = WhistleAction::Acknowledge {
+                        staff: vec![person(seed), person(seed >> 11)],
+                        note: Some("专干已到现场".into()),
+                    };
+                    self.act(w, wh.id, a, self.city.department(wh.department_id))
+                        .await?;
                 }
                 _ => {}
             }
         }
-        for wh in list(store, &[WhistleStatus::Acknowledged, WhistleStatus::Resolved], 300) {
+        for wh in list(
+            store,
+            &[WhistleStatus::Acknowledged, WhistleStatus::Resolved],
+            300,
+        ) {
             let seed = mix(wh.id.0);
             match wh.status {
-                WhistleStatus::Acknowledged if self.due(wh.id.0, 3, wh.acknowledged_at.unwrap_or(wh.updated_at), now) => {
-                    let a = WhistleAction::Resolve { reply: pick(names::REPLIES, seed >> 9).into() };
-                    self.act(w, wh.id, a, self.city.department(wh.department_id)).await?;
+                WhistleStatus::Acknowledged
+                    if self.due(wh.id.0, 3, wh.acknowledged_at.unwrap_or(wh.updated_at), now) =>
+                {
+                    let a = WhistleAction::Resolve {
+                        reply: pick(names::REPLIES, seed >> 9).into(),
+                    };
+                    self.act(w, wh.id, a, self.city.department(wh.department_id))
+                        .await?;
                 }
-                WhistleStatus::Resolved if self.due(wh.id.0 + u64::from(wh.reopened), 4, wh.resolved_at.unwrap_or(wh.updated_at), now) => {
+                WhistleStatus::Resolved
+                    if self.due(
+                        wh.id.0 + u64::from(wh.reopened),
+                        4,
+                        wh.resolved_at.unwrap_or(wh.updated_at),
+                        now,
+                    ) =>
+                {
                     let who = actor(&self.city.community_name(wh.community_id), "community");
                     let a = if (seed >> 21) % 100 < 8 && wh.reopened == 0 {
-                        WhistleAction::Reopen { reason: pick(names::REOPEN_REASONS, seed).into() }
+                        WhistleAction::Reopen {
+                            reason: pick(names::REOPEN_REASONS, seed).into(),
+                        }
                     } else {
-                        WhistleAction::Close { satisfaction: rating(seed), note: None }
+                        WhistleAction::Close {
+                            satisfaction: rating(seed),
+                            note: None,
+                        }
                     };
                     self.act(w, wh.id, a, who).await?;
                 }
@@ -437,34 +611,70 @@ impl Sim {
         self.move_wishes(store, w, now).await
     }
 
-    async fn act(&self, w: &WriterHandle, id: WhistleId, a: WhistleAction, who: Actor) -> Result<(), WriteError> {
+    async fn act(
+        &self,
+        w: &WriterHandle,
+        id: WhistleId,
+        a: WhistleAction,
+        who: Actor,
+    ) -> Result<(), WriteError> {
         match w.submit(Command::Whistle(id, a), who).await {
             Ok(_) | Err(WriteError::Rule(_)) | Err(WriteError::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    async fn move_wishes(&self, store: &Store, w: &WriterHandle, now: DateTime<Utc>) -> Result<(), WriteError> {
-        let q = WishQuery { statuses: vec![WishStatus::Open, WishStatus::Claimed], limit: 200, ..Default::default() };
-        let Ok((wishes, _)) = store.list_wishes(&q) else { return Ok(()) };
+    async fn move_wishes(
+        &self,
+        store: &Store,
+        w: &WriterHandle,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        let q = WishQuery {
+            statuses: vec![WishStatus::Open, WishStatus::Claimed],
+            limit: 200,
+            ..Default::default()
+        };
+        let Ok((wishes, _)) = store.list_wishes(&q) else {
+            return Ok(());
+        };
         for wish in wishes {
             let seed = mix(wish.id.0 ^ 0x5151);
             let action = match wish.status {
                 WishStatus::Open if self.due(wish.id.0, 5, wish.created_at, now) => {
-                    if seed % 3 == 0 {
-                        WishAction::Claim { department_id: None, claimer: Some(pick(names::VOLUNTEERS, seed).into()) }
+                    if seed.is_multiple_of(3) {
+                        WishAction::Claim {
+                            department_id: None,
+                            claimer: Some(pick(names::VOLUNTEERS, seed).into()),
+                        }
                     } else {
-                        let d = &self.city.departments[(seed % self.city.departments.len() as u64) as usize];
-                        WishAction::Claim { department_id: Some(d.0), claimer: Some(format!("{}党员 {}", d.1, person(seed))) }
+                        let d = &self.city.departments
+                            [(seed % self.city.departments.len() as u64) as usize];
+                        WishAction::Claim {
+                            department_id: Some(d.0),
+                            claimer: Some(format!("{}党员 {}", d.1, person(seed))),
+                        }
                     }
                 }
-                WishStatus::Claimed if self.due(wish.id.0, 6, wish.claimed_at.unwrap_or(wish.updated_at), now) => {
-                    WishAction::Complete { note: Some("心愿已送到居民手中".into()) }
+                WishStatus::Claimed
+                    if self.due(
+                        wish.id.0,
+                        6,
+                        wish.claimed_at.unwrap_or(wish.updated_at),
+                        now,
+                    ) =>
+                {
+                    WishAction::Complete {
+                        note: Some("心愿已送到居民手中".into()),
+                    }
                 }
                 _ => continue,
             };
             let who = actor(wish.claimer.as_deref().unwrap_or("志愿者"), "volunteer");
-            match w.submit(Command::Wish(WishId(wish.id.0), action), who).await {
+            match w
+                .submit(Command::Wish(WishId(wish.id.0), action), who)
+                .await
+            {
                 Ok(_) | Err(WriteError::Rule(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -474,8 +684,15 @@ impl Sim {
 }
 
 fn list(store: &Store, statuses: &[WhistleStatus], limit: usize) -> Vec<Whistle> {
-    let q = WhistleQuery { statuses: statuses.to_vec(), limit, ..Default::default() };
-    store.list_whistles(&q).map(|(items, _)| items).unwrap_or_default()
+    let q = WhistleQuery {
+        statuses: statuses.to_vec(),
+        limit,
+        ..Default::default()
+    };
+    store
+        .list_whistles(&q)
+        .map(|(items, _)| items)
+        .unwrap_or_default()
 }
 
 /// Category codes, for callers that want to generate their own load.

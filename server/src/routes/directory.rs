@@ -59,7 +59,11 @@ pub async fn create_department(
     Extension(actor): Extension<Actor>,
     ApiJson(b): ApiJson<NewDepartment>,
 ) -> Result<Response, ApiError> {
-    match st.writer.submit(Command::CreateDepartment(b), actor).await? {
+    match st
+        .writer
+        .submit(Command::CreateDepartment(b), actor)
+        .await?
+    {
         Reply::Department(d) => Ok((StatusCode::CREATED, Json(d)).into_response()),
         r => Err(unexpected(&r)),
     }

@@ -35,7 +35,12 @@ pub async fn stream(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::bad_param("Last-Event-ID", "Last-Event-ID must be an event sequence number"))
+                .ok_or_else(|| {
+                    ApiError::bad_param(
+                        "Last-Event-ID",
+                        "Last-Event-ID must be an event sequence number",
+                    )
+                })
         })
         .transpose()?;
     let after = match from_header {
@@ -95,8 +100,10 @@ pub async fn stream(
             }
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (Ok(e), rx))
-    });
+    let stream =
+        futures_util::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+        );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

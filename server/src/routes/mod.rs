@@ -15,7 +15,12 @@ use crate::error::ApiError;
 use crate::writer::Reply;
 
 /// 200 with the record and its version as a strong ETag.
-pub fn with_etag<T: Serialize>(status: StatusCode, body: &T, version: u64, location: Option<String>) -> Response {
+pub fn with_etag<T: Serialize>(
+    status: StatusCode,
+    body: &T,
+    version: u64,
+    location: Option<String>,
+) -> Response {
     let mut res = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         res.headers_mut().insert(header::ETAG, v);

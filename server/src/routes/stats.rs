@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::Json;
 
-use shaozi_shared::api::{CommunityWishes, DepartmentLoad, QueueStats, Stats, WishStats, WishTotals};
+use shaozi_shared::api::{
+    CommunityWishes, DepartmentLoad, QueueStats, Stats, WishStats, WishTotals,
+};
 
 use crate::error::ApiError;
 use crate::store::{Store, StoreError};
@@ -65,7 +67,13 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
             .then_with(|| a.id.cmp(&b.id))
     });
     let wish_rows = store.counters_under("wish/")?;
-    let city = totals(|k| wish_rows.iter().find(|(n, _)| n == k).map(|(_, v)| *v).unwrap_or(0));
+    let city = totals(|k| {
+        wish_rows
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| *v)
+            .unwrap_or(0)
+    });
     let per_comm = per_unit(store.counters_under("wishc/")?);
     let mut by_community: Vec<CommunityWishes> = store
         .communities()?
@@ -79,11 +87,19 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
             }
         })
         .collect();
-    by_community.sort_by(|a, b| b.totals.total.cmp(&a.totals.total).then_with(|| a.community_id.cmp(&b.community_id)));
+    by_community.sort_by(|a, b| {
+        b.totals
+            .total
+            .cmp(&a.totals.total)
+            .then_with(|| a.community_id.cmp(&b.community_id))
+    });
     Ok(Stats {
         queue,
         departments,
-        wishes: WishStats { totals: city, by_community },
+        wishes: WishStats {
+            totals: city,
+            by_community,
+        },
         last_seq,
     })
 }

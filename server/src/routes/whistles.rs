@@ -40,13 +40,23 @@ pub async fn create(
     Extension(actor): Extension<Actor>,
     ApiJson(b): ApiJson<NewWhistle>,
 ) -> Result<Response, ApiError> {
-    answer(StatusCode::CREATED, st.writer.submit(Command::FileWhistle(b), actor).await?)
+    answer(
+        StatusCode::CREATED,
+        st.writer.submit(Command::FileWhistle(b), actor).await?,
+    )
 }
 
 /// `GET /api/v1/whistles`.
-pub async fn list(State(st): State<AppState>, p: Params) -> Result<axum::Json<Page<Whistle>>, ApiError> {
+pub async fn list(
+    State(st): State<AppState>,
+    p: Params,
+) -> Result<axum::Json<Page<Whistle>>, ApiError> {
     let q = WhistleQuery {
-        statuses: p.list("status", WhistleStatus::parse, "new, dispatched, acknowledged, resolved, closed, rejected")?,
+        statuses: p.list(
+            "status",
+            WhistleStatus::parse,
+            "new, dispatched, acknowledged, resolved, closed, rejected",
+        )?,
         department_id: p.parse("department_id")?,
         community_id: p.parse("community_id")?,
         street_id: p.parse("street_id")?,
@@ -55,7 +65,12 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<axum::Json<Pa
             None => None,
             Some("urgent") => Some(Urgency::Urgent),
             Some("normal") => Some(Urgency::Normal),
-            Some(v) => return Err(ApiError::bad_param("urgency", format!("urgency must be urgent or normal; got {v:?}"))),
+            Some(v) => {
+                return Err(ApiError::bad_param(
+                    "urgency",
+                    format!("urgency must be urgent or normal; got {v:?}"),
+                ))
+            }
         },
         category: p.get("category").map(str::to_string),
         limit: p.limit(50, 500)?,
@@ -77,7 +92,12 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> Result<R
         .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
     let timeline = st.store.timeline(family::TIMELINE, id.0)?;
     let version = whistle.version;
-    Ok(with_etag(StatusCode::OK, &WhistleDetail { whistle, timeline }, version, None))
+    Ok(with_etag(
+        StatusCode::OK,
+        &WhistleDetail { whistle, timeline },
+        version,
+        None,
+    ))
 }
 
 /// `POST /api/v1/whistles/{id}/{action}`: one step; 200 with the updated whistle.
@@ -124,5 +144,10 @@ pub async fn act(
             )))
         }
     };
-    answer(StatusCode::OK, st.writer.submit(Command::Whistle(id, action), actor).await?)
+    answer(
+        StatusCode::OK,
+        st.writer
+            .submit(Command::Whistle(id, action), actor)
+            .await?,
+    )
 }

@@ -38,13 +38,20 @@ pub async fn create(
     Extension(actor): Extension<Actor>,
     ApiJson(b): ApiJson<NewWish>,
 ) -> Result<Response, ApiError> {
-    answer(StatusCode::CREATED, st.writer.submit(Command::FileWish(b), actor).await?)
+    answer(
+        StatusCode::CREATED,
+        st.writer.submit(Command::FileWish(b), actor).await?,
+    )
 }
 
 /// `GET /api/v1/wishes`, newest first.
 pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Page<Wish>>, ApiError> {
     let q = WishQuery {
-        statuses: p.list("status", WishStatus::parse, "open, claimed, completed, cancelled")?,
+        statuses: p.list(
+            "status",
+            WishStatus::parse,
+            "open, claimed, completed, cancelled",
+        )?,
         community_id: p.parse("community_id")?,
         limit: p.limit(50, 500)?,
         cursor: p.get("cursor").map(str::to_string),
@@ -70,7 +77,12 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> Result<R
         .ok_or_else(|| ApiError::not_found(format!("there is no wish {id}")))?;
     let timeline = st.store.timeline(family::WISH_TIMELINE, id.0)?;
     let version = wish.version;
-    Ok(with_etag(StatusCode::OK, &WishDetail { wish, timeline }, version, None))
+    Ok(with_etag(
+        StatusCode::OK,
+        &WishDetail { wish, timeline },
+        version,
+        None,
+    ))
 }
 
 /// `POST /api/v1/wishes/{id}/{claim|complete|cancel}`.
@@ -85,7 +97,10 @@ pub async fn act(
     let action = match action.as_str() {
         "claim" => {
             let b: ClaimBody = parse_json(bytes.as_bytes())?;
-            WishAction::Claim { department_id: b.department_id, claimer: b.claimer }
+            WishAction::Claim {
+                department_id: b.department_id,
+                claimer: b.claimer,
+            }
         }
         "complete" => {
             let b: CompleteBody = parse_json(bytes.as_bytes())?;
@@ -101,5 +116,8 @@ pub async fn act(
             )))
         }
     };
-    answer(StatusCode::OK, st.writer.submit(Command::Wish(id, action), actor).await?)
+    answer(
+        StatusCode::OK,
+        st.writer.submit(Command::Wish(id, action), actor).await?,
+    )
 }

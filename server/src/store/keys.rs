@@ -83,8 +83,14 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     let id = be(w.id.0);
     let mut out = vec![
         (key(&[&[family::STATUS, st], &id]), vec![]),
-        (key(&[&[family::COMMUNITY], &be(w.community_id.0), &[st], &id]), vec![]),
-        (key(&[&[family::STREET], &be(w.street_id.0), &[st], &id]), vec![]),
+        (
+            key(&[&[family::COMMUNITY], &be(w.community_id.0), &[st], &id]),
+            vec![],
+        ),
+        (
+            key(&[&[family::STREET], &be(w.street_id.0), &[st], &id]),
+            vec![],
+        ),
     ];
     if w.status.is_unanswered() {
         out.push((queue_key(w), vec![st]));
@@ -109,7 +115,10 @@ pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
     let id = be(w.id.0);
     vec![
         (key(&[&[family::WISH_STATUS, st], &id]), vec![]),
-        (key(&[&[family::WISH_COMMUNITY], &be(w.community_id.0), &[st], &id]), vec![]),
+        (
+            key(&[&[family::WISH_COMMUNITY], &be(w.community_id.0), &[st], &id]),
+            vec![],
+        ),
     ]
 }
 
@@ -200,6 +209,9 @@ mod tests {
     fn count_diff_nets_out() {
         let old = vec![("a".to_string(), 1), ("b".to_string(), 2)];
         let new = vec![("b".to_string(), 2), ("c".to_string(), 5)];
-        assert_eq!(count_diff(&old, &new), vec![("a".into(), -1), ("c".into(), 5)]);
+        assert_eq!(
+            count_diff(&old, &new),
+            vec![("a".into(), -1), ("c".into(), 5)]
+        );
     }
 }

@@ -128,12 +128,18 @@ impl Store {
 
     /// One directory record.
     pub fn dir_get<T: DeserializeOwned>(&self, kind: u8, id: u64) -> Result<Option<T>, StoreError> {
-        decode_opt(self.dir.get(keys::dir_key(kind, id))?, || format!("{}{id}", kind as char))
+        decode_opt(self.dir.get(keys::dir_key(kind, id))?, || {
+            format!("{}{id}", kind as char)
+        })
     }
 
     /// A counter's value.
     pub fn counter(&self, name: &str) -> Result<i64, StoreError> {
-        Ok(self.counters.get(name)?.map(|v| decode_i64(&v)).unwrap_or(0))
+        Ok(self
+            .counters
+            .get(name)?
+            .map(|v| decode_i64(&v))
+            .unwrap_or(0))
     }
 
     /// Every counter under `prefix`, as (rest of the name, value).
@@ -168,7 +174,9 @@ impl Store {
         let mut out = Vec::new();
         for r in self.idx.scan_prefix(&prefix) {
             let (k, _) = r?;
-            let Some(seq) = read_be(&k[prefix.len()..]) else { continue };
+            let Some(seq) = read_be(&k[prefix.len()..]) else {
+                continue;
+            };
             if let Some(v) = self.events.get(be(seq))? {
                 let e: Event = decode(&v, || format!("event {seq}"))?;
                 out.push(e.timeline_entry());
@@ -198,7 +206,10 @@ impl Store {
 }
 
 /// Decodes a stored JSON record.
-pub fn decode<T: DeserializeOwned>(v: &[u8], what: impl FnOnce() -> String) -> Result<T, StoreError> {
+pub fn decode<T: DeserializeOwned>(
+    v: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
     serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
         what: what(),
         why: e.to_string(),

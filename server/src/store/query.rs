@@ -69,7 +69,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -101,7 +101,9 @@ impl WhistleQuery {
 
     fn matches(&self, w: &Whistle) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&w.status))
-            && self.department_id.is_none_or(|d| w.department_id == Some(d))
+            && self
+                .department_id
+                .is_none_or(|d| w.department_id == Some(d))
             && self.community_id.is_none_or(|c| w.community_id == c)
             && self.street_id.is_none_or(|s| w.street_id == s)
             && self.overdue.is_none_or(|o| w.overdue == o)
@@ -184,7 +186,9 @@ impl Store {
             if !status.is_some_and(|s| q.statuses.contains(&s)) {
                 continue;
             }
-            let Some(id) = read_be(&k[11..]) else { continue };
+            let Some(id) = read_be(&k[11..]) else {
+                continue;
+            };
             if let Some(w) = self.whistle(WhistleId(id))? {
                 if q.matches(&w) {
                     items.push(w);

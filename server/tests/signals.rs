@@ -1,0 +1,90 @@
+//! The real binary: prints a new admin token once, serves, and exits 0 on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+// The child is handed to the caller, which waits for it after SIGTERM.
+#[allow(clippy::zombie_processes)]
+fn start(data: &std::path::Path) -> (std::process::Child, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shaozi-server"))
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env_remove("SHAOZI_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    loop {
+        let mut l = String::new();
+        if out.read_line(&mut l).expect("read stdout") == 0 {
+            let status = child.wait();
+            panic!("server exited early ({status:?}): {lines:?}");
+        }
+        if let Some(addr) = l.trim().strip_prefix("shaozi-server listening on http://") {
+            return (child, addr.to_string(), lines);
+        }
+        lines.push(l.trim().to_string());
+    }
+}
+
+fn get(addr: &str, path: &str, token: Option<&str>) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut r = String::new();
+    s.read_to_string(&mut r).expect("read");
+    r
+}
+
+fn sigterm_and_wait(mut child: std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            return st;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn prints_a_new_token_once_serves_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("store");
+    let (child, addr, printed) = start(&data);
+    let token = printed
+        .iter()
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .cloned()
+        .unwrap_or_else(|| panic!("no token printed: {printed:?}"));
+    assert!(get(&addr, "/healthz", None).starts_with("HTTP/1.1 200"));
+    assert!(get(&addr, "/api/v1/stats", None).starts_with("HTTP/1.1 401"));
+    assert!(get(&addr, "/api/v1/stats", Some(&token)).starts_with("HTTP/1.1 200"));
+    assert!(sigterm_and_wait(child).success(), "exit 0 on SIGTERM");
+
+    // Second start: the token is not printed again, and still works (only its hash was kept).
+    let (child, addr, printed) = start(&data);
+    assert!(
+        printed.iter().all(|l| !l.contains(&token)),
+        "token printed twice: {printed:?}"
+    );
+    assert!(get(&addr, "/api/v1/stats", Some(&token)).starts_with("HTTP/1.1 200"));
+    assert!(sigterm_and_wait(child).success());
+    let stored = std::fs::read_dir(&data).expect("store dir").count();
+    assert!(stored > 0);
+}
