@@ -29,7 +29,7 @@ use shaozi_shared::{
 };
 
 use crate::clock::Clock;
-use crate::store::keys::{self, be, dir, family, key};
+use crate::store::keys::{self, be, dir, key};
 use crate::store::{decode, decode_i64, Store, StoreError};
 
 /// Most requests committed in one transaction and one flush.
@@ -770,7 +770,30 @@ impl Tx<'_> {
         Ok(Ok(Reply::Swept(n)))
     }
 
-    /// Writes a whistle with its index entries, counters and events.
+    /// Writes a record into `tree` with its index entries, counters and events.
+    fn write<R: keys::Record>(
+        &mut self,
+        tree: &TransactionalTree,
+        old: Option<&R>,
+        new: &R,
+        events: &[(EventKind, Option<String>)],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), TxError> {
+        let subject = new.subject();
+        let json = serde_json::to_string(new).map_err(|e| corrupt(subject.clone(), e))?;
+        tree.insert(&be(new.number()), json.as_bytes())?;
+        let old_idx = old.map(R::index).unwrap_or_default();
+        let old_counts = old.map(R::counts).unwrap_or_default();
+        self.reindex(&old_idx, &new.index())?;
+        self.count(&keys::count_diff(&old_counts, &new.counts()))?;
+        for (kind, note) in events {
+            let timeline = Some((R::TIMELINE, new.number()));
+            self.emit(*kind, &subject, note.as_deref(), &json, actor, at, timeline)?;
+        }
+        Ok(())
+    }
+
     fn write_whistle(
         &mut self,
         old: Option<&Whistle>,
@@ -779,25 +802,8 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<(), TxError> {
-        let json = serde_json::to_string(new).map_err(|e| corrupt(new.id.to_string(), e))?;
-        self.whistles.insert(&be(new.id.0), json.as_bytes())?;
-        let old_idx = old.map(keys::whistle_index).unwrap_or_default();
-        let old_counts = old.map(keys::whistle_counts).unwrap_or_default();
-        self.reindex(&old_idx, &keys::whistle_index(new))?;
-        self.count(&keys::count_diff(&old_counts, &keys::whistle_counts(new)))?;
-        let subject = new.id.to_string();
-        for (kind, note) in events {
-            self.emit(
-                *kind,
-                &subject,
-                note.as_deref(),
-                &json,
-                actor,
-                at,
-                Some((family::TIMELINE, new.id.0)),
-            )?;
-        }
-        Ok(())
+        let tree = self.whistles;
+        self.write(tree, old, new, events, actor, at)
     }
 
     fn file_wish(
@@ -890,25 +896,8 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<(), TxError> {
-        let json = serde_json::to_string(new).map_err(|e| corrupt(new.id.to_string(), e))?;
-        self.wishes.insert(&be(new.id.0), json.as_bytes())?;
-        let old_idx = old.map(keys::wish_index).unwrap_or_default();
-        let old_counts = old.map(keys::wish_counts).unwrap_or_default();
-        self.reindex(&old_idx, &keys::wish_index(new))?;
-        self.count(&keys::count_diff(&old_counts, &keys::wish_counts(new)))?;
-        let subject = new.id.to_string();
-        for (kind, note) in events {
-            self.emit(
-                *kind,
-                &subject,
-                note.as_deref(),
-                &json,
-                actor,
-                at,
-                Some((family::WISH_TIMELINE, new.id.0)),
-            )?;
-        }
-        Ok(())
+        let tree = self.wishes;
+        self.write(tree, old, new, events, actor, at)
     }
 
     /// Replaces a record's old index entries with its new ones.

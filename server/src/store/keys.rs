@@ -177,6 +177,52 @@ pub fn wish_counts(w: &Wish) -> Vec<(String, i64)> {
     out
 }
 
+/// A record the writer keeps with derived index entries, counters and a timeline.
+pub trait Record: serde::Serialize {
+    /// Its number, the key in its tree.
+    fn number(&self) -> u64;
+    /// Its id as shown, e.g. `W1042`.
+    fn subject(&self) -> String;
+    /// Its index entries in its current state.
+    fn index(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// Its counter contributions in its current state.
+    fn counts(&self) -> Vec<(String, i64)>;
+    /// The index family of its timeline.
+    const TIMELINE: u8;
+}
+
+impl Record for Whistle {
+    fn number(&self) -> u64 {
+        self.id.0
+    }
+    fn subject(&self) -> String {
+        self.id.to_string()
+    }
+    fn index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        whistle_index(self)
+    }
+    fn counts(&self) -> Vec<(String, i64)> {
+        whistle_counts(self)
+    }
+    const TIMELINE: u8 = family::TIMELINE;
+}
+
+impl Record for Wish {
+    fn number(&self) -> u64 {
+        self.id.0
+    }
+    fn subject(&self) -> String {
+        self.id.to_string()
+    }
+    fn index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        wish_index(self)
+    }
+    fn counts(&self) -> Vec<(String, i64)> {
+        wish_counts(self)
+    }
+    const TIMELINE: u8 = family::WISH_TIMELINE;
+}
+
 /// Net counter changes from `old` contributions to `new` ones, zeros dropped.
 pub fn count_diff(old: &[(String, i64)], new: &[(String, i64)]) -> Vec<(String, i64)> {
     let mut acc: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();

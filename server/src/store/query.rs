@@ -78,6 +78,16 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The id a newest-first page stopped at.
+fn id_cursor(c: Option<&str>) -> Result<Option<u64>, BadCursor> {
+    c.map(|c| {
+        c.strip_prefix('i')
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| BadCursor(c.to_string()))
+    })
+    .transpose()
+}
+
 /// The smallest key greater than every key starting with `prefix`.
 fn successor(prefix: &[u8]) -> Vec<u8> {
     let mut k = prefix.to_vec();
@@ -122,14 +132,7 @@ impl Store {
         if q.uses_queue() {
             return self.list_queue(q);
         }
-        let below = match &q.cursor {
-            None => None,
-            Some(c) => Some(
-                c.strip_prefix("i")
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .ok_or_else(|| BadCursor(c.clone()))?,
-            ),
-        };
+        let below = id_cursor(q.cursor.as_deref())?;
         let statuses: Vec<WhistleStatus> = if q.statuses.is_empty() {
             WhistleStatus::ALL.to_vec()
         } else {
@@ -257,14 +260,7 @@ impl Store {
 
     /// One page of wishes, newest first.
     pub fn list_wishes(&self, q: &WishQuery) -> Result<(Vec<Wish>, Option<String>), QueryError> {
-        let below = match &q.cursor {
-            None => None,
-            Some(c) => Some(
-                c.strip_prefix("i")
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .ok_or_else(|| BadCursor(c.clone()))?,
-            ),
-        };
+        let below = id_cursor(q.cursor.as_deref())?;
         let statuses: Vec<WishStatus> = if q.statuses.is_empty() {
             WishStatus::ALL.to_vec()
         } else {
