@@ -181,6 +181,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown_rx.clone(),
     ))];
     if let Some(demo) = config.demo {
+        // The history goes in before anyone connects, so it does not arrive as "new".
+        if let Err(e) = demo::prepare(&demo, &store, &writer, config.clock.as_ref()).await {
+            tracing::warn!(error = %e, "demo city could not be loaded");
+        }
         background.push(tokio::spawn(demo::run(
             demo,
             store.clone(),

@@ -568,8 +568,8 @@ pub fn apply(
                 (
                     EventKind::WhistleOverdue,
                     Some(format!(
-                        "deadline to {stage} passed at {}",
-                        due.to_rfc3339()
+                        "the deadline to {stage} ({}) has passed",
+                        due.format("%Y-%m-%d %H:%M UTC")
                     )),
                 ),
                 (

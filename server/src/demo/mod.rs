@@ -283,7 +283,8 @@ async fn backfill(
     enum Step {
         File(usize, NewWhistle),
         Act(usize, WhistleAction, Actor),
-        Wish(NewWish),
+        Wish(usize, NewWish),
+        WishAct(usize, WishAction, Actor),
     }
     let start = now - Span::hours(cfg.history_hours);
     let span_s = (cfg.history_hours * 3600).max(1) as u64;
@@ -391,10 +392,22 @@ async fn backfill(
     for i in 0..cfg.history_whistles / 2 {
         let seed = mix(i as u64 + 9001);
         let t = start + Span::seconds((seed % span_s) as i64);
-        plan.push((t, Step::Wish(wish_for(city, seed))));
+        plan.push((t, Step::Wish(i, wish_for(city, seed))));
+        // Most older wishes have been claimed, and most of those fulfilled.
+        let claimed = t + step_after(seed >> 4, 3600);
+        if claimed < now && (seed >> 12) % 10 < 8 {
+            let (claim, who) = claim_for(city, seed);
+            plan.push((claimed, Step::WishAct(i, claim, who.clone())));
+            let done = claimed + step_after(seed >> 8, 5400);
+            if done < now && (seed >> 16) % 10 < 8 {
+                let note = Some("心愿已送到居民手中".to_string());
+                plan.push((done, Step::WishAct(i, WishAction::Complete { note }, who)));
+            }
+        }
     }
     plan.sort_by_key(|(t, _)| *t);
     let mut ids: HashMap<usize, WhistleId> = HashMap::new();
+    let mut wish_ids: HashMap<usize, WishId> = HashMap::new();
     for (t, step) in plan {
         match step {
             Step::File(i, nw) => {
@@ -414,13 +427,46 @@ async fn backfill(
                     }
                 }
             }
-            Step::Wish(nw) => {
+            Step::Wish(i, nw) => {
                 let who = actor(&city.community_name(nw.community_id), "community");
-                w.submit_at(Command::FileWish(nw), who, Some(t)).await?;
+                if let Reply::Wish(wish) = w.submit_at(Command::FileWish(nw), who, Some(t)).await? {
+                    wish_ids.insert(i, wish.id);
+                }
+            }
+            Step::WishAct(i, a, who) => {
+                if let Some(id) = wish_ids.get(&i) {
+                    match w.submit_at(Command::Wish(*id, a), who, Some(t)).await {
+                        Ok(_) | Err(WriteError::Rule(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Who claims a wish: a volunteer, or a department's party member.
+fn claim_for(city: &City, seed: u64) -> (WishAction, Actor) {
+    let claim = if seed.is_multiple_of(3) {
+        WishAction::Claim {
+            department_id: None,
+            claimer: Some(pick(names::VOLUNTEERS, seed).into()),
+        }
+    } else {
+        let d = &city.departments[(seed % city.departments.len() as u64) as usize];
+        WishAction::Claim {
+            department_id: Some(d.0),
+            claimer: Some(format!("{}党员 {}", d.1, person(seed))),
+        }
+    };
+    let who = match &claim {
+        WishAction::Claim {
+            claimer: Some(c), ..
+        } => actor(c, "volunteer"),
+        _ => actor("志愿者", "volunteer"),
+    };
+    (claim, who)
 }
 
 fn rating(seed: u64) -> i64 {
@@ -444,8 +490,24 @@ fn wish_for(city: &City, seed: u64) -> NewWish {
     }
 }
 
-/// Runs the demo until `stop`: loads the city into an empty store, backfills the morning,
-/// then keeps whistles and wishes coming and moving.
+/// Loads the city and a morning of history into an empty store; a store that already has a
+/// directory is left as it is.
+pub async fn prepare(
+    cfg: &DemoConfig,
+    store: &Store,
+    w: &WriterHandle,
+    clock: &dyn Clock,
+) -> Result<(), WriteError> {
+    if load_directory(store, w).await? {
+        if let Some(city) = City::read(store) {
+            tracing::info!("demo: loading a morning of history");
+            backfill(&city, w, cfg, clock.now()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the demo city alive until `stop`: whistles and wishes keep coming and moving.
 pub async fn run(
     cfg: DemoConfig,
     store: Store,
@@ -453,22 +515,6 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     mut stop: watch::Receiver<bool>,
 ) {
-    match load_directory(&store, &w).await {
-        Ok(true) => {
-            let Some(city) = City::read(&store) else {
-                return;
-            };
-            tracing::info!("demo: loading a morning of history");
-            if let Err(e) = backfill(&city, &w, &cfg, clock.now()).await {
-                tracing::warn!(error = %e, "demo backfill stopped");
-            }
-        }
-        Ok(false) => {}
-        Err(e) => {
-            tracing::warn!(error = %e, "demo could not load its city");
-            return;
-        }
-    }
     let Some(city) = City::read(&store) else {
         tracing::warn!("demo: the store has no communities or departments; nothing to simulate");
         return;
@@ -641,20 +687,10 @@ impl Sim {
         for wish in wishes {
             let seed = mix(wish.id.0 ^ 0x5151);
             let action = match wish.status {
+                // Some wishes wait a long time for someone to take them on.
+                WishStatus::Open if seed % 7 < 2 => continue,
                 WishStatus::Open if self.due(wish.id.0, 5, wish.created_at, now) => {
-                    if seed.is_multiple_of(3) {
-                        WishAction::Claim {
-                            department_id: None,
-                            claimer: Some(pick(names::VOLUNTEERS, seed).into()),
-                        }
-                    } else {
-                        let d = &self.city.departments
-                            [(seed % self.city.departments.len() as u64) as usize];
-                        WishAction::Claim {
-                            department_id: Some(d.0),
-                            claimer: Some(format!("{}党员 {}", d.1, person(seed))),
-                        }
-                    }
+                    claim_for(&self.city, seed).0
                 }
                 WishStatus::Claimed
                     if self.due(

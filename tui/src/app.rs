@@ -1,0 +1,912 @@
+//! The dashboard's state and its one `update`: every input, server event and timer becomes a
+//! [`Msg`]; `update` changes the [`App`] and returns the [`Effect`]s for the runtime to carry
+//! out (network, bell, quit). No I/O here, so all of it is testable.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::{json, Value};
+
+use shaozi_shared::api::{Stats, WhistleDetail};
+use shaozi_shared::{DepartmentId, Event, Whistle, WhistleId, WhistleStatus};
+
+use crate::editor::LineEditor;
+use crate::i18n::Lang;
+use crate::keys::{Action, Keymap};
+use crate::model::{Change, Directory, Filter, Model, QKey};
+use crate::prompt::{self, Prompt, TextKind};
+
+/// Which screen is showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The unanswered queue.
+    Queue,
+    /// Load per department.
+    Departments,
+    /// Cases of one department.
+    DeptCases(DepartmentId),
+    /// Micro-wishes.
+    Wishes,
+    /// One whistle and its timeline.
+    Detail,
+}
+
+/// The live connection, as the status line shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conn {
+    /// First connection under way.
+    Connecting,
+    /// Following the event stream.
+    Live,
+    /// Lost; trying again.
+    Reconnecting {
+        /// Attempts so far.
+        attempt: u32,
+    },
+    /// Lost for a while; still trying.
+    Offline,
+}
+
+/// A server refusal, in its own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// HTTP status (0 when the server could not be reached).
+    pub status: u16,
+    /// The problem's detail.
+    pub detail: String,
+}
+
+/// What was typed for an action, kept so a refusal loses nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// The prompt to reopen.
+    pub prompt: Prompt,
+}
+
+/// Everything that can happen to the dashboard.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key.
+    Key(KeyEvent),
+    /// Pasted text.
+    Paste(String),
+    /// The terminal's new size.
+    Resize(u16, u16),
+    /// The clock moved (a visible minute, or a message to clear).
+    Tick(DateTime<Utc>),
+    /// Names arrived.
+    Directory(Box<Directory>),
+    /// The whole unanswered queue arrived.
+    Queue(Vec<Whistle>),
+    /// Stats arrived.
+    Stats(Box<Stats>),
+    /// A whistle's detail arrived.
+    Detail(Box<WhistleDetail>),
+    /// A department's cases arrived.
+    DeptCases(DepartmentId, Vec<Whistle>),
+    /// A live event.
+    Event(Box<Event>),
+    /// The connection changed.
+    Conn(Conn),
+    /// A fetch failed.
+    LoadFailed(String),
+    /// An action finished.
+    Acted {
+        /// The whistle.
+        id: WhistleId,
+        /// What was done, e.g. `dispatch`.
+        verb: &'static str,
+        /// The updated whistle, or the refusal.
+        result: Result<Box<Whistle>, Refusal>,
+        /// What was typed, to reopen on refusal.
+        draft: Option<Box<Draft>>,
+    },
+}
+
+/// Work for the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Load directory, stats and the queue.
+    LoadAll,
+    /// Refresh stats (the runtime debounces).
+    FetchStats,
+    /// Load a whistle's detail.
+    FetchDetail(WhistleId),
+    /// Load a department's cases.
+    FetchDeptCases(DepartmentId),
+    /// Post an action.
+    Act {
+        /// The whistle.
+        id: WhistleId,
+        /// Path segment: dispatch, acknowledge, …
+        verb: &'static str,
+        /// JSON body.
+        body: Value,
+        /// What was typed.
+        draft: Option<Box<Draft>>,
+    },
+    /// Ring the terminal bell.
+    Bell,
+    /// Leave.
+    Quit,
+}
+
+/// A message on the status line that clears itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    /// The words.
+    pub text: String,
+    /// A refusal or failure.
+    pub error: bool,
+    /// When it goes away.
+    pub until: DateTime<Utc>,
+}
+
+/// A list position: selected index and first visible row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Selected index.
+    pub sel: usize,
+    /// First visible row.
+    pub offset: usize,
+}
+
+impl Cursor {
+    fn moved(&mut self, delta: isize, len: usize, height: usize) {
+        if len == 0 {
+            *self = Cursor::default();
+            return;
+        }
+        let sel = (self.sel as isize + delta).clamp(0, len as isize - 1) as usize;
+        self.place(sel, len, height);
+    }
+
+    fn place(&mut self, sel: usize, len: usize, height: usize) {
+        self.sel = sel.min(len.saturating_sub(1));
+        let h = height.max(1);
+        if self.sel < self.offset {
+            self.offset = self.sel;
+        } else if self.sel >= self.offset + h {
+            self.offset = self.sel + 1 - h;
+        }
+        self.offset = self.offset.min(len.saturating_sub(h));
+    }
+}
+
+/// The whole state of the dashboard.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Label language.
+    pub lang: Lang,
+    /// Keys.
+    pub keymap: Keymap,
+    /// Ring the bell for overdue whistles.
+    pub bell: bool,
+    /// The current view.
+    pub view: View,
+    /// The view to return to from detail.
+    pub back: View,
+    /// Server data.
+    pub model: Model,
+    /// Queue rows after the filter, when one is set.
+    pub filtered: Option<Vec<QKey>>,
+    /// The active filter.
+    pub filter: Filter,
+    /// The filter as typed.
+    pub filter_text: String,
+    /// Selected whistle in the queue.
+    pub sel: Option<WhistleId>,
+    /// Queue position.
+    pub qcur: Cursor,
+    /// Departments position.
+    pub dcur: Cursor,
+    /// Department cases position.
+    pub ccur: Cursor,
+    /// Wishes position.
+    pub wcur: Cursor,
+    /// Detail scroll.
+    pub detail_scroll: usize,
+    /// Loaded department cases.
+    pub dept_cases: Vec<Whistle>,
+    /// The whistle in detail, and its data once loaded.
+    pub detail: Option<(WhistleId, Option<Box<WhistleDetail>>)>,
+    /// Rows marked for a bulk action.
+    pub marked: BTreeSet<WhistleId>,
+    /// Whistles that arrived while watching and have not been looked at.
+    pub new_ids: HashSet<WhistleId>,
+    /// Connection.
+    pub conn: Conn,
+    /// When data last arrived.
+    pub last_data: Option<DateTime<Utc>>,
+    /// Status message.
+    pub flash: Option<Flash>,
+    /// The open prompt.
+    pub prompt: Option<Prompt>,
+    /// Help overlay.
+    pub help: bool,
+    /// The time shown.
+    pub now: DateTime<Utc>,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Whether the first load arrived.
+    pub loaded: bool,
+    /// Leave.
+    pub quit: bool,
+    /// Use colours (false under `NO_COLOR`).
+    pub color: bool,
+}
+
+/// Rows the chrome takes: title line, table header, status and hint lines.
+pub const CHROME_ROWS: u16 = 4;
+
+impl App {
+    /// A new dashboard at `now`.
+    pub fn new(lang: Lang, keymap: Keymap, now: DateTime<Utc>) -> App {
+        App {
+            lang,
+            keymap,
+            bell: false,
+            view: View::Queue,
+            back: View::Queue,
+            model: Model::default(),
+            filtered: None,
+            filter: Filter::default(),
+            filter_text: String::new(),
+            sel: None,
+            qcur: Cursor::default(),
+            dcur: Cursor::default(),
+            ccur: Cursor::default(),
+            wcur: Cursor::default(),
+            detail_scroll: 0,
+            dept_cases: Vec::new(),
+            detail: None,
+            marked: BTreeSet::new(),
+            new_ids: HashSet::new(),
+            conn: Conn::Connecting,
+            last_data: None,
+            flash: None,
+            prompt: None,
+            help: false,
+            now,
+            size: (80, 24),
+            loaded: false,
+            quit: false,
+            color: true,
+        }
+    }
+
+    /// Rows of a list that fit on screen.
+    pub fn list_height(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(CHROME_ROWS)).max(1)
+    }
+
+    /// The queue rows shown (filtered or all), in queue order.
+    pub fn rows(&self) -> &[QKey] {
+        self.filtered.as_deref().unwrap_or(self.model.queue.keys())
+    }
+
+    /// The selected queue whistle.
+    pub fn selected(&self) -> Option<&Whistle> {
+        self.sel.and_then(|id| self.model.queue.get(id))
+    }
+
+    /// When the runtime should next wake the app: the next visible minute, or a message's end.
+    pub fn next_wake(&self) -> DateTime<Utc> {
+        let secs = self.now.timestamp();
+        let next_minute =
+            DateTime::from_timestamp(secs - secs.rem_euclid(60) + 60, 0).unwrap_or(self.now);
+        match &self.flash {
+            Some(f) if f.until < next_minute => f.until,
+            _ => next_minute,
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error: false,
+            until: self.now + Duration::seconds(4),
+        });
+    }
+
+    fn warn(&mut self, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error: true,
+            until: self.now + Duration::seconds(8),
+        });
+    }
+
+    fn zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    /// Recomputes the filtered rows.
+    fn refilter(&mut self) {
+        self.filtered = if self.filter.is_empty() {
+            None
+        } else {
+            let q = &self.model.queue;
+            Some(
+                q.keys()
+                    .iter()
+                    .filter(|k| {
+                        q.get(WhistleId(k.id))
+                            .is_some_and(|w| self.filter.matches(w, &self.model.dir, self.lang))
+                    })
+                    .copied()
+                    .collect(),
+            )
+        };
+    }
+
+    fn position(&self, id: WhistleId) -> Option<usize> {
+        let w = self.model.queue.get(id)?;
+        self.rows().binary_search(&QKey::of(w)).ok()
+    }
+
+    /// Keeps the selection on the same whistle (and at the same screen row) across changes;
+    /// if it left the queue, the row now in its place is selected.
+    fn fix_selection(&mut self) {
+        let n = self.rows().len();
+        let h = self.list_height();
+        if n == 0 {
+            self.sel = None;
+            self.qcur = Cursor::default();
+            return;
+        }
+        let screen_row = self.qcur.sel.saturating_sub(self.qcur.offset);
+        let idx = self
+            .sel
+            .and_then(|id| self.position(id))
+            .unwrap_or(self.qcur.sel.min(n - 1));
+        self.qcur.sel = idx;
+        self.qcur.offset = idx.saturating_sub(screen_row).min(n.saturating_sub(h));
+        self.qcur.place(idx, n, h);
+        self.sel = self.rows().get(idx).map(|k| WhistleId(k.id));
+        if let Some(id) = self.sel {
+            self.new_ids.remove(&id);
+        }
+    }
+
+    fn current(&self) -> Option<WhistleId> {
+        match self.view {
+            View::Detail => self.detail.as_ref().map(|d| d.0),
+            View::DeptCases(_) => self.dept_cases.get(self.ccur.sel).map(|w| w.id),
+            _ => self.sel,
+        }
+    }
+
+    /// The whistle for an action: from the queue, the department list or the detail.
+    pub fn whistle(&self, id: WhistleId) -> Option<&Whistle> {
+        self.model
+            .queue
+            .get(id)
+            .or_else(|| self.dept_cases.iter().find(|w| w.id == id))
+            .or_else(|| {
+                self.detail
+                    .as_ref()
+                    .and_then(|d| d.1.as_ref())
+                    .filter(|d| d.whistle.id == id)
+                    .map(|d| &d.whistle)
+            })
+    }
+
+    fn targets(&self, bulk: bool) -> Vec<WhistleId> {
+        if bulk && self.view == View::Queue && !self.marked.is_empty() {
+            return self.marked.iter().copied().collect();
+        }
+        self.current().into_iter().collect()
+    }
+
+    fn open_detail(&mut self, id: WhistleId) -> Vec<Effect> {
+        if self.view != View::Detail {
+            self.back = self.view;
+        }
+        self.view = View::Detail;
+        self.detail_scroll = 0;
+        let cached = self.detail.take().filter(|d| d.0 == id).and_then(|d| d.1);
+        self.detail = Some((id, cached));
+        vec![Effect::FetchDetail(id)]
+    }
+
+    /// Re-applies the filter and keeps the selection on its whistle.
+    pub fn refresh_rows(&mut self) {
+        self.refilter();
+        self.fix_selection();
+    }
+
+    /// Dispatches `targets` to `dept` (asking for a reason when one is a reassignment).
+    pub fn assign(
+        &mut self,
+        targets: Vec<WhistleId>,
+        dept: DepartmentId,
+        note: Option<String>,
+    ) -> Vec<Effect> {
+        let (next, fx) = crate::prompt::dispatch_now(self, targets, dept, note);
+        self.prompt = next;
+        fx
+    }
+
+    /// Shows a whistle: selects it in the queue, or opens its detail.
+    pub fn goto_id(&mut self, id: WhistleId) -> Vec<Effect> {
+        self.goto(id)
+    }
+
+    fn goto(&mut self, id: WhistleId) -> Vec<Effect> {
+        if self.position(id).is_some() {
+            self.view = View::Queue;
+            self.sel = Some(id);
+            self.fix_selection();
+            return Vec::new();
+        }
+        if self.model.queue.get(id).is_some() && !self.filter.is_empty() {
+            self.filter = Filter::default();
+            self.filter_text.clear();
+            self.refilter();
+            return self.goto(id);
+        }
+        // Not unanswered: show it in detail instead.
+        self.open_detail(id)
+    }
+}
+
+/// Applies one message.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(k) => on_key(app, k),
+        Msg::Paste(s) => {
+            if let Some(p) = &mut app.prompt {
+                p.paste(&s);
+            }
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            app.size = (w, h);
+            app.fix_selection();
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now = now;
+            if app.flash.as_ref().is_some_and(|f| f.until <= now) {
+                app.flash = None;
+            }
+            Vec::new()
+        }
+        Msg::Directory(d) => {
+            app.model.dir = *d;
+            app.refilter();
+            Vec::new()
+        }
+        Msg::Queue(items) => {
+            app.model.queue.replace(items);
+            app.loaded = true;
+            app.last_data = Some(app.now);
+            app.marked.retain(|id| app.model.queue.get(*id).is_some());
+            app.refilter();
+            app.fix_selection();
+            Vec::new()
+        }
+        Msg::Stats(s) => {
+            app.model.stats = Some(*s);
+            let n = app.model.stats.as_ref().map_or(0, |s| s.departments.len());
+            let h = app.list_height();
+            app.dcur.place(app.dcur.sel, n, h);
+            Vec::new()
+        }
+        Msg::Detail(d) => {
+            if let Some((id, slot)) = &mut app.detail {
+                if *id == d.whistle.id {
+                    app.model.queue.upsert(d.whistle.clone());
+                    *slot = Some(d);
+                }
+            }
+            Vec::new()
+        }
+        Msg::DeptCases(dept, items) => {
+            if app.view == View::DeptCases(dept) {
+                app.dept_cases = items;
+                let h = app.list_height().saturating_sub(1);
+                app.ccur.place(app.ccur.sel, app.dept_cases.len(), h);
+            }
+            Vec::new()
+        }
+        Msg::Event(e) => on_event(app, *e),
+        Msg::Conn(c) => {
+            let was = app.conn;
+            app.conn = c;
+            if c == Conn::Live {
+                app.last_data = Some(app.now);
+                // Back after a gap: the replay brings the records; the totals are refetched.
+                if was != Conn::Live {
+                    return vec![Effect::FetchStats];
+                }
+            }
+            Vec::new()
+        }
+        Msg::LoadFailed(why) => {
+            app.warn(why);
+            Vec::new()
+        }
+        Msg::Acted {
+            id,
+            verb,
+            result,
+            draft,
+        } => on_acted(app, id, verb, result, draft),
+    }
+}
+
+fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
+    app.now = app.now.max(e.at);
+    app.last_data = Some(app.now);
+    let kind = e.kind.as_str();
+    let mut fx = vec![Effect::FetchStats];
+    if let Some(rest) = kind.strip_prefix("whistle.") {
+        let Ok(w) = serde_json::from_value::<Whistle>(e.record) else {
+            return fx;
+        };
+        let id = w.id;
+        let dept = w.department_id;
+        if rest == "overdue" && app.bell {
+            fx.push(Effect::Bell);
+        }
+        if let Some(c) = app.dept_cases.iter_mut().find(|c| c.id == id) {
+            if c.version < w.version {
+                *c = w.clone();
+            }
+        }
+        let change = app.model.queue.upsert(w);
+        if change == Change::Added && app.loaded {
+            app.new_ids.insert(id);
+        }
+        if change == Change::Removed {
+            app.marked.remove(&id);
+            app.new_ids.remove(&id);
+        }
+        if change != Change::Stale {
+            app.refilter();
+            app.fix_selection();
+        }
+        if app.detail.as_ref().is_some_and(|d| d.0 == id) {
+            fx.push(Effect::FetchDetail(id));
+        }
+        if let View::DeptCases(d) = app.view {
+            if dept == Some(d) && !app.dept_cases.iter().any(|c| c.id == id) {
+                fx.push(Effect::FetchDeptCases(d));
+            }
+        }
+    } else if kind.starts_with("street.")
+        || kind.starts_with("community.")
+        || kind.starts_with("department.")
+    {
+        fx.push(Effect::LoadAll);
+    }
+    fx
+}
+
+fn on_acted(
+    app: &mut App,
+    id: WhistleId,
+    verb: &'static str,
+    result: Result<Box<Whistle>, Refusal>,
+    draft: Option<Box<Draft>>,
+) -> Vec<Effect> {
+    match result {
+        Ok(w) => {
+            let status = app.lang.t().status(w.status);
+            let dept = app.model.dir.department(w.department_id);
+            let msg = match (verb, app.zh()) {
+                ("dispatch", true) => format!("{id} 已派往 {dept}"),
+                ("dispatch", false) => format!("{id} assigned to {dept}"),
+                (_, true) => format!("{id} → {status}"),
+                (_, false) => format!("{id} is now {status}"),
+            };
+            app.say(msg);
+            app.marked.remove(&id);
+            if let Some(c) = app.dept_cases.iter_mut().find(|c| c.id == id) {
+                *c = (*w).clone();
+            }
+            app.model.queue.upsert(*w);
+            app.refilter();
+            app.fix_selection();
+            let mut fx = vec![Effect::FetchStats];
+            if app.detail.as_ref().is_some_and(|d| d.0 == id) {
+                fx.push(Effect::FetchDetail(id));
+            }
+            fx
+        }
+        Err(r) => {
+            let msg = if r.status == 0 {
+                if app.zh() {
+                    format!("{id} 未能送达服务器：{}（已保留输入）", r.detail)
+                } else {
+                    format!(
+                        "{id}: could not reach the server: {} (your input is kept)",
+                        r.detail
+                    )
+                }
+            } else if app.zh() {
+                format!("{id} 被拒绝（{}）：{}", r.status, r.detail)
+            } else {
+                format!("{id} refused ({}): {}", r.status, r.detail)
+            };
+            app.warn(msg);
+            // Nothing typed is lost: the prompt comes back as it was sent.
+            if app.prompt.is_none() {
+                if let Some(d) = draft {
+                    app.prompt = Some(d.prompt);
+                }
+            }
+            // The row may have changed under us; fetch the truth.
+            vec![Effect::FetchDetail(id), Effect::FetchStats]
+        }
+    }
+}
+
+fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
+    if k.kind != crossterm::event::KeyEventKind::Press
+        && k.kind != crossterm::event::KeyEventKind::Repeat
+    {
+        return Vec::new();
+    }
+    if app.help {
+        app.help = false;
+        return Vec::new();
+    }
+    if app.prompt.is_some() {
+        return prompt::on_key(app, k);
+    }
+    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+        app.quit = true;
+        return vec![Effect::Quit];
+    }
+    let Some(action) = app.keymap.action(&k) else {
+        return Vec::new();
+    };
+    on_action(app, action)
+}
+
+fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let h = app.list_height();
+    let page = h.saturating_sub(1).max(1) as isize;
+    let moves = |a: Action| -> Option<isize> {
+        match a {
+            Action::Up => Some(-1),
+            Action::Down => Some(1),
+            Action::PageUp => Some(-page),
+            Action::PageDown => Some(page),
+            Action::Top => Some(isize::MIN / 2),
+            Action::Bottom => Some(isize::MAX / 2),
+            _ => None,
+        }
+    };
+    if let Some(delta) = moves(action) {
+        match app.view {
+            View::Queue => {
+                let n = app.rows().len();
+                app.qcur.moved(delta, n, h);
+                app.sel = app.rows().get(app.qcur.sel).map(|k| WhistleId(k.id));
+                if action == Action::Top {
+                    app.new_ids.clear();
+                }
+                if let Some(id) = app.sel {
+                    app.new_ids.remove(&id);
+                }
+            }
+            View::Departments => {
+                let n = app.model.stats.as_ref().map_or(0, |s| s.departments.len());
+                app.dcur.moved(delta, n, h);
+            }
+            // Its title line takes one row.
+            View::DeptCases(_) => app
+                .ccur
+                .moved(delta, app.dept_cases.len(), h.saturating_sub(1)),
+            View::Wishes => {
+                let n = app
+                    .model
+                    .stats
+                    .as_ref()
+                    .map_or(0, |s| s.wishes.by_community.len());
+                app.wcur.moved(delta, n, h.saturating_sub(4));
+            }
+            View::Detail => {
+                app.detail_scroll = (app.detail_scroll as isize + delta).clamp(0, 10_000) as usize;
+            }
+        }
+        return Vec::new();
+    }
+    let zh = app.zh();
+    match action {
+        Action::Quit => {
+            app.quit = true;
+            vec![Effect::Quit]
+        }
+        Action::Help => {
+            app.help = true;
+            Vec::new()
+        }
+        Action::NextView => {
+            app.view = match app.view {
+                View::Queue => View::Departments,
+                View::Departments | View::DeptCases(_) => View::Wishes,
+                View::Wishes => match app.current() {
+                    Some(_) if app.detail.is_some() => View::Detail,
+                    _ => View::Queue,
+                },
+                View::Detail => View::Queue,
+            };
+            Vec::new()
+        }
+        Action::ViewQueue => {
+            app.view = View::Queue;
+            Vec::new()
+        }
+        Action::ViewDepartments => {
+            app.view = View::Departments;
+            vec![Effect::FetchStats]
+        }
+        Action::ViewWishes => {
+            app.view = View::Wishes;
+            vec![Effect::FetchStats]
+        }
+        Action::ViewDetail => match app.current().or(app.detail.as_ref().map(|d| d.0)) {
+            Some(id) => app.open_detail(id),
+            None => {
+                app.say(app.lang.t().nothing);
+                Vec::new()
+            }
+        },
+        Action::Open => match app.view {
+            View::Queue | View::DeptCases(_) => match app.current() {
+                Some(id) => app.open_detail(id),
+                None => Vec::new(),
+            },
+            View::Departments => {
+                let dept = app
+                    .model
+                    .stats
+                    .as_ref()
+                    .and_then(|s| s.departments.get(app.dcur.sel))
+                    .and_then(|d| d.id.parse::<DepartmentId>().ok());
+                match dept {
+                    Some(d) => {
+                        app.view = View::DeptCases(d);
+                        app.dept_cases.clear();
+                        app.ccur = Cursor::default();
+                        vec![Effect::FetchDeptCases(d)]
+                    }
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        },
+        Action::Back => {
+            if !app.marked.is_empty() && app.view == View::Queue {
+                app.marked.clear();
+            } else {
+                app.view = match app.view {
+                    View::Detail => app.back,
+                    View::DeptCases(_) => View::Departments,
+                    _ if !app.filter.is_empty() => {
+                        app.filter = Filter::default();
+                        app.filter_text.clear();
+                        app.refilter();
+                        app.fix_selection();
+                        View::Queue
+                    }
+                    v => v,
+                };
+            }
+            Vec::new()
+        }
+        Action::Mark => {
+            if app.view == View::Queue {
+                if let Some(id) = app.sel {
+                    if !app.marked.remove(&id) {
+                        app.marked.insert(id);
+                    }
+                    let n = app.rows().len();
+                    app.qcur.moved(1, n, h);
+                    app.sel = app.rows().get(app.qcur.sel).map(|k| WhistleId(k.id));
+                }
+            }
+            Vec::new()
+        }
+        Action::Filter => {
+            app.prompt = Some(Prompt::Filter {
+                editor: LineEditor::with(&app.filter_text),
+            });
+            Vec::new()
+        }
+        Action::Command => {
+            app.prompt = Some(Prompt::Command {
+                editor: LineEditor::default(),
+                hint: String::new(),
+            });
+            Vec::new()
+        }
+        Action::Assign => {
+            let targets = app.targets(true);
+            if targets.is_empty() {
+                app.say(app.lang.t().nothing);
+                return Vec::new();
+            }
+            app.prompt = Some(prompt::picker(app, targets));
+            Vec::new()
+        }
+        Action::Close => match app.current() {
+            Some(id) => {
+                app.prompt = Some(Prompt::Rating { target: id });
+                Vec::new()
+            }
+            None => Vec::new(),
+        },
+        Action::Acknowledge
+        | Action::Resolve
+        | Action::Reopen
+        | Action::Reject
+        | Action::Escalate => {
+            let kind = match action {
+                Action::Acknowledge => TextKind::Staff,
+                Action::Resolve => TextKind::Reply,
+                Action::Reopen => TextKind::Reopen,
+                Action::Reject => TextKind::Reject,
+                _ => TextKind::Escalate,
+            };
+            let bulk = matches!(kind, TextKind::Reject | TextKind::Escalate);
+            let targets = app.targets(bulk);
+            if targets.is_empty() {
+                app.say(if zh {
+                    "未选中哨件"
+                } else {
+                    "no whistle selected"
+                });
+                return Vec::new();
+            }
+            app.prompt = Some(Prompt::Text {
+                kind,
+                targets,
+                editor: LineEditor::default(),
+                dept: None,
+            });
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Splits typed staff names on commas, 、, ，, ; and spaces.
+pub fn split_staff(s: &str) -> Vec<String> {
+    s.split(|c: char| {
+        c == ',' || c == '，' || c == '、' || c == ';' || c == '；' || c.is_whitespace()
+    })
+    .filter(|p| !p.is_empty())
+    .map(str::to_string)
+    .collect()
+}
+
+/// The body of a reject: `dup W1042 reason…` names the original.
+pub fn reject_body(text: &str) -> Value {
+    let mut words = text.split_whitespace();
+    if let (Some(first), Some(second)) = (words.next(), words.next()) {
+        if matches!(first.to_lowercase().as_str(), "dup" | "重复") {
+            if let Ok(orig) = second.parse::<WhistleId>() {
+                let rest: Vec<&str> = words.collect();
+                let reason = if rest.is_empty() {
+                    format!("duplicate of {orig}")
+                } else {
+                    rest.join(" ")
+                };
+                return json!({"reason": reason, "duplicate_of": orig});
+            }
+        }
+    }
+    json!({"reason": text})
+}
+
+/// Whether a status can be dispatched (or reassigned).
+pub fn dispatchable(s: WhistleStatus) -> bool {
+    s.is_unanswered()
+}

@@ -1,0 +1,187 @@
+//! Carries out the app's effects: spawns network work whose results come back as messages.
+//! The terminal loop and the tests both drive the app through this.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::Notify;
+
+use crate::app::{update, App, Effect, Msg};
+use crate::net::{self, Api};
+
+/// The app plus its connection to the world.
+pub struct Driver {
+    /// The app.
+    pub app: App,
+    api: Api,
+    tx: UnboundedSender<Msg>,
+    rx: UnboundedReceiver<Msg>,
+    stats_poke: Arc<Notify>,
+    inflight: Arc<AtomicUsize>,
+    following: bool,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Times the bell was asked for.
+    pub bells: usize,
+}
+
+impl Driver {
+    /// A driver for `app` against `api`; call [`Driver::start`] to load and follow.
+    pub fn new(app: App, api: Api) -> Driver {
+        let (tx, rx) = unbounded_channel();
+        let stats_poke = Arc::new(Notify::new());
+        let mut d = Driver {
+            app,
+            api,
+            tx,
+            rx,
+            stats_poke,
+            inflight: Arc::new(AtomicUsize::new(0)),
+            following: false,
+            tasks: Vec::new(),
+            bells: 0,
+        };
+        d.spawn_stats_refresher();
+        d
+    }
+
+    /// Starts the first load (retrying until the server answers), then the live stream.
+    pub fn start(&mut self) {
+        self.exec(Effect::LoadAll);
+    }
+
+    /// Applies a message and carries out its effects.
+    pub fn handle(&mut self, msg: Msg) {
+        for e in update(&mut self.app, msg) {
+            self.exec(e);
+        }
+    }
+
+    /// The next message from the network.
+    pub async fn recv(&mut self) -> Option<Msg> {
+        self.rx.recv().await
+    }
+
+    /// A message already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Msg> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Processes network messages until none arrive for `quiet` and no request is in flight.
+    pub async fn settle(&mut self, quiet: Duration) {
+        loop {
+            match tokio::time::timeout(quiet, self.rx.recv()).await {
+                Ok(Some(m)) => self.handle(m),
+                Ok(None) => return,
+                Err(_) if self.inflight.load(Ordering::SeqCst) == 0 => return,
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn spawn<F>(&mut self, fut: F)
+    where
+        F: std::future::Future<Output = Option<Msg>> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let inflight = self.inflight.clone();
+        inflight.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            if let Some(m) = fut.await {
+                let _ = tx.send(m);
+            }
+            inflight.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+
+    /// Stats refreshes are coalesced: at most one a second however many events arrive.
+    fn spawn_stats_refresher(&mut self) {
+        let (api, tx, poke) = (self.api.clone(), self.tx.clone(), self.stats_poke.clone());
+        let inflight = self.inflight.clone();
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                poke.notified().await;
+                inflight.fetch_add(1, Ordering::SeqCst);
+                let r = api.stats().await;
+                inflight.fetch_sub(1, Ordering::SeqCst);
+                if let Ok(s) = r {
+                    if tx.send(Msg::Stats(Box::new(s))).is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }));
+    }
+
+    fn exec(&mut self, e: Effect) {
+        match e {
+            Effect::LoadAll => {
+                let (api, tx, follow) = (self.api.clone(), self.tx.clone(), !self.following);
+                self.following = true;
+                let inflight = self.inflight.clone();
+                inflight.fetch_add(1, Ordering::SeqCst);
+                self.tasks.push(tokio::spawn(async move {
+                    let mut attempt = 0;
+                    let seq = loop {
+                        match net::load_all(&api, &tx).await {
+                            Ok(seq) => break seq,
+                            Err(r) => {
+                                attempt += 1;
+                                let _ = tx
+                                    .send(Msg::LoadFailed(format!("{} ({})", r.detail, r.status)));
+                                let _ = tx.send(Msg::Conn(crate::app::Conn::Offline));
+                                tokio::time::sleep(net::backoff(attempt)).await;
+                            }
+                        }
+                    };
+                    inflight.fetch_sub(1, Ordering::SeqCst);
+                    if follow {
+                        net::follow(api, seq, tx).await;
+                    }
+                }));
+            }
+            Effect::FetchStats => self.stats_poke.notify_one(),
+            Effect::FetchDetail(id) => {
+                let api = self.api.clone();
+                self.spawn(
+                    async move { api.detail(id).await.ok().map(|d| Msg::Detail(Box::new(d))) },
+                );
+            }
+            Effect::FetchDeptCases(d) => {
+                let api = self.api.clone();
+                self.spawn(
+                    async move { api.dept_cases(d).await.ok().map(|w| Msg::DeptCases(d, w)) },
+                );
+            }
+            Effect::Act {
+                id,
+                verb,
+                body,
+                draft,
+            } => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let result = api.act(id, verb, &body).await.map(Box::new);
+                    Some(Msg::Acted {
+                        id,
+                        verb,
+                        result,
+                        draft,
+                    })
+                });
+            }
+            Effect::Bell => self.bells += 1,
+            Effect::Quit => {}
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! A one-line text editor: cursor, insert anywhere, delete either way, words, home/end.
+//! Works on chars, displays by columns, so CJK input behaves.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::text::width;
+
+/// The text being typed and where the cursor is (in chars).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineEditor {
+    chars: Vec<char>,
+    cursor: usize,
+}
+
+/// What a key did to the editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// The text or cursor changed.
+    Changed,
+    /// The key is not an editing key.
+    Ignored,
+}
+
+impl LineEditor {
+    /// An editor holding `s`, cursor at the end.
+    pub fn with(s: &str) -> Self {
+        let chars: Vec<char> = s.chars().collect();
+        LineEditor {
+            cursor: chars.len(),
+            chars,
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+
+    /// Columns before the cursor, for placing the terminal cursor.
+    pub fn cursor_col(&self) -> usize {
+        width(&self.chars[..self.cursor].iter().collect::<String>())
+    }
+
+    /// Inserts text at the cursor (pasted or composed input).
+    pub fn insert_str(&mut self, s: &str) {
+        for c in s.chars().filter(|c| !c.is_control()) {
+            self.chars.insert(self.cursor, c);
+            self.cursor += 1;
+        }
+    }
+
+    /// Applies an editing key.
+    pub fn key(&mut self, k: KeyEvent) -> Edit {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        match k.code {
+            KeyCode::Char('a') if ctrl => self.cursor = 0,
+            KeyCode::Char('e') if ctrl => self.cursor = self.chars.len(),
+            KeyCode::Char('u') if ctrl => {
+                self.chars.drain(..self.cursor);
+                self.cursor = 0;
+            }
+            KeyCode::Char('k') if ctrl => self.chars.truncate(self.cursor),
+            KeyCode::Char('w') if ctrl => {
+                let start = self.word_start();
+                self.chars.drain(start..self.cursor);
+                self.cursor = start;
+            }
+            KeyCode::Char('b') if alt => self.cursor = self.word_start(),
+            KeyCode::Char('f') if alt => self.cursor = self.word_end(),
+            KeyCode::Char(c) if !ctrl && !alt => {
+                self.chars.insert(self.cursor, c);
+                self.cursor += 1;
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                self.chars.remove(self.cursor);
+            }
+            KeyCode::Delete if self.cursor < self.chars.len() => {
+                self.chars.remove(self.cursor);
+            }
+            KeyCode::Left if ctrl => self.cursor = self.word_start(),
+            KeyCode::Right if ctrl => self.cursor = self.word_end(),
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(self.chars.len()),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = self.chars.len(),
+            KeyCode::Backspace | KeyCode::Delete => {}
+            _ => return Edit::Ignored,
+        }
+        Edit::Changed
+    }
+
+    fn word_start(&self) -> usize {
+        let mut i = self.cursor;
+        while i > 0 && self.chars[i - 1].is_whitespace() {
+            i -= 1;
+        }
+        while i > 0 && !self.chars[i - 1].is_whitespace() {
+            i -= 1;
+        }
+        i
+    }
+
+    fn word_end(&self) -> usize {
+        let mut i = self.cursor;
+        let n = self.chars.len();
+        while i < n && self.chars[i].is_whitespace() {
+            i += 1;
+        }
+        while i < n && !self.chars[i].is_whitespace() {
+            i += 1;
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn edits_in_the_middle_of_cjk_text() {
+        let mut e = LineEditor::with("张伟李娜");
+        assert_eq!(e.cursor_col(), 8);
+        e.key(k(KeyCode::Left));
+        e.key(k(KeyCode::Left));
+        e.key(k(KeyCode::Char('、')));
+        assert_eq!(e.text(), "张伟、李娜");
+        assert_eq!(e.cursor_col(), 6);
+        e.key(k(KeyCode::Backspace));
+        e.key(k(KeyCode::Backspace));
+        assert_eq!(e.text(), "张李娜");
+        e.key(k(KeyCode::Home));
+        e.key(k(KeyCode::Delete));
+        assert_eq!(e.text(), "李娜");
+        e.key(k(KeyCode::End));
+        e.insert_str(" 王芳\n");
+        assert_eq!(e.text(), "李娜 王芳");
+        e.key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+        assert_eq!(e.text(), "李娜 ");
+        assert_eq!(e.key(k(KeyCode::Enter)), Edit::Ignored);
+    }
+}

@@ -1,0 +1,303 @@
+//! The dashboard's words in Chinese and English. Data stays as the server sends it.
+
+use shaozi_shared::{EventKind, WhistleStatus};
+
+/// Which language the labels are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 中文.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From `--lang` or `LANG`: anything starting with `zh` is Chinese, other values English.
+    pub fn detect(flag: Option<&str>, env_lang: Option<&str>) -> Lang {
+        let v = flag.or(env_lang).unwrap_or("zh");
+        if v.to_ascii_lowercase().starts_with("zh") || v.is_empty() {
+            Lang::Zh
+        } else if v == "C" || v == "POSIX" {
+            // A bare C locale says nothing about the reader; the data is Chinese anyway.
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The labels.
+    pub fn t(self) -> &'static Labels {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Every label the dashboard shows.
+#[derive(Debug)]
+pub struct Labels {
+    /// Title.
+    pub title: &'static str,
+    /// Tab names.
+    pub tabs: [&'static str; 4],
+    /// Queue columns.
+    pub cols: [&'static str; 8],
+    /// Connection states.
+    pub live: &'static str,
+    /// Connection states.
+    pub reconnecting: &'static str,
+    /// Connection states.
+    pub offline: &'static str,
+    /// Connection states.
+    pub connecting: &'static str,
+    /// "data" before the time of the last data.
+    pub data_at: &'static str,
+    /// "new" after a count of new arrivals.
+    pub new: &'static str,
+    /// Empty queue.
+    pub queue_empty: &'static str,
+    /// Filter prefix.
+    pub filter: &'static str,
+    /// Too small.
+    pub enlarge: &'static str,
+    /// Unanswered / overdue / urgent counts.
+    pub counts: [&'static str; 3],
+    /// Department load headers: waiting, in progress, overdue, open.
+    pub load: [&'static str; 4],
+    /// Wishes: total, claimed, completed, value.
+    pub wishes: [&'static str; 4],
+    /// Detail labels.
+    pub detail: DetailLabels,
+    /// Prompts.
+    pub prompt: PromptLabels,
+    /// Key hints per view.
+    pub hints: Hints,
+    /// Status names.
+    pub status: [&'static str; 6],
+    /// Urgent, normal.
+    pub urgency: [&'static str; 2],
+    /// Escalation levels: street, city, leaders.
+    pub levels: [&'static str; 3],
+    /// Help title.
+    pub help: &'static str,
+    /// "nothing selected".
+    pub nothing: &'static str,
+    /// "loading".
+    pub loading: &'static str,
+}
+
+/// Labels of the detail view.
+#[derive(Debug)]
+pub struct DetailLabels {
+    /// Field names, in display order.
+    pub fields: [&'static str; 14],
+    /// Timeline heading.
+    pub timeline: &'static str,
+}
+
+/// Labels of prompts.
+#[derive(Debug)]
+pub struct PromptLabels {
+    /// Department picker.
+    pub assign: &'static str,
+    /// Reassign reason.
+    pub reassign_reason: &'static str,
+    /// Staff names.
+    pub staff: &'static str,
+    /// Reply.
+    pub reply: &'static str,
+    /// Rating.
+    pub rating: &'static str,
+    /// Reopen reason.
+    pub reopen: &'static str,
+    /// Reject reason.
+    pub reject: &'static str,
+    /// Escalate reason.
+    pub escalate: &'static str,
+    /// Confirm bulk.
+    pub confirm: &'static str,
+    /// Command line.
+    pub command: &'static str,
+    /// Filter.
+    pub filter: &'static str,
+}
+
+/// Key hints.
+#[derive(Debug)]
+pub struct Hints {
+    /// Queue.
+    pub queue: &'static str,
+    /// Departments.
+    pub departments: &'static str,
+    /// Wishes.
+    pub wishes: &'static str,
+    /// Detail.
+    pub detail: &'static str,
+    /// In a prompt.
+    pub prompt: &'static str,
+    /// In the picker.
+    pub picker: &'static str,
+}
+
+/// 中文.
+pub static ZH: Labels = Labels {
+    title: "哨子 · 吹哨报到调度台",
+    tabs: ["1 队列", "2 部门", "3 心愿", "4 详情"],
+    cols: ["急", "编号", "已过", "剩余", "社区", "类别", "标题", "部门"],
+    live: "● 在线",
+    reconnecting: "◌ 重连中",
+    offline: "○ 离线",
+    connecting: "◌ 连接中",
+    data_at: "数据",
+    new: "新",
+    queue_empty: "队列已清空：每一声哨都有人报到了。",
+    filter: "筛选",
+    enlarge: "请放大窗口（至少 80×24）",
+    counts: ["待报到", "超时", "紧急"],
+    load: ["待报到", "处理中", "超时", "在办"],
+    wishes: ["心愿", "已认领", "已完成", "价值"],
+    detail: DetailLabels {
+        fields: [
+            "状态", "紧急", "类别", "社区", "街道", "牵头部门", "协办", "地址", "报到时限", "办结时限",
+            "升级", "报到人员", "回复", "满意度",
+        ],
+        timeline: "时间线",
+    },
+    prompt: PromptLabels {
+        assign: "派往部门（输入筛选，↑↓选择，Enter 确认）",
+        reassign_reason: "改派理由",
+        staff: "报到人员（两人以上，逗号或空格分隔）",
+        reply: "办结回复",
+        rating: "满意度评分：按 1–5",
+        reopen: "重办理由（社区不认可）",
+        reject: "驳回理由（重复件可写 dup W1042）",
+        escalate: "升级理由",
+        confirm: "确认对以下哨件执行",
+        command: "命令",
+        filter: "筛选（文字，或 dept=… cat=… overdue urgent）",
+    },
+    hints: Hints {
+        queue: "j/k 移动  Enter 详情  a 派单  r 报到  s 办结  c 关闭  x 驳回  e 升级  空格 标记  / 筛选  : 命令  ? 帮助  q 退出",
+        departments: "j/k 移动  Enter 查看该部门哨件  Tab 切换  ? 帮助  q 退出",
+        wishes: "j/k 移动  Tab 切换  ? 帮助  q 退出",
+        detail: "j/k 滚动  a r s c o x e 操作  Esc 返回  ? 帮助",
+        prompt: "Enter 确认  Esc 取消",
+        picker: "输入筛选  ↑↓ 选择  Enter 确认  Esc 取消",
+    },
+    status: ["新建", "已派单", "已报到", "已办结", "已关闭", "已驳回"],
+    urgency: ["紧急", "一般"],
+    levels: ["街道", "市级", "市领导"],
+    help: "按键（可在配置文件中改键）",
+    nothing: "未选中哨件",
+    loading: "加载中…",
+};
+
+/// English.
+pub static EN: Labels = Labels {
+    title: "shaozi · whistle dispatch",
+    tabs: ["1 Queue", "2 Departments", "3 Wishes", "4 Detail"],
+    cols: ["!", "ID", "Age", "Left", "Community", "Category", "Title", "Department"],
+    live: "● live",
+    reconnecting: "◌ reconnecting",
+    offline: "○ offline",
+    connecting: "◌ connecting",
+    data_at: "data",
+    new: "new",
+    queue_empty: "The queue is empty: every whistle has been answered.",
+    filter: "filter",
+    enlarge: "Enlarge the window (at least 80×24)",
+    counts: ["unanswered", "overdue", "urgent"],
+    load: ["waiting", "in progress", "overdue", "open"],
+    wishes: ["wishes", "claimed", "completed", "value"],
+    detail: DetailLabels {
+        fields: [
+            "Status", "Urgency", "Category", "Community", "Street", "Lead dept", "Assisting", "Address",
+            "Report by", "Resolve by", "Escalation", "Staff", "Reply", "Rating",
+        ],
+        timeline: "Timeline",
+    },
+    prompt: PromptLabels {
+        assign: "Assign to department (type to filter, ↑↓ to choose, Enter)",
+        reassign_reason: "Reason for reassigning",
+        staff: "Staff reporting for duty (two or more, comma or space separated)",
+        reply: "Reply (what was done)",
+        rating: "Satisfaction: press 1–5",
+        reopen: "Why reopen (the community rejects the fix)",
+        reject: "Why reject (for a duplicate: dup W1042)",
+        escalate: "Why escalate",
+        confirm: "Confirm for these whistles:",
+        command: "command",
+        filter: "filter (text, or dept=… cat=… overdue urgent)",
+    },
+    hints: Hints {
+        queue: "j/k move  Enter open  a assign  r report  s resolve  c close  x reject  e escalate  space mark  / filter  : cmd  ? help  q quit",
+        departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",
+        wishes: "j/k move  Tab switch  ? help  q quit",
+        detail: "j/k scroll  a r s c o x e act  Esc back  ? help",
+        prompt: "Enter confirm  Esc cancel",
+        picker: "type to filter  ↑↓ choose  Enter confirm  Esc cancel",
+    },
+    status: ["new", "dispatched", "acknowledged", "resolved", "closed", "rejected"],
+    urgency: ["urgent", "normal"],
+    levels: ["street", "city", "leaders"],
+    help: "Keys (remappable in the config file)",
+    nothing: "no whistle selected",
+    loading: "loading…",
+};
+
+impl Labels {
+    /// A status's name.
+    pub fn status(&self, s: WhistleStatus) -> &'static str {
+        self.status[usize::from(s.code())]
+    }
+
+    /// An escalation level's name.
+    pub fn level(&self, n: u32) -> &'static str {
+        self.levels[(n as usize).min(2)]
+    }
+
+    /// What an event means, in words.
+    pub fn event(&self, k: EventKind, zh: bool) -> &'static str {
+        use EventKind::*;
+        match (k, zh) {
+            (WhistleCreated, true) => "吹哨",
+            (WhistleDispatched, true) => "派单",
+            (WhistleReassigned, true) => "改派",
+            (WhistleAcknowledged, true) => "报到",
+            (WhistleResolved, true) => "办结回复",
+            (WhistleClosed, true) => "关闭评价",
+            (WhistleReopened, true) => "重办",
+            (WhistleRejected, true) => "驳回",
+            (WhistleEscalated, true) => "升级",
+            (WhistleOverdue, true) => "超时",
+            (WhistleDuplicateLinked, true) => "关联重复件",
+            (WhistleCreated, false) => "filed",
+            (WhistleDispatched, false) => "dispatched",
+            (WhistleReassigned, false) => "reassigned",
+            (WhistleAcknowledged, false) => "reported for duty",
+            (WhistleResolved, false) => "resolved",
+            (WhistleClosed, false) => "closed",
+            (WhistleReopened, false) => "reopened",
+            (WhistleRejected, false) => "rejected",
+            (WhistleEscalated, false) => "escalated",
+            (WhistleOverdue, false) => "overdue",
+            (WhistleDuplicateLinked, false) => "duplicate linked",
+            (_, _) => k.as_str(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_comes_from_flag_then_lang() {
+        assert_eq!(Lang::detect(Some("en"), Some("zh_CN.UTF-8")), Lang::En);
+        assert_eq!(Lang::detect(None, Some("zh_CN.UTF-8")), Lang::Zh);
+        assert_eq!(Lang::detect(None, Some("en_GB.UTF-8")), Lang::En);
+        assert_eq!(Lang::detect(None, None), Lang::Zh);
+    }
+}

@@ -1,0 +1,292 @@
+//! Named actions and the keys bound to them; the config file may rebind any of them.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Something the dispatcher can ask for with a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Move up.
+    Up,
+    /// Move down.
+    Down,
+    /// Go to the first row.
+    Top,
+    /// Go to the last row.
+    Bottom,
+    /// A page up.
+    PageUp,
+    /// A page down.
+    PageDown,
+    /// Next view.
+    NextView,
+    /// Queue view.
+    ViewQueue,
+    /// Departments view.
+    ViewDepartments,
+    /// Wishes view.
+    ViewWishes,
+    /// Detail view.
+    ViewDetail,
+    /// Open the selection.
+    Open,
+    /// Back out.
+    Back,
+    /// Quit.
+    Quit,
+    /// Dispatch or reassign.
+    Assign,
+    /// Report for duty.
+    Acknowledge,
+    /// Resolve with a reply.
+    Resolve,
+    /// Close with a rating.
+    Close,
+    /// Reopen.
+    Reopen,
+    /// Reject.
+    Reject,
+    /// Escalate.
+    Escalate,
+    /// Mark or unmark the row.
+    Mark,
+    /// Filter.
+    Filter,
+    /// Command line.
+    Command,
+    /// Help.
+    Help,
+}
+
+impl Action {
+    /// Every action with its config name.
+    pub const ALL: &'static [(Action, &'static str)] = &[
+        (Action::Up, "up"),
+        (Action::Down, "down"),
+        (Action::Top, "top"),
+        (Action::Bottom, "bottom"),
+        (Action::PageUp, "page_up"),
+        (Action::PageDown, "page_down"),
+        (Action::NextView, "next_view"),
+        (Action::ViewQueue, "view_queue"),
+        (Action::ViewDepartments, "view_departments"),
+        (Action::ViewWishes, "view_wishes"),
+        (Action::ViewDetail, "view_detail"),
+        (Action::Open, "open"),
+        (Action::Back, "back"),
+        (Action::Quit, "quit"),
+        (Action::Assign, "assign"),
+        (Action::Acknowledge, "acknowledge"),
+        (Action::Resolve, "resolve"),
+        (Action::Close, "close"),
+        (Action::Reopen, "reopen"),
+        (Action::Reject, "reject"),
+        (Action::Escalate, "escalate"),
+        (Action::Mark, "mark"),
+        (Action::Filter, "filter"),
+        (Action::Command, "command"),
+        (Action::Help, "help"),
+    ];
+
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        Action::ALL
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map_or("?", |(_, n)| n)
+    }
+}
+
+/// A key as written in the config file: `a`, `ctrl-r`, `enter`, `pgdn`, `f5`, `space`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    code: KeyCode,
+    ctrl: bool,
+}
+
+impl Key {
+    /// From a key event (shift is part of the char itself).
+    pub fn of(e: &KeyEvent) -> Key {
+        Key {
+            code: e.code,
+            ctrl: e.modifiers.contains(KeyModifiers::CONTROL),
+        }
+    }
+
+    /// Parses a key name.
+    pub fn parse(s: &str) -> Option<Key> {
+        let (ctrl, rest) = match s.strip_prefix("ctrl-") {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let code = match rest {
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "space" => KeyCode::Char(' '),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgup" => KeyCode::PageUp,
+            "pgdn" => KeyCode::PageDown,
+            f if f.starts_with('f') && f.len() > 1 => KeyCode::F(f[1..].parse().ok()?),
+            c if c.chars().count() == 1 => KeyCode::Char(c.chars().next()?),
+            _ => return None,
+        };
+        Some(Key { code, ctrl })
+    }
+
+    /// The key's name, for the help screen.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "S-Tab".into(),
+            KeyCode::Char(' ') => "Space".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            KeyCode::Char(c) => c.to_string(),
+            _ => "?".into(),
+        };
+        if self.ctrl {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+}
+
+/// Keys to actions.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    map: HashMap<Key, Action>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let mut map = HashMap::new();
+        let mut bind = |k: &str, a: Action| {
+            if let Some(key) = Key::parse(k) {
+                map.insert(key, a);
+            }
+        };
+        for (k, a) in [
+            ("k", Action::Up),
+            ("up", Action::Up),
+            ("j", Action::Down),
+            ("down", Action::Down),
+            ("g", Action::Top),
+            ("home", Action::Top),
+            ("G", Action::Bottom),
+            ("end", Action::Bottom),
+            ("pgup", Action::PageUp),
+            ("ctrl-b", Action::PageUp),
+            ("pgdn", Action::PageDown),
+            ("ctrl-f", Action::PageDown),
+            ("tab", Action::NextView),
+            ("1", Action::ViewQueue),
+            ("2", Action::ViewDepartments),
+            ("3", Action::ViewWishes),
+            ("4", Action::ViewDetail),
+            ("enter", Action::Open),
+            ("esc", Action::Back),
+            ("q", Action::Quit),
+            ("ctrl-c", Action::Quit),
+            ("a", Action::Assign),
+            ("r", Action::Acknowledge),
+            ("s", Action::Resolve),
+            ("c", Action::Close),
+            ("o", Action::Reopen),
+            ("x", Action::Reject),
+            ("e", Action::Escalate),
+            ("space", Action::Mark),
+            ("/", Action::Filter),
+            (":", Action::Command),
+            ("?", Action::Help),
+        ] {
+            bind(k, a);
+        }
+        Keymap { map }
+    }
+}
+
+impl Keymap {
+    /// The action for a key.
+    pub fn action(&self, e: &KeyEvent) -> Option<Action> {
+        self.map.get(&Key::of(e)).copied()
+    }
+
+    /// Rebinds from config: action name → list of key names. Unknown names are reported.
+    pub fn apply(&mut self, binds: &HashMap<String, Vec<String>>) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (name, keys) in binds {
+            let Some(action) = Action::ALL.iter().find(|(_, n)| n == name).map(|(a, _)| *a) else {
+                problems.push(format!("unknown action {name:?} in [keys]"));
+                continue;
+            };
+            self.map.retain(|_, a| *a != action);
+            for k in keys {
+                match Key::parse(k) {
+                    Some(key) => {
+                        self.map.insert(key, action);
+                    }
+                    None => problems.push(format!("cannot read key {k:?} for {name}")),
+                }
+            }
+        }
+        problems
+    }
+
+    /// Every binding, grouped by action, for the help screen.
+    pub fn bindings(&self) -> Vec<(Action, Vec<String>)> {
+        let mut by: std::collections::BTreeMap<Action, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for (k, a) in &self.map {
+            by.entry(*a).or_default().push(k.label());
+        }
+        by.into_iter()
+            .map(|(a, mut ks)| {
+                ks.sort();
+                (a, ks)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_rebinds_and_reports_mistakes() {
+        let mut km = Keymap::default();
+        let press = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(km.action(&press('a')), Some(Action::Assign));
+        let mut binds = HashMap::new();
+        binds.insert(
+            "assign".to_string(),
+            vec!["d".to_string(), "ctrl-a".to_string()],
+        );
+        binds.insert("fly".to_string(), vec!["f".to_string()]);
+        binds.insert("quit".to_string(), vec!["ctrl-???".to_string()]);
+        let problems = km.apply(&binds);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(km.action(&press('a')), None);
+        assert_eq!(km.action(&press('d')), Some(Action::Assign));
+        let ctrl_a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL);
+        assert_eq!(km.action(&ctrl_a), Some(Action::Assign));
+    }
+}

@@ -1,0 +1,17 @@
+//! shaozi's terminal dashboard: a pure `update` over [`app::App`], a pure `draw`, and a
+//! runtime that carries out effects against the server.
+
+pub mod app;
+pub mod command;
+pub mod config;
+pub mod driver;
+pub mod editor;
+pub mod i18n;
+pub mod keys;
+pub mod model;
+pub mod net;
+pub mod prompt;
+pub mod run;
+pub mod term;
+pub mod text;
+pub mod view;

@@ -1,0 +1,253 @@
+//! Talking to the server: the HTTP client, the initial load, and the event-stream follower
+//! that reconnects with capped backoff and resumes from the last event id.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use shaozi_shared::api::{Community, Department, Page, Stats, Street, WhistleDetail};
+use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId};
+
+use crate::app::{Conn, Msg, Refusal};
+use crate::model::Directory;
+
+/// An HTTP client for one server and token.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    stream: reqwest::Client,
+}
+
+impl Api {
+    /// A client for `base` (e.g. `http://127.0.0.1:7311`) with `token`.
+    pub fn new(base: &str, token: &str) -> Result<Api, reqwest::Error> {
+        Ok(Api {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(20))
+                .build()?,
+            stream: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .build()?,
+        })
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn answer<T: DeserializeOwned>(
+        res: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<T, Refusal> {
+        let res = res.map_err(|e| Refusal {
+            status: 0,
+            detail: e.to_string(),
+        })?;
+        let status = res.status().as_u16();
+        let bytes = res.bytes().await.map_err(|e| Refusal {
+            status,
+            detail: e.to_string(),
+        })?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes).map_err(|e| Refusal {
+                status,
+                detail: format!("unexpected answer: {e}"),
+            });
+        }
+        let detail = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v["detail"].as_str().map(str::to_string))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+        Err(Refusal { status, detail })
+    }
+
+    /// GET a JSON resource.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Refusal> {
+        Self::answer(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(&self.token)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// POST JSON.
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, Refusal> {
+        Self::answer(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(&self.token)
+                .json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Names: streets, communities, departments, categories.
+    pub async fn directory(&self) -> Result<Directory, Refusal> {
+        let streets: Vec<Street> = self.get("/api/v1/streets").await?;
+        let communities: Vec<Community> = self.get("/api/v1/communities").await?;
+        let departments: Vec<Department> = self.get("/api/v1/departments").await?;
+        let categories: Vec<Category> = self.get("/api/v1/categories").await?;
+        Ok(Directory {
+            streets: streets.into_iter().map(|s| (s.id, s)).collect(),
+            communities: communities.into_iter().map(|c| (c.id, c)).collect(),
+            departments: departments.into_iter().map(|d| (d.id, d)).collect(),
+            categories,
+        })
+    }
+
+    /// Every page of a whistle list.
+    pub async fn all_whistles(&self, query: &str) -> Result<Vec<Whistle>, Refusal> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/whistles?{query}&limit=500&cursor={c}"),
+                None => format!("/api/v1/whistles?{query}&limit=500"),
+            };
+            let page: Page<Whistle> = self.get(&path).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// The stats.
+    pub async fn stats(&self) -> Result<Stats, Refusal> {
+        self.get("/api/v1/stats").await
+    }
+
+    /// A whistle with its timeline.
+    pub async fn detail(&self, id: WhistleId) -> Result<WhistleDetail, Refusal> {
+        self.get(&format!("/api/v1/whistles/{id}")).await
+    }
+
+    /// A department's open cases.
+    pub async fn dept_cases(&self, d: DepartmentId) -> Result<Vec<Whistle>, Refusal> {
+        self.all_whistles(&format!(
+            "department_id={d}&status=dispatched,acknowledged,resolved"
+        ))
+        .await
+    }
+
+    /// An action on a whistle.
+    pub async fn act(&self, id: WhistleId, verb: &str, body: &Value) -> Result<Whistle, Refusal> {
+        self.post(&format!("/api/v1/whistles/{id}/{verb}"), body)
+            .await
+    }
+}
+
+/// Loads everything once; returns the sequence number the live stream should resume from.
+pub async fn load_all(api: &Api, tx: &UnboundedSender<Msg>) -> Result<u64, Refusal> {
+    let dir = api.directory().await?;
+    // Stats first: events after its last_seq are replayed on top of the queue we load next,
+    // and version checks make any overlap harmless.
+    let stats = api.stats().await?;
+    let seq = stats.last_seq;
+    let queue = api.all_whistles("status=new,dispatched").await?;
+    let _ = tx.send(Msg::Directory(Box::new(dir)));
+    let _ = tx.send(Msg::Stats(Box::new(stats)));
+    let _ = tx.send(Msg::Queue(queue));
+    Ok(seq)
+}
+
+/// Backoff before reconnect attempt `n` (1-based): 0.5 s doubling, capped at 15 s.
+pub fn backoff(n: u32) -> Duration {
+    let ms = 500u64.saturating_mul(1 << n.saturating_sub(1).min(10));
+    Duration::from_millis(ms.min(15_000))
+}
+
+/// A stream with no bytes (keep-alives come every 15 s) for this long is taken as dead.
+const IDLE: Duration = Duration::from_secs(40);
+
+/// Follows the event stream forever from `after`, reconnecting on any failure.
+pub async fn follow(api: Api, mut after: u64, tx: UnboundedSender<Msg>) {
+    use eventsource_stream::Eventsource;
+    let mut attempt = 0u32;
+    loop {
+        let req = api
+            .stream
+            .get(format!("{}/api/v1/events", api.base))
+            .bearer_auth(&api.token)
+            .header("Last-Event-ID", after.to_string());
+        match req.send().await {
+            Ok(res) if res.status().is_success() => {
+                attempt = 0;
+                if tx.send(Msg::Conn(Conn::Live)).is_err() {
+                    return;
+                }
+                let mut events = res.bytes_stream().eventsource();
+                loop {
+                    match tokio::time::timeout(IDLE, events.next()).await {
+                        Ok(Some(Ok(ev))) => {
+                            if ev.data.is_empty() {
+                                continue;
+                            }
+                            match serde_json::from_str::<Event>(&ev.data) {
+                                Ok(e) => {
+                                    after = after.max(e.seq);
+                                    if tx.send(Msg::Event(Box::new(e))).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e) => tracing::warn!(error = %e, "unreadable event"),
+                            }
+                        }
+                        Ok(Some(Err(e))) => {
+                            tracing::info!(error = %e, "event stream broke");
+                            break;
+                        }
+                        Ok(None) => {
+                            tracing::info!("event stream ended");
+                            break;
+                        }
+                        Err(_) => {
+                            tracing::info!("event stream silent too long");
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(res) => tracing::warn!(status = %res.status(), "event stream refused"),
+            Err(e) => tracing::info!(error = %e, "cannot reach the server"),
+        }
+        attempt += 1;
+        let state = if attempt > 3 {
+            Conn::Offline
+        } else {
+            Conn::Reconnecting { attempt }
+        };
+        if tx.send(Msg::Conn(state)).is_err() {
+            return;
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_secs(1));
+        assert_eq!(backoff(4), Duration::from_secs(4));
+        assert_eq!(backoff(6), Duration::from_secs(15));
+        assert_eq!(backoff(60), Duration::from_secs(15));
+    }
+}

@@ -1,0 +1,59 @@
+//! Display-width text: Chinese characters take two columns, so every cut is by columns.
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Columns `s` takes on a terminal.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `max` columns, ending in `…` when cut; control characters dropped.
+pub fn fit(s: &str, max: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    let clean = || s.chars().filter(|c| !c.is_control());
+    if clean().map(|c| c.width().unwrap_or(0)).sum::<usize>() <= max {
+        return clean().collect();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in clean() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` padded with spaces on the right to exactly `cols` columns (cut first if wider).
+pub fn pad(s: &str, cols: usize) -> String {
+    let mut f = fit(s, cols);
+    let w = width(&f);
+    f.extend(std::iter::repeat_n(' ', cols.saturating_sub(w)));
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_by_columns_not_chars() {
+        assert_eq!(width("朝阳路社区"), 10);
+        assert_eq!(fit("朝阳路社区", 10), "朝阳路社区");
+        assert_eq!(fit("朝阳路社区", 9), "朝阳路社…");
+        assert_eq!(width(&fit("朝阳路社区", 9)), 9);
+        // A wide char never straddles the edge: 6 columns hold 2 wide chars and the ellipsis.
+        assert_eq!(fit("朝阳路社区", 6), "朝阳…");
+        assert_eq!(width(&fit("朝阳路社区", 6)), 5);
+        assert_eq!(fit("abc", 0), "");
+        assert_eq!(fit("a\nb", 5), "ab");
+        assert_eq!(pad("路灯", 6), "路灯  ");
+        assert_eq!(width(&pad("朝阳路社区", 7)), 7);
+    }
+}

@@ -1,0 +1,161 @@
+//! `draw(&App, &mut Frame)`: pure, reads the app and paints; nothing else.
+
+mod overlay;
+mod panels;
+mod queue;
+
+use chrono::{DateTime, Local, Utc};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::{App, Conn, View};
+use crate::text::fit;
+
+/// The smallest usable terminal.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// Colours, or none under `NO_COLOR` (glyphs and reverse video carry the meaning then).
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+    fn alert(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    fn good(&self) -> Style {
+        self.fg(Color::Green)
+    }
+    fn muted(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default().add_modifier(Modifier::DIM)
+        }
+    }
+    fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+}
+
+/// Paints the whole screen.
+pub fn draw(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let theme = Theme { color: app.color };
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let msg = format!("{} ({}×{})", app.lang.t().enlarge, area.width, area.height);
+        f.render_widget(
+            Paragraph::new(fit(&msg, usize::from(area.width))),
+            Rect { height: 1, ..area },
+        );
+        return;
+    }
+    let top = Rect { height: 1, ..area };
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 3,
+        ..area
+    };
+    let status = Rect {
+        y: area.y + area.height - 2,
+        height: 1,
+        ..area
+    };
+    let hints = Rect {
+        y: area.y + area.height - 1,
+        height: 1,
+        ..area
+    };
+    title_line(app, f, top, theme);
+    match app.view {
+        View::Queue => queue::queue(app, f, body, theme),
+        View::DeptCases(d) => queue::dept_cases(app, d, f, body, theme),
+        View::Departments => panels::departments(app, f, body, theme),
+        View::Wishes => panels::wishes(app, f, body, theme),
+        View::Detail => panels::detail(app, f, body, theme),
+    }
+    overlay::status_line(app, f, status, theme);
+    overlay::hint_line(app, f, hints, theme);
+    if let Some(p) = &app.prompt {
+        overlay::prompt(app, p, f, body, theme);
+    }
+    if app.help {
+        overlay::help(app, f, body);
+    }
+}
+
+fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+    let t = app.lang.t();
+    let mut spans = vec![
+        Span::styled(t.title, Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw("  "),
+    ];
+    let active = match app.view {
+        View::Queue => 0,
+        View::Departments | View::DeptCases(_) => 1,
+        View::Wishes => 2,
+        View::Detail => 3,
+    };
+    for (i, tab) in t.tabs.iter().enumerate() {
+        let style = if i == active {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(format!(" {tab} "), style));
+    }
+    if let Some(s) = &app.model.stats {
+        let q = &s.queue;
+        spans.push(Span::raw("  "));
+        spans.push(Span::raw(format!("{} {}  ", t.counts[0], q.unanswered)));
+        let od = if q.overdue > 0 {
+            theme.alert()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(format!("✗{} {}", t.counts[1], q.overdue), od));
+        spans.push(Span::raw(format!("  {} {}", t.counts[2], q.urgent)));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A compact duration: `42m`, `3h05`, `2d`.
+pub fn short_span(d: chrono::Duration) -> String {
+    let m = d.num_minutes().abs();
+    if m < 60 {
+        format!("{m}m")
+    } else if m < 24 * 60 {
+        format!("{}h{:02}", m / 60, m % 60)
+    } else {
+        format!("{}d", m / (24 * 60))
+    }
+}
+
+/// A UTC time as local clock time, with the date when it is not today.
+pub fn local_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let l = t.with_timezone(&Local);
+    if l.date_naive() == now.with_timezone(&Local).date_naive() {
+        l.format("%H:%M:%S").to_string()
+    } else {
+        l.format("%m-%d %H:%M").to_string()
+    }
+}
+
+/// Whether rows should look stale (the connection is down).
+fn stale(app: &App) -> bool {
+    matches!(app.conn, Conn::Reconnecting { .. } | Conn::Offline)
+}

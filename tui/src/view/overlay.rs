@@ -1,0 +1,272 @@
+//! The status and hint lines, prompts and the help overlay.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::{local_time, Theme};
+use crate::app::{App, Conn};
+use crate::i18n::Lang;
+use crate::keys::Action;
+use crate::prompt::{Prompt, TextKind};
+use crate::text::{fit, width};
+
+/// Connection, last data, counts of new and marked rows, the filter, and the message.
+pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+    let t = app.lang.t();
+    let (conn, style) = match app.conn {
+        Conn::Live => (t.live.to_string(), theme.good()),
+        Conn::Connecting => (t.connecting.to_string(), theme.warn()),
+        Conn::Reconnecting { attempt } => (
+            format!("{} ({attempt})", t.reconnecting),
+            theme.warn().add_modifier(Modifier::REVERSED),
+        ),
+        Conn::Offline => (
+            t.offline.to_string(),
+            theme.alert().add_modifier(Modifier::REVERSED),
+        ),
+    };
+    let mut spans = vec![Span::styled(conn, style)];
+    if let Some(at) = app.last_data {
+        spans.push(Span::styled(
+            format!(" · {} {}", t.data_at, local_time(at, app.now)),
+            theme.muted(),
+        ));
+    }
+    if !app.new_ids.is_empty() {
+        spans.push(Span::styled(
+            format!(" · +{} {}", app.new_ids.len(), t.new),
+            theme.warn().add_modifier(Modifier::BOLD),
+        ));
+    }
+    if !app.marked.is_empty() {
+        let marked = if app.lang == Lang::Zh {
+            "已标记"
+        } else {
+            "marked"
+        };
+        spans.push(Span::raw(format!(" · *{} {marked}", app.marked.len())));
+    }
+    if !app.filter.is_empty() {
+        spans.push(Span::raw(format!(
+            " · {}: {} ({})",
+            t.filter,
+            app.filter_text,
+            app.rows().len()
+        )));
+    }
+    let used: usize = spans.iter().map(|s| width(&s.content)).sum();
+    if let Some(m) = &app.flash {
+        let room = usize::from(area.width).saturating_sub(used + 3);
+        let style = if m.error {
+            theme.alert().add_modifier(Modifier::REVERSED)
+        } else {
+            theme.good()
+        };
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(fit(&m.text, room), style));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The keys that work here.
+pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+    let h = &app.lang.t().hints;
+    let text = match (&app.prompt, app.view) {
+        (Some(Prompt::Picker { .. }), _) => h.picker,
+        (Some(_), _) => h.prompt,
+        (None, crate::app::View::Queue) => h.queue,
+        (None, crate::app::View::Departments) => h.departments,
+        (None, crate::app::View::DeptCases(_)) => h.queue,
+        (None, crate::app::View::Wishes) => h.wishes,
+        (None, crate::app::View::Detail) => h.detail,
+    };
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            fit(text, usize::from(area.width)),
+            theme.muted(),
+        )),
+        area,
+    );
+}
+
+fn boxed(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) -> Rect {
+    f.render_widget(Clear, area);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(
+        format!(" {title} "),
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    let inner = block.inner(area);
+    f.render_widget(Paragraph::new(lines).block(block), area);
+    inner
+}
+
+fn bottom(body: Rect, height: u16) -> Rect {
+    let h = height.min(body.height);
+    Rect {
+        y: body.y + body.height - h,
+        height: h,
+        ..body
+    }
+}
+
+/// The open prompt, at the bottom of the body.
+pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
+    let t = &app.lang.t().prompt;
+    let zh = app.lang == Lang::Zh;
+    let ids = |targets: &[shaozi_shared::WhistleId]| {
+        targets
+            .iter()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match p {
+        Prompt::Picker {
+            targets,
+            editor,
+            sel,
+            ..
+        } => {
+            let options = p.visible_options();
+            let list_h = 10u16.min(body.height.saturating_sub(4));
+            let area = bottom(body, list_h + 3);
+            let start = sel.saturating_sub(usize::from(list_h).saturating_sub(1));
+            let mut lines = vec![Line::from(format!("> {}", editor.text()))];
+            for (i, o) in options
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(usize::from(list_h))
+            {
+                let mark = if o.handles { "✓" } else { " " };
+                let load = if zh {
+                    format!("在办 {}", o.load)
+                } else {
+                    format!("load {}", o.load)
+                };
+                let text = format!("{mark} {:<5} {}  {load}", o.id.to_string(), o.name);
+                let style = if i == *sel {
+                    theme.selected()
+                } else {
+                    Style::default()
+                };
+                lines.push(Line::from(Span::styled(text, style)));
+            }
+            if options.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    if zh {
+                        "没有匹配的部门"
+                    } else {
+                        "no department matches"
+                    },
+                    theme.muted(),
+                )));
+            }
+            let inner = boxed(f, area, &format!("{} · {}", t.assign, ids(targets)), lines);
+            f.set_cursor_position((inner.x + 2 + editor.cursor_col() as u16, inner.y));
+        }
+        Prompt::Text {
+            kind,
+            targets,
+            editor,
+            ..
+        } => {
+            let label = match kind {
+                TextKind::Staff => t.staff,
+                TextKind::Reply => t.reply,
+                TextKind::Reopen => t.reopen,
+                TextKind::Reject => t.reject,
+                TextKind::Escalate => t.escalate,
+                TextKind::ReassignReason => t.reassign_reason,
+            };
+            let area = bottom(body, 3);
+            let inner = boxed(
+                f,
+                area,
+                &format!("{label} · {}", ids(targets)),
+                vec![Line::from(format!("> {}", editor.text()))],
+            );
+            f.set_cursor_position((inner.x + 2 + editor.cursor_col() as u16, inner.y));
+        }
+        Prompt::Rating { target } => {
+            let area = bottom(body, 3);
+            boxed(
+                f,
+                area,
+                &format!("{} · {target}", t.rating),
+                vec![Line::from("1 ★  2 ★★  3 ★★★  4 ★★★★  5 ★★★★★")],
+            );
+        }
+        Prompt::Confirm { targets, verb, .. } => {
+            let n = targets
+                .len()
+                .min(usize::from(body.height.saturating_sub(4)));
+            let area = bottom(body, n as u16 + 3);
+            let mut lines: Vec<Line> = targets
+                .iter()
+                .take(n)
+                .map(|id| {
+                    let title = app
+                        .whistle(*id)
+                        .map(|w| w.title.clone())
+                        .unwrap_or_default();
+                    Line::from(format!("{id}  {title}"))
+                })
+                .collect();
+            lines.push(Line::from(Span::styled(
+                "y / Enter  ·  n / Esc",
+                theme.muted(),
+            )));
+            boxed(
+                f,
+                area,
+                &format!("{} {verb} ({})", t.confirm, targets.len()),
+                lines,
+            );
+        }
+        Prompt::Command { editor, hint } => {
+            let area = bottom(body, 4);
+            let lines = vec![
+                Line::from(format!(":{}", editor.text())),
+                Line::from(Span::styled(hint.clone(), theme.muted())),
+            ];
+            let inner = boxed(f, area, t.command, lines);
+            f.set_cursor_position((inner.x + 1 + editor.cursor_col() as u16, inner.y));
+        }
+        Prompt::Filter { editor } => {
+            let area = bottom(body, 3);
+            let inner = boxed(
+                f,
+                area,
+                t.filter,
+                vec![Line::from(format!("/{}", editor.text()))],
+            );
+            f.set_cursor_position((inner.x + 1 + editor.cursor_col() as u16, inner.y));
+        }
+    }
+}
+
+/// The live keymap.
+pub fn help(app: &App, f: &mut Frame, body: Rect) {
+    let binds = app.keymap.bindings();
+    let h = (binds.len() as u16 + 2).min(body.height);
+    let w = 56.min(body.width);
+    let area = Rect {
+        x: body.x + (body.width - w) / 2,
+        y: body.y + (body.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let lines: Vec<Line> = binds
+        .iter()
+        .map(|(a, keys)| Line::from(format!("{:<18} {}", describe(*a), keys.join("  "))))
+        .collect();
+    boxed(f, area, app.lang.t().help, lines);
+}
+
+fn describe(a: Action) -> &'static str {
+    a.name()
+}
