@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Offset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{json, Value};
 
@@ -235,6 +235,8 @@ pub struct App {
     pub quit: bool,
     /// Use colours (false under `NO_COLOR`).
     pub color: bool,
+    /// The dispatcher's time zone, for showing times (the wire is UTC).
+    pub tz: chrono::FixedOffset,
 }
 
 /// Rows the chrome takes: title line, table header, status and hint lines.
@@ -273,6 +275,7 @@ impl App {
             loaded: false,
             quit: false,
             color: true,
+            tz: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
         }
     }
 

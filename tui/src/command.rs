@@ -30,12 +30,10 @@ fn find_department(app: &App, id: WhistleId, text: &str) -> Option<DepartmentId>
     if let Ok(d) = text.parse::<DepartmentId>() {
         return app.model.dir.departments.contains_key(&d).then_some(d);
     }
-    let q = text.to_lowercase();
     match picker(app, vec![id]) {
-        Prompt::Picker { options, .. } => options
-            .into_iter()
-            .find(|o| o.name.to_lowercase().contains(&q))
-            .map(|o| o.id),
+        Prompt::Picker { options, .. } => {
+            crate::prompt::ranked(&options, text).first().map(|o| o.id)
+        }
         _ => None,
     }
 }
@@ -126,10 +124,9 @@ pub fn complete(app: &App, line: &str) -> (String, Vec<String>) {
         (2, c) if "assign".starts_with(c) => {
             let id = words[1].parse::<WhistleId>().ok();
             match id.map(|id| picker(app, vec![id])) {
-                Some(Prompt::Picker { options, .. }) => options
+                Some(Prompt::Picker { options, .. }) => crate::prompt::ranked(&options, &typed)
                     .into_iter()
-                    .filter(|o| o.name.to_lowercase().contains(&typed))
-                    .map(|o| o.name)
+                    .map(|o| o.name.clone())
                     .take(8)
                     .collect(),
                 _ => Vec::new(),

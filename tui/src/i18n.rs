@@ -40,6 +40,8 @@ impl Lang {
 pub struct Labels {
     /// Title.
     pub title: &'static str,
+    /// Title on narrow terminals.
+    pub title_short: &'static str,
     /// Tab names.
     pub tabs: [&'static str; 4],
     /// Queue columns.
@@ -144,6 +146,7 @@ pub struct Hints {
 /// 中文.
 pub static ZH: Labels = Labels {
     title: "哨子 · 吹哨报到调度台",
+    title_short: "哨子",
     tabs: ["1 队列", "2 部门", "3 心愿", "4 详情"],
     cols: ["急", "编号", "已过", "剩余", "社区", "类别", "标题", "部门"],
     live: "● 在线",
@@ -179,10 +182,10 @@ pub static ZH: Labels = Labels {
         filter: "筛选（文字，或 dept=… cat=… overdue urgent）",
     },
     hints: Hints {
-        queue: "j/k 移动  Enter 详情  a 派单  r 报到  s 办结  c 关闭  x 驳回  e 升级  空格 标记  / 筛选  : 命令  ? 帮助  q 退出",
-        departments: "j/k 移动  Enter 查看该部门哨件  Tab 切换  ? 帮助  q 退出",
+        queue: "a 派单 r 报到 s 办结 c 关闭 x 驳回 e 升级 Enter 详情 / 筛选 ? 帮助 q 退出 空格 标记 : 命令 o 重办",
+        departments: "Enter 查看该部门哨件  j/k 移动  Tab 切换  ? 帮助  q 退出",
         wishes: "j/k 移动  Tab 切换  ? 帮助  q 退出",
-        detail: "j/k 滚动  a r s c o x e 操作  Esc 返回  ? 帮助",
+        detail: "Esc 返回  a 派单 r 报到 s 办结 c 关闭 o 重办 x 驳回 e 升级  j/k 滚动  ? 帮助",
         prompt: "Enter 确认  Esc 取消",
         picker: "输入筛选  ↑↓ 选择  Enter 确认  Esc 取消",
     },
@@ -197,7 +200,8 @@ pub static ZH: Labels = Labels {
 /// English.
 pub static EN: Labels = Labels {
     title: "shaozi · whistle dispatch",
-    tabs: ["1 Queue", "2 Departments", "3 Wishes", "4 Detail"],
+    title_short: "shaozi",
+    tabs: ["1 Queue", "2 Depts", "3 Wishes", "4 Detail"],
     cols: ["!", "ID", "Age", "Left", "Community", "Category", "Title", "Department"],
     live: "● live",
     reconnecting: "◌ reconnecting",
@@ -208,7 +212,7 @@ pub static EN: Labels = Labels {
     queue_empty: "The queue is empty: every whistle has been answered.",
     filter: "filter",
     enlarge: "Enlarge the window (at least 80×24)",
-    counts: ["unanswered", "overdue", "urgent"],
+    counts: ["queue", "overdue", "urgent"],
     load: ["waiting", "in progress", "overdue", "open"],
     wishes: ["wishes", "claimed", "completed", "value"],
     detail: DetailLabels {
@@ -232,10 +236,10 @@ pub static EN: Labels = Labels {
         filter: "filter (text, or dept=… cat=… overdue urgent)",
     },
     hints: Hints {
-        queue: "j/k move  Enter open  a assign  r report  s resolve  c close  x reject  e escalate  space mark  / filter  : cmd  ? help  q quit",
+        queue: "a assign r report s resolve c close x reject e escalate Enter open / filter ? help q quit space mark : cmd",
         departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",
         wishes: "j/k move  Tab switch  ? help  q quit",
-        detail: "j/k scroll  a r s c o x e act  Esc back  ? help",
+        detail: "Esc back  a assign r report s resolve c close o reopen x reject e escalate  j/k scroll  ? help",
         prompt: "Enter confirm  Esc cancel",
         picker: "type to filter  ↑↓ choose  Enter confirm  Esc cancel",
     },

@@ -117,6 +117,7 @@ fn main() -> anyhow::Result<()> {
         tracing::info!(%server, "dashboard starting");
         let mut app = App::new(lang, keymap, chrono::Utc::now());
         app.bell = file.bell.unwrap_or(false);
+        app.tz = *chrono::Local::now().offset();
         app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let api = Api::new(&server, &token)?;
         let result = shaozi_tui::run::run(Driver::new(app, api)).await;

@@ -113,20 +113,26 @@ impl Prompt {
         match self {
             Prompt::Picker {
                 editor, options, ..
-            } => {
-                let q = editor.text().to_lowercase();
-                options
-                    .iter()
-                    .filter(|o| {
-                        q.is_empty()
-                            || o.name.to_lowercase().contains(&q)
-                            || o.id.to_string().to_lowercase() == q
-                    })
-                    .collect()
-            }
+            } => ranked(options, &editor.text()),
             _ => Vec::new(),
         }
     }
+}
+
+/// Departments matching `typed` (by id, name, or abbreviation), keeping their order within
+/// each kind of match.
+pub fn ranked<'a>(options: &'a [DeptOption], typed: &str) -> Vec<&'a DeptOption> {
+    let mut hits: Vec<(u8, &DeptOption)> = options
+        .iter()
+        .filter_map(|o| {
+            if o.id.to_string().eq_ignore_ascii_case(typed.trim()) {
+                return Some((0, o));
+            }
+            crate::text::match_rank(&o.name, typed).map(|r| (r, o))
+        })
+        .collect();
+    hits.sort_by_key(|(r, _)| *r);
+    hits.into_iter().map(|(_, o)| o).collect()
 }
 
 /// The department picker for `targets`: departments that handle the first target's category

@@ -38,9 +38,29 @@ pub fn pad(s: &str, cols: usize) -> String {
     f
 }
 
+/// How well `name` matches what was typed: 0 contains it, 1 has its characters in order
+/// (so 住建 finds 市住房和城乡建设局), None not at all. Case-insensitive.
+pub fn match_rank(name: &str, typed: &str) -> Option<u8> {
+    let (name, typed) = (name.to_lowercase(), typed.trim().to_lowercase());
+    if typed.is_empty() || name.contains(&typed) {
+        return Some(0);
+    }
+    let mut rest = name.chars();
+    typed.chars().all(|c| rest.any(|n| n == c)).then_some(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_match_in_order() {
+        assert_eq!(match_rank("市住房和城乡建设局", "住建"), Some(1));
+        assert_eq!(match_rank("市住房和城乡建设局", "住房"), Some(0));
+        assert_eq!(match_rank("市住房和城乡建设局", "建住"), None);
+        assert_eq!(match_rank("Roads", "RD"), Some(1));
+        assert_eq!(match_rank("x", ""), Some(0));
+    }
 
     #[test]
     fn cuts_by_columns_not_chars() {

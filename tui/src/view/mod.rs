@@ -4,7 +4,7 @@ mod overlay;
 mod panels;
 mod queue;
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -100,8 +100,13 @@ pub fn draw(app: &App, f: &mut Frame) {
 
 fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     let t = app.lang.t();
+    let title = if area.width < 110 {
+        t.title_short
+    } else {
+        t.title
+    };
     let mut spans = vec![
-        Span::styled(t.title, Style::default().add_modifier(Modifier::BOLD)),
+        Span::styled(title, Style::default().add_modifier(Modifier::BOLD)),
         Span::raw("  "),
     ];
     let active = match app.view {
@@ -145,10 +150,10 @@ pub fn short_span(d: chrono::Duration) -> String {
     }
 }
 
-/// A UTC time as local clock time, with the date when it is not today.
-pub fn local_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let l = t.with_timezone(&Local);
-    if l.date_naive() == now.with_timezone(&Local).date_naive() {
+/// A UTC time as the dispatcher's clock time, with the date when it is not today.
+pub fn local_time(t: DateTime<Utc>, now: DateTime<Utc>, tz: FixedOffset) -> String {
+    let l = t.with_timezone(&tz);
+    if l.date_naive() == now.with_timezone(&tz).date_naive() {
         l.format("%H:%M:%S").to_string()
     } else {
         l.format("%m-%d %H:%M").to_string()

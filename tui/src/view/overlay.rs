@@ -9,7 +9,6 @@ use ratatui::Frame;
 use super::{local_time, Theme};
 use crate::app::{App, Conn};
 use crate::i18n::Lang;
-use crate::keys::Action;
 use crate::prompt::{Prompt, TextKind};
 use crate::text::{fit, width};
 
@@ -31,7 +30,7 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     let mut spans = vec![Span::styled(conn, style)];
     if let Some(at) = app.last_data {
         spans.push(Span::styled(
-            format!(" · {} {}", t.data_at, local_time(at, app.now)),
+            format!(" · {} {}", t.data_at, local_time(at, app.now, app.tz)),
             theme.muted(),
         ));
     }
@@ -249,24 +248,33 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
     }
 }
 
-/// The live keymap.
+/// The live keymap, in two columns when one does not fit.
 pub fn help(app: &App, f: &mut Frame, body: Rect) {
     let binds = app.keymap.bindings();
-    let h = (binds.len() as u16 + 2).min(body.height);
-    let w = 56.min(body.width);
+    let entries: Vec<String> = binds
+        .iter()
+        .map(|(a, keys)| format!("{:<17}{}", a.name(), keys.join(" ")))
+        .collect();
+    let rows_fit = usize::from(body.height.saturating_sub(2)).max(1);
+    let columns = if entries.len() > rows_fit { 2 } else { 1 };
+    let per_col = entries.len().div_ceil(columns);
+    let col_w = 36usize;
+    let w = ((col_w * columns + 2) as u16).min(body.width);
+    let h = (per_col as u16 + 2).min(body.height);
     let area = Rect {
         x: body.x + (body.width - w) / 2,
         y: body.y + (body.height - h) / 2,
         width: w,
         height: h,
     };
-    let lines: Vec<Line> = binds
-        .iter()
-        .map(|(a, keys)| Line::from(format!("{:<18} {}", describe(*a), keys.join("  "))))
+    let lines: Vec<Line> = (0..per_col)
+        .map(|r| {
+            let cells: Vec<String> = (0..columns)
+                .filter_map(|c| entries.get(c * per_col + r))
+                .map(|e| crate::text::pad(e, col_w))
+                .collect();
+            Line::from(cells.concat())
+        })
         .collect();
     boxed(f, area, app.lang.t().help, lines);
-}
-
-fn describe(a: Action) -> &'static str {
-    a.name()
 }

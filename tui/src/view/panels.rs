@@ -25,7 +25,8 @@ pub fn departments(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     };
     let t = app.lang.t();
     let name_w = 18usize;
-    let nums_w = 26usize;
+    let num_w = 7usize;
+    let nums_w = num_w * 4;
     let bar_w = usize::from(area.width)
         .saturating_sub(name_w + nums_w + 2)
         .max(4);
@@ -36,13 +37,16 @@ pub fn departments(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         .max()
         .unwrap_or(0)
         .max(1);
+    let right = |s: &str| format!("{}{s}", " ".repeat(num_w.saturating_sub(width(s))));
+    let legend = format!("░ {}  █ {}", t.load[0], t.load[1]);
     let header = format!(
-        "{} {}  ░ {}  █ {}  ✗ {}",
+        "{} {}{}{}{}{}",
         pad("", name_w),
-        pad("", bar_w.min(8)),
-        t.load[0],
-        t.load[1],
-        t.load[2]
+        pad(&legend, bar_w),
+        right(t.load[0]),
+        right(t.load[1]),
+        right(&format!("✗{}", t.load[2])),
+        right(t.load[3])
     );
     let mut lines = vec![Line::from(Span::styled(
         fit(&header, usize::from(area.width)),
@@ -55,8 +59,12 @@ pub fn departments(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         let waiting = scale(d.dispatched);
         let busy = scale(d.acknowledged).min(bar_w - waiting.min(bar_w));
         let nums = format!(
-            "{:>4} {:>4} {:>4} {:>5}",
-            d.dispatched, d.acknowledged, d.overdue, d.open
+            "{:>w$}{:>w$}{:>w$}{:>w$}",
+            d.dispatched,
+            d.acknowledged,
+            d.overdue,
+            d.open,
+            w = num_w
         );
         let mut spans = vec![
             Span::raw(pad(&d.name, name_w)),
@@ -64,7 +72,6 @@ pub fn departments(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             Span::styled("░".repeat(waiting), theme.warn()),
             Span::styled("█".repeat(busy), theme.good()),
             Span::raw(" ".repeat(bar_w - waiting - busy)),
-            Span::raw(" "),
         ];
         spans.push(Span::styled(
             nums,
@@ -230,7 +237,7 @@ pub fn detail(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         } else {
             super::short_span(left)
         };
-        format!("{}  ({rel})", local_time(due, app.now))
+        format!("{}  ({rel})", local_time(due, app.now, app.tz))
     };
     let assisting: Vec<String> = w
         .assisting
@@ -291,7 +298,10 @@ pub fn detail(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
     for e in &d.timeline {
         let mut spans = vec![
-            Span::styled(format!("{}  ", local_time(e.at, app.now)), theme.muted()),
+            Span::styled(
+                format!("{}  ", local_time(e.at, app.now, app.tz)),
+                theme.muted(),
+            ),
             Span::styled(
                 format!("{:<6}", t.event(e.kind, zh)),
                 if e.kind.as_str().ends_with("overdue") {

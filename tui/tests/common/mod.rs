@@ -1,0 +1,266 @@
+//! A small city at a fixed moment, for update and rendering tests.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use shaozi_shared::api::{
+    Community, CommunityWishes, Department, DepartmentLoad, QueueStats, Stats, Street, WishStats,
+    WishTotals,
+};
+use shaozi_shared::whistle::Filing;
+use shaozi_shared::{
+    Category, CommunityId, Deadlines, DepartmentId, StreetId, Urgency, Whistle, WhistleId,
+    WhistleStatus,
+};
+use shaozi_tui::app::{update, App, Effect, Msg};
+use shaozi_tui::i18n::Lang;
+use shaozi_tui::keys::Keymap;
+use shaozi_tui::model::Directory;
+
+/// 10:00 in Yiyang (UTC+8) is 02:00 UTC; tests show UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0)
+        .single()
+        .unwrap()
+}
+
+pub fn directory() -> Directory {
+    let t = now();
+    let streets = [(1, "桃花仑街道"), (2, "赫山街道")];
+    let comms = [(1, "朝阳路社区", 1), (2, "梓山社区", 1), (3, "龙洲村", 2)];
+    let depts: [(u64, &str, &[&str]); 3] = [
+        (1, "市城市管理和综合执法局", &["sanitation", "market"]),
+        (2, "市路灯管理处", &["lighting"]),
+        (3, "市住房和城乡建设局", &["property", "lighting"]),
+    ];
+    Directory {
+        streets: streets
+            .iter()
+            .map(|(i, n)| {
+                (
+                    StreetId(*i),
+                    Street {
+                        id: StreetId(*i),
+                        name: n.to_string(),
+                        created_at: t,
+                    },
+                )
+            })
+            .collect(),
+        communities: comms
+            .iter()
+            .map(|(i, n, s)| {
+                (
+                    CommunityId(*i),
+                    Community {
+                        id: CommunityId(*i),
+                        name: n.to_string(),
+                        street_id: StreetId(*s),
+                        created_at: t,
+                    },
+                )
+            })
+            .collect(),
+        departments: depts
+            .iter()
+            .map(|(i, n, c)| {
+                (
+                    DepartmentId(*i),
+                    Department {
+                        id: DepartmentId(*i),
+                        name: n.to_string(),
+                        categories: c.iter().map(|s| s.to_string()).collect(),
+                        created_at: t,
+                    },
+                )
+            })
+            .collect(),
+        categories: Category::builtin(),
+    }
+}
+
+/// A whistle filed `ago` minutes before [`now`].
+pub fn whistle(
+    id: u64,
+    community: u64,
+    category: &str,
+    urgency: Urgency,
+    ago: i64,
+    title: &str,
+) -> Whistle {
+    Whistle::file(
+        WhistleId(id),
+        Filing {
+            community_id: CommunityId(community),
+            street_id: StreetId(if community == 3 { 2 } else { 1 }),
+            category: category.into(),
+            title: title.into(),
+            description: format!("{title}，居民反映强烈，请尽快处理。"),
+            urgency,
+            address: Some(
+                ["朝阳路12号", "梓山路3号", "龙洲路88号"][(community as usize - 1) % 3].into(),
+            ),
+            lat: None,
+            long: None,
+        },
+        "朝阳路社区",
+        now() - Duration::minutes(ago),
+        &Deadlines::DEFAULT,
+    )
+}
+
+pub fn dispatched(mut w: Whistle, dept: u64) -> Whistle {
+    w.status = WhistleStatus::Dispatched;
+    w.department_id = Some(DepartmentId(dept));
+    w.dispatched_at = Some(w.created_at + Duration::minutes(3));
+    w.version += 1;
+    w
+}
+
+pub fn overdue(mut w: Whistle) -> Whistle {
+    w.overdue = true;
+    w.respond_late = true;
+    w.escalation_level = 1;
+    w.version += 1;
+    w
+}
+
+pub fn queue() -> Vec<Whistle> {
+    vec![
+        overdue(dispatched(
+            whistle(
+                1001,
+                1,
+                "sanitation",
+                Urgency::Urgent,
+                75,
+                "垃圾山需要清运，约三十车次",
+            ),
+            1,
+        )),
+        whistle(
+            1002,
+            2,
+            "drainage",
+            Urgency::Urgent,
+            10,
+            "下水道堵塞，污水漫到楼道口",
+        ),
+        whistle(
+            1003,
+            1,
+            "lighting",
+            Urgency::Normal,
+            300,
+            "朝阳路三盏路灯连续一周不亮，居民夜间出行不便",
+        ),
+        dispatched(
+            whistle(
+                1004,
+                3,
+                "property",
+                Urgency::Normal,
+                200,
+                "老旧小区无物业管理",
+            ),
+            3,
+        ),
+        whistle(1005, 3, "noise", Urgency::Normal, 5, "夜间施工噪声扰民"),
+    ]
+}
+
+pub fn stats() -> Stats {
+    let load = |id: &str, name: &str, d, a, o| DepartmentLoad {
+        id: id.into(),
+        name: name.into(),
+        dispatched: d,
+        acknowledged: a,
+        open: d + a,
+        overdue: o,
+    };
+    let totals = |t, c, d, v, vd| WishTotals {
+        total: t,
+        claimed: c,
+        completed: d,
+        value_total_fen: v,
+        value_completed_fen: vd,
+    };
+    Stats {
+        queue: QueueStats {
+            unanswered: 5,
+            overdue: 1,
+            urgent: 2,
+        },
+        departments: vec![
+            load("D1", "市城市管理和综合执法局", 1, 4, 1),
+            load("D3", "市住房和城乡建设局", 1, 2, 0),
+            load("D2", "市路灯管理处", 0, 0, 0),
+        ],
+        wishes: WishStats {
+            totals: totals(12, 9, 6, 480_000, 210_000),
+            by_community: vec![
+                CommunityWishes {
+                    community_id: "C1".into(),
+                    name: "朝阳路社区".into(),
+                    totals: totals(6, 5, 4, 300_000, 150_000),
+                },
+                CommunityWishes {
+                    community_id: "C3".into(),
+                    name: "龙洲村".into(),
+                    totals: totals(4, 3, 2, 120_000, 60_000),
+                },
+                CommunityWishes {
+                    community_id: "C2".into(),
+                    name: "梓山社区".into(),
+                    totals: totals(2, 1, 0, 60_000, 0),
+                },
+            ],
+        },
+        last_seq: 42,
+    }
+}
+
+/// A loaded, live app at [`now`], `w`×`h`.
+pub fn app(lang: Lang, w: u16, h: u16) -> App {
+    let mut app = App::new(lang, Keymap::default(), now());
+    app.color = false;
+    update(&mut app, Msg::Resize(w, h));
+    update(&mut app, Msg::Directory(Box::new(directory())));
+    update(&mut app, Msg::Stats(Box::new(stats())));
+    update(&mut app, Msg::Queue(queue()));
+    update(&mut app, Msg::Conn(shaozi_tui::app::Conn::Live));
+    app
+}
+
+pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+pub fn typed(app: &mut App, s: &str) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for c in s.chars() {
+        fx.extend(key(app, KeyCode::Char(c)));
+    }
+    fx
+}
+
+pub fn event(kind: &str, w: &Whistle, seq: u64) -> Msg {
+    let e = shaozi_shared::Event {
+        seq,
+        kind: serde_json::from_value(serde_json::json!(kind)).unwrap(),
+        at: now(),
+        actor: shaozi_shared::Actor {
+            name: "admin".into(),
+            role: "admin".into(),
+        },
+        subject: w.id.to_string(),
+        note: None,
+        record: serde_json::to_value(w).unwrap(),
+    };
+    Msg::Event(Box::new(e))
+}
+
+pub fn ids(app: &App) -> Vec<u64> {
+    app.rows().iter().map(|k| k.id).collect()
+}

@@ -1,0 +1,148 @@
+//! Rendered screens, snapshot-tested on ratatui's TestBackend with Chinese data.
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use shaozi_shared::api::WhistleDetail;
+use shaozi_shared::{Actor, EventKind, TimelineEntry, WhistleId};
+use shaozi_tui::app::{update, App, Conn, Msg};
+use shaozi_tui::i18n::Lang;
+use shaozi_tui::view::draw;
+
+/// The screen as text: one line per row, wide characters once, trailing blanks trimmed.
+fn render(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(app, f)).unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut x = 0;
+        while x < w {
+            let sym = buf[(x, y)].symbol();
+            line.push_str(sym);
+            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn queue_80x24_zh() {
+    insta::assert_snapshot!(render(&app(Lang::Zh, 80, 24)));
+}
+
+#[test]
+fn queue_120x40_zh() {
+    insta::assert_snapshot!(render(&app(Lang::Zh, 120, 40)));
+}
+
+#[test]
+fn queue_80x24_en_offline_with_marks_and_a_message() {
+    let mut a = app(Lang::En, 80, 24);
+    key(&mut a, KeyCode::Char(' '));
+    update(&mut a, Msg::Conn(Conn::Offline));
+    update(
+        &mut a,
+        event(
+            "whistle.created",
+            &whistle(
+                1009,
+                2,
+                "safety",
+                shaozi_shared::Urgency::Urgent,
+                0,
+                "燃气泄漏，楼道有异味",
+            ),
+            50,
+        ),
+    );
+    insta::assert_snapshot!(render(&a));
+}
+
+#[test]
+fn assign_picker_120x40() {
+    let mut a = app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('a'));
+    insta::assert_snapshot!(render(&a));
+}
+
+#[test]
+fn departments_and_wishes_80x24() {
+    let mut a = app(Lang::Zh, 80, 24);
+    key(&mut a, KeyCode::Char('2'));
+    let deps = render(&a);
+    key(&mut a, KeyCode::Char('3'));
+    insta::assert_snapshot!(format!("{deps}\n{}", render(&a)));
+}
+
+#[test]
+fn detail_120x40() {
+    let mut a = app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Enter);
+    let w = a.model.queue.get(WhistleId(1001)).unwrap().clone();
+    let entry = |seq, kind, mins, who: &str, note: Option<&str>| TimelineEntry {
+        seq,
+        kind,
+        at: now() - chrono::Duration::minutes(mins),
+        actor: Actor {
+            name: who.into(),
+            role: "x".into(),
+        },
+        note: note.map(str::to_string),
+        department_id: None,
+        status: None,
+    };
+    let timeline = vec![
+        entry(10, EventKind::WhistleCreated, 75, "朝阳路社区", None),
+        entry(
+            12,
+            EventKind::WhistleDispatched,
+            72,
+            "桃花仑街道调度员",
+            Some("请立即派专干到现场报到"),
+        ),
+        entry(
+            20,
+            EventKind::WhistleOverdue,
+            45,
+            "system",
+            Some("the deadline to report for duty has passed"),
+        ),
+        entry(
+            21,
+            EventKind::WhistleEscalated,
+            45,
+            "system",
+            Some("escalated to level 1 (deadline passed)"),
+        ),
+    ];
+    update(
+        &mut a,
+        Msg::Detail(Box::new(WhistleDetail {
+            whistle: w,
+            timeline,
+        })),
+    );
+    insta::assert_snapshot!(render(&a));
+}
+
+#[test]
+fn too_small_asks_to_enlarge_and_help_lists_keys() {
+    let mut a = app(Lang::Zh, 60, 20);
+    let small = render(&a);
+    assert_eq!(small.lines().count(), 20);
+    assert!(small.contains("请放大窗口"), "{small}");
+    update(&mut a, Msg::Resize(80, 24));
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!(format!("{small}\n{}", render(&a)));
+}

@@ -1,0 +1,371 @@
+//! The dashboard's `update`, driven by messages alone.
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use crossterm::event::KeyCode;
+use serde_json::json;
+
+use shaozi_shared::{DepartmentId, Urgency, WhistleId, WhistleStatus};
+use shaozi_tui::app::{update, Conn, Effect, Msg, Refusal, View};
+use shaozi_tui::i18n::Lang;
+use shaozi_tui::prompt::Prompt;
+
+#[test]
+fn the_queue_is_in_queue_order() {
+    let app = app(Lang::Zh, 120, 40);
+    // Overdue first, then urgent, then earliest deadline.
+    assert_eq!(ids(&app), [1001, 1002, 1003, 1004, 1005]);
+    assert_eq!(app.sel, Some(WhistleId(1001)));
+}
+
+#[test]
+fn the_selection_stays_on_its_whistle_when_rows_arrive_above() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.sel, Some(WhistleId(1003)));
+    let screen_row = app.qcur.sel - app.qcur.offset;
+    // An urgent whistle arrives: it sorts above the selection.
+    let fx = update(
+        &mut app,
+        event(
+            "whistle.created",
+            &whistle(1006, 2, "safety", Urgency::Urgent, 0, "燃气泄漏"),
+            43,
+        ),
+    );
+    assert!(fx.contains(&Effect::FetchStats));
+    assert_eq!(ids(&app), [1001, 1002, 1006, 1003, 1004, 1005]);
+    assert_eq!(
+        app.sel,
+        Some(WhistleId(1003)),
+        "selection follows its whistle"
+    );
+    assert_eq!(screen_row, 2);
+    assert!(
+        app.new_ids.contains(&WhistleId(1006)),
+        "the arrival is marked new"
+    );
+    // Looking at it clears the mark; `g` clears them all.
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.sel, Some(WhistleId(1006)));
+    assert!(app.new_ids.is_empty());
+}
+
+#[test]
+fn a_whistle_leaving_the_queue_moves_the_selection_to_its_neighbour() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('j'));
+    let mut w = whistle(
+        1002,
+        2,
+        "drainage",
+        Urgency::Urgent,
+        10,
+        "下水道堵塞，污水漫到楼道口",
+    );
+    w.status = WhistleStatus::Acknowledged;
+    w.version = 5;
+    update(&mut app, event("whistle.acknowledged", &w, 43));
+    assert_eq!(ids(&app), [1001, 1003, 1004, 1005]);
+    assert_eq!(app.sel, Some(WhistleId(1003)));
+    // A replayed older version changes nothing.
+    let old = whistle(
+        1002,
+        2,
+        "drainage",
+        Urgency::Urgent,
+        10,
+        "下水道堵塞，污水漫到楼道口",
+    );
+    update(&mut app, event("whistle.created", &old, 30));
+    assert_eq!(ids(&app), [1001, 1003, 1004, 1005]);
+}
+
+#[test]
+fn the_filter_narrows_by_text_and_structure_and_esc_restores() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "朝阳路");
+    assert_eq!(
+        ids(&app),
+        [1001, 1003],
+        "community or title contains it, live as typed"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.filter_text, "朝阳路");
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, " cat=lighting");
+    assert_eq!(ids(&app), [1003]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(ids(&app), [1001, 1003], "Esc leaves the filter as it was");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(ids(&app).len(), 5, "Esc again clears it");
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "dept=住建 overdue");
+    assert!(ids(&app).is_empty());
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "urgent");
+    assert_eq!(ids(&app), [1001, 1002]);
+}
+
+#[test]
+fn assigning_offers_departments_that_handle_it_and_carry_least_load_first() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.sel, Some(WhistleId(1003)), "a lighting whistle");
+    key(&mut app, KeyCode::Char('a'));
+    let Some(p @ Prompt::Picker { .. }) = &app.prompt else {
+        panic!("no picker")
+    };
+    let order: Vec<u64> = p.visible_options().iter().map(|o| o.id.0).collect();
+    assert_eq!(
+        order,
+        [2, 3, 1],
+        "路灯处 (handles, load 0), 住建 (handles, load 3), then the rest"
+    );
+    typed(&mut app, "住建");
+    let fx = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.prompt, None);
+    let [Effect::Act { id, verb, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!((*id, *verb), (WhistleId(1003), "dispatch"));
+    assert_eq!(body, &json!({"department_id": "D3"}));
+}
+
+#[test]
+fn reassigning_asks_for_a_reason() {
+    let mut app = app(Lang::En, 120, 40);
+    assert_eq!(app.sel, Some(WhistleId(1001)), "already dispatched to D1");
+    key(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "D3");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(
+        matches!(app.prompt, Some(Prompt::Text { .. })),
+        "{:?}",
+        app.prompt
+    );
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "an empty reason is not sent"
+    );
+    typed(&mut app, "属于小区内部");
+    let fx = key(&mut app, KeyCode::Enter);
+    let [Effect::Act { body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        body,
+        &json!({"department_id": "D3", "note": "属于小区内部"})
+    );
+}
+
+#[test]
+fn reporting_for_duty_needs_two_names_and_keeps_what_was_typed() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('r'));
+    typed(&mut app, "张伟");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(app.flash.as_ref().is_some_and(|f| f.error));
+    assert!(matches!(&app.prompt, Some(Prompt::Text { editor, .. }) if editor.text() == "张伟"));
+    typed(&mut app, "、李娜");
+    let fx = key(&mut app, KeyCode::Enter);
+    let [Effect::Act {
+        verb, body, draft, ..
+    }] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (*verb, body),
+        ("acknowledge", &json!({"staff": ["张伟", "李娜"]}))
+    );
+
+    // The server refuses: the words are shown and the prompt comes back as it was sent.
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1001),
+            verb: "acknowledge",
+            result: Err(Refusal {
+                status: 409,
+                detail: "cannot acknowledge whistle W1001: it is acknowledged".into(),
+            }),
+            draft: draft.clone(),
+        },
+    );
+    let flash = app.flash.clone().unwrap();
+    assert!(
+        flash.error && flash.text.contains("409") && flash.text.contains("it is acknowledged"),
+        "{}",
+        flash.text
+    );
+    assert!(
+        matches!(&app.prompt, Some(Prompt::Text { editor, .. }) if editor.text() == "张伟、李娜")
+    );
+}
+
+#[test]
+fn marked_rows_are_rejected_together_after_a_confirmation() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.marked.len(), 2);
+    key(&mut app, KeyCode::Char('x'));
+    typed(&mut app, "dup W1003 重复上报");
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "confirmation first"
+    );
+    assert!(matches!(&app.prompt, Some(Prompt::Confirm { targets, .. }) if targets.len() == 2));
+    let fx = key(&mut app, KeyCode::Char('y'));
+    assert_eq!(fx.len(), 2);
+    for e in &fx {
+        let Effect::Act { verb, body, .. } = e else {
+            panic!()
+        };
+        assert_eq!(
+            (*verb, body),
+            (
+                "reject",
+                &json!({"reason": "重复上报", "duplicate_of": "W1003"})
+            )
+        );
+    }
+}
+
+#[test]
+fn closing_takes_a_rating_key() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('c'));
+    assert!(key(&mut app, KeyCode::Char('9')).is_empty());
+    let fx = key(&mut app, KeyCode::Char('4'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Act { verb: "close", body, .. }] if body == &json!({"satisfaction": 4}))
+    );
+}
+
+#[test]
+fn the_command_line_assigns_goes_to_and_completes() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "as");
+    key(&mut app, KeyCode::Tab);
+    typed(&mut app, "W100");
+    key(&mut app, KeyCode::Tab);
+    let Some(Prompt::Command { editor, hint }) = &app.prompt else {
+        panic!()
+    };
+    assert_eq!(editor.text(), "assign W100");
+    assert!(hint.contains("W1003") && hint.contains("W1005"), "{hint}");
+    typed(&mut app, "3 路灯");
+    let fx = key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Act { id: WhistleId(1003), verb: "dispatch", body, .. }] if body == &json!({"department_id": "D2"})),
+        "{fx:?}"
+    );
+
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "goto W1004");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.sel, Some(WhistleId(1004)));
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "goto W77");
+    let fx = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.view,
+        View::Detail,
+        "a whistle not in the queue opens in detail"
+    );
+    assert_eq!(fx, vec![Effect::FetchDetail(WhistleId(77))]);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "fly");
+    key(&mut app, KeyCode::Enter);
+    assert!(app
+        .flash
+        .as_ref()
+        .is_some_and(|f| f.error && f.text.contains("fly")));
+}
+
+#[test]
+fn departments_open_their_cases_and_esc_comes_back() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.view, View::Departments);
+    key(&mut app, KeyCode::Char('j'));
+    let fx = key(&mut app, KeyCode::Enter);
+    assert_eq!(fx, vec![Effect::FetchDeptCases(DepartmentId(3))]);
+    assert_eq!(app.view, View::DeptCases(DepartmentId(3)));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Departments);
+}
+
+#[test]
+fn reconnecting_refetches_the_totals_and_the_clock_wakes_only_when_visible() {
+    let mut app = app(Lang::Zh, 120, 40);
+    update(&mut app, Msg::Conn(Conn::Reconnecting { attempt: 1 }));
+    assert_eq!(
+        update(&mut app, Msg::Conn(Conn::Live)),
+        vec![Effect::FetchStats]
+    );
+    assert!(update(&mut app, Msg::Conn(Conn::Live)).is_empty());
+    // Next wake: the next minute, unless a message clears sooner.
+    assert_eq!(app.next_wake(), now() + Duration::minutes(1));
+    key(&mut app, KeyCode::Char('4'));
+    update(&mut app, Msg::Tick(now() + Duration::seconds(50)));
+    assert_eq!(app.next_wake(), now() + Duration::minutes(1));
+}
+
+#[test]
+fn in_a_long_scrolled_queue_the_selected_row_keeps_its_place_on_screen() {
+    let mut app = app(Lang::Zh, 80, 24);
+    let many: Vec<_> = (0..200)
+        .map(|i| {
+            whistle(
+                2000 + i,
+                1 + i % 3,
+                "roads",
+                Urgency::Normal,
+                600 - i as i64,
+                "路面坑洼",
+            )
+        })
+        .collect();
+    update(&mut app, Msg::Queue(many));
+    for _ in 0..70 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let (sel, row) = (app.sel, app.qcur.sel - app.qcur.offset);
+    assert!(app.qcur.offset > 0, "scrolled");
+    for n in 0..5 {
+        update(
+            &mut app,
+            event(
+                "whistle.created",
+                &whistle(3000 + n, 2, "safety", Urgency::Urgent, 0, "燃气泄漏"),
+                100 + n,
+            ),
+        );
+    }
+    assert_eq!(app.sel, sel);
+    assert_eq!(
+        app.qcur.sel - app.qcur.offset,
+        row,
+        "five rows arrived above; the screen did not jump"
+    );
+    assert_eq!(app.new_ids.len(), 5);
+    key(&mut app, KeyCode::Char('g'));
+    assert!(
+        app.new_ids.is_empty(),
+        "g goes to the top and clears the marks"
+    );
+    key(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.qcur.sel, 204);
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.qcur.sel, 204 - 19);
+}
