@@ -76,8 +76,17 @@ impl TestServer {
 
     /// A server on an existing store directory.
     pub async fn start_on(data: &Path, clock: Arc<ManualClock>) -> TestServer {
+        Self::start_at(data, clock, "127.0.0.1:0".parse().expect("addr")).await
+    }
+
+    /// A server on an existing store directory at a given address.
+    pub async fn start_at(
+        data: &Path,
+        clock: Arc<ManualClock>,
+        listen: std::net::SocketAddr,
+    ) -> TestServer {
         let mut cfg = Config::new(data.to_path_buf());
-        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.listen = listen;
         cfg.admin_token = Some(TOKEN.into());
         cfg.clock = clock.clone();
         // Tests sweep deadlines by hand, after moving the clock.
@@ -99,6 +108,18 @@ impl TestServer {
         let mut s = Self::start_on(&self.data.clone(), self.clock.clone()).await;
         s._dir = self._dir.take();
         s
+    }
+
+    /// Starts a stopped server again on the same store and the same port, as a restarted
+    /// server would come back for its clients.
+    pub async fn start_again(&mut self) {
+        let addr: std::net::SocketAddr = self
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("addr");
+        let s = Self::start_at(&self.data.clone(), self.clock.clone(), addr).await;
+        self.server = s.server;
     }
 
     /// Stops the server cleanly.

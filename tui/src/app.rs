@@ -654,6 +654,16 @@ fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     {
         return Vec::new();
     }
+    // Esc and the next key often arrive together (fast typing, SSH on a weak link) and then
+    // read as Alt+key. Nothing is bound to Alt, so outside text entry that is Esc, then key.
+    if k.modifiers.contains(KeyModifiers::ALT) && app.prompt.is_none() {
+        let mut fx = on_key(app, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        fx.extend(on_key(
+            app,
+            KeyEvent::new(k.code, k.modifiers - KeyModifiers::ALT),
+        ));
+        return fx;
+    }
     if app.help {
         app.help = false;
         return Vec::new();

@@ -369,3 +369,18 @@ fn in_a_long_scrolled_queue_the_selected_row_keeps_its_place_on_screen() {
     key(&mut app, KeyCode::PageUp);
     assert_eq!(app.qcur.sel, 204 - 19);
 }
+
+#[test]
+fn esc_and_a_key_arriving_together_act_as_both() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail);
+    // Read as Alt+q: back out of detail, then quit.
+    let fx = update(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT)),
+    );
+    assert_eq!(fx, vec![Effect::Quit]);
+    assert!(app.quit);
+}

@@ -1,0 +1,254 @@
+//! The dashboard against a real server: keys in, server state out; and a server that goes
+//! away and comes back.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+
+use shaozi_tests::{TestServer, TOKEN};
+use shaozi_tui::app::{App, Conn, Msg};
+use shaozi_tui::driver::Driver;
+use shaozi_tui::i18n::Lang;
+use shaozi_tui::keys::Keymap;
+use shaozi_tui::net::Api;
+
+async fn dashboard(s: &TestServer) -> Driver {
+    let mut app = App::new(Lang::Zh, Keymap::default(), s.clock.now_utc());
+    app.color = false;
+    let mut d = Driver::new(app, Api::new(&s.base, TOKEN).unwrap());
+    d.handle(Msg::Resize(120, 40));
+    d.start();
+    assert!(
+        until(&mut d, |a| a.loaded && a.conn == Conn::Live, 10).await,
+        "the dashboard did not come up"
+    );
+    d
+}
+
+/// Handles messages until `cond` holds or `secs` pass.
+async fn until(d: &mut Driver, cond: impl Fn(&App) -> bool, secs: u64) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !cond(&d.app) {
+        match tokio::time::timeout_at(deadline, d.recv()).await {
+            Ok(Some(m)) => d.handle(m),
+            Ok(None) | Err(_) => return cond(&d.app),
+        }
+    }
+    true
+}
+
+fn press(d: &mut Driver, code: KeyCode) {
+    d.handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_str(d: &mut Driver, s: &str) {
+    for c in s.chars() {
+        press(d, KeyCode::Char(c));
+    }
+}
+
+#[tokio::test]
+async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let lamp = s
+        .whistle(&city.communities[0], "lighting", "urgent", "朝阳路路灯不亮")
+        .await;
+    let mut d = dashboard(&s).await;
+    assert_eq!(
+        d.app.selected().map(|w| w.id.to_string()),
+        Some(lamp.clone())
+    );
+
+    // a, type an abbreviation of the department, Enter.
+    press(&mut d, KeyCode::Char('a'));
+    type_str(&mut d, "路灯");
+    press(&mut d, KeyCode::Enter);
+    d.settle(Duration::from_millis(300)).await;
+    let w = s.get(&format!("/api/v1/whistles/{lamp}")).await.body;
+    assert_eq!(
+        (w["status"].as_str(), w["department_id"].as_str()),
+        (Some("dispatched"), Some(city.departments[1].as_str()))
+    );
+    assert!(
+        d.app
+            .flash
+            .as_ref()
+            .is_some_and(|f| !f.error && f.text.contains("市路灯管理处")),
+        "{:?}",
+        d.app.flash
+    );
+    assert_eq!(
+        d.app
+            .model
+            .queue
+            .get(lamp.parse().unwrap())
+            .and_then(|w| w.department_id.map(|d| d.to_string())),
+        Some(city.departments[1].clone())
+    );
+
+    // The department reports for duty and resolves (through the API, as it would).
+    s.ok(
+        &format!("/api/v1/whistles/{lamp}/acknowledge"),
+        json!({"staff": ["张伟", "李娜"]}),
+        200,
+    )
+    .await;
+    s.ok(
+        &format!("/api/v1/whistles/{lamp}/resolve"),
+        json!({"reply": "已更换灯泡"}),
+        200,
+    )
+    .await;
+    assert!(
+        until(&mut d, |a| a.model.queue.is_empty(), 5).await,
+        "the queue empties live"
+    );
+
+    // The dispatcher finds it with :goto and closes it with a rating.
+    press(&mut d, KeyCode::Char(':'));
+    type_str(&mut d, &format!("goto {lamp}"));
+    press(&mut d, KeyCode::Enter);
+    assert!(
+        until(
+            &mut d,
+            |a| a.detail.as_ref().is_some_and(|x| x.1.is_some()),
+            5
+        )
+        .await
+    );
+    press(&mut d, KeyCode::Char('c'));
+    press(&mut d, KeyCode::Char('5'));
+    d.settle(Duration::from_millis(300)).await;
+    let w = s.get(&format!("/api/v1/whistles/{lamp}")).await.body;
+    assert_eq!(
+        (w["status"].as_str(), w["satisfaction"].as_u64()),
+        (Some("closed"), Some(5))
+    );
+    let detail = d
+        .app
+        .detail
+        .as_ref()
+        .and_then(|x| x.1.as_ref())
+        .expect("detail");
+    assert_eq!(
+        detail.timeline.last().map(|e| e.kind.as_str()),
+        Some("whistle.closed"),
+        "the open detail refreshed"
+    );
+
+    // A refusal is shown in words and the screen stays consistent.
+    press(&mut d, KeyCode::Char('r'));
+    type_str(&mut d, "张伟 李娜");
+    press(&mut d, KeyCode::Enter);
+    d.settle(Duration::from_millis(300)).await;
+    let flash = d.app.flash.clone().expect("a message");
+    assert!(
+        flash.error && flash.text.contains("409") && flash.text.contains("closed"),
+        "{}",
+        flash.text
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_survives_the_server_going_away_and_loses_no_event() {
+    let mut s = TestServer::start().await;
+    let city = s.small_city().await;
+    s.whistle(&city.communities[0], "sanitation", "normal", "垃圾堆积")
+        .await;
+    let mut d = dashboard(&s).await;
+    assert_eq!(d.app.model.queue.len(), 1);
+
+    s.stop().await;
+    assert!(
+        until(
+            &mut d,
+            |a| matches!(a.conn, Conn::Reconnecting { .. } | Conn::Offline),
+            10
+        )
+        .await,
+        "the dashboard noticed the server left"
+    );
+    assert_eq!(d.app.model.queue.len(), 1, "the last data is still shown");
+    let screen = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| shaozi_tui::view::draw(&d.app, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        // Step over the cells that wide characters cover.
+        let mut text = String::new();
+        for y in 0..40u16 {
+            let mut x = 0u16;
+            while x < 120 {
+                let sym = buf[(x, y)].symbol();
+                text.push_str(sym);
+                x += sym
+                    .chars()
+                    .map(|c| if c.is_ascii() { 1 } else { 2 })
+                    .sum::<u16>()
+                    .max(1);
+            }
+            text.push('\n');
+        }
+        (text, buf)
+    };
+    assert!(
+        screen.0.contains("重连中") || screen.0.contains("离线"),
+        "the status line says so"
+    );
+    assert!(
+        screen.0.contains("垃圾堆积"),
+        "the last data is still on screen"
+    );
+    let row = (0..120)
+        .map(|x| screen.1[(x, 2)].modifier)
+        .find(|m| !m.is_empty())
+        .unwrap_or_default();
+    assert!(
+        row.contains(ratatui::style::Modifier::DIM),
+        "and dimmed as stale: {row:?}"
+    );
+    assert!(!d.app.quit);
+
+    // The server comes back; things happen before the dashboard has reconnected.
+    s.start_again().await;
+    let a = s
+        .whistle(&city.communities[1], "roads", "urgent", "井盖缺失")
+        .await;
+    let b = s
+        .whistle(&city.communities[2], "lighting", "normal", "路灯不亮")
+        .await;
+    s.ok(
+        &format!("/api/v1/whistles/{b}/dispatch"),
+        json!({"department_id": city.departments[1]}),
+        200,
+    )
+    .await;
+    let b_id: shaozi_shared::WhistleId = b.parse().unwrap();
+    let caught_up = |app: &App| {
+        app.conn == Conn::Live
+            && app.model.queue.len() == 3
+            && app
+                .model
+                .queue
+                .get(b_id)
+                .is_some_and(|w| w.department_id.is_some())
+    };
+    assert!(
+        until(&mut d, caught_up, 20).await,
+        "conn {:?}, queue {}",
+        d.app.conn,
+        d.app.model.queue.len()
+    );
+    let dispatched = d.app.model.queue.get(b.parse().unwrap()).expect("b");
+    assert_eq!(
+        dispatched.department_id.map(|x| x.to_string()),
+        Some(city.departments[1].clone()),
+        "every event since the gap was replayed"
+    );
+    assert!(d.app.model.queue.get(a.parse().unwrap()).is_some());
+    assert!(
+        d.app.new_ids.len() >= 2,
+        "arrivals while away are marked new"
+    );
+}
