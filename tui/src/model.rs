@@ -105,14 +105,24 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Replaces everything with `whistles` (a fresh load).
+    /// Replaces everything with `whistles` (a fresh load): one sort, not n inserts.
     pub fn replace(&mut self, whistles: Vec<Whistle>) {
         self.keys.clear();
         self.items.clear();
         self.versions.clear();
         for w in whistles {
-            self.upsert(w);
+            if self.versions.get(&w.id).is_some_and(|v| *v >= w.version) {
+                continue;
+            }
+            self.versions.insert(w.id, w.version);
+            if w.status.is_unanswered() {
+                self.items.insert(w.id, w);
+            } else {
+                self.items.remove(&w.id);
+            }
         }
+        self.keys = self.items.values().map(QKey::of).collect();
+        self.keys.sort_unstable();
     }
 
     /// Applies a newer version of a whistle; older versions are ignored, so replayed and
