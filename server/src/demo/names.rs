@@ -226,12 +226,11 @@ pub fn categories_for(dept: &str, index: usize) -> Vec<&'static str> {
             }
         }
     }
-    // Every unit joins the civility campaign; units with no trade of their own help where
-    // the report says they did: clean-ups, lamps, care visits.
+    // Every unit joins the civility campaign; units with no trade of their own help with
+    // care visits, as the report's 93 units did, but never lead a trade's cases.
     out.push("civility");
-    if out.len() == 1 {
-        const HELP: &[&str] = &["sanitation", "elderly", "greening", "lighting", "property"];
-        out.push(HELP[index % HELP.len()]);
+    if out.len() == 1 && index.is_multiple_of(2) {
+        out.push("elderly");
     }
     out
 }
