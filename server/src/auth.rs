@@ -1,20 +1,26 @@
-//! Bearer tokens: random 256-bit values, stored only as SHA-256 hashes.
+//! Bearer tokens: random 256-bit values stored only as SHA-256 hashes, each with a name,
+//! role and scope. The book is loaded once at start (it grows with tokens, not history) and
+//! kept current by the writer; it also limits each token's request rate and event streams.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::broadcast;
 
-use shaozi_shared::Actor;
+use shaozi_shared::api::TokenInfo;
+use shaozi_shared::{Actor, Principal, Role, Scope};
 
+use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::store::{Store, StoreError};
-
-const ADMIN_HASH_KEY: &str = "admin/sha256";
+use crate::store::keys::{self, dir};
+use crate::store::{decode, Store, StoreError};
 
 /// A token's SHA-256.
 pub fn hash(token: &str) -> [u8; 32] {
@@ -28,48 +34,243 @@ pub fn generate() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// The tokens the server accepts and who each one is.
-#[derive(Debug)]
-pub struct Tokens {
-    admin: [u8; 32],
+/// The actor a principal appears as in the log.
+pub fn actor(p: &Principal) -> Actor {
+    Actor {
+        name: p.name.clone(),
+        role: p.role.as_str().to_string(),
+    }
 }
 
-impl Tokens {
-    /// Sets up the admin token: the given one (its hash replaces any stored), else the stored
-    /// hash, else a new token, returned so the caller can print it once.
-    pub fn init(
+/// Limits per token.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Sustained requests per second (0: no limit).
+    pub rate_per_sec: f64,
+    /// Requests allowed in a burst.
+    pub burst: f64,
+    /// Open event streams.
+    pub streams: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_per_sec: 100.0,
+            burst: 300.0,
+            streams: 16,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+/// The accepted tokens and their limits.
+pub struct TokenBook {
+    by_hash: RwLock<HashMap<[u8; 32], TokenInfo>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    streams: Mutex<HashMap<String, usize>>,
+    revoked: broadcast::Sender<String>,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+}
+
+/// The name index key of a token.
+pub fn name_key(name: &str) -> Vec<u8> {
+    keys::key(&[&[b'N', dir::TOKEN], name.as_bytes()])
+}
+
+impl TokenBook {
+    /// Loads the tokens and sets up the admin token: the given one (replacing the stored
+    /// admin's hash), else the stored one, else a new one, returned to be printed once.
+    pub fn load(
         store: &Store,
-        given: Option<&str>,
-    ) -> Result<(Tokens, Option<String>), StoreError> {
-        let (hash, created) = match (given, store.meta.get(ADMIN_HASH_KEY)?) {
-            (Some(t), _) => (hash(t), None),
-            (None, Some(h)) if h.len() == 32 => {
-                let mut a = [0u8; 32];
-                a.copy_from_slice(&h);
-                (a, None)
+        given_admin: Option<&str>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> Result<(Arc<TokenBook>, Option<String>), StoreError> {
+        let mut by_hash = HashMap::new();
+        for r in store.tokens.iter() {
+            let (k, v) = r?;
+            let info: TokenInfo = decode(&v, || "a token".into())?;
+            if let Ok(h) = <[u8; 32]>::try_from(k.as_ref()) {
+                by_hash.insert(h, info);
             }
-            (None, _) => {
+        }
+        let admin_hash = by_hash
+            .iter()
+            .find(|(_, i)| i.name == "admin")
+            .map(|(h, _)| *h);
+        let mut created = None;
+        let wanted = match (given_admin, admin_hash) {
+            (Some(t), _) => Some(hash(t)),
+            (None, Some(_)) => None,
+            (None, None) => {
                 let t = generate();
-                (hash(&t), Some(t))
+                let h = hash(&t);
+                created = Some(t);
+                Some(h)
             }
         };
-        store.meta.insert(ADMIN_HASH_KEY, &hash)?;
-        store.db.flush()?;
-        Ok((Tokens { admin: hash }, created))
+        if let Some(h) = wanted.filter(|h| Some(*h) != admin_hash) {
+            let info = match admin_hash.and_then(|old| by_hash.remove(&old)) {
+                Some(mut old) => {
+                    old.revoked_at = None;
+                    old
+                }
+                None => TokenInfo {
+                    name: "admin".into(),
+                    role: Role::Admin,
+                    scope: Scope::City,
+                    created_by: "shaozi-server".into(),
+                    created_at: clock.now(),
+                    expires_at: None,
+                    revoked_at: None,
+                },
+            };
+            if let Some(old) = admin_hash {
+                store.tokens.remove(old)?;
+            }
+            let json = serde_json::to_vec(&info).map_err(|e| StoreError::Corrupt {
+                what: "admin token".into(),
+                why: e.to_string(),
+            })?;
+            store.tokens.insert(h, json)?;
+            store.idx.insert(name_key("admin"), &h)?;
+            store.db.flush()?;
+            by_hash.insert(h, info);
+        }
+        let (revoked, _) = broadcast::channel(64);
+        let book = TokenBook {
+            by_hash: RwLock::new(by_hash),
+            buckets: Mutex::new(HashMap::new()),
+            streams: Mutex::new(HashMap::new()),
+            revoked,
+            clock,
+            limits,
+        };
+        Ok((Arc::new(book), created))
     }
 
-    /// Who holds `token`, if anyone.
-    pub fn actor(&self, token: &str) -> Option<Actor> {
-        (hash(token) == self.admin).then(|| Actor {
-            name: "admin".into(),
-            role: "admin".into(),
+    /// Who holds `token`, or why it is refused.
+    pub fn principal(&self, token: &str) -> Result<Principal, ApiError> {
+        let book = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
+        let info = book
+            .get(&hash(token))
+            .ok_or_else(|| ApiError::unauthorized("this token is not known to the server"))?;
+        if info.revoked_at.is_some() {
+            return Err(ApiError::unauthorized(format!(
+                "the token {} was revoked",
+                info.name
+            )));
+        }
+        if info.expires_at.is_some_and(|e| e <= self.clock.now()) {
+            return Err(ApiError::unauthorized(format!(
+                "the token {} has expired",
+                info.name
+            )));
+        }
+        Ok(Principal {
+            name: info.name.clone(),
+            role: info.role,
+            scope: info.scope,
         })
+    }
+
+    /// Records a committed new token.
+    pub fn insert(&self, h: [u8; 32], info: TokenInfo) {
+        self.by_hash
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(h, info);
+    }
+
+    /// Records a committed revocation and closes the token's event streams.
+    pub fn revoke(&self, name: &str, at: DateTime<Utc>) {
+        for info in self
+            .by_hash
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .values_mut()
+        {
+            if info.name == name {
+                info.revoked_at = Some(at);
+            }
+        }
+        let _ = self.revoked.send(name.to_string());
+    }
+
+    /// Revocations as they happen.
+    pub fn revocations(&self) -> broadcast::Receiver<String> {
+        self.revoked.subscribe()
+    }
+
+    /// Takes one request from the token's allowance, or says how many seconds to wait.
+    pub fn take(&self, name: &str) -> Result<(), u64> {
+        let l = self.limits;
+        if l.rate_per_sec <= 0.0 {
+            return Ok(());
+        }
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        let b = buckets.entry(name.to_string()).or_insert(Bucket {
+            tokens: l.burst,
+            at: now,
+        });
+        b.tokens =
+            (b.tokens + now.duration_since(b.at).as_secs_f64() * l.rate_per_sec).min(l.burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - b.tokens) / l.rate_per_sec).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Opens an event stream for the token, unless it has too many open.
+    pub fn open_stream(self: &Arc<Self>, name: &str) -> Option<StreamSlot> {
+        let mut open = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(name.to_string()).or_default();
+        if *n >= self.limits.streams {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            book: self.clone(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The cap on open event streams per token.
+    pub fn stream_cap(&self) -> usize {
+        self.limits.streams
     }
 }
 
-/// Middleware: a valid `Authorization: Bearer` token, else 401; puts the [`Actor`] in the request.
+/// An open event stream's place in its token's allowance; freed when dropped.
+pub struct StreamSlot {
+    book: Arc<TokenBook>,
+    name: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.book.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.name) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// Middleware: a valid `Authorization: Bearer` token (401 otherwise), within its rate (429
+/// with `Retry-After` otherwise); puts the [`Principal`] in the request.
 pub async fn require_token(
-    State(tokens): State<Arc<Tokens>>,
+    State(book): State<Arc<TokenBook>>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -88,9 +289,8 @@ pub async fn require_token(
         .ok_or_else(|| {
             ApiError::unauthorized("the Authorization header must be: Bearer <token>")
         })?;
-    let actor = tokens
-        .actor(token)
-        .ok_or_else(|| ApiError::unauthorized("this token is not known to the server"))?;
-    req.extensions_mut().insert(actor);
+    let p = book.principal(token)?;
+    book.take(&p.name).map_err(ApiError::too_many)?;
+    req.extensions_mut().insert(p);
     Ok(next.run(req).await)
 }

@@ -11,35 +11,73 @@ use crate::store::StoreError;
 use crate::writer::WriteError;
 
 /// A refusal or failure, with words a person can act on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A short summary of the kind.
-    pub title: &'static str,
     /// The HTTP status.
     pub status: u16,
+    /// The last part of the problem type URI.
+    pub slug: &'static str,
+    /// A short summary of the kind.
+    pub title: &'static str,
     /// What exactly went wrong and what to do.
     pub detail: String,
+    /// Members only some problems have, kept out of line so the error stays small.
+    pub ext: Option<Box<Extensions>>,
+}
+
+/// The optional members of a problem.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Extensions {
     /// The request field at fault, for input errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The record's current status, for steps it does not allow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_status: Option<String>,
+    /// The record as it is now, for a stale `If-Match` (412).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
+    /// Seconds to wait, for 429 and 503.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+/// The problem as it goes on the wire.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(flatten)]
+    ext: Option<&'a Extensions>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Self {
+    fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
-            kind: format!("https://shaozi.invalid/problems/{slug}"),
-            title,
             status: status.as_u16(),
+            slug,
+            title,
             detail: detail.into(),
-            field: None,
-            current_status: None,
+            ext: None,
         }
+    }
+
+    /// The optional members, created on first use.
+    pub fn ext(&mut self) -> &mut Extensions {
+        self.ext.get_or_insert_with(Default::default)
+    }
+
+    /// The field at fault, if any.
+    pub fn field(&self) -> Option<&str> {
+        self.ext.as_ref().and_then(|e| e.field.as_deref())
     }
 
     /// 400: the request cannot be parsed.
@@ -55,7 +93,7 @@ impl ApiError {
     /// 400 about one query parameter or field.
     pub fn bad_param(field: &str, detail: impl Into<String>) -> Self {
         let mut e = Self::bad_request(detail);
-        e.field = Some(field.to_string());
+        e.ext().field = Some(field.to_string());
         e
     }
 
@@ -67,7 +105,7 @@ impl ApiError {
             "Invalid field",
             detail,
         );
-        e.field = field;
+        e.ext().field = field;
         e
     }
 
@@ -77,6 +115,38 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Unauthorized",
+            detail,
+        )
+    }
+
+    /// 409: conflicts with the current state.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
+    }
+
+    /// 403: the token may not do this; the detail says why.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    /// 429: over the token's request rate.
+    pub fn too_many(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            format!("this token is over its request rate; retry in {retry_after_secs} s"),
+        );
+        e.ext().retry_after = Some(retry_after_secs);
+        e
+    }
+
+    /// 408: the client was too slow sending its request.
+    pub fn timeout(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "Request timeout",
             detail,
         )
     }
@@ -141,15 +211,33 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let problem = Problem {
+            kind: format!("https://shaozi.invalid/problems/{}", self.slug),
+            title: self.title,
+            status: self.status,
+            detail: &self.detail,
+            ext: self.ext.as_deref(),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        let ext = self.ext.as_deref();
+        let retry = ext
+            .and_then(|e| e.retry_after)
+            .or((status == StatusCode::SERVICE_UNAVAILABLE).then_some(5));
+        if let Some(v) = retry.and_then(|r| HeaderValue::from_str(&r.to_string()).ok()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let Some(v) = ext
+            .and_then(|e| e.current.as_ref())
+            .and_then(|c| c.get("version"))
+            .and_then(|v| v.as_u64())
+            .and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok())
+        {
+            res.headers_mut().insert(header::ETAG, v);
         }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
@@ -172,7 +260,7 @@ impl From<RuleError> for ApiError {
                     "Not allowed in the current status",
                     e.to_string(),
                 );
-                a.current_status = Some(status.to_string());
+                a.ext().current_status = Some(status.to_string());
                 a
             }
         }
@@ -188,6 +276,22 @@ impl From<WriteError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "duplicate", "Already exists", d)
             }
             WriteError::Unavailable(d) => ApiError::unavailable(d),
+            WriteError::Forbidden(d) => ApiError::forbidden(d),
+            WriteError::Stale { detail, current } => {
+                let mut e = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "stale-version",
+                    "Changed since you read it",
+                    detail,
+                );
+                e.ext().current = Some(*current);
+                e
+            }
+            WriteError::KeyReused(d) => {
+                let mut e = ApiError::invalid(Some("Idempotency-Key".into()), d);
+                e.slug = "idempotency-key-reused";
+                e
+            }
         }
     }
 }

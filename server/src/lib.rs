@@ -22,9 +22,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::watch;
 
-use shaozi_shared::{Actor, Category};
+use shaozi_shared::{Category, Principal};
 
-use crate::auth::Tokens;
+use crate::auth::{Limits, TokenBook};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -39,15 +39,15 @@ pub struct AppState {
     pub writer: WriterHandle,
     /// The categories with their deadlines.
     pub categories: Arc<Vec<Category>>,
-    /// Accepted tokens.
-    pub tokens: Arc<Tokens>,
+    /// Accepted tokens and their limits.
+    pub tokens: Arc<TokenBook>,
     /// Flips to true when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
 }
 
 /// The HTTP routes.
 pub fn app(state: AppState) -> Router {
-    use routes::{directory, events, stats, whistles, wishes};
+    use routes::{admin, directory, events, stats, whistles, wishes};
     let api = Router::new()
         .route(
             "/streets",
@@ -70,6 +70,10 @@ pub fn app(state: AppState) -> Router {
         .route("/wishes/{id}/{action}", post(wishes::act))
         .route("/stats", get(stats::get))
         .route("/events", get(events::stream))
+        .route("/me", get(admin::me))
+        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
+        .route("/tokens/{name}", axum::routing::delete(admin::revoke_token))
+        .route("/audit", get(admin::audit))
         .route_layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,
@@ -97,6 +101,8 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How often the server checks deadlines.
     pub sweep_every: Duration,
+    /// Request rate and event streams allowed per token.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -109,6 +115,7 @@ impl Config {
             demo: None,
             clock: Arc::new(SystemClock),
             sweep_every: Duration::from_secs(1),
+            limits: Limits::default(),
         }
     }
 }
@@ -157,11 +164,21 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         source,
     };
     let store = Store::open(&config.data).map_err(store_err)?;
-    let (tokens, created) =
-        Tokens::init(&store, config.admin_token.as_deref()).map_err(store_err)?;
+    let (tokens, created) = TokenBook::load(
+        &store,
+        config.admin_token.as_deref(),
+        config.clock.clone(),
+        config.limits,
+    )
+    .map_err(store_err)?;
     let categories = Arc::new(Category::builtin());
-    let writer_owner = Writer::start(store.clone(), config.clock.clone(), categories.clone())
-        .map_err(store_err)?;
+    let writer_owner = Writer::start(
+        store.clone(),
+        config.clock.clone(),
+        categories.clone(),
+        tokens.clone(),
+    )
+    .map_err(store_err)?;
     let writer = writer_owner.handle();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -197,7 +214,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         store: store.clone(),
         writer: writer.clone(),
         categories,
-        tokens: Arc::new(tokens),
+        tokens,
         shutdown: shutdown_rx.clone(),
     };
     let mut stop = shutdown_rx;
@@ -244,7 +261,7 @@ impl RunningServer {
 async fn sweep_deadlines(writer: WriterHandle, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         match writer
-            .submit(Command::SweepDeadlines, Actor::system())
+            .submit(Command::SweepDeadlines, Principal::system())
             .await
         {
             Ok(writer::Reply::Swept(n)) if n > 0 => tracing::info!(n, "whistles went overdue"),

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 use shaozi_server::{demo::DemoConfig, start, Config};
 
+mod token;
+
 /// The shaozi (哨子) whistle server: communities blow the whistle, departments report for duty.
 #[derive(Parser, Debug)]
 #[command(version, about)]
@@ -22,6 +24,62 @@ struct Cli {
 enum Cmd {
     /// Serve the API (the default).
     Serve(ServeArgs),
+    /// Create, list and revoke tokens: on a stopped store directly, or through a running
+    /// server's API (when the store is in use).
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Create a token and print it alone on stdout (only its hash is kept).
+    Create {
+        /// admin, dispatcher, department, community or viewer.
+        #[arg(long)]
+        role: String,
+        /// Scope a dispatcher to one street, e.g. S2.
+        #[arg(long)]
+        street: Option<String>,
+        /// The department of a department token, e.g. D40.
+        #[arg(long)]
+        department: Option<String>,
+        /// The community of a community token, e.g. C12.
+        #[arg(long)]
+        community: Option<String>,
+        /// A unique name; it is the actor in the log.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires.
+        #[arg(long)]
+        expires: Option<i64>,
+        #[command(flatten)]
+        at: StoreOrServer,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        at: StoreOrServer,
+    },
+    /// Revoke a token by name; it stops working at once.
+    Revoke {
+        /// The token's name.
+        name: String,
+        #[command(flatten)]
+        at: StoreOrServer,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct StoreOrServer {
+    /// Data directory of the store (used directly when no server holds it).
+    #[arg(long, env = "SHAOZI_DATA", default_value = "./shaozi-data")]
+    data: PathBuf,
+    /// The running server to ask when the store is in use.
+    #[arg(long, env = "SHAOZI_SERVER", default_value = "http://127.0.0.1:7311")]
+    server: String,
+    /// An admin token, for asking a running server.
+    #[arg(long, env = "SHAOZI_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -41,6 +99,12 @@ struct ServeArgs {
     /// Demo: new whistles per minute.
     #[arg(long, env = "SHAOZI_DEMO_RATE", default_value_t = 6.0)]
     demo_rate: f64,
+    /// Requests per second allowed per token (0: no limit); bursts of three seconds' worth.
+    #[arg(long, env = "SHAOZI_RATE_LIMIT", default_value_t = 100.0)]
+    rate_limit: f64,
+    /// Event streams one token may hold open.
+    #[arg(long, env = "SHAOZI_MAX_STREAMS", default_value_t = 16)]
+    max_streams: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +118,13 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Cmd::Serve(a)) => a,
+        Some(Cmd::Token(t)) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            return rt.block_on(token::run(t));
+        }
         None => cli.serve,
     };
     if !(args.demo_rate > 0.0 && args.demo_rate <= 6000.0) {
@@ -70,6 +141,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = Config::new(args.data.clone());
     config.listen = args.listen;
     config.admin_token = args.admin_token;
+    config.limits = shaozi_server::auth::Limits {
+        rate_per_sec: args.rate_limit.max(0.0),
+        burst: (args.rate_limit * 3.0).max(10.0),
+        streams: args.max_streams.max(1),
+    };
     if args.demo {
         config.demo = Some(DemoConfig {
             whistles_per_minute: args.demo_rate,

@@ -297,3 +297,75 @@ pub struct Stats {
     /// Sequence number of the last event reflected here.
     pub last_seq: u64,
 }
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// Role.
+    pub role: crate::access::Role,
+    /// Scope for a street dispatcher.
+    #[serde(default)]
+    pub street_id: Option<StreetId>,
+    /// Scope for a department.
+    #[serde(default)]
+    pub department_id: Option<DepartmentId>,
+    /// Scope for a community.
+    #[serde(default)]
+    pub community_id: Option<CommunityId>,
+    /// A unique name: the actor in the log.
+    pub name: String,
+    /// Days until it expires.
+    #[serde(default)]
+    pub expires_days: Option<i64>,
+}
+
+impl NewToken {
+    /// The scope the fields describe, or why they do not describe one.
+    pub fn scope(&self) -> Result<crate::access::Scope, String> {
+        use crate::access::Scope;
+        let scope = match (self.street_id, self.department_id, self.community_id) {
+            (None, None, None) => Scope::City,
+            (Some(s), None, None) => Scope::Street(s),
+            (None, Some(d), None) => Scope::Department(d),
+            (None, None, Some(c)) => Scope::Community(c),
+            _ => return Err("give at most one of street_id, department_id, community_id".into()),
+        };
+        crate::access::Principal::check_scope(self.role, scope)?;
+        Ok(scope)
+    }
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: crate::access::Role,
+    /// Scope.
+    pub scope: crate::access::Scope,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// `201` to `POST /api/v1/tokens`: the secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: crate::access::Role,
+    /// The token; only its hash is kept.
+    pub token: String,
+    /// Scope.
+    pub scope: crate::access::Scope,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}

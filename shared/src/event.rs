@@ -61,6 +61,8 @@ event_kinds! {
     WishClaimed => "wish.claimed", "Someone claimed a wish.";
     WishCompleted => "wish.completed", "A wish was fulfilled.";
     WishCancelled => "wish.cancelled", "A wish was withdrawn.";
+    TokenCreated => "token.created", "A token was issued.";
+    TokenRevoked => "token.revoked", "A token was revoked.";
 }
 
 impl std::fmt::Display for EventKind {
@@ -87,6 +89,57 @@ pub struct Event {
     pub note: Option<String>,
     /// The record after the change.
     pub record: serde_json::Value,
+    /// Who may see this event.
+    #[serde(default)]
+    pub scope: EventScope,
+}
+
+/// Who may see an event: the units it concerns, so every stream filters it cheaply, live or
+/// replayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventScope {
+    /// `public` (the directory), `admin` (tokens), `whistle` or `wish`.
+    pub audience: Audience,
+    /// The record's street.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<crate::StreetId>,
+    /// The record's community.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<crate::CommunityId>,
+    /// Departments involved: the lead, assisting ones, and the previous lead after a reassignment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<crate::DepartmentId>,
+}
+
+/// What kind of audience an event has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// Everyone.
+    #[default]
+    Public,
+    /// Admins only.
+    Admin,
+    /// Those who see the whistle.
+    Whistle,
+    /// Those who see the wish.
+    Wish,
+}
+
+impl EventScope {
+    /// Whether `p` may see an event with this scope.
+    pub fn visible_to(&self, p: &crate::Principal) -> bool {
+        use crate::Scope;
+        match (self.audience, p.scope) {
+            (Audience::Public, _) => true,
+            (Audience::Admin, _) => p.role == crate::Role::Admin,
+            (_, Scope::City) => true,
+            (_, Scope::Street(s)) => self.street == Some(s),
+            (_, Scope::Community(c)) => self.community == Some(c),
+            (Audience::Wish, Scope::Department(_)) => true,
+            (Audience::Whistle, Scope::Department(d)) => self.departments.contains(&d),
+        }
+    }
 }
 
 impl Event {

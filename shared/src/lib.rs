@@ -3,6 +3,7 @@
 //! Pure: no I/O, no clocks. Every rule takes `now` from its caller so that the server can
 //! inject time and tests can move it.
 
+pub mod access;
 pub mod api;
 pub mod category;
 pub mod event;
@@ -11,8 +12,9 @@ pub mod text;
 pub mod whistle;
 pub mod wish;
 
+pub use access::{Op, Principal, Role, Scope};
 pub use category::{Category, Deadlines, StageDeadlines, CATEGORIES};
-pub use event::{Actor, Event, EventKind, TimelineEntry};
+pub use event::{Actor, Audience, Event, EventKind, EventScope, TimelineEntry};
 pub use ids::{CommunityId, DepartmentId, IdParseError, StreetId, WhistleId, WishId};
 pub use whistle::{Urgency, Whistle, WhistleAction, WhistleStatus};
 pub use wish::{Wish, WishAction, WishStatus};

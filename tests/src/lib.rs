@@ -173,7 +173,7 @@ impl TestServer {
         match w
             .submit(
                 shaozi_server::writer::Command::SweepDeadlines,
-                shaozi_shared::Actor::system(),
+                shaozi_shared::Principal::system(),
             )
             .await
         {

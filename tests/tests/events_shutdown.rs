@@ -111,7 +111,7 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_writers_never_wait() {
         jobs.spawn(async move {
             w.submit(
                 shaozi_server::writer::Command::FileWhistle(nw),
-                shaozi_shared::Actor::system(),
+                shaozi_shared::Principal::system(),
             )
             .await
             .is_ok()

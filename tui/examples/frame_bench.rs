@@ -188,6 +188,7 @@ fn main() {
             subject: w.id.to_string(),
             note: None,
             record: serde_json::to_value(&w).unwrap_or_default(),
+            scope: Default::default(),
         };
         let t = Instant::now();
         update(&mut app, Msg::Event(Box::new(e)));

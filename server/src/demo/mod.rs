@@ -12,8 +12,8 @@ use tokio::sync::watch;
 
 use shaozi_shared::api::{NewCommunity, NewDepartment, NewStreet, NewWhistle, NewWish};
 use shaozi_shared::{
-    Actor, CommunityId, DepartmentId, StreetId, Urgency, Whistle, WhistleAction, WhistleId,
-    WhistleStatus, WishAction, WishId, WishStatus, CATEGORIES,
+    CommunityId, DepartmentId, Principal, Role, Scope, StreetId, Urgency, Whistle, WhistleAction,
+    WhistleId, WhistleStatus, WishAction, WishId, WishStatus, CATEGORIES,
 };
 
 use crate::clock::Clock;
@@ -68,10 +68,25 @@ fn person(seed: u64) -> String {
     )
 }
 
-fn actor(name: &str, role: &str) -> Actor {
-    Actor {
-        name: name.to_string(),
-        role: role.to_string(),
+/// The city office, which keeps the directory and registers volunteers' claims.
+fn office() -> Principal {
+    Principal::new("市创文办", Role::Admin, Scope::City)
+}
+
+/// A community's own token.
+fn community(city: &City, id: CommunityId) -> Principal {
+    Principal::new(
+        city.community_name(id),
+        Role::Community,
+        Scope::Community(id),
+    )
+}
+
+/// Who acts for a wish: the claiming department, or the office for volunteers.
+fn wish_actor(city: &City, dept: Option<DepartmentId>) -> Principal {
+    match dept {
+        Some(d) => city.department(Some(d)),
+        None => Principal::new("市创文办志愿服务", Role::Admin, Scope::City),
     }
 }
 
@@ -117,21 +132,28 @@ impl City {
             .unwrap_or_else(|| id.to_string())
     }
 
-    fn dispatcher(&self, street: StreetId) -> Actor {
+    fn dispatcher(&self, street: StreetId) -> Principal {
         let name = self
             .streets
             .get(&street)
             .cloned()
             .unwrap_or_else(|| street.to_string());
-        actor(&format!("{name}调度员"), "dispatcher")
+        Principal::new(
+            format!("{name}调度员"),
+            Role::Dispatcher,
+            Scope::Street(street),
+        )
     }
 
-    fn department(&self, id: Option<DepartmentId>) -> Actor {
-        let name = id
-            .and_then(|id| self.departments.iter().find(|d| d.0 == id))
-            .map(|d| d.1.clone())
-            .unwrap_or_else(|| "市直单位".into());
-        actor(&format!("{name}专干"), "department")
+    fn department(&self, id: Option<DepartmentId>) -> Principal {
+        match id.and_then(|id| self.departments.iter().find(|d| d.0 == id)) {
+            Some(d) => Principal::new(
+                format!("{}专干", d.1),
+                Role::Department,
+                Scope::Department(d.0),
+            ),
+            None => office(),
+        }
     }
 
     /// The department that handles `category` and carries the least load.
@@ -210,7 +232,7 @@ async fn load_directory(store: &Store, w: &WriterHandle) -> Result<bool, WriteEr
     if !store.streets().map(|s| s.is_empty()).unwrap_or(false) {
         return Ok(false);
     }
-    let admin = actor("市创文办", "admin");
+    let admin = office();
     let mut streets = Vec::new();
     for name in names::STREETS {
         if let Reply::Street(s) = w
@@ -282,9 +304,9 @@ async fn backfill(
 ) -> Result<(), WriteError> {
     enum Step {
         File(usize, NewWhistle),
-        Act(usize, WhistleAction, Actor),
+        Act(usize, WhistleAction, Principal),
         Wish(usize, NewWish),
-        WishAct(usize, WishAction, Actor),
+        WishAct(usize, WishAction, Principal),
     }
     let start = now - Span::hours(cfg.history_hours);
     let span_s = (cfg.history_hours * 3600).max(1) as u64;
@@ -301,7 +323,7 @@ async fn backfill(
             .find(|c| c.0 == nw.community_id)
             .map(|c| c.2)
             .unwrap_or(StreetId(1));
-        let community = actor(&city.community_name(nw.community_id), "community");
+        let community = community(city, nw.community_id);
         // Older whistles got further; the newest are still waiting.
         let fate = match (seed >> 5) % 100 {
             _ if age < Span::minutes(10) => Fate::New,
@@ -411,7 +433,7 @@ async fn backfill(
     for (t, step) in plan {
         match step {
             Step::File(i, nw) => {
-                let who = actor(&city.community_name(nw.community_id), "community");
+                let who = community(city, nw.community_id);
                 if let Reply::Whistle(wh) =
                     w.submit_at(Command::FileWhistle(nw), who, Some(t)).await?
                 {
@@ -421,21 +443,24 @@ async fn backfill(
             Step::Act(i, a, who) => {
                 if let Some(id) = ids.get(&i) {
                     // A refusal here only means the plan raced a deadline; skip the step.
-                    match w.submit_at(Command::Whistle(*id, a), who, Some(t)).await {
+                    match w
+                        .submit_at(Command::Whistle(*id, a, None), who, Some(t))
+                        .await
+                    {
                         Ok(_) | Err(WriteError::Rule(_)) => {}
                         Err(e) => return Err(e),
                     }
                 }
             }
             Step::Wish(i, nw) => {
-                let who = actor(&city.community_name(nw.community_id), "community");
+                let who = community(city, nw.community_id);
                 if let Reply::Wish(wish) = w.submit_at(Command::FileWish(nw), who, Some(t)).await? {
                     wish_ids.insert(i, wish.id);
                 }
             }
             Step::WishAct(i, a, who) => {
                 if let Some(id) = wish_ids.get(&i) {
-                    match w.submit_at(Command::Wish(*id, a), who, Some(t)).await {
+                    match w.submit_at(Command::Wish(*id, a, None), who, Some(t)).await {
                         Ok(_) | Err(WriteError::Rule(_)) => {}
                         Err(e) => return Err(e),
                     }
@@ -447,7 +472,7 @@ async fn backfill(
 }
 
 /// Who claims a wish: a volunteer, or a department's party member.
-fn claim_for(city: &City, seed: u64) -> (WishAction, Actor) {
+fn claim_for(city: &City, seed: u64) -> (WishAction, Principal) {
     let claim = if seed.is_multiple_of(3) {
         WishAction::Claim {
             department_id: None,
@@ -461,10 +486,8 @@ fn claim_for(city: &City, seed: u64) -> (WishAction, Actor) {
         }
     };
     let who = match &claim {
-        WishAction::Claim {
-            claimer: Some(c), ..
-        } => actor(c, "volunteer"),
-        _ => actor("志愿者", "volunteer"),
+        WishAction::Claim { department_id, .. } => wish_actor(city, *department_id),
+        _ => office(),
     };
     (claim, who)
 }
@@ -565,7 +588,7 @@ impl Sim {
             self.whistle_credit -= 1.0;
             self.counter += 1;
             let nw = self.city.whistle(mix(self.counter));
-            let who = actor(&self.city.community_name(nw.community_id), "community");
+            let who = community(&self.city, nw.community_id);
             w.submit(Command::FileWhistle(nw), who).await?;
         }
         self.wish_credit += self.cfg.wishes_per_minute / 60.0;
@@ -573,7 +596,7 @@ impl Sim {
             self.wish_credit -= 1.0;
             self.counter += 1;
             let nw = wish_for(&self.city, mix(self.counter ^ 0xabcdef));
-            let who = actor(&self.city.community_name(nw.community_id), "community");
+            let who = community(&self.city, nw.community_id);
             w.submit(Command::FileWish(nw), who).await?;
         }
         let load: HashMap<String, i64> = stats::compute(store)
@@ -638,7 +661,7 @@ impl Sim {
                         now,
                     ) =>
                 {
-                    let who = actor(&self.city.community_name(wh.community_id), "community");
+                    let who = community(&self.city, wh.community_id);
                     let a = if (seed >> 21) % 100 < 8 && wh.reopened == 0 {
                         WhistleAction::Reopen {
                             reason: pick(names::REOPEN_REASONS, seed).into(),
@@ -662,9 +685,9 @@ impl Sim {
         w: &WriterHandle,
         id: WhistleId,
         a: WhistleAction,
-        who: Actor,
+        who: Principal,
     ) -> Result<(), WriteError> {
-        match w.submit(Command::Whistle(id, a), who).await {
+        match w.submit(Command::Whistle(id, a, None), who).await {
             Ok(_) | Err(WriteError::Rule(_)) | Err(WriteError::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -706,9 +729,9 @@ impl Sim {
                 }
                 _ => continue,
             };
-            let who = actor(wish.claimer.as_deref().unwrap_or("志愿者"), "volunteer");
+            let who = wish_actor(&self.city, wish.department_id);
             match w
-                .submit(Command::Wish(WishId(wish.id.0), action), who)
+                .submit(Command::Wish(WishId(wish.id.0), action, None), who)
                 .await
             {
                 Ok(_) | Err(WriteError::Rule(_)) => {}

@@ -9,8 +9,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Extension;
 use futures_util::Stream;
 use tokio::sync::{broadcast, mpsc};
+
+use shaozi_shared::{EventScope, Principal};
 
 use crate::error::ApiError;
 use crate::extract::Params;
@@ -26,9 +29,19 @@ fn sse(seq: u64, json: &str) -> SseEvent {
 /// `GET /api/v1/events`.
 pub async fn stream(
     State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
     headers: HeaderMap,
     p: Params,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let slot = st.tokens.open_stream(&who.name).ok_or_else(|| {
+        let mut e = ApiError::too_many(5);
+        e.detail = format!(
+            "this token already has {} event streams open; close one first",
+            st.tokens.stream_cap()
+        );
+        e
+    })?;
+    let mut revoked = st.tokens.revocations();
     let from_header = headers
         .get("last-event-id")
         .map(|v| {
@@ -55,6 +68,8 @@ pub async fn stream(
     let store = st.store.clone();
     let mut shutdown = st.shutdown.clone();
     tokio::spawn(async move {
+        // Held for the stream's life: frees the token's stream allowance when it ends.
+        let _slot = slot;
         // Replay what the client missed, up to what was durable when it connected.
         while last < durable {
             let chunk = match store.events_after(last, REPLAY_CHUNK) {
@@ -71,19 +86,32 @@ pub async fn stream(
                 if seq > durable {
                     break;
                 }
+                last = seq;
+                if !replay_visible(&json, &who) {
+                    continue;
+                }
                 if tx.send(sse(seq, &json)).await.is_err() {
                     return;
                 }
-                last = seq;
             }
         }
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
                 _ = tx.closed() => return,
+                r = revoked.recv() => match r {
+                    // Revoking a token ends its streams at once.
+                    Ok(name) if name == who.name => return,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                },
                 r = live.recv() => match r {
                     Ok(p) => {
                         if p.seq <= last {
+                            continue;
+                        }
+                        if !p.scope.visible_to(&who) {
+                            last = p.seq;
                             continue;
                         }
                         if tx.send(sse(p.seq, &p.json)).await.is_err() {
@@ -106,4 +134,16 @@ pub async fn stream(
             |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
         );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Whether a stored event is one `who` may see (only its scope is read).
+fn replay_visible(json: &str, who: &Principal) -> bool {
+    #[derive(serde::Deserialize)]
+    struct OnlyScope {
+        #[serde(default)]
+        scope: EventScope,
+    }
+    serde_json::from_str::<OnlyScope>(json)
+        .map(|s| s.scope.visible_to(who))
+        .unwrap_or(false)
 }

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 
 use shaozi_shared::api::{
     CommunityWishes, DepartmentLoad, QueueStats, Stats, WishStats, WishTotals,
 };
+
+use shaozi_shared::{Principal, Scope};
 
 use crate::error::ApiError;
 use crate::store::{Store, StoreError};
@@ -104,7 +106,61 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
     })
 }
 
+fn unit_queue(store: &Store, prefix: &str) -> Result<QueueStats, StoreError> {
+    Ok(QueueStats {
+        unanswered: store.counter(&format!("{prefix}/unanswered"))?,
+        overdue: store.counter(&format!("{prefix}/overdue"))?,
+        urgent: store.counter(&format!("{prefix}/urgent"))?,
+    })
+}
+
+/// The stats a token may see: its unit's queue, the department loads dispatchers need to
+/// assign (a department sees its own), and the wishes of the communities it covers.
+pub fn scoped(store: &Store, who: &Principal) -> Result<Stats, StoreError> {
+    let mut s = compute(store)?;
+    let keep_comms = |s: &mut Stats, keep: &dyn Fn(&str) -> bool| {
+        s.wishes.by_community.retain(|c| keep(&c.community_id));
+        let mut t = WishTotals::default();
+        for c in &s.wishes.by_community {
+            t.total += c.totals.total;
+            t.claimed += c.totals.claimed;
+            t.completed += c.totals.completed;
+            t.value_total_fen += c.totals.value_total_fen;
+            t.value_completed_fen += c.totals.value_completed_fen;
+        }
+        s.wishes.totals = t;
+    };
+    match who.scope {
+        Scope::City => {}
+        Scope::Street(st) => {
+            s.queue = unit_queue(store, &format!("uq/t/{:010}", st.0))?;
+            let mine: Vec<String> = store
+                .communities()?
+                .into_iter()
+                .filter(|c| c.street_id == st)
+                .map(|c| c.id.to_string())
+                .collect();
+            keep_comms(&mut s, &|c| mine.iter().any(|m| m == c));
+        }
+        Scope::Department(d) => {
+            s.queue = unit_queue(store, &format!("uq/d/{:010}", d.0))?;
+            let id = d.to_string();
+            s.departments.retain(|x| x.id == id);
+        }
+        Scope::Community(c) => {
+            s.queue = unit_queue(store, &format!("uq/c/{:010}", c.0))?;
+            s.departments.clear();
+            let id = c.to_string();
+            keep_comms(&mut s, &|x| x == id);
+        }
+    }
+    Ok(s)
+}
+
 /// `GET /api/v1/stats`.
-pub async fn get(State(st): State<AppState>) -> Result<Json<Stats>, ApiError> {
-    Ok(Json(compute(&st.store)?))
+pub async fn get(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Stats>, ApiError> {
+    Ok(Json(scoped(&st.store, &who)?))
 }

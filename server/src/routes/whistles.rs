@@ -1,7 +1,7 @@
-//! Whistles: file, list, read, and every step of their life.
+//! Whistles: file, list, read, and every step of their life, each within the token's scope.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
@@ -9,14 +9,14 @@ use shaozi_shared::api::{
     AcknowledgeBody, CloseBody, DispatchBody, NewWhistle, Page, ReasonBody, RejectBody,
     ResolveBody, WhistleDetail,
 };
-use shaozi_shared::{Actor, Urgency, Whistle, WhistleAction, WhistleId, WhistleStatus};
+use shaozi_shared::{Principal, Urgency, Whistle, WhistleAction, WhistleId, WhistleStatus};
 
-use super::{unexpected, with_etag};
+use super::{created, idempotency, if_match, scope_whistles, unexpected, with_etag};
 use crate::error::ApiError;
 use crate::extract::{parse_json, ApiJson, Params};
 use crate::store::keys::family;
 use crate::store::WhistleQuery;
-use crate::writer::{Command, Reply};
+use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
 
 fn whistle_id(s: &str) -> Result<WhistleId, ApiError> {
@@ -24,34 +24,55 @@ fn whistle_id(s: &str) -> Result<WhistleId, ApiError> {
         .map_err(|e: shaozi_shared::IdParseError| ApiError::not_found(e.to_string()))
 }
 
-fn answer(status: StatusCode, r: Reply) -> Result<Response, ApiError> {
-    match r {
-        Reply::Whistle(w) => {
-            let loc = (status == StatusCode::CREATED).then(|| format!("/api/v1/whistles/{}", w.id));
-            Ok(with_etag(status, &*w, w.version, loc))
-        }
-        r => Err(unexpected(&r)),
+/// Adds who made the last change to a stale-version refusal.
+pub fn explain(st: &AppState, fam: u8, id: u64, e: WriteError) -> ApiError {
+    if let WriteError::Stale { detail, current } = e {
+        let last = st
+            .store
+            .timeline(fam, id)
+            .ok()
+            .and_then(|t| t.last().cloned());
+        let detail = match last {
+            Some(l) => format!(
+                "{detail}; the last change was {} by {} ({})",
+                l.kind, l.actor.name, l.actor.role
+            ),
+            None => detail,
+        };
+        return WriteError::Stale { detail, current }.into();
     }
+    e.into()
 }
 
 /// `POST /api/v1/whistles`: 201 with the new whistle.
 pub async fn create(
     State(st): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<NewWhistle>,
 ) -> Result<Response, ApiError> {
-    answer(
-        StatusCode::CREATED,
-        st.writer.submit(Command::FileWhistle(b), actor).await?,
-    )
+    let idem = idempotency(&headers, &who, &b)?;
+    match st
+        .writer
+        .submit_once(Command::FileWhistle(b), who, idem)
+        .await?
+    {
+        Reply::Whistle(w) => Ok(created(
+            Some((&*w, w.version, format!("/api/v1/whistles/{}", w.id))),
+            None,
+        )),
+        Reply::Replayed(json) => Ok(created::<()>(None, Some(json))),
+        r => Err(unexpected(&r)),
+    }
 }
 
-/// `GET /api/v1/whistles`.
+/// `GET /api/v1/whistles`: only what the token may see.
 pub async fn list(
     State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
     p: Params,
 ) -> Result<axum::Json<Page<Whistle>>, ApiError> {
-    let q = WhistleQuery {
+    let mut q = WhistleQuery {
         statuses: p.list(
             "status",
             WhistleStatus::parse,
@@ -76,20 +97,38 @@ pub async fn list(
         limit: p.limit(50, 500)?,
         cursor: p.get("cursor").map(str::to_string),
     };
+    if !scope_whistles(&who, &mut q) {
+        return Ok(axum::Json(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }));
+    }
     let store = st.store.clone();
     let (items, next_cursor) = tokio::task::spawn_blocking(move || store.list_whistles(&q))
         .await
         .map_err(|e| ApiError::internal(&e))??;
+    let items = items.into_iter().filter(|w| who.sees_whistle(w)).collect();
     Ok(axum::Json(Page { items, next_cursor }))
 }
 
 /// `GET /api/v1/whistles/{id}`: the whistle with its timeline.
-pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = whistle_id(&id)?;
     let whistle = st
         .store
         .whistle(id)?
         .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
+    if !who.sees_whistle(&whistle) {
+        return Err(ApiError::forbidden(format!(
+            "{} ({}) may not see {id}: it is outside this token's scope",
+            who.name,
+            who.role.as_str()
+        )));
+    }
     let timeline = st.store.timeline(family::TIMELINE, id.0)?;
     let version = whistle.version;
     Ok(with_etag(
@@ -100,54 +139,52 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> Result<R
     ))
 }
 
-/// `POST /api/v1/whistles/{id}/{action}`: one step; 200 with the updated whistle.
+/// `POST /api/v1/whistles/{id}/{action}`: one step; 200 with the updated whistle. With
+/// `If-Match`, only if the whistle is still at that version (412 otherwise).
 pub async fn act(
     State(st): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(who): Extension<Principal>,
     Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
     let id = whistle_id(&id)?;
+    let expected = if_match(&headers)?;
     let bytes = body.to_string();
+    let bytes = bytes.as_bytes();
     let action = match action.as_str() {
         "dispatch" => {
-            let b: DispatchBody = parse_json(bytes.as_bytes())?;
+            let b: DispatchBody = parse_json(bytes)?;
             WhistleAction::Dispatch { department_id: b.department_id, assisting: b.assisting, note: b.note }
         }
         "acknowledge" => {
-            let b: AcknowledgeBody = parse_json(bytes.as_bytes())?;
+            let b: AcknowledgeBody = parse_json(bytes)?;
             WhistleAction::Acknowledge { staff: b.staff, note: b.note }
         }
-        "resolve" => {
-            let b: ResolveBody = parse_json(bytes.as_bytes())?;
-            WhistleAction::Resolve { reply: b.reply }
-        }
+        "resolve" => WhistleAction::Resolve { reply: parse_json::<ResolveBody>(bytes)?.reply },
         "close" => {
-            let b: CloseBody = parse_json(bytes.as_bytes())?;
+            let b: CloseBody = parse_json(bytes)?;
             WhistleAction::Close { satisfaction: b.satisfaction, note: b.note }
         }
-        "reopen" => {
-            let b: ReasonBody = parse_json(bytes.as_bytes())?;
-            WhistleAction::Reopen { reason: b.reason }
-        }
+        "reopen" => WhistleAction::Reopen { reason: parse_json::<ReasonBody>(bytes)?.reason },
         "reject" => {
-            let b: RejectBody = parse_json(bytes.as_bytes())?;
+            let b: RejectBody = parse_json(bytes)?;
             WhistleAction::Reject { reason: b.reason, duplicate_of: b.duplicate_of }
         }
-        "escalate" => {
-            let b: ReasonBody = parse_json(bytes.as_bytes())?;
-            WhistleAction::Escalate { reason: b.reason }
-        }
+        "escalate" => WhistleAction::Escalate { reason: parse_json::<ReasonBody>(bytes)?.reason },
         other => {
             return Err(ApiError::not_found(format!(
                 "no action {other:?}; whistles take dispatch, acknowledge, resolve, close, reopen, reject, escalate"
             )))
         }
     };
-    answer(
-        StatusCode::OK,
-        st.writer
-            .submit(Command::Whistle(id, action), actor)
-            .await?,
-    )
+    match st
+        .writer
+        .submit(Command::Whistle(id, action, expected), who)
+        .await
+    {
+        Ok(Reply::Whistle(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
+        Ok(r) => Err(unexpected(&r)),
+        Err(e) => Err(explain(&st, family::TIMELINE, id.0, e)),
+    }
 }

@@ -1,15 +1,16 @@
-//! Micro-wishes: file, list, read, claim, complete, cancel.
+//! Micro-wishes: file, list, read, claim, complete, cancel, within the token's scope.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
 use serde::Serialize;
 
 use shaozi_shared::api::{ClaimBody, CompleteBody, NewWish, Page, ReasonBody};
-use shaozi_shared::{Actor, TimelineEntry, Wish, WishAction, WishId, WishStatus};
+use shaozi_shared::{Principal, Scope, TimelineEntry, Wish, WishAction, WishId, WishStatus};
 
-use super::{unexpected, with_etag};
+use super::whistles::explain;
+use super::{created, idempotency, if_match, unexpected, with_etag};
 use crate::error::ApiError;
 use crate::extract::{parse_json, ApiJson, Params};
 use crate::store::keys::family;
@@ -22,31 +23,35 @@ fn wish_id(s: &str) -> Result<WishId, ApiError> {
         .map_err(|e: shaozi_shared::IdParseError| ApiError::not_found(e.to_string()))
 }
 
-fn answer(status: StatusCode, r: Reply) -> Result<Response, ApiError> {
-    match r {
-        Reply::Wish(w) => {
-            let loc = (status == StatusCode::CREATED).then(|| format!("/api/v1/wishes/{}", w.id));
-            Ok(with_etag(status, &*w, w.version, loc))
-        }
+/// `POST /api/v1/wishes`.
+pub async fn create(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<NewWish>,
+) -> Result<Response, ApiError> {
+    let idem = idempotency(&headers, &who, &b)?;
+    match st
+        .writer
+        .submit_once(Command::FileWish(b), who, idem)
+        .await?
+    {
+        Reply::Wish(w) => Ok(created(
+            Some((&*w, w.version, format!("/api/v1/wishes/{}", w.id))),
+            None,
+        )),
+        Reply::Replayed(json) => Ok(created::<()>(None, Some(json))),
         r => Err(unexpected(&r)),
     }
 }
 
-/// `POST /api/v1/wishes`.
-pub async fn create(
+/// `GET /api/v1/wishes`, newest first, only what the token may see.
+pub async fn list(
     State(st): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    ApiJson(b): ApiJson<NewWish>,
-) -> Result<Response, ApiError> {
-    answer(
-        StatusCode::CREATED,
-        st.writer.submit(Command::FileWish(b), actor).await?,
-    )
-}
-
-/// `GET /api/v1/wishes`, newest first.
-pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Page<Wish>>, ApiError> {
-    let q = WishQuery {
+    Extension(who): Extension<Principal>,
+    p: Params,
+) -> Result<Json<Page<Wish>>, ApiError> {
+    let mut q = WishQuery {
         statuses: p.list(
             "status",
             WishStatus::parse,
@@ -56,7 +61,17 @@ pub async fn list(State(st): State<AppState>, p: Params) -> Result<Json<Page<Wis
         limit: p.limit(50, 500)?,
         cursor: p.get("cursor").map(str::to_string),
     };
+    if let Scope::Community(c) = who.scope {
+        if q.community_id.is_some_and(|x| x != c) {
+            return Ok(Json(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            }));
+        }
+        q.community_id = Some(c);
+    }
     let (items, next_cursor) = st.store.list_wishes(&q)?;
+    let items = items.into_iter().filter(|w| who.sees_wish(w)).collect();
     Ok(Json(Page { items, next_cursor }))
 }
 
@@ -69,12 +84,23 @@ struct WishDetail {
 }
 
 /// `GET /api/v1/wishes/{id}`.
-pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = wish_id(&id)?;
     let wish = st
         .store
         .wish(id)?
         .ok_or_else(|| ApiError::not_found(format!("there is no wish {id}")))?;
+    if !who.sees_wish(&wish) {
+        return Err(ApiError::forbidden(format!(
+            "{} ({}) may not see {id}: it is outside this token's scope",
+            who.name,
+            who.role.as_str()
+        )));
+    }
     let timeline = st.store.timeline(family::WISH_TIMELINE, id.0)?;
     let version = wish.version;
     Ok(with_etag(
@@ -85,39 +111,45 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> Result<R
     ))
 }
 
-/// `POST /api/v1/wishes/{id}/{claim|complete|cancel}`.
+/// `POST /api/v1/wishes/{id}/{claim|complete|cancel}`, with `If-Match` as for whistles.
 pub async fn act(
     State(st): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(who): Extension<Principal>,
     Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
     let id = wish_id(&id)?;
+    let expected = if_match(&headers)?;
     let bytes = body.to_string();
+    let bytes = bytes.as_bytes();
     let action = match action.as_str() {
         "claim" => {
-            let b: ClaimBody = parse_json(bytes.as_bytes())?;
+            let b: ClaimBody = parse_json(bytes)?;
             WishAction::Claim {
                 department_id: b.department_id,
                 claimer: b.claimer,
             }
         }
-        "complete" => {
-            let b: CompleteBody = parse_json(bytes.as_bytes())?;
-            WishAction::Complete { note: b.note }
-        }
-        "cancel" => {
-            let b: ReasonBody = parse_json(bytes.as_bytes())?;
-            WishAction::Cancel { reason: b.reason }
-        }
+        "complete" => WishAction::Complete {
+            note: parse_json::<CompleteBody>(bytes)?.note,
+        },
+        "cancel" => WishAction::Cancel {
+            reason: parse_json::<ReasonBody>(bytes)?.reason,
+        },
         other => {
             return Err(ApiError::not_found(format!(
                 "no action {other:?}; wishes take claim, complete, cancel"
             )))
         }
     };
-    answer(
-        StatusCode::OK,
-        st.writer.submit(Command::Wish(id, action), actor).await?,
-    )
+    match st
+        .writer
+        .submit(Command::Wish(id, action, expected), who)
+        .await
+    {
+        Ok(Reply::Wish(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
+        Ok(r) => Err(unexpected(&r)),
+        Err(e) => Err(explain(&st, family::WISH_TIMELINE, id.0, e)),
+    }
 }

@@ -25,6 +25,13 @@ pub mod family {
     pub const TIMELINE: u8 = b'l';
     /// Timeline of a wish: id, seq.
     pub const WISH_TIMELINE: u8 = b'L';
+    /// A unit's unanswered queue: unit kind (street, community, department), unit id, then
+    /// the queue key's order.
+    pub const UNIT_QUEUE: u8 = b'Q';
+    /// The log by actor: name, 0, seq.
+    pub const AUDIT_ACTOR: u8 = b'a';
+    /// The log by time: time, seq.
+    pub const AUDIT_TIME: u8 = b'A';
 }
 
 /// Record kinds in the `dir` tree.
@@ -35,6 +42,8 @@ pub mod dir {
     pub const COMMUNITY: u8 = b'C';
     /// Departments.
     pub const DEPARTMENT: u8 = b'D';
+    /// Token names (in the name index only).
+    pub const TOKEN: u8 = b'T';
 }
 
 /// A u64 as a big-endian key.
@@ -66,15 +75,23 @@ pub fn dir_key(kind: u8, id: u64) -> Vec<u8> {
     key(&[&[kind], &be(id)])
 }
 
-/// The queue key of an unanswered whistle: overdue first, then urgent, then earliest deadline.
-pub fn queue_key(w: &Whistle) -> Vec<u8> {
+/// The queue order of an unanswered whistle: overdue first, then urgent, then earliest
+/// deadline, then id (18 bytes).
+pub fn queue_tail(w: &Whistle) -> Vec<u8> {
     let overdue = if w.overdue { 0u8 } else { 1 };
     let urgent = if w.urgency == Urgency::Urgent { 0u8 } else { 1 };
-    key(&[
-        &[family::QUEUE, overdue, urgent],
-        &be(time_key(w.respond_by)),
-        &be(w.id.0),
-    ])
+    key(&[&[overdue, urgent], &be(time_key(w.respond_by)), &be(w.id.0)])
+}
+
+/// The key of an unanswered whistle in the city's queue.
+pub fn queue_key(w: &Whistle) -> Vec<u8> {
+    key(&[&[family::QUEUE], &queue_tail(w)])
+}
+
+/// The prefix of one unit's queue; `unit` is [`family::STREET`], [`family::COMMUNITY`] or
+/// [`family::DEPARTMENT`].
+pub fn unit_queue_prefix(unit: u8, id: u64) -> Vec<u8> {
+    key(&[&[family::UNIT_QUEUE, unit], &be(id)])
 }
 
 /// Every index entry (key, value) a whistle has in its current state.
@@ -94,6 +111,15 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     ];
     if w.status.is_unanswered() {
         out.push((queue_key(w), vec![st]));
+        let tail = queue_tail(w);
+        let mut units = vec![
+            (family::STREET, w.street_id.0),
+            (family::COMMUNITY, w.community_id.0),
+        ];
+        units.extend(w.department_id.map(|d| (family::DEPARTMENT, d.0)));
+        for (unit, id) in units {
+            out.push((key(&[&unit_queue_prefix(unit, id), &tail]), vec![st]));
+        }
     }
     if let Some(d) = w.department_id {
         out.push((key(&[&[family::DEPARTMENT], &be(d.0), &[st], &id]), vec![]));
@@ -127,12 +153,21 @@ pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
 pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     if w.status.is_unanswered() {
-        out.push(("queue/unanswered".to_string(), 1));
-        if w.urgency == Urgency::Urgent {
-            out.push(("queue/urgent".to_string(), 1));
-        }
-        if w.overdue {
-            out.push(("queue/overdue".to_string(), 1));
+        // The city's queue, and each unit's, for scoped stats.
+        let mut queues = vec![
+            "queue".to_string(),
+            format!("uq/t/{:010}", w.street_id.0),
+            format!("uq/c/{:010}", w.community_id.0),
+        ];
+        queues.extend(w.department_id.map(|d| format!("uq/d/{:010}", d.0)));
+        for q in queues {
+            out.push((format!("{q}/unanswered"), 1));
+            if w.urgency == Urgency::Urgent {
+                out.push((format!("{q}/urgent"), 1));
+            }
+            if w.overdue {
+                out.push((format!("{q}/overdue"), 1));
+            }
         }
     }
     if let Some(d) = w.department_id {

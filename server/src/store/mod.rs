@@ -56,6 +56,10 @@ pub struct Store {
     pub idx: sled::Tree,
     /// Counters: name → i64.
     pub counters: sled::Tree,
+    /// Tokens: SHA-256 → token info.
+    pub tokens: sled::Tree,
+    /// Idempotency keys: token name, 0, key → the first answer.
+    pub idem: sled::Tree,
 }
 
 /// sled's page cache, set deliberately so memory stays bounded on large stores.
@@ -78,6 +82,8 @@ impl Store {
             events: db.open_tree("events")?,
             idx: db.open_tree("idx")?,
             counters: db.open_tree("counters")?,
+            tokens: db.open_tree("tokens")?,
+            idem: db.open_tree("idem")?,
             db,
         })
     }
@@ -188,6 +194,83 @@ impl Store {
     /// Whether an id exists in the directory.
     pub fn dir_has(&self, kind: u8, id: u64) -> Result<bool, StoreError> {
         Ok(self.dir.contains_key(keys::dir_key(kind, id))?)
+    }
+
+    /// Every token, in name order.
+    pub fn token_list(&self) -> Result<Vec<shaozi_shared::api::TokenInfo>, StoreError> {
+        let mut out: Vec<shaozi_shared::api::TokenInfo> = self
+            .tokens
+            .iter()
+            .map(|r| {
+                let (_, v) = r?;
+                decode(&v, || "a token".into())
+            })
+            .collect::<Result<_, _>>()?;
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// One page of the log for the audit: by actor (newest last within the range) and time
+    /// range; returns events and the cursor (a sequence number) to continue after.
+    pub fn audit(
+        &self,
+        actor: Option<&str>,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<serde_json::Value>, Option<u64>), StoreError> {
+        let lo = from.map(keys::time_key).unwrap_or(0);
+        let hi = to.map(keys::time_key).unwrap_or(u64::MAX);
+        let mut out = Vec::new();
+        let mut last = None;
+        let mut take = |seq: u64, out: &mut Vec<serde_json::Value>| -> Result<bool, StoreError> {
+            if let Some(v) = self.events.get(be(seq))? {
+                let e: serde_json::Value = decode(&v, || format!("event {seq}"))?;
+                let at = e
+                    .get("at")
+                    .and_then(|a| a.as_str())
+                    .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok());
+                let t = at
+                    .map(|a| keys::time_key(a.with_timezone(&chrono::Utc)))
+                    .unwrap_or(0);
+                if t >= lo && t <= hi {
+                    out.push(e);
+                }
+            }
+            last = Some(seq);
+            Ok(out.len() < limit)
+        };
+        match actor {
+            Some(name) => {
+                let prefix = key(&[&[family::AUDIT_ACTOR], name.as_bytes(), &[0]]);
+                let start = key(&[&prefix, &be(after.saturating_add(1))]);
+                for (scanned, r) in self.idx.range(start..).enumerate() {
+                    let (k, _) = r?;
+                    if !k.starts_with(&prefix) || scanned >= 5000 {
+                        return Ok((out, (scanned >= 5000).then_some(last).flatten()));
+                    }
+                    if !take(read_be(&k[prefix.len()..]).unwrap_or(0), &mut out)? {
+                        return Ok((out, last));
+                    }
+                }
+            }
+            None => {
+                let start = key(&[&[family::AUDIT_TIME], &be(lo)]);
+                let end = key(&[&[family::AUDIT_TIME], &be(hi.saturating_add(1).max(hi))]);
+                for r in self.idx.range(start..end) {
+                    let (k, _) = r?;
+                    let seq = read_be(&k[9..]).unwrap_or(0);
+                    if seq <= after {
+                        continue;
+                    }
+                    if !take(seq, &mut out)? {
+                        return Ok((out, last));
+                    }
+                }
+            }
+        }
+        Ok((out, None))
     }
 
     /// Keys of the pending deadlines due at or before `now_key` (see [`keys::time_key`]).

@@ -102,11 +102,7 @@ fn successor(prefix: &[u8]) -> Vec<u8> {
 
 impl WhistleQuery {
     fn uses_queue(&self) -> bool {
-        self.department_id.is_none()
-            && self.community_id.is_none()
-            && self.street_id.is_none()
-            && !self.statuses.is_empty()
-            && self.statuses.iter().all(|s| s.is_unanswered())
+        !self.statuses.is_empty() && self.statuses.iter().all(|s| s.is_unanswered())
     }
 
     fn matches(&self, w: &Whistle) -> bool {
@@ -157,18 +153,27 @@ impl Store {
     }
 
     fn list_queue(&self, q: &WhistleQuery) -> Result<(Vec<Whistle>, Option<String>), QueryError> {
-        let base = match q.overdue {
-            Some(true) => vec![family::QUEUE, 0],
-            Some(false) => vec![family::QUEUE, 1],
-            None => vec![family::QUEUE],
+        // One unit's own queue when the query names one; the rest is filtered per record.
+        let queue = match (q.department_id, q.community_id, q.street_id) {
+            (Some(d), _, _) => super::keys::unit_queue_prefix(family::DEPARTMENT, d.0),
+            (None, Some(c), _) => super::keys::unit_queue_prefix(family::COMMUNITY, c.0),
+            (None, None, Some(s)) => super::keys::unit_queue_prefix(family::STREET, s.0),
+            (None, None, None) => vec![family::QUEUE],
         };
+        let key_len = queue.len() + 18;
+        let mut base = queue;
+        match q.overdue {
+            Some(true) => base.push(0),
+            Some(false) => base.push(1),
+            None => {}
+        }
         let start = match &q.cursor {
             None => base.clone(),
             Some(c) => {
                 let k = c
                     .strip_prefix("q")
                     .and_then(unhex)
-                    .filter(|k| k.starts_with(&base) && k.len() == 19)
+                    .filter(|k| k.starts_with(&base) && k.len() == key_len)
                     .ok_or_else(|| BadCursor(c.clone()))?;
                 // Resume just after the last key served.
                 let mut k = k;
@@ -189,7 +194,7 @@ impl Store {
             if !status.is_some_and(|s| q.statuses.contains(&s)) {
                 continue;
             }
-            let Some(id) = read_be(&k[11..]) else {
+            let Some(id) = read_be(&k[k.len().saturating_sub(8)..]) else {
                 continue;
             };
             if let Some(w) = self.whistle(WhistleId(id))? {

@@ -257,6 +257,7 @@ pub fn event(kind: &str, w: &Whistle, seq: u64) -> Msg {
         subject: w.id.to_string(),
         note: None,
         record: serde_json::to_value(w).unwrap(),
+        scope: Default::default(),
     };
     Msg::Event(Box::new(e))
 }

@@ -1,0 +1,161 @@
+//! Tokens, `me`, and the audit log.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Serialize;
+
+use shaozi_shared::api::{CreatedToken, NewToken, TokenInfo};
+use shaozi_shared::{Op, Principal, Role, Scope};
+
+use super::unexpected;
+use crate::auth;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Params};
+use crate::writer::{Command, Reply};
+use crate::AppState;
+
+/// `GET /api/v1/me`: who this token is and what it may do.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    /// Token name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Scope.
+    pub scope: Scope,
+    /// The steps this token may take (within its scope): file_whistle, dispatch, handle,
+    /// confirm, file_wish, claim_wish, edit_directory, administer.
+    pub may: Vec<&'static str>,
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(Extension(who): Extension<Principal>) -> Json<Me> {
+    let ops = [
+        (Op::FileWhistle, "file_whistle"),
+        (Op::Dispatch, "dispatch"),
+        (Op::Handle, "handle"),
+        (Op::Confirm, "confirm"),
+        (Op::FileWish, "file_wish"),
+        (Op::ClaimWish, "claim_wish"),
+        (Op::EditDirectory, "edit_directory"),
+        (Op::Administer, "administer"),
+    ];
+    let may = ops
+        .iter()
+        .filter(|(op, _)| who.may(*op).is_ok())
+        .map(|(_, n)| *n)
+        .collect();
+    Json(Me {
+        name: who.name,
+        role: who.role,
+        scope: who.scope,
+        may,
+    })
+}
+
+fn admin_only(who: &Principal) -> Result<(), ApiError> {
+    who.may(Op::Administer).map_err(ApiError::forbidden)
+}
+
+/// `GET /api/v1/tokens`: every token, never a secret.
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    admin_only(&who)?;
+    Ok(Json(st.store.token_list()?))
+}
+
+/// `POST /api/v1/tokens`: 201 with the secret, shown this once.
+pub async fn create_token(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    ApiJson(b): ApiJson<NewToken>,
+) -> Result<Response, ApiError> {
+    admin_only(&who)?;
+    let secret = auth::generate();
+    match st
+        .writer
+        .submit(Command::CreateToken(b, auth::hash(&secret)), who)
+        .await?
+    {
+        Reply::Token(info, _) => {
+            let body = CreatedToken {
+                name: info.name,
+                role: info.role,
+                token: secret,
+                scope: info.scope,
+                expires_at: info.expires_at,
+            };
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        r => Err(unexpected(&r)),
+    }
+}
+
+/// `DELETE /api/v1/tokens/{name}`: revoked at once, open event streams included.
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(name): Path<String>,
+) -> Result<Json<TokenInfo>, ApiError> {
+    admin_only(&who)?;
+    if name == who.name {
+        return Err(ApiError::conflict(format!(
+            "{name} is the token making this request; revoke it with another admin token (or shaozi-server token revoke on the store)"
+        )));
+    }
+    match st.writer.submit(Command::RevokeToken(name), who).await? {
+        Reply::Revoked(info) => Ok(Json(*info)),
+        r => Err(unexpected(&r)),
+    }
+}
+
+/// A page of the audit log.
+#[derive(Debug, Serialize)]
+pub struct AuditPage {
+    /// Events, in sequence order.
+    pub items: Vec<serde_json::Value>,
+    /// Pass as `cursor` for more.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/audit?actor=&from=&to=&limit=&cursor=`: the log, by actor and time.
+pub async fn audit(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    p: Params,
+) -> Result<Json<AuditPage>, ApiError> {
+    admin_only(&who)?;
+    let time = |k: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+        p.get(k)
+            .map(|v| {
+                chrono::DateTime::parse_from_rfc3339(v.trim())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|e| {
+                        ApiError::bad_param(
+                            k,
+                            format!(
+                                "{k} must be an RFC 3339 time such as 2026-11-26T08:00:00Z: {e}"
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let (from, to) = (time("from")?, time("to")?);
+    let after = p.parse::<u64>("cursor")?.unwrap_or(0);
+    let limit = p.limit(100, 1000)?;
+    let store = st.store.clone();
+    let actor = p.get("actor").map(str::to_string);
+    let (items, next) =
+        tokio::task::spawn_blocking(move || store.audit(actor.as_deref(), from, to, after, limit))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
+    Ok(Json(AuditPage {
+        items,
+        next_cursor: next.map(|n| n.to_string()),
+    }))
+}

@@ -1,0 +1,214 @@
+//! `shaozi-server token …`: on the store directly when it is free, else through the API.
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use shaozi_server::auth;
+use shaozi_server::clock::SystemClock;
+use shaozi_server::store::Store;
+use shaozi_server::writer::{Command, Reply, Writer};
+use shaozi_shared::api::{NewToken, TokenInfo};
+use shaozi_shared::{Category, Principal, Role, Scope};
+
+use super::{StoreOrServer, TokenCmd};
+
+fn scope_text(s: &Scope) -> String {
+    match s {
+        Scope::City => "city".into(),
+        Scope::Street(x) => x.to_string(),
+        Scope::Department(x) => x.to_string(),
+        Scope::Community(x) => x.to_string(),
+    }
+}
+
+fn print_list(tokens: &[TokenInfo]) {
+    println!(
+        "{:<24} {:<11} {:<6} {:<20} {:<20} revoked",
+        "name", "role", "scope", "created", "expires"
+    );
+    for t in tokens {
+        let day = |d: Option<chrono::DateTime<chrono::Utc>>| {
+            d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "-".into())
+        };
+        println!(
+            "{:<24} {:<11} {:<6} {:<20} {:<20} {}",
+            t.name,
+            t.role.as_str(),
+            scope_text(&t.scope),
+            day(Some(t.created_at)),
+            day(t.expires_at),
+            day(t.revoked_at)
+        );
+    }
+}
+
+/// Runs a token command.
+pub async fn run(cmd: TokenCmd) -> anyhow::Result<()> {
+    let at = match &cmd {
+        TokenCmd::Create { at, .. } | TokenCmd::List { at } | TokenCmd::Revoke { at, .. } => {
+            at.clone()
+        }
+    };
+    match Store::open(&at.data) {
+        Ok(store) => offline(cmd, store).await,
+        // sled locks a store its server holds; then the server does it.
+        Err(e) if e.to_string().contains("lock") => online(cmd, &at).await,
+        Err(e) => Err(e).with_context(|| format!("opening the store in {}", at.data.display())),
+    }
+}
+
+fn new_token(
+    role: &str,
+    street: Option<String>,
+    department: Option<String>,
+    community: Option<String>,
+    name: String,
+    expires: Option<i64>,
+) -> anyhow::Result<NewToken> {
+    let role = Role::parse(role).with_context(|| {
+        format!("unknown role {role:?}: admin, dispatcher, department, community or viewer")
+    })?;
+    let id = |v: Option<String>| v.map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
+    let t = NewToken {
+        role,
+        street_id: id(street).map(|s| s.parse()).transpose()?,
+        department_id: id(department).map(|s| s.parse()).transpose()?,
+        community_id: id(community).map(|s| s.parse()).transpose()?,
+        name,
+        expires_days: expires,
+    };
+    t.scope().map_err(anyhow::Error::msg)?;
+    Ok(t)
+}
+
+async fn offline(cmd: TokenCmd, store: Store) -> anyhow::Result<()> {
+    let (book, created) = auth::TokenBook::load(
+        &store,
+        None,
+        std::sync::Arc::new(SystemClock),
+        auth::Limits::default(),
+    )?;
+    if let Some(t) = created {
+        eprintln!("(the store had no admin token; one was created: {t})");
+    }
+    match cmd {
+        TokenCmd::List { .. } => {
+            print_list(&store.token_list()?);
+            return Ok(());
+        }
+        TokenCmd::Create {
+            role,
+            street,
+            department,
+            community,
+            name,
+            expires,
+            ..
+        } => {
+            let req = new_token(&role, street, department, community, name, expires)?;
+            let writer = Writer::start(
+                store,
+                std::sync::Arc::new(SystemClock),
+                std::sync::Arc::new(Category::builtin()),
+                book,
+            )?;
+            let secret = auth::generate();
+            let who = Principal::new("shaozi-server token", Role::Admin, Scope::City);
+            let r = writer
+                .handle()
+                .submit(Command::CreateToken(req, auth::hash(&secret)), who)
+                .await;
+            writer.stop().await;
+            match r {
+                Ok(Reply::Token(..)) => println!("{secret}"),
+                Ok(other) => bail!("unexpected answer {other:?}"),
+                Err(e) => bail!("{e}"),
+            }
+        }
+        TokenCmd::Revoke { name, .. } => {
+            let writer = Writer::start(
+                store,
+                std::sync::Arc::new(SystemClock),
+                std::sync::Arc::new(Category::builtin()),
+                book,
+            )?;
+            let who = Principal::new("shaozi-server token", Role::Admin, Scope::City);
+            let r = writer
+                .handle()
+                .submit(Command::RevokeToken(name.clone()), who)
+                .await;
+            writer.stop().await;
+            match r {
+                Ok(_) => eprintln!("revoked {name}"),
+                Err(e) => bail!("{e}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn online(cmd: TokenCmd, at: &StoreOrServer) -> anyhow::Result<()> {
+    let token = at
+        .admin_token
+        .clone()
+        .context("the store is in use by a running server; give --admin-token (or SHAOZI_ADMIN_TOKEN) to ask it")?;
+    let http = reqwest::Client::new();
+    let base = at.server.trim_end_matches('/');
+    let answer = |r: reqwest::Response| async move {
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(v)
+        } else {
+            Err(anyhow::anyhow!(
+                "the server refused ({status}): {}",
+                v["detail"].as_str().unwrap_or("")
+            ))
+        }
+    };
+    match cmd {
+        TokenCmd::List { .. } => {
+            let v = answer(
+                http.get(format!("{base}/api/v1/tokens"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?,
+            )
+            .await?;
+            let list: Vec<TokenInfo> = serde_json::from_value(v)?;
+            print_list(&list);
+        }
+        TokenCmd::Create {
+            role,
+            street,
+            department,
+            community,
+            name,
+            expires,
+            ..
+        } => {
+            let req = new_token(&role, street, department, community, name, expires)?;
+            let v = answer(
+                http.post(format!("{base}/api/v1/tokens"))
+                    .bearer_auth(&token)
+                    .json(&json!(req))
+                    .send()
+                    .await?,
+            )
+            .await?;
+            println!("{}", v["token"].as_str().context("no token in the answer")?);
+        }
+        TokenCmd::Revoke { name, .. } => {
+            answer(
+                http.delete(format!("{base}/api/v1/tokens/{name}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?,
+            )
+            .await?;
+            eprintln!("revoked {name}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,622 @@
+//! What each command does inside the transaction. Every one checks the token's permission
+//! against the records as they are at commit, then the domain rules, before writing anything.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use shaozi_shared::api::{
+    Community, Department, NewCommunity, NewDepartment, NewStreet, NewToken, NewWhistle, NewWish,
+    Street, TokenInfo,
+};
+use shaozi_shared::text::{optional, required, MAX_NAME, MAX_TEXT, MAX_TITLE};
+use shaozi_shared::whistle::{self, Filing};
+use shaozi_shared::wish::{self, check_value};
+use shaozi_shared::{
+    Actor, Audience, CommunityId, EventKind, EventScope, Op, Principal, RuleError, Scope, Whistle,
+    WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
+};
+
+use super::tx::{corrupt, invalid, CmdResult, Tx, TxError};
+use super::{Reply, WriteError};
+use crate::auth::name_key;
+use crate::store::decode;
+use crate::store::keys::{self, be, dir, key};
+
+/// Returns the refusal from a `Result<_, WriteError>` as this command's answer.
+macro_rules! refuse {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e.into())),
+        }
+    };
+}
+
+fn forbidden(r: Result<(), String>) -> Result<(), WriteError> {
+    r.map_err(WriteError::Forbidden)
+}
+
+impl Tx<'_> {
+    /// Claims a unique name in the directory (or for a token), or says who has it.
+    fn claim_name(
+        &self,
+        kind: u8,
+        name: &str,
+        value: &[u8],
+    ) -> Result<Result<(), WriteError>, TxError> {
+        let k = key(&[&[b'N', kind], name.as_bytes()]);
+        if self.idx.get(&k)?.is_some() {
+            let what = match kind {
+                dir::STREET => "street",
+                dir::COMMUNITY => "community",
+                dir::DEPARTMENT => "department",
+                _ => "token",
+            };
+            let who = match (kind, self.idx.get(&k)?.and_then(|v| keys::read_be(&v))) {
+                (dir::TOKEN, _) | (_, None) => String::new(),
+                (_, Some(id)) => format!(" ({}{id})", kind as char),
+            };
+            return Ok(Err(WriteError::Duplicate(format!(
+                "a {what} named {name} already exists{who}"
+            ))));
+        }
+        self.idx.insert(k, value)?;
+        Ok(Ok(()))
+    }
+
+    fn put_dir<T: Serialize>(
+        &mut self,
+        kind: u8,
+        id: u64,
+        rec: &T,
+        ev: EventKind,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), TxError> {
+        let json = serde_json::to_string(rec).map_err(|e| corrupt("directory entry", e))?;
+        self.dir.insert(keys::dir_key(kind, id), json.as_bytes())?;
+        let subject = format!("{}{id}", kind as char);
+        self.emit(
+            ev,
+            &subject,
+            None,
+            &json,
+            actor,
+            at,
+            None,
+            &EventScope::default(),
+        )
+    }
+
+    fn new_dir_id(
+        &self,
+        kind: u8,
+        counter: &str,
+        name: &str,
+    ) -> Result<Result<u64, WriteError>, TxError> {
+        let id = self.peek_id(counter)?;
+        if let Err(e) = self.claim_name(kind, name, &be(id))? {
+            return Ok(Err(e));
+        }
+        self.next_id(counter, 1)?;
+        Ok(Ok(id))
+    }
+
+    pub(super) fn create_street(
+        &mut self,
+        b: &NewStreet,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::EditDirectory)));
+        let name = refuse!(required("name", &b.name, MAX_NAME));
+        let id = refuse!(self.new_dir_id(dir::STREET, "next/street", &name)?);
+        let rec = Street {
+            id: shaozi_shared::StreetId(id),
+            name,
+            created_at: at,
+        };
+        self.put_dir(dir::STREET, id, &rec, EventKind::StreetCreated, actor, at)?;
+        Ok(Ok(Reply::Street(rec)))
+    }
+
+    pub(super) fn create_community(
+        &mut self,
+        b: &NewCommunity,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::EditDirectory)));
+        let name = refuse!(required("name", &b.name, MAX_NAME));
+        if !self.has(dir::STREET, b.street_id.0)? {
+            return Ok(Err(invalid(
+                "street_id",
+                format!("there is no street {}", b.street_id),
+            )));
+        }
+        let id = refuse!(self.new_dir_id(dir::COMMUNITY, "next/community", &name)?);
+        let rec = Community {
+            id: CommunityId(id),
+            name,
+            street_id: b.street_id,
+            created_at: at,
+        };
+        self.put_dir(
+            dir::COMMUNITY,
+            id,
+            &rec,
+            EventKind::CommunityCreated,
+            actor,
+            at,
+        )?;
+        Ok(Ok(Reply::Community(rec)))
+    }
+
+    pub(super) fn create_department(
+        &mut self,
+        b: &NewDepartment,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::EditDirectory)));
+        let name = refuse!(required("name", &b.name, MAX_NAME));
+        if b.categories.is_empty() {
+            return Ok(Err(invalid(
+                "categories",
+                "name at least one category code it handles",
+            )));
+        }
+        let mut cats: Vec<String> = Vec::new();
+        for c in &b.categories {
+            if !self.categories.iter().any(|k| &k.code == c) {
+                return Ok(Err(invalid(
+                    "categories",
+                    format!("unknown category {c:?}; see GET /api/v1/categories"),
+                )));
+            }
+            if !cats.contains(c) {
+                cats.push(c.clone());
+            }
+        }
+        let id = refuse!(self.new_dir_id(dir::DEPARTMENT, "next/department", &name)?);
+        let rec = Department {
+            id: shaozi_shared::DepartmentId(id),
+            name,
+            categories: cats,
+            created_at: at,
+        };
+        self.put_dir(
+            dir::DEPARTMENT,
+            id,
+            &rec,
+            EventKind::DepartmentCreated,
+            actor,
+            at,
+        )?;
+        Ok(Ok(Reply::Department(rec)))
+    }
+
+    fn community(&self, id: CommunityId) -> Result<Option<Community>, TxError> {
+        match self.dir.get(keys::dir_key(dir::COMMUNITY, id.0))? {
+            None => Ok(None),
+            Some(v) => decode(&v, || id.to_string())
+                .map(Some)
+                .map_err(TxError::Abort),
+        }
+    }
+
+    pub(super) fn file_whistle(
+        &mut self,
+        b: &NewWhistle,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::FileWhistle)));
+        let Some(community) = self.community(b.community_id)? else {
+            return Ok(Err(invalid(
+                "community_id",
+                format!("there is no community {}", b.community_id),
+            )));
+        };
+        refuse!(forbidden(who.may_file_in(
+            Op::FileWhistle,
+            community.id,
+            community.street_id
+        )));
+        if !self.categories.iter().any(|c| c.code == b.category) {
+            return Ok(Err(invalid(
+                "category",
+                format!(
+                    "unknown category {:?}; see GET /api/v1/categories",
+                    b.category
+                ),
+            )));
+        }
+        let (title, description, address) = refuse!(check_text(b));
+        let filing = Filing {
+            community_id: b.community_id,
+            street_id: community.street_id,
+            category: b.category.clone(),
+            title,
+            description,
+            urgency: b.urgency,
+            address,
+            lat: b.lat,
+            long: b.long,
+        };
+        let id = WhistleId(self.next_id("next/whistle", 1001)?);
+        let deadlines = self.deadlines(&filing.category);
+        let w = Whistle::file(id, filing, &actor.name, at, &deadlines);
+        let tree = self.whistles;
+        self.write(
+            tree,
+            None,
+            &w,
+            &[(EventKind::WhistleCreated, None)],
+            actor,
+            at,
+        )?;
+        Ok(Ok(Reply::Whistle(Box::new(w))))
+    }
+
+    fn load_whistle(&self, id: WhistleId) -> Result<Option<Whistle>, TxError> {
+        match self.whistles.get(be(id.0))? {
+            None => Ok(None),
+            Some(v) => decode(&v, || id.to_string())
+                .map(Some)
+                .map_err(TxError::Abort),
+        }
+    }
+
+    pub(super) fn act_on_whistle(
+        &mut self,
+        id: WhistleId,
+        action: &WhistleAction,
+        expected: Option<u64>,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        let Some(w) = self.load_whistle(id)? else {
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no whistle {id}"
+            ))));
+        };
+        let op = match action {
+            WhistleAction::Dispatch { .. }
+            | WhistleAction::Reject { .. }
+            | WhistleAction::Escalate { .. } => Op::Dispatch,
+            WhistleAction::Acknowledge { .. } | WhistleAction::Resolve { .. } => Op::Handle,
+            WhistleAction::Close { .. } | WhistleAction::Reopen { .. } => Op::Confirm,
+            // The clock's and the link's steps are the server's own.
+            WhistleAction::DeadlinePassed | WhistleAction::LinkDuplicate { .. } => Op::Administer,
+        };
+        refuse!(forbidden(who.may_on_whistle(op, &w)));
+        if let Some(v) = expected.filter(|v| *v != w.version) {
+            return Ok(Err(stale(
+                &w,
+                v,
+                serde_json::to_value(&w).unwrap_or_default(),
+            )));
+        }
+        // References are checked here, where the directory is; the rules check the rest.
+        match action {
+            WhistleAction::Dispatch {
+                department_id,
+                assisting,
+                ..
+            } => {
+                for (field, d) in std::iter::once(("department_id", department_id))
+                    .chain(assisting.iter().map(|d| ("assisting", d)))
+                {
+                    if !self.has(dir::DEPARTMENT, d.0)? {
+                        return Ok(Err(invalid(field, format!("there is no department {d}"))));
+                    }
+                }
+            }
+            WhistleAction::Reject {
+                duplicate_of: Some(orig),
+                ..
+            } if *orig != id && self.load_whistle(*orig)?.is_none() => {
+                return Ok(Err(invalid(
+                    "duplicate_of",
+                    format!("there is no whistle {orig} to be a duplicate of"),
+                )));
+            }
+            _ => {}
+        }
+        let out = refuse!(whistle::apply(&w, action, at, &self.deadlines(&w.category)));
+        let tree = self.whistles;
+        self.write(tree, Some(&w), &out.record, &out.events, actor, at)?;
+        if let WhistleAction::Reject {
+            duplicate_of: Some(orig),
+            ..
+        } = action
+        {
+            if let Some(o) = self.load_whistle(*orig)? {
+                let link = WhistleAction::LinkDuplicate { duplicate: id };
+                if let Ok(lo) = whistle::apply(&o, &link, at, &self.deadlines(&o.category)) {
+                    self.write(tree, Some(&o), &lo.record, &lo.events, actor, at)?;
+                }
+            }
+        }
+        Ok(Ok(Reply::Whistle(Box::new(out.record))))
+    }
+
+    pub(super) fn sweep(&mut self, due: &[u64], at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+        let mut n = 0;
+        let system = Actor::system();
+        let tree = self.whistles;
+        for &id in due {
+            let Some(w) = self.load_whistle(WhistleId(id))? else {
+                continue;
+            };
+            if w.pending_deadline().is_none_or(|d| d > at) {
+                continue;
+            }
+            if let Ok(out) = whistle::apply(
+                &w,
+                &WhistleAction::DeadlinePassed,
+                at,
+                &self.deadlines(&w.category),
+            ) {
+                self.write(tree, Some(&w), &out.record, &out.events, &system, at)?;
+                n += 1;
+            }
+        }
+        Ok(Ok(Reply::Swept(n)))
+    }
+
+    pub(super) fn file_wish(
+        &mut self,
+        b: &NewWish,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::FileWish)));
+        let Some(community) = self.community(b.community_id)? else {
+            return Ok(Err(invalid(
+                "community_id",
+                format!("there is no community {}", b.community_id),
+            )));
+        };
+        refuse!(forbidden(who.may_file_in(
+            Op::FileWish,
+            community.id,
+            community.street_id
+        )));
+        let title = refuse!(required("title", &b.title, MAX_TITLE));
+        let description = refuse!(optional("description", b.description.as_deref(), MAX_TEXT));
+        let value_fen = refuse!(check_value(b.value_fen));
+        let id = WishId(self.next_id("next/wish", 1)?);
+        let w = Wish {
+            id,
+            status: WishStatus::Open,
+            community_id: b.community_id,
+            street_id: community.street_id,
+            title,
+            description,
+            value_fen,
+            filed_by: actor.name.clone(),
+            department_id: None,
+            claimer: None,
+            created_at: at,
+            updated_at: at,
+            claimed_at: None,
+            completed_at: None,
+            note: None,
+            version: 1,
+        };
+        let tree = self.wishes;
+        self.write(tree, None, &w, &[(EventKind::WishCreated, None)], actor, at)?;
+        Ok(Ok(Reply::Wish(Box::new(w))))
+    }
+
+    pub(super) fn act_on_wish(
+        &mut self,
+        id: WishId,
+        action: &WishAction,
+        expected: Option<u64>,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        let w: Wish = match self.wishes.get(be(id.0))? {
+            None => return Ok(Err(WriteError::NotFound(format!("there is no wish {id}")))),
+            Some(v) => decode(&v, || id.to_string()).map_err(TxError::Abort)?,
+        };
+        // A department claims for itself, whether or not it names itself.
+        let mut action = action.clone();
+        if let (
+            WishAction::Claim {
+                department_id: d @ None,
+                ..
+            },
+            Scope::Department(own),
+        ) = (&mut action, who.scope)
+        {
+            *d = Some(own);
+        }
+        let (op, claim_for) = match &action {
+            WishAction::Claim { department_id, .. } => {
+                (shaozi_shared::Op::ClaimWish, *department_id)
+            }
+            WishAction::Complete { .. } => (Op::ClaimWish, None),
+            WishAction::Cancel { .. } => (Op::FileWish, None),
+        };
+        refuse!(forbidden(who.may_on_wish(op, &w, claim_for)));
+        if let Some(v) = expected.filter(|v| *v != w.version) {
+            return Ok(Err(stale_wish(&w, v)));
+        }
+        if let WishAction::Claim {
+            department_id: Some(d),
+            ..
+        } = &action
+        {
+            if !self.has(dir::DEPARTMENT, d.0)? {
+                return Ok(Err(invalid(
+                    "department_id",
+                    format!("there is no department {d}"),
+                )));
+            }
+        }
+        let out = refuse!(wish::apply(&w, &action, at));
+        let tree = self.wishes;
+        self.write(tree, Some(&w), &out.record, &out.events, actor, at)?;
+        Ok(Ok(Reply::Wish(Box::new(out.record))))
+    }
+
+    pub(super) fn create_token(
+        &mut self,
+        b: &NewToken,
+        h: [u8; 32],
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::Administer)));
+        let name = refuse!(required("name", &b.name, MAX_NAME));
+        if name.chars().any(char::is_whitespace) {
+            return Ok(Err(invalid(
+                "name",
+                "a token name has no spaces (it is typed on command lines)",
+            )));
+        }
+        let scope = refuse!(b.scope().map_err(|e| invalid("role", e)));
+        let exists = match scope {
+            Scope::City => true,
+            Scope::Street(s) => self.has(dir::STREET, s.0)?,
+            Scope::Department(d) => self.has(dir::DEPARTMENT, d.0)?,
+            Scope::Community(c) => self.has(dir::COMMUNITY, c.0)?,
+        };
+        if !exists {
+            let field = match scope {
+                Scope::Street(_) => "street_id",
+                Scope::Department(_) => "department_id",
+                _ => "community_id",
+            };
+            return Ok(Err(invalid(field, "no such unit in the directory")));
+        }
+        let expires_at = match b.expires_days {
+            None => None,
+            Some(d) if (1..=3650).contains(&d) => Some(at + Duration::days(d)),
+            Some(d) => {
+                return Ok(Err(invalid(
+                    "expires_days",
+                    format!("must be from 1 to 3650 days; got {d}"),
+                )))
+            }
+        };
+        refuse!(self.claim_name(dir::TOKEN, &name, &h)?);
+        let info = TokenInfo {
+            name: name.clone(),
+            role: b.role,
+            scope,
+            created_by: actor.name.clone(),
+            created_at: at,
+            expires_at,
+            revoked_at: None,
+        };
+        self.put_token(&h, &info, EventKind::TokenCreated, actor, at)?;
+        Ok(Ok(Reply::Token(Box::new(info), h)))
+    }
+
+    pub(super) fn revoke_token(
+        &mut self,
+        name: &str,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::Administer)));
+        let Some(h) = self.idx.get(name_key(name))? else {
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no token named {name}"
+            ))));
+        };
+        let Some(v) = self.tokens.get(&h)? else {
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no token named {name}"
+            ))));
+        };
+        let mut info: TokenInfo = decode(&v, || name.to_string()).map_err(TxError::Abort)?;
+        if info.revoked_at.is_none() {
+            info.revoked_at = Some(at);
+            self.put_token(&h, &info, EventKind::TokenRevoked, actor, at)?;
+        }
+        Ok(Ok(Reply::Revoked(Box::new(info))))
+    }
+
+    fn put_token(
+        &mut self,
+        h: &[u8],
+        info: &TokenInfo,
+        ev: EventKind,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), TxError> {
+        let json = serde_json::to_string(info).map_err(|e| corrupt("a token", e))?;
+        self.tokens.insert(h, json.as_bytes())?;
+        let scope = EventScope {
+            audience: Audience::Admin,
+            ..Default::default()
+        };
+        self.emit(ev, &info.name, None, &json, actor, at, None, &scope)
+    }
+}
+
+fn check_text(b: &NewWhistle) -> Result<(String, String, Option<String>), RuleError> {
+    let title = required("title", &b.title, MAX_TITLE)?;
+    let description = required("description", &b.description, MAX_TEXT)?;
+    let address = optional("address", b.address.as_deref(), MAX_TITLE)?;
+    match (b.lat, b.long) {
+        (None, None) => {}
+        (Some(lat), Some(long)) => {
+            if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+                return Err(RuleError::invalid(
+                    "lat",
+                    format!("must be from -90 to 90; got {lat}"),
+                ));
+            }
+            if !(long.is_finite() && (-180.0..=180.0).contains(&long)) {
+                return Err(RuleError::invalid(
+                    "long",
+                    format!("must be from -180 to 180; got {long}"),
+                ));
+            }
+        }
+        (Some(_), None) => return Err(RuleError::invalid("long", "give long together with lat")),
+        (None, Some(_)) => return Err(RuleError::invalid("lat", "give lat together with long")),
+    }
+    Ok((title, description, address))
+}
+
+fn stale(w: &Whistle, sent: u64, current: serde_json::Value) -> WriteError {
+    WriteError::Stale {
+        detail: format!(
+            "{} changed since you read it: you sent version {sent}, it is now version {} ({}, last changed {})",
+            w.id,
+            w.version,
+            w.status,
+            w.updated_at.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        current: Box::new(current),
+    }
+}
+
+fn stale_wish(w: &Wish, sent: u64) -> WriteError {
+    WriteError::Stale {
+        detail: format!(
+            "{} changed since you read it: you sent version {sent}, it is now version {} ({})",
+            w.id,
+            w.version,
+            w.status.as_str()
+        ),
+        current: Box::new(serde_json::to_value(w).unwrap_or_default()),
+    }
+}

@@ -1,0 +1,446 @@
+//! The one writer: owns every change to the store.
+//!
+//! Requests queue on a channel; the writer thread takes all that are waiting (up to
+//! [`MAX_BATCH`]), applies them in one sled transaction (records, indexes, counters and events
+//! together), calls the blocking `flush()` once (group commit), and only then answers each
+//! request and publishes the events. A failed flush stops all writes: nothing unflushed is ever
+//! acknowledged.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sled::Transactional;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use shaozi_shared::api::{Community, Department};
+use shaozi_shared::api::{
+    NewCommunity, NewDepartment, NewStreet, NewToken, NewWhistle, NewWish, Street, TokenInfo,
+};
+use shaozi_shared::{
+    Category, EventScope, Principal, RuleError, Whistle, WhistleAction, WhistleId, Wish,
+    WishAction, WishId,
+};
+
+mod commands;
+mod tx;
+
+use crate::auth::TokenBook;
+use crate::clock::Clock;
+use crate::store::keys;
+use crate::store::{Store, StoreError};
+use tx::Tx;
+
+/// Most requests committed in one transaction and one flush.
+pub const MAX_BATCH: usize = 512;
+/// Requests that may wait for the writer before senders have to wait too.
+const QUEUE_DEPTH: usize = 8192;
+/// Deadlines handled per sweep; the next sweep takes the rest.
+const SWEEP_LIMIT: usize = 2000;
+
+/// A change someone asks for.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Add a street office.
+    CreateStreet(NewStreet),
+    /// Add a community.
+    CreateCommunity(NewCommunity),
+    /// Add a department.
+    CreateDepartment(NewDepartment),
+    /// Blow the whistle.
+    FileWhistle(NewWhistle),
+    /// A step on a whistle, if it is still at the given version.
+    Whistle(WhistleId, WhistleAction, Option<u64>),
+    /// File a micro-wish.
+    FileWish(NewWish),
+    /// A step on a wish, if it is still at the given version.
+    Wish(WishId, WishAction, Option<u64>),
+    /// Mark overdue every whistle whose current deadline has passed.
+    SweepDeadlines,
+    /// Issue a token whose secret hashes to the given value.
+    CreateToken(NewToken, [u8; 32]),
+    /// Revoke a token by name.
+    RevokeToken(String),
+}
+
+/// What a committed command produced.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A new street.
+    Street(Street),
+    /// A new community.
+    Community(Community),
+    /// A new department.
+    Department(Department),
+    /// The whistle after the change.
+    Whistle(Box<Whistle>),
+    /// The wish after the change.
+    Wish(Box<Wish>),
+    /// How many whistles went overdue.
+    Swept(usize),
+    /// A new token.
+    Token(Box<TokenInfo>, [u8; 32]),
+    /// A revoked token.
+    Revoked(Box<TokenInfo>),
+    /// The first answer to a create retried with the same Idempotency-Key.
+    Replayed(String),
+}
+
+impl Reply {
+    /// The record as JSON, as a create answers it (kept for idempotent retries).
+    fn to_json(&self) -> Option<String> {
+        match self {
+            Reply::Street(x) => serde_json::to_string(x).ok(),
+            Reply::Community(x) => serde_json::to_string(x).ok(),
+            Reply::Department(x) => serde_json::to_string(x).ok(),
+            Reply::Whistle(x) => serde_json::to_string(x).ok(),
+            Reply::Wish(x) => serde_json::to_string(x).ok(),
+            Reply::Replayed(j) => Some(j.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Why a command was not committed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    /// The rules refused it (bad field, or a step the status does not allow).
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The record it acts on does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Another record with the same name exists.
+    #[error("{0}")]
+    Duplicate(String),
+    /// The store cannot take writes (shutting down, or a storage failure).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The token may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The record changed since the version the client read.
+    #[error("{detail}")]
+    Stale {
+        /// Who changed what, in words.
+        detail: String,
+        /// The record now.
+        current: Box<serde_json::Value>,
+    },
+    /// An Idempotency-Key was reused with a different body.
+    #[error("{0}")]
+    KeyReused(String),
+}
+
+/// A committed event, serialized once for every subscriber.
+#[derive(Debug)]
+pub struct Published {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The event as JSON.
+    pub json: String,
+    /// Who may see it.
+    pub scope: EventScope,
+}
+
+/// An Idempotency-Key, namespaced by token, with the hash of the request body.
+#[derive(Debug, Clone)]
+pub struct Idem {
+    /// Token name, 0, the key.
+    pub key: Vec<u8>,
+    /// SHA-256 of the canonical body.
+    pub body: [u8; 32],
+}
+
+struct Job {
+    cmd: Command,
+    who: Principal,
+    at: Option<DateTime<Utc>>,
+    idem: Option<Idem>,
+    reply: oneshot::Sender<Result<Reply, WriteError>>,
+}
+
+enum Msg {
+    Job(Box<Job>),
+    Stop,
+}
+
+/// A cheap handle for submitting commands to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Msg>,
+    events: broadcast::Sender<Arc<Published>>,
+    stopping: Arc<AtomicBool>,
+    durable: Arc<AtomicU64>,
+}
+
+/// The running writer thread.
+pub struct Writer {
+    handle: WriterHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the writer thread over `store`.
+    pub fn start(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        categories: Arc<Vec<Category>>,
+        tokens: Arc<TokenBook>,
+    ) -> Result<Writer, StoreError> {
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        // Subscribers that fall this far behind are cut off and resume from the log.
+        let (events, _) = broadcast::channel(4096);
+        let last = store.last_seq()?;
+        let durable = Arc::new(AtomicU64::new(last));
+        let state = WriterThread {
+            tokens,
+            durable: durable.clone(),
+            next_seq: last,
+            store,
+            clock,
+            categories,
+            events: events.clone(),
+            failed: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("shaozi-writer".into())
+            .spawn(move || state.run(rx))
+            .map_err(|e| StoreError::Corrupt {
+                what: "writer thread".into(),
+                why: e.to_string(),
+            })?;
+        Ok(Writer {
+            handle: WriterHandle {
+                tx,
+                events,
+                stopping: Arc::new(AtomicBool::new(false)),
+                durable,
+            },
+            thread: Some(thread),
+        })
+    }
+
+    /// A handle for submitting commands.
+    pub fn handle(&self) -> WriterHandle {
+        self.handle.clone()
+    }
+
+    /// Refuses new commands, lets the writer finish those already queued and flush, and waits.
+    pub async fn stop(mut self) {
+        self.handle.stopping.store(true, Ordering::SeqCst);
+        let _ = self.handle.tx.send(Msg::Stop).await;
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+impl WriterHandle {
+    /// Commits `cmd` on behalf of `who`; returns once it is on disk.
+    pub async fn submit(&self, cmd: Command, who: Principal) -> Result<Reply, WriteError> {
+        self.send(cmd, who, None, None).await
+    }
+
+    /// Like [`WriterHandle::submit`], with the change dated `at` instead of now. Only for
+    /// loading history (the demo's backfill); the API never sets it.
+    pub async fn submit_at(
+        &self,
+        cmd: Command,
+        who: Principal,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Reply, WriteError> {
+        self.send(cmd, who, at, None).await
+    }
+
+    /// Like [`WriterHandle::submit`] for a create carrying an Idempotency-Key: a retry with the
+    /// same key and body gets the first answer ([`Reply::Replayed`]) and creates nothing.
+    pub async fn submit_once(
+        &self,
+        cmd: Command,
+        who: Principal,
+        idem: Option<Idem>,
+    ) -> Result<Reply, WriteError> {
+        self.send(cmd, who, None, idem).await
+    }
+
+    async fn send(
+        &self,
+        cmd: Command,
+        who: Principal,
+        at: Option<DateTime<Utc>>,
+        idem: Option<Idem>,
+    ) -> Result<Reply, WriteError> {
+        let gone = || WriteError::Unavailable("the server is shutting down; retry shortly".into());
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(gone());
+        }
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Job(Box::new(Job {
+                cmd,
+                who,
+                at,
+                idem,
+                reply,
+            })))
+            .await
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// The sequence number of the last event known to be on disk.
+    pub fn durable_seq(&self) -> u64 {
+        self.durable.load(Ordering::SeqCst)
+    }
+
+    /// Subscribes to committed events, in sequence order.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.events.subscribe()
+    }
+}
+
+struct WriterThread {
+    tokens: Arc<TokenBook>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    categories: Arc<Vec<Category>>,
+    events: broadcast::Sender<Arc<Published>>,
+    durable: Arc<AtomicU64>,
+    next_seq: u64,
+    failed: Option<String>,
+}
+
+impl WriterThread {
+    fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        let mut stop = false;
+        while !stop {
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
+            let mut jobs = Vec::new();
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Job(j) => jobs.push(*j),
+                    Msg::Stop => {
+                        stop = true;
+                        break;
+                    }
+                }
+                if jobs.len() < MAX_BATCH {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if !jobs.is_empty() {
+                self.commit(jobs);
+            }
+        }
+        rx.close();
+        while let Ok(Msg::Job(j)) = rx.try_recv() {
+            let _ = j.reply.send(Err(WriteError::Unavailable(
+                "the server is shutting down; retry shortly".into(),
+            )));
+        }
+        if let Err(e) = self.store.db.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+        tracing::info!(last_seq = self.next_seq, "writer stopped");
+    }
+
+    fn commit(&mut self, jobs: Vec<Job>) {
+        if let Some(why) = &self.failed {
+            let why = format!("writes are stopped after a storage failure: {why}");
+            for j in jobs {
+                let _ = j.reply.send(Err(WriteError::Unavailable(why.clone())));
+            }
+            return;
+        }
+        let now = self.clock.now();
+        // Transactions cannot scan, so the due deadlines are read before; the transaction
+        // re-checks each one, and this thread is the only writer.
+        let due: Vec<u64> = if jobs
+            .iter()
+            .any(|j| matches!(j.cmd, Command::SweepDeadlines))
+        {
+            match self.store.due_timers(keys::time_key(now), SWEEP_LIMIT) {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading due deadlines failed");
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let s = &self.store;
+        let trees = (
+            &s.meta,
+            &s.dir,
+            &s.whistles,
+            &s.wishes,
+            &s.events,
+            &s.idx,
+            &s.counters,
+            &s.tokens,
+            &s.idem,
+        );
+        let result = trees.transaction(
+            |(meta, dir, whistles, wishes, events, idx, counters, tokens, idem)| {
+                let mut tx = Tx {
+                    meta,
+                    dir,
+                    whistles,
+                    wishes,
+                    events,
+                    idx,
+                    counters,
+                    tokens,
+                    idem,
+                    categories: &self.categories,
+                    seq: self.next_seq,
+                    published: Vec::new(),
+                };
+                let mut results = Vec::with_capacity(jobs.len());
+                for j in &jobs {
+                    let at = j.at.unwrap_or(now);
+                    results.push(tx.run_once(j, at, &due)?);
+                }
+                Ok((results, tx.seq, tx.published))
+            },
+        );
+        let outcome = result.map_err(|e| e.to_string()).and_then(|r| {
+            self.store.db.flush().map_err(|e| e.to_string())?;
+            Ok(r)
+        });
+        match outcome {
+            Ok((results, seq, published)) => {
+                self.next_seq = seq;
+                self.durable.store(seq, Ordering::SeqCst);
+                for p in published {
+                    // No subscribers is fine; lagging ones are cut off by their own stream.
+                    let _ = self.events.send(Arc::new(p));
+                }
+                for (j, r) in jobs.into_iter().zip(results) {
+                    match &r {
+                        Ok(Reply::Token(info, h)) => self.tokens.insert(*h, (**info).clone()),
+                        Ok(Reply::Revoked(info)) => self
+                            .tokens
+                            .revoke(&info.name, info.revoked_at.unwrap_or(now)),
+                        _ => {}
+                    }
+                    let _ = j.reply.send(r);
+                }
+            }
+            Err(why) => {
+                tracing::error!(error = %why, "commit failed; refusing further writes");
+                for j in jobs {
+                    let _ = j.reply.send(Err(WriteError::Unavailable(format!(
+                        "storage failure, nothing was saved: {why}"
+                    ))));
+                }
+                self.failed = Some(why);
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Who may see and do what: roles, scopes and the permission rules, as pure functions.
+//! The README's permission matrix is checked against the server by a test.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CommunityId, DepartmentId, StreetId};
+use crate::whistle::Whistle;
+use crate::wish::Wish;
+
+/// A token's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The city office: everything, including tokens and the directory.
+    Admin,
+    /// Dispatches, reassigns, rejects and escalates, city-wide or in one street.
+    Dispatcher,
+    /// One department: its cases; reports for duty, resolves; claims and completes wishes.
+    Department,
+    /// One community: files whistles and wishes, closes or reopens its resolved whistles.
+    Community,
+    /// Read-only dashboards.
+    Viewer,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Dispatcher,
+        Role::Department,
+        Role::Community,
+        Role::Viewer,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Dispatcher => "dispatcher",
+            Role::Department => "department",
+            Role::Community => "community",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// What part of the city a token covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Scope {
+    /// Everything.
+    City,
+    /// One street office.
+    Street(StreetId),
+    /// One department.
+    Department(DepartmentId),
+    /// One community.
+    Community(CommunityId),
+}
+
+/// Who is asking: a token's name, role and scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The token's name (the actor in the log).
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Its scope.
+    pub scope: Scope,
+}
+
+/// A step someone may ask for, for permission checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Add streets, communities, departments.
+    EditDirectory,
+    /// Create, list and revoke tokens; read the audit log.
+    Administer,
+    /// File a whistle in a community.
+    FileWhistle,
+    /// Dispatch, reassign, reject or escalate.
+    Dispatch,
+    /// Report for duty or resolve.
+    Handle,
+    /// Close or reopen (the community's verdict).
+    Confirm,
+    /// File or cancel a wish.
+    FileWish,
+    /// Claim or complete a wish.
+    ClaimWish,
+}
+
+/// Whether a role may ever do `op` (before looking at scope).
+pub fn role_may(role: Role, op: Op) -> bool {
+    use Op::*;
+    use Role::*;
+    match role {
+        Admin => true,
+        Dispatcher => matches!(op, Dispatch),
+        Department => matches!(op, Handle | ClaimWish),
+        Community => matches!(op, FileWhistle | Confirm | FileWish),
+        Viewer => false,
+    }
+}
+
+impl Principal {
+    /// The server itself (deadline sweeps, start-up work).
+    pub fn system() -> Principal {
+        Principal {
+            name: "system".into(),
+            role: Role::Admin,
+            scope: Scope::City,
+        }
+    }
+
+    /// A principal with a role and scope.
+    pub fn new(name: impl Into<String>, role: Role, scope: Scope) -> Principal {
+        Principal {
+            name: name.into(),
+            role,
+            scope,
+        }
+    }
+
+    /// Checks the scope is one the role can have.
+    pub fn check_scope(role: Role, scope: Scope) -> Result<(), String> {
+        match (role, scope) {
+            (Role::Admin | Role::Viewer, Scope::City) => Ok(()),
+            (Role::Dispatcher, Scope::City | Scope::Street(_)) => Ok(()),
+            (Role::Department, Scope::Department(_)) => Ok(()),
+            (Role::Community, Scope::Community(_)) => Ok(()),
+            (Role::Dispatcher, _) => {
+                Err("a dispatcher is city-wide or scoped to one street (street_id)".into())
+            }
+            (Role::Department, _) => Err("a department token needs its department_id".into()),
+            (Role::Community, _) => Err("a community token needs its community_id".into()),
+            (_, _) => Err(format!(
+                "an {} token is city-wide; give no scope",
+                role.as_str()
+            )),
+        }
+    }
+
+    /// Whether this token may see a whistle.
+    pub fn sees_whistle(&self, w: &Whistle) -> bool {
+        match self.scope {
+            Scope::City => true,
+            Scope::Street(s) => w.street_id == s,
+            Scope::Department(d) => w.department_id == Some(d) || w.assisting.contains(&d),
+            Scope::Community(c) => w.community_id == c,
+        }
+    }
+
+    /// Whether this token may see a wish. Departments see every wish: they claim them.
+    pub fn sees_wish(&self, w: &Wish) -> bool {
+        match self.scope {
+            Scope::City | Scope::Department(_) => true,
+            Scope::Street(s) => w.street_id == s,
+            Scope::Community(c) => w.community_id == c,
+        }
+    }
+
+    fn deny(&self, why: String) -> Result<(), String> {
+        Err(format!("{} ({}) {why}", self.name, self.role.as_str()))
+    }
+
+    /// Whether this token may do `op` at all.
+    pub fn may(&self, op: Op) -> Result<(), String> {
+        if role_may(self.role, op) {
+            return Ok(());
+        }
+        let what = match op {
+            Op::EditDirectory => "change the directory",
+            Op::Administer => "manage tokens or read the audit log",
+            Op::FileWhistle => "file whistles",
+            Op::Dispatch => "dispatch, reassign, reject or escalate",
+            Op::Handle => "report for duty or resolve",
+            Op::Confirm => "close or reopen whistles",
+            Op::FileWish => "file or cancel wishes",
+            Op::ClaimWish => "claim or complete wishes",
+        };
+        self.deny(format!("may not {what}"))
+    }
+
+    /// Whether this token may take `op` on a whistle.
+    pub fn may_on_whistle(&self, op: Op, w: &Whistle) -> Result<(), String> {
+        self.may(op)?;
+        let ok = match (op, self.scope) {
+            (_, Scope::City) => true,
+            (Op::Handle, Scope::Department(d)) => w.department_id == Some(d),
+            (_, _) => self.sees_whistle(w),
+        };
+        if ok {
+            Ok(())
+        } else if op == Op::Handle && self.sees_whistle(w) {
+            self.deny(format!(
+                "only assists on {}; the lead department reports for duty and resolves",
+                w.id
+            ))
+        } else {
+            self.deny(format!(
+                "may not act on {}: it is outside this token's scope",
+                w.id
+            ))
+        }
+    }
+
+    /// Whether this token may file in a community (of a street).
+    pub fn may_file_in(
+        &self,
+        op: Op,
+        community: CommunityId,
+        street: StreetId,
+    ) -> Result<(), String> {
+        self.may(op)?;
+        let ok = match self.scope {
+            Scope::City => true,
+            Scope::Community(c) => c == community,
+            Scope::Street(s) => s == street,
+            Scope::Department(_) => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            self.deny(format!(
+                "may not file for {community}: it is outside this token's scope"
+            ))
+        }
+    }
+
+    /// Whether this token may take `op` on a wish; a department claims for itself and
+    /// completes only what it claimed.
+    pub fn may_on_wish(
+        &self,
+        op: Op,
+        w: &Wish,
+        claim_for: Option<DepartmentId>,
+    ) -> Result<(), String> {
+        self.may(op)?;
+        let ok = match (op, self.scope) {
+            (_, Scope::City) => true,
+            (Op::ClaimWish, Scope::Department(d)) => match claim_for {
+                Some(c) => c == d,
+                None => w.department_id.is_none_or(|x| x == d),
+            },
+            (_, _) => self.sees_wish(w),
+        };
+        if ok {
+            Ok(())
+        } else {
+            self.deny(format!(
+                "may not act on {} for another department or outside its scope",
+                w.id
+            ))
+        }
+    }
+}
