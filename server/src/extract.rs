@@ -10,6 +10,9 @@ use crate::error::ApiError;
 /// Largest request body: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Longest a client may take to send its body.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A JSON body, refused with 400 (not JSON), 413 (too big), 415 (wrong type) or 422 (wrong
 /// shape, naming the field).
 pub struct ApiJson<T>(pub T);
@@ -35,7 +38,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 if ct.is_empty() { "nothing" } else { ct }
             )));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        // A client that stalls mid-body must not hold a connection for ever.
+        let read = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| {
+                ApiError::timeout(format!(
+                    "the body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ))
+            })?;
+        let bytes = read.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large(BODY_LIMIT)
             } else {

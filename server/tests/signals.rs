@@ -88,3 +88,124 @@ fn prints_a_new_token_once_serves_and_stops_cleanly_on_sigterm() {
     let stored = std::fs::read_dir(&data).expect("store dir").count();
     assert!(stored > 0);
 }
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_shaozi-server"))
+        .args(args)
+        .env_remove("SHAOZI_ADMIN_TOKEN")
+        .env_remove("SHAOZI_SERVER")
+        .env_remove("SHAOZI_DATA")
+        .output()
+        .expect("cli runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn tokens_from_the_command_line_on_a_stopped_store_and_through_a_running_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("store");
+    let d = data.to_str().expect("utf-8 path");
+
+    // Stopped store: straight into it; the token alone on stdout.
+    let (ok, out, err) = cli(&[
+        "token", "create", "--role", "viewer", "--name", "看板", "--data", d,
+    ]);
+    assert!(ok, "{err}");
+    let viewer = out.trim().to_string();
+    assert!(
+        viewer.len() == 64 && out.lines().count() == 1,
+        "the token alone: {out:?}"
+    );
+    let admin = err
+        .split_whitespace()
+        .find(|w| w.len() == 65 && w.ends_with(')'))
+        .map(|w| w.trim_end_matches(')').to_string())
+        .unwrap_or_else(|| panic!("no admin token noted: {err}"));
+    let (ok, _, err) = cli(&[
+        "token",
+        "create",
+        "--role",
+        "department",
+        "--name",
+        "x",
+        "--data",
+        d,
+    ]);
+    assert!(
+        !ok && err.contains("department_id"),
+        "a department token needs its department: {err}"
+    );
+
+    let (child, addr, _) = start(&data);
+    assert!(get(&addr, "/api/v1/me", Some(&viewer)).contains("看板"));
+    let server = format!("http://{addr}");
+    // Running server: the store is locked, so the CLI asks the server.
+    let (ok, _, err) = cli(&[
+        "token", "create", "--role", "viewer", "--name", "大屏", "--data", d, "--server", &server,
+    ]);
+    assert!(!ok && err.contains("--admin-token"), "{err}");
+    let (ok, out, err) = cli(&[
+        "token",
+        "create",
+        "--role",
+        "viewer",
+        "--name",
+        "大屏",
+        "--data",
+        d,
+        "--server",
+        &server,
+        "--admin-token",
+        &admin,
+    ]);
+    assert!(ok, "{err}");
+    let screen = out.trim().to_string();
+    assert!(get(&addr, "/api/v1/me", Some(&screen)).starts_with("HTTP/1.1 200"));
+    let (ok, out, _) = cli(&[
+        "token",
+        "list",
+        "--data",
+        d,
+        "--server",
+        &server,
+        "--admin-token",
+        &admin,
+    ]);
+    assert!(
+        ok && out.contains("看板") && out.contains("大屏") && out.contains("admin"),
+        "{out}"
+    );
+    assert!(!out.contains(&screen), "no secrets in the list");
+    let (ok, _, err) = cli(&[
+        "token",
+        "revoke",
+        "大屏",
+        "--data",
+        d,
+        "--server",
+        &server,
+        "--admin-token",
+        &admin,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        get(&addr, "/api/v1/me", Some(&screen)).starts_with("HTTP/1.1 401"),
+        "revoked at once"
+    );
+    assert!(sigterm_and_wait(child).success());
+
+    let (ok, out, _) = cli(&["token", "list", "--data", d]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("大屏"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ok && line.split_whitespace().count() > 6,
+        "the revocation is on record: {out}"
+    );
+}

@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
+use shaozi_server::auth::Limits;
 use shaozi_server::clock::ManualClock;
 use shaozi_server::{start, Config, RunningServer};
 
@@ -64,12 +65,23 @@ impl Answer {
 }
 
 impl TestServer {
-    /// A fresh server on a fresh store, clock at [`t0`].
+    /// A fresh server on a fresh store, clock at [`t0`], no rate limit.
     pub async fn start() -> TestServer {
+        Self::start_with(Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        })
+        .await
+    }
+
+    /// A fresh server with the given per-token limits.
+    pub async fn start_with(limits: Limits) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("store");
         let clock = Arc::new(ManualClock::new(t0()));
-        let mut s = Self::start_on(&data, clock).await;
+        let mut s =
+            Self::start_full(&data, clock, "127.0.0.1:0".parse().expect("addr"), limits).await;
         s._dir = Some(dir);
         s
     }
@@ -85,7 +97,27 @@ impl TestServer {
         clock: Arc<ManualClock>,
         listen: std::net::SocketAddr,
     ) -> TestServer {
+        Self::start_full(
+            data,
+            clock,
+            listen,
+            Limits {
+                rate_per_sec: 0.0,
+                burst: 0.0,
+                streams: 16,
+            },
+        )
+        .await
+    }
+
+    async fn start_full(
+        data: &Path,
+        clock: Arc<ManualClock>,
+        listen: std::net::SocketAddr,
+        limits: Limits,
+    ) -> TestServer {
         let mut cfg = Config::new(data.to_path_buf());
+        cfg.limits = limits;
         cfg.listen = listen;
         cfg.admin_token = Some(TOKEN.into());
         cfg.clock = clock.clone();
@@ -224,6 +256,31 @@ impl TestServer {
             communities,
             departments,
         }
+    }
+
+    /// Creates a token as admin; returns the secret.
+    pub async fn token(&self, role: &str, scope: Value, name: &str) -> String {
+        let mut body = json!({"role": role, "name": name});
+        if let (Some(b), Some(sc)) = (body.as_object_mut(), scope.as_object()) {
+            for (k, v) in sc {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let a = self.post("/api/v1/tokens", body).await;
+        assert_eq!(a.status, 201, "token {name}: {}", a.body);
+        a.str("token")
+    }
+
+    /// A request with another token.
+    pub fn req_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
     }
 
     /// Files a whistle; returns its id.

@@ -49,12 +49,25 @@ pub enum Conn {
 }
 
 /// A server refusal, in its own words.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
     /// HTTP status (0 when the server could not be reached).
     pub status: u16,
     /// The problem's detail.
     pub detail: String,
+    /// The record as it is now, for a 412.
+    pub current: Option<serde_json::Value>,
+}
+
+/// Who the dashboard's token is, from `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Me {
+    /// Token name.
+    pub name: String,
+    /// Role.
+    pub role: shaozi_shared::Role,
+    /// The steps it may take: dispatch, handle, confirm, …
+    pub may: Vec<String>,
 }
 
 /// What was typed for an action, kept so a refusal loses nothing.
@@ -75,6 +88,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The clock moved (a visible minute, or a message to clear).
     Tick(DateTime<Utc>),
+    /// Who we are.
+    Me(Box<Me>),
     /// Names arrived.
     Directory(Box<Directory>),
     /// The whole unanswered queue arrived.
@@ -119,6 +134,8 @@ pub enum Effect {
     Act {
         /// The whistle.
         id: WhistleId,
+        /// The version it was shown at (sent as If-Match).
+        version: Option<u64>,
         /// Path segment: dispatch, acknowledge, …
         verb: &'static str,
         /// JSON body.
@@ -237,6 +254,8 @@ pub struct App {
     pub color: bool,
     /// The dispatcher's time zone, for showing times (the wire is UTC).
     pub tz: chrono::FixedOffset,
+    /// Who the token is; until known, every action is offered.
+    pub me: Option<Me>,
 }
 
 /// Rows the chrome takes: title line, table header, status and hint lines.
@@ -276,7 +295,15 @@ impl App {
             quit: false,
             color: true,
             tz: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
+            me: None,
         }
+    }
+
+    /// Whether the token may take a step (everything, until the server has said).
+    pub fn may(&self, step: &str) -> bool {
+        self.me
+            .as_ref()
+            .is_none_or(|m| m.may.iter().any(|s| s == step))
     }
 
     /// Rows of a list that fit on screen.
@@ -457,6 +484,23 @@ impl App {
 
 /// Applies one message.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut fx = apply(app, msg);
+    // Every action carries the version the dispatcher was looking at, so a change made by
+    // someone else in the meantime is refused (412) rather than overwritten.
+    for e in &mut fx {
+        if let Effect::Act {
+            id,
+            version: v @ None,
+            ..
+        } = e
+        {
+            *v = app.whistle(*id).map(|w| w.version);
+        }
+    }
+    fx
+}
+
+fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(k) => on_key(app, k),
         Msg::Paste(s) => {
@@ -475,6 +519,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if app.flash.as_ref().is_some_and(|f| f.until <= now) {
                 app.flash = None;
             }
+            Vec::new()
+        }
+        Msg::Me(me) => {
+            app.me = Some(*me);
             Vec::new()
         }
         Msg::Directory(d) => {
@@ -620,6 +668,30 @@ fn on_acted(
             }
             fx
         }
+        Err(r) if r.status == 412 => {
+            // Someone else changed it first: show the record as it is now, and say so.
+            if let Some(w) = r
+                .current
+                .clone()
+                .and_then(|c| serde_json::from_value::<Whistle>(c).ok())
+            {
+                app.model.queue.upsert(w);
+                app.refilter();
+                app.fix_selection();
+            }
+            app.warn(if app.zh() {
+                format!(
+                    "{id} 已被他人修改，未执行{verb}，已刷新为最新状态：{}",
+                    r.detail
+                )
+            } else {
+                format!(
+                    "{id} was changed by someone else, so {verb} was not done; refreshed: {}",
+                    r.detail
+                )
+            });
+            vec![Effect::FetchDetail(id), Effect::FetchStats]
+        }
         Err(r) => {
             let msg = if r.status == 0 {
                 if app.zh() {
@@ -731,6 +803,17 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     let zh = app.zh();
+    if let Some(step) = step_of(action) {
+        if !app.may(step) {
+            let role = app.me.as_ref().map(|m| m.role.as_str()).unwrap_or("");
+            app.warn(if zh {
+                format!("当前身份（{role}）不能执行此操作")
+            } else {
+                format!("your role ({role}) may not do this")
+            });
+            return Vec::new();
+        }
+    }
     match action {
         Action::Quit => {
             app.quit = true;
@@ -887,6 +970,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         _ => Vec::new(),
+    }
+}
+
+/// The server step an action needs (as `GET /api/v1/me` names it).
+pub fn step_of(a: Action) -> Option<&'static str> {
+    match a {
+        Action::Assign | Action::Reject | Action::Escalate => Some("dispatch"),
+        Action::Acknowledge | Action::Resolve => Some("handle"),
+        Action::Close | Action::Reopen => Some("confirm"),
+        _ => None,
     }
 }
 

@@ -157,13 +157,14 @@ impl Driver {
             }
             Effect::Act {
                 id,
+                version,
                 verb,
                 body,
                 draft,
             } => {
                 let api = self.api.clone();
                 self.spawn(async move {
-                    let result = api.act(id, verb, &body).await.map(Box::new);
+                    let result = api.act(id, verb, &body, version).await.map(Box::new);
                     Some(Msg::Acted {
                         id,
                         verb,

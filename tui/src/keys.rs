@@ -250,6 +250,15 @@ impl Keymap {
         problems
     }
 
+    /// The key to show for an action in a hint: the shortest of its bindings.
+    pub fn hint_key(&self, action: Action) -> Option<String> {
+        self.map
+            .iter()
+            .filter(|(_, a)| **a == action)
+            .map(|(k, _)| k.label())
+            .min_by_key(|l| (l.chars().count(), l.clone()))
+    }
+
     /// Every binding, grouped by action, for the help screen.
     pub fn bindings(&self) -> Vec<(Action, Vec<String>)> {
         let mut by: std::collections::BTreeMap<Action, Vec<String>> =

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use shaozi_shared::api::{Community, Department, Page, Stats, Street, WhistleDetail};
 use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId};
 
-use crate::app::{Conn, Msg, Refusal};
+use crate::app::{Conn, Me, Msg, Refusal};
 use crate::model::Directory;
 
 /// An HTTP client for one server and token.
@@ -50,23 +50,32 @@ impl Api {
         let res = res.map_err(|e| Refusal {
             status: 0,
             detail: e.to_string(),
+            current: None,
         })?;
         let status = res.status().as_u16();
         let bytes = res.bytes().await.map_err(|e| Refusal {
             status,
             detail: e.to_string(),
+            current: None,
         })?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes).map_err(|e| Refusal {
                 status,
                 detail: format!("unexpected answer: {e}"),
+                current: None,
             });
         }
-        let detail = serde_json::from_slice::<Value>(&bytes)
-            .ok()
+        let problem = serde_json::from_slice::<Value>(&bytes).ok();
+        let detail = problem
+            .as_ref()
             .and_then(|v| v["detail"].as_str().map(str::to_string))
             .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-        Err(Refusal { status, detail })
+        let current = problem.and_then(|mut v| v.get_mut("current").map(Value::take));
+        Err(Refusal {
+            status,
+            detail,
+            current,
+        })
     }
 
     /// GET a JSON resource.
@@ -145,14 +154,34 @@ impl Api {
     }
 
     /// An action on a whistle.
-    pub async fn act(&self, id: WhistleId, verb: &str, body: &Value) -> Result<Whistle, Refusal> {
-        self.post(&format!("/api/v1/whistles/{id}/{verb}"), body)
-            .await
+    pub async fn act(
+        &self,
+        id: WhistleId,
+        verb: &str,
+        body: &Value,
+        version: Option<u64>,
+    ) -> Result<Whistle, Refusal> {
+        let mut rb = self
+            .http
+            .post(format!("{}/api/v1/whistles/{id}/{verb}", self.base))
+            .bearer_auth(&self.token)
+            .json(body);
+        if let Some(v) = version {
+            rb = rb.header("If-Match", format!("\"{v}\""));
+        }
+        Self::answer(rb.send().await).await
+    }
+
+    /// Who this token is and what it may do.
+    pub async fn me(&self) -> Result<Me, Refusal> {
+        self.get("/api/v1/me").await
     }
 }
 
 /// Loads everything once; returns the sequence number the live stream should resume from.
 pub async fn load_all(api: &Api, tx: &UnboundedSender<Msg>) -> Result<u64, Refusal> {
+    let me = api.me().await?;
+    let _ = tx.send(Msg::Me(Box::new(me)));
     let dir = api.directory().await?;
     // Stats first: events after its last_seq are replayed on top of the queue we load next,
     // and version checks make any overlap harmless.

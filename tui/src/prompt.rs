@@ -190,6 +190,7 @@ fn act(
         .into_iter()
         .map(|id| Effect::Act {
             id,
+            version: None,
             verb,
             body: body.clone(),
             draft: draft.clone().map(|prompt| Box::new(Draft { prompt })),
@@ -307,6 +308,7 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
                     .iter()
                     .map(|id| Effect::Act {
                         id: *id,
+                        version: None,
                         verb,
                         body: body.clone(),
                         draft: None,

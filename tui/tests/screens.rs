@@ -146,3 +146,24 @@ fn too_small_asks_to_enlarge_and_help_lists_keys() {
     key(&mut a, KeyCode::Char('?'));
     insta::assert_snapshot!(format!("{small}\n{}", render(&a)));
 }
+
+#[test]
+fn a_department_sees_only_its_steps_80x24() {
+    let mut a = app(Lang::Zh, 80, 24);
+    update(
+        &mut a,
+        Msg::Me(Box::new(shaozi_tui::app::Me {
+            name: "城管专干".into(),
+            role: shaozi_shared::Role::Department,
+            may: vec!["handle".into(), "claim_wish".into()],
+        })),
+    );
+    let screen = render(&a);
+    let hints = screen.lines().nth(23).unwrap_or_default().to_string();
+    assert!(hints.contains("报到") && hints.contains("办结"), "{hints}");
+    assert!(
+        !hints.contains("派单") && !hints.contains("关闭") && !hints.contains("驳回"),
+        "{hints}"
+    );
+    insta::assert_snapshot!(screen);
+}

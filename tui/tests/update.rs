@@ -195,6 +195,7 @@ fn reporting_for_duty_needs_two_names_and_keeps_what_was_typed() {
             result: Err(Refusal {
                 status: 409,
                 detail: "cannot acknowledge whistle W1001: it is acknowledged".into(),
+                current: None,
             }),
             draft: draft.clone(),
         },
@@ -383,4 +384,86 @@ fn esc_and_a_key_arriving_together_act_as_both() {
     );
     assert_eq!(fx, vec![Effect::Quit]);
     assert!(app.quit);
+}
+
+#[test]
+fn a_role_sees_and_gets_only_its_own_steps() {
+    use shaozi_tui::app::Me;
+    let mut app = app(Lang::Zh, 120, 40);
+    update(
+        &mut app,
+        Msg::Me(Box::new(Me {
+            name: "市领导".into(),
+            role: shaozi_shared::Role::Viewer,
+            may: vec![],
+        })),
+    );
+    assert!(key(&mut app, KeyCode::Char('a')).is_empty());
+    assert!(app.prompt.is_none(), "no picker for a viewer");
+    let flash = app.flash.clone().expect("an explanation");
+    assert!(
+        flash.error && flash.text.contains("viewer"),
+        "{}",
+        flash.text
+    );
+    update(
+        &mut app,
+        Msg::Me(Box::new(Me {
+            name: "城管专干".into(),
+            role: shaozi_shared::Role::Department,
+            may: vec!["handle".into(), "claim_wish".into()],
+        })),
+    );
+    key(&mut app, KeyCode::Char('r'));
+    assert!(
+        matches!(app.prompt, Some(Prompt::Text { .. })),
+        "a department reports for duty"
+    );
+}
+
+#[test]
+fn every_action_carries_the_version_seen_and_a_412_refreshes_the_row() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('e'));
+    typed(&mut app, "群众反映强烈");
+    let fx = key(&mut app, KeyCode::Enter);
+    let [Effect::Act { id, version, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (*id, *version),
+        (WhistleId(1001), Some(3)),
+        "If-Match: the version on screen"
+    );
+
+    // Someone reassigned it meanwhile.
+    let mut now = app.model.queue.get(WhistleId(1001)).unwrap().clone();
+    now.department_id = Some(DepartmentId(3));
+    now.version = 4;
+    let fx = update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1001),
+            verb: "escalate",
+            result: Err(Refusal {
+                status: 412,
+                detail: "W1001 changed since you read it".into(),
+                current: Some(serde_json::to_value(&now).unwrap()),
+            }),
+            draft: None,
+        },
+    );
+    assert!(fx.contains(&Effect::FetchDetail(WhistleId(1001))));
+    let row = app.model.queue.get(WhistleId(1001)).unwrap();
+    assert_eq!(
+        (row.version, row.department_id),
+        (4, Some(DepartmentId(3))),
+        "the row shows what is true now"
+    );
+    let flash = app.flash.clone().unwrap();
+    assert!(
+        flash.error && flash.text.contains("他人修改"),
+        "{}",
+        flash.text
+    );
 }

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use super::{local_time, Theme};
 use crate::app::{App, Conn};
 use crate::i18n::Lang;
+use crate::keys::Action;
 use crate::prompt::{Prompt, TextKind};
 use crate::text::{fit, width};
 
@@ -28,6 +29,9 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         ),
     };
     let mut spans = vec![Span::styled(conn, style)];
+    if let Some(me) = &app.me {
+        spans.push(Span::raw(format!(" · {} ({})", me.name, me.role.as_str())));
+    }
     if let Some(at) = app.last_data {
         spans.push(Span::styled(
             format!(" · {} {}", t.data_at, local_time(at, app.now, app.tz)),
@@ -70,21 +74,100 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The keys that work here.
+/// What a key does, in a few words, for the hint line.
+fn hint_word(a: Action, zh: bool) -> &'static str {
+    match (a, zh) {
+        (Action::Assign, true) => "派单",
+        (Action::Acknowledge, true) => "报到",
+        (Action::Resolve, true) => "办结",
+        (Action::Close, true) => "关闭",
+        (Action::Reopen, true) => "重办",
+        (Action::Reject, true) => "驳回",
+        (Action::Escalate, true) => "升级",
+        (Action::Open, true) => "详情",
+        (Action::Back, true) => "返回",
+        (Action::Filter, true) => "筛选",
+        (Action::Help, true) => "帮助",
+        (Action::Quit, true) => "退出",
+        (Action::Mark, true) => "标记",
+        (Action::Command, true) => "命令",
+        (Action::Assign, false) => "assign",
+        (Action::Acknowledge, false) => "duty",
+        (Action::Resolve, false) => "resolve",
+        (Action::Close, false) => "close",
+        (Action::Reopen, false) => "reopen",
+        (Action::Reject, false) => "reject",
+        (Action::Escalate, false) => "escalate",
+        (Action::Open, false) => "open",
+        (Action::Back, false) => "back",
+        (Action::Filter, false) => "filter",
+        (Action::Help, false) => "help",
+        (Action::Quit, false) => "quit",
+        (Action::Mark, false) => "mark",
+        (Action::Command, false) => "cmd",
+        _ => "",
+    }
+}
+
+/// The keys that work here, from the live keymap, and only the steps this token may take.
 pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+    use crate::app::View;
     let h = &app.lang.t().hints;
+
+    let keyed = |actions: &[Action]| -> String {
+        let parts: Vec<String> = actions
+            .iter()
+            .filter(|a| crate::app::step_of(**a).is_none_or(|s| app.may(s)))
+            .filter_map(|a| {
+                app.keymap
+                    .hint_key(*a)
+                    .map(|k| format!("{k} {}", hint_word(*a, app.lang == Lang::Zh)))
+            })
+            .collect();
+        // Roomy when it fits; tighter rather than cutting the last keys.
+        let roomy = parts.join("  ");
+        if width(&roomy) <= usize::from(area.width) {
+            roomy
+        } else {
+            parts.join(" ")
+        }
+    };
+    use Action::*;
     let text = match (&app.prompt, app.view) {
-        (Some(Prompt::Picker { .. }), _) => h.picker,
-        (Some(_), _) => h.prompt,
-        (None, crate::app::View::Queue) => h.queue,
-        (None, crate::app::View::Departments) => h.departments,
-        (None, crate::app::View::DeptCases(_)) => h.queue,
-        (None, crate::app::View::Wishes) => h.wishes,
-        (None, crate::app::View::Detail) => h.detail,
+        (Some(Prompt::Picker { .. }), _) => h.picker.to_string(),
+        (Some(_), _) => h.prompt.to_string(),
+        (None, View::Queue | View::DeptCases(_)) => keyed(&[
+            Assign,
+            Acknowledge,
+            Resolve,
+            Close,
+            Reject,
+            Escalate,
+            Open,
+            Help,
+            Quit,
+            Filter,
+            Mark,
+            Command,
+            Reopen,
+        ]),
+        (None, View::Detail) => keyed(&[
+            Back,
+            Assign,
+            Acknowledge,
+            Resolve,
+            Close,
+            Reopen,
+            Reject,
+            Escalate,
+            Help,
+        ]),
+        (None, View::Departments) => h.departments.to_string(),
+        (None, View::Wishes) => h.wishes.to_string(),
     };
     f.render_widget(
         Paragraph::new(Span::styled(
-            fit(text, usize::from(area.width)),
+            fit(&text, usize::from(area.width)),
             theme.muted(),
         )),
         area,

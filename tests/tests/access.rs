@@ -1,0 +1,392 @@
+//! Every role against every route, checked against the README's permission matrix, so the
+//! README cannot drift from the server.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use shaozi_tests::{City, TestServer};
+
+const ROLES: [&str; 5] = ["admin", "dispatcher", "department", "community", "viewer"];
+
+/// (route, one cell per role) from the README table.
+fn matrix() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let start = readme
+        .find("<!-- permission-matrix")
+        .expect("the README has the permission matrix");
+    readme[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|l| !l.starts_with("| `"))
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<String> = l
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect();
+            (cells[0].trim_matches('`').to_string(), cells[1..].to_vec())
+        })
+        .collect()
+}
+
+/// A token of each role: the dispatcher scoped to street 1, the department to D1, the
+/// community to C1.
+struct Tokens {
+    by_role: Vec<(String, String)>,
+}
+
+/// Where a token's scope ends: (community, department) inside it, and outside it.
+fn bounds(role: &str, c: &City) -> ((String, String), Option<(String, String)>) {
+    let inside = (c.communities[0].clone(), c.departments[0].clone());
+    let outside = match role {
+        "dispatcher" => Some((c.communities[2].clone(), c.departments[0].clone())),
+        "department" => Some((c.communities[0].clone(), c.departments[1].clone())),
+        "community" => Some((c.communities[1].clone(), c.departments[0].clone())),
+        _ => None,
+    };
+    (inside, outside)
+}
+
+/// A whistle in `community`, taken to `stage` with `dept` as its department.
+async fn whistle_at(s: &TestServer, stage: &str, community: &str, dept: &str) -> String {
+    let id = s.whistle(community, "lighting", "normal", "路灯不亮").await;
+    let p = |a: &str| format!("/api/v1/whistles/{id}/{a}");
+    let steps: &[(&str, Value)] = match stage {
+        "new" => &[],
+        "dispatched" => &[("dispatch", json!({"department_id": dept}))],
+        "acknowledged" => &[
+            ("dispatch", json!({"department_id": dept})),
+            ("acknowledge", json!({"staff": ["甲", "乙"]})),
+        ],
+        _ => &[
+            ("dispatch", json!({"department_id": dept})),
+            ("acknowledge", json!({"staff": ["甲", "乙"]})),
+            ("resolve", json!({"reply": "好了"})),
+        ],
+    };
+    for (a, b) in steps {
+        s.ok(&p(a), b.clone(), 200).await;
+    }
+    id
+}
+
+async fn wish_at(s: &TestServer, claimed_by: Option<&str>, community: &str) -> String {
+    let w = s
+        .ok(
+            "/api/v1/wishes",
+            json!({"community_id": community, "title": "书包", "value_fen": 100}),
+            201,
+        )
+        .await;
+    let id = w["id"].as_str().unwrap().to_string();
+    if let Some(d) = claimed_by {
+        s.ok(
+            &format!("/api/v1/wishes/{id}/claim"),
+            json!({"department_id": d}),
+            200,
+        )
+        .await;
+    }
+    id
+}
+
+/// Performs `route` as `token` against fixtures in `(community, department)`; returns the status.
+async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n: usize) -> u16 {
+    let (comm, dept) = at;
+    let (method, path) = route.split_once(' ').unwrap();
+    let unique = format!("{n}-{}", token.len());
+    let (m, url, body): (Method, String, Option<Value>) = match (method, path) {
+        ("GET", "/api/v1/whistles/{id}") => (
+            Method::GET,
+            format!(
+                "/api/v1/whistles/{}",
+                whistle_at(s, "dispatched", comm, dept).await
+            ),
+            None,
+        ),
+        ("POST", p) if p.starts_with("/api/v1/whistles/{id}/") => {
+            let action = p.rsplit('/').next().unwrap();
+            let (stage, body) = match action {
+                "dispatch" => ("new", json!({"department_id": dept})),
+                "reject" => ("new", json!({"reason": "重复"})),
+                "escalate" => ("new", json!({"reason": "紧急"})),
+                "acknowledge" => ("dispatched", json!({"staff": ["张伟", "李娜"]})),
+                "resolve" => ("acknowledged", json!({"reply": "已修复"})),
+                "close" => ("resolved", json!({"satisfaction": 5})),
+                _ => ("resolved", json!({"reason": "没修好"})),
+            };
+            let id = whistle_at(s, stage, comm, dept).await;
+            (
+                Method::POST,
+                format!("/api/v1/whistles/{id}/{action}"),
+                Some(body),
+            )
+        }
+        ("POST", "/api/v1/wishes/{id}/claim") => (
+            Method::POST,
+            format!("/api/v1/wishes/{}/claim", wish_at(s, None, comm).await),
+            Some(json!({"claimer": "党员"})),
+        ),
+        ("POST", "/api/v1/wishes/{id}/complete") => (
+            Method::POST,
+            format!(
+                "/api/v1/wishes/{}/complete",
+                wish_at(s, Some(dept), comm).await
+            ),
+            Some(json!({})),
+        ),
+        ("POST", "/api/v1/wishes/{id}/cancel") => (
+            Method::POST,
+            format!("/api/v1/wishes/{}/cancel", wish_at(s, None, comm).await),
+            Some(json!({"reason": "搬走了"})),
+        ),
+        ("POST", "/api/v1/streets") => (
+            Method::POST,
+            path.into(),
+            Some(json!({"name": format!("街道{unique}")})),
+        ),
+        ("POST", "/api/v1/communities") => {
+            let street = s.get("/api/v1/streets").await.body[0]["id"].clone();
+            (
+                Method::POST,
+                path.into(),
+                Some(json!({"name": format!("社区{unique}"), "street_id": street})),
+            )
+        }
+        ("POST", "/api/v1/departments") => (
+            Method::POST,
+            path.into(),
+            Some(json!({"name": format!("单位{unique}"), "categories": ["roads"]})),
+        ),
+        ("POST", "/api/v1/whistles") => (
+            Method::POST,
+            path.into(),
+            Some(
+                json!({"community_id": comm, "category": "roads", "urgency": "normal", "title": "坑", "description": "路面坑洼"}),
+            ),
+        ),
+        ("POST", "/api/v1/wishes") => (
+            Method::POST,
+            path.into(),
+            Some(json!({"community_id": comm, "title": "棉被", "value_fen": 260})),
+        ),
+        ("POST", "/api/v1/tokens") => (
+            Method::POST,
+            path.into(),
+            Some(json!({"role": "viewer", "name": format!("v{unique}")})),
+        ),
+        ("DELETE", "/api/v1/tokens/{name}") => {
+            let name = format!("gone{unique}");
+            s.token("viewer", json!({}), &name).await;
+            (Method::DELETE, format!("/api/v1/tokens/{name}"), None)
+        }
+        ("GET", "/api/v1/events") => {
+            // The stream does not end; its headers are the answer.
+            let res = s.req_as(token, Method::GET, path).send().await.unwrap();
+            return res.status().as_u16();
+        }
+        ("GET", p) => (Method::GET, p.into(), None),
+        other => panic!("the test does not know how to call {other:?}"),
+    };
+    let mut rb = s.req_as(token, m, &url);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let a = TestServer::send(rb).await;
+    assert!(
+        a.status < 500,
+        "{route} as a {token}: {} {}",
+        a.status,
+        a.body
+    );
+    if a.status == 403 {
+        assert_eq!(a.content_type(), "application/problem+json");
+        assert!(!a.str("detail").is_empty());
+    }
+    a.status
+}
+
+#[tokio::test]
+async fn every_role_on_every_route_is_as_the_readme_says() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let t = Tokens {
+        by_role: vec![
+            ("admin".into(), shaozi_tests::TOKEN.into()),
+            (
+                "dispatcher".into(),
+                s.token(
+                    "dispatcher",
+                    json!({"street_id": city.streets[0]}),
+                    "桃花仑调度",
+                )
+                .await,
+            ),
+            (
+                "department".into(),
+                s.token(
+                    "department",
+                    json!({"department_id": city.departments[0]}),
+                    "城管专干",
+                )
+                .await,
+            ),
+            (
+                "community".into(),
+                s.token(
+                    "community",
+                    json!({"community_id": city.communities[0]}),
+                    "朝阳路社区",
+                )
+                .await,
+            ),
+            (
+                "viewer".into(),
+                s.token("viewer", json!({}), "市领导").await,
+            ),
+        ],
+    };
+    let rows = matrix();
+    assert!(
+        rows.len() >= 25,
+        "the matrix lists every route: {}",
+        rows.len()
+    );
+    let mut checked = 0;
+    for (n, (route, cells)) in rows.iter().enumerate() {
+        for (i, role) in ROLES.iter().enumerate() {
+            let token = &t.by_role[i].1;
+            let (inside, outside) = bounds(role, &city);
+            let status = call(&s, token, route, &inside, n * 10 + i).await;
+            match cells[i].as_str() {
+                "✓" | "own" => assert!(
+                    (200..300).contains(&status),
+                    "{route} as {role}: the README allows it, got {status}"
+                ),
+                "✗" => assert_eq!(status, 403, "{route} as {role}: the README forbids it"),
+                other => panic!("unknown cell {other:?} for {route}"),
+            }
+            if cells[i] == "own" {
+                let out = outside.unwrap_or_else(|| {
+                    panic!("{role} has no scope, so cannot be 'own' on {route}")
+                });
+                let status = call(&s, token, route, &out, n * 10 + i + 5).await;
+                assert_eq!(status, 403, "{route} as {role} outside its scope");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, rows.len() * 5);
+}
+
+#[tokio::test]
+async fn scoped_tokens_see_only_their_part() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let dept = s
+        .token(
+            "department",
+            json!({"department_id": city.departments[0]}),
+            "城管",
+        )
+        .await;
+    let street = s
+        .token(
+            "dispatcher",
+            json!({"street_id": city.streets[1]}),
+            "赫山调度",
+        )
+        .await;
+    let mine = whistle_at(&s, "dispatched", &city.communities[0], &city.departments[0]).await;
+    let theirs = whistle_at(&s, "dispatched", &city.communities[2], &city.departments[1]).await;
+    let waiting = s
+        .whistle(&city.communities[2], "roads", "urgent", "井盖缺失")
+        .await;
+
+    let list = |tok: String, q: &'static str| {
+        let s = &s;
+        async move {
+            let a = TestServer::send(s.req_as(&tok, Method::GET, &format!("/api/v1/whistles?{q}")))
+                .await;
+            a.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(dept.clone(), "limit=100").await,
+        std::slice::from_ref(&mine)
+    );
+    assert_eq!(
+        list(dept.clone(), "status=new,dispatched").await,
+        std::slice::from_ref(&mine)
+    );
+    assert!(
+        list(dept.clone(), "department_id=D2").await.is_empty(),
+        "asking for another unit shows nothing"
+    );
+    let mut streets = list(street.clone(), "status=new,dispatched").await;
+    streets.sort();
+    assert_eq!(
+        streets,
+        [theirs.clone(), waiting.clone()],
+        "the street's queue, in its own queue order"
+    );
+    let other =
+        TestServer::send(s.req_as(&dept, Method::GET, &format!("/api/v1/whistles/{theirs}"))).await;
+    assert_eq!(other.status, 403);
+    assert!(other.str("detail").contains("outside"), "{}", other.body);
+
+    let stats = TestServer::send(s.req_as(&street, Method::GET, "/api/v1/stats"))
+        .await
+        .body;
+    assert_eq!(
+        stats["queue"],
+        json!({"unanswered": 2, "overdue": 0, "urgent": 1})
+    );
+    let dstats = TestServer::send(s.req_as(&dept, Method::GET, "/api/v1/stats"))
+        .await
+        .body;
+    assert_eq!(dstats["queue"]["unanswered"], 1);
+    assert_eq!(
+        dstats["departments"].as_array().unwrap().len(),
+        1,
+        "a department sees its own load"
+    );
+
+    // The event stream from the start: the department sees its own whistle's events, the
+    // directory, and nothing of the others.
+    let res = s
+        .req_as(&dept, Method::GET, "/api/v1/events")
+        .header("Last-Event-ID", "0")
+        .send()
+        .await
+        .unwrap();
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let mut stream = res.bytes_stream().eventsource();
+    let mut subjects = Vec::new();
+    while let Ok(Some(Ok(ev))) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), stream.next()).await
+    {
+        let v: Value = serde_json::from_str(&ev.data).unwrap();
+        subjects.push(v["subject"].as_str().unwrap().to_string());
+    }
+    assert!(subjects.contains(&mine));
+    assert!(
+        !subjects.contains(&theirs) && !subjects.contains(&waiting),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.starts_with('S')),
+        "the directory is public"
+    );
+    assert!(
+        !subjects.iter().any(|s| s == "城管" || s == "赫山调度"),
+        "token events are for admins only"
+    );
+}
