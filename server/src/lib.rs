@@ -103,6 +103,8 @@ pub struct Config {
     pub sweep_every: Duration,
     /// Request rate and event streams allowed per token.
     pub limits: Limits,
+    /// Longest a client may take to send a request's headers.
+    pub header_timeout: Duration,
 }
 
 impl Config {
@@ -116,6 +118,7 @@ impl Config {
             clock: Arc::new(SystemClock),
             sweep_every: Duration::from_secs(1),
             limits: Limits::default(),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -217,14 +220,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tokens,
         shutdown: shutdown_rx.clone(),
     };
-    let mut stop = shutdown_rx;
-    let serve = tokio::spawn(async move {
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let serve = tokio::spawn(serve_http(
+        listener,
+        app(state),
+        config.header_timeout,
+        shutdown_rx,
+    ));
     tracing::info!(%addr, data = %config.data.display(), "serving");
     Ok(RunningServer {
         addr,
@@ -252,6 +253,67 @@ impl RunningServer {
             let _ = b.await;
         }
         self.writer_owner.stop().await;
+    }
+}
+
+/// Accepts connections until `stop`, then lets open ones finish. Unlike `axum::serve` it gives
+/// hyper a timer, so a client that trickles its headers is cut off after `header_timeout`.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let stopped = stopped(stop);
+    tokio::pin!(stopped);
+    use tower::ServiceExt;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = router
+            .clone()
+            .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
+                req.map(axum::body::Body::new)
+            });
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(svc),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Resolves once the shutdown flag is set (or its sender is gone).
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow_and_update() {
+        if rx.changed().await.is_err() {
+            return;
+        }
     }
 }
 

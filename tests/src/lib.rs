@@ -116,7 +116,40 @@ impl TestServer {
         listen: std::net::SocketAddr,
         limits: Limits,
     ) -> TestServer {
+        Self::start_cfg(data, clock, listen, limits, Duration::from_secs(10)).await
+    }
+
+    /// A fresh server whose clients must send their headers within `header_timeout`.
+    pub async fn start_impatient(header_timeout: Duration) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("store");
+        let limits = Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        };
+        let clock = Arc::new(ManualClock::new(t0()));
+        let mut s = Self::start_cfg(
+            &data,
+            clock,
+            "127.0.0.1:0".parse().expect("addr"),
+            limits,
+            header_timeout,
+        )
+        .await;
+        s._dir = Some(dir);
+        s
+    }
+
+    async fn start_cfg(
+        data: &Path,
+        clock: Arc<ManualClock>,
+        listen: std::net::SocketAddr,
+        limits: Limits,
+        header_timeout: Duration,
+    ) -> TestServer {
         let mut cfg = Config::new(data.to_path_buf());
+        cfg.header_timeout = header_timeout;
         cfg.limits = limits;
         cfg.listen = listen;
         cfg.admin_token = Some(TOKEN.into());
@@ -127,7 +160,10 @@ impl TestServer {
         TestServer {
             base: format!("http://{}", server.addr),
             server: Some(server),
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(5))
+                .build()
+                .expect("client"),
             clock,
             data: data.to_path_buf(),
             _dir: None,

@@ -518,3 +518,30 @@ async fn a_body_that_stalls_times_out() {
     assert!(status.starts_with("HTTP/1.1 408"), "{status}");
     assert!(started.elapsed() >= Duration::from_secs(9));
 }
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_is_cut_off() {
+    let s = TestServer::start_impatient(Duration::from_secs(1)).await;
+    let addr = s.server.as_ref().unwrap().addr;
+    let (closed_after, answered) = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut sock = std::net::TcpStream::connect(addr).unwrap();
+        let started = std::time::Instant::now();
+        // Half a request line, then silence.
+        sock.write_all(b"GET /healthz HT").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let n = sock.read(&mut buf).unwrap_or(0);
+        (started.elapsed(), n)
+    })
+    .await
+    .unwrap();
+    assert!(
+        closed_after < Duration::from_secs(5),
+        "held for {closed_after:?}"
+    );
+    let _ = answered;
+    // Others are served as usual meanwhile and after.
+    assert_eq!(s.get("/api/v1/stats").await.status, 200);
+}

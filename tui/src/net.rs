@@ -29,7 +29,9 @@ impl Api {
         Ok(Api {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            // The server closes connections idle for 10 s; never reuse one it may be closing.
             http: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(5))
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(20))
                 .build()?,

@@ -400,12 +400,14 @@ impl WriterThread {
                     categories: &self.categories,
                     seq: self.next_seq,
                     published: Vec::new(),
+                    deltas: Default::default(),
                 };
                 let mut results = Vec::with_capacity(jobs.len());
                 for j in &jobs {
                     let at = j.at.unwrap_or(now);
                     results.push(tx.run_once(j, at, &due)?);
                 }
+                tx.flush_counters()?;
                 Ok((results, tx.seq, tx.published))
             },
         );

@@ -33,6 +33,8 @@ pub(super) struct Tx<'a> {
     pub(super) categories: &'a [Category],
     pub(super) seq: u64,
     pub(super) published: Vec<Published>,
+    /// Counter changes of the whole batch, written once at its end.
+    pub(super) deltas: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(Serialize)]
@@ -219,7 +221,7 @@ impl Tx<'_> {
         let old_idx = old.map(R::index).unwrap_or_default();
         let old_counts = old.map(R::counts).unwrap_or_default();
         self.reindex(&old_idx, &new.index())?;
-        self.count(&keys::count_diff(&old_counts, &new.counts()))?;
+        self.count(&keys::count_diff(&old_counts, &new.counts()));
         let scope = new.scope(old);
         for (kind, note) in events {
             let timeline = Some((R::TIMELINE, new.number()));
@@ -261,8 +263,19 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn count(&self, diff: &[(String, i64)]) -> Result<(), TxError> {
+    fn count(&mut self, diff: &[(String, i64)]) {
         for (name, delta) in diff {
+            *self.deltas.entry(name.clone()).or_default() += delta;
+        }
+    }
+
+    /// Writes the batch's counter changes: one read and write per counter, however many
+    /// commands touched it.
+    pub(super) fn flush_counters(&mut self) -> Result<(), TxError> {
+        for (name, delta) in std::mem::take(&mut self.deltas) {
+            if delta == 0 {
+                continue;
+            }
             let cur = self
                 .counters
                 .get(name.as_bytes())?

@@ -98,10 +98,17 @@ async fn main() -> anyhow::Result<()> {
     let mut cfg = Config::new(data.clone());
     cfg.listen = "127.0.0.1:0".parse()?;
     cfg.admin_token = Some(TOKEN.into());
+    // A load tool is one token at thousands of requests a second.
+    cfg.limits = shaozi_server::auth::Limits {
+        rate_per_sec: 0.0,
+        burst: 0.0,
+        streams: 1024,
+    };
     let server = start(cfg).await?;
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
         .build()?;
     println!("shaozi-bench: server on {base}, store {}", data.display());
     println!(
