@@ -82,6 +82,24 @@ fn new_token(
     Ok(t)
 }
 
+/// Commits one command straight into a stopped store, through the same writer as the server.
+async fn commit(
+    store: Store,
+    book: std::sync::Arc<auth::TokenBook>,
+    cmd: Command,
+) -> anyhow::Result<Reply> {
+    let writer = Writer::start(
+        store,
+        std::sync::Arc::new(SystemClock),
+        std::sync::Arc::new(Category::builtin()),
+        book,
+    )?;
+    let who = Principal::new("shaozi-server token", Role::Admin, Scope::City);
+    let r = writer.handle().submit(cmd, who).await;
+    writer.stop().await;
+    r.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 async fn offline(cmd: TokenCmd, store: Store) -> anyhow::Result<()> {
     let (book, created) = auth::TokenBook::load(
         &store,
@@ -93,10 +111,7 @@ async fn offline(cmd: TokenCmd, store: Store) -> anyhow::Result<()> {
         eprintln!("(the store had no admin token; one was created: {t})");
     }
     match cmd {
-        TokenCmd::List { .. } => {
-            print_list(&store.token_list()?);
-            return Ok(());
-        }
+        TokenCmd::List { .. } => print_list(&store.token_list()?),
         TokenCmd::Create {
             role,
             street,
@@ -107,42 +122,15 @@ async fn offline(cmd: TokenCmd, store: Store) -> anyhow::Result<()> {
             ..
         } => {
             let req = new_token(&role, street, department, community, name, expires)?;
-            let writer = Writer::start(
-                store,
-                std::sync::Arc::new(SystemClock),
-                std::sync::Arc::new(Category::builtin()),
-                book,
-            )?;
             let secret = auth::generate();
-            let who = Principal::new("shaozi-server token", Role::Admin, Scope::City);
-            let r = writer
-                .handle()
-                .submit(Command::CreateToken(req, auth::hash(&secret)), who)
-                .await;
-            writer.stop().await;
-            match r {
-                Ok(Reply::Token(..)) => println!("{secret}"),
-                Ok(other) => bail!("unexpected answer {other:?}"),
-                Err(e) => bail!("{e}"),
+            match commit(store, book, Command::CreateToken(req, auth::hash(&secret))).await? {
+                Reply::Token(..) => println!("{secret}"),
+                other => bail!("unexpected answer {other:?}"),
             }
         }
         TokenCmd::Revoke { name, .. } => {
-            let writer = Writer::start(
-                store,
-                std::sync::Arc::new(SystemClock),
-                std::sync::Arc::new(Category::builtin()),
-                book,
-            )?;
-            let who = Principal::new("shaozi-server token", Role::Admin, Scope::City);
-            let r = writer
-                .handle()
-                .submit(Command::RevokeToken(name.clone()), who)
-                .await;
-            writer.stop().await;
-            match r {
-                Ok(_) => eprintln!("revoked {name}"),
-                Err(e) => bail!("{e}"),
-            }
+            commit(store, book, Command::RevokeToken(name.clone())).await?;
+            eprintln!("revoked {name}");
         }
     }
     Ok(())

@@ -199,6 +199,25 @@ impl Tx<'_> {
         Ok(Ok(Reply::Department(rec)))
     }
 
+    /// The community a whistle or wish is filed in, if it exists and the token may file there.
+    fn filing_in(
+        &self,
+        who: &Principal,
+        op: Op,
+        id: CommunityId,
+    ) -> Result<Result<Community, WriteError>, TxError> {
+        if let Err(e) = who.may(op) {
+            return Ok(Err(WriteError::Forbidden(e)));
+        }
+        let Some(community) = self.community(id)? else {
+            return Ok(Err(invalid(
+                "community_id",
+                format!("there is no community {id}"),
+            )));
+        };
+        Ok(forbidden(who.may_file_in(op, community.id, community.street_id)).map(|()| community))
+    }
+
     fn community(&self, id: CommunityId) -> Result<Option<Community>, TxError> {
         match self.dir.get(keys::dir_key(dir::COMMUNITY, id.0))? {
             None => Ok(None),
@@ -215,18 +234,7 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        refuse!(forbidden(who.may(Op::FileWhistle)));
-        let Some(community) = self.community(b.community_id)? else {
-            return Ok(Err(invalid(
-                "community_id",
-                format!("there is no community {}", b.community_id),
-            )));
-        };
-        refuse!(forbidden(who.may_file_in(
-            Op::FileWhistle,
-            community.id,
-            community.street_id
-        )));
+        let community = refuse!(self.filing_in(who, Op::FileWhistle, b.community_id)?);
         if !self.categories.iter().any(|c| c.code == b.category) {
             return Ok(Err(invalid(
                 "category",
@@ -378,18 +386,7 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        refuse!(forbidden(who.may(Op::FileWish)));
-        let Some(community) = self.community(b.community_id)? else {
-            return Ok(Err(invalid(
-                "community_id",
-                format!("there is no community {}", b.community_id),
-            )));
-        };
-        refuse!(forbidden(who.may_file_in(
-            Op::FileWish,
-            community.id,
-            community.street_id
-        )));
+        let community = refuse!(self.filing_in(who, Op::FileWish, b.community_id)?);
         let title = refuse!(required("title", &b.title, MAX_TITLE));
         let description = refuse!(optional("description", b.description.as_deref(), MAX_TEXT));
         let value_fen = refuse!(check_value(b.value_fen));
