@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -22,7 +23,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::watch;
 
-use shaozi_shared::{Category, Principal};
+use shaozi_shared::{Principal, Rules};
 
 use crate::auth::{Limits, TokenBook};
 use crate::clock::{Clock, SystemClock};
@@ -37,8 +38,8 @@ pub struct AppState {
     pub store: Store,
     /// The writer, for changes.
     pub writer: WriterHandle,
-    /// The categories with their deadlines.
-    pub categories: Arc<Vec<Category>>,
+    /// Categories with their deadlines, and the calendar.
+    pub rules: Arc<Rules>,
     /// Accepted tokens and their limits.
     pub tokens: Arc<TokenBook>,
     /// Flips to true when the server starts shutting down.
@@ -101,6 +102,8 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How often the server checks deadlines.
     pub sweep_every: Duration,
+    /// Deadlines per category and the working calendar.
+    pub rules: Rules,
     /// Request rate and event streams allowed per token.
     pub limits: Limits,
     /// Longest a client may take to send a request's headers.
@@ -117,6 +120,7 @@ impl Config {
             demo: None,
             clock: Arc::new(SystemClock),
             sweep_every: Duration::from_secs(1),
+            rules: Rules::builtin(),
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
         }
@@ -174,11 +178,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         config.limits,
     )
     .map_err(store_err)?;
-    let categories = Arc::new(Category::builtin());
+    let rules = Arc::new(config.rules);
     let writer_owner = Writer::start(
         store.clone(),
         config.clock.clone(),
-        categories.clone(),
+        rules.clone(),
         tokens.clone(),
     )
     .map_err(store_err)?;
@@ -216,7 +220,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let state = AppState {
         store: store.clone(),
         writer: writer.clone(),
-        categories,
+        rules,
         tokens,
         shutdown: shutdown_rx.clone(),
     };

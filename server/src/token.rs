@@ -8,7 +8,7 @@ use shaozi_server::clock::SystemClock;
 use shaozi_server::store::Store;
 use shaozi_server::writer::{Command, Reply, Writer};
 use shaozi_shared::api::{NewToken, TokenInfo};
-use shaozi_shared::{Category, Principal, Role, Scope};
+use shaozi_shared::{Principal, Role, Scope};
 
 use super::{StoreOrServer, TokenCmd};
 
@@ -91,7 +91,7 @@ async fn commit(
     let writer = Writer::start(
         store,
         std::sync::Arc::new(SystemClock),
-        std::sync::Arc::new(Category::builtin()),
+        std::sync::Arc::new(shaozi_shared::Rules::builtin()),
         book,
     )?;
     let who = Principal::new("shaozi-server token", Role::Admin, Scope::City);

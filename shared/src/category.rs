@@ -1,17 +1,20 @@
 //! Problem categories and their deadlines.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{Calendar, Span};
 use crate::whistle::Urgency;
 
-/// How long a department has for each stage, counted from the whistle (or its reopening).
+/// How long a department has for each stage, counted from the whistle (or its reopening),
+/// in calendar or working time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StageDeadlines {
-    /// Minutes to report for duty (报到).
-    pub respond_minutes: i64,
-    /// Minutes to resolve and reply.
-    pub resolve_minutes: i64,
+    /// To report for duty (报到), e.g. `30m` or `1wd`.
+    pub respond: Span,
+    /// To resolve and reply, e.g. `7d` or `5wd`.
+    pub resolve: Span,
 }
 
 /// Deadlines by urgency.
@@ -28,12 +31,12 @@ impl Deadlines {
     /// (urgent) or 7 days.
     pub const DEFAULT: Deadlines = Deadlines {
         urgent: StageDeadlines {
-            respond_minutes: 30,
-            resolve_minutes: 24 * 60,
+            respond: Span::Minutes(30),
+            resolve: Span::Minutes(24 * 60),
         },
         normal: StageDeadlines {
-            respond_minutes: 24 * 60,
-            resolve_minutes: 7 * 24 * 60,
+            respond: Span::Minutes(24 * 60),
+            resolve: Span::Minutes(7 * 24 * 60),
         },
     };
 
@@ -46,13 +49,23 @@ impl Deadlines {
     }
 
     /// When a whistle of this urgency filed at `from` must be reported for.
-    pub fn respond_by(&self, urgency: Urgency, from: DateTime<Utc>) -> DateTime<Utc> {
-        from + Duration::minutes(self.for_urgency(urgency).respond_minutes)
+    pub fn respond_by(
+        &self,
+        urgency: Urgency,
+        from: DateTime<Utc>,
+        cal: &Calendar,
+    ) -> DateTime<Utc> {
+        cal.add(from, self.for_urgency(urgency).respond)
     }
 
     /// When a whistle of this urgency filed (or reopened) at `from` must be resolved.
-    pub fn resolve_by(&self, urgency: Urgency, from: DateTime<Utc>) -> DateTime<Utc> {
-        from + Duration::minutes(self.for_urgency(urgency).resolve_minutes)
+    pub fn resolve_by(
+        &self,
+        urgency: Urgency,
+        from: DateTime<Utc>,
+        cal: &Calendar,
+    ) -> DateTime<Utc> {
+        cal.add(from, self.for_urgency(urgency).resolve)
     }
 }
 
@@ -87,6 +100,25 @@ pub const CATEGORIES: &[(&str, &str, &str)] = &[
     ("civility", "文明创建", "Civility campaign"),
 ];
 
+/// The rules the server counts deadlines by: categories with their deadlines, and the calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// Categories.
+    pub categories: Vec<Category>,
+    /// Working hours and holidays.
+    pub calendar: Calendar,
+}
+
+impl Rules {
+    /// The built-in categories with default deadlines, and the default calendar.
+    pub fn builtin() -> Rules {
+        Rules {
+            categories: Category::builtin(),
+            calendar: Calendar::default(),
+        }
+    }
+}
+
 impl Category {
     /// The built-in categories with default deadlines.
     pub fn builtin() -> Vec<Category> {
@@ -109,12 +141,23 @@ mod tests {
 
     #[test]
     fn default_deadlines_follow_the_domain() {
+        use chrono::Duration;
         let t = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
         let d = Deadlines::DEFAULT;
-        assert_eq!(d.respond_by(Urgency::Urgent, t), t + Duration::minutes(30));
-        assert_eq!(d.respond_by(Urgency::Normal, t), t + Duration::hours(24));
-        assert_eq!(d.resolve_by(Urgency::Urgent, t), t + Duration::hours(24));
-        assert_eq!(d.resolve_by(Urgency::Normal, t), t + Duration::days(7));
+        let c = Calendar::default();
+        assert_eq!(
+            d.respond_by(Urgency::Urgent, t, &c),
+            t + Duration::minutes(30)
+        );
+        assert_eq!(
+            d.respond_by(Urgency::Normal, t, &c),
+            t + Duration::hours(24)
+        );
+        assert_eq!(
+            d.resolve_by(Urgency::Urgent, t, &c),
+            t + Duration::hours(24)
+        );
+        assert_eq!(d.resolve_by(Urgency::Normal, t, &c), t + Duration::days(7));
         let cats = Category::builtin();
         assert_eq!(cats.len(), CATEGORIES.len());
         let mut codes: Vec<_> = cats.iter().map(|c| &c.code).collect();

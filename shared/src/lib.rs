@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api;
+pub mod calendar;
 pub mod category;
 pub mod event;
 pub mod ids;
@@ -13,7 +14,7 @@ pub mod whistle;
 pub mod wish;
 
 pub use access::{Op, Principal, Role, Scope};
-pub use category::{Category, Deadlines, StageDeadlines, CATEGORIES};
+pub use category::{Category, Deadlines, Rules, StageDeadlines, CATEGORIES};
 pub use event::{Actor, Audience, Event, EventKind, EventScope, TimelineEntry};
 pub use ids::{CommunityId, DepartmentId, IdParseError, StreetId, WhistleId, WishId};
 pub use whistle::{Urgency, Whistle, WhistleAction, WhistleStatus};

@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Calendar;
 use crate::category::Deadlines;
 use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
@@ -211,6 +212,7 @@ impl Whistle {
         filed_by: &str,
         now: DateTime<Utc>,
         deadlines: &Deadlines,
+        cal: &Calendar,
     ) -> Whistle {
         Whistle {
             id,
@@ -229,8 +231,8 @@ impl Whistle {
             filed_by: filed_by.to_string(),
             created_at: now,
             updated_at: now,
-            respond_by: deadlines.respond_by(f.urgency, now),
-            resolve_by: deadlines.resolve_by(f.urgency, now),
+            respond_by: deadlines.respond_by(f.urgency, now, cal),
+            resolve_by: deadlines.resolve_by(f.urgency, now, cal),
             dispatched_at: None,
             acknowledged_at: None,
             resolved_at: None,
@@ -391,12 +393,14 @@ fn hint(status: WhistleStatus, action: &WhistleAction) -> &'static str {
 }
 
 /// Applies `action` to `w` at `now`: checks the rules and returns the new record and its events.
-/// `deadlines` are those of the whistle's category (a reopening restarts the resolve clock).
+/// `deadlines` are those of the whistle's category (a reopening restarts the resolve clock),
+/// counted on `cal`.
 pub fn apply(
     w: &Whistle,
     action: &WhistleAction,
     now: DateTime<Utc>,
     deadlines: &Deadlines,
+    cal: &Calendar,
 ) -> Result<Outcome<Whistle>, RuleError> {
     if !allowed(w.status, action) {
         return Err(RuleError::NotAllowed {
@@ -512,7 +516,7 @@ pub fn apply(
             n.status = WhistleStatus::Acknowledged;
             n.reopened += 1;
             n.resolved_at = None;
-            n.resolve_by = deadlines.resolve_by(w.urgency, now);
+            n.resolve_by = deadlines.resolve_by(w.urgency, now, cal);
             n.overdue = false;
             vec![(EventKind::WhistleReopened, Some(reason))]
         }

@@ -30,6 +30,7 @@ fn filed(urgency: Urgency) -> Whistle {
         "admin",
         t0(),
         &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default(),
     )
 }
 
@@ -97,7 +98,13 @@ fn every_status_times_every_action() {
     for status in WhistleStatus::ALL {
         for action in actions() {
             let w = in_status(status);
-            let got = apply(&w, &action, late, &Deadlines::DEFAULT);
+            let got = apply(
+                &w,
+                &action,
+                late,
+                &Deadlines::DEFAULT,
+                &shaozi_shared::calendar::Calendar::default(),
+            );
             match (expected(status, &action), got) {
                 (Some(next), Ok(Outcome { record, events })) => {
                     assert_eq!(record.status, next, "{status} + {}", action.name());
@@ -117,7 +124,14 @@ fn every_status_times_every_action() {
 #[test]
 fn refusals_name_the_status_and_a_way_forward() {
     let w = in_status(WhistleStatus::New);
-    let err = apply(&w, &actions()[1], t0(), &Deadlines::DEFAULT).unwrap_err();
+    let err = apply(
+        &w,
+        &actions()[1],
+        t0(),
+        &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "cannot acknowledge whistle W1001: it is new; dispatch it to a department first"
@@ -137,7 +151,14 @@ fn reporting_for_duty_needs_two_different_staff() {
             staff: staff.iter().map(|s| s.to_string()).collect(),
             note: None,
         };
-        let err = apply(&w, &a, t0(), &Deadlines::DEFAULT).unwrap_err();
+        let err = apply(
+            &w,
+            &a,
+            t0(),
+            &Deadlines::DEFAULT,
+            &shaozi_shared::calendar::Calendar::default(),
+        )
+        .unwrap_err();
         assert!(
             matches!(err, RuleError::Invalid { field: "staff", .. }),
             "{staff:?}: {err}"
@@ -154,7 +175,13 @@ fn reassigning_needs_a_reason_and_a_change() {
         note: Some("再派一次".into()),
     };
     assert!(matches!(
-        apply(&w, &same, t0(), &Deadlines::DEFAULT),
+        apply(
+            &w,
+            &same,
+            t0(),
+            &Deadlines::DEFAULT,
+            &shaozi_shared::calendar::Calendar::default()
+        ),
         Err(RuleError::NotAllowed { .. })
     ));
     let no_reason = WhistleAction::Dispatch {
@@ -163,7 +190,13 @@ fn reassigning_needs_a_reason_and_a_change() {
         note: None,
     };
     assert!(matches!(
-        apply(&w, &no_reason, t0(), &Deadlines::DEFAULT),
+        apply(
+            &w,
+            &no_reason,
+            t0(),
+            &Deadlines::DEFAULT,
+            &shaozi_shared::calendar::Calendar::default()
+        ),
         Err(RuleError::Invalid { field: "note", .. })
     ));
     let ok = WhistleAction::Dispatch {
@@ -171,7 +204,14 @@ fn reassigning_needs_a_reason_and_a_change() {
         assisting: vec![DepartmentId(3), DepartmentId(3)],
         note: Some("属于住建局职责".into()),
     };
-    let out = apply(&w, &ok, t0(), &Deadlines::DEFAULT).unwrap();
+    let out = apply(
+        &w,
+        &ok,
+        t0(),
+        &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default(),
+    )
+    .unwrap();
     assert_eq!(out.events[0].0, EventKind::WhistleReassigned);
     assert_eq!(out.record.assisting, vec![DepartmentId(3)]);
     let lead_assists = WhistleAction::Dispatch {
@@ -179,7 +219,14 @@ fn reassigning_needs_a_reason_and_a_change() {
         assisting: vec![DepartmentId(2)],
         note: Some("x".into()),
     };
-    assert!(apply(&w, &lead_assists, t0(), &Deadlines::DEFAULT).is_err());
+    assert!(apply(
+        &w,
+        &lead_assists,
+        t0(),
+        &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default()
+    )
+    .is_err());
 }
 
 #[test]
@@ -190,7 +237,8 @@ fn deadlines_mark_overdue_once_and_escalate() {
         &w,
         &WhistleAction::DeadlinePassed,
         early,
-        &Deadlines::DEFAULT
+        &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default()
     )
     .is_err());
     let late = t0() + Duration::minutes(31);
@@ -199,6 +247,7 @@ fn deadlines_mark_overdue_once_and_escalate() {
         &WhistleAction::DeadlinePassed,
         late,
         &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default(),
     )
     .unwrap();
     assert!(out.record.overdue && out.record.respond_late);
@@ -213,7 +262,8 @@ fn deadlines_mark_overdue_once_and_escalate() {
         &out.record,
         &WhistleAction::DeadlinePassed,
         late,
-        &Deadlines::DEFAULT
+        &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default()
     )
     .is_err());
     assert_eq!(out.record.pending_deadline(), None);
@@ -230,6 +280,7 @@ fn reopening_restarts_the_resolve_clock() {
         },
         at,
         &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default(),
     )
     .unwrap();
     assert_eq!(out.record.resolve_by, at + Duration::hours(24));
@@ -249,7 +300,13 @@ fn closing_checks_the_rating() {
             note: None,
         };
         assert!(matches!(
-            apply(&w, &a, t0(), &Deadlines::DEFAULT),
+            apply(
+                &w,
+                &a,
+                t0(),
+                &Deadlines::DEFAULT,
+                &shaozi_shared::calendar::Calendar::default()
+            ),
             Err(RuleError::Invalid {
                 field: "satisfaction",
                 ..
@@ -331,7 +388,7 @@ proptest! {
         for (action, minutes) in steps {
             now += Duration::minutes(minutes);
             let want = expected(w.status, &action).filter(|_| input_ok(&w, &action, now));
-            match apply(&w, &action, now, &Deadlines::DEFAULT) {
+            match apply(&w, &action, now, &Deadlines::DEFAULT, &shaozi_shared::calendar::Calendar::default()) {
                 Ok(out) => {
                     let next = want.expect("the model refuses what the rules allowed");
                     let r = out.record;

@@ -119,6 +119,24 @@ impl TestServer {
         Self::start_cfg(data, clock, listen, limits, Duration::from_secs(10)).await
     }
 
+    /// A fresh server counting deadlines by `rules`.
+    pub async fn start_with_rules(rules: shaozi_shared::Rules) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("store");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let mut cfg = Config::new(data.clone());
+        cfg.rules = rules;
+        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.limits = Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        };
+        let mut s = Self::from_config(cfg, clock).await;
+        s._dir = Some(dir);
+        s
+    }
+
     /// A fresh server whose clients must send their headers within `header_timeout`.
     pub async fn start_impatient(header_timeout: Duration) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -152,6 +170,12 @@ impl TestServer {
         cfg.header_timeout = header_timeout;
         cfg.limits = limits;
         cfg.listen = listen;
+        Self::from_config(cfg, clock).await
+    }
+
+    /// Starts a server from `cfg` with the test token and clock.
+    async fn from_config(mut cfg: Config, clock: Arc<ManualClock>) -> TestServer {
+        let data = cfg.data.clone();
         cfg.admin_token = Some(TOKEN.into());
         cfg.clock = clock.clone();
         // Tests sweep deadlines by hand, after moving the clock.

@@ -71,11 +71,11 @@ async fn the_directory_refuses_duplicates_and_dangling_references() {
     assert_eq!(lighting["name_zh"], "路灯照明");
     assert_eq!(
         lighting["deadlines"]["urgent"],
-        json!({"respond_minutes": 30, "resolve_minutes": 1440})
+        json!({"respond": "30m", "resolve": "24h"})
     );
     assert_eq!(
         lighting["deadlines"]["normal"],
-        json!({"respond_minutes": 1440, "resolve_minutes": 10080})
+        json!({"respond": "24h", "resolve": "7d"})
     );
 }
 

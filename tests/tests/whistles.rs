@@ -548,6 +548,30 @@ async fn the_queue_is_overdue_first_then_urgent_then_earliest_deadline() {
         json!({"unanswered": 4, "overdue": 1, "urgent": 2})
     );
 
+    // Escalating by hand puts a whistle right after the overdue ones.
+    s.ok(
+        &format!("/api/v1/whistles/{normal_new}/escalate"),
+        json!({"reason": "居民多次反映"}),
+        200,
+    )
+    .await;
+    let q = s.get("/api/v1/whistles?status=new,dispatched").await;
+    let ids: Vec<&str> = q.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            urgent_late.as_str(),
+            normal_new.as_str(),
+            urgent_new.as_str(),
+            normal_early.as_str()
+        ]
+    );
+
     // The overdue event and the escalation are on the timeline, exactly once.
     assert_eq!(s.sweep().await, 0);
     let t = s.get(&format!("/api/v1/whistles/{urgent_late}")).await.body["timeline"].clone();

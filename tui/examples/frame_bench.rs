@@ -120,6 +120,7 @@ fn main() {
                 // Younger than a day, so every visible age ticks each minute (the worst case).
                 t0 - Duration::minutes((i % 1200) as i64),
                 &Deadlines::DEFAULT,
+                &shaozi_shared::calendar::Calendar::default(),
             );
             w.overdue = i % 50 == 0;
             if i % 3 == 0 {

@@ -58,11 +58,12 @@ impl Directory {
     }
 }
 
-/// A whistle's place in the queue: overdue first, then urgent, then earliest deadline, as
-/// the server orders it.
+/// A whistle's place in the queue: overdue first, then escalated, then urgent, then earliest
+/// deadline, as the server orders it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QKey {
     overdue: u8,
+    escalated: u8,
     urgent: u8,
     due_ms: i64,
     /// The whistle.
@@ -74,6 +75,7 @@ impl QKey {
     pub fn of(w: &Whistle) -> QKey {
         QKey {
             overdue: u8::from(!w.overdue),
+            escalated: u8::from(w.escalation_level == 0),
             urgent: u8::from(w.urgency != Urgency::Urgent),
             due_ms: w.respond_by.timestamp_millis(),
             id: w.id.0,

@@ -32,7 +32,7 @@ pub async fn list_departments(State(st): State<AppState>) -> Result<Response, Ap
 
 /// `GET /api/v1/categories`.
 pub async fn list_categories(State(st): State<AppState>) -> Json<Vec<Category>> {
-    Json(st.categories.as_ref().clone())
+    Json(st.rules.categories.clone())
 }
 
 /// Commits a directory create, honouring its Idempotency-Key.

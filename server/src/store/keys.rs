@@ -75,12 +75,20 @@ pub fn dir_key(kind: u8, id: u64) -> Vec<u8> {
     key(&[&[kind], &be(id)])
 }
 
-/// The queue order of an unanswered whistle: overdue first, then urgent, then earliest
-/// deadline, then id (18 bytes).
+/// Bytes of [`queue_tail`].
+pub const QUEUE_TAIL: usize = 19;
+
+/// The queue order of an unanswered whistle: overdue first, then escalated, then urgent,
+/// then earliest deadline, then id.
 pub fn queue_tail(w: &Whistle) -> Vec<u8> {
     let overdue = if w.overdue { 0u8 } else { 1 };
+    let escalated = if w.escalation_level > 0 { 0u8 } else { 1 };
     let urgent = if w.urgency == Urgency::Urgent { 0u8 } else { 1 };
-    key(&[&[overdue, urgent], &be(time_key(w.respond_by)), &be(w.id.0)])
+    key(&[
+        &[overdue, escalated, urgent],
+        &be(time_key(w.respond_by)),
+        &be(w.id.0),
+    ])
 }
 
 /// The key of an unanswered whistle in the city's queue.

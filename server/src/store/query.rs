@@ -160,7 +160,7 @@ impl Store {
             (None, None, Some(s)) => super::keys::unit_queue_prefix(family::STREET, s.0),
             (None, None, None) => vec![family::QUEUE],
         };
-        let key_len = queue.len() + 18;
+        let key_len = queue.len() + super::keys::QUEUE_TAIL;
         let mut base = queue;
         match q.overdue {
             Some(true) => base.push(0),

@@ -258,7 +258,7 @@ impl Tx<'_> {
         };
         let id = WhistleId(self.next_id("next/whistle", 1001)?);
         let deadlines = self.deadlines(&filing.category);
-        let w = Whistle::file(id, filing, &actor.name, at, &deadlines);
+        let w = Whistle::file(id, filing, &actor.name, at, &deadlines, self.calendar);
         let tree = self.whistles;
         self.write(
             tree,
@@ -337,7 +337,13 @@ impl Tx<'_> {
             }
             _ => {}
         }
-        let out = refuse!(whistle::apply(&w, action, at, &self.deadlines(&w.category)));
+        let out = refuse!(whistle::apply(
+            &w,
+            action,
+            at,
+            &self.deadlines(&w.category),
+            self.calendar
+        ));
         let tree = self.whistles;
         self.write(tree, Some(&w), &out.record, &out.events, actor, at)?;
         if let WhistleAction::Reject {
@@ -347,7 +353,9 @@ impl Tx<'_> {
         {
             if let Some(o) = self.load_whistle(*orig)? {
                 let link = WhistleAction::LinkDuplicate { duplicate: id };
-                if let Ok(lo) = whistle::apply(&o, &link, at, &self.deadlines(&o.category)) {
+                if let Ok(lo) =
+                    whistle::apply(&o, &link, at, &self.deadlines(&o.category), self.calendar)
+                {
                     self.write(tree, Some(&o), &lo.record, &lo.events, actor, at)?;
                 }
             }
@@ -371,6 +379,7 @@ impl Tx<'_> {
                 &WhistleAction::DeadlinePassed,
                 at,
                 &self.deadlines(&w.category),
+                self.calendar,
             ) {
                 self.write(tree, Some(&w), &out.record, &out.events, &system, at)?;
                 n += 1;

@@ -18,8 +18,8 @@ use shaozi_shared::api::{
     NewCommunity, NewDepartment, NewStreet, NewToken, NewWhistle, NewWish, Street, TokenInfo,
 };
 use shaozi_shared::{
-    Category, EventScope, Principal, RuleError, Whistle, WhistleAction, WhistleId, Wish,
-    WishAction, WishId,
+    EventScope, Principal, RuleError, Rules, Whistle, WhistleAction, WhistleId, Wish, WishAction,
+    WishId,
 };
 
 mod commands;
@@ -185,7 +185,7 @@ impl Writer {
     pub fn start(
         store: Store,
         clock: Arc<dyn Clock>,
-        categories: Arc<Vec<Category>>,
+        rules: Arc<Rules>,
         tokens: Arc<TokenBook>,
     ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
@@ -199,7 +199,7 @@ impl Writer {
             next_seq: last,
             store,
             clock,
-            categories,
+            rules,
             events: events.clone(),
             failed: None,
         };
@@ -304,7 +304,7 @@ struct WriterThread {
     tokens: Arc<TokenBook>,
     store: Store,
     clock: Arc<dyn Clock>,
-    categories: Arc<Vec<Category>>,
+    rules: Arc<Rules>,
     events: broadcast::Sender<Arc<Published>>,
     durable: Arc<AtomicU64>,
     next_seq: u64,
@@ -397,7 +397,8 @@ impl WriterThread {
                     counters,
                     tokens,
                     idem,
-                    categories: &self.categories,
+                    categories: &self.rules.categories,
+                    calendar: &self.rules.calendar,
                     seq: self.next_seq,
                     published: Vec::new(),
                     deltas: Default::default(),

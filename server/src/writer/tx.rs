@@ -31,6 +31,7 @@ pub(super) struct Tx<'a> {
     pub(super) tokens: &'a TransactionalTree,
     pub(super) idem: &'a TransactionalTree,
     pub(super) categories: &'a [Category],
+    pub(super) calendar: &'a shaozi_shared::calendar::Calendar,
     pub(super) seq: u64,
     pub(super) published: Vec<Published>,
     /// Counter changes of the whole batch, written once at its end.

@@ -107,6 +107,7 @@ pub fn whistle(
         "朝阳路社区",
         now() - Duration::minutes(ago),
         &Deadlines::DEFAULT,
+        &shaozi_shared::calendar::Calendar::default(),
     )
 }
 

@@ -1,0 +1,236 @@
+//! The server's rules file (`--config`, TOML): deadlines per category and urgency, in
+//! calendar or working time, and the working calendar they are counted on.
+//!
+//! ```toml
+//! [calendar]
+//! utc_offset = "+08:00"
+//! hours = ["08:30-12:00", "14:30-17:30"]
+//! weekdays = ["mon", "tue", "wed", "thu", "fri"]
+//! holidays = ["2026-10-01", "2026-10-02"]
+//! extra_days = ["2026-09-27"]          # make-up working days (调休)
+//!
+//! [deadlines]                          # every category unless it has its own
+//! urgent = { respond = "30m", resolve = "24h" }
+//! normal = { respond = "24h", resolve = "7d" }
+//!
+//! [deadlines.category.lighting]
+//! normal = { respond = "1wd", resolve = "3wd" }
+//! ```
+//! Spans: `m`, `h`, `d` count clock time; `wm`, `wh`, `wd` count working time.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{FixedOffset, NaiveDate, NaiveTime, Weekday};
+use serde::Deserialize;
+
+use shaozi_shared::calendar::Calendar;
+use shaozi_shared::{Rules, StageDeadlines};
+
+/// What is wrong with the rules file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {why}")]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// What is wrong, naming the key.
+    pub why: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    calendar: Option<CalendarFile>,
+    #[serde(default)]
+    deadlines: Option<DeadlinesFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    utc_offset: Option<String>,
+    hours: Option<Vec<String>>,
+    weekdays: Option<Vec<String>>,
+    #[serde(default)]
+    holidays: Vec<String>,
+    #[serde(default)]
+    extra_days: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pair {
+    urgent: Option<StageDeadlines>,
+    normal: Option<StageDeadlines>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeadlinesFile {
+    urgent: Option<StageDeadlines>,
+    normal: Option<StageDeadlines>,
+    #[serde(default)]
+    category: BTreeMap<String, Pair>,
+}
+
+fn date(s: &str, key: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|e| format!("{key}: {s:?} is not a date like 2026-10-01 ({e})"))
+}
+
+fn period(s: &str) -> Result<(NaiveTime, NaiveTime), String> {
+    let bad = || format!("calendar.hours: {s:?} is not a period like 08:30-12:00");
+    let (a, b) = s.split_once('-').ok_or_else(bad)?;
+    let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
+    let (a, b) = (t(a)?, t(b)?);
+    if a >= b {
+        return Err(format!("calendar.hours: {s:?} ends before it starts"));
+    }
+    Ok((a, b))
+}
+
+fn weekday(s: &str) -> Result<Weekday, String> {
+    s.trim()
+        .parse::<Weekday>()
+        .map_err(|_| format!("calendar.weekdays: {s:?} is not a weekday (mon, tue, …)"))
+}
+
+fn offset(s: &str) -> Result<FixedOffset, String> {
+    let bad = || format!("calendar.utc_offset: {s:?} is not an offset like +08:00");
+    let (sign, rest) = match s.trim().as_bytes().first() {
+        Some(b'+') => (1, &s.trim()[1..]),
+        Some(b'-') => (-1, &s.trim()[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+    let secs =
+        h.parse::<i32>().map_err(|_| bad())? * 3600 + m.parse::<i32>().map_err(|_| bad())? * 60;
+    FixedOffset::east_opt(sign * secs).ok_or_else(bad)
+}
+
+/// The rules from a TOML text; anything not given keeps its default.
+pub fn parse(text: &str) -> Result<Rules, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut rules = Rules::builtin();
+    if let Some(c) = file.calendar {
+        let cal: &mut Calendar = &mut rules.calendar;
+        if let Some(o) = c.utc_offset {
+            cal.offset = offset(&o)?;
+        }
+        if let Some(h) = c.hours {
+            cal.hours = h.iter().map(|p| period(p)).collect::<Result<_, _>>()?;
+        }
+        if let Some(w) = c.weekdays {
+            cal.weekdays = w.iter().map(|d| weekday(d)).collect::<Result<_, _>>()?;
+        }
+        cal.holidays = c
+            .holidays
+            .iter()
+            .map(|d| date(d, "calendar.holidays"))
+            .collect::<Result<_, _>>()?;
+        cal.extra_days = c
+            .extra_days
+            .iter()
+            .map(|d| date(d, "calendar.extra_days"))
+            .collect::<Result<_, _>>()?;
+        cal.validate().map_err(|e| format!("calendar: {e}"))?;
+    }
+    if let Some(d) = file.deadlines {
+        for cat in &mut rules.categories {
+            if let Some(u) = d.urgent {
+                cat.deadlines.urgent = u;
+            }
+            if let Some(n) = d.normal {
+                cat.deadlines.normal = n;
+            }
+        }
+        for (code, pair) in d.category {
+            let Some(cat) = rules.categories.iter_mut().find(|c| c.code == code) else {
+                let known: Vec<&str> = rules.categories.iter().map(|c| c.code.as_str()).collect();
+                return Err(format!(
+                    "deadlines.category.{code}: no such category (known: {})",
+                    known.join(", ")
+                ));
+            };
+            if let Some(u) = pair.urgent {
+                cat.deadlines.urgent = u;
+            }
+            if let Some(n) = pair.normal {
+                cat.deadlines.normal = n;
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// Reads the rules file.
+pub fn load(path: &Path) -> Result<Rules, ConfigError> {
+    let err = |why: String| ConfigError {
+        path: path.display().to_string(),
+        why,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    parse(&text).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shaozi_shared::calendar::Span;
+
+    #[test]
+    fn rules_files_override_what_they_name() {
+        let r = parse(
+            r#"
+            [calendar]
+            utc_offset = "+08:00"
+            hours = ["09:00-12:00", "13:00-18:00"]
+            holidays = ["2026-10-01"]
+            [deadlines]
+            normal = { respond = "8wh", resolve = "5wd" }
+            [deadlines.category.lighting]
+            urgent = { respond = "15m", resolve = "4h" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(r.calendar.day_minutes(), 480);
+        let lighting = r.categories.iter().find(|c| c.code == "lighting").unwrap();
+        assert_eq!(lighting.deadlines.urgent.respond, Span::Minutes(15));
+        assert_eq!(lighting.deadlines.normal.resolve, Span::WorkingDays(5));
+        let roads = r.categories.iter().find(|c| c.code == "roads").unwrap();
+        assert_eq!(
+            roads.deadlines.urgent.respond,
+            Span::Minutes(30),
+            "untouched stays default"
+        );
+        assert_eq!(roads.deadlines.normal.respond, Span::WorkingMinutes(480));
+        assert_eq!(parse("").unwrap(), Rules::builtin());
+    }
+
+    #[test]
+    fn mistakes_name_the_key() {
+        for (text, says) in [
+            (
+                "[deadlines.category.dragons]\nurgent = { respond = \"1h\", resolve = \"2h\" }",
+                "deadlines.category.dragons",
+            ),
+            (
+                "[deadlines]\nurgent = { respond = \"soon\", resolve = \"2h\" }",
+                "soon",
+            ),
+            (
+                "[calendar]\nhours = [\"12:00-08:00\"]",
+                "ends before it starts",
+            ),
+            ("[calendar]\nweekdays = [\"funday\"]", "funday"),
+            ("[calendar]\nholidays = [\"1 Oct\"]", "calendar.holidays"),
+            ("[calendar]\nhours = []", "no working hours"),
+            ("[calendar]\nutc_offset = \"8\"", "utc_offset"),
+            ("[weather]\nsunny = true", "weather"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+    }
+}
