@@ -44,6 +44,14 @@ struct File {
     calendar: Option<CalendarFile>,
     #[serde(default)]
     deadlines: Option<DeadlinesFile>,
+    #[serde(default)]
+    assessment: Option<AssessmentFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessmentFile {
+    weights: Option<shaozi_shared::assessment::Weights>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +169,13 @@ pub fn parse(text: &str) -> Result<Rules, String> {
             }
         }
     }
+    if let Some(w) = file.assessment.and_then(|a| a.weights) {
+        let all = [w.on_time, w.resolution, w.satisfaction, w.satisfied_share];
+        if all.iter().any(|x| !x.is_finite() || *x < 0.0) || all.iter().sum::<f64>() <= 0.0 {
+            return Err("assessment.weights: each must be zero or more, and not all zero".into());
+        }
+        rules.weights = w;
+    }
     Ok(rules)
 }
 
@@ -228,6 +243,7 @@ mod tests {
             ("[calendar]\nhours = []", "no working hours"),
             ("[calendar]\nutc_offset = \"8\"", "utc_offset"),
             ("[weather]\nsunny = true", "weather"),
+            ("[assessment.weights]\non_time = -1.0\nresolution = 1.0\nsatisfaction = 0.0\nsatisfied_share = 0.0", "assessment.weights"),
         ] {
             let e = parse(text).unwrap_err();
             assert!(e.contains(says), "{text:?}: {e}");

@@ -48,7 +48,7 @@ pub struct AppState {
 
 /// The HTTP routes.
 pub fn app(state: AppState) -> Router {
-    use routes::{admin, directory, events, stats, whistles, wishes};
+    use routes::{admin, assessment, directory, events, stats, whistles, wishes};
     let api = Router::new()
         .route(
             "/streets",
@@ -75,6 +75,8 @@ pub fn app(state: AppState) -> Router {
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{name}", axum::routing::delete(admin::revoke_token))
         .route("/audit", get(admin::audit))
+        .route("/assessment", get(assessment::get))
+        .route("/activities", post(assessment::record))
         .route_layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,

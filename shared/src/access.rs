@@ -94,6 +94,8 @@ pub enum Op {
     FileWish,
     /// Claim or complete a wish.
     ClaimWish,
+    /// Record an activity.
+    RecordActivity,
 }
 
 /// Whether a role may ever do `op` (before looking at scope).
@@ -103,8 +105,8 @@ pub fn role_may(role: Role, op: Op) -> bool {
     match role {
         Admin => true,
         Dispatcher => matches!(op, Dispatch),
-        Department => matches!(op, Handle | ClaimWish),
-        Community => matches!(op, FileWhistle | Confirm | FileWish),
+        Department => matches!(op, Handle | ClaimWish | RecordActivity),
+        Community => matches!(op, FileWhistle | Confirm | FileWish | RecordActivity),
         Viewer => false,
     }
 }
@@ -184,6 +186,7 @@ impl Principal {
             Op::Confirm => "close or reopen whistles",
             Op::FileWish => "file or cancel wishes",
             Op::ClaimWish => "claim or complete wishes",
+            Op::RecordActivity => "record activities",
         };
         self.deny(format!("may not {what}"))
     }
@@ -231,6 +234,21 @@ impl Principal {
             self.deny(format!(
                 "may not file for {community}: it is outside this token's scope"
             ))
+        }
+    }
+
+    /// Whether this token may record an activity of `department` in `community`.
+    pub fn may_record(
+        &self,
+        department: DepartmentId,
+        community: CommunityId,
+    ) -> Result<(), String> {
+        self.may(Op::RecordActivity)?;
+        match self.scope {
+            Scope::City => Ok(()),
+            Scope::Department(d) if d == department => Ok(()),
+            Scope::Community(c) if c == community => Ok(()),
+            _ => self.deny(format!("may not record activities of {department} in {community}: outside this token's scope")),
         }
     }
 

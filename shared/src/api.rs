@@ -369,3 +369,59 @@ pub struct CreatedToken {
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
 }
+
+/// Kinds of activity counted in the assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// 环境整治: environmental clean-up.
+    Cleanup,
+    /// 文明劝导: civility persuasion.
+    Persuasion,
+    /// 五小: the "five smalls".
+    FiveSmalls,
+    /// 新时代文明实践: civilisation-practice events.
+    Practice,
+}
+
+/// `POST /api/v1/activities`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewActivity {
+    /// The department that took part.
+    pub department_id: DepartmentId,
+    /// Where.
+    pub community_id: CommunityId,
+    /// What kind.
+    pub kind: ActivityKind,
+    /// The day it took place (local date).
+    pub date: chrono::NaiveDate,
+    /// How many took part.
+    pub participants: i64,
+    /// What was done.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A recorded activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Id, e.g. `A7`.
+    pub id: String,
+    /// The department.
+    pub department_id: DepartmentId,
+    /// The community.
+    pub community_id: CommunityId,
+    /// What kind.
+    pub kind: ActivityKind,
+    /// The day.
+    pub date: chrono::NaiveDate,
+    /// How many took part.
+    pub participants: i64,
+    /// What was done.
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}

@@ -107,6 +107,8 @@ pub struct Rules {
     pub categories: Vec<Category>,
     /// Working hours and holidays.
     pub calendar: Calendar,
+    /// How the assessment weighs its measures.
+    pub weights: crate::assessment::Weights,
 }
 
 impl Rules {
@@ -115,6 +117,7 @@ impl Rules {
         Rules {
             categories: Category::builtin(),
             calendar: Calendar::default(),
+            weights: Default::default(),
         }
     }
 }

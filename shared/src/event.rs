@@ -63,6 +63,7 @@ event_kinds! {
     WishCancelled => "wish.cancelled", "A wish was withdrawn.";
     TokenCreated => "token.created", "A token was issued.";
     TokenRevoked => "token.revoked", "A token was revoked.";
+    ActivityRecorded => "activity.recorded", "An activity was recorded.";
 }
 
 impl std::fmt::Display for EventKind {

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api;
+pub mod assessment;
 pub mod calendar;
 pub mod category;
 pub mod event;

@@ -181,6 +181,13 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
             s.token("viewer", json!({}), &name).await;
             (Method::DELETE, format!("/api/v1/tokens/{name}"), None)
         }
+        ("POST", "/api/v1/activities") => (
+            Method::POST,
+            path.into(),
+            Some(
+                json!({"department_id": dept, "community_id": comm, "kind": "cleanup", "date": "2026-11-26", "participants": 5}),
+            ),
+        ),
         ("GET", "/api/v1/events") => {
             // The stream does not end; its headers are the answer.
             let res = s.req_as(token, Method::GET, path).send().await.unwrap();

@@ -177,7 +177,10 @@ async fn tokens_are_created_listed_expire_and_revocation_is_immediate() {
         me["scope"],
         json!({"kind": "department", "id": city.departments[0]})
     );
-    assert_eq!(me["may"], json!(["handle", "claim_wish"]));
+    assert_eq!(
+        me["may"],
+        json!(["handle", "claim_wish", "record_activity"])
+    );
     let list = s.get("/api/v1/tokens").await.body;
     assert!(list
         .as_array()

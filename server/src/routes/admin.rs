@@ -39,6 +39,7 @@ pub async fn me(Extension(who): Extension<Principal>) -> Json<Me> {
         (Op::Confirm, "confirm"),
         (Op::FileWish, "file_wish"),
         (Op::ClaimWish, "claim_wish"),
+        (Op::RecordActivity, "record_activity"),
         (Op::EditDirectory, "edit_directory"),
         (Op::Administer, "administer"),
     ];

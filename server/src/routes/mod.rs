@@ -1,6 +1,7 @@
 //! One module per resource; handlers stay thin: parse, call the store or the writer, answer.
 
 pub mod admin;
+pub mod assessment;
 pub mod directory;
 pub mod events;
 pub mod stats;

@@ -1,6 +1,7 @@
 //! Byte layouts of keys, so that sled's ordering is the order we read in.
 
 use chrono::{DateTime, Utc};
+use shaozi_shared::assessment::CaseMeasures;
 use shaozi_shared::{Urgency, Whistle, WhistleStatus, Wish};
 
 /// Index families in the `idx` tree, each a one-byte prefix.
@@ -32,6 +33,12 @@ pub mod family {
     pub const AUDIT_ACTOR: u8 = b'a';
     /// The log by time: time, seq.
     pub const AUDIT_TIME: u8 = b'A';
+    /// A dispatched case's measures, per unit: unit kind, unit id, dispatch time, id.
+    pub const MEASURE: u8 = b'M';
+    /// A wish's part in its units' assessment: unit kind, unit id, time, id.
+    pub const WISH_MEASURE: u8 = b'V';
+    /// Activities per unit: unit kind, unit id, date, id.
+    pub const ACTIVITY: u8 = b'v';
 }
 
 /// Record kinds in the `dir` tree.
@@ -44,6 +51,8 @@ pub mod dir {
     pub const DEPARTMENT: u8 = b'D';
     /// Token names (in the name index only).
     pub const TOKEN: u8 = b'T';
+    /// Activities.
+    pub const ACTIVITY: u8 = b'A';
 }
 
 /// A u64 as a big-endian key.
@@ -135,7 +144,37 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     if let Some(due) = w.pending_deadline() {
         out.push((timer_key(due, w.id.0), vec![]));
     }
+    // The case's part in the assessment of each unit that answers for it.
+    if let (Some(m), Some(at), Some(d)) = (CaseMeasures::of(w), w.dispatched_at, w.department_id) {
+        let value = serde_json::to_vec(&m).unwrap_or_default();
+        for (unit, uid) in [
+            (family::DEPARTMENT, d.0),
+            (family::STREET, w.street_id.0),
+            (family::COMMUNITY, w.community_id.0),
+        ] {
+            out.push((
+                unit_time_key(family::MEASURE, unit, uid, at, w.id.0),
+                value.clone(),
+            ));
+        }
+    }
     out
+}
+
+/// An assessment entry's key: family, unit kind, unit id, time, record id.
+pub fn unit_time_key(fam: u8, unit: u8, uid: u64, at: DateTime<Utc>, id: u64) -> Vec<u8> {
+    key(&[&[fam, unit], &be(uid), &be(time_key(at)), &be(id)])
+}
+
+/// What a wish adds to a unit's assessment: claimed, completed, value completed (fen).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WishMeasure {
+    /// Claimed (including since completed).
+    pub claimed: bool,
+    /// Completed.
+    pub completed: bool,
+    /// Value if completed.
+    pub value_fen: i64,
 }
 
 /// A pending deadline's key.
@@ -145,15 +184,46 @@ pub fn timer_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
 
 /// Every index entry a wish has in its current state.
 pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use shaozi_shared::WishStatus::*;
     let st = w.status.code();
     let id = be(w.id.0);
-    vec![
+    let mut out = vec![
         (key(&[&[family::WISH_STATUS, st], &id]), vec![]),
         (
             key(&[&[family::WISH_COMMUNITY], &be(w.community_id.0), &[st], &id]),
             vec![],
         ),
-    ]
+    ];
+    if w.status != Cancelled {
+        let m = WishMeasure {
+            claimed: matches!(w.status, Claimed | Completed),
+            completed: w.status == Completed,
+            value_fen: if w.status == Completed {
+                w.value_fen
+            } else {
+                0
+            },
+        };
+        let value = serde_json::to_vec(&m).unwrap_or_default();
+        // The claiming department is assessed from when it claimed; the community and its
+        // street from when the wish was filed.
+        if let (Some(d), Some(at)) = (w.department_id, w.claimed_at) {
+            out.push((
+                unit_time_key(family::WISH_MEASURE, family::DEPARTMENT, d.0, at, w.id.0),
+                value.clone(),
+            ));
+        }
+        for (unit, uid) in [
+            (family::COMMUNITY, w.community_id.0),
+            (family::STREET, w.street_id.0),
+        ] {
+            out.push((
+                unit_time_key(family::WISH_MEASURE, unit, uid, w.created_at, w.id.0),
+                value.clone(),
+            ));
+        }
+    }
+    out
 }
 
 /// Counter contributions of a whistle in its current state; counters are the sums of these

@@ -4,7 +4,10 @@
 //! other part of the server only reads. Reads never scan history: lists walk an index from a
 //! cursor, stats read counters.
 
+mod assess;
 pub mod keys;
+
+pub use assess::Group;
 mod query;
 /// Errors of list queries.
 pub mod query_error {

@@ -576,6 +576,89 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    pub(super) fn record_activity(
+        &mut self,
+        b: &shaozi_shared::api::NewActivity,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        use chrono::TimeZone;
+        refuse!(forbidden(who.may_record(b.department_id, b.community_id)));
+        if !self.has(dir::DEPARTMENT, b.department_id.0)? {
+            return Ok(Err(invalid(
+                "department_id",
+                format!("there is no department {}", b.department_id),
+            )));
+        }
+        if !self.has(dir::COMMUNITY, b.community_id.0)? {
+            return Ok(Err(invalid(
+                "community_id",
+                format!("there is no community {}", b.community_id),
+            )));
+        }
+        if !(1..=100_000).contains(&b.participants) {
+            return Ok(Err(invalid(
+                "participants",
+                format!("must be from 1 to 100000; got {}", b.participants),
+            )));
+        }
+        let note = refuse!(optional("note", b.note.as_deref(), MAX_TEXT));
+        let Some(day) = b
+            .date
+            .and_hms_opt(12, 0, 0)
+            .and_then(|t| self.calendar.offset.from_local_datetime(&t).single())
+        else {
+            return Ok(Err(invalid("date", "not a day the calendar knows")));
+        };
+        let day = day.with_timezone(&Utc);
+        if (day - at).num_days() > 1 || (at - day).num_days() > 3660 {
+            return Ok(Err(invalid(
+                "date",
+                format!("{} is in the future or over ten years ago", b.date),
+            )));
+        }
+        let id = self.next_id("next/activity", 1)?;
+        let rec = shaozi_shared::api::Activity {
+            id: format!("A{id}"),
+            department_id: b.department_id,
+            community_id: b.community_id,
+            kind: b.kind,
+            date: b.date,
+            participants: b.participants,
+            note,
+            recorded_by: actor.name.clone(),
+            created_at: at,
+        };
+        let json = serde_json::to_string(&rec).map_err(|e| corrupt("an activity", e))?;
+        self.dir
+            .insert(keys::dir_key(dir::ACTIVITY, id), json.as_bytes())?;
+        let value =
+            serde_json::to_vec(&(b.kind, b.participants)).map_err(|e| corrupt("an activity", e))?;
+        for (unit, uid) in [
+            (crate::store::keys::family::DEPARTMENT, b.department_id.0),
+            (crate::store::keys::family::COMMUNITY, b.community_id.0),
+        ] {
+            self.idx.insert(
+                keys::unit_time_key(crate::store::keys::family::ACTIVITY, unit, uid, day, id),
+                value.clone(),
+            )?;
+        }
+        self.emit(
+            EventKind::ActivityRecorded,
+            &rec.id,
+            rec.note.as_deref(),
+            &json,
+            actor,
+            at,
+            None,
+            &EventScope::default(),
+        )?;
+        Ok(Ok(Reply::Activity(Box::new(rec))))
+    }
+}
+
 fn check_text(b: &NewWhistle) -> Result<(String, String, Option<String>), RuleError> {
     let title = required("title", &b.title, MAX_TITLE)?;
     let description = required("description", &b.description, MAX_TEXT)?;

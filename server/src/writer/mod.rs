@@ -61,6 +61,8 @@ pub enum Command {
     CreateToken(NewToken, [u8; 32]),
     /// Revoke a token by name.
     RevokeToken(String),
+    /// Record an activity.
+    RecordActivity(shaozi_shared::api::NewActivity),
 }
 
 /// What a committed command produced.
@@ -84,6 +86,8 @@ pub enum Reply {
     Revoked(Box<TokenInfo>),
     /// The first answer to a create retried with the same Idempotency-Key.
     Replayed(String),
+    /// A recorded activity.
+    Activity(Box<shaozi_shared::api::Activity>),
 }
 
 impl Reply {
@@ -95,6 +99,7 @@ impl Reply {
             Reply::Department(x) => serde_json::to_string(x).ok(),
             Reply::Whistle(x) => serde_json::to_string(x).ok(),
             Reply::Wish(x) => serde_json::to_string(x).ok(),
+            Reply::Activity(x) => serde_json::to_string(x).ok(),
             Reply::Replayed(j) => Some(j.clone()),
             _ => None,
         }

@@ -1,0 +1,114 @@
+//! A period's assessment: per unit, read only the entries of that period (the measures of
+//! cases dispatched in it, the wishes, the activities), never all history.
+
+use chrono::{DateTime, Utc};
+
+use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitScore, Weights};
+
+use super::keys::{be, family, key, time_key, WishMeasure};
+use super::{Store, StoreError};
+
+/// Which units to rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Departments.
+    Department,
+    /// Street offices.
+    Street,
+    /// Communities.
+    Community,
+}
+
+impl Group {
+    /// Parses `department`, `street` or `community`.
+    pub fn parse(s: &str) -> Option<Group> {
+        match s {
+            "department" => Some(Group::Department),
+            "street" => Some(Group::Street),
+            "community" => Some(Group::Community),
+            _ => None,
+        }
+    }
+
+    fn family(self) -> u8 {
+        match self {
+            Group::Department => family::DEPARTMENT,
+            Group::Street => family::STREET,
+            Group::Community => family::COMMUNITY,
+        }
+    }
+
+    fn overdue_counter(self, id: u64) -> String {
+        match self {
+            Group::Department => format!("dept/{id:010}/overdue"),
+            Group::Street => format!("uq/t/{id:010}/overdue"),
+            Group::Community => format!("uq/c/{id:010}/overdue"),
+        }
+    }
+}
+
+impl Store {
+    /// Values of one unit's entries of `fam` in [from, to).
+    fn period(
+        &self,
+        fam: u8,
+        unit: u8,
+        id: u64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<sled::IVec>, StoreError> {
+        let prefix = key(&[&[fam, unit], &be(id)]);
+        let start = key(&[&prefix, &be(time_key(from))]);
+        let end = key(&[&prefix, &be(time_key(to))]);
+        self.idx.range(start..end).map(|r| Ok(r?.1)).collect()
+    }
+
+    /// Every unit of `group`, measured over [from, to), scored and ranked.
+    pub fn assessment(
+        &self,
+        group: Group,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        weights: &Weights,
+    ) -> Result<Vec<UnitScore>, StoreError> {
+        let units: Vec<(u64, String, String)> = match group {
+            Group::Department => self
+                .departments()?
+                .into_iter()
+                .map(|d| (d.id.0, d.id.to_string(), d.name))
+                .collect(),
+            Group::Street => self
+                .streets()?
+                .into_iter()
+                .map(|d| (d.id.0, d.id.to_string(), d.name))
+                .collect(),
+            Group::Community => self
+                .communities()?
+                .into_iter()
+                .map(|d| (d.id.0, d.id.to_string(), d.name))
+                .collect(),
+        };
+        let fam = group.family();
+        let mut out = Vec::with_capacity(units.len());
+        for (uid, id, name) in units {
+            let cases: Vec<CaseMeasures> = self
+                .period(family::MEASURE, fam, uid, from, to)?
+                .iter()
+                .filter_map(|v| serde_json::from_slice(v).ok())
+                .collect();
+            let mut u = measure(&id, &name, &cases);
+            for v in self.period(family::WISH_MEASURE, fam, uid, from, to)? {
+                if let Ok(w) = serde_json::from_slice::<WishMeasure>(&v) {
+                    u.wishes_claimed += i64::from(w.claimed);
+                    u.wishes_completed += i64::from(w.completed);
+                    u.wishes_value_fen += w.value_fen;
+                }
+            }
+            u.activities = self.period(family::ACTIVITY, fam, uid, from, to)?.len() as i64;
+            u.overdue_now = self.counter(&group.overdue_counter(uid))?;
+            out.push(u);
+        }
+        rank(&mut out, weights);
+        Ok(out)
+    }
+}
