@@ -173,6 +173,36 @@ async fn three_departments_measured_scored_and_ranked_by_hand() {
         [(d2.as_str(), 1), (d3.as_str(), 2), (d1.as_str(), 3)]
     );
 
+    // Per local day: six filed and four closed on the 26th.
+    assert_eq!(
+        r["daily"],
+        json!([{"date": "2026-11-26", "filed": 6, "closed": 4}])
+    );
+    let week = s
+        .get("/api/v1/assessment?from=2026-11-24&to=2026-11-27")
+        .await
+        .body;
+    let days: Vec<(String, i64)> = week["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_string(),
+                d["filed"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("2026-11-24".into(), 0),
+            ("2026-11-25".into(), 0),
+            ("2026-11-26".into(), 6),
+            ("2026-11-27".into(), 0)
+        ]
+    );
+
     // By street: S1 has A–E, S2 has F.
     let streets = s
         .get("/api/v1/assessment?from=2026-11-26&to=2026-11-26&group=street")

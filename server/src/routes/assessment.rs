@@ -14,7 +14,7 @@ use shaozi_shared::Principal;
 use super::unexpected;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::store::Group;
+use crate::store::{Day, Group};
 use crate::writer::{Command, Reply};
 use crate::AppState;
 
@@ -31,6 +31,8 @@ pub struct Assessment {
     pub weights: Weights,
     /// Units, ranked.
     pub units: Vec<UnitScore>,
+    /// Whistles filed and closed per local day of the period.
+    pub daily: Vec<Day>,
 }
 
 /// A time given as RFC 3339, or a local date (its start; for `to`, the next day's start).
@@ -136,9 +138,15 @@ pub async fn get(
     }
     let store = st.store.clone();
     let weights = st.rules.weights;
-    let units = tokio::task::spawn_blocking(move || store.assessment(group, from, to, &weights))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let offset = st.rules.calendar.offset;
+    let (units, daily) = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::store::StoreError>((
+            store.assessment(group, from, to, &weights)?,
+            store.daily(from, to, offset)?,
+        ))
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
     let wants_csv = p.get("format") == Some("csv")
         || headers
             .get(header::ACCEPT)
@@ -171,6 +179,7 @@ pub async fn get(
         group,
         weights,
         units,
+        daily,
     })
     .into_response())
 }

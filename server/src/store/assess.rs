@@ -47,7 +47,71 @@ impl Group {
     }
 }
 
+/// Whistles filed and closed on one local day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Day {
+    /// The local date.
+    pub date: chrono::NaiveDate,
+    /// Filed that day.
+    pub filed: i64,
+    /// Closed that day.
+    pub closed: i64,
+}
+
 impl Store {
+    fn count_between(
+        &self,
+        fam: u8,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let start = key(&[&[fam], &be(time_key(from))]);
+        let end = key(&[&[fam], &be(time_key(to))]);
+        let mut n = 0;
+        for r in self.idx.range(start..end) {
+            r?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Whistles filed and closed per local day of [from, to) (at most 400 days).
+    pub fn daily(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        offset: chrono::FixedOffset,
+    ) -> Result<Vec<Day>, StoreError> {
+        use chrono::TimeZone;
+        let mut out = Vec::new();
+        let mut date = from.with_timezone(&offset).date_naive();
+        while out.len() < 400 {
+            let Some(start) = date
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| offset.from_local_datetime(&t).single())
+            else {
+                break;
+            };
+            let start = start.with_timezone(&Utc);
+            if start >= to {
+                break;
+            }
+            let Some(next) = date.succ_opt() else { break };
+            let end = next
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| offset.from_local_datetime(&t).single())
+                .map_or(to, |t| t.with_timezone(&Utc));
+            let (a, b) = (start.max(from), end.min(to));
+            out.push(Day {
+                date,
+                filed: self.count_between(family::FILED, a, b)?,
+                closed: self.count_between(family::CLOSED, a, b)?,
+            });
+            date = next;
+        }
+        Ok(out)
+    }
+
     /// Values of one unit's entries of `fam` in [from, to).
     fn period(
         &self,

@@ -39,6 +39,10 @@ pub mod family {
     pub const WISH_MEASURE: u8 = b'V';
     /// Activities per unit: unit kind, unit id, date, id.
     pub const ACTIVITY: u8 = b'v';
+    /// Whistles by filing time: time, id.
+    pub const FILED: u8 = b'F';
+    /// Closed whistles by closing time: time, id.
+    pub const CLOSED: u8 = b'K';
 }
 
 /// Record kinds in the `dir` tree.
@@ -143,6 +147,17 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     }
     if let Some(due) = w.pending_deadline() {
         out.push((timer_key(due, w.id.0), vec![]));
+    }
+    // When it was filed and closed, for the per-day series.
+    out.push((
+        key(&[&[family::FILED], &be(time_key(w.created_at)), &be(w.id.0)]),
+        vec![],
+    ));
+    if let (WhistleStatus::Closed, Some(at)) = (w.status, w.closed_at) {
+        out.push((
+            key(&[&[family::CLOSED], &be(time_key(at)), &be(w.id.0)]),
+            vec![],
+        ));
     }
     // The case's part in the assessment of each unit that answers for it.
     if let (Some(m), Some(at), Some(d)) = (CaseMeasures::of(w), w.dispatched_at, w.department_id) {

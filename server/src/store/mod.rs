@@ -7,7 +7,7 @@
 mod assess;
 pub mod keys;
 
-pub use assess::Group;
+pub use assess::{Day, Group};
 mod query;
 /// Errors of list queries.
 pub mod query_error {
