@@ -252,3 +252,66 @@ async fn the_dashboard_survives_the_server_going_away_and_loses_no_event() {
         "arrivals while away are marked new"
     );
 }
+
+#[tokio::test]
+async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "lighting", "urgent", "路灯不亮")
+        .await;
+    s.ok(
+        &format!("/api/v1/whistles/{w}/dispatch"),
+        json!({"department_id": city.departments[1]}),
+        200,
+    )
+    .await;
+    let mut d = dashboard(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    d.export_dir = dir.path().to_path_buf();
+    press(&mut d, KeyCode::Char('5'));
+    assert!(
+        until(&mut d, |a| a.assess.data.is_some(), 5).await,
+        "the assessment arrived"
+    );
+    let top = d
+        .app
+        .assess
+        .sorted()
+        .first()
+        .map(|u| (u.id.clone(), u.dispatched));
+    assert_eq!(
+        top,
+        Some((city.departments[1].clone(), 1)),
+        "the department with a case ranks first"
+    );
+    press(&mut d, KeyCode::Char('E'));
+    assert!(
+        until(
+            &mut d,
+            |a| a.flash.as_ref().is_some_and(|f| f.text.contains(".csv")),
+            5
+        )
+        .await,
+        "{:?}",
+        d.app.flash
+    );
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .expect("a CSV file")
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("rank,id,name,score"), "{text}");
+    assert!(text.contains("市路灯管理处"));
+    assert!(
+        d.app
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains(&file.display().to_string()),
+        "the message says where it went"
+    );
+}

@@ -30,6 +30,8 @@ pub enum View {
     Wishes,
     /// One whistle and its timeline.
     Detail,
+    /// Units ranked by how they answered.
+    Assessment,
 }
 
 /// The live connection, as the status line shows it.
@@ -100,6 +102,10 @@ pub enum Msg {
     Detail(Box<WhistleDetail>),
     /// A department's cases arrived.
     DeptCases(DepartmentId, Vec<Whistle>),
+    /// The assessment arrived.
+    Assessment(Box<crate::assess::AssessmentData>),
+    /// The assessment was written to a CSV file (its path), or why not.
+    Exported(Result<String, String>),
     /// A live event.
     Event(Box<Event>),
     /// The connection changed.
@@ -130,6 +136,10 @@ pub enum Effect {
     FetchDetail(WhistleId),
     /// Load a department's cases.
     FetchDeptCases(DepartmentId),
+    /// Load the assessment of local days [from, to].
+    FetchAssessment(chrono::NaiveDate, chrono::NaiveDate),
+    /// Write the assessment of [from, to] to a CSV file.
+    ExportCsv(chrono::NaiveDate, chrono::NaiveDate),
     /// Post an action.
     Act {
         /// The whistle.
@@ -256,6 +266,8 @@ pub struct App {
     pub tz: chrono::FixedOffset,
     /// Who the token is; until known, every action is offered.
     pub me: Option<Me>,
+    /// The Assessment view.
+    pub assess: crate::assess::AssessView,
 }
 
 /// Rows the chrome takes: title line, table header, status and hint lines.
@@ -296,6 +308,7 @@ impl App {
             color: true,
             tz: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
             me: None,
+            assess: Default::default(),
         }
     }
 
@@ -441,6 +454,12 @@ impl App {
         vec![Effect::FetchDetail(id)]
     }
 
+    /// The effect that loads the assessment of the chosen period.
+    pub fn fetch_assessment(&self) -> Effect {
+        let (from, to) = self.assess.period.range(self.now, self.tz);
+        Effect::FetchAssessment(from, to)
+    }
+
     /// Re-applies the filter and keeps the selection on its whistle.
     pub fn refresh_rows(&mut self) {
         self.refilter();
@@ -515,9 +534,36 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Tick(now) => {
+            let minute = now.timestamp() / 60 != app.now.timestamp() / 60;
             app.now = now;
             if app.flash.as_ref().is_some_and(|f| f.until <= now) {
                 app.flash = None;
+            }
+            // The assessment moves with the minute it is looked at.
+            if minute && app.view == View::Assessment {
+                return vec![app.fetch_assessment()];
+            }
+            Vec::new()
+        }
+        Msg::Assessment(d) => {
+            let n = d.units.len();
+            app.assess.data = Some(d);
+            let h = app.list_height().saturating_sub(4);
+            app.assess.cursor.place(app.assess.cursor.sel, n, h);
+            Vec::new()
+        }
+        Msg::Exported(r) => {
+            match r {
+                Ok(path) => app.say(if app.zh() {
+                    format!("考核表已导出：{path}")
+                } else {
+                    format!("assessment exported to {path}")
+                }),
+                Err(e) => app.warn(if app.zh() {
+                    format!("导出失败：{e}")
+                } else {
+                    format!("export failed: {e}")
+                }),
             }
             Vec::new()
         }
@@ -799,6 +845,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             View::Detail => {
                 app.detail_scroll = (app.detail_scroll as isize + delta).clamp(0, 10_000) as usize;
             }
+            View::Assessment => {
+                let n = app.assess.data.as_ref().map_or(0, |d| d.units.len());
+                app.assess.cursor.moved(delta, n, h.saturating_sub(4));
+            }
         }
         return Vec::new();
     }
@@ -829,11 +879,37 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 View::Departments | View::DeptCases(_) => View::Wishes,
                 View::Wishes => match app.current() {
                     Some(_) if app.detail.is_some() => View::Detail,
-                    _ => View::Queue,
+                    _ => View::Assessment,
                 },
-                View::Detail => View::Queue,
+                View::Detail => View::Assessment,
+                View::Assessment => View::Queue,
+            };
+            if app.view == View::Assessment {
+                return vec![app.fetch_assessment()];
+            }
+            Vec::new()
+        }
+        Action::ViewAssessment => {
+            app.view = View::Assessment;
+            vec![app.fetch_assessment()]
+        }
+        Action::Period if app.view == View::Assessment => {
+            app.assess.period = app.assess.period.next();
+            app.assess.data = None;
+            vec![app.fetch_assessment()]
+        }
+        Action::SortNext | Action::SortPrev if app.view == View::Assessment => {
+            let n = crate::assess::COLUMNS.len();
+            app.assess.sort = if action == Action::SortNext {
+                (app.assess.sort + 1) % n
+            } else {
+                (app.assess.sort + n - 1) % n
             };
             Vec::new()
+        }
+        Action::Export if app.view == View::Assessment => {
+            let (from, to) = app.assess.period.range(app.now, app.tz);
+            vec![Effect::ExportCsv(from, to)]
         }
         Action::ViewQueue => {
             app.view = View::Queue;

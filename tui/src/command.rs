@@ -8,7 +8,7 @@ use crate::i18n::Lang;
 use crate::model::Filter;
 use crate::prompt::{picker, Prompt};
 
-const COMMANDS: &[&str] = &["assign", "goto", "filter", "lang", "quit"];
+const COMMANDS: &[&str] = &["assign", "goto", "filter", "lang", "period", "quit"];
 
 fn err(app: &mut App, zh: &str, en: &str) -> Vec<Effect> {
     let text = if app.lang == Lang::Zh {
@@ -64,6 +64,26 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             app.view = View::Queue;
             app.refresh_rows();
             Vec::new()
+        }
+        Some("period") => {
+            let day = |i: usize| {
+                words
+                    .get(i)
+                    .and_then(|w| chrono::NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+            };
+            match (day(1), day(2)) {
+                (Some(a), Some(b)) if a <= b => {
+                    app.assess.period = crate::assess::Period::Custom(a, b);
+                    app.assess.data = None;
+                    app.view = View::Assessment;
+                    vec![app.fetch_assessment()]
+                }
+                _ => err(
+                    app,
+                    "用法：:period 2026-11-01 2026-11-30",
+                    "usage: :period 2026-11-01 2026-11-30",
+                ),
+            }
         }
         Some("lang") => {
             app.lang = match words.get(1).copied() {

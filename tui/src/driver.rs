@@ -24,6 +24,8 @@ pub struct Driver {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Times the bell was asked for.
     pub bells: usize,
+    /// Where `E` writes the assessment CSV (the working directory by default).
+    pub export_dir: std::path::PathBuf,
 }
 
 impl Driver {
@@ -41,6 +43,7 @@ impl Driver {
             following: false,
             tasks: Vec::new(),
             bells: 0,
+            export_dir: std::env::current_dir().unwrap_or_default(),
         };
         d.spawn_stats_refresher();
         d
@@ -171,6 +174,31 @@ impl Driver {
                         result,
                         draft,
                     })
+                });
+            }
+            Effect::FetchAssessment(from, to) => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    match api.assessment(from, to).await {
+                        Ok(d) => Some(Msg::Assessment(Box::new(d))),
+                        Err(r) => Some(Msg::LoadFailed(r.detail)),
+                    }
+                });
+            }
+            Effect::ExportCsv(from, to) => {
+                let api = self.api.clone();
+                let dir = self.export_dir.clone();
+                self.spawn(async move {
+                    let r = match api.assessment_csv(from, to).await {
+                        Ok(text) => {
+                            let path = dir.join(format!("shaozi-assessment-{from}-{to}.csv"));
+                            std::fs::write(&path, text)
+                                .map(|()| path.display().to_string())
+                                .map_err(|e| e.to_string())
+                        }
+                        Err(r) => Err(r.detail),
+                    };
+                    Some(Msg::Exported(r))
                 });
             }
             Effect::Bell => self.bells += 1,

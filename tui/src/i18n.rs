@@ -43,7 +43,7 @@ pub struct Labels {
     /// Title on narrow terminals.
     pub title_short: &'static str,
     /// Tab names.
-    pub tabs: [&'static str; 4],
+    pub tabs: [&'static str; 5],
     /// Queue columns.
     pub cols: [&'static str; 8],
     /// Connection states.
@@ -147,7 +147,7 @@ pub struct Hints {
 pub static ZH: Labels = Labels {
     title: "哨子 · 吹哨报到调度台",
     title_short: "哨子",
-    tabs: ["1 队列", "2 部门", "3 心愿", "4 详情"],
+    tabs: ["1 队列", "2 部门", "3 心愿", "4 详情", "5 考核"],
     cols: ["急", "编号", "已过", "剩余", "社区", "类别", "标题", "部门"],
     live: "● 在线",
     reconnecting: "◌ 重连中",
@@ -201,7 +201,7 @@ pub static ZH: Labels = Labels {
 pub static EN: Labels = Labels {
     title: "shaozi · whistle dispatch",
     title_short: "shaozi",
-    tabs: ["1 Queue", "2 Depts", "3 Wishes", "4 Detail"],
+    tabs: ["1 Queue", "2 Depts", "3 Wishes", "4 Case", "5 Score"],
     cols: ["!", "ID", "Age", "Left", "Community", "Category", "Title", "Department"],
     live: "● live",
     reconnecting: "◌ reconnecting",

@@ -29,6 +29,16 @@ pub enum Action {
     ViewWishes,
     /// Detail view.
     ViewDetail,
+    /// Assessment view.
+    ViewAssessment,
+    /// Next assessment period.
+    Period,
+    /// Export the assessment as CSV.
+    Export,
+    /// Sort by the next column.
+    SortNext,
+    /// Sort by the previous column.
+    SortPrev,
     /// Open the selection.
     Open,
     /// Back out.
@@ -73,6 +83,11 @@ impl Action {
         (Action::ViewDepartments, "view_departments"),
         (Action::ViewWishes, "view_wishes"),
         (Action::ViewDetail, "view_detail"),
+        (Action::ViewAssessment, "view_assessment"),
+        (Action::Period, "period"),
+        (Action::Export, "export"),
+        (Action::SortNext, "sort_next"),
+        (Action::SortPrev, "sort_prev"),
         (Action::Open, "open"),
         (Action::Back, "back"),
         (Action::Quit, "quit"),
@@ -201,6 +216,13 @@ impl Default for Keymap {
             ("2", Action::ViewDepartments),
             ("3", Action::ViewWishes),
             ("4", Action::ViewDetail),
+            ("5", Action::ViewAssessment),
+            ("p", Action::Period),
+            ("E", Action::Export),
+            ("right", Action::SortNext),
+            (">", Action::SortNext),
+            ("left", Action::SortPrev),
+            ("<", Action::SortPrev),
             ("enter", Action::Open),
             ("esc", Action::Back),
             ("q", Action::Quit),

@@ -2,6 +2,7 @@
 //! runtime that carries out effects against the server.
 
 pub mod app;
+pub mod assess;
 pub mod command;
 pub mod config;
 pub mod driver;

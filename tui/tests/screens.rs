@@ -167,3 +167,14 @@ fn a_department_sees_only_its_steps_80x24() {
     );
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn assessment_80x24_and_120x40() {
+    let mut narrow = app(Lang::Zh, 80, 24);
+    key(&mut narrow, KeyCode::Char('5'));
+    update(&mut narrow, Msg::Assessment(Box::new(assessment())));
+    let mut wide = app(Lang::Zh, 120, 40);
+    key(&mut wide, KeyCode::Char('5'));
+    update(&mut wide, Msg::Assessment(Box::new(assessment())));
+    insta::assert_snapshot!(format!("{}\n{}", render(&narrow), render(&wide)));
+}

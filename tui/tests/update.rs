@@ -467,3 +467,68 @@ fn every_action_carries_the_version_seen_and_a_412_refreshes_the_row() {
         flash.text
     );
 }
+
+#[test]
+fn the_assessment_view_loads_its_period_sorts_and_exports() {
+    use chrono::NaiveDate;
+    use shaozi_tui::assess::Period;
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let mut app = app(Lang::Zh, 120, 40);
+    let fx = key(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.view, View::Assessment);
+    assert_eq!(
+        fx,
+        vec![Effect::FetchAssessment(d(11, 1), d(11, 26))],
+        "this month by default"
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('p')),
+        vec![Effect::FetchAssessment(d(11, 26), d(11, 26))],
+        "today"
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('p')),
+        vec![Effect::FetchAssessment(d(11, 23), d(11, 26))],
+        "since Monday"
+    );
+    update(&mut app, Msg::Assessment(Box::new(assessment())));
+    let order = |a: &shaozi_tui::app::App| {
+        a.assess
+            .sorted()
+            .iter()
+            .map(|u| u.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order(&app), ["D2", "D3", "D1", "D4"], "by rank");
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(
+        order(&app),
+        ["D2", "D3", "D1", "D4"],
+        "by score, highest first"
+    );
+    for _ in 0..8 {
+        key(&mut app, KeyCode::Right);
+    }
+    assert_eq!(shaozi_tui::assess::COLUMNS[app.assess.sort].en, "Late");
+    assert_eq!(order(&app)[..3], ["D2", "D3", "D4"], "fewest overdue first");
+    assert_eq!(
+        key(&mut app, KeyCode::Char('E')),
+        vec![Effect::ExportCsv(d(11, 23), d(11, 26))]
+    );
+    update(
+        &mut app,
+        Msg::Exported(Ok("/tmp/shaozi-assessment.csv".into())),
+    );
+    assert!(app
+        .flash
+        .as_ref()
+        .is_some_and(|f| !f.error && f.text.contains("/tmp/shaozi-assessment.csv")));
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "period 2026-10-01 2026-10-31");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::FetchAssessment(d(10, 1), d(10, 31))]
+    );
+    assert_eq!(app.assess.period, Period::Custom(d(10, 1), d(10, 31)));
+}

@@ -1,5 +1,6 @@
 //! `draw(&App, &mut Frame)`: pure, reads the app and paints; nothing else.
 
+mod assess;
 mod overlay;
 mod panels;
 mod queue;
@@ -87,6 +88,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         View::Departments => panels::departments(app, f, body, theme),
         View::Wishes => panels::wishes(app, f, body, theme),
         View::Detail => panels::detail(app, f, body, theme),
+        View::Assessment => assess::assessment(app, f, body, theme),
     }
     overlay::status_line(app, f, status, theme);
     overlay::hint_line(app, f, hints, theme);
@@ -114,6 +116,7 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         View::Departments | View::DeptCases(_) => 1,
         View::Wishes => 2,
         View::Detail => 3,
+        View::Assessment => 4,
     };
     for (i, tab) in t.tabs.iter().enumerate() {
         let style = if i == active {

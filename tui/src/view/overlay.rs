@@ -91,6 +91,12 @@ fn hint_word(a: Action, zh: bool) -> &'static str {
         (Action::Quit, true) => "退出",
         (Action::Mark, true) => "标记",
         (Action::Command, true) => "命令",
+        (Action::Period, true) => "切换周期",
+        (Action::SortNext, true) | (Action::SortPrev, true) => "排序（< > 换列）",
+        (Action::Export, true) => "导出CSV",
+        (Action::Period, false) => "period",
+        (Action::SortNext, false) | (Action::SortPrev, false) => "sort (< > column)",
+        (Action::Export, false) => "export CSV",
         (Action::Assign, false) => "assign",
         (Action::Acknowledge, false) => "duty",
         (Action::Resolve, false) => "resolve",
@@ -164,6 +170,7 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         ]),
         (None, View::Departments) => h.departments.to_string(),
         (None, View::Wishes) => h.wishes.to_string(),
+        (None, View::Assessment) => keyed(&[Period, SortNext, Export, Help, Quit]),
     };
     f.render_widget(
         Paragraph::new(Span::styled(

@@ -266,3 +266,56 @@ pub fn event(kind: &str, w: &Whistle, seq: u64) -> Msg {
 pub fn ids(app: &App) -> Vec<u64> {
     app.rows().iter().map(|k| k.id).collect()
 }
+
+pub fn assessment() -> shaozi_tui::assess::AssessmentData {
+    use shaozi_shared::assessment::{measure, rank, CaseMeasures, Weights};
+    let c = |on_time, resolved, rating, r, s| CaseMeasures {
+        responded: true,
+        on_time,
+        resolved,
+        rating,
+        respond_minutes: Some(r),
+        resolve_minutes: s,
+        ..Default::default()
+    };
+    let mut units = vec![
+        measure(
+            "D1",
+            "市城市管理和综合执法局",
+            &[
+                c(true, true, Some(5), 10, Some(70)),
+                c(false, true, Some(3), 40, Some(130)),
+                c(false, false, None, 200, None),
+            ],
+        ),
+        measure(
+            "D2",
+            "市路灯管理处",
+            &[
+                c(true, true, Some(4), 5, Some(100)),
+                c(true, false, None, 20, None),
+            ],
+        ),
+        measure(
+            "D3",
+            "市住房和城乡建设局",
+            &[c(true, true, Some(2), 25, Some(45))],
+        ),
+        measure("D4", "益阳日报社", &[]),
+    ];
+    units[0].overdue_now = 1;
+    units[0].wishes_completed = 1;
+    units[2].activities = 1;
+    rank(&mut units, &Weights::default());
+    let day = |d: u32, filed, closed| shaozi_tui::assess::DayCount {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap(),
+        filed,
+        closed,
+    };
+    shaozi_tui::assess::AssessmentData {
+        units,
+        daily: (1..=26)
+            .map(|d| day(d, i64::from(d % 7 + 2), i64::from(d % 5)))
+            .collect(),
+    }
+}
