@@ -210,6 +210,11 @@ async fn three_departments_measured_scored_and_ranked_by_hand() {
         .body;
     assert_eq!(unit(&streets, &c.streets[0])["dispatched"], 5);
     assert_eq!(unit(&streets, &c.streets[1])["dispatched"], 1);
+    assert_eq!(
+        unit(&streets, &c.streets[1])["activities"],
+        1,
+        "the clean-up was in S2's community"
+    );
     // Another period has none of it.
     let empty = s
         .get("/api/v1/assessment?from=2026-11-27&to=2026-11-28")

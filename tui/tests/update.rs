@@ -532,3 +532,27 @@ fn the_assessment_view_loads_its_period_sorts_and_exports() {
     );
     assert_eq!(app.assess.period, Period::Custom(d(10, 1), d(10, 31)));
 }
+
+#[test]
+fn the_bell_rings_for_overdue_whistles_when_asked_to() {
+    let mut quiet = app(Lang::Zh, 120, 40);
+    let mut w = whistle(
+        1002,
+        2,
+        "drainage",
+        Urgency::Urgent,
+        40,
+        "下水道堵塞，污水漫到楼道口",
+    );
+    w.overdue = true;
+    w.version = 9;
+    assert!(!update(&mut quiet, event("whistle.overdue", &w, 50)).contains(&Effect::Bell));
+    let mut loud = app(Lang::Zh, 120, 40);
+    loud.bell = true;
+    assert!(update(&mut loud, event("whistle.overdue", &w, 50)).contains(&Effect::Bell));
+    assert_eq!(
+        ids(&loud)[..2],
+        [1001, 1002],
+        "and it moves up among the overdue"
+    );
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Duration as Span, Utc};
+use chrono::{DateTime, Duration as Span, Offset, Utc};
 use tokio::sync::watch;
 
 use shaozi_shared::api::{NewCommunity, NewDepartment, NewStreet, NewWhistle, NewWish};
@@ -428,6 +428,7 @@ async fn backfill(
         }
     }
     plan.sort_by_key(|(t, _)| *t);
+    record_activities(city, w, cfg, now).await?;
     let mut ids: HashMap<usize, WhistleId> = HashMap::new();
     let mut wish_ids: HashMap<usize, WishId> = HashMap::new();
     for (t, step) in plan {
@@ -490,6 +491,50 @@ fn claim_for(city: &City, seed: u64) -> (WishAction, Principal) {
         _ => office(),
     };
     (claim, who)
+}
+
+/// The morning's activities: clean-ups, civility persuasion, the "five smalls" and practice
+/// events, each by a department in a community, as the report counts them.
+async fn record_activities(
+    city: &City,
+    w: &WriterHandle,
+    cfg: &DemoConfig,
+    now: DateTime<Utc>,
+) -> Result<(), WriteError> {
+    use shaozi_shared::api::{ActivityKind, NewActivity};
+    const KINDS: &[(ActivityKind, &str)] = &[
+        (ActivityKind::Cleanup, "组织党员干部清理背街小巷垃圾"),
+        (ActivityKind::Persuasion, "路口文明劝导，劝阻闯红灯"),
+        (ActivityKind::FiveSmalls, "办小事、解小忧：为居民修理水龙头"),
+        (ActivityKind::Practice, "新时代文明实践站宣讲"),
+    ];
+    let today = now
+        .with_timezone(
+            &chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix()),
+        )
+        .date_naive();
+    for i in 0..cfg.history_whistles / 12 {
+        let seed = mix(i as u64 + 4242);
+        let d = &city.departments[(seed % city.departments.len() as u64) as usize];
+        let (cid, _, _) = city.communities[((seed >> 9) % city.communities.len() as u64) as usize];
+        let (kind, note) = pick(KINDS, seed >> 17);
+        let b = NewActivity {
+            department_id: d.0,
+            community_id: cid,
+            kind,
+            date: today,
+            participants: (seed >> 23) as i64 % 30 + 5,
+            note: Some(note.into()),
+        };
+        match w
+            .submit(Command::RecordActivity(b), city.department(Some(d.0)))
+            .await
+        {
+            Ok(_) | Err(WriteError::Rule(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn rating(seed: u64) -> i64 {

@@ -592,12 +592,12 @@ impl Tx<'_> {
                 format!("there is no department {}", b.department_id),
             )));
         }
-        if !self.has(dir::COMMUNITY, b.community_id.0)? {
+        let Some(community) = self.community(b.community_id)? else {
             return Ok(Err(invalid(
                 "community_id",
                 format!("there is no community {}", b.community_id),
             )));
-        }
+        };
         if !(1..=100_000).contains(&b.participants) {
             return Ok(Err(invalid(
                 "participants",
@@ -639,6 +639,7 @@ impl Tx<'_> {
         for (unit, uid) in [
             (crate::store::keys::family::DEPARTMENT, b.department_id.0),
             (crate::store::keys::family::COMMUNITY, b.community_id.0),
+            (crate::store::keys::family::STREET, community.street_id.0),
         ] {
             self.idx.insert(
                 keys::unit_time_key(crate::store::keys::family::ACTIVITY, unit, uid, day, id),
