@@ -1,6 +1,7 @@
 //! shaozi's terminal dashboard: a pure `update` over [`app::App`], a pure `draw`, and a
 //! runtime that carries out effects against the server.
 
+mod actions;
 pub mod app;
 pub mod assess;
 pub mod command;

@@ -22,6 +22,7 @@ use shaozi_shared::{
     WishId,
 };
 
+mod admin;
 mod commands;
 mod tx;
 

@@ -1,0 +1,198 @@
+//! Commands of the city office: tokens and activities.
+
+use chrono::{DateTime, Duration, Utc};
+
+use shaozi_shared::api::{NewToken, TokenInfo};
+use shaozi_shared::text::{optional, required, MAX_NAME, MAX_TEXT};
+use shaozi_shared::{Actor, Audience, EventKind, EventScope, Op, Principal, Scope};
+
+use super::commands::{forbidden, refuse};
+use super::tx::{corrupt, invalid, CmdResult, Tx, TxError};
+use super::{Reply, WriteError};
+use crate::auth::name_key;
+use crate::store::decode;
+use crate::store::keys::{self, dir};
+
+impl Tx<'_> {
+    pub(super) fn create_token(
+        &mut self,
+        b: &NewToken,
+        h: [u8; 32],
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::Administer)));
+        let name = refuse!(required("name", &b.name, MAX_NAME));
+        if name.chars().any(char::is_whitespace) {
+            return Ok(Err(invalid(
+                "name",
+                "a token name has no spaces (it is typed on command lines)",
+            )));
+        }
+        let scope = refuse!(b.scope().map_err(|e| invalid("role", e)));
+        let exists = match scope {
+            Scope::City => true,
+            Scope::Street(s) => self.has(dir::STREET, s.0)?,
+            Scope::Department(d) => self.has(dir::DEPARTMENT, d.0)?,
+            Scope::Community(c) => self.has(dir::COMMUNITY, c.0)?,
+        };
+        if !exists {
+            let field = match scope {
+                Scope::Street(_) => "street_id",
+                Scope::Department(_) => "department_id",
+                _ => "community_id",
+            };
+            return Ok(Err(invalid(field, "no such unit in the directory")));
+        }
+        let expires_at = match b.expires_days {
+            None => None,
+            Some(d) if (1..=3650).contains(&d) => Some(at + Duration::days(d)),
+            Some(d) => {
+                return Ok(Err(invalid(
+                    "expires_days",
+                    format!("must be from 1 to 3650 days; got {d}"),
+                )))
+            }
+        };
+        refuse!(self.claim_name(dir::TOKEN, &name, &h)?);
+        let info = TokenInfo {
+            name: name.clone(),
+            role: b.role,
+            scope,
+            created_by: actor.name.clone(),
+            created_at: at,
+            expires_at,
+            revoked_at: None,
+        };
+        self.put_token(&h, &info, EventKind::TokenCreated, actor, at)?;
+        Ok(Ok(Reply::Token(Box::new(info), h)))
+    }
+
+    pub(super) fn revoke_token(
+        &mut self,
+        name: &str,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        refuse!(forbidden(who.may(Op::Administer)));
+        let Some(h) = self.idx.get(name_key(name))? else {
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no token named {name}"
+            ))));
+        };
+        let Some(v) = self.tokens.get(&h)? else {
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no token named {name}"
+            ))));
+        };
+        let mut info: TokenInfo = decode(&v, || name.to_string()).map_err(TxError::Abort)?;
+        if info.revoked_at.is_none() {
+            info.revoked_at = Some(at);
+            self.put_token(&h, &info, EventKind::TokenRevoked, actor, at)?;
+        }
+        Ok(Ok(Reply::Revoked(Box::new(info))))
+    }
+
+    fn put_token(
+        &mut self,
+        h: &[u8],
+        info: &TokenInfo,
+        ev: EventKind,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<(), TxError> {
+        let json = serde_json::to_string(info).map_err(|e| corrupt("a token", e))?;
+        self.tokens.insert(h, json.as_bytes())?;
+        let scope = EventScope {
+            audience: Audience::Admin,
+            ..Default::default()
+        };
+        self.emit(ev, &info.name, None, &json, actor, at, None, &scope)
+    }
+}
+
+impl Tx<'_> {
+    pub(super) fn record_activity(
+        &mut self,
+        b: &shaozi_shared::api::NewActivity,
+        who: &Principal,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
+        use chrono::TimeZone;
+        refuse!(forbidden(who.may_record(b.department_id, b.community_id)));
+        if !self.has(dir::DEPARTMENT, b.department_id.0)? {
+            return Ok(Err(invalid(
+                "department_id",
+                format!("there is no department {}", b.department_id),
+            )));
+        }
+        let Some(community) = self.community(b.community_id)? else {
+            return Ok(Err(invalid(
+                "community_id",
+                format!("there is no community {}", b.community_id),
+            )));
+        };
+        if !(1..=100_000).contains(&b.participants) {
+            return Ok(Err(invalid(
+                "participants",
+                format!("must be from 1 to 100000; got {}", b.participants),
+            )));
+        }
+        let note = refuse!(optional("note", b.note.as_deref(), MAX_TEXT));
+        let Some(day) = b
+            .date
+            .and_hms_opt(12, 0, 0)
+            .and_then(|t| self.calendar.offset.from_local_datetime(&t).single())
+        else {
+            return Ok(Err(invalid("date", "not a day the calendar knows")));
+        };
+        let day = day.with_timezone(&Utc);
+        if (day - at).num_days() > 1 || (at - day).num_days() > 3660 {
+            return Ok(Err(invalid(
+                "date",
+                format!("{} is in the future or over ten years ago", b.date),
+            )));
+        }
+        let id = self.next_id("next/activity", 1)?;
+        let rec = shaozi_shared::api::Activity {
+            id: format!("A{id}"),
+            department_id: b.department_id,
+            community_id: b.community_id,
+            kind: b.kind,
+            date: b.date,
+            participants: b.participants,
+            note,
+            recorded_by: actor.name.clone(),
+            created_at: at,
+        };
+        let json = serde_json::to_string(&rec).map_err(|e| corrupt("an activity", e))?;
+        self.dir
+            .insert(keys::dir_key(dir::ACTIVITY, id), json.as_bytes())?;
+        let value =
+            serde_json::to_vec(&(b.kind, b.participants)).map_err(|e| corrupt("an activity", e))?;
+        for (unit, uid) in [
+            (crate::store::keys::family::DEPARTMENT, b.department_id.0),
+            (crate::store::keys::family::COMMUNITY, b.community_id.0),
+            (crate::store::keys::family::STREET, community.street_id.0),
+        ] {
+            self.idx.insert(
+                keys::unit_time_key(crate::store::keys::family::ACTIVITY, unit, uid, day, id),
+                value.clone(),
+            )?;
+        }
+        self.emit(
+            EventKind::ActivityRecorded,
+            &rec.id,
+            rec.note.as_deref(),
+            &json,
+            actor,
+            at,
+            None,
+            &EventScope::default(),
+        )?;
+        Ok(Ok(Reply::Activity(Box::new(rec))))
+    }
+}
