@@ -1,0 +1,213 @@
+//! The live simulation: communities file, dispatchers dispatch, departments answer.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use shaozi_shared::{
+    Principal, Whistle, WhistleAction, WhistleId, WhistleStatus, WishAction, WishId, WishStatus,
+};
+
+use super::history::{claim_for, rating, step_after, wish_for};
+use super::names;
+use super::*;
+use crate::routes::stats;
+use crate::store::{Store, WhistleQuery, WishQuery};
+use crate::writer::{Command, WriteError, WriterHandle};
+
+pub(super) struct Sim {
+    pub(super) city: City,
+    pub(super) cfg: DemoConfig,
+    pub(super) whistle_credit: f64,
+    pub(super) wish_credit: f64,
+    pub(super) counter: u64,
+}
+
+impl Sim {
+    /// Whether the simulated actor for `id` has got round to step `stage` by `now`.
+    pub(super) fn due(
+        &self,
+        id: u64,
+        stage: u64,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        now - since >= step_after(mix(id * 31 + stage), self.cfg.step_seconds)
+    }
+
+    pub(super) async fn tick(
+        &mut self,
+        store: &Store,
+        w: &WriterHandle,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        self.whistle_credit += self.cfg.whistles_per_minute / 60.0;
+        while self.whistle_credit >= 1.0 {
+            self.whistle_credit -= 1.0;
+            self.counter += 1;
+            let nw = self.city.whistle(mix(self.counter));
+            let who = community(&self.city, nw.community_id);
+            w.submit(Command::FileWhistle(nw), who).await?;
+        }
+        self.wish_credit += self.cfg.wishes_per_minute / 60.0;
+        while self.wish_credit >= 1.0 {
+            self.wish_credit -= 1.0;
+            self.counter += 1;
+            let nw = wish_for(&self.city, mix(self.counter ^ 0xabcdef));
+            let who = community(&self.city, nw.community_id);
+            w.submit(Command::FileWish(nw), who).await?;
+        }
+        let load: HashMap<String, i64> = stats::compute(store)
+            .map(|s| {
+                s.departments
+                    .into_iter()
+                    .map(|d| (d.id, d.dispatched + d.acknowledged))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for wh in list(store, &[WhistleStatus::New, WhistleStatus::Dispatched], 300) {
+            let seed = mix(wh.id.0);
+            // Some whistles stall so that the queue always shows what overdue looks like.
+            if seed.is_multiple_of(10) {
+                continue;
+            }
+            match wh.status {
+                WhistleStatus::New if self.due(wh.id.0, 1, wh.created_at, now) => {
+                    let dept = self.city.best_department(&wh.category, &load, seed);
+                    let a = WhistleAction::Dispatch {
+                        department_id: dept,
+                        assisting: vec![],
+                        note: Some("请立即派专干到现场报到".into()),
+                    };
+                    self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
+                        .await?;
+                }
+                WhistleStatus::Dispatched
+                    if self.due(wh.id.0, 2, wh.dispatched_at.unwrap_or(wh.created_at), now) =>
+                {
+                    let a = WhistleAction::Acknowledge {
+                        staff: vec![person(seed), person(seed >> 11)],
+                        note: Some("专干已到现场".into()),
+                    };
+                    self.act(w, wh.id, a, self.city.department(wh.department_id))
+                        .await?;
+                }
+                _ => {}
+            }
+        }
+        for wh in list(
+            store,
+            &[WhistleStatus::Acknowledged, WhistleStatus::Resolved],
+            300,
+        ) {
+            let seed = mix(wh.id.0);
+            match wh.status {
+                WhistleStatus::Acknowledged
+                    if self.due(wh.id.0, 3, wh.acknowledged_at.unwrap_or(wh.updated_at), now) =>
+                {
+                    let a = WhistleAction::Resolve {
+                        reply: pick(names::REPLIES, seed >> 9).into(),
+                    };
+                    self.act(w, wh.id, a, self.city.department(wh.department_id))
+                        .await?;
+                }
+                WhistleStatus::Resolved
+                    if self.due(
+                        wh.id.0 + u64::from(wh.reopened),
+                        4,
+                        wh.resolved_at.unwrap_or(wh.updated_at),
+                        now,
+                    ) =>
+                {
+                    let who = community(&self.city, wh.community_id);
+                    let a = if (seed >> 21) % 100 < 8 && wh.reopened == 0 {
+                        WhistleAction::Reopen {
+                            reason: pick(names::REOPEN_REASONS, seed).into(),
+                        }
+                    } else {
+                        WhistleAction::Close {
+                            satisfaction: rating(seed),
+                            note: None,
+                        }
+                    };
+                    self.act(w, wh.id, a, who).await?;
+                }
+                _ => {}
+            }
+        }
+        self.move_wishes(store, w, now).await
+    }
+
+    pub(super) async fn act(
+        &self,
+        w: &WriterHandle,
+        id: WhistleId,
+        a: WhistleAction,
+        who: Principal,
+    ) -> Result<(), WriteError> {
+        match w.submit(Command::Whistle(id, a, None), who).await {
+            Ok(_) | Err(WriteError::Rule(_)) | Err(WriteError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn move_wishes(
+        &self,
+        store: &Store,
+        w: &WriterHandle,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        let q = WishQuery {
+            statuses: vec![WishStatus::Open, WishStatus::Claimed],
+            limit: 200,
+            ..Default::default()
+        };
+        let Ok((wishes, _)) = store.list_wishes(&q) else {
+            return Ok(());
+        };
+        for wish in wishes {
+            let seed = mix(wish.id.0 ^ 0x5151);
+            let action = match wish.status {
+                // Some wishes wait a long time for someone to take them on.
+                WishStatus::Open if seed % 7 < 2 => continue,
+                WishStatus::Open if self.due(wish.id.0, 5, wish.created_at, now) => {
+                    claim_for(&self.city, seed).0
+                }
+                WishStatus::Claimed
+                    if self.due(
+                        wish.id.0,
+                        6,
+                        wish.claimed_at.unwrap_or(wish.updated_at),
+                        now,
+                    ) =>
+                {
+                    WishAction::Complete {
+                        note: Some("心愿已送到居民手中".into()),
+                    }
+                }
+                _ => continue,
+            };
+            let who = wish_actor(&self.city, wish.department_id);
+            match w
+                .submit(Command::Wish(WishId(wish.id.0), action, None), who)
+                .await
+            {
+                Ok(_) | Err(WriteError::Rule(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn list(store: &Store, statuses: &[WhistleStatus], limit: usize) -> Vec<Whistle> {
+    let q = WhistleQuery {
+        statuses: statuses.to_vec(),
+        limit,
+        ..Default::default()
+    };
+    store
+        .list_whistles(&q)
+        .map(|(items, _)| items)
+        .unwrap_or_default()
+}
