@@ -15,9 +15,8 @@ use shaozi_shared::{
     WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
 };
 
-use super::tx::{corrupt, invalid, CmdResult, Tx, TxError};
+use super::tx::{corrupt, invalid, read, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
-use crate::store::decode;
 use crate::store::keys::{self, be, dir, key};
 
 /// Returns the refusal from a `Result<_, WriteError>` as this command's answer.
@@ -220,12 +219,9 @@ impl Tx<'_> {
     }
 
     pub(super) fn community(&self, id: CommunityId) -> Result<Option<Community>, TxError> {
-        match self.dir.get(keys::dir_key(dir::COMMUNITY, id.0))? {
-            None => Ok(None),
-            Some(v) => decode(&v, || id.to_string())
-                .map(Some)
-                .map_err(TxError::Abort),
-        }
+        read(self.dir, keys::dir_key(dir::COMMUNITY, id.0), || {
+            id.to_string()
+        })
     }
 
     pub(super) fn file_whistle(
@@ -273,12 +269,7 @@ impl Tx<'_> {
     }
 
     fn load_whistle(&self, id: WhistleId) -> Result<Option<Whistle>, TxError> {
-        match self.whistles.get(be(id.0))? {
-            None => Ok(None),
-            Some(v) => decode(&v, || id.to_string())
-                .map(Some)
-                .map_err(TxError::Abort),
-        }
+        read(self.whistles, be(id.0), || id.to_string())
     }
 
     pub(super) fn act_on_whistle(
@@ -433,9 +424,8 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        let w: Wish = match self.wishes.get(be(id.0))? {
-            None => return Ok(Err(WriteError::NotFound(format!("there is no wish {id}")))),
-            Some(v) => decode(&v, || id.to_string()).map_err(TxError::Abort)?,
+        let Some(w): Option<Wish> = read(self.wishes, be(id.0), || id.to_string())? else {
+            return Ok(Err(WriteError::NotFound(format!("there is no wish {id}"))));
         };
         // A department claims for itself, whether or not it names itself.
         let mut action = action.clone();

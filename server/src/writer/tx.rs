@@ -119,6 +119,20 @@ impl Tracked for Wish {
     }
 }
 
+/// Reads and decodes a record inside the transaction.
+pub(super) fn read<T: serde::de::DeserializeOwned>(
+    tree: &TransactionalTree,
+    key: impl AsRef<[u8]>,
+    what: impl FnOnce() -> String,
+) -> Result<Option<T>, TxError> {
+    match tree.get(key.as_ref())? {
+        None => Ok(None),
+        Some(v) => crate::store::decode(&v, what)
+            .map(Some)
+            .map_err(TxError::Abort),
+    }
+}
+
 impl Tx<'_> {
     /// Runs one job, honouring its Idempotency-Key. The outer error aborts the whole batch
     /// (storage); the inner one is this job's refusal, made before it wrote anything.
