@@ -1,4 +1,4 @@
-//! The server's rules file (`--config`, TOML): deadlines per category and urgency, in
+//! The server's rules file (`--rules`, `SHAOZI_RULES`, TOML): deadlines per category and urgency, in
 //! calendar or working time, and the working calendar they are counted on.
 //!
 //! ```toml

@@ -99,9 +99,10 @@ struct ServeArgs {
     /// Demo: new whistles per minute.
     #[arg(long, env = "SHAOZI_DEMO_RATE", default_value_t = 6.0)]
     demo_rate: f64,
-    /// Rules file: deadlines per category (calendar or working time) and the working calendar.
-    #[arg(long, env = "SHAOZI_CONFIG")]
-    config: Option<PathBuf>,
+    /// Rules file: deadlines per category (calendar or working time), the working calendar and
+    /// the assessment's weights. (SHAOZI_CONFIG is the dashboard's own config file.)
+    #[arg(long, env = "SHAOZI_RULES")]
+    rules: Option<PathBuf>,
     /// Requests per second allowed per token (0: no limit); bursts of three seconds' worth.
     #[arg(long, env = "SHAOZI_RATE_LIMIT", default_value_t = 100.0)]
     rate_limit: f64,
@@ -144,7 +145,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = Config::new(args.data.clone());
     config.listen = args.listen;
     config.admin_token = args.admin_token;
-    if let Some(path) = &args.config {
+    if let Some(path) = &args.rules {
         config.rules = shaozi_server::config::load(path)?;
     }
     config.limits = shaozi_server::auth::Limits {
