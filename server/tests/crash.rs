@@ -1,0 +1,445 @@
+//! Crash test: the real binary, concurrent writers, SIGKILL at a random moment, restart, and
+//! check that nothing acknowledged was lost and the store is consistent. 5 cycles by default;
+//! `SHAOZI_CRASH_CYCLES=50 cargo test -p shaozi-server --test crash -- --nocapture` by hand.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const TOKEN: &str = "crash-test-token";
+
+// The child is returned to the caller, which kills it.
+#[allow(clippy::zombie_processes)]
+fn start(data: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shaozi-server"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+            "--admin-token",
+            TOKEN,
+            "--data",
+        ])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    loop {
+        let mut l = String::new();
+        if out.read_line(&mut l).expect("stdout") == 0 {
+            let st = child.wait();
+            panic!("server exited early: {st:?}");
+        }
+        if let Some(addr) = l.trim().strip_prefix("shaozi-server listening on ") {
+            return (child, addr.to_string());
+        }
+    }
+}
+
+/// What the writers were told was done.
+#[derive(Default)]
+struct Log {
+    /// Idempotency-Key → (body, Some(id) if acknowledged).
+    creates: BTreeMap<String, (Value, Option<String>)>,
+    /// Whistle id → highest version acknowledged.
+    versions: HashMap<String, u64>,
+    /// Wish id → highest version acknowledged.
+    wishes: HashMap<String, u64>,
+}
+
+async fn post(
+    c: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> Option<Value> {
+    let mut rb = c
+        .post(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .json(body);
+    if let Some(k) = key {
+        rb = rb.header("Idempotency-Key", k);
+    }
+    let r = rb.send().await.ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.json().await.ok()
+}
+
+async fn writer(
+    c: reqwest::Client,
+    base: String,
+    cycle: usize,
+    n: usize,
+    city: Arc<(Vec<String>, Vec<String>)>,
+    log: Arc<Mutex<Log>>,
+) {
+    let staff = json!({"staff": ["张伟", "李娜"]});
+    for i in 0.. {
+        let key = format!("c{cycle}-w{n}-{i}");
+        let body = json!({"community_id": city.0[i % city.0.len()], "category": "roads", "urgency": if i % 3 == 0 { "urgent" } else { "normal" },
+                          "title": format!("crash {key}"), "description": "路面坑洼"});
+        log.lock()
+            .unwrap()
+            .creates
+            .insert(key.clone(), (body.clone(), None));
+        let Some(w) = post(&c, &base, "/api/v1/whistles", &body, Some(&key)).await else {
+            return;
+        };
+        let id = w["id"].as_str().unwrap_or_default().to_string();
+        {
+            let mut l = log.lock().unwrap();
+            l.creates.get_mut(&key).unwrap().1 = Some(id.clone());
+            l.versions.insert(id.clone(), 1);
+        }
+        // Take some of them through their life.
+        let steps: Vec<(&str, Value)> = match i % 4 {
+            0 => vec![],
+            1 => vec![("dispatch", json!({"department_id": city.1[i % 2]}))],
+            2 => vec![
+                ("dispatch", json!({"department_id": city.1[0]})),
+                ("acknowledge", staff.clone()),
+                ("resolve", json!({"reply": "好了"})),
+            ],
+            _ => vec![
+                ("dispatch", json!({"department_id": city.1[1]})),
+                ("acknowledge", staff.clone()),
+                ("resolve", json!({"reply": "好了"})),
+                ("close", json!({"satisfaction": 4})),
+            ],
+        };
+        for (verb, b) in steps {
+            let Some(after) = post(
+                &c,
+                &base,
+                &format!("/api/v1/whistles/{id}/{verb}"),
+                &b,
+                None,
+            )
+            .await
+            else {
+                return;
+            };
+            log.lock()
+                .unwrap()
+                .versions
+                .insert(id.clone(), after["version"].as_u64().unwrap_or(0));
+        }
+        if i % 5 == 0 {
+            let wb = json!({"community_id": city.0[0], "title": "书包", "value_fen": 100});
+            let Some(wish) = post(&c, &base, "/api/v1/wishes", &wb, None).await else {
+                return;
+            };
+            let wid = wish["id"].as_str().unwrap_or_default().to_string();
+            let Some(claimed) = post(
+                &c,
+                &base,
+                &format!("/api/v1/wishes/{wid}/claim"),
+                &json!({"claimer": "志愿者"}),
+                None,
+            )
+            .await
+            else {
+                return;
+            };
+            log.lock()
+                .unwrap()
+                .wishes
+                .insert(wid, claimed["version"].as_u64().unwrap_or(0));
+        }
+    }
+}
+
+async fn get(c: &reqwest::Client, base: &str, path: &str) -> Value {
+    c.get(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn all_whistles(c: &reqwest::Client, base: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(c, base, &format!("/api/v1/whistles?limit=500{cursor}")).await;
+        out.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(n) => cursor = format!("&cursor={n}"),
+            None => return out,
+        }
+    }
+}
+
+/// The status after an event, by the domain's diagram; None for events that keep it.
+fn status_after(kind: &str) -> Option<&'static str> {
+    match kind {
+        "whistle.created" => Some("new"),
+        "whistle.dispatched" | "whistle.reassigned" => Some("dispatched"),
+        "whistle.acknowledged" | "whistle.reopened" => Some("acknowledged"),
+        "whistle.resolved" => Some("resolved"),
+        "whistle.closed" => Some("closed"),
+        "whistle.rejected" => Some("rejected"),
+        _ => None,
+    }
+}
+
+fn legal(from: &str, kind: &str) -> bool {
+    matches!(
+        (from, kind),
+        ("", "whistle.created")
+            | (
+                "new" | "dispatched",
+                "whistle.dispatched" | "whistle.reassigned" | "whistle.rejected"
+            )
+            | ("dispatched", "whistle.acknowledged")
+            | ("acknowledged", "whistle.resolved")
+            | ("resolved", "whistle.closed" | "whistle.reopened")
+    ) || (status_after(kind).is_none() && !from.is_empty())
+}
+
+async fn check(c: &reqwest::Client, base: &str, log: &Log, cycle: usize) {
+    // 1. Every acknowledged create and change is there.
+    for (key, (body, id)) in &log.creates {
+        if let Some(id) = id {
+            let w = get(c, base, &format!("/api/v1/whistles/{id}")).await;
+            assert_eq!(
+                w["title"], body["title"],
+                "cycle {cycle}: acknowledged {key} ({id}) lost"
+            );
+        }
+    }
+    for (id, v) in &log.versions {
+        let w = get(c, base, &format!("/api/v1/whistles/{id}")).await;
+        assert!(
+            w["version"].as_u64().unwrap_or(0) >= *v,
+            "cycle {cycle}: {id} acknowledged at version {v}, now {}",
+            w["version"]
+        );
+        // 2. Its status is reachable by legal steps from its timeline.
+        let mut st = String::new();
+        for e in w["timeline"].as_array().cloned().unwrap_or_default() {
+            let kind = e["type"].as_str().unwrap_or_default();
+            assert!(legal(&st, kind), "cycle {cycle}: {id}: {kind} after {st:?}");
+            if let Some(next) = status_after(kind) {
+                st = next.to_string();
+            }
+        }
+        assert_eq!(
+            w["status"].as_str(),
+            Some(st.as_str()),
+            "cycle {cycle}: {id} status vs timeline"
+        );
+    }
+    for (id, v) in &log.wishes {
+        let w = get(c, base, &format!("/api/v1/wishes/{id}")).await;
+        assert!(
+            w["version"].as_u64().unwrap_or(0) >= *v,
+            "cycle {cycle}: wish {id} lost a change"
+        );
+    }
+    // 3. Event sequence numbers are gapless, and each record's last event is the record.
+    let stats = get(c, base, "/api/v1/stats").await;
+    let last = stats["last_seq"].as_u64().unwrap_or(0);
+    let mut res = c
+        .get(format!("{base}/api/v1/events?after=0"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("events");
+    let mut buf = String::new();
+    let mut latest: HashMap<String, u64> = HashMap::new();
+    let mut seqs = Vec::new();
+    while (seqs.len() as u64) < last {
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(5), res.chunk()).await
+        else {
+            break;
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let ev: String = buf.drain(..end + 2).collect();
+            if let Some(data) = ev.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let e: Value = serde_json::from_str(data).expect("event json");
+                seqs.push(e["seq"].as_u64().unwrap_or(0));
+                if let Some(v) = e["record"]["version"].as_u64() {
+                    latest.insert(e["subject"].as_str().unwrap_or_default().to_string(), v);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        seqs,
+        (1..=last).collect::<Vec<_>>(),
+        "cycle {cycle}: the log is gapless"
+    );
+    // 4. Counters equal a recount from the records; indexes list every record once.
+    let all = all_whistles(c, base).await;
+    let unanswered = all
+        .iter()
+        .filter(|w| w["status"] == "new" || w["status"] == "dispatched")
+        .count() as i64;
+    assert_eq!(
+        stats["queue"]["unanswered"].as_i64(),
+        Some(unanswered),
+        "cycle {cycle}: queue counter"
+    );
+    let queue: usize = {
+        let mut n = 0;
+        let mut cursor = String::new();
+        loop {
+            let p = get(
+                c,
+                base,
+                &format!("/api/v1/whistles?status=new,dispatched&limit=500{cursor}"),
+            )
+            .await;
+            n += p["items"].as_array().map_or(0, |a| a.len());
+            match p["next_cursor"].as_str() {
+                Some(x) => cursor = format!("&cursor={x}"),
+                None => break n,
+            }
+        }
+    };
+    assert_eq!(queue as i64, unanswered, "cycle {cycle}: queue index");
+    for w in &all {
+        let id = w["id"].as_str().unwrap_or_default();
+        assert_eq!(
+            latest.get(id).copied(),
+            w["version"].as_u64(),
+            "cycle {cycle}: {id}'s last event is not its record"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_random_and_nothing_acknowledged_is_lost() {
+    let cycles: usize = std::env::var("SHAOZI_CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("store");
+    let c = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(1))
+        .build()
+        .expect("client");
+    let (mut child, base) = start(&data);
+    let st = post(
+        &c,
+        &base,
+        "/api/v1/streets",
+        &json!({"name": "桃花仑街道"}),
+        None,
+    )
+    .await
+    .expect("street");
+    let mut comms = Vec::new();
+    for n in ["朝阳路社区", "梓山社区"] {
+        comms.push(
+            post(
+                &c,
+                &base,
+                "/api/v1/communities",
+                &json!({"name": n, "street_id": st["id"]}),
+                None,
+            )
+            .await
+            .expect("community")["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let mut depts = Vec::new();
+    for n in ["市城管局", "市路灯管理处"] {
+        depts.push(
+            post(
+                &c,
+                &base,
+                "/api/v1/departments",
+                &json!({"name": n, "categories": ["roads"]}),
+                None,
+            )
+            .await
+            .expect("department")["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let city = Arc::new((comms, depts));
+    let mut log = Log::default();
+    let mut base = base;
+    for cycle in 0..cycles {
+        let shared = Arc::new(Mutex::new(std::mem::take(&mut log)));
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            tasks.push(tokio::spawn(writer(
+                c.clone(),
+                base.clone(),
+                cycle,
+                n,
+                city.clone(),
+                shared.clone(),
+            )));
+        }
+        // A random moment: 150–650 ms of writing.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(150 + u64::from(nanos % 500))).await;
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        for t in tasks {
+            let _ = t.await;
+        }
+        log = Arc::try_unwrap(shared)
+            .ok()
+            .expect("writers done")
+            .into_inner()
+            .unwrap();
+        let (next, b) = start(&data);
+        child = next;
+        base = b;
+        check(&c, &base, &log, cycle).await;
+        // 5. Retrying what was never acknowledged, with its key, makes no duplicate.
+        let pending: Vec<(String, Value)> = log
+            .creates
+            .iter()
+            .filter(|(_, (_, id))| id.is_none())
+            .map(|(k, (b, _))| (k.clone(), b.clone()))
+            .collect();
+        for (key, body) in &pending {
+            let w = post(&c, &base, "/api/v1/whistles", body, Some(key))
+                .await
+                .expect("retry answered");
+            log.creates.get_mut(key).unwrap().1 = w["id"].as_str().map(str::to_string);
+        }
+        let all = all_whistles(&c, &base).await;
+        let mut titles: Vec<&str> = all.iter().filter_map(|w| w["title"].as_str()).collect();
+        let n = titles.len();
+        titles.sort();
+        titles.dedup();
+        assert_eq!(titles.len(), n, "cycle {cycle}: a retry made a duplicate");
+        eprintln!(
+            "cycle {cycle}: {} whistles, {} retried, all checks passed",
+            n,
+            pending.len()
+        );
+    }
+    child.kill().ok();
+    let _ = child.wait();
+}
