@@ -1,0 +1,133 @@
+//! Driving load: HTTP requests over many connections, and bulk loads through the writer.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use futures_util::StreamExt;
+
+use shaozi_server::writer::{Command, WriterHandle};
+use shaozi_shared::Principal;
+
+/// Latencies of one figure.
+pub struct Lat(pub Vec<Duration>);
+
+impl Lat {
+    /// The `p` quantile (0..1).
+    pub fn pct(&mut self, p: f64) -> Duration {
+        self.0.sort();
+        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0.get(i).copied().unwrap_or_default()
+    }
+
+    /// One printed line: count, rate over `wall`, p50 and p99.
+    pub fn line(&mut self, what: &str, wall: Duration) -> String {
+        let n = self.0.len();
+        format!(
+            "{what:<46} {n:>7} req  {:>9.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms",
+            n as f64 / wall.as_secs_f64(),
+            ms(self.pct(0.5)),
+            ms(self.pct(0.99))
+        )
+    }
+}
+
+/// Milliseconds, for printing.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs `total` requests over `conc` connections; `make(i)` builds request i. Any non-2xx
+/// answer stops the run: a figure over failed requests would be meaningless.
+pub async fn drive<F>(conc: usize, total: usize, make: F) -> anyhow::Result<(Lat, Duration)>
+where
+    F: Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..conc {
+        let make = make.clone();
+        let next = next.clone();
+        tasks.spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return Ok::<_, anyhow::Error>(lat);
+                }
+                let t = Instant::now();
+                let res = make(i).send().await?;
+                let status = res.status();
+                let _ = res.bytes().await?;
+                if !status.is_success() {
+                    bail!("request {i} answered {status}");
+                }
+                lat.push(t.elapsed());
+            }
+        });
+    }
+    let mut all = Vec::with_capacity(total);
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r??);
+    }
+    Ok((Lat(all), started.elapsed()))
+}
+
+/// Submits `total` commands straight to the writer, `in_flight` at a time, so its group
+/// commit fills whole batches: the same write path and flushes as the API, without HTTP.
+pub async fn bulk<F>(
+    writer: &WriterHandle,
+    total: usize,
+    in_flight: usize,
+    make: F,
+) -> anyhow::Result<Duration>
+where
+    F: Fn(usize) -> Command,
+{
+    let started = Instant::now();
+    let who = Principal::system();
+    let mut results = futures_util::stream::iter(0..total)
+        .map(|i| {
+            let cmd = make(i);
+            let who = who.clone();
+            async move { writer.submit(cmd, who).await }
+        })
+        .buffer_unordered(in_flight);
+    let mut done = 0usize;
+    while let Some(r) = results.next().await {
+        r?;
+        done += 1;
+        if done % 100_000 == 0 {
+            eprintln!(
+                "  … {done} of {total} in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// The process's peak resident set so far (VmHWM), in MiB; 0 where /proc is missing.
+pub fn peak_rss_mib() -> f64 {
+    proc_status_kib("VmHWM:") as f64 / 1024.0
+}
+
+/// The process's resident set now (VmRSS), in MiB.
+pub fn rss_mib() -> f64 {
+    proc_status_kib("VmRSS:") as f64 / 1024.0
+}
+
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}

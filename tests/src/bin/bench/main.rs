@@ -1,0 +1,405 @@
+//! `shaozi-bench`: loads a real server on a temporary store over loopback HTTP and prints
+//! figures, each with how it was measured. Not a test: numbers depend on the machine.
+//!
+//! cargo run --release -p shaozi-tests --bin shaozi-bench            # the issue 6 run, 1M store
+//! cargo run --release -p shaozi-tests --bin shaozi-bench -- --big 100000   # a quicker one
+
+mod fanout;
+mod load;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use serde_json::{json, Value};
+
+use shaozi_server::writer::Command;
+use shaozi_server::{start, Config, RunningServer};
+use shaozi_shared::api::NewWhistle;
+use shaozi_shared::{CommunityId, DepartmentId, Urgency, WhistleAction, WhistleId};
+
+use load::{bulk, drive, ms, peak_rss_mib, rss_mib};
+
+/// Load figures for the shaozi server.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Store size for the first read figures.
+    #[arg(long, default_value_t = 10_000)]
+    small: usize,
+    /// Store size for the second read figures and the start-up time.
+    #[arg(long, default_value_t = 1_000_000)]
+    big: usize,
+    /// Whistles created through the API for the throughput figure.
+    #[arg(long, default_value_t = 50_000)]
+    creates: usize,
+    /// Concurrent connections for the HTTP figures.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Requests per read figure.
+    #[arg(long, default_value_t = 1000)]
+    reads: usize,
+    /// Open event streams for the fan-out figure.
+    #[arg(long, default_value_t = 200)]
+    streams: usize,
+    /// Whistles filed while the streams listen.
+    #[arg(long, default_value_t = 200)]
+    fanout_creates: usize,
+    /// Commands in flight during bulk loads (the writer commits up to 512 per batch).
+    #[arg(long, default_value_t = 2048)]
+    in_flight: usize,
+    /// Keep the store here instead of a temporary directory.
+    #[arg(long)]
+    data: Option<std::path::PathBuf>,
+}
+
+const TOKEN: &str = "bench-token";
+/// Dispatches go to this many departments, so the one whose list is read has more than a
+/// page of open cases even in the small store.
+const BUSY_DEPTS: usize = 16;
+const CATS: [&str; 3] = ["sanitation", "roads", "lighting"];
+
+fn config(data: &std::path::Path) -> anyhow::Result<Config> {
+    let mut cfg = Config::new(data.to_path_buf());
+    cfg.listen = "127.0.0.1:0".parse()?;
+    cfg.admin_token = Some(TOKEN.into());
+    // A load tool is one token at thousands of requests a second.
+    cfg.limits = shaozi_server::auth::Limits {
+        rate_per_sec: 0.0,
+        burst: 0.0,
+        streams: 1024,
+    };
+    Ok(cfg)
+}
+
+/// The ids of the city the bench files into.
+struct City {
+    communities: Vec<String>,
+    departments: Vec<String>,
+}
+
+async fn make_city(client: &reqwest::Client, base: &str) -> anyhow::Result<City> {
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+    };
+    let street: Value = post("/api/v1/streets", json!({"name": "桃花仑街道"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let mut communities = Vec::new();
+    for i in 0..64 {
+        let c: Value = post(
+            "/api/v1/communities",
+            json!({"name": format!("社区{i}"), "street_id": street["id"]}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+        communities.push(c["id"].as_str().context("community id")?.to_string());
+    }
+    let mut departments = Vec::new();
+    for i in 0..93 {
+        let d: Value = post(
+            "/api/v1/departments",
+            json!({"name": format!("市直单位{i}"), "categories": CATS}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+        departments.push(d["id"].as_str().context("department id")?.to_string());
+    }
+    Ok(City {
+        communities,
+        departments,
+    })
+}
+
+/// Files `n` whistles and dispatches every third, straight through the writer.
+async fn grow(
+    server: &RunningServer,
+    city: &City,
+    n: usize,
+    in_flight: usize,
+) -> anyhow::Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let first = last_whistle(server)? + 1;
+    let comms: Vec<CommunityId> = city
+        .communities
+        .iter()
+        .map(|c| c.parse())
+        .collect::<Result<_, _>>()?;
+    let depts: Vec<DepartmentId> = city
+        .departments
+        .iter()
+        .map(|d| d.parse())
+        .collect::<Result<_, _>>()?;
+    let took = bulk(&server.writer, n, in_flight, |i| {
+        Command::FileWhistle(NewWhistle {
+            community_id: comms[i % comms.len()],
+            category: CATS[i % 3].into(),
+            title: format!("第{i}号问题：路灯不亮"),
+            description: "朝阳路口三盏路灯连续一周不亮，居民夜间出行不便".into(),
+            urgency: if i % 4 == 0 {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            },
+            address: Some("朝阳路12号".into()),
+            lat: None,
+            long: None,
+        })
+    })
+    .await?;
+    println!(
+        "  filed {n} through the writer in {:.1} s ({:.0}/s)",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    let d = n / 3;
+    let took = bulk(&server.writer, d, in_flight, |i| {
+        Command::Whistle(
+            WhistleId(first + (i * 3) as u64),
+            WhistleAction::Dispatch {
+                department_id: depts[i % BUSY_DEPTS],
+                assisting: vec![],
+                note: None,
+            },
+            None,
+        )
+    })
+    .await?;
+    println!(
+        "  dispatched {d} in {:.1} s ({:.0}/s)",
+        took.as_secs_f64(),
+        d as f64 / took.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn last_whistle(server: &RunningServer) -> anyhow::Result<u64> {
+    Ok(server
+        .store
+        .whistles
+        .last()?
+        .and_then(|(k, _)| k.as_ref().try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(1000))
+}
+
+/// The read figures; returns each one's p50.
+async fn reads(
+    client: &reqwest::Client,
+    base: &str,
+    city: &City,
+    n: usize,
+    label: &str,
+) -> anyhow::Result<Vec<Duration>> {
+    let paths = [
+        (
+            "queue first page (50, unanswered)",
+            "/api/v1/whistles?status=new,dispatched&limit=50".to_string(),
+        ),
+        ("stats", "/api/v1/stats".into()),
+        (
+            "a department's open cases (50)",
+            format!(
+                "/api/v1/whistles?department_id={}&status=dispatched,acknowledged&limit=50",
+                city.departments[7]
+            ),
+        ),
+    ];
+    let mut p50s = Vec::new();
+    for (what, path) in paths {
+        let (c2, url) = (client.clone(), format!("{base}{path}"));
+        let (mut lat, wall) = drive(8, n, move |_| c2.get(url.clone()).bearer_auth(TOKEN)).await?;
+        println!("{}", lat.line(&format!("{what}, {label}"), wall));
+        p50s.push(lat.pct(0.5));
+    }
+    Ok(p50s)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.big >= args.small + args.creates,
+        "--big must be at least --small + --creates"
+    );
+    let tmp = tempfile::tempdir()?;
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| tmp.path().join("store"));
+    let server = start(config(&data)?).await?;
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .pool_idle_timeout(Duration::from_secs(5))
+        .build()?;
+    println!("shaozi-bench: server on {base}, store {}", data.display());
+    println!(
+        "machine: {} cores; {} connections; debug build: {}; sled cache {} MiB",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        args.concurrency,
+        cfg!(debug_assertions),
+        shaozi_server::store::CACHE_BYTES >> 20
+    );
+    let city = make_city(&client, &base).await?;
+
+    println!("\n== flat reads, first at {} whistles", args.small);
+    grow(&server, &city, args.small, args.in_flight).await?;
+    let small = reads(
+        &client,
+        &base,
+        &city,
+        args.reads,
+        &format!("{}", args.small),
+    )
+    .await?;
+
+    println!("\n== durable creates against the no-op route, same server, same run");
+    let (c2, b2) = (client.clone(), base.clone());
+    let (mut noop, noop_wall) = drive(args.concurrency, 50_000, move |_| {
+        c2.get(format!("{b2}/healthz"))
+    })
+    .await?;
+    println!("{}", noop.line("no-op route (GET /healthz)", noop_wall));
+    let noop_rate = noop.0.len() as f64 / noop_wall.as_secs_f64();
+    let (c2, b2) = (client.clone(), base.clone());
+    let comms = Arc::new(city.communities.clone());
+    let (mut creates, wall) = drive(args.concurrency, args.creates, move |i| {
+        let urgency = if i % 4 == 0 { "urgent" } else { "normal" };
+        c2.post(format!("{b2}/api/v1/whistles")).bearer_auth(TOKEN).json(&json!({
+            "community_id": comms[i % comms.len()], "category": CATS[i % 3],
+            "urgency": urgency, "title": format!("第{i}号问题：路灯不亮"),
+            "description": "朝阳路口三盏路灯连续一周不亮，居民夜间出行不便", "address": "朝阳路12号"}))
+    })
+    .await?;
+    println!(
+        "{}",
+        creates.line("durable create (POST /api/v1/whistles)", wall)
+    );
+    println!(
+        "  durable creates reach {:.2} of the no-op route's throughput",
+        (creates.0.len() as f64 / wall.as_secs_f64()) / noop_rate
+    );
+    let first = last_whistle(&server)? + 1 - args.creates as u64;
+    let (c2, b2) = (client.clone(), base.clone());
+    let depts = Arc::new(city.departments.clone());
+    let (mut dispatches, wall) = drive(args.concurrency, args.creates / 3, move |i| {
+        c2.post(format!(
+            "{b2}/api/v1/whistles/W{}/dispatch",
+            first + i as u64 * 3
+        ))
+        .bearer_auth(TOKEN)
+        .json(&json!({"department_id": depts[i % BUSY_DEPTS]}))
+    })
+    .await?;
+    println!(
+        "{}",
+        dispatches.line("durable dispatch (POST .../dispatch)", wall)
+    );
+    let url = format!("{base}/api/v1/whistles/W{first}");
+    let c2 = client.clone();
+    let (mut detail, wall) = drive(8, args.reads, move |_| {
+        c2.get(url.clone()).bearer_auth(TOKEN)
+    })
+    .await?;
+    println!("{}", detail.line("whistle detail with timeline", wall));
+
+    let rest = args.big - args.small - args.creates;
+    println!(
+        "\n== bulk load to {} whistles (batched, through the writer)",
+        args.big
+    );
+    let t = Instant::now();
+    grow(&server, &city, rest, args.in_flight).await?;
+    println!(
+        "  store of {} whistles built in {:.0} s; on disk {} MiB",
+        args.big,
+        t.elapsed().as_secs_f64(),
+        server.store.db.size_on_disk().unwrap_or(0) >> 20
+    );
+    let big = reads(&client, &base, &city, args.reads, &format!("{}", args.big)).await?;
+    let names = ["queue first page", "stats", "a department's open cases"];
+    for ((what, s), b) in names.iter().zip(&small).zip(&big) {
+        println!(
+            "  {what}: p50 {:.2} ms at {} vs {:.2} ms at {}: {:.2}× (target ≤ 1.5×)",
+            ms(*b),
+            args.big,
+            ms(*s),
+            args.small,
+            b.as_secs_f64() / s.as_secs_f64().max(1e-9)
+        );
+    }
+
+    println!(
+        "\n== live fan-out: {} streams, {} creates",
+        args.streams, args.fanout_creates
+    );
+    let fan = fanout::run(
+        &base,
+        TOKEN,
+        args.streams,
+        args.fanout_creates,
+        Duration::from_millis(20),
+        &city.communities[0],
+    )
+    .await?;
+    let mut lat = fan.lat;
+    println!(
+        "  2xx → event on each stream: {} samples, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; missing {} (target p99 ≤ 50 ms)",
+        lat.0.len(),
+        ms(lat.pct(0.5)),
+        ms(lat.pct(0.99)),
+        ms(lat.pct(1.0)),
+        fan.missing
+    );
+    println!(
+        "  {} of them arrived before the 2xx reached the client (counted as 0 ms)",
+        fan.early
+    );
+
+    println!("\n== memory and start-up");
+    println!(
+        "  process peak RSS so far {:.0} MiB, now {:.0} MiB (server and load client share the process; target ≤ 512 MiB)",
+        peak_rss_mib(),
+        rss_mib()
+    );
+    server.shutdown().await;
+    let t = Instant::now();
+    let server = start(config(&data)?).await?;
+    let url = format!(
+        "http://{}/api/v1/whistles?status=new,dispatched&limit=50",
+        server.addr
+    );
+    let res = client.get(&url).bearer_auth(TOKEN).send().await?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "first request answered {}",
+        res.status()
+    );
+    let _ = res.bytes().await?;
+    println!(
+        "  restart on {} whistles → first queue page served in {:.0} ms (target ≤ 2000 ms)",
+        args.big,
+        ms(t.elapsed())
+    );
+    let base = format!("http://{}", server.addr);
+    reads(&client, &base, &city, args.reads, "after restart").await?;
+    server.shutdown().await;
+    println!(
+        "  process peak RSS over the whole run {:.0} MiB",
+        peak_rss_mib()
+    );
+    Ok(())
+}
