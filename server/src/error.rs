@@ -26,7 +26,7 @@ pub struct ApiError {
 }
 
 /// The optional members of a problem.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Extensions {
     /// The request field at fault, for input errors.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,22 +36,29 @@ pub struct Extensions {
     pub current_status: Option<String>,
     /// The record as it is now, for a stale `If-Match` (412).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub current: Option<serde_json::Value>,
     /// Seconds to wait, for 429 and 503.
     #[serde(skip)]
+    #[schema(ignore)]
     pub retry_after: Option<u64>,
 }
 
-/// The problem as it goes on the wire.
-#[derive(Serialize)]
-struct Problem<'a> {
+/// A problem as it goes on the wire (RFC 9457 `application/problem+json`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What exactly went wrong and what to do.
+    pub detail: String,
+    /// Members only some problems have.
     #[serde(flatten)]
-    ext: Option<&'a Extensions>,
+    pub ext: Extensions,
 }
 
 impl ApiError {
@@ -211,12 +218,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let ext = self.ext.as_deref();
         let problem = Problem {
             kind: format!("https://shaozi.invalid/problems/{}", self.slug),
-            title: self.title,
+            title: self.title.to_string(),
             status: self.status,
-            detail: &self.detail,
-            ext: self.ext.as_deref(),
+            detail: self.detail.clone(),
+            ext: ext.cloned().unwrap_or_default(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (status, body).into_response();
@@ -224,7 +232,6 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        let ext = self.ext.as_deref();
         let retry = ext
             .and_then(|e| e.retry_after)
             .or((status == StatusCode::SERVICE_UNAVAILABLE).then_some(5));

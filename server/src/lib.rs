@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod routes;
 pub mod store;
 pub mod writer;
@@ -19,9 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use tokio::sync::watch;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use shaozi_shared::{Principal, Rules};
 
@@ -46,43 +49,55 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
 }
 
+/// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    use routes::{admin, assessment, directory, events, stats, whistles, wishes};
+    OpenApiRouter::new()
+        .routes(routes!(directory::list_streets, directory::create_street))
+        .routes(routes!(
+            directory::list_communities,
+            directory::create_community
+        ))
+        .routes(routes!(
+            directory::list_departments,
+            directory::create_department
+        ))
+        .routes(routes!(directory::list_categories))
+        .routes(routes!(whistles::list, whistles::create))
+        .routes(routes!(whistles::get))
+        .routes(routes!(whistles::dispatch))
+        .routes(routes!(whistles::acknowledge))
+        .routes(routes!(whistles::resolve))
+        .routes(routes!(whistles::close))
+        .routes(routes!(whistles::reopen))
+        .routes(routes!(whistles::reject))
+        .routes(routes!(whistles::escalate))
+        .routes(routes!(wishes::list, wishes::create))
+        .routes(routes!(wishes::get))
+        .routes(routes!(wishes::claim))
+        .routes(routes!(wishes::complete))
+        .routes(routes!(wishes::cancel))
+        .routes(routes!(stats::get))
+        .routes(routes!(events::stream))
+        .routes(routes!(admin::me))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit))
+        .routes(routes!(assessment::get))
+        .routes(routes!(assessment::record))
+}
+
 /// The HTTP routes.
 pub fn app(state: AppState) -> Router {
-    use routes::{admin, assessment, directory, events, stats, whistles, wishes};
-    let api = Router::new()
-        .route(
-            "/streets",
-            get(directory::list_streets).post(directory::create_street),
-        )
-        .route(
-            "/communities",
-            get(directory::list_communities).post(directory::create_community),
-        )
-        .route(
-            "/departments",
-            get(directory::list_departments).post(directory::create_department),
-        )
-        .route("/categories", get(directory::list_categories))
-        .route("/whistles", get(whistles::list).post(whistles::create))
-        .route("/whistles/{id}", get(whistles::get))
-        .route("/whistles/{id}/{action}", post(whistles::act))
-        .route("/wishes", get(wishes::list).post(wishes::create))
-        .route("/wishes/{id}", get(wishes::get))
-        .route("/wishes/{id}/{action}", post(wishes::act))
-        .route("/stats", get(stats::get))
-        .route("/events", get(events::stream))
-        .route("/me", get(admin::me))
-        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
-        .route("/tokens/{name}", axum::routing::delete(admin::revoke_token))
-        .route("/audit", get(admin::audit))
-        .route("/assessment", get(assessment::get))
-        .route("/activities", post(assessment::record))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.tokens.clone(),
-            auth::require_token,
-        ));
+    let (api, _) = api_routes().split_for_parts();
+    let api = api.route_layer(axum::middleware::from_fn_with_state(
+        state.tokens.clone(),
+        auth::require_token,
+    ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        // The contract is public, so a client generator needs no token to read it.
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/v1") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -28,6 +28,8 @@ enum Cmd {
     /// server's API (when the store is in use).
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Print the OpenAPI 3.1 document of /api/v1 (as served at /api/v1/openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -122,6 +124,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Cmd::Serve(a)) => a,
+        Some(Cmd::Openapi) => {
+            print!("{}", shaozi_server::openapi::document_json());
+            return Ok(());
+        }
         Some(Cmd::Token(t)) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 /// A street office.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Street {
     /// Id, e.g. `S2`.
     pub id: StreetId,
@@ -22,6 +23,7 @@ pub struct Street {
 
 /// A community.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Community {
     /// Id, e.g. `C12`.
     pub id: CommunityId,
@@ -35,6 +37,7 @@ pub struct Community {
 
 /// A municipal department and the categories it handles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Department {
     /// Id, e.g. `D40`.
     pub id: DepartmentId,
@@ -48,17 +51,21 @@ pub struct Department {
 
 /// `POST /api/v1/streets`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewStreet {
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
 }
 
 /// `POST /api/v1/communities`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCommunity {
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// Its street office.
     pub street_id: StreetId,
@@ -66,9 +73,11 @@ pub struct NewCommunity {
 
 /// `POST /api/v1/departments`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// Category codes it handles.
     pub categories: Vec<String>,
@@ -76,6 +85,7 @@ pub struct NewDepartment {
 
 /// `POST /api/v1/whistles`: a community blows the whistle.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWhistle {
     /// The community.
@@ -83,24 +93,30 @@ pub struct NewWhistle {
     /// Category code.
     pub category: String,
     /// One line.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// What the problem is.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub description: String,
     /// Urgent or normal.
     pub urgency: Urgency,
     /// Where, in words.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     /// Latitude, −90..90.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: Option<f64>,
     /// Longitude, −180..180.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub long: Option<f64>,
 }
 
 /// `POST /api/v1/whistles/{id}/dispatch`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DispatchBody {
     /// Lead department.
@@ -110,52 +126,65 @@ pub struct DispatchBody {
     pub assisting: Vec<DepartmentId>,
     /// Instructions; required when reassigning.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }
 
 /// `POST /api/v1/whistles/{id}/acknowledge`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeBody {
     /// Two or more staff names.
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 50))]
     pub staff: Vec<String>,
     /// Optional note.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }
 
 /// `POST /api/v1/whistles/{id}/resolve`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     /// The reply to the community.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub reply: String,
 }
 
 /// `POST /api/v1/whistles/{id}/close`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CloseBody {
     /// 1–5.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub satisfaction: i64,
     /// Optional comment.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub note: Option<String>,
 }
 
 /// `POST /api/v1/whistles/{id}/reopen`, `/escalate` and `/api/v1/wishes/{id}/cancel`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub reason: String,
 }
 
 /// `POST /api/v1/whistles/{id}/reject`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub reason: String,
     /// The original, when a duplicate.
     #[serde(default)]
@@ -164,14 +193,17 @@ pub struct RejectBody {
 
 /// `POST /api/v1/wishes`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWish {
     /// The resident's community.
     pub community_id: CommunityId,
     /// One line.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
     /// More detail.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub description: Option<String>,
     /// Value in fen.
     pub value_fen: i64,
@@ -179,6 +211,7 @@ pub struct NewWish {
 
 /// `POST /api/v1/wishes/{id}/claim`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     /// Claiming department.
@@ -191,6 +224,7 @@ pub struct ClaimBody {
 
 /// `POST /api/v1/wishes/{id}/complete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
     /// Optional note.
@@ -200,6 +234,7 @@ pub struct CompleteBody {
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items, in the list's order.
     pub items: Vec<T>,
@@ -209,6 +244,7 @@ pub struct Page<T> {
 
 /// `GET /api/v1/whistles/{id}`: the whistle and its timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhistleDetail {
     /// The whistle.
     #[serde(flatten)]
@@ -222,6 +258,7 @@ pub type CategoryInfo = Category;
 
 /// The unanswered queue's totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStats {
     /// New or dispatched: nobody has reported for duty.
     pub unanswered: i64,
@@ -233,6 +270,7 @@ pub struct QueueStats {
 
 /// One department's load.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentLoad {
     /// Department id.
     pub id: String,
@@ -250,6 +288,7 @@ pub struct DepartmentLoad {
 
 /// Wish totals, overall or for one community.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WishTotals {
     /// Filed (not cancelled).
     pub total: i64,
@@ -265,6 +304,7 @@ pub struct WishTotals {
 
 /// One community's wishes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommunityWishes {
     /// Community id.
     pub community_id: String,
@@ -277,6 +317,7 @@ pub struct CommunityWishes {
 
 /// Wish totals with the per-community breakdown.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WishStats {
     /// City-wide totals.
     #[serde(flatten)]
@@ -287,6 +328,7 @@ pub struct WishStats {
 
 /// `GET /api/v1/stats`: kept as counters, so it costs the same at any history size.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// The unanswered queue.
     pub queue: QueueStats,
@@ -300,6 +342,7 @@ pub struct Stats {
 
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// Role.
@@ -338,6 +381,7 @@ impl NewToken {
 
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     /// Name.
     pub name: String,
@@ -357,6 +401,7 @@ pub struct TokenInfo {
 
 /// `201` to `POST /api/v1/tokens`: the secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     /// Name.
     pub name: String,
@@ -372,6 +417,7 @@ pub struct CreatedToken {
 
 /// Kinds of activity counted in the assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     /// 环境整治: environmental clean-up.
@@ -386,6 +432,7 @@ pub enum ActivityKind {
 
 /// `POST /api/v1/activities`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
     /// The department that took part.
@@ -405,6 +452,7 @@ pub struct NewActivity {
 
 /// A recorded activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
     /// Id, e.g. `A7`.
     pub id: String,

@@ -8,6 +8,7 @@ use crate::whistle::{Whistle, WhistleStatus};
 
 /// One dispatched case's part in its units' assessment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseMeasures {
     /// Reported for duty.
     pub responded: bool,
@@ -58,6 +59,7 @@ impl CaseMeasures {
 /// How the measures weigh in the score (they are normalised by their sum).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Weights {
     /// On-time response rate.
     pub on_time: f64,
@@ -82,6 +84,7 @@ impl Default for Weights {
 
 /// One unit's measures over a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitScore {
     /// Unit id, e.g. `D40`.
     pub id: String,

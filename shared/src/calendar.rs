@@ -72,6 +72,20 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Span {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::string_schema(
+            "^[0-9]+(m|h|d|wm|wh|wd)$",
+            "A length of time: m, h, d on the clock; wm, wh, wd in working time.",
+            "4wh",
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Span {}
+
 /// When work happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendar {

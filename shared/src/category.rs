@@ -9,6 +9,7 @@ use crate::whistle::Urgency;
 /// How long a department has for each stage, counted from the whistle (or its reopening),
 /// in calendar or working time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StageDeadlines {
     /// To report for duty (报到), e.g. `30m` or `1wd`.
@@ -19,6 +20,7 @@ pub struct StageDeadlines {
 
 /// Deadlines by urgency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deadlines {
     /// For urgent whistles.
     pub urgent: StageDeadlines,
@@ -71,6 +73,7 @@ impl Deadlines {
 
 /// A kind of problem a community can whistle about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     /// Stable code used in the API, e.g. `sanitation`.
     pub code: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     /// Token name (or `system` for the clock).
     pub name: String,
@@ -23,9 +24,10 @@ impl Actor {
 }
 
 macro_rules! event_kinds {
-    ($($variant:ident => $wire:literal, $doc:literal;)*) => {
+    ($($variant:ident => $wire:tt, $doc:tt;)*) => {
         /// What kind of change an event records.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum EventKind {
             $(#[doc = $doc] #[serde(rename = $wire)] $variant,)*
         }
@@ -74,6 +76,7 @@ impl std::fmt::Display for EventKind {
 
 /// One entry of the durable event log, as streamed to clients.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Gapless, commit-ordered sequence number, from 1.
     pub seq: u64,
@@ -98,6 +101,7 @@ pub struct Event {
 /// Who may see an event: the units it concerns, so every stream filters it cheaply, live or
 /// replayed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventScope {
     /// `public` (the directory), `admin` (tokens), `whistle` or `wish`.
     pub audience: Audience,
@@ -114,6 +118,7 @@ pub struct EventScope {
 
 /// What kind of audience an event has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
     /// Everyone.
@@ -168,6 +173,7 @@ impl Event {
 
 /// One step in a whistle's (or wish's) history: who did what, when, and what they wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     /// The event's sequence number.
     pub seq: u64,

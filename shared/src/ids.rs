@@ -64,6 +64,20 @@ macro_rules! id_type {
                 s.parse().map_err(serde::de::Error::custom)
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::schema::string_schema(
+                    concat!("^", $prefix, "[0-9]+$"),
+                    concat!("A ", $kind, " id: ", $prefix, " and a number."),
+                    concat!($prefix, "12"),
+                )
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

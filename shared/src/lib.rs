@@ -10,6 +10,8 @@ pub mod calendar;
 pub mod category;
 pub mod event;
 pub mod ids;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod text;
 pub mod whistle;
 pub mod wish;

@@ -21,6 +21,7 @@ use crate::RuleError;
 
 /// How urgent a whistle is; urgent ones must be reported for within 30 minutes by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// 紧急.
@@ -31,6 +32,7 @@ pub enum Urgency {
 
 /// Where a whistle is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WhistleStatus {
     /// Filed; no department called yet.
@@ -104,6 +106,7 @@ impl std::fmt::Display for WhistleStatus {
 
 /// A case a community filed, with everything that happened to it so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Whistle {
     /// Short id, e.g. `W1042`.
     pub id: WhistleId,

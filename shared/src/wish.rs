@@ -11,6 +11,7 @@ use crate::RuleError;
 
 /// Where a wish is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WishStatus {
     /// Waiting for someone to claim it.
@@ -55,6 +56,7 @@ impl WishStatus {
 
 /// A resident's small wish and who took it on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Wish {
     /// Short id, e.g. `M17`.
     pub id: WishId,

@@ -7,7 +7,7 @@ use axum::{Extension, Json};
 use serde::Serialize;
 
 use shaozi_shared::api::{CreatedToken, NewToken, TokenInfo};
-use shaozi_shared::{Op, Principal, Role, Scope};
+use shaozi_shared::{Event, Op, Principal, Role, Scope};
 
 use super::unexpected;
 use crate::auth;
@@ -17,7 +17,7 @@ use crate::writer::{Command, Reply};
 use crate::AppState;
 
 /// `GET /api/v1/me`: who this token is and what it may do.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// Token name.
     pub name: String,
@@ -31,6 +31,8 @@ pub struct Me {
 }
 
 /// `GET /api/v1/me`.
+#[utoipa::path(get, path = "/me", tag = "admin", summary = "Who this token is and what it may do",
+    responses((status = 200, description = "The token's name, role, scope and allowed steps", body = Me)))]
 pub async fn me(Extension(who): Extension<Principal>) -> Json<Me> {
     let ops = [
         (Op::FileWhistle, "file_whistle"),
@@ -61,6 +63,8 @@ fn admin_only(who: &Principal) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/tokens`: every token, never a secret.
+#[utoipa::path(get, path = "/tokens", tag = "admin", summary = "Every token (admin only)",
+    responses((status = 200, description = "Tokens, without their secrets", body = Vec<TokenInfo>)))]
 pub async fn list_tokens(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -70,6 +74,9 @@ pub async fn list_tokens(
 }
 
 /// `POST /api/v1/tokens`: 201 with the secret, shown this once.
+#[utoipa::path(post, path = "/tokens", tag = "admin", summary = "Issue a token (admin only)",
+    request_body = NewToken,
+    responses((status = 201, description = "The token; its secret is shown this once", body = CreatedToken)))]
 pub async fn create_token(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -97,6 +104,9 @@ pub async fn create_token(
 }
 
 /// `DELETE /api/v1/tokens/{name}`: revoked at once, open event streams included.
+#[utoipa::path(delete, path = "/tokens/{name}", tag = "admin", summary = "Revoke a token (admin only); its open streams close at once",
+    params(("name" = String, Path, description = "The token's name")),
+    responses((status = 200, description = "The revoked token", body = TokenInfo)))]
 pub async fn revoke_token(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -115,15 +125,25 @@ pub async fn revoke_token(
 }
 
 /// A page of the audit log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     /// Events, in sequence order.
+    #[schema(value_type = Vec<Event>)]
     pub items: Vec<serde_json::Value>,
     /// Pass as `cursor` for more.
     pub next_cursor: Option<String>,
 }
 
 /// `GET /api/v1/audit?actor=&from=&to=&limit=&cursor=`: the log, by actor and time.
+#[utoipa::path(get, path = "/audit", tag = "admin", summary = "The log by actor and time (admin only)",
+    params(
+        ("actor" = Option<String>, Query, description = "Only this actor's changes"),
+        ("from" = Option<String>, Query, format = DateTime, description = "From this time (RFC 3339)"),
+        ("to" = Option<String>, Query, format = DateTime, description = "Before this time (RFC 3339)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses((status = 200, description = "A page of events", body = AuditPage)))]
 pub async fn audit(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,

@@ -7,7 +7,7 @@ use axum::{Extension, Json};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
-use shaozi_shared::api::NewActivity;
+use shaozi_shared::api::{Activity, NewActivity};
 use shaozi_shared::assessment::{UnitScore, Weights};
 use shaozi_shared::Principal;
 
@@ -19,7 +19,7 @@ use crate::writer::{Command, Reply};
 use crate::AppState;
 
 /// The assessment of a period.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
     /// Start (inclusive).
     pub from: DateTime<Utc>,
@@ -119,6 +119,15 @@ fn csv(units: &[UnitScore]) -> String {
 
 /// `GET /api/v1/assessment?from=&to=&group=department|street|community` (`format=csv`, or
 /// `Accept: text/csv`, for a spreadsheet). Defaults: the last 30 days, departments.
+#[utoipa::path(get, path = "/assessment", tag = "assessment", summary = "How every unit answered in a period, ranked",
+    params(
+        ("from" = Option<String>, Query, description = "Start: RFC 3339 time or a local date (YYYY-MM-DD); default 30 days before `to`"),
+        ("to" = Option<String>, Query, description = "End: RFC 3339 time or a local date (through that day); default now"),
+        ("group" = Option<String>, Query, description = "department (default), street or community"),
+        ("format" = Option<String>, Query, description = "csv for a spreadsheet (or send Accept: text/csv)"),
+    ),
+    responses((status = 200, description = "The ranking, as JSON or CSV",
+        content((Assessment = "application/json"), (String = "text/csv")))))]
 pub async fn get(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -185,6 +194,9 @@ pub async fn get(
 }
 
 /// `POST /api/v1/activities`: 201 with the activity.
+#[utoipa::path(post, path = "/activities", tag = "assessment", summary = "Record an activity a unit took part in",
+    request_body = NewActivity,
+    responses((status = 201, description = "The activity, on disk", body = Activity)))]
 pub async fn record(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,

@@ -6,31 +6,40 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use shaozi_shared::api::{NewCommunity, NewDepartment, NewStreet};
+use shaozi_shared::api::{Community, Department, NewCommunity, NewDepartment, NewStreet, Street};
 use shaozi_shared::{Category, Principal};
 
 use super::{created, idempotency, unexpected};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::IdempotencyKey;
 use crate::writer::{Command, Reply};
 use crate::AppState;
 
 /// `GET /api/v1/streets`.
+#[utoipa::path(get, path = "/streets", tag = "directory", summary = "Every street office",
+    responses((status = 200, description = "Every street office, in id order", body = Vec<Street>)))]
 pub async fn list_streets(State(st): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(st.store.streets()?).into_response())
 }
 
 /// `GET /api/v1/communities`.
+#[utoipa::path(get, path = "/communities", tag = "directory", summary = "Every community",
+    responses((status = 200, description = "Every community, in id order", body = Vec<Community>)))]
 pub async fn list_communities(State(st): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(st.store.communities()?).into_response())
 }
 
 /// `GET /api/v1/departments`.
+#[utoipa::path(get, path = "/departments", tag = "directory", summary = "Every department",
+    responses((status = 200, description = "Every department, in id order", body = Vec<Department>)))]
 pub async fn list_departments(State(st): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(st.store.departments()?).into_response())
 }
 
 /// `GET /api/v1/categories`.
+#[utoipa::path(get, path = "/categories", tag = "directory", summary = "The problem categories and their deadlines",
+    responses((status = 200, description = "Every category", body = Vec<Category>)))]
 pub async fn list_categories(State(st): State<AppState>) -> Json<Vec<Category>> {
     Json(st.rules.categories.clone())
 }
@@ -63,6 +72,11 @@ async fn create<B: Serialize>(
 }
 
 /// `POST /api/v1/streets`.
+#[utoipa::path(post, path = "/streets", tag = "directory", summary = "Add a street office",
+    params(IdempotencyKey), request_body = NewStreet,
+    responses((status = 201, description = "The new street office", body = Street,
+        headers(("Location" = String, description = "Where it lives"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the first answer to a retried Idempotency-Key")))))]
 pub async fn create_street(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -73,6 +87,11 @@ pub async fn create_street(
 }
 
 /// `POST /api/v1/communities`.
+#[utoipa::path(post, path = "/communities", tag = "directory", summary = "Add a community",
+    params(IdempotencyKey), request_body = NewCommunity,
+    responses((status = 201, description = "The new community", body = Community,
+        headers(("Location" = String, description = "Where it lives"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the first answer to a retried Idempotency-Key")))))]
 pub async fn create_community(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -83,6 +102,11 @@ pub async fn create_community(
 }
 
 /// `POST /api/v1/departments`.
+#[utoipa::path(post, path = "/departments", tag = "directory", summary = "Add a department",
+    params(IdempotencyKey), request_body = NewDepartment,
+    responses((status = 201, description = "The new department", body = Department,
+        headers(("Location" = String, description = "Where it lives"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the first answer to a retried Idempotency-Key")))))]
 pub async fn create_department(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,

@@ -7,10 +7,12 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures_util::Stream;
+use axum::Json;
+use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc};
 
 use shaozi_shared::{EventScope, Principal};
@@ -27,21 +29,23 @@ fn sse(seq: u64, json: &str) -> SseEvent {
 }
 
 /// `GET /api/v1/events`.
+#[utoipa::path(get, path = "/events", tag = "events", summary = "The event log: replay, then live (SSE), or one page (JSON)",
+    description = "With `Accept: text/event-stream` (or anything but JSON) an endless stream: each event's id is its \
+        sequence number and its data an Event as JSON. With `Accept: application/json`, one page of the durable log \
+        after `after`, for clients that poll.",
+    params(
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence number"),
+        ("after" = Option<u64>, Query, description = "Resume after this sequence number (for clients that cannot set headers)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "JSON pages only: events per page, default 100"),
+    ),
+    responses((status = 200, description = "The events this token may see",
+        content((String = "text/event-stream"), (EventPage = "application/json")))))]
 pub async fn stream(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
     headers: HeaderMap,
     p: Params,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let slot = st.tokens.open_stream(&who.name).ok_or_else(|| {
-        let mut e = ApiError::too_many(5);
-        e.detail = format!(
-            "this token already has {} event streams open; close one first",
-            st.tokens.stream_cap()
-        );
-        e
-    })?;
-    let mut revoked = st.tokens.revocations();
+) -> Result<Response, ApiError> {
     let from_header = headers
         .get("last-event-id")
         .map(|v| {
@@ -60,6 +64,19 @@ pub async fn stream(
         Some(a) => Some(a),
         None => p.parse::<u64>("after")?,
     };
+    if wants_json(&headers) {
+        let limit = p.limit(100, 1000)?;
+        return Ok(Json(page(&st, &who, after.unwrap_or(0), limit).await?).into_response());
+    }
+    let slot = st.tokens.open_stream(&who.name).ok_or_else(|| {
+        let mut e = ApiError::too_many(5);
+        e.detail = format!(
+            "this token already has {} event streams open; close one first",
+            st.tokens.stream_cap()
+        );
+        e
+    })?;
+    let mut revoked = st.tokens.revocations();
     // Subscribe before reading the log so nothing falls between the two.
     let mut live = st.writer.subscribe();
     let durable = st.writer.durable_seq();
@@ -128,12 +145,75 @@ pub async fn stream(
             }
         }
     });
-    let stream =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// True when the client asks for JSON and not for an event stream.
+fn wants_json(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("application/json") && !accept.contains("text/event-stream")
+}
+
+/// One page of the durable log, for polling clients.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    /// Events after `after` that this token may see, in sequence order.
+    #[schema(value_type = Vec<shaozi_shared::Event>)]
+    pub items: Vec<Box<RawValue>>,
+    /// The sequence number this page read up to: pass it as `after` next time.
+    pub after: u64,
+    /// Whether more events were already on disk past this page.
+    pub more: bool,
+}
+
+/// Events scanned per page at most, so a narrow token's page over a busy log stays cheap.
+const PAGE_SCAN: usize = 8 * REPLAY_CHUNK;
+
+async fn page(
+    st: &AppState,
+    who: &Principal,
+    after: u64,
+    limit: usize,
+) -> Result<EventPage, ApiError> {
+    let store = st.store.clone();
+    let durable = st.writer.durable_seq();
+    let who = who.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut items = Vec::new();
+        let mut last = after;
+        let mut scanned = 0;
+        while last < durable && items.len() < limit && scanned < PAGE_SCAN {
+            let chunk = store.events_after(last, REPLAY_CHUNK)?;
+            if chunk.is_empty() {
+                break;
+            }
+            for (seq, json) in chunk {
+                if seq > durable || items.len() >= limit {
+                    break;
+                }
+                last = seq;
+                scanned += 1;
+                if replay_visible(&json, &who) {
+                    items.push(RawValue::from_string(json).map_err(|e| ApiError::internal(&e))?);
+                }
+            }
+        }
+        Ok::<_, ApiError>(EventPage {
+            items,
+            after: last,
+            more: last < durable,
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
 }
 
 /// Whether a stored event is one `who` may see (only its scope is read).

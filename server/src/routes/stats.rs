@@ -158,6 +158,8 @@ pub fn scoped(store: &Store, who: &Principal) -> Result<Stats, StoreError> {
 }
 
 /// `GET /api/v1/stats`.
+#[utoipa::path(get, path = "/stats", tag = "stats", summary = "Queue, department load and wish totals, within the token's scope",
+    responses((status = 200, description = "Counts, read from counters", body = Stats)))]
 pub async fn get(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,

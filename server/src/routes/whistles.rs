@@ -9,11 +9,15 @@ use shaozi_shared::api::{
     AcknowledgeBody, CloseBody, DispatchBody, NewWhistle, Page, ReasonBody, RejectBody,
     ResolveBody, WhistleDetail,
 };
-use shaozi_shared::{Principal, Urgency, Whistle, WhistleAction, WhistleId, WhistleStatus};
+use shaozi_shared::{
+    CommunityId, DepartmentId, Principal, StreetId, Urgency, Whistle, WhistleAction, WhistleId,
+    WhistleStatus,
+};
 
 use super::{created, idempotency, if_match, scope_whistles, unexpected, with_etag};
 use crate::error::ApiError;
-use crate::extract::{parse_json, ApiJson, Params};
+use crate::extract::{ApiJson, Params};
+use crate::openapi::{IdempotencyKey, IfMatch};
 use crate::store::keys::family;
 use crate::store::WhistleQuery;
 use crate::writer::{Command, Reply, WriteError};
@@ -45,6 +49,12 @@ pub fn explain(st: &AppState, fam: u8, id: u64, e: WriteError) -> ApiError {
 }
 
 /// `POST /api/v1/whistles`: 201 with the new whistle.
+#[utoipa::path(post, path = "/whistles", tag = "whistles", summary = "Blow the whistle",
+    params(IdempotencyKey), request_body = NewWhistle,
+    responses((status = 201, description = "The new whistle, on disk", body = Whistle,
+        headers(("Location" = String, description = "Where it lives"),
+            ("ETag" = String, description = "Its version, quoted"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the first answer to a retried Idempotency-Key")))))]
 pub async fn create(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -67,6 +77,19 @@ pub async fn create(
 }
 
 /// `GET /api/v1/whistles`: only what the token may see.
+#[utoipa::path(get, path = "/whistles", tag = "whistles", summary = "Whistles in queue order, within the token's scope",
+    params(
+        ("status" = Option<String>, Query, description = "Comma list of new, dispatched, acknowledged, resolved, closed, rejected"),
+        ("department_id" = Option<DepartmentId>, Query, description = "Led by this department"),
+        ("community_id" = Option<CommunityId>, Query, description = "Filed by this community"),
+        ("street_id" = Option<StreetId>, Query, description = "In this street"),
+        ("overdue" = Option<bool>, Query, description = "Only overdue (true) or only on time (false)"),
+        ("urgency" = Option<Urgency>, Query, description = "urgent or normal"),
+        ("category" = Option<String>, Query, description = "A category code"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses((status = 200, description = "A page of whistles", body = Page<Whistle>)))]
 pub async fn list(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -112,6 +135,10 @@ pub async fn list(
 }
 
 /// `GET /api/v1/whistles/{id}`: the whistle with its timeline.
+#[utoipa::path(get, path = "/whistles/{id}", tag = "whistles", summary = "A whistle with its timeline",
+    params(("id" = WhistleId, Path, description = "The whistle, e.g. W1042")),
+    responses((status = 200, description = "The whistle and every step so far", body = WhistleDetail,
+        headers(("ETag" = String, description = "Its version, quoted; send it back as If-Match")))))]
 pub async fn get(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -139,45 +166,17 @@ pub async fn get(
     ))
 }
 
-/// `POST /api/v1/whistles/{id}/{action}`: one step; 200 with the updated whistle. With
-/// `If-Match`, only if the whistle is still at that version (412 otherwise).
-pub async fn act(
-    State(st): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<serde_json::Value>,
+/// One step on a whistle: 200 with the updated whistle. With `If-Match`, only if the whistle
+/// is still at that version (412 otherwise).
+async fn step(
+    st: &AppState,
+    who: Principal,
+    id: &str,
+    headers: &HeaderMap,
+    action: WhistleAction,
 ) -> Result<Response, ApiError> {
-    let id = whistle_id(&id)?;
-    let expected = if_match(&headers)?;
-    let bytes = body.to_string();
-    let bytes = bytes.as_bytes();
-    let action = match action.as_str() {
-        "dispatch" => {
-            let b: DispatchBody = parse_json(bytes)?;
-            WhistleAction::Dispatch { department_id: b.department_id, assisting: b.assisting, note: b.note }
-        }
-        "acknowledge" => {
-            let b: AcknowledgeBody = parse_json(bytes)?;
-            WhistleAction::Acknowledge { staff: b.staff, note: b.note }
-        }
-        "resolve" => WhistleAction::Resolve { reply: parse_json::<ResolveBody>(bytes)?.reply },
-        "close" => {
-            let b: CloseBody = parse_json(bytes)?;
-            WhistleAction::Close { satisfaction: b.satisfaction, note: b.note }
-        }
-        "reopen" => WhistleAction::Reopen { reason: parse_json::<ReasonBody>(bytes)?.reason },
-        "reject" => {
-            let b: RejectBody = parse_json(bytes)?;
-            WhistleAction::Reject { reason: b.reason, duplicate_of: b.duplicate_of }
-        }
-        "escalate" => WhistleAction::Escalate { reason: parse_json::<ReasonBody>(bytes)?.reason },
-        other => {
-            return Err(ApiError::not_found(format!(
-                "no action {other:?}; whistles take dispatch, acknowledge, resolve, close, reopen, reject, escalate"
-            )))
-        }
-    };
+    let id = whistle_id(id)?;
+    let expected = if_match(headers)?;
     match st
         .writer
         .submit(Command::Whistle(id, action, expected), who)
@@ -185,6 +184,63 @@ pub async fn act(
     {
         Ok(Reply::Whistle(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
         Ok(r) => Err(unexpected(&r)),
-        Err(e) => Err(explain(&st, family::TIMELINE, id.0, e)),
+        Err(e) => Err(explain(st, family::TIMELINE, id.0, e)),
     }
 }
+
+/// A handler, documented, for one step of a whistle's life.
+macro_rules! whistle_step {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $summary:tt, $body:ident, |$b:ident| $action:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "whistles", summary = $summary,
+            params(("id" = WhistleId, Path, description = "The whistle, e.g. W1042"), IfMatch),
+            request_body = $body,
+            responses((status = 200, description = "The whistle after the step; its ETag is the new version",
+                body = Whistle, headers(("ETag" = String, description = "The new version, quoted")))))]
+        pub async fn $name(
+            State(st): State<AppState>,
+            Extension(who): Extension<Principal>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            step(&st, who, &id, &headers, $action).await
+        }
+    };
+}
+
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/dispatch`: call a department, or reassign with a reason.
+    dispatch, "/whistles/{id}/dispatch", "Call a department (or reassign)", DispatchBody,
+    |b| WhistleAction::Dispatch { department_id: b.department_id, assisting: b.assisting, note: b.note }
+);
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/acknowledge`: the department reports for duty.
+    acknowledge, "/whistles/{id}/acknowledge", "Report for duty (报到) with two or more staff", AcknowledgeBody,
+    |b| WhistleAction::Acknowledge { staff: b.staff, note: b.note }
+);
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/resolve`: the department replies that it is fixed.
+    resolve, "/whistles/{id}/resolve", "Reply that the problem is fixed", ResolveBody,
+    |b| WhistleAction::Resolve { reply: b.reply }
+);
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/close`: the community confirms and rates the fix.
+    close, "/whistles/{id}/close", "Confirm and rate the fix", CloseBody,
+    |b| WhistleAction::Close { satisfaction: b.satisfaction, note: b.note }
+);
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/reopen`: the community rejects the fix.
+    reopen, "/whistles/{id}/reopen", "Reject the fix and reopen", ReasonBody,
+    |b| WhistleAction::Reopen { reason: b.reason }
+);
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/reject`: not a real problem, or a duplicate.
+    reject, "/whistles/{id}/reject", "Reject as not a problem or a duplicate", RejectBody,
+    |b| WhistleAction::Reject { reason: b.reason, duplicate_of: b.duplicate_of }
+);
+whistle_step!(
+    /// `POST /api/v1/whistles/{id}/escalate`: raise the escalation level.
+    escalate, "/whistles/{id}/escalate", "Escalate", ReasonBody,
+    |b| WhistleAction::Escalate { reason: b.reason }
+);

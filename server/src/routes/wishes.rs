@@ -7,12 +7,15 @@ use axum::{Extension, Json};
 use serde::Serialize;
 
 use shaozi_shared::api::{ClaimBody, CompleteBody, NewWish, Page, ReasonBody};
-use shaozi_shared::{Principal, Scope, TimelineEntry, Wish, WishAction, WishId, WishStatus};
+use shaozi_shared::{
+    CommunityId, Principal, Scope, TimelineEntry, Wish, WishAction, WishId, WishStatus,
+};
 
 use super::whistles::explain;
 use super::{created, idempotency, if_match, unexpected, with_etag};
 use crate::error::ApiError;
-use crate::extract::{parse_json, ApiJson, Params};
+use crate::extract::{ApiJson, Params};
+use crate::openapi::{IdempotencyKey, IfMatch};
 use crate::store::keys::family;
 use crate::store::WishQuery;
 use crate::writer::{Command, Reply};
@@ -24,6 +27,12 @@ fn wish_id(s: &str) -> Result<WishId, ApiError> {
 }
 
 /// `POST /api/v1/wishes`.
+#[utoipa::path(post, path = "/wishes", tag = "wishes", summary = "File a micro-wish",
+    params(IdempotencyKey), request_body = NewWish,
+    responses((status = 201, description = "The new wish, on disk", body = Wish,
+        headers(("Location" = String, description = "Where it lives"),
+            ("ETag" = String, description = "Its version, quoted"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the first answer to a retried Idempotency-Key")))))]
 pub async fn create(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -46,6 +55,14 @@ pub async fn create(
 }
 
 /// `GET /api/v1/wishes`, newest first, only what the token may see.
+#[utoipa::path(get, path = "/wishes", tag = "wishes", summary = "Micro-wishes, newest first, within the token's scope",
+    params(
+        ("status" = Option<String>, Query, description = "Comma list of open, claimed, completed, cancelled"),
+        ("community_id" = Option<CommunityId>, Query, description = "Filed by this community"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses((status = 200, description = "A page of wishes", body = Page<Wish>)))]
 pub async fn list(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -76,14 +93,20 @@ pub async fn list(
 }
 
 /// A wish with its history.
-#[derive(Serialize)]
-struct WishDetail {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WishDetail {
+    /// The wish.
     #[serde(flatten)]
     wish: Wish,
+    /// Every step so far.
     timeline: Vec<TimelineEntry>,
 }
 
 /// `GET /api/v1/wishes/{id}`.
+#[utoipa::path(get, path = "/wishes/{id}", tag = "wishes", summary = "A wish with its timeline",
+    params(("id" = WishId, Path, description = "The wish, e.g. M17")),
+    responses((status = 200, description = "The wish and every step so far", body = WishDetail,
+        headers(("ETag" = String, description = "Its version, quoted; send it back as If-Match")))))]
 pub async fn get(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -111,38 +134,16 @@ pub async fn get(
     ))
 }
 
-/// `POST /api/v1/wishes/{id}/{claim|complete|cancel}`, with `If-Match` as for whistles.
-pub async fn act(
-    State(st): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<serde_json::Value>,
+/// One step on a wish, with `If-Match` as for whistles.
+async fn step(
+    st: &AppState,
+    who: Principal,
+    id: &str,
+    headers: &HeaderMap,
+    action: WishAction,
 ) -> Result<Response, ApiError> {
-    let id = wish_id(&id)?;
-    let expected = if_match(&headers)?;
-    let bytes = body.to_string();
-    let bytes = bytes.as_bytes();
-    let action = match action.as_str() {
-        "claim" => {
-            let b: ClaimBody = parse_json(bytes)?;
-            WishAction::Claim {
-                department_id: b.department_id,
-                claimer: b.claimer,
-            }
-        }
-        "complete" => WishAction::Complete {
-            note: parse_json::<CompleteBody>(bytes)?.note,
-        },
-        "cancel" => WishAction::Cancel {
-            reason: parse_json::<ReasonBody>(bytes)?.reason,
-        },
-        other => {
-            return Err(ApiError::not_found(format!(
-                "no action {other:?}; wishes take claim, complete, cancel"
-            )))
-        }
-    };
+    let id = wish_id(id)?;
+    let expected = if_match(headers)?;
     match st
         .writer
         .submit(Command::Wish(id, action, expected), who)
@@ -150,6 +151,43 @@ pub async fn act(
     {
         Ok(Reply::Wish(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
         Ok(r) => Err(unexpected(&r)),
-        Err(e) => Err(explain(&st, family::WISH_TIMELINE, id.0, e)),
+        Err(e) => Err(explain(st, family::WISH_TIMELINE, id.0, e)),
     }
 }
+
+/// A handler, documented, for one step of a wish's life.
+macro_rules! wish_step {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $summary:tt, $body:ident, |$b:ident| $action:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "wishes", summary = $summary,
+            params(("id" = WishId, Path, description = "The wish, e.g. M17"), IfMatch),
+            request_body = $body,
+            responses((status = 200, description = "The wish after the step; its ETag is the new version",
+                body = Wish, headers(("ETag" = String, description = "The new version, quoted")))))]
+        pub async fn $name(
+            State(st): State<AppState>,
+            Extension(who): Extension<Principal>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            step(&st, who, &id, &headers, $action).await
+        }
+    };
+}
+
+wish_step!(
+    /// `POST /api/v1/wishes/{id}/claim`: a department or a named person takes the wish on.
+    claim, "/wishes/{id}/claim", "Claim a wish", ClaimBody,
+    |b| WishAction::Claim { department_id: b.department_id, claimer: b.claimer }
+);
+wish_step!(
+    /// `POST /api/v1/wishes/{id}/complete`: the wish is fulfilled.
+    complete, "/wishes/{id}/complete", "Mark a wish fulfilled", CompleteBody,
+    |b| WishAction::Complete { note: b.note }
+);
+wish_step!(
+    /// `POST /api/v1/wishes/{id}/cancel`: the wish is withdrawn.
+    cancel, "/wishes/{id}/cancel", "Withdraw a wish", ReasonBody,
+    |b| WishAction::Cancel { reason: b.reason }
+);

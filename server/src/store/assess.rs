@@ -48,7 +48,7 @@ impl Group {
 }
 
 /// Whistles filed and closed on one local day.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Day {
     /// The local date.
     pub date: chrono::NaiveDate,

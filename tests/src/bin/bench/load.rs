@@ -100,7 +100,7 @@ where
     while let Some(r) = results.next().await {
         r?;
         done += 1;
-        if done % 100_000 == 0 {
+        if done.is_multiple_of(100_000) {
             eprintln!(
                 "  … {done} of {total} in {:.0} s",
                 started.elapsed().as_secs_f64()

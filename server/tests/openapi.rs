@@ -1,0 +1,69 @@
+//! The committed OpenAPI document is the one the code generates, and it is complete.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+fn committed() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json")
+}
+
+#[test]
+fn committed_copy_matches_the_code() {
+    let now = shaozi_server::openapi::document_json();
+    if std::env::var_os("SHAOZI_BLESS").is_some() {
+        std::fs::write(committed(), &now).expect("docs/openapi.json written");
+    }
+    let copy = std::fs::read_to_string(committed()).unwrap_or_default();
+    assert!(
+        copy == now,
+        "docs/openapi.json differs from what the code generates. Regenerate it with \
+         `cargo run -p shaozi-server -- openapi > docs/openapi.json` (or SHAOZI_BLESS=1 cargo test \
+         -p shaozi-server --test openapi), review the diff, and commit it."
+    );
+}
+
+#[test]
+fn every_operation_is_described_with_its_refusals() {
+    let doc: Value = serde_json::from_str(&shaozi_server::openapi::document_json())
+        .expect("the document is JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut ops = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("path item") {
+            ops += 1;
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path} has no success response"
+            );
+            assert!(op["summary"].is_string(), "{method} {path} has no summary");
+            if path == "/api/v1/openapi.json" {
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{}]),
+                    "the contract is public"
+                );
+                continue;
+            }
+            for s in ["400", "401", "403", "429"] {
+                assert!(responses.contains_key(s), "{method} {path} lacks {s}");
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{method} {path} lacks 404");
+            }
+            if op.get("requestBody").is_some() {
+                for s in ["413", "415", "422"] {
+                    assert!(responses.contains_key(s), "{method} {path} lacks {s}");
+                }
+            }
+        }
+    }
+    // 32 operations of /api/v1 and the document itself.
+    assert_eq!(ops, 33, "operations in the document");
+    let problem =
+        &doc["components"]["responses"]["Conflict"]["content"]["application/problem+json"];
+    assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");
+    assert_eq!(doc["security"][0]["bearer"], serde_json::json!([]));
+}
