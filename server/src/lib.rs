@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod open311;
 pub mod openapi;
 pub mod routes;
 pub mod store;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Path};
 use axum::routing::get;
 use axum::Router;
 use tokio::sync::watch;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub tokens: Arc<TokenBook>,
     /// Flips to true when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// The Open311 jurisdiction_id this server answers for.
+    pub jurisdiction: Arc<str>,
+    /// Where time comes from (a test clock in tests).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -90,6 +95,24 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 /// The HTTP routes.
 pub fn app(state: AppState) -> Router {
     let (api, _) = api_routes().split_for_parts();
+    // A mistyped step gets the list of real ones rather than a bare "no such route".
+    let api = api
+        .route(
+            "/whistles/{id}/{action}",
+            axum::routing::any(|Path((_, a)): Path<(String, String)>| async move {
+                ApiError::not_found(format!(
+                    "no action {a:?}; whistles take dispatch, acknowledge, resolve, close, reopen, reject, escalate"
+                ))
+            }),
+        )
+        .route(
+            "/wishes/{id}/{action}",
+            axum::routing::any(|Path((_, a)): Path<(String, String)>| async move {
+                ApiError::not_found(format!(
+                    "no action {a:?}; wishes take claim, complete, cancel"
+                ))
+            }),
+        );
     let api = api.route_layer(axum::middleware::from_fn_with_state(
         state.tokens.clone(),
         auth::require_token,
@@ -99,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         // The contract is public, so a client generator needs no token to read it.
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", api)
+        .nest("/open311/v2", open311::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/v1") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
@@ -125,6 +149,8 @@ pub struct Config {
     pub limits: Limits,
     /// Longest a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// The Open311 jurisdiction_id this server answers for.
+    pub jurisdiction: String,
 }
 
 impl Config {
@@ -140,6 +166,7 @@ impl Config {
             rules: Rules::builtin(),
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
+            jurisdiction: "shaozi".into(),
         }
     }
 }
@@ -240,6 +267,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         rules,
         tokens,
         shutdown: shutdown_rx.clone(),
+        jurisdiction: config.jurisdiction.as_str().into(),
+        clock: config.clock.clone(),
     };
     let serve = tokio::spawn(serve_http(
         listener,

@@ -111,6 +111,9 @@ struct ServeArgs {
     /// Event streams one token may hold open.
     #[arg(long, env = "SHAOZI_MAX_STREAMS", default_value_t = 16)]
     max_streams: usize,
+    /// The Open311 jurisdiction_id this server answers for (checked when a client sends one).
+    #[arg(long, env = "SHAOZI_JURISDICTION", default_value = "shaozi")]
+    jurisdiction: String,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -151,6 +154,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = Config::new(args.data.clone());
     config.listen = args.listen;
     config.admin_token = args.admin_token;
+    config.jurisdiction = args.jurisdiction.clone();
     if let Some(path) = &args.rules {
         config.rules = shaozi_server::config::load(path)?;
     }

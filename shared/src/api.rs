@@ -112,6 +112,33 @@ pub struct NewWhistle {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub long: Option<f64>,
+    /// A photo of the problem: an http(s) URL.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    #[serde(default)]
+    pub media_url: Option<String>,
+    /// The resident who reported it, so the department can call back; never published.
+    #[serde(default)]
+    pub reporter: Option<Reporter>,
+    /// Answers to the category's questions (see `questions` in GET /api/v1/categories).
+    #[serde(default)]
+    pub attributes: crate::questions::Answers,
+}
+
+/// A resident who reported a problem (through Open311, say). Kept with the case for the
+/// department's call-back; the public Open311 read side never shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// `POST /api/v1/whistles/{id}/dispatch`.

@@ -83,6 +83,15 @@ pub struct Category {
     pub name_en: String,
     /// Its deadlines.
     pub deadlines: Deadlines,
+    /// The group it is listed under, e.g. 市政设施.
+    #[serde(default)]
+    pub group: String,
+    /// Words a resident might search for it by.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The extra questions a report in this category answers.
+    #[serde(default)]
+    pub questions: Vec<crate::questions::Question>,
 }
 
 /// The built-in categories: (code, Chinese, English).
@@ -130,11 +139,17 @@ impl Category {
     pub fn builtin() -> Vec<Category> {
         CATEGORIES
             .iter()
-            .map(|(code, zh, en)| Category {
-                code: (*code).to_string(),
-                name_zh: (*zh).to_string(),
-                name_en: (*en).to_string(),
-                deadlines: Deadlines::DEFAULT,
+            .map(|(code, zh, en)| {
+                let (group, keywords, questions) = crate::questions::builtin(code);
+                Category {
+                    code: (*code).to_string(),
+                    name_zh: (*zh).to_string(),
+                    name_en: (*en).to_string(),
+                    deadlines: Deadlines::DEFAULT,
+                    group: group.to_string(),
+                    keywords: keywords.iter().map(|k| k.to_string()).collect(),
+                    questions,
+                }
             })
             .collect()
     }

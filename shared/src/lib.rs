@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod category;
 pub mod event;
 pub mod ids;
+pub mod questions;
 #[cfg(feature = "openapi")]
 mod schema;
 pub mod text;
@@ -30,7 +31,7 @@ pub enum RuleError {
     #[error("{field}: {reason}")]
     Invalid {
         /// The JSON field at fault.
-        field: &'static str,
+        field: std::borrow::Cow<'static, str>,
         /// What is wrong with it.
         reason: String,
     },
@@ -54,7 +55,15 @@ impl RuleError {
     /// Shorthand for an invalid field.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         RuleError::Invalid {
-            field,
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An invalid field whose name is built at run time, e.g. `attribute[hazard]`.
+    pub fn invalid_owned(field: String, reason: impl Into<String>) -> Self {
+        RuleError::Invalid {
+            field: field.into(),
             reason: reason.into(),
         }
     }

@@ -135,6 +135,15 @@ pub struct Whistle {
     pub lat: Option<f64>,
     /// Longitude, WGS84.
     pub long: Option<f64>,
+    /// A photo of the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_url: Option<String>,
+    /// The resident who reported it, for the call-back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<crate::api::Reporter>,
+    /// Answers to the category's questions.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: crate::questions::Answers,
     /// Who filed it.
     pub filed_by: String,
     /// When it was filed.
@@ -205,6 +214,12 @@ pub struct Filing {
     pub lat: Option<f64>,
     /// Longitude.
     pub long: Option<f64>,
+    /// A photo of the problem.
+    pub media_url: Option<String>,
+    /// The resident who reported it.
+    pub reporter: Option<crate::api::Reporter>,
+    /// Answers to the category's questions.
+    pub attributes: crate::questions::Answers,
 }
 
 impl Whistle {
@@ -231,6 +246,9 @@ impl Whistle {
             address: f.address,
             lat: f.lat,
             long: f.long,
+            media_url: f.media_url,
+            reporter: f.reporter,
+            attributes: f.attributes,
             filed_by: filed_by.to_string(),
             created_at: now,
             updated_at: now,

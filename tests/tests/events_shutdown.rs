@@ -107,6 +107,9 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_writers_never_wait() {
             address: None,
             lat: None,
             long: None,
+            media_url: None,
+            reporter: None,
+            attributes: Default::default(),
         };
         jobs.spawn(async move {
             w.submit(

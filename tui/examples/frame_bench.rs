@@ -115,6 +115,9 @@ fn main() {
                     address: Some("朝阳路12号".into()),
                     lat: None,
                     long: None,
+                    media_url: None,
+                    reporter: None,
+                    attributes: Default::default(),
                 },
                 "社区",
                 // Younger than a day, so every visible age ticks each minute (the worst case).

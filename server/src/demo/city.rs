@@ -143,6 +143,9 @@ impl City {
             address: Some(format!("{road}{}号", (seed >> 33) % 300 + 1)),
             lat: Some(28.55 + ((seed >> 37) % 1000) as f64 / 10_000.0),
             long: Some(112.33 + ((seed >> 41) % 1000) as f64 / 10_000.0),
+            media_url: None,
+            reporter: None,
+            attributes: Default::default(),
         }
     }
 }

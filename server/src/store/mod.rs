@@ -5,6 +5,7 @@
 //! cursor, stats read counters.
 
 mod assess;
+mod by_time;
 pub mod keys;
 
 pub use assess::{Day, Group};

@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use shaozi_shared::api::{
-    Community, Department, NewCommunity, NewDepartment, NewStreet, NewWhistle, NewWish, Street,
+    Community, Department, NewCommunity, NewDepartment, NewStreet, NewWhistle, NewWish, Reporter,
+    Street,
 };
+use shaozi_shared::questions;
 use shaozi_shared::text::{optional, required, MAX_NAME, MAX_TEXT, MAX_TITLE};
 use shaozi_shared::whistle::{self, Filing};
 use shaozi_shared::wish::{self, check_value};
@@ -232,7 +234,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         let community = refuse!(self.filing_in(who, Op::FileWhistle, b.community_id)?);
-        if !self.categories.iter().any(|c| c.code == b.category) {
+        let Some(category) = self.categories.iter().find(|c| c.code == b.category) else {
             return Ok(Err(invalid(
                 "category",
                 format!(
@@ -240,8 +242,11 @@ impl Tx<'_> {
                     b.category
                 ),
             )));
-        }
+        };
+        let attributes = refuse!(questions::check(&category.questions, &b.attributes, false));
         let (title, description, address) = refuse!(check_text(b));
+        let media_url = refuse!(check_media_url(b.media_url.as_deref()));
+        let reporter = refuse!(check_reporter(b.reporter.as_ref()));
         let filing = Filing {
             community_id: b.community_id,
             street_id: community.street_id,
@@ -252,6 +257,9 @@ impl Tx<'_> {
             address,
             lat: b.lat,
             long: b.long,
+            media_url,
+            reporter,
+            attributes,
         };
         let id = WhistleId(self.next_id("next/whistle", 1001)?);
         let deadlines = self.deadlines(&filing.category);
@@ -493,6 +501,45 @@ fn check_text(b: &NewWhistle) -> Result<(String, String, Option<String>), RuleEr
         (None, Some(_)) => return Err(RuleError::invalid("lat", "give lat together with long")),
     }
     Ok((title, description, address))
+}
+
+/// A photo link: http(s) only, so a dashboard never follows `javascript:` or a local path.
+fn check_media_url(url: Option<&str>) -> Result<Option<String>, RuleError> {
+    let Some(url) = optional("media_url", url, 1000)? else {
+        return Ok(None);
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Ok(Some(url)),
+        _ => Err(RuleError::invalid(
+            "media_url",
+            format!("must be an http or https URL; got {url:?}"),
+        )),
+    }
+}
+
+/// A reporter's contact details: trimmed, bounded; an email must look like one.
+fn check_reporter(r: Option<&Reporter>) -> Result<Option<Reporter>, RuleError> {
+    let Some(r) = r else { return Ok(None) };
+    let out = Reporter {
+        name: optional("reporter.name", r.name.as_deref(), MAX_NAME)?,
+        email: optional("reporter.email", r.email.as_deref(), MAX_NAME)?,
+        phone: optional("reporter.phone", r.phone.as_deref(), 40)?,
+    };
+    if let Some(e) = &out.email {
+        let ok = e
+            .split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(' '));
+        if !ok {
+            return Err(RuleError::invalid(
+                "reporter.email",
+                format!("{e:?} is not an email address"),
+            ));
+        }
+    }
+    Ok((out != Reporter::default()).then_some(out))
 }
 
 fn stale(w: &Whistle, sent: u64, current: serde_json::Value) -> WriteError {

@@ -155,6 +155,9 @@ async fn grow(
             address: Some("朝阳路12号".into()),
             lat: None,
             long: None,
+            media_url: None,
+            reporter: None,
+            attributes: Default::default(),
         })
     })
     .await?;
