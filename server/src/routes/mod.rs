@@ -1,5 +1,28 @@
 //! One module per resource; handlers stay thin: parse, call the store or the writer, answer.
 
+/// A documented handler for one step of a record's life: reads the id, `If-Match` and the
+/// step's own body, and hands the action to the module's `step` function.
+macro_rules! step_route {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $tag:tt, $summary:tt, $id:ident, $id_doc:tt,
+     $record:ident, $body:ident, |$b:ident| $action:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = $tag, summary = $summary,
+            params(("id" = $id, Path, description = $id_doc), IfMatch),
+            request_body = $body,
+            responses((status = 200, description = "The record after the step; its ETag is the new version",
+                body = $record, headers(("ETag" = String, description = "The new version, quoted")))))]
+        pub async fn $name(
+            State(st): State<AppState>,
+            Extension(who): Extension<Principal>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Result<Response, ApiError> {
+            step(&st, who, &id, &headers, $action).await
+        }
+    };
+}
+
 pub mod admin;
 pub mod assessment;
 pub mod directory;

@@ -188,59 +188,38 @@ async fn step(
     }
 }
 
-/// A handler, documented, for one step of a whistle's life.
-macro_rules! whistle_step {
-    ($(#[$doc:meta])* $name:ident, $path:tt, $summary:tt, $body:ident, |$b:ident| $action:expr) => {
-        $(#[$doc])*
-        #[utoipa::path(post, path = $path, tag = "whistles", summary = $summary,
-            params(("id" = WhistleId, Path, description = "The whistle, e.g. W1042"), IfMatch),
-            request_body = $body,
-            responses((status = 200, description = "The whistle after the step; its ETag is the new version",
-                body = Whistle, headers(("ETag" = String, description = "The new version, quoted")))))]
-        pub async fn $name(
-            State(st): State<AppState>,
-            Extension(who): Extension<Principal>,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            step(&st, who, &id, &headers, $action).await
-        }
-    };
-}
-
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/dispatch`: call a department, or reassign with a reason.
-    dispatch, "/whistles/{id}/dispatch", "Call a department (or reassign)", DispatchBody,
+    dispatch, "/whistles/{id}/dispatch", "whistles", "Call a department (or reassign)", WhistleId, "The whistle, e.g. W1042", Whistle, DispatchBody,
     |b| WhistleAction::Dispatch { department_id: b.department_id, assisting: b.assisting, note: b.note }
 );
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/acknowledge`: the department reports for duty.
-    acknowledge, "/whistles/{id}/acknowledge", "Report for duty (报到) with two or more staff", AcknowledgeBody,
+    acknowledge, "/whistles/{id}/acknowledge", "whistles", "Report for duty (报到) with two or more staff", WhistleId, "The whistle, e.g. W1042", Whistle, AcknowledgeBody,
     |b| WhistleAction::Acknowledge { staff: b.staff, note: b.note }
 );
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/resolve`: the department replies that it is fixed.
-    resolve, "/whistles/{id}/resolve", "Reply that the problem is fixed", ResolveBody,
+    resolve, "/whistles/{id}/resolve", "whistles", "Reply that the problem is fixed", WhistleId, "The whistle, e.g. W1042", Whistle, ResolveBody,
     |b| WhistleAction::Resolve { reply: b.reply }
 );
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/close`: the community confirms and rates the fix.
-    close, "/whistles/{id}/close", "Confirm and rate the fix", CloseBody,
+    close, "/whistles/{id}/close", "whistles", "Confirm and rate the fix", WhistleId, "The whistle, e.g. W1042", Whistle, CloseBody,
     |b| WhistleAction::Close { satisfaction: b.satisfaction, note: b.note }
 );
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/reopen`: the community rejects the fix.
-    reopen, "/whistles/{id}/reopen", "Reject the fix and reopen", ReasonBody,
+    reopen, "/whistles/{id}/reopen", "whistles", "Reject the fix and reopen", WhistleId, "The whistle, e.g. W1042", Whistle, ReasonBody,
     |b| WhistleAction::Reopen { reason: b.reason }
 );
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/reject`: not a real problem, or a duplicate.
-    reject, "/whistles/{id}/reject", "Reject as not a problem or a duplicate", RejectBody,
+    reject, "/whistles/{id}/reject", "whistles", "Reject as not a problem or a duplicate", WhistleId, "The whistle, e.g. W1042", Whistle, RejectBody,
     |b| WhistleAction::Reject { reason: b.reason, duplicate_of: b.duplicate_of }
 );
-whistle_step!(
+step_route!(
     /// `POST /api/v1/whistles/{id}/escalate`: raise the escalation level.
-    escalate, "/whistles/{id}/escalate", "Escalate", ReasonBody,
+    escalate, "/whistles/{id}/escalate", "whistles", "Escalate", WhistleId, "The whistle, e.g. W1042", Whistle, ReasonBody,
     |b| WhistleAction::Escalate { reason: b.reason }
 );

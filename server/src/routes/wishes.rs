@@ -155,39 +155,18 @@ async fn step(
     }
 }
 
-/// A handler, documented, for one step of a wish's life.
-macro_rules! wish_step {
-    ($(#[$doc:meta])* $name:ident, $path:tt, $summary:tt, $body:ident, |$b:ident| $action:expr) => {
-        $(#[$doc])*
-        #[utoipa::path(post, path = $path, tag = "wishes", summary = $summary,
-            params(("id" = WishId, Path, description = "The wish, e.g. M17"), IfMatch),
-            request_body = $body,
-            responses((status = 200, description = "The wish after the step; its ETag is the new version",
-                body = Wish, headers(("ETag" = String, description = "The new version, quoted")))))]
-        pub async fn $name(
-            State(st): State<AppState>,
-            Extension(who): Extension<Principal>,
-            Path(id): Path<String>,
-            headers: HeaderMap,
-            ApiJson($b): ApiJson<$body>,
-        ) -> Result<Response, ApiError> {
-            step(&st, who, &id, &headers, $action).await
-        }
-    };
-}
-
-wish_step!(
+step_route!(
     /// `POST /api/v1/wishes/{id}/claim`: a department or a named person takes the wish on.
-    claim, "/wishes/{id}/claim", "Claim a wish", ClaimBody,
+    claim, "/wishes/{id}/claim", "wishes", "Claim a wish", WishId, "The wish, e.g. M17", Wish, ClaimBody,
     |b| WishAction::Claim { department_id: b.department_id, claimer: b.claimer }
 );
-wish_step!(
+step_route!(
     /// `POST /api/v1/wishes/{id}/complete`: the wish is fulfilled.
-    complete, "/wishes/{id}/complete", "Mark a wish fulfilled", CompleteBody,
+    complete, "/wishes/{id}/complete", "wishes", "Mark a wish fulfilled", WishId, "The wish, e.g. M17", Wish, CompleteBody,
     |b| WishAction::Complete { note: b.note }
 );
-wish_step!(
+step_route!(
     /// `POST /api/v1/wishes/{id}/cancel`: the wish is withdrawn.
-    cancel, "/wishes/{id}/cancel", "Withdraw a wish", ReasonBody,
+    cancel, "/wishes/{id}/cancel", "wishes", "Withdraw a wish", WishId, "The wish, e.g. M17", Wish, ReasonBody,
     |b| WishAction::Cancel { reason: b.reason }
 );
