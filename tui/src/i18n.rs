@@ -94,7 +94,7 @@ pub struct Labels {
 #[derive(Debug)]
 pub struct DetailLabels {
     /// Field names, in display order.
-    pub fields: [&'static str; 14],
+    pub fields: [&'static str; 17],
     /// Timeline heading.
     pub timeline: &'static str,
 }
@@ -164,7 +164,7 @@ pub static ZH: Labels = Labels {
     detail: DetailLabels {
         fields: [
             "状态", "紧急", "类别", "社区", "街道", "牵头部门", "协办", "地址", "报到时限", "办结时限",
-            "升级", "报到人员", "回复", "满意度",
+            "升级", "报到人员", "回复", "满意度", "补充信息", "照片", "居民联系",
         ],
         timeline: "时间线",
     },
@@ -218,7 +218,8 @@ pub static EN: Labels = Labels {
     detail: DetailLabels {
         fields: [
             "Status", "Urgency", "Category", "Community", "Street", "Lead dept", "Assisting", "Address",
-            "Report by", "Resolve by", "Escalation", "Staff", "Reply", "Rating",
+            "Report by", "Resolve by", "Escalation", "Staff", "Reply", "Rating", "Answers", "Photo",
+            "Resident",
         ],
         timeline: "Timeline",
     },

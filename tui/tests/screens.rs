@@ -89,7 +89,16 @@ fn departments_and_wishes_80x24() {
 fn detail_120x40() {
     let mut a = app(Lang::Zh, 120, 40);
     key(&mut a, KeyCode::Enter);
-    let w = a.model.queue.get(WhistleId(1001)).unwrap().clone();
+    let mut w = a.model.queue.get(WhistleId(1001)).unwrap().clone();
+    // Reported through Open311: the resident's contact, a photo and an answered question.
+    w.category = "roads".into();
+    w.reporter = Some(shaozi_shared::api::Reporter {
+        name: Some("王芳".into()),
+        email: None,
+        phone: Some("13800000000".into()),
+    });
+    w.media_url = Some("https://example.cn/p/1.jpg".into());
+    w.attributes.insert("hazard".into(), vec!["cover".into()]);
     let entry = |seq, kind, mins, who: &str, note: Option<&str>| TimelineEntry {
         seq,
         kind,

@@ -244,7 +244,41 @@ pub fn detail(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         .iter()
         .map(|a| dir.department(Some(*a)))
         .collect();
-    let values: [String; 14] = [
+    // The category's questions, answered with the choices' names where it has them.
+    let questions = dir
+        .categories
+        .iter()
+        .find(|c| c.code == w.category)
+        .map(|c| c.questions.as_slice())
+        .unwrap_or_default();
+    let answers: Vec<String> = w
+        .attributes
+        .iter()
+        .map(|(code, values)| {
+            let q = questions.iter().find(|q| &q.code == code);
+            let shown: Vec<&str> = values
+                .iter()
+                .map(|v| {
+                    q.and_then(|q| q.values.iter().find(|c| &c.key == v))
+                        .map_or(v.as_str(), |c| c.name.as_str())
+                })
+                .collect();
+            format!("{code}: {}", shown.join("、"))
+        })
+        .collect();
+    let resident = w
+        .reporter
+        .as_ref()
+        .map(|r| {
+            [&r.name, &r.phone, &r.email]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .unwrap_or_default();
+    let values: [String; 17] = [
         t.status(w.status).to_string() + if w.overdue { " ✗" } else { "" },
         t.urgency[usize::from(w.urgency != shaozi_shared::Urgency::Urgent)].to_string(),
         dir.category(&w.category, app.lang),
@@ -279,6 +313,9 @@ pub fn detail(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         w.satisfaction
             .map(|s| "★".repeat(usize::from(s)))
             .unwrap_or_default(),
+        answers.join("；"),
+        w.media_url.clone().unwrap_or_default(),
+        resident,
     ];
     for (label, value) in t.detail.fields.iter().zip(values) {
         if value.is_empty() {
