@@ -805,3 +805,58 @@ async fn requests_are_found_by_id_service_status_date_and_page() {
         .as_array()
         .is_some_and(Vec::is_empty));
 }
+
+#[tokio::test]
+async fn careless_and_hostile_input_never_gets_a_500() {
+    let (s, _, key) = setup().await;
+    let long = "井".repeat(30_000);
+    let bodies: Vec<(&str, String)> = vec![
+        ("empty", String::new()),
+        ("not a form", "\u{0}\u{1}\u{2}".into()),
+        ("bad percent-encoding", format!("api_key={key}&service_code=%ZZ&lat=1&long=2")),
+        ("huge description", format!("api_key={key}&service_code=noise&lat=1&long=2&description={long}")),
+        ("control characters", format!("api_key={key}&service_code=noise&lat=1&long=2&description=a%07b")),
+        ("infinite lat", format!("api_key={key}&service_code=noise&lat=inf&long=2")),
+        ("only lat", format!("api_key={key}&service_code=noise&lat=1")),
+        ("bracket soup", format!("api_key={key}&service_code=roads&lat=1&long=2&attribute[[]]=x&attribute[=y")),
+        ("repeated single answer", format!("api_key={key}&service_code=roads&lat=1&long=2&attribute[hazard]=cover&attribute[hazard]=pothole")),
+        ("datetime garbage", "start_date=%FF%FE".into()),
+    ];
+    for (what, body) in bodies {
+        let res = s
+            .client
+            .post(format!("{}/open311/v2/requests.json", s.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        assert!((400..500).contains(&status), "{what}: {status} {text}");
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert_eq!(v[0]["code"], status, "{what}: {text}");
+    }
+    for path in [
+        "requests.json?start_date=%FF",
+        "requests.json?page_size=-1",
+        "requests.json?page=99999999999999999999",
+        "requests.json?page=18446744073709551615&page_size=1000",
+        "requests.json?service_request_id=,,,W,W-1,W99999999999999999999999",
+        "requests/W99999999999999999999999.xml",
+        "services/%00.json",
+        "tokens/.json",
+        "servicerequestupdates.xml?end_date=1970-01-01T00:00:00Z",
+        ".json",
+        "discovery.",
+    ] {
+        let g = get(&s, path).await;
+        assert!(g.status < 500, "{path}: {} {}", g.status, g.text);
+        if g.status >= 400 {
+            assert!(g.text.contains(&g.status.to_string()), "{path}: {}", g.text);
+        }
+    }
+    // Nothing hostile was filed.
+    let all = s.get("/api/v1/whistles?limit=50").await;
+    assert_eq!(all.body["items"].as_array().map(Vec::len), Some(0));
+}
