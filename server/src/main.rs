@@ -176,6 +176,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("(only its hash is stored; start with --admin-token to set another)");
     }
     println!("shaozi-server listening on http://{}", server.addr);
+    println!("  API contract  http://{}/api/v1/openapi.json", server.addr);
+    println!("  Open311       http://{}/open311/v2/discovery.json", server.addr);
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight writes");
     server.shutdown().await;
