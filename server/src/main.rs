@@ -128,7 +128,9 @@ fn main() -> anyhow::Result<()> {
     let args = match cli.command {
         Some(Cmd::Serve(a)) => a,
         Some(Cmd::Openapi) => {
-            print!("{}", shaozi_server::openapi::document_json());
+            // `| head` closing the pipe early is not an error worth a panic.
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(shaozi_server::openapi::document_json().as_bytes());
             return Ok(());
         }
         Some(Cmd::Token(t)) => {
@@ -175,9 +177,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("{token}");
         println!("(only its hash is stored; start with --admin-token to set another)");
     }
-    println!("shaozi-server listening on http://{}", server.addr);
-    println!("  API contract  http://{}/api/v1/openapi.json", server.addr);
-    println!("  Open311       http://{}/open311/v2/discovery.json", server.addr);
+    // Whoever started us may close our stdout after reading the address (scripts and tests
+    // do); a server must not die of that, so write errors are ignored rather than panicking.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "shaozi-server listening on http://{}", server.addr);
+        let _ = writeln!(
+            out,
+            "  API contract  http://{}/api/v1/openapi.json",
+            server.addr
+        );
+        let _ = writeln!(
+            out,
+            "  Open311       http://{}/open311/v2/discovery.json",
+            server.addr
+        );
+        let _ = out.flush();
+    }
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight writes");
     server.shutdown().await;
