@@ -136,7 +136,7 @@ pub fn document_json() -> String {
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
 pub async fn serve() -> Response {
     static JSON: OnceLock<String> = OnceLock::new();
-    let body = JSON.get_or_init(document_json).clone();
+    let body: &'static str = JSON.get_or_init(document_json);
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

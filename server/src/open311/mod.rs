@@ -94,13 +94,19 @@ impl IntoResponse for Open311Error {
 
 type Result<T> = std::result::Result<T, Open311Error>;
 
-/// Splits `services.json` into the resource and its format; anything else is not a resource.
-fn resource(file: &str) -> Result<(&str, Fmt)> {
-    let fmt_of_name = if file.ends_with(".json") {
+/// The format to answer a path in when it names none properly: JSON if it ends in `.json`,
+/// else the spec's mandatory XML.
+fn fmt_of(path: &str) -> Fmt {
+    if path.ends_with(".json") {
         Fmt::Json
     } else {
         Fmt::Xml
-    };
+    }
+}
+
+/// Splits `services.json` into the resource and its format; anything else is not a resource.
+fn resource(file: &str) -> Result<(&str, Fmt)> {
+    let fmt_of_name = fmt_of(file);
     let (name, ext) = file.rsplit_once('.').ok_or_else(|| {
         Open311Error::not_found(
             fmt_of_name,
@@ -259,21 +265,11 @@ pub fn routes() -> Router<AppState> {
         .route("/{file}", get(top_get).post(top_post))
         .route("/{kind}/{file}", get(one))
         .fallback(|uri: axum::http::Uri| async move {
-            let fmt = if uri.path().ends_with(".json") {
-                Fmt::Json
-            } else {
-                Fmt::Xml
-            };
-            Open311Error::not_found(fmt, format!("no resource at {}", uri.path()))
+            Open311Error::not_found(fmt_of(uri.path()), format!("no resource at {}", uri.path()))
         })
         .method_not_allowed_fallback(|uri: axum::http::Uri| async move {
-            let fmt = if uri.path().ends_with(".json") {
-                Fmt::Json
-            } else {
-                Fmt::Xml
-            };
             Open311Error::bad(
-                fmt,
+                fmt_of(uri.path()),
                 "GeoReport v2 resources take GET (and requests takes POST)",
             )
         })
