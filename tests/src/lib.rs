@@ -214,6 +214,11 @@ impl TestServer {
         self.server = s.server;
     }
 
+    /// The store's directory.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
     /// Stops the server cleanly.
     pub async fn stop(&mut self) {
         if let Some(s) = self.server.take() {

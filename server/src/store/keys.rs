@@ -8,31 +8,45 @@ use shaozi_shared::{Urgency, Whistle, WhistleStatus, Wish};
 pub mod family {
     /// Unanswered queue: overdue, urgency, deadline, id.
     pub const QUEUE: u8 = b'q';
-    /// Whistles by status, id.
+    /// Whistles by status: postings.
     pub const STATUS: u8 = b's';
-    /// Whistles by lead department, status, id.
+    /// Whistles by lead department, status: postings.
     pub const DEPARTMENT: u8 = b'd';
-    /// Whistles by community, status, id.
+    /// Whistles by community, status: postings.
     pub const COMMUNITY: u8 = b'c';
-    /// Whistles by street, status, id.
+    /// Whistles by street, status: postings.
     pub const STREET: u8 = b't';
     /// Pending deadlines: due time, id.
     pub const TIMER: u8 = b'T';
-    /// Wishes by status, id.
+    /// Wishes by status: postings.
     pub const WISH_STATUS: u8 = b'm';
-    /// Wishes by community, status, id.
+    /// Wishes by community, status: postings.
     pub const WISH_COMMUNITY: u8 = b'n';
-    /// Timeline of a whistle: id, seq.
+    /// Timeline of a whistle: id → its events' sequence numbers, 8 bytes each.
     pub const TIMELINE: u8 = b'l';
-    /// Timeline of a wish: id, seq.
+    /// Timeline of a wish: id → its events' sequence numbers.
     pub const WISH_TIMELINE: u8 = b'L';
     /// A unit's unanswered queue: unit kind (street, community, department), unit id, then
     /// the queue key's order.
     pub const UNIT_QUEUE: u8 = b'Q';
-    /// The log by actor: name, 0, seq.
+    /// The log by actor: name, 0, then postings of sequence numbers.
     pub const AUDIT_ACTOR: u8 = b'a';
-    /// The log by time: time, seq.
+    /// The log by time: minute ([`super::minute_key`]) → first and last sequence number
+    /// written in it.
     pub const AUDIT_TIME: u8 = b'A';
+    /// Families rebuilt from the records and the log when an older store is opened.
+    pub const DERIVED_FROM_RECORDS: [u8; 10] = [
+        STATUS,
+        DEPARTMENT,
+        COMMUNITY,
+        STREET,
+        WISH_STATUS,
+        WISH_COMMUNITY,
+        TIMELINE,
+        WISH_TIMELINE,
+        AUDIT_ACTOR,
+        AUDIT_TIME,
+    ];
     /// A dispatched case's measures, per unit: unit kind, unit id, dispatch time, id.
     pub const MEASURE: u8 = b'M';
     /// A wish's part in its units' assessment: unit kind, unit id, time, id.
@@ -72,6 +86,51 @@ pub fn read_be(b: &[u8]) -> Option<u64> {
 /// Milliseconds since the epoch as an order-preserving u64 (times before 1970 sort first).
 pub fn time_key(t: DateTime<Utc>) -> u64 {
     (t.timestamp_millis() as u64) ^ (1 << 63)
+}
+
+/// The minute a time falls in, in the same order as [`time_key`].
+pub fn minute_key(t: DateTime<Utc>) -> u64 {
+    time_key(t) / 60_000
+}
+
+/// The prefix of an actor's postings in the log by actor.
+pub fn actor_prefix(name: &str) -> Vec<u8> {
+    key(&[&[family::AUDIT_ACTOR], name.as_bytes(), &[0]])
+}
+
+/// The first and last sequence numbers written in one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqSpan {
+    /// Lowest.
+    pub first: u64,
+    /// Highest.
+    pub last: u64,
+}
+
+impl SeqSpan {
+    /// Reads a stored span (a damaged one reads as empty).
+    pub fn decode(v: &[u8]) -> SeqSpan {
+        SeqSpan {
+            first: read_be(v).unwrap_or(u64::MAX),
+            last: v.get(8..).and_then(read_be).unwrap_or(0),
+        }
+    }
+
+    /// The span also covering `seq`.
+    pub fn widen(self, seq: u64) -> SeqSpan {
+        SeqSpan {
+            first: self.first.min(seq),
+            last: self.last.max(seq),
+        }
+    }
+
+    /// Bytes to store.
+    pub fn encode(self) -> [u8; 16] {
+        let mut out = [0; 16];
+        out[..8].copy_from_slice(&be(self.first));
+        out[8..].copy_from_slice(&be(self.last));
+        out
+    }
 }
 
 /// Builds a key from parts.
@@ -118,18 +177,7 @@ pub fn unit_queue_prefix(unit: u8, id: u64) -> Vec<u8> {
 /// Every index entry (key, value) a whistle has in its current state.
 pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     let st = w.status.code();
-    let id = be(w.id.0);
-    let mut out = vec![
-        (key(&[&[family::STATUS, st], &id]), vec![]),
-        (
-            key(&[&[family::COMMUNITY], &be(w.community_id.0), &[st], &id]),
-            vec![],
-        ),
-        (
-            key(&[&[family::STREET], &be(w.street_id.0), &[st], &id]),
-            vec![],
-        ),
-    ];
+    let mut out = Vec::new();
     if w.status.is_unanswered() {
         out.push((queue_key(w), vec![st]));
         let tail = queue_tail(w);
@@ -141,9 +189,6 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
         for (unit, id) in units {
             out.push((key(&[&unit_queue_prefix(unit, id), &tail]), vec![st]));
         }
-    }
-    if let Some(d) = w.department_id {
-        out.push((key(&[&[family::DEPARTMENT], &be(d.0), &[st], &id]), vec![]));
     }
     if let Some(due) = w.pending_deadline() {
         out.push((timer_key(due, w.id.0), vec![]));
@@ -176,6 +221,30 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// The id-ordered lists a whistle is on: by status, and by community, street and lead
+/// department with status.
+pub fn whistle_lists(w: &Whistle) -> Vec<Vec<u8>> {
+    let st = w.status.code();
+    let mut out = vec![
+        key(&[&[family::STATUS, st]]),
+        key(&[&[family::COMMUNITY], &be(w.community_id.0), &[st]]),
+        key(&[&[family::STREET], &be(w.street_id.0), &[st]]),
+    ];
+    if let Some(d) = w.department_id {
+        out.push(key(&[&[family::DEPARTMENT], &be(d.0), &[st]]));
+    }
+    out
+}
+
+/// The id-ordered lists a wish is on: by status, and by community with status.
+pub fn wish_lists(w: &Wish) -> Vec<Vec<u8>> {
+    let st = w.status.code();
+    vec![
+        key(&[&[family::WISH_STATUS, st]]),
+        key(&[&[family::WISH_COMMUNITY], &be(w.community_id.0), &[st]]),
+    ]
+}
+
 /// An assessment entry's key: family, unit kind, unit id, time, record id.
 pub fn unit_time_key(fam: u8, unit: u8, uid: u64, at: DateTime<Utc>, id: u64) -> Vec<u8> {
     key(&[&[fam, unit], &be(uid), &be(time_key(at)), &be(id)])
@@ -200,15 +269,7 @@ pub fn timer_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
 /// Every index entry a wish has in its current state.
 pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
     use shaozi_shared::WishStatus::*;
-    let st = w.status.code();
-    let id = be(w.id.0);
-    let mut out = vec![
-        (key(&[&[family::WISH_STATUS, st], &id]), vec![]),
-        (
-            key(&[&[family::WISH_COMMUNITY], &be(w.community_id.0), &[st], &id]),
-            vec![],
-        ),
-    ];
+    let mut out = Vec::new();
     if w.status != Cancelled {
         let m = WishMeasure {
             claimed: matches!(w.status, Claimed | Completed),
@@ -313,6 +374,8 @@ pub trait Record: serde::Serialize {
     fn subject(&self) -> String;
     /// Its index entries in its current state.
     fn index(&self) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// The id-ordered lists (postings prefixes) it is on in its current state.
+    fn lists(&self) -> Vec<Vec<u8>>;
     /// Its counter contributions in its current state.
     fn counts(&self) -> Vec<(String, i64)>;
     /// The index family of its timeline.
@@ -329,6 +392,9 @@ impl Record for Whistle {
     fn index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         whistle_index(self)
     }
+    fn lists(&self) -> Vec<Vec<u8>> {
+        whistle_lists(self)
+    }
     fn counts(&self) -> Vec<(String, i64)> {
         whistle_counts(self)
     }
@@ -344,6 +410,9 @@ impl Record for Wish {
     }
     fn index(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         wish_index(self)
+    }
+    fn lists(&self) -> Vec<Vec<u8>> {
+        wish_lists(self)
     }
     fn counts(&self) -> Vec<(String, i64)> {
         wish_counts(self)

@@ -7,6 +7,8 @@
 mod assess;
 mod by_time;
 pub mod keys;
+mod migrate;
+pub mod postings;
 
 pub use assess::{Day, Group};
 mod query;
@@ -78,7 +80,7 @@ impl Store {
             // Durability comes from the writer's explicit flush before every answer.
             .flush_every_ms(None)
             .open()?;
-        Ok(Store {
+        let store = Store {
             meta: db.open_tree("meta")?,
             dir: db.open_tree("dir")?,
             whistles: db.open_tree("whistles")?,
@@ -89,7 +91,9 @@ impl Store {
             tokens: db.open_tree("tokens")?,
             idem: db.open_tree("idem")?,
             db,
-        })
+        };
+        migrate::ensure_format(&store)?;
+        Ok(store)
     }
 
     /// Sequence number of the last committed event (0 when empty).
@@ -180,13 +184,9 @@ impl Store {
 
     /// A whistle's (`family::TIMELINE`) or wish's (`family::WISH_TIMELINE`) history, oldest first.
     pub fn timeline(&self, fam: u8, id: u64) -> Result<Vec<TimelineEntry>, StoreError> {
-        let prefix = key(&[&[fam], &be(id)]);
+        let seqs = self.idx.get(key(&[&[fam], &be(id)]))?.unwrap_or_default();
         let mut out = Vec::new();
-        for r in self.idx.scan_prefix(&prefix) {
-            let (k, _) = r?;
-            let Some(seq) = read_be(&k[prefix.len()..]) else {
-                continue;
-            };
+        for seq in seqs.chunks_exact(8).filter_map(read_be) {
             if let Some(v) = self.events.get(be(seq))? {
                 let e: Event = decode(&v, || format!("event {seq}"))?;
                 out.push(e.timeline_entry());
@@ -214,8 +214,9 @@ impl Store {
         Ok(out)
     }
 
-    /// One page of the log for the audit: by actor (newest last within the range) and time
-    /// range; returns events and the cursor (a sequence number) to continue after.
+    /// One page of the log for the audit, oldest first: by actor and time range; returns
+    /// events and the cursor (a sequence number) to continue after. A page looks at no more
+    /// than 5,000 events; a sparse filter hands back a cursor to go on from.
     pub fn audit(
         &self,
         actor: Option<&str>,
@@ -224,57 +225,63 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<(Vec<serde_json::Value>, Option<u64>), StoreError> {
+        const MAX_SCAN: usize = 5000;
         let lo = from.map(keys::time_key).unwrap_or(0);
         let hi = to.map(keys::time_key).unwrap_or(u64::MAX);
+        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match actor {
+            Some(name) => Box::new(postings::ascending(
+                &self.idx,
+                &keys::actor_prefix(name),
+                after,
+            )),
+            None => match self.seq_span(lo, hi)? {
+                Some(span) => {
+                    Box::new((span.first.max(after.saturating_add(1))..=span.last).map(Ok))
+                }
+                None => Box::new(std::iter::empty()),
+            },
+        };
         let mut out = Vec::new();
         let mut last = None;
-        let mut take = |seq: u64, out: &mut Vec<serde_json::Value>| -> Result<bool, StoreError> {
-            if let Some(v) = self.events.get(be(seq))? {
-                let e: serde_json::Value = decode(&v, || format!("event {seq}"))?;
-                let at = e
-                    .get("at")
-                    .and_then(|a| a.as_str())
-                    .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok());
-                let t = at
-                    .map(|a| keys::time_key(a.with_timezone(&chrono::Utc)))
-                    .unwrap_or(0);
-                if t >= lo && t <= hi {
-                    out.push(e);
-                }
+        for (scanned, seq) in seqs.enumerate() {
+            if out.len() >= limit || scanned >= MAX_SCAN {
+                return Ok((out, last));
             }
+            let seq = seq?;
             last = Some(seq);
-            Ok(out.len() < limit)
-        };
-        match actor {
-            Some(name) => {
-                let prefix = key(&[&[family::AUDIT_ACTOR], name.as_bytes(), &[0]]);
-                let start = key(&[&prefix, &be(after.saturating_add(1))]);
-                for (scanned, r) in self.idx.range(start..).enumerate() {
-                    let (k, _) = r?;
-                    if !k.starts_with(&prefix) || scanned >= 5000 {
-                        return Ok((out, (scanned >= 5000).then_some(last).flatten()));
-                    }
-                    if !take(read_be(&k[prefix.len()..]).unwrap_or(0), &mut out)? {
-                        return Ok((out, last));
-                    }
-                }
-            }
-            None => {
-                let start = key(&[&[family::AUDIT_TIME], &be(lo)]);
-                let end = key(&[&[family::AUDIT_TIME], &be(hi.saturating_add(1).max(hi))]);
-                for r in self.idx.range(start..end) {
-                    let (k, _) = r?;
-                    let seq = read_be(&k[9..]).unwrap_or(0);
-                    if seq <= after {
-                        continue;
-                    }
-                    if !take(seq, &mut out)? {
-                        return Ok((out, last));
-                    }
-                }
+            let Some(v) = self.events.get(be(seq))? else {
+                continue;
+            };
+            let e: serde_json::Value = decode(&v, || format!("event {seq}"))?;
+            let t = e
+                .get("at")
+                .and_then(|a| a.as_str())
+                .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
+                .map(|a| keys::time_key(a.with_timezone(&chrono::Utc)))
+                .unwrap_or(0);
+            if t >= lo && t <= hi {
+                out.push(e);
             }
         }
         Ok((out, None))
+    }
+
+    /// The sequence numbers of events written in the minutes from `lo` to `hi` (time keys).
+    /// Times only go backwards when the clock does, so the span is tight in practice and
+    /// always covers every event of the range; callers filter by each event's time.
+    pub(crate) fn seq_span(&self, lo: u64, hi: u64) -> Result<Option<keys::SeqSpan>, StoreError> {
+        let start = key(&[&[family::AUDIT_TIME], &be(lo / 60_000)]);
+        let end = key(&[&[family::AUDIT_TIME], &be(hi / 60_000)]);
+        let mut span: Option<keys::SeqSpan> = None;
+        for r in self.idx.range(start..=end) {
+            let (_, v) = r?;
+            let s = keys::SeqSpan::decode(&v);
+            span = Some(match span {
+                None => s,
+                Some(a) => a.widen(s.first).widen(s.last),
+            });
+        }
+        Ok(span.filter(|s| s.first <= s.last))
     }
 
     /// Keys of the pending deadlines due at or before `now_key` (see [`keys::time_key`]).

@@ -7,7 +7,7 @@ use shaozi_shared::{
 };
 
 use super::keys::{be, family, key, read_be};
-use super::{Store, StoreError};
+use super::{postings, Store, StoreError};
 
 /// Entries looked at per page before returning a partial page with a cursor.
 const MAX_SCAN: usize = 5_000;
@@ -206,8 +206,8 @@ impl Store {
         Ok((items, None))
     }
 
-    /// Newest-first merge of several index prefixes whose keys end in a big-endian id,
-    /// loading each id with `load` (which may filter it out).
+    /// Newest-first merge of several id-ordered lists (postings prefixes), loading each id
+    /// with `load` (which may filter it out).
     fn merged_desc<T>(
         &self,
         prefixes: &[Vec<u8>],
@@ -217,32 +217,23 @@ impl Store {
     ) -> Result<(Vec<T>, Option<u64>), QueryError> {
         let mut iters: Vec<_> = prefixes
             .iter()
-            .map(|p| {
-                let end = match below {
-                    Some(id) => key(&[p, &be(id)]),
-                    None => successor(p),
-                };
-                self.idx.range(p.clone()..end).rev().peekable()
-            })
+            .map(|p| postings::descending(&self.idx, p, below).peekable())
             .collect();
-        let id_of = |k: &[u8]| read_be(&k[k.len().saturating_sub(8)..]).unwrap_or(0);
         let mut items = Vec::new();
         let mut last = None;
         let mut scanned = 0;
         loop {
-            // Pick the iterator whose next key has the highest id.
+            // Pick the list whose next id is the highest.
             let mut best: Option<(usize, u64)> = None;
             for (i, it) in iters.iter_mut().enumerate() {
                 match it.peek() {
-                    Some(Ok((k, _))) => {
-                        let id = id_of(k);
-                        if best.is_none_or(|(_, b)| id > b) {
-                            best = Some((i, id));
-                        }
+                    Some(Ok(id)) if best.is_none_or(|(_, b)| *id > b) => {
+                        best = Some((i, *id));
                     }
+                    Some(Ok(_)) => {}
                     Some(Err(_)) => {
                         if let Some(Err(e)) = it.next() {
-                            return Err(StoreError::from(e).into());
+                            return Err(e.into());
                         }
                     }
                     None => {}

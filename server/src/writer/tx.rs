@@ -14,7 +14,7 @@ use shaozi_shared::{
 
 use super::{Command, Job, Published, Reply, WriteError};
 use crate::store::keys::{self, be, family, key, Record};
-use crate::store::{decode_i64, StoreError};
+use crate::store::{decode_i64, postings, StoreError};
 
 pub(super) type TxError = ConflictableTransactionError<StoreError>;
 pub(super) type CmdResult = Result<Reply, WriteError>;
@@ -237,6 +237,8 @@ impl Tx<'_> {
         let old_idx = old.map(R::index).unwrap_or_default();
         let old_counts = old.map(R::counts).unwrap_or_default();
         self.reindex(&old_idx, &new.index())?;
+        let old_lists = old.map(R::lists).unwrap_or_default();
+        self.relist(new.number(), &old_lists, &new.lists())?;
         self.count(&keys::count_diff(&old_counts, &new.counts()));
         let scope = new.scope(old);
         for (kind, note) in events {
@@ -275,6 +277,41 @@ impl Tx<'_> {
             if !had.contains(&(k.as_slice(), v.as_slice())) {
                 self.idx.insert(k.as_slice(), v.as_slice())?;
             }
+        }
+        Ok(())
+    }
+
+    /// Moves a record between id-ordered lists (postings).
+    fn relist(&self, id: u64, old: &[Vec<u8>], new: &[Vec<u8>]) -> Result<(), TxError> {
+        for p in old.iter().filter(|p| !new.contains(p)) {
+            self.unpost(p, id)?;
+        }
+        for p in new.iter().filter(|p| !old.contains(p)) {
+            self.post(p, id)?;
+        }
+        Ok(())
+    }
+
+    /// Adds `id` to the list `prefix`.
+    pub(super) fn post(&self, prefix: &[u8], id: u64) -> Result<(), TxError> {
+        let k = postings::bucket_key(prefix, id);
+        let v = self.idx.get(&k)?;
+        let nv = postings::with(v.as_deref().unwrap_or_default(), id);
+        self.idx.insert(k, nv)?;
+        Ok(())
+    }
+
+    /// Takes `id` out of the list `prefix`.
+    fn unpost(&self, prefix: &[u8], id: u64) -> Result<(), TxError> {
+        let k = postings::bucket_key(prefix, id);
+        let Some(v) = self.idx.get(&k)? else {
+            return Ok(());
+        };
+        let nv = postings::without(&v, id);
+        if nv.is_empty() {
+            self.idx.remove(k)?;
+        } else {
+            self.idx.insert(k, nv)?;
         }
         Ok(())
     }
@@ -334,18 +371,21 @@ impl Tx<'_> {
         let seq = be(self.seq);
         self.events.insert(&seq, json.as_bytes())?;
         if let Some((fam, id)) = timeline {
-            self.idx
-                .insert(key(&[&[fam], &be(id), &seq]), &[] as &[u8])?;
+            let k = key(&[&[fam], &be(id)]);
+            let mut v = self.idx.get(&k)?.map(|v| v.to_vec()).unwrap_or_default();
+            v.extend_from_slice(&seq);
+            self.idx.insert(k, v)?;
         }
-        let none: &[u8] = &[];
-        self.idx.insert(
-            key(&[&[family::AUDIT_ACTOR], actor.name.as_bytes(), &[0], &seq]),
-            none,
-        )?;
-        self.idx.insert(
-            key(&[&[family::AUDIT_TIME], &be(keys::time_key(at)), &seq]),
-            none,
-        )?;
+        self.post(&keys::actor_prefix(&actor.name), self.seq)?;
+        let minute = key(&[&[family::AUDIT_TIME], &be(keys::minute_key(at))]);
+        let span = match self.idx.get(&minute)? {
+            Some(v) => keys::SeqSpan::decode(&v).widen(self.seq),
+            None => keys::SeqSpan {
+                first: self.seq,
+                last: self.seq,
+            },
+        };
+        self.idx.insert(minute, &span.encode())?;
         self.published.push(Published {
             seq: self.seq,
             json,

@@ -1,0 +1,185 @@
+//! A store written in format 1 (one index entry per id of every list, per event of every
+//! timeline and of the log by actor and by time) is brought up to date when the server opens
+//! it, answers exactly as before, and carries on; a store from a newer version is refused.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use shaozi_server::store::keys::{self, be, family, key};
+use shaozi_server::store::Store;
+use shaozi_shared::{Event, Whistle, Wish};
+use shaozi_tests::TestServer;
+
+/// Every entry of the families the upgrade rebuilds.
+fn derived(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for fam in family::DERIVED_FROM_RECORDS {
+        for r in store.idx.scan_prefix([fam]) {
+            let (k, v) = r.unwrap();
+            out.insert(k.to_vec(), v.to_vec());
+        }
+    }
+    out
+}
+
+/// Rewrites the store's derived families the way format 1 kept them, and forgets the format.
+fn downgrade(data: &Path, timelines: &BTreeMap<Vec<u8>, Vec<u8>>) {
+    let store = Store::open(data).unwrap();
+    let idx = &store.idx;
+    for k in derived(&store).keys() {
+        idx.remove(k).unwrap();
+    }
+    let none: &[u8] = &[];
+    for r in store.whistles.iter() {
+        let w: Whistle = serde_json::from_slice(&r.unwrap().1).unwrap();
+        for p in keys::whistle_lists(&w) {
+            idx.insert(key(&[&p, &be(w.id.0)]), none).unwrap();
+        }
+    }
+    for r in store.wishes.iter() {
+        let w: Wish = serde_json::from_slice(&r.unwrap().1).unwrap();
+        for p in keys::wish_lists(&w) {
+            idx.insert(key(&[&p, &be(w.id.0)]), none).unwrap();
+        }
+    }
+    for r in store.events.iter() {
+        let (k, v) = r.unwrap();
+        let e: Event = serde_json::from_slice(&v).unwrap();
+        let n = e.actor.name.as_bytes();
+        idx.insert(key(&[&[family::AUDIT_ACTOR], n, &[0], &k]), none)
+            .unwrap();
+        let t = be(keys::time_key(e.at));
+        idx.insert(key(&[&[family::AUDIT_TIME], &t, &k]), none)
+            .unwrap();
+    }
+    for (k, seqs) in timelines
+        .iter()
+        .filter(|(k, _)| [family::TIMELINE, family::WISH_TIMELINE].contains(&k[0]))
+    {
+        for seq in seqs.chunks_exact(8) {
+            idx.insert(key(&[k, seq]), none).unwrap();
+        }
+    }
+    store.meta.remove("format").unwrap();
+    store.db.flush().unwrap();
+}
+
+#[tokio::test]
+async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
+    let mut s = TestServer::start().await;
+    let city = s.small_city().await;
+    let dispatcher = s.token("dispatcher", json!({}), "市调度").await;
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let c = &city.communities[i % 3];
+        let cat = ["sanitation", "lighting", "roads"][i % 3];
+        ids.push(s.whistle(c, cat, "normal", &format!("问题{i}")).await);
+        // Spread the history over several minutes.
+        s.clock.advance(chrono::Duration::seconds(50));
+    }
+    for (i, id) in ids.iter().enumerate().take(16) {
+        let step = |a: &str| format!("/api/v1/whistles/{id}/{a}");
+        let d = &city.departments[i % 2];
+        let rb = s
+            .req_as(&dispatcher, reqwest::Method::POST, &step("dispatch"))
+            .json(&json!({"department_id": d}));
+        assert_eq!(TestServer::send(rb).await.status, 200);
+        if i % 2 == 0 {
+            s.ok(
+                &step("acknowledge"),
+                json!({"staff": ["张伟", "李娜"]}),
+                200,
+            )
+            .await;
+            s.ok(&step("resolve"), json!({"reply": "已处理"}), 200)
+                .await;
+        }
+        s.clock.advance(chrono::Duration::seconds(40));
+    }
+    let wish = s
+        .ok(
+            "/api/v1/wishes",
+            json!({"community_id": city.communities[0], "title": "书包", "value_fen": 12000}),
+            201,
+        )
+        .await;
+    let wish = wish["id"].as_str().unwrap().to_string();
+    let c0 = &city.communities[0];
+    let d0 = &city.departments[0];
+    let paths = vec![
+        "/api/v1/whistles?limit=10".to_string(),
+        "/api/v1/whistles?status=dispatched&limit=5".to_string(),
+        format!("/api/v1/whistles?community_id={c0}"),
+        format!("/api/v1/whistles?department_id={d0}&status=resolved,dispatched"),
+        format!("/api/v1/whistles?street_id={}", city.streets[0]),
+        format!("/api/v1/whistles/{}", ids[0]),
+        format!("/api/v1/whistles/{}", ids[23]),
+        "/api/v1/wishes".to_string(),
+        format!("/api/v1/wishes/{wish}"),
+        format!("/api/v1/wishes?community_id={c0}&status=open"),
+        "/api/v1/audit?actor=市调度".to_string(),
+        "/api/v1/audit?from=2026-11-26T08:05:00Z&to=2026-11-26T08:20:00Z".to_string(),
+        "/api/v1/audit?limit=1000".to_string(),
+        "/api/v1/stats".to_string(),
+    ];
+    let mut before = Vec::new();
+    for p in &paths {
+        let a = s.get(p).await;
+        assert_eq!(a.status, 200, "{p}: {}", a.body);
+        before.push(a.body);
+    }
+    // The answers are not trivially empty.
+    assert_eq!(before[10]["items"].as_array().unwrap().len(), 16);
+    let in_window = before[11]["items"].as_array().unwrap().len();
+    assert!(in_window > 5 && in_window < 60, "{in_window}");
+    let entries = derived(&s.server.as_ref().unwrap().store);
+
+    s.stop().await;
+    downgrade(s.data(), &entries);
+    {
+        let old = Store::open(s.data());
+        // Opening it upgraded it; look at what the upgrade left, then reopen through the server.
+        let old = old.unwrap();
+        assert_eq!(derived(&old), entries, "the upgrade rebuilds every entry");
+        // Run it again as if the first upgrade had been cut short: same result.
+        old.meta.remove("format").unwrap();
+        old.db.flush().unwrap();
+    }
+    s.start_again().await;
+    for (p, b) in paths.iter().zip(&before) {
+        assert_eq!(&s.get(p).await.body, b, "{p} answers as before the upgrade");
+    }
+    assert_eq!(derived(&s.server.as_ref().unwrap().store), entries);
+
+    // And it carries on: a new whistle lands on its lists and its timeline.
+    let new = s.whistle(c0, "roads", "urgent", "新问题").await;
+    let list = s.get(&format!("/api/v1/whistles?community_id={c0}")).await;
+    assert_eq!(list.body["items"][0]["id"], json!(new));
+    let detail = s.get(&format!("/api/v1/whistles/{new}")).await.body;
+    assert_eq!(detail["timeline"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_version_is_refused_untouched() {
+    let mut s = TestServer::start().await;
+    s.small_city().await;
+    s.stop().await;
+    {
+        let store = Store::open(s.data()).unwrap();
+        store.meta.insert("format", &be(99)).unwrap();
+        store.db.flush().unwrap();
+    }
+    let cfg = shaozi_server::Config::new(s.data().to_path_buf());
+    let mut cfg = cfg;
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    let err = match tokio::time::timeout(Duration::from_secs(30), shaozi_server::start(cfg)).await {
+        Ok(Err(e)) => e.to_string(),
+        Ok(Ok(_)) => panic!("a format 99 store was opened"),
+        Err(_) => panic!("start hung"),
+    };
+    assert!(err.contains("format 99"), "{err}");
+    let store = Store::open(s.data());
+    assert!(store.is_err(), "still refused, still format 99");
+}
