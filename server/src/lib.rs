@@ -35,9 +35,26 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::writer::{Command, Writer, WriterHandle};
 
-/// What every handler can reach.
+/// What every handler can reach; cloned for every request, so one shared allocation.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the parts for sharing.
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// The store, for reads.
     pub store: Store,
     /// The writer, for changes.
@@ -261,7 +278,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             shutdown_rx.clone(),
         )));
     }
-    let state = AppState {
+    let state = AppState::new(Shared {
         store: store.clone(),
         writer: writer.clone(),
         rules,
@@ -269,7 +286,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown: shutdown_rx.clone(),
         jurisdiction: config.jurisdiction.as_str().into(),
         clock: config.clock.clone(),
-    };
+    });
     let serve = tokio::spawn(serve_http(
         listener,
         app(state),

@@ -8,6 +8,11 @@ use clap::{Parser, Subcommand};
 
 use shaozi_server::{demo::DemoConfig, start, Config};
 
+/// sled copies tree nodes on every write; glibc's allocator spent a large share of the writer
+/// thread on that churn.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod token;
 
 /// The shaozi (哨子) whistle server: communities blow the whistle, departments report for duty.

@@ -131,3 +131,59 @@ fn proc_status_kib(field: &str) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// CPU time used so far by this process's threads, in clock ticks, grouped as the writer
+/// thread, sled's own threads, and the rest (the HTTP server and the load client).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cpu {
+    writer: u64,
+    sled: u64,
+    rest: u64,
+}
+
+impl Cpu {
+    /// Reads `/proc/self/task/*/stat` (all zero where /proc is missing).
+    pub fn now() -> Cpu {
+        let mut cpu = Cpu::default();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return cpu;
+        };
+        for t in tasks.flatten() {
+            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ..." : comm may hold spaces, so split at the last ')'.
+            let Some((head, tail)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
+            let f: Vec<u64> = tail
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            let ticks = f.iter().sum::<u64>();
+            if comm == "shaozi-writer" {
+                cpu.writer += ticks;
+            } else if comm.starts_with("sled") {
+                cpu.sled += ticks;
+            } else {
+                cpu.rest += ticks;
+            }
+        }
+        cpu
+    }
+
+    /// What was used since `before`, per request, as a line for the report.
+    pub fn per_request(self, before: Cpu, requests: usize) -> String {
+        // Linux reports 100 ticks per second.
+        let us = |a: u64, b: u64| (a.saturating_sub(b)) as f64 * 10_000.0 / requests.max(1) as f64;
+        format!(
+            "  CPU per request: writer {:.0} µs, sled threads {:.0} µs, HTTP server and load client {:.0} µs",
+            us(self.writer, before.writer),
+            us(self.sled, before.sled),
+            us(self.rest, before.rest)
+        )
+    }
+}
