@@ -6,13 +6,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use shaozi_server::store::keys::{self, be, family, key};
-use shaozi_server::store::Store;
+use shaozi_server::store::{stored, Store};
 use shaozi_shared::{Event, Whistle, Wish};
 use shaozi_tests::TestServer;
 
-/// Every entry of the families the upgrade rebuilds.
+/// A window of the test's history that starts and ends inside a minute.
+const W0: &str = "2026-11-26T08:03:30Z";
+const W1: &str = "2026-11-26T08:15:10Z";
+
+/// Every entry of the families the upgrade rebuilds, and every stored whistle and wish.
 fn derived(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let mut out = BTreeMap::new();
     for fam in family::DERIVED_FROM_RECORDS {
@@ -21,22 +26,46 @@ fn derived(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
             out.insert(k.to_vec(), v.to_vec());
         }
     }
+    for (name, tree) in [("W", &store.whistles), ("H", &store.wishes)] {
+        for r in tree.iter() {
+            let (k, v) = r.unwrap();
+            out.insert(key(&[name.as_bytes(), &k]), v.to_vec());
+        }
+    }
     out
 }
 
-/// Rewrites the store's derived families the way format 1 kept them, and forgets the format.
-fn downgrade(data: &Path, timelines: &BTreeMap<Vec<u8>, Vec<u8>>) {
+/// Rewrites the store the way format 1 kept it, and forgets the format.
+fn downgrade(data: &Path) {
     let store = Store::open(data).unwrap();
     let idx = &store.idx;
-    for k in derived(&store).keys() {
-        idx.remove(k).unwrap();
+    for fam in family::DERIVED_FROM_RECORDS {
+        for k in idx.scan_prefix([fam]).keys() {
+            idx.remove(k.unwrap()).unwrap();
+        }
     }
     let none: &[u8] = &[];
+    // Records as bare JSON, their timelines one entry per event.
+    for (tree, fam) in [
+        (&store.whistles, family::TIMELINE),
+        (&store.wishes, family::WISH_TIMELINE),
+    ] {
+        for r in tree.iter() {
+            let (k, v) = r.unwrap();
+            for seq in stored::timeline(&v).unwrap() {
+                idx.insert(key(&[&[fam], &k, &be(seq)]), none).unwrap();
+            }
+            tree.insert(&k, stored::json(&v).unwrap()).unwrap();
+        }
+    }
     for r in store.whistles.iter() {
         let w: Whistle = serde_json::from_slice(&r.unwrap().1).unwrap();
         for p in keys::whistle_lists(&w) {
             idx.insert(key(&[&p, &be(w.id.0)]), none).unwrap();
         }
+        let t = be(keys::time_key(w.created_at));
+        idx.insert(key(&[&[family::FILED], &t, &be(w.id.0)]), none)
+            .unwrap();
     }
     for r in store.wishes.iter() {
         let w: Wish = serde_json::from_slice(&r.unwrap().1).unwrap();
@@ -53,14 +82,6 @@ fn downgrade(data: &Path, timelines: &BTreeMap<Vec<u8>, Vec<u8>>) {
         let t = be(keys::time_key(e.at));
         idx.insert(key(&[&[family::AUDIT_TIME], &t, &k]), none)
             .unwrap();
-    }
-    for (k, seqs) in timelines
-        .iter()
-        .filter(|(k, _)| [family::TIMELINE, family::WISH_TIMELINE].contains(&k[0]))
-    {
-        for seq in seqs.chunks_exact(8) {
-            idx.insert(key(&[k, seq]), none).unwrap();
-        }
     }
     store.meta.remove("format").unwrap();
     store.db.flush().unwrap();
@@ -123,6 +144,10 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
         "/api/v1/audit?from=2026-11-26T08:05:00Z&to=2026-11-26T08:20:00Z".to_string(),
         "/api/v1/audit?limit=1000".to_string(),
         "/api/v1/stats".to_string(),
+        // Windows that start and end inside a minute, to count the edge minutes exactly.
+        format!("/api/v1/assessment?from={W0}&to={W1}"),
+        format!("/open311/v2/requests.json?start_date={W0}&end_date={W1}&page_size=100"),
+        format!("/open311/v2/servicerequestupdates.json?start_date={W0}&end_date={W1}"),
     ];
     let mut before = Vec::new();
     for p in &paths {
@@ -130,6 +155,33 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
         assert_eq!(a.status, 200, "{p}: {}", a.body);
         before.push(a.body);
     }
+    // The per-day count of the window is exact: a recount of the whistles filed in it.
+    let all = s.get("/api/v1/whistles?limit=100").await.body;
+    let (w0, w1) = (
+        W0.parse::<DateTime<Utc>>().unwrap(),
+        W1.parse::<DateTime<Utc>>().unwrap(),
+    );
+    let recount = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            w["created_at"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+        })
+        .filter(|t| *t >= w0 && *t < w1)
+        .count();
+    assert!(recount > 5, "{recount}");
+    assert_eq!(
+        before[14]["daily"][0]["filed"],
+        json!(recount),
+        "{}",
+        before[14]
+    );
+    assert_eq!(before[15].as_array().unwrap().len(), recount);
     // The answers are not trivially empty.
     assert_eq!(before[10]["items"].as_array().unwrap().len(), 16);
     let in_window = before[11]["items"].as_array().unwrap().len();
@@ -137,7 +189,7 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     let entries = derived(&s.server.as_ref().unwrap().store);
 
     s.stop().await;
-    downgrade(s.data(), &entries);
+    downgrade(s.data());
     {
         let old = Store::open(s.data());
         // Opening it upgraded it; look at what the upgrade left, then reopen through the server.

@@ -104,7 +104,7 @@ impl Store {
             let (a, b) = (start.max(from), end.min(to));
             out.push(Day {
                 date,
-                filed: self.count_between(family::FILED, a, b)?,
+                filed: self.filed_count(a, b)?,
                 closed: self.count_between(family::CLOSED, a, b)?,
             });
             date = next;

@@ -4,14 +4,37 @@
 use chrono::{DateTime, Utc};
 use shaozi_shared::{Event, Whistle};
 
-use super::keys::{be, family, key, read_be, time_key};
-use super::{decode, Store, StoreError};
-
-fn span(fam: u8, from: DateTime<Utc>, to: DateTime<Utc>) -> std::ops::Range<Vec<u8>> {
-    key(&[&[fam], &be(time_key(from))])..key(&[&[fam], &be(time_key(to))])
-}
+use super::keys::{be, family, read_be, time_key};
+use super::{decode, decode_record, Store, StoreError};
 
 impl Store {
+    /// How many whistles were filed in `[from, to)`: the minutes wholly inside by their
+    /// counts, the two at the edges by looking at their whistles.
+    pub fn filed_count(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64, StoreError> {
+        let (lo, hi) = (time_key(from), time_key(to));
+        if lo >= hi {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for r in self.minutes(family::FILED, lo, hi) {
+            let (m, span) = r?;
+            if m * 60_000 >= lo && (m + 1) * 60_000 <= hi {
+                n += span.count as i64;
+                continue;
+            }
+            for r in self.whistles.range(be(span.first)..=be(span.last)) {
+                let (k, v) = r?;
+                let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+                let t = time_key(w.created_at);
+                // A whistle of another minute (the clock went back) is counted in its own.
+                if t >= lo && t < hi && t / 60_000 == m {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
     /// Whistles filed in `[from, to)`, newest first, that `keep` accepts: `skip` of them
     /// passed over, at most `take` returned.
     pub fn filed_between(
@@ -22,19 +45,17 @@ impl Store {
         take: usize,
         keep: impl Fn(&Whistle) -> bool,
     ) -> Result<Vec<Whistle>, StoreError> {
+        let (lo, hi) = (time_key(from), time_key(to));
+        let Some(span) = self.minute_span(family::FILED, lo, hi)? else {
+            return Ok(Vec::new());
+        };
         let mut out = Vec::new();
         let mut skipped = 0;
-        for r in self.idx.range(span(family::FILED, from, to)).rev() {
-            let (k, _) = r?;
-            // One byte of family, eight of time, then the id.
-            let Some(id) = k.get(9..).and_then(read_be) else {
-                continue;
-            };
-            let Some(v) = self.whistles.get(be(id))? else {
-                continue;
-            };
-            let w: Whistle = decode(&v, || format!("whistle {id}"))?;
-            if !keep(&w) {
+        for r in self.whistles.range(be(span.first)..=be(span.last)).rev() {
+            let (k, v) = r?;
+            let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+            let t = time_key(w.created_at);
+            if t < lo || t >= hi || !keep(&w) {
                 continue;
             }
             if skipped < skip {
@@ -60,7 +81,7 @@ impl Store {
         keep: impl Fn(&Event) -> bool,
     ) -> Result<Vec<Event>, StoreError> {
         let (lo, hi) = (time_key(from), time_key(to));
-        let Some(span) = self.seq_span(lo, hi)? else {
+        let Some(span) = self.minute_span(family::AUDIT_TIME, lo, hi)? else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();

@@ -22,20 +22,20 @@ pub mod family {
     pub const WISH_STATUS: u8 = b'm';
     /// Wishes by community, status: postings.
     pub const WISH_COMMUNITY: u8 = b'n';
-    /// Timeline of a whistle: id → its events' sequence numbers, 8 bytes each.
+    /// Format 1 only: a whistle's timeline, (id, seq). Format 2 keeps timelines in the
+    /// records (see [`crate::store::stored`]); the value still names whose timeline to read.
     pub const TIMELINE: u8 = b'l';
-    /// Timeline of a wish: id → its events' sequence numbers.
+    /// Format 1 only: a wish's timeline, (id, seq).
     pub const WISH_TIMELINE: u8 = b'L';
     /// A unit's unanswered queue: unit kind (street, community, department), unit id, then
     /// the queue key's order.
     pub const UNIT_QUEUE: u8 = b'Q';
     /// The log by actor: name, 0, then postings of sequence numbers.
     pub const AUDIT_ACTOR: u8 = b'a';
-    /// The log by time: minute ([`super::minute_key`]) → first and last sequence number
-    /// written in it.
+    /// The log by time: minute ([`super::minute_key`]) → its events' [`super::MinuteSpan`].
     pub const AUDIT_TIME: u8 = b'A';
     /// Families rebuilt from the records and the log when an older store is opened.
-    pub const DERIVED_FROM_RECORDS: [u8; 10] = [
+    pub const DERIVED_FROM_RECORDS: [u8; 11] = [
         STATUS,
         DEPARTMENT,
         COMMUNITY,
@@ -46,6 +46,7 @@ pub mod family {
         WISH_TIMELINE,
         AUDIT_ACTOR,
         AUDIT_TIME,
+        FILED,
     ];
     /// A dispatched case's measures, per unit: unit kind, unit id, dispatch time, id.
     pub const MEASURE: u8 = b'M';
@@ -53,7 +54,7 @@ pub mod family {
     pub const WISH_MEASURE: u8 = b'V';
     /// Activities per unit: unit kind, unit id, date, id.
     pub const ACTIVITY: u8 = b'v';
-    /// Whistles by filing time: time, id.
+    /// Whistles by filing time: minute → the [`super::MinuteSpan`] of the ids filed in it.
     pub const FILED: u8 = b'F';
     /// Closed whistles by closing time: time, id.
     pub const CLOSED: u8 = b'K';
@@ -98,39 +99,65 @@ pub fn actor_prefix(name: &str) -> Vec<u8> {
     key(&[&[family::AUDIT_ACTOR], name.as_bytes(), &[0]])
 }
 
-/// The first and last sequence numbers written in one minute.
+/// What one minute holds of a numbered series (events, or whistles by filing time): the
+/// lowest and highest number written in it, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeqSpan {
+pub struct MinuteSpan {
     /// Lowest.
     pub first: u64,
     /// Highest.
     pub last: u64,
+    /// How many.
+    pub count: u64,
 }
 
-impl SeqSpan {
-    /// Reads a stored span (a damaged one reads as empty).
-    pub fn decode(v: &[u8]) -> SeqSpan {
-        SeqSpan {
-            first: read_be(v).unwrap_or(u64::MAX),
-            last: v.get(8..).and_then(read_be).unwrap_or(0),
+impl MinuteSpan {
+    /// The span of one number.
+    pub fn of(n: u64) -> MinuteSpan {
+        MinuteSpan {
+            first: n,
+            last: n,
+            count: 1,
         }
     }
 
-    /// The span also covering `seq`.
-    pub fn widen(self, seq: u64) -> SeqSpan {
-        SeqSpan {
-            first: self.first.min(seq),
-            last: self.last.max(seq),
+    /// Reads a stored span (a damaged one reads as empty).
+    pub fn decode(v: &[u8]) -> MinuteSpan {
+        let at = |i: usize| v.get(i..).and_then(read_be);
+        MinuteSpan {
+            first: at(0).unwrap_or(u64::MAX),
+            last: at(8).unwrap_or(0),
+            count: at(16).unwrap_or(0),
+        }
+    }
+
+    /// The span with `n` added.
+    pub fn with(self, n: u64) -> MinuteSpan {
+        self.merge(MinuteSpan::of(n))
+    }
+
+    /// Both spans together.
+    pub fn merge(self, o: MinuteSpan) -> MinuteSpan {
+        MinuteSpan {
+            first: self.first.min(o.first),
+            last: self.last.max(o.last),
+            count: self.count + o.count,
         }
     }
 
     /// Bytes to store.
-    pub fn encode(self) -> [u8; 16] {
-        let mut out = [0; 16];
+    pub fn encode(self) -> [u8; 24] {
+        let mut out = [0; 24];
         out[..8].copy_from_slice(&be(self.first));
-        out[8..].copy_from_slice(&be(self.last));
+        out[8..16].copy_from_slice(&be(self.last));
+        out[16..].copy_from_slice(&be(self.count));
         out
     }
+}
+
+/// The key of a minute's span in `fam` ([`family::AUDIT_TIME`] or [`family::FILED`]).
+pub fn minute_span_key(fam: u8, at: DateTime<Utc>) -> Vec<u8> {
+    key(&[&[fam], &be(minute_key(at))])
 }
 
 /// Builds a key from parts.
@@ -193,11 +220,8 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     if let Some(due) = w.pending_deadline() {
         out.push((timer_key(due, w.id.0), vec![]));
     }
-    // When it was filed and closed, for the per-day series.
-    out.push((
-        key(&[&[family::FILED], &be(time_key(w.created_at)), &be(w.id.0)]),
-        vec![],
-    ));
+    // When it was closed, for the per-day series (filing times are kept per minute by the
+    // writer: they never change).
     if let (WhistleStatus::Closed, Some(at)) = (w.status, w.closed_at) {
         out.push((
             key(&[&[family::CLOSED], &be(time_key(at)), &be(w.id.0)]),
@@ -378,8 +402,6 @@ pub trait Record: serde::Serialize {
     fn lists(&self) -> Vec<Vec<u8>>;
     /// Its counter contributions in its current state.
     fn counts(&self) -> Vec<(String, i64)>;
-    /// The index family of its timeline.
-    const TIMELINE: u8;
 }
 
 impl Record for Whistle {
@@ -398,7 +420,6 @@ impl Record for Whistle {
     fn counts(&self) -> Vec<(String, i64)> {
         whistle_counts(self)
     }
-    const TIMELINE: u8 = family::TIMELINE;
 }
 
 impl Record for Wish {
@@ -417,7 +438,6 @@ impl Record for Wish {
     fn counts(&self) -> Vec<(String, i64)> {
         wish_counts(self)
     }
-    const TIMELINE: u8 = family::WISH_TIMELINE;
 }
 
 /// Net counter changes from `old` contributions to `new` ones, zeros dropped.

@@ -9,6 +9,7 @@ mod by_time;
 pub mod keys;
 mod migrate;
 pub mod postings;
+pub mod stored;
 
 pub use assess::{Day, Group};
 mod query;
@@ -107,12 +108,18 @@ impl Store {
 
     /// A whistle by id.
     pub fn whistle(&self, id: WhistleId) -> Result<Option<Whistle>, StoreError> {
-        decode_opt(self.whistles.get(be(id.0))?, || id.to_string())
+        self.whistles
+            .get(be(id.0))?
+            .map(|v| decode_record(&v, || id.to_string()))
+            .transpose()
     }
 
     /// A wish by id.
     pub fn wish(&self, id: WishId) -> Result<Option<Wish>, StoreError> {
-        decode_opt(self.wishes.get(be(id.0))?, || id.to_string())
+        self.wishes
+            .get(be(id.0))?
+            .map(|v| decode_record(&v, || id.to_string()))
+            .transpose()
     }
 
     /// All streets, in id order.
@@ -184,9 +191,17 @@ impl Store {
 
     /// A whistle's (`family::TIMELINE`) or wish's (`family::WISH_TIMELINE`) history, oldest first.
     pub fn timeline(&self, fam: u8, id: u64) -> Result<Vec<TimelineEntry>, StoreError> {
-        let seqs = self.idx.get(key(&[&[fam], &be(id)]))?.unwrap_or_default();
+        let tree = if fam == family::WISH_TIMELINE {
+            &self.wishes
+        } else {
+            &self.whistles
+        };
+        let Some(v) = tree.get(be(id))? else {
+            return Ok(Vec::new());
+        };
+        let seqs = stored::timeline(&v).ok_or_else(|| cut_short(format!("record {id}")))?;
         let mut out = Vec::new();
-        for seq in seqs.chunks_exact(8).filter_map(read_be) {
+        for seq in seqs {
             if let Some(v) = self.events.get(be(seq))? {
                 let e: Event = decode(&v, || format!("event {seq}"))?;
                 out.push(e.timeline_entry());
@@ -234,7 +249,7 @@ impl Store {
                 &keys::actor_prefix(name),
                 after,
             )),
-            None => match self.seq_span(lo, hi)? {
+            None => match self.minute_span(family::AUDIT_TIME, lo, hi)? {
                 Some(span) => {
                     Box::new((span.first.max(after.saturating_add(1))..=span.last).map(Ok))
                 }
@@ -266,22 +281,37 @@ impl Store {
         Ok((out, None))
     }
 
-    /// The sequence numbers of events written in the minutes from `lo` to `hi` (time keys).
-    /// Times only go backwards when the clock does, so the span is tight in practice and
-    /// always covers every event of the range; callers filter by each event's time.
-    pub(crate) fn seq_span(&self, lo: u64, hi: u64) -> Result<Option<keys::SeqSpan>, StoreError> {
-        let start = key(&[&[family::AUDIT_TIME], &be(lo / 60_000)]);
-        let end = key(&[&[family::AUDIT_TIME], &be(hi / 60_000)]);
-        let mut span: Option<keys::SeqSpan> = None;
-        for r in self.idx.range(start..=end) {
-            let (_, v) = r?;
-            let s = keys::SeqSpan::decode(&v);
-            span = Some(match span {
-                None => s,
-                Some(a) => a.widen(s.first).widen(s.last),
-            });
+    /// The span of `fam` ([`family::AUDIT_TIME`] or [`family::FILED`]) over the minutes from
+    /// `lo` to `hi` (time keys). Times only go backwards when the clock does, so the span is
+    /// tight in practice, and it always covers everything of the range; callers check each
+    /// record's own time.
+    pub(crate) fn minute_span(
+        &self,
+        fam: u8,
+        lo: u64,
+        hi: u64,
+    ) -> Result<Option<keys::MinuteSpan>, StoreError> {
+        let mut span: Option<keys::MinuteSpan> = None;
+        for r in self.minutes(fam, lo, hi) {
+            let (_, s) = r?;
+            span = Some(span.map_or(s, |a| a.merge(s)));
         }
         Ok(span.filter(|s| s.first <= s.last))
+    }
+
+    /// The minute spans of `fam` from `lo` to `hi` (time keys), as (minute, span).
+    pub(crate) fn minutes(
+        &self,
+        fam: u8,
+        lo: u64,
+        hi: u64,
+    ) -> impl Iterator<Item = Result<(u64, keys::MinuteSpan), StoreError>> {
+        let start = key(&[&[fam], &be(lo / 60_000)]);
+        let end = key(&[&[fam], &be(hi / 60_000)]);
+        self.idx.range(start..=end).map(|r| {
+            let (k, v) = r?;
+            Ok((read_be(&k[1..]).unwrap_or(0), keys::MinuteSpan::decode(&v)))
+        })
     }
 
     /// Keys of the pending deadlines due at or before `now_key` (see [`keys::time_key`]).
@@ -296,6 +326,24 @@ impl Store {
                 Ok(read_be(&k[9..]).unwrap_or(0))
             })
             .collect()
+    }
+}
+
+/// Decodes a stored whistle or wish (see [`stored`]).
+pub fn decode_record<T: DeserializeOwned>(
+    v: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
+    match stored::json(v) {
+        Some(json) => decode(json, what),
+        None => Err(cut_short(what())),
+    }
+}
+
+fn cut_short(what: String) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        why: "its stored timeline is cut short".into(),
     }
 }
 

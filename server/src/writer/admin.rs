@@ -109,7 +109,8 @@ impl Tx<'_> {
             audience: Audience::Admin,
             ..Default::default()
         };
-        self.emit(ev, &info.name, None, &json, actor, at, None, &scope)
+        self.emit(ev, &info.name, None, &json, actor, at, &scope)?;
+        Ok(())
     }
 }
 
@@ -190,7 +191,6 @@ impl Tx<'_> {
             &json,
             actor,
             at,
-            None,
             &EventScope::default(),
         )?;
         Ok(Ok(Reply::Activity(Box::new(rec))))

@@ -17,7 +17,7 @@ use shaozi_shared::{
     WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
 };
 
-use super::tx::{corrupt, invalid, read, CmdResult, Tx, TxError};
+use super::tx::{corrupt, invalid, read, read_record, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
 use crate::store::keys::{self, be, dir, key};
 
@@ -78,16 +78,8 @@ impl Tx<'_> {
         let json = serde_json::to_string(rec).map_err(|e| corrupt("directory entry", e))?;
         self.dir.insert(keys::dir_key(kind, id), json.as_bytes())?;
         let subject = format!("{}{id}", kind as char);
-        self.emit(
-            ev,
-            &subject,
-            None,
-            &json,
-            actor,
-            at,
-            None,
-            &EventScope::default(),
-        )
+        self.emit(ev, &subject, None, &json, actor, at, &EventScope::default())?;
+        Ok(())
     }
 
     fn new_dir_id(
@@ -273,11 +265,12 @@ impl Tx<'_> {
             actor,
             at,
         )?;
+        self.count_in_minute(keys::family::FILED, w.created_at, w.id.0)?;
         Ok(Ok(Reply::Whistle(Box::new(w))))
     }
 
     fn load_whistle(&self, id: WhistleId) -> Result<Option<Whistle>, TxError> {
-        read(self.whistles, be(id.0), || id.to_string())
+        read_record(self.whistles, be(id.0), || id.to_string())
     }
 
     pub(super) fn act_on_whistle(
@@ -432,7 +425,7 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        let Some(w): Option<Wish> = read(self.wishes, be(id.0), || id.to_string())? else {
+        let Some(w): Option<Wish> = read_record(self.wishes, be(id.0), || id.to_string())? else {
             return Ok(Err(WriteError::NotFound(format!("there is no wish {id}"))));
         };
         // A department claims for itself, whether or not it names itself.

@@ -13,8 +13,8 @@ use shaozi_shared::{
 };
 
 use super::{Command, Job, Published, Reply, WriteError};
-use crate::store::keys::{self, be, family, key, Record};
-use crate::store::{decode_i64, postings, StoreError};
+use crate::store::keys::{self, be, family, Record};
+use crate::store::{decode_i64, postings, stored, StoreError};
 
 pub(super) type TxError = ConflictableTransactionError<StoreError>;
 pub(super) type CmdResult = Result<Reply, WriteError>;
@@ -119,7 +119,21 @@ impl Tracked for Wish {
     }
 }
 
-/// Reads and decodes a record inside the transaction.
+/// Reads and decodes a whistle or wish inside the transaction.
+pub(super) fn read_record<T: serde::de::DeserializeOwned>(
+    tree: &TransactionalTree,
+    key: impl AsRef<[u8]>,
+    what: impl FnOnce() -> String,
+) -> Result<Option<T>, TxError> {
+    match tree.get(key.as_ref())? {
+        None => Ok(None),
+        Some(v) => crate::store::decode_record(&v, what)
+            .map(Some)
+            .map_err(TxError::Abort),
+    }
+}
+
+/// Reads and decodes a directory record or token inside the transaction.
 pub(super) fn read<T: serde::de::DeserializeOwned>(
     tree: &TransactionalTree,
     key: impl AsRef<[u8]>,
@@ -233,7 +247,12 @@ impl Tx<'_> {
     ) -> Result<(), TxError> {
         let subject = new.subject();
         let json = serde_json::to_string(new).map_err(|e| corrupt(subject.clone(), e))?;
-        tree.insert(&be(new.number()), json.as_bytes())?;
+        let key = be(new.number());
+        let mut timeline = match (old, tree.get(key)?) {
+            (Some(_), Some(v)) => stored::timeline(&v)
+                .ok_or_else(|| corrupt(subject.clone(), "timeline cut short"))?,
+            _ => Vec::new(),
+        };
         let old_idx = old.map(R::index).unwrap_or_default();
         let old_counts = old.map(R::counts).unwrap_or_default();
         self.reindex(&old_idx, &new.index())?;
@@ -242,18 +261,10 @@ impl Tx<'_> {
         self.count(&keys::count_diff(&old_counts, &new.counts()));
         let scope = new.scope(old);
         for (kind, note) in events {
-            let timeline = Some((R::TIMELINE, new.number()));
-            self.emit(
-                *kind,
-                &subject,
-                note.as_deref(),
-                &json,
-                actor,
-                at,
-                timeline,
-                &scope,
-            )?;
+            let seq = self.emit(*kind, &subject, note.as_deref(), &json, actor, at, &scope)?;
+            timeline.push(seq);
         }
+        tree.insert(&key, stored::encode(&timeline, json.as_bytes()))?;
         Ok(())
     }
 
@@ -289,6 +300,22 @@ impl Tx<'_> {
         for p in new.iter().filter(|p| !old.contains(p)) {
             self.post(p, id)?;
         }
+        Ok(())
+    }
+
+    /// Counts number `n` (an event, or a whistle filed) in the minute of `at`.
+    pub(super) fn count_in_minute(
+        &self,
+        fam: u8,
+        at: DateTime<Utc>,
+        n: u64,
+    ) -> Result<(), TxError> {
+        let k = keys::minute_span_key(fam, at);
+        let span = match self.idx.get(&k)? {
+            Some(v) => keys::MinuteSpan::decode(&v).with(n),
+            None => keys::MinuteSpan::of(n),
+        };
+        self.idx.insert(k, &span.encode())?;
         Ok(())
     }
 
@@ -340,8 +367,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends an event to the log (and the record's timeline, and the audit indexes by actor
-    /// and by time) under the next sequence number.
+    /// Appends an event to the log (and the audit indexes by actor and by time) under the
+    /// next sequence number, which it returns.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn emit(
         &mut self,
@@ -351,9 +378,8 @@ impl Tx<'_> {
         record_json: &str,
         actor: &Actor,
         at: DateTime<Utc>,
-        timeline: Option<(u8, u64)>,
         scope: &EventScope,
-    ) -> Result<(), TxError> {
+    ) -> Result<u64, TxError> {
         let record =
             RawValue::from_string(record_json.to_string()).map_err(|e| corrupt(subject, e))?;
         self.seq += 1;
@@ -370,27 +396,13 @@ impl Tx<'_> {
         let json = serde_json::to_string(&ev).map_err(|e| corrupt(subject, e))?;
         let seq = be(self.seq);
         self.events.insert(&seq, json.as_bytes())?;
-        if let Some((fam, id)) = timeline {
-            let k = key(&[&[fam], &be(id)]);
-            let mut v = self.idx.get(&k)?.map(|v| v.to_vec()).unwrap_or_default();
-            v.extend_from_slice(&seq);
-            self.idx.insert(k, v)?;
-        }
         self.post(&keys::actor_prefix(&actor.name), self.seq)?;
-        let minute = key(&[&[family::AUDIT_TIME], &be(keys::minute_key(at))]);
-        let span = match self.idx.get(&minute)? {
-            Some(v) => keys::SeqSpan::decode(&v).widen(self.seq),
-            None => keys::SeqSpan {
-                first: self.seq,
-                last: self.seq,
-            },
-        };
-        self.idx.insert(minute, &span.encode())?;
+        self.count_in_minute(family::AUDIT_TIME, at, self.seq)?;
         self.published.push(Published {
             seq: self.seq,
             json,
             scope: scope.clone(),
         });
-        Ok(())
+        Ok(self.seq)
     }
 }
