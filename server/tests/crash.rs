@@ -2,7 +2,7 @@
 //! check that nothing acknowledged was lost and the store is consistent. 5 cycles by default;
 //! `SHAOZI_CRASH_CYCLES=50 cargo test -p shaozi-server --test crash -- --nocapture` by hand.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -321,6 +321,22 @@ async fn check(c: &reqwest::Client, base: &str, log: &Log, cycle: usize) {
             "cycle {cycle}: {id}'s last event is not its record"
         );
     }
+    let listed: Vec<&str> = all.iter().filter_map(|w| w["id"].as_str()).collect();
+    let unique: HashSet<&str> = listed.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        listed.len(),
+        "cycle {cycle}: a whistle listed twice"
+    );
+    let logged: HashSet<&str> = latest
+        .keys()
+        .filter(|k| k.starts_with('W'))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        unique, logged,
+        "cycle {cycle}: the list of all whistles is every whistle in the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
