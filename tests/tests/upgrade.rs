@@ -35,13 +35,40 @@ fn derived(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
     out
 }
 
-/// Rewrites the store the way format 1 kept it, and forgets the format.
+/// Opens a store, waiting out the file lock that sled's background threads hold for a moment
+/// after the previous owner closed it.
+fn retry<T, E: std::fmt::Debug>(open: impl Fn() -> Result<T, E>) -> T {
+    for _ in 0..100 {
+        if let Ok(t) = open() {
+            return t;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    open().unwrap()
+}
+
+/// Every entry of the index tree.
+fn whole_index(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    store
+        .idx
+        .iter()
+        .map(|r| {
+            let (k, v) = r.unwrap();
+            (k.to_vec(), v.to_vec())
+        })
+        .collect()
+}
+
+/// Rewrites the store the way format 1 kept it (indexes in the tree `idx`, one entry per id
+/// and per event), and forgets the format.
 fn downgrade(data: &Path) {
-    let store = Store::open(data).unwrap();
-    let idx = &store.idx;
-    for fam in family::DERIVED_FROM_RECORDS {
-        for k in idx.scan_prefix([fam]).keys() {
-            idx.remove(k.unwrap()).unwrap();
+    let store = retry(|| Store::open(data));
+    let idx = store.db.open_tree("idx").unwrap();
+    // What format 2 keeps as it was.
+    for r in store.idx.iter() {
+        let (k, v) = r.unwrap();
+        if !family::DERIVED_FROM_RECORDS.contains(&k[0]) {
+            idx.insert(k, v).unwrap();
         }
     }
     let none: &[u8] = &[];
@@ -84,7 +111,10 @@ fn downgrade(data: &Path) {
             .unwrap();
     }
     store.meta.remove("format").unwrap();
-    store.db.flush().unwrap();
+    let db = store.db.clone();
+    drop(store);
+    db.drop_tree("index").unwrap();
+    db.flush().unwrap();
 }
 
 #[tokio::test]
@@ -187,23 +217,45 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     let in_window = before[11]["items"].as_array().unwrap().len();
     assert!(in_window > 5 && in_window < 60, "{in_window}");
     let entries = derived(&s.server.as_ref().unwrap().store);
+    let index = whole_index(&s.server.as_ref().unwrap().store);
 
     s.stop().await;
     downgrade(s.data());
     {
-        let old = Store::open(s.data());
-        // Opening it upgraded it; look at what the upgrade left, then reopen through the server.
-        let old = old.unwrap();
-        assert_eq!(derived(&old), entries, "the upgrade rebuilds every entry");
-        // Run it again as if the first upgrade had been cut short: same result.
-        old.meta.remove("format").unwrap();
-        old.db.flush().unwrap();
+        // A format 1 store: its index is in `idx`, and there is no `index`.
+        let db = retry(|| sled::open(s.data()));
+        let names = db.tree_names();
+        assert!(names.iter().any(|n| &n[..] == b"idx"));
+        assert!(!names.iter().any(|n| &n[..] == b"index"));
     }
+    {
+        // Opening it upgraded it; look at what the upgrade left, then reopen through the server.
+        let up = retry(|| Store::open(s.data()));
+        assert_eq!(derived(&up), entries, "the upgrade rebuilds every entry");
+        assert_eq!(whole_index(&up), index, "and keeps the rest of the index");
+        assert!(
+            !up.db.tree_names().iter().any(|n| &n[..] == b"idx"),
+            "idx is dropped"
+        );
+    }
+    // An upgrade cut short before it set the format runs again from the start.
+    downgrade(s.data());
+    {
+        let db = retry(|| sled::open(s.data()));
+        db.open_tree("index")
+            .unwrap()
+            .insert(b"q-partial", &b"x"[..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    // sled's background threads let go of the store's lock a moment after it is closed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     s.start_again().await;
     for (p, b) in paths.iter().zip(&before) {
         assert_eq!(&s.get(p).await.body, b, "{p} answers as before the upgrade");
     }
     assert_eq!(derived(&s.server.as_ref().unwrap().store), entries);
+    assert_eq!(whole_index(&s.server.as_ref().unwrap().store), index);
 
     // And it carries on: a new whistle lands on its lists and its timeline.
     let new = s.whistle(c0, "roads", "urgent", "新问题").await;
@@ -219,19 +271,28 @@ async fn a_store_from_a_newer_version_is_refused_untouched() {
     s.small_city().await;
     s.stop().await;
     {
-        let store = Store::open(s.data()).unwrap();
+        let store = retry(|| Store::open(s.data()));
         store.meta.insert("format", &be(99)).unwrap();
         store.db.flush().unwrap();
     }
-    let cfg = shaozi_server::Config::new(s.data().to_path_buf());
-    let mut cfg = cfg;
-    cfg.listen = "127.0.0.1:0".parse().unwrap();
-    let err = match tokio::time::timeout(Duration::from_secs(30), shaozi_server::start(cfg)).await {
-        Ok(Err(e)) => e.to_string(),
-        Ok(Ok(_)) => panic!("a format 99 store was opened"),
-        Err(_) => panic!("start hung"),
-    };
+    // The first attempts may still meet the lock of the store just closed.
+    let mut err = String::new();
+    for _ in 0..100 {
+        let mut cfg = shaozi_server::Config::new(s.data().to_path_buf());
+        cfg.listen = "127.0.0.1:0".parse().unwrap();
+        err = match tokio::time::timeout(Duration::from_secs(30), shaozi_server::start(cfg)).await {
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(_)) => panic!("a format 99 store was opened"),
+            Err(_) => panic!("start hung"),
+        };
+        if err.contains("format 99") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(err.contains("format 99"), "{err}");
-    let store = Store::open(s.data());
-    assert!(store.is_err(), "still refused, still format 99");
+    // Refusing it changed nothing: still format 99.
+    let store = retry(|| sled::open(s.data()));
+    let format = store.open_tree("meta").unwrap().get("format").unwrap();
+    assert_eq!(format.as_deref(), Some(&be(99)[..]));
 }

@@ -81,20 +81,20 @@ impl Store {
             // Durability comes from the writer's explicit flush before every answer.
             .flush_every_ms(None)
             .open()?;
-        let store = Store {
+        // Before any tree is opened: an upgrade replaces the index tree.
+        migrate::ensure_format(&db)?;
+        Ok(Store {
             meta: db.open_tree("meta")?,
             dir: db.open_tree("dir")?,
             whistles: db.open_tree("whistles")?,
             wishes: db.open_tree("wishes")?,
             events: db.open_tree("events")?,
-            idx: db.open_tree("idx")?,
+            idx: db.open_tree(migrate::INDEX_TREE)?,
             counters: db.open_tree("counters")?,
             tokens: db.open_tree("tokens")?,
             idem: db.open_tree("idem")?,
             db,
-        };
-        migrate::ensure_format(&store)?;
-        Ok(store)
+        })
     }
 
     /// Sequence number of the last committed event (0 when empty).
