@@ -68,30 +68,20 @@ pub fn descending(
     prefix: &[u8],
     below: Option<u64>,
 ) -> impl Iterator<Item = Result<u64, StoreError>> {
-    let start = prefix.to_vec();
     let end = match below {
         Some(id) => bucket_key(prefix, id),
         None => key(&[prefix, &[0xff; 9]]),
     };
-    let mut entries = tree.range(start..=end).rev();
-    let plen = prefix.len();
-    let mut buf: Vec<u64> = Vec::new();
-    std::iter::from_fn(move || loop {
-        if let Some(id) = buf.pop() {
-            return Some(Ok(id));
-        }
-        match entries.next()? {
-            Err(e) => return Some(Err(e.into())),
-            Ok((k, v)) => {
-                let Some(b) = k.get(plen..).and_then(read_be) else {
-                    continue;
-                };
-                buf = ids(b, &v)
-                    .filter(|id| below.is_none_or(|x| *id < x))
-                    .collect();
-            }
-        }
-    })
+    walk(
+        tree.range(prefix.to_vec()..=end).rev(),
+        prefix.len(),
+        move |b, v| {
+            ids(b, v)
+                .rev()
+                .filter(|id| below.is_none_or(|x| *id < x))
+                .collect()
+        },
+    )
 }
 
 /// The ids of the list `prefix` in `tree`, lowest first, those above `after` only.
@@ -100,11 +90,22 @@ pub fn ascending(
     prefix: &[u8],
     after: u64,
 ) -> impl Iterator<Item = Result<u64, StoreError>> {
-    let start = bucket_key(prefix, after);
     let end = key(&[prefix, &[0xff; 9]]);
-    let mut entries = tree.range(start..=end);
-    let plen = prefix.len();
-    let mut buf: std::collections::VecDeque<u64> = Default::default();
+    walk(
+        tree.range(bucket_key(prefix, after)..=end),
+        prefix.len(),
+        move |b, v| ids(b, v).filter(|id| *id > after).collect(),
+    )
+}
+
+/// Yields the ids of each entry in turn, in the order `pick` gives them (`pick` gets the
+/// entry's number after the prefix and its value).
+fn walk(
+    mut entries: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    plen: usize,
+    pick: impl Fn(u64, &[u8]) -> std::collections::VecDeque<u64>,
+) -> impl Iterator<Item = Result<u64, StoreError>> {
+    let mut buf = std::collections::VecDeque::new();
     std::iter::from_fn(move || loop {
         if let Some(id) = buf.pop_front() {
             return Some(Ok(id));
@@ -112,10 +113,9 @@ pub fn ascending(
         match entries.next()? {
             Err(e) => return Some(Err(e.into())),
             Ok((k, v)) => {
-                let Some(b) = k.get(plen..).and_then(read_be) else {
-                    continue;
-                };
-                buf = ids(b, &v).filter(|id| *id > after).collect();
+                if let Some(b) = k.get(plen..).and_then(read_be) {
+                    buf = pick(b, &v);
+                }
             }
         }
     })

@@ -119,18 +119,25 @@ impl Tracked for Wish {
     }
 }
 
+/// Reads a value inside the transaction and decodes it with `decode`.
+fn read_with<T>(
+    tree: &TransactionalTree,
+    key: &[u8],
+    decode: impl FnOnce(&[u8]) -> Result<T, StoreError>,
+) -> Result<Option<T>, TxError> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(v) => decode(&v).map(Some).map_err(TxError::Abort),
+    }
+}
+
 /// Reads and decodes a whistle or wish inside the transaction.
 pub(super) fn read_record<T: serde::de::DeserializeOwned>(
     tree: &TransactionalTree,
     key: impl AsRef<[u8]>,
     what: impl FnOnce() -> String,
 ) -> Result<Option<T>, TxError> {
-    match tree.get(key.as_ref())? {
-        None => Ok(None),
-        Some(v) => crate::store::decode_record(&v, what)
-            .map(Some)
-            .map_err(TxError::Abort),
-    }
+    read_with(tree, key.as_ref(), |v| crate::store::decode_record(v, what))
 }
 
 /// Reads and decodes a directory record or token inside the transaction.
@@ -139,12 +146,7 @@ pub(super) fn read<T: serde::de::DeserializeOwned>(
     key: impl AsRef<[u8]>,
     what: impl FnOnce() -> String,
 ) -> Result<Option<T>, TxError> {
-    match tree.get(key.as_ref())? {
-        None => Ok(None),
-        Some(v) => crate::store::decode(&v, what)
-            .map(Some)
-            .map_err(TxError::Abort),
-    }
+    read_with(tree, key.as_ref(), |v| crate::store::decode(v, what))
 }
 
 impl Tx<'_> {
