@@ -12,7 +12,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
 use shaozi_shared::api::TokenInfo;
 use shaozi_shared::{Actor, Principal, Role, Scope};
@@ -74,7 +74,9 @@ pub struct TokenBook {
     by_hash: RwLock<HashMap<[u8; 32], TokenInfo>>,
     buckets: Mutex<HashMap<String, Bucket>>,
     streams: Mutex<HashMap<String, usize>>,
-    revoked: broadcast::Sender<String>,
+    /// Counts revocations. A `watch` never lags, so however many notices are in flight, every
+    /// stream sees that something was revoked and checks its own token against the book.
+    revoked: watch::Sender<u64>,
     clock: Arc<dyn Clock>,
     limits: Limits,
 }
@@ -144,7 +146,7 @@ impl TokenBook {
             store.db.flush()?;
             by_hash.insert(h, info);
         }
-        let (revoked, _) = broadcast::channel(64);
+        let (revoked, _) = watch::channel(0);
         let book = TokenBook {
             by_hash: RwLock::new(by_hash),
             buckets: Mutex::new(HashMap::new()),
@@ -158,9 +160,19 @@ impl TokenBook {
 
     /// Who holds `token`, or why it is refused.
     pub fn principal(&self, token: &str) -> Result<Principal, ApiError> {
+        self.principal_by_hash(&hash(token))
+    }
+
+    /// Whether the token with this hash is still good (known, not revoked, not expired):
+    /// what an open event stream asks before every event it sends.
+    pub fn is_valid(&self, h: &[u8; 32]) -> bool {
+        self.principal_by_hash(h).is_ok()
+    }
+
+    fn principal_by_hash(&self, h: &[u8; 32]) -> Result<Principal, ApiError> {
         let book = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
         let info = book
-            .get(&hash(token))
+            .get(h)
             .ok_or_else(|| ApiError::unauthorized("this token is not known to the server"))?;
         if info.revoked_at.is_some() {
             return Err(ApiError::unauthorized(format!(
@@ -189,7 +201,7 @@ impl TokenBook {
             .insert(h, info);
     }
 
-    /// Records a committed revocation and closes the token's event streams.
+    /// Records a committed revocation; the token's event streams see it and close.
     pub fn revoke(&self, name: &str, at: DateTime<Utc>) {
         for info in self
             .by_hash
@@ -201,11 +213,12 @@ impl TokenBook {
                 info.revoked_at = Some(at);
             }
         }
-        let _ = self.revoked.send(name.to_string());
+        self.revoked.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Revocations as they happen.
-    pub fn revocations(&self) -> broadcast::Receiver<String> {
+    /// Changes whenever a token is revoked; the receiver then checks its own token with
+    /// [`TokenBook::is_valid`].
+    pub fn revocations(&self) -> watch::Receiver<u64> {
         self.revoked.subscribe()
     }
 
@@ -267,8 +280,13 @@ impl Drop for StreamSlot {
     }
 }
 
+/// The hash of the token a request came with, for checks that outlive the request (an event
+/// stream re-checks it before every event).
+#[derive(Debug, Clone, Copy)]
+pub struct Credential(pub [u8; 32]);
+
 /// Middleware: a valid `Authorization: Bearer` token (401 otherwise), within its rate (429
-/// with `Retry-After` otherwise); puts the [`Principal`] in the request.
+/// with `Retry-After` otherwise); puts the [`Principal`] and its [`Credential`] in the request.
 pub async fn require_token(
     State(book): State<Arc<TokenBook>>,
     mut req: Request,
@@ -289,8 +307,10 @@ pub async fn require_token(
         .ok_or_else(|| {
             ApiError::unauthorized("the Authorization header must be: Bearer <token>")
         })?;
-    let p = book.principal(token)?;
+    let h = hash(token);
+    let p = book.principal_by_hash(&h)?;
     book.take(&p.name).map_err(ApiError::too_many)?;
     req.extensions_mut().insert(p);
+    req.extensions_mut().insert(Credential(h));
     Ok(next.run(req).await)
 }

@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use shaozi_shared::{EventScope, Principal};
 
+use crate::auth::Credential;
 use crate::error::ApiError;
 use crate::extract::Params;
 use crate::AppState;
@@ -43,6 +44,7 @@ fn sse(seq: u64, json: &str) -> SseEvent {
 pub async fn stream(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
+    Extension(cred): Extension<Credential>,
     headers: HeaderMap,
     p: Params,
 ) -> Result<Response, ApiError> {
@@ -77,6 +79,7 @@ pub async fn stream(
         e
     })?;
     let mut revoked = st.tokens.revocations();
+    let book = st.tokens.clone();
     // Subscribe before reading the log so nothing falls between the two.
     let mut live = st.writer.subscribe();
     let durable = st.writer.durable_seq();
@@ -87,6 +90,9 @@ pub async fn stream(
     tokio::spawn(async move {
         // Held for the stream's life: frees the token's stream allowance when it ends.
         let _slot = slot;
+        // The book is the authority on the token: asked before every event sent, whenever a
+        // revocation happens anywhere, and once a second for expiry.
+        let still_valid = || book.is_valid(&cred.0);
         // Replay what the client missed, up to what was durable when it connected.
         while last < durable {
             let chunk = match store.events_after(last, REPLAY_CHUNK) {
@@ -107,21 +113,27 @@ pub async fn stream(
                 if !replay_visible(&json, &who) {
                     continue;
                 }
-                if tx.send(sse(seq, &json)).await.is_err() {
+                if !still_valid() || tx.send(sse(seq, &json)).await.is_err() {
                     return;
                 }
             }
         }
+        let mut recheck = tokio::time::interval(Duration::from_secs(1));
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
                 _ = tx.closed() => return,
-                r = revoked.recv() => match r {
-                    // Revoking a token ends its streams at once.
-                    Ok(name) if name == who.name => return,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                    _ => {}
-                },
+                r = revoked.changed() => {
+                    if r.is_err() || !still_valid() {
+                        return;
+                    }
+                }
+                _ = recheck.tick() => {
+                    if !still_valid() {
+                        return;
+                    }
+                }
                 r = live.recv() => match r {
                     Ok(p) => {
                         if p.seq <= last {
@@ -131,7 +143,7 @@ pub async fn stream(
                             last = p.seq;
                             continue;
                         }
-                        if tx.send(sse(p.seq, &p.json)).await.is_err() {
+                        if !still_valid() || tx.send(sse(p.seq, &p.json)).await.is_err() {
                             return;
                         }
                         last = p.seq;

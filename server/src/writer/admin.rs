@@ -88,10 +88,23 @@ impl Tx<'_> {
             ))));
         };
         let mut info: TokenInfo = decode(&v, || name.to_string()).map_err(TxError::Abort)?;
-        if info.revoked_at.is_none() {
-            info.revoked_at = Some(at);
-            self.put_token(&h, &info, EventKind::TokenRevoked, actor, at)?;
+        // Revoking twice changes nothing, so it writes nothing and notifies no one.
+        if let Some(when) = info.revoked_at {
+            return Ok(Err(WriteError::Rule(
+                shaozi_shared::RuleError::NotAllowed {
+                    action: "revoke",
+                    subject: "token",
+                    id: info.name,
+                    status: "revoked",
+                    hint: format!(
+                        " since {}; nothing changed",
+                        when.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                },
+            )));
         }
+        info.revoked_at = Some(at);
+        self.put_token(&h, &info, EventKind::TokenRevoked, actor, at)?;
         Ok(Ok(Reply::Revoked(Box::new(info))))
     }
 
