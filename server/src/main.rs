@@ -176,6 +176,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..DemoConfig::default()
         });
     }
+    let stop = shutdown_signal()?;
     let server = start(config).await?;
     if let Some(token) = &server.created_admin_token {
         println!("A new admin token was created. It is shown only this once; keep it safe:");
@@ -200,36 +201,34 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         let _ = out.flush();
     }
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: finishing in-flight writes");
     server.shutdown().await;
     tracing::info!("stopped cleanly");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Listens for Ctrl-C and SIGTERM. Made before the server starts, so a signal that arrives
+/// the moment the address is printed already finds its handler (tokio installs one only when
+/// the listener is created).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        let term = term.recv();
+        #[cfg(not(unix))]
+        let term = std::future::pending::<Option<()>>();
+        tokio::select! {
+            r = ctrl_c => {
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "cannot listen for Ctrl-C");
+                    std::future::pending::<()>().await;
+                }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+            _ = term => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
+    })
 }

@@ -103,7 +103,7 @@ pub struct Event {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventScope {
-    /// `public` (the directory), `admin` (tokens), `whistle` or `wish`.
+    /// `public` (the directory), `admin` (tokens), `whistle`, `wish` or `activity`.
     pub audience: Audience,
     /// The record's street.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,6 +130,9 @@ pub enum Audience {
     Whistle,
     /// Those who see the wish.
     Wish,
+    /// The units an activity names: its department, its community and that community's
+    /// street (and the city-wide tokens).
+    Activity,
 }
 
 impl EventScope {
@@ -143,7 +146,9 @@ impl EventScope {
             (_, Scope::Street(s)) => self.street == Some(s),
             (_, Scope::Community(c)) => self.community == Some(c),
             (Audience::Wish, Scope::Department(_)) => true,
-            (Audience::Whistle, Scope::Department(d)) => self.departments.contains(&d),
+            (Audience::Whistle | Audience::Activity, Scope::Department(d)) => {
+                self.departments.contains(&d)
+            }
         }
     }
 }

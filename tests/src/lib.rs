@@ -395,6 +395,18 @@ impl TestServer {
     }
 }
 
+/// Opens a stopped server's store directly, waiting out the file lock that sled's background
+/// threads hold for a moment after the server closed it.
+pub fn open_stopped_store(data: &Path) -> shaozi_server::store::Store {
+    for _ in 0..100 {
+        if let Ok(store) = shaozi_server::store::Store::open(data) {
+            return store;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    shaozi_server::store::Store::open(data).expect("the stopped store opens")
+}
+
 /// Ids of a small test city.
 #[derive(Debug, Clone)]
 pub struct City {

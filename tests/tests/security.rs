@@ -138,3 +138,322 @@ async fn an_expired_token_stream_ends_and_receives_nothing_more() {
     assert!(has_street(&got, "当天街道"));
     assert!(!has_street(&got, "过期后街道"));
 }
+
+/// Reads a token's stream from the start until the street `marker` is created (events come in
+/// order, so everything before it that the token may see has arrived by then).
+async fn seen_until(s: &TestServer, token: &str, marker: &str) -> Vec<Value> {
+    let res = s
+        .req_as(token, Method::GET, "/api/v1/events")
+        .header("Last-Event-ID", "0")
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(res.status().as_u16(), 200);
+    let mut events = res.bytes_stream().eventsource();
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Ok(Some(Ok(ev))) = tokio::time::timeout_at(deadline, events.next()).await {
+        let v: Value = serde_json::from_str(&ev.data).expect("JSON event");
+        let done = v["type"] == "street.created" && v["record"]["name"] == marker;
+        got.push(v);
+        if done {
+            return got;
+        }
+    }
+    panic!("the marker {marker} never arrived");
+}
+
+/// The events page (JSON) a token reads from the start.
+async fn page(s: &TestServer, token: &str) -> Vec<Value> {
+    let a = TestServer::send(
+        s.req_as(token, Method::GET, "/api/v1/events?after=0&limit=1000")
+            .header("Accept", "application/json"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn mentions(events: &[Value], phone: &str) -> bool {
+    events.iter().any(|e| e.to_string().contains(phone))
+}
+
+#[tokio::test]
+async fn an_activity_is_seen_only_by_the_units_it_names_live_paged_and_in_an_old_store() {
+    let mut s = TestServer::start().await;
+    let city = s.small_city().await;
+    let (c1, c2, c3) = (
+        &city.communities[0],
+        &city.communities[1],
+        &city.communities[2],
+    );
+    let (d1, d2) = (&city.departments[0], &city.departments[1]);
+    let mut tokens = Vec::new();
+    for (name, role, scope, sees) in [
+        ("c1", "community", json!({"community_id": c1}), false),
+        ("c2", "community", json!({"community_id": c2}), true),
+        ("c3", "community", json!({"community_id": c3}), false),
+        ("d1", "department", json!({"department_id": d1}), true),
+        ("d2", "department", json!({"department_id": d2}), false),
+        (
+            "s1",
+            "dispatcher",
+            json!({"street_id": city.streets[0]}),
+            true,
+        ),
+        (
+            "s2",
+            "dispatcher",
+            json!({"street_id": city.streets[1]}),
+            false,
+        ),
+        ("city", "viewer", json!({}), true),
+    ] {
+        tokens.push((name, s.token(role, scope, name).await, sees));
+    }
+    // Community C2's activity with department D1, with a phone number in its note.
+    let phone = "13800001234";
+    s.ok(
+        "/api/v1/activities",
+        json!({"department_id": d1, "community_id": c2, "kind": "cleanup", "date": "2026-11-26",
+               "participants": 6, "note": format!("联系人王姐 {phone}")}),
+        201,
+    )
+    .await;
+    s.ok("/api/v1/streets", json!({"name": "标记街道"}), 201)
+        .await;
+    for (name, token, sees) in &tokens {
+        let live = seen_until(&s, token, "标记街道").await;
+        assert_eq!(mentions(&live, phone), *sees, "{name}'s stream");
+        assert_eq!(
+            mentions(&page(&s, token).await, phone),
+            *sees,
+            "{name}'s page"
+        );
+    }
+
+    // A store written before activities had an audience kept their events public.
+    s.stop().await;
+    {
+        let store = shaozi_tests::open_stopped_store(s.data());
+        let mut rewritten = 0;
+        for r in store.events.iter() {
+            let (k, v) = r.expect("event");
+            let mut e: Value = serde_json::from_slice(&v).expect("JSON");
+            if e["type"] == "activity.recorded" {
+                e["scope"] = json!({"audience": "public"});
+                store
+                    .events
+                    .insert(k, serde_json::to_vec(&e).expect("JSON"))
+                    .expect("insert");
+                rewritten += 1;
+            }
+        }
+        assert_eq!(rewritten, 1);
+        store.db.flush().expect("flush");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.start_again().await;
+    s.ok("/api/v1/streets", json!({"name": "重启后街道"}), 201)
+        .await;
+    for (name, token, sees) in &tokens {
+        let replayed = seen_until(&s, token, "重启后街道").await;
+        assert_eq!(mentions(&replayed, phone), *sees, "{name}'s replay");
+        assert_eq!(
+            mentions(&page(&s, token).await, phone),
+            *sees,
+            "{name}'s page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn another_streets_whistle_is_not_found_for_every_step_and_never_written() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let (c1, c3) = (&city.communities[0], &city.communities[2]);
+    let s1 = s
+        .token("dispatcher", json!({"street_id": city.streets[0]}), "s1")
+        .await;
+    let ours = s.whistle(c1, "roads", "normal", "井盖缺失").await;
+    let theirs = s.whistle(c3, "roads", "normal", "路灯不亮").await;
+    // Theirs is closed, as in the report; a closed whistle still must not be touched.
+    let d = &city.departments[0];
+    s.ok(
+        &format!("/api/v1/whistles/{theirs}/dispatch"),
+        json!({"department_id": d}),
+        200,
+    )
+    .await;
+    s.ok(
+        &format!("/api/v1/whistles/{theirs}/acknowledge"),
+        json!({"staff": ["张伟", "李娜"]}),
+        200,
+    )
+    .await;
+    s.ok(
+        &format!("/api/v1/whistles/{theirs}/resolve"),
+        json!({"reply": "已修复"}),
+        200,
+    )
+    .await;
+    s.ok(
+        &format!("/api/v1/whistles/{theirs}/close"),
+        json!({"satisfaction": 5}),
+        200,
+    )
+    .await;
+    let before = s.get(&format!("/api/v1/whistles/{theirs}")).await;
+
+    // Rejecting ours as a duplicate of theirs, or of one that does not exist: the same answer.
+    let answers: Vec<_> = [theirs.as_str(), "W9999"]
+        .into_iter()
+        .map(|orig| {
+            s.req_as(
+                &s1,
+                Method::POST,
+                &format!("/api/v1/whistles/{ours}/reject"),
+            )
+            .json(&json!({"reason": "重复", "duplicate_of": orig}))
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for rb in answers {
+        let a = TestServer::send(rb).await;
+        assert_eq!(a.status, 422, "{}", a.body);
+        assert_eq!(a.str("field"), "duplicate_of");
+        seen.push(
+            a.str("detail")
+                .replace(&theirs, "W?")
+                .replace("W9999", "W?"),
+        );
+    }
+    assert_eq!(seen[0], seen[1], "the answers tell nothing apart");
+
+    // Reading or stepping theirs: 404, as for a whistle that does not exist.
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/whistles/{theirs}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/whistles/{theirs}/escalate"),
+            Some(json!({"reason": "催"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/whistles/{theirs}/dispatch"),
+            Some(json!({"department_id": d})),
+        ),
+    ] {
+        let mut rb = s.req_as(&s1, method.clone(), &path);
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        }
+        let a = TestServer::send(rb).await;
+        assert_eq!(a.status, 404, "{method} {path}: {}", a.body);
+        let missing = path.replace(&theirs, "W9999");
+        let mut rb = s.req_as(&s1, method.clone(), &missing);
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        }
+        let b = TestServer::send(rb).await;
+        assert_eq!(
+            (b.status, b.str("detail").replace("W9999", "W?")),
+            (404, a.str("detail").replace(&theirs, "W?")),
+            "{path} answers like a missing whistle"
+        );
+    }
+    let after = s.get(&format!("/api/v1/whistles/{theirs}")).await;
+    assert_eq!(after.body, before.body, "theirs was not written");
+    assert_eq!(after.headers["etag"], before.headers["etag"]);
+
+    // Within the street, a duplicate is linked as before.
+    let orig = s.whistle(c1, "roads", "normal", "井盖缺失（首报）").await;
+    let a = TestServer::send(
+        s.req_as(
+            &s1,
+            Method::POST,
+            &format!("/api/v1/whistles/{ours}/reject"),
+        )
+        .json(&json!({"reason": "重复", "duplicate_of": orig})),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let o = s.get(&format!("/api/v1/whistles/{orig}")).await;
+    assert_eq!(o.body["duplicates"], json!([ours]));
+}
+
+#[tokio::test]
+async fn another_communitys_wish_is_not_found() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let c1 = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[0]}),
+            "c1",
+        )
+        .await;
+    let wish = s
+        .ok(
+            "/api/v1/wishes",
+            json!({"community_id": city.communities[1], "title": "轮椅", "value_fen": 50000}),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/wishes/{wish}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/wishes/{wish}/cancel"),
+            Some(json!({"reason": "搬走了"})),
+        ),
+    ] {
+        let mut rb = s.req_as(&c1, method.clone(), &path);
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        }
+        let a = TestServer::send(rb).await;
+        assert_eq!(a.status, 404, "{method} {path}: {}", a.body);
+        assert_eq!(a.str("detail"), format!("there is no wish {wish}"));
+    }
+}
+
+#[tokio::test]
+async fn open311_updates_describe_a_reopening_without_quoting_the_community() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "roads", "normal", "井盖缺失")
+        .await;
+    let d = &city.departments[0];
+    for (step, body) in [
+        ("dispatch", json!({"department_id": d})),
+        ("acknowledge", json!({"staff": ["张伟", "李娜"]})),
+        ("resolve", json!({"reply": "井盖已更换"})),
+        (
+            "reopen",
+            json!({"reason": "内部：联系楼长 13900005678，盖子还是松的"}),
+        ),
+    ] {
+        s.ok(&format!("/api/v1/whistles/{w}/{step}"), body, 200)
+            .await;
+    }
+    let feed = s
+        .client
+        .get(format!("{}/open311/v2/servicerequestupdates.json", s.base))
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("body");
+    assert!(feed.contains("井盖已更换"), "the reply is public: {feed}");
+    assert!(feed.contains("已重新办理"), "{feed}");
+    assert!(
+        !feed.contains("13900005678"),
+        "the reason stays internal: {feed}"
+    );
+}

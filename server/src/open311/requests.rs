@@ -400,7 +400,9 @@ pub async fn create(st: &AppState, form: &Form, headers: &HeaderMap, fmt: Fmt) -
     Ok(res)
 }
 
-/// What an event tells a resident, without internal notes or staff names.
+/// What an event tells a resident: the public description of the step, never an internal
+/// note or a staff name. Only the department's reply and the reason for rejecting are meant
+/// for the public (they are the request's `status_notes` too).
 fn what_happened(e: &Event, agencies: &HashMap<DepartmentId, String>) -> Option<String> {
     let r = &e.record;
     let dept = || {
@@ -420,10 +422,10 @@ fn what_happened(e: &Event, agencies: &HashMap<DepartmentId, String>) -> Option<
         EventKind::WhistleAcknowledged => format!("{}已到场 / the department is on site", dept()),
         EventKind::WhistleResolved => text("reply").unwrap_or_else(|| "已处理 / fixed".into()),
         EventKind::WhistleClosed => "社区已确认办结 / the community confirmed the fix".into(),
-        EventKind::WhistleReopened => e
-            .note
-            .clone()
-            .unwrap_or_else(|| "已重新办理 / reopened".into()),
+        // The community's reason is its own note to the department, not for the public.
+        EventKind::WhistleReopened => {
+            "社区认为尚未解决，已重新办理 / the community found it not fixed; reopened".into()
+        }
         EventKind::WhistleRejected => {
             text("reject_reason").unwrap_or_else(|| "未予受理 / not accepted".into())
         }

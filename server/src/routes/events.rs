@@ -15,11 +15,14 @@ use axum::Json;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc};
 
-use shaozi_shared::{EventScope, Principal};
+use shaozi_shared::api::{Activity, Community};
+use shaozi_shared::{Audience, EventKind, EventScope, Principal};
 
 use crate::auth::Credential;
 use crate::error::ApiError;
 use crate::extract::Params;
+use crate::store::keys::dir;
+use crate::store::Store;
 use crate::AppState;
 
 /// Events read from the log per step of a replay.
@@ -110,7 +113,7 @@ pub async fn stream(
                     break;
                 }
                 last = seq;
-                if !replay_visible(&json, &who) {
+                if !replay_visible(&json, &who, &store) {
                     continue;
                 }
                 if !still_valid() || tx.send(sse(seq, &json)).await.is_err() {
@@ -213,7 +216,7 @@ async fn page(
                 }
                 last = seq;
                 scanned += 1;
-                if replay_visible(&json, &who) {
+                if replay_visible(&json, &who, &store) {
                     items.push(RawValue::from_string(json).map_err(|e| ApiError::internal(&e))?);
                 }
             }
@@ -228,14 +231,39 @@ async fn page(
     .map_err(|e| ApiError::internal(&e))?
 }
 
-/// Whether a stored event is one `who` may see (only its scope is read).
-fn replay_visible(json: &str, who: &Principal) -> bool {
+/// Whether a stored event is one `who` may see (only its kind, scope and, for an activity,
+/// its units are read).
+fn replay_visible(json: &str, who: &Principal, store: &Store) -> bool {
     #[derive(serde::Deserialize)]
-    struct OnlyScope {
+    struct Head {
+        #[serde(rename = "type")]
+        kind: EventKind,
         #[serde(default)]
         scope: EventScope,
+        record: Option<serde_json::Value>,
     }
-    serde_json::from_str::<OnlyScope>(json)
-        .map(|s| s.scope.visible_to(who))
-        .unwrap_or(false)
+    let Ok(head) = serde_json::from_str::<Head>(json) else {
+        return false;
+    };
+    let scope = match (head.kind, head.scope.audience) {
+        // Stores written before activities had an audience kept them public; their units
+        // are in the record.
+        (EventKind::ActivityRecorded, Audience::Public) => {
+            match legacy_activity_scope(head.record, store) {
+                Some(s) => s,
+                None => return false,
+            }
+        }
+        _ => head.scope,
+    };
+    scope.visible_to(who)
+}
+
+fn legacy_activity_scope(record: Option<serde_json::Value>, store: &Store) -> Option<EventScope> {
+    let a: Activity = serde_json::from_value(record?).ok()?;
+    let c: Community = store
+        .dir_get(dir::COMMUNITY, a.community_id.0)
+        .ok()
+        .flatten()?;
+    Some(crate::writer::activity_scope(&a, c.street_id))
 }

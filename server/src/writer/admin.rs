@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use shaozi_shared::api::{NewToken, TokenInfo};
 use shaozi_shared::text::{optional, required, MAX_NAME, MAX_TEXT};
-use shaozi_shared::{Actor, Audience, EventKind, EventScope, Op, Principal, Scope};
+use shaozi_shared::{Actor, Audience, EventKind, EventScope, Op, Principal, Scope, StreetId};
 
 use super::commands::{forbidden, refuse};
 use super::tx::{corrupt, invalid, CmdResult, Tx, TxError};
@@ -204,8 +204,18 @@ impl Tx<'_> {
             &json,
             actor,
             at,
-            &EventScope::default(),
+            &activity_scope(&rec, community.street_id),
         )?;
         Ok(Ok(Reply::Activity(Box::new(rec))))
+    }
+}
+
+/// Who may see an activity's event: the units it names, like a whistle's.
+pub fn activity_scope(a: &shaozi_shared::api::Activity, street: StreetId) -> EventScope {
+    EventScope {
+        audience: Audience::Activity,
+        street: Some(street),
+        community: Some(a.community_id),
+        departments: vec![a.department_id],
     }
 }

@@ -282,11 +282,6 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        let Some(w) = self.load_whistle(id)? else {
-            return Ok(Err(WriteError::NotFound(format!(
-                "there is no whistle {id}"
-            ))));
-        };
         let op = match action {
             WhistleAction::Dispatch { .. }
             | WhistleAction::Reject { .. }
@@ -295,6 +290,15 @@ impl Tx<'_> {
             WhistleAction::Close { .. } | WhistleAction::Reopen { .. } => Op::Confirm,
             // The clock's and the link's steps are the server's own.
             WhistleAction::DeadlinePassed | WhistleAction::LinkDuplicate { .. } => Op::Administer,
+        };
+        // The role first, which says nothing about the record; then a whistle outside the
+        // token's scope is as missing as one that does not exist, so the answer tells
+        // nothing about what exists elsewhere.
+        refuse!(forbidden(who.may(op)));
+        let Some(w) = self.load_whistle(id)?.filter(|w| who.sees_whistle(w)) else {
+            return Ok(Err(WriteError::NotFound(format!(
+                "there is no whistle {id}"
+            ))));
         };
         refuse!(forbidden(who.may_on_whistle(op, &w)));
         if let Some(v) = expected.filter(|v| *v != w.version) {
@@ -322,7 +326,11 @@ impl Tx<'_> {
             WhistleAction::Reject {
                 duplicate_of: Some(orig),
                 ..
-            } if *orig != id && self.load_whistle(*orig)?.is_none() => {
+            } if *orig != id
+                && !self
+                    .load_whistle(*orig)?
+                    .is_some_and(|o| who.sees_whistle(&o)) =>
+            {
                 return Ok(Err(invalid(
                     "duplicate_of",
                     format!("there is no whistle {orig} to be a duplicate of"),
@@ -425,9 +433,6 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        let Some(w): Option<Wish> = read_record(self.wishes, be(id.0), || id.to_string())? else {
-            return Ok(Err(WriteError::NotFound(format!("there is no wish {id}"))));
-        };
         // A department claims for itself, whether or not it names itself.
         let mut action = action.clone();
         if let (
@@ -446,6 +451,13 @@ impl Tx<'_> {
             }
             WishAction::Complete { .. } => (Op::ClaimWish, None),
             WishAction::Cancel { .. } => (Op::FileWish, None),
+        };
+        // As for whistles: the role, then out of scope is the same as missing.
+        refuse!(forbidden(who.may(op)));
+        let Some(w) = read_record::<Wish>(self.wishes, be(id.0), || id.to_string())?
+            .filter(|w| who.sees_wish(w))
+        else {
+            return Ok(Err(WriteError::NotFound(format!("there is no wish {id}"))));
         };
         refuse!(forbidden(who.may_on_wish(op, &w, claim_for)));
         if let Some(v) = expected.filter(|v| *v != w.version) {

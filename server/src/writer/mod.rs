@@ -26,6 +26,8 @@ mod admin;
 mod commands;
 mod tx;
 
+pub use admin::activity_scope;
+
 use crate::auth::TokenBook;
 use crate::clock::Clock;
 use crate::store::keys;
