@@ -152,6 +152,52 @@ async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
 }
 
 #[tokio::test]
+async fn a_server_whose_log_is_behind_the_dashboard_makes_it_reload_not_hang() {
+    let mut s = TestServer::start().await;
+    let city = s.small_city().await;
+    for t in ["垃圾堆积", "井盖缺失", "路灯不亮"] {
+        s.whistle(&city.communities[0], "sanitation", "normal", t)
+            .await;
+    }
+    let mut d = dashboard(&s).await;
+    assert_eq!(d.app.model.queue.len(), 3);
+
+    // The server comes back on a store restored from an older backup: a shorter log.
+    s.stop().await;
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let older = tempfile::tempdir().unwrap();
+    let restored = TestServer::start_at(&older.path().join("store"), s.clock.clone(), addr).await;
+    let city = restored.small_city().await;
+    let only = restored
+        .whistle(&city.communities[1], "roads", "urgent", "恢复后的问题")
+        .await;
+    assert!(
+        until(
+            &mut d,
+            |a| a.conn == Conn::Live
+                && a.model.queue.len() == 1
+                && a.model.queue.get(only.parse().unwrap()).is_some(),
+            20
+        )
+        .await,
+        "the dashboard reloaded from the restored server: {:?}",
+        d.app.conn
+    );
+    // And follows it live from its head.
+    let next = restored
+        .whistle(&city.communities[1], "roads", "normal", "之后的问题")
+        .await;
+    assert!(
+        until(
+            &mut d,
+            |a| a.model.queue.get(next.parse().unwrap()).is_some(),
+            10
+        )
+        .await
+    );
+}
+
+#[tokio::test]
 async fn the_dashboard_survives_the_server_going_away_and_loses_no_event() {
     let mut s = TestServer::start().await;
     let city = s.small_city().await;

@@ -457,3 +457,50 @@ async fn open311_updates_describe_a_reopening_without_quoting_the_community() {
         "the reason stays internal: {feed}"
     );
 }
+
+#[tokio::test]
+async fn an_event_id_past_the_head_is_refused_never_silence() {
+    let s = TestServer::start().await;
+    s.ok("/api/v1/streets", json!({"name": "桃花仑街道"}), 201)
+        .await;
+    let head = s.get("/api/v1/stats").await.body["last_seq"]
+        .as_u64()
+        .expect("last_seq");
+    for (header, query, field) in [
+        (Some("18446744073709551615"), "", "Last-Event-ID"),
+        (Some(&*(head + 1).to_string()), "", "Last-Event-ID"),
+        (None, "?after=18446744073709551615", "after"),
+    ] {
+        for accept in ["text/event-stream", "application/json"] {
+            let mut rb = s
+                .req(Method::GET, &format!("/api/v1/events{query}"))
+                .header("Accept", accept);
+            if let Some(h) = header {
+                rb = rb.header("Last-Event-ID", h);
+            }
+            let a = tokio::time::timeout(Duration::from_secs(5), TestServer::send(rb))
+                .await
+                .expect("an answer, not silence");
+            assert_eq!(
+                (a.status, a.str("field")),
+                (400, field.to_string()),
+                "{}",
+                a.body
+            );
+            assert!(
+                a.str("detail").contains("past the last event"),
+                "{}",
+                a.body
+            );
+        }
+    }
+    // The head itself is fine: the stream waits for what comes next.
+    let live = s.events(Some(head), 1, Duration::from_secs(2));
+    let (got, _) = tokio::join!(live, async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        s.ok("/api/v1/streets", json!({"name": "赫山街道"}), 201)
+            .await
+    });
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["seq"], head + 1);
+}

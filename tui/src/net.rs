@@ -293,6 +293,18 @@ pub async fn follow(api: Api, mut after: u64, tx: UnboundedSender<Msg>) {
                     }
                 }
             }
+            // Our last id is past the server's head: its history is not the one we saw (a
+            // restored store, another server). Everything is loaded afresh from its head.
+            Ok(res) if res.status() == reqwest::StatusCode::BAD_REQUEST => {
+                tracing::warn!(
+                    after,
+                    "the server never gave out our last event id; reloading"
+                );
+                if let Ok(seq) = load_all(&api, &tx).await {
+                    after = seq;
+                    continue;
+                }
+            }
             Ok(res) => tracing::warn!(status = %res.status(), "event stream refused"),
             Err(e) => tracing::info!(error = %e, "cannot reach the server"),
         }

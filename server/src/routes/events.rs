@@ -65,10 +65,21 @@ pub async fn stream(
                 })
         })
         .transpose()?;
-    let after = match from_header {
-        Some(a) => Some(a),
-        None => p.parse::<u64>("after")?,
+    let (after, field) = match from_header {
+        Some(a) => (Some(a), "Last-Event-ID"),
+        None => (p.parse::<u64>("after")?, "after"),
     };
+    // An id past the head is not one this log gave out (another server's, or a store restored
+    // from an older backup): waiting for it would be silence for good, so say so.
+    let head = st.writer.durable_seq();
+    if let Some(a) = after.filter(|a| *a > head) {
+        return Err(ApiError::bad_param(
+            field,
+            format!(
+                "{field} {a} is past the last event ({head}): this log never gave it out; reload and resume from {head}"
+            ),
+        ));
+    }
     if wants_json(&headers) {
         let limit = p.limit(100, 1000)?;
         return Ok(Json(page(&st, &who, after.unwrap_or(0), limit).await?).into_response());
