@@ -8,6 +8,7 @@ pub mod api;
 pub mod assessment;
 pub mod calendar;
 pub mod category;
+pub mod csv;
 pub mod event;
 pub mod ids;
 pub mod questions;

