@@ -67,3 +67,48 @@ fn every_operation_is_described_with_its_refusals() {
     assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");
     assert_eq!(doc["security"][0]["bearer"], serde_json::json!([]));
 }
+
+#[test]
+fn text_limits_in_the_document_are_the_ones_enforced() {
+    use shaozi_shared::text::{self, Rule};
+    let doc: Value = serde_json::from_str(&shaozi_server::openapi::document_json())
+        .expect("the document is JSON");
+    let schemas = &doc["components"]["schemas"];
+    let fields: [(&str, &str, Rule); 22] = [
+        ("NewStreet", "name", text::NAME),
+        ("NewCommunity", "name", text::NAME),
+        ("NewDepartment", "name", text::NAME),
+        ("NewToken", "name", text::NAME),
+        ("NewWhistle", "title", text::TITLE),
+        ("NewWhistle", "description", text::DESCRIPTION),
+        ("NewWhistle", "address", text::ADDRESS),
+        ("NewWhistle", "media_url", text::URL),
+        ("Reporter", "name", text::PERSON),
+        ("Reporter", "email", text::EMAIL),
+        ("Reporter", "phone", text::PHONE),
+        ("DispatchBody", "note", text::NOTE),
+        ("AcknowledgeBody", "note", text::NOTE),
+        ("ResolveBody", "reply", text::REPLY),
+        ("CloseBody", "note", text::NOTE),
+        ("ReasonBody", "reason", text::NOTE),
+        ("RejectBody", "reason", text::NOTE),
+        ("NewWish", "title", text::TITLE),
+        ("NewWish", "description", text::DESCRIPTION),
+        ("ClaimBody", "claimer", text::PERSON),
+        ("CompleteBody", "note", text::NOTE),
+        ("NewActivity", "note", text::NOTE),
+    ];
+    for (schema, field, rule) in fields {
+        let got = &schemas[schema]["properties"][field]["maxLength"];
+        assert_eq!(
+            got.as_u64(),
+            Some(rule.max as u64),
+            "{schema}.{field}: the document says {got}, the server enforces {}",
+            rule.max
+        );
+    }
+    assert_eq!(
+        schemas["AcknowledgeBody"]["properties"]["staff"]["maxItems"].as_u64(),
+        Some(text::MAX_STAFF as u64)
+    );
+}

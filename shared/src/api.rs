@@ -93,10 +93,10 @@ pub struct NewWhistle {
     /// Category code.
     pub category: String,
     /// One line.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub title: String,
     /// What the problem is.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub description: String,
     /// Urgent or normal.
     pub urgency: Urgency,
@@ -132,12 +132,15 @@ pub struct NewWhistle {
 pub struct Reporter {
     /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub name: Option<String>,
     /// Email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub email: Option<String>,
     /// Phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
     pub phone: Option<String>,
 }
 
@@ -153,7 +156,7 @@ pub struct DispatchBody {
     pub assisting: Vec<DepartmentId>,
     /// Instructions; required when reassigning.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
 }
 
@@ -162,12 +165,13 @@ pub struct DispatchBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgeBody {
-    /// Two or more staff names.
+    /// Two or more different staff names, each one line of at most 50 characters; names that
+    /// show the same (full-width forms, zero-width characters) are one person.
     #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 50))]
     pub staff: Vec<String>,
     /// Optional note.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
 }
 
@@ -177,7 +181,7 @@ pub struct AcknowledgeBody {
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     /// The reply to the community.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub reply: String,
 }
 
@@ -191,7 +195,7 @@ pub struct CloseBody {
     pub satisfaction: i64,
     /// Optional comment.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
 }
 
@@ -201,7 +205,7 @@ pub struct CloseBody {
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Why.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
     pub reason: String,
 }
 
@@ -211,7 +215,7 @@ pub struct ReasonBody {
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// Why.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
     pub reason: String,
     /// The original, when a duplicate.
     #[serde(default)]
@@ -226,11 +230,11 @@ pub struct NewWish {
     /// The resident's community.
     pub community_id: CommunityId,
     /// One line.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub title: String,
     /// More detail.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
     /// Value in fen.
     pub value_fen: i64,
@@ -246,6 +250,7 @@ pub struct ClaimBody {
     pub department_id: Option<DepartmentId>,
     /// Claiming person.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub claimer: Option<String>,
 }
 
@@ -256,6 +261,7 @@ pub struct ClaimBody {
 pub struct CompleteBody {
     /// Optional note.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
 }
 
@@ -384,6 +390,7 @@ pub struct NewToken {
     #[serde(default)]
     pub community_id: Option<CommunityId>,
     /// A unique name: the actor in the log.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// Days until it expires.
     #[serde(default)]
@@ -474,6 +481,7 @@ pub struct NewActivity {
     pub participants: i64,
     /// What was done.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
 }
 

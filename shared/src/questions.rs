@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::{MAX_TEXT, MAX_TITLE};
+use crate::text;
 use crate::RuleError;
 
 /// The kind of answer a question takes, as Open311 names them.
@@ -227,13 +227,27 @@ pub fn check(
         if values.len() > 1 && q.datatype != Datatype::Multivaluelist {
             return Err(bad(code, "takes one answer".into()));
         }
+        let mut kept = Vec::with_capacity(values.len());
         for v in &values {
-            if v.chars().any(char::is_control) && q.datatype != Datatype::Text {
+            // Free answers follow the rules of the fields they are like: a line, or a note.
+            let free = match q.datatype {
+                Datatype::String => Some(text::TITLE),
+                Datatype::Text => Some(text::NOTE),
+                _ => None,
+            };
+            if let Some(rule) = free {
+                kept.push(text::required("attribute", v, rule).map_err(|e| match e {
+                    RuleError::Invalid { reason, .. } => bad(code, reason),
+                    other => other,
+                })?);
+                continue;
+            }
+            kept.push(v.clone());
+            if v.chars().any(char::is_control) {
                 return Err(bad(code, "must not contain control characters".into()));
             }
             let ok = match q.datatype {
-                Datatype::String => v.chars().count() <= MAX_TITLE,
-                Datatype::Text => v.chars().count() <= MAX_TEXT,
+                Datatype::String | Datatype::Text => true,
                 Datatype::Number => v.parse::<f64>().is_ok_and(f64::is_finite),
                 Datatype::Datetime => chrono::DateTime::parse_from_rfc3339(v).is_ok(),
                 Datatype::Singlevaluelist | Datatype::Multivaluelist => {
@@ -242,8 +256,6 @@ pub fn check(
             };
             if !ok {
                 let why = match q.datatype {
-                    Datatype::String => format!("at most {MAX_TITLE} characters"),
-                    Datatype::Text => format!("at most {MAX_TEXT} characters"),
                     Datatype::Number => format!("must be a number; got {v:?}"),
                     Datatype::Datetime => format!("must be an RFC 3339 time; got {v:?}"),
                     _ => {
@@ -254,7 +266,7 @@ pub fn check(
                 return Err(bad(code, why));
             }
         }
-        out.insert(code.clone(), values);
+        out.insert(code.clone(), kept);
     }
     if all_required {
         if let Some(q) = questions

@@ -1,62 +1,237 @@
-//! Checks for free text typed by people: present, not too long, no control characters.
+//! Checks for free text typed by people: present, within a limit that fits the field, and
+//! saying what it shows.
+//!
+//! Every field has a [`Rule`]: one line (names, titles, staff, addresses) or several (a
+//! description, a reply, a reason), and a length in characters. Text never carries a
+//! bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069: they make a note display
+//! other than it reads), one-line text never carries a line break or any other control
+//! character, and no text is made of invisible characters alone (zero-width spaces and the
+//! like). Names of people are compared by [`person_key`], so `张三` and `张三\u{200b}` are
+//! one person.
+
+use unicode_normalization::UnicodeNormalization;
 
 use crate::RuleError;
 
-/// Longest name of a street, community, department or person, in characters.
-pub const MAX_NAME: usize = 100;
-/// Longest whistle or wish title, in characters.
-pub const MAX_TITLE: usize = 200;
-/// Longest description, reply, reason or note, in characters.
-pub const MAX_TEXT: usize = 4000;
+/// How a field's text is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Longest, in characters.
+    pub max: usize,
+    /// Whether line breaks and tabs are allowed.
+    pub multiline: bool,
+}
 
-/// Trims `value` and checks it is non-empty, at most `max` characters and free of control
-/// characters other than newlines and tabs.
-pub fn required(field: &'static str, value: &str, max: usize) -> Result<String, RuleError> {
-    let v = value.trim();
+impl Rule {
+    const fn line(max: usize) -> Rule {
+        Rule {
+            max,
+            multiline: false,
+        }
+    }
+
+    const fn text(max: usize) -> Rule {
+        Rule {
+            max,
+            multiline: true,
+        }
+    }
+}
+
+/// A street, community, department or token name.
+pub const NAME: Rule = Rule::line(100);
+/// A person: staff reporting for duty, a wish's claimer, a reporter.
+pub const PERSON: Rule = Rule::line(50);
+/// A whistle's or wish's title.
+pub const TITLE: Rule = Rule::line(100);
+/// An address in words.
+pub const ADDRESS: Rule = Rule::line(200);
+/// A reporter's email address.
+pub const EMAIL: Rule = Rule::line(100);
+/// A reporter's phone number.
+pub const PHONE: Rule = Rule::line(40);
+/// A link (a photo of the problem).
+pub const URL: Rule = Rule::line(1000);
+/// What the problem is.
+pub const DESCRIPTION: Rule = Rule::text(2000);
+/// A department's reply to the community.
+pub const REPLY: Rule = Rule::text(2000);
+/// A reason, an instruction, a comment or a note on a step or an activity.
+pub const NOTE: Rule = Rule::text(1000);
+
+/// Most staff reporting for duty on one whistle.
+pub const MAX_STAFF: usize = 50;
+
+/// Trims `value` and checks it by `rule`; blank is refused.
+pub fn required(field: &'static str, value: &str, rule: Rule) -> Result<String, RuleError> {
+    let v = normalise_breaks(value.trim(), rule);
     if v.is_empty() {
         return Err(RuleError::invalid(field, "must not be empty"));
     }
-    checked(field, v, max)
+    checked(field, v, rule)
 }
 
 /// Like [`required`] but `None` or blank text is simply absent.
 pub fn optional(
     field: &'static str,
     value: Option<&str>,
-    max: usize,
+    rule: Rule,
 ) -> Result<Option<String>, RuleError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) => checked(field, v, max).map(Some),
+        Some(v) => checked(field, normalise_breaks(v, rule), rule).map(Some),
     }
 }
 
-fn checked(field: &'static str, v: &str, max: usize) -> Result<String, RuleError> {
+/// Windows clients send `\r\n`; multi-line text keeps `\n` alone.
+fn normalise_breaks(v: &str, rule: Rule) -> String {
+    if rule.multiline && v.contains('\r') {
+        v.replace("\r\n", "\n")
+    } else {
+        v.to_string()
+    }
+}
+
+fn checked(field: &'static str, v: String, rule: Rule) -> Result<String, RuleError> {
     let n = v.chars().count();
-    if n > max {
+    if n > rule.max {
         return Err(RuleError::invalid(
             field,
-            format!("is {n} characters long; at most {max} are allowed"),
+            format!("is {n} characters long; at most {} are allowed", rule.max),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(RuleError::invalid(field, "contains control characters"));
+    if let Some(c) = v.chars().find(|c| is_bidi_control(*c)) {
+        return Err(RuleError::invalid(
+            field,
+            format!(
+                "contains the direction control U+{:04X}, which makes text display other than it reads",
+                u32::from(c)
+            ),
+        ));
     }
-    Ok(v.to_string())
+    let bad_control = |c: char| c.is_control() && !(rule.multiline && (c == '\n' || c == '\t'));
+    if v.chars().any(bad_control) {
+        return Err(RuleError::invalid(
+            field,
+            if rule.multiline {
+                "contains control characters"
+            } else {
+                "must be one line, without line breaks, tabs or other control characters"
+            },
+        ));
+    }
+    if !v.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+        return Err(RuleError::invalid(
+            field,
+            "has no visible characters (only zero-width or blank ones)",
+        ));
+    }
+    Ok(v)
+}
+
+/// Bidirectional embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: zero-width spaces and joiners, direction marks, the word
+/// joiner and invisible operators, soft hyphens, variation selectors, fillers, tags.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// What two names of people are compared by: NFKC (so full-width `Ｌｉ` is `Li`), invisible
+/// characters removed, whitespace collapsed, case folded.
+pub fn person_key(name: &str) -> String {
+    let visible: String = name
+        .nfkc()
+        .filter(|c| !is_invisible(*c))
+        .collect::<String>()
+        .to_lowercase();
+    visible.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SHORT: Rule = Rule::line(10);
+    const LONG: Rule = Rule::text(10);
+
     #[test]
-    fn text_rules() {
-        assert_eq!(required("title", "  路灯不亮 ", 10).unwrap(), "路灯不亮");
-        assert!(required("title", "   ", 10).is_err());
-        assert!(required("title", "一二三四五六七八九十一", 10).is_err());
-        assert!(required("title", "一二三四五六七八九十", 10).is_ok());
-        assert!(required("title", "a\u{0}b", 10).is_err());
-        assert_eq!(optional("note", Some("  "), 10).unwrap(), None);
-        assert_eq!(optional("note", None, 10).unwrap(), None);
+    fn length_and_blanks() {
+        assert_eq!(required("title", "  路灯不亮 ", SHORT).unwrap(), "路灯不亮");
+        assert!(required("title", "   ", SHORT).is_err());
+        assert!(required("title", "一二三四五六七八九十一", SHORT).is_err());
+        assert!(required("title", "一二三四五六七八九十", SHORT).is_ok());
+        assert_eq!(optional("note", Some("  "), SHORT).unwrap(), None);
+        assert_eq!(optional("note", None, SHORT).unwrap(), None);
+    }
+
+    #[test]
+    fn one_line_means_one_line() {
+        for bad in ["a\nb", "a\tb", "a\rb", "a\u{0}b", "a\u{85}b"] {
+            let e = required("title", bad, SHORT).unwrap_err().to_string();
+            assert!(e.starts_with("title: must be one line"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            required("reply", "一\r\n二\t三", LONG).unwrap(),
+            "一\n二\t三"
+        );
+        assert!(required("reply", "a\u{0}b", LONG).is_err());
+    }
+
+    #[test]
+    fn text_that_lies_is_refused() {
+        for bad in ["abc\u{202E}fed", "\u{2066}x\u{2069}", "a\u{202A}b"] {
+            for rule in [SHORT, LONG] {
+                let e = required("title", bad, rule).unwrap_err().to_string();
+                assert!(e.contains("direction control"), "{bad:?}: {e}");
+            }
+        }
+        for bad in [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{FEFF}",
+            " \u{2060} ",
+            "\u{3164}",
+        ] {
+            let e = required("title", bad, SHORT).unwrap_err().to_string();
+            assert!(e.contains("no visible characters"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            required("title", "井盖\u{200B}缺失", SHORT).unwrap(),
+            "井盖\u{200B}缺失",
+            "an invisible character among visible ones is kept as typed"
+        );
+    }
+
+    #[test]
+    fn people_compare_by_what_they_show() {
+        assert_eq!(person_key("张三"), person_key("张三\u{200b}"));
+        assert_eq!(person_key("Ｌｉ　Ｎａ"), person_key("li na"));
+        assert_eq!(person_key("Li  Na"), person_key("LI NA"));
+        assert_ne!(person_key("张三"), person_key("张四"));
+        assert_eq!(person_key("\u{200b}\u{feff}"), "");
     }
 }

@@ -16,7 +16,7 @@ use crate::calendar::Calendar;
 use crate::category::Deadlines;
 use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
-use crate::text::{optional, required, MAX_NAME, MAX_TEXT};
+use crate::text::{self, optional, required};
 use crate::RuleError;
 
 /// How urgent a whistle is; urgent ones must be reported for within 30 minutes by default.
@@ -441,7 +441,7 @@ pub fn apply(
             assisting,
             note,
         } => {
-            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            let note = optional("note", note.as_deref(), text::NOTE)?;
             let mut helpers: Vec<DepartmentId> = Vec::new();
             for d in assisting {
                 if d == department_id {
@@ -481,10 +481,24 @@ pub fn apply(
             vec![(kind, note)]
         }
         WhistleAction::Acknowledge { staff, note } => {
+            // Two entries are the same person when they show the same name: compared after
+            // NFKC with invisible characters removed, and kept without the invisible ones.
             let mut names: Vec<String> = Vec::new();
+            let mut people: Vec<String> = Vec::new();
             for s in staff {
-                let s = required("staff", s, MAX_NAME)?;
-                if !names.contains(&s) {
+                let s: String = required("staff", s, text::PERSON)?
+                    .chars()
+                    .filter(|c| !text::is_invisible(*c))
+                    .collect();
+                let who = text::person_key(&s);
+                if who.is_empty() {
+                    return Err(RuleError::invalid(
+                        "staff",
+                        "a staff name has no visible characters",
+                    ));
+                }
+                if !people.contains(&who) {
+                    people.push(who);
                     names.push(s);
                 }
             }
@@ -497,10 +511,13 @@ pub fn apply(
                     ),
                 ));
             }
-            if names.len() > 50 {
-                return Err(RuleError::invalid("staff", "at most 50 staff names"));
+            if names.len() > text::MAX_STAFF {
+                return Err(RuleError::invalid(
+                    "staff",
+                    format!("at most {} staff names", text::MAX_STAFF),
+                ));
             }
-            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            let note = optional("note", note.as_deref(), text::NOTE)?;
             n.status = WhistleStatus::Acknowledged;
             n.staff = names;
             n.acknowledged_at = Some(now);
@@ -511,7 +528,7 @@ pub fn apply(
             vec![(EventKind::WhistleAcknowledged, note)]
         }
         WhistleAction::Resolve { reply } => {
-            let reply = required("reply", reply, MAX_TEXT)?;
+            let reply = required("reply", reply, text::REPLY)?;
             n.status = WhistleStatus::Resolved;
             n.reply = Some(reply.clone());
             n.resolved_at = Some(now);
@@ -526,14 +543,14 @@ pub fn apply(
                     format!("must be a whole number from 1 to 5; got {satisfaction}"),
                 ));
             }
-            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            let note = optional("note", note.as_deref(), text::NOTE)?;
             n.status = WhistleStatus::Closed;
             n.satisfaction = u8::try_from(*satisfaction).ok();
             n.closed_at = Some(now);
             vec![(EventKind::WhistleClosed, note)]
         }
         WhistleAction::Reopen { reason } => {
-            let reason = required("reason", reason, MAX_TEXT)?;
+            let reason = required("reason", reason, text::NOTE)?;
             n.status = WhistleStatus::Acknowledged;
             n.reopened += 1;
             n.resolved_at = None;
@@ -545,7 +562,7 @@ pub fn apply(
             reason,
             duplicate_of,
         } => {
-            let reason = required("reason", reason, MAX_TEXT)?;
+            let reason = required("reason", reason, text::NOTE)?;
             if *duplicate_of == Some(w.id) {
                 return Err(RuleError::invalid(
                     "duplicate_of",
@@ -560,7 +577,7 @@ pub fn apply(
             vec![(EventKind::WhistleRejected, Some(reason))]
         }
         WhistleAction::Escalate { reason } => {
-            let reason = required("reason", reason, MAX_TEXT)?;
+            let reason = required("reason", reason, text::NOTE)?;
             n.escalation_level += 1;
             vec![(EventKind::WhistleEscalated, Some(reason))]
         }

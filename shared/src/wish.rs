@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WishId};
-use crate::text::{optional, required, MAX_NAME, MAX_TEXT};
+use crate::text::{self, optional, required};
 use crate::whistle::Outcome;
 use crate::RuleError;
 
@@ -165,7 +165,7 @@ pub fn apply(
             department_id,
             claimer,
         } => {
-            let claimer = optional("claimer", claimer.as_deref(), MAX_NAME)?;
+            let claimer = optional("claimer", claimer.as_deref(), text::PERSON)?;
             if department_id.is_none() && claimer.is_none() {
                 return Err(RuleError::invalid(
                     "department_id",
@@ -179,14 +179,14 @@ pub fn apply(
             vec![(EventKind::WishClaimed, None)]
         }
         WishAction::Complete { note } => {
-            let note = optional("note", note.as_deref(), MAX_TEXT)?;
+            let note = optional("note", note.as_deref(), text::NOTE)?;
             n.status = WishStatus::Completed;
             n.completed_at = Some(now);
             n.note = note.clone();
             vec![(EventKind::WishCompleted, note)]
         }
         WishAction::Cancel { reason } => {
-            let reason = required("reason", reason, MAX_TEXT)?;
+            let reason = required("reason", reason, text::NOTE)?;
             n.status = WishStatus::Cancelled;
             n.note = Some(reason.clone());
             vec![(EventKind::WishCancelled, Some(reason))]

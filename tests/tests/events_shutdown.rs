@@ -102,7 +102,7 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_writers_never_wait() {
             title: format!("垃圾{i}"),
             // Large events, so the stalled client falls behind the live buffer rather than
             // being carried by the kernel's (large, on loopback) socket buffers.
-            description: "垃圾堆积".repeat(800),
+            description: "垃圾堆积".repeat(500),
             urgency: shaozi_shared::Urgency::Normal,
             address: None,
             lat: None,

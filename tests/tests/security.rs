@@ -587,3 +587,92 @@ async fn csv_exports_never_carry_a_live_formula() {
         );
     }
 }
+
+#[tokio::test]
+async fn text_that_lies_is_refused_naming_the_field() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let c = &city.communities[0];
+    let filing = |title: &str, description: &str| {
+        json!({"community_id": c, "category": "roads", "urgency": "normal",
+               "title": title, "description": description})
+    };
+    for (path, body, field) in [
+        ("/api/v1/whistles", filing("井盖\n缺失", "d"), "title"),
+        ("/api/v1/whistles", filing("井盖\u{202E}失缺", "d"), "title"),
+        (
+            "/api/v1/whistles",
+            filing("\u{200B}\u{200C}\u{FEFF}", "d"),
+            "title",
+        ),
+        (
+            "/api/v1/whistles",
+            filing("井盖", "\u{2066}看这里\u{2069}"),
+            "description",
+        ),
+        (
+            "/api/v1/whistles",
+            filing("井盖", &"长".repeat(2001)),
+            "description",
+        ),
+        ("/api/v1/streets", json!({"name": "桃花\t仑"}), "name"),
+        ("/api/v1/streets", json!({"name": "\u{200B}"}), "name"),
+    ] {
+        let a = s.post(path, body.clone()).await;
+        assert_eq!(
+            (a.status, a.str("field")),
+            (422, field.to_string()),
+            "{body}: {}",
+            a.body
+        );
+    }
+    // A multi-line text keeps its lines; a Windows line break is one line break.
+    let ok = s
+        .ok(
+            "/api/v1/whistles",
+            filing("井盖缺失", "朝阳路口\r\n第二行"),
+            201,
+        )
+        .await;
+    assert_eq!(ok["description"], "朝阳路口\n第二行");
+
+    let w = s.whistle(c, "roads", "normal", "路灯不亮").await;
+    s.ok(
+        &format!("/api/v1/whistles/{w}/dispatch"),
+        json!({"department_id": city.departments[0]}),
+        200,
+    )
+    .await;
+    // Two entries that show the same name are one person; one that shows nothing is no one.
+    for staff in [
+        json!(["张三", "张三\u{200b}"]),
+        json!(["ＬＩ　ＮＡ", "li na"]),
+        json!(["张三", "\u{200b}\u{2060}"]),
+        json!(["张三", "王\n五"]),
+    ] {
+        let a = s
+            .post(
+                &format!("/api/v1/whistles/{w}/acknowledge"),
+                json!({"staff": staff}),
+            )
+            .await;
+        assert_eq!(
+            (a.status, a.str("field")),
+            (422, "staff".into()),
+            "{staff}: {}",
+            a.body
+        );
+    }
+    let done = s
+        .ok(
+            &format!("/api/v1/whistles/{w}/acknowledge"),
+            json!({"staff": ["张三\u{200b}", "王五", "张三"]}),
+            200,
+        )
+        .await;
+    assert_eq!(
+        done["staff"],
+        json!(["张三", "王五"]),
+        "kept as shown, once each"
+    );
+}

@@ -272,10 +272,10 @@ async fn refusals_are_clear_problems() {
         },
         Case {
             path: "/api/v1/whistles".into(),
-            body: json!({"community_id": city.communities[0], "category": "roads", "urgency": "normal", "title": "坑".repeat(201), "description": "d"}),
+            body: json!({"community_id": city.communities[0], "category": "roads", "urgency": "normal", "title": "坑".repeat(101), "description": "d"}),
             status: 422,
             field: Some("title"),
-            says: "at most 200",
+            says: "at most 100",
         },
         Case {
             path: "/api/v1/whistles".into(),

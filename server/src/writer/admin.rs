@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use shaozi_shared::api::{NewToken, TokenInfo};
-use shaozi_shared::text::{optional, required, MAX_NAME, MAX_TEXT};
+use shaozi_shared::text::{self, optional, required};
 use shaozi_shared::{Actor, Audience, EventKind, EventScope, Op, Principal, Scope, StreetId};
 
 use super::commands::{forbidden, refuse};
@@ -23,7 +23,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::Administer)));
-        let name = refuse!(required("name", &b.name, MAX_NAME));
+        let name = refuse!(required("name", &b.name, text::NAME));
         if name.chars().any(char::is_whitespace) {
             return Ok(Err(invalid(
                 "name",
@@ -155,7 +155,7 @@ impl Tx<'_> {
                 format!("must be from 1 to 100000; got {}", b.participants),
             )));
         }
-        let note = refuse!(optional("note", b.note.as_deref(), MAX_TEXT));
+        let note = refuse!(optional("note", b.note.as_deref(), text::NOTE));
         let Some(day) = b
             .date
             .and_hms_opt(12, 0, 0)

@@ -9,7 +9,7 @@ use shaozi_shared::api::{
     Street,
 };
 use shaozi_shared::questions;
-use shaozi_shared::text::{optional, required, MAX_NAME, MAX_TEXT, MAX_TITLE};
+use shaozi_shared::text::{self, optional, required};
 use shaozi_shared::whistle::{self, Filing};
 use shaozi_shared::wish::{self, check_value};
 use shaozi_shared::{
@@ -104,7 +104,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::EditDirectory)));
-        let name = refuse!(required("name", &b.name, MAX_NAME));
+        let name = refuse!(required("name", &b.name, text::NAME));
         let id = refuse!(self.new_dir_id(dir::STREET, "next/street", &name)?);
         let rec = Street {
             id: shaozi_shared::StreetId(id),
@@ -123,7 +123,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::EditDirectory)));
-        let name = refuse!(required("name", &b.name, MAX_NAME));
+        let name = refuse!(required("name", &b.name, text::NAME));
         if !self.has(dir::STREET, b.street_id.0)? {
             return Ok(Err(invalid(
                 "street_id",
@@ -156,7 +156,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::EditDirectory)));
-        let name = refuse!(required("name", &b.name, MAX_NAME));
+        let name = refuse!(required("name", &b.name, text::NAME));
         if b.categories.is_empty() {
             return Ok(Err(invalid(
                 "categories",
@@ -397,8 +397,12 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         let community = refuse!(self.filing_in(who, Op::FileWish, b.community_id)?);
-        let title = refuse!(required("title", &b.title, MAX_TITLE));
-        let description = refuse!(optional("description", b.description.as_deref(), MAX_TEXT));
+        let title = refuse!(required("title", &b.title, text::TITLE));
+        let description = refuse!(optional(
+            "description",
+            b.description.as_deref(),
+            text::DESCRIPTION
+        ));
         let value_fen = refuse!(check_value(b.value_fen));
         let id = WishId(self.next_id("next/wish", 1)?);
         let w = Wish {
@@ -483,9 +487,9 @@ impl Tx<'_> {
 }
 
 fn check_text(b: &NewWhistle) -> Result<(String, String, Option<String>), RuleError> {
-    let title = required("title", &b.title, MAX_TITLE)?;
-    let description = required("description", &b.description, MAX_TEXT)?;
-    let address = optional("address", b.address.as_deref(), MAX_TITLE)?;
+    let title = required("title", &b.title, text::TITLE)?;
+    let description = required("description", &b.description, text::DESCRIPTION)?;
+    let address = optional("address", b.address.as_deref(), text::ADDRESS)?;
     match (b.lat, b.long) {
         (None, None) => {}
         (Some(lat), Some(long)) => {
@@ -510,7 +514,7 @@ fn check_text(b: &NewWhistle) -> Result<(String, String, Option<String>), RuleEr
 
 /// A photo link: http(s) only, so a dashboard never follows `javascript:` or a local path.
 fn check_media_url(url: Option<&str>) -> Result<Option<String>, RuleError> {
-    let Some(url) = optional("media_url", url, 1000)? else {
+    let Some(url) = optional("media_url", url, text::URL)? else {
         return Ok(None);
     };
     let rest = url
@@ -529,9 +533,9 @@ fn check_media_url(url: Option<&str>) -> Result<Option<String>, RuleError> {
 fn check_reporter(r: Option<&Reporter>) -> Result<Option<Reporter>, RuleError> {
     let Some(r) = r else { return Ok(None) };
     let out = Reporter {
-        name: optional("reporter.name", r.name.as_deref(), MAX_NAME)?,
-        email: optional("reporter.email", r.email.as_deref(), MAX_NAME)?,
-        phone: optional("reporter.phone", r.phone.as_deref(), 40)?,
+        name: optional("reporter.name", r.name.as_deref(), text::PERSON)?,
+        email: optional("reporter.email", r.email.as_deref(), text::EMAIL)?,
+        phone: optional("reporter.phone", r.phone.as_deref(), text::PHONE)?,
     };
     if let Some(e) = &out.email {
         let ok = e

@@ -3,7 +3,9 @@
 //!
 //! cargo run --release -p shaozi-tests --bin shaozi-bench            # the issue 6 run, 1M store
 //! cargo run --release -p shaozi-tests --bin shaozi-bench -- --big 100000   # a quicker one
+//! cargo run --release -p shaozi-tests --bin shaozi-bench -- --disk 2000     # bytes per whistle
 
+mod disk;
 mod fanout;
 mod load;
 mod restart;
@@ -57,6 +59,10 @@ struct Args {
     /// Keep the store here instead of a temporary directory.
     #[arg(long)]
     data: Option<std::path::PathBuf>,
+    /// Only measure the bytes on disk per whistle: this many typical and this many of the
+    /// largest size allowed, filed and after their whole life.
+    #[arg(long)]
+    disk: Option<usize>,
     /// Only run the server on this store until stdin closes (how the bench restarts it).
     #[arg(long, hide = true)]
     serve: Option<std::path::PathBuf>,
@@ -242,6 +248,9 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(data) = &args.serve {
         return restart::serve(data).await;
+    }
+    if let Some(n) = args.disk {
+        return disk::run(n, args.in_flight).await;
     }
     anyhow::ensure!(
         args.big >= args.small + args.creates,
