@@ -19,6 +19,7 @@ use shaozi_shared::{Actor, Principal, Role, Scope};
 
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::guard::{Client, RateBuckets};
 use crate::store::keys::{self, dir};
 use crate::store::{decode, Store, StoreError};
 
@@ -63,16 +64,10 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: std::time::Instant,
-}
-
 /// The accepted tokens and their limits.
 pub struct TokenBook {
     by_hash: RwLock<HashMap<[u8; 32], TokenInfo>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    rates: RateBuckets<String>,
     streams: Mutex<HashMap<String, usize>>,
     /// Counts revocations. A `watch` never lags, so however many notices are in flight, every
     /// stream sees that something was revoked and checks its own token against the book.
@@ -149,7 +144,7 @@ impl TokenBook {
         let (revoked, _) = watch::channel(0);
         let book = TokenBook {
             by_hash: RwLock::new(by_hash),
-            buckets: Mutex::new(HashMap::new()),
+            rates: RateBuckets::new(limits.rate_per_sec, limits.burst),
             streams: Mutex::new(HashMap::new()),
             revoked,
             clock,
@@ -224,25 +219,7 @@ impl TokenBook {
 
     /// Takes one request from the token's allowance, or says how many seconds to wait.
     pub fn take(&self, name: &str) -> Result<(), u64> {
-        let l = self.limits;
-        if l.rate_per_sec <= 0.0 {
-            return Ok(());
-        }
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let now = std::time::Instant::now();
-        let b = buckets.entry(name.to_string()).or_insert(Bucket {
-            tokens: l.burst,
-            at: now,
-        });
-        b.tokens =
-            (b.tokens + now.duration_since(b.at).as_secs_f64() * l.rate_per_sec).min(l.burst);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - b.tokens) / l.rate_per_sec).ceil().max(1.0) as u64)
-        }
+        self.rates.take(&name.to_string())
     }
 
     /// Opens an event stream for the token, unless it has too many open.
@@ -287,15 +264,22 @@ pub struct Credential(pub [u8; 32]);
 
 /// Middleware: a valid `Authorization: Bearer` token (401 otherwise), within its rate (429
 /// with `Retry-After` otherwise); puts the [`Principal`] and its [`Credential`] in the request.
+/// A client address that keeps failing is refused (429) before its next token is even tried.
 pub async fn require_token(
-    State(book): State<Arc<TokenBook>>,
+    State(st): State<crate::AppState>,
+    client: Client,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    st.guard.may_try_key(client).map_err(ApiError::refused)?;
+    let failed = |e: ApiError| {
+        st.guard.key_failed(client);
+        e
+    };
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
+        .ok_or_else(|| failed(ApiError::unauthorized("send Authorization: Bearer <token>")))?;
     let token = value
         .to_str()
         .ok()
@@ -305,10 +289,13 @@ pub async fn require_token(
         })
         .map(str::trim)
         .ok_or_else(|| {
-            ApiError::unauthorized("the Authorization header must be: Bearer <token>")
+            failed(ApiError::unauthorized(
+                "the Authorization header must be: Bearer <token>",
+            ))
         })?;
     let h = hash(token);
-    let p = book.principal_by_hash(&h)?;
+    let book = &st.tokens;
+    let p = book.principal_by_hash(&h).map_err(failed)?;
     book.take(&p.name).map_err(ApiError::too_many)?;
     req.extensions_mut().insert(p);
     req.extensions_mut().insert(Credential(h));

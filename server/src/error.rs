@@ -148,6 +148,40 @@ impl ApiError {
         e
     }
 
+    /// What the public side's guard refused: 429 over a rate or after too many failed keys,
+    /// 503 while the heavy reads are all busy; each with `Retry-After`.
+    pub fn refused(r: crate::guard::Refused) -> Self {
+        use crate::guard::Refused;
+        let (mut e, wait) = match r {
+            Refused::Rate(w) => (
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    format!("this address is over its request rate; retry in {w} s"),
+                ),
+                w,
+            ),
+            Refused::Failures(w) => (
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    format!("too many wrong keys or tokens from this address; retry in {w} s"),
+                ),
+                w,
+            ),
+            Refused::Busy(w) => (
+                Self::unavailable(format!(
+                    "the server is busy with other searches; retry in {w} s"
+                )),
+                w,
+            ),
+        };
+        e.ext().retry_after = Some(wait);
+        e
+    }
+
     /// 408: the client was too slow sending its request.
     pub fn timeout(detail: impl Into<String>) -> Self {
         Self::new(
@@ -245,6 +279,11 @@ impl IntoResponse for ApiError {
             .and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok())
         {
             res.headers_mut().insert(header::ETAG, v);
+        }
+        // The rest of a body that came too slowly is not waited for: the connection ends.
+        if status == StatusCode::REQUEST_TIMEOUT {
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()

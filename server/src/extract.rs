@@ -10,8 +10,70 @@ use crate::error::ApiError;
 /// Largest request body: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// Longest a client may take to send its body.
+/// Longest a client may take to send its body, from the moment its headers arrived.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A body that did not arrive within [`BODY_TIMEOUT`].
+#[derive(Debug, thiserror::Error)]
+#[error("the body did not arrive within {} s", BODY_TIMEOUT.as_secs())]
+pub struct BodyDeadline;
+
+/// A request body with a deadline for the whole of it: a client that stalls or trickles
+/// cannot hold a connection and a task for longer than [`BODY_TIMEOUT`], on any route.
+struct DeadlineBody {
+    inner: axum::body::Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        if std::future::Future::poll(this.deadline.as_mut(), cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err(axum::Error::new(BodyDeadline))));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Middleware: puts the deadline on the request's body (nothing to do for one without).
+pub async fn deadline_body(req: Request) -> Request {
+    use http_body::Body as _;
+    if req.body().is_end_stream() {
+        return req;
+    }
+    req.map(|inner| {
+        axum::body::Body::new(DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(BODY_TIMEOUT)),
+        })
+    })
+}
+
+/// Whether a body failed because its deadline passed.
+pub fn missed_deadline(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<BodyDeadline>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
 
 /// A JSON body, refused with 400 (not JSON), 413 (too big), 415 (wrong type) or 422 (wrong
 /// shape, naming the field).
@@ -38,18 +100,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 if ct.is_empty() { "nothing" } else { ct }
             )));
         }
-        // A client that stalls mid-body must not hold a connection for ever.
-        let read = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(req, state))
-            .await
-            .map_err(|_| {
-                ApiError::timeout(format!(
-                    "the body did not arrive within {} s",
-                    BODY_TIMEOUT.as_secs()
-                ))
-            })?;
-        let bytes = read.map_err(|e| {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large(BODY_LIMIT)
+            } else if missed_deadline(&e) {
+                ApiError::timeout(BodyDeadline.to_string())
             } else {
                 ApiError::bad_request(format!("could not read the body: {e}"))
             }

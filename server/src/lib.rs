@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod open311;
 pub mod openapi;
 pub mod routes;
@@ -69,6 +70,8 @@ pub struct Shared {
     pub jurisdiction: Arc<str>,
     /// Where time comes from (a test clock in tests).
     pub clock: Arc<dyn Clock>,
+    /// Limits on traffic without a token.
+    pub guard: Arc<guard::Guard>,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -131,7 +134,7 @@ pub fn app(state: AppState) -> Router {
             }),
         );
     let api = api.route_layer(axum::middleware::from_fn_with_state(
-        state.tokens.clone(),
+        state.clone(),
         auth::require_token,
     ));
     Router::new()
@@ -143,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/v1") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(axum::middleware::map_request(extract::deadline_body))
         .with_state(state)
 }
 
@@ -168,6 +172,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// The Open311 jurisdiction_id this server answers for.
     pub jurisdiction: String,
+    /// Limits on traffic without a token, and the proxies trusted to name the client.
+    pub public: guard::PublicLimits,
 }
 
 impl Config {
@@ -184,6 +190,7 @@ impl Config {
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             jurisdiction: "shaozi".into(),
+            public: guard::PublicLimits::default(),
         }
     }
 }
@@ -286,6 +293,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutdown: shutdown_rx.clone(),
         jurisdiction: config.jurisdiction.as_str().into(),
         clock: config.clock.clone(),
+        guard: Arc::new(guard::Guard::new(config.public)),
     });
     let serve = tokio::spawn(serve_http(
         listener,
@@ -341,7 +349,7 @@ async fn serve_http(
         .header_read_timeout(header_timeout)
         .keep_alive(true);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -354,11 +362,16 @@ async fn serve_http(
             _ = &mut stopped => break,
         };
         let _ = stream.set_nodelay(true);
-        let svc = router
-            .clone()
-            .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
-                req.map(axum::body::Body::new)
-            });
+        let svc =
+            router
+                .clone()
+                .map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    // The client's address, for the limits on traffic without a token.
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                });
         let conn = http.serve_connection(
             TokioIo::new(stream),
             hyper_util::service::TowerToHyperService::new(svc),

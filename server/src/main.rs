@@ -116,6 +116,18 @@ struct ServeArgs {
     /// Event streams one token may hold open.
     #[arg(long, env = "SHAOZI_MAX_STREAMS", default_value_t = 16)]
     max_streams: usize,
+    /// Requests per second allowed per client address without a token (Open311's public
+    /// reads; 0: no limit); bursts of three seconds' worth.
+    #[arg(long, env = "SHAOZI_ANON_RATE_LIMIT", default_value_t = 20.0)]
+    anon_rate_limit: f64,
+    /// Wrong keys or tokens allowed per minute per client address before it is refused with
+    /// 429 (0: no limit).
+    #[arg(long, env = "SHAOZI_FAILED_KEY_LIMIT", default_value_t = 10.0)]
+    failed_key_limit: f64,
+    /// Reverse proxies whose X-Forwarded-For names the client (addresses or blocks, comma
+    /// separated, e.g. 127.0.0.1,10.0.0.0/8). Without it the header is ignored.
+    #[arg(long, env = "SHAOZI_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<shaozi_server::guard::IpNet>,
     /// The Open311 jurisdiction_id this server answers for (checked when a client sends one).
     #[arg(long, env = "SHAOZI_JURISDICTION", default_value = "shaozi")]
     jurisdiction: String,
@@ -169,6 +181,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_per_sec: args.rate_limit.max(0.0),
         burst: (args.rate_limit * 3.0).max(10.0),
         streams: args.max_streams.max(1),
+    };
+    config.public = shaozi_server::guard::PublicLimits {
+        anon_rate_per_sec: args.anon_rate_limit.max(0.0),
+        failures_per_min: args.failed_key_limit.max(0.0),
+        trusted_proxies: args.trusted_proxy.clone(),
+        ..Default::default()
     };
     if args.demo {
         config.demo = Some(DemoConfig {

@@ -68,6 +68,13 @@ event_kinds! {
     ActivityRecorded => "activity.recorded", "An activity was recorded.";
 }
 
+impl EventKind {
+    /// Whether it is a step in a whistle's life (`whistle.…`).
+    pub fn about_whistle(self) -> bool {
+        self.as_str().starts_with("whistle.")
+    }
+}
+
 impl std::fmt::Display for EventKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

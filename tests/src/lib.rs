@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use shaozi_server::auth::Limits;
 use shaozi_server::clock::ManualClock;
+pub use shaozi_server::guard::PublicLimits;
 use shaozi_server::{start, Config, RunningServer};
 
 /// The admin token every test server uses.
@@ -125,6 +126,7 @@ impl TestServer {
         let data = dir.path().join("store");
         let clock = Arc::new(ManualClock::new(t0()));
         let mut cfg = Config::new(data.clone());
+        cfg.public = PublicLimits::off();
         cfg.rules = rules;
         cfg.listen = "127.0.0.1:0".parse().expect("addr");
         cfg.limits = Limits {
@@ -167,10 +169,28 @@ impl TestServer {
         header_timeout: Duration,
     ) -> TestServer {
         let mut cfg = Config::new(data.to_path_buf());
+        cfg.public = PublicLimits::off();
         cfg.header_timeout = header_timeout;
         cfg.limits = limits;
         cfg.listen = listen;
         Self::from_config(cfg, clock).await
+    }
+
+    /// A fresh server with the given limits on traffic without a token (every other server
+    /// here has them off: tests send thousands of requests from one address).
+    pub async fn start_public(public: PublicLimits) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cfg = Config::new(dir.path().join("store"));
+        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.limits = Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        };
+        cfg.public = public;
+        let mut s = Self::from_config(cfg, Arc::new(ManualClock::new(t0()))).await;
+        s._dir = Some(dir);
+        s
     }
 
     /// Starts a server from `cfg` with the test token and clock.

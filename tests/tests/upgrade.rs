@@ -257,6 +257,44 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     assert_eq!(derived(&s.server.as_ref().unwrap().store), entries);
     assert_eq!(whole_index(&s.server.as_ref().unwrap().store), index);
 
+    // A format 2 store (before the category lists and the list of events not about whistles) gets the
+    // two lists when it is opened, exactly as a store written in format 3 has them.
+    s.stop().await;
+    {
+        let store = retry(|| Store::open(s.data()));
+        let mut gone = 0;
+        for fam in [family::CATEGORY, family::OTHER_LOG] {
+            for r in store.idx.scan_prefix([fam]) {
+                store.idx.remove(r.unwrap().0).unwrap();
+                gone += 1;
+            }
+        }
+        assert!(gone >= 4, "{gone}");
+        store.meta.insert("format", &be(2)).unwrap();
+        store.db.flush().unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.start_again().await;
+    for (p, b) in paths.iter().zip(&before) {
+        assert_eq!(
+            &s.get(p).await.body,
+            b,
+            "{p} answers as before the format 3 upgrade"
+        );
+    }
+    assert_eq!(whole_index(&s.server.as_ref().unwrap().store), index);
+    assert_eq!(
+        s.server
+            .as_ref()
+            .unwrap()
+            .store
+            .meta
+            .get("format")
+            .unwrap()
+            .as_deref(),
+        Some(&be(3)[..])
+    );
+
     // And it carries on: a new whistle lands on its lists and its timeline.
     let new = s.whistle(c0, "roads", "urgent", "新问题").await;
     let list = s.get(&format!("/api/v1/whistles?community_id={c0}")).await;

@@ -18,7 +18,10 @@ use axum::Router;
 pub use render::Fmt;
 use render::{render, V};
 
+use crate::error::ApiError;
+use crate::guard::Client;
 use crate::AppState;
+use shaozi_shared::Principal;
 
 /// An error in the spec's format: a list of `{code, description}` (`<errors>` in XML).
 #[derive(Debug)]
@@ -54,11 +57,17 @@ impl Open311Error {
         Self::new(StatusCode::FORBIDDEN, fmt, description)
     }
 
-    /// Maps an `/api/v1` refusal onto the three statuses GeoReport knows (and 429/503, which
-    /// a client must see to back off).
+    /// What the public side's guard refused: 429 or 503, with `Retry-After`.
+    fn refused(fmt: Fmt, r: crate::guard::Refused) -> Self {
+        Self::from_api(fmt, crate::error::ApiError::refused(r))
+    }
+
+    /// Maps an `/api/v1` refusal onto the three statuses GeoReport knows (and 408, 429 and
+    /// 503, which a client must see to give up or back off).
     fn from_api(fmt: Fmt, e: crate::error::ApiError) -> Self {
         let status = match e.status {
             403 => StatusCode::FORBIDDEN,
+            408 => StatusCode::REQUEST_TIMEOUT,
             429 => StatusCode::TOO_MANY_REQUESTS,
             503 => StatusCode::SERVICE_UNAVAILABLE,
             500 => StatusCode::INTERNAL_SERVER_ERROR,
@@ -82,6 +91,13 @@ impl IntoResponse for Open311Error {
             ])],
         );
         let mut res = render(self.fmt, self.status, "errors", &v);
+        // The rest of a body that came too slowly is not waited for: the connection ends.
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            );
+        }
         if let Some(v) = self
             .retry_after
             .and_then(|r| HeaderValue::from_str(&r.to_string()).ok())
@@ -170,15 +186,46 @@ fn jurisdiction(st: &AppState, form: &Form, fmt: Fmt) -> Result<()> {
     }
 }
 
+/// Checks an `api_key` for `client`: an address that keeps failing is refused before its key
+/// is tried, and a wrong key counts against it. The answer never says whose a key is.
+fn key_holder(st: &AppState, key: &str, client: Client, fmt: Fmt) -> Result<Principal> {
+    st.guard
+        .may_try_key(client)
+        .map_err(|r| Open311Error::refused(fmt, r))?;
+    st.tokens.principal(key).map_err(|_| {
+        st.guard.key_failed(client);
+        Open311Error::forbidden(fmt, "api_key is not valid: unknown, revoked or expired")
+    })
+}
+
+/// Lets a read in: with an `api_key` (optional on reads) on that key's allowance, else on
+/// the client address's allowance for anonymous traffic.
+fn admit_read(st: &AppState, form: &Form, client: Client, fmt: Fmt) -> Result<()> {
+    match form.get("api_key") {
+        Some(key) => {
+            let who = key_holder(st, key, client, fmt)?;
+            st.tokens
+                .take(&who.name)
+                .map_err(|wait| Open311Error::from_api(fmt, ApiError::too_many(wait)))
+        }
+        None => st
+            .guard
+            .anonymous(client)
+            .map_err(|r| Open311Error::refused(fmt, r)),
+    }
+}
+
 /// `GET /open311/v2/{resource}.{fmt}`.
 async fn top_get(
     State(st): State<AppState>,
+    client: Client,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
     let (name, fmt) = resource(&file)?;
     let form = Form::parse(q.unwrap_or_default().as_bytes());
+    admit_read(&st, &form, client, fmt)?;
     jurisdiction(&st, &form, fmt)?;
     match name {
         "discovery" => {
@@ -202,6 +249,7 @@ async fn top_get(
 /// `POST /open311/v2/requests.{fmt}`.
 async fn top_post(
     State(st): State<AppState>,
+    client: Client,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -214,8 +262,18 @@ async fn top_post(
             format!("{name} takes GET; only requests takes POST"),
         ));
     }
-    let body =
-        body.map_err(|e| Open311Error::bad(fmt, format!("the body could not be read: {e}")))?;
+    let body = body.map_err(|e| {
+        if crate::extract::missed_deadline(&e) {
+            Open311Error::from_api(
+                fmt,
+                ApiError::timeout(crate::extract::BodyDeadline.to_string()),
+            )
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Open311Error::bad(fmt, ApiError::too_large(crate::extract::BODY_LIMIT).detail)
+        } else {
+            Open311Error::bad(fmt, format!("the body could not be read: {e}"))
+        }
+    })?;
     let form_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -229,17 +287,19 @@ async fn top_post(
     let mut form = Form::parse(q.unwrap_or_default().as_bytes());
     form.extend(Form::parse(&body));
     jurisdiction(&st, &form, fmt)?;
-    requests::create(&st, &form, &headers, fmt).await
+    requests::create(&st, &form, &headers, client, fmt).await
 }
 
 /// `GET /open311/v2/{kind}/{id}.{fmt}`: a service definition, a request, or a token.
 async fn one(
     State(st): State<AppState>,
+    client: Client,
     Path((kind, file)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Response> {
     let (id, fmt) = resource(&file)?;
     let form = Form::parse(q.unwrap_or_default().as_bytes());
+    admit_read(&st, &form, client, fmt)?;
     jurisdiction(&st, &form, fmt)?;
     match kind.as_str() {
         "services" => services::definition(&st, id, fmt),

@@ -16,13 +16,15 @@ use shaozi_shared::{
 use super::render::{render, Fmt, V};
 use super::{agencies, Form, Open311Error, Result};
 use crate::error::ApiError;
+use crate::guard::Client;
+use crate::store::FiledPage;
 use crate::writer::{Command, Reply};
 use crate::AppState;
 
 /// The longest window a search may span, as the spec allows.
 const MAX_SPAN_DAYS: i64 = 90;
-/// Longest page.
-const MAX_PAGE_SIZE: usize = 1000;
+/// Longest page: what one search may hold in memory while it is rendered.
+const MAX_PAGE_SIZE: usize = 200;
 
 fn closed(s: WhistleStatus) -> bool {
     matches!(s, WhistleStatus::Closed | WhistleStatus::Rejected)
@@ -148,26 +150,52 @@ fn internal(fmt: Fmt, e: impl std::fmt::Display) -> Open311Error {
     Open311Error::from_api(fmt, ApiError::internal(&e))
 }
 
+/// Runs a heavy public read when its turn comes, on the blocking pool: reading and rendering
+/// a page of large records is CPU work that would otherwise hold up every other request on
+/// the async threads (the dashboard's among them).
+async fn heavy(
+    st: &AppState,
+    fmt: Fmt,
+    work: impl FnOnce(&AppState) -> Result<Response> + Send + 'static,
+) -> Result<Response> {
+    let _turn = st
+        .guard
+        .heavy_read()
+        .await
+        .map_err(|r| Open311Error::refused(fmt, r))?;
+    let st = st.clone();
+    tokio::task::spawn_blocking(move || work(&st))
+        .await
+        .map_err(|e| internal(fmt, e))?
+}
+
 /// `GET requests.{fmt}`: by id list, or by service, status and time, newest first.
 pub async fn search(st: &AppState, form: &Form, fmt: Fmt) -> Result<Response> {
-    let agencies = agencies(st);
     if let Some(ids) = form.get("service_request_id") {
-        // With ids, the other filters do not apply (the spec's rule).
-        let mut items = Vec::new();
-        for id in ids
+        // With ids, the other filters do not apply (the spec's rule); as many as a page.
+        let asked: Vec<WhistleId> = ids
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .take(MAX_PAGE_SIZE)
-        {
-            let Ok(id) = id.parse::<WhistleId>() else {
-                continue;
-            };
-            if let Some(w) = st.store.whistle(id).map_err(|e| internal(fmt, e))? {
-                items.push(request(st, &w, &agencies));
-            }
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        if asked.len() > MAX_PAGE_SIZE {
+            return Err(Open311Error::bad(
+                fmt,
+                format!("at most {MAX_PAGE_SIZE} service_request_id values at once"),
+            ));
         }
-        return Ok(requests(fmt, items));
+        return heavy(st, fmt, move |st| {
+            let agencies = agencies(st);
+            let mut items = Vec::new();
+            for id in asked {
+                if let Some(w) = st.store.whistle(id).map_err(|e| internal(fmt, e))? {
+                    items.push(request(st, &w, &agencies));
+                }
+            }
+            Ok(requests(fmt, items))
+        })
+        .await;
     }
     let code = form.get("service_code").map(str::to_string);
     if let Some(c) = &code {
@@ -181,10 +209,12 @@ pub async fn search(st: &AppState, form: &Form, fmt: Fmt) -> Result<Response> {
             ));
         }
     }
-    let want_closed = match form.get("status") {
-        None => None,
-        Some("open") => Some(false),
-        Some("closed") => Some(true),
+    let statuses: Vec<WhistleStatus> = match form.get("status") {
+        None => Vec::new(),
+        Some(v @ ("open" | "closed")) => WhistleStatus::ALL
+            .into_iter()
+            .filter(|s| closed(*s) == (v == "closed"))
+            .collect(),
         Some(v) => {
             return Err(Open311Error::bad(
                 fmt,
@@ -194,20 +224,23 @@ pub async fn search(st: &AppState, form: &Form, fmt: Fmt) -> Result<Response> {
     };
     let (from, to) = window(st, form, fmt)?;
     let (skip, take) = paging(form, fmt)?;
-    let store = st.store.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        store.filed_between(from, to, skip, take, |w| {
-            code.as_ref().is_none_or(|c| &w.category == c)
-                && want_closed.is_none_or(|c| closed(w.status) == c)
-        })
+    let page = FiledPage {
+        from,
+        to,
+        statuses,
+        category: code,
+        skip,
+        take,
+    };
+    heavy(st, fmt, move |st| {
+        let found = st.store.filed_page(&page).map_err(|e| internal(fmt, e))?;
+        let agencies = agencies(st);
+        Ok(requests(
+            fmt,
+            found.iter().map(|w| request(st, w, &agencies)).collect(),
+        ))
     })
     .await
-    .map_err(|e| internal(fmt, e))?
-    .map_err(|e| internal(fmt, e))?;
-    Ok(requests(
-        fmt,
-        found.iter().map(|w| request(st, w, &agencies)).collect(),
-    ))
 }
 
 fn lookup(st: &AppState, id: &str, fmt: Fmt) -> Result<Whistle> {
@@ -264,22 +297,29 @@ fn title_of(description: &str, service: &str) -> String {
 }
 
 /// `POST requests.{fmt}`: files a whistle for the api_key's community.
-pub async fn create(st: &AppState, form: &Form, headers: &HeaderMap, fmt: Fmt) -> Result<Response> {
-    let key = form.get("api_key").ok_or_else(|| {
-        Open311Error::forbidden(fmt, "api_key is required to report: a community's token")
-    })?;
-    let who = st
-        .tokens
-        .principal(key)
-        .map_err(|e| Open311Error::forbidden(fmt, format!("api_key is not valid: {}", e.detail)))?;
+pub async fn create(
+    st: &AppState,
+    form: &Form,
+    headers: &HeaderMap,
+    client: Client,
+    fmt: Fmt,
+) -> Result<Response> {
+    let Some(key) = form.get("api_key") else {
+        st.guard
+            .may_try_key(client)
+            .map_err(|r| Open311Error::refused(fmt, r))?;
+        st.guard.key_failed(client);
+        return Err(Open311Error::forbidden(
+            fmt,
+            "api_key is required to report: a community's token",
+        ));
+    };
+    let who = super::key_holder(st, key, client, fmt)?;
+    // Whose key it is stays unsaid: the answer is the same for every key that cannot report.
     let Scope::Community(community) = who.scope else {
         return Err(Open311Error::forbidden(
             fmt,
-            format!(
-                "api_key must be a community's token (this one is {}, a {}): reports are filed for the token's community",
-                who.name,
-                who.role.as_str()
-            ),
+            "this api_key cannot report: reports are filed with a community's token",
         ));
     };
     st.tokens
@@ -431,6 +471,9 @@ fn what_happened(e: &Event, agencies: &HashMap<DepartmentId, String>) -> Option<
         }
         EventKind::WhistleEscalated => "已升级督办 / escalated".into(),
         EventKind::WhistleOverdue => "已超过处理时限 / past its deadline".into(),
+        EventKind::WhistleDuplicateLinked => {
+            "已合并一条重复报告 / a duplicate report was merged into this one".into()
+        }
         _ => return None,
     })
 }
@@ -439,16 +482,25 @@ fn what_happened(e: &Event, agencies: &HashMap<DepartmentId, String>) -> Option<
 pub async fn updates(st: &AppState, form: &Form, fmt: Fmt) -> Result<Response> {
     let (from, to) = window(st, form, fmt)?;
     let (skip, take) = paging(form, fmt)?;
-    let agencies = agencies(st);
-    let store = st.store.clone();
-    let events = tokio::task::spawn_blocking(move || {
-        store.log_between(from, to, skip, take, |e| {
-            e.subject.starts_with(WhistleId::PREFIX) && e.kind.as_str().starts_with("whistle.")
-        })
+    heavy(st, fmt, move |st| {
+        updates_page(st, from, to, skip, take, fmt)
     })
     .await
-    .map_err(|e| internal(fmt, e))?
-    .map_err(|e| internal(fmt, e))?;
+}
+
+fn updates_page(
+    st: &AppState,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    skip: usize,
+    take: usize,
+    fmt: Fmt,
+) -> Result<Response> {
+    let events = st
+        .store
+        .whistle_log_page(from, to, skip, take)
+        .map_err(|e| internal(fmt, e))?;
+    let agencies = agencies(st);
     let items = events
         .iter()
         .filter_map(|e| {

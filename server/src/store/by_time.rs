@@ -1,11 +1,12 @@
 //! Reads by time: whistles by when they were filed, and the log by when things happened. The
-//! Open311 interface pages through both.
+//! Open311 interface pages through both, by index: a page costs its own size, whichever page
+//! it is, and never reads the whistles or events it passes over.
 
 use chrono::{DateTime, Utc};
-use shaozi_shared::{Event, Whistle};
+use shaozi_shared::{Event, Whistle, WhistleId, WhistleStatus};
 
-use super::keys::{be, family, read_be, time_key};
-use super::{decode, decode_record, Store, StoreError};
+use super::keys::{self, be, family, key, read_be, time_key};
+use super::{decode, decode_record, postings, Store, StoreError};
 
 impl Store {
     /// How many whistles were filed in `[from, to)`: the minutes wholly inside by their
@@ -35,73 +36,183 @@ impl Store {
         Ok(n)
     }
 
-    /// Whistles filed in `[from, to)`, newest first, that `keep` accepts: `skip` of them
-    /// passed over, at most `take` returned.
-    pub fn filed_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        skip: usize,
-        take: usize,
-        keep: impl Fn(&Whistle) -> bool,
-    ) -> Result<Vec<Whistle>, StoreError> {
-        let (lo, hi) = (time_key(from), time_key(to));
-        let Some(span) = self.minute_span(family::FILED, lo, hi)? else {
+    /// One page of whistles filed in `[from, to)`, newest first: those with one of
+    /// `statuses` (all when empty) and, when given, of `category`. Pages are drawn from the
+    /// numbers between the first and last whistle of the window, through the lists by status
+    /// and by category, so the whistles skipped to reach a page are counted, never read.
+    pub fn filed_page(&self, q: &FiledPage) -> Result<Vec<Whistle>, StoreError> {
+        let time_of = |id: u64| Ok(self.whistle(WhistleId(id))?.map(|w| w.created_at));
+        let Some((first, last)) = self.numbers_between(family::FILED, q.from, q.to, time_of)?
+        else {
             return Ok(Vec::new());
         };
+        let below = last.checked_add(1);
+        let by_status = || -> Box<dyn Iterator<Item = Result<u64, StoreError>> + '_> {
+            let lists: Vec<Vec<u8>> = q
+                .statuses
+                .iter()
+                .map(|s| key(&[&[family::STATUS, s.code()]]))
+                .collect();
+            Box::new(postings::merged_descending(&self.idx, &lists, below))
+        };
+        // Every number in the window is a whistle, so without filters there is no list to walk.
+        let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> =
+            match (q.statuses.is_empty(), &q.category) {
+                (true, None) => Box::new((first..=last).rev().map(Ok)),
+                (false, None) => by_status(),
+                (true, Some(c)) => Box::new(postings::descending(
+                    &self.idx,
+                    &keys::category_list(c),
+                    below,
+                )),
+                (false, Some(c)) => Box::new(postings::intersect_descending(
+                    by_status(),
+                    postings::descending(&self.idx, &keys::category_list(c), below),
+                )),
+            };
         let mut out = Vec::new();
         let mut skipped = 0;
-        for r in self.whistles.range(be(span.first)..=be(span.last)).rev() {
-            let (k, v) = r?;
-            let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
-            let t = time_key(w.created_at);
-            if t < lo || t >= hi || !keep(&w) {
-                continue;
+        for id in ids {
+            let id = id?;
+            if id < first || out.len() >= q.take {
+                break;
             }
-            if skipped < skip {
+            if skipped < q.skip {
                 skipped += 1;
                 continue;
             }
-            out.push(w);
-            if out.len() >= take {
-                break;
+            // Only a clock that went back files a whistle out of order; it is left out.
+            if let Some(w) = self.whistle(WhistleId(id))? {
+                if w.created_at >= q.from && w.created_at < q.to {
+                    out.push(w);
+                }
             }
         }
         Ok(out)
     }
 
-    /// Events in `[from, to)`, oldest first, that `keep` accepts, paged like
-    /// [`Store::filed_between`].
-    pub fn log_between(
+    /// One page of the log's whistle events in `[from, to)`, oldest first: the sequence
+    /// numbers of the window less the (few) events not about a whistle, so the events skipped
+    /// to reach a page are never read.
+    pub fn whistle_log_page(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         skip: usize,
         take: usize,
-        keep: impl Fn(&Event) -> bool,
     ) -> Result<Vec<Event>, StoreError> {
-        let (lo, hi) = (time_key(from), time_key(to));
-        let Some(span) = self.minute_span(family::AUDIT_TIME, lo, hi)? else {
+        #[derive(serde::Deserialize)]
+        struct At {
+            at: DateTime<Utc>,
+        }
+        let time_of = |seq: u64| -> Result<Option<DateTime<Utc>>, StoreError> {
+            match self.events.get(be(seq))? {
+                Some(v) => Ok(Some(decode::<At>(&v, || format!("event {seq}"))?.at)),
+                None => Ok(None),
+            }
+        };
+        let Some((first, last)) = self.numbers_between(family::AUDIT_TIME, from, to, time_of)?
+        else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
         let mut skipped = 0;
-        for r in self.events.range(be(span.first)..=be(span.last)) {
-            let (k, v) = r?;
-            let e: Event = decode(&v, || format!("event {:?}", read_be(&k)))?;
-            let t = time_key(e.at);
-            if t < lo || t >= hi || !keep(&e) {
-                continue;
+        let others = postings::ascending(&self.idx, &[family::OTHER_LOG], first.saturating_sub(1));
+        for seq in postings::ascending_except(first, last, others) {
+            let seq = seq?;
+            if seq > last || out.len() >= take {
+                break;
             }
             if skipped < skip {
                 skipped += 1;
                 continue;
             }
-            out.push(e);
-            if out.len() >= take {
-                break;
+            if let Some(v) = self.events.get(be(seq))? {
+                let e: Event = decode(&v, || format!("event {seq}"))?;
+                if e.at >= from && e.at < to {
+                    out.push(e);
+                }
             }
         }
         Ok(out)
     }
+
+    /// The first and last number of a series kept by minute (`fam`: whistles by filing time,
+    /// or the log by time) that fall in `[from, to)`: the first minute's first and the last
+    /// minute's last, narrowed inside the two edge minutes by a binary search on `time_of`.
+    /// Numbers are given out in time order unless the clock goes back, so this is exact in
+    /// practice; callers still check each record's own time.
+    fn numbers_between(
+        &self,
+        fam: u8,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        time_of: impl Fn(u64) -> Result<Option<DateTime<Utc>>, StoreError>,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
+        let (lo, hi) = (time_key(from), time_key(to));
+        if lo >= hi {
+            return Ok(None);
+        }
+        let Some((first_minute, head)) = self.minutes(fam, lo, hi).next().transpose()? else {
+            return Ok(None);
+        };
+        let Some((last_minute, tail)) = self.minutes(fam, lo, hi).next_back().transpose()? else {
+            return Ok(None);
+        };
+        let (mut first, mut last) = (head.first.min(tail.first), head.last.max(tail.last));
+        if first_minute == lo / 60_000 {
+            // The first number at or after `from` within the first minute.
+            first = partition(head.first, head.last, |n| {
+                Ok(time_of(n)?.is_some_and(|t| t < from))
+            })?
+            .max(first);
+        }
+        if last_minute == hi / 60_000 {
+            // The last number before `to` within the last minute.
+            let end = partition(tail.first, tail.last, |n| {
+                Ok(time_of(n)?.is_none_or(|t| t < to))
+            })?;
+            match end.checked_sub(1) {
+                Some(e) => last = e.min(last),
+                None => return Ok(None),
+            }
+        }
+        Ok((first <= last).then_some((first, last)))
+    }
+}
+
+/// Which whistles a page by filing time is drawn from.
+#[derive(Debug, Clone)]
+pub struct FiledPage {
+    /// Filed at or after.
+    pub from: DateTime<Utc>,
+    /// Filed before.
+    pub to: DateTime<Utc>,
+    /// Statuses to include; empty means all.
+    pub statuses: Vec<WhistleStatus>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Whistles passed over before the page.
+    pub skip: usize,
+    /// The page's size.
+    pub take: usize,
+}
+
+/// The first number in `[a, b]` for which `before` is false (`b + 1` when there is none),
+/// given that `before` holds for a prefix of the range.
+fn partition(
+    a: u64,
+    b: u64,
+    before: impl Fn(u64) -> Result<bool, StoreError>,
+) -> Result<u64, StoreError> {
+    let (mut lo, mut hi) = (a, b.saturating_add(1));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid)? {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
 }

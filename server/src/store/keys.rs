@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use shaozi_shared::assessment::CaseMeasures;
-use shaozi_shared::{Urgency, Whistle, WhistleStatus, Wish};
+use shaozi_shared::{EventKind, Urgency, Whistle, WhistleStatus, Wish};
 
 /// Index families in the `idx` tree, each a one-byte prefix.
 pub mod family {
@@ -34,18 +34,27 @@ pub mod family {
     pub const AUDIT_ACTOR: u8 = b'a';
     /// The log by time: minute ([`super::minute_key`]) → its events' [`super::MinuteSpan`].
     pub const AUDIT_TIME: u8 = b'A';
+    /// Whistles by category: postings (format 3). A category never changes, so the list is
+    /// written once, when the whistle is filed.
+    pub const CATEGORY: u8 = b'g';
+    /// The log's events that are not about a whistle (the directory, tokens, wishes,
+    /// activities): postings of sequence numbers (format 3). They are few, so the whistle
+    /// events are every other number, and no whistle step writes here.
+    pub const OTHER_LOG: u8 = b'o';
     /// Families rebuilt from the records and the log when an older store is opened.
-    pub const DERIVED_FROM_RECORDS: [u8; 11] = [
+    pub const DERIVED_FROM_RECORDS: [u8; 13] = [
         STATUS,
         DEPARTMENT,
         COMMUNITY,
         STREET,
+        CATEGORY,
         WISH_STATUS,
         WISH_COMMUNITY,
         TIMELINE,
         WISH_TIMELINE,
         AUDIT_ACTOR,
         AUDIT_TIME,
+        OTHER_LOG,
         FILED,
     ];
     /// A dispatched case's measures, per unit: unit kind, unit id, dispatch time, id.
@@ -97,6 +106,16 @@ pub fn minute_key(t: DateTime<Utc>) -> u64 {
 /// The prefix of an actor's postings in the log by actor.
 pub fn actor_prefix(name: &str) -> Vec<u8> {
     key(&[&[family::AUDIT_ACTOR], name.as_bytes(), &[0]])
+}
+
+/// The sequence-ordered lists an event is on: its actor's, and, when it is not about a
+/// whistle, the list the Open311 updates feed leaves out.
+pub fn event_lists(kind: EventKind, actor: &str) -> Vec<Vec<u8>> {
+    let mut out = vec![actor_prefix(actor)];
+    if !kind.about_whistle() {
+        out.push(vec![family::OTHER_LOG]);
+    }
+    out
 }
 
 /// What one minute holds of a numbered series (events, or whistles by filing time): the
@@ -245,14 +264,20 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// The id-ordered lists a whistle is on: by status, and by community, street and lead
-/// department with status.
+/// The list of whistles of one category.
+pub fn category_list(category: &str) -> Vec<u8> {
+    key(&[&[family::CATEGORY], category.as_bytes(), &[0]])
+}
+
+/// The id-ordered lists a whistle is on: by status, and by community, street, category and
+/// lead department with status.
 pub fn whistle_lists(w: &Whistle) -> Vec<Vec<u8>> {
     let st = w.status.code();
     let mut out = vec![
         key(&[&[family::STATUS, st]]),
         key(&[&[family::COMMUNITY], &be(w.community_id.0), &[st]]),
         key(&[&[family::STREET], &be(w.street_id.0), &[st]]),
+        category_list(&w.category),
     ];
     if let Some(d) = w.department_id {
         out.push(key(&[&[family::DEPARTMENT], &be(d.0), &[st]]));

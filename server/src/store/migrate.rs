@@ -6,10 +6,15 @@
 //! record's timeline inside the record (see [`super::stored`]), and one span per minute for the
 //! log by time and for filing times.
 //!
-//! Opening a format 1 store builds `index` afresh: the families format 2 keeps as they were are
-//! copied, the rest derived from the records and the log; only then is the format set and `idx`
+//! Format 3 adds two lists: whistles by category, and the log's events that are not about a
+//! whistle (both postings), so that Open311's searches and updates feed page through an index.
+//!
+//! Opening a format 1 store builds `index` afresh: the families kept as they were are copied,
+//! the rest derived from the records and the log; only then is the format set and `idx`
 //! dropped whole (removing its entries one by one cost gigabytes of memory at a million
 //! whistles). A crash before the format is set means the next start builds `index` again.
+//! Opening a format 2 store derives the two new lists from the records and the log and writes
+//! them whole (a rerun after a crash writes the same entries again).
 
 use std::collections::BTreeMap;
 
@@ -19,8 +24,8 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 2;
-/// The index tree of format 2.
+pub const FORMAT: u64 = 3;
+/// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
 const OLD_INDEX_TREE: &str = "idx";
@@ -42,6 +47,18 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             if has_old {
                 db.drop_tree(OLD_INDEX_TREE)?;
             }
+            return Ok(());
+        }
+        Some(2) => {
+            let started = std::time::Instant::now();
+            tracing::info!("store in format 2: adding the lists of format 3");
+            add_format_3_lists(db)?;
+            meta.insert(FORMAT_KEY, &be(FORMAT))?;
+            db.flush()?;
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "store upgraded to format {FORMAT}"
+            );
             return Ok(());
         }
         Some(n) => {
@@ -203,7 +220,9 @@ fn rebuild(db: &sled::Db) -> Result<(), StoreError> {
         let (k, v) = r?;
         let seq = read_be(&k).unwrap_or(0);
         let e: Event = decode(&v, || format!("event {seq}"))?;
-        post(&keys::actor_prefix(&e.actor.name), seq);
+        for list in keys::event_lists(e.kind, &e.actor.name) {
+            post(&list, seq);
+        }
         count(family::AUDIT_TIME, e.at, seq);
     }
     write_all(&index, lists.into_iter().map(Ok))?;
@@ -213,6 +232,43 @@ fn rebuild(db: &sled::Db) -> Result<(), StoreError> {
             .into_iter()
             .map(|(k, s)| Ok((k, s.encode().to_vec()))),
     )?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Derives format 3's lists (whistles by category, the log's events not about a whistle)
+/// from the records and the log, reading only the fields they need, and writes them whole.
+fn add_format_3_lists(db: &sled::Db) -> Result<(), StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Filed {
+        id: shaozi_shared::WhistleId,
+        category: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: shaozi_shared::EventKind,
+    }
+    let index = db.open_tree(INDEX_TREE)?;
+    let mut lists: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut post = |prefix: &[u8], id: u64| {
+        let v = lists.entry(postings::bucket_key(prefix, id)).or_default();
+        *v = postings::with(v, id);
+    };
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Filed = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        post(&keys::category_list(&w.category), w.id.0);
+    }
+    for r in db.open_tree("events")?.iter() {
+        let (k, v) = r?;
+        let seq = read_be(&k).unwrap_or(0);
+        let e: Kind = decode(&v, || format!("event {seq}"))?;
+        if !e.kind.about_whistle() {
+            post(&[family::OTHER_LOG], seq);
+        }
+    }
+    write_all(&index, lists.into_iter().map(Ok))?;
     db.flush()?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod postings;
 pub mod stored;
 
 pub use assess::{Day, Group};
+pub use by_time::FiledPage;
 mod query;
 /// Errors of list queries.
 pub mod query_error {
@@ -305,7 +306,7 @@ impl Store {
         fam: u8,
         lo: u64,
         hi: u64,
-    ) -> impl Iterator<Item = Result<(u64, keys::MinuteSpan), StoreError>> {
+    ) -> impl DoubleEndedIterator<Item = Result<(u64, keys::MinuteSpan), StoreError>> {
         let start = key(&[&[fam], &be(lo / 60_000)]);
         let end = key(&[&[fam], &be(hi / 60_000)]);
         self.idx.range(start..=end).map(|r| {

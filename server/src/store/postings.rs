@@ -98,6 +98,98 @@ pub fn ascending(
     )
 }
 
+/// The ids of several lists together, highest first, each once (a record is on one list of
+/// a family at a time, but nothing here relies on it), those below `below` only when given.
+pub fn merged_descending(
+    tree: &sled::Tree,
+    prefixes: &[Vec<u8>],
+    below: Option<u64>,
+) -> impl Iterator<Item = Result<u64, StoreError>> {
+    let mut lists: Vec<_> = prefixes
+        .iter()
+        .map(|p| descending(tree, p, below).peekable())
+        .collect();
+    let mut last: Option<u64> = None;
+    std::iter::from_fn(move || loop {
+        // The list whose next id is the highest; an error is passed on as it comes.
+        let mut best: Option<(usize, u64)> = None;
+        for (i, it) in lists.iter_mut().enumerate() {
+            match it.peek() {
+                Some(Ok(id)) if best.is_none_or(|(_, b)| *id > b) => best = Some((i, *id)),
+                Some(Ok(_)) | None => {}
+                Some(Err(_)) => return it.next(),
+            }
+        }
+        let (i, id) = best?;
+        lists[i].next();
+        if last == Some(id) {
+            continue;
+        }
+        last = Some(id);
+        return Some(Ok(id));
+    })
+}
+
+/// The ids both descending walks have, highest first.
+pub fn intersect_descending(
+    a: impl Iterator<Item = Result<u64, StoreError>>,
+    b: impl Iterator<Item = Result<u64, StoreError>>,
+) -> impl Iterator<Item = Result<u64, StoreError>> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || loop {
+        let (x, y) = match (a.peek()?, b.peek()?) {
+            (Ok(x), Ok(y)) => (*x, *y),
+            (Err(_), _) => return a.next(),
+            (_, Err(_)) => return b.next(),
+        };
+        match x.cmp(&y) {
+            std::cmp::Ordering::Equal => {
+                b.next();
+                return a.next();
+            }
+            // Descending: the higher one cannot be in the other walk any more.
+            std::cmp::Ordering::Greater => {
+                a.next();
+            }
+            std::cmp::Ordering::Less => {
+                b.next();
+            }
+        }
+    })
+}
+
+/// The numbers from `first` to `last`, ascending, except those the ascending walk `except`
+/// gives.
+pub fn ascending_except(
+    first: u64,
+    last: u64,
+    except: impl Iterator<Item = Result<u64, StoreError>>,
+) -> impl Iterator<Item = Result<u64, StoreError>> {
+    let mut except = except.peekable();
+    let mut n = first;
+    std::iter::from_fn(move || loop {
+        if n > last {
+            return None;
+        }
+        match except.peek() {
+            Some(Ok(x)) if *x < n => {
+                except.next();
+                continue;
+            }
+            Some(Ok(x)) if *x == n => {
+                except.next();
+                n += 1;
+                continue;
+            }
+            Some(Err(_)) => return except.next(),
+            _ => {}
+        }
+        let out = n;
+        n += 1;
+        return Some(Ok(out));
+    })
+}
+
 /// Yields the ids of each entry in turn, in the order `pick` gives them (`pick` gets the
 /// entry's number after the prefix and its value).
 fn walk(
@@ -153,6 +245,55 @@ mod tests {
             prop_assert_eq!(below, model.range(..cursor).rev().copied().collect::<Vec<_>>());
             let above: Vec<u64> = ascending(&tree, &prefix, cursor).map(|r| r.unwrap()).collect();
             prop_assert_eq!(above, model.range(cursor + 1..).copied().collect::<Vec<_>>());
+        }
+
+        /// Intersections and exceptions walk like their sets.
+        #[test]
+        fn intersections_and_exceptions_walk_like_sets(
+            a in proptest::collection::btree_set(0u64..300, 0..150),
+            b in proptest::collection::btree_set(0u64..300, 0..150),
+            first in 0u64..300,
+            len in 0u64..300,
+        ) {
+            let walk = |s: &std::collections::BTreeSet<u64>| {
+                s.iter().rev().copied().map(Ok).collect::<Vec<_>>().into_iter()
+            };
+            let both: Vec<u64> = intersect_descending(walk(&a), walk(&b)).map(|r| r.unwrap()).collect();
+            let mut want: Vec<u64> = a.intersection(&b).copied().collect();
+            want.reverse();
+            prop_assert_eq!(both, want);
+            let last = first + len;
+            let rest: Vec<u64> = ascending_except(first, last, a.iter().copied().map(Ok))
+                .map(|r| r.unwrap())
+                .collect();
+            let want: Vec<u64> = (first..=last).filter(|n| !a.contains(n)).collect();
+            prop_assert_eq!(rest, want);
+        }
+
+        /// Several lists merge into one descending walk without repeats.
+        #[test]
+        fn merged_lists_walk_like_their_union(
+            a in proptest::collection::btree_set(0u64..5000, 0..200),
+            b in proptest::collection::btree_set(0u64..5000, 0..200),
+            cursor in proptest::option::of(0u64..5200),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let db = sled::Config::new().path(dir.path()).temporary(true).open().unwrap();
+            let tree = db.open_tree("t").unwrap();
+            for (prefix, ids) in [(b"pa", &a), (b"pb", &b)] {
+                for id in ids {
+                    let k = bucket_key(prefix, *id);
+                    let v = tree.get(&k).unwrap().map(|v| v.to_vec()).unwrap_or_default();
+                    tree.insert(&k, with(&v, *id)).unwrap();
+                }
+            }
+            let got: Vec<u64> = merged_descending(&tree, &[b"pa".to_vec(), b"pb".to_vec()], cursor)
+                .map(|r| r.unwrap())
+                .collect();
+            let union: std::collections::BTreeSet<u64> = a.union(&b).copied().collect();
+            let want: Vec<u64> = union.into_iter().rev()
+                .filter(|id| cursor.is_none_or(|c| *id < c)).collect();
+            prop_assert_eq!(got, want);
         }
     }
 }

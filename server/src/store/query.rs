@@ -146,7 +146,16 @@ impl Store {
                 None => key(&[&[family::STATUS, s.code()]]),
             })
             .collect();
-        let (ids, next) = self.merged_desc(&prefixes, below, q.limit, |id| {
+        let lists = postings::merged_descending(&self.idx, &prefixes, below);
+        // A category narrows the walk through its own list, when no unit narrows it already.
+        let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match (unit, &q.category) {
+            (None, Some(c)) => Box::new(postings::intersect_descending(
+                lists,
+                postings::descending(&self.idx, &super::keys::category_list(c), below),
+            )),
+            _ => Box::new(lists),
+        };
+        let (ids, next) = self.page_desc(ids, q.limit, |id| {
             Ok(self.whistle(WhistleId(id))?.filter(|w| q.matches(w)))
         })?;
         Ok((ids, next.map(|id| format!("i{id}"))))
@@ -206,52 +215,27 @@ impl Store {
         Ok((items, None))
     }
 
-    /// Newest-first merge of several id-ordered lists (postings prefixes), loading each id
-    /// with `load` (which may filter it out).
-    fn merged_desc<T>(
+    /// A newest-first page from a walk of ids, loading each with `load` (which may filter it
+    /// out); looks at [`MAX_SCAN`] ids at most before handing back a cursor.
+    fn page_desc<T>(
         &self,
-        prefixes: &[Vec<u8>],
-        below: Option<u64>,
+        ids: impl Iterator<Item = Result<u64, StoreError>>,
         limit: usize,
         load: impl Fn(u64) -> Result<Option<T>, StoreError>,
     ) -> Result<(Vec<T>, Option<u64>), QueryError> {
-        let mut iters: Vec<_> = prefixes
-            .iter()
-            .map(|p| postings::descending(&self.idx, p, below).peekable())
-            .collect();
         let mut items = Vec::new();
         let mut last = None;
-        let mut scanned = 0;
-        loop {
-            // Pick the list whose next id is the highest.
-            let mut best: Option<(usize, u64)> = None;
-            for (i, it) in iters.iter_mut().enumerate() {
-                match it.peek() {
-                    Some(Ok(id)) if best.is_none_or(|(_, b)| *id > b) => {
-                        best = Some((i, *id));
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) => {
-                        if let Some(Err(e)) = it.next() {
-                            return Err(e.into());
-                        }
-                    }
-                    None => {}
-                }
-            }
-            let Some((i, id)) = best else {
-                return Ok((items, None));
-            };
+        for (scanned, id) in ids.enumerate() {
             if items.len() >= limit || scanned >= MAX_SCAN {
                 return Ok((items, last));
             }
-            iters[i].next();
-            scanned += 1;
+            let id = id?;
             last = Some(id);
             if let Some(item) = load(id)? {
                 items.push(item);
             }
         }
+        Ok((items, None))
     }
 
     /// One page of wishes, newest first.
@@ -269,8 +253,8 @@ impl Store {
                 None => key(&[&[family::WISH_STATUS, s.code()]]),
             })
             .collect();
-        let (items, next) =
-            self.merged_desc(&prefixes, below, q.limit, |id| self.wish(WishId(id)))?;
+        let ids = postings::merged_descending(&self.idx, &prefixes, below);
+        let (items, next) = self.page_desc(ids, q.limit, |id| self.wish(WishId(id)))?;
         Ok((items, next.map(|id| format!("i{id}"))))
     }
 }

@@ -398,7 +398,9 @@ impl Tx<'_> {
         let json = serde_json::to_string(&ev).map_err(|e| corrupt(subject, e))?;
         let seq = be(self.seq);
         self.events.insert(&seq, json.as_bytes())?;
-        self.post(&keys::actor_prefix(&actor.name), self.seq)?;
+        for list in keys::event_lists(kind, &actor.name) {
+            self.post(&list, self.seq)?;
+        }
         self.count_in_minute(family::AUDIT_TIME, at, self.seq)?;
         self.published.push(Published {
             seq: self.seq,

@@ -112,16 +112,26 @@ where
 
 /// The process's peak resident set so far (VmHWM), in MiB; 0 where /proc is missing.
 pub fn peak_rss_mib() -> f64 {
-    proc_status_kib("VmHWM:") as f64 / 1024.0
+    proc_status_kib("self", "VmHWM:") as f64 / 1024.0
 }
 
 /// The process's resident set now (VmRSS), in MiB.
 pub fn rss_mib() -> f64 {
-    proc_status_kib("VmRSS:") as f64 / 1024.0
+    proc_status_kib("self", "VmRSS:") as f64 / 1024.0
 }
 
-fn proc_status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Another process's peak resident set (VmHWM), in MiB.
+pub fn peak_rss_mib_of(pid: &str) -> f64 {
+    proc_status_kib(pid, "VmHWM:") as f64 / 1024.0
+}
+
+/// Starts a process's peak resident set afresh (Linux's clear_refs); false where it cannot.
+pub fn reset_peak_rss(pid: &str) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
+fn proc_status_kib(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

@@ -4,9 +4,11 @@
 //! cargo run --release -p shaozi-tests --bin shaozi-bench            # the issue 6 run, 1M store
 //! cargo run --release -p shaozi-tests --bin shaozi-bench -- --big 100000   # a quicker one
 //! cargo run --release -p shaozi-tests --bin shaozi-bench -- --disk 2000     # bytes per whistle
+//! cargo run --release -p shaozi-tests --bin shaozi-bench -- --flood 6300    # Open311 flood
 
 mod disk;
 mod fanout;
+mod flood;
 mod load;
 mod restart;
 
@@ -63,6 +65,19 @@ struct Args {
     /// largest size allowed, filed and after their whole life.
     #[arg(long)]
     disk: Option<usize>,
+    /// Only measure an Open311 flood: this many large whistles, then 64 connections asking
+    /// for the largest pages while the dashboard's queue page is timed.
+    #[arg(long)]
+    flood: Option<usize>,
+    /// The page size the flood asks for.
+    #[arg(long, default_value_t = 200)]
+    flood_page: usize,
+    /// Flood a running server instead (started with --admin-token bench-token, no limits).
+    #[arg(long, requires = "flood_pid")]
+    flood_server: Option<String>,
+    /// The process id of the running server, for its memory.
+    #[arg(long)]
+    flood_pid: Option<u32>,
     /// Only run the server on this store until stdin closes (how the bench restarts it).
     #[arg(long, hide = true)]
     serve: Option<std::path::PathBuf>,
@@ -84,6 +99,7 @@ fn config(data: &std::path::Path) -> anyhow::Result<Config> {
         burst: 0.0,
         streams: 1024,
     };
+    cfg.public = shaozi_server::guard::PublicLimits::off();
     Ok(cfg)
 }
 
@@ -251,6 +267,24 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = args.disk {
         return disk::run(n, args.in_flight).await;
+    }
+    if let Some(n) = args.flood {
+        if let (Some(base), Some(pid)) = (&args.flood_server, args.flood_pid) {
+            let target = flood::Target {
+                base: base.trim_end_matches('/').to_string(),
+                pid: pid.to_string(),
+            };
+            return flood::run(target, n, args.flood_page).await;
+        }
+        let tmp = tempfile::tempdir()?;
+        let server = start(config(&tmp.path().join("store"))?).await?;
+        let target = flood::Target {
+            base: format!("http://{}", server.addr),
+            pid: "self".into(),
+        };
+        flood::run(target, n, args.flood_page).await?;
+        server.shutdown().await;
+        return Ok(());
     }
     anyhow::ensure!(
         args.big >= args.small + args.creates,
