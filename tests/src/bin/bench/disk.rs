@@ -94,49 +94,38 @@ fn steps(largest: bool, department: shaozi_shared::DepartmentId) -> Vec<WhistleA
 async fn city(
     server: &RunningServer,
 ) -> anyhow::Result<(CommunityId, shaozi_shared::DepartmentId)> {
-    let admin = Principal::system();
-    let street = match server
-        .writer
-        .submit(
-            Command::CreateStreet(shaozi_shared::api::NewStreet {
-                name: "桃花仑街道".into(),
-            }),
-            admin.clone(),
-        )
-        .await
-    {
-        Ok(Reply::Street(s)) => s.id,
-        other => anyhow::bail!("street: {other:?}"),
+    use shaozi_shared::api::{NewCommunity, NewDepartment, NewStreet};
+    let make = |cmd| async {
+        server
+            .writer
+            .submit(cmd, Principal::system())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
     };
-    let community = match server
-        .writer
-        .submit(
-            Command::CreateCommunity(shaozi_shared::api::NewCommunity {
-                name: "朝阳路社区".into(),
-                street_id: street,
-            }),
-            admin.clone(),
-        )
-        .await
-    {
-        Ok(Reply::Community(c)) => c.id,
-        other => anyhow::bail!("community: {other:?}"),
+    let Reply::Street(street) = make(Command::CreateStreet(NewStreet {
+        name: "桃花仑街道".into(),
+    }))
+    .await?
+    else {
+        anyhow::bail!("no street");
     };
-    let department = match server
-        .writer
-        .submit(
-            Command::CreateDepartment(shaozi_shared::api::NewDepartment {
-                name: "市城管局".into(),
-                categories: vec!["roads".into()],
-            }),
-            admin,
-        )
-        .await
-    {
-        Ok(Reply::Department(d)) => d.id,
-        other => anyhow::bail!("department: {other:?}"),
+    let Reply::Community(community) = make(Command::CreateCommunity(NewCommunity {
+        name: "朝阳路社区".into(),
+        street_id: street.id,
+    }))
+    .await?
+    else {
+        anyhow::bail!("no community");
     };
-    Ok((community, department))
+    let Reply::Department(department) = make(Command::CreateDepartment(NewDepartment {
+        name: "市城管局".into(),
+        categories: vec!["roads".into()],
+    }))
+    .await?
+    else {
+        anyhow::bail!("no department");
+    };
+    Ok((community.id, department.id))
 }
 
 /// The store's files, in bytes, as `du` would count them (after the server stopped).
