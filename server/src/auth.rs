@@ -264,17 +264,16 @@ pub struct Credential(pub [u8; 32]);
 
 /// Middleware: a valid `Authorization: Bearer` token (401 otherwise), within its rate (429
 /// with `Retry-After` otherwise); puts the [`Principal`] and its [`Credential`] in the request.
-/// A client address that keeps failing is refused (429) before its next token is even tried.
+/// A wrong or missing token from an address that keeps failing is 429 rather than 401.
 pub async fn require_token(
     State(st): State<crate::AppState>,
     client: Client,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    st.guard.may_try_key(client).map_err(ApiError::refused)?;
-    let failed = |e: ApiError| {
-        st.guard.key_failed(client);
-        e
+    let failed = |e: ApiError| match st.guard.key_failed(client) {
+        Ok(()) => e,
+        Err(r) => ApiError::refused(r),
     };
     let value = req
         .headers()

@@ -1,7 +1,8 @@
 //! What keeps the parts that need no token from taking the server down: a request rate per
-//! client address for anonymous traffic (Open311), a limit on failed keys and tokens per client
-//! address (for Open311's `api_key` and `/api/v1`'s bearer tokens alike), and a bound on how many
-//! of the heavy public reads (Open311 searches and its updates feed) run at once.
+//! client address for anonymous traffic (Open311), a limit on wrong keys and tokens per client
+//! address (for Open311's `api_key` and `/api/v1`'s bearer tokens alike: past it they are
+//! answered 429), and a bound on how many of the heavy public reads (Open311 searches and its
+//! updates feed) run at once.
 //!
 //! The client address is the connection's peer, unless that peer is a trusted proxy: then it is
 //! the nearest address in `X-Forwarded-For` that is not a trusted proxy. Without trusted
@@ -249,20 +250,6 @@ impl<K: Hash + Eq + Clone> RateBuckets<K> {
             }
         })
     }
-
-    /// Whether `key` has one left, without taking it; else how many seconds to wait.
-    pub fn check(&self, key: &K) -> Result<(), u64> {
-        if self.rate <= 0.0 {
-            return Ok(());
-        }
-        self.with(key, |b, rate| {
-            if b.tokens >= 1.0 {
-                Ok(())
-            } else {
-                Err(wait(b.tokens, rate))
-            }
-        })
-    }
 }
 
 fn wait(tokens: f64, rate: f64) -> u64 {
@@ -314,18 +301,13 @@ impl Guard {
         }
     }
 
-    /// Before a key or token is tried: refused while the client has failed too often.
-    pub fn may_try_key(&self, client: Client) -> Result<(), Refused> {
+    /// A key or token that was wrong: counted against the client, and refused as too many
+    /// (429) once it is over its failures. A right key is never refused for its neighbours'
+    /// mistakes (an office behind one address), and with 256-bit keys that lets no one guess.
+    pub fn key_failed(&self, client: Client) -> Result<(), Refused> {
         match client.0 {
-            Some(k) => self.failures.check(&k).map_err(Refused::Failures),
+            Some(k) => self.failures.take(&k).map_err(Refused::Failures),
             None => Ok(()),
-        }
-    }
-
-    /// A key or token that was wrong.
-    pub fn key_failed(&self, client: Client) {
-        if let Some(k) = client.0 {
-            let _ = self.failures.take(&k);
         }
     }
 
@@ -414,13 +396,12 @@ mod tests {
         let b: RateBuckets<u32> = RateBuckets::new(1.0, 3.0);
         assert!((0..3).all(|_| b.take(&7).is_ok()));
         assert_eq!(b.take(&7), Err(1));
-        assert_eq!(b.check(&7), Err(1));
-        assert!(b.check(&8).is_ok());
+        assert!(b.take(&8).is_ok());
         let off: RateBuckets<u32> = RateBuckets::new(0.0, 0.0);
         assert!((0..1000).all(|_| off.take(&1).is_ok()));
         let many: RateBuckets<u32> = RateBuckets::new(1000.0, 1.0);
         for k in 0..(RateBuckets::<u32>::MAX_KEYS as u32 + 10) {
-            let _ = many.check(&k);
+            let _ = many.take(&k);
         }
         let n = many.buckets.lock().unwrap().len();
         assert!(n <= RateBuckets::<u32>::MAX_KEYS, "{n} keys kept");

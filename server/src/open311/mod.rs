@@ -186,16 +186,20 @@ fn jurisdiction(st: &AppState, form: &Form, fmt: Fmt) -> Result<()> {
     }
 }
 
-/// Checks an `api_key` for `client`: an address that keeps failing is refused before its key
-/// is tried, and a wrong key counts against it. The answer never says whose a key is.
+/// Checks an `api_key` for `client`: a wrong key counts against the address, and past its
+/// limit is 429 rather than 403. The answer never says whose a key is.
 fn key_holder(st: &AppState, key: &str, client: Client, fmt: Fmt) -> Result<Principal> {
-    st.guard
-        .may_try_key(client)
-        .map_err(|r| Open311Error::refused(fmt, r))?;
-    st.tokens.principal(key).map_err(|_| {
-        st.guard.key_failed(client);
-        Open311Error::forbidden(fmt, "api_key is not valid: unknown, revoked or expired")
-    })
+    st.tokens
+        .principal(key)
+        .map_err(|_| key_refused(st, client, fmt))
+}
+
+/// The answer to a wrong or missing key, counted against the client address.
+fn key_refused(st: &AppState, client: Client, fmt: Fmt) -> Open311Error {
+    match st.guard.key_failed(client) {
+        Ok(()) => Open311Error::forbidden(fmt, "api_key is not valid: unknown, revoked or expired"),
+        Err(r) => Open311Error::refused(fmt, r),
+    }
 }
 
 /// Lets a read in: with an `api_key` (optional on reads) on that key's allowance, else on

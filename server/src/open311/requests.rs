@@ -305,14 +305,12 @@ pub async fn create(
     fmt: Fmt,
 ) -> Result<Response> {
     let Some(key) = form.get("api_key") else {
-        st.guard
-            .may_try_key(client)
-            .map_err(|r| Open311Error::refused(fmt, r))?;
-        st.guard.key_failed(client);
-        return Err(Open311Error::forbidden(
-            fmt,
-            "api_key is required to report: a community's token",
-        ));
+        return Err(match st.guard.key_failed(client) {
+            Ok(()) => {
+                Open311Error::forbidden(fmt, "api_key is required to report: a community's token")
+            }
+            Err(r) => Open311Error::refused(fmt, r),
+        });
     };
     let who = super::key_holder(st, key, client, fmt)?;
     // Whose key it is stays unsaid: the answer is the same for every key that cannot report.
