@@ -2,8 +2,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
+use shaozi_shared::api::Problem;
 use shaozi_shared::RuleError;
 
 use crate::store::query_error::QueryError;
@@ -25,40 +25,17 @@ pub struct ApiError {
     pub ext: Option<Box<Extensions>>,
 }
 
-/// The optional members of a problem.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+/// The optional members of a problem (see [`Problem`]), and the `Retry-After` to send.
+#[derive(Debug, Clone, Default)]
 pub struct Extensions {
     /// The request field at fault, for input errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The record's current status, for steps it does not allow.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_status: Option<String>,
     /// The record as it is now, for a stale `If-Match` (412).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub current: Option<serde_json::Value>,
     /// Seconds to wait, for 429 and 503.
-    #[serde(skip)]
-    #[schema(ignore)]
     pub retry_after: Option<u64>,
-}
-
-/// A problem as it goes on the wire (RFC 9457 `application/problem+json`).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A short summary of the kind.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What exactly went wrong and what to do.
-    pub detail: String,
-    /// Members only some problems have.
-    #[serde(flatten)]
-    pub ext: Extensions,
 }
 
 impl ApiError {
@@ -258,7 +235,9 @@ impl IntoResponse for ApiError {
             title: self.title.to_string(),
             status: self.status,
             detail: self.detail.clone(),
-            ext: ext.cloned().unwrap_or_default(),
+            field: ext.and_then(|e| e.field.clone()),
+            current_status: ext.and_then(|e| e.current_status.clone()),
+            current: ext.and_then(|e| e.current.clone()),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (status, body).into_response();

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, OpenApi as _, PartialSchema, ToSchema};
 
-use crate::error::Problem;
+use shaozi_shared::api::Problem;
 
 /// The document's fixed parts; the paths come from the router.
 #[derive(utoipa::OpenApi)]

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{json, Value};
 
-use shaozi_shared::{DepartmentId, WhistleId, WhistleStatus};
+use shaozi_shared::{DepartmentId, Op, WhistleId, WhistleStatus};
 
 use crate::app::{App, Cursor, Effect, View};
 use crate::editor::LineEditor;
@@ -100,8 +100,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     let zh = app.zh();
-    if let Some(step) = step_of(action) {
-        if !app.may(step) {
+    if let Some(op) = op_of(action) {
+        if !app.may(op) {
             let role = app.me.as_ref().map(|m| m.role.as_str()).unwrap_or("");
             app.warn(if zh {
                 format!("当前身份（{role}）不能执行此操作")
@@ -296,12 +296,12 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     }
 }
 
-/// The server step an action needs (as `GET /api/v1/me` names it).
-pub fn step_of(a: Action) -> Option<&'static str> {
+/// What the token must be allowed to do for an action.
+pub fn op_of(a: Action) -> Option<Op> {
     match a {
-        Action::Assign | Action::Reject | Action::Escalate => Some("dispatch"),
-        Action::Acknowledge | Action::Resolve => Some("handle"),
-        Action::Close | Action::Reopen => Some("confirm"),
+        Action::Assign | Action::Reject | Action::Escalate => Some(Op::Dispatch),
+        Action::Acknowledge | Action::Resolve => Some(Op::Handle),
+        Action::Close | Action::Reopen => Some(Op::Confirm),
         _ => None,
     }
 }

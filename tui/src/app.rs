@@ -8,8 +8,9 @@ use chrono::{DateTime, Duration, Offset, Utc};
 use crossterm::event::KeyEvent;
 use serde_json::Value;
 
+pub use shaozi_shared::api::Me;
 use shaozi_shared::api::{Stats, WhistleDetail};
-use shaozi_shared::{DepartmentId, Event, Whistle, WhistleId};
+use shaozi_shared::{DepartmentId, Event, Op, Whistle, WhistleId};
 
 use crate::i18n::Lang;
 use crate::keys::Keymap;
@@ -60,17 +61,6 @@ pub struct Refusal {
     pub current: Option<serde_json::Value>,
 }
 
-/// Who the dashboard's token is, from `GET /api/v1/me`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct Me {
-    /// Token name.
-    pub name: String,
-    /// Role.
-    pub role: shaozi_shared::Role,
-    /// The steps it may take: dispatch, handle, confirm, …
-    pub may: Vec<String>,
-}
-
 /// What was typed for an action, kept so a refusal loses nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
@@ -102,7 +92,7 @@ pub enum Msg {
     /// A department's cases arrived.
     DeptCases(DepartmentId, Vec<Whistle>),
     /// The assessment arrived.
-    Assessment(Box<crate::assess::AssessmentData>),
+    Assessment(Box<shaozi_shared::api::Assessment>),
     /// The assessment was written to a CSV file (its path), or why not.
     Exported(Result<String, String>),
     /// A live event.
@@ -311,11 +301,9 @@ impl App {
         }
     }
 
-    /// Whether the token may take a step (everything, until the server has said).
-    pub fn may(&self, step: &str) -> bool {
-        self.me
-            .as_ref()
-            .is_none_or(|m| m.may.iter().any(|s| s == step))
+    /// Whether the token may do `op` (everything, until the server has said).
+    pub fn may(&self, op: Op) -> bool {
+        self.me.as_ref().is_none_or(|m| m.may(op))
     }
 
     /// Rows of a list that fit on screen.
@@ -765,4 +753,4 @@ fn on_acted(
     }
 }
 
-pub use crate::actions::{dispatchable, reject_body, split_staff, step_of};
+pub use crate::actions::{dispatchable, op_of, reject_body, split_staff};

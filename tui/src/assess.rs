@@ -1,31 +1,11 @@
 //! The Assessment view's state: the period, the data, the sort column, and its columns.
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
-use serde::Deserialize;
 
+use shaozi_shared::api::Assessment;
 use shaozi_shared::assessment::UnitScore;
 
 use crate::app::Cursor;
-
-/// Whistles filed and closed on a day.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DayCount {
-    /// Local date.
-    pub date: NaiveDate,
-    /// Filed.
-    pub filed: i64,
-    /// Closed.
-    pub closed: i64,
-}
-
-/// `GET /api/v1/assessment`, as the dashboard reads it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct AssessmentData {
-    /// Units, ranked.
-    pub units: Vec<UnitScore>,
-    /// Per day.
-    pub daily: Vec<DayCount>,
-}
 
 /// Which period is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,7 +224,7 @@ pub struct AssessView {
     /// The period shown.
     pub period: Period,
     /// Its data, once loaded.
-    pub data: Option<Box<AssessmentData>>,
+    pub data: Option<Box<Assessment>>,
     /// Sort column (index into [`COLUMNS`]).
     pub sort: usize,
     /// Selection.

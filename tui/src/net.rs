@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use shaozi_shared::api::{Community, Department, Page, Stats, Street, WhistleDetail};
+use shaozi_shared::api::{Community, Department, Page, Problem, Stats, Street, WhistleDetail};
 use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId};
 
 use crate::app::{Conn, Me, Msg, Refusal};
@@ -67,16 +67,18 @@ impl Api {
                 current: None,
             });
         }
-        let problem = serde_json::from_slice::<Value>(&bytes).ok();
-        let detail = problem
-            .as_ref()
-            .and_then(|v| v["detail"].as_str().map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-        let current = problem.and_then(|mut v| v.get_mut("current").map(Value::take));
-        Err(Refusal {
-            status,
-            detail,
-            current,
+        // The server's refusals are problem documents; a proxy's may be anything.
+        Err(match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(p) => Refusal {
+                status,
+                detail: p.detail,
+                current: p.current,
+            },
+            Err(_) => Refusal {
+                status,
+                detail: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                current: None,
+            },
         })
     }
 
@@ -179,7 +181,7 @@ impl Api {
         &self,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
-    ) -> Result<crate::assess::AssessmentData, Refusal> {
+    ) -> Result<shaozi_shared::api::Assessment, Refusal> {
         self.get(&format!("/api/v1/assessment?from={from}&to={to}"))
             .await
     }

@@ -164,7 +164,8 @@ fn a_department_sees_only_its_steps_80x24() {
         Msg::Me(Box::new(shaozi_tui::app::Me {
             name: "城管专干".into(),
             role: shaozi_shared::Role::Department,
-            may: vec!["handle".into(), "claim_wish".into()],
+            scope: shaozi_shared::Scope::Department(shaozi_shared::DepartmentId(1)),
+            may: vec![shaozi_shared::Op::Handle, shaozi_shared::Op::ClaimWish],
         })),
     );
     let screen = render(&a);

@@ -395,6 +395,7 @@ fn a_role_sees_and_gets_only_its_own_steps() {
         Msg::Me(Box::new(Me {
             name: "市领导".into(),
             role: shaozi_shared::Role::Viewer,
+            scope: shaozi_shared::Scope::City,
             may: vec![],
         })),
     );
@@ -411,7 +412,8 @@ fn a_role_sees_and_gets_only_its_own_steps() {
         Msg::Me(Box::new(Me {
             name: "城管专干".into(),
             role: shaozi_shared::Role::Department,
-            may: vec!["handle".into(), "claim_wish".into()],
+            scope: shaozi_shared::Scope::Department(shaozi_shared::DepartmentId(1)),
+            may: vec![shaozi_shared::Op::Handle, shaozi_shared::Op::ClaimWish],
         })),
     );
     key(&mut app, KeyCode::Char('r'));

@@ -4,10 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::Serialize;
 
-use shaozi_shared::api::{CreatedToken, NewToken, TokenInfo};
-use shaozi_shared::{Event, Op, Principal, Role, Scope};
+use shaozi_shared::api::{AuditPage, CreatedToken, Me, NewToken, TokenInfo};
+use shaozi_shared::{Op, Principal};
 
 use super::unexpected;
 use crate::auth;
@@ -16,39 +15,13 @@ use crate::extract::{ApiJson, Params};
 use crate::writer::{Command, Reply};
 use crate::AppState;
 
-/// `GET /api/v1/me`: who this token is and what it may do.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Me {
-    /// Token name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
-    /// Scope.
-    pub scope: Scope,
-    /// The steps this token may take (within its scope): file_whistle, dispatch, handle,
-    /// confirm, file_wish, claim_wish, edit_directory, administer.
-    pub may: Vec<&'static str>,
-}
-
 /// `GET /api/v1/me`.
 #[utoipa::path(get, path = "/me", tag = "admin", summary = "Who this token is and what it may do",
     responses((status = 200, description = "The token's name, role, scope and allowed steps", body = Me)))]
 pub async fn me(Extension(who): Extension<Principal>) -> Json<Me> {
-    let ops = [
-        (Op::FileWhistle, "file_whistle"),
-        (Op::Dispatch, "dispatch"),
-        (Op::Handle, "handle"),
-        (Op::Confirm, "confirm"),
-        (Op::FileWish, "file_wish"),
-        (Op::ClaimWish, "claim_wish"),
-        (Op::RecordActivity, "record_activity"),
-        (Op::EditDirectory, "edit_directory"),
-        (Op::Administer, "administer"),
-    ];
-    let may = ops
-        .iter()
-        .filter(|(op, _)| who.may(*op).is_ok())
-        .map(|(_, n)| *n)
+    let may = Op::ALL
+        .into_iter()
+        .filter(|op| who.may(*op).is_ok())
         .collect();
     Json(Me {
         name: who.name,
@@ -122,16 +95,6 @@ pub async fn revoke_token(
         Reply::Revoked(info) => Ok(Json(*info)),
         r => Err(unexpected(&r)),
     }
-}
-
-/// A page of the audit log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
-    /// Events, in sequence order.
-    #[schema(value_type = Vec<Event>)]
-    pub items: Vec<serde_json::Value>,
-    /// Pass as `cursor` for more.
-    pub next_cursor: Option<String>,
 }
 
 /// `GET /api/v1/audit?actor=&from=&to=&limit=&cursor=`: the log, by actor and time.

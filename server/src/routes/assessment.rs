@@ -5,35 +5,17 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use serde::Serialize;
 
-use shaozi_shared::api::{Activity, NewActivity};
-use shaozi_shared::assessment::{UnitScore, Weights};
+use shaozi_shared::api::{Activity, Assessment, NewActivity};
+use shaozi_shared::assessment::UnitScore;
 use shaozi_shared::Principal;
 
 use super::unexpected;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::store::{Day, Group};
+use crate::store::Group;
 use crate::writer::{Command, Reply};
 use crate::AppState;
-
-/// The assessment of a period.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Assessment {
-    /// Start (inclusive).
-    pub from: DateTime<Utc>,
-    /// End (exclusive).
-    pub to: DateTime<Utc>,
-    /// department, street or community.
-    pub group: &'static str,
-    /// The weights of the score.
-    pub weights: Weights,
-    /// Units, ranked.
-    pub units: Vec<UnitScore>,
-    /// Whistles filed and closed per local day of the period.
-    pub daily: Vec<Day>,
-}
 
 /// A time given as RFC 3339, or a local date (its start; for `to`, the next day's start).
 fn instant(
@@ -178,7 +160,7 @@ pub async fn get(
     Ok(Json(Assessment {
         from,
         to,
-        group,
+        group: group.to_string(),
         weights,
         units,
         daily,

@@ -15,7 +15,7 @@ use axum::Json;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc};
 
-use shaozi_shared::api::{Activity, Community};
+use shaozi_shared::api::{Activity, Community, EventPage};
 use shaozi_shared::{Audience, EventKind, EventScope, Principal};
 
 use crate::auth::Credential;
@@ -186,18 +186,6 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     accept.contains("application/json") && !accept.contains("text/event-stream")
-}
-
-/// One page of the durable log, for polling clients.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct EventPage {
-    /// Events after `after` that this token may see, in sequence order.
-    #[schema(value_type = Vec<shaozi_shared::Event>)]
-    pub items: Vec<Box<RawValue>>,
-    /// The sequence number this page read up to: pass it as `after` next time.
-    pub after: u64,
-    /// Whether more events were already on disk past this page.
-    pub more: bool,
 }
 
 /// Events scanned per page at most, so a narrow token's page over a busy log stays cheap.

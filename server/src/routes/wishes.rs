@@ -4,12 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
-use serde::Serialize;
 
-use shaozi_shared::api::{ClaimBody, CompleteBody, NewWish, Page, ReasonBody};
-use shaozi_shared::{
-    CommunityId, Principal, Scope, TimelineEntry, Wish, WishAction, WishId, WishStatus,
-};
+use shaozi_shared::api::{ClaimBody, CompleteBody, NewWish, Page, ReasonBody, WishDetail};
+use shaozi_shared::{CommunityId, Principal, Scope, Wish, WishAction, WishId, WishStatus};
 
 use super::whistles::explain;
 use super::{created, idempotency, if_match, unexpected, with_etag};
@@ -90,16 +87,6 @@ pub async fn list(
     let (items, next_cursor) = st.store.list_wishes(&q)?;
     let items = items.into_iter().filter(|w| who.sees_wish(w)).collect();
     Ok(Json(Page { items, next_cursor }))
-}
-
-/// A wish with its history.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct WishDetail {
-    /// The wish.
-    #[serde(flatten)]
-    wish: Wish,
-    /// Every step so far.
-    timeline: Vec<TimelineEntry>,
 }
 
 /// `GET /api/v1/wishes/{id}`.

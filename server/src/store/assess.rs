@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use shaozi_shared::api::Day;
 use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitScore, Weights};
 
 use super::keys::{be, family, key, time_key, WishMeasure};
@@ -45,17 +46,6 @@ impl Group {
             Group::Community => format!("uq/c/{id:010}/overdue"),
         }
     }
-}
-
-/// Whistles filed and closed on one local day.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Day {
-    /// The local date.
-    pub date: chrono::NaiveDate,
-    /// Filed that day.
-    pub filed: i64,
-    /// Closed that day.
-    pub closed: i64,
 }
 
 impl Store {

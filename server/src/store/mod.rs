@@ -11,7 +11,7 @@ mod migrate;
 pub mod postings;
 pub mod stored;
 
-pub use assess::{Day, Group};
+pub use assess::Group;
 pub use by_time::FiledPage;
 mod query;
 /// Errors of list queries.

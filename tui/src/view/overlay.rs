@@ -123,7 +123,7 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     let keyed = |actions: &[Action]| -> String {
         let parts: Vec<String> = actions
             .iter()
-            .filter(|a| crate::app::step_of(**a).is_none_or(|s| app.may(s)))
+            .filter(|a| crate::app::op_of(**a).is_none_or(|op| app.may(op)))
             .filter_map(|a| {
                 app.keymap
                     .hint_key(*a)

@@ -270,7 +270,7 @@ pub fn ids(app: &App) -> Vec<u64> {
     app.rows().iter().map(|k| k.id).collect()
 }
 
-pub fn assessment() -> shaozi_tui::assess::AssessmentData {
+pub fn assessment() -> shaozi_shared::api::Assessment {
     use shaozi_shared::assessment::{measure, rank, CaseMeasures, Weights};
     let c = |on_time, resolved, rating, r, s| CaseMeasures {
         responded: true,
@@ -310,12 +310,22 @@ pub fn assessment() -> shaozi_tui::assess::AssessmentData {
     units[0].wishes_completed = 1;
     units[2].activities = 1;
     rank(&mut units, &Weights::default());
-    let day = |d: u32, filed, closed| shaozi_tui::assess::DayCount {
+    let day = |d: u32, filed, closed| shaozi_shared::api::Day {
         date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap(),
         filed,
         closed,
     };
-    shaozi_tui::assess::AssessmentData {
+    let at = |d| {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, d)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap_or_default()
+    };
+    shaozi_shared::api::Assessment {
+        from: at(1),
+        to: at(27),
+        group: "department".into(),
+        weights: Weights::default(),
         units,
         daily: (1..=26)
             .map(|d| day(d, i64::from(d % 7 + 2), i64::from(d % 5)))

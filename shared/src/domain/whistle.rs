@@ -13,22 +13,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
-use crate::category::Deadlines;
+use crate::category::{Deadlines, Urgency};
 use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
 use crate::text::{self, optional, required};
 use crate::RuleError;
-
-/// How urgent a whistle is; urgent ones must be reported for within 30 minutes by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    /// 紧急.
-    Urgent,
-    /// 一般.
-    Normal,
-}
 
 /// Where a whistle is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -104,6 +93,26 @@ impl std::fmt::Display for WhistleStatus {
     }
 }
 
+/// A resident who reported a problem (through Open311, say). Kept with the case for the
+/// department's call-back; the public Open311 read side never shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    pub email: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
+    pub phone: Option<String>,
+}
+
 /// A case a community filed, with everything that happened to it so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -140,7 +149,7 @@ pub struct Whistle {
     pub media_url: Option<String>,
     /// The resident who reported it, for the call-back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporter: Option<crate::api::Reporter>,
+    pub reporter: Option<Reporter>,
     /// Answers to the category's questions.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: crate::questions::Answers,
@@ -193,7 +202,7 @@ pub struct Whistle {
     pub version: u64,
 }
 
-/// What a community sends to blow the whistle (already validated, see [`crate::api::NewWhistle`]).
+/// What a community sends to blow the whistle, already validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filing {
     /// The community.
@@ -217,7 +226,7 @@ pub struct Filing {
     /// A photo of the problem.
     pub media_url: Option<String>,
     /// The resident who reported it.
-    pub reporter: Option<crate::api::Reporter>,
+    pub reporter: Option<Reporter>,
     /// Answers to the category's questions.
     pub attributes: crate::questions::Answers,
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::{Audience, EventScope};
 use crate::ids::{CommunityId, DepartmentId, StreetId};
 use crate::whistle::Whistle;
 use crate::wish::Wish;
@@ -77,8 +78,10 @@ pub struct Principal {
     pub scope: Scope,
 }
 
-/// A step someone may ask for, for permission checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a role may do, for permission checks (and, by these names, in `GET /api/v1/me`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Add streets, communities, departments.
     EditDirectory,
@@ -98,6 +101,21 @@ pub enum Op {
     ClaimWish,
     /// Record an activity.
     RecordActivity,
+}
+
+impl Op {
+    /// Every kind of step, in the order `GET /api/v1/me` lists them.
+    pub const ALL: [Op; 9] = [
+        Op::FileWhistle,
+        Op::Dispatch,
+        Op::Handle,
+        Op::Confirm,
+        Op::FileWish,
+        Op::ClaimWish,
+        Op::RecordActivity,
+        Op::EditDirectory,
+        Op::Administer,
+    ];
 }
 
 /// Whether a role may ever do `op` (before looking at scope).
@@ -278,6 +296,24 @@ impl Principal {
                 "may not act on {} for another department or outside its scope",
                 w.id
             ))
+        }
+    }
+}
+
+/// Which tokens see an event (here, with the rest of who may see what).
+impl EventScope {
+    /// Whether `p` may see an event with this scope.
+    pub fn visible_to(&self, p: &Principal) -> bool {
+        match (self.audience, p.scope) {
+            (Audience::Public, _) => true,
+            (Audience::Admin, _) => p.role == Role::Admin,
+            (_, Scope::City) => true,
+            (_, Scope::Street(s)) => self.street == Some(s),
+            (_, Scope::Community(c)) => self.community == Some(c),
+            (Audience::Wish, Scope::Department(_)) => true,
+            (Audience::Whistle | Audience::Activity, Scope::Department(d)) => {
+                self.departments.contains(&d)
+            }
         }
     }
 }

@@ -114,13 +114,13 @@ pub struct EventScope {
     pub audience: Audience,
     /// The record's street.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street: Option<crate::StreetId>,
+    pub street: Option<crate::ids::StreetId>,
     /// The record's community.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub community: Option<crate::CommunityId>,
+    pub community: Option<crate::ids::CommunityId>,
     /// Departments involved: the lead, assisting ones, and the previous lead after a reassignment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub departments: Vec<crate::DepartmentId>,
+    pub departments: Vec<crate::ids::DepartmentId>,
 }
 
 /// What kind of audience an event has.
@@ -140,24 +140,6 @@ pub enum Audience {
     /// The units an activity names: its department, its community and that community's
     /// street (and the city-wide tokens).
     Activity,
-}
-
-impl EventScope {
-    /// Whether `p` may see an event with this scope.
-    pub fn visible_to(&self, p: &crate::Principal) -> bool {
-        use crate::Scope;
-        match (self.audience, p.scope) {
-            (Audience::Public, _) => true,
-            (Audience::Admin, _) => p.role == crate::Role::Admin,
-            (_, Scope::City) => true,
-            (_, Scope::Street(s)) => self.street == Some(s),
-            (_, Scope::Community(c)) => self.community == Some(c),
-            (Audience::Wish, Scope::Department(_)) => true,
-            (Audience::Whistle | Audience::Activity, Scope::Department(d)) => {
-                self.departments.contains(&d)
-            }
-        }
-    }
 }
 
 impl Event {

@@ -4,7 +4,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, Span};
-use crate::whistle::Urgency;
+
+/// How urgent a whistle is; urgent ones must be reported for within 30 minutes by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// 紧急.
+    Urgent,
+    /// 一般.
+    Normal,
+}
 
 /// How long a department has for each stage, counted from the whistle (or its reopening),
 /// in calendar or working time.
@@ -111,28 +121,6 @@ pub const CATEGORIES: &[(&str, &str, &str)] = &[
     ("elderly", "养老助残", "Elderly and disabled care"),
     ("civility", "文明创建", "Civility campaign"),
 ];
-
-/// The rules the server counts deadlines by: categories with their deadlines, and the calendar.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rules {
-    /// Categories.
-    pub categories: Vec<Category>,
-    /// Working hours and holidays.
-    pub calendar: Calendar,
-    /// How the assessment weighs its measures.
-    pub weights: crate::assessment::Weights,
-}
-
-impl Rules {
-    /// The built-in categories with default deadlines, and the default calendar.
-    pub fn builtin() -> Rules {
-        Rules {
-            categories: Category::builtin(),
-            calendar: Calendar::default(),
-            weights: Default::default(),
-        }
-    }
-}
 
 impl Category {
     /// The built-in categories with default deadlines.

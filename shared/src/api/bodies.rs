@@ -1,53 +1,12 @@
-//! Bodies and answers of the HTTP API (`/api/v1`), shared by the server and its clients.
-//! Request bodies refuse unknown fields, so a typo is an error rather than silently ignored.
+//! What clients send: every request body of `/api/v1`. Bodies refuse unknown fields, so a
+//! typo is an error rather than silently ignored; the limits on free text are those of
+//! [`crate::text`], published as `maxLength` (a server test keeps them equal).
 
 use serde::{Deserialize, Serialize};
 
-use crate::category::Category;
-use crate::event::TimelineEntry;
+use crate::category::Urgency;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
-use crate::whistle::{Urgency, Whistle};
-use chrono::{DateTime, Utc};
-
-/// A street office.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Street {
-    /// Id, e.g. `S2`.
-    pub id: StreetId,
-    /// Name, e.g. 桃花仑街道.
-    pub name: String,
-    /// When added.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A community.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Community {
-    /// Id, e.g. `C12`.
-    pub id: CommunityId,
-    /// Name, e.g. 朝阳路社区.
-    pub name: String,
-    /// Its street office.
-    pub street_id: StreetId,
-    /// When added.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A municipal department and the categories it handles.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Department {
-    /// Id, e.g. `D40`.
-    pub id: DepartmentId,
-    /// Name, e.g. 市城管局.
-    pub name: String,
-    /// Category codes it handles.
-    pub categories: Vec<String>,
-    /// When added.
-    pub created_at: DateTime<Utc>,
-}
+use crate::whistle::Reporter;
 
 /// `POST /api/v1/streets`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,26 +81,6 @@ pub struct NewWhistle {
     /// Answers to the category's questions (see `questions` in GET /api/v1/categories).
     #[serde(default)]
     pub attributes: crate::questions::Answers,
-}
-
-/// A resident who reported a problem (through Open311, say). Kept with the case for the
-/// department's call-back; the public Open311 read side never shows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct Reporter {
-    /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
-    pub name: Option<String>,
-    /// Email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
-    pub email: Option<String>,
-    /// Phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
-    pub phone: Option<String>,
 }
 
 /// `POST /api/v1/whistles/{id}/dispatch`.
@@ -265,114 +204,6 @@ pub struct CompleteBody {
     pub note: Option<String>,
 }
 
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Page<T> {
-    /// The items, in the list's order.
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// `GET /api/v1/whistles/{id}`: the whistle and its timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WhistleDetail {
-    /// The whistle.
-    #[serde(flatten)]
-    pub whistle: Whistle,
-    /// Every step, oldest first.
-    pub timeline: Vec<TimelineEntry>,
-}
-
-/// `GET /api/v1/categories` item.
-pub type CategoryInfo = Category;
-
-/// The unanswered queue's totals.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct QueueStats {
-    /// New or dispatched: nobody has reported for duty.
-    pub unanswered: i64,
-    /// Unanswered and past the deadline to report for duty.
-    pub overdue: i64,
-    /// Unanswered and urgent.
-    pub urgent: i64,
-}
-
-/// One department's load.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DepartmentLoad {
-    /// Department id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Dispatched and waiting for it to report for duty.
-    pub dispatched: i64,
-    /// Reported for duty, being worked on.
-    pub acknowledged: i64,
-    /// Not yet closed or rejected (dispatched, acknowledged or resolved).
-    pub open: i64,
-    /// Past a deadline now.
-    pub overdue: i64,
-}
-
-/// Wish totals, overall or for one community.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WishTotals {
-    /// Filed (not cancelled).
-    pub total: i64,
-    /// Claimed, including those since completed.
-    pub claimed: i64,
-    /// Completed.
-    pub completed: i64,
-    /// Value of all filed wishes, fen.
-    pub value_total_fen: i64,
-    /// Value of completed wishes, fen.
-    pub value_completed_fen: i64,
-}
-
-/// One community's wishes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CommunityWishes {
-    /// Community id.
-    pub community_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its totals.
-    #[serde(flatten)]
-    pub totals: WishTotals,
-}
-
-/// Wish totals with the per-community breakdown.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WishStats {
-    /// City-wide totals.
-    #[serde(flatten)]
-    pub totals: WishTotals,
-    /// Per community, most wishes first.
-    pub by_community: Vec<CommunityWishes>,
-}
-
-/// `GET /api/v1/stats`: kept as counters, so it costs the same at any history size.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Stats {
-    /// The unanswered queue.
-    pub queue: QueueStats,
-    /// Load per department, busiest first.
-    pub departments: Vec<DepartmentLoad>,
-    /// Micro-wishes.
-    pub wishes: WishStats,
-    /// Sequence number of the last event reflected here.
-    pub last_seq: u64,
-}
-
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -413,42 +244,6 @@ impl NewToken {
     }
 }
 
-/// A token as listed: never its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TokenInfo {
-    /// Name.
-    pub name: String,
-    /// Role.
-    pub role: crate::access::Role,
-    /// Scope.
-    pub scope: crate::access::Scope,
-    /// Who created it.
-    pub created_by: String,
-    /// When.
-    pub created_at: DateTime<Utc>,
-    /// When it stops working.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// When it was revoked.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// `201` to `POST /api/v1/tokens`: the secret, shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreatedToken {
-    /// Name.
-    pub name: String,
-    /// Role.
-    pub role: crate::access::Role,
-    /// The token; only its hash is kept.
-    pub token: String,
-    /// Scope.
-    pub scope: crate::access::Scope,
-    /// When it stops working.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
 /// Kinds of activity counted in the assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -483,28 +278,4 @@ pub struct NewActivity {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
-}
-
-/// A recorded activity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Activity {
-    /// Id, e.g. `A7`.
-    pub id: String,
-    /// The department.
-    pub department_id: DepartmentId,
-    /// The community.
-    pub community_id: CommunityId,
-    /// What kind.
-    pub kind: ActivityKind,
-    /// The day.
-    pub date: chrono::NaiveDate,
-    /// How many took part.
-    pub participants: i64,
-    /// What was done.
-    pub note: Option<String>,
-    /// Who recorded it.
-    pub recorded_by: String,
-    /// When.
-    pub created_at: DateTime<Utc>,
 }

@@ -1,0 +1,28 @@
+//! The rules a server runs by: categories with their deadlines, the working calendar, and the
+//! assessment's weights (what a rules file sets).
+
+use crate::assessment::Weights;
+use crate::calendar::Calendar;
+use crate::category::Category;
+
+/// The rules the server counts deadlines by: categories with their deadlines, and the calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// Categories.
+    pub categories: Vec<Category>,
+    /// Working hours and holidays.
+    pub calendar: Calendar,
+    /// How the assessment weighs its measures.
+    pub weights: Weights,
+}
+
+impl Rules {
+    /// The built-in categories with default deadlines, and the default calendar.
+    pub fn builtin() -> Rules {
+        Rules {
+            categories: Category::builtin(),
+            calendar: Calendar::default(),
+            weights: Default::default(),
+        }
+    }
+}
