@@ -28,6 +28,7 @@ use tokio::sync::watch;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use shaozi_shared::api::Step;
 use shaozi_shared::{Principal, Rules};
 
 use crate::auth::{Limits, TokenBook};
@@ -77,7 +78,7 @@ pub struct Shared {
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
 pub fn api_routes() -> OpenApiRouter<AppState> {
     use routes::{admin, assessment, directory, events, stats, whistles, wishes};
-    OpenApiRouter::new()
+    let api = OpenApiRouter::new()
         .routes(routes!(directory::list_streets, directory::create_street))
         .routes(routes!(
             directory::list_communities,
@@ -90,18 +91,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::list_categories))
         .routes(routes!(whistles::list, whistles::create))
         .routes(routes!(whistles::get))
-        .routes(routes!(whistles::dispatch))
-        .routes(routes!(whistles::acknowledge))
-        .routes(routes!(whistles::resolve))
-        .routes(routes!(whistles::close))
-        .routes(routes!(whistles::reopen))
-        .routes(routes!(whistles::reject))
-        .routes(routes!(whistles::escalate))
         .routes(routes!(wishes::list, wishes::create))
         .routes(routes!(wishes::get))
-        .routes(routes!(wishes::claim))
-        .routes(routes!(wishes::complete))
-        .routes(routes!(wishes::cancel))
         .routes(routes!(stats::get))
         .routes(routes!(events::stream))
         .routes(routes!(admin::me))
@@ -109,28 +100,34 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::audit))
         .routes(routes!(assessment::get))
-        .routes(routes!(assessment::record))
+        .routes(routes!(assessment::record));
+    // Every step of the shared table, whistles' and wishes'.
+    wishes::step_routes(whistles::step_routes(api))
 }
 
 /// The HTTP routes.
 pub fn app(state: AppState) -> Router {
     let (api, _) = api_routes().split_for_parts();
     // A mistyped step gets the list of real ones rather than a bare "no such route".
+    let names = |steps: &[Step]| {
+        steps
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (whistle_steps, wish_steps) = (names(Step::WHISTLE), names(Step::WISH));
     let api = api
         .route(
             "/whistles/{id}/{action}",
             axum::routing::any(|Path((_, a)): Path<(String, String)>| async move {
-                ApiError::not_found(format!(
-                    "no action {a:?}; whistles take dispatch, acknowledge, resolve, close, reopen, reject, escalate"
-                ))
+                ApiError::not_found(format!("no action {a:?}; whistles take {whistle_steps}"))
             }),
         )
         .route(
             "/wishes/{id}/{action}",
             axum::routing::any(|Path((_, a)): Path<(String, String)>| async move {
-                ApiError::not_found(format!(
-                    "no action {a:?}; wishes take claim, complete, cancel"
-                ))
+                ApiError::not_found(format!("no action {a:?}; wishes take {wish_steps}"))
             }),
         );
     let api = api.route_layer(axum::middleware::from_fn_with_state(

@@ -123,3 +123,61 @@ async fn the_event_log_pages_as_json_within_the_token_scope() {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.body["field"], "limit");
 }
+
+#[tokio::test]
+async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission() {
+    use shaozi_shared::api::{Step, Subject};
+    let s = TestServer::start().await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&shaozi_server::openapi::document_json()).expect("JSON");
+    let viewer = s.token("viewer", json!({}), "看板").await;
+    let steps: Vec<Step> = Step::WHISTLE.iter().chain(Step::WISH).copied().collect();
+    assert_eq!(steps.len(), 10);
+    for step in steps {
+        let (kind, id) = match step.subject() {
+            Subject::Whistle => ("whistles", "W1001"),
+            Subject::Wish => ("wishes", "M1"),
+        };
+        let path = format!("/api/v1/{kind}/{{id}}/{}", step.name());
+        let op = &doc["paths"][&path]["post"];
+        assert_eq!(op["summary"], step.summary(), "{path} is documented");
+        // The route is served: a token that may not take the step is told so by the step's
+        // permission, not by the fallback for unknown steps.
+        use shaozi_shared::api::{Given, Input, StepBody};
+        let given = match step.input() {
+            Input::Department => Given::Department(shaozi_shared::DepartmentId(1), None),
+            Input::Staff => Given::Staff(vec!["张伟".into(), "李娜".into()]),
+            Input::Text => Given::Text("原因".into()),
+            Input::Rating => Given::Rating(5),
+            Input::Nothing => Given::Nothing,
+        };
+        let body = StepBody::build(step, given).expect("a body from the step's own input");
+        let a = TestServer::send(
+            s.req_as(
+                &viewer,
+                reqwest::Method::POST,
+                &format!("/api/v1/{kind}/{id}/{}", step.name()),
+            )
+            .json(&body.json()),
+        )
+        .await;
+        assert!(
+            !a.str("detail").starts_with("no action"),
+            "{path}: {}",
+            a.body
+        );
+        assert_eq!(
+            a.status,
+            403,
+            "{path}: a viewer may not {}: {}",
+            step.name(),
+            a.body
+        );
+    }
+    // An unknown step lists the real ones, from the same table.
+    let a = s.post("/api/v1/whistles/W1001/fly", json!({})).await;
+    assert_eq!(a.status, 404);
+    for step in Step::WHISTLE {
+        assert!(a.str("detail").contains(step.name()), "{}", a.body);
+    }
+}

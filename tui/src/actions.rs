@@ -2,15 +2,15 @@
 //! small parsers behind them. Called from [`crate::app::update`].
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde_json::{json, Value};
 
+use shaozi_shared::api::{RejectBody, StepBody};
 use shaozi_shared::{DepartmentId, Op, WhistleId, WhistleStatus};
 
 use crate::app::{App, Cursor, Effect, View};
 use crate::editor::LineEditor;
 use crate::keys::Action;
 use crate::model::Filter;
-use crate::prompt::{self, Prompt, TextKind};
+use crate::prompt::{self, Prompt};
 
 /// Handles a key: help, the open prompt, or the action it is bound to.
 pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
@@ -246,62 +246,25 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             });
             Vec::new()
         }
-        Action::Assign => {
-            let targets = app.targets(true);
+        // Every step asks for what the shared table says it needs.
+        Action::Step(step) => {
+            let targets = app.targets(step.bulk());
             if targets.is_empty() {
                 app.say(app.lang.t().nothing);
                 return Vec::new();
             }
-            app.prompt = Some(prompt::picker(app, targets));
-            Vec::new()
-        }
-        Action::Close => match app.current() {
-            Some(id) => {
-                app.prompt = Some(Prompt::Rating { target: id });
-                Vec::new()
-            }
-            None => Vec::new(),
-        },
-        Action::Acknowledge
-        | Action::Resolve
-        | Action::Reopen
-        | Action::Reject
-        | Action::Escalate => {
-            let kind = match action {
-                Action::Acknowledge => TextKind::Staff,
-                Action::Resolve => TextKind::Reply,
-                Action::Reopen => TextKind::Reopen,
-                Action::Reject => TextKind::Reject,
-                _ => TextKind::Escalate,
-            };
-            let bulk = matches!(kind, TextKind::Reject | TextKind::Escalate);
-            let targets = app.targets(bulk);
-            if targets.is_empty() {
-                app.say(if zh {
-                    "未选中哨件"
-                } else {
-                    "no whistle selected"
-                });
-                return Vec::new();
-            }
-            app.prompt = Some(Prompt::Text {
-                kind,
-                targets,
-                editor: LineEditor::default(),
-                dept: None,
-            });
-            Vec::new()
+            let (next, fx) = prompt::start(app, step, targets);
+            app.prompt = next;
+            fx
         }
         _ => Vec::new(),
     }
 }
 
-/// What the token must be allowed to do for an action.
+/// What the token must be allowed to do for an action (a step's, from the step table).
 pub fn op_of(a: Action) -> Option<Op> {
     match a {
-        Action::Assign | Action::Reject | Action::Escalate => Some(Op::Dispatch),
-        Action::Acknowledge | Action::Resolve => Some(Op::Handle),
-        Action::Close | Action::Reopen => Some(Op::Confirm),
+        Action::Step(step) => Some(step.op()),
         _ => None,
     }
 }
@@ -317,7 +280,7 @@ pub fn split_staff(s: &str) -> Vec<String> {
 }
 
 /// The body of a reject: `dup W1042 reason…` names the original.
-pub fn reject_body(text: &str) -> Value {
+pub fn reject_body(text: &str) -> StepBody {
     let mut words = text.split_whitespace();
     if let (Some(first), Some(second)) = (words.next(), words.next()) {
         if matches!(first.to_lowercase().as_str(), "dup" | "重复") {
@@ -328,11 +291,17 @@ pub fn reject_body(text: &str) -> Value {
                 } else {
                     rest.join(" ")
                 };
-                return json!({"reason": reason, "duplicate_of": orig});
+                return StepBody::Reject(RejectBody {
+                    reason,
+                    duplicate_of: Some(orig),
+                });
             }
         }
     }
-    json!({"reason": text})
+    StepBody::Reject(RejectBody {
+        reason: text.to_string(),
+        duplicate_of: None,
+    })
 }
 
 /// Whether a status can be dispatched (or reassigned).

@@ -6,10 +6,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Offset, Utc};
 use crossterm::event::KeyEvent;
-use serde_json::Value;
-
 pub use shaozi_shared::api::Me;
-use shaozi_shared::api::{Stats, WhistleDetail};
+use shaozi_shared::api::{Stats, Step, StepBody, WhistleDetail};
 use shaozi_shared::{DepartmentId, Event, Op, Whistle, WhistleId};
 
 use crate::i18n::Lang;
@@ -105,8 +103,8 @@ pub enum Msg {
     Acted {
         /// The whistle.
         id: WhistleId,
-        /// What was done, e.g. `dispatch`.
-        verb: &'static str,
+        /// What was done.
+        step: Step,
         /// The updated whistle, or the refusal.
         result: Result<Box<Whistle>, Refusal>,
         /// What was typed, to reopen on refusal.
@@ -129,16 +127,14 @@ pub enum Effect {
     FetchAssessment(chrono::NaiveDate, chrono::NaiveDate),
     /// Write the assessment of [from, to] to a CSV file.
     ExportCsv(chrono::NaiveDate, chrono::NaiveDate),
-    /// Post an action.
+    /// Take a step.
     Act {
         /// The whistle.
         id: WhistleId,
         /// The version it was shown at (sent as If-Match).
         version: Option<u64>,
-        /// Path segment: dispatch, acknowledge, …
-        verb: &'static str,
-        /// JSON body.
-        body: Value,
+        /// The step with its body.
+        body: StepBody,
         /// What was typed.
         draft: Option<Box<Draft>>,
     },
@@ -615,10 +611,10 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Acted {
             id,
-            verb,
+            step,
             result,
             draft,
-        } => on_acted(app, id, verb, result, draft),
+        } => on_acted(app, id, step, result, draft),
     }
 }
 
@@ -673,7 +669,7 @@ fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
 fn on_acted(
     app: &mut App,
     id: WhistleId,
-    verb: &'static str,
+    step: Step,
     result: Result<Box<Whistle>, Refusal>,
     draft: Option<Box<Draft>>,
 ) -> Vec<Effect> {
@@ -681,9 +677,9 @@ fn on_acted(
         Ok(w) => {
             let status = app.lang.t().status(w.status);
             let dept = app.model.dir.department(w.department_id);
-            let msg = match (verb, app.zh()) {
-                ("dispatch", true) => format!("{id} 已派往 {dept}"),
-                ("dispatch", false) => format!("{id} assigned to {dept}"),
+            let msg = match (step, app.zh()) {
+                (Step::Dispatch, true) => format!("{id} 已派往 {dept}"),
+                (Step::Dispatch, false) => format!("{id} assigned to {dept}"),
                 (_, true) => format!("{id} → {status}"),
                 (_, false) => format!("{id} is now {status}"),
             };
@@ -712,6 +708,7 @@ fn on_acted(
                 app.refilter();
                 app.fix_selection();
             }
+            let verb = step.name();
             app.warn(if app.zh() {
                 format!(
                     "{id} 已被他人修改，未执行{verb}，已刷新为最新状态：{}",

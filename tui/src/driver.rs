@@ -161,16 +161,15 @@ impl Driver {
             Effect::Act {
                 id,
                 version,
-                verb,
                 body,
                 draft,
             } => {
                 let api = self.api.clone();
                 self.spawn(async move {
-                    let result = api.act(id, verb, &body, version).await.map(Box::new);
+                    let result = api.act(id, &body, version).await.map(Box::new);
                     Some(Msg::Acted {
                         id,
-                        verb,
+                        step: body.step(),
                         result,
                         draft,
                     })

@@ -1,5 +1,6 @@
 //! The dashboard's words in Chinese and English. Data stays as the server sends it.
 
+use shaozi_shared::api::Step;
 use shaozi_shared::{EventKind, WhistleStatus};
 
 /// Which language the labels are in.
@@ -33,6 +34,48 @@ impl Lang {
             Lang::En => &EN,
         }
     }
+
+    /// A step's words: a word or two for the key line, and what its prompt asks for.
+    pub fn step(self, s: Step) -> StepWords {
+        let (hint, ask) = match (s, self) {
+            (Step::Dispatch, Lang::Zh) => ("派单", "派往部门（输入筛选，↑↓选择，Enter 确认）"),
+            (Step::Dispatch, Lang::En) => (
+                "assign",
+                "Assign to department (type to filter, ↑↓ to choose, Enter)",
+            ),
+            (Step::Acknowledge, Lang::Zh) => ("报到", "报到人员（两人以上，逗号或空格分隔）"),
+            (Step::Acknowledge, Lang::En) => (
+                "duty",
+                "Staff reporting for duty (two or more, comma or space separated)",
+            ),
+            (Step::Resolve, Lang::Zh) => ("办结", "办结回复"),
+            (Step::Resolve, Lang::En) => ("resolve", "Reply (what was done)"),
+            (Step::Close, Lang::Zh) => ("关闭", "满意度评分：按 1–5"),
+            (Step::Close, Lang::En) => ("close", "Satisfaction: press 1–5"),
+            (Step::Reopen, Lang::Zh) => ("重办", "重办理由（社区不认可）"),
+            (Step::Reopen, Lang::En) => ("reopen", "Why reopen (the community rejects the fix)"),
+            (Step::Reject, Lang::Zh) => ("驳回", "驳回理由（重复件可写 dup W1042）"),
+            (Step::Reject, Lang::En) => ("reject", "Why reject (for a duplicate: dup W1042)"),
+            (Step::Escalate, Lang::Zh) => ("升级", "升级理由"),
+            (Step::Escalate, Lang::En) => ("escalate", "Why escalate"),
+            (Step::Claim, Lang::Zh) => ("认领", "认领心愿"),
+            (Step::Claim, Lang::En) => ("claim", "Claim the wish"),
+            (Step::Complete, Lang::Zh) => ("完成", "心愿已完成"),
+            (Step::Complete, Lang::En) => ("complete", "The wish is fulfilled"),
+            (Step::Cancel, Lang::Zh) => ("撤销", "撤销理由"),
+            (Step::Cancel, Lang::En) => ("withdraw", "Why withdraw the wish"),
+        };
+        StepWords { hint, ask }
+    }
+}
+
+/// What the dashboard says of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepWords {
+    /// On the key line, after its key.
+    pub hint: &'static str,
+    /// What its prompt asks for.
+    pub ask: &'static str,
 }
 
 /// Every label the dashboard shows.
@@ -99,25 +142,11 @@ pub struct DetailLabels {
     pub timeline: &'static str,
 }
 
-/// Labels of prompts.
+/// Labels of prompts (a step's own are [`Lang::step`]'s).
 #[derive(Debug)]
 pub struct PromptLabels {
-    /// Department picker.
-    pub assign: &'static str,
     /// Reassign reason.
     pub reassign_reason: &'static str,
-    /// Staff names.
-    pub staff: &'static str,
-    /// Reply.
-    pub reply: &'static str,
-    /// Rating.
-    pub rating: &'static str,
-    /// Reopen reason.
-    pub reopen: &'static str,
-    /// Reject reason.
-    pub reject: &'static str,
-    /// Escalate reason.
-    pub escalate: &'static str,
     /// Confirm bulk.
     pub confirm: &'static str,
     /// Command line.
@@ -169,14 +198,7 @@ pub static ZH: Labels = Labels {
         timeline: "时间线",
     },
     prompt: PromptLabels {
-        assign: "派往部门（输入筛选，↑↓选择，Enter 确认）",
         reassign_reason: "改派理由",
-        staff: "报到人员（两人以上，逗号或空格分隔）",
-        reply: "办结回复",
-        rating: "满意度评分：按 1–5",
-        reopen: "重办理由（社区不认可）",
-        reject: "驳回理由（重复件可写 dup W1042）",
-        escalate: "升级理由",
         confirm: "确认对以下哨件执行",
         command: "命令",
         filter: "筛选（文字，或 dept=… cat=… overdue urgent）",
@@ -224,14 +246,7 @@ pub static EN: Labels = Labels {
         timeline: "Timeline",
     },
     prompt: PromptLabels {
-        assign: "Assign to department (type to filter, ↑↓ to choose, Enter)",
         reassign_reason: "Reason for reassigning",
-        staff: "Staff reporting for duty (two or more, comma or space separated)",
-        reply: "Reply (what was done)",
-        rating: "Satisfaction: press 1–5",
-        reopen: "Why reopen (the community rejects the fix)",
-        reject: "Why reject (for a duplicate: dup W1042)",
-        escalate: "Why escalate",
         confirm: "Confirm for these whistles:",
         command: "command",
         filter: "filter (text, or dept=… cat=… overdue urgent)",

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use shaozi_shared::api::Step;
+
 /// Something the dispatcher can ask for with a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
@@ -45,20 +47,8 @@ pub enum Action {
     Back,
     /// Quit.
     Quit,
-    /// Dispatch or reassign.
-    Assign,
-    /// Report for duty.
-    Acknowledge,
-    /// Resolve with a reply.
-    Resolve,
-    /// Close with a rating.
-    Close,
-    /// Reopen.
-    Reopen,
-    /// Reject.
-    Reject,
-    /// Escalate.
-    Escalate,
+    /// A step on the record (see [`STEP_KEYS`]).
+    Step(Step),
     /// Mark or unmark the row.
     Mark,
     /// Filter.
@@ -70,7 +60,7 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action with its config name.
+    /// Every action but the steps, with its config name.
     pub const ALL: &'static [(Action, &'static str)] = &[
         (Action::Up, "up"),
         (Action::Down, "down"),
@@ -91,13 +81,6 @@ impl Action {
         (Action::Open, "open"),
         (Action::Back, "back"),
         (Action::Quit, "quit"),
-        (Action::Assign, "assign"),
-        (Action::Acknowledge, "acknowledge"),
-        (Action::Resolve, "resolve"),
-        (Action::Close, "close"),
-        (Action::Reopen, "reopen"),
-        (Action::Reject, "reject"),
-        (Action::Escalate, "escalate"),
         (Action::Mark, "mark"),
         (Action::Filter, "filter"),
         (Action::Command, "command"),
@@ -106,12 +89,61 @@ impl Action {
 
     /// The config name.
     pub fn name(self) -> &'static str {
+        if let Action::Step(step) = self {
+            return STEP_KEYS
+                .iter()
+                .find(|(s, _, _)| *s == step)
+                .map_or(step.name(), |(_, n, _)| n);
+        }
         Action::ALL
             .iter()
             .find(|(a, _)| *a == self)
             .map_or("?", |(_, n)| n)
     }
+
+    /// The action a config name stands for.
+    pub fn named(name: &str) -> Option<Action> {
+        let step = STEP_KEYS
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(s, _, _)| Action::Step(*s));
+        step.or_else(|| {
+            Action::ALL
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(a, _)| *a)
+        })
+    }
 }
+
+/// The dashboard's side of each step it offers: the step's name in the config's `[keys]`, and
+/// its default key. The rest (what to ask for, who may, the request) comes from the shared
+/// step table; the words, from [`crate::i18n::Lang::step`].
+pub const STEP_KEYS: &[(Step, &str, &str)] = &[
+    (Step::Dispatch, "assign", "a"),
+    (Step::Acknowledge, "acknowledge", "r"),
+    (Step::Resolve, "resolve", "s"),
+    (Step::Close, "close", "c"),
+    (Step::Reopen, "reopen", "o"),
+    (Step::Reject, "reject", "x"),
+    (Step::Escalate, "escalate", "e"),
+];
+
+/// Steps the dashboard does not offer yet, on purpose, and why.
+pub const API_ONLY: &[(Step, &str)] = &[
+    (
+        Step::Claim,
+        "wishes are totals only until the wishes list (issue 14)",
+    ),
+    (
+        Step::Complete,
+        "wishes are totals only until the wishes list (issue 14)",
+    ),
+    (
+        Step::Cancel,
+        "wishes are totals only until the wishes list (issue 14)",
+    ),
+];
 
 /// A key as written in the config file: `a`, `ctrl-r`, `enter`, `pgdn`, `f5`, `space`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,19 +259,15 @@ impl Default for Keymap {
             ("esc", Action::Back),
             ("q", Action::Quit),
             ("ctrl-c", Action::Quit),
-            ("a", Action::Assign),
-            ("r", Action::Acknowledge),
-            ("s", Action::Resolve),
-            ("c", Action::Close),
-            ("o", Action::Reopen),
-            ("x", Action::Reject),
-            ("e", Action::Escalate),
             ("space", Action::Mark),
             ("/", Action::Filter),
             (":", Action::Command),
             ("?", Action::Help),
         ] {
             bind(k, a);
+        }
+        for (step, _, k) in STEP_KEYS {
+            bind(k, Action::Step(*step));
         }
         Keymap { map }
     }
@@ -255,7 +283,7 @@ impl Keymap {
     pub fn apply(&mut self, binds: &HashMap<String, Vec<String>>) -> Vec<String> {
         let mut problems = Vec::new();
         for (name, keys) in binds {
-            let Some(action) = Action::ALL.iter().find(|(_, n)| n == name).map(|(a, _)| *a) else {
+            let Some(action) = Action::named(name) else {
                 problems.push(format!("unknown action {name:?} in [keys]"));
                 continue;
             };
@@ -302,10 +330,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_step_has_a_key_or_is_api_only_on_purpose() {
+        let km = Keymap::default();
+        for step in Step::WHISTLE.iter().chain(Step::WISH) {
+            let keyed = STEP_KEYS.iter().any(|(s, _, _)| s == step);
+            let api_only = API_ONLY.iter().any(|(s, _)| s == step);
+            assert!(
+                keyed != api_only,
+                "{step:?}: give it a row in STEP_KEYS, or in API_ONLY with the reason"
+            );
+            if keyed {
+                let action = Action::Step(*step);
+                assert!(km.hint_key(action).is_some(), "{step:?} has a default key");
+                assert_eq!(Action::named(action.name()), Some(action));
+                for lang in [crate::i18n::Lang::Zh, crate::i18n::Lang::En] {
+                    assert!(!lang.step(*step).hint.is_empty(), "{step:?} has words");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn config_rebinds_and_reports_mistakes() {
         let mut km = Keymap::default();
         let press = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(km.action(&press('a')), Some(Action::Assign));
+        let assign = Action::Step(Step::Dispatch);
+        assert_eq!(km.action(&press('a')), Some(assign));
         let mut binds = HashMap::new();
         binds.insert(
             "assign".to_string(),
@@ -316,8 +366,8 @@ mod tests {
         let problems = km.apply(&binds);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert_eq!(km.action(&press('a')), None);
-        assert_eq!(km.action(&press('d')), Some(Action::Assign));
+        assert_eq!(km.action(&press('d')), Some(assign));
         let ctrl_a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL);
-        assert_eq!(km.action(&ctrl_a), Some(Action::Assign));
+        assert_eq!(km.action(&ctrl_a), Some(assign));
     }
 }

@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use shaozi_shared::api::{Community, Department, Page, Problem, Stats, Street, WhistleDetail};
+use shaozi_shared::api::{
+    Community, Department, Page, Problem, Stats, StepBody, Street, WhistleDetail,
+};
 use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId};
 
 use crate::app::{Conn, Me, Msg, Refusal};
@@ -157,19 +159,19 @@ impl Api {
         .await
     }
 
-    /// An action on a whistle.
+    /// A step on a whistle, at the version it was seen at.
     pub async fn act(
         &self,
         id: WhistleId,
-        verb: &str,
-        body: &Value,
+        body: &StepBody,
         version: Option<u64>,
     ) -> Result<Whistle, Refusal> {
+        let step = body.step().name();
         let mut rb = self
             .http
-            .post(format!("{}/api/v1/whistles/{id}/{verb}", self.base))
+            .post(format!("{}/api/v1/whistles/{id}/{step}", self.base))
             .bearer_auth(&self.token)
-            .json(body);
+            .json(&body.json());
         if let Some(v) = version {
             rb = rb.header("If-Match", format!("\"{v}\""));
         }

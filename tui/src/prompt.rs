@@ -2,30 +2,13 @@
 //! `:` command line and the filter. Each turns into effects only when confirmed.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use serde_json::{json, Value};
 
+use shaozi_shared::api::{Given, Input, Step, StepBody};
 use shaozi_shared::{DepartmentId, WhistleId, WhistleStatus};
 
 use crate::app::{reject_body, split_staff, App, Draft, Effect};
 use crate::editor::{Edit, LineEditor};
 use crate::model::Filter;
-
-/// What a text prompt asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextKind {
-    /// Staff reporting for duty.
-    Staff,
-    /// The resolving reply.
-    Reply,
-    /// Why reopen.
-    Reopen,
-    /// Why reject.
-    Reject,
-    /// Why escalate.
-    Escalate,
-    /// Why reassign.
-    ReassignReason,
-}
 
 /// A department in the picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,30 +37,30 @@ pub enum Prompt {
         /// Selected among the visible ones.
         sel: usize,
     },
-    /// Type a text.
+    /// Type what a step asks for (staff names, a reply, a reason).
     Text {
-        /// What for.
-        kind: TextKind,
+        /// The step.
+        step: Step,
         /// Whistles.
         targets: Vec<WhistleId>,
         /// The text.
         editor: LineEditor,
-        /// The chosen department, for a reassignment's reason.
-        dept: Option<DepartmentId>,
+        /// For a reassignment to this department, the text is its reason.
+        reassign_to: Option<DepartmentId>,
     },
     /// Press 1–5.
     Rating {
+        /// The step (closing).
+        step: Step,
         /// The whistle.
         target: WhistleId,
     },
-    /// Confirm a bulk action.
+    /// Confirm a step on several whistles.
     Confirm {
         /// Whistles.
         targets: Vec<WhistleId>,
-        /// The action.
-        verb: &'static str,
-        /// Its body.
-        body: Value,
+        /// The step with its body.
+        body: StepBody,
     },
     /// `:` command line.
     Command {
@@ -170,33 +153,56 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
     }
 }
 
-fn act(
-    verb: &'static str,
+/// Takes a step on `targets` (after a confirmation when there are several).
+pub fn act(
+    body: StepBody,
     targets: Vec<WhistleId>,
-    body: Value,
     draft: Option<Prompt>,
 ) -> (Option<Prompt>, Vec<Effect>) {
     if targets.len() > 1 {
-        return (
-            Some(Prompt::Confirm {
-                targets,
-                verb,
-                body,
-            }),
-            Vec::new(),
-        );
+        return (Some(Prompt::Confirm { targets, body }), Vec::new());
     }
     let fx = targets
         .into_iter()
         .map(|id| Effect::Act {
             id,
             version: None,
-            verb,
             body: body.clone(),
             draft: draft.clone().map(|prompt| Box::new(Draft { prompt })),
         })
         .collect();
     (None, fx)
+}
+
+/// What a step asks for first: the picker, a rating, a text; or, when it needs nothing, the
+/// step itself.
+pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>, Vec<Effect>) {
+    let Some(&first) = targets.first() else {
+        return (None, Vec::new());
+    };
+    match step.input() {
+        Input::Department => (Some(picker(app, targets)), Vec::new()),
+        Input::Rating => (
+            Some(Prompt::Rating {
+                step,
+                target: first,
+            }),
+            Vec::new(),
+        ),
+        Input::Staff | Input::Text => (
+            Some(Prompt::Text {
+                step,
+                targets,
+                editor: LineEditor::default(),
+                reassign_to: None,
+            }),
+            Vec::new(),
+        ),
+        Input::Nothing => match StepBody::build(step, Given::Nothing) {
+            Some(body) => act(body, targets, None),
+            None => (None, Vec::new()),
+        },
+    }
 }
 
 /// Dispatches at once (from the command line), or asks for a reassignment's reason.
@@ -222,18 +228,17 @@ fn dispatch(
     });
     if reassigning && note.is_none() {
         let p = Prompt::Text {
-            kind: TextKind::ReassignReason,
+            step: Step::Dispatch,
             targets,
             editor: LineEditor::default(),
-            dept: Some(dept),
+            reassign_to: Some(dept),
         };
         return (Some(p), Vec::new());
     }
-    let body = match note {
-        Some(n) => json!({"department_id": dept, "note": n}),
-        None => json!({"department_id": dept}),
-    };
-    act("dispatch", targets, body, draft)
+    match StepBody::build(Step::Dispatch, Given::Department(dept, note)) {
+        Some(body) => act(body, targets, draft),
+        None => (None, Vec::new()),
+    }
 }
 
 /// Handles a key while a prompt is open.
@@ -286,30 +291,23 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             }
         },
         Prompt::Text { .. } => return on_text_key(app, p, k),
-        Prompt::Rating { target } => match k.code {
+        Prompt::Rating { step, target } => match k.code {
             KeyCode::Char(c @ '1'..='5') => {
                 let n = i64::from(c as u8 - b'0');
-                act(
-                    "close",
-                    vec![*target],
-                    json!({"satisfaction": n}),
-                    Some(p.clone()),
-                )
+                match StepBody::build(*step, Given::Rating(n)) {
+                    Some(body) => act(body, vec![*target], Some(p.clone())),
+                    None => (None, Vec::new()),
+                }
             }
             _ => (Some(p), Vec::new()),
         },
-        Prompt::Confirm {
-            targets,
-            verb,
-            body,
-        } => match k.code {
+        Prompt::Confirm { targets, body } => match k.code {
             KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('Y') => {
                 let fx = targets
                     .iter()
                     .map(|id| Effect::Act {
                         id: *id,
                         version: None,
-                        verb,
                         body: body.clone(),
                         draft: None,
                     })
@@ -356,10 +354,10 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
 fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     let zh = app.lang == crate::i18n::Lang::Zh;
     let Prompt::Text {
-        kind,
+        step,
         targets,
         editor,
-        dept,
+        reassign_to,
     } = &mut p
     else {
         return keep(app, p);
@@ -368,41 +366,44 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         editor.key(k);
         return keep(app, p);
     }
-    let (kind, targets, text, dept) = (
-        *kind,
+    let (step, targets, text, reassign_to) = (
+        *step,
         targets.clone(),
         editor.text().trim().to_string(),
-        *dept,
+        *reassign_to,
     );
     if text.is_empty() {
         return keep(app, p);
     }
     let draft = Some(p.clone());
-    let (next, fx) = match kind {
-        TextKind::Staff => {
-            let staff = split_staff(&text);
-            if staff.len() < 2 {
-                app.flash = Some(crate::app::Flash {
-                    text: if zh {
-                        "报到需要两名以上人员".into()
-                    } else {
-                        "reporting for duty needs two or more staff".into()
-                    },
-                    error: true,
-                    until: app.now + chrono::Duration::seconds(6),
-                });
-                return keep(app, p);
+    let (next, fx) = if let Some(d) = reassign_to {
+        dispatch(app, targets, d, Some(text), draft)
+    } else {
+        let body = match step.input() {
+            Input::Staff => {
+                let staff = split_staff(&text);
+                if staff.len() < 2 {
+                    app.flash = Some(crate::app::Flash {
+                        text: if zh {
+                            "报到需要两名以上人员".into()
+                        } else {
+                            "reporting for duty needs two or more staff".into()
+                        },
+                        error: true,
+                        until: app.now + chrono::Duration::seconds(6),
+                    });
+                    return keep(app, p);
+                }
+                StepBody::build(step, Given::Staff(staff))
             }
-            act("acknowledge", targets, json!({"staff": staff}), draft)
-        }
-        TextKind::Reply => act("resolve", targets, json!({"reply": text}), draft),
-        TextKind::Reopen => act("reopen", targets, json!({"reason": text}), draft),
-        TextKind::Reject => act("reject", targets, reject_body(&text), draft),
-        TextKind::Escalate => act("escalate", targets, json!({"reason": text}), draft),
-        TextKind::ReassignReason => match dept {
-            Some(d) => dispatch(app, targets, d, Some(text), draft),
+            // `dup W1042 …` names the original of a duplicate.
+            _ if step == Step::Reject => Some(reject_body(&text)),
+            _ => StepBody::build(step, Given::Text(text)),
+        };
+        match body {
+            Some(body) => act(body, targets, draft),
             None => (None, Vec::new()),
-        },
+        }
     };
     app.prompt = next;
     fx
@@ -425,7 +426,7 @@ fn targets_of(p: &Prompt) -> Vec<WhistleId> {
         Prompt::Picker { targets, .. }
         | Prompt::Text { targets, .. }
         | Prompt::Confirm { targets, .. } => targets.clone(),
-        Prompt::Rating { target } => vec![*target],
+        Prompt::Rating { target, .. } => vec![*target],
         _ => Vec::new(),
     }
 }

@@ -7,6 +7,7 @@ use common::*;
 use crossterm::event::KeyCode;
 use serde_json::json;
 
+use shaozi_shared::api::Step;
 use shaozi_shared::{DepartmentId, Urgency, WhistleId, WhistleStatus};
 use shaozi_tui::app::{update, Conn, Effect, Msg, Refusal, View};
 use shaozi_tui::i18n::Lang;
@@ -131,11 +132,11 @@ fn assigning_offers_departments_that_handle_it_and_carry_least_load_first() {
     typed(&mut app, "住建");
     let fx = key(&mut app, KeyCode::Enter);
     assert_eq!(app.prompt, None);
-    let [Effect::Act { id, verb, body, .. }] = fx.as_slice() else {
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
         panic!("{fx:?}")
     };
-    assert_eq!((*id, *verb), (WhistleId(1003), "dispatch"));
-    assert_eq!(body, &json!({"department_id": "D3"}));
+    assert_eq!((*id, body.step().name()), (WhistleId(1003), "dispatch"));
+    assert_eq!(body.json(), json!({"department_id": "D3"}));
 }
 
 #[test]
@@ -160,8 +161,8 @@ fn reassigning_asks_for_a_reason() {
         panic!("{fx:?}")
     };
     assert_eq!(
-        body,
-        &json!({"department_id": "D3", "note": "属于小区内部"})
+        body.json(),
+        json!({"department_id": "D3", "note": "属于小区内部"})
     );
 }
 
@@ -175,15 +176,12 @@ fn reporting_for_duty_needs_two_names_and_keeps_what_was_typed() {
     assert!(matches!(&app.prompt, Some(Prompt::Text { editor, .. }) if editor.text() == "张伟"));
     typed(&mut app, "、李娜");
     let fx = key(&mut app, KeyCode::Enter);
-    let [Effect::Act {
-        verb, body, draft, ..
-    }] = fx.as_slice()
-    else {
+    let [Effect::Act { body, draft, .. }] = fx.as_slice() else {
         panic!("{fx:?}")
     };
     assert_eq!(
-        (*verb, body),
-        ("acknowledge", &json!({"staff": ["张伟", "李娜"]}))
+        (body.step().name(), body.json()),
+        ("acknowledge", json!({"staff": ["张伟", "李娜"]}))
     );
 
     // The server refuses: the words are shown and the prompt comes back as it was sent.
@@ -191,7 +189,7 @@ fn reporting_for_duty_needs_two_names_and_keeps_what_was_typed() {
         &mut app,
         Msg::Acted {
             id: WhistleId(1001),
-            verb: "acknowledge",
+            step: Step::Acknowledge,
             result: Err(Refusal {
                 status: 409,
                 detail: "cannot acknowledge whistle W1001: it is acknowledged".into(),
@@ -227,14 +225,14 @@ fn marked_rows_are_rejected_together_after_a_confirmation() {
     let fx = key(&mut app, KeyCode::Char('y'));
     assert_eq!(fx.len(), 2);
     for e in &fx {
-        let Effect::Act { verb, body, .. } = e else {
+        let Effect::Act { body, .. } = e else {
             panic!()
         };
         assert_eq!(
-            (*verb, body),
+            (body.step().name(), body.json()),
             (
                 "reject",
-                &json!({"reason": "重复上报", "duplicate_of": "W1003"})
+                json!({"reason": "重复上报", "duplicate_of": "W1003"})
             )
         );
     }
@@ -247,7 +245,7 @@ fn closing_takes_a_rating_key() {
     assert!(key(&mut app, KeyCode::Char('9')).is_empty());
     let fx = key(&mut app, KeyCode::Char('4'));
     assert!(
-        matches!(fx.as_slice(), [Effect::Act { verb: "close", body, .. }] if body == &json!({"satisfaction": 4}))
+        matches!(fx.as_slice(), [Effect::Act { body, .. }] if body.step() == Step::Close && body.json() == json!({"satisfaction": 4}))
     );
 }
 
@@ -267,7 +265,7 @@ fn the_command_line_assigns_goes_to_and_completes() {
     typed(&mut app, "3 路灯");
     let fx = key(&mut app, KeyCode::Enter);
     assert!(
-        matches!(fx.as_slice(), [Effect::Act { id: WhistleId(1003), verb: "dispatch", body, .. }] if body == &json!({"department_id": "D2"})),
+        matches!(fx.as_slice(), [Effect::Act { id: WhistleId(1003), body, .. }] if body.json() == json!({"department_id": "D2"})),
         "{fx:?}"
     );
 
@@ -446,7 +444,7 @@ fn every_action_carries_the_version_seen_and_a_412_refreshes_the_row() {
         &mut app,
         Msg::Acted {
             id: WhistleId(1001),
-            verb: "escalate",
+            step: Step::Escalate,
             result: Err(Refusal {
                 status: 412,
                 detail: "W1001 changed since you read it".into(),

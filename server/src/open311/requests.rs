@@ -8,9 +8,10 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 
 use shaozi_shared::api::{NewWhistle, Reporter};
+use shaozi_shared::event::Public;
 use shaozi_shared::questions::{self, Answers};
 use shaozi_shared::{
-    Category, DepartmentId, Event, EventKind, Scope, Urgency, Whistle, WhistleId, WhistleStatus,
+    Category, DepartmentId, Event, Scope, Urgency, Whistle, WhistleId, WhistleStatus,
 };
 
 use super::render::{render, Fmt, V};
@@ -438,41 +439,21 @@ pub async fn create(
     Ok(res)
 }
 
-/// What an event tells a resident: the public description of the step, never an internal
-/// note or a staff name. Only the department's reply and the reason for rejecting are meant
-/// for the public (they are the request's `status_notes` too).
+/// What an event tells a resident: the public description of its step (shared with the
+/// event kinds), never an internal note or a staff name.
 fn what_happened(e: &Event, agencies: &HashMap<DepartmentId, String>) -> Option<String> {
     let r = &e.record;
-    let dept = || {
-        r["department_id"]
-            .as_str()
-            .and_then(|d| d.parse::<DepartmentId>().ok())
-            .and_then(|d| agencies.get(&d).cloned())
-            .unwrap_or_else(|| "部门".into())
-    };
-    let text = |k: &str| r[k].as_str().map(str::to_string);
-    Some(match e.kind {
-        EventKind::WhistleCreated => "已受理 / received".into(),
-        EventKind::WhistleDispatched => format!("已派至{} / sent to the department", dept()),
-        EventKind::WhistleReassigned => {
-            format!("已改派至{} / passed to another department", dept())
+    Some(match e.kind.public()? {
+        Public::Words(w) => w.to_string(),
+        Public::WithDepartment(w) => {
+            let dept = r["department_id"]
+                .as_str()
+                .and_then(|d| d.parse::<DepartmentId>().ok())
+                .and_then(|d| agencies.get(&d).cloned())
+                .unwrap_or_else(|| "部门".into());
+            w.replace("{}", &dept)
         }
-        EventKind::WhistleAcknowledged => format!("{}已到场 / the department is on site", dept()),
-        EventKind::WhistleResolved => text("reply").unwrap_or_else(|| "已处理 / fixed".into()),
-        EventKind::WhistleClosed => "社区已确认办结 / the community confirmed the fix".into(),
-        // The community's reason is its own note to the department, not for the public.
-        EventKind::WhistleReopened => {
-            "社区认为尚未解决，已重新办理 / the community found it not fixed; reopened".into()
-        }
-        EventKind::WhistleRejected => {
-            text("reject_reason").unwrap_or_else(|| "未予受理 / not accepted".into())
-        }
-        EventKind::WhistleEscalated => "已升级督办 / escalated".into(),
-        EventKind::WhistleOverdue => "已超过处理时限 / past its deadline".into(),
-        EventKind::WhistleDuplicateLinked => {
-            "已合并一条重复报告 / a duplicate report was merged into this one".into()
-        }
-        _ => return None,
+        Public::Field(field, otherwise) => r[field].as_str().unwrap_or(otherwise).to_string(),
     })
 }
 

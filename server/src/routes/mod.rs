@@ -4,7 +4,7 @@
 /// step's own body, and hands the action to the module's `step` function.
 macro_rules! step_route {
     ($(#[$doc:meta])* $name:ident, $path:tt, $tag:tt, $summary:tt, $id:ident, $id_doc:tt,
-     $record:ident, $body:ident, |$b:ident| $action:expr) => {
+     $record:ident, $body:ty, |$b:ident| $action:expr) => {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = $tag, summary = $summary,
             params(("id" = $id, Path, description = $id_doc), IfMatch),

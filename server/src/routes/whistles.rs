@@ -5,13 +5,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use shaozi_shared::api::{
-    AcknowledgeBody, CloseBody, DispatchBody, NewWhistle, Page, ReasonBody, RejectBody,
-    ResolveBody, WhistleDetail,
-};
+use shaozi_shared::api::{NewWhistle, Page, StepBody, WhistleDetail};
 use shaozi_shared::{
-    CommunityId, DepartmentId, Principal, StreetId, Urgency, Whistle, WhistleAction, WhistleId,
-    WhistleStatus,
+    CommunityId, DepartmentId, Principal, StreetId, Urgency, Whistle, WhistleId, WhistleStatus,
 };
 
 use super::{created, idempotency, if_match, scope_whistles, unexpected, with_etag};
@@ -168,10 +164,13 @@ async fn step(
     who: Principal,
     id: &str,
     headers: &HeaderMap,
-    action: WhistleAction,
+    body: StepBody,
 ) -> Result<Response, ApiError> {
     let id = whistle_id(id)?;
     let expected = if_match(headers)?;
+    let action = body
+        .whistle_action()
+        .ok_or_else(|| ApiError::internal(&"a wish step on a whistle route"))?;
     match st
         .writer
         .submit(Command::Whistle(id, action, expected), who)
@@ -183,38 +182,27 @@ async fn step(
     }
 }
 
-step_route!(
-    /// `POST /api/v1/whistles/{id}/dispatch`: call a department, or reassign with a reason.
-    dispatch, "/whistles/{id}/dispatch", "whistles", "Call a department (or reassign)", WhistleId, "The whistle, e.g. W1042", Whistle, DispatchBody,
-    |b| WhistleAction::Dispatch { department_id: b.department_id, assisting: b.assisting, note: b.note }
-);
-step_route!(
-    /// `POST /api/v1/whistles/{id}/acknowledge`: the department reports for duty.
-    acknowledge, "/whistles/{id}/acknowledge", "whistles", "Report for duty (报到) with two or more staff", WhistleId, "The whistle, e.g. W1042", Whistle, AcknowledgeBody,
-    |b| WhistleAction::Acknowledge { staff: b.staff, note: b.note }
-);
-step_route!(
-    /// `POST /api/v1/whistles/{id}/resolve`: the department replies that it is fixed.
-    resolve, "/whistles/{id}/resolve", "whistles", "Reply that the problem is fixed", WhistleId, "The whistle, e.g. W1042", Whistle, ResolveBody,
-    |b| WhistleAction::Resolve { reply: b.reply }
-);
-step_route!(
-    /// `POST /api/v1/whistles/{id}/close`: the community confirms and rates the fix.
-    close, "/whistles/{id}/close", "whistles", "Confirm and rate the fix", WhistleId, "The whistle, e.g. W1042", Whistle, CloseBody,
-    |b| WhistleAction::Close { satisfaction: b.satisfaction, note: b.note }
-);
-step_route!(
-    /// `POST /api/v1/whistles/{id}/reopen`: the community rejects the fix.
-    reopen, "/whistles/{id}/reopen", "whistles", "Reject the fix and reopen", WhistleId, "The whistle, e.g. W1042", Whistle, ReasonBody,
-    |b| WhistleAction::Reopen { reason: b.reason }
-);
-step_route!(
-    /// `POST /api/v1/whistles/{id}/reject`: not a real problem, or a duplicate.
-    reject, "/whistles/{id}/reject", "whistles", "Reject as not a problem or a duplicate", WhistleId, "The whistle, e.g. W1042", Whistle, RejectBody,
-    |b| WhistleAction::Reject { reason: b.reason, duplicate_of: b.duplicate_of }
-);
-step_route!(
-    /// `POST /api/v1/whistles/{id}/escalate`: raise the escalation level.
-    escalate, "/whistles/{id}/escalate", "whistles", "Escalate", WhistleId, "The whistle, e.g. W1042", Whistle, ReasonBody,
-    |b| WhistleAction::Escalate { reason: b.reason }
-);
+/// A handler and an OpenAPI operation for every whistle step of the shared table.
+macro_rules! whistle_step_routes {
+    (
+        whistles { $($v:ident $name:ident $path:literal $body:ty, $summary:literal;)* }
+        wishes { $($rest:tt)* }
+    ) => {
+        $(
+            step_route!(
+                #[doc = $summary]
+                $name, $path, "whistles", $summary, WhistleId, "The whistle, e.g. W1042", Whistle,
+                $body, |b| StepBody::$v(b)
+            );
+        )*
+
+        /// Every whistle step's route, with its operation in the OpenAPI document.
+        pub fn step_routes(
+            r: utoipa_axum::router::OpenApiRouter<AppState>,
+        ) -> utoipa_axum::router::OpenApiRouter<AppState> {
+            r$(.routes(utoipa_axum::routes!($name)))*
+        }
+    };
+}
+
+shaozi_shared::step_table!(whistle_step_routes);

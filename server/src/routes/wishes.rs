@@ -5,8 +5,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
 
-use shaozi_shared::api::{ClaimBody, CompleteBody, NewWish, Page, ReasonBody, WishDetail};
-use shaozi_shared::{CommunityId, Principal, Scope, Wish, WishAction, WishId, WishStatus};
+use shaozi_shared::api::{NewWish, Page, StepBody, WishDetail};
+use shaozi_shared::{CommunityId, Principal, Scope, Wish, WishId, WishStatus};
 
 use super::whistles::explain;
 use super::{created, idempotency, if_match, unexpected, with_etag};
@@ -122,10 +122,13 @@ async fn step(
     who: Principal,
     id: &str,
     headers: &HeaderMap,
-    action: WishAction,
+    body: StepBody,
 ) -> Result<Response, ApiError> {
     let id = wish_id(id)?;
     let expected = if_match(headers)?;
+    let action = body
+        .wish_action()
+        .ok_or_else(|| ApiError::internal(&"a whistle step on a wish route"))?;
     match st
         .writer
         .submit(Command::Wish(id, action, expected), who)
@@ -137,18 +140,27 @@ async fn step(
     }
 }
 
-step_route!(
-    /// `POST /api/v1/wishes/{id}/claim`: a department or a named person takes the wish on.
-    claim, "/wishes/{id}/claim", "wishes", "Claim a wish", WishId, "The wish, e.g. M17", Wish, ClaimBody,
-    |b| WishAction::Claim { department_id: b.department_id, claimer: b.claimer }
-);
-step_route!(
-    /// `POST /api/v1/wishes/{id}/complete`: the wish is fulfilled.
-    complete, "/wishes/{id}/complete", "wishes", "Mark a wish fulfilled", WishId, "The wish, e.g. M17", Wish, CompleteBody,
-    |b| WishAction::Complete { note: b.note }
-);
-step_route!(
-    /// `POST /api/v1/wishes/{id}/cancel`: the wish is withdrawn.
-    cancel, "/wishes/{id}/cancel", "wishes", "Withdraw a wish", WishId, "The wish, e.g. M17", Wish, ReasonBody,
-    |b| WishAction::Cancel { reason: b.reason }
-);
+/// A handler and an OpenAPI operation for every wish step of the shared table.
+macro_rules! wish_step_routes {
+    (
+        whistles { $($rest:tt)* }
+        wishes { $($v:ident $name:ident $path:literal $body:ty, $summary:literal;)* }
+    ) => {
+        $(
+            step_route!(
+                #[doc = $summary]
+                $name, $path, "wishes", $summary, WishId, "The wish, e.g. M17", Wish,
+                $body, |b| StepBody::$v(b)
+            );
+        )*
+
+        /// Every wish step's route, with its operation in the OpenAPI document.
+        pub fn step_routes(
+            r: utoipa_axum::router::OpenApiRouter<AppState>,
+        ) -> utoipa_axum::router::OpenApiRouter<AppState> {
+            r$(.routes(utoipa_axum::routes!($name)))*
+        }
+    };
+}
+
+shaozi_shared::step_table!(wish_step_routes);

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use shaozi_shared::api::{
     Community, Department, NewCommunity, NewDepartment, NewStreet, NewWhistle, NewWish, Reporter,
-    Street,
+    Step, Street,
 };
 use shaozi_shared::questions;
 use shaozi_shared::text::{self, optional, required};
@@ -282,15 +282,9 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        let op = match action {
-            WhistleAction::Dispatch { .. }
-            | WhistleAction::Reject { .. }
-            | WhistleAction::Escalate { .. } => Op::Dispatch,
-            WhistleAction::Acknowledge { .. } | WhistleAction::Resolve { .. } => Op::Handle,
-            WhistleAction::Close { .. } | WhistleAction::Reopen { .. } => Op::Confirm,
-            // The clock's and the link's steps are the server's own.
-            WhistleAction::DeadlinePassed | WhistleAction::LinkDuplicate { .. } => Op::Administer,
-        };
+        // Who may take a step is in the step table; the clock's and the link's are the
+        // server's own.
+        let op = Step::of_whistle(action).map_or(Op::Administer, Step::op);
         // The role first, which says nothing about the record; then a whistle outside the
         // token's scope is as missing as one that does not exist, so the answer tells
         // nothing about what exists elsewhere.
@@ -449,12 +443,10 @@ impl Tx<'_> {
         {
             *d = Some(own);
         }
-        let (op, claim_for) = match &action {
-            WishAction::Claim { department_id, .. } => {
-                (shaozi_shared::Op::ClaimWish, *department_id)
-            }
-            WishAction::Complete { .. } => (Op::ClaimWish, None),
-            WishAction::Cancel { .. } => (Op::FileWish, None),
+        let op = Step::of_wish(&action).op();
+        let claim_for = match &action {
+            WishAction::Claim { department_id, .. } => *department_id,
+            _ => None,
         };
         // As for whistles: the role, then out of scope is the same as missing.
         refuse!(forbidden(who.may(op)));

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::category::Urgency;
-use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
+use crate::ids::{CommunityId, DepartmentId, StreetId};
 use crate::whistle::Reporter;
 
 /// `POST /api/v1/streets`.
@@ -83,84 +83,6 @@ pub struct NewWhistle {
     pub attributes: crate::questions::Answers,
 }
 
-/// `POST /api/v1/whistles/{id}/dispatch`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct DispatchBody {
-    /// Lead department.
-    pub department_id: DepartmentId,
-    /// Assisting departments.
-    #[serde(default)]
-    pub assisting: Vec<DepartmentId>,
-    /// Instructions; required when reassigning.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
-    pub note: Option<String>,
-}
-
-/// `POST /api/v1/whistles/{id}/acknowledge`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct AcknowledgeBody {
-    /// Two or more different staff names, each one line of at most 50 characters; names that
-    /// show the same (full-width forms, zero-width characters) are one person.
-    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 50))]
-    pub staff: Vec<String>,
-    /// Optional note.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
-    pub note: Option<String>,
-}
-
-/// `POST /api/v1/whistles/{id}/resolve`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ResolveBody {
-    /// The reply to the community.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
-    pub reply: String,
-}
-
-/// `POST /api/v1/whistles/{id}/close`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CloseBody {
-    /// 1–5.
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
-    pub satisfaction: i64,
-    /// Optional comment.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
-    pub note: Option<String>,
-}
-
-/// `POST /api/v1/whistles/{id}/reopen`, `/escalate` and `/api/v1/wishes/{id}/cancel`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ReasonBody {
-    /// Why.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
-    pub reason: String,
-}
-
-/// `POST /api/v1/whistles/{id}/reject`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct RejectBody {
-    /// Why.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
-    pub reason: String,
-    /// The original, when a duplicate.
-    #[serde(default)]
-    pub duplicate_of: Option<WhistleId>,
-}
-
 /// `POST /api/v1/wishes`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -177,31 +99,6 @@ pub struct NewWish {
     pub description: Option<String>,
     /// Value in fen.
     pub value_fen: i64,
-}
-
-/// `POST /api/v1/wishes/{id}/claim`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ClaimBody {
-    /// Claiming department.
-    #[serde(default)]
-    pub department_id: Option<DepartmentId>,
-    /// Claiming person.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
-    pub claimer: Option<String>,
-}
-
-/// `POST /api/v1/wishes/{id}/complete`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CompleteBody {
-    /// Optional note.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
-    pub note: Option<String>,
 }
 
 /// `POST /api/v1/tokens`.

@@ -4,7 +4,9 @@
 
 mod answers;
 mod bodies;
+mod steps;
 
 pub use crate::whistle::Reporter;
 pub use answers::*;
 pub use bodies::*;
+pub use steps::*;

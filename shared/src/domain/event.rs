@@ -73,6 +73,45 @@ impl EventKind {
     pub fn about_whistle(self) -> bool {
         self.as_str().starts_with("whistle.")
     }
+
+    /// How the step is told to the public (Open311's updates feed), Chinese first: never an
+    /// internal note or a staff name. `None` for what the public is not told.
+    pub fn public(self) -> Option<Public> {
+        use EventKind::*;
+        Some(match self {
+            WhistleCreated => Public::Words("已受理 / received"),
+            WhistleDispatched => Public::WithDepartment("已派至{} / sent to the department"),
+            WhistleReassigned => {
+                Public::WithDepartment("已改派至{} / passed to another department")
+            }
+            WhistleAcknowledged => Public::WithDepartment("{}已到场 / the department is on site"),
+            WhistleResolved => Public::Field("reply", "已处理 / fixed"),
+            WhistleClosed => Public::Words("社区已确认办结 / the community confirmed the fix"),
+            // The community's reason is its own note to the department.
+            WhistleReopened => Public::Words(
+                "社区认为尚未解决，已重新办理 / the community found it not fixed; reopened",
+            ),
+            WhistleRejected => Public::Field("reject_reason", "未予受理 / not accepted"),
+            WhistleEscalated => Public::Words("已升级督办 / escalated"),
+            WhistleOverdue => Public::Words("已超过处理时限 / past its deadline"),
+            WhistleDuplicateLinked => {
+                Public::Words("已合并一条重复报告 / a duplicate report was merged into this one")
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// The public description of a step (see [`EventKind::public`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Public {
+    /// These words.
+    Words(&'static str),
+    /// These words, with the lead department's name for `{}`.
+    WithDepartment(&'static str),
+    /// The record's own public text in this field (a reply, the reason for rejecting), else
+    /// these words.
+    Field(&'static str, &'static str),
 }
 
 impl std::fmt::Display for EventKind {

@@ -10,7 +10,7 @@ use super::{local_time, Theme};
 use crate::app::{App, Conn};
 use crate::i18n::Lang;
 use crate::keys::Action;
-use crate::prompt::{Prompt, TextKind};
+use crate::prompt::Prompt;
 use crate::text::{fit, width};
 
 /// Connection, last data, counts of new and marked rows, the filter, and the message.
@@ -75,15 +75,10 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
 }
 
 /// What a key does, in a few words, for the hint line.
-fn hint_word(a: Action, zh: bool) -> &'static str {
+fn hint_word(a: Action, lang: Lang) -> &'static str {
+    let zh = lang == Lang::Zh;
     match (a, zh) {
-        (Action::Assign, true) => "派单",
-        (Action::Acknowledge, true) => "报到",
-        (Action::Resolve, true) => "办结",
-        (Action::Close, true) => "关闭",
-        (Action::Reopen, true) => "重办",
-        (Action::Reject, true) => "驳回",
-        (Action::Escalate, true) => "升级",
+        (Action::Step(step), _) => lang.step(step).hint,
         (Action::Open, true) => "详情",
         (Action::Back, true) => "返回",
         (Action::Filter, true) => "筛选",
@@ -97,13 +92,6 @@ fn hint_word(a: Action, zh: bool) -> &'static str {
         (Action::Period, false) => "period",
         (Action::SortNext, false) | (Action::SortPrev, false) => "sort (< > column)",
         (Action::Export, false) => "export CSV",
-        (Action::Assign, false) => "assign",
-        (Action::Acknowledge, false) => "duty",
-        (Action::Resolve, false) => "resolve",
-        (Action::Close, false) => "close",
-        (Action::Reopen, false) => "reopen",
-        (Action::Reject, false) => "reject",
-        (Action::Escalate, false) => "escalate",
         (Action::Open, false) => "open",
         (Action::Back, false) => "back",
         (Action::Filter, false) => "filter",
@@ -113,6 +101,18 @@ fn hint_word(a: Action, zh: bool) -> &'static str {
         (Action::Command, false) => "cmd",
         _ => "",
     }
+}
+
+/// `actions`, then the steps the dashboard offers that they do not name (a new step shows up
+/// at the end until it is given a place).
+fn with_every_step(actions: &[Action]) -> Vec<Action> {
+    let mut all = actions.to_vec();
+    for (step, _, _) in crate::keys::STEP_KEYS {
+        if !all.contains(&Action::Step(*step)) {
+            all.push(Action::Step(*step));
+        }
+    }
+    all
 }
 
 /// The keys that work here, from the live keymap, and only the steps this token may take.
@@ -127,7 +127,7 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             .filter_map(|a| {
                 app.keymap
                     .hint_key(*a)
-                    .map(|k| format!("{k} {}", hint_word(*a, app.lang == Lang::Zh)))
+                    .map(|k| format!("{k} {}", hint_word(*a, app.lang)))
             })
             .collect();
         // Roomy when it fits; tighter rather than cutting the last keys.
@@ -138,36 +138,37 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             parts.join(" ")
         }
     };
+    use shaozi_shared::api::Step as S;
     use Action::*;
     let text = match (&app.prompt, app.view) {
         (Some(Prompt::Picker { .. }), _) => h.picker.to_string(),
         (Some(_), _) => h.prompt.to_string(),
-        (None, View::Queue | View::DeptCases(_)) => keyed(&[
-            Assign,
-            Acknowledge,
-            Resolve,
-            Close,
-            Reject,
-            Escalate,
+        (None, View::Queue | View::DeptCases(_)) => keyed(&with_every_step(&[
+            Step(S::Dispatch),
+            Step(S::Acknowledge),
+            Step(S::Resolve),
+            Step(S::Close),
+            Step(S::Reject),
+            Step(S::Escalate),
             Open,
             Help,
             Quit,
             Filter,
             Mark,
             Command,
-            Reopen,
-        ]),
-        (None, View::Detail) => keyed(&[
+            Step(S::Reopen),
+        ])),
+        (None, View::Detail) => keyed(&with_every_step(&[
             Back,
-            Assign,
-            Acknowledge,
-            Resolve,
-            Close,
-            Reopen,
-            Reject,
-            Escalate,
+            Step(S::Dispatch),
+            Step(S::Acknowledge),
+            Step(S::Resolve),
+            Step(S::Close),
+            Step(S::Reopen),
+            Step(S::Reject),
+            Step(S::Escalate),
             Help,
-        ]),
+        ])),
         (None, View::Departments) => h.departments.to_string(),
         (None, View::Wishes) => h.wishes.to_string(),
         (None, View::Assessment) => keyed(&[Period, SortNext, Export, Help, Quit]),
@@ -254,22 +255,19 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                     theme.muted(),
                 )));
             }
-            let inner = boxed(f, area, &format!("{} · {}", t.assign, ids(targets)), lines);
+            let ask = app.lang.step(shaozi_shared::api::Step::Dispatch).ask;
+            let inner = boxed(f, area, &format!("{ask} · {}", ids(targets)), lines);
             f.set_cursor_position((inner.x + 2 + editor.cursor_col() as u16, inner.y));
         }
         Prompt::Text {
-            kind,
+            step,
             targets,
             editor,
-            ..
+            reassign_to,
         } => {
-            let label = match kind {
-                TextKind::Staff => t.staff,
-                TextKind::Reply => t.reply,
-                TextKind::Reopen => t.reopen,
-                TextKind::Reject => t.reject,
-                TextKind::Escalate => t.escalate,
-                TextKind::ReassignReason => t.reassign_reason,
+            let label = match reassign_to {
+                Some(_) => t.reassign_reason,
+                None => app.lang.step(*step).ask,
             };
             let area = bottom(body, 3);
             let inner = boxed(
@@ -280,16 +278,21 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             );
             f.set_cursor_position((inner.x + 2 + editor.cursor_col() as u16, inner.y));
         }
-        Prompt::Rating { target } => {
+        Prompt::Rating { step, target } => {
             let area = bottom(body, 3);
             boxed(
                 f,
                 area,
-                &format!("{} · {target}", t.rating),
+                &format!("{} · {target}", app.lang.step(*step).ask),
                 vec![Line::from("1 ★  2 ★★  3 ★★★  4 ★★★★  5 ★★★★★")],
             );
         }
-        Prompt::Confirm { targets, verb, .. } => {
+        Prompt::Confirm {
+            targets,
+            body: step,
+            ..
+        } => {
+            let verb = step.step().name();
             let n = targets
                 .len()
                 .min(usize::from(body.height.saturating_sub(4)));

@@ -1,0 +1,490 @@
+//! Every step a person can take on a whistle or a wish, in one table: its name on the wire
+//! (`POST /api/v1/whistles/{id}/{name}`), its body, what the token must be allowed to do, and
+//! how a client asks for it. The server's routes and OpenAPI operations, its permission check,
+//! the dashboard's requests, keys and help are all driven from here, so a new step is a row
+//! in [`step_table!`](crate::step_table), its body and its arms below, and its rule in
+//! the domain (see `docs/ARCHITECTURE.md`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::Op;
+use crate::ids::{DepartmentId, WhistleId};
+use crate::whistle::WhistleAction;
+use crate::wish::WishAction;
+
+/// The steps, one row each, whistles' then wishes': variant, handler name, path, body,
+/// summary. Hands the rows to the macro `$then`, which makes of them what it needs (this
+/// crate: [`Step`] and [`StepBody`]; the server: its routes and their OpenAPI operations).
+#[macro_export]
+macro_rules! step_table {
+    ($then:ident) => {
+        $then! {
+            whistles {
+                Dispatch dispatch "/whistles/{id}/dispatch" $crate::api::DispatchBody, "Call a department (or reassign)";
+                Acknowledge acknowledge "/whistles/{id}/acknowledge" $crate::api::AcknowledgeBody, "Report for duty (报到) with two or more staff";
+                Resolve resolve "/whistles/{id}/resolve" $crate::api::ResolveBody, "Reply that the problem is fixed";
+                Close close "/whistles/{id}/close" $crate::api::CloseBody, "Confirm and rate the fix";
+                Reopen reopen "/whistles/{id}/reopen" $crate::api::ReasonBody, "Reject the fix and reopen";
+                Reject reject "/whistles/{id}/reject" $crate::api::RejectBody, "Reject as not a problem or a duplicate";
+                Escalate escalate "/whistles/{id}/escalate" $crate::api::ReasonBody, "Escalate";
+            }
+            wishes {
+                Claim claim "/wishes/{id}/claim" $crate::api::ClaimBody, "Claim a wish";
+                Complete complete "/wishes/{id}/complete" $crate::api::CompleteBody, "Mark a wish fulfilled";
+                Cancel cancel "/wishes/{id}/cancel" $crate::api::ReasonBody, "Withdraw a wish";
+            }
+        }
+    };
+}
+
+macro_rules! step_enums {
+    (
+        whistles { $($wv:ident $wn:ident $wp:literal $wb:ty, $ws:literal;)* }
+        wishes { $($mv:ident $mn:ident $mp:literal $mb:ty, $ms:literal;)* }
+    ) => {
+        /// A step a person takes on a whistle or a wish.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum Step {
+            $(#[doc = $ws] $wv,)*
+            $(#[doc = $ms] $mv,)*
+        }
+
+        impl Step {
+            /// Every whistle step.
+            pub const WHISTLE: &'static [Step] = &[$(Step::$wv,)*];
+            /// Every wish step.
+            pub const WISH: &'static [Step] = &[$(Step::$mv,)*];
+
+            /// Its name on the wire: the last part of its path.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Step::$wv => stringify!($wn),)*
+                    $(Step::$mv => stringify!($mn),)*
+                }
+            }
+
+            /// Its OpenAPI summary.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Step::$wv => $ws,)*
+                    $(Step::$mv => $ms,)*
+                }
+            }
+        }
+
+        /// A step with its body: what a client sends.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum StepBody {
+            $(#[doc = $ws] $wv($wb),)*
+            $(#[doc = $ms] $mv($mb),)*
+        }
+
+        impl StepBody {
+            /// Which step it is.
+            pub fn step(&self) -> Step {
+                match self {
+                    $(StepBody::$wv(_) => Step::$wv,)*
+                    $(StepBody::$mv(_) => Step::$mv,)*
+                }
+            }
+
+            /// The body as JSON.
+            pub fn json(&self) -> serde_json::Value {
+                let v = match self {
+                    $(StepBody::$wv(b) => serde_json::to_value(b),)*
+                    $(StepBody::$mv(b) => serde_json::to_value(b),)*
+                };
+                v.unwrap_or_default()
+            }
+        }
+    };
+}
+
+step_table!(step_enums);
+
+/// What a record a step acts on is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A whistle.
+    Whistle,
+    /// A wish.
+    Wish,
+}
+
+/// What a client must ask the person for, to take a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A department (and, when reassigning, why).
+    Department,
+    /// Two or more staff names.
+    Staff,
+    /// A line of text (a reply, a reason).
+    Text,
+    /// A rating from 1 to 5.
+    Rating,
+    /// Nothing more.
+    Nothing,
+}
+
+/// What a person gave for a step, to become its body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Given {
+    /// A department, and the reason or instructions if any.
+    Department(DepartmentId, Option<String>),
+    /// Staff names.
+    Staff(Vec<String>),
+    /// A text.
+    Text(String),
+    /// A rating.
+    Rating(i64),
+    /// Nothing.
+    Nothing,
+}
+
+impl Step {
+    /// What it acts on.
+    pub fn subject(self) -> Subject {
+        if Step::WISH.contains(&self) {
+            Subject::Wish
+        } else {
+            Subject::Whistle
+        }
+    }
+
+    /// What the token must be allowed to do to take it (its scope is checked on the record).
+    pub fn op(self) -> Op {
+        match self {
+            Step::Dispatch | Step::Reject | Step::Escalate => Op::Dispatch,
+            Step::Acknowledge | Step::Resolve => Op::Handle,
+            Step::Close | Step::Reopen => Op::Confirm,
+            Step::Claim | Step::Complete => Op::ClaimWish,
+            Step::Cancel => Op::FileWish,
+        }
+    }
+
+    /// What a client asks the person for.
+    pub fn input(self) -> Input {
+        match self {
+            Step::Dispatch => Input::Department,
+            Step::Acknowledge => Input::Staff,
+            Step::Close => Input::Rating,
+            Step::Resolve | Step::Reopen | Step::Reject | Step::Escalate | Step::Cancel => {
+                Input::Text
+            }
+            Step::Claim | Step::Complete => Input::Nothing,
+        }
+    }
+
+    /// Whether a client may take it on many records at once (after a confirmation).
+    pub fn bulk(self) -> bool {
+        matches!(self, Step::Dispatch | Step::Reject | Step::Escalate)
+    }
+
+    /// The step a whistle action is, if a person takes it (the clock's are the server's own).
+    pub fn of_whistle(a: &WhistleAction) -> Option<Step> {
+        Some(match a {
+            WhistleAction::Dispatch { .. } => Step::Dispatch,
+            WhistleAction::Acknowledge { .. } => Step::Acknowledge,
+            WhistleAction::Resolve { .. } => Step::Resolve,
+            WhistleAction::Close { .. } => Step::Close,
+            WhistleAction::Reopen { .. } => Step::Reopen,
+            WhistleAction::Reject { .. } => Step::Reject,
+            WhistleAction::Escalate { .. } => Step::Escalate,
+            WhistleAction::DeadlinePassed | WhistleAction::LinkDuplicate { .. } => return None,
+        })
+    }
+
+    /// The step a wish action is.
+    pub fn of_wish(a: &WishAction) -> Step {
+        match a {
+            WishAction::Claim { .. } => Step::Claim,
+            WishAction::Complete { .. } => Step::Complete,
+            WishAction::Cancel { .. } => Step::Cancel,
+        }
+    }
+}
+
+impl StepBody {
+    /// The body of `step` from what the person gave; `None` when that does not fit the step.
+    pub fn build(step: Step, given: Given) -> Option<StepBody> {
+        Some(match (step, given) {
+            (Step::Dispatch, Given::Department(department_id, note)) => {
+                StepBody::Dispatch(DispatchBody {
+                    department_id,
+                    assisting: Vec::new(),
+                    note,
+                })
+            }
+            (Step::Acknowledge, Given::Staff(staff)) => {
+                StepBody::Acknowledge(AcknowledgeBody { staff, note: None })
+            }
+            (Step::Resolve, Given::Text(reply)) => StepBody::Resolve(ResolveBody { reply }),
+            (Step::Close, Given::Rating(satisfaction)) => StepBody::Close(CloseBody {
+                satisfaction,
+                note: None,
+            }),
+            (Step::Reopen, Given::Text(reason)) => StepBody::Reopen(ReasonBody { reason }),
+            (Step::Reject, Given::Text(reason)) => StepBody::Reject(RejectBody {
+                reason,
+                duplicate_of: None,
+            }),
+            (Step::Escalate, Given::Text(reason)) => StepBody::Escalate(ReasonBody { reason }),
+            (Step::Claim, Given::Nothing) => StepBody::Claim(ClaimBody::default()),
+            (Step::Complete, Given::Nothing) => StepBody::Complete(CompleteBody::default()),
+            (Step::Cancel, Given::Text(reason)) => StepBody::Cancel(ReasonBody { reason }),
+            _ => return None,
+        })
+    }
+}
+
+impl From<DispatchBody> for WhistleAction {
+    fn from(b: DispatchBody) -> Self {
+        WhistleAction::Dispatch {
+            department_id: b.department_id,
+            assisting: b.assisting,
+            note: b.note,
+        }
+    }
+}
+
+impl From<AcknowledgeBody> for WhistleAction {
+    fn from(b: AcknowledgeBody) -> Self {
+        WhistleAction::Acknowledge {
+            staff: b.staff,
+            note: b.note,
+        }
+    }
+}
+
+impl From<ResolveBody> for WhistleAction {
+    fn from(b: ResolveBody) -> Self {
+        WhistleAction::Resolve { reply: b.reply }
+    }
+}
+
+impl From<CloseBody> for WhistleAction {
+    fn from(b: CloseBody) -> Self {
+        WhistleAction::Close {
+            satisfaction: b.satisfaction,
+            note: b.note,
+        }
+    }
+}
+
+impl From<RejectBody> for WhistleAction {
+    fn from(b: RejectBody) -> Self {
+        WhistleAction::Reject {
+            reason: b.reason,
+            duplicate_of: b.duplicate_of,
+        }
+    }
+}
+
+impl StepBody {
+    /// The domain's action for a whistle step (`None` for a wish step).
+    pub fn whistle_action(self) -> Option<WhistleAction> {
+        Some(match self {
+            StepBody::Dispatch(b) => b.into(),
+            StepBody::Acknowledge(b) => b.into(),
+            StepBody::Resolve(b) => b.into(),
+            StepBody::Close(b) => b.into(),
+            StepBody::Reopen(b) => WhistleAction::Reopen { reason: b.reason },
+            StepBody::Reject(b) => b.into(),
+            StepBody::Escalate(b) => WhistleAction::Escalate { reason: b.reason },
+            StepBody::Claim(_) | StepBody::Complete(_) | StepBody::Cancel(_) => return None,
+        })
+    }
+
+    /// The domain's action for a wish step (`None` for a whistle step).
+    pub fn wish_action(self) -> Option<WishAction> {
+        Some(match self {
+            StepBody::Claim(b) => WishAction::Claim {
+                department_id: b.department_id,
+                claimer: b.claimer,
+            },
+            StepBody::Complete(b) => WishAction::Complete { note: b.note },
+            StepBody::Cancel(b) => WishAction::Cancel { reason: b.reason },
+            _ => return None,
+        })
+    }
+}
+
+/// `POST /api/v1/whistles/{id}/dispatch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DispatchBody {
+    /// Lead department.
+    pub department_id: DepartmentId,
+    /// Assisting departments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assisting: Vec<DepartmentId>,
+    /// Instructions; required when reassigning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/acknowledge`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeBody {
+    /// Two or more different staff names, each one line of at most 50 characters; names that
+    /// show the same (full-width forms, zero-width characters) are one person.
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 50))]
+    pub staff: Vec<String>,
+    /// Optional note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/resolve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// The reply to the community.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub reply: String,
+}
+
+/// `POST /api/v1/whistles/{id}/close`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    /// 1–5.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
+    pub satisfaction: i64,
+    /// Optional comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/reopen`, `/escalate` and `/api/v1/wishes/{id}/cancel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub reason: String,
+}
+
+/// `POST /api/v1/whistles/{id}/reject`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub reason: String,
+    /// The original, when a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<WhistleId>,
+}
+
+/// `POST /api/v1/wishes/{id}/claim`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBody {
+    /// Claiming department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<DepartmentId>,
+    /// Claiming person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
+    pub claimer: Option<String>,
+}
+
+/// `POST /api/v1/wishes/{id}/complete`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    /// Optional note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given_for(step: Step) -> Given {
+        match step.input() {
+            Input::Department => Given::Department(DepartmentId(3), Some("改派".into())),
+            Input::Staff => Given::Staff(vec!["张伟".into(), "李娜".into()]),
+            Input::Text => Given::Text("原因".into()),
+            Input::Rating => Given::Rating(4),
+            Input::Nothing => Given::Nothing,
+        }
+    }
+
+    macro_rules! paths {
+        (
+            whistles { $($wv:ident $wn:ident $wp:literal $wb:ty, $ws:literal;)* }
+            wishes { $($mv:ident $mn:ident $mp:literal $mb:ty, $ms:literal;)* }
+        ) => {
+            vec![$((Step::$wv, $wp),)* $((Step::$mv, $mp),)*]
+        };
+    }
+
+    #[test]
+    fn every_step_is_one_row_with_its_path_body_and_action() {
+        let rows: Vec<(Step, &str)> = crate::step_table!(paths);
+        assert_eq!(rows.len(), Step::WHISTLE.len() + Step::WISH.len());
+        let mut names = std::collections::BTreeSet::new();
+        for (step, path) in rows {
+            assert!(names.insert(step.name()), "{} twice", step.name());
+            let prefix = match step.subject() {
+                Subject::Whistle => "/whistles/{id}/",
+                Subject::Wish => "/wishes/{id}/",
+            };
+            assert_eq!(path, format!("{prefix}{}", step.name()));
+            // What a client gives for it becomes its body, and the body the step's action.
+            let body = StepBody::build(step, given_for(step)).unwrap_or_else(|| {
+                panic!(
+                    "{step:?} cannot be built from its own input {:?}",
+                    step.input()
+                )
+            });
+            assert_eq!(body.step(), step);
+            assert!(body.json().is_object());
+            match step.subject() {
+                Subject::Whistle => {
+                    let a = body.whistle_action().expect("a whistle action");
+                    assert_eq!(Step::of_whistle(&a), Some(step));
+                }
+                Subject::Wish => {
+                    let a = body.wish_action().expect("a wish action");
+                    assert_eq!(Step::of_wish(&a), step);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_its_step_is_not_built() {
+        assert_eq!(StepBody::build(Step::Close, Given::Text("好".into())), None);
+        assert_eq!(StepBody::build(Step::Dispatch, Given::Nothing), None);
+    }
+
+    #[test]
+    fn the_clocks_steps_are_nobodys() {
+        assert_eq!(Step::of_whistle(&WhistleAction::DeadlinePassed), None);
+        assert_eq!(
+            Step::of_whistle(&WhistleAction::LinkDuplicate {
+                duplicate: WhistleId(1)
+            }),
+            None
+        );
+    }
+}
