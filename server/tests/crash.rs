@@ -2,6 +2,9 @@
 //! check that nothing acknowledged was lost and the store is consistent. 5 cycles by default;
 //! `SHAOZI_CRASH_CYCLES=50 cargo test -p shaozi-server --test crash -- --nocapture` by hand.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

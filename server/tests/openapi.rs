@@ -1,5 +1,8 @@
 //! The committed OpenAPI document is the one the code generates, and it is complete.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use serde_json::Value;

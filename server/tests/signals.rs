@@ -1,5 +1,8 @@
 //! The real binary: prints a new admin token once, serves, and exits 0 on SIGTERM.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

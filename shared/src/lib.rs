@@ -8,6 +8,9 @@
 //! HTTP API, which the server and the dashboard both use). The wire builds on the rules, never
 //! the other way round, and neither half has an import circle (a test checks both).
 
+// Both crates that use this one read it as their reference: every public item says what it is.
+#![deny(missing_docs)]
+
 pub mod api;
 pub mod domain;
 #[cfg(feature = "openapi")]

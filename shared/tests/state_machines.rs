@@ -1,5 +1,8 @@
 //! The whistle and wish state machines, checked exhaustively and against a model.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use shaozi_shared::whistle::{apply, Filing, Outcome};

@@ -1,6 +1,9 @@
 //! Helpers for end-to-end tests: a real server on 127.0.0.1:0 over a real sled store in a
 //! temporary directory, spoken to over real HTTP.
 
+// A test harness: when setting up a test fails, the test must stop there, loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

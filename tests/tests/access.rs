@@ -1,6 +1,9 @@
 //! Every role against every route, checked against the README's permission matrix, so the
 //! README cannot drift from the server.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use reqwest::Method;
 use serde_json::{json, Value};
 use shaozi_tests::{City, TestServer};

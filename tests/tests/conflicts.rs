@@ -1,6 +1,9 @@
 //! Many hands on the same cases: version checks, idempotent retries, token lifecycle,
 //! limits, the audit log, and careless or hostile input.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use reqwest::Method;

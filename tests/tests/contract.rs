@@ -1,5 +1,8 @@
 //! The served contract, and the event log as a JSON page for clients that poll.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::json;
 use shaozi_tests::TestServer;
 

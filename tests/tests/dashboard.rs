@@ -1,6 +1,9 @@
 //! The dashboard against a real server: keys in, server state out; and a server that goes
 //! away and comes back.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

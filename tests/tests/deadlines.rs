@@ -1,5 +1,8 @@
 //! Deadlines from the rules file, counted in working time on the server's calendar.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use serde_json::json;
 use shaozi_tests::TestServer;

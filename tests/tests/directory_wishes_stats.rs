@@ -1,5 +1,8 @@
 //! The directory, micro-wishes, and the counters behind `stats`.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::{json, Value};
 use shaozi_tests::TestServer;
 

@@ -2,6 +2,9 @@
 //! resumes across a restart with no gap and no duplicate; deadlines that pass while the
 //! server is down are caught up once.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use serde_json::json;

@@ -1,6 +1,9 @@
 //! Shutdown finishes in-flight writes and closes event streams; a subscriber that stops
 //! reading is cut off and never slows the writers.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,9 @@
 //! Open311 GeoReport v2, spoken the way third-party clients speak it: form posts, `.xml` and
 //! `.json` suffixes, `api_key` as a form field or a query parameter.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use serde_json::{json, Value};

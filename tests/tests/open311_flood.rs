@@ -2,6 +2,9 @@
 //! not take the server's memory with them (issue 12: 275 MB grew to a 1.63 GB peak). Alone in
 //! its test binary, so the process's peak memory is this flood's.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use futures_util::StreamExt;

@@ -1,6 +1,9 @@
 //! What an attacker tried (issue 12), each as a scenario against a real server: revoked tokens
 //! that kept streaming, scope leaks through the event log and the steps, and text that lies.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;

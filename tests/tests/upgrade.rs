@@ -2,6 +2,9 @@
 //! timeline and of the log by actor and by time) is brought up to date when the server opens
 //! it, answers exactly as before, and carries on; a store from a newer version is refused.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;

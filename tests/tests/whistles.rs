@@ -1,6 +1,9 @@
 //! A community files, a dispatcher assigns, the department reports for duty, fixes and
 //! replies, the community rates: every step over real HTTP, with every refusal checked.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::Duration;
 use serde_json::json;
 use shaozi_tests::{TestServer, TOKEN};

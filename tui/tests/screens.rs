@@ -1,5 +1,8 @@
 //! Rendered screens, snapshot-tested on ratatui's TestBackend with Chinese data.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

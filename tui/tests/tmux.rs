@@ -1,6 +1,9 @@
 //! The real binary in a real terminal: tmux runs `shaozi demo`, keys go in, the screen is read.
 //! CI installs tmux; without it this test fails and says so.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 

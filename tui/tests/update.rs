@@ -1,5 +1,8 @@
 //! The dashboard's `update`, driven by messages alone.
 
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use chrono::Duration;
