@@ -98,13 +98,7 @@ fn main() -> anyhow::Result<()> {
         let (server, token) = match cli.command {
             Some(Cmd::Demo { data, rate }) => {
                 let data = data.unwrap_or_else(|| paths.demo_data.clone());
-                let token = shaozi_server::auth::generate();
-                let mut cfg = shaozi_server::Config::new(data.clone());
-                cfg.listen = "127.0.0.1:0".parse()?;
-                cfg.admin_token = Some(token.clone());
-                cfg.demo = Some(shaozi_server::demo::DemoConfig { whistles_per_minute: rate, ..Default::default() });
-                let s = shaozi_server::start(cfg).await.with_context(|| format!("starting the demo server on {}", data.display()))?;
-                let url = format!("http://{}", s.addr);
+                let (s, url, token) = demo::start(data, rate).await?;
                 embedded = Some(s);
                 (url, token)
             }
@@ -122,8 +116,66 @@ fn main() -> anyhow::Result<()> {
         let api = Api::new(&server, &token)?;
         let result = shaozi_tui::run::run(Driver::new(app, api)).await;
         if let Some(s) = embedded {
-            s.shutdown().await;
+            demo::stop(s).await;
         }
         result
     })
+}
+
+/// The embedded demo server, when this build has one.
+#[cfg(feature = "demo")]
+mod demo {
+    use anyhow::Context;
+
+    /// The running demo server.
+    pub type Embedded = shaozi_server::RunningServer;
+
+    /// Starts a server with the demo city on `data`; returns it, its URL and its token.
+    pub async fn start(
+        data: std::path::PathBuf,
+        rate: f64,
+    ) -> anyhow::Result<(Embedded, String, String)> {
+        let token = shaozi_server::auth::generate();
+        let mut cfg = shaozi_server::Config::new(data.clone());
+        cfg.listen = "127.0.0.1:0".parse()?;
+        cfg.admin_token = Some(token.clone());
+        cfg.demo = Some(shaozi_server::demo::DemoConfig {
+            whistles_per_minute: rate,
+            ..Default::default()
+        });
+        let s = shaozi_server::start(cfg)
+            .await
+            .with_context(|| format!("starting the demo server on {}", data.display()))?;
+        let url = format!("http://{}", s.addr);
+        Ok((s, url, token))
+    }
+
+    /// Stops it, finishing its writes.
+    pub async fn stop(s: Embedded) {
+        s.shutdown().await;
+    }
+}
+
+/// A thin build (without the `demo` feature) has no server inside.
+#[cfg(not(feature = "demo"))]
+mod demo {
+    /// Nothing runs.
+    pub enum Embedded {}
+
+    /// Says how to get a demo instead.
+    pub async fn start(
+        _data: std::path::PathBuf,
+        _rate: f64,
+    ) -> anyhow::Result<(Embedded, String, String)> {
+        anyhow::bail!(
+            "this shaozi was built without the embedded demo server (the `demo` feature); \
+             run `shaozi-server --demo --admin-token demo` and `shaozi --token demo`, or build \
+             the dashboard with its default features"
+        )
+    }
+
+    /// Nothing to stop.
+    pub async fn stop(s: Embedded) {
+        match s {}
+    }
 }
