@@ -6,9 +6,10 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, OpenApi as _, PartialSchema, ToSchema};
@@ -130,6 +131,69 @@ pub fn document_json() -> String {
     s
 }
 
+/// One event of the stream, as OpenAPI 3.1 lets a `text/event-stream` be described (3.2 names
+/// it `itemSchema`): the SSE fields, `data` being the JSON of an `Event` (`contentMediaType`,
+/// and `contentSchema`, which utoipa has no builder for).
+fn stream_event() -> Schema {
+    let text = |description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    };
+    let mut data = text("The Event, as JSON")
+        .content_media_type("application/json")
+        .build();
+    data.extensions = Some(Extensions::from_iter([(
+        "contentSchema",
+        serde_json::json!({ "$ref": "#/components/schemas/Event" }),
+    )]));
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "One event of the stream. A keep-alive comment (`:`) comes every 15 s.",
+            ))
+            .property(
+                "id",
+                text(
+                    "The event's sequence number: send it back as Last-Event-ID to resume after it",
+                )
+                .pattern(Some("^[0-9]+$")),
+            )
+            .property(
+                "event",
+                text("Not sent, so `message`; what happened is `type` in `data`")
+                    .enum_values(Some(["message"])),
+            )
+            .property("data", data)
+            .property(
+                "retry",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("Not sent")),
+            )
+            .required("id")
+            .required("data")
+            .build(),
+    )
+}
+
+/// Puts [`stream_event`] on the event stream's `text/event-stream` answer.
+fn describe_the_stream(doc: &mut OpenApi) {
+    let Some(RefOr::T(ok)) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/events")
+        .and_then(|item| item.get.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("200"))
+    else {
+        return;
+    };
+    if let Some(content) = ok.content.get_mut("text/event-stream") {
+        content.schema = Some(RefOr::T(stream_event()));
+    }
+}
+
 /// `GET /api/v1/openapi.json`: the contract, no token needed.
 #[utoipa::path(get, path = "/openapi.json", tag = "admin", summary = "This document",
     security(()),
@@ -176,6 +240,7 @@ fn finish(doc: &mut OpenApi) {
             .responses
             .insert((*name).to_string(), RefOr::T(r.build()));
     }
+    describe_the_stream(doc);
     doc.security = Some(vec![SecurityRequirement::new(
         "bearer",
         Vec::<String>::new(),

@@ -184,3 +184,33 @@ async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission(
         assert!(a.str("detail").contains(step.name()), "{}", a.body);
     }
 }
+
+#[tokio::test]
+async fn the_stream_with_follow_false_sends_what_is_on_disk_and_ends() {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let s = TestServer::start().await;
+    s.small_city().await;
+    let head = s.get("/api/v1/stats").await.body["last_seq"]
+        .as_u64()
+        .expect("last_seq");
+    let res = s
+        .req(reqwest::Method::GET, "/api/v1/events?follow=false")
+        .header("Last-Event-ID", "2")
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(res.status().as_u16(), 200);
+    let events: Vec<_> = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        res.bytes_stream().eventsource().collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the stream ends by itself");
+    let ids: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e.as_ref().ok())
+        .map(|e| e.id.parse().expect("numeric id"))
+        .collect();
+    assert_eq!(ids, (3..=head).collect::<Vec<_>>());
+}

@@ -41,6 +41,7 @@ fn sse(seq: u64, json: &str) -> SseEvent {
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence number"),
         ("after" = Option<u64>, Query, description = "Resume after this sequence number (for clients that cannot set headers)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "JSON pages only: events per page, default 100"),
+        ("follow" = Option<bool>, Query, description = "The stream only: `false` sends what is on disk after the given id and ends (for scripts and bounded reads); by default it then goes on live"),
     ),
     responses((status = 200, description = "The events this token may see",
         content((String = "text/event-stream"), (EventPage = "application/json")))))]
@@ -80,6 +81,7 @@ pub async fn stream(
             ),
         ));
     }
+    let follow = p.flag("follow")?.unwrap_or(true);
     if wants_json(&headers) {
         let limit = p.limit(100, 1000)?;
         return Ok(Json(page(&st, &who, after.unwrap_or(0), limit).await?).into_response());
@@ -131,6 +133,9 @@ pub async fn stream(
                     return;
                 }
             }
+        }
+        if !follow {
+            return;
         }
         let mut recheck = tokio::time::interval(Duration::from_secs(1));
         recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
