@@ -116,7 +116,7 @@ async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
     assert!(
         until(
             &mut d,
-            |a| a.detail.as_ref().is_some_and(|x| x.1.is_some()),
+            |a| a.detail.shown.as_ref().is_some_and(|x| x.1.is_some()),
             5
         )
         .await
@@ -132,6 +132,7 @@ async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
     let detail = d
         .app
         .detail
+        .shown
         .as_ref()
         .and_then(|x| x.1.as_ref())
         .expect("detail");
@@ -297,7 +298,7 @@ async fn the_dashboard_survives_the_server_going_away_and_loses_no_event() {
     );
     assert!(d.app.model.queue.get(a.parse().unwrap()).is_some());
     assert!(
-        d.app.new_ids.len() >= 2,
+        d.app.queue.new_ids.len() >= 2,
         "arrivals while away are marked new"
     );
 }

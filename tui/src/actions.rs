@@ -4,12 +4,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use shaozi_shared::api::{RejectBody, StepBody};
-use shaozi_shared::{DepartmentId, Op, WhistleId, WhistleStatus};
+use shaozi_shared::{Op, WhistleId, WhistleStatus};
 
-use crate::app::{App, Cursor, Effect, View};
+use crate::app::{App, Effect, View};
 use crate::editor::LineEditor;
 use crate::keys::Action;
-use crate::model::Filter;
+use crate::on_screen;
 use crate::prompt::{self, Prompt};
 
 /// Handles a key: help, the open prompt, or the action it is bound to.
@@ -47,9 +47,7 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let h = app.list_height();
-    let page = h.saturating_sub(1).max(1) as isize;
-    let moves = |a: Action| -> Option<isize> {
+    let moves = |a: Action, page: isize| -> Option<isize> {
         match a {
             Action::Up => Some(-1),
             Action::Down => Some(1),
@@ -60,43 +58,9 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             _ => None,
         }
     };
-    if let Some(delta) = moves(action) {
-        match app.view {
-            View::Queue => {
-                let n = app.rows().len();
-                app.qcur.moved(delta, n, h);
-                app.sel = app.rows().get(app.qcur.sel).map(|k| WhistleId(k.id));
-                if action == Action::Top {
-                    app.new_ids.clear();
-                }
-                if let Some(id) = app.sel {
-                    app.new_ids.remove(&id);
-                }
-            }
-            View::Departments => {
-                let n = app.model.stats.as_ref().map_or(0, |s| s.departments.len());
-                app.dcur.moved(delta, n, h);
-            }
-            // Its title line takes one row.
-            View::DeptCases(_) => app
-                .ccur
-                .moved(delta, app.dept_cases.len(), h.saturating_sub(1)),
-            View::Wishes => {
-                let n = app
-                    .model
-                    .stats
-                    .as_ref()
-                    .map_or(0, |s| s.wishes.by_community.len());
-                app.wcur.moved(delta, n, h.saturating_sub(4));
-            }
-            View::Detail => {
-                app.detail_scroll = (app.detail_scroll as isize + delta).clamp(0, 10_000) as usize;
-            }
-            View::Assessment => {
-                let n = app.assess.data.as_ref().map_or(0, |d| d.units.len());
-                app.assess.cursor.moved(delta, n, h.saturating_sub(4));
-            }
-        }
+    let page = page_of(app);
+    if let Some(delta) = moves(action, page) {
+        on_screen!(app.view, S => S::moved(app, delta, action));
         return Vec::new();
     }
     let zh = app.zh();
@@ -111,6 +75,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             return Vec::new();
         }
     }
+    // The shown screen's own keys first.
+    if let Some(fx) = on_screen!(app.view, S => S::on_action(app, action)) {
+        return fx;
+    }
     match action {
         Action::Quit => {
             app.quit = true;
@@ -121,121 +89,34 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::NextView => {
-            app.view = match app.view {
+            let next = match app.view {
                 View::Queue => View::Departments,
                 View::Departments | View::DeptCases(_) => View::Wishes,
                 View::Wishes => match app.current() {
-                    Some(_) if app.detail.is_some() => View::Detail,
+                    Some(_) if app.detail.shown.is_some() => View::Detail,
                     _ => View::Assessment,
                 },
                 View::Detail => View::Assessment,
                 View::Assessment => View::Queue,
             };
-            if app.view == View::Assessment {
-                return vec![app.fetch_assessment()];
-            }
-            Vec::new()
+            show(app, next)
         }
-        Action::ViewAssessment => {
-            app.view = View::Assessment;
-            vec![app.fetch_assessment()]
-        }
-        Action::Period if app.view == View::Assessment => {
-            app.assess.period = app.assess.period.next();
-            app.assess.data = None;
-            vec![app.fetch_assessment()]
-        }
-        Action::SortNext | Action::SortPrev if app.view == View::Assessment => {
-            let n = crate::assess::COLUMNS.len();
-            app.assess.sort = if action == Action::SortNext {
-                (app.assess.sort + 1) % n
-            } else {
-                (app.assess.sort + n - 1) % n
-            };
-            Vec::new()
-        }
-        Action::Export if app.view == View::Assessment => {
-            let (from, to) = app.assess.period.range(app.now, app.tz);
-            vec![Effect::ExportCsv(from, to)]
-        }
-        Action::ViewQueue => {
-            app.view = View::Queue;
-            Vec::new()
-        }
-        Action::ViewDepartments => {
-            app.view = View::Departments;
-            vec![Effect::FetchStats]
-        }
-        Action::ViewWishes => {
-            app.view = View::Wishes;
-            vec![Effect::FetchStats]
-        }
-        Action::ViewDetail => match app.current().or(app.detail.as_ref().map(|d| d.0)) {
+        Action::ViewQueue => show(app, View::Queue),
+        Action::ViewDepartments => show(app, View::Departments),
+        Action::ViewWishes => show(app, View::Wishes),
+        Action::ViewAssessment => show(app, View::Assessment),
+        Action::ViewDetail => match app.current().or(app.detail.shown.as_ref().map(|d| d.0)) {
             Some(id) => app.open_detail(id),
             None => {
                 app.say(app.lang.t().nothing);
                 Vec::new()
             }
         },
-        Action::Open => match app.view {
-            View::Queue | View::DeptCases(_) => match app.current() {
-                Some(id) => app.open_detail(id),
-                None => Vec::new(),
-            },
-            View::Departments => {
-                let dept = app
-                    .model
-                    .stats
-                    .as_ref()
-                    .and_then(|s| s.departments.get(app.dcur.sel))
-                    .and_then(|d| d.id.parse::<DepartmentId>().ok());
-                match dept {
-                    Some(d) => {
-                        app.view = View::DeptCases(d);
-                        app.dept_cases.clear();
-                        app.ccur = Cursor::default();
-                        vec![Effect::FetchDeptCases(d)]
-                    }
-                    None => Vec::new(),
-                }
-            }
-            _ => Vec::new(),
-        },
-        Action::Back => {
-            if !app.marked.is_empty() && app.view == View::Queue {
-                app.marked.clear();
-            } else {
-                app.view = match app.view {
-                    View::Detail => app.back,
-                    View::DeptCases(_) => View::Departments,
-                    _ if !app.filter.is_empty() => {
-                        app.filter = Filter::default();
-                        app.filter_text.clear();
-                        app.refilter();
-                        app.fix_selection();
-                        View::Queue
-                    }
-                    v => v,
-                };
-            }
-            Vec::new()
-        }
-        Action::Mark => {
-            if app.view == View::Queue {
-                if let Some(id) = app.sel {
-                    if !app.marked.remove(&id) {
-                        app.marked.insert(id);
-                    }
-                    let n = app.rows().len();
-                    app.qcur.moved(1, n, h);
-                    app.sel = app.rows().get(app.qcur.sel).map(|k| WhistleId(k.id));
-                }
-            }
-            Vec::new()
-        }
+        // Back from a screen that has nowhere to go clears the queue's filter.
+        Action::Back => crate::screens::queue::back_to_queue(app),
         Action::Filter => {
             app.prompt = Some(Prompt::Filter {
-                editor: LineEditor::with(&app.filter_text),
+                editor: LineEditor::with(&app.queue.filter_text),
             });
             Vec::new()
         }
@@ -259,6 +140,23 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// A page of the shown screen's list (the detail scrolls by the queue's page).
+fn page_of(app: &App) -> isize {
+    match app.view {
+        View::Departments => app.departments.list.page(),
+        View::DeptCases(_) => app.cases.list.page(),
+        View::Wishes => app.wishes.list.page(),
+        View::Assessment => app.assess.list.page(),
+        View::Queue | View::Detail => app.queue.list.page(),
+    }
+}
+
+/// Shows a screen, with the data it needs.
+fn show(app: &mut App, view: View) -> Vec<Effect> {
+    app.view = view;
+    on_screen!(view, S => S::entered(app))
 }
 
 /// What the token must be allowed to do for an action (a step's, from the step table).

@@ -2,8 +2,6 @@
 //! [`Msg`]; `update` changes the [`App`] and returns the [`Effect`]s for the runtime to carry
 //! out (network, bell, quit). No I/O here, so all of it is testable.
 
-use std::collections::{BTreeSet, HashSet};
-
 use chrono::{DateTime, Duration, Offset, Utc};
 use crossterm::event::KeyEvent;
 pub use shaozi_shared::api::Me;
@@ -12,8 +10,15 @@ use shaozi_shared::{DepartmentId, Event, Op, Whistle, WhistleId};
 
 use crate::i18n::Lang;
 use crate::keys::Keymap;
-use crate::model::{Change, Directory, Filter, Model, QKey};
+use crate::model::{Change, Directory, Model};
 use crate::prompt::Prompt;
+use crate::screens::assessment::AssessmentScreen;
+use crate::screens::departments::DepartmentsScreen;
+use crate::screens::dept_cases::DeptCasesScreen;
+use crate::screens::detail::DetailScreen;
+use crate::screens::queue::QueueScreen;
+use crate::screens::wishes::WishesScreen;
+use crate::screens::Screen;
 
 /// Which screen is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,37 +160,6 @@ pub struct Flash {
     pub until: DateTime<Utc>,
 }
 
-/// A list position: selected index and first visible row.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cursor {
-    /// Selected index.
-    pub sel: usize,
-    /// First visible row.
-    pub offset: usize,
-}
-
-impl Cursor {
-    pub(crate) fn moved(&mut self, delta: isize, len: usize, height: usize) {
-        if len == 0 {
-            *self = Cursor::default();
-            return;
-        }
-        let sel = (self.sel as isize + delta).clamp(0, len as isize - 1) as usize;
-        self.place(sel, len, height);
-    }
-
-    pub(crate) fn place(&mut self, sel: usize, len: usize, height: usize) {
-        self.sel = sel.min(len.saturating_sub(1));
-        let h = height.max(1);
-        if self.sel < self.offset {
-            self.offset = self.sel;
-        } else if self.sel >= self.offset + h {
-            self.offset = self.sel + 1 - h;
-        }
-        self.offset = self.offset.min(len.saturating_sub(h));
-    }
-}
-
 /// The whole state of the dashboard.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -195,38 +169,22 @@ pub struct App {
     pub keymap: Keymap,
     /// Ring the bell for overdue whistles.
     pub bell: bool,
-    /// The current view.
+    /// The screen shown.
     pub view: View,
-    /// The view to return to from detail.
-    pub back: View,
     /// Server data.
     pub model: Model,
-    /// Queue rows after the filter, when one is set.
-    pub filtered: Option<Vec<QKey>>,
-    /// The active filter.
-    pub filter: Filter,
-    /// The filter as typed.
-    pub filter_text: String,
-    /// Selected whistle in the queue.
-    pub sel: Option<WhistleId>,
-    /// Queue position.
-    pub qcur: Cursor,
-    /// Departments position.
-    pub dcur: Cursor,
-    /// Department cases position.
-    pub ccur: Cursor,
-    /// Wishes position.
-    pub wcur: Cursor,
-    /// Detail scroll.
-    pub detail_scroll: usize,
-    /// Loaded department cases.
-    pub dept_cases: Vec<Whistle>,
-    /// The whistle in detail, and its data once loaded.
-    pub detail: Option<(WhistleId, Option<Box<WhistleDetail>>)>,
-    /// Rows marked for a bulk action.
-    pub marked: BTreeSet<WhistleId>,
-    /// Whistles that arrived while watching and have not been looked at.
-    pub new_ids: HashSet<WhistleId>,
+    /// The queue screen.
+    pub queue: QueueScreen,
+    /// The departments screen.
+    pub departments: DepartmentsScreen,
+    /// A department's cases.
+    pub cases: DeptCasesScreen,
+    /// The wishes screen.
+    pub wishes: WishesScreen,
+    /// The detail screen.
+    pub detail: DetailScreen,
+    /// The assessment screen.
+    pub assess: AssessmentScreen,
     /// Connection.
     pub conn: Conn,
     /// When data last arrived.
@@ -251,12 +209,7 @@ pub struct App {
     pub tz: chrono::FixedOffset,
     /// Who the token is; until known, every action is offered.
     pub me: Option<Me>,
-    /// The Assessment view.
-    pub assess: crate::assess::AssessView,
 }
-
-/// Rows the chrome takes: title line, table header, status and hint lines.
-pub const CHROME_ROWS: u16 = 4;
 
 impl App {
     /// A new dashboard at `now`.
@@ -266,21 +219,13 @@ impl App {
             keymap,
             bell: false,
             view: View::Queue,
-            back: View::Queue,
             model: Model::default(),
-            filtered: None,
-            filter: Filter::default(),
-            filter_text: String::new(),
-            sel: None,
-            qcur: Cursor::default(),
-            dcur: Cursor::default(),
-            ccur: Cursor::default(),
-            wcur: Cursor::default(),
-            detail_scroll: 0,
-            dept_cases: Vec::new(),
-            detail: None,
-            marked: BTreeSet::new(),
-            new_ids: HashSet::new(),
+            queue: QueueScreen::default(),
+            departments: DepartmentsScreen::default(),
+            cases: DeptCasesScreen::default(),
+            wishes: WishesScreen::default(),
+            detail: DetailScreen::default(),
+            assess: AssessmentScreen::default(),
             conn: Conn::Connecting,
             last_data: None,
             flash: None,
@@ -293,28 +238,12 @@ impl App {
             color: true,
             tz: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
             me: None,
-            assess: Default::default(),
         }
     }
 
     /// Whether the token may do `op` (everything, until the server has said).
     pub fn may(&self, op: Op) -> bool {
         self.me.as_ref().is_none_or(|m| m.may(op))
-    }
-
-    /// Rows of a list that fit on screen.
-    pub fn list_height(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(CHROME_ROWS)).max(1)
-    }
-
-    /// The queue rows shown (filtered or all), in queue order.
-    pub fn rows(&self) -> &[QKey] {
-        self.filtered.as_deref().unwrap_or(self.model.queue.keys())
-    }
-
-    /// The selected queue whistle.
-    pub fn selected(&self) -> Option<&Whistle> {
-        self.sel.and_then(|id| self.model.queue.get(id))
     }
 
     /// When the runtime should next wake the app: the next visible minute, or a message's end.
@@ -348,60 +277,9 @@ impl App {
         self.lang == Lang::Zh
     }
 
-    /// Recomputes the filtered rows.
-    pub(crate) fn refilter(&mut self) {
-        self.filtered = if self.filter.is_empty() {
-            None
-        } else {
-            let q = &self.model.queue;
-            Some(
-                q.keys()
-                    .iter()
-                    .filter(|k| {
-                        q.get(WhistleId(k.id))
-                            .is_some_and(|w| self.filter.matches(w, &self.model.dir, self.lang))
-                    })
-                    .copied()
-                    .collect(),
-            )
-        };
-    }
-
-    pub(crate) fn position(&self, id: WhistleId) -> Option<usize> {
-        let w = self.model.queue.get(id)?;
-        self.rows().binary_search(&QKey::of(w)).ok()
-    }
-
-    /// Keeps the selection on the same whistle (and at the same screen row) across changes;
-    /// if it left the queue, the row now in its place is selected.
-    pub(crate) fn fix_selection(&mut self) {
-        let n = self.rows().len();
-        let h = self.list_height();
-        if n == 0 {
-            self.sel = None;
-            self.qcur = Cursor::default();
-            return;
-        }
-        let screen_row = self.qcur.sel.saturating_sub(self.qcur.offset);
-        let idx = self
-            .sel
-            .and_then(|id| self.position(id))
-            .unwrap_or(self.qcur.sel.min(n - 1));
-        self.qcur.sel = idx;
-        self.qcur.offset = idx.saturating_sub(screen_row).min(n.saturating_sub(h));
-        self.qcur.place(idx, n, h);
-        self.sel = self.rows().get(idx).map(|k| WhistleId(k.id));
-        if let Some(id) = self.sel {
-            self.new_ids.remove(&id);
-        }
-    }
-
+    /// The whistle a step taken now is about: the shown screen's.
     pub(crate) fn current(&self) -> Option<WhistleId> {
-        match self.view {
-            View::Detail => self.detail.as_ref().map(|d| d.0),
-            View::DeptCases(_) => self.dept_cases.get(self.ccur.sel).map(|w| w.id),
-            _ => self.sel,
-        }
+        crate::on_screen!(self.view, S => S::current(self))
     }
 
     /// The whistle for an action: from the queue, the department list or the detail.
@@ -409,9 +287,10 @@ impl App {
         self.model
             .queue
             .get(id)
-            .or_else(|| self.dept_cases.iter().find(|w| w.id == id))
+            .or_else(|| self.cases.cases.iter().find(|w| w.id == id))
             .or_else(|| {
                 self.detail
+                    .shown
                     .as_ref()
                     .and_then(|d| d.1.as_ref())
                     .filter(|d| d.whistle.id == id)
@@ -420,33 +299,10 @@ impl App {
     }
 
     pub(crate) fn targets(&self, bulk: bool) -> Vec<WhistleId> {
-        if bulk && self.view == View::Queue && !self.marked.is_empty() {
-            return self.marked.iter().copied().collect();
+        if bulk && self.view == View::Queue && !self.queue.marked.is_empty() {
+            return self.queue.marked.iter().copied().collect();
         }
         self.current().into_iter().collect()
-    }
-
-    pub(crate) fn open_detail(&mut self, id: WhistleId) -> Vec<Effect> {
-        if self.view != View::Detail {
-            self.back = self.view;
-        }
-        self.view = View::Detail;
-        self.detail_scroll = 0;
-        let cached = self.detail.take().filter(|d| d.0 == id).and_then(|d| d.1);
-        self.detail = Some((id, cached));
-        vec![Effect::FetchDetail(id)]
-    }
-
-    /// The effect that loads the assessment of the chosen period.
-    pub fn fetch_assessment(&self) -> Effect {
-        let (from, to) = self.assess.period.range(self.now, self.tz);
-        Effect::FetchAssessment(from, to)
-    }
-
-    /// Re-applies the filter and keeps the selection on its whistle.
-    pub fn refresh_rows(&mut self) {
-        self.refilter();
-        self.fix_selection();
     }
 
     /// Dispatches `targets` to `dept` (asking for a reason when one is a reassignment).
@@ -469,14 +325,12 @@ impl App {
     pub(crate) fn goto(&mut self, id: WhistleId) -> Vec<Effect> {
         if self.position(id).is_some() {
             self.view = View::Queue;
-            self.sel = Some(id);
+            self.queue.sel = Some(id);
             self.fix_selection();
             return Vec::new();
         }
-        if self.model.queue.get(id).is_some() && !self.filter.is_empty() {
-            self.filter = Filter::default();
-            self.filter_text.clear();
-            self.refilter();
+        if self.model.queue.get(id).is_some() && !self.queue.filter.is_empty() {
+            self.clear_filter();
             return self.goto(id);
         }
         // Not unanswered: show it in detail instead.
@@ -513,7 +367,7 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Resize(w, h) => {
             app.size = (w, h);
-            app.fix_selection();
+            crate::screens::fit_all(app);
             Vec::new()
         }
         Msg::Tick(now) => {
@@ -523,16 +377,13 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.flash = None;
             }
             // The assessment moves with the minute it is looked at.
-            if minute && app.view == View::Assessment {
+            if minute && crate::screens::assessment::shown(app) {
                 return vec![app.fetch_assessment()];
             }
             Vec::new()
         }
         Msg::Assessment(d) => {
-            let n = d.units.len();
-            app.assess.data = Some(d);
-            let h = app.list_height().saturating_sub(4);
-            app.assess.cursor.place(app.assess.cursor.sel, n, h);
+            AssessmentScreen::loaded(app, d);
             Vec::new()
         }
         Msg::Exported(r) => {
@@ -563,33 +414,25 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.model.queue.replace(items);
             app.loaded = true;
             app.last_data = Some(app.now);
-            app.marked.retain(|id| app.model.queue.get(*id).is_some());
+            let queue = &app.model.queue;
+            app.queue.marked.retain(|id| queue.get(*id).is_some());
             app.refilter();
             app.fix_selection();
             Vec::new()
         }
         Msg::Stats(s) => {
             app.model.stats = Some(*s);
-            let n = app.model.stats.as_ref().map_or(0, |s| s.departments.len());
-            let h = app.list_height();
-            app.dcur.place(app.dcur.sel, n, h);
+            // The lists drawn from the totals keep their selection in range.
+            DepartmentsScreen::fit(app);
+            WishesScreen::fit(app);
             Vec::new()
         }
         Msg::Detail(d) => {
-            if let Some((id, slot)) = &mut app.detail {
-                if *id == d.whistle.id {
-                    app.model.queue.upsert(d.whistle.clone());
-                    *slot = Some(d);
-                }
-            }
+            DetailScreen::loaded(app, d);
             Vec::new()
         }
         Msg::DeptCases(dept, items) => {
-            if app.view == View::DeptCases(dept) {
-                app.dept_cases = items;
-                let h = app.list_height().saturating_sub(1);
-                app.ccur.place(app.ccur.sel, app.dept_cases.len(), h);
-            }
+            DeptCasesScreen::loaded(app, dept, items);
             Vec::new()
         }
         Msg::Event(e) => on_event(app, *e),
@@ -632,28 +475,28 @@ fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
         if rest == "overdue" && app.bell {
             fx.push(Effect::Bell);
         }
-        if let Some(c) = app.dept_cases.iter_mut().find(|c| c.id == id) {
+        if let Some(c) = app.cases.cases.iter_mut().find(|c| c.id == id) {
             if c.version < w.version {
                 *c = w.clone();
             }
         }
         let change = app.model.queue.upsert(w);
         if change == Change::Added && app.loaded {
-            app.new_ids.insert(id);
+            app.queue.new_ids.insert(id);
         }
         if change == Change::Removed {
-            app.marked.remove(&id);
-            app.new_ids.remove(&id);
+            app.queue.marked.remove(&id);
+            app.queue.new_ids.remove(&id);
         }
         if change != Change::Stale {
             app.refilter();
             app.fix_selection();
         }
-        if app.detail.as_ref().is_some_and(|d| d.0 == id) {
+        if app.detail.shown.as_ref().is_some_and(|d| d.0 == id) {
             fx.push(Effect::FetchDetail(id));
         }
         if let View::DeptCases(d) = app.view {
-            if dept == Some(d) && !app.dept_cases.iter().any(|c| c.id == id) {
+            if dept == Some(d) && !app.cases.cases.iter().any(|c| c.id == id) {
                 fx.push(Effect::FetchDeptCases(d));
             }
         }
@@ -684,15 +527,15 @@ fn on_acted(
                 (_, false) => format!("{id} is now {status}"),
             };
             app.say(msg);
-            app.marked.remove(&id);
-            if let Some(c) = app.dept_cases.iter_mut().find(|c| c.id == id) {
+            app.queue.marked.remove(&id);
+            if let Some(c) = app.cases.cases.iter_mut().find(|c| c.id == id) {
                 *c = (*w).clone();
             }
             app.model.queue.upsert(*w);
             app.refilter();
             app.fix_selection();
             let mut fx = vec![Effect::FetchStats];
-            if app.detail.as_ref().is_some_and(|d| d.0 == id) {
+            if app.detail.shown.as_ref().is_some_and(|d| d.0 == id) {
                 fx.push(Effect::FetchDetail(id));
             }
             fx

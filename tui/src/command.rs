@@ -59,8 +59,8 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
         },
         Some("filter") => {
             let text = words[1..].join(" ");
-            app.filter = Filter::parse(&text);
-            app.filter_text = text;
+            app.queue.filter = Filter::parse(&text);
+            app.queue.filter_text = text;
             app.view = View::Queue;
             app.refresh_rows();
             Vec::new()
@@ -73,7 +73,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             };
             match (day(1), day(2)) {
                 (Some(a), Some(b)) if a <= b => {
-                    app.assess.period = crate::assess::Period::Custom(a, b);
+                    app.assess.period = crate::screens::assessment::Period::Custom(a, b);
                     app.assess.data = None;
                     app.view = View::Assessment;
                     vec![app.fetch_assessment()]

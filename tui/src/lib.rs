@@ -3,17 +3,18 @@
 
 mod actions;
 pub mod app;
-pub mod assess;
 pub mod command;
 pub mod config;
 pub mod driver;
 pub mod editor;
 pub mod i18n;
 pub mod keys;
+pub mod list;
 pub mod model;
 pub mod net;
 pub mod prompt;
 pub mod run;
+pub mod screens;
 pub mod term;
 pub mod text;
 pub mod view;

@@ -249,7 +249,7 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     if k.code == KeyCode::Esc {
         if let Prompt::Filter { .. } = p {
             // Esc leaves the filter as it was before typing.
-            app.filter = Filter::parse(&app.filter_text);
+            app.queue.filter = Filter::parse(&app.queue.filter_text);
             refresh(app);
         }
         return Vec::new();
@@ -336,12 +336,12 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         },
         Prompt::Filter { editor } => match k.code {
             KeyCode::Enter => {
-                app.filter_text = editor.text();
+                app.queue.filter_text = editor.text();
                 (None, Vec::new())
             }
             _ => {
                 editor.key(k);
-                app.filter = Filter::parse(&editor.text());
+                app.queue.filter = Filter::parse(&editor.text());
                 refresh(app);
                 (Some(p), Vec::new())
             }

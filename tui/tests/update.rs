@@ -21,7 +21,7 @@ fn the_queue_is_in_queue_order() {
     let app = app(Lang::Zh, 120, 40);
     // Overdue first, then urgent, then earliest deadline.
     assert_eq!(ids(&app), [1001, 1002, 1003, 1004, 1005]);
-    assert_eq!(app.sel, Some(WhistleId(1001)));
+    assert_eq!(app.queue.sel, Some(WhistleId(1001)));
 }
 
 #[test]
@@ -29,8 +29,8 @@ fn the_selection_stays_on_its_whistle_when_rows_arrive_above() {
     let mut app = app(Lang::Zh, 120, 40);
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.sel, Some(WhistleId(1003)));
-    let screen_row = app.qcur.sel - app.qcur.offset;
+    assert_eq!(app.queue.sel, Some(WhistleId(1003)));
+    let screen_row = app.queue.list.sel - app.queue.list.offset;
     // An urgent whistle arrives: it sorts above the selection.
     let fx = update(
         &mut app,
@@ -43,19 +43,19 @@ fn the_selection_stays_on_its_whistle_when_rows_arrive_above() {
     assert!(fx.contains(&Effect::FetchStats));
     assert_eq!(ids(&app), [1001, 1002, 1006, 1003, 1004, 1005]);
     assert_eq!(
-        app.sel,
+        app.queue.sel,
         Some(WhistleId(1003)),
         "selection follows its whistle"
     );
     assert_eq!(screen_row, 2);
     assert!(
-        app.new_ids.contains(&WhistleId(1006)),
+        app.queue.new_ids.contains(&WhistleId(1006)),
         "the arrival is marked new"
     );
     // Looking at it clears the mark; `g` clears them all.
     key(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.sel, Some(WhistleId(1006)));
-    assert!(app.new_ids.is_empty());
+    assert_eq!(app.queue.sel, Some(WhistleId(1006)));
+    assert!(app.queue.new_ids.is_empty());
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn a_whistle_leaving_the_queue_moves_the_selection_to_its_neighbour() {
     w.version = 5;
     update(&mut app, event("whistle.acknowledged", &w, 43));
     assert_eq!(ids(&app), [1001, 1003, 1004, 1005]);
-    assert_eq!(app.sel, Some(WhistleId(1003)));
+    assert_eq!(app.queue.sel, Some(WhistleId(1003)));
     // A replayed older version changes nothing.
     let old = whistle(
         1002,
@@ -99,7 +99,7 @@ fn the_filter_narrows_by_text_and_structure_and_esc_restores() {
         "community or title contains it, live as typed"
     );
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.filter_text, "朝阳路");
+    assert_eq!(app.queue.filter_text, "朝阳路");
     key(&mut app, KeyCode::Char('/'));
     typed(&mut app, " cat=lighting");
     assert_eq!(ids(&app), [1003]);
@@ -121,7 +121,7 @@ fn assigning_offers_departments_that_handle_it_and_carry_least_load_first() {
     let mut app = app(Lang::Zh, 120, 40);
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.sel, Some(WhistleId(1003)), "a lighting whistle");
+    assert_eq!(app.queue.sel, Some(WhistleId(1003)), "a lighting whistle");
     key(&mut app, KeyCode::Char('a'));
     let Some(p @ Prompt::Picker { .. }) = &app.prompt else {
         panic!("no picker")
@@ -145,7 +145,11 @@ fn assigning_offers_departments_that_handle_it_and_carry_least_load_first() {
 #[test]
 fn reassigning_asks_for_a_reason() {
     let mut app = app(Lang::En, 120, 40);
-    assert_eq!(app.sel, Some(WhistleId(1001)), "already dispatched to D1");
+    assert_eq!(
+        app.queue.sel,
+        Some(WhistleId(1001)),
+        "already dispatched to D1"
+    );
     key(&mut app, KeyCode::Char('a'));
     typed(&mut app, "D3");
     assert!(key(&mut app, KeyCode::Enter).is_empty());
@@ -217,7 +221,7 @@ fn marked_rows_are_rejected_together_after_a_confirmation() {
     let mut app = app(Lang::Zh, 120, 40);
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.marked.len(), 2);
+    assert_eq!(app.queue.marked.len(), 2);
     key(&mut app, KeyCode::Char('x'));
     typed(&mut app, "dup W1003 重复上报");
     assert!(
@@ -275,7 +279,7 @@ fn the_command_line_assigns_goes_to_and_completes() {
     key(&mut app, KeyCode::Char(':'));
     typed(&mut app, "goto W1004");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.sel, Some(WhistleId(1004)));
+    assert_eq!(app.queue.sel, Some(WhistleId(1004)));
     key(&mut app, KeyCode::Char(':'));
     typed(&mut app, "goto W77");
     let fx = key(&mut app, KeyCode::Enter);
@@ -342,8 +346,8 @@ fn in_a_long_scrolled_queue_the_selected_row_keeps_its_place_on_screen() {
     for _ in 0..70 {
         key(&mut app, KeyCode::Char('j'));
     }
-    let (sel, row) = (app.sel, app.qcur.sel - app.qcur.offset);
-    assert!(app.qcur.offset > 0, "scrolled");
+    let (sel, row) = (app.queue.sel, app.queue.list.sel - app.queue.list.offset);
+    assert!(app.queue.list.offset > 0, "scrolled");
     for n in 0..5 {
         update(
             &mut app,
@@ -354,22 +358,22 @@ fn in_a_long_scrolled_queue_the_selected_row_keeps_its_place_on_screen() {
             ),
         );
     }
-    assert_eq!(app.sel, sel);
+    assert_eq!(app.queue.sel, sel);
     assert_eq!(
-        app.qcur.sel - app.qcur.offset,
+        app.queue.list.sel - app.queue.list.offset,
         row,
         "five rows arrived above; the screen did not jump"
     );
-    assert_eq!(app.new_ids.len(), 5);
+    assert_eq!(app.queue.new_ids.len(), 5);
     key(&mut app, KeyCode::Char('g'));
     assert!(
-        app.new_ids.is_empty(),
+        app.queue.new_ids.is_empty(),
         "g goes to the top and clears the marks"
     );
     key(&mut app, KeyCode::Char('G'));
-    assert_eq!(app.qcur.sel, 204);
+    assert_eq!(app.queue.list.sel, 204);
     key(&mut app, KeyCode::PageUp);
-    assert_eq!(app.qcur.sel, 204 - 19);
+    assert_eq!(app.queue.list.sel, 204 - 19);
 }
 
 #[test]
@@ -474,7 +478,7 @@ fn every_action_carries_the_version_seen_and_a_412_refreshes_the_row() {
 #[test]
 fn the_assessment_view_loads_its_period_sorts_and_exports() {
     use chrono::NaiveDate;
-    use shaozi_tui::assess::Period;
+    use shaozi_tui::screens::assessment::Period;
     let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
     let mut app = app(Lang::Zh, 120, 40);
     let fx = key(&mut app, KeyCode::Char('5'));
@@ -513,7 +517,10 @@ fn the_assessment_view_loads_its_period_sorts_and_exports() {
     for _ in 0..8 {
         key(&mut app, KeyCode::Right);
     }
-    assert_eq!(shaozi_tui::assess::COLUMNS[app.assess.sort].en, "Late");
+    assert_eq!(
+        shaozi_tui::screens::assessment::COLUMNS[app.assess.sort].en,
+        "Late"
+    );
     assert_eq!(order(&app)[..3], ["D2", "D3", "D4"], "fewest overdue first");
     assert_eq!(
         key(&mut app, KeyCode::Char('E')),

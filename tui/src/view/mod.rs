@@ -1,9 +1,8 @@
-//! `draw(&App, &mut Frame)`: pure, reads the app and paints; nothing else.
+//! `draw(&App, &mut Frame)`: pure, reads the app and paints; nothing else. The frame (title
+//! line, status and hint lines, prompts, help) is here; the body is the shown screen's
+//! (`crate::screens`).
 
-mod assess;
 mod overlay;
-mod panels;
-mod queue;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::layout::Rect;
@@ -12,7 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Conn, View};
+use crate::app::{App, Conn};
+use crate::on_screen;
 use crate::text::fit;
 
 /// The smallest usable terminal.
@@ -32,23 +32,28 @@ impl Theme {
             Style::default()
         }
     }
-    fn alert(&self) -> Style {
+    /// Overdue, refused: red and bold.
+    pub fn alert(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
-    fn warn(&self) -> Style {
+    /// Close to a deadline, marks: yellow.
+    pub fn warn(&self) -> Style {
         self.fg(Color::Yellow)
     }
-    fn good(&self) -> Style {
+    /// Done, in progress: green.
+    pub fn good(&self) -> Style {
         self.fg(Color::Green)
     }
-    fn muted(&self) -> Style {
+    /// Labels and hints: grey (dim without colour).
+    pub fn muted(&self) -> Style {
         if self.color {
             Style::default().fg(Color::DarkGray)
         } else {
             Style::default().add_modifier(Modifier::DIM)
         }
     }
-    fn selected(&self) -> Style {
+    /// The selected row: reversed.
+    pub fn selected(&self) -> Style {
         Style::default().add_modifier(Modifier::REVERSED)
     }
 }
@@ -66,11 +71,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         return;
     }
     let top = Rect { height: 1, ..area };
-    let body = Rect {
-        y: area.y + 1,
-        height: area.height - 3,
-        ..area
-    };
+    let body = crate::screens::body((area.width, area.height));
     let status = Rect {
         y: area.y + area.height - 2,
         height: 1,
@@ -82,14 +83,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         ..area
     };
     title_line(app, f, top, theme);
-    match app.view {
-        View::Queue => queue::queue(app, f, body, theme),
-        View::DeptCases(d) => queue::dept_cases(app, d, f, body, theme),
-        View::Departments => panels::departments(app, f, body, theme),
-        View::Wishes => panels::wishes(app, f, body, theme),
-        View::Detail => panels::detail(app, f, body, theme),
-        View::Assessment => assess::assessment(app, f, body, theme),
-    }
+    on_screen!(app.view, S => S::draw(app, f, body, theme));
     overlay::status_line(app, f, status, theme);
     overlay::hint_line(app, f, hints, theme);
     if let Some(p) = &app.prompt {
@@ -111,13 +105,7 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         Span::styled(title, Style::default().add_modifier(Modifier::BOLD)),
         Span::raw("  "),
     ];
-    let active = match app.view {
-        View::Queue => 0,
-        View::Departments | View::DeptCases(_) => 1,
-        View::Wishes => 2,
-        View::Detail => 3,
-        View::Assessment => 4,
-    };
+    let active = on_screen!(app.view, S => S::TAB);
     for (i, tab) in t.tabs.iter().enumerate() {
         let style = if i == active {
             theme.selected()
@@ -164,6 +152,14 @@ pub fn local_time(t: DateTime<Utc>, now: DateTime<Utc>, tz: FixedOffset) -> Stri
 }
 
 /// Whether rows should look stale (the connection is down).
-fn stale(app: &App) -> bool {
+pub fn stale(app: &App) -> bool {
     matches!(app.conn, Conn::Reconnecting { .. } | Conn::Offline)
+}
+
+/// "Loading…" on the first line of `area`.
+pub fn loading(app: &App, f: &mut Frame, area: Rect) {
+    f.render_widget(
+        Paragraph::new(app.lang.t().loading),
+        Rect { height: 1, ..area },
+    );
 }

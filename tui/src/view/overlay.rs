@@ -38,25 +38,28 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             theme.muted(),
         ));
     }
-    if !app.new_ids.is_empty() {
+    if !app.queue.new_ids.is_empty() {
         spans.push(Span::styled(
-            format!(" · +{} {}", app.new_ids.len(), t.new),
+            format!(" · +{} {}", app.queue.new_ids.len(), t.new),
             theme.warn().add_modifier(Modifier::BOLD),
         ));
     }
-    if !app.marked.is_empty() {
+    if !app.queue.marked.is_empty() {
         let marked = if app.lang == Lang::Zh {
             "已标记"
         } else {
             "marked"
         };
-        spans.push(Span::raw(format!(" · *{} {marked}", app.marked.len())));
+        spans.push(Span::raw(format!(
+            " · *{} {marked}",
+            app.queue.marked.len()
+        )));
     }
-    if !app.filter.is_empty() {
+    if !app.queue.filter.is_empty() {
         spans.push(Span::raw(format!(
             " · {}: {} ({})",
             t.filter,
-            app.filter_text,
+            app.queue.filter_text,
             app.rows().len()
         )));
     }
@@ -117,7 +120,7 @@ fn with_every_step(actions: &[Action]) -> Vec<Action> {
 
 /// The keys that work here, from the live keymap, and only the steps this token may take.
 pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-    use crate::app::View;
+    use crate::screens::Hints;
     let h = &app.lang.t().hints;
 
     let keyed = |actions: &[Action]| -> String {
@@ -138,40 +141,17 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             parts.join(" ")
         }
     };
-    use shaozi_shared::api::Step as S;
-    use Action::*;
-    let text = match (&app.prompt, app.view) {
-        (Some(Prompt::Picker { .. }), _) => h.picker.to_string(),
-        (Some(_), _) => h.prompt.to_string(),
-        (None, View::Queue | View::DeptCases(_)) => keyed(&with_every_step(&[
-            Step(S::Dispatch),
-            Step(S::Acknowledge),
-            Step(S::Resolve),
-            Step(S::Close),
-            Step(S::Reject),
-            Step(S::Escalate),
-            Open,
-            Help,
-            Quit,
-            Filter,
-            Mark,
-            Command,
-            Step(S::Reopen),
-        ])),
-        (None, View::Detail) => keyed(&with_every_step(&[
-            Back,
-            Step(S::Dispatch),
-            Step(S::Acknowledge),
-            Step(S::Resolve),
-            Step(S::Close),
-            Step(S::Reopen),
-            Step(S::Reject),
-            Step(S::Escalate),
-            Help,
-        ])),
-        (None, View::Departments) => h.departments.to_string(),
-        (None, View::Wishes) => h.wishes.to_string(),
-        (None, View::Assessment) => keyed(&[Period, SortNext, Export, Help, Quit]),
+    let text = match &app.prompt {
+        Some(Prompt::Picker { .. }) => h.picker.to_string(),
+        Some(_) => h.prompt.to_string(),
+        None => match crate::on_screen!(app.view, S => S::hints(app)) {
+            // A screen that offers steps offers every step its table row gives a key.
+            Hints::Keys(actions) if actions.iter().any(|a| matches!(a, Action::Step(_))) => {
+                keyed(&with_every_step(&actions))
+            }
+            Hints::Keys(actions) => keyed(&actions),
+            Hints::Text(text) => text.to_string(),
+        },
     };
     f.render_widget(
         Paragraph::new(Span::styled(

@@ -1,0 +1,526 @@
+//! The assessment: units ranked by how they answered over a period, sortable by any column,
+//! with sparklines of whistles filed and closed per day; `E` exports it as CSV.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Sparkline};
+use ratatui::Frame;
+
+use shaozi_shared::api::Assessment;
+use shaozi_shared::assessment::UnitScore;
+
+use super::{body, table_rows, Hints, Screen};
+use crate::app::{App, Effect, View};
+use crate::i18n::Lang;
+use crate::keys::Action;
+use crate::list::ListView;
+use crate::text::fit;
+use crate::view::Theme;
+
+/// Which period is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Today.
+    Today,
+    /// Since Monday.
+    Week,
+    /// Since the 1st.
+    Month,
+    /// Typed with `:period FROM TO`.
+    Custom(NaiveDate, NaiveDate),
+}
+
+impl Period {
+    /// The next preset (`p`).
+    pub fn next(self) -> Period {
+        match self {
+            Period::Today => Period::Week,
+            Period::Week => Period::Month,
+            _ => Period::Today,
+        }
+    }
+
+    /// First and last local day, inclusive.
+    pub fn range(self, now: DateTime<Utc>, tz: FixedOffset) -> (NaiveDate, NaiveDate) {
+        let today = now.with_timezone(&tz).date_naive();
+        match self {
+            Period::Today => (today, today),
+            Period::Week => (
+                today - Duration::days(i64::from(today.weekday().num_days_from_monday())),
+                today,
+            ),
+            Period::Month => (today.with_day(1).unwrap_or(today), today),
+            Period::Custom(a, b) => (a, b),
+        }
+    }
+}
+
+/// One column: Chinese and English headers, width, and how to read it.
+pub struct Column {
+    /// Header in Chinese.
+    pub zh: &'static str,
+    /// Header in English.
+    pub en: &'static str,
+    /// Display columns.
+    pub width: u16,
+    /// Shown at 80 columns too.
+    pub narrow: bool,
+    /// The value to sort by (None sorts last).
+    pub key: fn(&UnitScore) -> Option<f64>,
+    /// Lower is better (ranks, medians, overdue counts).
+    pub ascending: bool,
+    /// The cell's text.
+    pub text: fn(&UnitScore) -> String,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| {
+        if x.fract() == 0.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.1}")
+        }
+    })
+    .unwrap_or_else(|| "-".into())
+}
+
+/// The table's columns, in order.
+pub const COLUMNS: &[Column] = &[
+    Column {
+        zh: "名次",
+        en: "Rank",
+        width: 5,
+        narrow: true,
+        key: |u| u.rank.map(f64::from),
+        ascending: true,
+        text: |u| u.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+    },
+    Column {
+        zh: "单位",
+        en: "Unit",
+        width: 18,
+        narrow: true,
+        key: |_| None,
+        ascending: true,
+        text: |u| u.name.clone(),
+    },
+    Column {
+        zh: "得分",
+        en: "Score",
+        width: 6,
+        narrow: true,
+        key: |u| u.score,
+        ascending: false,
+        text: |u| num(u.score),
+    },
+    Column {
+        zh: "派单",
+        en: "Disp.",
+        width: 5,
+        narrow: true,
+        key: |u| Some(u.dispatched as f64),
+        ascending: false,
+        text: |u| u.dispatched.to_string(),
+    },
+    Column {
+        zh: "按时",
+        en: "OnTime",
+        width: 6,
+        narrow: true,
+        key: |u| u.on_time_rate,
+        ascending: false,
+        text: |u| pct(u.on_time_rate),
+    },
+    Column {
+        zh: "办结",
+        en: "Resolv",
+        width: 6,
+        narrow: true,
+        key: |u| u.resolution_rate,
+        ascending: false,
+        text: |u| pct(u.resolution_rate),
+    },
+    Column {
+        zh: "满意",
+        en: "Satisf",
+        width: 6,
+        narrow: true,
+        key: |u| u.satisfaction_mean,
+        ascending: false,
+        text: |u| num(u.satisfaction_mean),
+    },
+    Column {
+        zh: "4-5分",
+        en: "4-5",
+        width: 6,
+        narrow: false,
+        key: |u| u.satisfied_share,
+        ascending: false,
+        text: |u| pct(u.satisfied_share),
+    },
+    Column {
+        zh: "报到分",
+        en: "RespM",
+        width: 6,
+        narrow: false,
+        key: |u| u.median_respond_minutes,
+        ascending: true,
+        text: |u| num(u.median_respond_minutes),
+    },
+    Column {
+        zh: "办结分",
+        en: "ResM",
+        width: 6,
+        narrow: false,
+        key: |u| u.median_resolve_minutes,
+        ascending: true,
+        text: |u| num(u.median_resolve_minutes),
+    },
+    Column {
+        zh: "超时",
+        en: "Late",
+        width: 5,
+        narrow: true,
+        key: |u| Some(u.overdue_now as f64),
+        ascending: true,
+        text: |u| u.overdue_now.to_string(),
+    },
+    Column {
+        zh: "重办",
+        en: "Reop",
+        width: 5,
+        narrow: false,
+        key: |u| Some(u.reopened as f64),
+        ascending: true,
+        text: |u| u.reopened.to_string(),
+    },
+    Column {
+        zh: "升级",
+        en: "Esc",
+        width: 5,
+        narrow: false,
+        key: |u| Some(u.escalations as f64),
+        ascending: true,
+        text: |u| u.escalations.to_string(),
+    },
+    Column {
+        zh: "心愿",
+        en: "Wish",
+        width: 5,
+        narrow: false,
+        key: |u| Some(u.wishes_completed as f64),
+        ascending: false,
+        text: |u| u.wishes_completed.to_string(),
+    },
+    Column {
+        zh: "活动",
+        en: "Act",
+        width: 5,
+        narrow: false,
+        key: |u| Some(u.activities as f64),
+        ascending: false,
+        text: |u| u.activities.to_string(),
+    },
+];
+
+/// The assessment's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentScreen {
+    /// The period shown.
+    pub period: Period,
+    /// Its data, once loaded.
+    pub data: Option<Box<Assessment>>,
+    /// Sort column (index into [`COLUMNS`]).
+    pub sort: usize,
+    /// Its rows on screen.
+    pub list: ListView,
+}
+
+impl Default for AssessmentScreen {
+    fn default() -> Self {
+        AssessmentScreen {
+            period: Period::Month,
+            data: None,
+            sort: 0,
+            list: ListView::default(),
+        }
+    }
+}
+
+impl AssessmentScreen {
+    /// The units in the chosen order: by the sort column's direction, units without a value last.
+    pub fn sorted(&self) -> Vec<&UnitScore> {
+        let Some(d) = &self.data else {
+            return Vec::new();
+        };
+        let col = &COLUMNS[self.sort.min(COLUMNS.len() - 1)];
+        let mut units: Vec<&UnitScore> = d.units.iter().collect();
+        if self.sort == 1 {
+            units.sort_by(|a, b| a.name.cmp(&b.name));
+            return units;
+        }
+        units.sort_by(|a, b| match ((col.key)(a), (col.key)(b)) {
+            (Some(x), Some(y)) => {
+                let o = x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
+                if col.ascending {
+                    o
+                } else {
+                    o.reverse()
+                }
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.id.cmp(&b.id),
+        });
+        units
+    }
+}
+
+/// The title line and two rows of sparklines above the table.
+fn table_area(body: Rect) -> Rect {
+    Rect {
+        y: body.y + 3,
+        height: body.height.saturating_sub(3),
+        ..body
+    }
+}
+
+impl App {
+    /// The effect that loads the assessment of the chosen period.
+    pub fn fetch_assessment(&self) -> Effect {
+        let (from, to) = self.assess.period.range(self.now, self.tz);
+        Effect::FetchAssessment(from, to)
+    }
+}
+
+impl AssessmentScreen {
+    /// The assessment arrived.
+    pub fn loaded(app: &mut App, d: Box<Assessment>) {
+        let n = d.units.len();
+        app.assess.data = Some(d);
+        let sel = app.assess.list.sel;
+        app.assess.list.place(sel, n);
+    }
+
+    fn len(app: &App) -> usize {
+        app.assess.data.as_ref().map_or(0, |d| d.units.len())
+    }
+}
+
+impl Screen for AssessmentScreen {
+    const TAB: usize = 4;
+
+    fn fit(app: &mut App) {
+        let rows = table_rows(table_area(body(app.size)));
+        let n = Self::len(app);
+        app.assess.list.set_rows(rows, n);
+    }
+
+    fn moved(app: &mut App, delta: isize, _action: Action) {
+        let n = Self::len(app);
+        app.assess.list.moved(delta, n);
+    }
+
+    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        match action {
+            Action::Period => {
+                app.assess.period = app.assess.period.next();
+                app.assess.data = None;
+                Some(vec![app.fetch_assessment()])
+            }
+            Action::SortNext | Action::SortPrev => {
+                let n = COLUMNS.len();
+                app.assess.sort = if action == Action::SortNext {
+                    (app.assess.sort + 1) % n
+                } else {
+                    (app.assess.sort + n - 1) % n
+                };
+                Some(Vec::new())
+            }
+            Action::Export => {
+                let (from, to) = app.assess.period.range(app.now, app.tz);
+                Some(vec![Effect::ExportCsv(from, to)])
+            }
+            _ => None,
+        }
+    }
+
+    fn entered(app: &mut App) -> Vec<Effect> {
+        vec![app.fetch_assessment()]
+    }
+
+    fn hints(_app: &App) -> Hints {
+        use Action::*;
+        Hints::Keys(vec![Period, SortNext, Export, Help, Quit])
+    }
+
+    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+        let zh = app.lang == Lang::Zh;
+        let (from, to) = app.assess.period.range(app.now, app.tz);
+        let period = match (app.assess.period, zh) {
+            (Period::Today, true) => "今日".to_string(),
+            (Period::Week, true) => "本周".to_string(),
+            (Period::Month, true) => "本月".to_string(),
+            (Period::Today, false) => "today".to_string(),
+            (Period::Week, false) => "this week".to_string(),
+            (Period::Month, false) => "this month".to_string(),
+            (Period::Custom(..), _) => String::new(),
+        };
+        let sort = &COLUMNS[app.assess.sort.min(COLUMNS.len() - 1)];
+        let head = if zh {
+            format!("考核 {period} {from} 至 {to} · 按「{}」排序", sort.zh)
+        } else {
+            format!("Assessment {period} {from} to {to} · sorted by {}", sort.en)
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                fit(&head, usize::from(area.width)),
+                Style::default().add_modifier(Modifier::BOLD),
+            )),
+            Rect { height: 1, ..area },
+        );
+        let Some(data) = &app.assess.data else {
+            f.render_widget(
+                Paragraph::new(app.lang.t().loading),
+                Rect {
+                    y: area.y + 1,
+                    height: 1,
+                    ..area
+                },
+            );
+            return;
+        };
+        // Filed and closed per day, side by side.
+        let half = area.width / 2;
+        let label_w = 10u16;
+        for (i, (label, values)) in [
+            (
+                if zh { "吹哨/日" } else { "filed/day" },
+                data.daily
+                    .iter()
+                    .map(|d| d.filed.max(0) as u64)
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                if zh { "关闭/日" } else { "closed/day" },
+                data.daily
+                    .iter()
+                    .map(|d| d.closed.max(0) as u64)
+                    .collect::<Vec<_>>(),
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let x = area.x + half * i as u16;
+            let total: u64 = values.iter().sum();
+            let text = format!("{label} {total}");
+            f.render_widget(
+                Paragraph::new(fit(&text, usize::from(label_w) + 4)),
+                Rect {
+                    x,
+                    y: area.y + 1,
+                    width: label_w + 4,
+                    height: 1,
+                },
+            );
+            let spark_w = half.saturating_sub(label_w + 5);
+            let shown: Vec<u64> = values
+                .iter()
+                .rev()
+                .take(usize::from(spark_w))
+                .rev()
+                .copied()
+                .collect();
+            f.render_widget(
+                Sparkline::default().data(&shown).style(theme.good()),
+                Rect {
+                    x: x + label_w + 4,
+                    y: area.y + 1,
+                    width: spark_w,
+                    height: 2,
+                },
+            );
+        }
+        let table_area = table_area(area);
+        let wide = area.width >= 110;
+        let cols: Vec<(usize, &Column)> = COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| wide || c.narrow)
+            .collect();
+        let header = Row::new(cols.iter().map(|(i, c)| {
+            let name = if zh { c.zh } else { c.en };
+            let (text, style) = if *i == app.assess.sort {
+                (
+                    format!("{name}{}", if c.ascending { "↑" } else { "↓" }),
+                    Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+                )
+            } else {
+                (
+                    name.to_string(),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )
+            };
+            Span::styled(text, style)
+        }));
+        let units = app.assess.sorted();
+        let widths: Vec<Constraint> = cols
+            .iter()
+            .map(|(_, c)| Constraint::Length(c.width))
+            .collect();
+        app.assess.list.table(
+            f,
+            table_area,
+            header,
+            widths,
+            1,
+            units.len(),
+            |i, selected| {
+                let u = units.get(i)?;
+                let cells: Vec<Span> = cols
+                    .iter()
+                    .map(|(_, c)| Span::raw(fit(&(c.text)(u), usize::from(c.width))))
+                    .collect();
+                let mut style = Style::default();
+                if u.score.is_none() {
+                    style = style.add_modifier(Modifier::DIM);
+                }
+                if selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                if u.overdue_now > 0 && !selected {
+                    style = style.patch(theme.alert()).remove_modifier(Modifier::BOLD);
+                }
+                Some(Row::new(cells).style(style))
+            },
+        );
+        if units.is_empty() {
+            let msg = if zh {
+                "此期间没有单位"
+            } else {
+                "no units in this period"
+            };
+            f.render_widget(
+                Paragraph::new(Line::from(msg)),
+                Rect {
+                    y: table_area.y + 1,
+                    height: 1,
+                    ..table_area
+                },
+            );
+        }
+    }
+}
+
+/// Whether the assessment is shown (it follows the minute then).
+pub(crate) fn shown(app: &App) -> bool {
+    app.view == View::Assessment
+}

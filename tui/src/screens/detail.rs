@@ -1,0 +1,263 @@
+//! One whistle: everything about it, then its timeline. Opened from any list (or `:goto`); Esc
+//! goes back to where it was opened from.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use shaozi_shared::api::{Step, WhistleDetail};
+use shaozi_shared::WhistleId;
+
+use super::{Hints, Screen};
+use crate::app::{App, Effect, View};
+use crate::i18n::Lang;
+use crate::keys::Action;
+use crate::text::{pad, width};
+use crate::view::{local_time, short_span, Theme};
+
+/// The detail's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailScreen {
+    /// The whistle shown, and its data once loaded.
+    pub shown: Option<(WhistleId, Option<Box<WhistleDetail>>)>,
+    /// Lines scrolled.
+    pub scroll: usize,
+    /// Where Esc goes back to.
+    pub back: View,
+}
+
+impl Default for DetailScreen {
+    fn default() -> Self {
+        DetailScreen {
+            shown: None,
+            scroll: 0,
+            back: View::Queue,
+        }
+    }
+}
+
+impl App {
+    /// Shows a whistle's detail, fetching it (what was loaded stays shown meanwhile).
+    pub(crate) fn open_detail(&mut self, id: WhistleId) -> Vec<Effect> {
+        if self.view != View::Detail {
+            self.detail.back = self.view;
+        }
+        self.view = View::Detail;
+        self.detail.scroll = 0;
+        let cached = self
+            .detail
+            .shown
+            .take()
+            .filter(|d| d.0 == id)
+            .and_then(|d| d.1);
+        self.detail.shown = Some((id, cached));
+        vec![Effect::FetchDetail(id)]
+    }
+}
+
+impl DetailScreen {
+    /// A whistle's detail arrived (kept only if it is still the one shown).
+    pub fn loaded(app: &mut App, d: Box<WhistleDetail>) {
+        if let Some((id, slot)) = &mut app.detail.shown {
+            if *id == d.whistle.id {
+                app.model.queue.upsert(d.whistle.clone());
+                *slot = Some(d);
+            }
+        }
+    }
+}
+
+impl Screen for DetailScreen {
+    const TAB: usize = 3;
+
+    fn fit(_app: &mut App) {}
+
+    fn moved(app: &mut App, delta: isize, _action: Action) {
+        app.detail.scroll = (app.detail.scroll as isize + delta).clamp(0, 10_000) as usize;
+    }
+
+    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        match action {
+            Action::Back => {
+                app.view = app.detail.back;
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+
+    fn current(app: &App) -> Option<WhistleId> {
+        app.detail.shown.as_ref().map(|d| d.0)
+    }
+
+    fn hints(_app: &App) -> Hints {
+        Hints::Keys(vec![
+            Action::Back,
+            Action::Step(Step::Dispatch),
+            Action::Step(Step::Acknowledge),
+            Action::Step(Step::Resolve),
+            Action::Step(Step::Close),
+            Action::Step(Step::Reopen),
+            Action::Step(Step::Reject),
+            Action::Step(Step::Escalate),
+            Action::Help,
+        ])
+    }
+
+    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+        let Some((id, data)) = &app.detail.shown else {
+            f.render_widget(
+                Paragraph::new(app.lang.t().nothing),
+                Rect { height: 1, ..area },
+            );
+            return;
+        };
+        let Some(d) = data else {
+            f.render_widget(
+                Paragraph::new(format!("{id} · {}", app.lang.t().loading)),
+                Rect { height: 1, ..area },
+            );
+            return;
+        };
+        let t = app.lang.t();
+        let zh = app.lang == Lang::Zh;
+        let w = &d.whistle;
+        let dir = &app.model.dir;
+        let label_w = t.detail.fields.iter().map(|l| width(l)).max().unwrap_or(8) + 1;
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let mut lines = vec![
+            Line::from(vec![Span::styled(format!("{}  {}", w.id, w.title), bold)]),
+            Line::from(w.description.clone()),
+        ];
+        let deadline = |due: chrono::DateTime<chrono::Utc>| {
+            let left = due - app.now;
+            let rel = if left < chrono::Duration::zero() {
+                format!("✗ {}", short_span(left))
+            } else {
+                short_span(left)
+            };
+            format!("{}  ({rel})", local_time(due, app.now, app.tz))
+        };
+        let assisting: Vec<String> = w
+            .assisting
+            .iter()
+            .map(|a| dir.department(Some(*a)))
+            .collect();
+        // The category's questions, answered with the choices' names where it has them.
+        let questions = dir
+            .categories
+            .iter()
+            .find(|c| c.code == w.category)
+            .map(|c| c.questions.as_slice())
+            .unwrap_or_default();
+        let answers: Vec<String> = w
+            .attributes
+            .iter()
+            .map(|(code, values)| {
+                let q = questions.iter().find(|q| &q.code == code);
+                let shown: Vec<&str> = values
+                    .iter()
+                    .map(|v| {
+                        q.and_then(|q| q.values.iter().find(|c| &c.key == v))
+                            .map_or(v.as_str(), |c| c.name.as_str())
+                    })
+                    .collect();
+                format!("{code}: {}", shown.join("、"))
+            })
+            .collect();
+        let resident = w
+            .reporter
+            .as_ref()
+            .map(|r| {
+                [&r.name, &r.phone, &r.email]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
+            .unwrap_or_default();
+        let values: [String; 17] = [
+            t.status(w.status).to_string() + if w.overdue { " ✗" } else { "" },
+            t.urgency[usize::from(w.urgency != shaozi_shared::Urgency::Urgent)].to_string(),
+            dir.category(&w.category, app.lang),
+            dir.community(w.community_id),
+            dir.street(w.street_id),
+            dir.department(w.department_id),
+            assisting.join("、"),
+            w.address.clone().unwrap_or_default(),
+            deadline(w.respond_by)
+                + if w.respond_late {
+                    if zh {
+                        " 迟报"
+                    } else {
+                        " late"
+                    }
+                } else {
+                    ""
+                },
+            deadline(w.resolve_by)
+                + if w.resolve_late {
+                    if zh {
+                        " 超期"
+                    } else {
+                        " late"
+                    }
+                } else {
+                    ""
+                },
+            format!("{} ({})", w.escalation_level, t.level(w.escalation_level)),
+            w.staff.join("、"),
+            w.reply.clone().unwrap_or_default(),
+            w.satisfaction
+                .map(|s| "★".repeat(usize::from(s)))
+                .unwrap_or_default(),
+            answers.join("；"),
+            w.media_url.clone().unwrap_or_default(),
+            resident,
+        ];
+        for (label, value) in t.detail.fields.iter().zip(values) {
+            if value.is_empty() {
+                continue;
+            }
+            let style = if value.contains('✗') {
+                theme.alert()
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(pad(label, label_w), theme.muted()),
+                Span::styled(value, style),
+            ]));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
+        for e in &d.timeline {
+            let mut spans = vec![
+                Span::styled(
+                    format!("{}  ", local_time(e.at, app.now, app.tz)),
+                    theme.muted(),
+                ),
+                Span::styled(
+                    format!("{:<6}", t.event(e.kind, zh)),
+                    if e.kind.as_str().ends_with("overdue") {
+                        theme.alert()
+                    } else {
+                        bold
+                    },
+                ),
+                Span::raw(format!("  {}", e.actor.name)),
+            ];
+            if let Some(n) = &e.note {
+                spans.push(Span::raw(format!("：{n}")));
+            }
+            lines.push(Line::from(spans));
+        }
+        let p = Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail.scroll.min(u16::MAX as usize) as u16, 0));
+        f.render_widget(p, area);
+    }
+}
