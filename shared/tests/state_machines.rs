@@ -368,9 +368,10 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
         }
         WhistleAction::Resolve { reply } => !blank(reply),
         WhistleAction::Close { satisfaction, .. } => (1..=5).contains(satisfaction),
-        WhistleAction::Reopen { reason }
-        | WhistleAction::Reject { reason, .. }
-        | WhistleAction::Escalate { reason } => !blank(reason),
+        WhistleAction::Reopen { reason } | WhistleAction::Reject { reason, .. } => !blank(reason),
+        WhistleAction::Escalate { reason } => {
+            !blank(reason) && w.escalation_level < shaozi_shared::whistle::TOP_ESCALATION
+        }
         WhistleAction::DeadlinePassed => w.pending_deadline().is_some_and(|d| now >= d),
         WhistleAction::LinkDuplicate { .. } => true,
     }
@@ -398,6 +399,7 @@ proptest! {
                     prop_assert_eq!(r.status, next);
                     prop_assert_eq!(r.version, w.version + 1);
                     prop_assert!(r.escalation_level >= w.escalation_level);
+                    prop_assert!(r.escalation_level <= shaozi_shared::whistle::TOP_ESCALATION);
                     if r.status == WhistleStatus::Closed {
                         prop_assert!(r.satisfaction.is_some() && r.reply.is_some());
                     }

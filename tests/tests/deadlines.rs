@@ -91,3 +91,44 @@ async fn a_working_day_deadline_skips_the_weekend_and_fires_once() {
     assert_eq!(s.sweep().await, 1);
     assert_eq!(s.sweep().await, 0);
 }
+
+#[tokio::test]
+async fn escalation_stops_at_the_city_leaders_by_hand_and_by_the_clock() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "roads", "urgent", "井盖缺失")
+        .await;
+    let path = format!("/api/v1/whistles/{w}/escalate");
+    for level in [1, 2] {
+        let b = s.ok(&path, json!({"reason": "催"}), 200).await;
+        assert_eq!(b["escalation_level"], level);
+    }
+    let top = s.post(&path, json!({"reason": "再催"})).await;
+    assert_eq!(top.status, 409, "{}", top.body);
+    assert_eq!(top.str("current_status"), "new");
+    assert!(
+        top.str("detail").contains("top escalation level (2"),
+        "{}",
+        top.body
+    );
+    // Its deadline passes: overdue is recorded, and nobody is above the leaders.
+    s.clock.advance(Duration::hours(1));
+    assert_eq!(s.sweep().await, 1);
+    let d = s.get(&format!("/api/v1/whistles/{w}")).await.body;
+    assert_eq!(
+        (d["overdue"].as_bool(), d["escalation_level"].as_u64()),
+        (Some(true), Some(2))
+    );
+    let kinds: Vec<&str> = d["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "whistle.escalated").count(),
+        2
+    );
+    assert_eq!(kinds.last(), Some(&"whistle.overdue"));
+}

@@ -29,6 +29,16 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         ));
         return fx;
     }
+    // Below the smallest usable size nothing can be seen, so nothing may happen unseen:
+    // only leaving works (and resizing, which is not a key).
+    if app.too_small() {
+        let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c || app.keymap.action(&k) == Some(Action::Quit) {
+            app.quit = true;
+            return vec![Effect::Quit];
+        }
+        return Vec::new();
+    }
     if app.help {
         app.help = false;
         return Vec::new();

@@ -241,6 +241,11 @@ impl App {
         }
     }
 
+    /// Whether the terminal is below the smallest usable size.
+    pub fn too_small(&self) -> bool {
+        self.size.0 < crate::view::MIN_SIZE.0 || self.size.1 < crate::view::MIN_SIZE.1
+    }
+
     /// Whether the token may do `op` (everything, until the server has said).
     pub fn may(&self, op: Op) -> bool {
         self.me.as_ref().is_none_or(|m| m.may(op))

@@ -19,6 +19,9 @@ use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
 use crate::text::{self, optional, required};
 use crate::RuleError;
 
+/// The highest escalation level: 0 the street, 1 the city, 2 the city's leaders.
+pub const TOP_ESCALATION: u32 = 2;
+
 /// Where a whistle is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -587,6 +590,19 @@ pub fn apply(
         }
         WhistleAction::Escalate { reason } => {
             let reason = required("reason", reason, text::NOTE)?;
+            // The top is the top: the city's leaders already have it.
+            if w.escalation_level >= TOP_ESCALATION {
+                return Err(RuleError::NotAllowed {
+                    action: action.name(),
+                    subject: "whistle",
+                    id: w.id.to_string(),
+                    status: w.status.as_str(),
+                    hint: format!(
+                        " and already at the top escalation level ({}: the city's leaders)",
+                        w.escalation_level
+                    ),
+                });
+            }
             n.escalation_level += 1;
             vec![(EventKind::WhistleEscalated, Some(reason))]
         }
@@ -614,23 +630,25 @@ pub fn apply(
                 n.respond_late = true;
                 "report for duty"
             };
-            n.escalation_level += 1;
-            vec![
-                (
-                    EventKind::WhistleOverdue,
-                    Some(format!(
-                        "the deadline to {stage} ({}) has passed",
-                        due.format("%Y-%m-%d %H:%M UTC")
-                    )),
-                ),
-                (
+            let mut events = vec![(
+                EventKind::WhistleOverdue,
+                Some(format!(
+                    "the deadline to {stage} ({}) has passed",
+                    due.format("%Y-%m-%d %H:%M UTC")
+                )),
+            )];
+            // Past the top, a missed deadline is recorded but there is no one higher.
+            if w.escalation_level < TOP_ESCALATION {
+                n.escalation_level += 1;
+                events.push((
                     EventKind::WhistleEscalated,
                     Some(format!(
                         "escalated to level {} (deadline passed)",
                         n.escalation_level
                     )),
-                ),
-            ]
+                ));
+            }
+            events
         }
         WhistleAction::LinkDuplicate { duplicate } => {
             if !n.duplicates.contains(duplicate) {

@@ -1,6 +1,8 @@
 //! One whistle: everything about it, then its timeline. Opened from any list (or `:goto`); Esc
 //! goes back to where it was opened from.
 
+use std::cell::Cell;
+
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -26,6 +28,9 @@ pub struct DetailScreen {
     pub scroll: usize,
     /// Where Esc goes back to.
     pub back: View,
+    /// How far it can scroll: its lines (wrapped as drawn) less the rows on screen, recorded
+    /// when drawn.
+    pub last_scroll: Cell<usize>,
 }
 
 impl Default for DetailScreen {
@@ -34,6 +39,7 @@ impl Default for DetailScreen {
             shown: None,
             scroll: 0,
             back: View::Queue,
+            last_scroll: Cell::new(usize::MAX),
         }
     }
 }
@@ -46,6 +52,7 @@ impl App {
         }
         self.view = View::Detail;
         self.detail.scroll = 0;
+        self.detail.last_scroll.set(usize::MAX);
         let cached = self
             .detail
             .shown
@@ -75,7 +82,9 @@ impl Screen for DetailScreen {
     fn fit(_app: &mut App) {}
 
     fn moved(app: &mut App, delta: isize, _action: Action) {
-        app.detail.scroll = (app.detail.scroll as isize + delta).clamp(0, 10_000) as usize;
+        // Scrolling stops where the last line is on screen.
+        let end = app.detail.last_scroll.get().min(10_000) as isize;
+        app.detail.scroll = (app.detail.scroll as isize + delta).clamp(0, end) as usize;
     }
 
     fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
@@ -255,9 +264,12 @@ impl Screen for DetailScreen {
             }
             lines.push(Line::from(spans));
         }
-        let p = Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail.scroll.min(u16::MAX as usize) as u16, 0));
+        let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let last = p
+            .line_count(area.width)
+            .saturating_sub(usize::from(area.height));
+        app.detail.last_scroll.set(last);
+        let p = p.scroll((app.detail.scroll.min(last).min(u16::MAX as usize) as u16, 0));
         f.render_widget(p, area);
     }
 }
