@@ -480,11 +480,7 @@ fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
         if rest == "overdue" && app.bell {
             fx.push(Effect::Bell);
         }
-        if let Some(c) = app.cases.cases.iter_mut().find(|c| c.id == id) {
-            if c.version < w.version {
-                *c = w.clone();
-            }
-        }
+        DeptCasesScreen::changed(app, &w);
         let change = app.model.queue.upsert(w);
         if change == Change::Added && app.loaded {
             app.queue.new_ids.insert(id);
@@ -533,9 +529,7 @@ fn on_acted(
             };
             app.say(msg);
             app.queue.marked.remove(&id);
-            if let Some(c) = app.cases.cases.iter_mut().find(|c| c.id == id) {
-                *c = (*w).clone();
-            }
+            DeptCasesScreen::changed(app, &w);
             app.model.queue.upsert(*w);
             app.refilter();
             app.fix_selection();

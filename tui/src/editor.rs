@@ -46,6 +46,39 @@ impl LineEditor {
         width(&self.chars[..self.cursor].iter().collect::<String>())
     }
 
+    /// What to show in `cols` columns: the text if it fits, else the part around the cursor
+    /// (with `…` where the start is cut off), and the cursor's column in it. A long reply
+    /// scrolls as it is typed instead of running under the border.
+    pub fn window(&self, cols: usize) -> (String, usize) {
+        use unicode_width::UnicodeWidthChar;
+        let cols = cols.max(3);
+        let w = |cs: &[char]| cs.iter().map(|c| c.width().unwrap_or(0)).sum::<usize>();
+        if w(&self.chars) < cols {
+            return (self.text(), self.cursor_col());
+        }
+        // Start as far left as keeps "…", the text up to the cursor and the cursor in view.
+        let mut start = 0;
+        while start < self.cursor && 1 + w(&self.chars[start..self.cursor]) + 1 > cols {
+            start += 1;
+        }
+        let mut out = String::new();
+        let mut used = 0;
+        if start > 0 {
+            out.push('…');
+            used = 1;
+        }
+        let cursor = used + w(&self.chars[start..self.cursor]);
+        for c in &self.chars[start..] {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > cols {
+                break;
+            }
+            out.push(*c);
+            used += cw;
+        }
+        (out, cursor)
+    }
+
     /// Inserts text at the cursor (pasted or composed input).
     pub fn insert_str(&mut self, s: &str) {
         for c in s.chars().filter(|c| !c.is_control()) {
@@ -123,6 +156,24 @@ impl LineEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_shows_the_part_around_the_cursor() {
+        let e = LineEditor::with("短");
+        assert_eq!(e.window(10), ("短".to_string(), 2));
+        let long = "井盖".repeat(20);
+        let mut e = LineEditor::with(&long);
+        let (shown, col) = e.window(20);
+        assert!(shown.starts_with('…') && shown.ends_with('盖'), "{shown}");
+        assert!(
+            crate::text::width(&shown) <= 20 && col < 20,
+            "{shown} {col}"
+        );
+        e.key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
+        let (shown, col) = e.window(20);
+        assert!(shown.starts_with("井盖") && !shown.contains('…'));
+        assert_eq!(col, 0);
+    }
 
     fn k(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)

@@ -102,29 +102,31 @@ impl Prompt {
     }
 }
 
-/// Departments matching `typed` (by id, name, or abbreviation), keeping their order within
-/// each kind of match.
+/// Departments matching `typed` (by id, name, or abbreviation): the one whose id was typed,
+/// then those that handle the category (✓) before those that do not, each by how well the
+/// name matched, keeping their order otherwise.
 pub fn ranked<'a>(options: &'a [DeptOption], typed: &str) -> Vec<&'a DeptOption> {
-    let mut hits: Vec<(u8, &DeptOption)> = options
+    let mut hits: Vec<((bool, bool, u8), &DeptOption)> = options
         .iter()
         .filter_map(|o| {
             if o.id.to_string().eq_ignore_ascii_case(typed.trim()) {
-                return Some((0, o));
+                return Some(((false, false, 0), o));
             }
-            crate::text::match_rank(&o.name, typed).map(|r| (r, o))
+            crate::text::match_rank(&o.name, typed).map(|r| ((true, !o.handles, r), o))
         })
         .collect();
     hits.sort_by_key(|(r, _)| *r);
     hits.into_iter().map(|(_, o)| o).collect()
 }
 
-/// The department picker for `targets`: departments that handle the first target's category
-/// first, then the least loaded, then by name.
+/// The department picker for `targets`: departments that handle the category of every target
+/// (✓) first, then the least loaded, then by name.
 pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
-    let category = targets
-        .first()
-        .and_then(|id| app.whistle(*id))
-        .map(|w| w.category.clone());
+    let categories: Vec<String> = targets
+        .iter()
+        .filter_map(|id| app.whistle(*id))
+        .map(|w| w.category.clone())
+        .collect();
     let load = |id: DepartmentId| {
         app.model
             .stats
@@ -141,7 +143,7 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
             id: d.id,
             name: d.name.clone(),
             load: load(d.id),
-            handles: category.as_ref().is_some_and(|c| d.categories.contains(c)),
+            handles: !categories.is_empty() && categories.iter().all(|c| d.categories.contains(c)),
         })
         .collect();
     options.sort_by(|a, b| (!a.handles, a.load, &a.name).cmp(&(!b.handles, b.load, &b.name)));

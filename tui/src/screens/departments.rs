@@ -144,6 +144,7 @@ impl App {
     /// Opens a department's cases.
     pub(crate) fn open_cases(&mut self, d: DepartmentId) -> Vec<Effect> {
         self.view = View::DeptCases(d);
+        self.cases.dept = Some(d);
         self.cases.cases.clear();
         self.cases.list.place(0, 0);
         vec![Effect::FetchDeptCases(d)]

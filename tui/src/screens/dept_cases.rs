@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use shaozi_shared::{DepartmentId, Whistle, WhistleId};
+use shaozi_shared::{DepartmentId, Whistle, WhistleId, WhistleStatus};
 
 use super::queue::{header, whistle_row, widths};
 use super::{body, table_rows, Hints, Screen};
@@ -20,8 +20,19 @@ use crate::view::Theme;
 pub struct DeptCasesScreen {
     /// Its rows on screen.
     pub list: ListView,
+    /// Whose cases they are.
+    pub dept: Option<DepartmentId>,
     /// The cases, once loaded.
     pub cases: Vec<Whistle>,
+}
+
+/// Whether a case belongs on `dept`'s list: what the list's query asks the server for.
+pub(crate) fn belongs(w: &Whistle, dept: DepartmentId) -> bool {
+    w.department_id == Some(dept)
+        && matches!(
+            w.status,
+            WhistleStatus::Dispatched | WhistleStatus::Acknowledged | WhistleStatus::Resolved
+        )
 }
 
 /// Its title line takes the first row; the table the rest.
@@ -34,6 +45,27 @@ fn table_area(body: Rect) -> Rect {
 }
 
 impl DeptCasesScreen {
+    /// A case changed (an event, or the answer to a step): updated where it is, and off the
+    /// list when it no longer belongs there (reassigned away, closed). Newer versions only.
+    pub fn changed(app: &mut App, w: &Whistle) {
+        let Some(d) = app.cases.dept else {
+            return;
+        };
+        let cases = &mut app.cases.cases;
+        if let Some(i) = cases.iter().position(|c| c.id == w.id) {
+            if cases[i].version > w.version {
+                return;
+            }
+            if belongs(w, d) {
+                cases[i] = w.clone();
+            } else {
+                cases.remove(i);
+                let (sel, n) = (app.cases.list.sel, cases.len());
+                app.cases.list.place(sel, n);
+            }
+        }
+    }
+
     /// The cases of `dept` arrived (kept only if that department is still shown).
     pub fn loaded(app: &mut App, dept: DepartmentId, cases: Vec<Whistle>) {
         if app.view == View::DeptCases(dept) {

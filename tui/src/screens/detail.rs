@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use shaozi_shared::api::{Step, WhistleDetail};
-use shaozi_shared::WhistleId;
+use shaozi_shared::{WhistleId, WhistleStatus};
 
 use super::{Hints, Screen};
 use crate::app::{App, Effect, View};
@@ -140,7 +140,15 @@ impl Screen for DetailScreen {
             Line::from(vec![Span::styled(format!("{}  {}", w.id, w.title), bold)]),
             Line::from(w.description.clone()),
         ];
+        // A case that is resolved or finished races no deadline: its times, no countdown.
+        let live = !matches!(
+            w.status,
+            WhistleStatus::Resolved | WhistleStatus::Closed | WhistleStatus::Rejected
+        );
         let deadline = |due: chrono::DateTime<chrono::Utc>| {
+            if !live {
+                return local_time(due, app.now, app.tz);
+            }
             let left = due - app.now;
             let rel = if left < chrono::Duration::zero() {
                 format!("✗ {}", short_span(left))

@@ -204,7 +204,8 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             let list_h = 10u16.min(body.height.saturating_sub(4));
             let area = bottom(body, list_h + 3);
             let start = sel.saturating_sub(usize::from(list_h).saturating_sub(1));
-            let mut lines = vec![Line::from(format!("> {}", editor.text()))];
+            let (typed, col) = editor.window(usize::from(area.width.saturating_sub(4)));
+            let mut lines = vec![Line::from(format!("> {typed}"))];
             for (i, o) in options
                 .iter()
                 .enumerate()
@@ -237,7 +238,7 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             }
             let ask = app.lang.step(shaozi_shared::api::Step::Dispatch).ask;
             let inner = boxed(f, area, &format!("{ask} · {}", ids(targets)), lines);
-            f.set_cursor_position((inner.x + 2 + editor.cursor_col() as u16, inner.y));
+            f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
         }
         Prompt::Text {
             step,
@@ -250,13 +251,14 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                 None => app.lang.step(*step).ask,
             };
             let area = bottom(body, 3);
+            let (typed, col) = editor.window(usize::from(area.width.saturating_sub(4)));
             let inner = boxed(
                 f,
                 area,
                 &format!("{label} · {}", ids(targets)),
-                vec![Line::from(format!("> {}", editor.text()))],
+                vec![Line::from(format!("> {typed}"))],
             );
-            f.set_cursor_position((inner.x + 2 + editor.cursor_col() as u16, inner.y));
+            f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
         }
         Prompt::Rating { step, target } => {
             let area = bottom(body, 3);
@@ -301,22 +303,19 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
         }
         Prompt::Command { editor, hint } => {
             let area = bottom(body, 4);
+            let (typed, col) = editor.window(usize::from(area.width.saturating_sub(3)));
             let lines = vec![
-                Line::from(format!(":{}", editor.text())),
+                Line::from(format!(":{typed}")),
                 Line::from(Span::styled(hint.clone(), theme.muted())),
             ];
             let inner = boxed(f, area, t.command, lines);
-            f.set_cursor_position((inner.x + 1 + editor.cursor_col() as u16, inner.y));
+            f.set_cursor_position((inner.x + 1 + col as u16, inner.y));
         }
         Prompt::Filter { editor } => {
             let area = bottom(body, 3);
-            let inner = boxed(
-                f,
-                area,
-                t.filter,
-                vec![Line::from(format!("/{}", editor.text()))],
-            );
-            f.set_cursor_position((inner.x + 1 + editor.cursor_col() as u16, inner.y));
+            let (typed, col) = editor.window(usize::from(area.width.saturating_sub(3)));
+            let inner = boxed(f, area, t.filter, vec![Line::from(format!("/{typed}"))]);
+            f.set_cursor_position((inner.x + 1 + col as u16, inner.y));
         }
     }
 }
