@@ -4,7 +4,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use shaozi_shared::api::Problem;
-use shaozi_shared::RuleError;
+use shaozi_shared::{RefusalCode, RuleError};
 
 use crate::store::query_error::QueryError;
 use crate::store::StoreError;
@@ -19,6 +19,8 @@ pub struct ApiError {
     pub slug: &'static str,
     /// A short summary of the kind.
     pub title: &'static str,
+    /// Its stable machine name (clients word it themselves).
+    pub code: RefusalCode,
     /// What exactly went wrong and what to do.
     pub detail: String,
     /// Members only some problems have, kept out of line so the error stays small.
@@ -49,9 +51,16 @@ impl ApiError {
             status: status.as_u16(),
             slug,
             title,
+            code: code_of(status),
             detail: detail.into(),
             ext: None,
         }
+    }
+
+    /// The same, with a narrower machine name.
+    pub fn with_code(mut self, code: RefusalCode) -> Self {
+        self.code = code;
+        self
     }
 
     /// The optional members, created on first use.
@@ -235,6 +244,7 @@ impl IntoResponse for ApiError {
             title: self.title.to_string(),
             status: self.status,
             detail: self.detail.clone(),
+            code: self.code.as_str().to_string(),
             field: ext.and_then(|e| e.field.clone()),
             current_status: ext.and_then(|e| e.current_status.clone()),
             current: ext.and_then(|e| e.current.clone()),
@@ -272,11 +282,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The machine name a status stands for when nothing narrower is known.
+fn code_of(status: StatusCode) -> RefusalCode {
+    match status.as_u16() {
+        400 | 405 | 408 | 413 | 415 => RefusalCode::BadRequest,
+        401 => RefusalCode::Unauthorized,
+        403 => RefusalCode::Forbidden,
+        404 => RefusalCode::NotFound,
+        409 => RefusalCode::NotAllowed,
+        412 => RefusalCode::Stale,
+        422 => RefusalCode::Invalid,
+        429 => RefusalCode::RateLimited,
+        503 => RefusalCode::Unavailable,
+        _ => RefusalCode::Internal,
+    }
+}
+
 impl From<RuleError> for ApiError {
     fn from(e: RuleError) -> Self {
         match &e {
-            RuleError::Invalid { field, .. } => {
-                ApiError::invalid(Some(field.to_string()), e.to_string())
+            RuleError::Invalid { field, code, .. } => {
+                ApiError::invalid(Some(field.to_string()), e.to_string()).with_code(*code)
             }
             RuleError::NotAllowed { status, .. } => {
                 let mut a = ApiError::new(
@@ -286,7 +312,7 @@ impl From<RuleError> for ApiError {
                     e.to_string(),
                 );
                 a.ext().current_status = Some(status.to_string());
-                a
+                a.with_code(e.code())
             }
         }
     }
@@ -299,6 +325,7 @@ impl From<WriteError> for ApiError {
             WriteError::NotFound(d) => ApiError::not_found(d),
             WriteError::Duplicate(d) => {
                 ApiError::new(StatusCode::CONFLICT, "duplicate", "Already exists", d)
+                    .with_code(RefusalCode::Duplicate)
             }
             WriteError::Unavailable(d) => ApiError::unavailable(d),
             WriteError::Forbidden(d) => ApiError::forbidden(d),

@@ -18,7 +18,7 @@ mod schema;
 
 pub use domain::{
     access, assessment, calendar, category, csv, event, ids, questions, rules, text, whistle, wish,
-    RuleError,
+    RefusalCode, RuleError,
 };
 
 pub use access::{Op, Principal, Role, Scope};

@@ -483,3 +483,57 @@ fn every_wish_status_times_every_action() {
     assert!(wish::check_value(-1).is_err());
     assert!(wish::check_value(wish::MAX_VALUE_FEN + 1).is_err());
 }
+
+/// What a client offers is exactly what the rules allow: for every status and escalation
+/// level, a step fits a whistle when applying it is not refused for its status or level.
+#[test]
+fn the_steps_offered_are_the_steps_the_rules_allow() {
+    use shaozi_shared::api::Step;
+    let late = t0() + Duration::days(30);
+    for status in WhistleStatus::ALL {
+        for level in 0..=shaozi_shared::whistle::TOP_ESCALATION {
+            for action in actions() {
+                let Some(step) = Step::of_whistle(&action) else {
+                    continue;
+                };
+                let mut w = in_status(status);
+                w.escalation_level = level;
+                let got = apply(
+                    &w,
+                    &action,
+                    late,
+                    &Deadlines::DEFAULT,
+                    &shaozi_shared::calendar::Calendar::default(),
+                );
+                let refused = matches!(got, Err(RuleError::NotAllowed { .. }));
+                assert_eq!(
+                    step.fits_whistle(&w),
+                    !refused,
+                    "{status} at level {level}: {}",
+                    step.name()
+                );
+            }
+        }
+    }
+    for status in WishStatus::ALL {
+        for step in Step::WISH {
+            let body = match step {
+                Step::Claim => WishAction::Claim {
+                    department_id: Some(DepartmentId(1)),
+                    claimer: None,
+                },
+                Step::Complete => WishAction::Complete { note: None },
+                _ => WishAction::Cancel {
+                    reason: "已不需要".into(),
+                },
+            };
+            assert_eq!(
+                step.fits_wish(status),
+                wish::allowed(status, &body),
+                "{status:?}: {}",
+                step.name()
+            );
+            assert!(!step.fits_whistle(&in_status(WhistleStatus::New)));
+        }
+    }
+}

@@ -737,3 +737,89 @@ async fn the_api_needs_a_token_but_health_does_not() {
     let wrong_method = TestServer::send(s.req(reqwest::Method::DELETE, "/api/v1/stats")).await;
     assert_eq!(wrong_method.status, 405);
 }
+
+/// Every refusal a dashboard words for its user carries a stable machine code and the field,
+/// so the words need not be parsed out of the English detail.
+#[tokio::test]
+async fn refusals_carry_a_machine_code_and_the_field() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let id = s
+        .whistle(&city.communities[0], "lighting", "normal", "路灯不亮")
+        .await;
+    let path = |a: &str| format!("/api/v1/whistles/{id}/{a}");
+    let code = |a: &shaozi_tests::Answer| {
+        (
+            a.status,
+            a.body["code"].as_str().unwrap_or("").to_string(),
+            a.body["field"].as_str().map(str::to_string),
+        )
+    };
+    let early = s
+        .post(&path("acknowledge"), json!({"staff": ["张伟", "李娜"]}))
+        .await;
+    assert_eq!(code(&early), (409, "not_allowed".into(), None));
+    assert_eq!(early.body["current_status"], "new");
+    let nowhere = s
+        .post(&path("dispatch"), json!({"department_id": "D999"}))
+        .await;
+    assert_eq!(
+        code(&nowhere),
+        (
+            422,
+            "unknown_reference".into(),
+            Some("department_id".into())
+        )
+    );
+    s.ok(
+        &path("dispatch"),
+        json!({"department_id": city.departments[1]}),
+        200,
+    )
+    .await;
+    let again = s
+        .post(
+            &path("dispatch"),
+            json!({"department_id": city.departments[1], "note": "再派"}),
+        )
+        .await;
+    assert_eq!(code(&again), (409, "already_assigned".into(), None));
+    let silent = s
+        .post(
+            &path("dispatch"),
+            json!({"department_id": city.departments[2]}),
+        )
+        .await;
+    assert_eq!(
+        code(&silent),
+        (422, "reason_required".into(), Some("note".into()))
+    );
+    let one = s
+        .post(&path("acknowledge"), json!({"staff": ["张伟", "张伟"]}))
+        .await;
+    assert_eq!(
+        code(&one),
+        (422, "too_few_staff".into(), Some("staff".into()))
+    );
+    let blank = s.post(&path("escalate"), json!({"reason": "  "})).await;
+    assert_eq!(code(&blank), (422, "empty".into(), Some("reason".into())));
+    let long = s
+        .post(&path("escalate"), json!({"reason": "长".repeat(1001)}))
+        .await;
+    assert_eq!(code(&long), (422, "too_long".into(), Some("reason".into())));
+    for _ in 0..2 {
+        s.ok(&path("escalate"), json!({"reason": "久拖不办"}), 200)
+            .await;
+    }
+    let top = s.post(&path("escalate"), json!({"reason": "再升"})).await;
+    assert_eq!(code(&top), (409, "top_escalation".into(), None));
+    let stale = TestServer::send(
+        s.req(reqwest::Method::POST, &path("reject"))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"reason": "重复"})),
+    )
+    .await;
+    assert_eq!(code(&stale), (412, "stale".into(), None));
+    let missing = s.get("/api/v1/whistles/W9999").await;
+    assert_eq!(code(&missing), (404, "not_found".into(), None));
+}

@@ -96,6 +96,7 @@ impl Tx<'_> {
                     subject: "token",
                     id: info.name,
                     status: "revoked",
+                    code: shaozi_shared::RefusalCode::NotAllowed,
                     hint: format!(
                         " since {}; nothing changed",
                         when.format("%Y-%m-%d %H:%M:%S UTC")

@@ -17,7 +17,7 @@ use shaozi_shared::{
     WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
 };
 
-use super::tx::{corrupt, invalid, read, read_record, CmdResult, Tx, TxError};
+use super::tx::{corrupt, invalid, read, read_record, unknown, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
 use crate::store::keys::{self, be, dir, key};
 
@@ -125,7 +125,7 @@ impl Tx<'_> {
         refuse!(forbidden(who.may(Op::EditDirectory)));
         let name = refuse!(required("name", &b.name, text::NAME));
         if !self.has(dir::STREET, b.street_id.0)? {
-            return Ok(Err(invalid(
+            return Ok(Err(unknown(
                 "street_id",
                 format!("there is no street {}", b.street_id),
             )));
@@ -166,7 +166,7 @@ impl Tx<'_> {
         let mut cats: Vec<String> = Vec::new();
         for c in &b.categories {
             if !self.categories.iter().any(|k| &k.code == c) {
-                return Ok(Err(invalid(
+                return Ok(Err(unknown(
                     "categories",
                     format!("unknown category {c:?}; see GET /api/v1/categories"),
                 )));
@@ -204,7 +204,7 @@ impl Tx<'_> {
             return Ok(Err(WriteError::Forbidden(e)));
         }
         let Some(community) = self.community(id)? else {
-            return Ok(Err(invalid(
+            return Ok(Err(unknown(
                 "community_id",
                 format!("there is no community {id}"),
             )));
@@ -227,7 +227,7 @@ impl Tx<'_> {
     ) -> Result<CmdResult, TxError> {
         let community = refuse!(self.filing_in(who, Op::FileWhistle, b.community_id)?);
         let Some(category) = self.categories.iter().find(|c| c.code == b.category) else {
-            return Ok(Err(invalid(
+            return Ok(Err(unknown(
                 "category",
                 format!(
                     "unknown category {:?}; see GET /api/v1/categories",
@@ -313,7 +313,7 @@ impl Tx<'_> {
                     .chain(assisting.iter().map(|d| ("assisting", d)))
                 {
                     if !self.has(dir::DEPARTMENT, d.0)? {
-                        return Ok(Err(invalid(field, format!("there is no department {d}"))));
+                        return Ok(Err(unknown(field, format!("there is no department {d}"))));
                     }
                 }
             }
@@ -325,7 +325,7 @@ impl Tx<'_> {
                     .load_whistle(*orig)?
                     .is_some_and(|o| who.sees_whistle(&o)) =>
             {
-                return Ok(Err(invalid(
+                return Ok(Err(unknown(
                     "duplicate_of",
                     format!("there is no whistle {orig} to be a duplicate of"),
                 )));
@@ -465,7 +465,7 @@ impl Tx<'_> {
         } = &action
         {
             if !self.has(dir::DEPARTMENT, d.0)? {
-                return Ok(Err(invalid(
+                return Ok(Err(unknown(
                     "department_id",
                     format!("there is no department {d}"),
                 )));

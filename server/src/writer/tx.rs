@@ -69,6 +69,15 @@ pub(super) fn invalid(field: &'static str, reason: impl Into<String>) -> WriteEr
     WriteError::Rule(RuleError::invalid(field, reason))
 }
 
+/// A field naming a record (a department, a community, a category) that does not exist.
+pub(super) fn unknown(field: &'static str, reason: impl Into<String>) -> WriteError {
+    WriteError::Rule(RuleError::coded(
+        field,
+        shaozi_shared::RefusalCode::UnknownReference,
+        reason,
+    ))
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }

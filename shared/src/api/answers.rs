@@ -321,8 +321,16 @@ pub struct Problem {
     pub title: String,
     /// The HTTP status.
     pub status: u16,
-    /// What exactly went wrong and what to do.
+    /// What exactly went wrong and what to do, in English.
     pub detail: String,
+    /// The refusal's stable machine name, for clients to word in their own language:
+    /// invalid, empty, too_long, control_characters, direction_control, no_visible_text,
+    /// too_few_staff, too_many_staff, reason_required, out_of_range, self_duplicate,
+    /// unknown_reference, not_allowed, already_assigned, top_escalation, already_overdue,
+    /// not_found, forbidden, unauthorized, stale, rate_limited, unavailable, duplicate,
+    /// bad_request, internal. More may be added; treat an unknown one as `invalid`.
+    #[serde(default)]
+    pub code: String,
     /// The request field at fault, for input errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Op;
 use crate::ids::{DepartmentId, WhistleId};
-use crate::whistle::WhistleAction;
-use crate::wish::WishAction;
+use crate::whistle::{Whistle, WhistleAction};
+use crate::wish::{WishAction, WishStatus};
 
 /// The steps, one row each, whistles' then wishes': variant, handler name, path, body,
 /// summary. Hands the rows to the macro `$then`, which makes of them what it needs (this
@@ -203,6 +203,38 @@ impl Step {
             WishAction::Complete { .. } => Step::Complete,
             WishAction::Cancel { .. } => Step::Cancel,
         }
+    }
+}
+
+impl Step {
+    /// Whether a whistle as it is now allows the step: its status, and for escalation its
+    /// level. A client offers only these, so what it offers can succeed (the token's role and
+    /// scope aside, which [`Step::op`] and the scope rules decide).
+    pub fn fits_whistle(self, w: &Whistle) -> bool {
+        let Some(action) = self.sample().and_then(StepBody::whistle_action) else {
+            return false;
+        };
+        crate::whistle::allowed(w.status, &action)
+            && !(self == Step::Escalate && w.escalation_level >= crate::whistle::TOP_ESCALATION)
+    }
+
+    /// Whether a wish in `status` allows the step.
+    pub fn fits_wish(self, status: WishStatus) -> bool {
+        self.sample()
+            .and_then(StepBody::wish_action)
+            .is_some_and(|a| crate::wish::allowed(status, &a))
+    }
+
+    /// The step with placeholder input, to ask the state machines about it.
+    fn sample(self) -> Option<StepBody> {
+        let given = match self.input() {
+            Input::Department => Given::Department(DepartmentId(0), None),
+            Input::Staff => Given::Staff(Vec::new()),
+            Input::Text => Given::Text(String::new()),
+            Input::Rating => Given::Rating(1),
+            Input::Nothing => Given::Nothing,
+        };
+        StepBody::build(self, given)
     }
 }
 

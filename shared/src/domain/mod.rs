@@ -16,6 +16,131 @@ pub mod text;
 pub mod whistle;
 pub mod wish;
 
+/// A refusal's stable machine name, sent as a problem's `code` so a client can word it in its
+/// own language (the `detail` beside it is English for people reading the API). New codes may
+/// be added; a client treats one it does not know as [`RefusalCode::Invalid`] and shows the
+/// detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalCode {
+    /// A field is unacceptable in a way no other code names.
+    Invalid,
+    /// A required text is blank.
+    Empty,
+    /// A text is over its rule's length.
+    TooLong,
+    /// A one-line text has line breaks, tabs or other control characters.
+    ControlCharacters,
+    /// A text has a bidirectional control (it would display other than it reads).
+    DirectionControl,
+    /// A text has only invisible characters.
+    NoVisibleText,
+    /// Reporting for duty names fewer than two different people.
+    TooFewStaff,
+    /// Reporting for duty names more people than allowed.
+    TooManyStaff,
+    /// Reassigning a dispatched case needs a reason.
+    ReasonRequired,
+    /// A number is outside its range (a rating, a value).
+    OutOfRange,
+    /// A whistle named as a duplicate of itself.
+    SelfDuplicate,
+    /// A department, community, category or other record named does not exist.
+    UnknownReference,
+    /// The record's status does not allow the step.
+    NotAllowed,
+    /// Reassigning to the department that already has the case.
+    AlreadyAssigned,
+    /// Escalating past the top level.
+    TopEscalation,
+    /// Marking overdue a case that already is.
+    AlreadyOverdue,
+    /// No such record (or not within the token's scope).
+    NotFound,
+    /// The token's role or scope does not allow the step.
+    Forbidden,
+    /// No valid token.
+    Unauthorized,
+    /// The record changed since the version sent in `If-Match`.
+    Stale,
+    /// Over a request rate.
+    RateLimited,
+    /// The server is not taking the request now.
+    Unavailable,
+    /// The record already exists.
+    Duplicate,
+    /// The request could not be read.
+    BadRequest,
+    /// The server failed.
+    Internal,
+}
+
+impl RefusalCode {
+    /// Every code.
+    pub const ALL: [RefusalCode; 25] = [
+        RefusalCode::Invalid,
+        RefusalCode::Empty,
+        RefusalCode::TooLong,
+        RefusalCode::ControlCharacters,
+        RefusalCode::DirectionControl,
+        RefusalCode::NoVisibleText,
+        RefusalCode::TooFewStaff,
+        RefusalCode::TooManyStaff,
+        RefusalCode::ReasonRequired,
+        RefusalCode::OutOfRange,
+        RefusalCode::SelfDuplicate,
+        RefusalCode::UnknownReference,
+        RefusalCode::NotAllowed,
+        RefusalCode::AlreadyAssigned,
+        RefusalCode::TopEscalation,
+        RefusalCode::AlreadyOverdue,
+        RefusalCode::NotFound,
+        RefusalCode::Forbidden,
+        RefusalCode::Unauthorized,
+        RefusalCode::Stale,
+        RefusalCode::RateLimited,
+        RefusalCode::Unavailable,
+        RefusalCode::Duplicate,
+        RefusalCode::BadRequest,
+        RefusalCode::Internal,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::Invalid => "invalid",
+            RefusalCode::Empty => "empty",
+            RefusalCode::TooLong => "too_long",
+            RefusalCode::ControlCharacters => "control_characters",
+            RefusalCode::DirectionControl => "direction_control",
+            RefusalCode::NoVisibleText => "no_visible_text",
+            RefusalCode::TooFewStaff => "too_few_staff",
+            RefusalCode::TooManyStaff => "too_many_staff",
+            RefusalCode::ReasonRequired => "reason_required",
+            RefusalCode::OutOfRange => "out_of_range",
+            RefusalCode::SelfDuplicate => "self_duplicate",
+            RefusalCode::UnknownReference => "unknown_reference",
+            RefusalCode::NotAllowed => "not_allowed",
+            RefusalCode::AlreadyAssigned => "already_assigned",
+            RefusalCode::TopEscalation => "top_escalation",
+            RefusalCode::AlreadyOverdue => "already_overdue",
+            RefusalCode::NotFound => "not_found",
+            RefusalCode::Forbidden => "forbidden",
+            RefusalCode::Unauthorized => "unauthorized",
+            RefusalCode::Stale => "stale",
+            RefusalCode::RateLimited => "rate_limited",
+            RefusalCode::Unavailable => "unavailable",
+            RefusalCode::Duplicate => "duplicate",
+            RefusalCode::BadRequest => "bad_request",
+            RefusalCode::Internal => "internal",
+        }
+    }
+
+    /// Parses a wire name; an unknown one (from a newer server) is `None`.
+    pub fn parse(s: &str) -> Option<RefusalCode> {
+        RefusalCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// Why a rule refused a command: bad input (a field) or a step the current status forbids.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
@@ -24,6 +149,8 @@ pub enum RuleError {
     Invalid {
         /// The JSON field at fault.
         field: std::borrow::Cow<'static, str>,
+        /// Which rule, for clients that word it themselves.
+        code: RefusalCode,
         /// What is wrong with it.
         reason: String,
     },
@@ -38,6 +165,8 @@ pub enum RuleError {
         id: String,
         /// Its current status.
         status: &'static str,
+        /// Which rule: [`RefusalCode::NotAllowed`] or a narrower one.
+        code: RefusalCode,
         /// Extra guidance, starting with "; " when present.
         hint: String,
     },
@@ -46,8 +175,14 @@ pub enum RuleError {
 impl RuleError {
     /// Shorthand for an invalid field.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::coded(field, RefusalCode::Invalid, reason)
+    }
+
+    /// An invalid field, naming the rule it broke.
+    pub fn coded(field: &'static str, code: RefusalCode, reason: impl Into<String>) -> Self {
         RuleError::Invalid {
             field: field.into(),
+            code,
             reason: reason.into(),
         }
     }
@@ -56,7 +191,15 @@ impl RuleError {
     pub fn invalid_owned(field: String, reason: impl Into<String>) -> Self {
         RuleError::Invalid {
             field: field.into(),
+            code: RefusalCode::Invalid,
             reason: reason.into(),
+        }
+    }
+
+    /// Its machine name.
+    pub fn code(&self) -> RefusalCode {
+        match self {
+            RuleError::Invalid { code, .. } | RuleError::NotAllowed { code, .. } => *code,
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::RuleError;
+use crate::{RefusalCode, RuleError};
 
 /// How a field's text is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,11 @@ pub const MAX_STAFF: usize = 50;
 pub fn required(field: &'static str, value: &str, rule: Rule) -> Result<String, RuleError> {
     let v = normalise_breaks(value.trim(), rule);
     if v.is_empty() {
-        return Err(RuleError::invalid(field, "must not be empty"));
+        return Err(RuleError::coded(
+            field,
+            RefusalCode::Empty,
+            "must not be empty",
+        ));
     }
     checked(field, v, rule)
 }
@@ -95,14 +99,16 @@ fn normalise_breaks(v: &str, rule: Rule) -> String {
 fn checked(field: &'static str, v: String, rule: Rule) -> Result<String, RuleError> {
     let n = v.chars().count();
     if n > rule.max {
-        return Err(RuleError::invalid(
+        return Err(RuleError::coded(
             field,
+            RefusalCode::TooLong,
             format!("is {n} characters long; at most {} are allowed", rule.max),
         ));
     }
     if let Some(c) = v.chars().find(|c| is_bidi_control(*c)) {
-        return Err(RuleError::invalid(
+        return Err(RuleError::coded(
             field,
+            RefusalCode::DirectionControl,
             format!(
                 "contains the direction control U+{:04X}, which makes text display other than it reads",
                 u32::from(c)
@@ -111,8 +117,9 @@ fn checked(field: &'static str, v: String, rule: Rule) -> Result<String, RuleErr
     }
     let bad_control = |c: char| c.is_control() && !(rule.multiline && (c == '\n' || c == '\t'));
     if v.chars().any(bad_control) {
-        return Err(RuleError::invalid(
+        return Err(RuleError::coded(
             field,
+            RefusalCode::ControlCharacters,
             if rule.multiline {
                 "contains control characters"
             } else {
@@ -121,8 +128,9 @@ fn checked(field: &'static str, v: String, rule: Rule) -> Result<String, RuleErr
         ));
     }
     if !v.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
-        return Err(RuleError::invalid(
+        return Err(RuleError::coded(
             field,
+            RefusalCode::NoVisibleText,
             "has no visible characters (only zero-width or blank ones)",
         ));
     }

@@ -17,7 +17,7 @@ use crate::category::{Deadlines, Urgency};
 use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
 use crate::text::{self, optional, required};
-use crate::RuleError;
+use crate::{RefusalCode, RuleError};
 
 /// The highest escalation level: 0 the street, 1 the city, 2 the city's leaders.
 pub const TOP_ESCALATION: u32 = 2;
@@ -441,6 +441,7 @@ pub fn apply(
             subject: "whistle",
             id: w.id.to_string(),
             status: w.status.as_str(),
+            code: RefusalCode::NotAllowed,
             hint: hint(w.status, action).to_string(),
         });
     }
@@ -473,12 +474,14 @@ pub fn apply(
                         subject: "whistle",
                         id: w.id.to_string(),
                         status: w.status.as_str(),
+                        code: RefusalCode::AlreadyAssigned,
                         hint: format!("; it is already dispatched to {department_id}"),
                     });
                 }
                 if note.is_none() {
-                    return Err(RuleError::invalid(
+                    return Err(RuleError::coded(
                         "note",
+                        RefusalCode::ReasonRequired,
                         "reassigning a dispatched whistle needs a reason",
                     ));
                 }
@@ -504,8 +507,9 @@ pub fn apply(
                     .collect();
                 let who = text::person_key(&s);
                 if who.is_empty() {
-                    return Err(RuleError::invalid(
+                    return Err(RuleError::coded(
                         "staff",
+                        RefusalCode::NoVisibleText,
                         "a staff name has no visible characters",
                     ));
                 }
@@ -515,8 +519,9 @@ pub fn apply(
                 }
             }
             if names.len() < 2 {
-                return Err(RuleError::invalid(
+                return Err(RuleError::coded(
                     "staff",
+                    RefusalCode::TooFewStaff,
                     format!(
                         "reporting for duty needs two or more different staff names; got {}",
                         names.len()
@@ -524,8 +529,9 @@ pub fn apply(
                 ));
             }
             if names.len() > text::MAX_STAFF {
-                return Err(RuleError::invalid(
+                return Err(RuleError::coded(
                     "staff",
+                    RefusalCode::TooManyStaff,
                     format!("at most {} staff names", text::MAX_STAFF),
                 ));
             }
@@ -550,8 +556,9 @@ pub fn apply(
         }
         WhistleAction::Close { satisfaction, note } => {
             if !(1..=5).contains(satisfaction) {
-                return Err(RuleError::invalid(
+                return Err(RuleError::coded(
                     "satisfaction",
+                    RefusalCode::OutOfRange,
                     format!("must be a whole number from 1 to 5; got {satisfaction}"),
                 ));
             }
@@ -576,8 +583,9 @@ pub fn apply(
         } => {
             let reason = required("reason", reason, text::NOTE)?;
             if *duplicate_of == Some(w.id) {
-                return Err(RuleError::invalid(
+                return Err(RuleError::coded(
                     "duplicate_of",
+                    RefusalCode::SelfDuplicate,
                     "a whistle cannot be a duplicate of itself",
                 ));
             }
@@ -597,6 +605,7 @@ pub fn apply(
                     subject: "whistle",
                     id: w.id.to_string(),
                     status: w.status.as_str(),
+                    code: RefusalCode::TopEscalation,
                     hint: format!(
                         " and already at the top escalation level ({}: the city's leaders)",
                         w.escalation_level
@@ -613,6 +622,7 @@ pub fn apply(
                     subject: "whistle",
                     id: w.id.to_string(),
                     status: w.status.as_str(),
+                    code: RefusalCode::AlreadyOverdue,
                     hint: "; it is already overdue".to_string(),
                 });
             };

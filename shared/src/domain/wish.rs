@@ -7,7 +7,7 @@ use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WishId};
 use crate::text::{self, optional, required};
 use crate::whistle::Outcome;
-use crate::RuleError;
+use crate::{RefusalCode, RuleError};
 
 /// Where a wish is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,6 +154,7 @@ pub fn apply(
             subject: "wish",
             id: w.id.to_string(),
             status: w.status.as_str(),
+            code: RefusalCode::NotAllowed,
             hint: hint.to_string(),
         });
     }
@@ -198,8 +199,9 @@ pub fn apply(
 /// Checks a wish's value.
 pub fn check_value(value_fen: i64) -> Result<i64, RuleError> {
     if !(0..=MAX_VALUE_FEN).contains(&value_fen) {
-        return Err(RuleError::invalid(
+        return Err(RuleError::coded(
             "value_fen",
+            RefusalCode::OutOfRange,
             format!("must be from 0 to {MAX_VALUE_FEN} fen (1 yuan = 100 fen); got {value_fen}"),
         ));
     }
