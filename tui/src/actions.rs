@@ -3,8 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use shaozi_shared::api::{RejectBody, StepBody};
-use shaozi_shared::{Op, WhistleId, WhistleStatus};
+use shaozi_shared::api::{ClaimBody, CompleteBody, RejectBody, Step, StepBody, Subject};
+use shaozi_shared::{Op, Whistle, WhistleId, WhistleStatus};
 
 use crate::app::{App, Effect, View};
 use crate::editor::LineEditor;
@@ -44,6 +44,10 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     if app.prompt.is_some() {
+        // A message stays until the answer to it: sending or leaving the prompt.
+        if matches!(k.code, KeyCode::Enter | KeyCode::Esc) {
+            app.flash = None;
+        }
         return prompt::on_key(app, k);
     }
     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
@@ -53,7 +57,23 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     let Some(action) = app.keymap.action(&k) else {
         return Vec::new();
     };
+    // A message stays until the next thing done (moving about is not doing).
+    if !is_move(action) {
+        app.flash = None;
+    }
     on_action(app, action)
+}
+
+fn is_move(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+    )
 }
 
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
@@ -76,11 +96,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     let zh = app.zh();
     if let Some(op) = op_of(action) {
         if !app.may(op) {
-            let role = app.me.as_ref().map(|m| m.role.as_str()).unwrap_or("");
+            let role = app
+                .me
+                .as_ref()
+                .map(|m| crate::words::role(app.lang, m.role))
+                .unwrap_or("");
+            let verb = crate::words::action(app.lang, action);
             app.warn(if zh {
-                format!("当前身份（{role}）不能执行此操作")
+                format!("你的身份（{role}）不能{verb}")
             } else {
-                format!("your role ({role}) may not do this")
+                format!("your role ({role}) may not {verb}")
             });
             return Vec::new();
         }
@@ -100,18 +125,18 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::NextView => {
             let next = match app.view {
-                View::Queue => View::Departments,
+                View::Queue | View::Work => View::Departments,
                 View::Departments | View::DeptCases(_) => View::Wishes,
                 View::Wishes => match app.current() {
                     Some(_) if app.detail.shown.is_some() => View::Detail,
                     _ => View::Assessment,
                 },
                 View::Detail => View::Assessment,
-                View::Assessment => View::Queue,
+                View::Assessment => app.home(),
             };
             show(app, next)
         }
-        Action::ViewQueue => show(app, View::Queue),
+        Action::ViewQueue => show(app, app.home()),
         Action::ViewDepartments => show(app, View::Departments),
         Action::ViewWishes => show(app, View::Wishes),
         Action::ViewAssessment => show(app, View::Assessment),
@@ -126,7 +151,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Back => crate::screens::queue::back_to_queue(app),
         Action::Filter => {
             app.prompt = Some(Prompt::Filter {
-                editor: LineEditor::with(&app.queue.filter_text),
+                editor: LineEditor::with(&crate::filter::current(app)),
+                hint: String::new(),
             });
             Vec::new()
         }
@@ -134,17 +160,36 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.prompt = Some(Prompt::Command {
                 editor: LineEditor::default(),
                 hint: String::new(),
+                back: 0,
             });
             Vec::new()
         }
-        // Every step asks for what the shared table says it needs.
+        Action::Step(step) if step.subject() == Subject::Wish => wish_step(app, step),
+        // Every step asks for what the shared table says it needs, of the cases whose status
+        // allows it.
         Action::Step(step) => {
             let targets = app.targets(step.bulk());
             if targets.is_empty() {
                 app.say(app.lang.t().nothing);
                 return Vec::new();
             }
-            let (next, fx) = prompt::start(app, step, targets);
+            let (fit, unfit): (Vec<WhistleId>, Vec<WhistleId>) = targets
+                .into_iter()
+                .partition(|id| app.whistle(*id).is_none_or(|w| step.fits_whistle(w)));
+            if let Some(first) = unfit.first().and_then(|id| app.whistle(*id)) {
+                let why = not_now(app, step, first);
+                if fit.is_empty() {
+                    app.warn(why);
+                    return Vec::new();
+                }
+                let skipped: Vec<String> = unfit.iter().map(|id| id.to_string()).collect();
+                app.warn(if zh {
+                    format!("已跳过 {}：{why}", skipped.join(" "))
+                } else {
+                    format!("skipped {}: {why}", skipped.join(" "))
+                });
+            }
+            let (next, fx) = prompt::start(app, step, fit);
             app.prompt = next;
             fx
         }
@@ -152,9 +197,87 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     }
 }
 
+/// Why a step cannot be taken on a whistle now: its status (or its level), and what can.
+pub(crate) fn not_now(app: &App, step: Step, w: &Whistle) -> String {
+    let zh = app.zh();
+    let verb = app.lang.step(step).hint;
+    let status = crate::words::list_status(app.lang, w);
+    let can: Vec<&str> = crate::keys::STEP_KEYS
+        .iter()
+        .map(|(s, _, _)| *s)
+        .filter(|s| s.fits_whistle(w) && app.may(s.op()))
+        .map(|s| app.lang.step(s).hint)
+        .collect();
+    let top =
+        step == Step::Escalate && w.escalation_level >= shaozi_shared::whistle::TOP_ESCALATION;
+    let why = match (top, zh) {
+        (true, true) => format!("{} 已在最高级（市领导），不能再升级", w.id),
+        (true, false) => format!("{} is already at the top level (the city's leaders)", w.id),
+        (false, true) => format!("{} 当前为「{status}」，不能{verb}", w.id),
+        (false, false) => format!("{} is {status} now, so it cannot be {verb}ed", w.id),
+    };
+    match (can.is_empty(), zh) {
+        (true, _) => why,
+        (false, true) => format!("{why}（现在可以：{}）", can.join("、")),
+        (false, false) => format!("{why} (possible now: {})", can.join(", ")),
+    }
+}
+
+/// A step on the selected wish: claiming for the token's department, completing at once;
+/// withdrawing (and claiming by name, for the city office) asks first.
+fn wish_step(app: &mut App, step: Step) -> Vec<Effect> {
+    if app.view != View::Wishes {
+        app.warn_in(
+            "心愿的操作在心愿页：按 3",
+            "steps on wishes are on the wishes screen: press 3",
+        );
+        return Vec::new();
+    }
+    let Some(w) = crate::screens::wishes::WishesScreen::selected(app).cloned() else {
+        app.warn_in("未选中心愿", "no wish selected");
+        return Vec::new();
+    };
+    if !step.fits_wish(w.status) {
+        let status = crate::words::wish_status(app.lang, w.status);
+        let verb = app.lang.step(step).hint;
+        app.warn(if app.zh() {
+            format!("{} 当前为「{status}」，不能{verb}", w.id)
+        } else {
+            format!("{} is {status}, so it cannot be {verb}ed", w.id)
+        });
+        return Vec::new();
+    }
+    let dept = app.me.as_ref().and_then(|m| match m.scope {
+        shaozi_shared::Scope::Department(d) => Some(d),
+        _ => None,
+    });
+    let body = match (step, dept) {
+        (Step::Claim, Some(d)) => StepBody::Claim(ClaimBody {
+            department_id: Some(d),
+            claimer: None,
+        }),
+        (Step::Complete, _) => StepBody::Complete(CompleteBody::default()),
+        _ => {
+            app.prompt = Some(Prompt::WishText {
+                step,
+                id: w.id,
+                editor: LineEditor::default(),
+            });
+            return Vec::new();
+        }
+    };
+    vec![Effect::ActWish {
+        id: w.id,
+        version: None,
+        body,
+        draft: None,
+    }]
+}
+
 /// A page of the shown screen's list (the detail scrolls by the queue's page).
 fn page_of(app: &App) -> isize {
     match app.view {
+        View::Work => app.work.list.page(),
         View::Departments => app.departments.list.page(),
         View::DeptCases(_) => app.cases.list.page(),
         View::Wishes => app.wishes.list.page(),

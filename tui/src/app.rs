@@ -2,15 +2,15 @@
 //! [`Msg`]; `update` changes the [`App`] and returns the [`Effect`]s for the runtime to carry
 //! out (network, bell, quit). No I/O here, so all of it is testable.
 
-use chrono::{DateTime, Duration, Offset, Utc};
+use chrono::{DateTime, Offset, Utc};
 use crossterm::event::KeyEvent;
 pub use shaozi_shared::api::Me;
 use shaozi_shared::api::{Stats, Step, StepBody, WhistleDetail};
-use shaozi_shared::{DepartmentId, Event, Op, Whistle, WhistleId};
+use shaozi_shared::{DepartmentId, Event, Op, Whistle, WhistleId, Wish, WishId};
 
 use crate::i18n::Lang;
 use crate::keys::Keymap;
-use crate::model::{Change, Directory, Model};
+use crate::model::{Directory, Model};
 use crate::prompt::Prompt;
 use crate::screens::assessment::AssessmentScreen;
 use crate::screens::departments::DepartmentsScreen;
@@ -18,13 +18,16 @@ use crate::screens::dept_cases::DeptCasesScreen;
 use crate::screens::detail::DetailScreen;
 use crate::screens::queue::QueueScreen;
 use crate::screens::wishes::WishesScreen;
+use crate::screens::work::WorkScreen;
 use crate::screens::Screen;
 
 /// Which screen is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// The unanswered queue.
+    /// The unanswered queue (a dispatcher's home).
     Queue,
+    /// A department's or a community's own work (its home).
+    Work,
     /// Load per department.
     Departments,
     /// Cases of one department.
@@ -53,15 +56,34 @@ pub enum Conn {
     Offline,
 }
 
-/// A server refusal, in its own words.
-#[derive(Debug, Clone, PartialEq)]
+/// A server refusal: its machine code and field (worded by [`crate::words::refusal`]), and its
+/// own words for codes the dashboard does not know.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Refusal {
     /// HTTP status (0 when the server could not be reached).
     pub status: u16,
-    /// The problem's detail.
+    /// The problem's detail (English).
     pub detail: String,
     /// The record as it is now, for a 412.
     pub current: Option<serde_json::Value>,
+    /// The problem's machine code (`too_few_staff`, `not_allowed`…).
+    pub code: Option<String>,
+    /// The request field at fault.
+    pub field: Option<String>,
+    /// The record's status, for a step it does not allow.
+    pub current_status: Option<String>,
+}
+
+impl Refusal {
+    /// A refusal with only a status and words (a failure below the API: no connection, a
+    /// proxy's page).
+    pub fn plain(status: u16, detail: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            detail: detail.into(),
+            ..Refusal::default()
+        }
+    }
 }
 
 /// What was typed for an action, kept so a refusal loses nothing.
@@ -92,8 +114,25 @@ pub enum Msg {
     Stats(Box<Stats>),
     /// A whistle's detail arrived.
     Detail(Box<WhistleDetail>),
+    /// A whistle's detail could not be loaded (missing, out of scope, or no connection).
+    DetailFailed(WhistleId, Refusal),
     /// A department's cases arrived.
     DeptCases(DepartmentId, Vec<Whistle>),
+    /// The token's own work arrived.
+    Work(Vec<Whistle>),
+    /// The open and claimed wishes arrived.
+    Wishes(Vec<Wish>),
+    /// A step on a wish finished.
+    WishActed {
+        /// The wish.
+        id: WishId,
+        /// What was done.
+        step: Step,
+        /// The updated wish, or the refusal.
+        result: Result<Box<Wish>, Refusal>,
+        /// What was typed, to reopen on refusal.
+        draft: Option<Box<Draft>>,
+    },
     /// The assessment arrived.
     Assessment(Box<shaozi_shared::api::Assessment>),
     /// The assessment was written to a CSV file (its path), or why not.
@@ -128,6 +167,21 @@ pub enum Effect {
     FetchDetail(WhistleId),
     /// Load a department's cases.
     FetchDeptCases(DepartmentId),
+    /// Load the token's own work (its role's statuses).
+    FetchWork,
+    /// Load the open and claimed wishes.
+    FetchWishes,
+    /// Take a step on a wish.
+    ActWish {
+        /// The wish.
+        id: WishId,
+        /// The version it was shown at (sent as If-Match).
+        version: Option<u64>,
+        /// The step with its body.
+        body: StepBody,
+        /// What was typed.
+        draft: Option<Box<Draft>>,
+    },
     /// Load the assessment of local days [from, to].
     FetchAssessment(chrono::NaiveDate, chrono::NaiveDate),
     /// Write the assessment of [from, to] to a CSV file.
@@ -149,15 +203,14 @@ pub enum Effect {
     Quit,
 }
 
-/// A message on the status line that clears itself.
+/// A message on the status line (wrapped above it when long). It stays until the next key
+/// that does something, so nothing said is missed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
     /// The words.
     pub text: String,
     /// A refusal or failure.
     pub error: bool,
-    /// When it goes away.
-    pub until: DateTime<Utc>,
 }
 
 /// The whole state of the dashboard.
@@ -175,6 +228,8 @@ pub struct App {
     pub model: Model,
     /// The queue screen.
     pub queue: QueueScreen,
+    /// The token's own work.
+    pub work: WorkScreen,
     /// The departments screen.
     pub departments: DepartmentsScreen,
     /// A department's cases.
@@ -209,6 +264,10 @@ pub struct App {
     pub tz: chrono::FixedOffset,
     /// Who the token is; until known, every action is offered.
     pub me: Option<Me>,
+    /// A step taken on several cases at once, until every answer is in.
+    pub batch: Option<crate::incoming::Batch>,
+    /// Command lines run, oldest first (↑ in the command line goes back through them).
+    pub history: Vec<String>,
 }
 
 impl App {
@@ -221,6 +280,9 @@ impl App {
             view: View::Queue,
             model: Model::default(),
             queue: QueueScreen::default(),
+            work: WorkScreen::default(),
+            batch: None,
+            history: Vec::new(),
             departments: DepartmentsScreen::default(),
             cases: DeptCasesScreen::default(),
             wishes: WishesScreen::default(),
@@ -241,9 +303,37 @@ impl App {
         }
     }
 
+    /// The screen `1` shows: the city's queue, or a department's or community's own work.
+    pub fn home(&self) -> View {
+        if self.works_own_list() {
+            View::Work
+        } else {
+            View::Queue
+        }
+    }
+
     /// Whether the terminal is below the smallest usable size.
     pub fn too_small(&self) -> bool {
         self.size.0 < crate::view::MIN_SIZE.0 || self.size.1 < crate::view::MIN_SIZE.1
+    }
+
+    /// Whether a step is offered now: the token's role allows it, and the record it would act
+    /// on (the shown screen's) is in a status that allows it.
+    pub fn offers(&self, step: Step) -> bool {
+        if !self.may(step.op()) {
+            return false;
+        }
+        match step.subject() {
+            shaozi_shared::api::Subject::Wish => {
+                self.view == View::Wishes
+                    && crate::screens::wishes::WishesScreen::selected(self)
+                        .is_some_and(|w| step.fits_wish(w.status))
+            }
+            shaozi_shared::api::Subject::Whistle => self
+                .current()
+                .and_then(|id| self.whistle(id))
+                .is_some_and(|w| step.fits_whistle(w)),
+        }
     }
 
     /// Whether the token may do `op` (everything, until the server has said).
@@ -251,22 +341,16 @@ impl App {
         self.me.as_ref().is_none_or(|m| m.may(op))
     }
 
-    /// When the runtime should next wake the app: the next visible minute, or a message's end.
+    /// When the runtime should next wake the app: the next visible minute.
     pub fn next_wake(&self) -> DateTime<Utc> {
         let secs = self.now.timestamp();
-        let next_minute =
-            DateTime::from_timestamp(secs - secs.rem_euclid(60) + 60, 0).unwrap_or(self.now);
-        match &self.flash {
-            Some(f) if f.until < next_minute => f.until,
-            _ => next_minute,
-        }
+        DateTime::from_timestamp(secs - secs.rem_euclid(60) + 60, 0).unwrap_or(self.now)
     }
 
     pub(crate) fn say(&mut self, text: impl Into<String>) {
         self.flash = Some(Flash {
             text: text.into(),
             error: false,
-            until: self.now + Duration::seconds(4),
         });
     }
 
@@ -274,8 +358,13 @@ impl App {
         self.flash = Some(Flash {
             text: text.into(),
             error: true,
-            until: self.now + Duration::seconds(8),
         });
+    }
+
+    /// Says `zh` or `en`, as a warning, in the UI's language.
+    pub(crate) fn warn_in(&mut self, zh: &str, en: &str) {
+        let text = if self.zh() { zh } else { en };
+        self.warn(text.to_string());
     }
 
     pub(crate) fn zh(&self) -> bool {
@@ -287,11 +376,17 @@ impl App {
         crate::on_screen!(self.view, S => S::current(self))
     }
 
-    /// The whistle for an action: from the queue, the department list or the detail.
+    /// A wish on the wishes list.
+    pub fn wish(&self, id: WishId) -> Option<&Wish> {
+        self.wishes.items.iter().find(|w| w.id == id)
+    }
+
+    /// The whistle for an action: from the queue, a list or the detail.
     pub fn whistle(&self, id: WhistleId) -> Option<&Whistle> {
         self.model
             .queue
             .get(id)
+            .or_else(|| self.work.cases.iter().find(|w| w.id == id))
             .or_else(|| self.cases.cases.iter().find(|w| w.id == id))
             .or_else(|| {
                 self.detail
@@ -349,13 +444,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     // Every action carries the version the dispatcher was looking at, so a change made by
     // someone else in the meantime is refused (412) rather than overwritten.
     for e in &mut fx {
-        if let Effect::Act {
-            id,
-            version: v @ None,
-            ..
-        } = e
-        {
-            *v = app.whistle(*id).map(|w| w.version);
+        match e {
+            Effect::Act {
+                id,
+                version: v @ None,
+                ..
+            } => *v = app.whistle(*id).map(|w| w.version),
+            Effect::ActWish {
+                id,
+                version: v @ None,
+                ..
+            } => *v = app.wish(*id).map(|w| w.version),
+            _ => {}
         }
     }
     fx
@@ -378,9 +478,6 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             let minute = now.timestamp() / 60 != app.now.timestamp() / 60;
             app.now = now;
-            if app.flash.as_ref().is_some_and(|f| f.until <= now) {
-                app.flash = None;
-            }
             // The assessment moves with the minute it is looked at.
             if minute && crate::screens::assessment::shown(app) {
                 return vec![app.fetch_assessment()];
@@ -408,7 +505,15 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Me(me) => {
             app.me = Some(*me);
-            Vec::new()
+            // A department or a community opens on its own work, and reloads it with
+            // everything else after a gap.
+            if !app.works_own_list() {
+                return Vec::new();
+            }
+            if app.view == View::Queue {
+                app.view = View::Work;
+            }
+            vec![Effect::FetchWork]
         }
         Msg::Directory(d) => {
             app.model.dir = *d;
@@ -429,7 +534,6 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.model.stats = Some(*s);
             // The lists drawn from the totals keep their selection in range.
             DepartmentsScreen::fit(app);
-            WishesScreen::fit(app);
             Vec::new()
         }
         Msg::Detail(d) => {
@@ -440,7 +544,7 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             DeptCasesScreen::loaded(app, dept, items);
             Vec::new()
         }
-        Msg::Event(e) => on_event(app, *e),
+        Msg::Event(e) => crate::incoming::on_event(app, *e),
         Msg::Conn(c) => {
             let was = app.conn;
             app.conn = c;
@@ -462,132 +566,24 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             step,
             result,
             draft,
-        } => on_acted(app, id, step, result, draft),
-    }
-}
-
-fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
-    app.now = app.now.max(e.at);
-    app.last_data = Some(app.now);
-    let kind = e.kind.as_str();
-    let mut fx = vec![Effect::FetchStats];
-    if let Some(rest) = kind.strip_prefix("whistle.") {
-        let Ok(w) = serde_json::from_value::<Whistle>(e.record) else {
-            return fx;
-        };
-        let id = w.id;
-        let dept = w.department_id;
-        if rest == "overdue" && app.bell {
-            fx.push(Effect::Bell);
+        } => crate::incoming::on_acted(app, id, step, result, draft),
+        Msg::WishActed {
+            id,
+            step,
+            result,
+            draft,
+        } => crate::incoming::on_wish_acted(app, id, step, result, draft),
+        Msg::DetailFailed(id, r) => {
+            DetailScreen::failed(app, id, &r);
+            Vec::new()
         }
-        DeptCasesScreen::changed(app, &w);
-        let change = app.model.queue.upsert(w);
-        if change == Change::Added && app.loaded {
-            app.queue.new_ids.insert(id);
+        Msg::Work(items) => {
+            WorkScreen::loaded(app, items);
+            Vec::new()
         }
-        if change == Change::Removed {
-            app.queue.marked.remove(&id);
-            app.queue.new_ids.remove(&id);
-        }
-        if change != Change::Stale {
-            app.refilter();
-            app.fix_selection();
-        }
-        if app.detail.shown.as_ref().is_some_and(|d| d.0 == id) {
-            fx.push(Effect::FetchDetail(id));
-        }
-        if let View::DeptCases(d) = app.view {
-            if dept == Some(d) && !app.cases.cases.iter().any(|c| c.id == id) {
-                fx.push(Effect::FetchDeptCases(d));
-            }
-        }
-    } else if kind.starts_with("street.")
-        || kind.starts_with("community.")
-        || kind.starts_with("department.")
-    {
-        fx.push(Effect::LoadAll);
-    }
-    fx
-}
-
-fn on_acted(
-    app: &mut App,
-    id: WhistleId,
-    step: Step,
-    result: Result<Box<Whistle>, Refusal>,
-    draft: Option<Box<Draft>>,
-) -> Vec<Effect> {
-    match result {
-        Ok(w) => {
-            let status = app.lang.t().status(w.status);
-            let dept = app.model.dir.department(w.department_id);
-            let msg = match (step, app.zh()) {
-                (Step::Dispatch, true) => format!("{id} 已派往 {dept}"),
-                (Step::Dispatch, false) => format!("{id} assigned to {dept}"),
-                (_, true) => format!("{id} → {status}"),
-                (_, false) => format!("{id} is now {status}"),
-            };
-            app.say(msg);
-            app.queue.marked.remove(&id);
-            DeptCasesScreen::changed(app, &w);
-            app.model.queue.upsert(*w);
-            app.refilter();
-            app.fix_selection();
-            let mut fx = vec![Effect::FetchStats];
-            if app.detail.shown.as_ref().is_some_and(|d| d.0 == id) {
-                fx.push(Effect::FetchDetail(id));
-            }
-            fx
-        }
-        Err(r) if r.status == 412 => {
-            // Someone else changed it first: show the record as it is now, and say so.
-            if let Some(w) = r
-                .current
-                .clone()
-                .and_then(|c| serde_json::from_value::<Whistle>(c).ok())
-            {
-                app.model.queue.upsert(w);
-                app.refilter();
-                app.fix_selection();
-            }
-            let verb = step.name();
-            app.warn(if app.zh() {
-                format!(
-                    "{id} 已被他人修改，未执行{verb}，已刷新为最新状态：{}",
-                    r.detail
-                )
-            } else {
-                format!(
-                    "{id} was changed by someone else, so {verb} was not done; refreshed: {}",
-                    r.detail
-                )
-            });
-            vec![Effect::FetchDetail(id), Effect::FetchStats]
-        }
-        Err(r) => {
-            let msg = if r.status == 0 {
-                if app.zh() {
-                    format!("{id} 未能送达服务器：{}（已保留输入）", r.detail)
-                } else {
-                    format!(
-                        "{id}: could not reach the server: {} (your input is kept)",
-                        r.detail
-                    )
-                }
-            } else if app.zh() {
-                format!("{id} 被拒绝（{}）：{}", r.status, r.detail)
-            } else {
-                format!("{id} refused ({}): {}", r.status, r.detail)
-            };
-            app.warn(msg);
-            // Nothing typed is lost: the prompt comes back as it was sent.
-            if app.prompt.is_none() {
-                if let Some(d) = draft {
-                    app.prompt = Some(d.prompt);
-                }
-            }
-            // The row may have changed under us; fetch the truth.
-            vec![Effect::FetchDetail(id), Effect::FetchStats]
+        Msg::Wishes(items) => {
+            WishesScreen::loaded(app, items);
+            Vec::new()
         }
     }
 }

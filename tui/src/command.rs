@@ -1,40 +1,68 @@
 //! The `:` command line for experts: `:assign W1042 城管 [reason]`, `:goto W1042`,
-//! `:filter …`, `:lang en`, `:q`. Tab completes commands, whistle ids and departments.
+//! `:filter …`, `:lang en`, `:period …`, `:q`, each with Chinese names too (`:派单`, `:跳转`,
+//! `:筛选`, `:语言`, `:周期`, `:退出`). Tab completes commands, whistle ids and departments;
+//! ↑/↓ go through the commands run before.
 
+use shaozi_shared::api::Step;
 use shaozi_shared::{DepartmentId, WhistleId};
 
 use crate::app::{App, Effect, View};
 use crate::i18n::Lang;
-use crate::model::Filter;
 use crate::prompt::{picker, Prompt};
 
 const COMMANDS: &[&str] = &["assign", "goto", "filter", "lang", "period", "quit"];
 
+/// Chinese names of the commands.
+const ALIASES: &[(&str, &str)] = &[
+    ("派单", "assign"),
+    ("派", "assign"),
+    ("改派", "assign"),
+    ("跳转", "goto"),
+    ("转到", "goto"),
+    ("查看", "goto"),
+    ("筛选", "filter"),
+    ("过滤", "filter"),
+    ("语言", "lang"),
+    ("周期", "period"),
+    ("退出", "quit"),
+];
+
+/// The command a typed word names: a Chinese name, or the start of an English one.
+fn command_named(word: &str) -> Option<&'static str> {
+    if let Some((_, c)) = ALIASES.iter().find(|(a, _)| *a == word) {
+        return Some(c);
+    }
+    let w = word.to_lowercase();
+    COMMANDS.iter().find(|c| c.starts_with(&w)).copied()
+}
+
 fn err(app: &mut App, zh: &str, en: &str) -> Vec<Effect> {
-    let text = if app.lang == Lang::Zh {
-        zh.to_string()
-    } else {
-        en.to_string()
-    };
-    app.flash = Some(crate::app::Flash {
-        text,
-        error: true,
-        until: app.now + chrono::Duration::seconds(6),
-    });
+    app.warn_in(zh, en);
     Vec::new()
 }
 
-/// The department best matching typed text: exact id, else names containing it, ranked
-/// like the picker (handles the category, least load).
-fn find_department(app: &App, id: WhistleId, text: &str) -> Option<DepartmentId> {
+/// The department typed text means, matched as the picker matches: its id or full name; else
+/// the one name that matches, or the one of several that handles the case's category (✓).
+/// Several otherwise: `Err` with their names, to ask rather than guess.
+fn find_department(app: &App, id: WhistleId, text: &str) -> Result<DepartmentId, Vec<String>> {
     if let Ok(d) = text.parse::<DepartmentId>() {
-        return app.model.dir.departments.contains_key(&d).then_some(d);
+        return match app.model.dir.departments.contains_key(&d) {
+            true => Ok(d),
+            false => Err(Vec::new()),
+        };
     }
-    match picker(app, vec![id]) {
-        Prompt::Picker { options, .. } => {
-            crate::prompt::ranked(&options, text).first().map(|o| o.id)
-        }
-        _ => None,
+    let Prompt::Picker { options, .. } = picker(app, vec![id]) else {
+        return Err(Vec::new());
+    };
+    if let Some(o) = options.iter().find(|o| o.name == text) {
+        return Ok(o.id);
+    }
+    let hits = crate::prompt::ranked(&options, text);
+    let ticked: Vec<_> = hits.iter().filter(|o| o.handles).collect();
+    match (hits.as_slice(), ticked.as_slice()) {
+        ([one], _) => Ok(one.id),
+        (_, [one]) => Ok(one.id),
+        _ => Err(hits.iter().map(|o| o.name.clone()).collect()),
     }
 }
 
@@ -44,11 +72,10 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
     let Some(cmd) = words.first() else {
         return Vec::new();
     };
-    let full = COMMANDS
-        .iter()
-        .find(|c| c.starts_with(&cmd.to_lowercase()))
-        .copied();
-    match full {
+    if app.history.last().is_none_or(|l| l != line.trim()) {
+        app.history.push(line.trim().to_string());
+    }
+    match command_named(cmd) {
         Some("quit") => {
             app.quit = true;
             vec![Effect::Quit]
@@ -59,10 +86,12 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
         },
         Some("filter") => {
             let text = words[1..].join(" ");
-            app.queue.filter = Filter::parse(&text);
-            app.queue.filter_text = text;
-            app.view = View::Queue;
-            app.refresh_rows();
+            if app.view != View::Wishes && app.view != app.home() {
+                app.view = app.home();
+            }
+            if let Err(why) = crate::filter::commit(app, &text) {
+                app.warn(why);
+            }
             Vec::new()
         }
         Some("period") => {
@@ -101,20 +130,69 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                     "usage: :assign W1042 department [reason]",
                 );
             };
-            let Some(dept) = find_department(app, id, dept_text) else {
-                return err(
-                    app,
-                    &format!("找不到部门“{dept_text}”"),
-                    &format!("no department matches {dept_text:?}"),
-                );
+            let dept = match find_department(app, id, dept_text) {
+                Ok(d) => d,
+                Err(names) if names.is_empty() => {
+                    return err(
+                        app,
+                        &format!("找不到部门“{dept_text}”"),
+                        &format!("no department matches {dept_text:?}"),
+                    )
+                }
+                Err(names) => {
+                    return err(
+                        app,
+                        &format!(
+                            "“{dept_text}”可指：{}——请写得更完整，或写部门编号",
+                            names.join("、")
+                        ),
+                        &format!(
+                            "{dept_text:?} fits {}; type more of the name, or its id",
+                            names.join(", ")
+                        ),
+                    )
+                }
             };
             let note = (words.len() > 3).then(|| words[3..].join(" "));
+            // A reassignment needs its reason on the line: a box opened behind the command
+            // line would take the next command typed as the reason.
+            let assigned = app
+                .whistle(id)
+                .is_some_and(|w| w.status == shaozi_shared::WhistleStatus::Dispatched);
+            if assigned && note.is_none() {
+                let now = app
+                    .whistle(id)
+                    .map(|w| app.model.dir.department(w.department_id))
+                    .unwrap_or_default();
+                return err(
+                    app,
+                    &format!("{id} 已派给 {now}，改派需写理由：:assign {id} {dept_text} 理由…"),
+                    &format!(
+                        "{id} is already with {now}; reassigning needs a reason: :assign {id} {dept_text} reason…"
+                    ),
+                );
+            }
+            match app.whistle(id) {
+                None => {
+                    return err(
+                        app,
+                        &format!("找不到 {id}：不在队列或列表中（可先 :goto {id} 查看）"),
+                        &format!("{id} is not in the queue or a list here (try :goto {id})"),
+                    )
+                }
+                Some(w) if !Step::Dispatch.fits_whistle(w) => {
+                    let why = crate::actions::not_now(app, Step::Dispatch, w);
+                    app.warn(why);
+                    return Vec::new();
+                }
+                Some(_) => {}
+            }
             app.assign(vec![id], dept, note)
         }
         _ => err(
             app,
-            &format!("未知命令“{cmd}”；可用：assign goto filter lang quit"),
-            &format!("unknown command {cmd:?}; try assign, goto, filter, lang, quit"),
+            &format!("未知命令“{cmd}”；可用：派单(assign) 跳转(goto) 筛选(filter) 周期(period) 语言(lang) 退出(quit)"),
+            &format!("unknown command {cmd:?}; try assign, goto, filter, period, lang, quit"),
         ),
     }
 }

@@ -148,9 +148,49 @@ impl Driver {
             Effect::FetchStats => self.stats_poke.notify_one(),
             Effect::FetchDetail(id) => {
                 let api = self.api.clone();
-                self.spawn(
-                    async move { api.detail(id).await.ok().map(|d| Msg::Detail(Box::new(d))) },
-                );
+                self.spawn(async move {
+                    Some(match api.detail(id).await {
+                        Ok(d) => Msg::Detail(Box::new(d)),
+                        Err(r) => Msg::DetailFailed(id, r),
+                    })
+                });
+            }
+            Effect::FetchWork => {
+                let api = self.api.clone();
+                let role = self.app.me.as_ref().map(|m| m.role);
+                self.spawn(async move {
+                    let statuses = crate::screens::work::statuses(role?);
+                    match api.all_whistles(&format!("status={statuses}")).await {
+                        Ok(w) => Some(Msg::Work(w)),
+                        Err(r) => Some(Msg::LoadFailed(r.detail)),
+                    }
+                });
+            }
+            Effect::FetchWishes => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    match api.wishes().await {
+                        Ok(w) => Some(Msg::Wishes(w)),
+                        Err(r) => Some(Msg::LoadFailed(r.detail)),
+                    }
+                });
+            }
+            Effect::ActWish {
+                id,
+                version,
+                body,
+                draft,
+            } => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let result = api.act_wish(id, &body, version).await.map(Box::new);
+                    Some(Msg::WishActed {
+                        id,
+                        step: body.step(),
+                        result,
+                        draft,
+                    })
+                });
             }
             Effect::FetchDeptCases(d) => {
                 let api = self.api.clone();

@@ -127,23 +127,13 @@ pub const STEP_KEYS: &[(Step, &str, &str)] = &[
     (Step::Reopen, "reopen", "o"),
     (Step::Reject, "reject", "x"),
     (Step::Escalate, "escalate", "e"),
+    (Step::Claim, "claim", "t"),
+    (Step::Complete, "complete", "d"),
+    (Step::Cancel, "cancel", "w"),
 ];
 
 /// Steps the dashboard does not offer yet, on purpose, and why.
-pub const API_ONLY: &[(Step, &str)] = &[
-    (
-        Step::Claim,
-        "wishes are totals only until the wishes list (issue 14)",
-    ),
-    (
-        Step::Complete,
-        "wishes are totals only until the wishes list (issue 14)",
-    ),
-    (
-        Step::Cancel,
-        "wishes are totals only until the wishes list (issue 14)",
-    ),
-];
+pub const API_ONLY: &[(Step, &str)] = &[];
 
 /// A key as written in the config file: `a`, `ctrl-r`, `enter`, `pgdn`, `f5`, `space`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use shaozi_shared::api::{Community, Department, Stats, Street};
-use shaozi_shared::{Category, CommunityId, DepartmentId, StreetId, Urgency, Whistle, WhistleId};
+use shaozi_shared::{
+    Category, CommunityId, DepartmentId, StreetId, Urgency, Whistle, WhistleId, WhistleStatus,
+};
 
 use crate::i18n::Lang;
 
@@ -183,40 +185,178 @@ impl Queue {
     }
 }
 
-/// A narrowing of the queue: free text and `dept=… cat=… overdue urgent`.
+/// A narrowing of a list of whistles: free words, and `dept=… cat=… status=… street=…
+/// community=… overdue urgent` (or their Chinese names). Names are resolved against the
+/// directory as the picker resolves them; see [`Filter::parse`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Words that must all appear in the id, title, community, category or department.
     pub words: Vec<String>,
-    /// Department name or id contains this.
-    pub dept: Option<String>,
+    /// Led by one of these departments.
+    pub dept: Option<Vec<DepartmentId>>,
     /// Category code or name contains this.
     pub cat: Option<String>,
+    /// In one of these statuses.
+    pub status: Vec<WhistleStatus>,
+    /// In one of these streets.
+    pub street: Option<Vec<StreetId>>,
+    /// Filed by one of these communities.
+    pub community: Option<Vec<CommunityId>>,
     /// Only overdue.
     pub overdue: bool,
     /// Only urgent.
     pub urgent: bool,
 }
 
+/// What typed filter text means: the filter, what each name was taken to be, and what
+/// cannot be applied as it stands (an unknown key, a name that fits several).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The filter (an ambiguous name matches any of its candidates).
+    pub filter: Filter,
+    /// `部门 = 市住房和城乡建设局`, one per resolved name.
+    pub chosen: Vec<String>,
+    /// Why it cannot be applied as typed.
+    pub problem: Option<String>,
+}
+
+/// Which records a typed name stands for: an exact id or name is that one; otherwise every
+/// name matching it as the picker matches (containing it, or its characters in order).
+fn resolve<T: Copy>(typed: &str, items: &[(T, String, String)]) -> Vec<(T, String)> {
+    let t = typed.trim().to_lowercase();
+    if let Some((id, _, name)) = items
+        .iter()
+        .find(|(_, code, name)| code.to_lowercase() == t || name.to_lowercase() == t)
+    {
+        return vec![(*id, name.clone())];
+    }
+    let mut hits: Vec<(u8, T, String)> = items
+        .iter()
+        .filter_map(|(id, _, name)| {
+            crate::text::match_rank(name, typed).map(|r| (r, *id, name.clone()))
+        })
+        .collect();
+    hits.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+    hits.into_iter().map(|(_, id, name)| (id, name)).collect()
+}
+
+/// One name typed in a filter: the records it stands for, with what it was taken to be or
+/// why it is not enough.
+fn pick(
+    zh: bool,
+    label: &str,
+    typed: &str,
+    hits: Vec<(u64, String)>,
+    chosen: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) -> Option<Vec<u64>> {
+    match hits.len() {
+        0 => {
+            problems.push(if zh {
+                format!("没有{label}叫“{typed}”")
+            } else {
+                format!("no {label} matches {typed:?}")
+            });
+            Some(Vec::new())
+        }
+        1 => {
+            chosen.push(format!("{label} = {}", hits[0].1));
+            Some(vec![hits[0].0])
+        }
+        _ => {
+            let names: Vec<String> = hits.iter().map(|h| h.1.clone()).collect();
+            problems.push(if zh {
+                format!(
+                    "“{typed}”可指{}个{label}：{}——请写得更完整，或写编号",
+                    names.len(),
+                    names.join("、")
+                )
+            } else {
+                format!(
+                    "{typed:?} fits {} {label}s: {}; type more of the name, or its id",
+                    names.len(),
+                    names.join(", ")
+                )
+            });
+            Some(hits.iter().map(|h| h.0).collect())
+        }
+    }
+}
+
 impl Filter {
-    /// Parses what was typed after `/`.
-    pub fn parse(s: &str) -> Filter {
-        let mut f = Filter::default();
+    /// Parses what was typed after `/`, resolving names against `dir`.
+    pub fn parse(s: &str, dir: &Directory, lang: Lang) -> Parsed {
+        let zh = lang == Lang::Zh;
+        let mut p = Parsed::default();
+        let mut problems: Vec<String> = Vec::new();
         for w in s.split_whitespace() {
             let lw = w.to_lowercase();
-            if let Some(v) = lw.strip_prefix("dept=") {
-                f.dept = Some(v.to_string());
-            } else if let Some(v) = lw.strip_prefix("cat=") {
-                f.cat = Some(v.to_string());
+            if let Some((k, v)) = lw.split_once('=') {
+                match k {
+                    "dept" | "department" | "部门" => {
+                        let items: Vec<(u64, String, String)> = dir
+                            .departments
+                            .values()
+                            .map(|d| (d.id.0, d.id.to_string(), d.name.clone()))
+                            .collect();
+                        let label = if zh { "部门" } else { "department" };
+                        let ids = pick(zh, label, v, resolve(v, &items), &mut p.chosen, &mut problems);
+                        p.filter.dept = ids.map(|v| v.into_iter().map(DepartmentId).collect());
+                    }
+                    "street" | "街道" => {
+                        let items: Vec<(u64, String, String)> = dir
+                            .streets
+                            .values()
+                            .map(|d| (d.id.0, d.id.to_string(), d.name.clone()))
+                            .collect();
+                        let label = if zh { "街道" } else { "street" };
+                        let ids = pick(zh, label, v, resolve(v, &items), &mut p.chosen, &mut problems);
+                        p.filter.street = ids.map(|v| v.into_iter().map(StreetId).collect());
+                    }
+                    "community" | "社区" => {
+                        let items: Vec<(u64, String, String)> = dir
+                            .communities
+                            .values()
+                            .map(|d| (d.id.0, d.id.to_string(), d.name.clone()))
+                            .collect();
+                        let label = if zh { "社区" } else { "community" };
+                        let ids = pick(zh, label, v, resolve(v, &items), &mut p.chosen, &mut problems);
+                        p.filter.community = ids.map(|v| v.into_iter().map(CommunityId).collect());
+                    }
+                    "cat" | "category" | "类别" => p.filter.cat = Some(v.to_string()),
+                    "status" | "状态" => {
+                        for name in v.split(',') {
+                            match crate::words::status_named(name) {
+                                Some(st) => p.filter.status.push(st),
+                                None => problems.push(if zh {
+                                    format!("没有“{name}”这个状态；可用：未派单 待报到 处理中 待确认 已关闭 已驳回")
+                                } else {
+                                    format!("no status {name:?}; try new, dispatched, acknowledged, resolved, closed, rejected")
+                                }),
+                            }
+                        }
+                    }
+                    _ => problems.push(if zh {
+                        format!("不认识的筛选条件“{k}”；可用：部门= 类别= 状态= 街道= 社区= 超时 紧急（或 dept= cat= status= street= community= overdue urgent）")
+                    } else {
+                        format!("unknown filter key {k:?}; use dept= cat= status= street= community= overdue urgent")
+                    }),
+                }
             } else if lw == "overdue" || lw == "超时" {
-                f.overdue = true;
+                p.filter.overdue = true;
             } else if lw == "urgent" || lw == "紧急" {
-                f.urgent = true;
+                p.filter.urgent = true;
+            } else if let Some(st) =
+                crate::words::status_named(&lw).filter(|_| !lw.is_ascii() || lw == "unassigned")
+            {
+                // A status named in Chinese (未派单), or "unassigned", stands alone.
+                p.filter.status.push(st);
             } else {
-                f.words.push(lw);
+                p.filter.words.push(lw);
             }
         }
-        f
+        p.problem = (!problems.is_empty()).then(|| problems.join("；"));
+        p
     }
 
     /// Whether nothing is filtered.
@@ -229,15 +369,24 @@ impl Filter {
         if self.overdue && !w.overdue || self.urgent && w.urgency != Urgency::Urgent {
             return false;
         }
-        let dept = dir.department(w.department_id).to_lowercase();
-        let dept_id = w
-            .department_id
-            .map(|d| d.to_string().to_lowercase())
-            .unwrap_or_default();
+        if !self.status.is_empty() && !self.status.contains(&w.status) {
+            return false;
+        }
         if let Some(d) = &self.dept {
-            if !(dept.contains(d.as_str()) || dept_id == *d) {
+            if !w.department_id.is_some_and(|x| d.contains(&x)) {
                 return false;
             }
+        }
+        if self
+            .street
+            .as_ref()
+            .is_some_and(|s| !s.contains(&w.street_id))
+            || self
+                .community
+                .as_ref()
+                .is_some_and(|c| !c.contains(&w.community_id))
+        {
+            return false;
         }
         let cat = dir.category(&w.category, lang).to_lowercase();
         if let Some(c) = &self.cat {
@@ -248,6 +397,7 @@ impl Filter {
         if self.words.is_empty() {
             return true;
         }
+        let dept = dir.department(w.department_id).to_lowercase();
         let hay = format!(
             "{} {} {} {} {} {}",
             w.id.to_string().to_lowercase(),

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use shaozi_shared::api::{
     Community, Department, Page, Problem, Stats, StepBody, Street, WhistleDetail,
 };
-use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId};
+use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId, Wish, WishId};
 
 use crate::app::{Conn, Me, Msg, Refusal};
 use crate::model::Directory;
@@ -51,23 +51,15 @@ impl Api {
     async fn answer<T: DeserializeOwned>(
         res: Result<reqwest::Response, reqwest::Error>,
     ) -> Result<T, Refusal> {
-        let res = res.map_err(|e| Refusal {
-            status: 0,
-            detail: e.to_string(),
-            current: None,
-        })?;
+        let res = res.map_err(|e| Refusal::plain(0, e.to_string()))?;
         let status = res.status().as_u16();
-        let bytes = res.bytes().await.map_err(|e| Refusal {
-            status,
-            detail: e.to_string(),
-            current: None,
-        })?;
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| Refusal::plain(status, e.to_string()))?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes).map_err(|e| Refusal {
-                status,
-                detail: format!("unexpected answer: {e}"),
-                current: None,
-            });
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| Refusal::plain(status, format!("unexpected answer: {e}")));
         }
         // The server's refusals are problem documents; a proxy's may be anything.
         Err(match serde_json::from_slice::<Problem>(&bytes) {
@@ -75,12 +67,17 @@ impl Api {
                 status,
                 detail: p.detail,
                 current: p.current,
+                code: Some(p.code).filter(|c| !c.is_empty()),
+                field: p.field,
+                current_status: p.current_status,
             },
-            Err(_) => Refusal {
+            Err(_) => Refusal::plain(
                 status,
-                detail: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                current: None,
-            },
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(200)
+                    .collect::<String>(),
+            ),
         })
     }
 
@@ -159,6 +156,43 @@ impl Api {
         .await
     }
 
+    /// Every open or claimed wish the token sees.
+    pub async fn wishes(&self) -> Result<Vec<Wish>, Refusal> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/wishes?status=open,claimed&limit=500&cursor={c}"),
+                None => "/api/v1/wishes?status=open,claimed&limit=500".to_string(),
+            };
+            let page: Page<Wish> = self.get(&path).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// A step on a wish, at the version it was seen at.
+    pub async fn act_wish(
+        &self,
+        id: WishId,
+        body: &StepBody,
+        version: Option<u64>,
+    ) -> Result<Wish, Refusal> {
+        let step = body.step().name();
+        let mut rb = self
+            .http
+            .post(format!("{}/api/v1/wishes/{id}/{step}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body.json());
+        if let Some(v) = version {
+            rb = rb.header("If-Match", format!("\"{v}\""));
+        }
+        Self::answer(rb.send().await).await
+    }
+
     /// A step on a whistle, at the version it was seen at.
     pub async fn act(
         &self,
@@ -194,11 +228,7 @@ impl Api {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<String, Refusal> {
-        let fail = |status, detail: String| Refusal {
-            status,
-            detail,
-            current: None,
-        };
+        let fail = |status, detail: String| Refusal::plain(status, detail);
         let res = self
             .http
             .get(format!(

@@ -3,12 +3,11 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use shaozi_shared::api::{Given, Input, Step, StepBody};
-use shaozi_shared::{DepartmentId, WhistleId, WhistleStatus};
+use shaozi_shared::api::{ClaimBody, CloseBody, Given, Input, Step, StepBody};
+use shaozi_shared::{DepartmentId, WhistleId, WhistleStatus, WishId};
 
 use crate::app::{reject_body, split_staff, App, Draft, Effect};
 use crate::editor::{Edit, LineEditor};
-use crate::model::Filter;
 
 /// A department in the picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,12 +47,25 @@ pub enum Prompt {
         /// For a reassignment to this department, the text is its reason.
         reassign_to: Option<DepartmentId>,
     },
-    /// Press 1–5.
+    /// Closing: press 1–5, add a note if wanted, Enter to close.
     Rating {
         /// The step (closing).
         step: Step,
         /// The whistle.
         target: WhistleId,
+        /// The rating chosen, once pressed.
+        stars: Option<u8>,
+        /// An optional comment, typed after the rating.
+        note: LineEditor,
+    },
+    /// Type what a step on a wish asks for (why it is withdrawn, who claims it).
+    WishText {
+        /// The step.
+        step: Step,
+        /// The wish.
+        id: WishId,
+        /// The text.
+        editor: LineEditor,
     },
     /// Confirm a step on several whistles.
     Confirm {
@@ -68,11 +80,15 @@ pub enum Prompt {
         editor: LineEditor,
         /// Completion candidates or a hint.
         hint: String,
+        /// How far back in the history ↑ has gone (0: the line being typed).
+        back: usize,
     },
-    /// `/` filter.
+    /// `/` filter of the list shown.
     Filter {
         /// The filter.
         editor: LineEditor,
+        /// What it matches so far, or why it cannot be applied.
+        hint: String,
     },
 }
 
@@ -85,8 +101,14 @@ impl Prompt {
                 *sel = 0;
             }
             Prompt::Text { editor, .. }
+            | Prompt::WishText { editor, .. }
             | Prompt::Command { editor, .. }
-            | Prompt::Filter { editor } => editor.insert_str(s),
+            | Prompt::Filter { editor, .. } => editor.insert_str(s),
+            Prompt::Rating {
+                stars: Some(_),
+                note,
+                ..
+            } => note.insert_str(s),
             _ => {}
         }
     }
@@ -188,6 +210,8 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
             Some(Prompt::Rating {
                 step,
                 target: first,
+                stars: None,
+                note: LineEditor::default(),
             }),
             Vec::new(),
         ),
@@ -251,9 +275,19 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     if k.code == KeyCode::Esc {
         if let Prompt::Filter { .. } = p {
             // Esc leaves the filter as it was before typing.
-            app.queue.filter = Filter::parse(&app.queue.filter_text);
-            refresh(app);
+            crate::filter::restore(app);
         }
+        return Vec::new();
+    }
+    // Nothing is sent while the connection is down: it is said, and what was typed stays.
+    let sends =
+        k.code == KeyCode::Enter && !matches!(p, Prompt::Filter { .. } | Prompt::Command { .. });
+    if sends && crate::view::stale(app) {
+        app.warn_in(
+            "离线：未提交，输入已保留；连接恢复后再按 Enter",
+            "offline: nothing was sent and your input is kept; press Enter again once reconnected",
+        );
+        app.prompt = Some(p);
         return Vec::new();
     }
     let (next, fx) = match &mut p {
@@ -293,18 +327,47 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             }
         },
         Prompt::Text { .. } => return on_text_key(app, p, k),
-        Prompt::Rating { step, target } => match k.code {
-            KeyCode::Char(c @ '1'..='5') => {
-                let n = i64::from(c as u8 - b'0');
-                match StepBody::build(*step, Given::Rating(n)) {
-                    Some(body) => act(body, vec![*target], Some(p.clone())),
-                    None => (None, Vec::new()),
-                }
+        Prompt::Rating {
+            target,
+            stars,
+            note,
+            ..
+        } => match (k.code, *stars) {
+            (KeyCode::Char(c @ '1'..='5'), None) => {
+                *stars = Some(c as u8 - b'0');
+                (Some(p), Vec::new())
+            }
+            (KeyCode::Enter, Some(n)) => {
+                let body = StepBody::Close(CloseBody {
+                    satisfaction: i64::from(n),
+                    note: Some(note.text().trim().to_string()).filter(|t| !t.is_empty()),
+                });
+                let target = *target;
+                act(body, vec![target], Some(p.clone()))
+            }
+            (KeyCode::Enter, None) | (KeyCode::Char(_), None) => {
+                app.warn_in("请先按 1–5 评分", "press 1–5 to rate first");
+                (Some(p), Vec::new())
+            }
+            // Backspace on an empty note takes the rating back.
+            (KeyCode::Backspace, Some(_)) if note.text().is_empty() => {
+                *stars = None;
+                (Some(p), Vec::new())
+            }
+            (_, Some(_)) => {
+                note.key(k);
+                (Some(p), Vec::new())
             }
             _ => (Some(p), Vec::new()),
         },
+        Prompt::WishText { .. } => return on_wish_text_key(app, p, k),
         Prompt::Confirm { targets, body } => match k.code {
             KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('Y') => {
+                let dept = match body {
+                    StepBody::Dispatch(d) => Some(d.department_id),
+                    _ => None,
+                };
+                app.batch = Some(crate::incoming::Batch::new(body.step(), dept, targets));
                 let fx = targets
                     .iter()
                     .map(|id| Effect::Act {
@@ -319,10 +382,26 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('n') | KeyCode::Char('N') => (None, Vec::new()),
             _ => (Some(p), Vec::new()),
         },
-        Prompt::Command { editor, hint } => match k.code {
+        Prompt::Command { editor, hint, back } => match k.code {
             KeyCode::Enter => {
                 let line = editor.text();
                 return crate::command::run(app, &line);
+            }
+            // ↑/↓ go back and forth through the commands run before.
+            KeyCode::Up | KeyCode::Down => {
+                let n = app.history.len();
+                let next = match (k.code, *back) {
+                    (KeyCode::Up, b) if b < n => b + 1,
+                    (KeyCode::Down, b) if b > 0 => b - 1,
+                    (_, b) => b,
+                };
+                *back = next;
+                *editor = match next {
+                    0 => LineEditor::default(),
+                    b => LineEditor::with(&app.history[n - b]),
+                };
+                hint.clear();
+                (Some(p), Vec::new())
             }
             KeyCode::Tab => {
                 let (line, candidates) = crate::command::complete(app, &editor.text());
@@ -336,15 +415,17 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
                 (Some(p), Vec::new())
             }
         },
-        Prompt::Filter { editor } => match k.code {
-            KeyCode::Enter => {
-                app.queue.filter_text = editor.text();
-                (None, Vec::new())
-            }
+        Prompt::Filter { editor, hint } => match k.code {
+            KeyCode::Enter => match crate::filter::commit(app, &editor.text()) {
+                Ok(()) => (None, Vec::new()),
+                Err(why) => {
+                    *hint = why;
+                    (Some(p), Vec::new())
+                }
+            },
             _ => {
                 editor.key(k);
-                app.queue.filter = Filter::parse(&editor.text());
-                refresh(app);
+                *hint = crate::filter::preview(app, &editor.text());
                 (Some(p), Vec::new())
             }
         },
@@ -375,6 +456,15 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         *reassign_to,
     );
     if text.is_empty() {
+        let ask = match reassign_to {
+            Some(_) => app.lang.t().prompt.reassign_reason,
+            None => app.lang.step(step).ask,
+        };
+        app.warn(if zh {
+            format!("请填写：{ask}")
+        } else {
+            format!("this needs text: {ask}")
+        });
         return keep(app, p);
     }
     let draft = Some(p.clone());
@@ -385,15 +475,10 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             Input::Staff => {
                 let staff = split_staff(&text);
                 if staff.len() < 2 {
-                    app.flash = Some(crate::app::Flash {
-                        text: if zh {
-                            "报到需要两名以上人员".into()
-                        } else {
-                            "reporting for duty needs two or more staff".into()
-                        },
-                        error: true,
-                        until: app.now + chrono::Duration::seconds(6),
-                    });
+                    app.warn_in(
+                        "报到需要两名以上不同的人员，请用逗号或空格分隔",
+                        "reporting for duty needs two or more people, separated by commas or spaces",
+                    );
                     return keep(app, p);
                 }
                 StepBody::build(step, Given::Staff(staff))
@@ -409,6 +494,42 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     };
     app.prompt = next;
     fx
+}
+
+fn on_wish_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
+    let Prompt::WishText { step, id, editor } = &mut p else {
+        return keep(app, p);
+    };
+    if k.code != KeyCode::Enter {
+        editor.key(k);
+        return keep(app, p);
+    }
+    let (step, id, text) = (*step, *id, editor.text().trim().to_string());
+    if text.is_empty() {
+        let ask = app.lang.step(step).ask;
+        app.warn(if app.zh() {
+            format!("请填写：{ask}")
+        } else {
+            format!("this needs text: {ask}")
+        });
+        return keep(app, p);
+    }
+    let body = match step {
+        Step::Claim => StepBody::Claim(ClaimBody {
+            department_id: None,
+            claimer: Some(text),
+        }),
+        _ => match StepBody::build(step, Given::Text(text)) {
+            Some(b) => b,
+            None => return Vec::new(),
+        },
+    };
+    vec![Effect::ActWish {
+        id,
+        version: None,
+        body,
+        draft: Some(Box::new(Draft { prompt: p })),
+    }]
 }
 
 fn keep(app: &mut App, p: Prompt) -> Vec<Effect> {
@@ -429,6 +550,7 @@ fn targets_of(p: &Prompt) -> Vec<WhistleId> {
         | Prompt::Text { targets, .. }
         | Prompt::Confirm { targets, .. } => targets.clone(),
         Prompt::Rating { target, .. } => vec![*target],
+        Prompt::WishText { .. } => Vec::new(),
         _ => Vec::new(),
     }
 }

@@ -38,24 +38,6 @@ fn below_80x24_only_quitting_does_anything() {
 }
 
 /// Draws a frame, as the run loop does after every key.
-fn draw(app: &shaozi_tui::app::App) -> String {
-    let (w, h) = app.size;
-    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-    t.draw(|f| shaozi_tui::view::draw(app, f)).unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut x = 0;
-        while x < w {
-            let sym = buf[(x, y)].symbol();
-            out.push_str(sym);
-            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
-        }
-        out.push('\n');
-    }
-    out
-}
-
 #[test]
 fn paging_down_the_detail_stops_at_its_last_line() {
     use shaozi_shared::{Actor, EventKind, TimelineEntry};
@@ -83,12 +65,12 @@ fn paging_down_the_detail_stops_at_its_last_line() {
             timeline,
         })),
     );
-    draw(&app);
+    render(&app);
     for _ in 0..30 {
         key(&mut app, KeyCode::PageDown);
-        draw(&app);
+        render(&app);
     }
-    let screen = draw(&app);
+    let screen = render(&app);
     assert!(
         screen.contains("第39次催办"),
         "the last line is on screen:\n{screen}"
@@ -100,7 +82,7 @@ fn paging_down_the_detail_stops_at_its_last_line() {
     );
     // And back up at once, not after paging through blank space.
     key(&mut app, KeyCode::PageUp);
-    let up = draw(&app);
+    let up = render(&app);
     assert!(
         !up.contains("第39次催办") || up.contains("第19次催办"),
         "{up}"
@@ -128,7 +110,7 @@ fn a_resolved_or_rejected_case_shows_its_deadlines_without_a_countdown() {
                 timeline: Vec::new(),
             })),
         );
-        let screen = draw(&app);
+        let screen = render(&app);
         let deadlines: Vec<&str> = screen
             .lines()
             .filter(|l| l.contains("报到时限") || l.contains("办结时限"))
@@ -157,7 +139,7 @@ fn a_case_reassigned_away_leaves_the_old_departments_list() {
     };
     update(&mut app, Msg::DeptCases(d3, vec![case(2001), case(2002)]));
     assert_eq!(app.cases.cases.len(), 2);
-    assert!(draw(&app).contains("· 2"), "the title counts two");
+    assert!(render(&app).contains("· 2"), "the title counts two");
     // Someone reassigns one of them to D1: it leaves this list, and the count follows.
     let mut moved = case(2001);
     moved.department_id = Some(DepartmentId(1));
@@ -165,7 +147,7 @@ fn a_case_reassigned_away_leaves_the_old_departments_list() {
     update(&mut app, event("whistle.reassigned", &moved, 60));
     let ids: Vec<u64> = app.cases.cases.iter().map(|w| w.id.0).collect();
     assert_eq!(ids, [2002]);
-    assert!(draw(&app).contains("· 1"));
+    assert!(render(&app).contains("· 1"));
     // Our own reassignment, answered by the server: the same.
     let mut ours = case(2002);
     ours.department_id = Some(DepartmentId(2));
@@ -205,7 +187,7 @@ fn the_pickers_tick_is_for_every_marked_case_and_ticked_departments_come_first()
     let p = app.prompt.clone().expect("the picker");
     assert_eq!(p.visible_options()[0].id.0, 3);
     // The tick is explained.
-    let screen = draw(&app);
+    let screen = render(&app);
     assert!(screen.contains("✓ 负责所选哨件的类别"), "{screen}");
 }
 
@@ -216,7 +198,7 @@ fn a_long_reply_typed_in_80_columns_keeps_its_end_and_the_cursor_in_view() {
     assert!(app.prompt.is_some(), "rejecting asks for a reason");
     let reason = "此事不属于本街道管辖范围请转交区城管执法局处理并抄送住建委谢谢配合结尾";
     typed(&mut app, reason);
-    let screen = draw(&app);
+    let screen = render(&app);
     assert!(screen.contains("谢谢配合结尾"), "{screen}");
     assert!(screen.contains('…'), "the hidden start is marked: {screen}");
     // The same for the filter prompt.
@@ -224,6 +206,6 @@ fn a_long_reply_typed_in_80_columns_keeps_its_end_and_the_cursor_in_view() {
     key(&mut app, KeyCode::Char('/'));
     typed(&mut app, &"朝阳门内大街".repeat(10));
     typed(&mut app, "末尾");
-    let screen = draw(&app);
+    let screen = render(&app);
     assert!(screen.contains("末尾"), "{screen}");
 }

@@ -7,35 +7,11 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 use shaozi_shared::api::WhistleDetail;
 use shaozi_shared::{Actor, EventKind, TimelineEntry, WhistleId};
-use shaozi_tui::app::{update, App, Conn, Msg};
+use shaozi_tui::app::{update, Conn, Msg};
 use shaozi_tui::i18n::Lang;
-use shaozi_tui::view::draw;
-
-/// The screen as text: one line per row, wide characters once, trailing blanks trimmed.
-fn render(app: &App) -> String {
-    let (w, h) = app.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| draw(app, f)).unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        let mut x = 0;
-        while x < w {
-            let sym = buf[(x, y)].symbol();
-            line.push_str(sym);
-            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
 #[test]
 fn queue_80x24_zh() {
@@ -85,6 +61,7 @@ fn departments_and_wishes_80x24() {
     key(&mut a, KeyCode::Char('2'));
     let deps = render(&a);
     key(&mut a, KeyCode::Char('3'));
+    update(&mut a, Msg::Wishes(wishes()));
     insta::assert_snapshot!(format!("{deps}\n{}", render(&a)));
 }
 
@@ -108,11 +85,23 @@ fn detail_120x40() {
         at: now() - chrono::Duration::minutes(mins),
         actor: Actor {
             name: who.into(),
-            role: "x".into(),
+            role: if who == "system" {
+                "system"
+            } else {
+                "dispatcher"
+            }
+            .into(),
         },
         note: note.map(str::to_string),
-        department_id: None,
-        status: None,
+        department_id: (kind != EventKind::WhistleCreated).then(|| "D1".to_string()),
+        status: Some(
+            if kind == EventKind::WhistleCreated {
+                "new"
+            } else {
+                "dispatched"
+            }
+            .into(),
+        ),
     };
     let timeline = vec![
         entry(10, EventKind::WhistleCreated, 75, "朝阳路社区", None),
@@ -128,7 +117,7 @@ fn detail_120x40() {
             EventKind::WhistleOverdue,
             45,
             "system",
-            Some("the deadline to report for duty has passed"),
+            Some("the deadline to report for duty (2026-11-26 01:15 UTC) has passed"),
         ),
         entry(
             21,
@@ -171,13 +160,24 @@ fn a_department_sees_only_its_steps_80x24() {
             may: vec![shaozi_shared::Op::Handle, shaozi_shared::Op::ClaimWish],
         })),
     );
+    update(&mut a, Msg::Work(open_cases()));
+    // Its own cases: W1001 waits for it to report for duty, W1014 is in progress.
     let screen = render(&a);
     let hints = screen.lines().nth(23).unwrap_or_default().to_string();
-    assert!(hints.contains("报到") && hints.contains("办结"), "{hints}");
+    assert!(hints.contains("报到") && !hints.contains("办结"), "{hints}");
+    key(&mut a, KeyCode::Char('j'));
+    let moved = render(&a);
+    let hints2 = moved.lines().nth(23).unwrap_or_default().to_string();
     assert!(
-        !hints.contains("派单") && !hints.contains("关闭") && !hints.contains("驳回"),
-        "{hints}"
+        hints2.contains("办结") && !hints2.contains("报到"),
+        "{hints2}"
     );
+    for h in [&hints, &hints2] {
+        assert!(
+            !h.contains("派单") && !h.contains("关闭") && !h.contains("驳回"),
+            "{h}"
+        );
+    }
     insta::assert_snapshot!(screen);
 }
 

@@ -201,6 +201,7 @@ fn reporting_for_duty_needs_two_names_and_keeps_what_was_typed() {
                 status: 409,
                 detail: "cannot acknowledge whistle W1001: it is acknowledged".into(),
                 current: None,
+                ..Default::default()
             }),
             draft: draft.clone(),
         },
@@ -264,7 +265,7 @@ fn the_command_line_assigns_goes_to_and_completes() {
     key(&mut app, KeyCode::Tab);
     typed(&mut app, "W100");
     key(&mut app, KeyCode::Tab);
-    let Some(Prompt::Command { editor, hint }) = &app.prompt else {
+    let Some(Prompt::Command { editor, hint, .. }) = &app.prompt else {
         panic!()
     };
     assert_eq!(editor.text(), "assign W100");
@@ -456,6 +457,7 @@ fn every_action_carries_the_version_seen_and_a_412_refreshes_the_row() {
                 status: 412,
                 detail: "W1001 changed since you read it".into(),
                 current: Some(serde_json::to_value(&now).unwrap()),
+                ..Default::default()
             }),
             draft: None,
         },

@@ -1,6 +1,6 @@
 //! One department's cases (dispatched, in progress, resolved), opened from the departments.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use shaozi_shared::{DepartmentId, Whistle, WhistleId, WhistleStatus};
 
-use super::queue::{header, whistle_row, widths};
+use super::table::{header, row, Columns};
 use super::{body, table_rows, Hints, Screen};
 use crate::app::{App, Effect, View};
 use crate::keys::Action;
@@ -116,7 +116,7 @@ impl Screen for DeptCasesScreen {
         let View::DeptCases(d) = app.view else {
             return;
         };
-        let cols = widths(area.width);
+        let cols = Columns::new(app, area.width);
         let name = app.model.dir.department(Some(d));
         let n = app.cases.cases.len();
         f.render_widget(
@@ -129,13 +129,13 @@ impl Screen for DeptCasesScreen {
         app.cases.list.table(
             f,
             table_area(area),
-            header(app),
-            cols.map(Constraint::Length).to_vec(),
+            header(app, &cols),
+            cols.constraints(),
             1,
             n,
             |i, selected| {
                 let w = app.cases.cases.get(i)?;
-                Some(whistle_row(app, w, &cols, theme, selected))
+                Some(row(app, w, &cols, theme, selected))
             },
         );
     }

@@ -10,10 +10,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use shaozi_shared::api::{Step, WhistleDetail};
-use shaozi_shared::{WhistleId, WhistleStatus};
+use shaozi_shared::{DepartmentId, EventKind, TimelineEntry, Whistle, WhistleId, WhistleStatus};
 
 use super::{Hints, Screen};
-use crate::app::{App, Effect, View};
+use crate::app::{App, Effect, Refusal, View};
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::text::{pad, width};
@@ -28,6 +28,8 @@ pub struct DetailScreen {
     pub scroll: usize,
     /// Where Esc goes back to.
     pub back: View,
+    /// Why the shown whistle could not be loaded.
+    pub failed: Option<String>,
     /// How far it can scroll: its lines (wrapped as drawn) less the rows on screen, recorded
     /// when drawn.
     pub last_scroll: Cell<usize>,
@@ -39,6 +41,7 @@ impl Default for DetailScreen {
             shown: None,
             scroll: 0,
             back: View::Queue,
+            failed: None,
             last_scroll: Cell::new(usize::MAX),
         }
     }
@@ -60,11 +63,38 @@ impl App {
             .filter(|d| d.0 == id)
             .and_then(|d| d.1);
         self.detail.shown = Some((id, cached));
+        self.detail.failed = None;
         vec![Effect::FetchDetail(id)]
     }
 }
 
 impl DetailScreen {
+    /// A whistle's detail could not be loaded: said once, and the screen says it too rather
+    /// than "loading" for ever.
+    pub fn failed(app: &mut App, id: WhistleId, r: &Refusal) {
+        let Some((shown, data)) = &mut app.detail.shown else {
+            return;
+        };
+        if *shown != id {
+            return;
+        }
+        let missing = r.status == 404 || r.status == 403;
+        if data.is_some() && !missing {
+            // What was loaded stays; a refresh failed.
+            return;
+        }
+        let text = match (missing, app.lang) {
+            (true, Lang::Zh) => format!("找不到 {id}：不存在，或不在你的范围内"),
+            (true, Lang::En) => {
+                format!("{id} not found: it does not exist, or is outside your scope")
+            }
+            (false, Lang::Zh) => format!("{id} 加载失败：{}（{}）", r.detail, r.status),
+            (false, Lang::En) => format!("{id} could not be loaded: {} ({})", r.detail, r.status),
+        };
+        app.detail.failed = Some(text.clone());
+        app.warn(text);
+    }
+
     /// A whistle's detail arrived (kept only if it is still the one shown).
     pub fn loaded(app: &mut App, d: Box<WhistleDetail>) {
         if let Some((id, slot)) = &mut app.detail.shown {
@@ -73,6 +103,74 @@ impl DetailScreen {
                 *slot = Some(d);
             }
         }
+    }
+}
+
+/// What a timeline entry changed, in the UI's words: where a case went, its rating, the
+/// original of a duplicate, the level it reached, which deadline passed.
+fn changed(app: &App, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
+    let zh = app.lang == Lang::Zh;
+    let t = app.lang.t();
+    match e.kind {
+        EventKind::WhistleDispatched | EventKind::WhistleReassigned => e
+            .department_id
+            .as_deref()
+            .and_then(|d| d.parse::<DepartmentId>().ok())
+            .map(|d| format!("→ {}", app.model.dir.department(Some(d))))
+            .unwrap_or_default(),
+        EventKind::WhistleClosed => match (w.satisfaction, zh) {
+            (Some(n), true) => format!("评价 {}（{n} 分）", crate::words::stars(n)),
+            (Some(n), false) => format!("rated {} ({n}/5)", crate::words::stars(n)),
+            (None, _) => String::new(),
+        },
+        EventKind::WhistleRejected => match (w.duplicate_of, zh) {
+            (Some(o), true) => format!("重复件，原件 {o}"),
+            (Some(o), false) => format!("duplicate of {o}"),
+            (None, _) => String::new(),
+        },
+        EventKind::WhistleEscalated => {
+            let why = match (e.actor.role == "system", zh) {
+                (true, true) => "（超时自动）",
+                (true, false) => " (deadline passed)",
+                _ => "",
+            };
+            if zh {
+                format!("→ {level} 级（{}）{why}", t.level(level))
+            } else {
+                format!("→ level {level} ({}){why}", t.level(level))
+            }
+        }
+        EventKind::WhistleOverdue => {
+            let resolve = e.status.as_deref() == Some("acknowledged");
+            // The server notes the deadline as "(YYYY-MM-DD HH:MM UTC)".
+            let due = e
+                .note
+                .as_deref()
+                .and_then(|n| n.split_once('(').map(|(_, r)| r))
+                .and_then(|r| r.split_once(" UTC)").map(|(d, _)| d))
+                .and_then(|d| chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M").ok())
+                .map(|d| local_time(d.and_utc(), app.now, app.tz));
+            let due = due.map(|d| format!("（{d}）")).unwrap_or_default();
+            match (resolve, zh) {
+                (true, true) => format!("办结时限{due}已过"),
+                (false, true) => format!("报到时限{due}已过"),
+                (true, false) => format!("the deadline to resolve{due} passed"),
+                (false, false) => format!("the deadline to report for duty{due} passed"),
+            }
+        }
+        EventKind::WhistleDuplicateLinked => {
+            let dup = e
+                .note
+                .as_deref()
+                .and_then(|n| n.split_whitespace().next())
+                .unwrap_or("");
+            if zh {
+                format!("{dup} 作为本件的重复件被驳回")
+            } else {
+                format!("{dup} was rejected as a duplicate of this one")
+            }
+        }
+        _ => String::new(),
     }
 }
 
@@ -111,7 +209,9 @@ impl Screen for DetailScreen {
             Action::Step(Step::Reopen),
             Action::Step(Step::Reject),
             Action::Step(Step::Escalate),
+            Action::Command,
             Action::Help,
+            Action::Quit,
         ])
     }
 
@@ -124,9 +224,16 @@ impl Screen for DetailScreen {
             return;
         };
         let Some(d) = data else {
+            let text = match &app.detail.failed {
+                Some(why) => why.clone(),
+                None => format!("{id} · {}", app.lang.t().loading),
+            };
             f.render_widget(
-                Paragraph::new(format!("{id} · {}", app.lang.t().loading)),
-                Rect { height: 1, ..area },
+                Paragraph::new(text).wrap(Wrap { trim: false }),
+                Rect {
+                    height: 3.min(area.height),
+                    ..area
+                },
             );
             return;
         };
@@ -251,23 +358,38 @@ impl Screen for DetailScreen {
         }
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
+        let mut level = 0;
         for e in &d.timeline {
+            if e.kind == EventKind::WhistleEscalated {
+                level += 1;
+            }
+            let system = e.actor.role == "system";
+            let who = match (system, zh) {
+                (true, true) => "系统".to_string(),
+                (true, false) => "system".to_string(),
+                (false, _) => e.actor.name.clone(),
+            };
             let mut spans = vec![
                 Span::styled(
                     format!("{}  ", local_time(e.at, app.now, app.tz)),
                     theme.muted(),
                 ),
                 Span::styled(
-                    format!("{:<6}", t.event(e.kind, zh)),
-                    if e.kind.as_str().ends_with("overdue") {
+                    crate::text::pad(t.event(e.kind, zh), 10),
+                    if e.kind == EventKind::WhistleOverdue {
                         theme.alert()
                     } else {
                         bold
                     },
                 ),
-                Span::raw(format!("  {}", e.actor.name)),
             ];
-            if let Some(n) = &e.note {
+            let what = changed(app, w, e, level);
+            if !what.is_empty() {
+                spans.push(Span::styled(format!("{what}  "), bold));
+            }
+            spans.push(Span::styled(who, theme.muted()));
+            // The clock's notes are the server's English; what they say is worded above.
+            if let Some(n) = e.note.as_ref().filter(|_| !system) {
                 spans.push(Span::raw(format!("：{n}")));
             }
             lines.push(Line::from(spans));

@@ -10,7 +10,9 @@ pub mod departments;
 pub mod dept_cases;
 pub mod detail;
 pub mod queue;
+pub mod table;
 pub mod wishes;
+pub mod work;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -75,6 +77,10 @@ macro_rules! on_screen {
                 type $S = $crate::screens::queue::QueueScreen;
                 $body
             }
+            $crate::app::View::Work => {
+                type $S = $crate::screens::work::WorkScreen;
+                $body
+            }
             $crate::app::View::Departments => {
                 type $S = $crate::screens::departments::DepartmentsScreen;
                 $body
@@ -102,6 +108,7 @@ macro_rules! on_screen {
 /// Fits every screen's list to the terminal (after a resize).
 pub fn fit_all(app: &mut App) {
     queue::QueueScreen::fit(app);
+    work::WorkScreen::fit(app);
     departments::DepartmentsScreen::fit(app);
     dept_cases::DeptCasesScreen::fit(app);
     wishes::WishesScreen::fit(app);

@@ -4,23 +4,21 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use ratatui::Frame;
 
 use shaozi_shared::api::Step;
-use shaozi_shared::{Urgency, Whistle, WhistleId};
+use shaozi_shared::{Whistle, WhistleId};
 
+use super::table::{header, row, Columns};
 use super::{body, table_rows, Hints, Screen};
 use crate::app::{App, Effect, View};
-use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
 use crate::model::{Filter, QKey};
-use crate::text::fit;
-use crate::view::{short_span, stale, Theme};
+use crate::view::Theme;
 
 /// The queue's state.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,6 +33,8 @@ pub struct QueueScreen {
     pub filter: Filter,
     /// The filter as typed.
     pub filter_text: String,
+    /// What its names were taken to be (`部门 = 市住房和城乡建设局`).
+    pub filter_said: String,
     /// Rows marked for a bulk step.
     pub marked: BTreeSet<WhistleId>,
     /// Whistles that arrived while watching and have not been looked at.
@@ -111,6 +111,8 @@ impl App {
     pub(crate) fn clear_filter(&mut self) {
         self.queue.filter = Filter::default();
         self.queue.filter_text.clear();
+        self.queue.filter_said.clear();
+        crate::screens::work::WorkScreen::refilter(self);
         self.refresh_rows();
     }
 }
@@ -178,23 +180,20 @@ impl Screen for QueueScreen {
         Hints::Keys(vec![
             step(Step::Dispatch),
             step(Step::Acknowledge),
-            step(Step::Resolve),
-            step(Step::Close),
             step(Step::Reject),
             step(Step::Escalate),
             Action::Open,
-            Action::Help,
-            Action::Quit,
             Action::Filter,
             Action::Mark,
             Action::Command,
-            step(Step::Reopen),
+            Action::Help,
+            Action::Quit,
         ])
     }
 
     fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         let area = table_area(area);
-        let cols = widths(area.width);
+        let cols = Columns::new(app, area.width);
         let rows = app.rows();
         if app.loaded && rows.is_empty() {
             let msg = if app.queue.filter.is_empty() {
@@ -211,8 +210,8 @@ impl Screen for QueueScreen {
                 },
             );
             f.render_widget(
-                Table::new(Vec::<Row>::new(), cols.map(Constraint::Length))
-                    .header(header(app))
+                Table::new(Vec::<Row>::new(), cols.constraints())
+                    .header(header(app, &cols))
                     .column_spacing(1),
                 Rect { height: 1, ..area },
             );
@@ -221,107 +220,16 @@ impl Screen for QueueScreen {
         app.queue.list.table(
             f,
             area,
-            header(app),
-            cols.map(Constraint::Length).to_vec(),
+            header(app, &cols),
+            cols.constraints(),
             1,
             rows.len(),
             |i, selected| {
                 let w = app.model.queue.get(WhistleId(rows.get(i)?.id))?;
-                Some(whistle_row(app, w, &cols, theme, selected))
+                Some(row(app, w, &cols, theme, selected))
             },
         );
     }
-}
-
-/// Column widths of a list of whistles: mark, urgency, id, age, left, community, category,
-/// title, department.
-pub(crate) fn widths(total: u16) -> [u16; 9] {
-    let (comm, cat, dept) = if total >= 120 {
-        (14, 10, 16)
-    } else {
-        (10, 8, 12)
-    };
-    let fixed = 1 + 2 + 6 + 5 + 6 + comm + cat + dept + 8;
-    [
-        1,
-        2,
-        6,
-        5,
-        6,
-        comm,
-        cat,
-        total.saturating_sub(fixed).max(8),
-        dept,
-    ]
-}
-
-/// The header of a list of whistles.
-pub(crate) fn header<'a>(app: &App) -> Row<'a> {
-    Row::new(
-        std::iter::once("")
-            .chain(app.lang.t().cols.iter().copied())
-            .map(|h| Span::styled(h, Style::default().add_modifier(Modifier::BOLD))),
-    )
-}
-
-/// One whistle as a row of a list.
-pub(crate) fn whistle_row<'a>(
-    app: &App,
-    w: &Whistle,
-    cols: &[u16; 9],
-    theme: Theme,
-    selected: bool,
-) -> Row<'a> {
-    let dir = &app.model.dir;
-    let mark = if app.queue.marked.contains(&w.id) {
-        "*"
-    } else if app.queue.new_ids.contains(&w.id) {
-        "+"
-    } else {
-        " "
-    };
-    let urg = match (w.urgency, app.lang) {
-        (Urgency::Urgent, Lang::Zh) => "急",
-        (Urgency::Urgent, Lang::En) => "!!",
-        _ => "",
-    };
-    let age = short_span(app.now - w.created_at);
-    let left_d = w.stage_deadline().map(|d| d - app.now);
-    let (left, left_style) = match left_d {
-        Some(d) if w.overdue || d < chrono::Duration::zero() => {
-            (format!("✗{}", short_span(d)), theme.alert())
-        }
-        Some(d) if d < chrono::Duration::minutes(10) => (short_span(d), theme.warn()),
-        Some(d) => (short_span(d), Style::default()),
-        None => (String::new(), Style::default()),
-    };
-    let c = |i: usize| usize::from(cols[i]);
-    let cells = vec![
-        Span::styled(mark, theme.warn()),
-        Span::styled(
-            urg,
-            if w.urgency == Urgency::Urgent {
-                theme.alert()
-            } else {
-                Style::default()
-            },
-        ),
-        Span::raw(w.id.to_string()),
-        Span::raw(age),
-        Span::styled(left, left_style),
-        Span::raw(fit(&dir.community(w.community_id), c(5))),
-        Span::raw(fit(&dir.category(&w.category, app.lang), c(6))),
-        Span::raw(fit(&w.title, c(7))),
-        Span::raw(fit(&dir.department(w.department_id), c(8))),
-    ];
-    let mut style = Style::default();
-    if stale(app) {
-        style = style.add_modifier(Modifier::DIM);
-    }
-    if selected {
-        style = style.add_modifier(Modifier::REVERSED);
-    }
-    Row::new(cells).style(style)
 }
 
 /// The view the queue's Back leaves for: itself (with the filter cleared).

@@ -1,40 +1,112 @@
-//! Residents' micro-wishes: totals as gauges, then per community.
+//! Residents' micro-wishes: the totals on one line, then every wish still open or claimed,
+//! unclaimed first, with the steps the token's role may take on the selected one (a department
+//! claims and completes, a community withdraws). `/` narrows it: `未认领`, `社区=梓山`, words.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Span;
-use ratatui::widgets::{Gauge, Row};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row};
 use ratatui::Frame;
+
+use shaozi_shared::api::Step;
+use shaozi_shared::{Wish, WishId, WishStatus};
 
 use super::{body, table_rows, Hints, Screen};
 use crate::app::{App, Effect};
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
-use crate::text::fit;
-use crate::view::{loading, Theme};
+use crate::text::{fit, width};
+use crate::view::{loading, short_span, stale, Theme};
+
+/// A narrowing of the wishes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WishFilter {
+    /// Only this status.
+    pub status: Option<WishStatus>,
+    /// Community name contains this (or is this id).
+    pub community: Option<String>,
+    /// Words that must all appear in the id, title, community or claimer.
+    pub words: Vec<String>,
+}
+
+impl WishFilter {
+    /// Parses what was typed after `/` on the wishes screen; an unknown `key=` is an error.
+    pub fn parse(s: &str) -> Result<WishFilter, String> {
+        let mut f = WishFilter::default();
+        for w in s.split_whitespace() {
+            let lw = w.to_lowercase();
+            let status = match lw.as_str() {
+                "unclaimed" | "open" | "未认领" | "待认领" => Some(WishStatus::Open),
+                "claimed" | "已认领" => Some(WishStatus::Claimed),
+                _ => None,
+            };
+            if let Some(s) = status {
+                f.status = Some(s);
+            } else if let Some((k, v)) = lw.split_once('=') {
+                match k {
+                    "community" | "社区" => f.community = Some(v.to_string()),
+                    _ => return Err(k.to_string()),
+                }
+            } else {
+                f.words.push(lw);
+            }
+        }
+        Ok(f)
+    }
+
+    /// Whether nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        *self == WishFilter::default()
+    }
+
+    fn matches(&self, w: &Wish, app: &App) -> bool {
+        if self.status.is_some_and(|s| s != w.status) {
+            return false;
+        }
+        let community = app.model.dir.community(w.community_id).to_lowercase();
+        if let Some(c) = &self.community {
+            if !(community.contains(c.as_str()) || w.community_id.to_string().to_lowercase() == *c)
+            {
+                return false;
+            }
+        }
+        let hay = format!(
+            "{} {} {} {} {}",
+            w.id.to_string().to_lowercase(),
+            w.title.to_lowercase(),
+            community,
+            w.claimer.as_deref().unwrap_or("").to_lowercase(),
+            app.model.dir.department(w.department_id).to_lowercase()
+        );
+        self.words.iter().all(|word| hay.contains(word.as_str()))
+    }
+}
 
 /// The wishes' state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WishesScreen {
-    /// The communities' rows on screen.
+    /// The list's rows on screen.
     pub list: ListView,
+    /// Every open or claimed wish the token sees.
+    pub items: Vec<Wish>,
+    /// Those the filter lets through, unclaimed first, oldest first.
+    pub shown: Vec<Wish>,
+    /// The filter.
+    pub filter: WishFilter,
+    /// The filter as typed.
+    pub filter_text: String,
+    /// Whether the first load arrived.
+    pub loaded: bool,
 }
 
-/// Three gauges and a blank line above the table.
+/// The totals line and the list's header above its rows.
 fn table_area(body: Rect) -> Rect {
     Rect {
-        y: body.y + 4,
-        height: body.height.saturating_sub(4),
+        y: body.y + 2,
+        height: body.height.saturating_sub(2),
         ..body
     }
-}
-
-fn len(app: &App) -> usize {
-    app.model
-        .stats
-        .as_ref()
-        .map_or(0, |s| s.wishes.by_community.len())
 }
 
 /// A sum of fen as whole yuan with thousands separated: `¥12,300`.
@@ -51,115 +123,247 @@ pub(crate) fn yuan(fen: i64) -> String {
     format!("¥{out}")
 }
 
+/// One wish's value: whole yuan, with the fen when there are any (`¥35`, `¥35.50`).
+pub(crate) fn yuan_exact(fen: i64) -> String {
+    if fen % 100 == 0 {
+        yuan(fen)
+    } else {
+        format!("{}.{:02}", yuan(fen), fen.rem_euclid(100))
+    }
+}
+
+/// Whether a wish belongs on the list (open or claimed).
+fn listed(w: &Wish) -> bool {
+    matches!(w.status, WishStatus::Open | WishStatus::Claimed)
+}
+
+impl WishesScreen {
+    /// The selected wish.
+    pub fn selected(app: &App) -> Option<&Wish> {
+        app.wishes.shown.get(app.wishes.list.sel)
+    }
+
+    /// The wishes arrived.
+    pub fn loaded(app: &mut App, items: Vec<Wish>) {
+        let keep = Self::selected(app).map(|w| w.id);
+        app.wishes.items = items.into_iter().filter(listed).collect();
+        app.wishes.loaded = true;
+        reshow(app, keep);
+    }
+
+    /// A wish changed (an event, or the answer to a step). Newer versions only.
+    pub fn changed(app: &mut App, w: &Wish) {
+        let keep = Self::selected(app).map(|w| w.id);
+        let items = &mut app.wishes.items;
+        match items.iter().position(|x| x.id == w.id) {
+            Some(i) if items[i].version >= w.version => return,
+            Some(i) if listed(w) => items[i] = w.clone(),
+            Some(i) => {
+                items.remove(i);
+            }
+            None if listed(w) => items.push(w.clone()),
+            None => return,
+        }
+        reshow(app, keep);
+    }
+
+    /// Applies a filter typed on this screen; says which key it does not know.
+    pub fn set_filter(app: &mut App, text: &str) -> Result<(), String> {
+        let f = WishFilter::parse(text)?;
+        app.wishes.filter = f;
+        app.wishes.filter_text = text.trim().to_string();
+        let keep = Self::selected(app).map(|w| w.id);
+        reshow(app, keep);
+        Ok(())
+    }
+}
+
+fn reshow(app: &mut App, keep: Option<WishId>) {
+    app.wishes
+        .items
+        .sort_by_key(|w| (w.status, w.created_at, w.id.0));
+    let f = &app.wishes.filter;
+    let shown: Vec<Wish> = app
+        .wishes
+        .items
+        .iter()
+        .filter(|w| f.matches(w, app))
+        .cloned()
+        .collect();
+    app.wishes.shown = shown;
+    let n = app.wishes.shown.len();
+    match keep.and_then(|id| app.wishes.shown.iter().position(|w| w.id == id)) {
+        Some(i) => app.wishes.list.keep_row(i, n),
+        None => {
+            let sel = app.wishes.list.sel;
+            app.wishes.list.place(sel, n);
+        }
+    }
+}
+
 impl Screen for WishesScreen {
     const TAB: usize = 2;
 
     fn fit(app: &mut App) {
         let rows = table_rows(table_area(body(app.size)));
-        let n = len(app);
+        let n = app.wishes.shown.len();
         app.wishes.list.set_rows(rows, n);
     }
 
     fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = len(app);
+        let n = app.wishes.shown.len();
         app.wishes.list.moved(delta, n);
     }
 
-    fn on_action(_app: &mut App, _action: Action) -> Option<Vec<Effect>> {
-        None
+    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        match action {
+            Action::Back if !app.wishes.filter.is_empty() => {
+                let _ = Self::set_filter(app, "");
+                Some(Vec::new())
+            }
+            // A wish has no detail screen: its row says everything.
+            Action::Open => Some(Vec::new()),
+            _ => None,
+        }
     }
 
     fn entered(_app: &mut App) -> Vec<Effect> {
-        vec![Effect::FetchStats]
+        vec![Effect::FetchStats, Effect::FetchWishes]
     }
 
-    fn hints(app: &App) -> Hints {
-        Hints::Text(app.lang.t().hints.wishes)
+    fn hints(_app: &App) -> Hints {
+        Hints::Keys(vec![
+            Action::Step(Step::Claim),
+            Action::Step(Step::Complete),
+            Action::Step(Step::Cancel),
+            Action::Filter,
+            Action::NextView,
+            Action::Help,
+            Action::Quit,
+        ])
     }
 
     fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let Some(stats) = &app.model.stats else {
-            return loading(app, f, area);
-        };
-        let t = app.lang.t();
-        let w = &stats.wishes.totals;
-        let ratio = |a: i64, b: i64| {
-            if b > 0 {
-                (a as f64 / b as f64).clamp(0.0, 1.0)
-            } else {
-                0.0
-            }
-        };
-        let gauges = [
-            (
-                format!("{} {}/{}", t.wishes[1], w.claimed, w.total),
-                ratio(w.claimed, w.total),
-            ),
-            (
-                format!("{} {}/{}", t.wishes[2], w.completed, w.total),
-                ratio(w.completed, w.total),
-            ),
-            (
+        let zh = app.lang == Lang::Zh;
+        if let Some(stats) = &app.model.stats {
+            let w = &stats.wishes.totals;
+            let (open, claimed) = (w.total - w.claimed, w.claimed - w.completed);
+            let line = if zh {
                 format!(
-                    "{} {} / {}",
-                    t.wishes[3],
+                    "心愿 {} · 待认领 {open} · 已认领 {claimed} · 已完成 {} · 价值 {} / {}",
+                    w.total,
+                    w.completed,
                     yuan(w.value_completed_fen),
                     yuan(w.value_total_fen)
-                ),
-                ratio(w.value_completed_fen, w.value_total_fen),
-            ),
-        ];
-        for (i, (label, r)) in gauges.into_iter().enumerate() {
-            let g = Gauge::default()
-                .ratio(r)
-                .label(label)
-                .gauge_style(theme.good())
-                .use_unicode(true);
+                )
+            } else {
+                format!(
+                    "{} wishes · {open} unclaimed · {claimed} claimed · {} done · value {} of {}",
+                    w.total,
+                    w.completed,
+                    yuan(w.value_completed_fen),
+                    yuan(w.value_total_fen)
+                )
+            };
             f.render_widget(
-                g,
-                Rect {
-                    y: area.y + i as u16,
-                    height: 1,
-                    ..area
-                },
+                Paragraph::new(Line::from(Span::styled(
+                    fit(&line, usize::from(area.width)),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ))),
+                Rect { height: 1, ..area },
             );
         }
-        let header = Row::new(vec![
-            Span::styled(
-                if app.lang == Lang::Zh {
-                    "社区"
-                } else {
-                    "Community"
-                },
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(t.wishes[0]),
-            Span::raw(t.wishes[1]),
-            Span::raw(t.wishes[2]),
-            Span::raw(t.wishes[3]),
-        ]);
-        let list = &stats.wishes.by_community;
+        let area = table_area(area);
+        if !app.wishes.loaded {
+            return loading(app, f, area);
+        }
+        let shown = &app.wishes.shown;
+        if shown.is_empty() {
+            let msg = match (app.wishes.filter.is_empty(), zh) {
+                (false, _) => format!("{}: {}", app.lang.t().filter, app.wishes.filter_text),
+                (true, true) => "没有待认领或进行中的心愿。".into(),
+                (true, false) => "No open or claimed wishes.".into(),
+            };
+            f.render_widget(
+                Paragraph::new(Span::styled(msg, theme.good())),
+                Rect { height: 1, ..area },
+            );
+            return;
+        }
+        let dir = &app.model.dir;
+        let community_w = dir
+            .communities
+            .values()
+            .map(|c| width(&c.name))
+            .max()
+            .unwrap_or(8)
+            .clamp(8, 16) as u16;
+        let (status_w, id_w, age_w, value_w) = (if zh { 6 } else { 9 }, 5u16, 5u16, 9u16);
+        let claimer_w = if area.width >= 120 { 20 } else { 12 };
+        let title_w = area
+            .width
+            .saturating_sub(status_w + id_w + community_w + value_w + claimer_w + age_w + 6)
+            .max(10);
+        let names: [&str; 7] = if zh {
+            ["状态", "编号", "社区", "心愿", "价值", "认领", "已过"]
+        } else {
+            [
+                "Status",
+                "ID",
+                "Community",
+                "Wish",
+                "Value",
+                "Claimed by",
+                "Age",
+            ]
+        };
+        let header =
+            Row::new(names.map(|h| Span::styled(h, Style::default().add_modifier(Modifier::BOLD))));
+        let widths = [
+            status_w,
+            id_w,
+            community_w,
+            title_w,
+            value_w,
+            claimer_w,
+            age_w,
+        ];
         app.wishes.list.table(
             f,
-            table_area(area),
+            area,
             header,
-            [16, 8, 8, 8, 14].map(Constraint::Length).to_vec(),
-            2,
-            list.len(),
+            widths.map(Constraint::Length).to_vec(),
+            1,
+            shown.len(),
             |i, selected| {
-                let c = list.get(i)?;
-                let style = if selected {
-                    theme.selected()
-                } else {
-                    Style::default()
+                let w = shown.get(i)?;
+                let claimer = match (&w.claimer, w.department_id) {
+                    (Some(c), _) => c.clone(),
+                    (None, Some(d)) => dir.department(Some(d)),
+                    (None, None) => String::new(),
                 };
+                let status_style = if w.status == WishStatus::Open {
+                    theme.warn()
+                } else {
+                    theme.good()
+                };
+                let mut style = Style::default();
+                if stale(app) {
+                    style = style.add_modifier(Modifier::DIM);
+                }
+                if selected {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                let c = |i: usize| usize::from(widths[i]);
                 Some(
                     Row::new(vec![
-                        fit(&c.name, 16),
-                        c.totals.total.to_string(),
-                        c.totals.claimed.to_string(),
-                        c.totals.completed.to_string(),
-                        yuan(c.totals.value_completed_fen),
+                        Span::styled(crate::words::wish_status(app.lang, w.status), status_style),
+                        Span::raw(w.id.to_string()),
+                        Span::raw(fit(&dir.community(w.community_id), c(2))),
+                        Span::raw(fit(&w.title, c(3))),
+                        Span::raw(format!("{:>9}", yuan_exact(w.value_fen))),
+                        Span::raw(fit(&claimer, c(5))),
+                        Span::raw(short_span(app.now - w.created_at)),
                     ])
                     .style(style),
                 )

@@ -84,10 +84,21 @@ pub fn draw(app: &App, f: &mut Frame) {
     };
     title_line(app, f, top, theme);
     on_screen!(app.view, S => S::draw(app, f, body, theme));
-    overlay::status_line(app, f, status, theme);
+    let fits = overlay::status_line(app, f, status, theme);
     overlay::hint_line(app, f, hints, theme);
     if let Some(p) = &app.prompt {
         overlay::prompt(app, p, f, body, theme);
+    }
+    if !fits {
+        // Above any prompt: it is usually why the prompt came back.
+        let above = match &app.prompt {
+            Some(p) => Rect {
+                height: body.height.saturating_sub(overlay::prompt_height(p, body)),
+                ..body
+            },
+            None => body,
+        };
+        overlay::message(app, f, above, theme);
     }
     if app.help {
         overlay::help(app, f, body);
@@ -111,6 +122,15 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             theme.selected()
         } else {
             Style::default()
+        };
+        // A department's or community's home is its own work, and its tab says so.
+        let role = app.me.as_ref().map(|m| m.role);
+        let tab = match (i, role, app.lang) {
+            (0, Some(shaozi_shared::Role::Department), crate::i18n::Lang::Zh) => "1 我的工作",
+            (0, Some(shaozi_shared::Role::Department), crate::i18n::Lang::En) => "1 My work",
+            (0, Some(shaozi_shared::Role::Community), crate::i18n::Lang::Zh) => "1 本社区",
+            (0, Some(shaozi_shared::Role::Community), crate::i18n::Lang::En) => "1 Community",
+            _ => tab,
         };
         spans.push(Span::styled(format!(" {tab} "), style));
     }

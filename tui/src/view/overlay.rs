@@ -13,8 +13,9 @@ use crate::keys::Action;
 use crate::prompt::Prompt;
 use crate::text::{fit, width};
 
-/// Connection, last data, counts of new and marked rows, the filter, and the message.
-pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+/// Connection, last data, counts of new and marked rows, the filter, and the message; false
+/// when the message is too long for the line (then [`message`] shows it).
+pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) -> bool {
     let t = app.lang.t();
     let (conn, style) = match app.conn {
         Conn::Live => (t.live.to_string(), theme.good()),
@@ -30,7 +31,11 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     };
     let mut spans = vec![Span::styled(conn, style)];
     if let Some(me) = &app.me {
-        spans.push(Span::raw(format!(" · {} ({})", me.name, me.role.as_str())));
+        spans.push(Span::raw(format!(
+            " · {}（{}）",
+            me.name,
+            crate::words::role(app.lang, me.role)
+        )));
     }
     if let Some(at) = app.last_data {
         spans.push(Span::styled(
@@ -55,64 +60,95 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             app.queue.marked.len()
         )));
     }
-    if !app.queue.filter.is_empty() {
-        spans.push(Span::raw(format!(
-            " · {}: {} ({})",
-            t.filter,
-            app.queue.filter_text,
-            app.rows().len()
-        )));
+    let (filter, said, n) = match app.view {
+        crate::app::View::Wishes => (
+            &app.wishes.filter_text,
+            String::new(),
+            app.wishes.shown.len(),
+        ),
+        crate::app::View::Work => (
+            &app.queue.filter_text,
+            app.queue.filter_said.clone(),
+            app.work.shown.len(),
+        ),
+        _ => (
+            &app.queue.filter_text,
+            app.queue.filter_said.clone(),
+            app.rows().len(),
+        ),
+    };
+    if !filter.is_empty() {
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(" → {said}")
+        };
+        spans.push(Span::raw(format!(" · {}: {filter}{said} ({n})", t.filter)));
     }
     let used: usize = spans.iter().map(|s| width(&s.content)).sum();
+    let mut fits = true;
     if let Some(m) = &app.flash {
         let room = usize::from(area.width).saturating_sub(used + 3);
-        let style = if m.error {
-            theme.alert().add_modifier(Modifier::REVERSED)
-        } else {
-            theme.good()
-        };
         spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(fit(&m.text, room), style));
+        // A message too long for the line is shown whole above it (see `message`).
+        fits = width(&m.text) <= room;
+        let text = match (fits, app.lang) {
+            (true, _) => m.text.clone(),
+            (false, Lang::Zh) => "见上方 ↑".to_string(),
+            (false, Lang::En) => "see above ↑".to_string(),
+        };
+        spans.push(Span::styled(fit(&text, room), flash_style(m.error, theme)));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+    fits
 }
 
-/// What a key does, in a few words, for the hint line.
-fn hint_word(a: Action, lang: Lang) -> &'static str {
-    let zh = lang == Lang::Zh;
-    match (a, zh) {
-        (Action::Step(step), _) => lang.step(step).hint,
-        (Action::Open, true) => "详情",
-        (Action::Back, true) => "返回",
-        (Action::Filter, true) => "筛选",
-        (Action::Help, true) => "帮助",
-        (Action::Quit, true) => "退出",
-        (Action::Mark, true) => "标记",
-        (Action::Command, true) => "命令",
-        (Action::Period, true) => "切换周期",
-        (Action::SortNext, true) | (Action::SortPrev, true) => "排序（< > 换列）",
-        (Action::Export, true) => "导出CSV",
-        (Action::Period, false) => "period",
-        (Action::SortNext, false) | (Action::SortPrev, false) => "sort (< > column)",
-        (Action::Export, false) => "export CSV",
-        (Action::Open, false) => "open",
-        (Action::Back, false) => "back",
-        (Action::Filter, false) => "filter",
-        (Action::Help, false) => "help",
-        (Action::Quit, false) => "quit",
-        (Action::Mark, false) => "mark",
-        (Action::Command, false) => "cmd",
-        _ => "",
+fn flash_style(error: bool, theme: Theme) -> Style {
+    if error {
+        theme.alert().add_modifier(Modifier::REVERSED)
+    } else {
+        theme.good()
     }
 }
 
-/// `actions`, then the steps the dashboard offers that they do not name (a new step shows up
-/// at the end until it is given a place).
+/// A message too long for the status line, whole and wrapped, just above it (over the body's
+/// last rows), until the next thing done.
+pub fn message(app: &App, f: &mut Frame, body: Rect, theme: Theme) {
+    let Some(m) = &app.flash else {
+        return;
+    };
+    let inner_w = usize::from(body.width.saturating_sub(2)).max(1);
+    let lines = width(&m.text).div_ceil(inner_w).clamp(1, 6) as u16 + 1;
+    let h = (lines + 1).min(body.height);
+    let area = Rect {
+        y: body.y + body.height - h,
+        height: h,
+        ..body
+    };
+    f.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(flash_style(m.error, theme));
+    f.render_widget(
+        Paragraph::new(Span::styled(m.text.clone(), flash_style(m.error, theme)))
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
+}
+
+/// `actions`, with the steps the dashboard offers that they do not name after their last step
+/// (a new step shows up there until it is given a place; only those offered are shown).
 fn with_every_step(actions: &[Action]) -> Vec<Action> {
     let mut all = actions.to_vec();
+    let mut at = all
+        .iter()
+        .rposition(|a| matches!(a, Action::Step(_)))
+        .map_or(0, |i| i + 1);
     for (step, _, _) in crate::keys::STEP_KEYS {
         if !all.contains(&Action::Step(*step)) {
-            all.push(Action::Step(*step));
+            all.insert(at, Action::Step(*step));
+            at += 1;
         }
     }
     all
@@ -126,11 +162,14 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     let keyed = |actions: &[Action]| -> String {
         let parts: Vec<String> = actions
             .iter()
-            .filter(|a| crate::app::op_of(**a).is_none_or(|op| app.may(op)))
+            .filter(|a| match a {
+                Action::Step(step) => app.offers(*step),
+                _ => true,
+            })
             .filter_map(|a| {
                 app.keymap
                     .hint_key(*a)
-                    .map(|k| format!("{k} {}", hint_word(*a, app.lang)))
+                    .map(|k| format!("{k} {}", crate::words::action(app.lang, *a)))
             })
             .collect();
         // Roomy when it fits; tighter rather than cutting the last keys.
@@ -169,8 +208,18 @@ fn boxed(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) -> Rect {
         Style::default().add_modifier(Modifier::BOLD),
     ));
     let inner = block.inner(area);
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
     inner
+}
+
+/// The part of a prompt's text that fits its box, with the cursor's column in it.
+fn editor_window(editor: &crate::editor::LineEditor, area: Rect) -> (String, usize) {
+    editor.window(usize::from(area.width.saturating_sub(4)))
 }
 
 fn bottom(body: Rect, height: u16) -> Rect {
@@ -180,6 +229,26 @@ fn bottom(body: Rect, height: u16) -> Rect {
         height: h,
         ..body
     }
+}
+
+/// Rows the open prompt takes at the bottom of the body (as [`prompt`] lays it out).
+pub fn prompt_height(p: &Prompt, body: Rect) -> u16 {
+    let h = match p {
+        Prompt::Picker { .. } => 10u16.min(body.height.saturating_sub(4)) + 3,
+        Prompt::Confirm { targets, .. } => {
+            targets
+                .len()
+                .min(usize::from(body.height.saturating_sub(4))) as u16
+                + 3
+        }
+        Prompt::Filter { hint, .. } => {
+            let inner_w = usize::from(body.width.saturating_sub(2)).max(1);
+            3 + crate::text::width(hint).div_ceil(inner_w).clamp(1, 3) as u16
+        }
+        Prompt::Rating { .. } | Prompt::Command { .. } => 4,
+        Prompt::Text { .. } | Prompt::WishText { .. } => 3,
+    };
+    h.min(body.height)
 }
 
 /// The open prompt, at the bottom of the body.
@@ -260,21 +329,89 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             );
             f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
         }
-        Prompt::Rating { step, target } => {
+        Prompt::Rating {
+            step,
+            target,
+            stars,
+            note,
+        } => {
+            let area = bottom(body, 4);
+            let title = format!("{} · {target}", app.lang.step(*step).ask);
+            match stars {
+                None => {
+                    boxed(
+                        f,
+                        area,
+                        &title,
+                        vec![
+                            Line::from("1 ★  2 ★★  3 ★★★  4 ★★★★  5 ★★★★★"),
+                            Line::from(Span::styled(
+                                if zh {
+                                    "按数字评分，再可写备注；Esc 取消"
+                                } else {
+                                    "press a number to rate, then add a note if you like; Esc cancels"
+                                },
+                                theme.muted(),
+                            )),
+                        ],
+                    );
+                }
+                Some(n) => {
+                    let (typed, col) = editor_window(note, area);
+                    let inner = boxed(
+                        f,
+                        area,
+                        &title,
+                        vec![
+                            Line::from(format!("> {typed}")),
+                            Line::from(Span::styled(
+                                if zh {
+                                    format!(
+                                        "评价 {}（{n} 分）· 备注可不填 · Enter 确认关闭 · Backspace 改评分 · Esc 取消",
+                                        crate::words::stars(*n)
+                                    )
+                                } else {
+                                    format!(
+                                        "rating {} ({n}) · note optional · Enter closes it · Backspace to rerate · Esc cancels",
+                                        crate::words::stars(*n)
+                                    )
+                                },
+                                theme.warn(),
+                            )),
+                        ],
+                    );
+                    f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
+                }
+            }
+        }
+        Prompt::WishText { step, id, editor } => {
             let area = bottom(body, 3);
-            boxed(
+            let (typed, col) = editor_window(editor, area);
+            let inner = boxed(
                 f,
                 area,
-                &format!("{} · {target}", app.lang.step(*step).ask),
-                vec![Line::from("1 ★  2 ★★  3 ★★★  4 ★★★★  5 ★★★★★")],
+                &format!("{} · {id}", app.lang.step(*step).ask),
+                vec![Line::from(format!("> {typed}"))],
             );
+            f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
         }
         Prompt::Confirm {
             targets,
             body: step,
             ..
         } => {
-            let verb = step.step().name();
+            let verb = app.lang.step(step.step()).hint;
+            let what = match step {
+                shaozi_shared::api::StepBody::Dispatch(d) => {
+                    let dept = app.model.dir.department(Some(d.department_id));
+                    if zh {
+                        format!("派往 {dept}")
+                    } else {
+                        format!("assign to {dept}")
+                    }
+                }
+                _ => verb.to_string(),
+            };
             let n = targets
                 .len()
                 .min(usize::from(body.height.saturating_sub(4)));
@@ -291,17 +428,21 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                 })
                 .collect();
             lines.push(Line::from(Span::styled(
-                "y / Enter  ·  n / Esc",
+                if zh {
+                    "y / Enter 确认  ·  n / Esc 取消"
+                } else {
+                    "y / Enter to go ahead  ·  n / Esc to cancel"
+                },
                 theme.muted(),
             )));
-            boxed(
-                f,
-                area,
-                &format!("{} {verb} ({})", t.confirm, targets.len()),
-                lines,
-            );
+            let title = if zh {
+                format!("{what}：{} 件", targets.len())
+            } else {
+                format!("{what}: {} cases", targets.len())
+            };
+            boxed(f, area, &title, lines);
         }
-        Prompt::Command { editor, hint } => {
+        Prompt::Command { editor, hint, .. } => {
             let area = bottom(body, 4);
             let (typed, col) = editor.window(usize::from(area.width.saturating_sub(3)));
             let lines = vec![
@@ -311,21 +452,46 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             let inner = boxed(f, area, t.command, lines);
             f.set_cursor_position((inner.x + 1 + col as u16, inner.y));
         }
-        Prompt::Filter { editor } => {
-            let area = bottom(body, 3);
+        Prompt::Filter { editor, hint } => {
+            let area = bottom(body, prompt_height(p, body));
             let (typed, col) = editor.window(usize::from(area.width.saturating_sub(3)));
-            let inner = boxed(f, area, t.filter, vec![Line::from(format!("/{typed}"))]);
+            let title = if app.view == crate::app::View::Wishes {
+                if zh {
+                    "筛选心愿（未认领 已认领 社区=… 或文字）"
+                } else {
+                    "filter wishes (unclaimed, claimed, community=… or words)"
+                }
+            } else {
+                t.filter
+            };
+            let inner = boxed(
+                f,
+                area,
+                title,
+                vec![
+                    Line::from(format!("/{typed}")),
+                    Line::from(Span::styled(hint.clone(), theme.muted())),
+                ],
+            );
             f.set_cursor_position((inner.x + 1 + col as u16, inner.y));
         }
     }
 }
 
-/// The live keymap, in two columns when one does not fit.
+/// The live keymap in the UI's words, only what the token's role may do; in two columns when
+/// one does not fit.
 pub fn help(app: &App, f: &mut Frame, body: Rect) {
     let binds = app.keymap.bindings();
     let entries: Vec<String> = binds
         .iter()
-        .map(|(a, keys)| format!("{:<17}{}", a.name(), keys.join(" ")))
+        .filter(|(a, _)| crate::app::op_of(*a).is_none_or(|op| app.may(op)))
+        .map(|(a, keys)| {
+            format!(
+                "{} {}",
+                crate::text::pad(crate::words::action(app.lang, *a), 20),
+                keys.join(" ")
+            )
+        })
         .collect();
     let rows_fit = usize::from(body.height.saturating_sub(2)).max(1);
     let columns = if entries.len() > rows_fit { 2 } else { 1 };

@@ -332,3 +332,191 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
             .collect(),
     }
 }
+
+pub fn acknowledged(mut w: Whistle) -> Whistle {
+    w.status = WhistleStatus::Acknowledged;
+    w.staff = vec!["张伟".into(), "李娜".into()];
+    w.acknowledged_at = Some(w.created_at + Duration::minutes(20));
+    w.version += 1;
+    w
+}
+
+pub fn resolved(mut w: Whistle) -> Whistle {
+    w = acknowledged(w);
+    w.status = WhistleStatus::Resolved;
+    w.reply = Some("已处理完毕".into());
+    w.resolved_at = Some(now() - Duration::minutes(30));
+    w.version += 1;
+    w
+}
+
+pub fn reopened(mut w: Whistle) -> Whistle {
+    w = acknowledged(w);
+    w.reopened = 1;
+    w.resolve_by = now() + Duration::hours(20);
+    w.version += 2;
+    w
+}
+
+/// Who the token is.
+pub fn me(role: shaozi_shared::Role, scope: shaozi_shared::Scope) -> Msg {
+    use shaozi_shared::Op;
+    let may = Op::ALL
+        .into_iter()
+        .filter(|op| shaozi_shared::access::role_may(role, *op))
+        .collect();
+    Msg::Me(Box::new(shaozi_tui::app::Me {
+        name: match role {
+            shaozi_shared::Role::Department => "住建局专干".into(),
+            shaozi_shared::Role::Community => "朝阳路社区书记".into(),
+            _ => "调度员".into(),
+        },
+        role,
+        scope,
+        may,
+    }))
+}
+
+/// Cases across the city in every open status: 住建局 (D3) leads W1004 (waiting), W1011 (in
+/// progress), W1012 (reopened) and W1013 (resolved); 朝阳路社区 (C1) filed W1001, W1003,
+/// W1013 and W1014.
+pub fn open_cases() -> Vec<Whistle> {
+    let mut all = queue();
+    all.push(acknowledged(dispatched(
+        whistle(
+            1011,
+            2,
+            "property",
+            Urgency::Normal,
+            600,
+            "楼顶漏水，三楼住户受影响",
+        ),
+        3,
+    )));
+    all.push(reopened(dispatched(
+        whistle(
+            1012,
+            3,
+            "lighting",
+            Urgency::Urgent,
+            900,
+            "小区路灯修后又坏",
+        ),
+        3,
+    )));
+    all.push(resolved(dispatched(
+        whistle(1013, 1, "property", Urgency::Normal, 1500, "单元门禁损坏"),
+        3,
+    )));
+    all.push(acknowledged(dispatched(
+        whistle(
+            1014,
+            1,
+            "sanitation",
+            Urgency::Normal,
+            400,
+            "菜市场门口垃圾堆积",
+        ),
+        1,
+    )));
+    all
+}
+
+pub fn wish(
+    id: u64,
+    community: u64,
+    status: shaozi_shared::WishStatus,
+    title: &str,
+    fen: i64,
+) -> shaozi_shared::Wish {
+    use shaozi_shared::{Wish, WishId, WishStatus};
+    let claimed = status != WishStatus::Open;
+    Wish {
+        id: WishId(id),
+        status,
+        community_id: CommunityId(community),
+        street_id: StreetId(if community == 3 { 2 } else { 1 }),
+        title: title.into(),
+        description: None,
+        value_fen: fen,
+        filed_by: "社区".into(),
+        department_id: claimed.then_some(DepartmentId(1)),
+        claimer: None,
+        created_at: now() - Duration::hours(id as i64),
+        updated_at: now(),
+        claimed_at: claimed.then(now),
+        completed_at: None,
+        note: None,
+        version: 1 + u64::from(claimed),
+    }
+}
+
+pub fn wishes() -> Vec<shaozi_shared::Wish> {
+    use shaozi_shared::WishStatus::*;
+    vec![
+        wish(1, 1, Open, "给留守儿童买一个书包", 12_000),
+        wish(2, 2, Open, "独居老人家里换一个灯泡", 3_550),
+        wish(3, 3, Claimed, "村里小广场添两张长椅", 160_000),
+        wish(4, 1, Open, "帮腿脚不便的老人买菜", 0),
+    ]
+}
+
+/// A department token's dashboard (住建局, D3) with its work and the wishes loaded.
+pub fn department_app(lang: Lang, w: u16, h: u16) -> App {
+    let mut a = app(lang, w, h);
+    let fx = update(
+        &mut a,
+        me(
+            shaozi_shared::Role::Department,
+            shaozi_shared::Scope::Department(DepartmentId(3)),
+        ),
+    );
+    assert!(fx.contains(&Effect::FetchWork), "{fx:?}");
+    update(&mut a, Msg::Work(open_cases()));
+    update(&mut a, Msg::Wishes(wishes()));
+    a
+}
+
+/// A community token's dashboard (朝阳路社区, C1) with its work and the wishes loaded.
+pub fn community_app(lang: Lang, w: u16, h: u16) -> App {
+    let mut a = app(lang, w, h);
+    update(
+        &mut a,
+        me(
+            shaozi_shared::Role::Community,
+            shaozi_shared::Scope::Community(CommunityId(1)),
+        ),
+    );
+    update(&mut a, Msg::Work(open_cases()));
+    update(
+        &mut a,
+        Msg::Wishes(
+            wishes()
+                .into_iter()
+                .filter(|w| w.community_id == CommunityId(1))
+                .collect(),
+        ),
+    );
+    a
+}
+
+/// The screen as text, one line per row, trailing blanks trimmed.
+pub fn render(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| shaozi_tui::view::draw(app, f)).unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut x = 0;
+        while x < w {
+            let sym = buf[(x, y)].symbol();
+            line.push_str(sym);
+            x += unicode_width::UnicodeWidthStr::width(sym).max(1) as u16;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

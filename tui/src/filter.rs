@@ -1,0 +1,101 @@
+//! The `/` filter of the list shown: the whistles (the queue and the token's own work share
+//! one) or the wishes. It narrows as it is typed, says what each name was taken to be, and
+//! refuses to be applied while a key is unknown or a name fits several records, saying which.
+
+use crate::app::{App, View};
+use crate::model::Filter;
+use crate::screens::wishes::WishesScreen;
+use crate::screens::work::WorkScreen;
+
+fn on_wishes(app: &App) -> bool {
+    app.view == View::Wishes
+}
+
+/// What the filter starts from when opened: the one applied to the list shown.
+pub fn current(app: &App) -> String {
+    if on_wishes(app) {
+        app.wishes.filter_text.clone()
+    } else {
+        app.queue.filter_text.clone()
+    }
+}
+
+fn apply_whistles(app: &mut App, filter: Filter) {
+    app.queue.filter = filter;
+    app.refresh_rows();
+    WorkScreen::refilter(app);
+}
+
+fn shown(app: &App) -> usize {
+    if app.view == View::Work {
+        app.work.shown.len()
+    } else {
+        app.rows().len()
+    }
+}
+
+/// Narrows the list as typed; returns what the prompt says under it.
+pub fn preview(app: &mut App, text: &str) -> String {
+    let zh = app.zh();
+    if on_wishes(app) {
+        return match WishesScreen::set_filter(app, text) {
+            Ok(()) => count(zh, app.wishes.shown.len()),
+            Err(k) => unknown_wish_key(zh, &k),
+        };
+    }
+    let parsed = Filter::parse(text, &app.model.dir, app.lang);
+    apply_whistles(app, parsed.filter);
+    match parsed.problem {
+        Some(p) => p,
+        None => {
+            let mut said = parsed.chosen.join(" · ");
+            if !said.is_empty() {
+                said.push_str(" · ");
+            }
+            said + &count(zh, shown(app))
+        }
+    }
+}
+
+/// Applies the filter typed; `Err` says why it cannot be, and the prompt stays open.
+pub fn commit(app: &mut App, text: &str) -> Result<(), String> {
+    let zh = app.zh();
+    if on_wishes(app) {
+        return WishesScreen::set_filter(app, text).map_err(|k| unknown_wish_key(zh, &k));
+    }
+    let parsed = Filter::parse(text, &app.model.dir, app.lang);
+    if let Some(p) = parsed.problem {
+        return Err(p);
+    }
+    app.queue.filter_said = parsed.chosen.join(" · ");
+    app.queue.filter_text = text.trim().to_string();
+    apply_whistles(app, parsed.filter);
+    Ok(())
+}
+
+/// Puts back the filter applied before typing began (Esc).
+pub fn restore(app: &mut App) {
+    if on_wishes(app) {
+        let text = app.wishes.filter_text.clone();
+        let _ = WishesScreen::set_filter(app, &text);
+        return;
+    }
+    let parsed = Filter::parse(&app.queue.filter_text, &app.model.dir, app.lang);
+    apply_whistles(app, parsed.filter);
+}
+
+fn count(zh: bool, n: usize) -> String {
+    if zh {
+        format!("{n} 件")
+    } else {
+        format!("{n} match")
+    }
+}
+
+fn unknown_wish_key(zh: bool, k: &str) -> String {
+    if zh {
+        format!("不认识的筛选条件“{k}”；心愿可用：未认领 已认领 社区=… 或文字")
+    } else {
+        format!("unknown filter key {k:?}; for wishes use unclaimed, claimed, community=… or words")
+    }
+}

@@ -1,0 +1,234 @@
+//! What arrives from the server besides loads: live events, and the answers to steps, each
+//! said in the user's language (what the step did, or why it was refused), with a step taken
+//! on several cases at once summed up when its last answer is in.
+
+use std::collections::BTreeSet;
+
+use shaozi_shared::api::Step;
+use shaozi_shared::{DepartmentId, Event, Whistle, WhistleId, Wish, WishId};
+
+use crate::app::{App, Draft, Effect, Refusal, View};
+use crate::model::Change;
+use crate::screens::dept_cases::DeptCasesScreen;
+use crate::screens::wishes::WishesScreen;
+use crate::screens::work::WorkScreen;
+use crate::words;
+
+/// A step taken on several cases at once: the answers so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The step.
+    pub step: Step,
+    /// Where they were dispatched, for a dispatch.
+    pub dept: Option<DepartmentId>,
+    /// Cases whose answer has not arrived.
+    pub pending: BTreeSet<WhistleId>,
+    /// Cases the step was taken on.
+    pub done: Vec<WhistleId>,
+    /// Cases refused, each with why.
+    pub refused: Vec<(WhistleId, String)>,
+}
+
+impl Batch {
+    /// A batch of `step` on `targets`.
+    pub fn new(step: Step, dept: Option<DepartmentId>, targets: &[WhistleId]) -> Batch {
+        Batch {
+            step,
+            dept,
+            pending: targets.iter().copied().collect(),
+            done: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// The summary, once every answer is in.
+    fn summary(&self, app: &App) -> String {
+        let zh = app.zh();
+        let n = self.done.len();
+        let dept = app.model.dir.department(self.dept);
+        let did = match (self.step, zh) {
+            (Step::Dispatch, true) => format!("{n} 件已派往 {dept}"),
+            (Step::Dispatch, false) => format!("{n} assigned to {dept}"),
+            (Step::Reject, true) => format!("{n} 件已驳回"),
+            (Step::Reject, false) => format!("{n} rejected"),
+            (Step::Escalate, true) => format!("{n} 件已升级"),
+            (Step::Escalate, false) => format!("{n} escalated"),
+            (step, true) => format!("{n} 件已{}", app.lang.step(step).hint),
+            (step, false) => format!("{n} done ({})", app.lang.step(step).hint),
+        };
+        if self.refused.is_empty() {
+            return did;
+        }
+        let why: Vec<&str> = self.refused.iter().map(|(_, w)| w.as_str()).collect();
+        if zh {
+            format!("{did}，{} 件被拒绝：{}", self.refused.len(), why.join("；"))
+        } else {
+            format!("{did}; {} refused: {}", self.refused.len(), why.join("; "))
+        }
+    }
+}
+
+/// A live event: the record it carries updates every list that holds it.
+pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
+    app.now = app.now.max(e.at);
+    app.last_data = Some(app.now);
+    let kind = e.kind.as_str();
+    let mut fx = vec![Effect::FetchStats];
+    if let Some(rest) = kind.strip_prefix("whistle.") {
+        let Ok(w) = serde_json::from_value::<Whistle>(e.record) else {
+            return fx;
+        };
+        if rest == "overdue" && app.bell {
+            fx.push(Effect::Bell);
+        }
+        fx.extend(whistle_changed(app, w, true));
+    } else if kind.starts_with("wish.") {
+        if let Ok(w) = serde_json::from_value::<Wish>(e.record) {
+            WishesScreen::changed(app, &w);
+        }
+    } else if kind.starts_with("street.")
+        || kind.starts_with("community.")
+        || kind.starts_with("department.")
+    {
+        fx.push(Effect::LoadAll);
+    }
+    fx
+}
+
+/// A newer version of a whistle: into the queue and every list that holds it.
+fn whistle_changed(app: &mut App, w: Whistle, live: bool) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    let (id, dept) = (w.id, w.department_id);
+    DeptCasesScreen::changed(app, &w);
+    WorkScreen::changed(app, &w);
+    let change = app.model.queue.upsert(w);
+    if change == Change::Added && app.loaded && live {
+        app.queue.new_ids.insert(id);
+    }
+    if change == Change::Removed {
+        app.queue.marked.remove(&id);
+        app.queue.new_ids.remove(&id);
+    }
+    if change != Change::Stale {
+        app.refilter();
+        app.fix_selection();
+    }
+    if app.detail.shown.as_ref().is_some_and(|d| d.0 == id) {
+        fx.push(Effect::FetchDetail(id));
+    }
+    if let View::DeptCases(d) = app.view {
+        if dept == Some(d) && !app.cases.cases.iter().any(|c| c.id == id) {
+            fx.push(Effect::FetchDeptCases(d));
+        }
+    }
+    fx
+}
+
+/// Records an answer in the batch it belongs to; true when it did (the batch speaks for it).
+fn in_batch(app: &mut App, id: WhistleId, refused: Option<String>) -> bool {
+    let Some(b) = &mut app.batch else {
+        return false;
+    };
+    if !b.pending.remove(&id) {
+        return false;
+    }
+    match refused {
+        Some(why) => b.refused.push((id, why)),
+        None => b.done.push(id),
+    }
+    if b.pending.is_empty() {
+        if let Some(b) = app.batch.take() {
+            let text = b.summary(app);
+            if b.refused.is_empty() {
+                app.say(text);
+            } else {
+                app.warn(text);
+            }
+        }
+    }
+    true
+}
+
+/// The answer to a step on a whistle.
+pub(crate) fn on_acted(
+    app: &mut App,
+    id: WhistleId,
+    step: Step,
+    result: Result<Box<Whistle>, Refusal>,
+    draft: Option<Box<Draft>>,
+) -> Vec<Effect> {
+    match result {
+        Ok(w) => {
+            let said = words::whistle_done(app.lang, step, &w, &app.model.dir);
+            if !in_batch(app, id, None) {
+                app.say(said);
+            }
+            app.queue.marked.remove(&id);
+            let mut fx = whistle_changed(app, *w, false);
+            fx.push(Effect::FetchStats);
+            fx
+        }
+        Err(r) if r.status == 412 => {
+            // Someone else changed it first: show the record as it is now, and say so.
+            if let Some(w) = r
+                .current
+                .clone()
+                .and_then(|c| serde_json::from_value::<Whistle>(c).ok())
+            {
+                whistle_changed(app, w, false);
+            }
+            let verb = app.lang.step(step).hint;
+            let said = if app.zh() {
+                format!("{id} 已被他人修改，未执行{verb}；已刷新为最新状态，请确认后再操作")
+            } else {
+                format!(
+                    "{id} was changed by someone else, so it was not {verb}ed; refreshed, look again"
+                )
+            };
+            if !in_batch(app, id, Some(said.clone())) {
+                app.warn(said);
+            }
+            vec![Effect::FetchDetail(id), Effect::FetchStats]
+        }
+        Err(r) => {
+            let said = words::refusal(app.lang, &id.to_string(), step, &r);
+            if !in_batch(app, id, Some(said.clone())) {
+                app.warn(said);
+                // Nothing typed is lost: the prompt comes back as it was sent.
+                if app.prompt.is_none() {
+                    if let Some(d) = draft {
+                        app.prompt = Some(d.prompt);
+                    }
+                }
+            }
+            // The row may have changed under us; fetch the truth.
+            vec![Effect::FetchDetail(id), Effect::FetchStats]
+        }
+    }
+}
+
+/// The answer to a step on a wish.
+pub(crate) fn on_wish_acted(
+    app: &mut App,
+    id: WishId,
+    step: Step,
+    result: Result<Box<Wish>, Refusal>,
+    draft: Option<Box<Draft>>,
+) -> Vec<Effect> {
+    match result {
+        Ok(w) => {
+            app.say(words::wish_done(app.lang, step, &id.to_string()));
+            WishesScreen::changed(app, &w);
+            vec![Effect::FetchStats]
+        }
+        Err(r) => {
+            app.warn(words::refusal(app.lang, &id.to_string(), step, &r));
+            if app.prompt.is_none() && r.status != 412 {
+                if let Some(d) = draft {
+                    app.prompt = Some(d.prompt);
+                }
+            }
+            vec![Effect::FetchWishes, Effect::FetchStats]
+        }
+    }
+}

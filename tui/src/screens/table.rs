@@ -1,0 +1,220 @@
+//! The table every list of whistles uses (the queue, a department's cases, a role's work):
+//! its columns, their widths and one row. Every row says its status; widths follow the names
+//! in the directory, so a wide terminal gives the department its full name before the title
+//! takes the rest.
+
+use ratatui::layout::Constraint;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::Row;
+
+use shaozi_shared::{Urgency, Whistle};
+
+use crate::app::App;
+use crate::i18n::Lang;
+use crate::text::{fit, width};
+use crate::view::{short_span, stale, Theme};
+
+/// Column widths of a whistle table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// The age column, left out below 100 columns for the names' sake.
+    age: bool,
+    status: u16,
+    community: u16,
+    category: u16,
+    title: u16,
+    department: u16,
+}
+
+/// Mark, urgency, id, age and time left: fixed.
+const FIXED: [u16; 5] = [1, 2, 6, 5, 6];
+
+impl Columns {
+    /// Widths for a table `total` columns wide: names as wide as the directory's longest (up
+    /// to a cap), shrunk, widest slack first, only as far as the title needs.
+    pub fn new(app: &App, total: u16) -> Columns {
+        let dir = &app.model.dir;
+        let widest = |names: &mut dyn Iterator<Item = String>, lo: u16, hi: u16| {
+            names
+                .map(|n| width(&n) as u16)
+                .max()
+                .unwrap_or(lo)
+                .clamp(lo, hi)
+        };
+        let status = if app.lang == Lang::Zh { 8 } else { 10 };
+        let mut cols = [
+            widest(&mut dir.communities.values().map(|c| c.name.clone()), 8, 16),
+            widest(
+                &mut dir
+                    .categories
+                    .iter()
+                    .map(|c| dir.category(&c.code, app.lang)),
+                6,
+                12,
+            ),
+            widest(
+                &mut dir.departments.values().map(|d| d.name.clone()),
+                10,
+                26,
+            ),
+        ];
+        let least = [8u16, 6, 10];
+        let age = total >= 100;
+        // One space between columns: nine, or eight without the age.
+        let fixed = if age {
+            FIXED.iter().sum::<u16>() + status + 9
+        } else {
+            FIXED.iter().sum::<u16>() - FIXED[3] + status + 8
+        };
+        let title_wants = if total >= 100 { 30u16 } else { 20 };
+        let room = |cols: &[u16; 3]| {
+            total
+                .saturating_sub(fixed)
+                .saturating_sub(cols.iter().sum::<u16>())
+        };
+        while room(&cols) < title_wants {
+            let slack: Vec<u16> = cols.iter().zip(least).map(|(c, l)| c - l).collect();
+            let Some((i, _)) = slack
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s > 0)
+                .max_by_key(|(_, s)| **s)
+            else {
+                break;
+            };
+            cols[i] -= 1;
+        }
+        Columns {
+            age,
+            status,
+            community: cols[0],
+            category: cols[1],
+            title: room(&cols).max(8),
+            department: cols[2],
+        }
+    }
+
+    /// As ratatui constraints, in column order.
+    pub fn constraints(&self) -> Vec<Constraint> {
+        self.keep(vec![
+            FIXED[0],
+            FIXED[1],
+            FIXED[2],
+            self.status,
+            FIXED[3],
+            FIXED[4],
+            self.community,
+            self.category,
+            self.title,
+            self.department,
+        ])
+        .into_iter()
+        .map(Constraint::Length)
+        .collect()
+    }
+
+    /// A row's ten cells less those of columns left out.
+    fn keep<T>(&self, mut cells: Vec<T>) -> Vec<T> {
+        if !self.age {
+            cells.remove(4);
+        }
+        cells
+    }
+}
+
+/// The header of a whistle table.
+pub fn header<'a>(app: &App, cols: &Columns) -> Row<'a> {
+    let t = app.lang.t();
+    let status = if app.lang == Lang::Zh {
+        "状态"
+    } else {
+        "Status"
+    };
+    let names = [
+        "", t.cols[0], t.cols[1], status, t.cols[2], t.cols[3], t.cols[4], t.cols[5], t.cols[6],
+        t.cols[7],
+    ];
+    Row::new(
+        cols.keep(
+            names
+                .map(|h| Span::styled(h, Style::default().add_modifier(Modifier::BOLD)))
+                .to_vec(),
+        ),
+    )
+}
+
+/// One whistle as a row.
+pub fn row<'a>(app: &App, w: &Whistle, cols: &Columns, theme: Theme, selected: bool) -> Row<'a> {
+    let dir = &app.model.dir;
+    let mark = if app.queue.marked.contains(&w.id) {
+        "*"
+    } else if app.queue.new_ids.contains(&w.id) {
+        "+"
+    } else {
+        " "
+    };
+    let urg = match (w.urgency, app.lang) {
+        (Urgency::Urgent, Lang::Zh) => "急",
+        (Urgency::Urgent, Lang::En) => "!!",
+        _ => "",
+    };
+    let age = short_span(app.now - w.created_at);
+    let left_d = w.stage_deadline().map(|d| d - app.now);
+    let (left, left_style) = match left_d {
+        Some(d) if w.overdue || d < chrono::Duration::zero() => {
+            (format!("✗{}", short_span(d)), theme.alert())
+        }
+        Some(d) if d < chrono::Duration::minutes(10) => (short_span(d), theme.warn()),
+        Some(d) => (short_span(d), Style::default()),
+        None => (String::new(), Style::default()),
+    };
+    let status_style = match w.status {
+        shaozi_shared::WhistleStatus::New => theme.warn(),
+        _ if w.escalation_level > 0 || w.reopened > 0 => theme.alert(),
+        shaozi_shared::WhistleStatus::Resolved => theme.good(),
+        _ => Style::default(),
+    };
+    let cells = vec![
+        Span::styled(mark, theme.warn()),
+        Span::styled(
+            urg,
+            if w.urgency == Urgency::Urgent {
+                theme.alert()
+            } else {
+                Style::default()
+            },
+        ),
+        Span::raw(w.id.to_string()),
+        Span::styled(
+            fit(
+                &crate::words::list_status(app.lang, w),
+                usize::from(cols.status),
+            ),
+            status_style,
+        ),
+        Span::raw(age),
+        Span::styled(left, left_style),
+        Span::raw(fit(
+            &dir.community(w.community_id),
+            usize::from(cols.community),
+        )),
+        Span::raw(fit(
+            &dir.category(&w.category, app.lang),
+            usize::from(cols.category),
+        )),
+        Span::raw(fit(&w.title, usize::from(cols.title))),
+        Span::raw(fit(
+            &dir.department(w.department_id),
+            usize::from(cols.department),
+        )),
+    ];
+    let mut style = Style::default();
+    if stale(app) {
+        style = style.add_modifier(Modifier::DIM);
+    }
+    if selected {
+        style = style.add_modifier(Modifier::REVERSED);
+    }
+    Row::new(cols.keep(cells)).style(style)
+}

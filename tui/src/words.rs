@@ -1,0 +1,374 @@
+//! The dashboard's sentences, in the user's language: role and status names, what a step did,
+//! and why the server refused one (worded from its machine code, never cut). The short labels
+//! are in `i18n`.
+
+use shaozi_shared::api::Step;
+use shaozi_shared::text;
+use shaozi_shared::{RefusalCode, Role, Whistle, WhistleStatus, WishStatus};
+
+use crate::app::Refusal;
+use crate::i18n::Lang;
+use crate::keys::Action;
+use crate::model::Directory;
+
+/// A role's name.
+pub fn role(lang: Lang, r: Role) -> &'static str {
+    match (lang, r) {
+        (Lang::Zh, Role::Admin) => "管理员",
+        (Lang::Zh, Role::Dispatcher) => "调度员",
+        (Lang::Zh, Role::Department) => "部门",
+        (Lang::Zh, Role::Community) => "社区",
+        (Lang::Zh, Role::Viewer) => "只读",
+        (Lang::En, r) => r.as_str(),
+    }
+}
+
+/// A status as a list shows it: what it means for the work (a dispatched case is waiting for
+/// its department to report for duty), with `↺` for a reopened case and `↑n` for an escalated
+/// one, so a row that jumped the queue says why.
+pub fn list_status(lang: Lang, w: &Whistle) -> String {
+    let zh = lang == Lang::Zh;
+    let base = match (w.status, zh) {
+        (WhistleStatus::New, true) => "未派单",
+        (WhistleStatus::Dispatched, true) => "待报到",
+        (WhistleStatus::Acknowledged, true) if w.reopened > 0 => "重办中",
+        (WhistleStatus::Acknowledged, true) => "处理中",
+        (WhistleStatus::Resolved, true) => "待确认",
+        (WhistleStatus::Closed, true) => "已关闭",
+        (WhistleStatus::Rejected, true) => "已驳回",
+        (WhistleStatus::New, false) => "new",
+        (WhistleStatus::Dispatched, false) => "waiting",
+        (WhistleStatus::Acknowledged, false) if w.reopened > 0 => "reopened",
+        (WhistleStatus::Acknowledged, false) => "working",
+        (WhistleStatus::Resolved, false) => "resolved",
+        (WhistleStatus::Closed, false) => "closed",
+        (WhistleStatus::Rejected, false) => "rejected",
+    };
+    if w.escalation_level > 0 && !w.status.is_terminal() {
+        format!("{base}↑{}", w.escalation_level)
+    } else {
+        base.to_string()
+    }
+}
+
+/// The statuses a filter accepts by name, in either language (`status=new`, `未派单`).
+pub fn status_named(word: &str) -> Option<WhistleStatus> {
+    let w = word.to_lowercase();
+    WhistleStatus::ALL.into_iter().find(|s| {
+        let names: &[&str] = match s {
+            WhistleStatus::New => &["new", "未派单", "新建", "unassigned"],
+            WhistleStatus::Dispatched => &["dispatched", "待报到", "已派单", "waiting"],
+            WhistleStatus::Acknowledged => &["acknowledged", "处理中", "已报到", "working"],
+            WhistleStatus::Resolved => &["resolved", "待确认", "已办结"],
+            WhistleStatus::Closed => &["closed", "已关闭"],
+            WhistleStatus::Rejected => &["rejected", "已驳回"],
+        };
+        names.contains(&w.as_str())
+    })
+}
+
+/// A wish status's name.
+pub fn wish_status(lang: Lang, s: WishStatus) -> &'static str {
+    match (lang, s) {
+        (Lang::Zh, WishStatus::Open) => "待认领",
+        (Lang::Zh, WishStatus::Claimed) => "已认领",
+        (Lang::Zh, WishStatus::Completed) => "已完成",
+        (Lang::Zh, WishStatus::Cancelled) => "已撤销",
+        (Lang::En, WishStatus::Open) => "unclaimed",
+        (Lang::En, WishStatus::Claimed) => "claimed",
+        (Lang::En, WishStatus::Completed) => "completed",
+        (Lang::En, WishStatus::Cancelled) => "withdrawn",
+    }
+}
+
+/// What a step did to a whistle, said plainly (`W1042 已升级至 2 级（市领导）`).
+pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> String {
+    let id = w.id;
+    let t = lang.t();
+    let dept = dir.department(w.department_id);
+    match (step, lang) {
+        (Step::Dispatch, Lang::Zh) => format!("{id} 已派往 {dept}，等待报到"),
+        (Step::Dispatch, Lang::En) => format!("{id} assigned to {dept}, waiting for it to report"),
+        (Step::Acknowledge, Lang::Zh) => {
+            format!("{id} 已报到（{}），开始处理", w.staff.join("、"))
+        }
+        (Step::Acknowledge, Lang::En) => format!(
+            "{id}: reported for duty ({}); now in progress",
+            w.staff.join(", ")
+        ),
+        (Step::Resolve, Lang::Zh) => format!("{id} 已答复办结，等待社区确认"),
+        (Step::Resolve, Lang::En) => {
+            format!("{id} resolved; waiting for the community to confirm")
+        }
+        (Step::Close, Lang::Zh) => format!(
+            "{id} 已确认关闭，评价 {}",
+            stars(w.satisfaction.unwrap_or(0))
+        ),
+        (Step::Close, Lang::En) => {
+            format!("{id} closed, rated {}", stars(w.satisfaction.unwrap_or(0)))
+        }
+        (Step::Reopen, Lang::Zh) => format!("{id} 已退回 {dept} 重办，办结时限重新计算"),
+        (Step::Reopen, Lang::En) => {
+            format!("{id} sent back to {dept} to redo; the resolve deadline starts again")
+        }
+        (Step::Reject, Lang::Zh) => match w.duplicate_of {
+            Some(o) => format!("{id} 已作为 {o} 的重复件驳回"),
+            None => format!("{id} 已驳回"),
+        },
+        (Step::Reject, Lang::En) => match w.duplicate_of {
+            Some(o) => format!("{id} rejected as a duplicate of {o}"),
+            None => format!("{id} rejected"),
+        },
+        (Step::Escalate, Lang::Zh) => format!(
+            "{id} 已升级至 {} 级（{}）",
+            w.escalation_level,
+            t.level(w.escalation_level)
+        ),
+        (Step::Escalate, Lang::En) => format!(
+            "{id} escalated to level {} ({})",
+            w.escalation_level,
+            t.level(w.escalation_level)
+        ),
+        (_, _) => format!("{id} → {}", t.status(w.status)),
+    }
+}
+
+/// What a step did to a wish.
+pub fn wish_done(lang: Lang, step: Step, id: &str) -> String {
+    match (step, lang) {
+        (Step::Claim, Lang::Zh) => format!("{id} 已认领"),
+        (Step::Claim, Lang::En) => format!("{id} claimed"),
+        (Step::Complete, Lang::Zh) => format!("{id} 已完成"),
+        (Step::Complete, Lang::En) => format!("{id} marked fulfilled"),
+        (_, Lang::Zh) => format!("{id} 已撤销"),
+        (_, Lang::En) => format!("{id} withdrawn"),
+    }
+}
+
+/// `★★★☆☆`.
+pub fn stars(n: u8) -> String {
+    let n = usize::from(n.min(5));
+    format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+}
+
+/// A request field's name.
+fn field(lang: Lang, f: &str) -> String {
+    let zh = lang == Lang::Zh;
+    let name = match (f, zh) {
+        ("reason", true) => "理由",
+        ("reply", true) => "回复",
+        ("staff", true) => "报到人员",
+        ("note", true) => "备注",
+        ("satisfaction", true) => "评分",
+        ("department_id", true) => "部门",
+        ("assisting", true) => "协办部门",
+        ("duplicate_of", true) => "原件编号",
+        ("claimer", true) => "认领人",
+        ("reason", false) => "the reason",
+        ("reply", false) => "the reply",
+        ("staff", false) => "the staff names",
+        ("note", false) => "the note",
+        ("satisfaction", false) => "the rating",
+        ("department_id", false) => "the department",
+        ("duplicate_of", false) => "the original's id",
+        ("claimer", false) => "the claimer",
+        (other, _) => other,
+    };
+    name.to_string()
+}
+
+/// The longest a field may be, from the shared rules.
+fn limit(f: &str) -> usize {
+    match f {
+        "reply" => text::REPLY.max,
+        "staff" | "claimer" => text::PERSON.max,
+        _ => text::NOTE.max,
+    }
+}
+
+/// Why the server refused `step` on `id`, in the user's language and whole.
+pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
+    let zh = lang == Lang::Zh;
+    let verb = lang.step(step).hint;
+    let f = field(lang, r.field.as_deref().unwrap_or(""));
+    let status = r
+        .current_status
+        .as_deref()
+        .and_then(WhistleStatus::parse)
+        .map(|s| lang.t().status(s).to_string())
+        .or_else(|| {
+            r.current_status
+                .as_deref()
+                .and_then(WishStatus::parse)
+                .map(|s| wish_status(lang, s).to_string())
+        })
+        .unwrap_or_else(|| r.current_status.clone().unwrap_or_default());
+    if r.status == 0 {
+        return if zh {
+            format!(
+                "{id}：未能连接服务器（{}），输入已保留，可再按 Enter 重试",
+                r.detail
+            )
+        } else {
+            format!(
+                "{id}: could not reach the server ({}); your input is kept, press Enter to retry",
+                r.detail
+            )
+        };
+    }
+    let code = r.code.as_deref().and_then(RefusalCode::parse);
+    let said = match (code, zh) {
+        (Some(RefusalCode::Empty), true) => format!("{f}不能为空"),
+        (Some(RefusalCode::Empty), false) => format!("{f} must not be empty"),
+        (Some(RefusalCode::TooLong), true) => {
+            format!(
+                "{f}太长，最多 {} 字",
+                limit(r.field.as_deref().unwrap_or(""))
+            )
+        }
+        (Some(RefusalCode::TooLong), false) => format!(
+            "{f} is too long: at most {} characters",
+            limit(r.field.as_deref().unwrap_or(""))
+        ),
+        (Some(RefusalCode::ControlCharacters), true) => {
+            format!("{f}只能是一行文字，不能有换行或控制字符")
+        }
+        (Some(RefusalCode::ControlCharacters), false) => {
+            format!("{f} must be one line, without line breaks or control characters")
+        }
+        (Some(RefusalCode::DirectionControl), true) => {
+            format!("{f}含有改变文字方向的控制字符，请删除后重试")
+        }
+        (Some(RefusalCode::DirectionControl), false) => {
+            format!("{f} contains a text-direction control character; remove it")
+        }
+        (Some(RefusalCode::NoVisibleText), true) => format!("{f}没有可见的文字"),
+        (Some(RefusalCode::NoVisibleText), false) => format!("{f} has no visible characters"),
+        (Some(RefusalCode::TooFewStaff), true) => "报到需要两名以上不同的人员".to_string(),
+        (Some(RefusalCode::TooFewStaff), false) => {
+            "reporting for duty needs two or more different people".to_string()
+        }
+        (Some(RefusalCode::TooManyStaff), true) => {
+            format!("报到人员最多 {} 名", text::MAX_STAFF)
+        }
+        (Some(RefusalCode::TooManyStaff), false) => {
+            format!("at most {} people can report for duty", text::MAX_STAFF)
+        }
+        (Some(RefusalCode::ReasonRequired), true) => "改派已派单的哨件需要填写改派理由".to_string(),
+        (Some(RefusalCode::ReasonRequired), false) => {
+            "reassigning a dispatched case needs a reason".to_string()
+        }
+        (Some(RefusalCode::OutOfRange), true) => format!("{f}超出允许的范围"),
+        (Some(RefusalCode::OutOfRange), false) => format!("{f} is out of range"),
+        (Some(RefusalCode::SelfDuplicate), true) => "哨件不能是它自己的重复件".to_string(),
+        (Some(RefusalCode::SelfDuplicate), false) => {
+            "a case cannot be a duplicate of itself".to_string()
+        }
+        (Some(RefusalCode::UnknownReference), true) => format!("所填的{f}不存在"),
+        (Some(RefusalCode::UnknownReference), false) => format!("{f} does not exist"),
+        (Some(RefusalCode::NotAllowed), true) => {
+            format!("当前状态为「{status}」，不能{verb}")
+        }
+        (Some(RefusalCode::NotAllowed), false) => {
+            format!("it is {status} now, so it cannot be {verb}ed")
+        }
+        (Some(RefusalCode::AlreadyAssigned), true) => "已经派给该部门了".to_string(),
+        (Some(RefusalCode::AlreadyAssigned), false) => {
+            "it is already with that department".to_string()
+        }
+        (Some(RefusalCode::TopEscalation), true) => "已在最高级（市领导），不能再升级".to_string(),
+        (Some(RefusalCode::TopEscalation), false) => {
+            "it is already at the top level (the city's leaders)".to_string()
+        }
+        (Some(RefusalCode::AlreadyOverdue), true) => "已经是超时状态".to_string(),
+        (Some(RefusalCode::AlreadyOverdue), false) => "it is already overdue".to_string(),
+        (Some(RefusalCode::NotFound), true) => "不存在，或不在你的范围内".to_string(),
+        (Some(RefusalCode::NotFound), false) => {
+            "does not exist, or is outside your scope".to_string()
+        }
+        (Some(RefusalCode::Forbidden), true) => format!("你的身份不能{verb}这件"),
+        (Some(RefusalCode::Forbidden), false) => format!("your role may not {verb} this one"),
+        (Some(RefusalCode::Unauthorized), true) => {
+            "令牌无效或已被吊销，请换一个令牌（SHAOZI_TOKEN）".to_string()
+        }
+        (Some(RefusalCode::Unauthorized), false) => {
+            "the token is invalid or revoked; use another (SHAOZI_TOKEN)".to_string()
+        }
+        (Some(RefusalCode::Stale), true) => "已被他人修改，请看最新状态后再操作".to_string(),
+        (Some(RefusalCode::Stale), false) => {
+            "someone else changed it; look at it again and retry".to_string()
+        }
+        (Some(RefusalCode::RateLimited), true) => "操作太频繁，请稍后再试".to_string(),
+        (Some(RefusalCode::RateLimited), false) => {
+            "too many requests; try again shortly".to_string()
+        }
+        (Some(RefusalCode::Unavailable), true) => {
+            "服务器暂时不受理，请稍后再试（输入已保留）".to_string()
+        }
+        (Some(RefusalCode::Unavailable), false) => {
+            "the server is not taking this now; try again shortly (your input is kept)".to_string()
+        }
+        // Anything else is said in the server's own words, whole.
+        (_, true) => format!("{}（{}）", r.detail, r.status),
+        (_, false) => format!("{} ({})", r.detail, r.status),
+    };
+    if zh {
+        format!("{id} 未能{verb}：{said}")
+    } else {
+        format!("{id}: could not {verb}: {said}")
+    }
+}
+
+/// An action's name in the help and on the key line.
+pub fn action(lang: Lang, a: Action) -> &'static str {
+    let zh = lang == Lang::Zh;
+    match (a, zh) {
+        (Action::Step(step), _) => lang.step(step).hint,
+        (Action::Up, true) => "上移",
+        (Action::Down, true) => "下移",
+        (Action::Top, true) => "到顶",
+        (Action::Bottom, true) => "到底",
+        (Action::PageUp, true) => "上一页",
+        (Action::PageDown, true) => "下一页",
+        (Action::NextView, true) => "下一屏",
+        (Action::ViewQueue, true) => "首页",
+        (Action::ViewDepartments, true) => "部门",
+        (Action::ViewWishes, true) => "心愿",
+        (Action::ViewDetail, true) => "详情",
+        (Action::ViewAssessment, true) => "考核",
+        (Action::Period, true) => "切换周期",
+        (Action::Export, true) => "导出CSV",
+        (Action::SortNext, true) => "按下一列排序",
+        (Action::SortPrev, true) => "按上一列排序",
+        (Action::Open, true) => "打开",
+        (Action::Back, true) => "返回",
+        (Action::Quit, true) => "退出",
+        (Action::Mark, true) => "标记",
+        (Action::Filter, true) => "筛选",
+        (Action::Command, true) => "命令",
+        (Action::Help, true) => "帮助",
+        (Action::Up, false) => "up",
+        (Action::Down, false) => "down",
+        (Action::Top, false) => "top",
+        (Action::Bottom, false) => "bottom",
+        (Action::PageUp, false) => "page up",
+        (Action::PageDown, false) => "page down",
+        (Action::NextView, false) => "next screen",
+        (Action::ViewQueue, false) => "home",
+        (Action::ViewDepartments, false) => "departments",
+        (Action::ViewWishes, false) => "wishes",
+        (Action::ViewDetail, false) => "case detail",
+        (Action::ViewAssessment, false) => "assessment",
+        (Action::Period, false) => "period",
+        (Action::Export, false) => "export CSV",
+        (Action::SortNext, false) => "sort by next column",
+        (Action::SortPrev, false) => "sort by previous column",
+        (Action::Open, false) => "open",
+        (Action::Back, false) => "back",
+        (Action::Quit, false) => "quit",
+        (Action::Mark, false) => "mark",
+        (Action::Filter, false) => "filter",
+        (Action::Command, false) => "cmd",
+        (Action::Help, false) => "help",
+    }
+}

@@ -1,0 +1,249 @@
+//! Each role's morning: what its dashboard opens on, what it may do there, and the wishes
+//! list, at 80×24 and 120×40 in Chinese and English.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+
+use shaozi_shared::api::Step;
+use shaozi_shared::{CommunityId, DepartmentId, Role, Scope, WhistleId, WishId};
+use shaozi_tui::app::{update, Effect, Msg, View};
+use shaozi_tui::i18n::Lang;
+
+fn sizes() -> [(Lang, u16, u16); 4] {
+    [
+        (Lang::Zh, 80, 24),
+        (Lang::Zh, 120, 40),
+        (Lang::En, 80, 24),
+        (Lang::En, 120, 40),
+    ]
+}
+
+fn name(lang: Lang, w: u16, h: u16) -> String {
+    format!("{}_{w}x{h}", if lang == Lang::Zh { "zh" } else { "en" })
+}
+
+#[test]
+fn a_dispatcher_opens_on_the_city_queue() {
+    for (lang, w, h) in sizes() {
+        let mut a = app(lang, w, h);
+        update(&mut a, me(Role::Dispatcher, Scope::City));
+        assert_eq!(a.view, View::Queue);
+        insta::assert_snapshot!(format!("dispatcher_{}", name(lang, w, h)), render(&a));
+    }
+}
+
+#[test]
+fn a_department_opens_on_its_own_work_in_sections() {
+    for (lang, w, h) in sizes() {
+        let a = department_app(lang, w, h);
+        assert_eq!(a.view, View::Work);
+        // Waiting to report, reopened, in progress, resolved awaiting the community; none of
+        // another department's.
+        let ids: Vec<u64> = a.work.shown.iter().map(|w| w.id.0).collect();
+        assert_eq!(ids, [1004, 1012, 1011, 1013]);
+        insta::assert_snapshot!(format!("department_{}", name(lang, w, h)), render(&a));
+    }
+}
+
+#[test]
+fn a_community_opens_on_what_awaits_its_confirmation() {
+    for (lang, w, h) in sizes() {
+        let a = community_app(lang, w, h);
+        assert_eq!(a.view, View::Work);
+        let ids: Vec<u64> = a.work.shown.iter().map(|w| w.id.0).collect();
+        assert_eq!(
+            ids,
+            [1013, 1003, 1001, 1014],
+            "to confirm, new, waiting, in progress"
+        );
+        insta::assert_snapshot!(format!("community_{}", name(lang, w, h)), render(&a));
+    }
+}
+
+#[test]
+fn the_wishes_list_for_a_department_and_a_community() {
+    for (lang, w, h) in sizes() {
+        let mut d = department_app(lang, w, h);
+        key(&mut d, KeyCode::Char('3'));
+        assert_eq!(d.view, View::Wishes);
+        insta::assert_snapshot!(
+            format!("wishes_department_{}", name(lang, w, h)),
+            render(&d)
+        );
+        let mut c = community_app(lang, w, h);
+        key(&mut c, KeyCode::Char('3'));
+        insta::assert_snapshot!(format!("wishes_community_{}", name(lang, w, h)), render(&c));
+    }
+}
+
+#[test]
+fn a_department_reports_for_duty_from_its_list_and_the_case_moves_section() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    // The first row is the case waiting for it; the footer offers what that status allows.
+    let screen = render(&a);
+    let hints = screen.lines().nth(39).unwrap().to_string();
+    assert!(hints.contains("r 报到"), "{hints}");
+    assert!(
+        !hints.contains("s 办结") && !hints.contains("a 派单"),
+        "{hints}"
+    );
+    key(&mut a, KeyCode::Char('r'));
+    typed(&mut a, "王强 赵敏");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!((*id, body.step()), (WhistleId(1004), Step::Acknowledge));
+    let mut now = a.work.shown[0].clone();
+    now.status = shaozi_shared::WhistleStatus::Acknowledged;
+    now.staff = vec!["王强".into(), "赵敏".into()];
+    now.version += 1;
+    update(
+        &mut a,
+        Msg::Acted {
+            id: WhistleId(1004),
+            step: Step::Acknowledge,
+            result: Ok(Box::new(now)),
+            draft: None,
+        },
+    );
+    let flash = a.flash.clone().unwrap();
+    assert!(
+        flash.text.contains("已报到（王强、赵敏）"),
+        "{}",
+        flash.text
+    );
+    let ids: Vec<u64> = a.work.shown.iter().map(|w| w.id.0).collect();
+    assert_eq!(
+        ids,
+        [1012, 1011, 1004, 1013],
+        "now in progress; the selection follows it"
+    );
+    assert_eq!(a.work.shown[a.work.list.sel].id, WhistleId(1004));
+    // Resolving is what is offered now.
+    let screen = render(&a);
+    let hints = screen.lines().nth(39).unwrap().to_string();
+    assert!(
+        hints.contains("s 办结") && !hints.contains("r 报到"),
+        "{hints}"
+    );
+    // The message stays while moving about, and goes with the next thing done.
+    key(&mut a, KeyCode::Char('j'));
+    assert!(a.flash.is_some());
+    key(&mut a, KeyCode::Char('/'));
+    assert!(a.flash.is_none());
+}
+
+#[test]
+fn a_step_the_status_does_not_allow_is_not_offered_and_says_why() {
+    let mut a = community_app(Lang::Zh, 120, 40);
+    // W1003 (new): a community may not close it yet.
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.work.shown[a.work.list.sel].id, WhistleId(1003));
+    let hints = render(&a).lines().nth(39).unwrap().to_string();
+    assert!(
+        !hints.contains("c 关闭") && !hints.contains("o 重办"),
+        "{hints}"
+    );
+    assert!(key(&mut a, KeyCode::Char('c')).is_empty());
+    assert!(a.prompt.is_none());
+    let flash = a.flash.clone().unwrap();
+    assert!(
+        flash.error && flash.text.contains("W1003 当前为「未派单」，不能关闭"),
+        "{}",
+        flash.text
+    );
+    // Help lists only what a community may do, in Chinese.
+    key(&mut a, KeyCode::Char('?'));
+    let screen = render(&a);
+    // The help box's text: what is right of its left border.
+    let help: String = screen
+        .lines()
+        .filter_map(|l| l.split_once('│').and_then(|(_, r)| r.rsplit_once('│')))
+        .map(|(inside, _)| inside.to_string() + "\n")
+        .collect();
+    assert!(
+        help.contains("关闭") && help.contains("重办") && help.contains("撤销"),
+        "{screen}"
+    );
+    for not_hers in ["派单", "报到", "驳回", "认领", "acknowledge", "view_wishes"] {
+        assert!(!help.contains(not_hers), "{not_hers}: {screen}");
+    }
+}
+
+#[test]
+fn closing_asks_for_a_rating_then_a_note_then_closes_with_both() {
+    let mut a = community_app(Lang::Zh, 120, 40);
+    assert_eq!(
+        a.work.shown[0].id,
+        WhistleId(1013),
+        "awaiting confirmation comes first"
+    );
+    key(&mut a, KeyCode::Char('c'));
+    // Enter before a rating closes nothing.
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    assert!(a.prompt.is_some());
+    key(&mut a, KeyCode::Char('4'));
+    typed(&mut a, "修得及时");
+    let screen = render(&a);
+    assert!(screen.contains("★★★★☆（4 分）"), "{screen}");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, WhistleId(1013));
+    assert_eq!(
+        body.json(),
+        serde_json::json!({"satisfaction": 4, "note": "修得及时"})
+    );
+}
+
+#[test]
+fn a_department_claims_a_wish_and_a_community_withdraws_one() {
+    let mut d = department_app(Lang::Zh, 120, 40);
+    key(&mut d, KeyCode::Char('3'));
+    assert_eq!(
+        d.wishes.shown[0].id,
+        WishId(4),
+        "unclaimed first, oldest first"
+    );
+    let fx = key(&mut d, KeyCode::Char('t'));
+    let [Effect::ActWish {
+        id, body, version, ..
+    }] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!((*id, *version), (WishId(4), Some(1)));
+    assert_eq!(body.json(), serde_json::json!({"department_id": "D3"}));
+    // A department cannot withdraw a wish.
+    assert!(key(&mut d, KeyCode::Char('w')).is_empty());
+    assert!(d.flash.clone().unwrap().error);
+
+    let mut c = community_app(Lang::Zh, 120, 40);
+    key(&mut c, KeyCode::Char('3'));
+    key(&mut c, KeyCode::Char('w'));
+    assert!(
+        key(&mut c, KeyCode::Enter).is_empty(),
+        "a withdrawal needs its reason"
+    );
+    assert!(c.flash.clone().unwrap().text.contains("请填写"));
+    typed(&mut c, "已由邻居帮忙解决");
+    let fx = key(&mut c, KeyCode::Enter);
+    let [Effect::ActWish { body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(body.step(), Step::Cancel);
+    // The wishes list narrows to unclaimed ones of a community.
+    key(&mut d, KeyCode::Char('/'));
+    typed(&mut d, "未认领 社区=梓山");
+    key(&mut d, KeyCode::Enter);
+    let ids: Vec<WishId> = d.wishes.shown.iter().map(|w| w.id).collect();
+    assert_eq!(ids, [WishId(2)]);
+    let _ = (CommunityId(1), DepartmentId(1));
+}
