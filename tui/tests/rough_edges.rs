@@ -9,8 +9,9 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 
-use shaozi_shared::WhistleId;
-use shaozi_tui::app::{update, Effect, Msg};
+use shaozi_shared::api::Step;
+use shaozi_shared::{DepartmentId, WhistleId};
+use shaozi_tui::app::{update, Effect, Msg, Refusal};
 use shaozi_tui::i18n::Lang;
 
 #[test]
@@ -208,4 +209,372 @@ fn a_long_reply_typed_in_80_columns_keeps_its_end_and_the_cursor_in_view() {
     typed(&mut app, "末尾");
     let screen = render(&app);
     assert!(screen.contains("末尾"), "{screen}");
+}
+
+fn rows(app: &shaozi_tui::app::App) -> Vec<u64> {
+    app.rows().iter().map(|k| k.id).collect()
+}
+
+fn flash(app: &shaozi_tui::app::App) -> String {
+    app.flash.clone().map(|f| f.text).unwrap_or_default()
+}
+
+fn command(app: &mut shaozi_tui::app::App, line: &str) -> Vec<Effect> {
+    key(app, KeyCode::Char(':'));
+    typed(app, line);
+    key(app, KeyCode::Enter)
+}
+
+#[test]
+fn every_list_row_says_its_status_and_why_it_jumped_the_queue() {
+    let app = app(Lang::Zh, 120, 40);
+    let screen = render(&app);
+    let row = |id: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("W1002").contains("未派单"), "{screen}");
+    assert!(
+        row("W1001").contains("待报到↑1"),
+        "escalated once: {screen}"
+    );
+}
+
+#[test]
+fn a_department_filter_says_which_it_chose_and_asks_when_a_name_fits_two() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let mut dir = directory();
+    let d4 = DepartmentId(4);
+    let mut extra = dir.departments[&DepartmentId(3)].clone();
+    extra.id = d4;
+    extra.name = "市住建执法支队".into();
+    dir.departments.insert(d4, extra);
+    update(&mut app, Msg::Directory(Box::new(dir)));
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "dept=住建");
+    key(&mut app, KeyCode::Enter);
+    let Some(shaozi_tui::prompt::Prompt::Filter { hint, .. }) = app.prompt.clone() else {
+        panic!("an ambiguous name keeps the filter open");
+    };
+    assert!(
+        hint.contains("市住建执法支队") && hint.contains("市住房和城乡建设局"),
+        "{hint}"
+    );
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('/'));
+    // Retyping from the applied (empty) filter.
+    typed(&mut app, "dept=住房");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_none());
+    assert_eq!(rows(&app), [1004]);
+    let screen = render(&app);
+    assert!(screen.contains("部门 = 市住房和城乡建设局"), "{screen}");
+}
+
+#[test]
+fn filters_by_status_and_street_and_unknown_keys_are_named() {
+    let mut app = app(Lang::Zh, 120, 40);
+    for text in ["status=new", "未派单", "状态=未派单"] {
+        command(&mut app, &format!("filter {text}"));
+        assert_eq!(rows(&app), [1002, 1003, 1005], "{text}");
+    }
+    command(&mut app, "filter street=赫山");
+    assert_eq!(rows(&app), [1004, 1005]);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('/'));
+    for _ in 0..20 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "foo=bar");
+    key(&mut app, KeyCode::Enter);
+    let Some(shaozi_tui::prompt::Prompt::Filter { hint, .. }) = app.prompt.clone() else {
+        panic!("an unknown key keeps the filter open");
+    };
+    assert!(hint.contains("不认识的筛选条件“foo”"), "{hint}");
+}
+
+#[test]
+fn assigning_an_assigned_case_on_the_command_line_needs_the_reason_on_the_line() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let fx = command(&mut app, "assign W1001 住房");
+    assert!(fx.is_empty());
+    assert!(
+        app.prompt.is_none(),
+        "no reason box behind the command line"
+    );
+    assert!(
+        flash(&app).contains(":assign W1001 住房 理由"),
+        "{}",
+        flash(&app)
+    );
+    let fx = command(&mut app, "派单 W1001 住房 属于物业维修");
+    let [Effect::Act { body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        body.json(),
+        serde_json::json!({"department_id": "D3", "note": "属于物业维修"})
+    );
+}
+
+#[test]
+fn going_to_a_missing_case_says_not_found_instead_of_loading_for_ever() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let fx = command(&mut app, "goto W9999");
+    assert_eq!(fx, [Effect::FetchDetail(WhistleId(9999))]);
+    update(
+        &mut app,
+        Msg::DetailFailed(
+            WhistleId(9999),
+            Refusal {
+                status: 404,
+                detail: "there is no whistle W9999".into(),
+                code: Some("not_found".into()),
+                ..Default::default()
+            },
+        ),
+    );
+    let screen = render(&app);
+    assert!(
+        screen.contains("找不到 W9999：不存在，或不在你的范围内") && !screen.contains("加载中"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_command_line_remembers_and_speaks_chinese() {
+    let mut app = app(Lang::Zh, 120, 40);
+    command(&mut app, "跳转 W1003");
+    assert_eq!(app.queue.sel, Some(WhistleId(1003)));
+    command(&mut app, "筛选 紧急");
+    assert_eq!(rows(&app), [1001, 1002]);
+    key(&mut app, KeyCode::Char(':'));
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Up);
+    let Some(shaozi_tui::prompt::Prompt::Command { editor, .. }) = app.prompt.clone() else {
+        panic!()
+    };
+    assert_eq!(editor.text(), "跳转 W1003");
+    key(&mut app, KeyCode::Down);
+    let Some(shaozi_tui::prompt::Prompt::Command { editor, .. }) = app.prompt.clone() else {
+        panic!()
+    };
+    assert_eq!(editor.text(), "筛选 紧急");
+}
+
+#[test]
+fn a_refusal_is_worded_in_the_ui_language_and_shown_whole() {
+    let mut app = app(Lang::Zh, 80, 24);
+    key(&mut app, KeyCode::Char('r'));
+    typed(&mut app, "张伟 张伟");
+    // The dashboard's own check counts names as typed; the server's says two different.
+    let fx = key(&mut app, KeyCode::Enter);
+    let [Effect::Act { draft, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1001),
+            step: Step::Acknowledge,
+            result: Err(Refusal {
+                status: 422,
+                detail: "staff: reporting for duty needs two or more different staff names; got 1"
+                    .into(),
+                code: Some("too_few_staff".into()),
+                field: Some("staff".into()),
+                ..Default::default()
+            }),
+            draft: draft.clone(),
+        },
+    );
+    assert_eq!(flash(&app), "W1001 未能报到：报到需要两名以上不同的人员");
+    // A long one (a code this dashboard does not know) is shown whole above the status line.
+    let long = "the server refused this for a reason this dashboard has no words for, and says so at length so that the end of it would be cut: END";
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1001),
+            step: Step::Acknowledge,
+            result: Err(Refusal {
+                status: 422,
+                detail: long.into(),
+                code: Some("something_new".into()),
+                ..Default::default()
+            }),
+            draft: None,
+        },
+    );
+    let screen = render(&app);
+    assert!(screen.contains("END"), "{screen}");
+}
+
+#[test]
+fn a_bulk_step_is_summed_up_when_its_last_answer_is_in() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "住房");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app);
+    assert!(screen.contains("派往 市住房和城乡建设局：2 件"), "{screen}");
+    let fx = key(&mut app, KeyCode::Char('y'));
+    assert_eq!(fx.len(), 2);
+    let mut w = app.model.queue.get(WhistleId(1002)).unwrap().clone();
+    w.status = shaozi_shared::WhistleStatus::Dispatched;
+    w.department_id = Some(DepartmentId(3));
+    w.version += 1;
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1002),
+            step: Step::Dispatch,
+            result: Ok(Box::new(w)),
+            draft: None,
+        },
+    );
+    assert!(app.flash.is_none(), "nothing said until every answer is in");
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1003),
+            step: Step::Dispatch,
+            result: Err(Refusal {
+                status: 409,
+                detail: "cannot dispatch whistle W1003: it is rejected; it is finished".into(),
+                code: Some("not_allowed".into()),
+                current_status: Some("rejected".into()),
+                ..Default::default()
+            }),
+            draft: None,
+        },
+    );
+    assert_eq!(
+        flash(&app),
+        "1 件已派往 市住房和城乡建设局，1 件被拒绝：W1003 未能派单：当前状态为「已驳回」，不能派单"
+    );
+}
+
+#[test]
+fn an_empty_reason_or_an_offline_submit_says_why() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('x'));
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(flash(&app).contains("请填写"), "{}", flash(&app));
+    typed(&mut app, "不属于本街道");
+    update(&mut app, Msg::Conn(shaozi_tui::app::Conn::Offline));
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(app.prompt.is_some(), "what was typed stays");
+    assert!(flash(&app).contains("离线：未提交"), "{}", flash(&app));
+}
+
+#[test]
+fn escalating_and_reopening_say_what_they_did() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let mut w = app.model.queue.get(WhistleId(1001)).unwrap().clone();
+    w.escalation_level = 2;
+    w.version += 1;
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1001),
+            step: Step::Escalate,
+            result: Ok(Box::new(w.clone())),
+            draft: None,
+        },
+    );
+    assert_eq!(flash(&app), "W1001 已升级至 2 级（市领导）");
+    w.status = shaozi_shared::WhistleStatus::Acknowledged;
+    w.reopened = 1;
+    w.version += 1;
+    update(
+        &mut app,
+        Msg::Acted {
+            id: WhistleId(1001),
+            step: Step::Reopen,
+            result: Ok(Box::new(w)),
+            draft: None,
+        },
+    );
+    assert_eq!(
+        flash(&app),
+        "W1001 已退回 市城市管理和综合执法局 重办，办结时限重新计算"
+    );
+}
+
+#[test]
+fn the_footer_keeps_the_command_key_and_reopen_at_80_columns() {
+    let q = app(Lang::Zh, 80, 24);
+    let hints = render(&q).lines().nth(23).unwrap().to_string();
+    assert!(
+        hints.contains(": 命令") && hints.contains("q 退出"),
+        "{hints}"
+    );
+    let c = community_app(Lang::Zh, 80, 24);
+    let hints = render(&c).lines().nth(23).unwrap().to_string();
+    assert!(
+        hints.contains("o 重办") && hints.contains(": 命令"),
+        "{hints}"
+    );
+}
+
+#[test]
+fn at_160_columns_the_department_gets_its_whole_name() {
+    let app = app(Lang::Zh, 160, 40);
+    let screen = render(&app);
+    let row = screen.lines().find(|l| l.contains("W1001")).unwrap();
+    assert!(row.contains("市城市管理和综合执法局"), "{row}");
+    let narrow = render(&common::app(Lang::Zh, 80, 24));
+    let row = narrow.lines().find(|l| l.contains("W1002")).unwrap();
+    assert!(row.contains("梓山社区") && row.contains("下水道"), "{row}");
+}
+
+#[test]
+fn the_timeline_shows_the_rating_and_a_duplicates_original() {
+    use shaozi_shared::{Actor, EventKind, TimelineEntry};
+    let mut app = community_app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Enter);
+    let mut w = app.work.shown[0].clone();
+    w.status = shaozi_shared::WhistleStatus::Closed;
+    w.satisfaction = Some(4);
+    let entry = |kind, note: Option<&str>| TimelineEntry {
+        seq: 1,
+        kind,
+        at: now(),
+        actor: Actor {
+            name: "朝阳路社区书记".into(),
+            role: "community".into(),
+        },
+        note: note.map(str::to_string),
+        department_id: Some("D3".into()),
+        status: Some("closed".into()),
+    };
+    update(
+        &mut app,
+        Msg::Detail(Box::new(shaozi_shared::api::WhistleDetail {
+            whistle: w.clone(),
+            timeline: vec![entry(EventKind::WhistleClosed, Some("修得及时"))],
+        })),
+    );
+    let screen = render(&app);
+    assert!(
+        screen.contains("关闭评价  评价 ★★★★☆（4 分）  朝阳路社区书记：修得及时"),
+        "{screen}"
+    );
+    w.status = shaozi_shared::WhistleStatus::Rejected;
+    w.duplicate_of = Some(WhistleId(1003));
+    update(
+        &mut app,
+        Msg::Detail(Box::new(shaozi_shared::api::WhistleDetail {
+            whistle: w,
+            timeline: vec![entry(EventKind::WhistleRejected, Some("同一处路灯"))],
+        })),
+    );
+    let screen = render(&app);
+    assert!(screen.contains("驳回      重复件，原件 W1003"), "{screen}");
 }

@@ -3,6 +3,8 @@
 
 // Test code: a failed expectation is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The embedded server is the demo feature's.
+#![cfg(feature = "demo")]
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -78,10 +80,10 @@ fn the_demo_runs_in_a_real_terminal() {
     assert!(s.contains("时间线"), "detail with its timeline:\n{s}");
 
     tmux(&["send-keys", "-t", &session, "Escape", "?"]);
-    let s = wait_for(&session, "assign", 5);
+    let s = wait_for(&session, "按键", 5);
     assert!(
-        s.contains("assign") && s.contains("acknowledge"),
-        "help lists the keymap:\n{s}"
+        s.contains("派单") && s.contains("报到") && !s.contains("acknowledge"),
+        "help lists the keymap in the UI's language:\n{s}"
     );
 
     tmux(&["send-keys", "-t", &session, "Escape", "q"]);
@@ -91,6 +93,189 @@ fn the_demo_runs_in_a_real_terminal() {
         "q quits cleanly and restores the terminal:\n{s}"
     );
     drop(guard);
+}
+
+/// Starts the dashboard in tmux against `server` with `token`; returns the session's guard.
+fn dashboard(dir: &std::path::Path, name: &str, server: &str, token: &str) -> KillSession {
+    let session = format!("shaozi-{name}-{}", std::process::id());
+    let cmd = format!(
+        "env LANG=zh_CN.UTF-8 XDG_STATE_HOME={d}/state XDG_CONFIG_HOME={d}/config {bin} --server {server} --token {token}; echo EXITED:$?; sleep 30",
+        d = dir.display(),
+        bin = env!("CARGO_BIN_EXE_shaozi"),
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "36",
+        &cmd,
+    ]);
+    KillSession(session)
+}
+
+fn keys(session: &str, keys: &[&str]) {
+    for k in keys {
+        tmux(&["send-keys", "-t", session, k]);
+    }
+}
+
+fn typed(session: &str, text: &str) {
+    tmux(&["send-keys", "-t", session, "-l", text]);
+}
+
+/// A real server (the same code as `shaozi-server`) on 127.0.0.1:0 with a street, a
+/// community, the lighting department, their two tokens and one lighting case dispatched to
+/// the department. Returns the server, its URL, the tokens and the case.
+struct City {
+    _server: shaozi_server::RunningServer,
+    url: String,
+    admin: String,
+    department: String,
+    community: String,
+    case: String,
+}
+
+async fn city(data: std::path::PathBuf) -> City {
+    let admin = shaozi_server::auth::generate();
+    let mut cfg = shaozi_server::Config::new(data);
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.admin_token = Some(admin.clone());
+    let server = shaozi_server::start(cfg).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        let req = http
+            .post(format!("{url}/api/v1{path}"))
+            .bearer_auth(&admin)
+            .json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            assert!(res.status().is_success(), "{}", res.status());
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let id = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
+    let street = post("/streets", serde_json::json!({"name": "桃花仑街道"})).await;
+    let community = post(
+        "/communities",
+        serde_json::json!({"name": "朝阳路社区", "street_id": street["id"]}),
+    )
+    .await;
+    let dept = post(
+        "/departments",
+        serde_json::json!({"name": "市路灯管理处", "categories": ["lighting"]}),
+    )
+    .await;
+    let dt = post(
+        "/tokens",
+        serde_json::json!({"role": "department", "name": "路灯处专干", "department_id": dept["id"]}),
+    )
+    .await;
+    let ct = post(
+        "/tokens",
+        serde_json::json!({"role": "community", "name": "朝阳路社区书记", "community_id": community["id"]}),
+    )
+    .await;
+    let w = post(
+        "/whistles",
+        serde_json::json!({"community_id": community["id"], "category": "lighting", "urgency": "normal",
+                           "title": "朝阳路三盏路灯不亮", "description": "连续一周不亮"}),
+    )
+    .await;
+    let case = id(&w, "id");
+    post(
+        &format!("/whistles/{case}/dispatch"),
+        serde_json::json!({"department_id": dept["id"]}),
+    )
+    .await;
+    City {
+        _server: server,
+        url,
+        admin,
+        department: id(&dt, "token"),
+        community: id(&ct, "token"),
+        case,
+    }
+}
+
+/// The issue-14 morning, for real: a department reports for duty and resolves from its own
+/// list; the community confirms with a rating from its own. The server holds the result.
+#[test]
+fn a_department_and_a_community_work_a_case_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(city(dir.path().join("store")));
+
+    let dept = dashboard(dir.path(), "dept", &c.url, &c.department);
+    let s = wait_for(&dept.0, &c.case, 30);
+    assert!(
+        s.contains("我的工作") && s.contains("待报到 1") && s.contains(&c.case),
+        "a department opens on its own work:\n{s}"
+    );
+    keys(&dept.0, &["r"]);
+    typed(&dept.0, "王强 赵敏");
+    keys(&dept.0, &["Enter"]);
+    let s = wait_for(&dept.0, "已报到（王强、赵敏）", 10);
+    assert!(
+        s.contains("已报到（王强、赵敏）") && s.contains("处理中 1"),
+        "reported for duty:\n{s}"
+    );
+    keys(&dept.0, &["s"]);
+    typed(&dept.0, "已更换灯泡三个");
+    keys(&dept.0, &["Enter"]);
+    let s = wait_for(&dept.0, "已答复办结", 10);
+    assert!(
+        s.contains("待社区确认 1"),
+        "resolved, waiting for the community:\n{s}"
+    );
+    keys(&dept.0, &["q"]);
+    let s = wait_for(&dept.0, "EXITED", 10);
+    assert!(s.contains("EXITED:0"), "{s}");
+
+    let comm = dashboard(dir.path(), "comm", &c.url, &c.community);
+    let s = wait_for(&comm.0, "待我确认 1", 30);
+    assert!(
+        s.contains("本社区") && s.contains("待我确认 1") && s.contains("待确认"),
+        "a community opens on what awaits its confirmation:\n{s}"
+    );
+    keys(&comm.0, &["c", "4"]);
+    typed(&comm.0, "修得及时");
+    let s = wait_for(&comm.0, "4 分", 5);
+    assert!(
+        s.contains("★★★★☆"),
+        "the rating is shown before closing:\n{s}"
+    );
+    keys(&comm.0, &["Enter"]);
+    let s = wait_for(&comm.0, "已确认关闭", 10);
+    assert!(
+        s.contains("已确认关闭，评价 ★★★★☆"),
+        "closed with its rating:\n{s}"
+    );
+    keys(&comm.0, &["q"]);
+    let s = wait_for(&comm.0, "EXITED", 10);
+    assert!(s.contains("EXITED:0"), "{s}");
+
+    // The server has it: closed, rated 4, with the note.
+    let w: serde_json::Value = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/whistles/{}", c.url, c.case))
+            .bearer_auth(&c.admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(w["status"], "closed", "{w}");
+    assert_eq!(w["satisfaction"], 4);
+    assert_eq!(w["staff"], serde_json::json!(["王强", "赵敏"]));
+    let closed = w["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(closed["note"], "修得及时", "{closed}");
 }
 
 struct KillSession(String);
