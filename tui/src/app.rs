@@ -184,8 +184,13 @@ pub enum Effect {
     },
     /// Load the assessment of local days [from, to].
     FetchAssessment(chrono::NaiveDate, chrono::NaiveDate),
-    /// Write the assessment of [from, to] to a CSV file.
-    ExportCsv(chrono::NaiveDate, chrono::NaiveDate),
+    /// Write a CSV file (the assessment as shown) in the export directory.
+    WriteCsv {
+        /// Its name.
+        file: String,
+        /// Its contents.
+        text: String,
+    },
     /// Take a step.
     Act {
         /// The whistle.

@@ -224,21 +224,12 @@ impl Driver {
                     }
                 });
             }
-            Effect::ExportCsv(from, to) => {
-                let api = self.api.clone();
-                let dir = self.export_dir.clone();
-                self.spawn(async move {
-                    let r = match api.assessment_csv(from, to).await {
-                        Ok(text) => {
-                            let path = dir.join(format!("shaozi-assessment-{from}-{to}.csv"));
-                            std::fs::write(&path, text)
-                                .map(|()| path.display().to_string())
-                                .map_err(|e| e.to_string())
-                        }
-                        Err(r) => Err(r.detail),
-                    };
-                    Some(Msg::Exported(r))
-                });
+            Effect::WriteCsv { file, text } => {
+                let path = self.export_dir.join(file);
+                let r = std::fs::write(&path, text)
+                    .map(|()| path.display().to_string())
+                    .map_err(|e| format!("{}: {e}", path.display()));
+                let _ = self.tx.send(Msg::Exported(r));
             }
             Effect::Bell => self.bells += 1,
             Effect::Quit => {}

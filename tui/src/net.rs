@@ -222,32 +222,6 @@ impl Api {
             .await
     }
 
-    /// The same as CSV text.
-    pub async fn assessment_csv(
-        &self,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<String, Refusal> {
-        let fail = |status, detail: String| Refusal::plain(status, detail);
-        let res = self
-            .http
-            .get(format!(
-                "{}/api/v1/assessment?from={from}&to={to}&format=csv",
-                self.base
-            ))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| fail(0, e.to_string()))?;
-        let status = res.status().as_u16();
-        let text = res.text().await.map_err(|e| fail(status, e.to_string()))?;
-        if (200..300).contains(&status) {
-            Ok(text)
-        } else {
-            Err(fail(status, text.chars().take(200).collect()))
-        }
-    }
-
     /// Who this token is and what it may do.
     pub async fn me(&self) -> Result<Me, Refusal> {
         self.get("/api/v1/me").await

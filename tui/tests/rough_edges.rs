@@ -578,3 +578,22 @@ fn the_timeline_shows_the_rating_and_a_duplicates_original() {
     let screen = render(&app);
     assert!(screen.contains("驳回      重复件，原件 W1003"), "{screen}");
 }
+
+#[test]
+fn the_assessment_names_minutes_as_times_and_a_custom_period_shows_its_dates() {
+    let mut app = app(Lang::Zh, 120, 40);
+    command(&mut app, "period 2026-10-01 2026-10-31");
+    update(&mut app, Msg::Assessment(Box::new(assessment())));
+    let screen = render(&app);
+    assert!(
+        screen.contains("自定期间 2026-10-01 至 2026-10-31"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("报到用时") && screen.contains("办结用时") && !screen.contains("报到分"),
+        "{screen}"
+    );
+    // D1's median time to resolve is 100 minutes: shown as a time.
+    let d1 = screen.lines().find(|l| l.contains("市城市管理")).unwrap();
+    assert!(d1.contains("1h40"), "{d1}");
+}

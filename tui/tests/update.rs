@@ -513,11 +513,32 @@ fn the_assessment_view_loads_its_period_sorts_and_exports() {
         shaozi_tui::screens::assessment::COLUMNS[app.assess.sort].en,
         "Late"
     );
-    assert_eq!(order(&app)[..3], ["D2", "D3", "D4"], "fewest overdue first");
     assert_eq!(
-        key(&mut app, KeyCode::Char('E')),
-        vec![Effect::ExportCsv(d(11, 23), d(11, 26))]
+        order(&app)[0],
+        "D1",
+        "most overdue first: the worst is what is looked for"
     );
+    let fx = key(&mut app, KeyCode::Char('E'));
+    let [Effect::WriteCsv { file, text }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(file, "shaozi-assessment-2026-11-23-2026-11-26.csv");
+    // For Excel and WPS: a BOM, Chinese headers, the order on screen, percentages, yuan.
+    assert!(text.starts_with('\u{feff}'));
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        lines[0].starts_with("名次,单位,得分,派单数,按时报到率"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("报到用时中位数（分钟）") && lines[0].contains("心愿价值（元）"));
+    let units: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap_or(""))
+        .collect();
+    let shown: Vec<String> = app.assess.sorted().iter().map(|u| u.name.clone()).collect();
+    assert_eq!(units, shown, "the rows in the order on screen");
+    assert!(lines[1].contains('%'), "{}", lines[1]);
     update(
         &mut app,
         Msg::Exported(Ok("/tmp/shaozi-assessment.csv".into())),

@@ -73,11 +73,31 @@ pub struct Column {
     pub ascending: bool,
     /// The cell's text.
     pub text: fn(&UnitScore) -> String,
+    /// Its header in an exported file, in Chinese: whole words, with the unit.
+    pub csv_zh: &'static str,
+    /// The same in English.
+    pub csv_en: &'static str,
+    /// Its value in an exported file: rates as percentages, times in minutes, money in yuan.
+    pub csv: fn(&UnitScore) -> String,
 }
 
 fn pct(v: Option<f64>) -> String {
     v.map(|x| format!("{:.0}%", x * 100.0))
         .unwrap_or_else(|| "-".into())
+}
+
+fn pct1(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_default()
+}
+
+/// A median time in minutes as a person reads it: `45m`, `3h05`, `2d`.
+fn minutes(v: Option<f64>) -> String {
+    v.map(|m| crate::view::short_span(Duration::minutes(m.round() as i64)))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn csv_num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_default()
 }
 
 fn num(v: Option<f64>) -> String {
@@ -91,7 +111,8 @@ fn num(v: Option<f64>) -> String {
     .unwrap_or_else(|| "-".into())
 }
 
-/// The table's columns, in order.
+/// The table's columns, in order. Counts of what went wrong (overdue, reopened, escalated)
+/// sort worst first: that is what a leader sorts them for.
 pub const COLUMNS: &[Column] = &[
     Column {
         zh: "名次",
@@ -101,6 +122,9 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.rank.map(f64::from),
         ascending: true,
         text: |u| u.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+        csv_zh: "名次",
+        csv_en: "Rank",
+        csv: |u| u.rank.map(|r| r.to_string()).unwrap_or_default(),
     },
     Column {
         zh: "单位",
@@ -110,6 +134,9 @@ pub const COLUMNS: &[Column] = &[
         key: |_| None,
         ascending: true,
         text: |u| u.name.clone(),
+        csv_zh: "单位",
+        csv_en: "Unit",
+        csv: |u| u.name.clone(),
     },
     Column {
         zh: "得分",
@@ -119,6 +146,9 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.score,
         ascending: false,
         text: |u| num(u.score),
+        csv_zh: "得分",
+        csv_en: "Score",
+        csv: |u| csv_num(u.score),
     },
     Column {
         zh: "派单",
@@ -128,6 +158,9 @@ pub const COLUMNS: &[Column] = &[
         key: |u| Some(u.dispatched as f64),
         ascending: false,
         text: |u| u.dispatched.to_string(),
+        csv_zh: "派单数",
+        csv_en: "Dispatched",
+        csv: |u| u.dispatched.to_string(),
     },
     Column {
         zh: "按时",
@@ -137,6 +170,9 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.on_time_rate,
         ascending: false,
         text: |u| pct(u.on_time_rate),
+        csv_zh: "按时报到率",
+        csv_en: "On-time rate",
+        csv: |u| pct1(u.on_time_rate),
     },
     Column {
         zh: "办结",
@@ -146,6 +182,9 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.resolution_rate,
         ascending: false,
         text: |u| pct(u.resolution_rate),
+        csv_zh: "办结率",
+        csv_en: "Resolution rate",
+        csv: |u| pct1(u.resolution_rate),
     },
     Column {
         zh: "满意",
@@ -155,6 +194,9 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.satisfaction_mean,
         ascending: false,
         text: |u| num(u.satisfaction_mean),
+        csv_zh: "平均满意度（1-5）",
+        csv_en: "Mean rating (1-5)",
+        csv: |u| csv_num(u.satisfaction_mean),
     },
     Column {
         zh: "4-5分",
@@ -164,24 +206,33 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.satisfied_share,
         ascending: false,
         text: |u| pct(u.satisfied_share),
+        csv_zh: "评4-5分占比",
+        csv_en: "Share rated 4-5",
+        csv: |u| pct1(u.satisfied_share),
     },
     Column {
-        zh: "报到分",
-        en: "RespM",
-        width: 6,
+        zh: "报到用时",
+        en: "ToReport",
+        width: 8,
         narrow: false,
         key: |u| u.median_respond_minutes,
         ascending: true,
-        text: |u| num(u.median_respond_minutes),
+        text: |u| minutes(u.median_respond_minutes),
+        csv_zh: "报到用时中位数（分钟）",
+        csv_en: "Median minutes to report",
+        csv: |u| csv_num(u.median_respond_minutes),
     },
     Column {
-        zh: "办结分",
-        en: "ResM",
-        width: 6,
+        zh: "办结用时",
+        en: "ToResolve",
+        width: 9,
         narrow: false,
         key: |u| u.median_resolve_minutes,
         ascending: true,
-        text: |u| num(u.median_resolve_minutes),
+        text: |u| minutes(u.median_resolve_minutes),
+        csv_zh: "办结用时中位数（分钟）",
+        csv_en: "Median minutes to resolve",
+        csv: |u| csv_num(u.median_resolve_minutes),
     },
     Column {
         zh: "超时",
@@ -189,8 +240,11 @@ pub const COLUMNS: &[Column] = &[
         width: 5,
         narrow: true,
         key: |u| Some(u.overdue_now as f64),
-        ascending: true,
+        ascending: false,
         text: |u| u.overdue_now.to_string(),
+        csv_zh: "当前超时",
+        csv_en: "Overdue now",
+        csv: |u| u.overdue_now.to_string(),
     },
     Column {
         zh: "重办",
@@ -198,8 +252,11 @@ pub const COLUMNS: &[Column] = &[
         width: 5,
         narrow: false,
         key: |u| Some(u.reopened as f64),
-        ascending: true,
+        ascending: false,
         text: |u| u.reopened.to_string(),
+        csv_zh: "重办",
+        csv_en: "Reopened",
+        csv: |u| u.reopened.to_string(),
     },
     Column {
         zh: "升级",
@@ -207,8 +264,11 @@ pub const COLUMNS: &[Column] = &[
         width: 5,
         narrow: false,
         key: |u| Some(u.escalations as f64),
-        ascending: true,
+        ascending: false,
         text: |u| u.escalations.to_string(),
+        csv_zh: "升级",
+        csv_en: "Escalations",
+        csv: |u| u.escalations.to_string(),
     },
     Column {
         zh: "心愿",
@@ -218,6 +278,21 @@ pub const COLUMNS: &[Column] = &[
         key: |u| Some(u.wishes_completed as f64),
         ascending: false,
         text: |u| u.wishes_completed.to_string(),
+        csv_zh: "完成心愿",
+        csv_en: "Wishes completed",
+        csv: |u| u.wishes_completed.to_string(),
+    },
+    Column {
+        zh: "心愿值",
+        en: "Value",
+        width: 8,
+        narrow: false,
+        key: |u| Some(u.wishes_value_fen as f64),
+        ascending: false,
+        text: |u| super::wishes::yuan(u.wishes_value_fen),
+        csv_zh: "心愿价值（元）",
+        csv_en: "Wish value (yuan)",
+        csv: |u| format!("{:.2}", u.wishes_value_fen as f64 / 100.0),
     },
     Column {
         zh: "活动",
@@ -227,8 +302,32 @@ pub const COLUMNS: &[Column] = &[
         key: |u| Some(u.activities as f64),
         ascending: false,
         text: |u| u.activities.to_string(),
+        csv_zh: "活动",
+        csv_en: "Activities",
+        csv: |u| u.activities.to_string(),
     },
 ];
+
+/// The assessment as a CSV file for Excel and WPS: a UTF-8 byte-order mark (without it both
+/// read the Chinese as mojibake), headers in the UI's language, the rows in the order on
+/// screen, every cell neutralised against formulas.
+pub fn csv(app: &App) -> String {
+    let zh = app.lang == Lang::Zh;
+    let mut out = String::from("\u{feff}");
+    out.push_str(&shaozi_shared::csv::row(COLUMNS.iter().map(|c| {
+        if zh {
+            c.csv_zh
+        } else {
+            c.csv_en
+        }
+    })));
+    out.push_str("\r\n");
+    for u in app.assess.sorted() {
+        out.push_str(&shaozi_shared::csv::row(COLUMNS.iter().map(|c| (c.csv)(u))));
+        out.push_str("\r\n");
+    }
+    out
+}
 
 /// The assessment's state.
 #[derive(Debug, Clone, PartialEq)]
@@ -345,8 +444,18 @@ impl Screen for AssessmentScreen {
                 Some(Vec::new())
             }
             Action::Export => {
+                if app.assess.data.is_none() {
+                    app.warn_in(
+                        "考核数据尚未加载，稍后再导出",
+                        "the assessment has not loaded yet",
+                    );
+                    return Some(Vec::new());
+                }
                 let (from, to) = app.assess.period.range(app.now, app.tz);
-                Some(vec![Effect::ExportCsv(from, to)])
+                Some(vec![Effect::WriteCsv {
+                    file: format!("shaozi-assessment-{from}-{to}.csv"),
+                    text: csv(app),
+                }])
             }
             _ => None,
         }
@@ -371,7 +480,8 @@ impl Screen for AssessmentScreen {
             (Period::Today, false) => "today".to_string(),
             (Period::Week, false) => "this week".to_string(),
             (Period::Month, false) => "this month".to_string(),
-            (Period::Custom(..), _) => String::new(),
+            (Period::Custom(..), true) => "自定期间".to_string(),
+            (Period::Custom(..), false) => "period".to_string(),
         };
         let sort = &COLUMNS[app.assess.sort.min(COLUMNS.len() - 1)];
         let head = if zh {
@@ -450,11 +560,28 @@ impl Screen for AssessmentScreen {
             );
         }
         let table_area = table_area(area);
-        let wide = area.width >= 110;
+        // Every column shown at 80 columns, then the others in order while they fit.
+        let mut room = usize::from(area.width).saturating_sub(
+            COLUMNS
+                .iter()
+                .filter(|c| c.narrow)
+                .map(|c| usize::from(c.width) + 1)
+                .sum(),
+        );
         let cols: Vec<(usize, &Column)> = COLUMNS
             .iter()
             .enumerate()
-            .filter(|(_, c)| wide || c.narrow)
+            .filter(|(_, c)| {
+                if c.narrow {
+                    return true;
+                }
+                let w = usize::from(c.width) + 1;
+                let fits = w <= room;
+                if fits {
+                    room -= w;
+                }
+                fits
+            })
             .collect();
         let header = Row::new(cols.iter().map(|(i, c)| {
             let name = if zh { c.zh } else { c.en };
