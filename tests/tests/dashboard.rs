@@ -123,6 +123,8 @@ async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
     );
     press(&mut d, KeyCode::Char('c'));
     press(&mut d, KeyCode::Char('5'));
+    type_str(&mut d, "很及时");
+    press(&mut d, KeyCode::Enter);
     d.settle(Duration::from_millis(300)).await;
     let w = s.get(&format!("/api/v1/whistles/{lamp}")).await.body;
     assert_eq!(
@@ -142,16 +144,63 @@ async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
         "the open detail refreshed"
     );
 
-    // A refusal is shown in words and the screen stays consistent.
+    // A step its status does not allow is not sent, and the dashboard says why.
+    assert!(d.app.prompt.is_none());
     press(&mut d, KeyCode::Char('r'));
-    type_str(&mut d, "张伟 李娜");
-    press(&mut d, KeyCode::Enter);
-    d.settle(Duration::from_millis(300)).await;
+    assert!(
+        d.app.prompt.is_none(),
+        "no prompt for a step that cannot succeed"
+    );
     let flash = d.app.flash.clone().expect("a message");
     assert!(
-        flash.error && flash.text.contains("409") && flash.text.contains("closed"),
+        flash.error && flash.text.contains("当前为「已关闭」，不能报到"),
         "{}",
         flash.text
+    );
+
+    // A refusal only the server can make is worded from its code, in the UI's language.
+    let pothole = s
+        .whistle(&city.communities[0], "roads", "normal", "路面塌陷")
+        .await;
+    s.ok(
+        &format!("/api/v1/whistles/{pothole}/dispatch"),
+        json!({"department_id": city.departments[0]}),
+        200,
+    )
+    .await;
+    let id: shaozi_shared::WhistleId = pothole.parse().unwrap();
+    assert!(
+        until(
+            &mut d,
+            |a| a.model.queue.get(id).is_some_and(|w| w.version == 2),
+            5
+        )
+        .await
+    );
+    press(&mut d, KeyCode::Char(':'));
+    type_str(&mut d, &format!("goto {pothole}"));
+    press(&mut d, KeyCode::Enter);
+    assert_eq!(
+        (d.app.view, d.app.queue.sel),
+        (shaozi_tui::app::View::Queue, Some(id))
+    );
+    press(&mut d, KeyCode::Char('r'));
+    type_str(&mut d, "张伟 张伟");
+    press(&mut d, KeyCode::Enter);
+    d.settle(Duration::from_millis(300)).await;
+    let flash = d.app.flash.clone().unwrap_or_else(|| {
+        panic!(
+            "a message: {:?} {:?} {:?}",
+            d.app.prompt, d.app.view, d.app.queue.sel
+        )
+    });
+    assert_eq!(
+        flash.text,
+        format!("{pothole} 未能报到：报到需要两名以上不同的人员")
+    );
+    assert!(
+        matches!(&d.app.prompt, Some(shaozi_tui::prompt::Prompt::Text { editor, .. }) if editor.text() == "张伟 张伟"),
+        "what was typed comes back to be fixed"
     );
 }
 
@@ -360,7 +409,7 @@ async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
         .unwrap()
         .path();
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("rank,id,name,score"), "{text}");
+    assert!(text.starts_with("\u{feff}名次,单位,得分"), "{text}");
     assert!(text.contains("市路灯管理处"));
     assert!(
         text.contains(",\"'=HYPERLINK(") && !text.contains(",=HYPERLINK("),

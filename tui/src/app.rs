@@ -509,6 +509,14 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Me(me) => {
+            // Times are the city's: deadlines and days are counted in its offset, whatever
+            // the clock of the machine the dashboard runs on (often a server, over SSH).
+            if let Some(tz) = me
+                .utc_offset_minutes
+                .and_then(|m| chrono::FixedOffset::east_opt(m * 60))
+            {
+                app.tz = tz;
+            }
             app.me = Some(*me);
             // A department or a community opens on its own work, and reloads it with
             // everything else after a gap.

@@ -247,3 +247,16 @@ fn a_department_claims_a_wish_and_a_community_withdraws_one() {
     assert_eq!(ids, [WishId(2)]);
     let _ = (CommunityId(1), DepartmentId(1));
 }
+
+#[test]
+fn enter_on_a_wish_says_all_of_it() {
+    let mut d = department_app(Lang::Zh, 120, 40);
+    key(&mut d, KeyCode::Char('3'));
+    key(&mut d, KeyCode::Char('G'));
+    key(&mut d, KeyCode::Enter);
+    let text = d.flash.clone().unwrap().text;
+    assert_eq!(
+        text,
+        "M3 村里小广场添两张长椅 · 龙洲村 · ¥1,600 · 已认领 · 认领：市城市管理和综合执法局"
+    );
+}

@@ -597,3 +597,23 @@ fn the_assessment_names_minutes_as_times_and_a_custom_period_shows_its_dates() {
     let d1 = screen.lines().find(|l| l.contains("市城市管理")).unwrap();
     assert!(d1.contains("1h40"), "{d1}");
 }
+
+#[test]
+fn times_are_shown_in_the_citys_offset_whatever_the_machines() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let mut me = shaozi_tui::app::Me {
+        name: "调度员".into(),
+        role: shaozi_shared::Role::Dispatcher,
+        scope: shaozi_shared::Scope::City,
+        may: vec![shaozi_shared::Op::Dispatch],
+        utc_offset_minutes: Some(480),
+    };
+    update(&mut app, Msg::Me(Box::new(me.clone())));
+    // 02:00 UTC is 10:00 in the city.
+    let screen = render(&app);
+    assert!(screen.contains("数据 10:00:00"), "{screen}");
+    me.utc_offset_minutes = None;
+    let mut other = common::app(Lang::Zh, 120, 40);
+    update(&mut other, Msg::Me(Box::new(me)));
+    assert!(render(&other).contains("数据 02:00:00"));
+}

@@ -158,6 +158,7 @@ fn a_department_sees_only_its_steps_80x24() {
             role: shaozi_shared::Role::Department,
             scope: shaozi_shared::Scope::Department(shaozi_shared::DepartmentId(1)),
             may: vec![shaozi_shared::Op::Handle, shaozi_shared::Op::ClaimWish],
+            utc_offset_minutes: None,
         })),
     );
     update(&mut a, Msg::Work(open_cases()));

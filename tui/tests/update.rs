@@ -392,6 +392,7 @@ fn a_role_sees_and_gets_only_its_own_steps() {
             role: shaozi_shared::Role::Viewer,
             scope: shaozi_shared::Scope::City,
             may: vec![],
+            utc_offset_minutes: None,
         })),
     );
     assert!(key(&mut app, KeyCode::Char('a')).is_empty());
@@ -409,6 +410,7 @@ fn a_role_sees_and_gets_only_its_own_steps() {
             role: shaozi_shared::Role::Department,
             scope: shaozi_shared::Scope::Department(shaozi_shared::DepartmentId(1)),
             may: vec![shaozi_shared::Op::Handle, shaozi_shared::Op::ClaimWish],
+            utc_offset_minutes: None,
         })),
     );
     update(&mut app, Msg::Work(queue()));

@@ -18,7 +18,7 @@ use crate::AppState;
 /// `GET /api/v1/me`.
 #[utoipa::path(get, path = "/me", tag = "admin", summary = "Who this token is and what it may do",
     responses((status = 200, description = "The token's name, role, scope and allowed steps", body = Me)))]
-pub async fn me(Extension(who): Extension<Principal>) -> Json<Me> {
+pub async fn me(State(st): State<AppState>, Extension(who): Extension<Principal>) -> Json<Me> {
     let may = Op::ALL
         .into_iter()
         .filter(|op| who.may(*op).is_ok())
@@ -28,6 +28,7 @@ pub async fn me(Extension(who): Extension<Principal>) -> Json<Me> {
         role: who.role,
         scope: who.scope,
         may,
+        utc_offset_minutes: Some(st.rules.calendar.offset.local_minus_utc() / 60),
     })
 }
 

@@ -246,6 +246,10 @@ pub struct Me {
     /// The steps this token may take (within its scope): file_whistle, dispatch, handle,
     /// confirm, file_wish, claim_wish, edit_directory, administer.
     pub may: Vec<Op>,
+    /// The city's offset from UTC in minutes (480 for UTC+8): deadlines, working hours and
+    /// the assessment's days are counted in it, so a client shows times in it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
 }
 
 impl Me {

@@ -178,6 +178,40 @@ impl WishesScreen {
     }
 }
 
+/// Everything about a wish, in one message.
+fn about(app: &App, w: &Wish) -> String {
+    let zh = app.lang == Lang::Zh;
+    let dir = &app.model.dir;
+    let mut parts = vec![
+        format!("{} {}", w.id, w.title),
+        dir.community(w.community_id),
+        yuan_exact(w.value_fen),
+        crate::words::wish_status(app.lang, w.status).to_string(),
+    ];
+    if let Some(d) = &w.description {
+        parts.push(d.clone());
+    }
+    let claimer = w
+        .claimer
+        .clone()
+        .or_else(|| w.department_id.map(|d| dir.department(Some(d))));
+    if let Some(c) = claimer {
+        parts.push(if zh {
+            format!("认领：{c}")
+        } else {
+            format!("claimed by {c}")
+        });
+    }
+    if let Some(n) = &w.note {
+        parts.push(if zh {
+            format!("备注：{n}")
+        } else {
+            format!("note: {n}")
+        });
+    }
+    parts.join(" · ")
+}
+
 fn reshow(app: &mut App, keep: Option<WishId>) {
     app.wishes
         .items
@@ -221,8 +255,14 @@ impl Screen for WishesScreen {
                 let _ = Self::set_filter(app, "");
                 Some(Vec::new())
             }
-            // A wish has no detail screen: its row says everything.
-            Action::Open => Some(Vec::new()),
+            // A wish has no screen of its own: Enter says all of it, wrapped when long.
+            Action::Open => {
+                if let Some(w) = Self::selected(app) {
+                    let text = about(app, w);
+                    app.say(text);
+                }
+                Some(Vec::new())
+            }
             _ => None,
         }
     }
@@ -236,6 +276,7 @@ impl Screen for WishesScreen {
             Action::Step(Step::Claim),
             Action::Step(Step::Complete),
             Action::Step(Step::Cancel),
+            Action::Open,
             Action::Filter,
             Action::NextView,
             Action::Help,

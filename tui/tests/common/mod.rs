@@ -374,6 +374,8 @@ pub fn me(role: shaozi_shared::Role, scope: shaozi_shared::Scope) -> Msg {
         role,
         scope,
         may,
+        // Tests show UTC, so their screens do not depend on the machine's zone.
+        utc_offset_minutes: None,
     }))
 }
 
