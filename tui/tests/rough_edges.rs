@@ -617,3 +617,16 @@ fn times_are_shown_in_the_citys_offset_whatever_the_machines() {
     update(&mut other, Msg::Me(Box::new(me)));
     assert!(render(&other).contains("数据 02:00:00"));
 }
+
+#[test]
+fn the_departments_headers_fit_in_english_and_names_are_whole() {
+    let mut app = app(Lang::En, 120, 40);
+    key(&mut app, KeyCode::Char('2'));
+    let screen = render(&app);
+    let header = screen.lines().nth(1).unwrap();
+    for h in [" waiting", " in progress", " ✗overdue", " open"] {
+        assert!(header.contains(h), "{h:?} in {header}");
+    }
+    assert!(!header.contains("progress✗"), "{header}");
+    assert!(screen.contains("市城市管理和综合执法局"), "{screen}");
+}

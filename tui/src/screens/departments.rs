@@ -70,8 +70,21 @@ impl Screen for DepartmentsScreen {
             return loading(app, f, area);
         };
         let t = app.lang.t();
-        let name_w = 18usize;
-        let num_w = 7usize;
+        // Names as wide as the longest (within reason); each number as wide as its header.
+        let name_w = stats
+            .departments
+            .iter()
+            .map(|d| width(&d.name))
+            .max()
+            .unwrap_or(18)
+            .clamp(12, 24);
+        let num_w = t
+            .load
+            .iter()
+            .map(|l| width(l) + 2)
+            .max()
+            .unwrap_or(7)
+            .max(7);
         let nums_w = num_w * 4;
         let bar_w = usize::from(area.width)
             .saturating_sub(name_w + nums_w + 2)

@@ -35,26 +35,25 @@ impl Columns {
     /// to a cap), shrunk, widest slack first, only as far as the title needs.
     pub fn new(app: &App, total: u16) -> Columns {
         let dir = &app.model.dir;
-        let widest = |names: &mut dyn Iterator<Item = String>, lo: u16, hi: u16| {
-            names
-                .map(|n| width(&n) as u16)
+        let widest = |widths: &mut dyn Iterator<Item = usize>, lo: u16, hi: u16| {
+            widths
                 .max()
-                .unwrap_or(lo)
-                .clamp(lo, hi)
+                .unwrap_or(0)
+                .clamp(usize::from(lo), usize::from(hi)) as u16
         };
         let status = if app.lang == Lang::Zh { 8 } else { 10 };
         let mut cols = [
-            widest(&mut dir.communities.values().map(|c| c.name.clone()), 8, 16),
+            widest(&mut dir.communities.values().map(|c| width(&c.name)), 8, 16),
             widest(
-                &mut dir
-                    .categories
-                    .iter()
-                    .map(|c| dir.category(&c.code, app.lang)),
+                &mut dir.categories.iter().map(|c| match app.lang {
+                    Lang::Zh => width(&c.name_zh),
+                    Lang::En => width(&c.name_en),
+                }),
                 6,
                 12,
             ),
             widest(
-                &mut dir.departments.values().map(|d| d.name.clone()),
+                &mut dir.departments.values().map(|d| width(&d.name)),
                 10,
                 26,
             ),
