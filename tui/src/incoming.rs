@@ -194,15 +194,19 @@ pub(crate) fn on_acted(
             let said = words::refusal(app.lang, &id.to_string(), step, &r);
             if !in_batch(app, id, Some(said.clone())) {
                 app.warn(said);
-                // Nothing typed is lost: the prompt comes back as it was sent.
-                if app.prompt.is_none() {
-                    if let Some(d) = draft {
-                        app.prompt = Some(d.prompt);
-                    }
-                }
+                bring_back(app, draft);
             }
             // The row may have changed under us; fetch the truth.
             vec![Effect::FetchDetail(id), Effect::FetchStats]
+        }
+    }
+}
+
+/// Nothing typed is lost: after a refusal the prompt comes back as it was sent.
+fn bring_back(app: &mut App, draft: Option<Box<Draft>>) {
+    if app.prompt.is_none() {
+        if let Some(d) = draft {
+            app.prompt = Some(d.prompt);
         }
     }
 }
@@ -223,10 +227,8 @@ pub(crate) fn on_wish_acted(
         }
         Err(r) => {
             app.warn(words::refusal(app.lang, &id.to_string(), step, &r));
-            if app.prompt.is_none() && r.status != 412 {
-                if let Some(d) = draft {
-                    app.prompt = Some(d.prompt);
-                }
+            if r.status != 412 {
+                bring_back(app, draft);
             }
             vec![Effect::FetchWishes, Effect::FetchStats]
         }

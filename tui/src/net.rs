@@ -181,16 +181,7 @@ impl Api {
         body: &StepBody,
         version: Option<u64>,
     ) -> Result<Wish, Refusal> {
-        let step = body.step().name();
-        let mut rb = self
-            .http
-            .post(format!("{}/api/v1/wishes/{id}/{step}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body.json());
-        if let Some(v) = version {
-            rb = rb.header("If-Match", format!("\"{v}\""));
-        }
-        Self::answer(rb.send().await).await
+        self.step(&format!("wishes/{id}"), body, version).await
     }
 
     /// A step on a whistle, at the version it was seen at.
@@ -200,10 +191,20 @@ impl Api {
         body: &StepBody,
         version: Option<u64>,
     ) -> Result<Whistle, Refusal> {
+        self.step(&format!("whistles/{id}"), body, version).await
+    }
+
+    /// `POST /api/v1/{record}/{step}` with `If-Match` when the version seen is known.
+    async fn step<T: DeserializeOwned>(
+        &self,
+        record: &str,
+        body: &StepBody,
+        version: Option<u64>,
+    ) -> Result<T, Refusal> {
         let step = body.step().name();
         let mut rb = self
             .http
-            .post(format!("{}/api/v1/whistles/{id}/{step}", self.base))
+            .post(format!("{}/api/v1/{record}/{step}", self.base))
             .bearer_auth(&self.token)
             .json(&body.json());
         if let Some(v) = version {

@@ -41,18 +41,7 @@ fn the_demo_runs_in_a_real_terminal() {
         d = dir.path().display(),
         bin = env!("CARGO_BIN_EXE_shaozi"),
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &cmd,
-    ]);
-    let guard = scopeguard(session.clone());
+    let guard = start(&session, &cmd, 100, 30);
 
     let s = wait_for(&session, "在线", 30);
     assert!(
@@ -103,18 +92,14 @@ fn dashboard(dir: &std::path::Path, name: &str, server: &str, token: &str) -> Ki
         d = dir.display(),
         bin = env!("CARGO_BIN_EXE_shaozi"),
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "36",
-        &cmd,
-    ]);
-    KillSession(session)
+    start(&session, &cmd, 120, 36)
+}
+
+/// A detached tmux session of `w`×`h` running `cmd`, killed when the guard goes.
+fn start(session: &str, cmd: &str, w: u16, h: u16) -> KillSession {
+    let (w, h) = (w.to_string(), h.to_string());
+    tmux(&["new-session", "-d", "-s", session, "-x", &w, "-y", &h, cmd]);
+    KillSession(session.to_string())
 }
 
 fn keys(session: &str, keys: &[&str]) {
@@ -286,8 +271,4 @@ impl Drop for KillSession {
             .args(["kill-session", "-t", &self.0])
             .output();
     }
-}
-
-fn scopeguard(session: String) -> KillSession {
-    KillSession(session)
 }
