@@ -142,7 +142,7 @@ pub enum Msg {
     /// The connection changed.
     Conn(Conn),
     /// A fetch failed.
-    LoadFailed(String),
+    LoadFailed(Refusal),
     /// An action finished.
     Acted {
         /// The whistle.
@@ -571,7 +571,7 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::LoadFailed(why) => {
-            app.warn(why);
+            app.warn(crate::words::load_failed(app.lang, &why));
             Vec::new()
         }
         Msg::Acted {

@@ -132,8 +132,7 @@ impl Driver {
                             Ok(seq) => break seq,
                             Err(r) => {
                                 attempt += 1;
-                                let _ = tx
-                                    .send(Msg::LoadFailed(format!("{} ({})", r.detail, r.status)));
+                                let _ = tx.send(Msg::LoadFailed(r));
                                 let _ = tx.send(Msg::Conn(crate::app::Conn::Offline));
                                 tokio::time::sleep(net::backoff(attempt)).await;
                             }
@@ -162,7 +161,7 @@ impl Driver {
                     let statuses = crate::screens::work::statuses(role?);
                     match api.all_whistles(&format!("status={statuses}")).await {
                         Ok(w) => Some(Msg::Work(w)),
-                        Err(r) => Some(Msg::LoadFailed(r.detail)),
+                        Err(r) => Some(Msg::LoadFailed(r)),
                     }
                 });
             }
@@ -171,7 +170,7 @@ impl Driver {
                 self.spawn(async move {
                     match api.wishes().await {
                         Ok(w) => Some(Msg::Wishes(w)),
-                        Err(r) => Some(Msg::LoadFailed(r.detail)),
+                        Err(r) => Some(Msg::LoadFailed(r)),
                     }
                 });
             }
@@ -220,7 +219,7 @@ impl Driver {
                 self.spawn(async move {
                     match api.assessment(from, to).await {
                         Ok(d) => Some(Msg::Assessment(Box::new(d))),
-                        Err(r) => Some(Msg::LoadFailed(r.detail)),
+                        Err(r) => Some(Msg::LoadFailed(r)),
                     }
                 });
             }

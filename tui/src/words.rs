@@ -319,6 +319,23 @@ pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
     }
 }
 
+/// Why loading failed, in the user's language (the dashboard keeps retrying).
+pub fn load_failed(lang: Lang, r: &Refusal) -> String {
+    let zh = lang == Lang::Zh;
+    match (r.status, zh) {
+        (0, true) => format!("无法连接服务器，正在重试（{}）", r.detail),
+        (0, false) => format!("cannot reach the server; retrying ({})", r.detail),
+        (401, true) => "令牌无效或已被吊销，请换一个令牌（--token 或 SHAOZI_TOKEN）".to_string(),
+        (401, false) => {
+            "the token is invalid or revoked; use another (--token or SHAOZI_TOKEN)".to_string()
+        }
+        (429 | 503, true) => format!("服务器繁忙，稍后重试（{}）", r.status),
+        (429 | 503, false) => format!("the server is busy; retrying shortly ({})", r.status),
+        (s, true) => format!("加载失败：{}（{s}）", r.detail),
+        (s, false) => format!("loading failed: {} ({s})", r.detail),
+    }
+}
+
 /// An action's name in the help and on the key line.
 pub fn action(lang: Lang, a: Action) -> &'static str {
     let zh = lang == Lang::Zh;

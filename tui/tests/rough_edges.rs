@@ -630,3 +630,16 @@ fn the_departments_headers_fit_in_english_and_names_are_whole() {
     assert!(!header.contains("progress✗"), "{header}");
     assert!(screen.contains("市城市管理和综合执法局"), "{screen}");
 }
+
+#[test]
+fn a_failed_load_is_said_in_the_ui_language() {
+    let mut app = app(Lang::Zh, 120, 40);
+    update(
+        &mut app,
+        Msg::LoadFailed(Refusal::plain(401, "missing or invalid bearer token")),
+    );
+    assert_eq!(
+        flash(&app),
+        "令牌无效或已被吊销，请换一个令牌（--token 或 SHAOZI_TOKEN）"
+    );
+}
