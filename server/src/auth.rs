@@ -20,8 +20,7 @@ use shaozi_shared::{Actor, Principal, Role, Scope};
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::guard::{Client, RateBuckets};
-use crate::store::keys::{self, dir};
-use crate::store::{decode, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// A token's SHA-256.
 pub fn hash(token: &str) -> [u8; 32] {
@@ -76,11 +75,6 @@ pub struct TokenBook {
     limits: Limits,
 }
 
-/// The name index key of a token.
-pub fn name_key(name: &str) -> Vec<u8> {
-    keys::key(&[&[b'N', dir::TOKEN], name.as_bytes()])
-}
-
 impl TokenBook {
     /// Loads the tokens and sets up the admin token: the given one (replacing the stored
     /// admin's hash), else the stored one, else a new one, returned to be printed once.
@@ -90,14 +84,7 @@ impl TokenBook {
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> Result<(Arc<TokenBook>, Option<String>), StoreError> {
-        let mut by_hash = HashMap::new();
-        for r in store.tokens.iter() {
-            let (k, v) = r?;
-            let info: TokenInfo = decode(&v, || "a token".into())?;
-            if let Ok(h) = <[u8; 32]>::try_from(k.as_ref()) {
-                by_hash.insert(h, info);
-            }
-        }
+        let mut by_hash = store.tokens_by_hash()?;
         let admin_hash = by_hash
             .iter()
             .find(|(_, i)| i.name == "admin")
@@ -129,16 +116,7 @@ impl TokenBook {
                     revoked_at: None,
                 },
             };
-            if let Some(old) = admin_hash {
-                store.tokens.remove(old)?;
-            }
-            let json = serde_json::to_vec(&info).map_err(|e| StoreError::Corrupt {
-                what: "admin token".into(),
-                why: e.to_string(),
-            })?;
-            store.tokens.insert(h, json)?;
-            store.idx.insert(name_key("admin"), &h)?;
-            store.db.flush()?;
+            store.set_admin_token(admin_hash, h, &info)?;
             by_hash.insert(h, info);
         }
         let (revoked, _) = watch::channel(0);

@@ -11,7 +11,6 @@ use shaozi_shared::{
 use super::history::{claim_for, rating, step_after, wish_for};
 use super::names;
 use super::*;
-use crate::routes::stats;
 use crate::store::{Store, WhistleQuery, WishQuery};
 use crate::writer::{Command, WriteError, WriterHandle};
 
@@ -57,7 +56,8 @@ impl Sim {
             let who = community(&self.city, nw.community_id);
             w.submit(Command::FileWish(nw), who).await?;
         }
-        let load: HashMap<String, i64> = stats::compute(store)
+        let load: HashMap<String, i64> = store
+            .stats()
             .map(|s| {
                 s.departments
                     .into_iter()

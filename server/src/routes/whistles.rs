@@ -14,10 +14,11 @@ use super::{created, idempotency, if_match, scope_whistles, unexpected, with_eta
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
 use crate::openapi::{IdempotencyKey, IfMatch};
-use crate::store::keys::family;
+use crate::store::StoreError;
 use crate::store::WhistleQuery;
 use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
+use shaozi_shared::TimelineEntry;
 
 fn whistle_id(s: &str) -> Result<WhistleId, ApiError> {
     s.parse()
@@ -25,13 +26,12 @@ fn whistle_id(s: &str) -> Result<WhistleId, ApiError> {
 }
 
 /// Adds who made the last change to a stale-version refusal.
-pub fn explain(st: &AppState, fam: u8, id: u64, e: WriteError) -> ApiError {
+pub fn explain(
+    e: WriteError,
+    timeline: impl FnOnce() -> Result<Vec<TimelineEntry>, StoreError>,
+) -> ApiError {
     if let WriteError::Stale { detail, current } = e {
-        let last = st
-            .store
-            .timeline(fam, id)
-            .ok()
-            .and_then(|t| t.last().cloned());
+        let last = timeline().ok().and_then(|t| t.last().cloned());
         let detail = match last {
             Some(l) => format!(
                 "{detail}; the last change was {} by {} ({})",
@@ -147,7 +147,7 @@ pub async fn get(
         .whistle(id)?
         .filter(|x| who.sees_whistle(x))
         .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
-    let timeline = st.store.timeline(family::TIMELINE, id.0)?;
+    let timeline = st.store.whistle_timeline(id)?;
     let version = whistle.version;
     Ok(with_etag(
         StatusCode::OK,
@@ -178,7 +178,7 @@ async fn step(
     {
         Ok(Reply::Whistle(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
         Ok(r) => Err(unexpected(&r)),
-        Err(e) => Err(explain(st, family::TIMELINE, id.0, e)),
+        Err(e) => Err(explain(e, || st.store.whistle_timeline(id))),
     }
 }
 

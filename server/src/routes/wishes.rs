@@ -13,7 +13,6 @@ use super::{created, idempotency, if_match, unexpected, with_etag};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
 use crate::openapi::{IdempotencyKey, IfMatch};
-use crate::store::keys::family;
 use crate::store::WishQuery;
 use crate::writer::{Command, Reply};
 use crate::AppState;
@@ -106,7 +105,7 @@ pub async fn get(
         .wish(id)?
         .filter(|x| who.sees_wish(x))
         .ok_or_else(|| ApiError::not_found(format!("there is no wish {id}")))?;
-    let timeline = st.store.timeline(family::WISH_TIMELINE, id.0)?;
+    let timeline = st.store.wish_timeline(id)?;
     let version = wish.version;
     Ok(with_etag(
         StatusCode::OK,
@@ -136,7 +135,7 @@ async fn step(
     {
         Ok(Reply::Wish(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
         Ok(r) => Err(unexpected(&r)),
-        Err(e) => Err(explain(st, family::WISH_TIMELINE, id.0, e)),
+        Err(e) => Err(explain(e, || st.store.wish_timeline(id))),
     }
 }
 

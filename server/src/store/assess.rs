@@ -40,10 +40,11 @@ impl Group {
     }
 
     fn overdue_counter(self, id: u64) -> String {
+        use super::keys::counter::{self, Queue};
         match self {
-            Group::Department => format!("dept/{id:010}/overdue"),
-            Group::Street => format!("uq/t/{id:010}/overdue"),
-            Group::Community => format!("uq/c/{id:010}/overdue"),
+            Group::Department => counter::department(id, "overdue"),
+            Group::Street => counter::queue(Queue::Street(id), "overdue"),
+            Group::Community => counter::queue(Queue::Community(id), "overdue"),
         }
     }
 }

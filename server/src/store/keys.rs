@@ -179,6 +179,11 @@ pub fn minute_span_key(fam: u8, at: DateTime<Utc>) -> Vec<u8> {
     key(&[&[fam], &be(minute_key(at))])
 }
 
+/// The index key claiming a unique name of a directory kind (`dir::STREET`…, `dir::TOKEN`).
+pub fn name_key(kind: u8, name: &str) -> Vec<u8> {
+    key(&[&[b'N', kind], name.as_bytes()])
+}
+
 /// Builds a key from parts.
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -351,30 +356,80 @@ pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// The counters' names: the one place that knows them, for what writes them (the
+/// contributions below) and what reads them (`store/counts.rs`, the assessment).
+pub mod counter {
+    /// Whose unanswered queue.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Queue {
+        /// The city's.
+        City,
+        /// A street office's.
+        Street(u64),
+        /// A community's.
+        Community(u64),
+        /// A department's.
+        Department(u64),
+    }
+
+    /// A queue's `unanswered`, `urgent` or `overdue`.
+    pub fn queue(q: Queue, field: &str) -> String {
+        match q {
+            Queue::City => format!("queue/{field}"),
+            Queue::Street(id) => format!("uq/t/{id:010}/{field}"),
+            Queue::Community(id) => format!("uq/c/{id:010}/{field}"),
+            Queue::Department(id) => format!("uq/d/{id:010}/{field}"),
+        }
+    }
+
+    /// Every department's load counters start with this, then `{id:010}/{field}`.
+    pub const DEPARTMENTS: &str = "dept/";
+
+    /// A department's `dispatched`, `acknowledged`, `open` or `overdue`.
+    pub fn department(id: u64, field: &str) -> String {
+        format!("{DEPARTMENTS}{id:010}/{field}")
+    }
+
+    /// The city's wish totals start with this, then the field.
+    pub const WISHES: &str = "wish/";
+    /// Every community's wish totals start with this, then `{id:010}/{field}`.
+    pub const COMMUNITY_WISHES: &str = "wishc/";
+
+    /// A wish total (`total`, `claimed`, `completed`, `value_total`, `value_completed`), the
+    /// city's or a community's.
+    pub fn wishes(community: Option<u64>, field: &str) -> String {
+        match community {
+            None => format!("{WISHES}{field}"),
+            Some(id) => format!("{COMMUNITY_WISHES}{id:010}/{field}"),
+        }
+    }
+}
+
 /// Counter contributions of a whistle in its current state; counters are the sums of these
 /// over all records, kept up to date by adding the difference on every change.
 pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     if w.status.is_unanswered() {
         // The city's queue, and each unit's, for scoped stats.
+        use counter::Queue;
         let mut queues = vec![
-            "queue".to_string(),
-            format!("uq/t/{:010}", w.street_id.0),
-            format!("uq/c/{:010}", w.community_id.0),
+            Queue::City,
+            Queue::Street(w.street_id.0),
+            Queue::Community(w.community_id.0),
         ];
-        queues.extend(w.department_id.map(|d| format!("uq/d/{:010}", d.0)));
+        queues.extend(w.department_id.map(|d| Queue::Department(d.0)));
         for q in queues {
-            out.push((format!("{q}/unanswered"), 1));
+            out.push((counter::queue(q, "unanswered"), 1));
             if w.urgency == Urgency::Urgent {
-                out.push((format!("{q}/urgent"), 1));
+                out.push((counter::queue(q, "urgent"), 1));
             }
             if w.overdue {
-                out.push((format!("{q}/overdue"), 1));
+                out.push((counter::queue(q, "overdue"), 1));
             }
         }
     }
     if let Some(d) = w.department_id {
-        let field = |f: &str| format!("dept/{:010}/{f}", d.0);
+        let field = |f: &str| counter::department(d.0, f);
         match w.status {
             WhistleStatus::Dispatched => out.push((field("dispatched"), 1)),
             WhistleStatus::Acknowledged => out.push((field("acknowledged"), 1)),
@@ -409,8 +464,8 @@ pub fn wish_counts(w: &Wish) -> Vec<(String, i64)> {
     }
     let mut out = Vec::new();
     for (f, n) in fields {
-        out.push((format!("wish/{f}"), n));
-        out.push((format!("wishc/{:010}/{f}", w.community_id.0), n));
+        out.push((counter::wishes(None, f), n));
+        out.push((counter::wishes(Some(w.community_id.0), f), n));
     }
     out
 }

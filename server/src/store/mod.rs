@@ -6,6 +6,7 @@
 
 mod assess;
 mod by_time;
+mod counts;
 pub mod keys;
 mod migrate;
 pub mod postings;
@@ -190,13 +191,18 @@ impl Store {
             .collect()
     }
 
-    /// A whistle's (`family::TIMELINE`) or wish's (`family::WISH_TIMELINE`) history, oldest first.
-    pub fn timeline(&self, fam: u8, id: u64) -> Result<Vec<TimelineEntry>, StoreError> {
-        let tree = if fam == family::WISH_TIMELINE {
-            &self.wishes
-        } else {
-            &self.whistles
-        };
+    /// A whistle's history, oldest first (empty for no such whistle).
+    pub fn whistle_timeline(&self, id: WhistleId) -> Result<Vec<TimelineEntry>, StoreError> {
+        self.timeline(&self.whistles, id.0)
+    }
+
+    /// A wish's history, oldest first (empty for no such wish).
+    pub fn wish_timeline(&self, id: WishId) -> Result<Vec<TimelineEntry>, StoreError> {
+        self.timeline(&self.wishes, id.0)
+    }
+
+    /// The history of record `id` in `tree`: its events, by the sequence numbers it keeps.
+    fn timeline(&self, tree: &sled::Tree, id: u64) -> Result<Vec<TimelineEntry>, StoreError> {
         let Some(v) = tree.get(be(id))? else {
             return Ok(Vec::new());
         };
@@ -214,6 +220,43 @@ impl Store {
     /// Whether an id exists in the directory.
     pub fn dir_has(&self, kind: u8, id: u64) -> Result<bool, StoreError> {
         Ok(self.dir.contains_key(keys::dir_key(kind, id))?)
+    }
+
+    /// Every token by the SHA-256 of its secret.
+    pub fn tokens_by_hash(
+        &self,
+    ) -> Result<std::collections::HashMap<[u8; 32], shaozi_shared::api::TokenInfo>, StoreError>
+    {
+        let mut out = std::collections::HashMap::new();
+        for r in self.tokens.iter() {
+            let (k, v) = r?;
+            if let Ok(h) = <[u8; 32]>::try_from(k.as_ref()) {
+                out.insert(h, decode(&v, || "a token".into())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets the admin token at start-up, before the writer runs: `info` under the hash `new`,
+    /// in place of the entry under `old` if there is one, and on disk before it returns.
+    pub fn set_admin_token(
+        &self,
+        old: Option<[u8; 32]>,
+        new: [u8; 32],
+        info: &shaozi_shared::api::TokenInfo,
+    ) -> Result<(), StoreError> {
+        if let Some(old) = old {
+            self.tokens.remove(old)?;
+        }
+        let json = serde_json::to_vec(info).map_err(|e| StoreError::Corrupt {
+            what: "admin token".into(),
+            why: e.to_string(),
+        })?;
+        self.tokens.insert(new, json)?;
+        self.idx
+            .insert(keys::name_key(keys::dir::TOKEN, &info.name), &new)?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Every token, in name order.

@@ -9,7 +9,6 @@ use shaozi_shared::{Actor, Audience, EventKind, EventScope, Op, Principal, Scope
 use super::commands::{forbidden, refuse};
 use super::tx::{corrupt, invalid, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
-use crate::auth::name_key;
 use crate::store::decode;
 use crate::store::keys::{self, dir};
 
@@ -77,7 +76,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::Administer)));
-        let Some(h) = self.idx.get(name_key(name))? else {
+        let Some(h) = self.idx.get(keys::name_key(dir::TOKEN, name))? else {
             return Ok(Err(WriteError::NotFound(format!(
                 "there is no token named {name}"
             ))));

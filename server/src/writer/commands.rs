@@ -19,7 +19,7 @@ use shaozi_shared::{
 
 use super::tx::{corrupt, invalid, read, read_record, unknown, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
-use crate::store::keys::{self, be, dir, key};
+use crate::store::keys::{self, be, dir};
 
 /// Returns the refusal from a `Result<_, WriteError>` as this command's answer.
 macro_rules! refuse_ {
@@ -46,7 +46,7 @@ impl Tx<'_> {
         name: &str,
         value: &[u8],
     ) -> Result<Result<(), WriteError>, TxError> {
-        let k = key(&[&[b'N', kind], name.as_bytes()]);
+        let k = keys::name_key(kind, name);
         if self.idx.get(&k)?.is_some() {
             let what = match kind {
                 dir::STREET => "street",

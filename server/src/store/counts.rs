@@ -1,0 +1,156 @@
+//! The stats, read from counters kept in the same transaction as every change: the city's,
+//! and what a token's scope may see.
+
+use std::collections::HashMap;
+
+use shaozi_shared::api::{
+    CommunityWishes, DepartmentLoad, QueueStats, Stats, WishStats, WishTotals,
+};
+use shaozi_shared::{Principal, Scope};
+
+use super::keys::counter::{self, Queue};
+use super::{Store, StoreError};
+
+fn totals(get: impl Fn(&str) -> i64) -> WishTotals {
+    WishTotals {
+        total: get("total"),
+        claimed: get("claimed"),
+        completed: get("completed"),
+        value_total_fen: get("value_total"),
+        value_completed_fen: get("value_completed"),
+    }
+}
+
+/// Splits counters named `{id:010}/{field}` into per-id maps.
+fn per_unit(rows: Vec<(String, i64)>) -> HashMap<u64, HashMap<String, i64>> {
+    let mut out: HashMap<u64, HashMap<String, i64>> = HashMap::new();
+    for (name, v) in rows {
+        if let Some((id, field)) = name.split_once('/') {
+            if let Ok(id) = id.parse() {
+                out.entry(id).or_default().insert(field.to_string(), v);
+            }
+        }
+    }
+    out
+}
+
+impl Store {
+    /// The city's stats; the cost depends on the directory's size, never on history.
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        let last_seq = self.last_seq()?;
+        let queue = QueueStats {
+            unanswered: self.counter(&counter::queue(Queue::City, "unanswered"))?,
+            overdue: self.counter(&counter::queue(Queue::City, "overdue"))?,
+            urgent: self.counter(&counter::queue(Queue::City, "urgent"))?,
+        };
+        let loads = per_unit(self.counters_under(counter::DEPARTMENTS)?);
+        let mut departments: Vec<DepartmentLoad> = self
+            .departments()?
+            .into_iter()
+            .map(|d| {
+                let c = loads.get(&d.id.0);
+                let f = |k: &str| c.and_then(|m| m.get(k)).copied().unwrap_or(0);
+                DepartmentLoad {
+                    id: d.id.to_string(),
+                    name: d.name,
+                    dispatched: f("dispatched"),
+                    acknowledged: f("acknowledged"),
+                    open: f("open"),
+                    overdue: f("overdue"),
+                }
+            })
+            .collect();
+        departments.sort_by(|a, b| {
+            (b.overdue, b.dispatched + b.acknowledged, b.open)
+                .cmp(&(a.overdue, a.dispatched + a.acknowledged, a.open))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let wish_rows = self.counters_under(counter::WISHES)?;
+        let city = totals(|k| {
+            wish_rows
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| *v)
+                .unwrap_or(0)
+        });
+        let per_comm = per_unit(self.counters_under(counter::COMMUNITY_WISHES)?);
+        let mut by_community: Vec<CommunityWishes> = self
+            .communities()?
+            .into_iter()
+            .map(|c| {
+                let m = per_comm.get(&c.id.0);
+                CommunityWishes {
+                    community_id: c.id.to_string(),
+                    name: c.name,
+                    totals: totals(|k| m.and_then(|m| m.get(k)).copied().unwrap_or(0)),
+                }
+            })
+            .collect();
+        by_community.sort_by(|a, b| {
+            b.totals
+                .total
+                .cmp(&a.totals.total)
+                .then_with(|| a.community_id.cmp(&b.community_id))
+        });
+        Ok(Stats {
+            queue,
+            departments,
+            wishes: WishStats {
+                totals: city,
+                by_community,
+            },
+            last_seq,
+        })
+    }
+
+    fn unit_queue(&self, q: Queue) -> Result<QueueStats, StoreError> {
+        Ok(QueueStats {
+            unanswered: self.counter(&counter::queue(q, "unanswered"))?,
+            overdue: self.counter(&counter::queue(q, "overdue"))?,
+            urgent: self.counter(&counter::queue(q, "urgent"))?,
+        })
+    }
+
+    /// The stats a token may see: its unit's queue, the department loads dispatchers need to
+    /// assign (a department sees its own), and the wishes of the communities it covers.
+    pub fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
+        let mut s = self.stats()?;
+        let keep_comms = |s: &mut Stats, keep: &dyn Fn(&str) -> bool| {
+            s.wishes.by_community.retain(|c| keep(&c.community_id));
+            let mut t = WishTotals::default();
+            for c in &s.wishes.by_community {
+                t.total += c.totals.total;
+                t.claimed += c.totals.claimed;
+                t.completed += c.totals.completed;
+                t.value_total_fen += c.totals.value_total_fen;
+                t.value_completed_fen += c.totals.value_completed_fen;
+            }
+            s.wishes.totals = t;
+        };
+        match who.scope {
+            Scope::City => {}
+            Scope::Street(st) => {
+                s.queue = self.unit_queue(Queue::Street(st.0))?;
+                let mine: Vec<String> = self
+                    .communities()?
+                    .into_iter()
+                    .filter(|c| c.street_id == st)
+                    .map(|c| c.id.to_string())
+                    .collect();
+                keep_comms(&mut s, &|c| mine.iter().any(|m| m == c));
+            }
+            Scope::Department(d) => {
+                s.queue = self.unit_queue(Queue::Department(d.0))?;
+                let id = d.to_string();
+                s.departments.retain(|x| x.id == id);
+            }
+            Scope::Community(c) => {
+                s.queue = self.unit_queue(Queue::Community(c.0))?;
+                s.departments.clear();
+                let id = c.to_string();
+                keep_comms(&mut s, &|x| x == id);
+            }
+        }
+        Ok(s)
+    }
+}
