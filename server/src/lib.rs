@@ -13,6 +13,7 @@ pub mod guard;
 pub mod open311;
 pub mod openapi;
 pub mod routes;
+pub mod storage;
 pub mod store;
 pub mod writer;
 
@@ -57,8 +58,8 @@ impl std::ops::Deref for AppState {
 
 /// The parts of [`AppState`].
 pub struct Shared {
-    /// The store, for reads.
-    pub store: Store,
+    /// The store, for reads: through the seam, whatever the engine.
+    pub store: Arc<dyn storage::Reads>,
     /// The writer, for changes.
     pub writer: WriterHandle,
     /// Categories with their deadlines, and the calendar.
@@ -283,7 +284,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         )));
     }
     let state = AppState::new(Shared {
-        store: store.clone(),
+        store: Arc::new(store.clone()),
         writer: writer.clone(),
         rules,
         tokens,

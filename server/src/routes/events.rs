@@ -15,14 +15,13 @@ use axum::Json;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc};
 
-use shaozi_shared::api::{Activity, Community, EventPage};
+use shaozi_shared::api::{Activity, EventPage};
 use shaozi_shared::{Audience, EventKind, EventScope, Principal};
 
 use crate::auth::Credential;
 use crate::error::ApiError;
 use crate::extract::Params;
-use crate::store::keys::dir;
-use crate::store::Store;
+use crate::storage::Reads;
 use crate::AppState;
 
 /// Events read from the log per step of a replay.
@@ -126,7 +125,7 @@ pub async fn stream(
                     break;
                 }
                 last = seq;
-                if !replay_visible(&json, &who, &store) {
+                if !replay_visible(&json, &who, store.as_ref()) {
                     continue;
                 }
                 if !still_valid() || tx.send(sse(seq, &json)).await.is_err() {
@@ -220,7 +219,7 @@ async fn page(
                 }
                 last = seq;
                 scanned += 1;
-                if replay_visible(&json, &who, &store) {
+                if replay_visible(&json, &who, store.as_ref()) {
                     items.push(RawValue::from_string(json).map_err(|e| ApiError::internal(&e))?);
                 }
             }
@@ -237,7 +236,7 @@ async fn page(
 
 /// Whether a stored event is one `who` may see (only its kind, scope and, for an activity,
 /// its units are read).
-fn replay_visible(json: &str, who: &Principal, store: &Store) -> bool {
+fn replay_visible(json: &str, who: &Principal, store: &dyn Reads) -> bool {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(rename = "type")]
@@ -263,11 +262,11 @@ fn replay_visible(json: &str, who: &Principal, store: &Store) -> bool {
     scope.visible_to(who)
 }
 
-fn legacy_activity_scope(record: Option<serde_json::Value>, store: &Store) -> Option<EventScope> {
+fn legacy_activity_scope(
+    record: Option<serde_json::Value>,
+    store: &dyn Reads,
+) -> Option<EventScope> {
     let a: Activity = serde_json::from_value(record?).ok()?;
-    let c: Community = store
-        .dir_get(dir::COMMUNITY, a.community_id.0)
-        .ok()
-        .flatten()?;
+    let c = store.community(a.community_id).ok().flatten()?;
     Some(crate::writer::activity_scope(&a, c.street_id))
 }

@@ -1,0 +1,174 @@
+//! The storage seam: what the server reads, at the level of the domain (records with their
+//! timelines, list pages by every filter the API has, stats, the log, tokens, the assessment's
+//! measures). Routes, Open311 and the event streams read only through [`Reads`], so an engine
+//! is a module implementing it; which keys, trees or tables it uses stays its own business.
+//!
+//! Engines: sled ([`crate::store`], the zero-setup default). The writer still uses the sled
+//! store directly; its unit of work is the next part of the seam (issue 15).
+
+use chrono::{DateTime, Utc};
+
+use shaozi_shared::api::{Community, Day, Department, Stats, Street, TokenInfo};
+use shaozi_shared::assessment::{UnitScore, Weights};
+use shaozi_shared::{
+    CommunityId, Event, Principal, TimelineEntry, Whistle, WhistleId, Wish, WishId,
+};
+
+use crate::store::query_error::QueryError;
+use crate::store::{FiledPage, Group, StoreError, WhistleQuery, WishQuery};
+
+/// Everything the server reads. Every method reads a bounded amount, whatever the history's
+/// size: lists walk an index from a cursor, stats read counters.
+pub trait Reads: Send + Sync + 'static {
+    /// The sequence number of the last event (0 for none).
+    fn last_seq(&self) -> Result<u64, StoreError>;
+    /// A whistle.
+    fn whistle(&self, id: WhistleId) -> Result<Option<Whistle>, StoreError>;
+    /// A whistle's history, oldest first (empty for no such whistle).
+    fn whistle_timeline(&self, id: WhistleId) -> Result<Vec<TimelineEntry>, StoreError>;
+    /// A wish.
+    fn wish(&self, id: WishId) -> Result<Option<Wish>, StoreError>;
+    /// A wish's history, oldest first (empty for no such wish).
+    fn wish_timeline(&self, id: WishId) -> Result<Vec<TimelineEntry>, StoreError>;
+    /// Every street office, in id order.
+    fn streets(&self) -> Result<Vec<Street>, StoreError>;
+    /// Every community, in id order.
+    fn communities(&self) -> Result<Vec<Community>, StoreError>;
+    /// One community.
+    fn community(&self, id: CommunityId) -> Result<Option<Community>, StoreError>;
+    /// Every department, in id order.
+    fn departments(&self) -> Result<Vec<Department>, StoreError>;
+    /// A page of whistles in queue order, and the cursor to the next.
+    fn list_whistles(&self, q: &WhistleQuery)
+        -> Result<(Vec<Whistle>, Option<String>), QueryError>;
+    /// A page of wishes, newest first, and the cursor to the next.
+    fn list_wishes(&self, q: &WishQuery) -> Result<(Vec<Wish>, Option<String>), QueryError>;
+    /// The stats `who` may see.
+    fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError>;
+    /// Up to `limit` events after sequence number `after`, as stored (JSON), in order.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError>;
+    /// Every token, in name order, without secrets.
+    fn token_list(&self) -> Result<Vec<TokenInfo>, StoreError>;
+    /// A page of the log by actor and time, and the sequence number to continue after.
+    fn audit(
+        &self,
+        actor: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<serde_json::Value>, Option<u64>), StoreError>;
+    /// A page of whistles by filing time (Open311's search).
+    fn filed_page(&self, q: &FiledPage) -> Result<Vec<Whistle>, StoreError>;
+    /// A page of the events about whistles in a time window (Open311's updates).
+    fn whistle_log_page(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        skip: usize,
+        take: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+    /// Whistles filed and closed per local day of [from, to).
+    fn daily(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        offset: chrono::FixedOffset,
+    ) -> Result<Vec<Day>, StoreError>;
+    /// Every unit of `group`, measured over [from, to), scored and ranked.
+    fn assessment(
+        &self,
+        group: Group,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        weights: &Weights,
+    ) -> Result<Vec<UnitScore>, StoreError>;
+}
+
+/// The sled engine: its own methods, behind the seam.
+impl Reads for crate::store::Store {
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        Self::last_seq(self)
+    }
+    fn whistle(&self, id: WhistleId) -> Result<Option<Whistle>, StoreError> {
+        Self::whistle(self, id)
+    }
+    fn whistle_timeline(&self, id: WhistleId) -> Result<Vec<TimelineEntry>, StoreError> {
+        Self::whistle_timeline(self, id)
+    }
+    fn wish(&self, id: WishId) -> Result<Option<Wish>, StoreError> {
+        Self::wish(self, id)
+    }
+    fn wish_timeline(&self, id: WishId) -> Result<Vec<TimelineEntry>, StoreError> {
+        Self::wish_timeline(self, id)
+    }
+    fn streets(&self) -> Result<Vec<Street>, StoreError> {
+        Self::streets(self)
+    }
+    fn communities(&self) -> Result<Vec<Community>, StoreError> {
+        Self::communities(self)
+    }
+    fn community(&self, id: CommunityId) -> Result<Option<Community>, StoreError> {
+        self.dir_get(crate::store::keys::dir::COMMUNITY, id.0)
+    }
+    fn departments(&self) -> Result<Vec<Department>, StoreError> {
+        Self::departments(self)
+    }
+    fn list_whistles(
+        &self,
+        q: &WhistleQuery,
+    ) -> Result<(Vec<Whistle>, Option<String>), QueryError> {
+        Self::list_whistles(self, q)
+    }
+    fn list_wishes(&self, q: &WishQuery) -> Result<(Vec<Wish>, Option<String>), QueryError> {
+        Self::list_wishes(self, q)
+    }
+    fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
+        Self::stats_for(self, who)
+    }
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        Self::events_after(self, after, limit)
+    }
+    fn token_list(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        Self::token_list(self)
+    }
+    fn audit(
+        &self,
+        actor: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<serde_json::Value>, Option<u64>), StoreError> {
+        Self::audit(self, actor, from, to, after, limit)
+    }
+    fn filed_page(&self, q: &FiledPage) -> Result<Vec<Whistle>, StoreError> {
+        Self::filed_page(self, q)
+    }
+    fn whistle_log_page(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        skip: usize,
+        take: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        Self::whistle_log_page(self, from, to, skip, take)
+    }
+    fn daily(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        offset: chrono::FixedOffset,
+    ) -> Result<Vec<Day>, StoreError> {
+        Self::daily(self, from, to, offset)
+    }
+    fn assessment(
+        &self,
+        group: Group,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        weights: &Weights,
+    ) -> Result<Vec<UnitScore>, StoreError> {
+        Self::assessment(self, group, from, to, weights)
+    }
+}
