@@ -277,7 +277,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
         background.push(tokio::spawn(demo::run(
             demo,
-            store.clone(),
+            Arc::new(store.clone()),
             writer.clone(),
             config.clock.clone(),
             shutdown_rx.clone(),

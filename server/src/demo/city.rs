@@ -7,7 +7,7 @@ use shaozi_shared::{CommunityId, DepartmentId, Principal, Role, Scope, StreetId,
 
 use super::names;
 use super::*;
-use crate::store::Store;
+use crate::storage::Reads;
 use crate::writer::{Command, Reply, WriteError, WriterHandle};
 
 /// The directory as the demo knows it.
@@ -18,7 +18,7 @@ pub(super) struct City {
 }
 
 impl City {
-    pub(super) fn read(store: &Store) -> Option<City> {
+    pub(super) fn read(store: &dyn Reads) -> Option<City> {
         let streets = store
             .streets()
             .ok()?
@@ -151,7 +151,10 @@ impl City {
 }
 
 /// Loads the directory into an empty store. Returns false when the store already has one.
-pub(super) async fn load_directory(store: &Store, w: &WriterHandle) -> Result<bool, WriteError> {
+pub(super) async fn load_directory(
+    store: &dyn Reads,
+    w: &WriterHandle,
+) -> Result<bool, WriteError> {
     if !store.streets().map(|s| s.is_empty()).unwrap_or(false) {
         return Ok(false);
     }

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use shaozi_shared::{CommunityId, DepartmentId, Principal, Role, Scope, CATEGORIES};
 
 use crate::clock::Clock;
-use crate::store::Store;
+use crate::storage::Reads;
 use crate::writer::{WriteError, WriterHandle};
 
 mod city;
@@ -95,7 +95,7 @@ fn wish_actor(city: &City, dept: Option<DepartmentId>) -> Principal {
 /// directory is left as it is.
 pub async fn prepare(
     cfg: &DemoConfig,
-    store: &Store,
+    store: &dyn Reads,
     w: &WriterHandle,
     clock: &dyn Clock,
 ) -> Result<(), WriteError> {
@@ -111,12 +111,12 @@ pub async fn prepare(
 /// Keeps the demo city alive until `stop`: whistles and wishes keep coming and moving.
 pub async fn run(
     cfg: DemoConfig,
-    store: Store,
+    store: std::sync::Arc<dyn Reads>,
     w: WriterHandle,
     clock: Arc<dyn Clock>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let Some(city) = City::read(&store) else {
+    let Some(city) = City::read(store.as_ref()) else {
         tracing::warn!("demo: the store has no communities or departments; nothing to simulate");
         return;
     };
@@ -132,7 +132,7 @@ pub async fn run(
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        if let Err(e) = sim.tick(&store, &w, clock.now()).await {
+        if let Err(e) = sim.tick(store.as_ref(), &w, clock.now()).await {
             if matches!(e, WriteError::Unavailable(_)) {
                 return;
             }

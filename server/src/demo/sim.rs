@@ -11,7 +11,8 @@ use shaozi_shared::{
 use super::history::{claim_for, rating, step_after, wish_for};
 use super::names;
 use super::*;
-use crate::store::{Store, WhistleQuery, WishQuery};
+use crate::storage::Reads;
+use crate::store::{WhistleQuery, WishQuery};
 use crate::writer::{Command, WriteError, WriterHandle};
 
 pub(super) struct Sim {
@@ -36,7 +37,7 @@ impl Sim {
 
     pub(super) async fn tick(
         &mut self,
-        store: &Store,
+        store: &dyn Reads,
         w: &WriterHandle,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
@@ -57,7 +58,7 @@ impl Sim {
             w.submit(Command::FileWish(nw), who).await?;
         }
         let load: HashMap<String, i64> = store
-            .stats()
+            .stats_for(&shaozi_shared::Principal::system())
             .map(|s| {
                 s.departments
                     .into_iter()
@@ -153,7 +154,7 @@ impl Sim {
 
     pub(super) async fn move_wishes(
         &self,
-        store: &Store,
+        store: &dyn Reads,
         w: &WriterHandle,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
@@ -200,7 +201,7 @@ impl Sim {
     }
 }
 
-pub(super) fn list(store: &Store, statuses: &[WhistleStatus], limit: usize) -> Vec<Whistle> {
+pub(super) fn list(store: &dyn Reads, statuses: &[WhistleStatus], limit: usize) -> Vec<Whistle> {
     let q = WhistleQuery {
         statuses: statuses.to_vec(),
         limit,
