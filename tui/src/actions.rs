@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use shaozi_shared::api::{ClaimBody, CompleteBody, RejectBody, Step, StepBody, Subject};
-use shaozi_shared::{Op, Whistle, WhistleId, WhistleStatus};
+use shaozi_shared::{Op, Whistle, WhistleId};
 
 use crate::app::{App, Effect, View};
 use crate::editor::LineEditor;
@@ -333,9 +333,4 @@ pub fn reject_body(text: &str) -> StepBody {
         reason: text.to_string(),
         duplicate_of: None,
     })
-}
-
-/// Whether a status can be dispatched (or reassigned).
-pub fn dispatchable(s: WhistleStatus) -> bool {
-    s.is_unanswered()
 }

@@ -601,4 +601,4 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
 }
 
-pub use crate::actions::{dispatchable, op_of, reject_body, split_staff};
+pub use crate::actions::{op_of, reject_body, split_staff};

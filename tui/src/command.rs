@@ -156,10 +156,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             let note = (words.len() > 3).then(|| words[3..].join(" "));
             // A reassignment needs its reason on the line: a box opened behind the command
             // line would take the next command typed as the reason.
-            let assigned = app
-                .whistle(id)
-                .is_some_and(|w| w.status == shaozi_shared::WhistleStatus::Dispatched);
-            if assigned && note.is_none() {
+            if crate::prompt::reassigning(app, &[id]) && note.is_none() {
                 let now = app
                     .whistle(id)
                     .map(|w| app.model.dir.department(w.department_id))

@@ -155,17 +155,11 @@ pub struct PromptLabels {
     pub filter: &'static str,
 }
 
-/// Key hints.
+/// Key hints the keymap does not give (the other screens' come from the keymap).
 #[derive(Debug)]
 pub struct Hints {
-    /// Queue.
-    pub queue: &'static str,
     /// Departments.
     pub departments: &'static str,
-    /// Wishes.
-    pub wishes: &'static str,
-    /// Detail.
-    pub detail: &'static str,
     /// In a prompt.
     pub prompt: &'static str,
     /// In the picker.
@@ -192,8 +186,23 @@ pub static ZH: Labels = Labels {
     wishes: ["心愿", "已认领", "已完成", "价值"],
     detail: DetailLabels {
         fields: [
-            "状态", "紧急", "类别", "社区", "街道", "牵头部门", "协办", "地址", "报到时限", "办结时限",
-            "升级", "报到人员", "回复", "满意度", "补充信息", "照片", "居民联系",
+            "状态",
+            "紧急",
+            "类别",
+            "社区",
+            "街道",
+            "牵头部门",
+            "协办",
+            "地址",
+            "报到时限",
+            "办结时限",
+            "升级",
+            "报到人员",
+            "回复",
+            "满意度",
+            "补充信息",
+            "照片",
+            "居民联系",
         ],
         timeline: "时间线",
     },
@@ -204,10 +213,7 @@ pub static ZH: Labels = Labels {
         filter: "筛选（文字，或 dept=… cat=… overdue urgent）",
     },
     hints: Hints {
-        queue: "a 派单 r 报到 s 办结 c 关闭 x 驳回 e 升级 Enter 详情 / 筛选 ? 帮助 q 退出 空格 标记 : 命令 o 重办",
         departments: "Enter 查看该部门哨件  j/k 移动  Tab 切换  ? 帮助  q 退出",
-        wishes: "j/k 移动  Tab 切换  ? 帮助  q 退出",
-        detail: "Esc 返回  a 派单 r 报到 s 办结 c 关闭 o 重办 x 驳回 e 升级  j/k 滚动  ? 帮助",
         prompt: "Enter 确认  Esc 取消",
         picker: "✓ 负责所选哨件的类别  输入筛选  ↑↓ 选择  Enter 确认  Esc 取消",
     },
@@ -224,7 +230,16 @@ pub static EN: Labels = Labels {
     title: "shaozi · whistle dispatch",
     title_short: "shaozi",
     tabs: ["1 Queue", "2 Depts", "3 Wishes", "4 Case", "5 Score"],
-    cols: ["!", "ID", "Age", "Left", "Community", "Category", "Title", "Department"],
+    cols: [
+        "!",
+        "ID",
+        "Age",
+        "Left",
+        "Community",
+        "Category",
+        "Title",
+        "Department",
+    ],
     live: "● live",
     reconnecting: "◌ reconnecting",
     offline: "○ offline",
@@ -239,8 +254,22 @@ pub static EN: Labels = Labels {
     wishes: ["wishes", "claimed", "completed", "value"],
     detail: DetailLabels {
         fields: [
-            "Status", "Urgency", "Category", "Community", "Street", "Lead dept", "Assisting", "Address",
-            "Report by", "Resolve by", "Escalation", "Staff", "Reply", "Rating", "Answers", "Photo",
+            "Status",
+            "Urgency",
+            "Category",
+            "Community",
+            "Street",
+            "Lead dept",
+            "Assisting",
+            "Address",
+            "Report by",
+            "Resolve by",
+            "Escalation",
+            "Staff",
+            "Reply",
+            "Rating",
+            "Answers",
+            "Photo",
             "Resident",
         ],
         timeline: "Timeline",
@@ -252,14 +281,19 @@ pub static EN: Labels = Labels {
         filter: "filter (text, or dept=… cat=… overdue urgent)",
     },
     hints: Hints {
-        queue: "a assign r report s resolve c close x reject e escalate Enter open / filter ? help q quit space mark : cmd",
         departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",
-        wishes: "j/k move  Tab switch  ? help  q quit",
-        detail: "Esc back  a assign r report s resolve c close o reopen x reject e escalate  j/k scroll  ? help",
         prompt: "Enter confirm  Esc cancel",
-        picker: "✓ handles the whistles' category  type to filter  ↑↓ choose  Enter confirm  Esc cancel",
+        picker:
+            "✓ handles the whistles' category  type to filter  ↑↓ choose  Enter confirm  Esc cancel",
     },
-    status: ["new", "dispatched", "acknowledged", "resolved", "closed", "rejected"],
+    status: [
+        "new",
+        "dispatched",
+        "acknowledged",
+        "resolved",
+        "closed",
+        "rejected",
+    ],
     urgency: ["urgent", "normal"],
     levels: ["street", "city", "leaders"],
     help: "Keys (remappable in the config file)",

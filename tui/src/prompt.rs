@@ -248,11 +248,7 @@ fn dispatch(
     note: Option<String>,
     draft: Option<Prompt>,
 ) -> (Option<Prompt>, Vec<Effect>) {
-    let reassigning = targets.iter().any(|id| {
-        app.whistle(*id)
-            .is_some_and(|w| w.status == WhistleStatus::Dispatched)
-    });
-    if reassigning && note.is_none() {
+    if reassigning(app, &targets) && note.is_none() {
         let p = Prompt::Text {
             step: Step::Dispatch,
             targets,
@@ -265,6 +261,15 @@ fn dispatch(
         Some(body) => act(body, targets, draft),
         None => (None, Vec::new()),
     }
+}
+
+/// Whether dispatching any of `targets` would move it from the department it is with (which
+/// needs a reason).
+pub(crate) fn reassigning(app: &App, targets: &[WhistleId]) -> bool {
+    targets.iter().any(|id| {
+        app.whistle(*id)
+            .is_some_and(|w| w.status == WhistleStatus::Dispatched)
+    })
 }
 
 /// Handles a key while a prompt is open.
@@ -553,9 +558,4 @@ fn targets_of(p: &Prompt) -> Vec<WhistleId> {
         Prompt::WishText { .. } => Vec::new(),
         _ => Vec::new(),
     }
-}
-
-/// Re-applies the filter and keeps the selection.
-pub fn refresh(app: &mut App) {
-    app.refresh_rows();
 }
