@@ -246,7 +246,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     .map_err(store_err)?;
     let rules = Arc::new(config.rules);
     let writer_owner = Writer::start(
-        store.clone(),
+        Box::new(store::SledEngine::new(store.clone()).map_err(store_err)?),
         config.clock.clone(),
         rules.clone(),
         tokens.clone(),

@@ -89,7 +89,7 @@ async fn commit(
     cmd: Command,
 ) -> anyhow::Result<Reply> {
     let writer = Writer::start(
-        store,
+        Box::new(shaozi_server::store::SledEngine::new(store)?),
         std::sync::Arc::new(SystemClock),
         std::sync::Arc::new(shaozi_shared::Rules::builtin()),
         book,

@@ -39,7 +39,8 @@ impl Group {
         }
     }
 
-    fn overdue_counter(self, id: u64) -> String {
+    /// The counter of a unit's overdue cases now.
+    pub fn overdue_counter(self, id: u64) -> String {
         use super::keys::counter::{self, Queue};
         match self {
             Group::Department => counter::department(id, "overdue"),
@@ -47,6 +48,38 @@ impl Group {
             Group::Community => counter::queue(Queue::Community(id), "overdue"),
         }
     }
+}
+
+/// The local days of [from, to) in `offset` (at most 400), each as its date and the part of
+/// the range it covers.
+pub fn local_days(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    offset: chrono::FixedOffset,
+) -> Vec<(chrono::NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
+    use chrono::TimeZone;
+    let mut out = Vec::new();
+    let mut date = from.with_timezone(&offset).date_naive();
+    while out.len() < 400 {
+        let Some(start) = date
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| offset.from_local_datetime(&t).single())
+        else {
+            break;
+        };
+        let start = start.with_timezone(&Utc);
+        if start >= to {
+            break;
+        }
+        let Some(next) = date.succ_opt() else { break };
+        let end = next
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| offset.from_local_datetime(&t).single())
+            .map_or(to, |t| t.with_timezone(&Utc));
+        out.push((date, start.max(from), end.min(to)));
+        date = next;
+    }
+    out
 }
 
 impl Store {
@@ -73,34 +106,16 @@ impl Store {
         to: DateTime<Utc>,
         offset: chrono::FixedOffset,
     ) -> Result<Vec<Day>, StoreError> {
-        use chrono::TimeZone;
-        let mut out = Vec::new();
-        let mut date = from.with_timezone(&offset).date_naive();
-        while out.len() < 400 {
-            let Some(start) = date
-                .and_hms_opt(0, 0, 0)
-                .and_then(|t| offset.from_local_datetime(&t).single())
-            else {
-                break;
-            };
-            let start = start.with_timezone(&Utc);
-            if start >= to {
-                break;
-            }
-            let Some(next) = date.succ_opt() else { break };
-            let end = next
-                .and_hms_opt(0, 0, 0)
-                .and_then(|t| offset.from_local_datetime(&t).single())
-                .map_or(to, |t| t.with_timezone(&Utc));
-            let (a, b) = (start.max(from), end.min(to));
-            out.push(Day {
-                date,
-                filed: self.filed_count(a, b)?,
-                closed: self.count_between(family::CLOSED, a, b)?,
-            });
-            date = next;
-        }
-        Ok(out)
+        local_days(from, to, offset)
+            .into_iter()
+            .map(|(date, a, b)| {
+                Ok(Day {
+                    date,
+                    filed: self.filed_count(a, b)?,
+                    closed: self.count_between(family::CLOSED, a, b)?,
+                })
+            })
+            .collect()
     }
 
     /// Values of one unit's entries of `fam` in [from, to).

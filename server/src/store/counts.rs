@@ -8,6 +8,8 @@ use shaozi_shared::api::{
 };
 use shaozi_shared::{Principal, Scope};
 
+use shaozi_shared::api::{Community, Department};
+
 use super::keys::counter::{self, Queue};
 use super::{Store, StoreError};
 
@@ -34,9 +36,22 @@ fn per_unit(rows: Vec<(String, i64)>) -> HashMap<u64, HashMap<String, i64>> {
     out
 }
 
-impl Store {
+/// An engine's counters (kept in the same transaction as every change, named by
+/// [`counter`]), from which any engine's stats are worked out the same way.
+pub trait Counted {
+    /// The sequence number of the last event.
+    fn last_seq(&self) -> Result<u64, StoreError>;
+    /// A counter's value (0 for one never written).
+    fn counter(&self, name: &str) -> Result<i64, StoreError>;
+    /// Every counter under `prefix`, as (rest of the name, value).
+    fn counters_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Every department, in id order.
+    fn departments(&self) -> Result<Vec<Department>, StoreError>;
+    /// Every community, in id order.
+    fn communities(&self) -> Result<Vec<Community>, StoreError>;
+
     /// The city's stats; the cost depends on the directory's size, never on history.
-    pub fn stats(&self) -> Result<Stats, StoreError> {
+    fn stats(&self) -> Result<Stats, StoreError> {
         let last_seq = self.last_seq()?;
         let queue = QueueStats {
             unanswered: self.counter(&counter::queue(Queue::City, "unanswered"))?,
@@ -103,6 +118,7 @@ impl Store {
         })
     }
 
+    /// One unit's queue.
     fn unit_queue(&self, q: Queue) -> Result<QueueStats, StoreError> {
         Ok(QueueStats {
             unanswered: self.counter(&counter::queue(q, "unanswered"))?,
@@ -113,7 +129,7 @@ impl Store {
 
     /// The stats a token may see: its unit's queue, the department loads dispatchers need to
     /// assign (a department sees its own), and the wishes of the communities it covers.
-    pub fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
+    fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
         let mut s = self.stats()?;
         let keep_comms = |s: &mut Stats, keep: &dyn Fn(&str) -> bool| {
             s.wishes.by_community.retain(|c| keep(&c.community_id));
@@ -152,5 +168,23 @@ impl Store {
             }
         }
         Ok(s)
+    }
+}
+
+impl Counted for Store {
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        Store::last_seq(self)
+    }
+    fn counter(&self, name: &str) -> Result<i64, StoreError> {
+        Store::counter(self, name)
+    }
+    fn counters_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        Store::counters_under(self, prefix)
+    }
+    fn departments(&self) -> Result<Vec<Department>, StoreError> {
+        Store::departments(self)
+    }
+    fn communities(&self) -> Result<Vec<Community>, StoreError> {
+        Store::communities(self)
     }
 }

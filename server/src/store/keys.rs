@@ -320,20 +320,24 @@ pub fn timer_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
     key(&[&[family::TIMER], &be(time_key(due)), &be(id)])
 }
 
+/// What a wish adds to its units' assessment in its current state (None when cancelled).
+pub fn wish_measure(w: &Wish) -> Option<WishMeasure> {
+    use shaozi_shared::WishStatus::*;
+    (w.status != Cancelled).then(|| WishMeasure {
+        claimed: matches!(w.status, Claimed | Completed),
+        completed: w.status == Completed,
+        value_fen: if w.status == Completed {
+            w.value_fen
+        } else {
+            0
+        },
+    })
+}
+
 /// Every index entry a wish has in its current state.
 pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
-    use shaozi_shared::WishStatus::*;
     let mut out = Vec::new();
-    if w.status != Cancelled {
-        let m = WishMeasure {
-            claimed: matches!(w.status, Claimed | Completed),
-            completed: w.status == Completed,
-            value_fen: if w.status == Completed {
-                w.value_fen
-            } else {
-                0
-            },
-        };
+    if let Some(m) = wish_measure(w) {
         let value = serde_json::to_vec(&m).unwrap_or_default();
         // The claiming department is assessed from when it claimed; the community and its
         // street from when the wish was filed.

@@ -7,12 +7,15 @@
 mod assess;
 mod by_time;
 mod counts;
+pub use counts::Counted;
 pub mod keys;
 mod migrate;
 pub mod postings;
 pub mod stored;
+mod unit;
+pub use unit::SledEngine;
 
-pub use assess::Group;
+pub use assess::{local_days, Group};
 pub use by_time::FiledPage;
 mod query;
 /// Errors of list queries.
@@ -36,6 +39,19 @@ pub enum StoreError {
     /// sled failed.
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    /// The database cannot be reached or cannot take writes now (PostgreSQL: a lost
+    /// connection, a standby); a retry later may succeed.
+    #[error("{why}")]
+    Unavailable {
+        /// What happened, in words.
+        why: String,
+    },
+    /// The database refused a statement (PostgreSQL).
+    #[error("database error: {0}")]
+    Database(String),
+    /// A sled transaction met another one; sled runs it again (never seen by a caller).
+    #[error("a transaction conflicted")]
+    Conflict,
     /// A stored record does not decode; the store is damaged or from another version.
     #[error("damaged record {what}: {why}")]
     Corrupt {

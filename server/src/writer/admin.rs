@@ -9,8 +9,7 @@ use shaozi_shared::{Actor, Audience, EventKind, EventScope, Op, Principal, Scope
 use super::commands::{forbidden, refuse};
 use super::tx::{corrupt, invalid, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
-use crate::store::decode;
-use crate::store::keys::{self, dir};
+use crate::storage::{DirectoryKind, NameHolder, Series};
 
 impl Tx<'_> {
     pub(super) fn create_token(
@@ -32,9 +31,9 @@ impl Tx<'_> {
         let scope = refuse!(b.scope().map_err(|e| invalid("role", e)));
         let exists = match scope {
             Scope::City => true,
-            Scope::Street(s) => self.has(dir::STREET, s.0)?,
-            Scope::Department(d) => self.has(dir::DEPARTMENT, d.0)?,
-            Scope::Community(c) => self.has(dir::COMMUNITY, c.0)?,
+            Scope::Street(s) => self.u.has(DirectoryKind::Street, s.0)?,
+            Scope::Department(d) => self.u.has(DirectoryKind::Department, d.0)?,
+            Scope::Community(c) => self.u.has(DirectoryKind::Community, c.0)?,
         };
         if !exists {
             let field = match scope {
@@ -54,7 +53,7 @@ impl Tx<'_> {
                 )))
             }
         };
-        refuse!(self.claim_name(dir::TOKEN, &name, &h)?);
+        refuse!(self.claim_name(&name, NameHolder::Token(h))?);
         let info = TokenInfo {
             name: name.clone(),
             role: b.role,
@@ -76,17 +75,11 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::Administer)));
-        let Some(h) = self.idx.get(keys::name_key(dir::TOKEN, name))? else {
+        let Some((h, mut info)) = self.u.token_named(name)? else {
             return Ok(Err(WriteError::NotFound(format!(
                 "there is no token named {name}"
             ))));
         };
-        let Some(v) = self.tokens.get(&h)? else {
-            return Ok(Err(WriteError::NotFound(format!(
-                "there is no token named {name}"
-            ))));
-        };
-        let mut info: TokenInfo = decode(&v, || name.to_string()).map_err(TxError::Abort)?;
         // Revoking twice changes nothing, so it writes nothing and notifies no one.
         if let Some(when) = info.revoked_at {
             return Ok(Err(WriteError::Rule(
@@ -110,14 +103,14 @@ impl Tx<'_> {
 
     fn put_token(
         &mut self,
-        h: &[u8],
+        h: &[u8; 32],
         info: &TokenInfo,
         ev: EventKind,
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<(), TxError> {
         let json = serde_json::to_string(info).map_err(|e| corrupt("a token", e))?;
-        self.tokens.insert(h, json.as_bytes())?;
+        self.u.put_token(h, &json)?;
         let scope = EventScope {
             audience: Audience::Admin,
             ..Default::default()
@@ -137,7 +130,7 @@ impl Tx<'_> {
     ) -> Result<CmdResult, TxError> {
         use chrono::TimeZone;
         refuse!(forbidden(who.may_record(b.department_id, b.community_id)));
-        if !self.has(dir::DEPARTMENT, b.department_id.0)? {
+        if !self.u.has(DirectoryKind::Department, b.department_id.0)? {
             return Ok(Err(invalid(
                 "department_id",
                 format!("there is no department {}", b.department_id),
@@ -170,7 +163,7 @@ impl Tx<'_> {
                 format!("{} is in the future or over ten years ago", b.date),
             )));
         }
-        let id = self.next_id("next/activity", 1)?;
+        let id = self.u.take_id(Series::Activity)?;
         let rec = shaozi_shared::api::Activity {
             id: format!("A{id}"),
             department_id: b.department_id,
@@ -183,20 +176,8 @@ impl Tx<'_> {
             created_at: at,
         };
         let json = serde_json::to_string(&rec).map_err(|e| corrupt("an activity", e))?;
-        self.dir
-            .insert(keys::dir_key(dir::ACTIVITY, id), json.as_bytes())?;
-        let value =
-            serde_json::to_vec(&(b.kind, b.participants)).map_err(|e| corrupt("an activity", e))?;
-        for (unit, uid) in [
-            (crate::store::keys::family::DEPARTMENT, b.department_id.0),
-            (crate::store::keys::family::COMMUNITY, b.community_id.0),
-            (crate::store::keys::family::STREET, community.street_id.0),
-        ] {
-            self.idx.insert(
-                keys::unit_time_key(crate::store::keys::family::ACTIVITY, unit, uid, day, id),
-                value.clone(),
-            )?;
-        }
+        self.u
+            .put_activity(&rec, id, community.street_id, day, &json)?;
         self.emit(
             EventKind::ActivityRecorded,
             &rec.id,

@@ -17,9 +17,9 @@ use shaozi_shared::{
     WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
 };
 
-use super::tx::{corrupt, invalid, read, read_record, unknown, CmdResult, Tx, TxError};
+use super::tx::{corrupt, invalid, unknown, CmdResult, Tx, TxError};
 use super::{Reply, WriteError};
-use crate::store::keys::{self, be, dir};
+use crate::storage::{DirectoryKind, NameHolder, Series};
 
 /// Returns the refusal from a `Result<_, WriteError>` as this command's answer.
 macro_rules! refuse_ {
@@ -39,36 +39,27 @@ pub(super) fn forbidden(r: Result<(), String>) -> Result<(), WriteError> {
 }
 
 impl Tx<'_> {
-    /// Claims a unique name in the directory (or for a token), or says who has it.
+    /// Claims a unique name for a directory record or a token, or says who has it.
     pub(super) fn claim_name(
-        &self,
-        kind: u8,
+        &mut self,
         name: &str,
-        value: &[u8],
+        holder: NameHolder,
     ) -> Result<Result<(), WriteError>, TxError> {
-        let k = keys::name_key(kind, name);
-        if self.idx.get(&k)?.is_some() {
-            let what = match kind {
-                dir::STREET => "street",
-                dir::COMMUNITY => "community",
-                dir::DEPARTMENT => "department",
-                _ => "token",
-            };
-            let who = match (kind, self.idx.get(&k)?.and_then(|v| keys::read_be(&v))) {
-                (dir::TOKEN, _) | (_, None) => String::new(),
-                (_, Some(id)) => format!(" ({}{id})", kind as char),
-            };
-            return Ok(Err(WriteError::Duplicate(format!(
-                "a {what} named {name} already exists{who}"
-            ))));
-        }
-        self.idx.insert(k, value)?;
-        Ok(Ok(()))
+        let Some(had) = self.u.claim_name(name, holder)? else {
+            return Ok(Ok(()));
+        };
+        let (what, who) = match had {
+            NameHolder::Directory(kind, id) => (kind.word(), format!(" ({}{id})", kind.letter())),
+            NameHolder::Token(_) => ("token", String::new()),
+        };
+        Ok(Err(WriteError::Duplicate(format!(
+            "a {what} named {name} already exists{who}"
+        ))))
     }
 
     fn put_dir<T: Serialize>(
         &mut self,
-        kind: u8,
+        kind: DirectoryKind,
         id: u64,
         rec: &T,
         ev: EventKind,
@@ -76,23 +67,23 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), TxError> {
         let json = serde_json::to_string(rec).map_err(|e| corrupt("directory entry", e))?;
-        self.dir.insert(keys::dir_key(kind, id), json.as_bytes())?;
-        let subject = format!("{}{id}", kind as char);
+        self.u.put_directory(kind, id, &json)?;
+        let subject = format!("{}{id}", kind.letter());
         self.emit(ev, &subject, None, &json, actor, at, &EventScope::default())?;
         Ok(())
     }
 
     fn new_dir_id(
-        &self,
-        kind: u8,
-        counter: &str,
+        &mut self,
+        kind: DirectoryKind,
         name: &str,
     ) -> Result<Result<u64, WriteError>, TxError> {
-        let id = self.peek_id(counter)?;
-        if let Err(e) = self.claim_name(kind, name, &be(id))? {
+        let series = Series::Directory(kind);
+        let id = self.u.peek_id(series)?;
+        if let Err(e) = self.claim_name(name, NameHolder::Directory(kind, id))? {
             return Ok(Err(e));
         }
-        self.next_id(counter, 1)?;
+        self.u.take_id(series)?;
         Ok(Ok(id))
     }
 
@@ -105,13 +96,20 @@ impl Tx<'_> {
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::EditDirectory)));
         let name = refuse!(required("name", &b.name, text::NAME));
-        let id = refuse!(self.new_dir_id(dir::STREET, "next/street", &name)?);
+        let id = refuse!(self.new_dir_id(DirectoryKind::Street, &name)?);
         let rec = Street {
             id: shaozi_shared::StreetId(id),
             name,
             created_at: at,
         };
-        self.put_dir(dir::STREET, id, &rec, EventKind::StreetCreated, actor, at)?;
+        self.put_dir(
+            DirectoryKind::Street,
+            id,
+            &rec,
+            EventKind::StreetCreated,
+            actor,
+            at,
+        )?;
         Ok(Ok(Reply::Street(rec)))
     }
 
@@ -124,13 +122,13 @@ impl Tx<'_> {
     ) -> Result<CmdResult, TxError> {
         refuse!(forbidden(who.may(Op::EditDirectory)));
         let name = refuse!(required("name", &b.name, text::NAME));
-        if !self.has(dir::STREET, b.street_id.0)? {
+        if !self.u.has(DirectoryKind::Street, b.street_id.0)? {
             return Ok(Err(unknown(
                 "street_id",
                 format!("there is no street {}", b.street_id),
             )));
         }
-        let id = refuse!(self.new_dir_id(dir::COMMUNITY, "next/community", &name)?);
+        let id = refuse!(self.new_dir_id(DirectoryKind::Community, &name)?);
         let rec = Community {
             id: CommunityId(id),
             name,
@@ -138,7 +136,7 @@ impl Tx<'_> {
             created_at: at,
         };
         self.put_dir(
-            dir::COMMUNITY,
+            DirectoryKind::Community,
             id,
             &rec,
             EventKind::CommunityCreated,
@@ -175,7 +173,7 @@ impl Tx<'_> {
                 cats.push(c.clone());
             }
         }
-        let id = refuse!(self.new_dir_id(dir::DEPARTMENT, "next/department", &name)?);
+        let id = refuse!(self.new_dir_id(DirectoryKind::Department, &name)?);
         let rec = Department {
             id: shaozi_shared::DepartmentId(id),
             name,
@@ -183,7 +181,7 @@ impl Tx<'_> {
             created_at: at,
         };
         self.put_dir(
-            dir::DEPARTMENT,
+            DirectoryKind::Department,
             id,
             &rec,
             EventKind::DepartmentCreated,
@@ -195,7 +193,7 @@ impl Tx<'_> {
 
     /// The community a whistle or wish is filed in, if it exists and the token may file there.
     fn filing_in(
-        &self,
+        &mut self,
         who: &Principal,
         op: Op,
         id: CommunityId,
@@ -212,10 +210,8 @@ impl Tx<'_> {
         Ok(forbidden(who.may_file_in(op, community.id, community.street_id)).map(|()| community))
     }
 
-    pub(super) fn community(&self, id: CommunityId) -> Result<Option<Community>, TxError> {
-        read(self.dir, keys::dir_key(dir::COMMUNITY, id.0), || {
-            id.to_string()
-        })
+    pub(super) fn community(&mut self, id: CommunityId) -> Result<Option<Community>, TxError> {
+        self.u.community(id)
     }
 
     pub(super) fn file_whistle(
@@ -253,24 +249,15 @@ impl Tx<'_> {
             reporter,
             attributes,
         };
-        let id = WhistleId(self.next_id("next/whistle", 1001)?);
+        let id = WhistleId(self.u.take_id(Series::Whistle)?);
         let deadlines = self.deadlines(&filing.category);
         let w = Whistle::file(id, filing, &actor.name, at, &deadlines, self.calendar);
-        let tree = self.whistles;
-        self.write(
-            tree,
-            None,
-            &w,
-            &[(EventKind::WhistleCreated, None)],
-            actor,
-            at,
-        )?;
-        self.count_in_minute(keys::family::FILED, w.created_at, w.id.0)?;
+        self.write(None, &w, &[(EventKind::WhistleCreated, None)], actor, at)?;
         Ok(Ok(Reply::Whistle(Box::new(w))))
     }
 
-    fn load_whistle(&self, id: WhistleId) -> Result<Option<Whistle>, TxError> {
-        read_record(self.whistles, be(id.0), || id.to_string())
+    fn load_whistle(&mut self, id: WhistleId) -> Result<Option<Whistle>, TxError> {
+        self.u.whistle(id)
     }
 
     pub(super) fn act_on_whistle(
@@ -312,7 +299,7 @@ impl Tx<'_> {
                 for (field, d) in std::iter::once(("department_id", department_id))
                     .chain(assisting.iter().map(|d| ("assisting", d)))
                 {
-                    if !self.has(dir::DEPARTMENT, d.0)? {
+                    if !self.u.has(DirectoryKind::Department, d.0)? {
                         return Ok(Err(unknown(field, format!("there is no department {d}"))));
                     }
                 }
@@ -339,8 +326,7 @@ impl Tx<'_> {
             &self.deadlines(&w.category),
             self.calendar
         ));
-        let tree = self.whistles;
-        self.write(tree, Some(&w), &out.record, &out.events, actor, at)?;
+        self.write(Some(&w), &out.record, &out.events, actor, at)?;
         if let WhistleAction::Reject {
             duplicate_of: Some(orig),
             ..
@@ -351,19 +337,22 @@ impl Tx<'_> {
                 if let Ok(lo) =
                     whistle::apply(&o, &link, at, &self.deadlines(&o.category), self.calendar)
                 {
-                    self.write(tree, Some(&o), &lo.record, &lo.events, actor, at)?;
+                    self.write(Some(&o), &lo.record, &lo.events, actor, at)?;
                 }
             }
         }
         Ok(Ok(Reply::Whistle(Box::new(out.record))))
     }
 
-    pub(super) fn sweep(&mut self, due: &[u64], at: DateTime<Utc>) -> Result<CmdResult, TxError> {
+    pub(super) fn sweep(
+        &mut self,
+        due: &[WhistleId],
+        at: DateTime<Utc>,
+    ) -> Result<CmdResult, TxError> {
         let mut n = 0;
         let system = Actor::system();
-        let tree = self.whistles;
         for &id in due {
-            let Some(w) = self.load_whistle(WhistleId(id))? else {
+            let Some(w) = self.load_whistle(id)? else {
                 continue;
             };
             if w.pending_deadline().is_none_or(|d| d > at) {
@@ -376,7 +365,7 @@ impl Tx<'_> {
                 &self.deadlines(&w.category),
                 self.calendar,
             ) {
-                self.write(tree, Some(&w), &out.record, &out.events, &system, at)?;
+                self.write(Some(&w), &out.record, &out.events, &system, at)?;
                 n += 1;
             }
         }
@@ -398,7 +387,7 @@ impl Tx<'_> {
             text::DESCRIPTION
         ));
         let value_fen = refuse!(check_value(b.value_fen));
-        let id = WishId(self.next_id("next/wish", 1)?);
+        let id = WishId(self.u.take_id(Series::Wish)?);
         let w = Wish {
             id,
             status: WishStatus::Open,
@@ -417,8 +406,7 @@ impl Tx<'_> {
             note: None,
             version: 1,
         };
-        let tree = self.wishes;
-        self.write(tree, None, &w, &[(EventKind::WishCreated, None)], actor, at)?;
+        self.write(None, &w, &[(EventKind::WishCreated, None)], actor, at)?;
         Ok(Ok(Reply::Wish(Box::new(w))))
     }
 
@@ -450,9 +438,7 @@ impl Tx<'_> {
         };
         // As for whistles: the role, then out of scope is the same as missing.
         refuse!(forbidden(who.may(op)));
-        let Some(w) = read_record::<Wish>(self.wishes, be(id.0), || id.to_string())?
-            .filter(|w| who.sees_wish(w))
-        else {
+        let Some(w) = self.u.wish(id)?.filter(|w| who.sees_wish(w)) else {
             return Ok(Err(WriteError::NotFound(format!("there is no wish {id}"))));
         };
         refuse!(forbidden(who.may_on_wish(op, &w, claim_for)));
@@ -464,7 +450,7 @@ impl Tx<'_> {
             ..
         } = &action
         {
-            if !self.has(dir::DEPARTMENT, d.0)? {
+            if !self.u.has(DirectoryKind::Department, d.0)? {
                 return Ok(Err(unknown(
                     "department_id",
                     format!("there is no department {d}"),
@@ -472,8 +458,7 @@ impl Tx<'_> {
             }
         }
         let out = refuse!(wish::apply(&w, &action, at));
-        let tree = self.wishes;
-        self.write(tree, Some(&w), &out.record, &out.events, actor, at)?;
+        self.write(Some(&w), &out.record, &out.events, actor, at)?;
         Ok(Ok(Reply::Wish(Box::new(out.record))))
     }
 }

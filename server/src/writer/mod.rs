@@ -1,16 +1,15 @@
 //! The one writer: owns every change to the store.
 //!
 //! Requests queue on a channel; the writer thread takes all that are waiting (up to
-//! [`MAX_BATCH`]), applies them in one sled transaction (records, indexes, counters and events
-//! together), calls the blocking `flush()` once (group commit), and only then answers each
-//! request and publishes the events. A failed flush stops all writes: nothing unflushed is ever
-//! acknowledged.
+//! [`MAX_BATCH`]), hands them to the storage engine as one batch (one transaction: records,
+//! indexes, counters and events together, made durable once: group commit), and only then
+//! answers each request and publishes the events. A failed commit stops all writes: nothing
+//! that is not durable is ever acknowledged.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sled::Transactional;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use shaozi_shared::api::{Community, Department};
@@ -30,8 +29,8 @@ pub use admin::activity_scope;
 
 use crate::auth::TokenBook;
 use crate::clock::Clock;
-use crate::store::keys;
-use crate::store::{Store, StoreError};
+use crate::storage::Engine;
+use crate::store::StoreError;
 use tx::Tx;
 
 /// Most requests committed in one transaction and one flush.
@@ -189,9 +188,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread over `store`.
+    /// Starts the writer thread over an engine's write side.
     pub fn start(
-        store: Store,
+        mut store: Box<dyn Engine>,
         clock: Arc<dyn Clock>,
         rules: Arc<Rules>,
         tokens: Arc<TokenBook>,
@@ -310,7 +309,7 @@ impl WriterHandle {
 
 struct WriterThread {
     tokens: Arc<TokenBook>,
-    store: Store,
+    store: Box<dyn Engine>,
     clock: Arc<dyn Clock>,
     rules: Arc<Rules>,
     events: broadcast::Sender<Arc<Published>>,
@@ -350,7 +349,7 @@ impl WriterThread {
                 "the server is shutting down; retry shortly".into(),
             )));
         }
-        if let Err(e) = self.store.db.flush() {
+        if let Err(e) = self.store.close() {
             tracing::error!(error = %e, "final flush failed");
         }
         tracing::info!(last_seq = self.next_seq, "writer stopped");
@@ -365,13 +364,13 @@ impl WriterThread {
             return;
         }
         let now = self.clock.now();
-        // Transactions cannot scan, so the due deadlines are read before; the transaction
-        // re-checks each one, and this thread is the only writer.
-        let due: Vec<u64> = if jobs
+        // sled's transactions cannot scan, so the due deadlines are read before; the batch
+        // re-checks each one.
+        let due: Vec<WhistleId> = if jobs
             .iter()
             .any(|j| matches!(j.cmd, Command::SweepDeadlines))
         {
-            match self.store.due_timers(keys::time_key(now), SWEEP_LIMIT) {
+            match self.store.due_whistles(now, SWEEP_LIMIT) {
                 Ok(ids) => ids,
                 Err(e) => {
                     tracing::error!(error = %e, "reading due deadlines failed");
@@ -381,49 +380,34 @@ impl WriterThread {
         } else {
             Vec::new()
         };
-        let s = &self.store;
-        let trees = (
-            &s.meta,
-            &s.dir,
-            &s.whistles,
-            &s.wishes,
-            &s.events,
-            &s.idx,
-            &s.counters,
-            &s.tokens,
-            &s.idem,
-        );
-        let result = trees.transaction(
-            |(meta, dir, whistles, wishes, events, idx, counters, tokens, idem)| {
-                let mut tx = Tx {
-                    meta,
-                    dir,
-                    whistles,
-                    wishes,
-                    events,
-                    idx,
-                    counters,
-                    tokens,
-                    idem,
-                    categories: &self.rules.categories,
-                    calendar: &self.rules.calendar,
-                    seq: self.next_seq,
-                    published: Vec::new(),
-                    deltas: Default::default(),
-                };
-                let mut results = Vec::with_capacity(jobs.len());
-                for j in &jobs {
-                    let at = j.at.unwrap_or(now);
-                    results.push(tx.run_once(j, at, &due)?);
-                }
-                tx.flush_counters()?;
-                Ok((results, tx.seq, tx.published))
-            },
-        );
-        let outcome = result.map_err(|e| e.to_string()).and_then(|r| {
-            self.store.db.flush().map_err(|e| e.to_string())?;
-            Ok(r)
+        let (whistles, wishes) = named_records(&jobs, &due);
+        let (categories, calendar) = (&self.rules.categories, &self.rules.calendar);
+        let mut done = None;
+        let result = self.store.commit(&mut |u| {
+            let first_seq = u.log_head()?;
+            u.prefetch(&whistles, &wishes)?;
+            let mut tx = Tx {
+                u,
+                categories,
+                calendar,
+                seq: first_seq,
+                published: Vec::new(),
+                deltas: Default::default(),
+            };
+            let mut results = Vec::with_capacity(jobs.len());
+            for j in &jobs {
+                let at = j.at.unwrap_or(now);
+                results.push(tx.run_once(j, at, &due)?);
+            }
+            tx.flush_counters()?;
+            done = Some((results, tx.seq, tx.published));
+            Ok(())
         });
+        let outcome = match (result, done) {
+            (Ok(()), Some(r)) => Ok(r),
+            (Ok(()), None) => Err("the engine committed without running the batch".to_string()),
+            (Err(e), _) => Err(e.to_string()),
+        };
         match outcome {
             Ok((results, seq, published)) => {
                 self.next_seq = seq;
@@ -454,4 +438,31 @@ impl WriterThread {
             }
         }
     }
+}
+
+/// The whistles and wishes a batch names, for the engine to fetch in one go.
+fn named_records(jobs: &[Job], due: &[WhistleId]) -> (Vec<WhistleId>, Vec<WishId>) {
+    let mut whistles = due.to_vec();
+    let mut wishes = Vec::new();
+    for j in jobs {
+        match &j.cmd {
+            Command::Whistle(id, a, _) => {
+                whistles.push(*id);
+                if let WhistleAction::Reject {
+                    duplicate_of: Some(orig),
+                    ..
+                } = a
+                {
+                    whistles.push(*orig);
+                }
+            }
+            Command::Wish(id, _, _) => wishes.push(*id),
+            _ => {}
+        }
+    }
+    whistles.sort_unstable_by_key(|w| w.0);
+    whistles.dedup();
+    wishes.sort_unstable_by_key(|w| w.0);
+    wishes.dedup();
+    (whistles, wishes)
 }

@@ -1,35 +1,27 @@
-//! One batch inside its sled transaction: idempotency, writing records with their derived
-//! index entries and counters, and appending events. Commands are in `commands.rs`.
-
-use std::collections::BTreeSet;
+//! One batch inside the engine's transaction: idempotency, writing records with their
+//! counters, and appending events, over the engine's [`Unit`] of work. Commands are in
+//! `commands.rs`; nothing here knows which engine runs them.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use shaozi_shared::{
     Actor, Audience, Category, Deadlines, EventKind, EventScope, RuleError, Whistle, Wish,
 };
 
 use super::{Command, Job, Published, Reply, WriteError};
-use crate::store::keys::{self, be, family, Record};
-use crate::store::{decode_i64, postings, stored, StoreError};
+use crate::storage::{KeptAnswer, LogEntry, Unit};
+use crate::store::keys::{self, Record};
+use crate::store::StoreError;
 
-pub(super) type TxError = ConflictableTransactionError<StoreError>;
+/// A failure of the store, which aborts the whole batch.
+pub(super) type TxError = StoreError;
 pub(super) type CmdResult = Result<Reply, WriteError>;
 
-/// One batch's view of the trees inside the transaction.
+/// One batch: the engine's unit of work and what the batch has produced so far.
 pub(super) struct Tx<'a> {
-    pub(super) meta: &'a TransactionalTree,
-    pub(super) dir: &'a TransactionalTree,
-    pub(super) whistles: &'a TransactionalTree,
-    pub(super) wishes: &'a TransactionalTree,
-    pub(super) events: &'a TransactionalTree,
-    pub(super) idx: &'a TransactionalTree,
-    pub(super) counters: &'a TransactionalTree,
-    pub(super) tokens: &'a TransactionalTree,
-    pub(super) idem: &'a TransactionalTree,
+    pub(super) u: &'a mut dyn Unit,
     pub(super) categories: &'a [Category],
     pub(super) calendar: &'a shaozi_shared::calendar::Calendar,
     pub(super) seq: u64,
@@ -51,18 +43,11 @@ struct EventOut<'a> {
     scope: &'a EventScope,
 }
 
-/// What an idempotent create keeps: the body's hash and the first answer.
-#[derive(Serialize, serde::Deserialize)]
-struct Kept {
-    body: String,
-    answer: String,
-}
-
 pub(super) fn corrupt(what: impl Into<String>, e: impl ToString) -> TxError {
-    ConflictableTransactionError::Abort(StoreError::Corrupt {
+    StoreError::Corrupt {
         what: what.into(),
         why: e.to_string(),
-    })
+    }
 }
 
 pub(super) fn invalid(field: &'static str, reason: impl Into<String>) -> WriteError {
@@ -111,14 +96,30 @@ fn wish_scope(w: &Wish) -> EventScope {
     }
 }
 
-/// Records the writer keeps, with the scope of their events.
-pub(super) trait Tracked: Record {
+/// Records the writer keeps: the scope of their events, and how the unit stores them.
+pub(super) trait Tracked: Record + Sized {
     fn scope(&self, old: Option<&Self>) -> EventScope;
+    fn put(
+        u: &mut dyn Unit,
+        old: Option<&Self>,
+        new: &Self,
+        json: &str,
+        events: &[u64],
+    ) -> Result<(), StoreError>;
 }
 
 impl Tracked for Whistle {
     fn scope(&self, old: Option<&Self>) -> EventScope {
         whistle_scope(old, self)
+    }
+    fn put(
+        u: &mut dyn Unit,
+        old: Option<&Self>,
+        new: &Self,
+        json: &str,
+        events: &[u64],
+    ) -> Result<(), StoreError> {
+        u.put_whistle(old, new, json, events)
     }
 }
 
@@ -126,36 +127,15 @@ impl Tracked for Wish {
     fn scope(&self, _old: Option<&Self>) -> EventScope {
         wish_scope(self)
     }
-}
-
-/// Reads a value inside the transaction and decodes it with `decode`.
-fn read_with<T>(
-    tree: &TransactionalTree,
-    key: &[u8],
-    decode: impl FnOnce(&[u8]) -> Result<T, StoreError>,
-) -> Result<Option<T>, TxError> {
-    match tree.get(key)? {
-        None => Ok(None),
-        Some(v) => decode(&v).map(Some).map_err(TxError::Abort),
+    fn put(
+        u: &mut dyn Unit,
+        old: Option<&Self>,
+        new: &Self,
+        json: &str,
+        events: &[u64],
+    ) -> Result<(), StoreError> {
+        u.put_wish(old, new, json, events)
     }
-}
-
-/// Reads and decodes a whistle or wish inside the transaction.
-pub(super) fn read_record<T: serde::de::DeserializeOwned>(
-    tree: &TransactionalTree,
-    key: impl AsRef<[u8]>,
-    what: impl FnOnce() -> String,
-) -> Result<Option<T>, TxError> {
-    read_with(tree, key.as_ref(), |v| crate::store::decode_record(v, what))
-}
-
-/// Reads and decodes a directory record or token inside the transaction.
-pub(super) fn read<T: serde::de::DeserializeOwned>(
-    tree: &TransactionalTree,
-    key: impl AsRef<[u8]>,
-    what: impl FnOnce() -> String,
-) -> Result<Option<T>, TxError> {
-    read_with(tree, key.as_ref(), |v| crate::store::decode(v, what))
 }
 
 impl Tx<'_> {
@@ -165,15 +145,13 @@ impl Tx<'_> {
         &mut self,
         j: &Job,
         at: DateTime<Utc>,
-        due: &[u64],
+        due: &[shaozi_shared::WhistleId],
     ) -> Result<CmdResult, TxError> {
         let Some(idem) = &j.idem else {
             return self.run(&j.cmd, &j.who, at, due);
         };
         let body = hex(&idem.body);
-        if let Some(v) = self.idem.get(&idem.key)? {
-            let kept: Kept =
-                serde_json::from_slice(&v).map_err(|e| corrupt("an idempotency key", e))?;
+        if let Some(kept) = self.u.kept(&idem.key)? {
             return Ok(if kept.body == body {
                 Ok(Reply::Replayed(kept.answer))
             } else {
@@ -184,9 +162,7 @@ impl Tx<'_> {
         }
         let r = self.run(&j.cmd, &j.who, at, due)?;
         if let Some(answer) = r.as_ref().ok().and_then(Reply::to_json) {
-            let kept = serde_json::to_vec(&Kept { body, answer })
-                .map_err(|e| corrupt("an idempotency key", e))?;
-            self.idem.insert(idem.key.as_slice(), kept)?;
+            self.u.keep(&idem.key, &KeptAnswer { body, answer })?;
         }
         Ok(r)
     }
@@ -196,7 +172,7 @@ impl Tx<'_> {
         cmd: &Command,
         who: &shaozi_shared::Principal,
         at: DateTime<Utc>,
-        due: &[u64],
+        due: &[shaozi_shared::WhistleId],
     ) -> Result<CmdResult, TxError> {
         let actor = crate::auth::actor(who);
         match cmd {
@@ -216,28 +192,6 @@ impl Tx<'_> {
         }
     }
 
-    pub(super) fn next_id(&self, name: &str, first: u64) -> Result<u64, TxError> {
-        let id = self
-            .meta
-            .get(name)?
-            .and_then(|v| keys::read_be(&v))
-            .unwrap_or(first);
-        self.meta.insert(name, &be(id + 1))?;
-        Ok(id)
-    }
-
-    pub(super) fn peek_id(&self, name: &str) -> Result<u64, TxError> {
-        Ok(self
-            .meta
-            .get(name)?
-            .and_then(|v| keys::read_be(&v))
-            .unwrap_or(1))
-    }
-
-    pub(super) fn has(&self, kind: u8, id: u64) -> Result<bool, TxError> {
-        Ok(self.dir.get(keys::dir_key(kind, id))?.is_some())
-    }
-
     pub(super) fn deadlines(&self, category: &str) -> Deadlines {
         self.categories
             .iter()
@@ -246,10 +200,9 @@ impl Tx<'_> {
             .unwrap_or(Deadlines::DEFAULT)
     }
 
-    /// Writes a record into `tree` with its index entries, counters and events.
+    /// Writes a record with its counters and events.
     pub(super) fn write<R: Tracked>(
         &mut self,
-        tree: &TransactionalTree,
         old: Option<&R>,
         new: &R,
         events: &[(EventKind, Option<String>)],
@@ -258,128 +211,25 @@ impl Tx<'_> {
     ) -> Result<(), TxError> {
         let subject = new.subject();
         let json = serde_json::to_string(new).map_err(|e| corrupt(subject.clone(), e))?;
-        let key = be(new.number());
-        let mut timeline = match (old, tree.get(key)?) {
-            (Some(_), Some(v)) => stored::timeline(&v)
-                .ok_or_else(|| corrupt(subject.clone(), "timeline cut short"))?,
-            _ => Vec::new(),
-        };
-        let old_idx = old.map(R::index).unwrap_or_default();
         let old_counts = old.map(R::counts).unwrap_or_default();
-        self.reindex(&old_idx, &new.index())?;
-        let old_lists = old.map(R::lists).unwrap_or_default();
-        self.relist(new.number(), &old_lists, &new.lists())?;
-        self.count(&keys::count_diff(&old_counts, &new.counts()));
+        for (name, delta) in keys::count_diff(&old_counts, &new.counts()) {
+            *self.deltas.entry(name).or_default() += delta;
+        }
         let scope = new.scope(old);
+        let mut seqs = Vec::with_capacity(events.len());
         for (kind, note) in events {
-            let seq = self.emit(*kind, &subject, note.as_deref(), &json, actor, at, &scope)?;
-            timeline.push(seq);
+            seqs.push(self.emit(*kind, &subject, note.as_deref(), &json, actor, at, &scope)?);
         }
-        tree.insert(&key, stored::encode(&timeline, json.as_bytes()))?;
-        Ok(())
+        R::put(self.u, old, new, &json, &seqs)
     }
 
-    /// Replaces a record's old index entries with its new ones.
-    fn reindex(
-        &self,
-        old: &[(Vec<u8>, Vec<u8>)],
-        new: &[(Vec<u8>, Vec<u8>)],
-    ) -> Result<(), TxError> {
-        let keep: BTreeSet<&[u8]> = new.iter().map(|(k, _)| k.as_slice()).collect();
-        for (k, _) in old {
-            if !keep.contains(k.as_slice()) {
-                self.idx.remove(k.as_slice())?;
-            }
-        }
-        let had: BTreeSet<(&[u8], &[u8])> = old
-            .iter()
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
-            .collect();
-        for (k, v) in new {
-            if !had.contains(&(k.as_slice(), v.as_slice())) {
-                self.idx.insert(k.as_slice(), v.as_slice())?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Moves a record between id-ordered lists (postings).
-    fn relist(&self, id: u64, old: &[Vec<u8>], new: &[Vec<u8>]) -> Result<(), TxError> {
-        for p in old.iter().filter(|p| !new.contains(p)) {
-            self.unpost(p, id)?;
-        }
-        for p in new.iter().filter(|p| !old.contains(p)) {
-            self.post(p, id)?;
-        }
-        Ok(())
-    }
-
-    /// Counts number `n` (an event, or a whistle filed) in the minute of `at`.
-    pub(super) fn count_in_minute(
-        &self,
-        fam: u8,
-        at: DateTime<Utc>,
-        n: u64,
-    ) -> Result<(), TxError> {
-        let k = keys::minute_span_key(fam, at);
-        let span = match self.idx.get(&k)? {
-            Some(v) => keys::MinuteSpan::decode(&v).with(n),
-            None => keys::MinuteSpan::of(n),
-        };
-        self.idx.insert(k, &span.encode())?;
-        Ok(())
-    }
-
-    /// Adds `id` to the list `prefix`.
-    pub(super) fn post(&self, prefix: &[u8], id: u64) -> Result<(), TxError> {
-        let k = postings::bucket_key(prefix, id);
-        let v = self.idx.get(&k)?;
-        let nv = postings::with(v.as_deref().unwrap_or_default(), id);
-        self.idx.insert(k, nv)?;
-        Ok(())
-    }
-
-    /// Takes `id` out of the list `prefix`.
-    fn unpost(&self, prefix: &[u8], id: u64) -> Result<(), TxError> {
-        let k = postings::bucket_key(prefix, id);
-        let Some(v) = self.idx.get(&k)? else {
-            return Ok(());
-        };
-        let nv = postings::without(&v, id);
-        if nv.is_empty() {
-            self.idx.remove(k)?;
-        } else {
-            self.idx.insert(k, nv)?;
-        }
-        Ok(())
-    }
-
-    fn count(&mut self, diff: &[(String, i64)]) {
-        for (name, delta) in diff {
-            *self.deltas.entry(name.clone()).or_default() += delta;
-        }
-    }
-
-    /// Writes the batch's counter changes: one read and write per counter, however many
-    /// commands touched it.
+    /// Writes the batch's counter changes, once for the whole batch.
     pub(super) fn flush_counters(&mut self) -> Result<(), TxError> {
-        for (name, delta) in std::mem::take(&mut self.deltas) {
-            if delta == 0 {
-                continue;
-            }
-            let cur = self
-                .counters
-                .get(name.as_bytes())?
-                .map(|v| decode_i64(&v))
-                .unwrap_or(0);
-            self.counters
-                .insert(name.as_bytes(), &(cur + delta).to_be_bytes())?;
-        }
-        Ok(())
+        let deltas = std::mem::take(&mut self.deltas);
+        self.u.add_to_counters(&deltas)
     }
 
-    /// Appends an event to the log (and the audit indexes by actor and by time) under the
-    /// next sequence number, which it returns.
+    /// Appends an event to the log under the next sequence number, which it returns.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn emit(
         &mut self,
@@ -405,12 +255,14 @@ impl Tx<'_> {
             scope,
         };
         let json = serde_json::to_string(&ev).map_err(|e| corrupt(subject, e))?;
-        let seq = be(self.seq);
-        self.events.insert(&seq, json.as_bytes())?;
-        for list in keys::event_lists(kind, &actor.name) {
-            self.post(&list, self.seq)?;
-        }
-        self.count_in_minute(family::AUDIT_TIME, at, self.seq)?;
+        self.u.append_event(&LogEntry {
+            seq: self.seq,
+            kind,
+            at,
+            actor: &actor.name,
+            subject,
+            json: &json,
+        })?;
         self.published.push(Published {
             seq: self.seq,
             json,

@@ -3,10 +3,15 @@
 //! measures). Routes, Open311 and the event streams read only through [`Reads`], so an engine
 //! is a module implementing it; which keys, trees or tables it uses stays its own business.
 //!
-//! Engines: sled ([`crate::store`], the zero-setup default). The writer still uses the sled
-//! store directly; its unit of work is the next part of the seam (issue 15).
+//! The write side is in [`unit`]: the writer's commands run over a [`Unit`] of work, and an
+//! [`Engine`] runs each batch as one durable transaction.
+//!
+//! Engines: sled ([`crate::store`], the zero-setup default).
 
 use chrono::{DateTime, Utc};
+
+mod unit;
+pub use unit::{Batch, DirectoryKind, Engine, KeptAnswer, LogEntry, NameHolder, Series, Unit};
 
 use shaozi_shared::api::{Community, Day, Department, Stats, Street, TokenInfo};
 use shaozi_shared::assessment::{UnitScore, Weights};
@@ -124,7 +129,7 @@ impl Reads for crate::store::Store {
         Self::list_wishes(self, q)
     }
     fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
-        Self::stats_for(self, who)
+        crate::store::Counted::stats_for(self, who)
     }
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
         Self::events_after(self, after, limit)
