@@ -20,7 +20,7 @@ use shaozi_shared::{Actor, Principal, Role, Scope};
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::guard::{Client, RateBuckets};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// A token's SHA-256.
 pub fn hash(token: &str) -> [u8; 32] {
@@ -79,7 +79,7 @@ impl TokenBook {
     /// Loads the tokens and sets up the admin token: the given one (replacing the stored
     /// admin's hash), else the stored one, else a new one, returned to be printed once.
     pub fn load(
-        store: &Store,
+        store: &dyn crate::storage::TokenKeeper,
         given_admin: Option<&str>,
         clock: Arc<dyn Clock>,
         limits: Limits,

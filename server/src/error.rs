@@ -215,12 +215,14 @@ impl ApiError {
 
     /// 503: writes are not being taken.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
+        let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Service unavailable",
             detail,
-        )
+        );
+        e.ext().retry_after = Some(1);
+        e
     }
 
     /// 500: our fault; the detail is logged, the client gets a reference to it.
@@ -350,7 +352,11 @@ impl From<WriteError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(&e)
+        match e {
+            // A database that is away or read-only: the client retries, nothing is broken.
+            StoreError::Unavailable { why } => ApiError::unavailable(why),
+            e => ApiError::internal(&e),
+        }
     }
 }
 

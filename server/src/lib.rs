@@ -9,9 +9,11 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod follow;
 pub mod guard;
 pub mod open311;
 pub mod openapi;
+pub mod pg;
 pub mod routes;
 pub mod storage;
 pub mod store;
@@ -222,12 +224,53 @@ pub struct RunningServer {
     pub created_admin_token: Option<String>,
     /// Handle for submitting commands directly (the demo and bulk loads use it).
     pub writer: WriterHandle,
-    /// The store, for direct reads.
-    pub store: Store,
+    /// The sled store, for looking inside it (tests, the load tool); None on PostgreSQL.
+    pub sled: Option<Store>,
+    /// The store, for reads, whatever the engine.
+    pub store: Arc<dyn storage::Reads>,
     shutdown_tx: watch::Sender<bool>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
     writer_owner: Writer,
+}
+
+/// A store opened for a server: its reads, its writer's engine and its tokens.
+struct OpenedEngine {
+    reads: Arc<dyn storage::Reads>,
+    engine: Box<dyn storage::Engine>,
+    keeper: Arc<dyn storage::TokenKeeper>,
+    sled: Option<Store>,
+    /// Whether other servers may write to it too (then this one follows the log).
+    shared: bool,
+}
+
+/// Opens the sled store in a directory, or the PostgreSQL database `data` names.
+async fn open_engine(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+    if let Some(url) = data.to_str().filter(|d| pg::is_url(d)) {
+        let url = url.to_string();
+        // The PostgreSQL client blocks; it must not run on the async runtime's threads.
+        let (engine, reads) = tokio::task::spawn_blocking(move || pg::open(&url))
+            .await
+            .map_err(|e| store::StoreError::Unavailable {
+                why: format!("opening the database stopped: {e}"),
+            })??;
+        let reads = Arc::new(reads);
+        return Ok(OpenedEngine {
+            reads: reads.clone(),
+            engine: Box::new(engine),
+            keeper: reads,
+            sled: None,
+            shared: true,
+        });
+    }
+    let store = Store::open(data)?;
+    Ok(OpenedEngine {
+        reads: Arc::new(store.clone()),
+        engine: Box::new(store::SledEngine::new(store.clone())?),
+        keeper: Arc::new(store.clone()),
+        sled: Some(store),
+        shared: false,
+    })
 }
 
 /// Opens the store and starts serving.
@@ -236,20 +279,28 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         path: config.data.clone(),
         source,
     };
-    let store = Store::open(&config.data).map_err(store_err)?;
+    let opened = open_engine(&config.data).await.map_err(store_err)?;
+    let store = opened.reads.clone();
     let (tokens, created) = TokenBook::load(
-        &store,
+        opened.keeper.as_ref(),
         config.admin_token.as_deref(),
         config.clock.clone(),
         config.limits,
     )
     .map_err(store_err)?;
     let rules = Arc::new(config.rules);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let publishing = if opened.shared {
+        writer::Publishing::Follower(wake.clone())
+    } else {
+        writer::Publishing::Direct
+    };
     let writer_owner = Writer::start(
-        Box::new(store::SledEngine::new(store.clone()).map_err(store_err)?),
+        opened.engine,
         config.clock.clone(),
         rules.clone(),
         tokens.clone(),
+        publishing,
     )
     .map_err(store_err)?;
     let writer = writer_owner.handle();
@@ -270,21 +321,31 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         config.sweep_every,
         shutdown_rx.clone(),
     ))];
+    if opened.shared {
+        background.push(tokio::spawn(follow::follow_log(
+            store.clone(),
+            opened.keeper.clone(),
+            writer.clone(),
+            tokens.clone(),
+            wake,
+            shutdown_rx.clone(),
+        )));
+    }
     if let Some(demo) = config.demo {
         // The history goes in before anyone connects, so it does not arrive as "new".
-        if let Err(e) = demo::prepare(&demo, &store, &writer, config.clock.as_ref()).await {
+        if let Err(e) = demo::prepare(&demo, store.as_ref(), &writer, config.clock.as_ref()).await {
             tracing::warn!(error = %e, "demo city could not be loaded");
         }
         background.push(tokio::spawn(demo::run(
             demo,
-            Arc::new(store.clone()),
+            store.clone(),
             writer.clone(),
             config.clock.clone(),
             shutdown_rx.clone(),
         )));
     }
     let state = AppState::new(Shared {
-        store: Arc::new(store.clone()),
+        store: store.clone(),
         writer: writer.clone(),
         rules,
         tokens,
@@ -304,6 +365,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr,
         created_admin_token: created,
         writer,
+        sled: opened.sled,
         store,
         shutdown_tx,
         serve,

@@ -1,5 +1,6 @@
 //! Helpers for end-to-end tests: a real server on 127.0.0.1:0 over a real sled store in a
-//! temporary directory, spoken to over real HTTP.
+//! temporary directory (or, with `SHAOZI_TEST_ENGINE=postgres`, a fresh PostgreSQL database),
+//! spoken to over real HTTP.
 
 // A test harness: when setting up a test fails, the test must stop there, loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,6 +17,9 @@ use shaozi_server::auth::Limits;
 use shaozi_server::clock::ManualClock;
 pub use shaozi_server::guard::PublicLimits;
 use shaozi_server::{start, Config, RunningServer};
+
+pub mod pgdb;
+pub use pgdb::TestDatabase;
 
 /// The admin token every test server uses.
 pub const TOKEN: &str = "test-admin-token-0123456789";
@@ -39,6 +43,20 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     data: PathBuf,
     _dir: Option<tempfile::TempDir>,
+    _db: Option<Arc<TestDatabase>>,
+}
+
+/// Where a fresh test server keeps its store: a directory for sled or, when the suite runs on
+/// PostgreSQL (`SHAOZI_TEST_ENGINE=postgres`), a fresh database.
+fn fresh_store() -> (tempfile::TempDir, PathBuf, Option<Arc<TestDatabase>>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    if pgdb::suite_on_postgres() {
+        let db = TestDatabase::create().expect("SHAOZI_TEST_ENGINE=postgres needs a database");
+        let data = PathBuf::from(&db.url);
+        return (dir, data, Some(Arc::new(db)));
+    }
+    let data = dir.path().join("store");
+    (dir, data, None)
 }
 
 /// An answer: status and JSON body (Null when empty or not JSON).
@@ -81,12 +99,12 @@ impl TestServer {
 
     /// A fresh server with the given per-token limits.
     pub async fn start_with(limits: Limits) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("store");
+        let (dir, data, db) = fresh_store();
         let clock = Arc::new(ManualClock::new(t0()));
         let mut s =
             Self::start_full(&data, clock, "127.0.0.1:0".parse().expect("addr"), limits).await;
         s._dir = Some(dir);
+        s._db = db;
         s
     }
 
@@ -125,8 +143,7 @@ impl TestServer {
 
     /// A fresh server counting deadlines by `rules`.
     pub async fn start_with_rules(rules: shaozi_shared::Rules) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("store");
+        let (dir, data, db) = fresh_store();
         let clock = Arc::new(ManualClock::new(t0()));
         let mut cfg = Config::new(data.clone());
         cfg.public = PublicLimits::off();
@@ -139,13 +156,13 @@ impl TestServer {
         };
         let mut s = Self::from_config(cfg, clock).await;
         s._dir = Some(dir);
+        s._db = db;
         s
     }
 
     /// A fresh server whose clients must send their headers within `header_timeout`.
     pub async fn start_impatient(header_timeout: Duration) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("store");
+        let (dir, data, db) = fresh_store();
         let limits = Limits {
             rate_per_sec: 0.0,
             burst: 0.0,
@@ -161,6 +178,7 @@ impl TestServer {
         )
         .await;
         s._dir = Some(dir);
+        s._db = db;
         s
     }
 
@@ -182,8 +200,8 @@ impl TestServer {
     /// A fresh server with the given limits on traffic without a token (every other server
     /// here has them off: tests send thousands of requests from one address).
     pub async fn start_public(public: PublicLimits) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut cfg = Config::new(dir.path().join("store"));
+        let (dir, data, db) = fresh_store();
+        let mut cfg = Config::new(data);
         cfg.listen = "127.0.0.1:0".parse().expect("addr");
         cfg.limits = Limits {
             rate_per_sec: 0.0,
@@ -193,6 +211,7 @@ impl TestServer {
         cfg.public = public;
         let mut s = Self::from_config(cfg, Arc::new(ManualClock::new(t0()))).await;
         s._dir = Some(dir);
+        s._db = db;
         s
     }
 
@@ -214,6 +233,7 @@ impl TestServer {
             clock,
             data: data.to_path_buf(),
             _dir: None,
+            _db: None,
         }
     }
 
@@ -222,6 +242,7 @@ impl TestServer {
         self.stop().await;
         let mut s = Self::start_on(&self.data.clone(), self.clock.clone()).await;
         s._dir = self._dir.take();
+        s._db = self._db.take();
         s
     }
 

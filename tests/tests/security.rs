@@ -235,7 +235,11 @@ async fn an_activity_is_seen_only_by_the_units_it_names_live_paged_and_in_an_old
         );
     }
 
-    // A store written before activities had an audience kept their events public.
+    // A store written before activities had an audience kept their events public. Only sled
+    // stores are that old: the PostgreSQL schema began with audiences.
+    if shaozi_tests::pgdb::suite_on_postgres() {
+        return;
+    }
     s.stop().await;
     {
         let store = shaozi_tests::open_stopped_store(s.data());

@@ -71,7 +71,12 @@ pub async fn stream(
     };
     // An id past the head is not one this log gave out (another server's, or a store restored
     // from an older backup): waiting for it would be silence for good, so say so.
-    let head = st.writer.durable_seq();
+    let mut head = st.writer.durable_seq();
+    if after.is_some_and(|a| a > head) {
+        // With several servers on one database, another server's event may be newer than
+        // what this one has followed yet: the log itself says.
+        head = head.max(st.store.last_seq()?);
+    }
     if let Some(a) = after.filter(|a| *a > head) {
         return Err(ApiError::bad_param(
             field,

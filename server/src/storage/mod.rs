@@ -8,6 +8,8 @@
 //!
 //! Engines: sled ([`crate::store`], the zero-setup default).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 mod unit;
@@ -21,6 +23,34 @@ use shaozi_shared::{
 
 use crate::store::query_error::QueryError;
 use crate::store::{FiledPage, Group, StoreError, WhistleQuery, WishQuery};
+
+/// The tokens as the server loads them at start, and the admin token it may set then.
+pub trait TokenKeeper: Send + Sync + 'static {
+    /// Every token by the SHA-256 of its secret.
+    fn tokens_by_hash(&self) -> Result<HashMap<[u8; 32], TokenInfo>, StoreError>;
+    /// Sets the admin token, before the writer runs: `info` under the hash `new`, in place of
+    /// the entry under `old` if there is one, durable before it returns.
+    fn set_admin_token(
+        &self,
+        old: Option<[u8; 32]>,
+        new: [u8; 32],
+        info: &TokenInfo,
+    ) -> Result<(), StoreError>;
+}
+
+impl TokenKeeper for crate::store::Store {
+    fn tokens_by_hash(&self) -> Result<HashMap<[u8; 32], TokenInfo>, StoreError> {
+        Self::tokens_by_hash(self)
+    }
+    fn set_admin_token(
+        &self,
+        old: Option<[u8; 32]>,
+        new: [u8; 32],
+        info: &TokenInfo,
+    ) -> Result<(), StoreError> {
+        Self::set_admin_token(self, old, new, info)
+    }
+}
 
 /// Everything the server reads. Every method reads a bounded amount, whatever the history's
 /// size: lists walk an index from a cursor, stats read counters.

@@ -194,29 +194,49 @@ impl Writer {
         clock: Arc<dyn Clock>,
         rules: Arc<Rules>,
         tokens: Arc<TokenBook>,
+        publishing: Publishing,
     ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         // Subscribers that fall this far behind are cut off and resume from the log.
         let (events, _) = broadcast::channel(4096);
-        let last = store.last_seq()?;
-        let durable = Arc::new(AtomicU64::new(last));
-        let state = WriterThread {
-            tokens,
-            durable: durable.clone(),
-            next_seq: last,
-            store,
-            clock,
-            rules,
-            events: events.clone(),
-            failed: None,
-        };
+        let durable = Arc::new(AtomicU64::new(0));
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let (durable_w, events_w) = (durable.clone(), events.clone());
+        // The engine lives and dies on the writer's thread: a PostgreSQL client must not
+        // block (nor be dropped) on the async runtime's threads.
         let thread = std::thread::Builder::new()
             .name("shaozi-writer".into())
-            .spawn(move || state.run(rx))
+            .spawn(move || {
+                let last = match store.last_seq() {
+                    Ok(last) => last,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                durable_w.store(last, Ordering::SeqCst);
+                let _ = ready_tx.send(Ok(()));
+                WriterThread {
+                    tokens,
+                    durable: durable_w,
+                    next_seq: last,
+                    store,
+                    clock,
+                    rules,
+                    events: events_w,
+                    failed: None,
+                    publishing,
+                }
+                .run(rx)
+            })
             .map_err(|e| StoreError::Corrupt {
                 what: "writer thread".into(),
                 why: e.to_string(),
             })?;
+        ready_rx.recv().map_err(|_| StoreError::Corrupt {
+            what: "writer thread".into(),
+            why: "stopped before it started".into(),
+        })??;
         Ok(Writer {
             handle: WriterHandle {
                 tx,
@@ -301,13 +321,30 @@ impl WriterHandle {
         self.durable.load(Ordering::SeqCst)
     }
 
+    /// Publishes an event read from the log by the follower, and counts it as durable.
+    pub fn publish_followed(&self, p: Published) {
+        let seq = p.seq;
+        let _ = self.events.send(Arc::new(p));
+        self.durable.fetch_max(seq, Ordering::SeqCst);
+    }
+
     /// Subscribes to committed events, in sequence order.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.events.subscribe()
     }
 }
 
+/// Who publishes committed events to this server's streams.
+pub enum Publishing {
+    /// The writer, after each batch: it is the store's only writer (sled).
+    Direct,
+    /// A log follower (see `crate::follow`), which the writer wakes after each batch: other
+    /// servers write to the same store, and their events must reach the streams in order.
+    Follower(Arc<tokio::sync::Notify>),
+}
+
 struct WriterThread {
+    publishing: Publishing,
     tokens: Arc<TokenBook>,
     store: Box<dyn Engine>,
     clock: Arc<dyn Clock>,
@@ -405,16 +442,32 @@ impl WriterThread {
         });
         let outcome = match (result, done) {
             (Ok(()), Some(r)) => Ok(r),
-            (Ok(()), None) => Err("the engine committed without running the batch".to_string()),
-            (Err(e), _) => Err(e.to_string()),
+            (Ok(()), None) => Err(StoreError::Corrupt {
+                what: "the writer".into(),
+                why: "the engine committed without running the batch".into(),
+            }),
+            (Err(e), _) => Err(e),
         };
         match outcome {
             Ok((results, seq, published)) => {
                 self.next_seq = seq;
-                self.durable.store(seq, Ordering::SeqCst);
-                for p in published {
-                    // No subscribers is fine; lagging ones are cut off by their own stream.
-                    let _ = self.events.send(Arc::new(p));
+                match &self.publishing {
+                    Publishing::Direct => {
+                        self.durable.store(seq, Ordering::SeqCst);
+                        for p in published {
+                            // No subscribers is fine; lagging ones are cut off by their own
+                            // stream.
+                            let _ = self.events.send(Arc::new(p));
+                        }
+                    }
+                    // Other servers' events may come before these: the log follower
+                    // publishes everything in sequence order. Every number up to this
+                    // batch's is committed (the log head's lock orders commits), so a page
+                    // or a replay read now from the store may include them.
+                    Publishing::Follower(wake) => {
+                        self.durable.fetch_max(seq, Ordering::SeqCst);
+                        wake.notify_one();
+                    }
                 }
                 for (j, r) in jobs.into_iter().zip(results) {
                     match &r {
@@ -427,7 +480,16 @@ impl WriterThread {
                     let _ = j.reply.send(r);
                 }
             }
+            Err(StoreError::Unavailable { why }) => {
+                // The database is away or read-only: this batch is not acknowledged (its
+                // outcome may even be unknown), and the next batch tries again.
+                tracing::warn!(error = %why, "commit failed; the next batch retries");
+                for j in jobs {
+                    let _ = j.reply.send(Err(WriteError::Unavailable(why.clone())));
+                }
+            }
             Err(why) => {
+                let why = why.to_string();
                 tracing::error!(error = %why, "commit failed; refusing further writes");
                 for j in jobs {
                     let _ = j.reply.send(Err(WriteError::Unavailable(format!(

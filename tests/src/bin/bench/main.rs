@@ -219,12 +219,16 @@ async fn grow(
 }
 
 fn last_whistle(server: &RunningServer) -> anyhow::Result<u64> {
-    Ok(server
+    // The newest first page of all whistles holds the last one, on any engine.
+    let q = shaozi_server::store::WhistleQuery {
+        limit: 1,
+        ..Default::default()
+    };
+    let (page, _) = server
         .store
-        .whistles
-        .last()?
-        .and_then(|(k, _)| k.as_ref().try_into().ok().map(u64::from_be_bytes))
-        .unwrap_or(1000))
+        .list_whistles(&q)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(page.first().map_or(1000, |w| w.id.0))
 }
 
 /// The read figures; returns each one's p50.
@@ -391,7 +395,12 @@ async fn main() -> anyhow::Result<()> {
         "  store of {} whistles built in {:.0} s; on disk {} MiB",
         args.big,
         t.elapsed().as_secs_f64(),
-        server.store.db.size_on_disk().unwrap_or(0) >> 20
+        server
+            .sled
+            .as_ref()
+            .and_then(|s| s.db.size_on_disk().ok())
+            .unwrap_or(0)
+            >> 20
     );
     let big = reads(&client, &base, &city, args.reads, &format!("{}", args.big)).await?;
     let names = ["queue first page", "stats", "a department's open cases"];

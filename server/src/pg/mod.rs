@@ -1,0 +1,102 @@
+//! The PostgreSQL engine: several shaozi servers on one database.
+//!
+//! Writes: each server's one writer runs a batch as one transaction that first locks the
+//! one-row log head ([`unit`]), so batches of all servers are ordered, sequence numbers are
+//! gapless and in commit order, and every check (versions, names, idempotency keys,
+//! deadlines) sees the batches before it. Reads: a few threads, each with its own
+//! connection ([`reads`]). The schema is created and migrated on start ([`schema`]).
+//!
+//! Plain SQL only (KingbaseES and openGauss speak this dialect): no `ON CONFLICT`, nothing
+//! that needs LISTEN/NOTIFY.
+
+mod reads;
+mod schema;
+mod unit;
+
+pub use reads::PgReads;
+pub use schema::{migrate, SCHEMA_VERSION};
+pub use unit::PgEngine;
+
+use crate::store::StoreError;
+
+/// Whether `--data` names a PostgreSQL database rather than a directory.
+pub fn is_url(data: &str) -> bool {
+    data.starts_with("postgres://") || data.starts_with("postgresql://")
+}
+
+/// Opens a connection.
+pub fn connect(url: &str) -> Result<postgres::Client, StoreError> {
+    postgres::Client::connect(url, postgres::NoTls).map_err(|e| StoreError::Unavailable {
+        why: format!("cannot reach the database: {}", describe(&e)),
+    })
+}
+
+/// A database error as a store error: the ones a retry can cure (a lost connection, a
+/// standby that cannot take writes, a shutdown) say the store is unavailable.
+pub(crate) fn db_error(e: postgres::Error) -> StoreError {
+    use postgres::error::SqlState;
+    let transient = match e.code() {
+        None => true,
+        Some(c) => {
+            c.code().starts_with("08")
+                || c.code().starts_with("57P")
+                || *c == SqlState::READ_ONLY_SQL_TRANSACTION
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED
+        }
+    };
+    if transient || e.is_closed() {
+        let why = if e.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION) {
+            "the database is read-only (a standby?); writes wait for a primary".to_string()
+        } else {
+            format!("the database is unavailable: {}", describe(&e))
+        };
+        StoreError::Unavailable { why }
+    } else {
+        StoreError::Database(describe(&e))
+    }
+}
+
+/// The server's own words, not just "db error".
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s.push_str(": ");
+                s.push_str(&inner.to_string());
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+/// A row's column, or a store error naming what was being read.
+pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    i: usize,
+) -> Result<T, StoreError> {
+    row.try_get(i).map_err(|e| StoreError::Corrupt {
+        what: format!("column {i}"),
+        why: e.to_string(),
+    })
+}
+
+/// Opens the database at `url` for a server: migrates the schema, then connects the writer's
+/// connection and the readers'. Blocking; call it off the async runtime.
+pub fn open(url: &str) -> Result<(PgEngine, PgReads), StoreError> {
+    let mut c = connect(url)?;
+    let before = migrate(&mut c)?;
+    if before < SCHEMA_VERSION {
+        tracing::info!(
+            from = before,
+            to = SCHEMA_VERSION,
+            "database schema migrated"
+        );
+    }
+    drop(c);
+    Ok((PgEngine::new(url)?, PgReads::new(url)?))
+}

@@ -1,0 +1,64 @@
+//! Numbered migrations, applied on start under an advisory lock so that servers starting
+//! together apply each once. A database whose schema is newer than this build knows is
+//! refused and left untouched.
+
+use postgres::Client;
+
+use super::db_error;
+use crate::store::StoreError;
+
+/// The migrations, in order; the schema's version is how many have been applied.
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_log_records_directory",
+    include_str!("migrations/0001_log_records_directory.sql"),
+)];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Any number, so long as no other program on the same database uses it.
+const MIGRATION_LOCK: i64 = 0x5348_414f_5a49; // "SHAOZI"
+
+/// Creates or upgrades the schema. Returns the version found before.
+pub fn migrate(c: &mut Client) -> Result<i32, StoreError> {
+    c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(db_error)?;
+    let r = migrate_locked(c);
+    // Unlocking can only fail with the connection gone, which releases the lock anyway.
+    let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+    r
+}
+
+fn migrate_locked(c: &mut Client) -> Result<i32, StoreError> {
+    c.batch_execute("CREATE TABLE IF NOT EXISTS shaozi_schema (version integer NOT NULL)")
+        .map_err(db_error)?;
+    let found: Option<i32> = c
+        .query_opt("SELECT max(version) FROM shaozi_schema", &[])
+        .map_err(db_error)?
+        .and_then(|r| r.get(0));
+    let found = found.unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Corrupt {
+            what: "the database".into(),
+            why: format!(
+                "its schema is version {found}, newer than this server's {SCHEMA_VERSION}; \
+                 run a newer shaozi-server (nothing was changed)"
+            ),
+        });
+    }
+    for (n, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = n as i32 + 1;
+        tracing::info!(version, name, "applying database migration");
+        let mut tx = c.transaction().map_err(db_error)?;
+        tx.batch_execute(sql).map_err(db_error)?;
+        tx.execute("DELETE FROM shaozi_schema", &[])
+            .map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO shaozi_schema (version) VALUES ($1)",
+            &[&version],
+        )
+        .map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
+    }
+    Ok(found)
+}
