@@ -31,6 +31,7 @@ type Job = Box<dyn FnOnce(&mut Option<Client>) + Send>;
 /// The read side over a PostgreSQL database.
 pub struct PgReads {
     jobs: Mutex<mpsc::Sender<Job>>,
+    url: String,
 }
 
 impl PgReads {
@@ -52,8 +53,8 @@ impl PgReads {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        if client.as_ref().is_none_or(Client::is_closed) {
-                            client = connect(&url).ok();
+                        if client.as_ref().is_some_and(Client::is_closed) {
+                            client = None;
                         }
                         job(&mut client);
                     }
@@ -64,23 +65,34 @@ impl PgReads {
         }
         Ok(PgReads {
             jobs: Mutex::new(tx),
+            url: url.to_string(),
         })
     }
 
-    /// Runs `f` on a reading connection and waits for its answer.
+    /// Runs `f` on a reading connection and waits for its answer. A connection found broken
+    /// (the database restarted, a failover) is replaced and `f` tried once more on the new
+    /// one: reads change nothing, so trying again is safe.
     fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+        f: impl Fn(&mut Client) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (tx, rx) = mpsc::sync_channel(1);
+        let url = self.url.clone();
         let job: Job = Box::new(move |c: &mut Option<Client>| {
-            let r = match c.as_mut() {
-                Some(c) => f(c),
-                None => Err(StoreError::Unavailable {
-                    why: "the database cannot be reached".into(),
-                }),
-            };
-            if matches!(r, Err(StoreError::Unavailable { .. })) {
+            let mut r = Err(StoreError::Unavailable {
+                why: "the database cannot be reached".into(),
+            });
+            for attempt in 0..2 {
+                if attempt > 0 || c.is_none() {
+                    *c = connect(&url).ok();
+                }
+                r = match c.as_mut() {
+                    Some(client) => f(client),
+                    None => continue,
+                };
+                if !matches!(r, Err(StoreError::Unavailable { .. })) {
+                    break;
+                }
                 *c = None;
             }
             let _ = tx.send(r);

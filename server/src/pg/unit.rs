@@ -123,9 +123,23 @@ impl Engine for PgEngine {
     }
 
     fn commit(&mut self, batch: &mut Batch<'_>) -> Result<(), StoreError> {
-        let client = self.client()?;
-        let r = run_batch(client, batch);
-        self.forget_if_lost(r)
+        for attempt in 0..2 {
+            let client = self.client()?;
+            match run_batch(client, batch) {
+                // The connection was found broken before the batch sent anything: nothing
+                // can have been saved, so it runs again on a new connection.
+                Err(BatchError::NotStarted(StoreError::Unavailable { .. })) if attempt == 0 => {
+                    self.client = None;
+                }
+                Err(BatchError::NotStarted(e) | BatchError::Failed(e)) => {
+                    return self.forget_if_lost(Err(e))
+                }
+                Ok(()) => return Ok(()),
+            }
+        }
+        Err(StoreError::Unavailable {
+            why: "the database cannot be reached".into(),
+        })
     }
 
     fn close(&mut self) -> Result<(), StoreError> {
@@ -134,24 +148,35 @@ impl Engine for PgEngine {
     }
 }
 
-fn run_batch(client: &mut Client, batch: &mut Batch<'_>) -> Result<(), StoreError> {
-    let mut tx = client.transaction().map_err(db_error)?;
+/// Why a batch failed: before it sent anything of its own (safe to run again), or after.
+enum BatchError {
+    NotStarted(StoreError),
+    Failed(StoreError),
+}
+
+fn run_batch(client: &mut Client, batch: &mut Batch<'_>) -> Result<(), BatchError> {
+    let mut tx = client
+        .transaction()
+        .map_err(|e| BatchError::NotStarted(db_error(e)))?;
     // Locked first: this orders the batches of every server.
     let head: i64 = tx
         .query_one("SELECT seq FROM log_head WHERE one = 1 FOR UPDATE", &[])
         .map_err(db_error)
-        .and_then(|row| col(&row, 0))?;
+        .and_then(|row| col(&row, 0))
+        .map_err(BatchError::NotStarted)?;
     let mut unit = PgUnit::new(&mut tx, head.max(0) as u64);
-    batch(&mut unit)?;
-    unit.write_all()?;
-    tx.commit().map_err(|e| match db_error(e) {
-        StoreError::Unavailable { why } => StoreError::Unavailable {
-            why: format!(
-                "the database connection failed during COMMIT, so whether the change was \
+    batch(&mut unit).map_err(BatchError::Failed)?;
+    unit.write_all().map_err(BatchError::Failed)?;
+    tx.commit().map_err(|e| {
+        BatchError::Failed(match db_error(e) {
+            StoreError::Unavailable { why } => StoreError::Unavailable {
+                why: format!(
+                    "the database connection failed during COMMIT, so whether the change was \
                  saved is unknown; retry with the same Idempotency-Key ({why})"
-            ),
-        },
-        other => other,
+                ),
+            },
+            other => other,
+        })
     })
 }
 

@@ -1,0 +1,426 @@
+//! Several servers on one PostgreSQL database, and what the database does to them: a schema
+//! newer than the server, a lost connection, a database gone read-only.
+//!
+//! Each test makes its own database on the server at `SHAOZI_TEST_DATABASE_URL` (default the
+//! local one); with none there, it says so and passes outside CI, and fails under `CI=true`.
+
+// Test code: a failed step must stop the test there, loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+use shaozi_server::clock::ManualClock;
+use shaozi_tests::{t0, TestDatabase, TestServer};
+
+/// Runs SQL on the test database from a thread of its own (the client blocks).
+fn sql(url: &str, statement: &str) {
+    let (url, statement) = (url.to_string(), statement.to_string());
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        c.batch_execute(&statement).expect("statement");
+    })
+    .join()
+    .expect("sql thread");
+}
+
+/// Every event of the log as one server pages it (JSON), in order.
+async fn whole_log(s: &TestServer) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let a = TestServer::send(
+            s.req(
+                reqwest::Method::GET,
+                &format!("/api/v1/events?after={after}&limit=1000"),
+            )
+            .header("Accept", "application/json"),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let items = a.body["items"].as_array().cloned().unwrap_or_default();
+        out.extend(items);
+        after = a.body["after"].as_u64().unwrap_or(after);
+        if a.body["more"] != true {
+            return out;
+        }
+    }
+}
+
+/// The whole log as `s` pages it, once it holds `total` events (waiting up to 2 s).
+async fn caught_up(s: &TestServer, total: u64) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let log = whole_log(s).await;
+        if log.len() as u64 >= total || Instant::now() > deadline {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn seqs(events: &[Value]) -> Vec<u64> {
+    events.iter().filter_map(|e| e["seq"].as_u64()).collect()
+}
+
+async fn three_servers(db: &TestDatabase) -> (TestServer, TestServer, TestServer) {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let at = Path::new(&db.url);
+    let a = TestServer::start_on(at, clock.clone()).await;
+    let b = TestServer::start_on(at, clock.clone()).await;
+    let c = TestServer::start_on(at, clock).await;
+    (a, b, c)
+}
+
+#[tokio::test]
+async fn three_servers_write_one_gapless_log_and_each_streams_all_of_it() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let (a, b, c) = three_servers(&db).await;
+    let city = a.small_city().await;
+    // B knows the directory A wrote.
+    let communities = b.get("/api/v1/communities").await;
+    assert_eq!(communities.body.as_array().map(Vec::len), Some(3));
+    let filed_on_c = c
+        .whistle(&city.communities[2], "roads", "normal", "先从 C 报")
+        .await;
+    // C wrote last; the others follow within moments, C knows at once.
+    let head = whole_log(&c).await.len() as u64;
+
+    // A stream on B from the head, while all three servers file at once.
+    let per_server = 12;
+    let expected = 3 * per_server;
+    let listen = b.events(Some(head), expected, Duration::from_secs(20));
+    let write = async {
+        async fn file(s: &TestServer, community: String, n: usize) {
+            s.whistle(&community, "roads", "normal", &format!("井盖缺失 {n}"))
+                .await;
+        }
+        let mut all = Vec::new();
+        for n in 0..per_server {
+            all.push(file(&a, city.communities[n % 3].clone(), n));
+            all.push(file(&b, city.communities[(n + 1) % 3].clone(), 100 + n));
+            all.push(file(&c, city.communities[(n + 2) % 3].clone(), 200 + n));
+        }
+        futures_util::future::join_all(all).await;
+    };
+    let (streamed, ()) = tokio::join!(listen, write);
+
+    let want: Vec<u64> = (head + 1..=head + expected as u64).collect();
+    assert_eq!(
+        seqs(&streamed),
+        want,
+        "B's stream: every event once, in order"
+    );
+    // Every server pages the same log, 1..N with no gap, once it has followed the others'
+    // last events (within moments).
+    let total = head + expected as u64;
+    let log_a = caught_up(&a, total).await;
+    assert_eq!(seqs(&log_a), (1..=total).collect::<Vec<_>>());
+    assert_eq!(caught_up(&b, total).await, log_a);
+    assert_eq!(caught_up(&c, total).await, log_a);
+    // A whistle filed through C reads the same on A.
+    let on_a = a.get(&format!("/api/v1/whistles/{filed_on_c}")).await;
+    let on_c = c.get(&format!("/api/v1/whistles/{filed_on_c}")).await;
+    assert_eq!(on_a.status, 200);
+    assert_eq!(on_a.body, on_c.body);
+    // Stats count every server's whistles.
+    let stats = c.get("/api/v1/stats").await;
+    assert_eq!(stats.body["queue"]["unanswered"], json!(expected + 1));
+}
+
+#[tokio::test]
+async fn a_stream_cut_on_one_server_resumes_on_another_with_nothing_lost_or_twice() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let (a, b, _c) = three_servers(&db).await;
+    let city = a.small_city().await;
+    for n in 0..5 {
+        a.whistle(&city.communities[0], "roads", "normal", &format!("A{n}"))
+            .await;
+    }
+    // The client read the first part of the log on A…
+    let first = a.events(Some(0), 10, Duration::from_secs(10)).await;
+    let last_seen = seqs(&first).last().copied().expect("events");
+    // …A goes away, more is written through B, and the client resumes on B.
+    for n in 0..5 {
+        b.whistle(&city.communities[1], "roads", "normal", &format!("B{n}"))
+            .await;
+    }
+    let total = whole_log(&b).await.len();
+    let rest = b
+        .events(Some(last_seen), total - 10, Duration::from_secs(10))
+        .await;
+    let mut all = seqs(&first);
+    all.extend(seqs(&rest));
+    assert_eq!(all, (1..=total as u64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_one_server_is_refused_and_its_stream_closed_on_another() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let (a, b, _c) = three_servers(&db).await;
+    let city = a.small_city().await;
+    let t = a
+        .token(
+            "dispatcher",
+            json!({"street_id": city.streets[0]}),
+            "night-shift",
+        )
+        .await;
+    // Issued on A, the token works on B.
+    let mut ok = 0;
+    for _ in 0..100 {
+        let r = TestServer::send(b.req_as(&t, reqwest::Method::GET, "/api/v1/me")).await;
+        if r.status == 200 {
+            ok += 1;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ok, 1, "a token issued on A reaches B");
+    let res = b
+        .req_as(&t, reqwest::Method::GET, "/api/v1/events")
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(res.status().as_u16(), 200);
+    let mut stream = res.bytes_stream();
+
+    let revoked =
+        TestServer::send(a.req(reqwest::Method::DELETE, "/api/v1/tokens/night-shift")).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let at = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    let took = at.elapsed();
+    assert!(
+        closed.is_ok(),
+        "B's stream is still open 5 s after the revocation"
+    );
+    println!(
+        "B closed the revoked token's stream {} ms after A revoked it",
+        took.as_millis()
+    );
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let refused = TestServer::send(b.req_as(&t, reqwest::Method::GET, "/api/v1/me")).await;
+    assert_eq!(refused.status, 401);
+}
+
+#[tokio::test]
+async fn the_sweep_runs_on_every_server_and_escalates_each_deadline_once() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let (a, b, c) = three_servers(&db).await;
+    let city = a.small_city().await;
+    let mut ids = Vec::new();
+    for n in 0..9 {
+        ids.push(
+            a.whistle(
+                &city.communities[n % 3],
+                "roads",
+                "normal",
+                &format!("路灯 {n}"),
+            )
+            .await,
+        );
+    }
+    a.clock.advance(chrono::Duration::days(3));
+    let (x, y, z) = tokio::join!(a.sweep(), b.sweep(), c.sweep());
+    assert_eq!(
+        x + y + z,
+        ids.len(),
+        "each whistle went overdue once: {x}+{y}+{z}"
+    );
+    let (x, y, z) = tokio::join!(a.sweep(), b.sweep(), c.sweep());
+    assert_eq!(x + y + z, 0, "and never again");
+    // B's view of the log, once it has followed the other servers' sweeps.
+    let overdue_in = |log: &[Value]| {
+        log.iter()
+            .filter(|e| e["type"] == "whistle.overdue")
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut log = whole_log(&b).await;
+    while overdue_in(&log) < ids.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        log = whole_log(&b).await;
+    }
+    assert_eq!(overdue_in(&log), ids.len());
+    for id in &ids {
+        let overdue = log
+            .iter()
+            .filter(|e| e["type"] == "whistle.overdue" && e["subject"] == json!(id))
+            .count();
+        assert_eq!(overdue, 1, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn a_database_with_a_newer_schema_is_refused_and_left_untouched() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    sql(
+        &db.url,
+        "CREATE TABLE shaozi_schema (version integer NOT NULL); \
+         INSERT INTO shaozi_schema VALUES (99)",
+    );
+    let mut cfg = shaozi_server::Config::new(db.url.clone().into());
+    cfg.listen = "127.0.0.1:0".parse().expect("addr");
+    let err = match shaozi_server::start(cfg).await {
+        Ok(_) => panic!("a schema 99 database was opened"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("version 99") && err.contains("newer"), "{err}");
+    // Nothing was created or changed.
+    let url = db.url.clone();
+    let tables: Vec<String> = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        c.query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .expect("tables")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(tables, vec!["shaozi_schema".to_string()]);
+}
+
+/// Files a whistle with an Idempotency-Key until the server says 201, as a client does after
+/// a 503; every other answer must be a 503 with Retry-After.
+async fn file_until_done(
+    s: &TestServer,
+    community: &str,
+    title: &str,
+    key: &str,
+) -> (usize, Value) {
+    let mut unavailable = 0;
+    for _ in 0..200 {
+        let a = TestServer::send(
+            s.req(reqwest::Method::POST, "/api/v1/whistles")
+                .header("Idempotency-Key", key)
+                .json(&json!({"community_id": community, "category": "roads",
+                              "urgency": "normal", "title": title, "description": "朝阳路口"})),
+        )
+        .await;
+        match a.status {
+            201 => return (unavailable, a.body),
+            503 => {
+                assert!(a.headers.contains_key("retry-after"), "{:?}", a.headers);
+                unavailable += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => panic!("filing answered {other}: {}", a.body),
+        }
+    }
+    panic!("the server never took the whistle back");
+}
+
+#[tokio::test]
+async fn a_lost_connection_is_a_503_then_the_writer_reconnects_and_a_retry_files_once() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let s = TestServer::start_on(Path::new(&db.url), Arc::new(ManualClock::new(t0()))).await;
+    let city = s.small_city().await;
+    // Every connection the server has is cut, as a database restart or failover would.
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let admin = shaozi_tests::pgdb::server_url();
+    sql(
+        &admin,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    );
+    let (unavailable, w) = file_until_done(&s, &city.communities[0], "断线后", "after-cut").await;
+    println!("{unavailable} answers of 503 before the writer was back");
+    // The same key again: the first answer, nothing filed twice.
+    let (_, again) = file_until_done(&s, &city.communities[0], "断线后", "after-cut").await;
+    assert_eq!(again["id"], w["id"]);
+    let list = s.get("/api/v1/whistles?limit=100").await;
+    let titles: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|w| w["title"].as_str())
+        .filter(|t| *t == "断线后")
+        .collect();
+    assert_eq!(titles.len(), 1);
+}
+
+#[tokio::test]
+async fn a_database_gone_read_only_refuses_writes_with_503_and_still_answers_reads() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let s = TestServer::start_on(Path::new(&db.url), Arc::new(ManualClock::new(t0()))).await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "roads", "normal", "只读前")
+        .await;
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let admin = shaozi_tests::pgdb::server_url();
+    let cut = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    );
+    // Like a standby: new sessions cannot write.
+    sql(
+        &admin,
+        &format!("ALTER DATABASE {name} SET default_transaction_read_only = on"),
+    );
+    sql(&admin, &cut);
+    let mut saw_read_only = false;
+    for _ in 0..20 {
+        let a = s
+            .post(
+                "/api/v1/whistles",
+                json!({"community_id": city.communities[0], "category": "roads",
+                       "urgency": "normal", "title": "只读中", "description": "朝阳路口"}),
+            )
+            .await;
+        assert_eq!(a.status, 503, "{}", a.body);
+        assert!(a.headers.contains_key("retry-after"));
+        if a.str("detail").contains("read-only") {
+            saw_read_only = true;
+            break;
+        }
+    }
+    assert!(saw_read_only, "the refusal says the database is read-only");
+    let read = s.get(&format!("/api/v1/whistles/{w}")).await;
+    assert_eq!(read.status, 200, "reads go on");
+    // Back to a primary: writes go through again.
+    sql(
+        &admin,
+        &format!("ALTER DATABASE {name} SET default_transaction_read_only = off"),
+    );
+    sql(&admin, &cut);
+    let (_, filed) = file_until_done(&s, &city.communities[0], "恢复后", "after-ro").await;
+    assert_eq!(filed["title"], "恢复后");
+    let titles: HashSet<String> = s.get("/api/v1/whistles?limit=100").await.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|w| w["title"].as_str().map(String::from))
+        .collect();
+    assert!(!titles.contains("只读中"), "nothing refused was written");
+}
