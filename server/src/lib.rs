@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod copy;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -234,31 +235,36 @@ pub struct RunningServer {
     writer_owner: Writer,
 }
 
-/// A store opened for a server: its reads, its writer's engine and its tokens.
-struct OpenedEngine {
-    reads: Arc<dyn storage::Reads>,
-    engine: Box<dyn storage::Engine>,
-    keeper: Arc<dyn storage::TokenKeeper>,
-    sled: Option<Store>,
-    /// Whether other servers may write to it too (then this one follows the log).
-    shared: bool,
+/// A store opened: its reads, its writer's engine and its tokens.
+pub struct OpenedEngine {
+    /// What the server reads.
+    pub reads: Arc<dyn storage::Reads>,
+    /// The writer's side.
+    pub engine: Box<dyn storage::Engine>,
+    /// Tokens at start-up.
+    pub keeper: Arc<dyn storage::TokenKeeper>,
+    /// What a copy reads besides.
+    pub export: Arc<dyn storage::Export>,
+    /// Its counters, for a recount.
+    pub counted: Arc<dyn store::Counted + Send + Sync>,
+    /// The sled store itself, when it is one.
+    pub sled: Option<Store>,
+    /// Whether other servers may write to it too (then a server follows the log).
+    pub shared: bool,
 }
 
-/// Opens the sled store in a directory, or the PostgreSQL database `data` names.
-async fn open_engine(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+/// Opens the sled store in a directory, or the PostgreSQL database `data` names (migrating
+/// its schema). Blocking: call it off the async runtime.
+pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
     if let Some(url) = data.to_str().filter(|d| pg::is_url(d)) {
-        let url = url.to_string();
-        // The PostgreSQL client blocks; it must not run on the async runtime's threads.
-        let (engine, reads) = tokio::task::spawn_blocking(move || pg::open(&url))
-            .await
-            .map_err(|e| store::StoreError::Unavailable {
-                why: format!("opening the database stopped: {e}"),
-            })??;
+        let (engine, reads) = pg::open(url)?;
         let reads = Arc::new(reads);
         return Ok(OpenedEngine {
             reads: reads.clone(),
             engine: Box::new(engine),
-            keeper: reads,
+            keeper: reads.clone(),
+            export: reads.clone(),
+            counted: reads,
             sled: None,
             shared: true,
         });
@@ -268,9 +274,22 @@ async fn open_engine(data: &std::path::Path) -> Result<OpenedEngine, store::Stor
         reads: Arc::new(store.clone()),
         engine: Box::new(store::SledEngine::new(store.clone())?),
         keeper: Arc::new(store.clone()),
+        export: Arc::new(store.clone()),
+        counted: Arc::new(store.clone()),
         sled: Some(store),
         shared: false,
     })
+}
+
+/// [`open_engine_blocking`] from async code: the PostgreSQL client blocks, and must not run
+/// on the runtime's threads.
+async fn open_engine(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+    let data = data.to_path_buf();
+    tokio::task::spawn_blocking(move || open_engine_blocking(&data))
+        .await
+        .map_err(|e| store::StoreError::Unavailable {
+            why: format!("opening the store stopped: {e}"),
+        })?
 }
 
 /// Opens the store and starts serving.

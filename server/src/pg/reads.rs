@@ -675,6 +675,30 @@ fn whistle_filter(q: &WhistleQuery) -> Filter {
     f
 }
 
+impl crate::storage::Export for PgReads {
+    fn kept_answers(&self) -> Result<Vec<(Vec<u8>, crate::storage::KeptAnswer)>, StoreError> {
+        self.run(|c| {
+            let rows = c
+                .query(
+                    "SELECT key, body, answer FROM idempotency ORDER BY key",
+                    &[],
+                )
+                .map_err(db_error)?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        col(r, 0)?,
+                        crate::storage::KeptAnswer {
+                            body: col(r, 1)?,
+                            answer: col(r, 2)?,
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+}
+
 impl crate::storage::TokenKeeper for PgReads {
     fn tokens_by_hash(&self) -> Result<HashMap<[u8; 32], TokenInfo>, StoreError> {
         self.run(|c| {

@@ -4,7 +4,7 @@
 
 use postgres::Client;
 
-use super::db_error;
+use super::{col, db_error};
 use crate::store::StoreError;
 
 /// The migrations, in order; the schema's version is how many have been applied.
@@ -30,13 +30,22 @@ pub fn migrate(c: &mut Client) -> Result<i32, StoreError> {
 }
 
 fn migrate_locked(c: &mut Client) -> Result<i32, StoreError> {
-    c.batch_execute("CREATE TABLE IF NOT EXISTS shaozi_schema (version integer NOT NULL)")
+    let row = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_name = 'shaozi_schema' AND table_schema = current_schema()",
+            &[],
+        )
         .map_err(db_error)?;
-    let found: Option<i32> = c
-        .query_opt("SELECT max(version) FROM shaozi_schema", &[])
-        .map_err(db_error)?
-        .and_then(|r| r.get(0));
-    let found = found.unwrap_or(0);
+    let exists: i64 = col(&row, 0)?;
+    if exists == 0 {
+        c.batch_execute("CREATE TABLE shaozi_schema (version integer NOT NULL)")
+            .map_err(db_error)?;
+    }
+    let row = c
+        .query_one("SELECT max(version) FROM shaozi_schema", &[])
+        .map_err(db_error)?;
+    let found: i32 = col::<Option<i32>>(&row, 0)?.unwrap_or(0);
     if found > SCHEMA_VERSION {
         return Err(StoreError::Corrupt {
             what: "the database".into(),

@@ -90,6 +90,18 @@ impl PgEngine {
     }
 }
 
+/// The client's drop closes the connection by blocking on its own runtime, which must not
+/// happen on an async runtime's thread; wherever the engine is dropped, it happens aside.
+impl Drop for PgEngine {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("shaozi-pg-close".into())
+                .spawn(move || drop(c));
+        }
+    }
+}
+
 impl Engine for PgEngine {
     fn last_seq(&mut self) -> Result<u64, StoreError> {
         let r = self
@@ -223,6 +235,8 @@ struct PgUnit<'t, 'c> {
     new_names: Vec<(&'static str, String, NameHolder)>,
     tokens: HashMap<[u8; 32], (bool, String)>,
     events: Vec<PendingEvent>,
+    /// Events of earlier batches to put on a record's timeline.
+    earlier_marks: Vec<(&'static str, u64, u64)>,
     counters: BTreeMap<String, i64>,
     kept: HashMap<Vec<u8>, Option<KeptAnswer>>,
     new_kept: Vec<(Vec<u8>, KeptAnswer)>,
@@ -246,6 +260,7 @@ impl<'t, 'c> PgUnit<'t, 'c> {
             new_names: Vec::new(),
             tokens: HashMap::new(),
             events: Vec::new(),
+            earlier_marks: Vec::new(),
             counters: BTreeMap::new(),
             kept: HashMap::new(),
             new_kept: Vec::new(),
@@ -329,10 +344,18 @@ impl<'t, 'c> PgUnit<'t, 'c> {
             .ok_or_else(|| corrupt("series", "not loaded"))
     }
 
+    /// Puts the events `seqs` on the timeline of record `id`: those of this batch as they
+    /// are written, earlier ones (a city being copied) by an update at the end.
     fn mark_timeline(&mut self, letter: &'static str, id: u64, seqs: &[u64]) {
-        for e in self.events.iter_mut().rev().take(seqs.len() + 4) {
-            if seqs.contains(&e.seq) {
-                e.record = Some((letter, id));
+        let first_pending = self.events.first().map_or(u64::MAX, |e| e.seq);
+        for &seq in seqs {
+            match seq.checked_sub(first_pending) {
+                Some(i) => {
+                    if let Some(e) = self.events.get_mut(i as usize).filter(|e| e.seq == seq) {
+                        e.record = Some((letter, id));
+                    }
+                }
+                None => self.earlier_marks.push((letter, id, seq)),
             }
         }
     }
@@ -376,6 +399,27 @@ impl<'t, 'c> PgUnit<'t, 'c> {
             })
             .collect();
         insert(tx, "events", EVENT_COLUMNS, events)?;
+        let marks: Vec<Vec<Param>> = self
+            .earlier_marks
+            .iter()
+            .map(|(k, id, seq)| -> Vec<Param> {
+                vec![
+                    Box::new(id_of(*seq)),
+                    Box::new(k.to_string()),
+                    Box::new(id_of(*id)),
+                ]
+            })
+            .collect();
+        update(
+            tx,
+            "events",
+            &[
+                ("seq", "bigint"),
+                ("record_kind", "text"),
+                ("record_id", "bigint"),
+            ],
+            marks,
+        )?;
         let directory: Vec<Vec<Param>> = self
             .new_directory
             .iter()
@@ -870,6 +914,13 @@ impl Unit for PgUnit<'_, '_> {
         s.next += 1;
         s.changed = true;
         Ok(id)
+    }
+
+    fn restore_series(&mut self, series: Series, next: u64) -> Result<(), StoreError> {
+        let s = self.series(series)?;
+        s.next = next;
+        s.changed = true;
+        Ok(())
     }
 
     fn claim_name(

@@ -52,6 +52,28 @@ impl TokenKeeper for crate::store::Store {
     }
 }
 
+/// What copying a city reads besides [`Reads`] and [`TokenKeeper`]: the first answers kept
+/// for Idempotency-Keys, so a client's retry after the move still files nothing twice.
+pub trait Export: Send + Sync + 'static {
+    /// Every kept answer, by its key (token name, 0, the key).
+    fn kept_answers(&self) -> Result<Vec<(Vec<u8>, KeptAnswer)>, StoreError>;
+}
+
+impl Export for crate::store::Store {
+    fn kept_answers(&self) -> Result<Vec<(Vec<u8>, KeptAnswer)>, StoreError> {
+        self.idem
+            .iter()
+            .map(|r| {
+                let (k, v) = r?;
+                Ok((
+                    k.to_vec(),
+                    crate::store::decode(&v, || "an idempotency key".into())?,
+                ))
+            })
+            .collect()
+    }
+}
+
 /// Everything the server reads. Every method reads a bounded amount, whatever the history's
 /// size: lists walk an index from a cursor, stats read counters.
 pub trait Reads: Send + Sync + 'static {

@@ -159,6 +159,8 @@ pub trait Unit {
     fn peek_id(&mut self, series: Series) -> Result<u64, StoreError>;
     /// Takes the series' next id.
     fn take_id(&mut self, series: Series) -> Result<u64, StoreError>;
+    /// Sets the id a series hands out next (copying a city keeps its numbers).
+    fn restore_series(&mut self, series: Series, next: u64) -> Result<(), StoreError>;
     /// Claims `name` for `holder`; when someone has it already, claims nothing and says who.
     fn claim_name(
         &mut self,

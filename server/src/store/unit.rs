@@ -290,6 +290,11 @@ impl Unit for SledUnit<'_> {
         Ok(id)
     }
 
+    fn restore_series(&mut self, series: Series, next: u64) -> Result<(), StoreError> {
+        self.meta.insert(series_key(series), &be(next))?;
+        Ok(())
+    }
+
     fn claim_name(
         &mut self,
         name: &str,
