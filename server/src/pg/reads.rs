@@ -2,7 +2,7 @@
 //! threads each keep a connection; a read hands its query to one and waits, as a sled read
 //! waits on the disk.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -224,6 +224,37 @@ fn status_list(codes: impl Iterator<Item = u8>) -> String {
     codes.map(|c| c.to_string()).collect::<Vec<_>>().join(",")
 }
 
+/// Every counter and the directory at one moment, for the stats.
+struct Snapshot {
+    last_seq: u64,
+    counters: BTreeMap<String, i64>,
+    communities: Vec<Community>,
+    departments: Vec<Department>,
+}
+
+impl Counted for Snapshot {
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.last_seq)
+    }
+    fn counter(&self, name: &str) -> Result<i64, StoreError> {
+        Ok(self.counters.get(name).copied().unwrap_or(0))
+    }
+    fn counters_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self
+            .counters
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k[prefix.len()..].to_string(), *v))
+            .collect())
+    }
+    fn departments(&self) -> Result<Vec<Department>, StoreError> {
+        Ok(self.departments.clone())
+    }
+    fn communities(&self) -> Result<Vec<Community>, StoreError> {
+        Ok(self.communities.clone())
+    }
+}
+
 impl Counted for PgReads {
     fn last_seq(&self) -> Result<u64, StoreError> {
         Ok(self
@@ -242,20 +273,30 @@ impl Counted for PgReads {
     fn counters_under(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
         let prefix = prefix.to_string();
         self.run(move |c| {
-            // A range rather than LIKE, so a prefix needs no escaping.
-            let end = format!("{prefix}\u{10FFFF}");
+            // LIKE matches character by character whatever the database's collation (a
+            // range would not); counter names hold no LIKE wildcards, but escape anyway.
+            let pattern = format!(
+                "{}%",
+                prefix
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             let rows = c
                 .query(
-                    "SELECT name, value FROM counters WHERE name >= $1 AND name < $2 ORDER BY name",
-                    &[&prefix, &end],
+                    "SELECT name, value FROM counters WHERE name LIKE $1",
+                    &[&pattern],
                 )
                 .map_err(db_error)?;
-            rows.iter()
+            let mut out = rows
+                .iter()
                 .map(|r| {
                     let name: String = col(r, 0)?;
                     Ok((name[prefix.len().min(name.len())..].to_string(), col(r, 1)?))
                 })
-                .collect()
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            out.sort();
+            Ok(out)
         })
     }
     fn departments(&self) -> Result<Vec<Department>, StoreError> {
@@ -353,8 +394,58 @@ impl Reads for PgReads {
         Ok((items, next))
     }
 
+    /// From one snapshot of every counter and of the directory, read in one transaction: a
+    /// round trip per counter would cost more than the whole answer.
     fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
-        Counted::stats_for(self, who)
+        let snap = self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(db_error)?;
+            let head: i64 = col(
+                &tx.query_one("SELECT seq FROM log_head WHERE one = 1", &[])
+                    .map_err(db_error)?,
+                0,
+            )?;
+            let mut counters = BTreeMap::new();
+            for r in tx
+                .query("SELECT name, value FROM counters", &[])
+                .map_err(db_error)?
+            {
+                counters.insert(col::<String>(&r, 0)?, col::<i64>(&r, 1)?);
+            }
+            let mut directory = Vec::new();
+            for r in tx
+                .query(
+                    "SELECT kind, json FROM directory WHERE kind IN ('C', 'D') ORDER BY kind, id",
+                    &[],
+                )
+                .map_err(db_error)?
+            {
+                directory.push((col::<String>(&r, 0)?, col::<String>(&r, 1)?));
+            }
+            tx.commit().map_err(db_error)?;
+            let mut snap = Snapshot {
+                last_seq: head.max(0) as u64,
+                counters,
+                communities: Vec::new(),
+                departments: Vec::new(),
+            };
+            for (kind, json) in directory {
+                match kind.as_str() {
+                    "C" => snap
+                        .communities
+                        .push(decode(json.as_bytes(), || "a community".into())?),
+                    _ => snap
+                        .departments
+                        .push(decode(json.as_bytes(), || "a department".into())?),
+                }
+            }
+            Ok(snap)
+        })?;
+        Counted::stats_for(&snap, who)
     }
 
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {

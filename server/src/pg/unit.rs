@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 
 use shaozi_shared::api::{Activity, Community, TokenInfo};
@@ -172,7 +172,7 @@ fn run_batch(client: &mut Client, batch: &mut Batch<'_>) -> Result<(), BatchErro
         .map_err(|e| BatchError::NotStarted(db_error(e)))?;
     // Locked first: this orders the batches of every server.
     let head: i64 = tx
-        .query_one("SELECT seq FROM log_head WHERE one = 1 FOR UPDATE", &[])
+        .query_typed_one("SELECT seq FROM log_head WHERE one = 1 FOR UPDATE", &[])
         .map_err(db_error)
         .and_then(|row| col(&row, 0))
         .map_err(BatchError::NotStarted)?;
@@ -283,7 +283,7 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         for chunk in want.chunks(1000) {
             let list = in_list(chunk);
             let rows = tx
-                .query(
+                .query_typed(
                     &format!("SELECT id, json FROM {table} WHERE id IN ({list})"),
                     &[],
                 )
@@ -305,7 +305,10 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         if !self.directory_ids.contains_key(letter) {
             let rows = self
                 .tx
-                .query("SELECT id FROM directory WHERE kind = $1", &[&letter])
+                .query_typed(
+                    "SELECT id FROM directory WHERE kind = $1",
+                    &[(&letter, Type::TEXT)],
+                )
                 .map_err(db_error)?;
             let ids = rows
                 .iter()
@@ -323,8 +326,12 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         if !self.series.contains_key(name) {
             let row = self
                 .tx
-                .query_opt("SELECT next_id FROM series WHERE name = $1", &[&name])
-                .map_err(db_error)?;
+                .query_typed(
+                    "SELECT next_id FROM series WHERE name = $1",
+                    &[(&name, Type::TEXT)],
+                )
+                .map_err(db_error)?
+                .pop();
             let state = match row {
                 Some(r) => SeriesState {
                     next: col::<i64>(&r, 0)?.max(0) as u64,
@@ -534,9 +541,9 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         update(tx, "series", series_cols, series_rows(true))?;
         write_counters(tx, &self.counters)?;
         if let Some(last) = self.events.last() {
-            tx.execute(
+            tx.execute_typed(
                 "UPDATE log_head SET seq = $1 WHERE one = 1",
-                &[&id_of(last.seq)],
+                &[(&id_of(last.seq), Type::INT8)],
             )
             .map_err(db_error)?;
         }
@@ -561,12 +568,12 @@ fn write_counters(
     let mut existing = HashSet::new();
     for chunk in changed.chunks(MAX_PARAMS / 2) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let params: Vec<&(dyn ToSql + Sync)> = chunk
+        let params: Vec<(&(dyn ToSql + Sync), Type)> = chunk
             .iter()
-            .map(|(n, _)| *n as &(dyn ToSql + Sync))
+            .map(|(n, _)| (*n as &(dyn ToSql + Sync), Type::TEXT))
             .collect();
         let rows = tx
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT name FROM counters WHERE name IN ({})",
                     placeholders.join(",")
@@ -590,7 +597,7 @@ fn write_counters(
     let add = rows(true);
     for chunk in chunks(add, cols.len()) {
         let (values, params) = values_list(cols, chunk);
-        tx.execute(
+        tx.execute_typed(
             &format!(
                 "UPDATE counters SET value = counters.value + v.value \
                  FROM (VALUES {values}) AS v(name, value) WHERE counters.name = v.name"
@@ -699,8 +706,21 @@ fn chunks(rows: Vec<Vec<Param>>, width: usize) -> Vec<Vec<Vec<Param>>> {
     out
 }
 
-/// `($1::bigint, $2::text), (…)` for `rows`, and the parameters in order.
-fn values_list(cols: &[(&str, &str)], rows: Vec<Vec<Param>>) -> (String, Vec<Param>) {
+/// The driver's type for a column type we use.
+fn sql_type(name: &str) -> Type {
+    match name {
+        "bigint" => Type::INT8,
+        "smallint" => Type::INT2,
+        "timestamptz" => Type::TIMESTAMPTZ,
+        "bytea" => Type::BYTEA,
+        "boolean" => Type::BOOL,
+        _ => Type::TEXT,
+    }
+}
+
+/// `($1::bigint, $2::text), (…)` for `rows`, and the parameters in order, typed so that a
+/// statement costs one round trip (no separate prepare).
+fn values_list(cols: &[(&str, &str)], rows: Vec<Vec<Param>>) -> (String, Vec<(Param, Type)>) {
     let mut sql = String::new();
     let mut params = Vec::new();
     for (r, row) in rows.into_iter().enumerate() {
@@ -712,8 +732,8 @@ fn values_list(cols: &[(&str, &str)], rows: Vec<Vec<Param>>) -> (String, Vec<Par
             if c > 0 {
                 sql.push(',');
             }
-            params.push(p);
             let ty = cols.get(c).map_or("text", |c| c.1);
+            params.push((p, sql_type(ty)));
             sql.push_str(&format!("${}::{ty}", params.len()));
         }
         sql.push(')');
@@ -721,10 +741,10 @@ fn values_list(cols: &[(&str, &str)], rows: Vec<Vec<Param>>) -> (String, Vec<Par
     (sql, params)
 }
 
-fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+fn refs(params: &[(Param, Type)]) -> Vec<(&(dyn ToSql + Sync), Type)> {
     params
         .iter()
-        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .map(|(p, t)| (p.as_ref() as &(dyn ToSql + Sync), t.clone()))
         .collect()
 }
 
@@ -738,7 +758,7 @@ fn insert(
     let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
     for chunk in chunks(rows, cols.len()) {
         let (values, params) = values_list(cols, chunk);
-        tx.execute(
+        tx.execute_typed(
             &format!("INSERT INTO {table} ({}) VALUES {values}", names.join(",")),
             &refs(&params),
         )
@@ -761,7 +781,7 @@ fn update(
     let set: Vec<String> = rest.iter().map(|c| format!("{c} = v.{c}")).collect();
     for chunk in chunks(rows, cols.len()) {
         let (values, params) = values_list(cols, chunk);
-        tx.execute(
+        tx.execute_typed(
             &format!(
                 "UPDATE {table} SET {} FROM (VALUES {values}) AS v({}) WHERE {table}.{key} = v.{key}",
                 set.join(", "),
@@ -851,7 +871,7 @@ impl Unit for PgUnit<'_, '_> {
         if self.communities.is_none() {
             let rows = self
                 .tx
-                .query("SELECT id, json FROM directory WHERE kind = 'C'", &[])
+                .query_typed("SELECT id, json FROM directory WHERE kind = 'C'", &[])
                 .map_err(db_error)?;
             let mut all = HashMap::new();
             for r in rows {

@@ -21,10 +21,12 @@ pub struct FanOut {
     pub early: usize,
 }
 
-/// Opens `streams` event streams, then files `creates` whistles one after another, `gap`
-/// apart, and times each event's arrival on every stream against the create's 2xx.
+/// Opens `streams` event streams on the server at `stream_base`, then files `creates` whistles
+/// through `base` one after another, `gap` apart, and times each event's arrival on every
+/// stream against the create's 2xx (two servers on one database, or the same one twice).
 pub async fn run(
     base: &str,
+    stream_base: &str,
     token: &str,
     streams: usize,
     creates: usize,
@@ -36,7 +38,7 @@ pub async fn run(
     for _ in 0..streams {
         let client = reqwest::Client::builder().build()?;
         let res = client
-            .get(format!("{base}/api/v1/events"))
+            .get(format!("{stream_base}/api/v1/events"))
             .bearer_auth(token)
             .send()
             .await?;

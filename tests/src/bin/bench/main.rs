@@ -421,6 +421,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let fan = fanout::run(
         &base,
+        &base,
         TOKEN,
         args.streams,
         args.fanout_creates,
@@ -441,6 +442,37 @@ async fn main() -> anyhow::Result<()> {
         "  {} of them arrived before the 2xx reached the client (counted as 0 ms)",
         fan.early
     );
+
+    if data.to_str().is_some_and(shaozi_server::pg::is_url) {
+        // A second server on the same database: its streams learn of A's events by
+        // following the log.
+        let other = start(config(&data)?).await?;
+        let other_base = format!("http://{}", other.addr);
+        println!(
+            "\n== across servers: {} streams on a second server, {} creates on the first",
+            args.streams, args.fanout_creates
+        );
+        let fan = fanout::run(
+            &base,
+            &other_base,
+            TOKEN,
+            args.streams,
+            args.fanout_creates,
+            Duration::from_millis(20),
+            &city.communities[0],
+        )
+        .await?;
+        let mut lat = fan.lat;
+        println!(
+            "  2xx on one server → event on each stream of the other: {} samples, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; missing {} (target p99 ≤ 100 ms)",
+            lat.0.len(),
+            ms(lat.pct(0.5)),
+            ms(lat.pct(0.99)),
+            ms(lat.pct(1.0)),
+            fan.missing
+        );
+        other.shutdown().await;
+    }
 
     println!("\n== memory and start-up");
     println!(
