@@ -344,12 +344,82 @@ async fn check(c: &reqwest::Client, base: &str, log: &Log, cycle: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_and_nothing_acknowledged_is_lost() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    crash_cycles(&dir.path().join("store")).await;
+}
+
+/// The same on PostgreSQL: the server is killed mid-batch, its transaction dies with its
+/// connection, and the log stays gapless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_killed_at_random_and_nothing_acknowledged_is_lost() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    crash_cycles(std::path::Path::new(&db.url)).await;
+}
+
+/// A database of its own on the server at `SHAOZI_TEST_DATABASE_URL` (default the local one),
+/// dropped afterwards; None, after saying so, when none answers outside CI (under `CI=true`,
+/// a failure).
+struct TestDatabase {
+    url: String,
+    name: String,
+}
+
+fn database_server() -> String {
+    std::env::var("SHAOZI_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDatabase {
+    fn create() -> Option<TestDatabase> {
+        let server = database_server();
+        let name = format!("shaozi_crash_{}", std::process::id());
+        let (s, n) = (server.clone(), name.clone());
+        let made = std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&s, postgres::NoTls)?;
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {n}"))?;
+            c.batch_execute(&format!("CREATE DATABASE {n}"))
+        })
+        .join()
+        .expect("database thread");
+        match made {
+            Ok(()) => {
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+                Some(TestDatabase {
+                    url: format!("{base}/{name}"),
+                    name,
+                })
+            }
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+                panic!("CI=true and no PostgreSQL for the crash test: {e}")
+            }
+            Err(e) => {
+                eprintln!("skipped: no PostgreSQL answers at {server} ({e})");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (s, n) = (database_server(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut c) = postgres::Client::connect(&s, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
+            }
+        })
+        .join();
+    }
+}
+
+async fn crash_cycles(data: &std::path::Path) {
     let cycles: usize = std::env::var("SHAOZI_CRASH_CYCLES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("store");
+    let data = data.to_path_buf();
     let c = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(1))
         .build()

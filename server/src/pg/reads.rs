@@ -12,7 +12,8 @@ use postgres::Client;
 use shaozi_shared::api::{Community, Day, Department, Stats, Street, TokenInfo};
 use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitScore, Weights};
 use shaozi_shared::{
-    CommunityId, Event, Principal, TimelineEntry, Whistle, WhistleId, Wish, WishId, WishStatus,
+    CommunityId, Event, Principal, TimelineEntry, Whistle, WhistleId, WhistleStatus, Wish, WishId,
+    WishStatus,
 };
 
 use super::{col, connect, db_error};
@@ -360,11 +361,16 @@ impl Reads for PgReads {
         if unanswered_only {
             return self.list_queue(q);
         }
-        let mut f = whistle_filter(q);
+        let mut f = whistle_filter(q, false);
         if let Some(b) = id_cursor(q.cursor.as_deref())? {
             f.add("id < ?", id_of(b));
         }
-        let (items, more) = self.page_desc::<Whistle>("whistles", f, q.limit)?;
+        let statuses: Vec<u8> = if q.statuses.is_empty() {
+            WhistleStatus::ALL.iter().map(|s| s.code()).collect()
+        } else {
+            q.statuses.iter().map(|s| s.code()).collect()
+        };
+        let (items, more) = self.page_desc::<Whistle>("whistles", &statuses, f, q.limit)?;
         let next = items
             .last()
             .filter(|_| more)
@@ -374,19 +380,18 @@ impl Reads for PgReads {
 
     fn list_wishes(&self, q: &WishQuery) -> Result<(Vec<Wish>, Option<String>), QueryError> {
         let mut f = Filter::default();
-        if !q.statuses.is_empty() {
-            f.raw(format!(
-                "status IN ({})",
-                status_list(q.statuses.iter().map(|s: &WishStatus| s.code()))
-            ));
-        }
         if let Some(c) = q.community_id {
             f.add("community_id = ?", id_of(c.0));
         }
         if let Some(b) = id_cursor(q.cursor.as_deref())? {
             f.add("id < ?", id_of(b));
         }
-        let (items, more) = self.page_desc::<Wish>("wishes", f, q.limit)?;
+        let statuses: Vec<u8> = if q.statuses.is_empty() {
+            WishStatus::ALL.iter().map(|s| s.code()).collect()
+        } else {
+            q.statuses.iter().map(|s: &WishStatus| s.code()).collect()
+        };
+        let (items, more) = self.page_desc::<Wish>("wishes", &statuses, f, q.limit)?;
         let next = items
             .last()
             .filter(|_| more)
@@ -687,7 +692,7 @@ impl PgReads {
             (None, None, None) => vec![keys::family::QUEUE],
         };
         let overdue_byte: Option<u8> = q.overdue.map(|o| if o { 0 } else { 1 });
-        let mut f = whistle_filter(q);
+        let mut f = whistle_filter(q, true);
         f.raw("queue_key IS NOT NULL".into());
         if let Some(c) = &q.cursor {
             let tail = c
@@ -718,16 +723,30 @@ impl PgReads {
     }
 
     /// A page of at most `limit` rows, newest first, and whether more follow.
+    /// One newest-first walk per status, merged: each walks its (unit, status, id) index
+    /// backwards and stops at the page's size, so a page costs the same at any history size
+    /// (`status IN (…)` would read and sort every row of the unit).
     fn page_desc<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         table: &str,
+        statuses: &[u8],
         f: Filter,
         limit: usize,
     ) -> Result<(Vec<T>, bool), StoreError> {
         let take = limit_of(limit).saturating_add(1);
+        let rest = f.sql();
+        let walks: Vec<String> = statuses
+            .iter()
+            .map(|st| {
+                format!(
+                    "(SELECT id, json FROM {table} WHERE status = {st} AND {rest} \
+                     ORDER BY id DESC LIMIT {take})"
+                )
+            })
+            .collect();
         let sql = format!(
-            "SELECT json FROM {table} WHERE {} ORDER BY id DESC LIMIT {take}",
-            f.sql()
+            "SELECT json FROM ({}) AS page ORDER BY id DESC LIMIT {take}",
+            walks.join(" UNION ALL ")
         );
         let mut items: Vec<T> = self.jsons(sql, f.params)?;
         let more = items.len() > limit;
@@ -737,9 +756,9 @@ impl PgReads {
 }
 
 /// Every filter of a whistle list, as SQL.
-fn whistle_filter(q: &WhistleQuery) -> Filter {
+fn whistle_filter(q: &WhistleQuery, with_statuses: bool) -> Filter {
     let mut f = Filter::default();
-    if !q.statuses.is_empty() {
+    if with_statuses && !q.statuses.is_empty() {
         f.raw(format!(
             "status IN ({})",
             status_list(q.statuses.iter().map(|s| s.code()))
