@@ -6,45 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const TOKEN: &str = "crash-test-token";
-
-// The child is returned to the caller, which kills it.
-#[allow(clippy::zombie_processes)]
-fn start(data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shaozi-server"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-            "--admin-token",
-            TOKEN,
-            "--data",
-        ])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    loop {
-        let mut l = String::new();
-        if out.read_line(&mut l).expect("stdout") == 0 {
-            let st = child.wait();
-            panic!("server exited early: {st:?}");
-        }
-        if let Some(addr) = l.trim().strip_prefix("shaozi-server listening on ") {
-            return (child, addr.to_string());
-        }
-    }
-}
+mod common;
+use common::{start, TestDatabase, TOKEN};
 
 /// What the writers were told was done.
 #[derive(Default)]
@@ -352,66 +320,10 @@ async fn killed_at_random_and_nothing_acknowledged_is_lost() {
 /// connection, and the log stays gapless.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_killed_at_random_and_nothing_acknowledged_is_lost() {
-    let Some(db) = TestDatabase::create() else {
+    let Some(db) = TestDatabase::create("crash") else {
         return;
     };
     crash_cycles(std::path::Path::new(&db.url)).await;
-}
-
-/// A database of its own on the server at `SHAOZI_TEST_DATABASE_URL` (default the local one),
-/// dropped afterwards; None, after saying so, when none answers outside CI (under `CI=true`,
-/// a failure).
-struct TestDatabase {
-    url: String,
-    name: String,
-}
-
-fn database_server() -> String {
-    std::env::var("SHAOZI_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-impl TestDatabase {
-    fn create() -> Option<TestDatabase> {
-        let server = database_server();
-        let name = format!("shaozi_crash_{}", std::process::id());
-        let (s, n) = (server.clone(), name.clone());
-        let made = std::thread::spawn(move || {
-            let mut c = postgres::Client::connect(&s, postgres::NoTls)?;
-            c.batch_execute(&format!("DROP DATABASE IF EXISTS {n}"))?;
-            c.batch_execute(&format!("CREATE DATABASE {n}"))
-        })
-        .join()
-        .expect("database thread");
-        match made {
-            Ok(()) => {
-                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-                Some(TestDatabase {
-                    url: format!("{base}/{name}"),
-                    name,
-                })
-            }
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-                panic!("CI=true and no PostgreSQL for the crash test: {e}")
-            }
-            Err(e) => {
-                eprintln!("skipped: no PostgreSQL answers at {server} ({e})");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (s, n) = (database_server(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            if let Ok(mut c) = postgres::Client::connect(&s, postgres::NoTls) {
-                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
-            }
-        })
-        .join();
-    }
 }
 
 async fn crash_cycles(data: &std::path::Path) {
