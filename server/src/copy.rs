@@ -14,6 +14,7 @@ use shaozi_shared::{Event, EventKind, Principal, WhistleStatus};
 
 use crate::storage::{DirectoryKind, Engine, LogEntry, NameHolder, Reads, Series, Unit};
 use crate::store::keys::Record;
+use crate::store::query_error::QueryError;
 use crate::store::{Counted, StoreError, WhistleQuery, WishQuery};
 use crate::OpenedEngine;
 
@@ -176,59 +177,21 @@ pub fn copy(
 
     // Whistles and wishes, newest first, each with its timeline and counters.
     let mut counters: BTreeMap<String, i64> = BTreeMap::new();
-    let mut whistle_ids = Vec::new();
-    let mut cursor = None;
-    loop {
-        let (page, next) = src
-            .list_whistles(&WhistleQuery {
-                limit: CHUNK,
-                cursor: cursor.clone(),
-                ..Default::default()
-            })
-            .map_err(query)?;
-        commit(to.engine.as_mut(), &mut |u| {
-            for w in &page {
-                let seqs = timelines.get(&w.subject()).map_or(&[][..], |v| v);
-                u.put_whistle(None, w, &to_json(w)?, seqs)?;
-            }
-            Ok(())
-        })?;
-        for w in &page {
-            add_counts(&mut counters, w.counts());
-            whistle_ids.push(w.id.0);
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let whistle_ids = copy_records(
+        to.engine.as_mut(),
+        |cursor| src.list_whistles(&all_whistles(cursor)),
+        |u, w, json, seqs| u.put_whistle(None, w, json, seqs),
+        &timelines,
+        &mut counters,
+    )?;
     report.whistles = whistle_ids.len();
-    let mut wish_ids = Vec::new();
-    let mut cursor = None;
-    loop {
-        let (page, next) = src
-            .list_wishes(&WishQuery {
-                limit: CHUNK,
-                cursor: cursor.clone(),
-                ..Default::default()
-            })
-            .map_err(query)?;
-        commit(to.engine.as_mut(), &mut |u| {
-            for w in &page {
-                let seqs = timelines.get(&w.subject()).map_or(&[][..], |v| v);
-                u.put_wish(None, w, &to_json(w)?, seqs)?;
-            }
-            Ok(())
-        })?;
-        for w in &page {
-            add_counts(&mut counters, w.counts());
-            wish_ids.push(w.id.0);
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let wish_ids = copy_records(
+        to.engine.as_mut(),
+        |cursor| src.list_wishes(&all_wishes(cursor)),
+        |u, w, json, seqs| u.put_wish(None, w, json, seqs),
+        &timelines,
+        &mut counters,
+    )?;
     report.wishes = wish_ids.len();
 
     // Counters from the records, the series where the source left them, the kept answers.
@@ -250,9 +213,70 @@ pub fn copy(
     Ok(report)
 }
 
-fn query(e: crate::store::query_error::QueryError) -> CopyError {
+/// Every whistle, newest first, a page from `cursor`.
+fn all_whistles(cursor: Option<String>) -> WhistleQuery {
+    WhistleQuery {
+        limit: CHUNK,
+        cursor,
+        ..Default::default()
+    }
+}
+
+/// Every wish, newest first, a page from `cursor`.
+fn all_wishes(cursor: Option<String>) -> WishQuery {
+    WishQuery {
+        limit: CHUNK,
+        cursor,
+        ..Default::default()
+    }
+}
+
+/// Calls `f` with every page a list gives, from the first to the last.
+fn each_page<T>(
+    mut list: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>), QueryError>,
+    mut f: impl FnMut(&[T]) -> Result<(), CopyError>,
+) -> Result<(), CopyError> {
+    let mut cursor = None;
+    loop {
+        let (page, next) = list(cursor.take()).map_err(query)?;
+        f(&page)?;
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Writes every record a list gives into the destination, a page per transaction, each with
+/// its timeline; adds their counters to `counters` and returns their numbers.
+fn copy_records<R: Record>(
+    engine: &mut dyn Engine,
+    list: impl FnMut(Option<String>) -> Result<(Vec<R>, Option<String>), QueryError>,
+    put: impl Fn(&mut dyn Unit, &R, &str, &[u64]) -> Result<(), StoreError>,
+    timelines: &HashMap<String, Vec<u64>>,
+    counters: &mut BTreeMap<String, i64>,
+) -> Result<Vec<u64>, CopyError> {
+    let mut numbers = Vec::new();
+    each_page(list, |page| {
+        commit(engine, &mut |u| {
+            for r in page {
+                let seqs = timelines.get(&r.subject()).map_or(&[][..], |v| v);
+                put(u, r, &to_json(r)?, seqs)?;
+            }
+            Ok(())
+        })?;
+        for r in page {
+            add_counts(counters, r.counts());
+            numbers.push(r.number());
+        }
+        Ok(())
+    })?;
+    Ok(numbers)
+}
+
+fn query(e: QueryError) -> CopyError {
     match e {
-        crate::store::query_error::QueryError::Store(s) => CopyError::Store(s),
+        QueryError::Store(s) => CopyError::Store(s),
         other => CopyError::Differs(other.to_string()),
     }
 }
@@ -457,40 +481,24 @@ pub fn verify(src: &dyn Reads, dst: &dyn Reads) -> Result<usize, CopyError> {
 /// Checks an engine's counters against a recount of its records.
 pub fn recount(reads: &dyn Reads, counted: &(dyn Counted + Send + Sync)) -> Result<(), CopyError> {
     let mut want: BTreeMap<String, i64> = BTreeMap::new();
-    let mut cursor = None;
-    loop {
-        let (page, next) = reads
-            .list_whistles(&WhistleQuery {
-                limit: CHUNK,
-                cursor,
-                ..Default::default()
-            })
-            .map_err(query)?;
-        for w in &page {
-            add_counts(&mut want, w.counts());
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let mut cursor = None;
-    loop {
-        let (page, next) = reads
-            .list_wishes(&WishQuery {
-                limit: CHUNK,
-                cursor,
-                ..Default::default()
-            })
-            .map_err(query)?;
-        for w in &page {
-            add_counts(&mut want, w.counts());
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    each_page(
+        |cursor| reads.list_whistles(&all_whistles(cursor)),
+        |page| {
+            for w in page {
+                add_counts(&mut want, w.counts());
+            }
+            Ok(())
+        },
+    )?;
+    each_page(
+        |cursor| reads.list_wishes(&all_wishes(cursor)),
+        |page| {
+            for w in page {
+                add_counts(&mut want, w.counts());
+            }
+            Ok(())
+        },
+    )?;
     for (name, n) in &want {
         let have = counted.counter(name)?;
         if have != *n {

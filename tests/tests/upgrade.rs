@@ -223,22 +223,8 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     assert_eq!(before[10]["items"].as_array().unwrap().len(), 16);
     let in_window = before[11]["items"].as_array().unwrap().len();
     assert!(in_window > 5 && in_window < 60, "{in_window}");
-    let entries = derived(
-        s.server
-            .as_ref()
-            .unwrap()
-            .sled
-            .as_ref()
-            .expect("a sled store"),
-    );
-    let index = whole_index(
-        s.server
-            .as_ref()
-            .unwrap()
-            .sled
-            .as_ref()
-            .expect("a sled store"),
-    );
+    let entries = derived(sled_of(&s));
+    let index = whole_index(sled_of(&s));
 
     s.stop().await;
     downgrade(s.data());
@@ -275,28 +261,8 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     for (p, b) in paths.iter().zip(&before) {
         assert_eq!(&s.get(p).await.body, b, "{p} answers as before the upgrade");
     }
-    assert_eq!(
-        derived(
-            s.server
-                .as_ref()
-                .unwrap()
-                .sled
-                .as_ref()
-                .expect("a sled store")
-        ),
-        entries
-    );
-    assert_eq!(
-        whole_index(
-            s.server
-                .as_ref()
-                .unwrap()
-                .sled
-                .as_ref()
-                .expect("a sled store")
-        ),
-        index
-    );
+    assert_eq!(derived(sled_of(&s)), entries);
+    assert_eq!(whole_index(sled_of(&s)), index);
 
     // A format 2 store (before the category lists and the list of events not about whistles) gets the
     // two lists when it is opened, exactly as a store written in format 3 has them.
@@ -323,28 +289,9 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
             "{p} answers as before the format 3 upgrade"
         );
     }
+    assert_eq!(whole_index(sled_of(&s)), index);
     assert_eq!(
-        whole_index(
-            s.server
-                .as_ref()
-                .unwrap()
-                .sled
-                .as_ref()
-                .expect("a sled store")
-        ),
-        index
-    );
-    assert_eq!(
-        s.server
-            .as_ref()
-            .unwrap()
-            .sled
-            .as_ref()
-            .expect("a sled store")
-            .meta
-            .get("format")
-            .unwrap()
-            .as_deref(),
+        sled_of(&s).meta.get("format").unwrap().as_deref(),
         Some(&be(3)[..])
     );
 
@@ -390,4 +337,14 @@ async fn a_store_from_a_newer_version_is_refused_untouched() {
     let store = retry(|| sled::open(s.data()));
     let format = store.open_tree("meta").unwrap().get("format").unwrap();
     assert_eq!(format.as_deref(), Some(&be(99)[..]));
+}
+
+/// The running server's sled store.
+fn sled_of(s: &TestServer) -> &Store {
+    s.server
+        .as_ref()
+        .expect("running")
+        .sled
+        .as_ref()
+        .expect("a sled store")
 }

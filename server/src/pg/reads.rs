@@ -20,6 +20,7 @@ use super::{col, connect, db_error};
 use crate::storage::Reads;
 use crate::store::keys::{self, WishMeasure};
 use crate::store::query_error::{BadCursor, QueryError};
+use crate::store::query_helpers::{hex, id_cursor, unhex};
 use crate::store::{decode, Counted, FiledPage, Group, StoreError, WhistleQuery, WishQuery};
 
 /// Connections kept for reads.
@@ -169,31 +170,6 @@ fn id_of(n: u64) -> i64 {
 
 fn limit_of(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The id a newest-first page stopped at (the sled engine's cursors, so a copied city pages
-/// the same).
-fn id_cursor(c: Option<&str>) -> Result<Option<u64>, BadCursor> {
-    c.map(|c| {
-        c.strip_prefix('i')
-            .and_then(|n| n.parse::<u64>().ok())
-            .ok_or_else(|| BadCursor(c.to_string()))
-    })
-    .transpose()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Builds a WHERE clause with numbered parameters.
@@ -590,21 +566,7 @@ impl Reads for PgReads {
         to: DateTime<Utc>,
         weights: &Weights,
     ) -> Result<Vec<UnitScore>, StoreError> {
-        let units: Vec<(u64, String, String)> = match group {
-            Group::Department => Reads::departments(self)?
-                .into_iter()
-                .map(|d| (d.id.0, d.id.to_string(), d.name))
-                .collect(),
-            Group::Street => self
-                .streets()?
-                .into_iter()
-                .map(|d| (d.id.0, d.id.to_string(), d.name))
-                .collect(),
-            Group::Community => Reads::communities(self)?
-                .into_iter()
-                .map(|d| (d.id.0, d.id.to_string(), d.name))
-                .collect(),
-        };
+        let units = group.units(self)?;
         let unit_of_whistle = |w: &Whistle| match group {
             Group::Department => w.department_id.map(|d| d.0),
             Group::Street => Some(w.street_id.0),

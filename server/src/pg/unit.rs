@@ -370,24 +370,14 @@ impl<'t, 'c> PgUnit<'t, 'c> {
     /// Writes everything the batch did, a few statements per table.
     fn write_all(&mut self) -> Result<(), StoreError> {
         let tx = &mut *self.tx;
-        let whistle_rows = |new: bool| -> Vec<Vec<Param>> {
-            self.new_whistles
-                .iter()
-                .filter(|(_, p)| p.is_new == new)
-                .map(|(_, p)| whistle_row(&p.record, &p.json))
-                .collect()
-        };
-        insert(tx, "whistles", WHISTLE_COLUMNS, whistle_rows(true))?;
-        update(tx, "whistles", WHISTLE_COLUMNS, whistle_rows(false))?;
-        let wish_rows = |new: bool| -> Vec<Vec<Param>> {
-            self.new_wishes
-                .iter()
-                .filter(|(_, p)| p.is_new == new)
-                .map(|(_, p)| wish_row(&p.record, &p.json))
-                .collect()
-        };
-        insert(tx, "wishes", WISH_COLUMNS, wish_rows(true))?;
-        update(tx, "wishes", WISH_COLUMNS, wish_rows(false))?;
+        write_records(
+            tx,
+            "whistles",
+            WHISTLE_COLUMNS,
+            &self.new_whistles,
+            whistle_row,
+        )?;
+        write_records(tx, "wishes", WISH_COLUMNS, &self.new_wishes, wish_row)?;
         let events: Vec<Vec<Param>> = self
             .events
             .iter()
@@ -549,6 +539,25 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         }
         Ok(())
     }
+}
+
+/// Inserts the new records of a batch and updates the changed ones.
+fn write_records<R>(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    cols: &[(&str, &str)],
+    records: &BTreeMap<u64, Pending<R>>,
+    row: fn(&R, &str) -> Vec<Param>,
+) -> Result<(), StoreError> {
+    let rows = |new: bool| -> Vec<Vec<Param>> {
+        records
+            .values()
+            .filter(|p| p.is_new == new)
+            .map(|p| row(&p.record, &p.json))
+            .collect()
+    };
+    insert(tx, table, cols, rows(true))?;
+    update(tx, table, cols, rows(false))
 }
 
 /// Adds the batch's counter changes: existing counters in one statement, new ones in another

@@ -39,6 +39,30 @@ impl Group {
         }
     }
 
+    /// Every unit of the group, in id order, as (number, id, name).
+    pub fn units(
+        self,
+        reads: &dyn crate::storage::Reads,
+    ) -> Result<Vec<(u64, String, String)>, StoreError> {
+        Ok(match self {
+            Group::Department => reads
+                .departments()?
+                .into_iter()
+                .map(|d| (d.id.0, d.id.to_string(), d.name))
+                .collect(),
+            Group::Street => reads
+                .streets()?
+                .into_iter()
+                .map(|d| (d.id.0, d.id.to_string(), d.name))
+                .collect(),
+            Group::Community => reads
+                .communities()?
+                .into_iter()
+                .map(|d| (d.id.0, d.id.to_string(), d.name))
+                .collect(),
+        })
+    }
+
     /// The counter of a unit's overdue cases now.
     pub fn overdue_counter(self, id: u64) -> String {
         use super::keys::counter::{self, Queue};
@@ -141,23 +165,7 @@ impl Store {
         to: DateTime<Utc>,
         weights: &Weights,
     ) -> Result<Vec<UnitScore>, StoreError> {
-        let units: Vec<(u64, String, String)> = match group {
-            Group::Department => self
-                .departments()?
-                .into_iter()
-                .map(|d| (d.id.0, d.id.to_string(), d.name))
-                .collect(),
-            Group::Street => self
-                .streets()?
-                .into_iter()
-                .map(|d| (d.id.0, d.id.to_string(), d.name))
-                .collect(),
-            Group::Community => self
-                .communities()?
-                .into_iter()
-                .map(|d| (d.id.0, d.id.to_string(), d.name))
-                .collect(),
-        };
+        let units = group.units(self)?;
         let fam = group.family();
         let mut out = Vec::with_capacity(units.len());
         for (uid, id, name) in units {

@@ -22,6 +22,10 @@ mod query;
 pub mod query_error {
     pub use super::query::{BadCursor, QueryError};
 }
+/// The sled engine's cursors, which every engine issues, so a copied city pages the same.
+pub(crate) mod query_helpers {
+    pub(crate) use super::query::{hex, id_cursor, unhex};
+}
 
 pub use query::{WhistleQuery, WishQuery};
 

@@ -64,11 +64,13 @@ pub enum QueryError {
     Store(#[from] StoreError),
 }
 
-fn hex(b: &[u8]) -> String {
+/// Bytes as lowercase hex (queue cursors).
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+/// Hex back to bytes; None for anything else.
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
@@ -79,7 +81,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// The id a newest-first page stopped at.
-fn id_cursor(c: Option<&str>) -> Result<Option<u64>, BadCursor> {
+pub(crate) fn id_cursor(c: Option<&str>) -> Result<Option<u64>, BadCursor> {
     c.map(|c| {
         c.strip_prefix('i')
             .and_then(|n| n.parse::<u64>().ok())
