@@ -304,6 +304,55 @@ async fn a_database_with_a_newer_schema_is_refused_and_left_untouched() {
     assert_eq!(tables, vec!["shaozi_schema".to_string()]);
 }
 
+#[tokio::test]
+async fn a_database_at_an_older_schema_is_migrated_on_start_and_keeps_its_city() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    // A database as schema 1 left it, with a whistle in it (written by a server, then
+    // taken back to version 1 with the indexes 0002 replaces).
+    let clock = Arc::new(ManualClock::new(t0()));
+    let s = TestServer::start_on(Path::new(&db.url), clock.clone()).await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "roads", "normal", "迁移前")
+        .await;
+    let before = s.get(&format!("/api/v1/whistles/{w}")).await.body;
+    drop(s);
+    sql(
+        &db.url,
+        "DROP INDEX whistles_queue; CREATE INDEX whistles_queue ON whistles (queue_key); \
+         DELETE FROM shaozi_schema; INSERT INTO shaozi_schema VALUES (1)",
+    );
+    let s = TestServer::start_on(Path::new(&db.url), clock).await;
+    assert_eq!(s.get(&format!("/api/v1/whistles/{w}")).await.body, before);
+    let queue = s.get("/api/v1/whistles?status=new").await;
+    assert_eq!(queue.body["items"][0]["id"], json!(w));
+    let url = db.url.clone();
+    let (version, partial): (i32, String) = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let v = c
+            .query_one("SELECT max(version) FROM shaozi_schema", &[])
+            .expect("version")
+            .get(0);
+        let d = c
+            .query_one(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'whistles_queue'",
+                &[],
+            )
+            .expect("index")
+            .get(0);
+        (v, d)
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(version, 2);
+    assert!(
+        partial.contains("WHERE (queue_key IS NOT NULL)"),
+        "{partial}"
+    );
+}
+
 /// Files a whistle with an Idempotency-Key until the server says 201, as a client does after
 /// a 503; every other answer must be a 503 with Retry-After.
 async fn file_until_done(

@@ -8,10 +8,16 @@ use super::{col, db_error};
 use crate::store::StoreError;
 
 /// The migrations, in order; the schema's version is how many have been applied.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_log_records_directory",
-    include_str!("migrations/0001_log_records_directory.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_log_records_directory",
+        include_str!("migrations/0001_log_records_directory.sql"),
+    ),
+    (
+        "0002_partial_indexes",
+        include_str!("migrations/0002_partial_indexes.sql"),
+    ),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

@@ -808,11 +808,50 @@ impl Unit for PgUnit<'_, '_> {
         Ok(self.head)
     }
 
-    fn prefetch(&mut self, whistles: &[WhistleId], wishes: &[WishId]) -> Result<(), StoreError> {
+    fn prefetch(
+        &mut self,
+        whistles: &[WhistleId],
+        wishes: &[WishId],
+        keys: &[&[u8]],
+    ) -> Result<(), StoreError> {
         let w: Vec<u64> = whistles.iter().map(|w| w.0).collect();
         Self::load(self.tx, "whistles", &w, &mut self.whistles, 'W')?;
         let m: Vec<u64> = wishes.iter().map(|w| w.0).collect();
-        Self::load(self.tx, "wishes", &m, &mut self.wishes, 'M')
+        Self::load(self.tx, "wishes", &m, &mut self.wishes, 'M')?;
+        let keys: Vec<Vec<u8>> = keys
+            .iter()
+            .filter(|k| !self.kept.contains_key(**k))
+            .map(|k| k.to_vec())
+            .collect();
+        for chunk in keys.chunks(1000) {
+            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let params: Vec<(&(dyn ToSql + Sync), Type)> = chunk
+                .iter()
+                .map(|k| (k as &(dyn ToSql + Sync), Type::BYTEA))
+                .collect();
+            let rows = self
+                .tx
+                .query_typed(
+                    &format!(
+                        "SELECT key, body, answer FROM idempotency WHERE key IN ({})",
+                        list.join(",")
+                    ),
+                    &params,
+                )
+                .map_err(db_error)?;
+            for k in chunk {
+                self.kept.insert(k.clone(), None);
+            }
+            for r in rows {
+                let key: Vec<u8> = col(&r, 0)?;
+                let kept = KeptAnswer {
+                    body: col(&r, 1)?,
+                    answer: col(&r, 2)?,
+                };
+                self.kept.insert(key, Some(kept));
+            }
+        }
+        Ok(())
     }
 
     fn whistle(&mut self, id: WhistleId) -> Result<Option<Whistle>, StoreError> {

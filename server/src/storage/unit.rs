@@ -111,9 +111,15 @@ pub trait Unit {
     /// follow it with no gap. With several servers, the engine reads it under the lock that
     /// orders their batches.
     fn log_head(&mut self) -> Result<u64, StoreError>;
-    /// Fetches in one go the records the batch is about to ask for; the unit may serve them
-    /// from memory afterwards. An engine whose reads are local may ignore it.
-    fn prefetch(&mut self, _whistles: &[WhistleId], _wishes: &[WishId]) -> Result<(), StoreError> {
+    /// Fetches in one go the records and Idempotency-Keys the batch is about to ask for; the
+    /// unit may serve them from memory afterwards. An engine whose reads are local may ignore
+    /// it.
+    fn prefetch(
+        &mut self,
+        _whistles: &[WhistleId],
+        _wishes: &[WishId],
+        _keys: &[&[u8]],
+    ) -> Result<(), StoreError> {
         Ok(())
     }
     /// A whistle as it is now.

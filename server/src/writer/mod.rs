@@ -422,7 +422,11 @@ impl WriterThread {
         let mut done = None;
         let result = self.store.commit(&mut |u| {
             let first_seq = u.log_head()?;
-            u.prefetch(&whistles, &wishes)?;
+            let keys: Vec<&[u8]> = jobs
+                .iter()
+                .filter_map(|j| j.idem.as_ref().map(|i| i.key.as_slice()))
+                .collect();
+            u.prefetch(&whistles, &wishes, &keys)?;
             let mut tx = Tx {
                 u,
                 categories,
