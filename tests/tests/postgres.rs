@@ -417,6 +417,62 @@ async fn a_lost_connection_is_a_503_then_the_writer_reconnects_and_a_retry_files
 }
 
 #[tokio::test]
+async fn a_commit_cut_off_midway_is_never_a_2xx_and_its_retry_files_once() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let s = TestServer::start_on(Path::new(&db.url), Arc::new(ManualClock::new(t0()))).await;
+    let city = s.small_city().await;
+    // A check deferred to COMMIT that takes its time for one title: the window in which the
+    // server's connection is cut while its COMMIT runs.
+    sql(
+        &db.url,
+        "CREATE FUNCTION slow_commit() RETURNS trigger AS $$ BEGIN \
+           IF NEW.json LIKE '%慢提交%' THEN PERFORM pg_sleep(3); END IF; RETURN NULL; \
+         END $$ LANGUAGE plpgsql; \
+         CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON whistles \
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+    );
+    let body = json!({"community_id": city.communities[0], "category": "roads",
+                      "urgency": "normal", "title": "慢提交", "description": "朝阳路口"});
+    let post = TestServer::send(
+        s.req(reqwest::Method::POST, "/api/v1/whistles")
+            .header("Idempotency-Key", "slow-1")
+            .json(&body),
+    );
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let cut = async {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        sql(
+            &shaozi_tests::pgdb::server_url(),
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ),
+        );
+    };
+    let (answer, ()) = tokio::join!(post, cut);
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(answer.headers.contains_key("retry-after"));
+    assert!(
+        answer.str("detail").contains("unknown"),
+        "the answer says the outcome is unknown: {}",
+        answer.body
+    );
+    sql(&db.url, "DROP TRIGGER slow_commit ON whistles");
+    let (_, filed) = file_until_done(&s, &city.communities[0], "慢提交", "slow-1").await;
+    assert_eq!(filed["title"], "慢提交");
+    let list = s.get("/api/v1/whistles?limit=100").await;
+    let n = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|w| w["title"] == "慢提交")
+        .count();
+    assert_eq!(n, 1, "filed once");
+}
+
+#[tokio::test]
 async fn a_database_gone_read_only_refuses_writes_with_503_and_still_answers_reads() {
     let Some(db) = TestDatabase::create() else {
         return;
