@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 mod common;
-use common::{start, TestDatabase, TOKEN};
+use common::{start, Running, TestDatabase, TOKEN};
 
 /// What the writers were told was done.
 #[derive(Default)]
@@ -336,7 +336,9 @@ async fn crash_cycles(data: &std::path::Path) {
         .pool_idle_timeout(Duration::from_secs(1))
         .build()
         .expect("client");
-    let (mut child, base) = start(&data);
+    let (child, base) = start(&data);
+    // Killed when the test ends, however it ends.
+    let mut child = Running(child);
     let st = post(
         &c,
         &base,
@@ -402,8 +404,8 @@ async fn crash_cycles(data: &std::path::Path) {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         tokio::time::sleep(Duration::from_millis(150 + u64::from(nanos % 500))).await;
-        child.kill().expect("SIGKILL");
-        let _ = child.wait();
+        child.0.kill().expect("SIGKILL");
+        let _ = child.0.wait();
         for t in tasks {
             let _ = t.await;
         }
@@ -413,7 +415,7 @@ async fn crash_cycles(data: &std::path::Path) {
             .into_inner()
             .unwrap();
         let (next, b) = start(&data);
-        child = next;
+        child = Running(next);
         base = b;
         check(&c, &base, &log, cycle).await;
         // 5. Retrying what was never acknowledged, with its key, makes no duplicate.
@@ -441,6 +443,5 @@ async fn crash_cycles(data: &std::path::Path) {
             pending.len()
         );
     }
-    child.kill().ok();
-    let _ = child.wait();
+    drop(child);
 }

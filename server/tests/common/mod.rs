@@ -97,3 +97,13 @@ impl Drop for TestDatabase {
         .join();
     }
 }
+
+/// A server process that is killed when dropped, so a failing test leaves none behind.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
