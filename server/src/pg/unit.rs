@@ -60,31 +60,88 @@ fn corrupt(what: impl Into<String>, e: impl ToString) -> StoreError {
 pub struct PgEngine {
     url: String,
     client: Option<Client>,
+    prepared: Option<Prepared>,
+}
+
+/// The statements every batch of creates runs, prepared once per connection: a batch then
+/// sends each with its columns as arrays, one message, no parse or plan. (Multi-argument
+/// `unnest` is SQL:2003's `UNNEST(a, b, …)`.)
+struct Prepared {
+    insert_whistles: postgres::Statement,
+    insert_events: postgres::Statement,
+    counters_present: postgres::Statement,
+    add_to_counters: postgres::Statement,
+}
+
+impl Prepared {
+    fn on(c: &mut Client) -> Result<Prepared, StoreError> {
+        let arrays = |cols: &[(&str, &str)]| -> (String, String) {
+            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            let args: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("${}::{}[]", i + 1, c.1))
+                .collect();
+            (names.join(","), args.join(","))
+        };
+        let (wn, wa) = arrays(WHISTLE_COLUMNS);
+        let (en, ea) = arrays(EVENT_COLUMNS);
+        let mut prep = |sql: &str| c.prepare(sql).map_err(db_error);
+        Ok(Prepared {
+            insert_whistles: prep(&format!(
+                "INSERT INTO whistles ({wn}) SELECT * FROM unnest({wa})"
+            ))?,
+            insert_events: prep(&format!(
+                "INSERT INTO events ({en}) SELECT * FROM unnest({ea})"
+            ))?,
+            counters_present: prep("SELECT name FROM counters WHERE name = ANY($1::text[])")?,
+            add_to_counters: prep(
+                "UPDATE counters SET value = counters.value + v.delta \
+                 FROM unnest($1::text[], $2::bigint[]) AS v(name, delta) \
+                 WHERE counters.name = v.name",
+            )?,
+        })
+    }
 }
 
 impl PgEngine {
     /// Connects to the database at `url` (already migrated).
     pub fn new(url: &str) -> Result<PgEngine, StoreError> {
+        let mut client = connect(url)?;
+        let prepared = Prepared::on(&mut client)?;
         Ok(PgEngine {
             url: url.to_string(),
-            client: Some(connect(url)?),
+            client: Some(client),
+            prepared: Some(prepared),
         })
     }
 
     fn client(&mut self) -> Result<&mut Client, StoreError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
+        Ok(self.connection()?.0)
+    }
+
+    /// The writer's connection and its prepared statements, connecting again if it was lost.
+    fn connection(&mut self) -> Result<(&mut Client, &Prepared), StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) || self.prepared.is_none() {
             self.client = None;
-            self.client = Some(connect(&self.url)?);
+            self.prepared = None;
+            let mut c = connect(&self.url)?;
+            self.prepared = Some(Prepared::on(&mut c)?);
+            self.client = Some(c);
         }
-        self.client.as_mut().ok_or_else(|| StoreError::Unavailable {
-            why: "no database connection".into(),
-        })
+        match (self.client.as_mut(), self.prepared.as_ref()) {
+            (Some(c), Some(p)) => Ok((c, p)),
+            _ => Err(StoreError::Unavailable {
+                why: "no database connection".into(),
+            }),
+        }
     }
 
     /// Forgets a connection that failed, so the next batch reconnects.
     fn forget_if_lost<T>(&mut self, r: Result<T, StoreError>) -> Result<T, StoreError> {
         if matches!(r, Err(StoreError::Unavailable { .. })) {
             self.client = None;
+            self.prepared = None;
         }
         r
     }
@@ -136,12 +193,13 @@ impl Engine for PgEngine {
 
     fn commit(&mut self, batch: &mut Batch<'_>) -> Result<(), StoreError> {
         for attempt in 0..2 {
-            let client = self.client()?;
-            match run_batch(client, batch) {
+            let (client, prepared) = self.connection()?;
+            match run_batch(client, prepared, batch) {
                 // The connection was found broken before the batch sent anything: nothing
                 // can have been saved, so it runs again on a new connection.
                 Err(BatchError::NotStarted(StoreError::Unavailable { .. })) if attempt == 0 => {
                     self.client = None;
+                    self.prepared = None;
                 }
                 Err(BatchError::NotStarted(e) | BatchError::Failed(e)) => {
                     return self.forget_if_lost(Err(e))
@@ -166,7 +224,11 @@ enum BatchError {
     Failed(StoreError),
 }
 
-fn run_batch(client: &mut Client, batch: &mut Batch<'_>) -> Result<(), BatchError> {
+fn run_batch(
+    client: &mut Client,
+    prepared: &Prepared,
+    batch: &mut Batch<'_>,
+) -> Result<(), BatchError> {
     let mut tx = client
         .transaction()
         .map_err(|e| BatchError::NotStarted(db_error(e)))?;
@@ -176,7 +238,7 @@ fn run_batch(client: &mut Client, batch: &mut Batch<'_>) -> Result<(), BatchErro
         .map_err(db_error)
         .and_then(|row| col(&row, 0))
         .map_err(BatchError::NotStarted)?;
-    let mut unit = PgUnit::new(&mut tx, head.max(0) as u64);
+    let mut unit = PgUnit::new(&mut tx, prepared, head.max(0) as u64);
     batch(&mut unit).map_err(BatchError::Failed)?;
     unit.write_all().map_err(BatchError::Failed)?;
     tx.commit().map_err(|e| {
@@ -220,6 +282,7 @@ struct SeriesState {
 
 struct PgUnit<'t, 'c> {
     tx: &'t mut Transaction<'c>,
+    prepared: &'t Prepared,
     head: u64,
     whistles: HashMap<u64, Option<Whistle>>,
     wishes: HashMap<u64, Option<Wish>>,
@@ -243,9 +306,10 @@ struct PgUnit<'t, 'c> {
 }
 
 impl<'t, 'c> PgUnit<'t, 'c> {
-    fn new(tx: &'t mut Transaction<'c>, head: u64) -> Self {
+    fn new(tx: &'t mut Transaction<'c>, prepared: &'t Prepared, head: u64) -> Self {
         PgUnit {
             tx,
+            prepared,
             head,
             whistles: HashMap::new(),
             wishes: HashMap::new(),
@@ -370,32 +434,19 @@ impl<'t, 'c> PgUnit<'t, 'c> {
     /// Writes everything the batch did, a few statements per table.
     fn write_all(&mut self) -> Result<(), StoreError> {
         let tx = &mut *self.tx;
-        write_records(
+        insert_whistles(tx, self.prepared, &self.new_whistles)?;
+        update(
             tx,
             "whistles",
             WHISTLE_COLUMNS,
-            &self.new_whistles,
-            whistle_row,
+            self.new_whistles
+                .values()
+                .filter(|p| !p.is_new)
+                .map(|p| whistle_row(&p.record, &p.json))
+                .collect(),
         )?;
         write_records(tx, "wishes", WISH_COLUMNS, &self.new_wishes, wish_row)?;
-        let events: Vec<Vec<Param>> = self
-            .events
-            .iter()
-            .map(|e| -> Vec<Param> {
-                vec![
-                    Box::new(id_of(e.seq)),
-                    Box::new(e.kind.to_string()),
-                    Box::new(e.at),
-                    Box::new(e.actor.clone()),
-                    Box::new(e.subject.clone()),
-                    Box::new(e.record.map(|r| r.0.to_string())),
-                    Box::new(e.record.map(|r| id_of(r.1))),
-                    Box::new(e.about_whistle),
-                    Box::new(e.json.clone()),
-                ]
-            })
-            .collect();
-        insert(tx, "events", EVENT_COLUMNS, events)?;
+        insert_events(tx, self.prepared, &self.events)?;
         let marks: Vec<Vec<Param>> = self
             .earlier_marks
             .iter()
@@ -529,7 +580,7 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         let series_cols = &[("name", "text"), ("next_id", "bigint")];
         insert(tx, "series", series_cols, series_rows(false))?;
         update(tx, "series", series_cols, series_rows(true))?;
-        write_counters(tx, &self.counters)?;
+        write_counters(tx, self.prepared, &self.counters)?;
         if let Some(last) = self.events.last() {
             tx.execute_typed(
                 "UPDATE log_head SET seq = $1 WHERE one = 1",
@@ -564,6 +615,7 @@ fn write_records<R>(
 /// (no `ON CONFLICT`: the log head's lock keeps other batches out meanwhile).
 fn write_counters(
     tx: &mut Transaction<'_>,
+    prepared: &Prepared,
     deltas: &BTreeMap<String, i64>,
 ) -> Result<(), StoreError> {
     let changed: Vec<(&String, i64)> = deltas
@@ -574,47 +626,146 @@ fn write_counters(
     if changed.is_empty() {
         return Ok(());
     }
-    let mut existing = HashSet::new();
-    for chunk in changed.chunks(MAX_PARAMS / 2) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let params: Vec<(&(dyn ToSql + Sync), Type)> = chunk
-            .iter()
-            .map(|(n, _)| (*n as &(dyn ToSql + Sync), Type::TEXT))
-            .collect();
-        let rows = tx
-            .query_typed(
-                &format!(
-                    "SELECT name FROM counters WHERE name IN ({})",
-                    placeholders.join(",")
-                ),
-                &params,
-            )
+    let names: Vec<&str> = changed.iter().map(|(n, _)| n.as_str()).collect();
+    let existing: HashSet<String> = tx
+        .query(&prepared.counters_present, &[&names])
+        .map_err(db_error)?
+        .iter()
+        .map(|r| col::<String>(r, 0))
+        .collect::<Result<_, _>>()?;
+    let new: Vec<Vec<Param>> = changed
+        .iter()
+        .filter(|(n, _)| !existing.contains(*n))
+        .map(|(n, d)| -> Vec<Param> { vec![Box::new((*n).clone()), Box::new(*d)] })
+        .collect();
+    insert(
+        tx,
+        "counters",
+        &[("name", "text"), ("value", "bigint")],
+        new,
+    )?;
+    let (add_names, add_deltas): (Vec<&str>, Vec<i64>) = changed
+        .iter()
+        .filter(|(n, _)| existing.contains(*n))
+        .map(|(n, d)| (n.as_str(), *d))
+        .unzip();
+    if !add_names.is_empty() {
+        tx.execute(&prepared.add_to_counters, &[&add_names, &add_deltas])
             .map_err(db_error)?;
-        for r in rows {
-            existing.insert(col::<String>(&r, 0)?);
-        }
     }
-    let cols = &[("name", "text"), ("value", "bigint")];
-    let rows = |have: bool| -> Vec<Vec<Param>> {
-        changed
-            .iter()
-            .filter(|(n, _)| existing.contains(*n) == have)
-            .map(|(n, d)| -> Vec<Param> { vec![Box::new((*n).clone()), Box::new(*d)] })
-            .collect()
-    };
-    insert(tx, "counters", cols, rows(false))?;
-    let add = rows(true);
-    for chunk in chunks(add, cols.len()) {
-        let (values, params) = values_list(cols, chunk);
-        tx.execute_typed(
-            &format!(
-                "UPDATE counters SET value = counters.value + v.value \
-                 FROM (VALUES {values}) AS v(name, value) WHERE counters.name = v.name"
-            ),
-            &refs(&params),
-        )
-        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Inserts the batch's new whistles with one prepared statement, a column per array.
+fn insert_whistles(
+    tx: &mut Transaction<'_>,
+    prepared: &Prepared,
+    pending: &BTreeMap<u64, Pending<Whistle>>,
+) -> Result<(), StoreError> {
+    let new: Vec<&Pending<Whistle>> = pending.values().filter(|p| p.is_new).collect();
+    if new.is_empty() {
+        return Ok(());
     }
+    let col =
+        |f: &dyn Fn(&Whistle) -> i64| -> Vec<i64> { new.iter().map(|p| f(&p.record)).collect() };
+    let ids = col(&|w| id_of(w.id.0));
+    let communities = col(&|w| id_of(w.community_id.0));
+    let streets = col(&|w| id_of(w.street_id.0));
+    let statuses: Vec<i16> = new
+        .iter()
+        .map(|p| i16::from(p.record.status.code()))
+        .collect();
+    let departments: Vec<Option<i64>> = new
+        .iter()
+        .map(|p| p.record.department_id.map(|d| id_of(d.0)))
+        .collect();
+    let categories: Vec<&str> = new.iter().map(|p| p.record.category.as_str()).collect();
+    let urgent: Vec<bool> = new
+        .iter()
+        .map(|p| p.record.urgency == shaozi_shared::Urgency::Urgent)
+        .collect();
+    let overdue: Vec<bool> = new.iter().map(|p| p.record.overdue).collect();
+    let queue: Vec<Option<Vec<u8>>> = new
+        .iter()
+        .map(|p| {
+            p.record
+                .status
+                .is_unanswered()
+                .then(|| keys::queue_tail(&p.record))
+        })
+        .collect();
+    let due: Vec<Option<DateTime<Utc>>> = new.iter().map(|p| p.record.pending_deadline()).collect();
+    let created: Vec<DateTime<Utc>> = new.iter().map(|p| p.record.created_at).collect();
+    let dispatched: Vec<Option<DateTime<Utc>>> =
+        new.iter().map(|p| p.record.dispatched_at).collect();
+    let closed: Vec<Option<DateTime<Utc>>> = new
+        .iter()
+        .map(|p| {
+            (p.record.status == WhistleStatus::Closed)
+                .then_some(p.record.closed_at)
+                .flatten()
+        })
+        .collect();
+    let json: Vec<&str> = new.iter().map(|p| p.json.as_str()).collect();
+    tx.execute(
+        &prepared.insert_whistles,
+        &[
+            &ids,
+            &statuses,
+            &departments,
+            &communities,
+            &streets,
+            &categories,
+            &urgent,
+            &overdue,
+            &queue,
+            &due,
+            &created,
+            &dispatched,
+            &closed,
+            &json,
+        ],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Appends the batch's events with one prepared statement.
+fn insert_events(
+    tx: &mut Transaction<'_>,
+    prepared: &Prepared,
+    events: &[PendingEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| id_of(e.seq)).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    let at: Vec<DateTime<Utc>> = events.iter().map(|e| e.at).collect();
+    let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+    let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+    let record_kinds: Vec<Option<&str>> = events.iter().map(|e| e.record.map(|r| r.0)).collect();
+    let record_ids: Vec<Option<i64>> = events
+        .iter()
+        .map(|e| e.record.map(|r| id_of(r.1)))
+        .collect();
+    let about: Vec<bool> = events.iter().map(|e| e.about_whistle).collect();
+    let json: Vec<&str> = events.iter().map(|e| e.json.as_str()).collect();
+    tx.execute(
+        &prepared.insert_events,
+        &[
+            &seqs,
+            &kinds,
+            &at,
+            &actors,
+            &subjects,
+            &record_kinds,
+            &record_ids,
+            &about,
+            &json,
+        ],
+    )
+    .map_err(db_error)?;
     Ok(())
 }
 
