@@ -9,13 +9,15 @@
 //! Plain SQL only (KingbaseES and openGauss speak this dialect): no `ON CONFLICT`, nothing
 //! that needs LISTEN/NOTIFY.
 
+mod engine;
 mod reads;
 mod schema;
+mod statements;
 mod unit;
 
+pub use engine::PgEngine;
 pub use reads::PgReads;
 pub use schema::{migrate, SCHEMA_VERSION};
-pub use unit::PgEngine;
 
 use crate::store::StoreError;
 

@@ -7,22 +7,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Transaction};
+use postgres::Transaction;
 
 use shaozi_shared::api::{Activity, Community, TokenInfo};
-use shaozi_shared::{CommunityId, StreetId, Whistle, WhistleId, WhistleStatus, Wish, WishId};
+use shaozi_shared::{CommunityId, StreetId, Whistle, WhistleId, Wish, WishId};
 
-use super::{col, connect, db_error};
-use crate::storage::{
-    Batch, DirectoryKind, Engine, KeptAnswer, LogEntry, NameHolder, Series, Unit,
+use super::engine::Prepared;
+use super::statements::{
+    in_list, insert, insert_events, insert_whistles, update, whistle_row, wish_row, write_counters,
+    write_records, Param, WHISTLE_COLUMNS, WISH_COLUMNS,
 };
-use crate::store::{decode, keys, StoreError};
-
-/// A parameter of a multi-row statement.
-type Param = Box<dyn ToSql + Sync>;
-
-/// The most parameters PostgreSQL takes in one statement.
-const MAX_PARAMS: usize = 65_535;
+use super::{col, db_error};
+use crate::storage::{DirectoryKind, KeptAnswer, LogEntry, NameHolder, Series, Unit};
+use crate::store::{decode, StoreError};
 
 /// The letter of a directory kind in the `directory` and `names` tables.
 pub(crate) fn dir_letter(kind: DirectoryKind) -> &'static str {
@@ -44,233 +41,34 @@ fn series_name(series: Series) -> &'static str {
     }
 }
 
-fn id_of(n: u64) -> i64 {
+pub(super) fn id_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn corrupt(what: impl Into<String>, e: impl ToString) -> StoreError {
+pub(super) fn corrupt(what: impl Into<String>, e: impl ToString) -> StoreError {
     StoreError::Corrupt {
         what: what.into(),
         why: e.to_string(),
     }
 }
 
-/// The PostgreSQL engine's write side, owned by the writer thread. It reconnects after a
-/// lost connection; until then, batches are refused as unavailable.
-pub struct PgEngine {
-    url: String,
-    client: Option<Client>,
-    prepared: Option<Prepared>,
-}
-
-/// The statements every batch of creates runs, prepared once per connection: a batch then
-/// sends each with its columns as arrays, one message, no parse or plan. (Multi-argument
-/// `unnest` is SQL:2003's `UNNEST(a, b, …)`.)
-struct Prepared {
-    insert_whistles: postgres::Statement,
-    insert_events: postgres::Statement,
-    counters_present: postgres::Statement,
-    add_to_counters: postgres::Statement,
-}
-
-impl Prepared {
-    fn on(c: &mut Client) -> Result<Prepared, StoreError> {
-        let arrays = |cols: &[(&str, &str)]| -> (String, String) {
-            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-            let args: Vec<String> = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("${}::{}[]", i + 1, c.1))
-                .collect();
-            (names.join(","), args.join(","))
-        };
-        let (wn, wa) = arrays(WHISTLE_COLUMNS);
-        let (en, ea) = arrays(EVENT_COLUMNS);
-        let mut prep = |sql: &str| c.prepare(sql).map_err(db_error);
-        Ok(Prepared {
-            insert_whistles: prep(&format!(
-                "INSERT INTO whistles ({wn}) SELECT * FROM unnest({wa})"
-            ))?,
-            insert_events: prep(&format!(
-                "INSERT INTO events ({en}) SELECT * FROM unnest({ea})"
-            ))?,
-            counters_present: prep("SELECT name FROM counters WHERE name = ANY($1::text[])")?,
-            add_to_counters: prep(
-                "UPDATE counters SET value = counters.value + v.delta \
-                 FROM unnest($1::text[], $2::bigint[]) AS v(name, delta) \
-                 WHERE counters.name = v.name",
-            )?,
-        })
-    }
-}
-
-impl PgEngine {
-    /// Connects to the database at `url` (already migrated).
-    pub fn new(url: &str) -> Result<PgEngine, StoreError> {
-        let mut client = connect(url)?;
-        let prepared = Prepared::on(&mut client)?;
-        Ok(PgEngine {
-            url: url.to_string(),
-            client: Some(client),
-            prepared: Some(prepared),
-        })
-    }
-
-    fn client(&mut self) -> Result<&mut Client, StoreError> {
-        Ok(self.connection()?.0)
-    }
-
-    /// The writer's connection and its prepared statements, connecting again if it was lost.
-    fn connection(&mut self) -> Result<(&mut Client, &Prepared), StoreError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) || self.prepared.is_none() {
-            self.client = None;
-            self.prepared = None;
-            let mut c = connect(&self.url)?;
-            self.prepared = Some(Prepared::on(&mut c)?);
-            self.client = Some(c);
-        }
-        match (self.client.as_mut(), self.prepared.as_ref()) {
-            (Some(c), Some(p)) => Ok((c, p)),
-            _ => Err(StoreError::Unavailable {
-                why: "no database connection".into(),
-            }),
-        }
-    }
-
-    /// Forgets a connection that failed, so the next batch reconnects.
-    fn forget_if_lost<T>(&mut self, r: Result<T, StoreError>) -> Result<T, StoreError> {
-        if matches!(r, Err(StoreError::Unavailable { .. })) {
-            self.client = None;
-            self.prepared = None;
-        }
-        r
-    }
-}
-
-/// The client's drop closes the connection by blocking on its own runtime, which must not
-/// happen on an async runtime's thread; wherever the engine is dropped, it happens aside.
-impl Drop for PgEngine {
-    fn drop(&mut self) {
-        if let Some(c) = self.client.take() {
-            let _ = std::thread::Builder::new()
-                .name("shaozi-pg-close".into())
-                .spawn(move || drop(c));
-        }
-    }
-}
-
-impl Engine for PgEngine {
-    fn last_seq(&mut self) -> Result<u64, StoreError> {
-        let r = self
-            .client()?
-            .query_one("SELECT seq FROM log_head WHERE one = 1", &[])
-            .map_err(db_error)
-            .and_then(|row| col::<i64>(&row, 0))
-            .map(|s| s.max(0) as u64);
-        self.forget_if_lost(r)
-    }
-
-    fn due_whistles(
-        &mut self,
-        at: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<WhistleId>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let r = self
-            .client()?
-            .query(
-                "SELECT id FROM whistles WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2",
-                &[&at, &limit],
-            )
-            .map_err(db_error)
-            .and_then(|rows| {
-                rows.iter()
-                    .map(|r| col::<i64>(r, 0).map(|id| WhistleId(id.max(0) as u64)))
-                    .collect()
-            });
-        self.forget_if_lost(r)
-    }
-
-    fn commit(&mut self, batch: &mut Batch<'_>) -> Result<(), StoreError> {
-        for attempt in 0..2 {
-            let (client, prepared) = self.connection()?;
-            match run_batch(client, prepared, batch) {
-                // The connection was found broken before the batch sent anything: nothing
-                // can have been saved, so it runs again on a new connection.
-                Err(BatchError::NotStarted(StoreError::Unavailable { .. })) if attempt == 0 => {
-                    self.client = None;
-                    self.prepared = None;
-                }
-                Err(BatchError::NotStarted(e) | BatchError::Failed(e)) => {
-                    return self.forget_if_lost(Err(e))
-                }
-                Ok(()) => return Ok(()),
-            }
-        }
-        Err(StoreError::Unavailable {
-            why: "the database cannot be reached".into(),
-        })
-    }
-
-    fn close(&mut self) -> Result<(), StoreError> {
-        // Every batch was committed before it was answered; nothing waits in memory.
-        Ok(())
-    }
-}
-
-/// Why a batch failed: before it sent anything of its own (safe to run again), or after.
-enum BatchError {
-    NotStarted(StoreError),
-    Failed(StoreError),
-}
-
-fn run_batch(
-    client: &mut Client,
-    prepared: &Prepared,
-    batch: &mut Batch<'_>,
-) -> Result<(), BatchError> {
-    let mut tx = client
-        .transaction()
-        .map_err(|e| BatchError::NotStarted(db_error(e)))?;
-    // Locked first: this orders the batches of every server.
-    let head: i64 = tx
-        .query_typed_one("SELECT seq FROM log_head WHERE one = 1 FOR UPDATE", &[])
-        .map_err(db_error)
-        .and_then(|row| col(&row, 0))
-        .map_err(BatchError::NotStarted)?;
-    let mut unit = PgUnit::new(&mut tx, prepared, head.max(0) as u64);
-    batch(&mut unit).map_err(BatchError::Failed)?;
-    unit.write_all().map_err(BatchError::Failed)?;
-    tx.commit().map_err(|e| {
-        BatchError::Failed(match db_error(e) {
-            StoreError::Unavailable { why } => StoreError::Unavailable {
-                why: format!(
-                    "the database connection failed during COMMIT, so whether the change was \
-                 saved is unknown; retry with the same Idempotency-Key ({why})"
-                ),
-            },
-            other => other,
-        })
-    })
-}
-
 /// A whistle or wish as the batch leaves it, to be written at the end.
-struct Pending<R> {
-    is_new: bool,
-    record: R,
-    json: String,
+pub(super) struct Pending<R> {
+    pub(super) is_new: bool,
+    pub(super) record: R,
+    pub(super) json: String,
 }
 
 /// An event to append.
-struct PendingEvent {
-    seq: u64,
-    kind: &'static str,
-    at: DateTime<Utc>,
-    actor: String,
-    subject: String,
-    about_whistle: bool,
-    record: Option<(&'static str, u64)>,
-    json: String,
+pub(super) struct PendingEvent {
+    pub(super) seq: u64,
+    pub(super) kind: &'static str,
+    pub(super) at: DateTime<Utc>,
+    pub(super) actor: String,
+    pub(super) subject: String,
+    pub(super) about_whistle: bool,
+    pub(super) record: Option<(&'static str, u64)>,
+    pub(super) json: String,
 }
 
 /// A series' next id, and whether its row exists yet.
@@ -280,7 +78,7 @@ struct SeriesState {
     changed: bool,
 }
 
-struct PgUnit<'t, 'c> {
+pub(super) struct PgUnit<'t, 'c> {
     tx: &'t mut Transaction<'c>,
     prepared: &'t Prepared,
     head: u64,
@@ -306,7 +104,7 @@ struct PgUnit<'t, 'c> {
 }
 
 impl<'t, 'c> PgUnit<'t, 'c> {
-    fn new(tx: &'t mut Transaction<'c>, prepared: &'t Prepared, head: u64) -> Self {
+    pub(super) fn new(tx: &'t mut Transaction<'c>, prepared: &'t Prepared, head: u64) -> Self {
         PgUnit {
             tx,
             prepared,
@@ -432,7 +230,7 @@ impl<'t, 'c> PgUnit<'t, 'c> {
     }
 
     /// Writes everything the batch did, a few statements per table.
-    fn write_all(&mut self) -> Result<(), StoreError> {
+    pub(super) fn write_all(&mut self) -> Result<(), StoreError> {
         let tx = &mut *self.tx;
         insert_whistles(tx, self.prepared, &self.new_whistles)?;
         update(
@@ -590,368 +388,6 @@ impl<'t, 'c> PgUnit<'t, 'c> {
         }
         Ok(())
     }
-}
-
-/// Inserts the new records of a batch and updates the changed ones.
-fn write_records<R>(
-    tx: &mut Transaction<'_>,
-    table: &str,
-    cols: &[(&str, &str)],
-    records: &BTreeMap<u64, Pending<R>>,
-    row: fn(&R, &str) -> Vec<Param>,
-) -> Result<(), StoreError> {
-    let rows = |new: bool| -> Vec<Vec<Param>> {
-        records
-            .values()
-            .filter(|p| p.is_new == new)
-            .map(|p| row(&p.record, &p.json))
-            .collect()
-    };
-    insert(tx, table, cols, rows(true))?;
-    update(tx, table, cols, rows(false))
-}
-
-/// Adds the batch's counter changes: existing counters in one statement, new ones in another
-/// (no `ON CONFLICT`: the log head's lock keeps other batches out meanwhile).
-fn write_counters(
-    tx: &mut Transaction<'_>,
-    prepared: &Prepared,
-    deltas: &BTreeMap<String, i64>,
-) -> Result<(), StoreError> {
-    let changed: Vec<(&String, i64)> = deltas
-        .iter()
-        .filter(|(_, d)| **d != 0)
-        .map(|(n, d)| (n, *d))
-        .collect();
-    if changed.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = changed.iter().map(|(n, _)| n.as_str()).collect();
-    let existing: HashSet<String> = tx
-        .query(&prepared.counters_present, &[&names])
-        .map_err(db_error)?
-        .iter()
-        .map(|r| col::<String>(r, 0))
-        .collect::<Result<_, _>>()?;
-    let new: Vec<Vec<Param>> = changed
-        .iter()
-        .filter(|(n, _)| !existing.contains(*n))
-        .map(|(n, d)| -> Vec<Param> { vec![Box::new((*n).clone()), Box::new(*d)] })
-        .collect();
-    insert(
-        tx,
-        "counters",
-        &[("name", "text"), ("value", "bigint")],
-        new,
-    )?;
-    let (add_names, add_deltas): (Vec<&str>, Vec<i64>) = changed
-        .iter()
-        .filter(|(n, _)| existing.contains(*n))
-        .map(|(n, d)| (n.as_str(), *d))
-        .unzip();
-    if !add_names.is_empty() {
-        tx.execute(&prepared.add_to_counters, &[&add_names, &add_deltas])
-            .map_err(db_error)?;
-    }
-    Ok(())
-}
-
-/// Inserts the batch's new whistles with one prepared statement, a column per array.
-fn insert_whistles(
-    tx: &mut Transaction<'_>,
-    prepared: &Prepared,
-    pending: &BTreeMap<u64, Pending<Whistle>>,
-) -> Result<(), StoreError> {
-    let new: Vec<&Pending<Whistle>> = pending.values().filter(|p| p.is_new).collect();
-    if new.is_empty() {
-        return Ok(());
-    }
-    let col =
-        |f: &dyn Fn(&Whistle) -> i64| -> Vec<i64> { new.iter().map(|p| f(&p.record)).collect() };
-    let ids = col(&|w| id_of(w.id.0));
-    let communities = col(&|w| id_of(w.community_id.0));
-    let streets = col(&|w| id_of(w.street_id.0));
-    let statuses: Vec<i16> = new
-        .iter()
-        .map(|p| i16::from(p.record.status.code()))
-        .collect();
-    let departments: Vec<Option<i64>> = new
-        .iter()
-        .map(|p| p.record.department_id.map(|d| id_of(d.0)))
-        .collect();
-    let categories: Vec<&str> = new.iter().map(|p| p.record.category.as_str()).collect();
-    let urgent: Vec<bool> = new
-        .iter()
-        .map(|p| p.record.urgency == shaozi_shared::Urgency::Urgent)
-        .collect();
-    let overdue: Vec<bool> = new.iter().map(|p| p.record.overdue).collect();
-    let queue: Vec<Option<Vec<u8>>> = new
-        .iter()
-        .map(|p| {
-            p.record
-                .status
-                .is_unanswered()
-                .then(|| keys::queue_tail(&p.record))
-        })
-        .collect();
-    let due: Vec<Option<DateTime<Utc>>> = new.iter().map(|p| p.record.pending_deadline()).collect();
-    let created: Vec<DateTime<Utc>> = new.iter().map(|p| p.record.created_at).collect();
-    let dispatched: Vec<Option<DateTime<Utc>>> =
-        new.iter().map(|p| p.record.dispatched_at).collect();
-    let closed: Vec<Option<DateTime<Utc>>> = new
-        .iter()
-        .map(|p| {
-            (p.record.status == WhistleStatus::Closed)
-                .then_some(p.record.closed_at)
-                .flatten()
-        })
-        .collect();
-    let json: Vec<&str> = new.iter().map(|p| p.json.as_str()).collect();
-    tx.execute(
-        &prepared.insert_whistles,
-        &[
-            &ids,
-            &statuses,
-            &departments,
-            &communities,
-            &streets,
-            &categories,
-            &urgent,
-            &overdue,
-            &queue,
-            &due,
-            &created,
-            &dispatched,
-            &closed,
-            &json,
-        ],
-    )
-    .map_err(db_error)?;
-    Ok(())
-}
-
-/// Appends the batch's events with one prepared statement.
-fn insert_events(
-    tx: &mut Transaction<'_>,
-    prepared: &Prepared,
-    events: &[PendingEvent],
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let seqs: Vec<i64> = events.iter().map(|e| id_of(e.seq)).collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
-    let at: Vec<DateTime<Utc>> = events.iter().map(|e| e.at).collect();
-    let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
-    let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
-    let record_kinds: Vec<Option<&str>> = events.iter().map(|e| e.record.map(|r| r.0)).collect();
-    let record_ids: Vec<Option<i64>> = events
-        .iter()
-        .map(|e| e.record.map(|r| id_of(r.1)))
-        .collect();
-    let about: Vec<bool> = events.iter().map(|e| e.about_whistle).collect();
-    let json: Vec<&str> = events.iter().map(|e| e.json.as_str()).collect();
-    tx.execute(
-        &prepared.insert_events,
-        &[
-            &seqs,
-            &kinds,
-            &at,
-            &actors,
-            &subjects,
-            &record_kinds,
-            &record_ids,
-            &about,
-            &json,
-        ],
-    )
-    .map_err(db_error)?;
-    Ok(())
-}
-
-const WHISTLE_COLUMNS: &[(&str, &str)] = &[
-    ("id", "bigint"),
-    ("status", "smallint"),
-    ("department_id", "bigint"),
-    ("community_id", "bigint"),
-    ("street_id", "bigint"),
-    ("category", "text"),
-    ("urgent", "boolean"),
-    ("overdue", "boolean"),
-    ("queue_key", "bytea"),
-    ("due_at", "timestamptz"),
-    ("created_at", "timestamptz"),
-    ("dispatched_at", "timestamptz"),
-    ("closed_at", "timestamptz"),
-    ("json", "text"),
-];
-
-fn whistle_row(w: &Whistle, json: &str) -> Vec<Param> {
-    let queue_key = w.status.is_unanswered().then(|| keys::queue_tail(w));
-    let closed_at = if w.status == WhistleStatus::Closed {
-        w.closed_at
-    } else {
-        None
-    };
-    vec![
-        Box::new(id_of(w.id.0)),
-        Box::new(i16::from(w.status.code())),
-        Box::new(w.department_id.map(|d| id_of(d.0))),
-        Box::new(id_of(w.community_id.0)),
-        Box::new(id_of(w.street_id.0)),
-        Box::new(w.category.clone()),
-        Box::new(w.urgency == shaozi_shared::Urgency::Urgent),
-        Box::new(w.overdue),
-        Box::new(queue_key),
-        Box::new(w.pending_deadline()),
-        Box::new(w.created_at),
-        Box::new(w.dispatched_at),
-        Box::new(closed_at),
-        Box::new(json.to_string()),
-    ]
-}
-
-const WISH_COLUMNS: &[(&str, &str)] = &[
-    ("id", "bigint"),
-    ("status", "smallint"),
-    ("community_id", "bigint"),
-    ("street_id", "bigint"),
-    ("department_id", "bigint"),
-    ("created_at", "timestamptz"),
-    ("claimed_at", "timestamptz"),
-    ("json", "text"),
-];
-
-fn wish_row(w: &Wish, json: &str) -> Vec<Param> {
-    vec![
-        Box::new(id_of(w.id.0)),
-        Box::new(i16::from(w.status.code())),
-        Box::new(id_of(w.community_id.0)),
-        Box::new(id_of(w.street_id.0)),
-        Box::new(w.department_id.map(|d| id_of(d.0))),
-        Box::new(w.created_at),
-        Box::new(w.claimed_at),
-        Box::new(json.to_string()),
-    ]
-}
-
-const EVENT_COLUMNS: &[(&str, &str)] = &[
-    ("seq", "bigint"),
-    ("kind", "text"),
-    ("at", "timestamptz"),
-    ("actor", "text"),
-    ("subject", "text"),
-    ("record_kind", "text"),
-    ("record_id", "bigint"),
-    ("about_whistle", "boolean"),
-    ("json", "text"),
-];
-
-/// Ids as a literal `IN` list (numbers only, so nothing to escape).
-pub(crate) fn in_list(ids: &[u64]) -> String {
-    ids.iter()
-        .map(|i| id_of(*i).to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Rows split so that no statement has more parameters than PostgreSQL takes.
-fn chunks(rows: Vec<Vec<Param>>, width: usize) -> Vec<Vec<Vec<Param>>> {
-    let per = (MAX_PARAMS / width.max(1)).max(1);
-    let mut out = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        out.push(rows.by_ref().take(per).collect());
-    }
-    out
-}
-
-/// The driver's type for a column type we use.
-fn sql_type(name: &str) -> Type {
-    match name {
-        "bigint" => Type::INT8,
-        "smallint" => Type::INT2,
-        "timestamptz" => Type::TIMESTAMPTZ,
-        "bytea" => Type::BYTEA,
-        "boolean" => Type::BOOL,
-        _ => Type::TEXT,
-    }
-}
-
-/// `($1::bigint, $2::text), (…)` for `rows`, and the parameters in order, typed so that a
-/// statement costs one round trip (no separate prepare).
-fn values_list(cols: &[(&str, &str)], rows: Vec<Vec<Param>>) -> (String, Vec<(Param, Type)>) {
-    let mut sql = String::new();
-    let mut params = Vec::new();
-    for (r, row) in rows.into_iter().enumerate() {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for (c, p) in row.into_iter().enumerate() {
-            if c > 0 {
-                sql.push(',');
-            }
-            let ty = cols.get(c).map_or("text", |c| c.1);
-            params.push((p, sql_type(ty)));
-            sql.push_str(&format!("${}::{ty}", params.len()));
-        }
-        sql.push(')');
-    }
-    (sql, params)
-}
-
-fn refs(params: &[(Param, Type)]) -> Vec<(&(dyn ToSql + Sync), Type)> {
-    params
-        .iter()
-        .map(|(p, t)| (p.as_ref() as &(dyn ToSql + Sync), t.clone()))
-        .collect()
-}
-
-/// Inserts rows in multi-row statements.
-fn insert(
-    tx: &mut Transaction<'_>,
-    table: &str,
-    cols: &[(&str, &str)],
-    rows: Vec<Vec<Param>>,
-) -> Result<(), StoreError> {
-    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-    for chunk in chunks(rows, cols.len()) {
-        let (values, params) = values_list(cols, chunk);
-        tx.execute_typed(
-            &format!("INSERT INTO {table} ({}) VALUES {values}", names.join(",")),
-            &refs(&params),
-        )
-        .map_err(db_error)?;
-    }
-    Ok(())
-}
-
-/// Updates rows by their first column (the key), in multi-row statements.
-fn update(
-    tx: &mut Transaction<'_>,
-    table: &str,
-    cols: &[(&str, &str)],
-    rows: Vec<Vec<Param>>,
-) -> Result<(), StoreError> {
-    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-    let Some((key, rest)) = names.split_first() else {
-        return Ok(());
-    };
-    let set: Vec<String> = rest.iter().map(|c| format!("{c} = v.{c}")).collect();
-    for chunk in chunks(rows, cols.len()) {
-        let (values, params) = values_list(cols, chunk);
-        tx.execute_typed(
-            &format!(
-                "UPDATE {table} SET {} FROM (VALUES {values}) AS v({}) WHERE {table}.{key} = v.{key}",
-                set.join(", "),
-                names.join(",")
-            ),
-            &refs(&params),
-        )
-        .map_err(db_error)?;
-    }
-    Ok(())
 }
 
 impl Unit for PgUnit<'_, '_> {

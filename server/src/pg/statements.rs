@@ -1,0 +1,387 @@
+//! How a batch's writes reach the database: prepared array inserts for what every batch of
+//! creates writes, and multi-row statements with typed parameters for the rest (one round
+//! trip each, no separate prepare).
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use postgres::types::{ToSql, Type};
+use postgres::Transaction;
+
+use shaozi_shared::{Whistle, WhistleStatus, Wish};
+
+use super::engine::Prepared;
+use super::unit::{id_of, Pending, PendingEvent};
+use super::{col, db_error};
+use crate::store::{keys, StoreError};
+
+/// A parameter of a multi-row statement.
+pub(super) type Param = Box<dyn ToSql + Sync>;
+
+/// The most parameters PostgreSQL takes in one statement.
+pub(super) const MAX_PARAMS: usize = 65_535;
+
+/// Inserts the new records of a batch and updates the changed ones.
+pub(super) fn write_records<R>(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    cols: &[(&str, &str)],
+    records: &BTreeMap<u64, Pending<R>>,
+    row: fn(&R, &str) -> Vec<Param>,
+) -> Result<(), StoreError> {
+    let rows = |new: bool| -> Vec<Vec<Param>> {
+        records
+            .values()
+            .filter(|p| p.is_new == new)
+            .map(|p| row(&p.record, &p.json))
+            .collect()
+    };
+    insert(tx, table, cols, rows(true))?;
+    update(tx, table, cols, rows(false))
+}
+
+/// Adds the batch's counter changes: existing counters in one statement, new ones in another
+/// (no `ON CONFLICT`: the log head's lock keeps other batches out meanwhile).
+pub(super) fn write_counters(
+    tx: &mut Transaction<'_>,
+    prepared: &Prepared,
+    deltas: &BTreeMap<String, i64>,
+) -> Result<(), StoreError> {
+    let changed: Vec<(&String, i64)> = deltas
+        .iter()
+        .filter(|(_, d)| **d != 0)
+        .map(|(n, d)| (n, *d))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = changed.iter().map(|(n, _)| n.as_str()).collect();
+    let existing: HashSet<String> = tx
+        .query(&prepared.counters_present, &[&names])
+        .map_err(db_error)?
+        .iter()
+        .map(|r| col::<String>(r, 0))
+        .collect::<Result<_, _>>()?;
+    let new: Vec<Vec<Param>> = changed
+        .iter()
+        .filter(|(n, _)| !existing.contains(*n))
+        .map(|(n, d)| -> Vec<Param> { vec![Box::new((*n).clone()), Box::new(*d)] })
+        .collect();
+    insert(
+        tx,
+        "counters",
+        &[("name", "text"), ("value", "bigint")],
+        new,
+    )?;
+    let (add_names, add_deltas): (Vec<&str>, Vec<i64>) = changed
+        .iter()
+        .filter(|(n, _)| existing.contains(*n))
+        .map(|(n, d)| (n.as_str(), *d))
+        .unzip();
+    if !add_names.is_empty() {
+        tx.execute(&prepared.add_to_counters, &[&add_names, &add_deltas])
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Inserts the batch's new whistles with one prepared statement, a column per array.
+pub(super) fn insert_whistles(
+    tx: &mut Transaction<'_>,
+    prepared: &Prepared,
+    pending: &BTreeMap<u64, Pending<Whistle>>,
+) -> Result<(), StoreError> {
+    let new: Vec<&Pending<Whistle>> = pending.values().filter(|p| p.is_new).collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let col =
+        |f: &dyn Fn(&Whistle) -> i64| -> Vec<i64> { new.iter().map(|p| f(&p.record)).collect() };
+    let ids = col(&|w| id_of(w.id.0));
+    let communities = col(&|w| id_of(w.community_id.0));
+    let streets = col(&|w| id_of(w.street_id.0));
+    let statuses: Vec<i16> = new
+        .iter()
+        .map(|p| i16::from(p.record.status.code()))
+        .collect();
+    let departments: Vec<Option<i64>> = new
+        .iter()
+        .map(|p| p.record.department_id.map(|d| id_of(d.0)))
+        .collect();
+    let categories: Vec<&str> = new.iter().map(|p| p.record.category.as_str()).collect();
+    let urgent: Vec<bool> = new
+        .iter()
+        .map(|p| p.record.urgency == shaozi_shared::Urgency::Urgent)
+        .collect();
+    let overdue: Vec<bool> = new.iter().map(|p| p.record.overdue).collect();
+    let queue: Vec<Option<Vec<u8>>> = new
+        .iter()
+        .map(|p| {
+            p.record
+                .status
+                .is_unanswered()
+                .then(|| keys::queue_tail(&p.record))
+        })
+        .collect();
+    let due: Vec<Option<DateTime<Utc>>> = new.iter().map(|p| p.record.pending_deadline()).collect();
+    let created: Vec<DateTime<Utc>> = new.iter().map(|p| p.record.created_at).collect();
+    let dispatched: Vec<Option<DateTime<Utc>>> =
+        new.iter().map(|p| p.record.dispatched_at).collect();
+    let closed: Vec<Option<DateTime<Utc>>> = new
+        .iter()
+        .map(|p| {
+            (p.record.status == WhistleStatus::Closed)
+                .then_some(p.record.closed_at)
+                .flatten()
+        })
+        .collect();
+    let json: Vec<&str> = new.iter().map(|p| p.json.as_str()).collect();
+    tx.execute(
+        &prepared.insert_whistles,
+        &[
+            &ids,
+            &statuses,
+            &departments,
+            &communities,
+            &streets,
+            &categories,
+            &urgent,
+            &overdue,
+            &queue,
+            &due,
+            &created,
+            &dispatched,
+            &closed,
+            &json,
+        ],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Appends the batch's events with one prepared statement.
+pub(super) fn insert_events(
+    tx: &mut Transaction<'_>,
+    prepared: &Prepared,
+    events: &[PendingEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| id_of(e.seq)).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    let at: Vec<DateTime<Utc>> = events.iter().map(|e| e.at).collect();
+    let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+    let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+    let record_kinds: Vec<Option<&str>> = events.iter().map(|e| e.record.map(|r| r.0)).collect();
+    let record_ids: Vec<Option<i64>> = events
+        .iter()
+        .map(|e| e.record.map(|r| id_of(r.1)))
+        .collect();
+    let about: Vec<bool> = events.iter().map(|e| e.about_whistle).collect();
+    let json: Vec<&str> = events.iter().map(|e| e.json.as_str()).collect();
+    tx.execute(
+        &prepared.insert_events,
+        &[
+            &seqs,
+            &kinds,
+            &at,
+            &actors,
+            &subjects,
+            &record_kinds,
+            &record_ids,
+            &about,
+            &json,
+        ],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) const WHISTLE_COLUMNS: &[(&str, &str)] = &[
+    ("id", "bigint"),
+    ("status", "smallint"),
+    ("department_id", "bigint"),
+    ("community_id", "bigint"),
+    ("street_id", "bigint"),
+    ("category", "text"),
+    ("urgent", "boolean"),
+    ("overdue", "boolean"),
+    ("queue_key", "bytea"),
+    ("due_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+    ("dispatched_at", "timestamptz"),
+    ("closed_at", "timestamptz"),
+    ("json", "text"),
+];
+
+pub(super) fn whistle_row(w: &Whistle, json: &str) -> Vec<Param> {
+    let queue_key = w.status.is_unanswered().then(|| keys::queue_tail(w));
+    let closed_at = if w.status == WhistleStatus::Closed {
+        w.closed_at
+    } else {
+        None
+    };
+    vec![
+        Box::new(id_of(w.id.0)),
+        Box::new(i16::from(w.status.code())),
+        Box::new(w.department_id.map(|d| id_of(d.0))),
+        Box::new(id_of(w.community_id.0)),
+        Box::new(id_of(w.street_id.0)),
+        Box::new(w.category.clone()),
+        Box::new(w.urgency == shaozi_shared::Urgency::Urgent),
+        Box::new(w.overdue),
+        Box::new(queue_key),
+        Box::new(w.pending_deadline()),
+        Box::new(w.created_at),
+        Box::new(w.dispatched_at),
+        Box::new(closed_at),
+        Box::new(json.to_string()),
+    ]
+}
+
+pub(super) const WISH_COLUMNS: &[(&str, &str)] = &[
+    ("id", "bigint"),
+    ("status", "smallint"),
+    ("community_id", "bigint"),
+    ("street_id", "bigint"),
+    ("department_id", "bigint"),
+    ("created_at", "timestamptz"),
+    ("claimed_at", "timestamptz"),
+    ("json", "text"),
+];
+
+pub(super) fn wish_row(w: &Wish, json: &str) -> Vec<Param> {
+    vec![
+        Box::new(id_of(w.id.0)),
+        Box::new(i16::from(w.status.code())),
+        Box::new(id_of(w.community_id.0)),
+        Box::new(id_of(w.street_id.0)),
+        Box::new(w.department_id.map(|d| id_of(d.0))),
+        Box::new(w.created_at),
+        Box::new(w.claimed_at),
+        Box::new(json.to_string()),
+    ]
+}
+
+pub(super) const EVENT_COLUMNS: &[(&str, &str)] = &[
+    ("seq", "bigint"),
+    ("kind", "text"),
+    ("at", "timestamptz"),
+    ("actor", "text"),
+    ("subject", "text"),
+    ("record_kind", "text"),
+    ("record_id", "bigint"),
+    ("about_whistle", "boolean"),
+    ("json", "text"),
+];
+
+/// Ids as a literal `IN` list (numbers only, so nothing to escape).
+pub(crate) fn in_list(ids: &[u64]) -> String {
+    ids.iter()
+        .map(|i| id_of(*i).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Rows split so that no statement has more parameters than PostgreSQL takes.
+pub(super) fn chunks(rows: Vec<Vec<Param>>, width: usize) -> Vec<Vec<Vec<Param>>> {
+    let per = (MAX_PARAMS / width.max(1)).max(1);
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        out.push(rows.by_ref().take(per).collect());
+    }
+    out
+}
+
+/// The driver's type for a column type we use.
+pub(super) fn sql_type(name: &str) -> Type {
+    match name {
+        "bigint" => Type::INT8,
+        "smallint" => Type::INT2,
+        "timestamptz" => Type::TIMESTAMPTZ,
+        "bytea" => Type::BYTEA,
+        "boolean" => Type::BOOL,
+        _ => Type::TEXT,
+    }
+}
+
+/// `($1::bigint, $2::text), (…)` for `rows`, and the parameters in order, typed so that a
+/// statement costs one round trip (no separate prepare).
+pub(super) fn values_list(
+    cols: &[(&str, &str)],
+    rows: Vec<Vec<Param>>,
+) -> (String, Vec<(Param, Type)>) {
+    let mut sql = String::new();
+    let mut params = Vec::new();
+    for (r, row) in rows.into_iter().enumerate() {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for (c, p) in row.into_iter().enumerate() {
+            if c > 0 {
+                sql.push(',');
+            }
+            let ty = cols.get(c).map_or("text", |c| c.1);
+            params.push((p, sql_type(ty)));
+            sql.push_str(&format!("${}::{ty}", params.len()));
+        }
+        sql.push(')');
+    }
+    (sql, params)
+}
+
+pub(super) fn refs(params: &[(Param, Type)]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    params
+        .iter()
+        .map(|(p, t)| (p.as_ref() as &(dyn ToSql + Sync), t.clone()))
+        .collect()
+}
+
+/// Inserts rows in multi-row statements.
+pub(super) fn insert(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    cols: &[(&str, &str)],
+    rows: Vec<Vec<Param>>,
+) -> Result<(), StoreError> {
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    for chunk in chunks(rows, cols.len()) {
+        let (values, params) = values_list(cols, chunk);
+        tx.execute_typed(
+            &format!("INSERT INTO {table} ({}) VALUES {values}", names.join(",")),
+            &refs(&params),
+        )
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Updates rows by their first column (the key), in multi-row statements.
+pub(super) fn update(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    cols: &[(&str, &str)],
+    rows: Vec<Vec<Param>>,
+) -> Result<(), StoreError> {
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let Some((key, rest)) = names.split_first() else {
+        return Ok(());
+    };
+    let set: Vec<String> = rest.iter().map(|c| format!("{c} = v.{c}")).collect();
+    for chunk in chunks(rows, cols.len()) {
+        let (values, params) = values_list(cols, chunk);
+        tx.execute_typed(
+            &format!(
+                "UPDATE {table} SET {} FROM (VALUES {values}) AS v({}) WHERE {table}.{key} = v.{key}",
+                set.join(", "),
+                names.join(",")
+            ),
+            &refs(&params),
+        )
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
