@@ -9,26 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shaozi_shared::api::TokenInfo;
-use shaozi_shared::{EventKind, EventScope};
+use shaozi_shared::EventKind;
 use tokio::sync::{watch, Notify};
 
 use crate::auth::TokenBook;
 use crate::storage::{Reads, TokenKeeper};
-use crate::writer::{Published, WriterHandle};
+use crate::writer::{EventHead as Head, Published, WriterHandle};
 
 /// How often the follower looks for other servers' events.
 pub const POLL: Duration = Duration::from_millis(20);
 /// Events read per query.
 const PAGE: usize = 1000;
-
-#[derive(serde::Deserialize)]
-struct Head {
-    #[serde(rename = "type")]
-    kind: EventKind,
-    #[serde(default)]
-    scope: EventScope,
-    record: Option<serde_json::Value>,
-}
 
 /// Follows the log until `stop`.
 pub async fn follow_log(

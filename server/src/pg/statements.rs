@@ -21,23 +21,17 @@ pub(super) type Param = Box<dyn ToSql + Sync>;
 /// The most parameters PostgreSQL takes in one statement.
 pub(super) const MAX_PARAMS: usize = 65_535;
 
-/// Inserts the new records of a batch and updates the changed ones.
-pub(super) fn write_records<R>(
-    tx: &mut Transaction<'_>,
-    table: &str,
-    cols: &[(&str, &str)],
+/// The rows of a batch's new records (`new`) or of its changed ones.
+pub(super) fn record_rows<R>(
     records: &BTreeMap<u64, Pending<R>>,
+    new: bool,
     row: fn(&R, &str) -> Vec<Param>,
-) -> Result<(), StoreError> {
-    let rows = |new: bool| -> Vec<Vec<Param>> {
-        records
-            .values()
-            .filter(|p| p.is_new == new)
-            .map(|p| row(&p.record, &p.json))
-            .collect()
-    };
-    insert(tx, table, cols, rows(true))?;
-    update(tx, table, cols, rows(false))
+) -> Vec<Vec<Param>> {
+    records
+        .values()
+        .filter(|p| p.is_new == new)
+        .map(|p| row(&p.record, &p.json))
+        .collect()
 }
 
 /// Adds the batch's counter changes: existing counters in one statement, new ones in another

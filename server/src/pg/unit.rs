@@ -14,8 +14,8 @@ use shaozi_shared::{CommunityId, StreetId, Whistle, WhistleId, Wish, WishId};
 
 use super::engine::Prepared;
 use super::statements::{
-    in_list, insert, insert_events, insert_whistles, update, whistle_row, wish_row, write_counters,
-    write_records, Param, WHISTLE_COLUMNS, WISH_COLUMNS,
+    in_list, insert, insert_events, insert_whistles, record_rows, update, whistle_row, wish_row,
+    write_counters, Param, WHISTLE_COLUMNS, WISH_COLUMNS,
 };
 use super::{col, db_error};
 use crate::storage::{DirectoryKind, KeptAnswer, LogEntry, NameHolder, Series, Unit};
@@ -232,18 +232,16 @@ impl<'t, 'c> PgUnit<'t, 'c> {
     /// Writes everything the batch did, a few statements per table.
     pub(super) fn write_all(&mut self) -> Result<(), StoreError> {
         let tx = &mut *self.tx;
+        // New whistles through the prepared array insert (every batch of creates has them).
         insert_whistles(tx, self.prepared, &self.new_whistles)?;
-        update(
-            tx,
-            "whistles",
-            WHISTLE_COLUMNS,
-            self.new_whistles
-                .values()
-                .filter(|p| !p.is_new)
-                .map(|p| whistle_row(&p.record, &p.json))
-                .collect(),
-        )?;
-        write_records(tx, "wishes", WISH_COLUMNS, &self.new_wishes, wish_row)?;
+        let changed = record_rows(&self.new_whistles, false, whistle_row);
+        update(tx, "whistles", WHISTLE_COLUMNS, changed)?;
+        let (new, changed) = (
+            record_rows(&self.new_wishes, true, wish_row),
+            record_rows(&self.new_wishes, false, wish_row),
+        );
+        insert(tx, "wishes", WISH_COLUMNS, new)?;
+        update(tx, "wishes", WISH_COLUMNS, changed)?;
         insert_events(tx, self.prepared, &self.events)?;
         let marks: Vec<Vec<Param>> = self
             .earlier_marks

@@ -242,15 +242,7 @@ async fn page(
 /// Whether a stored event is one `who` may see (only its kind, scope and, for an activity,
 /// its units are read).
 fn replay_visible(json: &str, who: &Principal, store: &dyn Reads) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(rename = "type")]
-        kind: EventKind,
-        #[serde(default)]
-        scope: EventScope,
-        record: Option<serde_json::Value>,
-    }
-    let Ok(head) = serde_json::from_str::<Head>(json) else {
+    let Ok(head) = serde_json::from_str::<crate::writer::EventHead>(json) else {
         return false;
     };
     let scope = match (head.kind, head.scope.audience) {

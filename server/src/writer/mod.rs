@@ -139,6 +139,20 @@ pub enum WriteError {
     KeyReused(String),
 }
 
+/// What the server reads of a stored event without decoding all of it: its kind, who may see
+/// it, and the record (for an activity's units, or a token).
+#[derive(Debug, serde::Deserialize)]
+pub struct EventHead {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: shaozi_shared::EventKind,
+    /// Who may see it.
+    #[serde(default)]
+    pub scope: EventScope,
+    /// The record after the change.
+    pub record: Option<serde_json::Value>,
+}
+
 /// A committed event, serialized once for every subscriber.
 #[derive(Debug)]
 pub struct Published {
@@ -219,7 +233,6 @@ impl Writer {
                 WriterThread {
                     tokens,
                     durable: durable_w,
-                    next_seq: last,
                     store,
                     clock,
                     rules,
@@ -351,7 +364,6 @@ struct WriterThread {
     rules: Arc<Rules>,
     events: broadcast::Sender<Arc<Published>>,
     durable: Arc<AtomicU64>,
-    next_seq: u64,
     failed: Option<String>,
 }
 
@@ -389,7 +401,10 @@ impl WriterThread {
         if let Err(e) = self.store.close() {
             tracing::error!(error = %e, "final flush failed");
         }
-        tracing::info!(last_seq = self.next_seq, "writer stopped");
+        tracing::info!(
+            last_seq = self.durable.load(Ordering::SeqCst),
+            "writer stopped"
+        );
     }
 
     fn commit(&mut self, jobs: Vec<Job>) {
@@ -454,7 +469,6 @@ impl WriterThread {
         };
         match outcome {
             Ok((results, seq, published)) => {
-                self.next_seq = seq;
                 match &self.publishing {
                     Publishing::Direct => {
                         self.durable.store(seq, Ordering::SeqCst);
