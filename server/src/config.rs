@@ -15,6 +15,13 @@
 //!
 //! [deadlines.category.lighting]
 //! normal = { respond = "1wd", resolve = "3wd" }
+//!
+//! [case]                               # the middle of a case
+//! return_within = "1wd"                # a department may return a case this long after dispatch
+//! extensions = 2                       # extensions granted per whistle at most
+//! longest_extension = "10wd"           # one extension at most, from the deadline it moves
+//! due_soon_share = 0.2                 # warn when this share of a deadline's time is left
+//! confirm = "3wd"                      # a fix nobody confirms closes by itself after this
 //! ```
 //! Spans: `m`, `h`, `d` count clock time; `wm`, `wh`, `wd` count working time.
 
@@ -46,6 +53,8 @@ struct File {
     deadlines: Option<DeadlinesFile>,
     #[serde(default)]
     assessment: Option<AssessmentFile>,
+    #[serde(default)]
+    case: Option<shaozi_shared::case::CaseRules>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,11 +179,15 @@ pub fn parse(text: &str) -> Result<Rules, String> {
         }
     }
     if let Some(w) = file.assessment.and_then(|a| a.weights) {
-        let all = [w.on_time, w.resolution, w.satisfaction, w.satisfied_share];
+        let all = w.all();
         if all.iter().any(|x| !x.is_finite() || *x < 0.0) || all.iter().sum::<f64>() <= 0.0 {
             return Err("assessment.weights: each must be zero or more, and not all zero".into());
         }
         rules.weights = w;
+    }
+    if let Some(c) = file.case {
+        c.validate()?;
+        rules.case = c;
     }
     Ok(rules)
 }

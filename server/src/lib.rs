@@ -116,7 +116,7 @@ pub fn app(state: AppState) -> Router {
     let names = |steps: &[Step]| {
         steps
             .iter()
-            .map(|s| s.name())
+            .map(|s| s.tail())
             .collect::<Vec<_>>()
             .join(", ")
     };

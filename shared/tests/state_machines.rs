@@ -5,19 +5,40 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
-use shaozi_shared::whistle::{apply, Filing, Outcome};
+use shaozi_shared::calendar::{Calendar, Span};
+use shaozi_shared::case::{CaseRules, ExtensionRequest, ReturnRequest};
+use shaozi_shared::whistle::{apply, Book, Filing, Outcome};
 use shaozi_shared::wish::{self, Wish, WishAction, WishStatus};
 use shaozi_shared::{
     CommunityId, Deadlines, DepartmentId, EventKind, RuleError, StreetId, Urgency, Whistle,
     WhistleAction, WhistleId, WhistleStatus, WishId,
 };
 
+fn case_rules() -> &'static CaseRules {
+    static RULES: std::sync::OnceLock<CaseRules> = std::sync::OnceLock::new();
+    RULES.get_or_init(CaseRules::default)
+}
+
+fn calendar() -> &'static Calendar {
+    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+    CAL.get_or_init(Calendar::default)
+}
+
+fn book() -> Book<'static> {
+    Book {
+        deadlines: Deadlines::DEFAULT,
+        calendar: calendar(),
+        case: case_rules(),
+    }
+}
+
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
 }
 
+/// A whistle as the writer files it: with its deadlines, and scheduled for its warnings.
 fn filed(urgency: Urgency) -> Whistle {
-    Whistle::file(
+    let mut w = Whistle::file(
         WhistleId(1001),
         Filing {
             community_id: CommunityId(1),
@@ -36,17 +57,57 @@ fn filed(urgency: Urgency) -> Whistle {
         "admin",
         t0(),
         &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default(),
-    )
+        calendar(),
+    );
+    w.schedule(case_rules());
+    w
 }
 
+/// A whistle in `status` as the steps would have left it: dispatched to D1 at filing, a
+/// pending return when returned, a confirmation deadline when resolved.
 fn in_status(status: WhistleStatus) -> Whistle {
     let mut w = filed(Urgency::Urgent);
     w.status = status;
     if status != WhistleStatus::New {
         w.department_id = Some(DepartmentId(1));
+        w.dispatched_at = Some(t0());
+        w.dispatches = 1;
     }
+    if status == WhistleStatus::Returned {
+        w.pending_return = Some(ReturnRequest {
+            department_id: DepartmentId(1),
+            at: t0(),
+            reason: "不归我局管".into(),
+        });
+    }
+    if status == WhistleStatus::Resolved {
+        w.confirm_by = Some(t0() + Duration::days(1));
+    }
+    w.schedule(case_rules());
     w
+}
+
+/// The same, with an extension request waiting.
+fn with_request(mut w: Whistle) -> Whistle {
+    w.pending_extension = Some(ExtensionRequest {
+        until: w.resolve_by + Duration::days(2),
+        reason: "需要更换管道".into(),
+        at: t0(),
+        was_late: false,
+    });
+    w
+}
+
+/// When to try an action in the table: the clock's when it is due, the rest early (within
+/// the return window, before the deadlines).
+fn when_to_try(w: &Whistle, a: &WhistleAction) -> DateTime<Utc> {
+    match a {
+        WhistleAction::DeadlinePassed | WhistleAction::ConfirmDeadlinePassed => {
+            t0() + Duration::days(30)
+        }
+        WhistleAction::DueSoon => w.due_soon_at.unwrap_or(t0()),
+        _ => t0() + Duration::minutes(5),
+    }
 }
 
 /// A valid instance of every action.
@@ -79,49 +140,97 @@ fn actions() -> Vec<WhistleAction> {
             reason: "群众反映强烈".into(),
         },
         WhistleAction::DeadlinePassed,
+        WhistleAction::Return {
+            reason: "属于住建局职责".into(),
+        },
+        WhistleAction::Overrule {
+            reason: "路灯归城管局".into(),
+        },
+        WhistleAction::RequestExtension {
+            until: t0() + Duration::days(3),
+            reason: "需要更换管道".into(),
+        },
+        WhistleAction::ApproveExtension {
+            until: None,
+            note: None,
+        },
+        WhistleAction::DenyExtension {
+            reason: "可以先临时处置".into(),
+        },
+        WhistleAction::Urge {
+            note: "群众反映强烈".into(),
+        },
+        WhistleAction::CallBack {
+            reached: true,
+            satisfaction: Some(4),
+            note: "居民表示满意".into(),
+        },
+        WhistleAction::DueSoon,
+        WhistleAction::ConfirmDeadlinePassed,
     ]
 }
 
-/// The domain diagram, written out independently of the implementation's table.
-fn expected(status: WhistleStatus, action: &WhistleAction) -> Option<WhistleStatus> {
+/// The domain diagram, written out independently of the implementation's table: the status
+/// a step leads to from a whistle as it is (a pending extension decides what can be asked
+/// and answered).
+fn expected(w: &Whistle, action: &WhistleAction) -> Option<WhistleStatus> {
     use WhistleStatus::*;
+    let status = w.status;
+    let pending = w.pending_extension.is_some();
     match (status, action) {
-        (New | Dispatched, WhistleAction::Dispatch { .. }) => Some(Dispatched),
+        (New | Dispatched | Returned, WhistleAction::Dispatch { .. }) => Some(Dispatched),
         (Dispatched, WhistleAction::Acknowledge { .. }) => Some(Acknowledged),
         (Acknowledged, WhistleAction::Resolve { .. }) => Some(Resolved),
         (Resolved, WhistleAction::Close { .. }) => Some(Closed),
         (Resolved, WhistleAction::Reopen { .. }) => Some(Acknowledged),
-        (New | Dispatched, WhistleAction::Reject { .. }) => Some(Rejected),
-        (New | Dispatched | Acknowledged, WhistleAction::Escalate { .. }) => Some(status),
-        (New | Dispatched | Acknowledged, WhistleAction::DeadlinePassed) => Some(status),
+        (New | Dispatched | Returned, WhistleAction::Reject { .. }) => Some(Rejected),
+        (New | Dispatched | Acknowledged | Returned, WhistleAction::Escalate { .. })
+            if w.escalation_level < shaozi_shared::whistle::TOP_ESCALATION =>
+        {
+            Some(status)
+        }
+        (New | Dispatched | Acknowledged | Returned, WhistleAction::DeadlinePassed) => Some(status),
+        (Dispatched, WhistleAction::Return { .. }) => Some(Returned),
+        (Returned, WhistleAction::Overrule { .. }) => Some(Dispatched),
+        (Acknowledged, WhistleAction::RequestExtension { .. }) if !pending => Some(status),
+        (
+            Acknowledged,
+            WhistleAction::ApproveExtension { .. } | WhistleAction::DenyExtension { .. },
+        ) if pending => Some(status),
+        (Dispatched | Acknowledged, WhistleAction::Urge { .. }) => Some(status),
+        (Resolved | Closed, WhistleAction::CallBack { .. }) => Some(status),
+        (New | Dispatched | Acknowledged | Returned, WhistleAction::DueSoon) => Some(status),
+        (Resolved, WhistleAction::ConfirmDeadlinePassed) => Some(Closed),
         _ => None,
     }
 }
 
 #[test]
 fn every_status_times_every_action() {
-    let late = t0() + Duration::days(30);
     for status in WhistleStatus::ALL {
-        for action in actions() {
-            let w = in_status(status);
-            let got = apply(
-                &w,
-                &action,
-                late,
-                &Deadlines::DEFAULT,
-                &shaozi_shared::calendar::Calendar::default(),
-            );
-            match (expected(status, &action), got) {
-                (Some(next), Ok(Outcome { record, events })) => {
-                    assert_eq!(record.status, next, "{status} + {}", action.name());
-                    assert_eq!(record.version, w.version + 1);
-                    assert_eq!(record.updated_at, late);
-                    assert!(!events.is_empty());
+        for pending in [false, true] {
+            for action in actions() {
+                let mut w = in_status(status);
+                if pending {
+                    w = with_request(w);
                 }
-                (None, Err(RuleError::NotAllowed { status: s, .. })) => {
-                    assert_eq!(s, status.as_str());
+                let at = when_to_try(&w, &action);
+                let got = apply(&w, &action, at, &book());
+                match (expected(&w, &action), got) {
+                    (Some(next), Ok(Outcome { record, events })) => {
+                        assert_eq!(record.status, next, "{status} + {}", action.name());
+                        assert_eq!(record.version, w.version + 1);
+                        assert_eq!(record.updated_at, at);
+                        assert!(!events.is_empty());
+                    }
+                    (None, Err(RuleError::NotAllowed { status: s, .. })) => {
+                        assert_eq!(s, status.as_str());
+                    }
+                    (want, got) => panic!(
+                        "{status} (extension pending: {pending}) + {}: want {want:?}, got {got:?}",
+                        action.name()
+                    ),
                 }
-                (want, got) => panic!("{status} + {}: want {want:?}, got {got:?}", action.name()),
             }
         }
     }
@@ -130,14 +239,7 @@ fn every_status_times_every_action() {
 #[test]
 fn refusals_name_the_status_and_a_way_forward() {
     let w = in_status(WhistleStatus::New);
-    let err = apply(
-        &w,
-        &actions()[1],
-        t0(),
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default(),
-    )
-    .unwrap_err();
+    let err = apply(&w, &actions()[1], t0(), &book()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "cannot acknowledge whistle W1001: it is new; dispatch it to a department first"
@@ -157,14 +259,7 @@ fn reporting_for_duty_needs_two_different_staff() {
             staff: staff.iter().map(|s| s.to_string()).collect(),
             note: None,
         };
-        let err = apply(
-            &w,
-            &a,
-            t0(),
-            &Deadlines::DEFAULT,
-            &shaozi_shared::calendar::Calendar::default(),
-        )
-        .unwrap_err();
+        let err = apply(&w, &a, t0(), &book()).unwrap_err();
         assert!(
             matches!(&err, RuleError::Invalid { field, .. } if field == "staff"),
             "{staff:?}: {err}"
@@ -181,13 +276,7 @@ fn reassigning_needs_a_reason_and_a_change() {
         note: Some("再派一次".into()),
     };
     assert!(matches!(
-        apply(
-            &w,
-            &same,
-            t0(),
-            &Deadlines::DEFAULT,
-            &shaozi_shared::calendar::Calendar::default()
-        ),
+        apply(&w, &same, t0(), &book()),
         Err(RuleError::NotAllowed { .. })
     ));
     let no_reason = WhistleAction::Dispatch {
@@ -200,8 +289,7 @@ fn reassigning_needs_a_reason_and_a_change() {
             &w,
             &no_reason,
             t0(),
-            &Deadlines::DEFAULT,
-            &shaozi_shared::calendar::Calendar::default()
+            &book()
         ),
         Err(RuleError::Invalid { field, .. }) if field == "note"
     ));
@@ -210,14 +298,7 @@ fn reassigning_needs_a_reason_and_a_change() {
         assisting: vec![DepartmentId(3), DepartmentId(3)],
         note: Some("属于住建局职责".into()),
     };
-    let out = apply(
-        &w,
-        &ok,
-        t0(),
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default(),
-    )
-    .unwrap();
+    let out = apply(&w, &ok, t0(), &book()).unwrap();
     assert_eq!(out.events[0].0, EventKind::WhistleReassigned);
     assert_eq!(out.record.assisting, vec![DepartmentId(3)]);
     let lead_assists = WhistleAction::Dispatch {
@@ -225,37 +306,16 @@ fn reassigning_needs_a_reason_and_a_change() {
         assisting: vec![DepartmentId(2)],
         note: Some("x".into()),
     };
-    assert!(apply(
-        &w,
-        &lead_assists,
-        t0(),
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default()
-    )
-    .is_err());
+    assert!(apply(&w, &lead_assists, t0(), &book()).is_err());
 }
 
 #[test]
 fn deadlines_mark_overdue_once_and_escalate() {
     let w = filed(Urgency::Urgent);
     let early = t0() + Duration::minutes(29);
-    assert!(apply(
-        &w,
-        &WhistleAction::DeadlinePassed,
-        early,
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default()
-    )
-    .is_err());
+    assert!(apply(&w, &WhistleAction::DeadlinePassed, early, &book()).is_err());
     let late = t0() + Duration::minutes(31);
-    let out = apply(
-        &w,
-        &WhistleAction::DeadlinePassed,
-        late,
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default(),
-    )
-    .unwrap();
+    let out = apply(&w, &WhistleAction::DeadlinePassed, late, &book()).unwrap();
     assert!(out.record.overdue && out.record.respond_late);
     assert_eq!(out.record.escalation_level, 1);
     let kinds: Vec<_> = out.events.iter().map(|e| e.0).collect();
@@ -264,14 +324,7 @@ fn deadlines_mark_overdue_once_and_escalate() {
         [EventKind::WhistleOverdue, EventKind::WhistleEscalated]
     );
     // The same deadline never fires twice.
-    assert!(apply(
-        &out.record,
-        &WhistleAction::DeadlinePassed,
-        late,
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default()
-    )
-    .is_err());
+    assert!(apply(&out.record, &WhistleAction::DeadlinePassed, late, &book()).is_err());
     assert_eq!(out.record.pending_deadline(), None);
 }
 
@@ -285,8 +338,7 @@ fn reopening_restarts_the_resolve_clock() {
             reason: "没修好".into(),
         },
         at,
-        &Deadlines::DEFAULT,
-        &shaozi_shared::calendar::Calendar::default(),
+        &book(),
     )
     .unwrap();
     assert_eq!(out.record.resolve_by, at + Duration::hours(24));
@@ -310,8 +362,7 @@ fn closing_checks_the_rating() {
                 &w,
                 &a,
                 t0(),
-                &Deadlines::DEFAULT,
-                &shaozi_shared::calendar::Calendar::default()
+                &book()
             ),
             Err(RuleError::Invalid { field, .. }) if field == "satisfaction"
         ));
@@ -341,6 +392,27 @@ fn arb_action() -> impl Strategy<Value = WhistleAction> {
         }),
         "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Escalate { reason }),
         Just(WhistleAction::DeadlinePassed),
+        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Return { reason }),
+        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Overrule { reason }),
+        (0i64..30_000, "[a-z ]{0,3}").prop_map(|(m, reason)| WhistleAction::RequestExtension {
+            until: t0() + Duration::minutes(m),
+            reason
+        }),
+        proptest::option::of(0i64..30_000).prop_map(|m| WhistleAction::ApproveExtension {
+            until: m.map(|m| t0() + Duration::minutes(m)),
+            note: None
+        }),
+        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::DenyExtension { reason }),
+        "[a-z ]{0,3}".prop_map(|note| WhistleAction::Urge { note }),
+        (any::<bool>(), proptest::option::of(-1i64..7), "[a-z ]{0,3}").prop_map(
+            |(reached, satisfaction, note)| WhistleAction::CallBack {
+                reached,
+                satisfaction,
+                note
+            }
+        ),
+        Just(WhistleAction::DueSoon),
+        Just(WhistleAction::ConfirmDeadlinePassed),
     ]
 }
 
@@ -352,11 +424,13 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
             department_id,
             note,
             ..
-        } => {
-            w.status != WhistleStatus::Dispatched
-                || (w.department_id != Some(*department_id)
-                    && note.as_deref().is_some_and(|n| !blank(n)))
-        }
+        } => match w.status {
+            WhistleStatus::Dispatched | WhistleStatus::Returned => {
+                w.department_id != Some(*department_id)
+                    && note.as_deref().is_some_and(|n| !blank(n))
+            }
+            _ => true,
+        },
         WhistleAction::Acknowledge { staff, .. } => {
             let mut names: Vec<&str> = staff.iter().map(|s| s.trim()).collect();
             if names.iter().any(|n| n.is_empty()) {
@@ -374,6 +448,49 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
         }
         WhistleAction::DeadlinePassed => w.pending_deadline().is_some_and(|d| now >= d),
         WhistleAction::LinkDuplicate { .. } => true,
+        WhistleAction::Return { reason } => {
+            let since = w.dispatched_at.unwrap_or(w.created_at);
+            !blank(reason) && now <= calendar().add(since, Span::WorkingDays(1))
+        }
+        WhistleAction::Overrule { reason } | WhistleAction::DenyExtension { reason } => {
+            !blank(reason)
+        }
+        WhistleAction::RequestExtension { until, reason } => {
+            !blank(reason)
+                && now < w.resolve_by
+                && !w.overdue
+                && w.extensions_granted < 2
+                && *until > w.resolve_by
+                && *until <= calendar().add(w.resolve_by, Span::WorkingDays(10))
+        }
+        WhistleAction::ApproveExtension { until, .. } => {
+            w.pending_extension.as_ref().is_some_and(|r| {
+                let u = until.unwrap_or(r.until);
+                u <= r.until && u > w.resolve_by.max(now)
+            })
+        }
+        WhistleAction::Urge { note } => !blank(note),
+        WhistleAction::CallBack {
+            reached,
+            satisfaction,
+            note,
+        } => {
+            !blank(note)
+                && (*reached || satisfaction.is_none())
+                && satisfaction.is_none_or(|s| (1..=5).contains(&s))
+                && w.callbacks.len() < 20
+        }
+        // Due soon: within the last fifth of the deadline's time, once per deadline.
+        WhistleAction::DueSoon => w.pending_deadline().is_some_and(|due| {
+            let from = if w.status == WhistleStatus::Acknowledged {
+                w.resolve_from.unwrap_or(w.created_at)
+            } else {
+                w.created_at
+            };
+            let soon = due - (due - from) / 5;
+            now >= soon && now < due && w.due_soon_sent_for != Some(due)
+        }),
+        WhistleAction::ConfirmDeadlinePassed => w.confirm_by.is_some_and(|c| now >= c),
     }
 }
 
@@ -391,8 +508,8 @@ proptest! {
         let mut now = t0();
         for (action, minutes) in steps {
             now += Duration::minutes(minutes);
-            let want = expected(w.status, &action).filter(|_| input_ok(&w, &action, now));
-            match apply(&w, &action, now, &Deadlines::DEFAULT, &shaozi_shared::calendar::Calendar::default()) {
+            let want = expected(&w, &action).filter(|_| input_ok(&w, &action, now));
+            match apply(&w, &action, now, &book()) {
                 Ok(out) => {
                     let next = want.expect("the model refuses what the rules allowed");
                     let r = out.record;
@@ -401,7 +518,21 @@ proptest! {
                     prop_assert!(r.escalation_level >= w.escalation_level);
                     prop_assert!(r.escalation_level <= shaozi_shared::whistle::TOP_ESCALATION);
                     if r.status == WhistleStatus::Closed {
-                        prop_assert!(r.satisfaction.is_some() && r.reply.is_some());
+                        prop_assert!(r.satisfaction.is_some() != r.auto_closed);
+                        prop_assert!(r.reply.is_some());
+                    }
+                    // What is pending belongs to its status.
+                    prop_assert_eq!(r.pending_return.is_some(), r.status == WhistleStatus::Returned);
+                    prop_assert!(r.pending_extension.is_none() || r.status == WhistleStatus::Acknowledged);
+                    prop_assert_eq!(r.confirm_by.is_some(), r.status == WhistleStatus::Resolved);
+                    prop_assert!(r.extensions_granted <= 2);
+                    // Every call of a department is counted, and an upheld return is one of them.
+                    if r.department_id.is_some() && r.dispatched_at.is_some() {
+                        prop_assert!(r.dispatches as usize > r.returns_upheld.len());
+                    }
+                    // The clock looks again no later than the pending deadline.
+                    if let (Some(alarm), Some(due)) = (r.next_alarm(), r.pending_deadline()) {
+                        prop_assert!(alarm <= due);
                     }
                     if r.status == WhistleStatus::Acknowledged {
                         prop_assert!(r.staff.len() >= 2);
@@ -498,13 +629,7 @@ fn the_steps_offered_are_the_steps_the_rules_allow() {
                 };
                 let mut w = in_status(status);
                 w.escalation_level = level;
-                let got = apply(
-                    &w,
-                    &action,
-                    late,
-                    &Deadlines::DEFAULT,
-                    &shaozi_shared::calendar::Calendar::default(),
-                );
+                let got = apply(&w, &action, late, &book());
                 let refused = matches!(got, Err(RuleError::NotAllowed { .. }));
                 assert_eq!(
                     step.fits_whistle(&w),

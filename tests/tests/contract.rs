@@ -141,7 +141,7 @@ async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission(
             Subject::Whistle => ("whistles", "W1001"),
             Subject::Wish => ("wishes", "M1"),
         };
-        let path = format!("/api/v1/{kind}/{{id}}/{}", step.name());
+        let path = format!("/api/v1{}", step.path());
         let op = &doc["paths"][&path]["post"];
         assert_eq!(op["summary"], step.summary(), "{path} is documented");
         // The route is served: a token that may not take the step is told so by the step's
@@ -152,6 +152,8 @@ async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission(
             Input::Staff => Given::Staff(vec!["张伟".into(), "李娜".into()]),
             Input::Text => Given::Text("原因".into()),
             Input::Rating => Given::Rating(5),
+            Input::Extension => Given::Extension(chrono::Utc::now(), "工期较长".into()),
+            Input::CallBack => Given::CallBack(true, Some(5), "满意".into()),
             Input::Nothing => Given::Nothing,
         };
         let body = StepBody::build(step, given).expect("a body from the step's own input");
@@ -159,7 +161,7 @@ async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission(
             s.req_as(
                 &viewer,
                 reqwest::Method::POST,
-                &format!("/api/v1/{kind}/{id}/{}", step.name()),
+                &format!("/api/v1/{kind}/{id}/{}", step.tail()),
             )
             .json(&body.json()),
         )
@@ -181,7 +183,7 @@ async fn every_step_of_the_table_has_its_route_its_operation_and_its_permission(
     let a = s.post("/api/v1/whistles/W1001/fly", json!({})).await;
     assert_eq!(a.status, 404);
     for step in Step::WHISTLE {
-        assert!(a.str("detail").contains(step.name()), "{}", a.body);
+        assert!(a.str("detail").contains(step.tail()), "{}", a.body);
     }
 }
 

@@ -84,12 +84,30 @@ async fn a_working_day_deadline_skips_the_weekend_and_fires_once() {
         s.get(&format!("/api/v1/whistles/{urgent}")).await.body["overdue"],
         true
     );
-    // Monday 15:59 local: still in time; 16:01: overdue, once.
+    // Monday 15:59 local: still in time, and long past the due-soon point (the last fifth
+    // of its 72 hours): warned once; 16:01: overdue, once.
+    let id = w["id"].as_str().unwrap().to_string();
     s.clock.advance(Duration::hours(20) + Duration::minutes(59));
+    assert_eq!(s.sweep().await, 1, "the due-soon warning");
     assert_eq!(s.sweep().await, 0);
     s.clock.advance(Duration::minutes(2));
     assert_eq!(s.sweep().await, 1);
     assert_eq!(s.sweep().await, 0);
+    let kinds: Vec<String> = s.get(&format!("/api/v1/whistles/{id}")).await.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "whistle.created",
+            "whistle.due_soon",
+            "whistle.overdue",
+            "whistle.escalated"
+        ]
+    );
 }
 
 #[tokio::test]

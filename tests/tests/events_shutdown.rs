@@ -113,6 +113,7 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_writers_never_wait() {
             media_url: None,
             reporter: None,
             attributes: Default::default(),
+            source: None,
         };
         jobs.spawn(async move {
             w.submit(

@@ -56,6 +56,7 @@ async fn a_flood_of_the_largest_pages_keeps_memory_bounded() {
                         media_url: None,
                         reporter: None,
                         attributes: Default::default(),
+                        source: None,
                     }),
                     Principal::system(),
                 )

@@ -322,12 +322,49 @@ async fn a_database_at_an_older_schema_is_migrated_on_start_and_keeps_its_city()
     sql(
         &db.url,
         "DROP INDEX whistles_queue; CREATE INDEX whistles_queue ON whistles (queue_key); \
+         DROP INDEX whistles_deadline; DROP INDEX whistles_by_source; \
+         UPDATE whistles SET due_at = deadline_at; \
+         ALTER TABLE whistles DROP COLUMN deadline_at; ALTER TABLE whistles DROP COLUMN source; \
+         UPDATE whistles SET queue_key = set_byte(queue_key, 0, get_byte(queue_key, 0) - 1) \
+             WHERE queue_key IS NOT NULL; \
+         DELETE FROM counters WHERE name LIKE 'src%'; \
          DELETE FROM shaozi_schema; INSERT INTO shaozi_schema VALUES (1)",
     );
     let s = TestServer::start_on(Path::new(&db.url), clock).await;
     assert_eq!(s.get(&format!("/api/v1/whistles/{w}")).await.body, before);
     let queue = s.get("/api/v1/whistles?status=new").await;
     assert_eq!(queue.body["items"][0]["id"], json!(w));
+    // Schema 3: its queue key and its source were written by the migration, as a new
+    // whistle's are; the two sort the same, and the source totals count both.
+    let second = s
+        .whistle(&city.communities[0], "roads", "normal", "迁移后")
+        .await;
+    let queue = s.get("/api/v1/whistles?status=new").await;
+    assert_eq!(queue.body["items"][0]["id"], json!(w), "{}", queue.body);
+    assert_eq!(
+        queue.body["items"][1]["id"],
+        json!(second),
+        "{}",
+        queue.body
+    );
+    let stats = s.get("/api/v1/stats").await.body;
+    // The one from before counts as a community's; the admin's new one as "other".
+    let total = |src: &str| {
+        stats["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .find(|x| x["source"] == src)
+            .expect("every source listed")["whistles"]
+            .clone()
+    };
+    assert_eq!(
+        (total("community"), total("other")),
+        (json!(1), json!(1)),
+        "{stats}"
+    );
+    let due_soon = s.get("/api/v1/whistles?due_within=30d").await;
+    assert_eq!(due_soon.body["items"].as_array().map(Vec::len), Some(2));
     let url = db.url.clone();
     let (version, partial): (i32, String) = std::thread::spawn(move || {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
@@ -346,7 +383,7 @@ async fn a_database_at_an_older_schema_is_migrated_on_start_and_keeps_its_city()
     })
     .join()
     .expect("thread");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     assert!(
         partial.contains("WHERE (queue_key IS NOT NULL)"),
         "{partial}"

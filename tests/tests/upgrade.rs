@@ -292,8 +292,44 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     assert_eq!(whole_index(sled_of(&s)), index);
     assert_eq!(
         sled_of(&s).meta.get("format").unwrap().as_deref(),
-        Some(&be(3)[..])
+        Some(&be(4)[..])
     );
+
+    // A format 3 store (queues ordered overdue-first, no source totals) gets format 4's
+    // queue order and totals when it is opened, exactly as a store written in format 4.
+    let stats_before = s.get("/api/v1/stats").await.body;
+    s.stop().await;
+    {
+        let store = retry(|| Store::open(s.data()));
+        let mut moved = 0;
+        for (fam, at) in [(family::QUEUE, 1), (family::UNIT_QUEUE, 10)] {
+            for r in store.idx.scan_prefix([fam]) {
+                let (k, v) = r.unwrap();
+                let mut old = k.to_vec();
+                old[at] -= 1;
+                store.idx.remove(&k).unwrap();
+                store.idx.insert(old, v).unwrap();
+                moved += 1;
+            }
+        }
+        assert!(moved >= 4, "{moved}");
+        for r in store.counters.scan_prefix("src") {
+            store.counters.remove(r.unwrap().0).unwrap();
+        }
+        store.meta.insert("format", &be(3)).unwrap();
+        store.db.flush().unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.start_again().await;
+    for (p, b) in paths.iter().zip(&before) {
+        assert_eq!(
+            &s.get(p).await.body,
+            b,
+            "{p} answers as before the format 4 upgrade"
+        );
+    }
+    assert_eq!(whole_index(sled_of(&s)), index);
+    assert_eq!(s.get("/api/v1/stats").await.body, stats_before);
 
     // And it carries on: a new whistle lands on its lists and its timeline.
     let new = s.whistle(c0, "roads", "urgent", "新问题").await;

@@ -64,6 +64,35 @@ impl Lang {
             (Step::Complete, Lang::En) => ("complete", "The wish is fulfilled"),
             (Step::Cancel, Lang::Zh) => ("撤销", "撤销理由"),
             (Step::Cancel, Lang::En) => ("withdraw", "Why withdraw the wish"),
+            (Step::Return, Lang::Zh) => ("退单", "退单理由（非本部门职责）"),
+            (Step::Return, Lang::En) => ("return", "Why return it (not this department's)"),
+            (Step::Overrule, Lang::Zh) => ("驳回退单", "驳回退单的理由（仍由原部门办理）"),
+            (Step::Overrule, Lang::En) => (
+                "overrule",
+                "Why overrule the return (the same department keeps it)",
+            ),
+            (Step::RequestExtension, Lang::Zh) => (
+                "延期",
+                "延期至（+3d、+12h 或 2026-12-20 17:30）及理由",
+            ),
+            (Step::RequestExtension, Lang::En) => (
+                "extend",
+                "Extend to (+3d, +12h or 2026-12-20 17:30), then why",
+            ),
+            (Step::ApproveExtension, Lang::Zh) => ("批准延期", "按申请批准延期"),
+            (Step::ApproveExtension, Lang::En) => ("approve", "Grant the extension as asked"),
+            (Step::DenyExtension, Lang::Zh) => ("不准延期", "不批准延期的理由"),
+            (Step::DenyExtension, Lang::En) => ("deny", "Why deny the extension"),
+            (Step::Urge, Lang::Zh) => ("催办", "催办内容"),
+            (Step::Urge, Lang::En) => ("urge", "What to press the department about"),
+            (Step::CallBack, Lang::Zh) => (
+                "回访",
+                "回访：1–5 居民评分，y 接通未评，n 未接通；再写居民说了什么",
+            ),
+            (Step::CallBack, Lang::En) => (
+                "call back",
+                "Call-back: 1–5 the resident's rating, y reached, n not reached; then what they said",
+            ),
         };
         StepWords { hint, ask }
     }

@@ -130,6 +130,13 @@ pub const STEP_KEYS: &[(Step, &str, &str)] = &[
     (Step::Claim, "claim", "t"),
     (Step::Complete, "complete", "d"),
     (Step::Cancel, "cancel", "w"),
+    (Step::Return, "return", "b"),
+    (Step::Overrule, "overrule", "v"),
+    (Step::RequestExtension, "request_extension", "l"),
+    (Step::ApproveExtension, "approve_extension", "A"),
+    (Step::DenyExtension, "deny_extension", "D"),
+    (Step::Urge, "urge", "u"),
+    (Step::CallBack, "callback", "C"),
 ];
 
 /// Steps the dashboard does not offer yet, on purpose, and why.

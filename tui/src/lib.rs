@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod incoming;
 pub mod keys;
 pub mod list;
+pub mod middle;
 pub mod model;
 pub mod net;
 pub mod prompt;

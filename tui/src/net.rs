@@ -201,7 +201,7 @@ impl Api {
         body: &StepBody,
         version: Option<u64>,
     ) -> Result<T, Refusal> {
-        let step = body.step().name();
+        let step = body.step().tail();
         let mut rb = self
             .http
             .post(format!("{}/api/v1/{record}/{step}", self.base))

@@ -215,7 +215,7 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
             }),
             Vec::new(),
         ),
-        Input::Staff | Input::Text => (
+        Input::Staff | Input::Text | Input::Extension | Input::CallBack => (
             Some(Prompt::Text {
                 step,
                 targets,
@@ -490,6 +490,19 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             }
             // `dup W1042 …` names the original of a duplicate.
             _ if step == Step::Reject => Some(reject_body(&text)),
+            Input::Extension | Input::CallBack => {
+                let current = targets
+                    .first()
+                    .and_then(|id| app.whistle(*id))
+                    .map(|w| w.resolve_by);
+                match crate::middle::body(step, &text, current, app.now) {
+                    Ok(body) => Some(body),
+                    Err((zh_why, en_why)) => {
+                        app.warn_in(zh_why, en_why);
+                        return keep(app, p);
+                    }
+                }
+            }
             _ => StepBody::build(step, Given::Text(text)),
         };
         match body {

@@ -36,6 +36,7 @@ pub fn list_status(lang: Lang, w: &Whistle) -> String {
         (WhistleStatus::Resolved, true) => "待确认",
         (WhistleStatus::Closed, true) => "已关闭",
         (WhistleStatus::Rejected, true) => "已驳回",
+        (WhistleStatus::Returned, true) => "退单↩",
         (WhistleStatus::New, false) => "new",
         (WhistleStatus::Dispatched, false) => "waiting",
         (WhistleStatus::Acknowledged, false) if w.reopened > 0 => "reopened",
@@ -43,6 +44,7 @@ pub fn list_status(lang: Lang, w: &Whistle) -> String {
         (WhistleStatus::Resolved, false) => "resolved",
         (WhistleStatus::Closed, false) => "closed",
         (WhistleStatus::Rejected, false) => "rejected",
+        (WhistleStatus::Returned, false) => "returned↩",
     };
     if w.escalation_level > 0 && !w.status.is_terminal() {
         format!("{base}↑{}", w.escalation_level)
@@ -62,6 +64,7 @@ pub fn status_named(word: &str) -> Option<WhistleStatus> {
             WhistleStatus::Resolved => &["resolved", "待确认", "已办结"],
             WhistleStatus::Closed => &["closed", "已关闭"],
             WhistleStatus::Rejected => &["rejected", "已驳回"],
+            WhistleStatus::Returned => &["returned", "退单", "已退回"],
         };
         names.contains(&w.as_str())
     })

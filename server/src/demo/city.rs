@@ -146,6 +146,7 @@ impl City {
             media_url: None,
             reporter: None,
             attributes: Default::default(),
+            source: None,
         }
     }
 }

@@ -394,6 +394,7 @@ pub async fn create(
         media_url: form.get("media_url").map(str::to_string),
         reporter: (reporter != Reporter::default()).then_some(reporter),
         attributes: answers,
+        source: Some(shaozi_shared::case::Source::Open311),
     };
     let idem = crate::routes::idempotency(headers, &who, &nw)
         .map_err(|e| Open311Error::from_api(fmt, e))?;

@@ -567,11 +567,6 @@ impl Reads for PgReads {
         weights: &Weights,
     ) -> Result<Vec<UnitScore>, StoreError> {
         let units = group.units(self)?;
-        let unit_of_whistle = |w: &Whistle| match group {
-            Group::Department => w.department_id.map(|d| d.0),
-            Group::Street => Some(w.street_id.0),
-            Group::Community => Some(w.community_id.0),
-        };
         // The cases dispatched in the period, as the sled engine's measures are dated.
         let cases: Vec<Whistle> = self.jsons(
             "SELECT json FROM whistles WHERE dispatched_at >= $1 AND dispatched_at < $2 \
@@ -581,7 +576,7 @@ impl Reads for PgReads {
         )?;
         let mut by_unit: HashMap<u64, Vec<CaseMeasures>> = HashMap::new();
         for w in &cases {
-            if let (Some(m), Some(u)) = (CaseMeasures::of(w), unit_of_whistle(w)) {
+            for (u, m) in group.case_parts(w) {
                 by_unit.entry(u).or_default().push(m);
             }
         }
@@ -628,7 +623,12 @@ impl Reads for PgReads {
             .collect();
         let mut out = Vec::with_capacity(units.len());
         for (uid, id, name) in units {
-            let mut u = measure(&id, &name, by_unit.get(&uid).map_or(&[][..], |v| v));
+            let mut u = measure(
+                group.kind(),
+                &id,
+                &name,
+                by_unit.get(&uid).map_or(&[][..], |v| v),
+            );
             for w in wish_by_unit.get(&uid).map_or(&[][..], |v| v) {
                 u.wishes_claimed += i64::from(w.claimed);
                 u.wishes_completed += i64::from(w.completed);
@@ -653,18 +653,13 @@ impl PgReads {
             (None, None, Some(s)) => keys::unit_queue_prefix(keys::family::STREET, s.0),
             (None, None, None) => vec![keys::family::QUEUE],
         };
-        let overdue_byte: Option<u8> = q.overdue.map(|o| if o { 0 } else { 1 });
         let mut f = whistle_filter(q, true);
         f.raw("queue_key IS NOT NULL".into());
         if let Some(c) = &q.cursor {
             let tail = c
                 .strip_prefix('q')
                 .and_then(unhex)
-                .filter(|k| {
-                    k.len() == prefix.len() + keys::QUEUE_TAIL
-                        && k.starts_with(&prefix)
-                        && overdue_byte.is_none_or(|b| k.get(prefix.len()) == Some(&b))
-                })
+                .filter(|k| k.len() == prefix.len() + keys::QUEUE_TAIL && k.starts_with(&prefix))
                 .map(|k| k[prefix.len()..].to_vec())
                 .ok_or_else(|| BadCursor(c.clone()))?;
             f.add("queue_key > ?", tail);
@@ -743,6 +738,14 @@ fn whistle_filter(q: &WhistleQuery, with_statuses: bool) -> Filter {
     }
     if let Some(c) = &q.category {
         f.add("category = ?", c.clone());
+    }
+    if let Some(s) = q.source {
+        // A literal from the enum, so the planner can use the index of non-community sources.
+        f.raw(format!("source = '{}'", s.as_str()));
+    }
+    if let Some((from, to)) = q.due_between {
+        f.add("deadline_at >= ?", from);
+        f.add("deadline_at <= ?", to);
     }
     f
 }

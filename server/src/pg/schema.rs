@@ -17,6 +17,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_partial_indexes",
         include_str!("migrations/0002_partial_indexes.sql"),
     ),
+    (
+        "0003_middle_of_a_case",
+        include_str!("migrations/0003_middle_of_a_case.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -117,7 +117,10 @@ pub(super) fn insert_whistles(
                 .then(|| keys::queue_tail(&p.record))
         })
         .collect();
-    let due: Vec<Option<DateTime<Utc>>> = new.iter().map(|p| p.record.pending_deadline()).collect();
+    let due: Vec<Option<DateTime<Utc>>> = new.iter().map(|p| p.record.next_alarm()).collect();
+    let deadline: Vec<Option<DateTime<Utc>>> =
+        new.iter().map(|p| p.record.pending_deadline()).collect();
+    let source: Vec<&str> = new.iter().map(|p| p.record.source.as_str()).collect();
     let created: Vec<DateTime<Utc>> = new.iter().map(|p| p.record.created_at).collect();
     let dispatched: Vec<Option<DateTime<Utc>>> =
         new.iter().map(|p| p.record.dispatched_at).collect();
@@ -146,6 +149,8 @@ pub(super) fn insert_whistles(
             &created,
             &dispatched,
             &closed,
+            &deadline,
+            &source,
             &json,
         ],
     )
@@ -206,6 +211,8 @@ pub(super) const WHISTLE_COLUMNS: &[(&str, &str)] = &[
     ("created_at", "timestamptz"),
     ("dispatched_at", "timestamptz"),
     ("closed_at", "timestamptz"),
+    ("deadline_at", "timestamptz"),
+    ("source", "text"),
     ("json", "text"),
 ];
 
@@ -226,10 +233,12 @@ pub(super) fn whistle_row(w: &Whistle, json: &str) -> Vec<Param> {
         Box::new(w.urgency == shaozi_shared::Urgency::Urgent),
         Box::new(w.overdue),
         Box::new(queue_key),
-        Box::new(w.pending_deadline()),
+        Box::new(w.next_alarm()),
         Box::new(w.created_at),
         Box::new(w.dispatched_at),
         Box::new(closed_at),
+        Box::new(w.pending_deadline()),
+        Box::new(w.source.as_str().to_string()),
         Box::new(json.to_string()),
     ]
 }

@@ -18,6 +18,7 @@ use crate::store::StoreError;
 use crate::store::WhistleQuery;
 use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
+use shaozi_shared::case::Source;
 use shaozi_shared::TimelineEntry;
 
 fn whistle_id(s: &str) -> Result<WhistleId, ApiError> {
@@ -75,13 +76,15 @@ pub async fn create(
 /// `GET /api/v1/whistles`: only what the token may see.
 #[utoipa::path(get, path = "/whistles", tag = "whistles", summary = "Whistles in queue order, within the token's scope",
     params(
-        ("status" = Option<String>, Query, description = "Comma list of new, dispatched, acknowledged, resolved, closed, rejected"),
+        ("status" = Option<String>, Query, description = "Comma list of new, dispatched, returned, acknowledged, resolved, closed, rejected"),
         ("department_id" = Option<DepartmentId>, Query, description = "Led by this department"),
         ("community_id" = Option<CommunityId>, Query, description = "Filed by this community"),
         ("street_id" = Option<StreetId>, Query, description = "In this street"),
         ("overdue" = Option<bool>, Query, description = "Only overdue (true) or only on time (false)"),
         ("urgency" = Option<Urgency>, Query, description = "urgent or normal"),
         ("category" = Option<String>, Query, description = "A category code"),
+        ("due_within" = Option<String>, Query, description = "Only whistles whose pending deadline (to report for duty, or to resolve) falls within this span from now: 30m, 2h, 1d"),
+        ("source" = Option<Source>, Query, description = "Only whistles from this source"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, default 50"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
@@ -95,7 +98,7 @@ pub async fn list(
         statuses: p.list(
             "status",
             WhistleStatus::parse,
-            "new, dispatched, acknowledged, resolved, closed, rejected",
+            "new, dispatched, returned, acknowledged, resolved, closed, rejected",
         )?,
         department_id: p.parse("department_id")?,
         community_id: p.parse("community_id")?,
@@ -113,6 +116,24 @@ pub async fn list(
             }
         },
         category: p.get("category").map(str::to_string),
+        due_between: match p.get("due_within") {
+            None => None,
+            Some(v) => {
+                let now = st.clock.now();
+                Some((now, now + due_within(v)?))
+            }
+        },
+        source: match p.get("source") {
+            None => None,
+            Some(v) => Some(Source::parse(v).ok_or_else(|| {
+                ApiError::bad_param(
+                    "source",
+                    format!(
+                        "source must be one of community, hotline, open311, grid, walk_in, other; got {v:?}"
+                    ),
+                )
+            })?),
+        },
         limit: p.limit(50, 500)?,
         cursor: p.get("cursor").map(str::to_string),
     };
@@ -128,6 +149,21 @@ pub async fn list(
         .map_err(|e| ApiError::internal(&e))??;
     let items = items.into_iter().filter(|w| who.sees_whistle(w)).collect();
     Ok(axum::Json(Page { items, next_cursor }))
+}
+
+/// A `due_within` span on the clock: `30m`, `2h`, `1d` (a working-time span would mean
+/// different things at different hours of the day).
+fn due_within(v: &str) -> Result<chrono::Duration, ApiError> {
+    match shaozi_shared::calendar::Span::parse(v) {
+        Ok(shaozi_shared::calendar::Span::Minutes(m)) if m <= 366 * 24 * 60 => {
+            Ok(chrono::Duration::minutes(m))
+        }
+        Ok(_) => Err(ApiError::bad_param(
+            "due_within",
+            format!("due_within is clock time (m, h or d) up to a year, e.g. 2h; got {v:?}"),
+        )),
+        Err(e) => Err(ApiError::bad_param("due_within", e)),
+    }
 }
 
 /// `GET /api/v1/whistles/{id}`: the whistle with its timeline.

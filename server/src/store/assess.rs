@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use shaozi_shared::api::Day;
-use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitScore, Weights};
+use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitKind, UnitScore, Weights};
 
 use super::keys::{be, family, key, time_key, WishMeasure};
 use super::{Store, StoreError};
@@ -61,6 +61,36 @@ impl Group {
                 .map(|d| (d.id.0, d.id.to_string(), d.name))
                 .collect(),
         })
+    }
+
+    /// The kind of unit, for the measures only some kinds have.
+    pub fn kind(self) -> UnitKind {
+        match self {
+            Group::Department => UnitKind::Department,
+            Group::Street => UnitKind::Street,
+            Group::Community => UnitKind::Community,
+        }
+    }
+
+    /// A case's parts in this group's units, by unit number: a department's (the lead's, and
+    /// those of departments whose return was upheld), or its street's or community's.
+    pub fn case_parts(self, w: &shaozi_shared::Whistle) -> Vec<(u64, CaseMeasures)> {
+        match self {
+            Group::Department => CaseMeasures::per_department(w)
+                .into_iter()
+                .map(|(d, m)| (d.0, m))
+                .collect(),
+            Group::Street => CaseMeasures::of(w)
+                .filter(|_| w.department_id.is_some())
+                .map(|m| (w.street_id.0, m))
+                .into_iter()
+                .collect(),
+            Group::Community => CaseMeasures::of(w)
+                .filter(|_| w.department_id.is_some())
+                .map(|m| (w.community_id.0, m))
+                .into_iter()
+                .collect(),
+        }
     }
 
     /// The counter of a unit's overdue cases now.
@@ -174,7 +204,7 @@ impl Store {
                 .iter()
                 .filter_map(|v| serde_json::from_slice(v).ok())
                 .collect();
-            let mut u = measure(&id, &name, &cases);
+            let mut u = measure(group.kind(), &id, &name, &cases);
             for v in self.period(family::WISH_MEASURE, fam, uid, from, to)? {
                 if let Ok(w) = serde_json::from_slice::<WishMeasure>(&v) {
                     u.wishes_claimed += i64::from(w.claimed);

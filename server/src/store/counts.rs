@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use shaozi_shared::api::{
-    CommunityWishes, DepartmentLoad, QueueStats, Stats, WishStats, WishTotals,
+    CommunityWishes, DepartmentLoad, QueueStats, SourceTotal, Stats, WishStats, WishTotals,
 };
+use shaozi_shared::case::Source;
 use shaozi_shared::{Principal, Scope};
 
 use shaozi_shared::api::{Community, Department};
@@ -114,8 +115,22 @@ pub trait Counted {
                 totals: city,
                 by_community,
             },
+            sources: self.sources(Queue::City)?,
             last_seq,
         })
+    }
+
+    /// Whistles per source, every source listed, of the city or one unit.
+    fn sources(&self, q: Queue) -> Result<Vec<SourceTotal>, StoreError> {
+        Source::ALL
+            .into_iter()
+            .map(|source| {
+                Ok(SourceTotal {
+                    source,
+                    whistles: self.counter(&counter::source(q, source))?,
+                })
+            })
+            .collect()
     }
 
     /// One unit's queue.
@@ -147,6 +162,7 @@ pub trait Counted {
             Scope::City => {}
             Scope::Street(st) => {
                 s.queue = self.unit_queue(Queue::Street(st.0))?;
+                s.sources = self.sources(Queue::Street(st.0))?;
                 let mine: Vec<String> = self
                     .communities()?
                     .into_iter()
@@ -157,11 +173,13 @@ pub trait Counted {
             }
             Scope::Department(d) => {
                 s.queue = self.unit_queue(Queue::Department(d.0))?;
+                s.sources = self.sources(Queue::Department(d.0))?;
                 let id = d.to_string();
                 s.departments.retain(|x| x.id == id);
             }
             Scope::Community(c) => {
                 s.queue = self.unit_queue(Queue::Community(c.0))?;
+                s.sources = self.sources(Queue::Community(c.0))?;
                 s.departments.clear();
                 let id = c.to_string();
                 keep_comms(&mut s, &|x| x == id);

@@ -201,10 +201,27 @@ pub fn dir_key(kind: u8, id: u64) -> Vec<u8> {
 /// Bytes of [`queue_tail`].
 pub const QUEUE_TAIL: usize = 19;
 
-/// The queue order of an unanswered whistle: overdue first, then escalated, then urgent,
-/// then earliest deadline, then id.
+/// The first byte of a queue key: returned whistles first (the dispatcher must act), then
+/// overdue ones, then the rest.
+pub mod queue_class {
+    /// Sent back by the department.
+    pub const RETURNED: u8 = 0;
+    /// Past the deadline.
+    pub const OVERDUE: u8 = 1;
+    /// The rest.
+    pub const OTHER: u8 = 2;
+}
+
+/// The queue order of an unanswered whistle: returned first, then overdue, then escalated,
+/// then urgent, then earliest deadline, then id.
 pub fn queue_tail(w: &Whistle) -> Vec<u8> {
-    let overdue = if w.overdue { 0u8 } else { 1 };
+    let overdue = if w.status == WhistleStatus::Returned {
+        queue_class::RETURNED
+    } else if w.overdue {
+        queue_class::OVERDUE
+    } else {
+        queue_class::OTHER
+    };
     let escalated = if w.escalation_level > 0 { 0u8 } else { 1 };
     let urgent = if w.urgency == Urgency::Urgent { 0u8 } else { 1 };
     key(&[
@@ -241,7 +258,7 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
             out.push((key(&[&unit_queue_prefix(unit, id), &tail]), vec![st]));
         }
     }
-    if let Some(due) = w.pending_deadline() {
+    if let Some(due) = w.next_alarm() {
         out.push((timer_key(due, w.id.0), vec![]));
     }
     // When it was closed, for the per-day series (filing times are kept per minute by the
@@ -252,17 +269,23 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
             vec![],
         ));
     }
-    // The case's part in the assessment of each unit that answers for it.
-    if let (Some(m), Some(at), Some(d)) = (CaseMeasures::of(w), w.dispatched_at, w.department_id) {
+    // The case's part in the assessment of each unit that answers for it (and of each
+    // department whose return was upheld, for that return).
+    if let (Some(m), Some(at), Some(_)) = (CaseMeasures::of(w), w.dispatched_at, w.department_id) {
         let value = serde_json::to_vec(&m).unwrap_or_default();
         for (unit, uid) in [
-            (family::DEPARTMENT, d.0),
             (family::STREET, w.street_id.0),
             (family::COMMUNITY, w.community_id.0),
         ] {
             out.push((
                 unit_time_key(family::MEASURE, unit, uid, at, w.id.0),
                 value.clone(),
+            ));
+        }
+        for (d, part) in CaseMeasures::per_department(w) {
+            out.push((
+                unit_time_key(family::MEASURE, family::DEPARTMENT, d.0, at, w.id.0),
+                serde_json::to_vec(&part).unwrap_or_default(),
             ));
         }
     }
@@ -386,6 +409,17 @@ pub mod counter {
         }
     }
 
+    /// Whistles from a source, the city's or a unit's (a department's: those it leads).
+    pub fn source(q: Queue, s: shaozi_shared::case::Source) -> String {
+        let s = s.as_str();
+        match q {
+            Queue::City => format!("src/{s}"),
+            Queue::Street(id) => format!("srct/{id:010}/{s}"),
+            Queue::Community(id) => format!("srcc/{id:010}/{s}"),
+            Queue::Department(id) => format!("srcd/{id:010}/{s}"),
+        }
+    }
+
     /// Every department's load counters start with this, then `{id:010}/{field}`.
     pub const DEPARTMENTS: &str = "dept/";
 
@@ -412,10 +446,20 @@ pub mod counter {
 /// Counter contributions of a whistle in its current state; counters are the sums of these
 /// over all records, kept up to date by adding the difference on every change.
 pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
+    use counter::Queue;
     let mut out = Vec::new();
+    // Totals per source, the city's and each unit's.
+    let mut units = vec![
+        Queue::City,
+        Queue::Street(w.street_id.0),
+        Queue::Community(w.community_id.0),
+    ];
+    units.extend(w.department_id.map(|d| Queue::Department(d.0)));
+    for q in units {
+        out.push((counter::source(q, w.source), 1));
+    }
     if w.status.is_unanswered() {
         // The city's queue, and each unit's, for scoped stats.
-        use counter::Queue;
         let mut queues = vec![
             Queue::City,
             Queue::Street(w.street_id.0),

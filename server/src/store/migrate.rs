@@ -15,6 +15,12 @@
 //! whistles). A crash before the format is set means the next start builds `index` again.
 //! Opening a format 2 store derives the two new lists from the records and the log and writes
 //! them whole (a rerun after a crash writes the same entries again).
+//!
+//! Format 4 (the middle of a case) puts returned whistles first in the queues (a class byte
+//! before the overdue one), keeps the new measures with each case, and counts whistles per
+//! source. Opening a format 3 store rebuilds the queues and the measures from the records and
+//! sets the source totals (every earlier whistle came from a community); each part is derived
+//! whole from the records, so a rerun after a crash is harmless.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +30,7 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 3;
+pub const FORMAT: u64 = 4;
 /// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
@@ -49,10 +55,14 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             return Ok(());
         }
-        Some(2) => {
+        Some(n @ (2 | 3)) => {
             let started = std::time::Instant::now();
-            tracing::info!("store in format 2: adding the lists of format 3");
-            add_format_3_lists(db)?;
+            if n == 2 {
+                tracing::info!("store in format 2: adding the lists of format 3");
+                add_format_3_lists(db)?;
+            }
+            tracing::info!("store in format {n}: rebuilding queues and measures for format 4");
+            add_format_4_middle(db)?;
             meta.insert(FORMAT_KEY, &be(FORMAT))?;
             db.flush()?;
             tracing::info!(
@@ -75,6 +85,8 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         tracing::info!("store in format 1: building its format 2 index");
         rebuild(db)?;
+        // The families copied as they were still have format 3's queue order and measures.
+        add_format_4_middle(db)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "store upgraded to format {FORMAT}"
@@ -231,6 +243,50 @@ fn rebuild(db: &sled::Db) -> Result<(), StoreError> {
         minutes
             .into_iter()
             .map(|(k, s)| Ok((k, s.encode().to_vec()))),
+    )?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Format 4: the queues' new order and the cases' new measures, derived from the records;
+/// the per-source totals counted afresh.
+fn add_format_4_middle(db: &sled::Db) -> Result<(), StoreError> {
+    let index = db.open_tree(INDEX_TREE)?;
+    let counters = db.open_tree("counters")?;
+    // Drop the queues whole; they are written again from the records below.
+    let mut drop = sled::Batch::default();
+    for fam in [family::QUEUE, family::UNIT_QUEUE] {
+        for k in index.scan_prefix([fam]).keys() {
+            drop.remove(k?);
+        }
+    }
+    index.apply_batch(drop)?;
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    let mut entries = Vec::new();
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        for (name, n) in keys::whistle_counts(&w) {
+            if name.starts_with("src") {
+                *totals.entry(name).or_default() += n;
+            }
+        }
+        entries.extend(w.index().into_iter().filter(|(k, _)| {
+            matches!(
+                k.first(),
+                Some(&family::QUEUE | &family::UNIT_QUEUE | &family::MEASURE)
+            )
+        }));
+        if entries.len() >= BATCH {
+            write_all(&index, std::mem::take(&mut entries).into_iter().map(Ok))?;
+        }
+    }
+    write_all(&index, entries.into_iter().map(Ok))?;
+    write_all(
+        &counters,
+        totals
+            .into_iter()
+            .map(|(name, n)| Ok((name.into_bytes(), n.to_be_bytes().to_vec()))),
     )?;
     db.flush()?;
     Ok(())

@@ -29,6 +29,10 @@ pub struct WhistleQuery {
     pub urgency: Option<Urgency>,
     /// Only this category.
     pub category: Option<String>,
+    /// Only whistles whose pending deadline falls in this span (from now to now + due_within).
+    pub due_between: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+    /// Only whistles from this source.
+    pub source: Option<shaozi_shared::case::Source>,
     /// Page size.
     pub limit: usize,
     /// Where the previous page stopped.
@@ -117,6 +121,10 @@ impl WhistleQuery {
             && self.overdue.is_none_or(|o| w.overdue == o)
             && self.urgency.is_none_or(|u| w.urgency == u)
             && self.category.as_ref().is_none_or(|c| &w.category == c)
+            && self.source.is_none_or(|s| w.source == s)
+            && self
+                .due_between
+                .is_none_or(|(from, to)| w.pending_deadline().is_some_and(|d| from <= d && d <= to))
     }
 }
 
@@ -172,14 +180,18 @@ impl Store {
             (None, None, None) => vec![family::QUEUE],
         };
         let key_len = queue.len() + super::keys::QUEUE_TAIL;
-        let mut base = queue;
-        match q.overdue {
-            Some(true) => base.push(0),
-            Some(false) => base.push(1),
-            None => {}
-        }
+        let base = queue;
+        // Overdue whistles are among the first two classes (returned, overdue); the filter
+        // itself is checked per record.
+        let (first, end) = match q.overdue {
+            Some(true) => (
+                key(&[&base, &[super::keys::queue_class::RETURNED]]),
+                key(&[&base, &[super::keys::queue_class::OTHER]]),
+            ),
+            _ => (base.clone(), successor(&base)),
+        };
         let start = match &q.cursor {
-            None => base.clone(),
+            None => first,
             Some(c) => {
                 let k = c
                     .strip_prefix("q")
@@ -192,7 +204,6 @@ impl Store {
                 k
             }
         };
-        let end = successor(&base);
         let mut items = Vec::new();
         let mut last: Option<Vec<u8>> = None;
         for (scanned, r) in self.idx.range(start..end).enumerate() {

@@ -8,6 +8,7 @@ use shaozi_shared::api::{
     Community, Department, NewCommunity, NewDepartment, NewStreet, NewWhistle, NewWish, Reporter,
     Step, Street,
 };
+use shaozi_shared::case::Source;
 use shaozi_shared::questions;
 use shaozi_shared::text::{self, optional, required};
 use shaozi_shared::whistle::{self, Filing};
@@ -251,7 +252,12 @@ impl Tx<'_> {
         };
         let id = WhistleId(self.u.take_id(Series::Whistle)?);
         let deadlines = self.deadlines(&filing.category);
-        let w = Whistle::file(id, filing, &actor.name, at, &deadlines, self.calendar);
+        let mut w = Whistle::file(id, filing, &actor.name, at, &deadlines, self.calendar);
+        w.source = b.source.unwrap_or(match who.scope {
+            Scope::Community(_) => Source::Community,
+            _ => Source::Other,
+        });
+        w.schedule(self.case);
         self.write(None, &w, &[(EventKind::WhistleCreated, None)], actor, at)?;
         Ok(Ok(Reply::Whistle(Box::new(w))))
     }
@@ -319,13 +325,7 @@ impl Tx<'_> {
             }
             _ => {}
         }
-        let out = refuse!(whistle::apply(
-            &w,
-            action,
-            at,
-            &self.deadlines(&w.category),
-            self.calendar
-        ));
+        let out = refuse!(whistle::apply(&w, action, at, &self.book(&w.category)));
         self.write(Some(&w), &out.record, &out.events, actor, at)?;
         if let WhistleAction::Reject {
             duplicate_of: Some(orig),
@@ -334,9 +334,7 @@ impl Tx<'_> {
         {
             if let Some(o) = self.load_whistle(*orig)? {
                 let link = WhistleAction::LinkDuplicate { duplicate: id };
-                if let Ok(lo) =
-                    whistle::apply(&o, &link, at, &self.deadlines(&o.category), self.calendar)
-                {
+                if let Ok(lo) = whistle::apply(&o, &link, at, &self.book(&o.category)) {
                     self.write(Some(&o), &lo.record, &lo.events, actor, at)?;
                 }
             }
@@ -355,18 +353,17 @@ impl Tx<'_> {
             let Some(w) = self.load_whistle(id)? else {
                 continue;
             };
-            if w.pending_deadline().is_none_or(|d| d > at) {
-                continue;
-            }
-            if let Ok(out) = whistle::apply(
-                &w,
-                &WhistleAction::DeadlinePassed,
-                at,
-                &self.deadlines(&w.category),
-                self.calendar,
-            ) {
+            // The record says what is due; the index only says when to look. Whatever is
+            // due now happens in order (a warning, then the deadline) in this one sweep, so
+            // a server that was down catches up without ever doing one twice.
+            let mut w = w;
+            while let Some(action) = w.clock_action(at) {
+                let Ok(out) = whistle::apply(&w, &action, at, &self.book(&w.category)) else {
+                    break;
+                };
                 self.write(Some(&w), &out.record, &out.events, &system, at)?;
                 n += 1;
+                w = out.record;
             }
         }
         Ok(Ok(Reply::Swept(n)))

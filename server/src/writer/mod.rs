@@ -433,7 +433,11 @@ impl WriterThread {
             Vec::new()
         };
         let (whistles, wishes) = named_records(&jobs, &due);
-        let (categories, calendar) = (&self.rules.categories, &self.rules.calendar);
+        let (categories, calendar, case) = (
+            &self.rules.categories,
+            &self.rules.calendar,
+            &self.rules.case,
+        );
         let mut done = None;
         let result = self.store.commit(&mut |u| {
             let first_seq = u.log_head()?;
@@ -446,6 +450,7 @@ impl WriterThread {
                 u,
                 categories,
                 calendar,
+                case,
                 seq: first_seq,
                 published: Vec::new(),
                 deltas: Default::default(),

@@ -24,6 +24,7 @@ pub(super) struct Tx<'a> {
     pub(super) u: &'a mut dyn Unit,
     pub(super) categories: &'a [Category],
     pub(super) calendar: &'a shaozi_shared::calendar::Calendar,
+    pub(super) case: &'a shaozi_shared::case::CaseRules,
     pub(super) seq: u64,
     pub(super) published: Vec<Published>,
     /// Counter changes of the whole batch, written once at its end.
@@ -198,6 +199,15 @@ impl Tx<'_> {
             .find(|c| c.code == category)
             .map(|c| c.deadlines)
             .unwrap_or(Deadlines::DEFAULT)
+    }
+
+    /// What a step on a whistle of `category` is measured against.
+    pub(super) fn book(&self, category: &str) -> shaozi_shared::whistle::Book<'_> {
+        shaozi_shared::whistle::Book {
+            deadlines: self.deadlines(category),
+            calendar: self.calendar,
+            case: self.case,
+        }
     }
 
     /// Writes a record with its counters and events.

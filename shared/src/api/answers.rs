@@ -158,8 +158,22 @@ pub struct Stats {
     pub departments: Vec<DepartmentLoad>,
     /// Micro-wishes.
     pub wishes: WishStats,
+    /// Whistles per source (来源), every source listed, within the token's scope (a
+    /// department's: those it leads).
+    #[serde(default)]
+    pub sources: Vec<SourceTotal>,
     /// Sequence number of the last event reflected here.
     pub last_seq: u64,
+}
+
+/// How many whistles came from one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SourceTotal {
+    /// The source.
+    pub source: crate::case::Source,
+    /// Whistles from it, all time.
+    pub whistles: i64,
 }
 
 /// A token as listed: never its secret.

@@ -81,6 +81,10 @@ pub struct NewWhistle {
     /// Answers to the category's questions (see `questions` in GET /api/v1/categories).
     #[serde(default)]
     pub attributes: crate::questions::Answers,
+    /// Where it came from; by default `community` from a community's token, else `other`
+    /// (Open311 files `open311`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::case::Source>,
 }
 
 /// `POST /api/v1/wishes`.

@@ -27,6 +27,13 @@ macro_rules! step_table {
                 Reopen reopen "/whistles/{id}/reopen" $crate::api::ReasonBody, "Reject the fix and reopen";
                 Reject reject "/whistles/{id}/reject" $crate::api::RejectBody, "Reject as not a problem or a duplicate";
                 Escalate escalate "/whistles/{id}/escalate" $crate::api::ReasonBody, "Escalate";
+                Return return_case "/whistles/{id}/return" $crate::api::ReasonBody, "Send a misrouted case back to the dispatcher (退单)";
+                Overrule overrule "/whistles/{id}/overrule" $crate::api::ReasonBody, "Overrule a return: back to the same department";
+                RequestExtension request_extension "/whistles/{id}/extension" $crate::api::ExtensionBody, "Ask for more time to resolve (延期)";
+                ApproveExtension approve_extension "/whistles/{id}/extension/approve" $crate::api::ApproveBody, "Grant the pending extension, as asked or shorter";
+                DenyExtension deny_extension "/whistles/{id}/extension/deny" $crate::api::ReasonBody, "Deny the pending extension";
+                Urge urge "/whistles/{id}/urge" $crate::api::UrgeBody, "Press the department (催办) without escalating";
+                CallBack callback "/whistles/{id}/callback" $crate::api::CallBackBody, "Record a call to the resident after the fix (回访)";
             }
             wishes {
                 Claim claim "/wishes/{id}/claim" $crate::api::ClaimBody, "Claim a wish";
@@ -57,11 +64,19 @@ macro_rules! step_enums {
             /// Every wish step.
             pub const WISH: &'static [Step] = &[$(Step::$mv,)*];
 
-            /// Its name on the wire: the last part of its path.
+            /// Its name: the handler's, and the dashboard's in messages.
             pub fn name(self) -> &'static str {
                 match self {
                     $(Step::$wv => stringify!($wn),)*
                     $(Step::$mv => stringify!($mn),)*
+                }
+            }
+
+            /// Its path under `/api/v1`, e.g. `/whistles/{id}/extension/approve`.
+            pub fn path(self) -> &'static str {
+                match self {
+                    $(Step::$wv => $wp,)*
+                    $(Step::$mv => $mp,)*
                 }
             }
 
@@ -124,6 +139,10 @@ pub enum Input {
     Text,
     /// A rating from 1 to 5.
     Rating,
+    /// A new resolve deadline and why.
+    Extension,
+    /// Whether the resident was reached, their rating if any, and what they said.
+    CallBack,
     /// Nothing more.
     Nothing,
 }
@@ -139,11 +158,22 @@ pub enum Given {
     Text(String),
     /// A rating.
     Rating(i64),
+    /// A new deadline and the reason.
+    Extension(chrono::DateTime<chrono::Utc>, String),
+    /// A call-back: reached, rating, note.
+    CallBack(bool, Option<i64>, String),
     /// Nothing.
     Nothing,
 }
 
 impl Step {
+    /// Its path after the record, e.g. `extension/approve`: what a client posts to.
+    pub fn tail(self) -> &'static str {
+        self.path()
+            .split_once("{id}/")
+            .map_or(self.path(), |(_, t)| t)
+    }
+
     /// What it acts on.
     pub fn subject(self) -> Subject {
         if Step::WISH.contains(&self) {
@@ -156,8 +186,15 @@ impl Step {
     /// What the token must be allowed to do to take it (its scope is checked on the record).
     pub fn op(self) -> Op {
         match self {
-            Step::Dispatch | Step::Reject | Step::Escalate => Op::Dispatch,
-            Step::Acknowledge | Step::Resolve => Op::Handle,
+            Step::Dispatch
+            | Step::Reject
+            | Step::Escalate
+            | Step::Overrule
+            | Step::ApproveExtension
+            | Step::DenyExtension
+            | Step::Urge
+            | Step::CallBack => Op::Dispatch,
+            Step::Acknowledge | Step::Resolve | Step::Return | Step::RequestExtension => Op::Handle,
             Step::Close | Step::Reopen => Op::Confirm,
             Step::Claim | Step::Complete => Op::ClaimWish,
             Step::Cancel => Op::FileWish,
@@ -170,16 +207,27 @@ impl Step {
             Step::Dispatch => Input::Department,
             Step::Acknowledge => Input::Staff,
             Step::Close => Input::Rating,
-            Step::Resolve | Step::Reopen | Step::Reject | Step::Escalate | Step::Cancel => {
-                Input::Text
-            }
-            Step::Claim | Step::Complete => Input::Nothing,
+            Step::Resolve
+            | Step::Reopen
+            | Step::Reject
+            | Step::Escalate
+            | Step::Cancel
+            | Step::Return
+            | Step::Overrule
+            | Step::DenyExtension
+            | Step::Urge => Input::Text,
+            Step::RequestExtension => Input::Extension,
+            Step::CallBack => Input::CallBack,
+            Step::Claim | Step::Complete | Step::ApproveExtension => Input::Nothing,
         }
     }
 
     /// Whether a client may take it on many records at once (after a confirmation).
     pub fn bulk(self) -> bool {
-        matches!(self, Step::Dispatch | Step::Reject | Step::Escalate)
+        matches!(
+            self,
+            Step::Dispatch | Step::Reject | Step::Escalate | Step::Urge
+        )
     }
 
     /// The step a whistle action is, if a person takes it (the clock's are the server's own).
@@ -192,7 +240,17 @@ impl Step {
             WhistleAction::Reopen { .. } => Step::Reopen,
             WhistleAction::Reject { .. } => Step::Reject,
             WhistleAction::Escalate { .. } => Step::Escalate,
-            WhistleAction::DeadlinePassed | WhistleAction::LinkDuplicate { .. } => return None,
+            WhistleAction::Return { .. } => Step::Return,
+            WhistleAction::Overrule { .. } => Step::Overrule,
+            WhistleAction::RequestExtension { .. } => Step::RequestExtension,
+            WhistleAction::ApproveExtension { .. } => Step::ApproveExtension,
+            WhistleAction::DenyExtension { .. } => Step::DenyExtension,
+            WhistleAction::Urge { .. } => Step::Urge,
+            WhistleAction::CallBack { .. } => Step::CallBack,
+            WhistleAction::DeadlinePassed
+            | WhistleAction::DueSoon
+            | WhistleAction::ConfirmDeadlinePassed
+            | WhistleAction::LinkDuplicate { .. } => return None,
         })
     }
 
@@ -207,15 +265,14 @@ impl Step {
 }
 
 impl Step {
-    /// Whether a whistle as it is now allows the step: its status, and for escalation its
-    /// level. A client offers only these, so what it offers can succeed (the token's role and
-    /// scope aside, which [`Step::op`] and the scope rules decide).
+    /// Whether a whistle as it is now allows the step: its status, and what the step needs
+    /// (a level to escalate to, a pending extension to answer). A client offers only these,
+    /// so what it offers can succeed (the token's role and scope aside, which [`Step::op`] and
+    /// the scope rules decide).
     pub fn fits_whistle(self, w: &Whistle) -> bool {
-        let Some(action) = self.sample().and_then(StepBody::whistle_action) else {
-            return false;
-        };
-        crate::whistle::allowed(w.status, &action)
-            && !(self == Step::Escalate && w.escalation_level >= crate::whistle::TOP_ESCALATION)
+        self.sample()
+            .and_then(StepBody::whistle_action)
+            .is_some_and(|action| crate::whistle::open_to(w, &action))
     }
 
     /// Whether a wish in `status` allows the step.
@@ -232,6 +289,8 @@ impl Step {
             Input::Staff => Given::Staff(Vec::new()),
             Input::Text => Given::Text(String::new()),
             Input::Rating => Given::Rating(1),
+            Input::Extension => Given::Extension(chrono::DateTime::UNIX_EPOCH, String::new()),
+            Input::CallBack => Given::CallBack(true, None, String::new()),
             Input::Nothing => Given::Nothing,
         };
         StepBody::build(self, given)
@@ -266,6 +325,25 @@ impl StepBody {
             (Step::Claim, Given::Nothing) => StepBody::Claim(ClaimBody::default()),
             (Step::Complete, Given::Nothing) => StepBody::Complete(CompleteBody::default()),
             (Step::Cancel, Given::Text(reason)) => StepBody::Cancel(ReasonBody { reason }),
+            (Step::Return, Given::Text(reason)) => StepBody::Return(ReasonBody { reason }),
+            (Step::Overrule, Given::Text(reason)) => StepBody::Overrule(ReasonBody { reason }),
+            (Step::RequestExtension, Given::Extension(until, reason)) => {
+                StepBody::RequestExtension(ExtensionBody { until, reason })
+            }
+            (Step::ApproveExtension, Given::Nothing) => {
+                StepBody::ApproveExtension(ApproveBody::default())
+            }
+            (Step::DenyExtension, Given::Text(reason)) => {
+                StepBody::DenyExtension(ReasonBody { reason })
+            }
+            (Step::Urge, Given::Text(note)) => StepBody::Urge(UrgeBody { note }),
+            (Step::CallBack, Given::CallBack(reached, satisfaction, note)) => {
+                StepBody::CallBack(CallBackBody {
+                    reached,
+                    satisfaction,
+                    note,
+                })
+            }
             _ => return None,
         })
     }
@@ -325,6 +403,23 @@ impl StepBody {
             StepBody::Reopen(b) => WhistleAction::Reopen { reason: b.reason },
             StepBody::Reject(b) => b.into(),
             StepBody::Escalate(b) => WhistleAction::Escalate { reason: b.reason },
+            StepBody::Return(b) => WhistleAction::Return { reason: b.reason },
+            StepBody::Overrule(b) => WhistleAction::Overrule { reason: b.reason },
+            StepBody::RequestExtension(b) => WhistleAction::RequestExtension {
+                until: b.until,
+                reason: b.reason,
+            },
+            StepBody::ApproveExtension(b) => WhistleAction::ApproveExtension {
+                until: b.until,
+                note: b.note,
+            },
+            StepBody::DenyExtension(b) => WhistleAction::DenyExtension { reason: b.reason },
+            StepBody::Urge(b) => WhistleAction::Urge { note: b.note },
+            StepBody::CallBack(b) => WhistleAction::CallBack {
+                reached: b.reached,
+                satisfaction: b.satisfaction,
+                note: b.note,
+            },
             StepBody::Claim(_) | StepBody::Complete(_) | StepBody::Cancel(_) => return None,
         })
     }
@@ -398,7 +493,61 @@ pub struct CloseBody {
     pub note: Option<String>,
 }
 
-/// `POST /api/v1/whistles/{id}/reopen`, `/escalate` and `/api/v1/wishes/{id}/cancel`.
+/// `POST /api/v1/whistles/{id}/extension`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionBody {
+    /// The resolve deadline asked for (RFC 3339): after the current one, within the rules'
+    /// longest extension.
+    pub until: chrono::DateTime<chrono::Utc>,
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub reason: String,
+}
+
+/// `POST /api/v1/whistles/{id}/extension/approve`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// A shorter deadline than asked; without it, as asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Optional note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/urge`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UrgeBody {
+    /// What the department is pressed about.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub note: String,
+}
+
+/// `POST /api/v1/whistles/{id}/callback`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CallBackBody {
+    /// Whether the resident was reached.
+    pub reached: bool,
+    /// The resident's own rating, 1–5; only when reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
+    pub satisfaction: Option<i64>,
+    /// What they said.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub note: String,
+}
+
+/// `POST /api/v1/whistles/{id}/reopen`, `/escalate`, `/return`, `/overrule`,
+/// `/extension/deny` and `/api/v1/wishes/{id}/cancel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -456,6 +605,8 @@ mod tests {
             Input::Staff => Given::Staff(vec!["张伟".into(), "李娜".into()]),
             Input::Text => Given::Text("原因".into()),
             Input::Rating => Given::Rating(4),
+            Input::Extension => Given::Extension(chrono::DateTime::UNIX_EPOCH, "工期".into()),
+            Input::CallBack => Given::CallBack(true, Some(5), "满意".into()),
             Input::Nothing => Given::Nothing,
         }
     }
@@ -480,7 +631,8 @@ mod tests {
                 Subject::Whistle => "/whistles/{id}/",
                 Subject::Wish => "/wishes/{id}/",
             };
-            assert_eq!(path, format!("{prefix}{}", step.name()));
+            assert_eq!(path, format!("{prefix}{}", step.tail()));
+            assert_eq!(path, step.path());
             // What a client gives for it becomes its body, and the body the step's action.
             let body = StepBody::build(step, given_for(step)).unwrap_or_else(|| {
                 panic!(

@@ -4,12 +4,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::DepartmentId;
 use crate::whistle::{Whistle, WhistleStatus};
 
+fn yes() -> bool {
+    true
+}
+
 /// One dispatched case's part in its units' assessment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseMeasures {
+    /// The unit answers for the case (false: a department that returned it and was upheld,
+    /// which is measured only for that return).
+    #[serde(default = "yes")]
+    pub lead: bool,
     /// Reported for duty.
     pub responded: bool,
     /// Reported for duty before the deadline.
@@ -26,6 +35,59 @@ pub struct CaseMeasures {
     pub respond_minutes: Option<i64>,
     /// Minutes from dispatch to (the latest) resolution.
     pub resolve_minutes: Option<i64>,
+    /// Resolved before the resolve deadline in force (extended deadlines included).
+    #[serde(default)]
+    pub resolved_on_time: bool,
+    /// Returns upheld: for a department, its own; for a street or community, the case's
+    /// misroutes.
+    #[serde(default)]
+    pub returns_upheld: u32,
+    /// Returns the dispatcher overruled (against the lead department).
+    #[serde(default)]
+    pub returns_overruled: u32,
+    /// Extensions granted.
+    #[serde(default)]
+    pub extensions_granted: u32,
+    /// Times urged.
+    #[serde(default)]
+    pub urges: u32,
+    /// The resident's call-back rating.
+    #[serde(default)]
+    pub resident_rating: Option<u8>,
+    /// Closed by the confirmation deadline, without a rating.
+    #[serde(default)]
+    pub closed_unrated: bool,
+    /// Closed (by the community or by the clock).
+    #[serde(default)]
+    pub closed: bool,
+    /// Times a department was called.
+    #[serde(default)]
+    pub dispatches: u32,
+}
+
+impl Default for CaseMeasures {
+    fn default() -> Self {
+        CaseMeasures {
+            lead: true,
+            responded: false,
+            on_time: false,
+            resolved: false,
+            rating: None,
+            reopened: 0,
+            escalations: 0,
+            respond_minutes: None,
+            resolve_minutes: None,
+            resolved_on_time: false,
+            returns_upheld: 0,
+            returns_overruled: 0,
+            extensions_granted: 0,
+            urges: 0,
+            resident_rating: None,
+            closed_unrated: false,
+            closed: false,
+            dispatches: 0,
+        }
+    }
 }
 
 impl CaseMeasures {
@@ -39,10 +101,22 @@ impl CaseMeasures {
         let minutes = |t: Option<chrono::DateTime<chrono::Utc>>| {
             t.map(|t| (t - dispatched).num_minutes().max(0))
         };
+        let resolved = matches!(w.status, WhistleStatus::Resolved | WhistleStatus::Closed);
         Some(CaseMeasures {
+            lead: true,
+            resolved_on_time: resolved && !w.resolve_late,
+            returns_upheld: u32::try_from(w.returns_upheld.len()).unwrap_or(u32::MAX),
+            returns_overruled: w.returns_overruled,
+            extensions_granted: w.extensions_granted,
+            urges: w.urges,
+            resident_rating: w.resident_satisfaction(),
+            closed_unrated: w.status == WhistleStatus::Closed && w.satisfaction.is_none(),
+            closed: w.status == WhistleStatus::Closed,
+            // Records from before the count was kept were dispatched once at least.
+            dispatches: w.dispatches.max(1),
             responded: w.acknowledged_at.is_some(),
             on_time: w.acknowledged_at.is_some() && !w.respond_late,
-            resolved: matches!(w.status, WhistleStatus::Resolved | WhistleStatus::Closed),
+            resolved,
             rating: w.satisfaction,
             reopened: w.reopened,
             escalations: w.escalation_level,
@@ -54,6 +128,45 @@ impl CaseMeasures {
             })),
         })
     }
+
+    /// Each department's part: the lead's whole case, and for every department whose return
+    /// was upheld an entry with only those returns (the case is not theirs to answer for).
+    pub fn per_department(w: &Whistle) -> Vec<(DepartmentId, CaseMeasures)> {
+        let Some(lead) = w.department_id.zip(CaseMeasures::of(w)) else {
+            return Vec::new();
+        };
+        let mut lead_part = lead.1;
+        lead_part.returns_upheld = 0;
+        let mut out = vec![(lead.0, lead_part)];
+        for d in &w.returns_upheld {
+            if let Some((_, m)) = out.iter_mut().find(|(x, m)| x == d && !m.lead) {
+                m.returns_upheld += 1;
+            } else if *d == lead.0 {
+                out[0].1.returns_upheld += 1;
+            } else {
+                out.push((
+                    *d,
+                    CaseMeasures {
+                        lead: false,
+                        returns_upheld: 1,
+                        ..CaseMeasures::default()
+                    },
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// What kind of unit is measured: dispatch accuracy is a street's measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitKind {
+    /// A department.
+    Department,
+    /// A street office, which dispatches.
+    Street,
+    /// A community.
+    Community,
 }
 
 /// How the measures weigh in the score (they are normalised by their sum).
@@ -69,15 +182,59 @@ pub struct Weights {
     pub satisfaction: f64,
     /// Share of ratings that are 4 or 5.
     pub satisfied_share: f64,
+    /// On-time resolution rate (按期办结率).
+    #[serde(default)]
+    pub on_time_resolution: f64,
+    /// Residents' mean call-back rating, as a fraction of 5.
+    #[serde(default)]
+    pub resident_satisfaction: f64,
+    /// One less overruled returns per case (at least 0).
+    #[serde(default)]
+    pub returns_kept: f64,
+    /// One less urges per case (at least 0).
+    #[serde(default)]
+    pub unurged: f64,
+    /// Share of closures the community confirmed (not closed by the clock).
+    #[serde(default)]
+    pub confirmed: f64,
+    /// A street's dispatch accuracy (派单准确率).
+    #[serde(default)]
+    pub dispatch_accuracy: f64,
+}
+
+impl Weights {
+    /// Every weight, for checking a rules file.
+    pub fn all(&self) -> [f64; 10] {
+        [
+            self.on_time,
+            self.resolution,
+            self.satisfaction,
+            self.satisfied_share,
+            self.on_time_resolution,
+            self.resident_satisfaction,
+            self.returns_kept,
+            self.unurged,
+            self.confirmed,
+            self.dispatch_accuracy,
+        ]
+    }
 }
 
 impl Default for Weights {
+    /// The four measures of before; the middle's measures are shown but weigh nothing until
+    /// a rules file gives them a weight, so an upgrade does not move a city's ranking.
     fn default() -> Self {
         Weights {
             on_time: 0.3,
             resolution: 0.3,
             satisfaction: 0.2,
             satisfied_share: 0.2,
+            on_time_resolution: 0.0,
+            resident_satisfaction: 0.0,
+            returns_kept: 0.0,
+            unurged: 0.0,
+            confirmed: 0.0,
+            dispatch_accuracy: 0.0,
         }
     }
 }
@@ -124,6 +281,45 @@ pub struct UnitScore {
     pub wishes_value_fen: i64,
     /// Activities recorded (环境整治, 文明劝导, 五小, 新时代文明实践).
     pub activities: i64,
+    /// Resolved before the resolve deadline in force, of those resolved.
+    #[serde(default)]
+    pub resolved_on_time: i64,
+    /// resolved_on_time / resolved (按期办结率).
+    #[serde(default)]
+    pub on_time_resolution_rate: Option<f64>,
+    /// Returns upheld: a department's own; a street's or community's misroutes.
+    #[serde(default)]
+    pub returns_upheld: i64,
+    /// Returns overruled.
+    #[serde(default)]
+    pub returns_overruled: i64,
+    /// Extensions granted.
+    #[serde(default)]
+    pub extensions_granted: i64,
+    /// Urges received.
+    #[serde(default)]
+    pub urges: i64,
+    /// Call-backs with the resident's rating.
+    #[serde(default)]
+    pub resident_rated: i64,
+    /// The residents' mean call-back rating, 1–5.
+    #[serde(default)]
+    pub resident_satisfaction_mean: Option<f64>,
+    /// Closed (by the community or the clock).
+    #[serde(default)]
+    pub closed: i64,
+    /// Closed without a rating, by the confirmation deadline.
+    #[serde(default)]
+    pub closed_unrated: i64,
+    /// A street's dispatches (first dispatches, reassignments, re-dispatches).
+    #[serde(default)]
+    pub dispatches: Option<i64>,
+    /// A street's dispatch accuracy: dispatches not returned-and-upheld / dispatches.
+    #[serde(default)]
+    pub dispatch_accuracy: Option<f64>,
+    /// A street's cases moved between departments two or more times.
+    #[serde(default)]
+    pub moved_twice: Option<i64>,
     /// The weighted score, 0–100; none without dispatched cases.
     pub score: Option<f64>,
     /// 1 is best; units without a score come last, unranked.
@@ -144,8 +340,13 @@ pub fn median(mut v: Vec<i64>) -> Option<f64> {
     })
 }
 
-/// Folds one unit's cases into its measures (score and rank are set by [`rank`]).
-pub fn measure(id: &str, name: &str, cases: &[CaseMeasures]) -> UnitScore {
+/// Folds one unit's cases into its measures (score and rank are set by [`rank`]). Entries
+/// that are not the unit's own case (a department's upheld return) count only for that.
+pub fn measure(kind: UnitKind, id: &str, name: &str, all: &[CaseMeasures]) -> UnitScore {
+    let sum = |f: &dyn Fn(&CaseMeasures) -> u32| all.iter().map(|c| i64::from(f(c))).sum::<i64>();
+    let returns_upheld = sum(&|c| c.returns_upheld);
+    let cases: Vec<CaseMeasures> = all.iter().filter(|c| c.lead).copied().collect();
+    let cases = &cases[..];
     let n = cases.len() as i64;
     let count = |f: &dyn Fn(&CaseMeasures) -> bool| cases.iter().filter(|c| f(c)).count() as i64;
     let ratings: Vec<u8> = cases.iter().filter_map(|c| c.rating).collect();
@@ -153,6 +354,10 @@ pub fn measure(id: &str, name: &str, cases: &[CaseMeasures]) -> UnitScore {
     let rate = |k: i64, of: i64| (of > 0).then(|| k as f64 / of as f64);
     let on_time = count(&|c| c.on_time);
     let resolved = count(&|c| c.resolved);
+    let resolved_on_time = count(&|c| c.resolved_on_time);
+    let residents: Vec<u8> = cases.iter().filter_map(|c| c.resident_rating).collect();
+    let street = kind == UnitKind::Street;
+    let dispatches: i64 = cases.iter().map(|c| i64::from(c.dispatches)).sum();
     UnitScore {
         id: id.to_string(),
         name: name.to_string(),
@@ -169,20 +374,55 @@ pub fn measure(id: &str, name: &str, cases: &[CaseMeasures]) -> UnitScore {
         median_resolve_minutes: median(cases.iter().filter_map(|c| c.resolve_minutes).collect()),
         reopened: cases.iter().map(|c| i64::from(c.reopened)).sum(),
         escalations: cases.iter().map(|c| i64::from(c.escalations)).sum(),
+        resolved_on_time,
+        on_time_resolution_rate: rate(resolved_on_time, resolved),
+        returns_upheld,
+        returns_overruled: sum(&|c| c.returns_overruled),
+        extensions_granted: sum(&|c| c.extensions_granted),
+        urges: sum(&|c| c.urges),
+        resident_rated: residents.len() as i64,
+        resident_satisfaction_mean: (!residents.is_empty())
+            .then(|| residents.iter().map(|r| f64::from(*r)).sum::<f64>() / residents.len() as f64),
+        closed: count(&|c| c.closed),
+        closed_unrated: count(&|c| c.closed_unrated),
+        dispatches: street.then_some(dispatches),
+        dispatch_accuracy: if street {
+            rate(dispatches - returns_upheld, dispatches)
+        } else {
+            None
+        },
+        moved_twice: street.then(|| count(&|c| c.dispatches >= 3)),
         ..UnitScore::default()
     }
 }
 
-/// Sets each unit's score and rank. The score is the weighted mean of the rates it has
-/// (on-time, resolution, mean rating / 5, share rated 4–5), times 100; a measure with no
-/// data (no ratings yet) drops out and the others are reweighted.
+/// Sets each unit's score and rank. The score is the weighted mean of the rates it has,
+/// times 100: on-time response, resolution, mean rating / 5, share rated 4–5, on-time
+/// resolution, residents' mean call-back rating / 5, one less overruled returns per case,
+/// one less urges per case, share of closures confirmed, and (streets) dispatch accuracy. A
+/// measure with no data (no ratings yet) drops out and the others are reweighted.
 pub fn rank(units: &mut [UnitScore], w: &Weights) {
     for u in units.iter_mut() {
+        let of_cases = |k: i64| {
+            (u.dispatched > 0).then(|| (1.0 - k as f64 / u.dispatched as f64).clamp(0.0, 1.0))
+        };
         let parts = [
             (w.on_time, u.on_time_rate),
             (w.resolution, u.resolution_rate),
             (w.satisfaction, u.satisfaction_mean.map(|m| m / 5.0)),
             (w.satisfied_share, u.satisfied_share),
+            (w.on_time_resolution, u.on_time_resolution_rate),
+            (
+                w.resident_satisfaction,
+                u.resident_satisfaction_mean.map(|m| m / 5.0),
+            ),
+            (w.returns_kept, of_cases(u.returns_overruled)),
+            (w.unurged, of_cases(u.urges)),
+            (
+                w.confirmed,
+                (u.closed > 0).then(|| 1.0 - u.closed_unrated as f64 / u.closed as f64),
+            ),
+            (w.dispatch_accuracy, u.dispatch_accuracy),
         ];
         let (sum, weight) = parts
             .iter()
@@ -233,9 +473,14 @@ mod tests {
         };
         // 2 cases: one on time and resolved rated 5, one late and open: 0.3*.5 + 0.3*.5 + 0.2*1 + 0.2*1.
         let mut units = vec![
-            measure("D1", "甲", &[c(true, true, Some(5)), c(false, false, None)]),
-            measure("D2", "乙", &[c(true, true, None)]),
-            measure("D3", "丙", &[]),
+            measure(
+                UnitKind::Department,
+                "D1",
+                "甲",
+                &[c(true, true, Some(5)), c(false, false, None)],
+            ),
+            measure(UnitKind::Department, "D2", "乙", &[c(true, true, None)]),
+            measure(UnitKind::Department, "D3", "丙", &[]),
         ];
         rank(&mut units, &Weights::default());
         let by = |id: &str| units.iter().find(|u| u.id == id).unwrap().clone();

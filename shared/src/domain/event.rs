@@ -59,6 +59,16 @@ event_kinds! {
     WhistleEscalated => "whistle.escalated", "The escalation level went up.";
     WhistleOverdue => "whistle.overdue", "A deadline passed.";
     WhistleDuplicateLinked => "whistle.duplicate_linked", "Another whistle was rejected as a duplicate of this one.";
+    WhistleReturned => "whistle.returned", "The department sent the case back as not theirs (退单).";
+    WhistleReturnUpheld => "whistle.return_upheld", "The dispatcher accepted the return and called another department.";
+    WhistleReturnOverruled => "whistle.return_overruled", "The dispatcher overruled the return: back to the same department.";
+    WhistleExtensionRequested => "whistle.extension_requested", "The department asked for more time (延期).";
+    WhistleExtensionGranted => "whistle.extension_granted", "The resolve deadline moved.";
+    WhistleExtensionDenied => "whistle.extension_denied", "The request for more time was denied.";
+    WhistleUrged => "whistle.urged", "A dispatcher pressed the department (催办).";
+    WhistleCalledBack => "whistle.called_back", "The resident was called back (回访).";
+    WhistleDueSoon => "whistle.due_soon", "The pending deadline is near (即将到期).";
+    WhistleAutoClosed => "whistle.auto_closed", "Closed without the community's confirmation when its time ran out.";
     WishCreated => "wish.created", "A resident's micro-wish was filed.";
     WishClaimed => "wish.claimed", "Someone claimed a wish.";
     WishCompleted => "wish.completed", "A wish was fulfilled.";
@@ -97,6 +107,24 @@ impl EventKind {
             WhistleDuplicateLinked => {
                 Public::Words("已合并一条重复报告 / a duplicate report was merged into this one")
             }
+            WhistleReturned => Public::Words(
+                "承办单位申请退回，正在重新派单 / the department sent it back; it is being re-routed",
+            ),
+            WhistleReturnUpheld => Public::Words("退单已核准 / the return was accepted"),
+            WhistleReturnOverruled => {
+                Public::WithDepartment("退单未获准，仍由{}办理 / the department keeps the case")
+            }
+            WhistleExtensionRequested => Public::Words(
+                "承办单位申请延期 / the department asked for more time",
+            ),
+            WhistleExtensionGranted => {
+                Public::Words("已批准延期办理 / more time was granted to fix it")
+            }
+            WhistleExtensionDenied => Public::Words("延期申请未获批准 / no extension was granted"),
+            WhistleUrged => Public::Words("已督促承办单位加快办理 / the department was urged"),
+            WhistleAutoClosed => Public::Words(
+                "处理结果超期未确认，已自动办结 / closed: the fix was not confirmed in time",
+            ),
             _ => return None,
         })
     }

@@ -1,11 +1,12 @@
 //! The rules: records, their state machines, deadlines and the working calendar, who may do
 //! what, and the assessment. Nothing here knows the wire (`crate::api`), and the modules form
-//! no import circle: ids, text, csv, calendar → questions → category → event → whistle → wish →
+//! no import circle: ids, text, csv, calendar → case → questions → category → event → whistle → wish →
 //! assessment → access → rules.
 
 pub mod access;
 pub mod assessment;
 pub mod calendar;
+pub mod case;
 pub mod category;
 pub mod csv;
 pub mod event;
@@ -70,13 +71,21 @@ pub enum RefusalCode {
     Duplicate,
     /// The request could not be read.
     BadRequest,
+    /// Out of the step's time window (a return too late, an extension after the deadline).
+    OutOfWindow,
+    /// Over a limit of the rules file (extensions per whistle, the longest one).
+    OverLimit,
+    /// An extension request is already waiting.
+    ExtensionPending,
+    /// No extension request is waiting to be answered.
+    NoExtensionPending,
     /// The server failed.
     Internal,
 }
 
 impl RefusalCode {
     /// Every code.
-    pub const ALL: [RefusalCode; 25] = [
+    pub const ALL: [RefusalCode; 29] = [
         RefusalCode::Invalid,
         RefusalCode::Empty,
         RefusalCode::TooLong,
@@ -101,6 +110,10 @@ impl RefusalCode {
         RefusalCode::Unavailable,
         RefusalCode::Duplicate,
         RefusalCode::BadRequest,
+        RefusalCode::OutOfWindow,
+        RefusalCode::OverLimit,
+        RefusalCode::ExtensionPending,
+        RefusalCode::NoExtensionPending,
         RefusalCode::Internal,
     ];
 
@@ -131,6 +144,10 @@ impl RefusalCode {
             RefusalCode::Unavailable => "unavailable",
             RefusalCode::Duplicate => "duplicate",
             RefusalCode::BadRequest => "bad_request",
+            RefusalCode::OutOfWindow => "out_of_window",
+            RefusalCode::OverLimit => "over_limit",
+            RefusalCode::ExtensionPending => "extension_pending",
+            RefusalCode::NoExtensionPending => "no_extension_pending",
             RefusalCode::Internal => "internal",
         }
     }
@@ -216,6 +233,7 @@ mod layering {
         ("csv", include_str!("csv.rs")),
         ("event", include_str!("event.rs")),
         ("ids", include_str!("ids.rs")),
+        ("case", include_str!("case.rs")),
         ("questions", include_str!("questions.rs")),
         ("rules", include_str!("rules.rs")),
         ("text", include_str!("text.rs")),

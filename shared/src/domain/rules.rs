@@ -3,6 +3,7 @@
 
 use crate::assessment::Weights;
 use crate::calendar::Calendar;
+use crate::case::CaseRules;
 use crate::category::Category;
 
 /// The rules the server counts deadlines by: categories with their deadlines, and the calendar.
@@ -14,6 +15,8 @@ pub struct Rules {
     pub calendar: Calendar,
     /// How the assessment weighs its measures.
     pub weights: Weights,
+    /// Windows and limits of returns, extensions, due-soon warnings and confirmation.
+    pub case: CaseRules,
 }
 
 impl Rules {
@@ -23,6 +26,7 @@ impl Rules {
             categories: Category::builtin(),
             calendar: Calendar::default(),
             weights: Default::default(),
+            case: CaseRules::default(),
         }
     }
 }

@@ -2,20 +2,28 @@
 //!
 //! ```text
 //! new ─dispatch─▶ dispatched ─acknowledge─▶ acknowledged ─resolve─▶ resolved ─close─▶ closed
-//!  │                │ ▲ reassign                  ▲                    │
-//!  │                └─┘                           └──────reopen────────┘
-//!  └─reject─▶ rejected  (dispatched may also be rejected)
+//!  │               │ ▲ │ ▲ reassign              ▲  │ extension,            │ ▲      ▲
+//!  │               │ │ └─┘                       │  └ approve/deny          │ │      │
+//!  │        return │ │ overrule, or dispatch     └──────reopen──────────────┘ │ (confirmation
+//!  │               ▼ │ elsewhere (upheld)                       call-back ──┘   deadline:
+//!  │            returned                                                        auto-close)
+//!  └─reject─▶ rejected  (dispatched and returned may also be rejected)
 //! ```
 //! Escalation (by hand, or when a deadline passes) raises the level of an open whistle
-//! without changing its status.
+//! without changing its status; urging presses the department without raising it. The middle
+//! of a case (returns, extensions, urges, call-backs, due-soon warnings, the confirmation
+//! deadline) is described in [`crate::case`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
+use crate::case::{CallBack, CaseRules, ExtensionRequest, ReturnRequest, Source};
 use crate::category::{Deadlines, Urgency};
 use crate::event::EventKind;
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
+
+mod middle;
 use crate::text::{self, optional, required};
 use crate::{RefusalCode, RuleError};
 
@@ -39,17 +47,21 @@ pub enum WhistleStatus {
     Closed,
     /// Not a real problem, or a duplicate.
     Rejected,
+    /// The department sent it back as not theirs (退单); the dispatcher upholds the return by
+    /// dispatching elsewhere, or overrules it. Last, so the store codes of the others stay.
+    Returned,
 }
 
 impl WhistleStatus {
     /// Every status, in life order.
-    pub const ALL: [WhistleStatus; 6] = [
+    pub const ALL: [WhistleStatus; 7] = [
         WhistleStatus::New,
         WhistleStatus::Dispatched,
         WhistleStatus::Acknowledged,
         WhistleStatus::Resolved,
         WhistleStatus::Closed,
         WhistleStatus::Rejected,
+        WhistleStatus::Returned,
     ];
 
     /// The wire name.
@@ -61,6 +73,7 @@ impl WhistleStatus {
             WhistleStatus::Resolved => "resolved",
             WhistleStatus::Closed => "closed",
             WhistleStatus::Rejected => "rejected",
+            WhistleStatus::Returned => "returned",
         }
     }
 
@@ -71,7 +84,10 @@ impl WhistleStatus {
 
     /// Nobody has reported for duty yet: the dispatcher's live queue.
     pub fn is_unanswered(self) -> bool {
-        matches!(self, WhistleStatus::New | WhistleStatus::Dispatched)
+        matches!(
+            self,
+            WhistleStatus::New | WhistleStatus::Dispatched | WhistleStatus::Returned
+        )
     }
 
     /// No further step is possible.
@@ -201,8 +217,60 @@ pub struct Whistle {
     pub duplicates: Vec<WhistleId>,
     /// Why it was rejected.
     pub reject_reason: Option<String>,
+    /// Where it came from.
+    #[serde(default)]
+    pub source: Source,
+    /// The department's return, while the dispatcher decides (status `returned`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_return: Option<ReturnRequest>,
+    /// Departments whose return was upheld (it was not theirs), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns_upheld: Vec<DepartmentId>,
+    /// Returns the dispatcher overruled (they count against the lead department).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub returns_overruled: u32,
+    /// Times a department was called: the first dispatch, reassignments and re-dispatches.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dispatches: u32,
+    /// The department's request for more time, while the dispatcher decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_extension: Option<ExtensionRequest>,
+    /// Extensions granted (the resolve deadline moved).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extensions_granted: u32,
+    /// Extensions denied.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extensions_denied: u32,
+    /// Times a dispatcher urged the department (催办).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub urges: u32,
+    /// When it was last urged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urged_at: Option<DateTime<Utc>>,
+    /// When the pending deadline becomes due soon (its due-soon share of time left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_soon_at: Option<DateTime<Utc>>,
+    /// The deadline a due-soon warning went out for: one warning per deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_soon_sent_for: Option<DateTime<Utc>>,
+    /// When the resolve clock last started: filing, or the latest reopening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_from: Option<DateTime<Utc>>,
+    /// While resolved: when it closes by itself unless the community closes or reopens it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_by: Option<DateTime<Utc>>,
+    /// Closed by the confirmation deadline, without a rating.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_closed: bool,
+    /// Calls back to the resident (回访), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callbacks: Vec<CallBack>,
     /// Bumped by every change; starts at 1.
     pub version: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What a community sends to blow the whistle, already validated.
@@ -235,7 +303,8 @@ pub struct Filing {
 }
 
 impl Whistle {
-    /// A freshly filed whistle with its deadlines set.
+    /// A freshly filed whistle with its deadlines set; [`Whistle::schedule`] then sets when
+    /// its first deadline is due soon, by the case rules.
     pub fn file(
         id: WhistleId,
         f: Filing,
@@ -281,6 +350,22 @@ impl Whistle {
             duplicate_of: None,
             duplicates: Vec::new(),
             reject_reason: None,
+            source: Source::default(),
+            pending_return: None,
+            returns_upheld: Vec::new(),
+            returns_overruled: 0,
+            dispatches: 0,
+            pending_extension: None,
+            extensions_granted: 0,
+            extensions_denied: 0,
+            urges: 0,
+            urged_at: None,
+            due_soon_at: None,
+            due_soon_sent_for: None,
+            resolve_from: None,
+            confirm_by: None,
+            auto_closed: false,
+            callbacks: Vec::new(),
             version: 1,
         }
     }
@@ -291,21 +376,83 @@ impl Whistle {
         if self.overdue {
             return None;
         }
-        match self.status {
-            WhistleStatus::New | WhistleStatus::Dispatched => Some(self.respond_by),
-            WhistleStatus::Acknowledged => Some(self.resolve_by),
-            _ => None,
-        }
+        self.stage_deadline()
     }
 
     /// The deadline of its current stage (passed or not), for ordering and display.
     pub fn stage_deadline(&self) -> Option<DateTime<Utc>> {
         match self.status {
-            WhistleStatus::New | WhistleStatus::Dispatched => Some(self.respond_by),
+            s if s.is_unanswered() => Some(self.respond_by),
             WhistleStatus::Acknowledged => Some(self.resolve_by),
             _ => None,
         }
     }
+
+    /// When the clock next has something to do with it: warn that the pending deadline is
+    /// near, mark it passed, or close a fix nobody confirmed. The store keeps whistles by this
+    /// time, so the sweep reads only what is due.
+    pub fn next_alarm(&self) -> Option<DateTime<Utc>> {
+        if self.status == WhistleStatus::Resolved {
+            return self.confirm_by;
+        }
+        let due = self.pending_deadline()?;
+        Some(match self.due_soon_at {
+            Some(soon) if self.due_soon_sent_for != Some(due) && soon < due => soon,
+            _ => due,
+        })
+    }
+
+    /// What the clock does to it at `now`, if anything is due.
+    pub fn clock_action(&self, now: DateTime<Utc>) -> Option<WhistleAction> {
+        if self.status == WhistleStatus::Resolved {
+            return self
+                .confirm_by
+                .filter(|c| *c <= now)
+                .map(|_| WhistleAction::ConfirmDeadlinePassed);
+        }
+        let due = self.pending_deadline()?;
+        if due <= now {
+            return Some(WhistleAction::DeadlinePassed);
+        }
+        match self.due_soon_at {
+            Some(soon) if soon <= now && self.due_soon_sent_for != Some(due) => {
+                Some(WhistleAction::DueSoon)
+            }
+            _ => None,
+        }
+    }
+
+    /// Sets when the pending deadline becomes due soon, from when its clock started; a
+    /// deadline that already had its warning gets none again.
+    pub fn schedule(&mut self, rules: &CaseRules) {
+        self.due_soon_at = self.pending_deadline().and_then(|due| {
+            if self.due_soon_sent_for == Some(due) {
+                return None;
+            }
+            let from = match self.status {
+                WhistleStatus::Acknowledged => self.resolve_from.unwrap_or(self.created_at),
+                _ => self.created_at,
+            };
+            rules.due_soon_at(from, due)
+        });
+    }
+
+    /// The resident's own rating from the latest call-back that reached them and got one.
+    pub fn resident_satisfaction(&self) -> Option<u8> {
+        self.callbacks.iter().rev().find_map(|c| c.satisfaction)
+    }
+}
+
+/// What a step is measured against: the category's deadlines, the calendar they are counted
+/// on, and the rules of the middle of a case.
+#[derive(Debug, Clone, Copy)]
+pub struct Book<'a> {
+    /// The whistle's category's deadlines.
+    pub deadlines: Deadlines,
+    /// Working hours and holidays.
+    pub calendar: &'a Calendar,
+    /// Windows and limits of returns, extensions, warnings and confirmation.
+    pub case: &'a CaseRules,
 }
 
 /// A step someone (or the clock) takes on a whistle. Referenced ids are checked by the caller.
@@ -363,6 +510,53 @@ pub enum WhistleAction {
         /// The duplicate.
         duplicate: WhistleId,
     },
+    /// The lead department sends a misrouted case back (退单).
+    Return {
+        /// Why it is not theirs.
+        reason: String,
+    },
+    /// The dispatcher overrules a return: back to the same department, its clock running.
+    Overrule {
+        /// Why it is theirs after all.
+        reason: String,
+    },
+    /// The lead department asks for more time to resolve (延期).
+    RequestExtension {
+        /// The resolve deadline asked for.
+        until: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+    /// The dispatcher grants the pending request, as asked or shorter.
+    ApproveExtension {
+        /// A shorter deadline than asked, if any.
+        until: Option<DateTime<Utc>>,
+        /// Optional note.
+        note: Option<String>,
+    },
+    /// The dispatcher denies the pending request.
+    DenyExtension {
+        /// Why.
+        reason: String,
+    },
+    /// The dispatcher presses the department (催办) without raising the escalation level.
+    Urge {
+        /// What about.
+        note: String,
+    },
+    /// The dispatcher records a call to the resident after the fix (回访).
+    CallBack {
+        /// Whether the resident was reached.
+        reached: bool,
+        /// Their own rating, 1–5.
+        satisfaction: Option<i64>,
+        /// What they said.
+        note: String,
+    },
+    /// The clock: the pending deadline is near (its due-soon share of time is left).
+    DueSoon,
+    /// The clock: a resolved whistle was neither closed nor reopened in time.
+    ConfirmDeadlinePassed,
 }
 
 impl WhistleAction {
@@ -378,6 +572,15 @@ impl WhistleAction {
             WhistleAction::Escalate { .. } => "escalate",
             WhistleAction::DeadlinePassed => "mark overdue",
             WhistleAction::LinkDuplicate { .. } => "link a duplicate to",
+            WhistleAction::Return { .. } => "return",
+            WhistleAction::Overrule { .. } => "overrule the return of",
+            WhistleAction::RequestExtension { .. } => "ask for an extension on",
+            WhistleAction::ApproveExtension { .. } => "approve an extension on",
+            WhistleAction::DenyExtension { .. } => "deny an extension on",
+            WhistleAction::Urge { .. } => "urge",
+            WhistleAction::CallBack { .. } => "record a call-back on",
+            WhistleAction::DueSoon => "warn about",
+            WhistleAction::ConfirmDeadlinePassed => "close unconfirmed",
         }
     }
 }
@@ -396,14 +599,67 @@ pub struct Outcome<T> {
 pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
     use WhistleStatus::*;
     match action {
-        WhistleAction::Dispatch { .. } => matches!(status, New | Dispatched),
-        WhistleAction::Acknowledge { .. } => status == Dispatched,
-        WhistleAction::Resolve { .. } => status == Acknowledged,
-        WhistleAction::Close { .. } | WhistleAction::Reopen { .. } => status == Resolved,
-        WhistleAction::Reject { .. } => matches!(status, New | Dispatched),
-        WhistleAction::Escalate { .. } => matches!(status, New | Dispatched | Acknowledged),
-        WhistleAction::DeadlinePassed => matches!(status, New | Dispatched | Acknowledged),
+        WhistleAction::Dispatch { .. } | WhistleAction::Reject { .. } => {
+            matches!(status, New | Dispatched | Returned)
+        }
+        WhistleAction::Acknowledge { .. } | WhistleAction::Return { .. } => status == Dispatched,
+        WhistleAction::Overrule { .. } => status == Returned,
+        WhistleAction::Resolve { .. }
+        | WhistleAction::RequestExtension { .. }
+        | WhistleAction::ApproveExtension { .. }
+        | WhistleAction::DenyExtension { .. } => status == Acknowledged,
+        WhistleAction::Urge { .. } => matches!(status, Dispatched | Acknowledged),
+        WhistleAction::Close { .. }
+        | WhistleAction::Reopen { .. }
+        | WhistleAction::ConfirmDeadlinePassed => status == Resolved,
+        WhistleAction::CallBack { .. } => matches!(status, Resolved | Closed),
+        WhistleAction::Escalate { .. } | WhistleAction::DeadlinePassed | WhistleAction::DueSoon => {
+            matches!(status, New | Dispatched | Acknowledged | Returned)
+        }
         WhistleAction::LinkDuplicate { .. } => true,
+    }
+}
+
+/// Whether a step can be taken on the whistle as it is now: its status allows it, and what
+/// the step needs is there (a pending extension to answer, none to ask again, a level left to
+/// escalate to). A client offers only these.
+pub fn open_to(w: &Whistle, action: &WhistleAction) -> bool {
+    allowed(w.status, action) && pending_refusal(w, action).is_none()
+}
+
+/// Why a step the status allows still conflicts with the whistle's state, if it does (409).
+fn pending_refusal(w: &Whistle, action: &WhistleAction) -> Option<RuleError> {
+    let refuse = |code, hint: String| {
+        Some(RuleError::NotAllowed {
+            action: action.name(),
+            subject: "whistle",
+            id: w.id.to_string(),
+            status: w.status.as_str(),
+            code,
+            hint,
+        })
+    };
+    match action {
+        WhistleAction::Escalate { .. } if w.escalation_level >= TOP_ESCALATION => refuse(
+            RefusalCode::TopEscalation,
+            format!(
+                " and already at the top escalation level ({}: the city's leaders)",
+                w.escalation_level
+            ),
+        ),
+        WhistleAction::RequestExtension { .. } if w.pending_extension.is_some() => refuse(
+            RefusalCode::ExtensionPending,
+            "; an extension request is already waiting for the dispatcher".into(),
+        ),
+        WhistleAction::ApproveExtension { .. } | WhistleAction::DenyExtension { .. }
+            if w.pending_extension.is_none() =>
+        {
+            refuse(
+                RefusalCode::NoExtensionPending,
+                "; no extension request is waiting".into(),
+            )
+        }
+        _ => None,
     }
 }
 
@@ -426,14 +682,13 @@ fn hint(status: WhistleStatus, action: &WhistleAction) -> &'static str {
 }
 
 /// Applies `action` to `w` at `now`: checks the rules and returns the new record and its events.
-/// `deadlines` are those of the whistle's category (a reopening restarts the resolve clock),
-/// counted on `cal`.
+/// The book holds the whistle's category's deadlines (a reopening restarts the resolve clock),
+/// the calendar they are counted on, and the limits of the middle of a case.
 pub fn apply(
     w: &Whistle,
     action: &WhistleAction,
     now: DateTime<Utc>,
-    deadlines: &Deadlines,
-    cal: &Calendar,
+    book: &Book<'_>,
 ) -> Result<Outcome<Whistle>, RuleError> {
     if !allowed(w.status, action) {
         return Err(RuleError::NotAllowed {
@@ -445,6 +700,10 @@ pub fn apply(
             hint: hint(w.status, action).to_string(),
         });
     }
+    if let Some(e) = pending_refusal(w, action) {
+        return Err(e);
+    }
+    let (deadlines, cal) = (&book.deadlines, book.calendar);
     let mut n = w.clone();
     n.version += 1;
     n.updated_at = now;
@@ -466,6 +725,11 @@ pub fn apply(
                 if !helpers.contains(d) {
                     helpers.push(*d);
                 }
+            }
+            if w.status == WhistleStatus::Returned {
+                let events = middle::uphold(w, &mut n, *department_id, helpers, note, now, book)?;
+                n.schedule(book.case);
+                return Ok(Outcome { record: n, events });
             }
             let kind = if w.status == WhistleStatus::Dispatched {
                 if w.department_id == Some(*department_id) && w.assisting == helpers {
@@ -493,6 +757,7 @@ pub fn apply(
             n.department_id = Some(*department_id);
             n.assisting = helpers;
             n.dispatched_at = Some(now);
+            n.dispatches = w.dispatches.max(u32::from(w.dispatched_at.is_some())) + 1;
             vec![(kind, note)]
         }
         WhistleAction::Acknowledge { staff, note } => {
@@ -552,6 +817,9 @@ pub fn apply(
             n.resolved_at = Some(now);
             n.resolve_late = w.resolve_late || now > w.resolve_by;
             n.overdue = false;
+            // Resolved, a request for more time has nothing left to decide.
+            n.pending_extension = None;
+            n.confirm_by = Some(cal.add(now, book.case.confirm));
             vec![(EventKind::WhistleResolved, Some(reply))]
         }
         WhistleAction::Close { satisfaction, note } => {
@@ -566,6 +834,7 @@ pub fn apply(
             n.status = WhistleStatus::Closed;
             n.satisfaction = u8::try_from(*satisfaction).ok();
             n.closed_at = Some(now);
+            n.confirm_by = None;
             vec![(EventKind::WhistleClosed, note)]
         }
         WhistleAction::Reopen { reason } => {
@@ -574,6 +843,8 @@ pub fn apply(
             n.reopened += 1;
             n.resolved_at = None;
             n.resolve_by = deadlines.resolve_by(w.urgency, now, cal);
+            n.resolve_from = Some(now);
+            n.confirm_by = None;
             n.overdue = false;
             vec![(EventKind::WhistleReopened, Some(reason))]
         }
@@ -590,6 +861,7 @@ pub fn apply(
                 ));
             }
             n.status = WhistleStatus::Rejected;
+            n.pending_return = None;
             n.duplicate_of = *duplicate_of;
             n.reject_reason = Some(reason.clone());
             n.closed_at = Some(now);
@@ -597,21 +869,8 @@ pub fn apply(
             vec![(EventKind::WhistleRejected, Some(reason))]
         }
         WhistleAction::Escalate { reason } => {
+            // The top is the top (refused above): the city's leaders already have it.
             let reason = required("reason", reason, text::NOTE)?;
-            // The top is the top: the city's leaders already have it.
-            if w.escalation_level >= TOP_ESCALATION {
-                return Err(RuleError::NotAllowed {
-                    action: action.name(),
-                    subject: "whistle",
-                    id: w.id.to_string(),
-                    status: w.status.as_str(),
-                    code: RefusalCode::TopEscalation,
-                    hint: format!(
-                        " and already at the top escalation level ({}: the city's leaders)",
-                        w.escalation_level
-                    ),
-                });
-            }
             n.escalation_level += 1;
             vec![(EventKind::WhistleEscalated, Some(reason))]
         }
@@ -633,6 +892,7 @@ pub fn apply(
                 ));
             }
             n.overdue = true;
+            n.due_soon_sent_for = Some(due);
             let stage = if w.status == WhistleStatus::Acknowledged {
                 n.resolve_late = true;
                 "resolve"
@@ -671,6 +931,16 @@ pub fn apply(
                 )),
             )]
         }
+        WhistleAction::Return { .. }
+        | WhistleAction::Overrule { .. }
+        | WhistleAction::RequestExtension { .. }
+        | WhistleAction::ApproveExtension { .. }
+        | WhistleAction::DenyExtension { .. }
+        | WhistleAction::Urge { .. }
+        | WhistleAction::CallBack { .. }
+        | WhistleAction::DueSoon
+        | WhistleAction::ConfirmDeadlinePassed => middle::apply(w, &mut n, action, now, book)?,
     };
+    n.schedule(book.case);
     Ok(Outcome { record: n, events })
 }

@@ -159,8 +159,10 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     use crate::screens::Hints;
     let h = &app.lang.t().hints;
 
-    let keyed = |actions: &[Action]| -> String {
-        let parts: Vec<String> = actions
+    // `own`: the screen's own keys; the other steps a row offers go first when room is short
+    // (the help screen lists them all).
+    let keyed = |actions: &[Action], own: &[Action]| -> String {
+        let mut parts: Vec<(Action, String)> = actions
             .iter()
             .filter(|a| match a {
                 Action::Step(step) => app.offers(*step),
@@ -169,16 +171,28 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             .filter_map(|a| {
                 app.keymap
                     .hint_key(*a)
-                    .map(|k| format!("{k} {}", crate::words::action(app.lang, *a)))
+                    .map(|k| (*a, format!("{k} {}", crate::words::action(app.lang, *a))))
             })
             .collect();
+        let line = |parts: &[(Action, String)], sep: &str| {
+            parts
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        let room = usize::from(area.width);
         // Roomy when it fits; tighter rather than cutting the last keys.
-        let roomy = parts.join("  ");
-        if width(&roomy) <= usize::from(area.width) {
-            roomy
-        } else {
-            parts.join(" ")
+        if width(&line(&parts, "  ")) <= room {
+            return line(&parts, "  ");
         }
+        while width(&line(&parts, " ")) > room {
+            let Some(at) = parts.iter().rposition(|(a, _)| !own.contains(a)) else {
+                break;
+            };
+            parts.remove(at);
+        }
+        line(&parts, " ")
     };
     let text = match &app.prompt {
         Some(Prompt::Picker { .. }) => h.picker.to_string(),
@@ -186,9 +200,9 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         None => match crate::on_screen!(app.view, S => S::hints(app)) {
             // A screen that offers steps offers every step its table row gives a key.
             Hints::Keys(actions) if actions.iter().any(|a| matches!(a, Action::Step(_))) => {
-                keyed(&with_every_step(&actions))
+                keyed(&with_every_step(&actions), &actions)
             }
-            Hints::Keys(actions) => keyed(&actions),
+            Hints::Keys(actions) => keyed(&actions, &actions),
             Hints::Text(text) => text.to_string(),
         },
     };
@@ -482,21 +496,28 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
 /// one does not fit.
 pub fn help(app: &App, f: &mut Frame, body: Rect) {
     let binds = app.keymap.bindings();
-    let entries: Vec<String> = binds
+    let binds: Vec<_> = binds
         .iter()
         .filter(|(a, _)| crate::app::op_of(*a).is_none_or(|op| app.may(op)))
+        .collect();
+    // As few columns as hold every key (up to three), each as wide as the screen allows.
+    let rows_fit = usize::from(body.height.saturating_sub(2)).max(1);
+    let columns = (1..=3usize)
+        .find(|c| binds.len() <= rows_fit * c)
+        .unwrap_or(3);
+    let col_w = 36usize.min(usize::from(body.width.saturating_sub(2)) / columns);
+    let label_w = if columns == 3 { 12 } else { 20 };
+    let entries: Vec<String> = binds
+        .iter()
         .map(|(a, keys)| {
-            format!(
-                "{} {}",
-                crate::text::pad(crate::words::action(app.lang, *a), 20),
-                keys.join(" ")
+            let label = crate::text::fit(crate::words::action(app.lang, *a), label_w);
+            crate::text::fit(
+                &format!("{} {}", crate::text::pad(&label, label_w), keys.join(" ")),
+                col_w.saturating_sub(1),
             )
         })
         .collect();
-    let rows_fit = usize::from(body.height.saturating_sub(2)).max(1);
-    let columns = if entries.len() > rows_fit { 2 } else { 1 };
     let per_col = entries.len().div_ceil(columns);
-    let col_w = 36usize;
     let w = ((col_w * columns + 2) as u16).min(body.width);
     let h = (per_col as u16 + 2).min(body.height);
     let area = Rect {

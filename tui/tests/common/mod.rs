@@ -191,6 +191,7 @@ pub fn stats() -> Stats {
         value_completed_fen: vd,
     };
     Stats {
+        sources: Vec::new(),
         queue: QueueStats {
             unanswered: 5,
             overdue: 1,
@@ -271,7 +272,7 @@ pub fn ids(app: &App) -> Vec<u64> {
 }
 
 pub fn assessment() -> shaozi_shared::api::Assessment {
-    use shaozi_shared::assessment::{measure, rank, CaseMeasures, Weights};
+    use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitKind, Weights};
     let c = |on_time, resolved, rating, r, s| CaseMeasures {
         responded: true,
         on_time,
@@ -283,6 +284,7 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
     };
     let mut units = vec![
         measure(
+            UnitKind::Department,
             "D1",
             "市城市管理和综合执法局",
             &[
@@ -292,6 +294,7 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
             ],
         ),
         measure(
+            UnitKind::Department,
             "D2",
             "市路灯管理处",
             &[
@@ -300,11 +303,12 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
             ],
         ),
         measure(
+            UnitKind::Department,
             "D3",
             "市住房和城乡建设局",
             &[c(true, true, Some(2), 25, Some(45))],
         ),
-        measure("D4", "益阳日报社", &[]),
+        measure(UnitKind::Department, "D4", "益阳日报社", &[]),
     ];
     units[0].overdue_now = 1;
     units[0].wishes_completed = 1;

@@ -29,6 +29,7 @@ fn typical(i: usize, community: CommunityId) -> NewWhistle {
             phone: Some("13800001234".into()),
         }),
         attributes: Default::default(),
+        source: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn largest(i: usize, community: CommunityId) -> NewWhistle {
             phone: Some("1".repeat(text::PHONE.max)),
         }),
         attributes: Default::default(),
+        source: None,
     }
 }
 

@@ -189,6 +189,7 @@ async fn grow(
             media_url: None,
             reporter: None,
             attributes: Default::default(),
+            source: None,
         })
     })
     .await?;

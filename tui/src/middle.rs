@@ -1,0 +1,160 @@
+//! What a dispatcher types for the middle of a case, read into a step's body: a new deadline
+//! and a reason for an extension, a call-back's outcome and what the resident said.
+
+use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+use shaozi_shared::api::{Given, Step, StepBody};
+
+/// A refusal, Chinese and English.
+pub type Why = (&'static str, &'static str);
+
+/// The body of `step` from the text typed; `current` is the whistle's resolve deadline, which
+/// a relative extension (`+3d`) counts from.
+pub fn body(
+    step: Step,
+    text: &str,
+    current: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<StepBody, Why> {
+    let text = text.trim();
+    let (first, rest) = text
+        .split_once(char::is_whitespace)
+        .map_or((text, ""), |(a, b)| (a, b.trim()));
+    let given = match step {
+        Step::RequestExtension => {
+            // `2026-12-20 17:30 reason`: the time is the second word.
+            let (until, reason) = match rest.split_once(char::is_whitespace) {
+                Some((time, why)) if time.contains(':') => (
+                    deadline(&format!("{first} {time}"), current, now)?,
+                    why.trim(),
+                ),
+                _ if rest.contains(':') && !rest.contains(char::is_whitespace) => {
+                    (deadline(&format!("{first} {rest}"), current, now)?, "")
+                }
+                _ => (deadline(first, current, now)?, rest),
+            };
+            if reason.is_empty() {
+                return Err(("请写明延期理由", "say why more time is needed"));
+            }
+            Given::Extension(until, reason.to_string())
+        }
+        Step::CallBack => {
+            let (reached, rating) = match first {
+                "n" | "N" | "否" | "未接通" => (false, None),
+                "y" | "Y" | "是" | "接通" => (true, None),
+                r => match r.parse::<i64>() {
+                    Ok(n) if (1..=5).contains(&n) => (true, Some(n)),
+                    _ => return Err((
+                        "先写 1–5（居民评分）、y（接通）或 n（未接通）",
+                        "start with 1–5 (the resident's rating), y (reached) or n (not reached)",
+                    )),
+                },
+            };
+            if rest.is_empty() {
+                return Err(("请写明回访情况", "say what the resident said"));
+            }
+            Given::CallBack(reached, rating, rest.to_string())
+        }
+        _ => Given::Text(text.to_string()),
+    };
+    StepBody::build(step, given).ok_or(("无法执行", "that step cannot be taken here"))
+}
+
+/// `+3d`, `+12h` (from the current deadline), `2026-12-20` (17:30 local, the end of a
+/// working day) or `2026-12-20 17:30` (local).
+fn deadline(
+    s: &str,
+    current: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Why> {
+    const BAD: Why = (
+        "延期时间写作 +3d、+12h、2026-12-20 或 2026-12-20 17:30",
+        "write the new deadline as +3d, +12h, 2026-12-20 or 2026-12-20 17:30",
+    );
+    if let Some(rel) = s.strip_prefix('+') {
+        let (n, unit) = rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
+        let n: i64 = n.parse().map_err(|_| BAD)?;
+        let span = match unit {
+            "d" => Duration::days(n),
+            "h" => Duration::hours(n),
+            _ => return Err(BAD),
+        };
+        return Ok(current.unwrap_or(now).max(now) + span);
+    }
+    let local = if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M") {
+        t
+    } else {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| BAD)?
+            .and_hms_opt(17, 30, 0)
+            .ok_or(BAD)?
+    };
+    Local
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or(BAD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shaozi_shared::api::{CallBackBody, ExtensionBody};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().expect("a time")
+    }
+
+    #[test]
+    fn an_extension_reads_a_relative_or_a_local_deadline_then_the_reason() {
+        let due = t("2026-12-10T09:30:00Z");
+        let now = t("2026-12-05T00:00:00Z");
+        assert_eq!(
+            body(Step::RequestExtension, "+3d 管道需要更换", Some(due), now),
+            Ok(StepBody::RequestExtension(ExtensionBody {
+                until: due + Duration::days(3),
+                reason: "管道需要更换".into()
+            }))
+        );
+        let abs = body(
+            Step::RequestExtension,
+            "2026-12-20 17:30 等材料",
+            Some(due),
+            now,
+        );
+        let Ok(StepBody::RequestExtension(b)) = abs else {
+            panic!("{abs:?}")
+        };
+        assert_eq!(b.reason, "等材料");
+        let local = Local
+            .with_ymd_and_hms(2026, 12, 20, 17, 30, 0)
+            .earliest()
+            .expect("a local time");
+        assert_eq!(b.until, local.with_timezone(&Utc));
+        assert!(body(Step::RequestExtension, "+3d", Some(due), now).is_err());
+        assert!(body(Step::RequestExtension, "下周 再说", Some(due), now).is_err());
+    }
+
+    #[test]
+    fn a_call_back_starts_with_its_outcome() {
+        let now = t("2026-12-05T00:00:00Z");
+        assert_eq!(
+            body(Step::CallBack, "4 路灯亮了，很满意", None, now),
+            Ok(StepBody::CallBack(CallBackBody {
+                reached: true,
+                satisfaction: Some(4),
+                note: "路灯亮了，很满意".into()
+            }))
+        );
+        assert_eq!(
+            body(Step::CallBack, "n 电话无人接听", None, now),
+            Ok(StepBody::CallBack(CallBackBody {
+                reached: false,
+                satisfaction: None,
+                note: "电话无人接听".into()
+            }))
+        );
+        assert!(body(Step::CallBack, "7 很好", None, now).is_err());
+        assert!(body(Step::CallBack, "y", None, now).is_err());
+    }
+}
