@@ -42,6 +42,8 @@ pub struct TestServer {
     /// The test clock.
     pub clock: Arc<ManualClock>,
     data: PathBuf,
+    /// The rules it was started with, for a restart (the built-in ones when None).
+    rules: Option<shaozi_shared::Rules>,
     _dir: Option<tempfile::TempDir>,
     _db: Option<Arc<TestDatabase>>,
 }
@@ -147,7 +149,7 @@ impl TestServer {
         let clock = Arc::new(ManualClock::new(t0()));
         let mut cfg = Config::new(data.clone());
         cfg.public = PublicLimits::off();
-        cfg.rules = rules;
+        cfg.rules = rules.clone();
         cfg.listen = "127.0.0.1:0".parse().expect("addr");
         cfg.limits = Limits {
             rate_per_sec: 0.0,
@@ -157,6 +159,7 @@ impl TestServer {
         let mut s = Self::from_config(cfg, clock).await;
         s._dir = Some(dir);
         s._db = db;
+        s.rules = Some(rules);
         s
     }
 
@@ -232,6 +235,7 @@ impl TestServer {
                 .expect("client"),
             clock,
             data: data.to_path_buf(),
+            rules: None,
             _dir: None,
             _db: None,
         }
@@ -240,7 +244,23 @@ impl TestServer {
     /// Stops the server cleanly and starts it again on the same store (new port).
     pub async fn restart(mut self) -> TestServer {
         self.stop().await;
-        let mut s = Self::start_on(&self.data.clone(), self.clock.clone()).await;
+        let mut s = match self.rules.take() {
+            None => Self::start_on(&self.data.clone(), self.clock.clone()).await,
+            Some(rules) => {
+                let mut cfg = Config::new(self.data.clone());
+                cfg.public = PublicLimits::off();
+                cfg.rules = rules.clone();
+                cfg.listen = "127.0.0.1:0".parse().expect("addr");
+                cfg.limits = Limits {
+                    rate_per_sec: 0.0,
+                    burst: 0.0,
+                    streams: 16,
+                };
+                let mut s = Self::from_config(cfg, self.clock.clone()).await;
+                s.rules = Some(rules);
+                s
+            }
+        };
         s._dir = self._dir.take();
         s._db = self._db.take();
         s

@@ -59,7 +59,9 @@ fn csv(units: &[UnitScore]) -> String {
     };
     let mut out = String::from(
         "rank,id,name,score,dispatched,on_time,on_time_rate,resolved,resolution_rate,rated,satisfaction_mean,satisfied_share,\
-         median_respond_minutes,median_resolve_minutes,overdue_now,reopened,escalations,wishes_claimed,wishes_completed,wishes_value_fen,activities\n",
+         median_respond_minutes,median_resolve_minutes,overdue_now,reopened,escalations,wishes_claimed,wishes_completed,wishes_value_fen,activities,\
+         resolved_on_time,on_time_resolution_rate,returns_upheld,returns_overruled,extensions_granted,urges,resident_rated,resident_satisfaction_mean,\
+         closed,closed_unrated,dispatches,dispatch_accuracy,moved_twice\n",
     );
     for u in units {
         // Every cell goes through the neutraliser: names are typed by people.
@@ -85,6 +87,19 @@ fn csv(units: &[UnitScore]) -> String {
             u.wishes_completed.to_string(),
             u.wishes_value_fen.to_string(),
             u.activities.to_string(),
+            u.resolved_on_time.to_string(),
+            num(u.on_time_resolution_rate),
+            u.returns_upheld.to_string(),
+            u.returns_overruled.to_string(),
+            u.extensions_granted.to_string(),
+            u.urges.to_string(),
+            u.resident_rated.to_string(),
+            num(u.resident_satisfaction_mean),
+            u.closed.to_string(),
+            u.closed_unrated.to_string(),
+            u.dispatches.map(|n| n.to_string()).unwrap_or_default(),
+            num(u.dispatch_accuracy),
+            u.moved_twice.map(|n| n.to_string()).unwrap_or_default(),
         ];
         out.push_str(&shaozi_shared::csv::row(&row));
         out.push('\n');
