@@ -8,6 +8,7 @@ use shaozi_shared::{
 };
 
 use crate::i18n::Lang;
+use shaozi_shared::case::Source;
 
 /// Streets, communities, departments and categories, for names.
 #[derive(Debug, Clone, Default)]
@@ -60,11 +61,12 @@ impl Directory {
     }
 }
 
-/// A whistle's place in the queue: overdue first, then escalated, then urgent, then earliest
-/// deadline, as the server orders it.
+/// A whistle's place in the queue: returned first (the dispatcher must act), then overdue,
+/// then escalated, then urgent, then earliest deadline, as the server orders it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QKey {
-    overdue: u8,
+    /// 0 returned, 1 overdue, 2 the rest.
+    class: u8,
     escalated: u8,
     urgent: u8,
     due_ms: i64,
@@ -76,7 +78,13 @@ impl QKey {
     /// The key of a whistle.
     pub fn of(w: &Whistle) -> QKey {
         QKey {
-            overdue: u8::from(!w.overdue),
+            class: if w.status == shaozi_shared::WhistleStatus::Returned {
+                0
+            } else if w.overdue {
+                1
+            } else {
+                2
+            },
             escalated: u8::from(w.escalation_level == 0),
             urgent: u8::from(w.urgency != Urgency::Urgent),
             due_ms: w.respond_by.timestamp_millis(),
@@ -206,6 +214,10 @@ pub struct Filter {
     pub overdue: bool,
     /// Only urgent.
     pub urgent: bool,
+    /// Only those whose deadline is near (the server warned).
+    pub due: bool,
+    /// Only from this source.
+    pub source: Option<Source>,
 }
 
 /// What typed filter text means: the filter, what each name was taken to be, and what
@@ -324,28 +336,47 @@ impl Filter {
                         p.filter.community = ids.map(|v| v.into_iter().map(CommunityId).collect());
                     }
                     "cat" | "category" | "类别" => p.filter.cat = Some(v.to_string()),
+                    "source" | "来源" => match crate::words::source_named(v) {
+                        Some(src) => {
+                            p.chosen.push(format!(
+                                "{} = {}",
+                                if zh { "来源" } else { "source" },
+                                crate::words::source(lang, src)
+                            ));
+                            p.filter.source = Some(src);
+                        }
+                        None => problems.push(if zh {
+                            format!("没有“{v}”这个来源；可用：社区 热线 open311 网格 来访 其他")
+                        } else {
+                            format!("no source {v:?}; try community, hotline, open311, grid, walk_in, other")
+                        }),
+                    },
                     "status" | "状态" => {
                         for name in v.split(',') {
                             match crate::words::status_named(name) {
                                 Some(st) => p.filter.status.push(st),
                                 None => problems.push(if zh {
-                                    format!("没有“{name}”这个状态；可用：未派单 待报到 处理中 待确认 已关闭 已驳回")
+                                    format!("没有“{name}”这个状态；可用：未派单 待报到 退单 处理中 待确认 已关闭 已驳回")
                                 } else {
-                                    format!("no status {name:?}; try new, dispatched, acknowledged, resolved, closed, rejected")
+                                    format!("no status {name:?}; try new, dispatched, returned, acknowledged, resolved, closed, rejected")
                                 }),
                             }
                         }
                     }
                     _ => problems.push(if zh {
-                        format!("不认识的筛选条件“{k}”；可用：部门= 类别= 状态= 街道= 社区= 超时 紧急（或 dept= cat= status= street= community= overdue urgent）")
+                        format!("不认识的筛选条件“{k}”；可用：部门= 类别= 状态= 街道= 社区= 来源= 超时 紧急 退单 将到期（或 dept= cat= status= street= community= source= overdue urgent returned due）")
                     } else {
-                        format!("unknown filter key {k:?}; use dept= cat= status= street= community= overdue urgent")
+                        format!("unknown filter key {k:?}; use dept= cat= status= street= community= source= overdue urgent returned due")
                     }),
                 }
             } else if lw == "overdue" || lw == "超时" {
                 p.filter.overdue = true;
             } else if lw == "urgent" || lw == "紧急" {
                 p.filter.urgent = true;
+            } else if lw == "due" || lw == "将到期" || lw == "即将到期" {
+                p.filter.due = true;
+            } else if lw == "returned" || lw == "退单" {
+                p.filter.status.push(WhistleStatus::Returned);
             } else if let Some(st) =
                 crate::words::status_named(&lw).filter(|_| !lw.is_ascii() || lw == "unassigned")
             {
@@ -367,6 +398,9 @@ impl Filter {
     /// Whether a whistle passes.
     pub fn matches(&self, w: &Whistle, dir: &Directory, lang: Lang) -> bool {
         if self.overdue && !w.overdue || self.urgent && w.urgency != Urgency::Urgent {
+            return false;
+        }
+        if self.due && !crate::words::due_soon(w) || self.source.is_some_and(|s| w.source != s) {
             return false;
         }
         if !self.status.is_empty() && !self.status.contains(&w.status) {

@@ -238,7 +238,7 @@ pub async fn load_all(api: &Api, tx: &UnboundedSender<Msg>) -> Result<u64, Refus
     // and version checks make any overlap harmless.
     let stats = api.stats().await?;
     let seq = stats.last_seq;
-    let queue = api.all_whistles("status=new,dispatched").await?;
+    let queue = api.all_whistles("status=new,dispatched,returned").await?;
     let _ = tx.send(Msg::Directory(Box::new(dir)));
     let _ = tx.send(Msg::Stats(Box::new(stats)));
     let _ = tx.send(Msg::Queue(queue));

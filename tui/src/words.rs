@@ -10,6 +10,7 @@ use crate::app::Refusal;
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::model::Directory;
+use shaozi_shared::case::Source;
 
 /// A role's name.
 pub fn role(lang: Lang, r: Role) -> &'static str {
@@ -24,13 +25,17 @@ pub fn role(lang: Lang, r: Role) -> &'static str {
 }
 
 /// A status as a list shows it: what it means for the work (a dispatched case is waiting for
-/// its department to report for duty), with `↺` for a reopened case and `↑n` for an escalated
-/// one, so a row that jumped the queue says why.
+/// its department to report for duty; a returned one for the dispatcher; one with a request
+/// for more time for the dispatcher's answer), with `↺` for a reopened case, `↑n` for an
+/// escalated one, `!` for one the dispatcher urged and `◷` for one whose deadline is near, so
+/// a row that jumped the queue says why.
 pub fn list_status(lang: Lang, w: &Whistle) -> String {
     let zh = lang == Lang::Zh;
+    let asked = w.pending_extension.is_some();
     let base = match (w.status, zh) {
         (WhistleStatus::New, true) => "未派单",
         (WhistleStatus::Dispatched, true) => "待报到",
+        (WhistleStatus::Acknowledged, true) if asked => "待批延期",
         (WhistleStatus::Acknowledged, true) if w.reopened > 0 => "重办中",
         (WhistleStatus::Acknowledged, true) => "处理中",
         (WhistleStatus::Resolved, true) => "待确认",
@@ -39,6 +44,7 @@ pub fn list_status(lang: Lang, w: &Whistle) -> String {
         (WhistleStatus::Returned, true) => "退单↩",
         (WhistleStatus::New, false) => "new",
         (WhistleStatus::Dispatched, false) => "waiting",
+        (WhistleStatus::Acknowledged, false) if asked => "ext asked",
         (WhistleStatus::Acknowledged, false) if w.reopened > 0 => "reopened",
         (WhistleStatus::Acknowledged, false) => "working",
         (WhistleStatus::Resolved, false) => "resolved",
@@ -46,11 +52,58 @@ pub fn list_status(lang: Lang, w: &Whistle) -> String {
         (WhistleStatus::Rejected, false) => "rejected",
         (WhistleStatus::Returned, false) => "returned↩",
     };
-    if w.escalation_level > 0 && !w.status.is_terminal() {
-        format!("{base}↑{}", w.escalation_level)
-    } else {
-        base.to_string()
+    let mut out = base.to_string();
+    if w.status.is_terminal() {
+        return out;
     }
+    if w.escalation_level > 0 {
+        out.push_str(&format!("↑{}", w.escalation_level));
+    }
+    if w.urges > 0 && !matches!(w.status, WhistleStatus::Resolved) {
+        out.push('!');
+    }
+    if due_soon(w) {
+        out.push('◷');
+    }
+    out
+}
+
+/// Whether the pending deadline is near: the server warned about it (即将到期) and it has not
+/// passed.
+pub fn due_soon(w: &Whistle) -> bool {
+    w.pending_deadline()
+        .is_some_and(|d| w.due_soon_sent_for == Some(d))
+}
+
+/// A source's name.
+pub fn source(lang: Lang, s: Source) -> &'static str {
+    match (lang, s) {
+        (Lang::Zh, Source::Community) => "社区",
+        (Lang::Zh, Source::Hotline) => "12345热线",
+        (Lang::Zh, Source::Open311) => "Open311",
+        (Lang::Zh, Source::Grid) => "网格员",
+        (Lang::Zh, Source::WalkIn) => "来访",
+        (Lang::Zh, Source::Other) => "其他",
+        (Lang::En, Source::Community) => "community",
+        (Lang::En, Source::Hotline) => "12345 hotline",
+        (Lang::En, Source::Open311) => "Open311",
+        (Lang::En, Source::Grid) => "grid worker",
+        (Lang::En, Source::WalkIn) => "walk-in",
+        (Lang::En, Source::Other) => "other",
+    }
+}
+
+/// The source a filter names, in either language (`source=hotline`, `来源=热线`).
+pub fn source_named(word: &str) -> Option<Source> {
+    let w = word.to_lowercase();
+    Source::parse(&w).or(match w.as_str() {
+        "社区" => Some(Source::Community),
+        "热线" | "12345" | "12345热线" => Some(Source::Hotline),
+        "网格" | "网格员" => Some(Source::Grid),
+        "来访" | "walk-in" => Some(Source::WalkIn),
+        "其他" => Some(Source::Other),
+        _ => None,
+    })
 }
 
 /// The statuses a filter accepts by name, in either language (`status=new`, `未派单`).
@@ -132,6 +185,24 @@ pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> Str
             w.escalation_level,
             t.level(w.escalation_level)
         ),
+        (Step::Return, Lang::Zh) => format!("{id} 已退单，等待调度员改派或驳回"),
+        (Step::Return, Lang::En) => {
+            format!("{id} returned; the dispatcher sends it on or overrules")
+        }
+        (Step::Overrule, Lang::Zh) => format!("{id} 退单已驳回，仍由 {dept} 办理"),
+        (Step::Overrule, Lang::En) => format!("{id}: return overruled; {dept} keeps it"),
+        (Step::RequestExtension, Lang::Zh) => format!("{id} 已申请延期，等待调度员批复"),
+        (Step::RequestExtension, Lang::En) => {
+            format!("{id}: more time asked; waiting for the dispatcher")
+        }
+        (Step::ApproveExtension, Lang::Zh) => format!("{id} 已批准延期，办结时限顺延"),
+        (Step::ApproveExtension, Lang::En) => format!("{id}: extension granted"),
+        (Step::DenyExtension, Lang::Zh) => format!("{id} 延期申请未批准"),
+        (Step::DenyExtension, Lang::En) => format!("{id}: extension denied"),
+        (Step::Urge, Lang::Zh) => format!("{id} 已催办 {dept}（第 {} 次）", w.urges),
+        (Step::Urge, Lang::En) => format!("{id}: {dept} urged (time {})", w.urges),
+        (Step::CallBack, Lang::Zh) => format!("{id} 回访已记录"),
+        (Step::CallBack, Lang::En) => format!("{id}: call-back recorded"),
         (_, _) => format!("{id} → {}", t.status(w.status)),
     }
 }

@@ -263,6 +263,88 @@ fn a_department_and_a_community_work_a_case_in_a_real_terminal() {
     assert_eq!(closed["note"], "修得及时", "{closed}");
 }
 
+/// Issue 16 for real: a department called by mistake returns the case from its own list; the
+/// dispatcher finds it at the top of the queue, marked, and overrules the return.
+#[test]
+fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(city(dir.path().join("store")));
+    let http = reqwest::Client::new();
+    let dispatcher: serde_json::Value = rt.block_on(async {
+        http.post(format!("{}/api/v1/tokens", c.url))
+            .bearer_auth(&c.admin)
+            .json(&serde_json::json!({"role": "dispatcher", "name": "市调度员"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let dispatcher = dispatcher["token"].as_str().unwrap().to_string();
+
+    let dept = dashboard(dir.path(), "ret", &c.url, &c.department);
+    let s = wait_for(&dept.0, &c.case, 30);
+    assert!(
+        s.contains("b 退单"),
+        "the department is offered the return:\n{s}"
+    );
+    keys(&dept.0, &["b"]);
+    typed(&dept.0, "该路段路灯归开发区管理");
+    keys(&dept.0, &["Enter"]);
+    let s = wait_for(&dept.0, "已退单", 10);
+    assert!(s.contains("已退单，等待调度员"), "returned:\n{s}");
+    keys(&dept.0, &["q"]);
+    let s = wait_for(&dept.0, "EXITED", 10);
+    assert!(s.contains("EXITED:0"), "{s}");
+
+    let disp = dashboard(dir.path(), "overrule", &c.url, &dispatcher);
+    let s = wait_for(&disp.0, "退单↩", 30);
+    let first = s.lines().find(|l| l.contains(&c.case)).unwrap_or("");
+    assert!(
+        first.contains("退单↩"),
+        "the returned case heads the queue, marked:\n{s}"
+    );
+    keys(&disp.0, &["v"]);
+    typed(&disp.0, "朝阳路路灯属路灯处");
+    keys(&disp.0, &["Enter"]);
+    let s = wait_for(&disp.0, "退单已驳回", 10);
+    assert!(
+        s.contains("退单已驳回，仍由 市路灯管理处 办理"),
+        "overruled:\n{s}"
+    );
+    keys(&disp.0, &["q"]);
+    let s = wait_for(&disp.0, "EXITED", 10);
+    assert!(s.contains("EXITED:0"), "{s}");
+
+    let w: serde_json::Value = rt.block_on(async {
+        http.get(format!("{}/api/v1/whistles/{}", c.url, c.case))
+            .bearer_auth(&c.admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        (&w["status"], &w["returns_overruled"]),
+        (&serde_json::json!("dispatched"), &serde_json::json!(1)),
+        "{w}"
+    );
+    let kinds: Vec<&str> = w["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert!(
+        kinds.ends_with(&["whistle.returned", "whistle.return_overruled"]),
+        "{kinds:?}"
+    );
+}
+
 struct KillSession(String);
 
 impl Drop for KillSession {

@@ -158,6 +158,23 @@ fn changed(app: &App, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
                 (false, false) => format!("the deadline to report for duty{due} passed"),
             }
         }
+        // The server writes the new deadline into the note as "YYYY-MM-DD HH:MM UTC".
+        EventKind::WhistleExtensionRequested | EventKind::WhistleExtensionGranted => {
+            let until = e
+                .note
+                .as_deref()
+                .and_then(|n| n.split_once(" UTC").map(|(d, _)| d))
+                .and_then(|d| d.get(d.len().saturating_sub(16)..))
+                .and_then(|d| chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M").ok())
+                .map(|d| local_time(d.and_utc(), app.now, app.tz))
+                .unwrap_or_default();
+            match (e.kind == EventKind::WhistleExtensionGranted, zh) {
+                (true, true) => format!("办结时限 → {until}"),
+                (true, false) => format!("resolve by → {until}"),
+                (false, true) => format!("申请至 {until}"),
+                (false, false) => format!("asks until {until}"),
+            }
+        }
         EventKind::WhistleDuplicateLinked => {
             let dup = e
                 .note
@@ -209,6 +226,9 @@ impl Screen for DetailScreen {
             Action::Step(Step::Reopen),
             Action::Step(Step::Reject),
             Action::Step(Step::Escalate),
+            Action::Step(Step::Overrule),
+            Action::Step(Step::ApproveExtension),
+            Action::Step(Step::DenyExtension),
             Action::Command,
             Action::Help,
             Action::Quit,
@@ -356,6 +376,7 @@ impl Screen for DetailScreen {
                 Span::styled(value, style),
             ]));
         }
+        lines.extend(middle_lines(app, w, label_w, theme));
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
         let mut level = 0;
@@ -388,8 +409,17 @@ impl Screen for DetailScreen {
                 spans.push(Span::styled(format!("{what}  "), bold));
             }
             spans.push(Span::styled(who, theme.muted()));
-            // The clock's notes are the server's English; what they say is worded above.
-            if let Some(n) = e.note.as_ref().filter(|_| !system) {
+            // The clock's notes are the server's English; what they say is worded above, as
+            // are the deadline an extension note starts with and an upheld return's words.
+            let note = match e.kind {
+                EventKind::WhistleReturnUpheld => None,
+                EventKind::WhistleExtensionRequested | EventKind::WhistleExtensionGranted => e
+                    .note
+                    .as_deref()
+                    .map(|n| n.split_once(": ").map_or("", |(_, rest)| rest)),
+                _ => e.note.as_deref(),
+            };
+            if let Some(n) = note.filter(|n| !system && !n.is_empty()) {
                 spans.push(Span::raw(format!("：{n}")));
             }
             lines.push(Line::from(spans));
@@ -402,4 +432,149 @@ impl Screen for DetailScreen {
         let p = p.scroll((app.detail.scroll.min(last).min(u16::MAX as usize) as u16, 0));
         f.render_widget(p, area);
     }
+}
+
+/// What is waiting in the middle of a case, and what happened there: a return or a request
+/// for more time with the keys that answer it, urges, extensions, call-backs, the source.
+fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Line<'static>> {
+    let zh = app.lang == Lang::Zh;
+    let key = |step: Step| {
+        app.keymap
+            .hint_key(Action::Step(step))
+            .filter(|_| app.offers(step))
+            .map(|k| format!("{k} {}", app.lang.step(step).hint))
+    };
+    let keys = |steps: &[Step]| -> String {
+        let ks: Vec<String> = steps.iter().filter_map(|s| key(*s)).collect();
+        if ks.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", ks.join("  "))
+        }
+    };
+    let mut out = Vec::new();
+    let mut line = |label: &str, value: String, alert: bool| {
+        out.push(Line::from(vec![
+            Span::styled(pad(label, label_w), theme.muted()),
+            Span::styled(
+                value,
+                if alert {
+                    theme.alert()
+                } else {
+                    Style::default()
+                },
+            ),
+        ]));
+    };
+    if let Some(r) = &w.pending_return {
+        let who = app.model.dir.department(Some(r.department_id));
+        let at = local_time(r.at, app.now, app.tz);
+        let answer = keys(&[Step::Dispatch, Step::Overrule]);
+        line(
+            if zh { "退单" } else { "Returned" },
+            if zh {
+                format!("{who} {at} 退回：{}{answer}", r.reason)
+            } else {
+                format!("by {who} at {at}: {}{answer}", r.reason)
+            },
+            true,
+        );
+    }
+    if let Some(x) = &w.pending_extension {
+        let until = local_time(x.until, app.now, app.tz);
+        let answer = keys(&[Step::ApproveExtension, Step::DenyExtension]);
+        line(
+            if zh { "申请延期" } else { "Asks until" },
+            if zh {
+                format!("至 {until}：{}{answer}", x.reason)
+            } else {
+                format!("{until}: {}{answer}", x.reason)
+            },
+            true,
+        );
+    }
+    if w.extensions_granted + w.extensions_denied > 0 {
+        line(
+            if zh { "延期" } else { "Extensions" },
+            if zh {
+                format!(
+                    "批准 {} 次，不准 {} 次",
+                    w.extensions_granted, w.extensions_denied
+                )
+            } else {
+                format!(
+                    "{} granted, {} denied",
+                    w.extensions_granted, w.extensions_denied
+                )
+            },
+            false,
+        );
+    }
+    if w.urges > 0 {
+        let last = w
+            .urged_at
+            .map(|t| local_time(t, app.now, app.tz))
+            .unwrap_or_default();
+        line(
+            if zh { "催办" } else { "Urged" },
+            if zh {
+                format!("{} 次，最近 {last}", w.urges)
+            } else {
+                format!("{} times, last {last}", w.urges)
+            },
+            false,
+        );
+    }
+    if w.returns_overruled > 0 || !w.returns_upheld.is_empty() {
+        line(
+            if zh { "退单记录" } else { "Returns" },
+            if zh {
+                format!(
+                    "核准 {} 次，驳回 {} 次",
+                    w.returns_upheld.len(),
+                    w.returns_overruled
+                )
+            } else {
+                format!(
+                    "{} upheld, {} overruled",
+                    w.returns_upheld.len(),
+                    w.returns_overruled
+                )
+            },
+            false,
+        );
+    }
+    for c in &w.callbacks {
+        let at = local_time(c.at, app.now, app.tz);
+        let outcome = match (c.reached, c.satisfaction, zh) {
+            (false, _, true) => "未接通".to_string(),
+            (false, _, false) => "not reached".to_string(),
+            (true, Some(n), true) => format!("居民评价 {}（{n} 分）", crate::words::stars(n)),
+            (true, Some(n), false) => format!("resident rated {} ({n}/5)", crate::words::stars(n)),
+            (true, None, true) => "已接通".to_string(),
+            (true, None, false) => "reached".to_string(),
+        };
+        line(
+            if zh { "回访" } else { "Call-back" },
+            format!("{at} {outcome}：{}", c.note),
+            false,
+        );
+    }
+    if w.auto_closed {
+        line(
+            if zh { "办结" } else { "Closed" },
+            if zh {
+                "社区超期未确认，自动办结（无评价）".to_string()
+            } else {
+                "not confirmed in time; closed without a rating".to_string()
+            },
+            false,
+        );
+    }
+    line(
+        if zh { "来源" } else { "Source" },
+        crate::words::source(app.lang, w.source).to_string(),
+        false,
+    );
+    out
 }

@@ -280,6 +280,8 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
         rating,
         respond_minutes: Some(r),
         resolve_minutes: s,
+        // Resolved within an hour and a half: in time.
+        resolved_on_time: resolved && s.is_some_and(|m| m <= 100),
         ..Default::default()
     };
     let mut units = vec![
@@ -311,6 +313,10 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
         measure(UnitKind::Department, "D4", "益阳日报社", &[]),
     ];
     units[0].overdue_now = 1;
+    units[0].urges = 2;
+    units[0].returns_upheld = 1;
+    units[1].returns_overruled = 1;
+    units[1].extensions_granted = 1;
     units[0].wishes_completed = 1;
     units[2].activities = 1;
     rank(&mut units, &Weights::default());
