@@ -62,6 +62,18 @@ async fn whistle_at(s: &TestServer, stage: &str, community: &str, dept: &str) ->
             ("dispatch", json!({"department_id": dept})),
             ("acknowledge", json!({"staff": ["甲", "乙"]})),
         ],
+        "returned" => &[
+            ("dispatch", json!({"department_id": dept})),
+            ("return", json!({"reason": "不归我们"})),
+        ],
+        "asked" => &[
+            ("dispatch", json!({"department_id": dept})),
+            ("acknowledge", json!({"staff": ["甲", "乙"]})),
+            (
+                "extension",
+                json!({"until": shaozi_tests::t0() + chrono::Duration::days(8), "reason": "工期"}),
+            ),
+        ],
         _ => &[
             ("dispatch", json!({"department_id": dept})),
             ("acknowledge", json!({"staff": ["甲", "乙"]})),
@@ -109,8 +121,18 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
             None,
         ),
         ("POST", p) if p.starts_with("/api/v1/whistles/{id}/") => {
-            let action = p.rsplit('/').next().unwrap();
+            let action = p.trim_start_matches("/api/v1/whistles/{id}/");
             let (stage, body) = match action {
+                "return" => ("dispatched", json!({"reason": "不归我们"})),
+                "overrule" => ("returned", json!({"reason": "归你们"})),
+                "extension" => (
+                    "acknowledged",
+                    json!({"until": shaozi_tests::t0() + chrono::Duration::days(8), "reason": "工期"}),
+                ),
+                "extension/approve" => ("asked", json!({})),
+                "extension/deny" => ("asked", json!({"reason": "不行"})),
+                "urge" => ("dispatched", json!({"note": "快"})),
+                "callback" => ("resolved", json!({"reached": true, "note": "满意"})),
                 "dispatch" => ("new", json!({"department_id": dept})),
                 "reject" => ("new", json!({"reason": "重复"})),
                 "escalate" => ("new", json!({"reason": "紧急"})),
