@@ -27,6 +27,14 @@ pub(super) fn step_after(seed: u64, base: i64) -> Span {
     Span::seconds(base / 3 + (seed % (base.max(1) as u64 * 2)) as i64)
 }
 
+/// One planned change of the backfill, by the index of the record it is about.
+enum Step {
+    File(usize, NewWhistle),
+    Act(usize, WhistleAction, Principal),
+    Wish(usize, NewWish),
+    WishAct(usize, WishAction, Principal),
+}
+
 /// Backfills the past `history_hours`: whistles filed through the morning at their real
 /// times, each taken as far as its fate says, all in time order so the log reads naturally.
 pub(super) async fn backfill(
@@ -35,12 +43,6 @@ pub(super) async fn backfill(
     cfg: &DemoConfig,
     now: DateTime<Utc>,
 ) -> Result<(), WriteError> {
-    enum Step {
-        File(usize, NewWhistle),
-        Act(usize, WhistleAction, Principal),
-        Wish(usize, NewWish),
-        WishAct(usize, WishAction, Principal),
-    }
     let start = now - Span::hours(cfg.history_hours);
     let span_s = (cfg.history_hours * 3600).max(1) as u64;
     let mut plan: Vec<(DateTime<Utc>, Step)> = Vec::new();
@@ -89,9 +91,9 @@ pub(super) async fn backfill(
         if fate == Fate::New {
             continue;
         }
-        let dept = city.best_department(&category, &load, seed);
+        let mut dept = city.best_department(&category, &load, seed);
         *load.entry(dept.to_string()).or_default() += 1;
-        let mut t = filed + step_after(seed >> 7, 900);
+        let t = filed + step_after(seed >> 7, 900);
         let mut steps = vec![(
             WhistleAction::Dispatch {
                 department_id: dept,
@@ -100,11 +102,59 @@ pub(super) async fn backfill(
             },
             city.dispatcher(street),
         )];
+        // A few were misrouted or thought so: returned, then overruled or sent on; a few of
+        // the newest still wait for the dispatcher's answer.
+        let returned = (seed >> 23) % 100;
+        if returned < 10 {
+            steps.push((
+                WhistleAction::Return {
+                    reason: pick(names::RETURN_REASONS, seed >> 2).into(),
+                },
+                city.department(Some(dept)),
+            ));
+            if fate == Fate::Dispatched && returned < 4 {
+                plan_steps(&mut plan, i, steps, t, now, seed);
+                continue;
+            }
+            if returned.is_multiple_of(2) {
+                steps.push((
+                    WhistleAction::Overrule {
+                        reason: "经核实属于本单位职责，请继续办理".into(),
+                    },
+                    city.dispatcher(street),
+                ));
+            } else if let Some(other) = city
+                .departments
+                .iter()
+                .map(|d| d.0)
+                .find(|d| *d != dept && mix(d.0 ^ seed).is_multiple_of(3))
+            {
+                steps.push((
+                    WhistleAction::Dispatch {
+                        department_id: other,
+                        assisting: vec![],
+                        note: Some("退单属实，改派".into()),
+                    },
+                    city.dispatcher(street),
+                ));
+                dept = other;
+            }
+        }
         if fate >= Fate::Acknowledged {
             steps.push((
                 WhistleAction::Acknowledge {
                     staff: vec![person(seed), person(seed >> 11), person(seed >> 19)],
                     note: Some("专干已到现场".into()),
+                },
+                city.department(Some(dept)),
+            ));
+        }
+        // Some of those still at work asked for more time.
+        if fate == Fate::Acknowledged && (seed >> 27) % 100 < 15 {
+            steps.push((
+                WhistleAction::RequestExtension {
+                    until: filed + Span::days(9),
+                    reason: pick(names::EXTENSION_REASONS, seed >> 4).into(),
                 },
                 city.department(Some(dept)),
             ));
@@ -134,15 +184,7 @@ pub(super) async fn backfill(
                 community.clone(),
             ));
         }
-        for (k, (a, who)) in steps.into_iter().enumerate() {
-            if k > 0 {
-                t += step_after(seed >> (k * 4), 1800);
-            }
-            if t >= now {
-                break;
-            }
-            plan.push((t, Step::Act(i, a, who)));
-        }
+        plan_steps(&mut plan, i, steps, t, now, seed);
     }
     for i in 0..cfg.history_whistles / 2 {
         let seed = mix(i as u64 + 9001);
@@ -288,5 +330,25 @@ pub(super) fn wish_for(city: &City, seed: u64) -> NewWish {
         title: title.into(),
         description: None,
         value_fen: yuan * 100,
+    }
+}
+
+/// Plans a whistle's steps from `t`, each a while after the one before, up to `now`.
+fn plan_steps(
+    plan: &mut Vec<(DateTime<Utc>, Step)>,
+    i: usize,
+    steps: Vec<(WhistleAction, Principal)>,
+    mut t: DateTime<Utc>,
+    now: DateTime<Utc>,
+    seed: u64,
+) {
+    for (k, (a, who)) in steps.into_iter().enumerate() {
+        if k > 0 {
+            t += step_after(seed >> ((k * 4) % 60), 1800);
+        }
+        if t >= now {
+            break;
+        }
+        plan.push((t, Step::Act(i, a, who)));
     }
 }

@@ -395,6 +395,27 @@ pub const REOPEN_REASONS: &[&str] = &[
     "整改后又出现反复",
 ];
 
+/// Why a department returns a case (退单).
+pub const RETURN_REASONS: &[&str] = &[
+    "该路段不属于本单位管辖",
+    "属于物业服务范围，非本部门职责",
+    "该设施产权属于供电公司",
+];
+
+/// Why a department asks for more time (延期).
+pub const EXTENSION_REASONS: &[&str] = &[
+    "需更换整段管线，材料三天后到货",
+    "涉及多个产权单位，需协调",
+    "雨天无法施工，待天晴后处理",
+];
+
+/// What residents say when called back (回访).
+pub const CALLBACK_NOTES: &[&str] = &[
+    "居民表示已经修好，很满意",
+    "居民说处理及时，希望以后多巡查",
+    "居民反映基本解决，还有点小问题",
+];
+
 /// Micro-wishes (微心愿) and their value in yuan.
 pub const WISHES: &[(&str, i64)] = &[
     ("给留守儿童买一个新书包", 120),

@@ -66,8 +66,25 @@ impl Sim {
                     .collect()
             })
             .unwrap_or_default();
-        for wh in list(store, &[WhistleStatus::New, WhistleStatus::Dispatched], 300) {
+        for wh in list(
+            store,
+            &[
+                WhistleStatus::New,
+                WhistleStatus::Dispatched,
+                WhistleStatus::Returned,
+            ],
+            300,
+        ) {
             let seed = mix(wh.id.0);
+            // The dispatcher presses a department that let a case go overdue, once.
+            if wh.overdue && wh.urges == 0 && wh.status == WhistleStatus::Dispatched {
+                let a = WhistleAction::Urge {
+                    note: "已超时，请立即派人到场".into(),
+                };
+                self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
+                    .await?;
+                continue;
+            }
             // Some whistles stall so that the queue always shows what overdue looks like.
             if seed.is_multiple_of(10) {
                 continue;
@@ -86,11 +103,49 @@ impl Sim {
                 WhistleStatus::Dispatched
                     if self.due(wh.id.0, 2, wh.dispatched_at.unwrap_or(wh.created_at), now) =>
                 {
-                    let a = WhistleAction::Acknowledge {
-                        staff: vec![person(seed), person(seed >> 11)],
-                        note: Some("专干已到现场".into()),
+                    // A few are not the department's: it sends them back (once per case).
+                    let a = if (seed >> 5) % 100 < 6
+                        && wh.returns_upheld.is_empty()
+                        && wh.returns_overruled == 0
+                    {
+                        WhistleAction::Return {
+                            reason: pick(names::RETURN_REASONS, seed >> 3).into(),
+                        }
+                    } else {
+                        WhistleAction::Acknowledge {
+                            staff: vec![person(seed), person(seed >> 11)],
+                            note: Some("专干已到现场".into()),
+                        }
                     };
                     self.act(w, wh.id, a, self.city.department(wh.department_id))
+                        .await?;
+                }
+                WhistleStatus::Returned => {
+                    let since = wh.pending_return.as_ref().map_or(wh.updated_at, |r| r.at);
+                    if !self.due(wh.id.0, 7, since, now) {
+                        continue;
+                    }
+                    // Half are upheld (sent to another department), half overruled.
+                    let others: Vec<_> = self
+                        .city
+                        .departments
+                        .iter()
+                        .map(|d| d.0)
+                        .filter(|d| Some(*d) != wh.department_id)
+                        .collect();
+                    let other =
+                        (!others.is_empty()).then(|| others[(seed >> 9) as usize % others.len()]);
+                    let a = match other {
+                        Some(d) if (seed >> 7).is_multiple_of(2) => WhistleAction::Dispatch {
+                            department_id: d,
+                            assisting: vec![],
+                            note: Some("退单属实，改派".into()),
+                        },
+                        _ => WhistleAction::Overrule {
+                            reason: "经核实属于本单位职责，请继续办理".into(),
+                        },
+                    };
+                    self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
                         .await?;
                 }
                 _ => {}
@@ -106,11 +161,39 @@ impl Sim {
                 WhistleStatus::Acknowledged
                     if self.due(wh.id.0, 3, wh.acknowledged_at.unwrap_or(wh.updated_at), now) =>
                 {
-                    let a = WhistleAction::Resolve {
-                        reply: pick(names::REPLIES, seed >> 9).into(),
+                    let department = self.city.department(wh.department_id);
+                    if let Some(x) = &wh.pending_extension {
+                        let a = if seed.is_multiple_of(4) {
+                            WhistleAction::DenyExtension {
+                                reason: "请先临时处置，确保安全".into(),
+                            }
+                        } else {
+                            WhistleAction::ApproveExtension {
+                                until: None,
+                                note: None,
+                            }
+                        };
+                        if self.due(wh.id.0, 8, x.at, now) {
+                            self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
+                                .await?;
+                        }
+                        continue;
+                    }
+                    // A few need more time, asked once before the deadline.
+                    let a = if (seed >> 13) % 100 < 5
+                        && wh.extensions_granted + wh.extensions_denied == 0
+                        && now < wh.resolve_by
+                    {
+                        WhistleAction::RequestExtension {
+                            until: wh.resolve_by + chrono::Duration::days(2),
+                            reason: pick(names::EXTENSION_REASONS, seed >> 4).into(),
+                        }
+                    } else {
+                        WhistleAction::Resolve {
+                            reply: pick(names::REPLIES, seed >> 9).into(),
+                        }
                     };
-                    self.act(w, wh.id, a, self.city.department(wh.department_id))
-                        .await?;
+                    self.act(w, wh.id, a, department).await?;
                 }
                 WhistleStatus::Resolved
                     if self.due(
@@ -120,6 +203,19 @@ impl Sim {
                         now,
                     ) =>
                 {
+                    // The dispatcher calls a third of the residents back before the community
+                    // confirms.
+                    if seed.is_multiple_of(3) && wh.callbacks.is_empty() {
+                        let reached = !(seed >> 3).is_multiple_of(5);
+                        let a = WhistleAction::CallBack {
+                            reached,
+                            satisfaction: reached.then(|| rating(seed >> 2)),
+                            note: pick(names::CALLBACK_NOTES, seed >> 6).into(),
+                        };
+                        self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
+                            .await?;
+                        continue;
+                    }
                     let who = community(&self.city, wh.community_id);
                     let a = if (seed >> 21) % 100 < 8 && wh.reopened == 0 {
                         WhistleAction::Reopen {
