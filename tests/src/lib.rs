@@ -147,7 +147,19 @@ impl TestServer {
     pub async fn start_with_rules(rules: shaozi_shared::Rules) -> TestServer {
         let (dir, data, db) = fresh_store();
         let clock = Arc::new(ManualClock::new(t0()));
-        let mut cfg = Config::new(data.clone());
+        let mut s = Self::start_ruled(data, clock, rules).await;
+        s._dir = Some(dir);
+        s._db = db;
+        s
+    }
+
+    /// A server on `data` counting deadlines by `rules` (kept for a restart).
+    async fn start_ruled(
+        data: PathBuf,
+        clock: Arc<ManualClock>,
+        rules: shaozi_shared::Rules,
+    ) -> TestServer {
+        let mut cfg = Config::new(data);
         cfg.public = PublicLimits::off();
         cfg.rules = rules.clone();
         cfg.listen = "127.0.0.1:0".parse().expect("addr");
@@ -157,8 +169,6 @@ impl TestServer {
             streams: 16,
         };
         let mut s = Self::from_config(cfg, clock).await;
-        s._dir = Some(dir);
-        s._db = db;
         s.rules = Some(rules);
         s
     }
@@ -246,20 +256,7 @@ impl TestServer {
         self.stop().await;
         let mut s = match self.rules.take() {
             None => Self::start_on(&self.data.clone(), self.clock.clone()).await,
-            Some(rules) => {
-                let mut cfg = Config::new(self.data.clone());
-                cfg.public = PublicLimits::off();
-                cfg.rules = rules.clone();
-                cfg.listen = "127.0.0.1:0".parse().expect("addr");
-                cfg.limits = Limits {
-                    rate_per_sec: 0.0,
-                    burst: 0.0,
-                    streams: 16,
-                };
-                let mut s = Self::from_config(cfg, self.clock.clone()).await;
-                s.rules = Some(rules);
-                s
-            }
+            Some(rules) => Self::start_ruled(self.data.clone(), self.clock.clone(), rules).await,
         };
         s._dir = self._dir.take();
         s._db = self._db.take();

@@ -245,17 +245,7 @@ fn a_department_and_a_community_work_a_case_in_a_real_terminal() {
     assert!(s.contains("EXITED:0"), "{s}");
 
     // The server has it: closed, rated 4, with the note.
-    let w: serde_json::Value = rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{}/api/v1/whistles/{}", c.url, c.case))
-            .bearer_auth(&c.admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let w = whistle_on_server(&rt, &c);
     assert_eq!(w["status"], "closed", "{w}");
     assert_eq!(w["satisfaction"], 4);
     assert_eq!(w["staff"], serde_json::json!(["王强", "赵敏"]));
@@ -318,16 +308,7 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
     let s = wait_for(&disp.0, "EXITED", 10);
     assert!(s.contains("EXITED:0"), "{s}");
 
-    let w: serde_json::Value = rt.block_on(async {
-        http.get(format!("{}/api/v1/whistles/{}", c.url, c.case))
-            .bearer_auth(&c.admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let w = whistle_on_server(&rt, &c);
     assert_eq!(
         (&w["status"], &w["returns_overruled"]),
         (&serde_json::json!("dispatched"), &serde_json::json!(1)),
@@ -343,6 +324,21 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
         kinds.ends_with(&["whistle.returned", "whistle.return_overruled"]),
         "{kinds:?}"
     );
+}
+
+/// A whistle as the server has it, read with the admin's token.
+fn whistle_on_server(rt: &tokio::runtime::Runtime, c: &City) -> serde_json::Value {
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/whistles/{}", c.url, c.case))
+            .bearer_auth(&c.admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
 }
 
 struct KillSession(String);
