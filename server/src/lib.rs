@@ -485,7 +485,9 @@ async fn sweep_deadlines(writer: WriterHandle, every: Duration, mut stop: watch:
             .submit(Command::SweepDeadlines, Principal::system())
             .await
         {
-            Ok(writer::Reply::Swept(n)) if n > 0 => tracing::info!(n, "whistles went overdue"),
+            Ok(writer::Reply::Swept(n)) if n > 0 => {
+                tracing::info!(n, "the clock acted: due-soon warnings, deadlines passed, fixes closed unconfirmed")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
         }

@@ -57,7 +57,8 @@ pub enum Command {
     FileWish(NewWish),
     /// A step on a wish, if it is still at the given version.
     Wish(WishId, WishAction, Option<u64>),
-    /// Mark overdue every whistle whose current deadline has passed.
+    /// Whatever the clock has to do: warn of deadlines near, mark passed ones overdue, close
+    /// fixes nobody confirmed in time.
     SweepDeadlines,
     /// Issue a token whose secret hashes to the given value.
     CreateToken(NewToken, [u8; 32]),
@@ -80,7 +81,8 @@ pub enum Reply {
     Whistle(Box<Whistle>),
     /// The wish after the change.
     Wish(Box<Wish>),
-    /// How many whistles went overdue.
+    /// How many steps the clock took (due-soon warnings, deadlines passed, fixes closed
+    /// unconfirmed).
     Swept(usize),
     /// A new token.
     Token(Box<TokenInfo>, [u8; 32]),
