@@ -11,6 +11,15 @@ fn yes() -> bool {
     true
 }
 
+// The measures are kept with every case in the store's indexes: what is zero is left out.
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// One dispatched case's part in its units' assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -36,32 +45,32 @@ pub struct CaseMeasures {
     /// Minutes from dispatch to (the latest) resolution.
     pub resolve_minutes: Option<i64>,
     /// Resolved before the resolve deadline in force (extended deadlines included).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub resolved_on_time: bool,
     /// Returns upheld: for a department, its own; for a street or community, the case's
     /// misroutes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub returns_upheld: u32,
     /// Returns the dispatcher overruled (against the lead department).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub returns_overruled: u32,
     /// Extensions granted.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub extensions_granted: u32,
     /// Times urged.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub urges: u32,
     /// The resident's call-back rating.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resident_rating: Option<u8>,
     /// Closed by the confirmation deadline, without a rating.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub closed_unrated: bool,
     /// Closed (by the community or by the clock).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub closed: bool,
     /// Times a department was called.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub dispatches: u32,
 }
 
