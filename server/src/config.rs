@@ -208,6 +208,32 @@ mod tests {
     use shaozi_shared::calendar::Span;
 
     #[test]
+    fn the_case_table_sets_the_middles_windows_and_limits() {
+        use shaozi_shared::calendar::Span;
+        let r = parse(
+            "[case]\nreturn_within = \"2wd\"\nextensions = 1\nlongest_extension = \"5d\"\ndue_soon_share = 0.25\nconfirm = \"7d\"",
+        )
+        .unwrap();
+        assert_eq!(r.case.return_within, Span::WorkingDays(2));
+        assert_eq!(r.case.extensions, 1);
+        assert_eq!(r.case.longest_extension, Span::Minutes(5 * 24 * 60));
+        assert_eq!(r.case.due_soon_share, 0.25);
+        assert_eq!(r.case.confirm, Span::Minutes(7 * 24 * 60));
+        // What it does not name keeps its default.
+        let partial = parse("[case]\nextensions = 3").unwrap();
+        assert_eq!(partial.case.return_within, Span::WorkingDays(1));
+        for (bad, says) in [
+            ("[case]\ndue_soon_share = 1.5", "case.due_soon_share"),
+            ("[case]\nextensions = 99", "case.extensions"),
+            ("[case]\nconfirm = \"soon\"", "soon"),
+            ("[case]\nreturns = 1", "returns"),
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn rules_files_override_what_they_name() {
         let r = parse(
             r#"

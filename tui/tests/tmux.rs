@@ -285,6 +285,11 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
     keys(&dept.0, &["Enter"]);
     let s = wait_for(&dept.0, "已退单", 10);
     assert!(s.contains("已退单，等待调度员"), "returned:\n{s}");
+    let s = wait_for(&dept.0, "退单↩", 5);
+    assert!(
+        s.contains("退单↩"),
+        "the department still sees it, marked, until the dispatcher answers:\n{s}"
+    );
     keys(&dept.0, &["q"]);
     let s = wait_for(&dept.0, "EXITED", 10);
     assert!(s.contains("EXITED:0"), "{s}");

@@ -39,12 +39,13 @@ pub struct WorkScreen {
 fn section(role: Role, w: &Whistle) -> Option<usize> {
     use WhistleStatus::*;
     match (role, w.status) {
-        (Role::Department, Dispatched) => Some(0),
+        // A case it returned stays in sight, marked ↩, until the dispatcher answers.
+        (Role::Department, Dispatched | Returned) => Some(0),
         (Role::Department, Acknowledged) if w.reopened > 0 => Some(1),
         (Role::Department, Acknowledged) => Some(2),
         (Role::Department, Resolved) => Some(3),
         (Role::Community, Resolved) => Some(0),
-        (Role::Community, New) => Some(1),
+        (Role::Community, New | Returned) => Some(1),
         (Role::Community, Dispatched) => Some(2),
         (Role::Community, Acknowledged) => Some(3),
         _ => None,
@@ -68,8 +69,8 @@ fn section_names(role: Role, lang: Lang) -> [&'static str; 4] {
 /// The statuses a role's work list asks the server for.
 pub fn statuses(role: Role) -> &'static str {
     match role {
-        Role::Community => "new,dispatched,acknowledged,resolved",
-        _ => "dispatched,acknowledged,resolved",
+        Role::Community => "new,returned,dispatched,acknowledged,resolved",
+        _ => "dispatched,returned,acknowledged,resolved",
     }
 }
 
