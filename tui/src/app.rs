@@ -183,7 +183,11 @@ pub enum Effect {
         draft: Option<Box<Draft>>,
     },
     /// Load the assessment of local days [from, to].
-    FetchAssessment(chrono::NaiveDate, chrono::NaiveDate),
+    FetchAssessment(
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+        crate::screens::assessment::Units,
+    ),
     /// Write a CSV file (the assessment as shown) in the export directory.
     WriteCsv {
         /// Its name.

@@ -214,10 +214,10 @@ impl Driver {
                     })
                 });
             }
-            Effect::FetchAssessment(from, to) => {
+            Effect::FetchAssessment(from, to, units) => {
                 let api = self.api.clone();
                 self.spawn(async move {
-                    match api.assessment(from, to).await {
+                    match api.assessment(from, to, units.wire()).await {
                         Ok(d) => Some(Msg::Assessment(Box::new(d))),
                         Err(r) => Some(Msg::LoadFailed(r)),
                     }

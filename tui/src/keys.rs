@@ -35,6 +35,8 @@ pub enum Action {
     ViewAssessment,
     /// Next assessment period.
     Period,
+    /// The assessment of the next kind of unit (departments, streets, communities).
+    Units,
     /// Export the assessment as CSV.
     Export,
     /// Sort by the next column.
@@ -75,6 +77,7 @@ impl Action {
         (Action::ViewDetail, "view_detail"),
         (Action::ViewAssessment, "view_assessment"),
         (Action::Period, "period"),
+        (Action::Units, "units"),
         (Action::Export, "export"),
         (Action::SortNext, "sort_next"),
         (Action::SortPrev, "sort_prev"),
@@ -247,6 +250,7 @@ impl Default for Keymap {
             ("4", Action::ViewDetail),
             ("5", Action::ViewAssessment),
             ("p", Action::Period),
+            ("U", Action::Units),
             ("E", Action::Export),
             ("right", Action::SortNext),
             (">", Action::SortNext),

@@ -218,9 +218,12 @@ impl Api {
         &self,
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
+        group: &str,
     ) -> Result<shaozi_shared::api::Assessment, Refusal> {
-        self.get(&format!("/api/v1/assessment?from={from}&to={to}"))
-            .await
+        self.get(&format!(
+            "/api/v1/assessment?from={from}&to={to}&group={group}"
+        ))
+        .await
     }
 
     /// Who this token is and what it may do.

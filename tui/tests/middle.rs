@@ -297,3 +297,38 @@ fn an_extension_and_a_call_back_are_typed_in_one_line() {
         (true, Some(4), "水管通了")
     );
 }
+
+#[test]
+fn the_assessment_turns_to_streets_and_shows_their_dispatch_accuracy() {
+    use shaozi_tui::screens::assessment::Units;
+    let mut a = app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('5'));
+    let fx = key(&mut a, KeyCode::Char('U'));
+    let [Effect::FetchAssessment(_, _, Units::Streets)] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let mut streets = assessment();
+    streets.group = "street".into();
+    for (u, (id, name, acc)) in streets.units.iter_mut().zip([
+        ("S1", "桃花仑街道", 0.75),
+        ("S2", "赫山街道", 1.0),
+        ("S3", "会龙山街道", 0.5),
+        ("S4", "鱼形山街道", 1.0),
+    ]) {
+        u.id = id.into();
+        u.name = name.into();
+        u.dispatch_accuracy = Some(acc);
+        u.dispatches = Some(4);
+    }
+    update(&mut a, Msg::Assessment(Box::new(streets)));
+    let screen = render(&a);
+    assert!(screen.contains("考核 街道"), "{screen}");
+    assert!(screen.contains("派单准确"), "{screen}");
+    let row = screen.lines().find(|l| l.contains("桃花仑街道")).unwrap();
+    assert!(row.contains("75%"), "{row}");
+    // Departments have no such column.
+    key(&mut a, KeyCode::Char('U'));
+    key(&mut a, KeyCode::Char('U'));
+    update(&mut a, Msg::Assessment(Box::new(assessment())));
+    assert!(!render(&a).contains("派单准确"));
+}

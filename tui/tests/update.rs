@@ -15,6 +15,7 @@ use shaozi_shared::{DepartmentId, Urgency, WhistleId, WhistleStatus};
 use shaozi_tui::app::{update, Conn, Effect, Msg, Refusal, View};
 use shaozi_tui::i18n::Lang;
 use shaozi_tui::prompt::Prompt;
+use shaozi_tui::screens::assessment::Units;
 
 #[test]
 fn the_queue_is_in_queue_order() {
@@ -479,17 +480,29 @@ fn the_assessment_view_loads_its_period_sorts_and_exports() {
     assert_eq!(app.view, View::Assessment);
     assert_eq!(
         fx,
-        vec![Effect::FetchAssessment(d(11, 1), d(11, 26))],
+        vec![Effect::FetchAssessment(
+            d(11, 1),
+            d(11, 26),
+            Units::Departments
+        )],
         "this month by default"
     );
     assert_eq!(
         key(&mut app, KeyCode::Char('p')),
-        vec![Effect::FetchAssessment(d(11, 26), d(11, 26))],
+        vec![Effect::FetchAssessment(
+            d(11, 26),
+            d(11, 26),
+            Units::Departments
+        )],
         "today"
     );
     assert_eq!(
         key(&mut app, KeyCode::Char('p')),
-        vec![Effect::FetchAssessment(d(11, 23), d(11, 26))],
+        vec![Effect::FetchAssessment(
+            d(11, 23),
+            d(11, 26),
+            Units::Departments
+        )],
         "since Monday"
     );
     update(&mut app, Msg::Assessment(Box::new(assessment())));
@@ -553,7 +566,11 @@ fn the_assessment_view_loads_its_period_sorts_and_exports() {
     typed(&mut app, "period 2026-10-01 2026-10-31");
     assert_eq!(
         key(&mut app, KeyCode::Enter),
-        vec![Effect::FetchAssessment(d(10, 1), d(10, 31))]
+        vec![Effect::FetchAssessment(
+            d(10, 1),
+            d(10, 31),
+            Units::Departments
+        )]
     );
     assert_eq!(app.assess.period, Period::Custom(d(10, 1), d(10, 31)));
 }

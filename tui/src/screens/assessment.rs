@@ -195,6 +195,19 @@ pub const COLUMNS: &[Column] = &[
         csv: |u| pct1(u.resolution_rate),
     },
     Column {
+        zh: "派单准确",
+        en: "Routing",
+        width: 9,
+        narrow: false,
+        street_only: true,
+        key: |u| u.dispatch_accuracy,
+        ascending: false,
+        text: |u| pct(u.dispatch_accuracy),
+        csv_zh: "派单准确率",
+        csv_en: "Dispatch accuracy",
+        csv: |u| pct1(u.dispatch_accuracy),
+    },
+    Column {
         zh: "满意",
         en: "Satisf",
         width: 6,
@@ -297,19 +310,6 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "按期办结率",
         csv_en: "On-time resolution rate",
         csv: |u| pct1(u.on_time_resolution_rate),
-    },
-    Column {
-        zh: "派单准确",
-        en: "Routing",
-        width: 9,
-        narrow: false,
-        street_only: true,
-        key: |u| u.dispatch_accuracy,
-        ascending: false,
-        text: |u| pct(u.dispatch_accuracy),
-        csv_zh: "派单准确率",
-        csv_en: "Dispatch accuracy",
-        csv: |u| pct1(u.dispatch_accuracy),
     },
     Column {
         zh: "退单准/驳",
@@ -417,13 +417,61 @@ pub const COLUMNS: &[Column] = &[
     },
 ];
 
+/// Which units the assessment ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Units {
+    /// Departments (the default).
+    Departments,
+    /// Street offices, which dispatch: with dispatch accuracy.
+    Streets,
+    /// Communities.
+    Communities,
+}
+
+impl Units {
+    /// The next, round.
+    pub fn next(self) -> Units {
+        match self {
+            Units::Departments => Units::Streets,
+            Units::Streets => Units::Communities,
+            Units::Communities => Units::Departments,
+        }
+    }
+
+    /// The API's `group`.
+    pub fn wire(self) -> &'static str {
+        match self {
+            Units::Departments => "department",
+            Units::Streets => "street",
+            Units::Communities => "community",
+        }
+    }
+
+    /// Its name in the title.
+    pub fn name(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Units::Departments, Lang::Zh) => "部门",
+            (Units::Streets, Lang::Zh) => "街道",
+            (Units::Communities, Lang::Zh) => "社区",
+            (Units::Departments, Lang::En) => "departments",
+            (Units::Streets, Lang::En) => "streets",
+            (Units::Communities, Lang::En) => "communities",
+        }
+    }
+}
+
 /// The assessment as a CSV file for Excel and WPS: a UTF-8 byte-order mark (without it both
 /// read the Chinese as mojibake), headers in the UI's language, the rows in the order on
 /// screen, every cell neutralised against formulas.
 pub fn csv(app: &App) -> String {
     let zh = app.lang == Lang::Zh;
+    let streets = app.assess.units == Units::Streets;
+    let columns: Vec<&Column> = COLUMNS
+        .iter()
+        .filter(|c| streets || !c.street_only)
+        .collect();
     let mut out = String::from("\u{feff}");
-    out.push_str(&shaozi_shared::csv::row(COLUMNS.iter().map(|c| {
+    out.push_str(&shaozi_shared::csv::row(columns.iter().map(|c| {
         if zh {
             c.csv_zh
         } else {
@@ -432,7 +480,7 @@ pub fn csv(app: &App) -> String {
     })));
     out.push_str("\r\n");
     for u in app.assess.sorted() {
-        out.push_str(&shaozi_shared::csv::row(COLUMNS.iter().map(|c| (c.csv)(u))));
+        out.push_str(&shaozi_shared::csv::row(columns.iter().map(|c| (c.csv)(u))));
         out.push_str("\r\n");
     }
     out
@@ -443,6 +491,8 @@ pub fn csv(app: &App) -> String {
 pub struct AssessmentScreen {
     /// The period shown.
     pub period: Period,
+    /// Which units are ranked.
+    pub units: Units,
     /// Its data, once loaded.
     pub data: Option<Box<Assessment>>,
     /// Sort column (index into [`COLUMNS`]).
@@ -455,6 +505,7 @@ impl Default for AssessmentScreen {
     fn default() -> Self {
         AssessmentScreen {
             period: Period::Month,
+            units: Units::Departments,
             data: None,
             sort: 0,
             list: ListView::default(),
@@ -504,7 +555,7 @@ impl App {
     /// The effect that loads the assessment of the chosen period.
     pub fn fetch_assessment(&self) -> Effect {
         let (from, to) = self.assess.period.range(self.now, self.tz);
-        Effect::FetchAssessment(from, to)
+        Effect::FetchAssessment(from, to, self.assess.units)
     }
 }
 
@@ -543,13 +594,28 @@ impl Screen for AssessmentScreen {
                 app.assess.data = None;
                 Some(vec![app.fetch_assessment()])
             }
+            Action::Units => {
+                app.assess.units = app.assess.units.next();
+                if app.assess.units != Units::Streets && COLUMNS[app.assess.sort].street_only {
+                    app.assess.sort = 0;
+                }
+                app.assess.data = None;
+                Some(vec![app.fetch_assessment()])
+            }
             Action::SortNext | Action::SortPrev => {
+                // Through the columns these units have (a street's own only for streets).
                 let n = COLUMNS.len();
-                app.assess.sort = if action == Action::SortNext {
-                    (app.assess.sort + 1) % n
-                } else {
-                    (app.assess.sort + n - 1) % n
-                };
+                let streets = app.assess.units == Units::Streets;
+                for _ in 0..n {
+                    app.assess.sort = if action == Action::SortNext {
+                        (app.assess.sort + 1) % n
+                    } else {
+                        (app.assess.sort + n - 1) % n
+                    };
+                    if streets || !COLUMNS[app.assess.sort].street_only {
+                        break;
+                    }
+                }
                 Some(Vec::new())
             }
             Action::Export => {
@@ -562,7 +628,11 @@ impl Screen for AssessmentScreen {
                 }
                 let (from, to) = app.assess.period.range(app.now, app.tz);
                 Some(vec![Effect::WriteCsv {
-                    file: format!("shaozi-assessment-{from}-{to}.csv"),
+                    file: match app.assess.units {
+                        // The file name of before, for departments.
+                        Units::Departments => format!("shaozi-assessment-{from}-{to}.csv"),
+                        u => format!("shaozi-assessment-{}-{from}-{to}.csv", u.wire()),
+                    },
                     text: csv(app),
                 }])
             }
@@ -576,7 +646,7 @@ impl Screen for AssessmentScreen {
 
     fn hints(_app: &App) -> Hints {
         use Action::*;
-        Hints::Keys(vec![Period, SortNext, Export, Help, Quit])
+        Hints::Keys(vec![Period, Units, SortNext, Export, Help, Quit])
     }
 
     fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
@@ -593,10 +663,17 @@ impl Screen for AssessmentScreen {
             (Period::Custom(..), false) => "period".to_string(),
         };
         let sort = &COLUMNS[app.assess.sort.min(COLUMNS.len() - 1)];
+        let units = app.assess.units.name(app.lang);
         let head = if zh {
-            format!("考核 {period} {from} 至 {to} · 按「{}」排序", sort.zh)
+            format!(
+                "考核 {units} {period} {from} 至 {to} · 按「{}」排序",
+                sort.zh
+            )
         } else {
-            format!("Assessment {period} {from} to {to} · sorted by {}", sort.en)
+            format!(
+                "Assessment of {units} {period} {from} to {to} · sorted by {}",
+                sort.en
+            )
         };
         f.render_widget(
             Paragraph::new(Span::styled(
