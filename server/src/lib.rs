@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod follow;
 pub mod guard;
+pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod pg;
