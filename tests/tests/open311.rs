@@ -273,6 +273,7 @@ async fn a_resident_reports_through_open311_and_the_case_is_a_whistle() {
         json!({"name": "芳 王", "email": "wangfang@example.cn", "phone": "13800000000"})
     );
     assert_eq!(w.body["media_url"], "https://example.cn/p/1.jpg");
+    assert_eq!(w.body["source"], "open311", "where it came from");
     assert_eq!(w.body["urgency"], "normal");
     // …with the same event log: the community's token is the actor.
     let events = s.events(Some(0), 20, Duration::from_millis(500)).await;
