@@ -201,25 +201,17 @@ fn a_department_and_a_community_work_a_case_in_a_real_terminal() {
         s.contains("我的工作") && s.contains("待报到 1") && s.contains(&c.case),
         "a department opens on its own work:\n{s}"
     );
-    keys(&dept.0, &["r"]);
-    typed(&dept.0, "王强 赵敏");
-    keys(&dept.0, &["Enter"]);
-    let s = wait_for(&dept.0, "已报到（王强、赵敏）", 10);
+    let s = step_in(&dept.0, "r", "王强 赵敏", "已报到（王强、赵敏）");
     assert!(
         s.contains("已报到（王强、赵敏）") && s.contains("处理中 1"),
         "reported for duty:\n{s}"
     );
-    keys(&dept.0, &["s"]);
-    typed(&dept.0, "已更换灯泡三个");
-    keys(&dept.0, &["Enter"]);
-    let s = wait_for(&dept.0, "已答复办结", 10);
+    let s = step_in(&dept.0, "s", "已更换灯泡三个", "已答复办结");
     assert!(
         s.contains("待社区确认 1"),
         "resolved, waiting for the community:\n{s}"
     );
-    keys(&dept.0, &["q"]);
-    let s = wait_for(&dept.0, "EXITED", 10);
-    assert!(s.contains("EXITED:0"), "{s}");
+    quit(&dept.0);
 
     let comm = dashboard(dir.path(), "comm", &c.url, &c.community);
     let s = wait_for(&comm.0, "待我确认 1", 30);
@@ -240,9 +232,7 @@ fn a_department_and_a_community_work_a_case_in_a_real_terminal() {
         s.contains("已确认关闭，评价 ★★★★☆"),
         "closed with its rating:\n{s}"
     );
-    keys(&comm.0, &["q"]);
-    let s = wait_for(&comm.0, "EXITED", 10);
-    assert!(s.contains("EXITED:0"), "{s}");
+    quit(&comm.0);
 
     // The server has it: closed, rated 4, with the note.
     let w = whistle_on_server(&rt, &c);
@@ -280,19 +270,14 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
         s.contains("b 退单"),
         "the department is offered the return:\n{s}"
     );
-    keys(&dept.0, &["b"]);
-    typed(&dept.0, "该路段路灯归开发区管理");
-    keys(&dept.0, &["Enter"]);
-    let s = wait_for(&dept.0, "已退单", 10);
+    let s = step_in(&dept.0, "b", "该路段路灯归开发区管理", "已退单");
     assert!(s.contains("已退单，等待调度员"), "returned:\n{s}");
     let s = wait_for(&dept.0, "退单↩", 5);
     assert!(
         s.contains("退单↩"),
         "the department still sees it, marked, until the dispatcher answers:\n{s}"
     );
-    keys(&dept.0, &["q"]);
-    let s = wait_for(&dept.0, "EXITED", 10);
-    assert!(s.contains("EXITED:0"), "{s}");
+    quit(&dept.0);
 
     let disp = dashboard(dir.path(), "overrule", &c.url, &dispatcher);
     let s = wait_for(&disp.0, "退单↩", 30);
@@ -301,17 +286,12 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
         first.contains("退单↩"),
         "the returned case heads the queue, marked:\n{s}"
     );
-    keys(&disp.0, &["v"]);
-    typed(&disp.0, "朝阳路路灯属路灯处");
-    keys(&disp.0, &["Enter"]);
-    let s = wait_for(&disp.0, "退单已驳回", 10);
+    let s = step_in(&disp.0, "v", "朝阳路路灯属路灯处", "退单已驳回");
     assert!(
         s.contains("退单已驳回，仍由 市路灯管理处 办理"),
         "overruled:\n{s}"
     );
-    keys(&disp.0, &["q"]);
-    let s = wait_for(&disp.0, "EXITED", 10);
-    assert!(s.contains("EXITED:0"), "{s}");
+    quit(&disp.0);
 
     let w = whistle_on_server(&rt, &c);
     assert_eq!(
@@ -344,6 +324,21 @@ fn whistle_on_server(rt: &tokio::runtime::Runtime, c: &City) -> serde_json::Valu
             .await
             .unwrap()
     })
+}
+
+/// Presses a step's key, types its text and Enter; the screen once `expect` shows.
+fn step_in(session: &str, key: &str, text: &str, expect: &str) -> String {
+    keys(session, &[key]);
+    typed(session, text);
+    keys(session, &["Enter"]);
+    wait_for(session, expect, 10)
+}
+
+/// `q`, and the dashboard exits cleanly.
+fn quit(session: &str) {
+    keys(session, &["q"]);
+    let s = wait_for(session, "EXITED", 10);
+    assert!(s.contains("EXITED:0"), "q quits cleanly:\n{s}");
 }
 
 struct KillSession(String);
