@@ -1,0 +1,500 @@
+//! The steps on a whistle: the actions, which statuses allow them, and what each does
+//! (`apply`). The middle of a case's own steps are in `middle.rs`.
+
+use chrono::{DateTime, Utc};
+
+use super::{middle, Book, Whistle, WhistleStatus, TOP_ESCALATION};
+use crate::event::EventKind;
+use crate::ids::{DepartmentId, WhistleId};
+use crate::text::{self, optional, required};
+use crate::{RefusalCode, RuleError};
+
+/// A step someone (or the clock) takes on a whistle. Referenced ids are checked by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WhistleAction {
+    /// Call a department (or reassign to another, which needs a reason).
+    Dispatch {
+        /// Lead department.
+        department_id: DepartmentId,
+        /// Assisting departments.
+        assisting: Vec<DepartmentId>,
+        /// Instructions, or the reason for a reassignment.
+        note: Option<String>,
+    },
+    /// Report for duty with two or more staff.
+    Acknowledge {
+        /// Staff names.
+        staff: Vec<String>,
+        /// Optional note.
+        note: Option<String>,
+    },
+    /// Reply that the problem is fixed.
+    Resolve {
+        /// The reply.
+        reply: String,
+    },
+    /// The community confirms and rates.
+    Close {
+        /// 1–5.
+        satisfaction: i64,
+        /// Optional comment.
+        note: Option<String>,
+    },
+    /// The community rejects the fix.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+    /// Not a real problem, or a duplicate of another whistle.
+    Reject {
+        /// Why.
+        reason: String,
+        /// The original, when a duplicate.
+        duplicate_of: Option<WhistleId>,
+    },
+    /// Raise the escalation level by hand.
+    Escalate {
+        /// Why.
+        reason: String,
+    },
+    /// The clock: the current stage's deadline has passed.
+    DeadlinePassed,
+    /// Another whistle was rejected as a duplicate of this one.
+    LinkDuplicate {
+        /// The duplicate.
+        duplicate: WhistleId,
+    },
+    /// The lead department sends a misrouted case back (退单).
+    Return {
+        /// Why it is not theirs.
+        reason: String,
+    },
+    /// The dispatcher overrules a return: back to the same department, its clock running.
+    Overrule {
+        /// Why it is theirs after all.
+        reason: String,
+    },
+    /// The lead department asks for more time to resolve (延期).
+    RequestExtension {
+        /// The resolve deadline asked for.
+        until: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+    /// The dispatcher grants the pending request, as asked or shorter.
+    ApproveExtension {
+        /// A shorter deadline than asked, if any.
+        until: Option<DateTime<Utc>>,
+        /// Optional note.
+        note: Option<String>,
+    },
+    /// The dispatcher denies the pending request.
+    DenyExtension {
+        /// Why.
+        reason: String,
+    },
+    /// The dispatcher presses the department (催办) without raising the escalation level.
+    Urge {
+        /// What about.
+        note: String,
+    },
+    /// The dispatcher records a call to the resident after the fix (回访).
+    CallBack {
+        /// Whether the resident was reached.
+        reached: bool,
+        /// Their own rating, 1–5.
+        satisfaction: Option<i64>,
+        /// What they said.
+        note: String,
+    },
+    /// The clock: the pending deadline is near (its due-soon share of time is left).
+    DueSoon,
+    /// The clock: a resolved whistle was neither closed nor reopened in time.
+    ConfirmDeadlinePassed,
+}
+
+impl WhistleAction {
+    /// The verb, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WhistleAction::Dispatch { .. } => "dispatch",
+            WhistleAction::Acknowledge { .. } => "acknowledge",
+            WhistleAction::Resolve { .. } => "resolve",
+            WhistleAction::Close { .. } => "close",
+            WhistleAction::Reopen { .. } => "reopen",
+            WhistleAction::Reject { .. } => "reject",
+            WhistleAction::Escalate { .. } => "escalate",
+            WhistleAction::DeadlinePassed => "mark overdue",
+            WhistleAction::LinkDuplicate { .. } => "link a duplicate to",
+            WhistleAction::Return { .. } => "return",
+            WhistleAction::Overrule { .. } => "overrule the return of",
+            WhistleAction::RequestExtension { .. } => "ask for an extension on",
+            WhistleAction::ApproveExtension { .. } => "approve an extension on",
+            WhistleAction::DenyExtension { .. } => "deny an extension on",
+            WhistleAction::Urge { .. } => "urge",
+            WhistleAction::CallBack { .. } => "record a call-back on",
+            WhistleAction::DueSoon => "warn about",
+            WhistleAction::ConfirmDeadlinePassed => "close unconfirmed",
+        }
+    }
+}
+
+/// The result of a step: the new record and the events that describe it, each with the text
+/// the actor wrote (or the system's explanation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<T> {
+    /// The record after the step, version bumped.
+    pub record: T,
+    /// What happened, in order.
+    pub events: Vec<(EventKind, Option<String>)>,
+}
+
+/// Which statuses allow an action: the state machine's table, in one place.
+pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
+    use WhistleStatus::*;
+    match action {
+        WhistleAction::Dispatch { .. } | WhistleAction::Reject { .. } => {
+            matches!(status, New | Dispatched | Returned)
+        }
+        WhistleAction::Acknowledge { .. } | WhistleAction::Return { .. } => status == Dispatched,
+        WhistleAction::Overrule { .. } => status == Returned,
+        WhistleAction::Resolve { .. }
+        | WhistleAction::RequestExtension { .. }
+        | WhistleAction::ApproveExtension { .. }
+        | WhistleAction::DenyExtension { .. } => status == Acknowledged,
+        WhistleAction::Urge { .. } => matches!(status, Dispatched | Acknowledged),
+        WhistleAction::Close { .. }
+        | WhistleAction::Reopen { .. }
+        | WhistleAction::ConfirmDeadlinePassed => status == Resolved,
+        WhistleAction::CallBack { .. } => matches!(status, Resolved | Closed),
+        WhistleAction::Escalate { .. } | WhistleAction::DeadlinePassed | WhistleAction::DueSoon => {
+            matches!(status, New | Dispatched | Acknowledged | Returned)
+        }
+        WhistleAction::LinkDuplicate { .. } => true,
+    }
+}
+
+/// Whether a step can be taken on the whistle as it is now: its status allows it, and what
+/// the step needs is there (a pending extension to answer, none to ask again, a level left to
+/// escalate to). A client offers only these.
+pub fn open_to(w: &Whistle, action: &WhistleAction) -> bool {
+    allowed(w.status, action) && pending_refusal(w, action).is_none()
+}
+
+/// Why a step the status allows still conflicts with the whistle's state, if it does (409).
+fn pending_refusal(w: &Whistle, action: &WhistleAction) -> Option<RuleError> {
+    let refuse = |code, hint: String| {
+        Some(RuleError::NotAllowed {
+            action: action.name(),
+            subject: "whistle",
+            id: w.id.to_string(),
+            status: w.status.as_str(),
+            code,
+            hint,
+        })
+    };
+    match action {
+        WhistleAction::Escalate { .. } if w.escalation_level >= TOP_ESCALATION => refuse(
+            RefusalCode::TopEscalation,
+            format!(
+                " and already at the top escalation level ({}: the city's leaders)",
+                w.escalation_level
+            ),
+        ),
+        WhistleAction::RequestExtension { .. } if w.pending_extension.is_some() => refuse(
+            RefusalCode::ExtensionPending,
+            "; an extension request is already waiting for the dispatcher".into(),
+        ),
+        WhistleAction::ApproveExtension { .. } | WhistleAction::DenyExtension { .. }
+            if w.pending_extension.is_none() =>
+        {
+            refuse(
+                RefusalCode::NoExtensionPending,
+                "; no extension request is waiting".into(),
+            )
+        }
+        _ => None,
+    }
+}
+
+fn hint(status: WhistleStatus, action: &WhistleAction) -> &'static str {
+    use WhistleStatus::*;
+    match (status, action) {
+        (New, WhistleAction::Acknowledge { .. }) => "; dispatch it to a department first",
+        (Acknowledged, WhistleAction::Dispatch { .. }) => {
+            "; the department has already reported for duty"
+        }
+        (Closed | Rejected, _) => "; it is finished",
+        (Resolved, WhistleAction::Resolve { .. }) => {
+            "; it is waiting for the community to close or reopen it"
+        }
+        (_, WhistleAction::Close { .. } | WhistleAction::Reopen { .. }) => {
+            "; only a resolved whistle can be closed or reopened"
+        }
+        _ => "",
+    }
+}
+
+/// Applies `action` to `w` at `now`: checks the rules and returns the new record and its events.
+/// The book holds the whistle's category's deadlines (a reopening restarts the resolve clock),
+/// the calendar they are counted on, and the limits of the middle of a case.
+pub fn apply(
+    w: &Whistle,
+    action: &WhistleAction,
+    now: DateTime<Utc>,
+    book: &Book<'_>,
+) -> Result<Outcome<Whistle>, RuleError> {
+    if !allowed(w.status, action) {
+        return Err(RuleError::NotAllowed {
+            action: action.name(),
+            subject: "whistle",
+            id: w.id.to_string(),
+            status: w.status.as_str(),
+            code: RefusalCode::NotAllowed,
+            hint: hint(w.status, action).to_string(),
+        });
+    }
+    if let Some(e) = pending_refusal(w, action) {
+        return Err(e);
+    }
+    let (deadlines, cal) = (&book.deadlines, book.calendar);
+    let mut n = w.clone();
+    n.version += 1;
+    n.updated_at = now;
+    let events = match action {
+        WhistleAction::Dispatch {
+            department_id,
+            assisting,
+            note,
+        } => {
+            let note = optional("note", note.as_deref(), text::NOTE)?;
+            let mut helpers: Vec<DepartmentId> = Vec::new();
+            for d in assisting {
+                if d == department_id {
+                    return Err(RuleError::invalid(
+                        "assisting",
+                        format!("{d} is already the lead department"),
+                    ));
+                }
+                if !helpers.contains(d) {
+                    helpers.push(*d);
+                }
+            }
+            if w.status == WhistleStatus::Returned {
+                let events = middle::uphold(w, &mut n, *department_id, helpers, note, now, book)?;
+                n.schedule(book.case);
+                return Ok(Outcome { record: n, events });
+            }
+            let kind = if w.status == WhistleStatus::Dispatched {
+                if w.department_id == Some(*department_id) && w.assisting == helpers {
+                    return Err(RuleError::NotAllowed {
+                        action: "reassign",
+                        subject: "whistle",
+                        id: w.id.to_string(),
+                        status: w.status.as_str(),
+                        code: RefusalCode::AlreadyAssigned,
+                        hint: format!("; it is already dispatched to {department_id}"),
+                    });
+                }
+                if note.is_none() {
+                    return Err(RuleError::coded(
+                        "note",
+                        RefusalCode::ReasonRequired,
+                        "reassigning a dispatched whistle needs a reason",
+                    ));
+                }
+                EventKind::WhistleReassigned
+            } else {
+                EventKind::WhistleDispatched
+            };
+            n.status = WhistleStatus::Dispatched;
+            n.department_id = Some(*department_id);
+            n.assisting = helpers;
+            n.dispatched_at = Some(now);
+            n.dispatches = w.dispatches.max(u32::from(w.dispatched_at.is_some())) + 1;
+            vec![(kind, note)]
+        }
+        WhistleAction::Acknowledge { staff, note } => {
+            // Two entries are the same person when they show the same name: compared after
+            // NFKC with invisible characters removed, and kept without the invisible ones.
+            let mut names: Vec<String> = Vec::new();
+            let mut people: Vec<String> = Vec::new();
+            for s in staff {
+                let s: String = required("staff", s, text::PERSON)?
+                    .chars()
+                    .filter(|c| !text::is_invisible(*c))
+                    .collect();
+                let who = text::person_key(&s);
+                if who.is_empty() {
+                    return Err(RuleError::coded(
+                        "staff",
+                        RefusalCode::NoVisibleText,
+                        "a staff name has no visible characters",
+                    ));
+                }
+                if !people.contains(&who) {
+                    people.push(who);
+                    names.push(s);
+                }
+            }
+            if names.len() < 2 {
+                return Err(RuleError::coded(
+                    "staff",
+                    RefusalCode::TooFewStaff,
+                    format!(
+                        "reporting for duty needs two or more different staff names; got {}",
+                        names.len()
+                    ),
+                ));
+            }
+            if names.len() > text::MAX_STAFF {
+                return Err(RuleError::coded(
+                    "staff",
+                    RefusalCode::TooManyStaff,
+                    format!("at most {} staff names", text::MAX_STAFF),
+                ));
+            }
+            let note = optional("note", note.as_deref(), text::NOTE)?;
+            n.status = WhistleStatus::Acknowledged;
+            n.staff = names;
+            n.acknowledged_at = Some(now);
+            // Reporting for duty ends the race against the response deadline; lateness stays
+            // on record for the assessment, and the resolve clock may already have run out.
+            n.respond_late = w.respond_late || now > w.respond_by;
+            n.overdue = false;
+            vec![(EventKind::WhistleAcknowledged, note)]
+        }
+        WhistleAction::Resolve { reply } => {
+            let reply = required("reply", reply, text::REPLY)?;
+            n.status = WhistleStatus::Resolved;
+            n.reply = Some(reply.clone());
+            n.resolved_at = Some(now);
+            n.resolve_late = w.resolve_late || now > w.resolve_by;
+            n.overdue = false;
+            // Resolved, a request for more time has nothing left to decide.
+            n.pending_extension = None;
+            n.confirm_by = Some(cal.add(now, book.case.confirm));
+            vec![(EventKind::WhistleResolved, Some(reply))]
+        }
+        WhistleAction::Close { satisfaction, note } => {
+            if !(1..=5).contains(satisfaction) {
+                return Err(RuleError::coded(
+                    "satisfaction",
+                    RefusalCode::OutOfRange,
+                    format!("must be a whole number from 1 to 5; got {satisfaction}"),
+                ));
+            }
+            let note = optional("note", note.as_deref(), text::NOTE)?;
+            n.status = WhistleStatus::Closed;
+            n.satisfaction = u8::try_from(*satisfaction).ok();
+            n.closed_at = Some(now);
+            n.confirm_by = None;
+            vec![(EventKind::WhistleClosed, note)]
+        }
+        WhistleAction::Reopen { reason } => {
+            let reason = required("reason", reason, text::NOTE)?;
+            n.status = WhistleStatus::Acknowledged;
+            n.reopened += 1;
+            n.resolved_at = None;
+            n.resolve_by = deadlines.resolve_by(w.urgency, now, cal);
+            n.resolve_from = Some(now);
+            n.confirm_by = None;
+            n.overdue = false;
+            vec![(EventKind::WhistleReopened, Some(reason))]
+        }
+        WhistleAction::Reject {
+            reason,
+            duplicate_of,
+        } => {
+            let reason = required("reason", reason, text::NOTE)?;
+            if *duplicate_of == Some(w.id) {
+                return Err(RuleError::coded(
+                    "duplicate_of",
+                    RefusalCode::SelfDuplicate,
+                    "a whistle cannot be a duplicate of itself",
+                ));
+            }
+            n.status = WhistleStatus::Rejected;
+            n.pending_return = None;
+            n.duplicate_of = *duplicate_of;
+            n.reject_reason = Some(reason.clone());
+            n.closed_at = Some(now);
+            n.overdue = false;
+            vec![(EventKind::WhistleRejected, Some(reason))]
+        }
+        WhistleAction::Escalate { reason } => {
+            // The top is the top (refused above): the city's leaders already have it.
+            let reason = required("reason", reason, text::NOTE)?;
+            n.escalation_level += 1;
+            vec![(EventKind::WhistleEscalated, Some(reason))]
+        }
+        WhistleAction::DeadlinePassed => {
+            let Some(due) = w.pending_deadline() else {
+                return Err(RuleError::NotAllowed {
+                    action: action.name(),
+                    subject: "whistle",
+                    id: w.id.to_string(),
+                    status: w.status.as_str(),
+                    code: RefusalCode::AlreadyOverdue,
+                    hint: "; it is already overdue".to_string(),
+                });
+            };
+            if now < due {
+                return Err(RuleError::invalid(
+                    "now",
+                    format!("the deadline {due} has not passed yet"),
+                ));
+            }
+            n.overdue = true;
+            n.due_soon_sent_for = Some(due);
+            let stage = if w.status == WhistleStatus::Acknowledged {
+                n.resolve_late = true;
+                "resolve"
+            } else {
+                n.respond_late = true;
+                "report for duty"
+            };
+            let mut events = vec![(
+                EventKind::WhistleOverdue,
+                Some(format!(
+                    "the deadline to {stage} ({}) has passed",
+                    due.format("%Y-%m-%d %H:%M UTC")
+                )),
+            )];
+            // Past the top, a missed deadline is recorded but there is no one higher.
+            if w.escalation_level < TOP_ESCALATION {
+                n.escalation_level += 1;
+                events.push((
+                    EventKind::WhistleEscalated,
+                    Some(format!(
+                        "escalated to level {} (deadline passed)",
+                        n.escalation_level
+                    )),
+                ));
+            }
+            events
+        }
+        WhistleAction::LinkDuplicate { duplicate } => {
+            if !n.duplicates.contains(duplicate) {
+                n.duplicates.push(*duplicate);
+            }
+            vec![(
+                EventKind::WhistleDuplicateLinked,
+                Some(format!(
+                    "{duplicate} was rejected as a duplicate of this whistle"
+                )),
+            )]
+        }
+        WhistleAction::Return { .. }
+        | WhistleAction::Overrule { .. }
+        | WhistleAction::RequestExtension { .. }
+        | WhistleAction::ApproveExtension { .. }
+        | WhistleAction::DenyExtension { .. }
+        | WhistleAction::Urge { .. }
+        | WhistleAction::CallBack { .. }
+        | WhistleAction::DueSoon
+        | WhistleAction::ConfirmDeadlinePassed => middle::apply(w, &mut n, action, now, book)?,
+    };
+    n.schedule(book.case);
+    Ok(Outcome { record: n, events })
+}
