@@ -8,6 +8,7 @@
 //! vendor's own signing example).
 
 pub mod message;
+pub mod send;
 pub mod sign;
 
 /// How a subscription wants its events.

@@ -1,0 +1,210 @@
+//! One delivery over HTTP: the request a subscription's format makes, sent within the limits
+//! a receiver must not be able to stretch (connect 5 s, the whole request 10 s, no redirects,
+//! the answer read up to 4 KiB), and what came of it; and when to try again after a failure.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::sign::{dingtalk_url, WebhookSecret};
+
+/// Limits of one delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// To connect.
+    pub connect: Duration,
+    /// For the whole request, the answer included.
+    pub total: Duration,
+    /// Bytes of the answer kept (for the subscription's health).
+    pub answer_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect: Duration::from_secs(5),
+            total: Duration::from_secs(10),
+            answer_bytes: 4096,
+        }
+    }
+}
+
+/// How a delivery is addressed and signed.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Standard Webhooks headers, signed with the subscription's key.
+    Json(&'a WebhookSecret),
+    /// A 企业微信 group robot.
+    Wecom,
+    /// A 钉钉 custom robot, its URL signed when it has a secret (SEC…).
+    Dingtalk(Option<&'a str>),
+}
+
+/// What came of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// The receiver answered 2xx (and a robot said `errcode` 0).
+    Delivered,
+    /// Anything else: the status if there was one, and why, in words for the health view.
+    Failed {
+        /// The HTTP status, if an answer came.
+        status: Option<u16>,
+        /// Why it counts as failed.
+        why: String,
+    },
+}
+
+/// A URL a subscription may name: http or https, with a host.
+pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
+    let u = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+    match u.scheme() {
+        "http" | "https" if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(u),
+        "http" | "https" => Err(format!("{url:?} has no host")),
+        s => Err(format!(
+            "only http and https URLs are delivered to; this one is {s}"
+        )),
+    }
+}
+
+/// Sends deliveries; one for all subscriptions (its connections are pooled per host).
+#[derive(Debug, Clone)]
+pub struct Sender {
+    http: reqwest::Client,
+    limits: Limits,
+}
+
+impl Sender {
+    /// A sender that follows no redirect and keeps to `limits`.
+    pub fn new(limits: Limits) -> Result<Sender, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(limits.connect)
+            .timeout(limits.total)
+            .user_agent(concat!("shaozi/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Sender { http, limits })
+    }
+
+    /// Delivers `body` (the event, or a robot's message) to `url`; `id` is the event's
+    /// sequence number, the same on every attempt so a receiver can drop repeats.
+    pub async fn send(
+        &self,
+        url: &str,
+        id: u64,
+        body: Vec<u8>,
+        target: Target<'_>,
+        now: DateTime<Utc>,
+    ) -> Sent {
+        let failed = |status: Option<u16>, why: String| Sent::Failed { status, why };
+        let url = match target {
+            Target::Dingtalk(Some(secret)) => {
+                match dingtalk_url(url, secret, now.timestamp_millis()) {
+                    Ok(u) => u,
+                    Err(e) => return failed(None, e.to_string()),
+                }
+            }
+            _ => url.to_string(),
+        };
+        let mut req = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Target::Json(secret) = target {
+            let ts = now.timestamp();
+            let signature = match secret.sign(&id.to_string(), ts, &body) {
+                Ok(s) => s,
+                Err(e) => return failed(None, e.to_string()),
+            };
+            req = req
+                .header("webhook-id", id.to_string())
+                .header("webhook-timestamp", ts.to_string())
+                .header("webhook-signature", signature);
+        }
+        let mut res = match req.body(body).send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return failed(None, "no answer in time".into()),
+            Err(e) if e.is_connect() => return failed(None, format!("could not connect: {e}")),
+            Err(e) => return failed(None, e.to_string()),
+        };
+        let status = res.status().as_u16();
+        // Read at most the cap: a receiver's answer is for the health view, not to be stored whole.
+        let mut answer = Vec::new();
+        while answer.len() < self.limits.answer_bytes {
+            match res.chunk().await {
+                Ok(Some(c)) => answer.extend_from_slice(&c),
+                Ok(None) => break,
+                Err(e) => {
+                    if (200..300).contains(&status) {
+                        // The 2xx came; a cut-off answer does not undo it.
+                        break;
+                    }
+                    return failed(Some(status), e.to_string());
+                }
+            }
+        }
+        answer.truncate(self.limits.answer_bytes);
+        if !(200..300).contains(&status) {
+            let said = String::from_utf8_lossy(&answer)
+                .chars()
+                .take(200)
+                .collect::<String>();
+            return failed(Some(status), format!("answered {status}: {said}"));
+        }
+        // The robots answer 200 with {"errcode": n, "errmsg": …}; anything but 0 failed.
+        if matches!(target, Target::Wecom | Target::Dingtalk(_)) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&answer) {
+                let code = v.get("errcode").and_then(serde_json::Value::as_i64);
+                if let Some(code) = code.filter(|c| *c != 0) {
+                    let msg = v.get("errmsg").and_then(|m| m.as_str()).unwrap_or("");
+                    return failed(Some(status), format!("the robot refused it: {code} {msg}"));
+                }
+            }
+        }
+        Sent::Delivered
+    }
+}
+
+/// The longest wait between attempts.
+pub const MAX_RETRY: Duration = Duration::from_secs(600);
+
+/// How long failures may go on before the subscription pauses until resumed.
+pub const PAUSE_AFTER: chrono::Duration = chrono::Duration::days(1);
+
+/// The wait before attempt `failures + 1`: 5 s doubling up to 10 minutes, with up to a fifth
+/// taken off at random (`jitter` in 0..1) so that many subscriptions failing together do not
+/// retry in step.
+pub fn retry_after(failures: u32, jitter: f64) -> Duration {
+    let base = 5u64.saturating_mul(1u64 << failures.saturating_sub(1).min(20));
+    let capped = Duration::from_secs(base).min(MAX_RETRY);
+    capped.mul_f64(1.0 - 0.2 * jitter.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_double_to_ten_minutes_with_jitter_below() {
+        assert_eq!(retry_after(1, 0.0), Duration::from_secs(5));
+        assert_eq!(retry_after(2, 0.0), Duration::from_secs(10));
+        assert_eq!(retry_after(7, 0.0), Duration::from_secs(320));
+        assert_eq!(retry_after(8, 0.0), MAX_RETRY);
+        assert_eq!(retry_after(400, 0.0), MAX_RETRY);
+        assert_eq!(retry_after(1, 1.0), Duration::from_secs(4));
+        assert!(retry_after(9, 0.5) < MAX_RETRY);
+    }
+
+    #[test]
+    fn only_http_and_https_with_a_host() {
+        assert!(check_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k").is_ok());
+        assert!(check_url("http://127.0.0.1:9000/hook").is_ok());
+        for bad in [
+            "ftp://x/y",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "not a url",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}
