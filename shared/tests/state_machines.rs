@@ -482,11 +482,7 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
         }
         // Due soon: within the last fifth of the deadline's time, once per deadline.
         WhistleAction::DueSoon => w.pending_deadline().is_some_and(|due| {
-            let from = if w.status == WhistleStatus::Acknowledged {
-                w.resolve_from.unwrap_or(w.created_at)
-            } else {
-                w.created_at
-            };
+            let from = w.clocks_from.unwrap_or(w.created_at);
             let soon = due - (due - from) / 5;
             now >= soon && now < due && w.due_soon_sent_for != Some(due)
         }),
@@ -661,4 +657,42 @@ fn the_steps_offered_are_the_steps_the_rules_allow() {
             assert!(!step.fits_whistle(&in_status(WhistleStatus::New)));
         }
     }
+}
+
+#[test]
+fn an_upheld_return_restarts_the_clocks_and_their_warning_from_the_re_dispatch() {
+    let w = filed(Urgency::Normal);
+    let d1 = WhistleAction::Dispatch {
+        department_id: DepartmentId(1),
+        assisting: vec![],
+        note: None,
+    };
+    let w = apply(&w, &d1, t0(), &book()).unwrap().record;
+    let back = WhistleAction::Return {
+        reason: "不归我局".into(),
+    };
+    let w = apply(&w, &back, t0() + Duration::hours(1), &book())
+        .unwrap()
+        .record;
+    let at = t0() + Duration::hours(2);
+    let d2 = WhistleAction::Dispatch {
+        department_id: DepartmentId(2),
+        assisting: vec![],
+        note: Some("归住建".into()),
+    };
+    let out = apply(&w, &d2, at, &book()).unwrap();
+    let r = out.record;
+    assert_eq!(
+        out.events.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [EventKind::WhistleReturnUpheld, EventKind::WhistleReassigned]
+    );
+    assert_eq!(r.returns_upheld, vec![DepartmentId(1)]);
+    assert_eq!((r.dispatches, r.department_id), (2, Some(DepartmentId(2))));
+    // 24 hours to report for duty from the re-dispatch, warned when a fifth is left.
+    assert_eq!(r.respond_by, at + Duration::hours(24));
+    assert_eq!(
+        r.due_soon_at,
+        Some(at + Duration::hours(24) - Duration::minutes(288))
+    );
+    assert_eq!(r.clocks_from, Some(at));
 }

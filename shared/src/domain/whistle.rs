@@ -253,9 +253,10 @@ pub struct Whistle {
     /// The deadline a due-soon warning went out for: one warning per deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_soon_sent_for: Option<DateTime<Utc>>,
-    /// When the resolve clock last started: filing, or the latest reopening.
+    /// When the deadlines now running started, if not at filing: a re-dispatch after an upheld
+    /// return (both clocks), or the latest reopening (the resolve clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolve_from: Option<DateTime<Utc>>,
+    pub clocks_from: Option<DateTime<Utc>>,
     /// While resolved: when it closes by itself unless the community closes or reopens it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_by: Option<DateTime<Utc>>,
@@ -362,7 +363,7 @@ impl Whistle {
             urged_at: None,
             due_soon_at: None,
             due_soon_sent_for: None,
-            resolve_from: None,
+            clocks_from: None,
             confirm_by: None,
             auto_closed: false,
             callbacks: Vec::new(),
@@ -429,10 +430,7 @@ impl Whistle {
             if self.due_soon_sent_for == Some(due) {
                 return None;
             }
-            let from = match self.status {
-                WhistleStatus::Acknowledged => self.resolve_from.unwrap_or(self.created_at),
-                _ => self.created_at,
-            };
+            let from = self.clocks_from.unwrap_or(self.created_at);
             rules.due_soon_at(from, due)
         });
     }

@@ -67,7 +67,7 @@ pub(crate) fn uphold(
     n.dispatches = w.dispatches.max(1) + 1;
     n.respond_by = book.deadlines.respond_by(w.urgency, now, book.calendar);
     n.resolve_by = book.deadlines.resolve_by(w.urgency, now, book.calendar);
-    n.resolve_from = Some(now);
+    n.clocks_from = Some(now);
     n.respond_late = false;
     n.overdue = false;
     let who = from.map_or_else(|| "the department".to_string(), |d| d.to_string());

@@ -397,7 +397,7 @@ pub fn apply(
             n.reopened += 1;
             n.resolved_at = None;
             n.resolve_by = deadlines.resolve_by(w.urgency, now, cal);
-            n.resolve_from = Some(now);
+            n.clocks_from = Some(now);
             n.confirm_by = None;
             n.overdue = false;
             vec![(EventKind::WhistleReopened, Some(reason))]
