@@ -78,13 +78,7 @@ impl QKey {
     /// The key of a whistle.
     pub fn of(w: &Whistle) -> QKey {
         QKey {
-            class: if w.status == shaozi_shared::WhistleStatus::Returned {
-                0
-            } else if w.overdue {
-                1
-            } else {
-                2
-            },
+            class: w.queue_class(),
             escalated: u8::from(w.escalation_level == 0),
             urgent: u8::from(w.urgency != Urgency::Urgent),
             due_ms: w.respond_by.timestamp_millis(),

@@ -31,7 +31,8 @@ impl Group {
         }
     }
 
-    fn family(self) -> u8 {
+    /// Its units' family in the store's keys.
+    pub(crate) fn family(self) -> u8 {
         match self {
             Group::Department => family::DEPARTMENT,
             Group::Street => family::STREET,

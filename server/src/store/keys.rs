@@ -1,7 +1,6 @@
 //! Byte layouts of keys, so that sled's ordering is the order we read in.
 
 use chrono::{DateTime, Utc};
-use shaozi_shared::assessment::CaseMeasures;
 use shaozi_shared::{EventKind, Urgency, Whistle, WhistleStatus, Wish};
 
 /// Index families in the `idx` tree, each a one-byte prefix.
@@ -201,13 +200,11 @@ pub fn dir_key(kind: u8, id: u64) -> Vec<u8> {
 /// Bytes of [`queue_tail`].
 pub const QUEUE_TAIL: usize = 19;
 
-/// The first byte of a queue key: returned whistles first (the dispatcher must act), then
-/// overdue ones, then the rest.
+/// The first byte of a queue key ([`Whistle::queue_class`]): returned whistles first (the
+/// dispatcher must act), then overdue ones, then the rest.
 pub mod queue_class {
     /// Sent back by the department.
     pub const RETURNED: u8 = 0;
-    /// Past the deadline.
-    pub const OVERDUE: u8 = 1;
     /// The rest.
     pub const OTHER: u8 = 2;
 }
@@ -215,17 +212,11 @@ pub mod queue_class {
 /// The queue order of an unanswered whistle: returned first, then overdue, then escalated,
 /// then urgent, then earliest deadline, then id.
 pub fn queue_tail(w: &Whistle) -> Vec<u8> {
-    let overdue = if w.status == WhistleStatus::Returned {
-        queue_class::RETURNED
-    } else if w.overdue {
-        queue_class::OVERDUE
-    } else {
-        queue_class::OTHER
-    };
+    let class = w.queue_class();
     let escalated = if w.escalation_level > 0 { 0u8 } else { 1 };
     let urgent = if w.urgency == Urgency::Urgent { 0u8 } else { 1 };
     key(&[
-        &[overdue, escalated, urgent],
+        &[class, escalated, urgent],
         &be(time_key(w.respond_by)),
         &be(w.id.0),
     ])
@@ -270,23 +261,16 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
         ));
     }
     // The case's part in the assessment of each unit that answers for it (and of each
-    // department whose return was upheld, for that return).
-    if let (Some(m), Some(at), Some(_)) = (CaseMeasures::of(w), w.dispatched_at, w.department_id) {
-        let value = serde_json::to_vec(&m).unwrap_or_default();
-        for (unit, uid) in [
-            (family::STREET, w.street_id.0),
-            (family::COMMUNITY, w.community_id.0),
-        ] {
-            out.push((
-                unit_time_key(family::MEASURE, unit, uid, at, w.id.0),
-                value.clone(),
-            ));
-        }
-        for (d, part) in CaseMeasures::per_department(w) {
-            out.push((
-                unit_time_key(family::MEASURE, family::DEPARTMENT, d.0, at, w.id.0),
-                serde_json::to_vec(&part).unwrap_or_default(),
-            ));
+    // department whose return was upheld, for that return), as every engine reads it.
+    if let Some(at) = w.dispatched_at {
+        use crate::store::Group;
+        for group in [Group::Department, Group::Street, Group::Community] {
+            for (uid, part) in group.case_parts(w) {
+                out.push((
+                    unit_time_key(family::MEASURE, group.family(), uid, at, w.id.0),
+                    serde_json::to_vec(&part).unwrap_or_default(),
+                ));
+            }
         }
     }
     out
@@ -448,25 +432,19 @@ pub mod counter {
 pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
     use counter::Queue;
     let mut out = Vec::new();
-    // Totals per source, the city's and each unit's.
+    // The city and each unit the whistle belongs to: its totals per source, and its queue.
     let mut units = vec![
         Queue::City,
         Queue::Street(w.street_id.0),
         Queue::Community(w.community_id.0),
     ];
     units.extend(w.department_id.map(|d| Queue::Department(d.0)));
-    for q in units {
-        out.push((counter::source(q, w.source), 1));
+    for q in &units {
+        out.push((counter::source(*q, w.source), 1));
     }
     if w.status.is_unanswered() {
         // The city's queue, and each unit's, for scoped stats.
-        let mut queues = vec![
-            Queue::City,
-            Queue::Street(w.street_id.0),
-            Queue::Community(w.community_id.0),
-        ];
-        queues.extend(w.department_id.map(|d| Queue::Department(d.0)));
-        for q in queues {
+        for q in units {
             out.push((counter::queue(q, "unanswered"), 1));
             if w.urgency == Urgency::Urgent {
                 out.push((counter::queue(q, "urgent"), 1));

@@ -435,6 +435,18 @@ impl Whistle {
         });
     }
 
+    /// Its class in the queue's order, first what the dispatcher must act on: 0 returned by
+    /// the department, 1 overdue, 2 the rest. The store and the dashboard sort by it alike.
+    pub fn queue_class(&self) -> u8 {
+        if self.status == WhistleStatus::Returned {
+            0
+        } else if self.overdue {
+            1
+        } else {
+            2
+        }
+    }
+
     /// The resident's own rating from the latest call-back that reached them and got one.
     pub fn resident_satisfaction(&self) -> Option<u8> {
         self.callbacks.iter().rev().find_map(|c| c.satisfaction)
