@@ -62,9 +62,15 @@ pub async fn follow_log(
                 if let Some(h) = &head {
                     follow_tokens(h, keeper.as_ref(), &tokens);
                 }
+                let kind = head.as_ref().map(|h| h.kind);
                 let scope = head.map(|h| h.scope).unwrap_or_default();
                 published = seq;
-                writer.publish_followed(Published { seq, json, scope });
+                writer.publish_followed(Published {
+                    seq,
+                    json,
+                    kind,
+                    scope,
+                });
             }
             if n < PAGE {
                 break;

@@ -78,11 +78,15 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Limits on traffic without a token.
     pub guard: Arc<guard::Guard>,
+    /// Webhook subscriptions, in the store.
+    pub hooks: Arc<dyn storage::HookStore>,
+    /// The deliveries this server runs (None when it runs none).
+    pub deliveries: Option<notify::deliver::Deliveries>,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    use routes::{admin, assessment, directory, events, stats, whistles, wishes};
+    use routes::{admin, assessment, directory, events, stats, webhooks, whistles, wishes};
     let api = OpenApiRouter::new()
         .routes(routes!(directory::list_streets, directory::create_street))
         .routes(routes!(
@@ -104,6 +108,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::audit))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get_one, webhooks::delete))
+        .routes(routes!(webhooks::resume))
+        .routes(routes!(webhooks::test))
         .routes(routes!(assessment::get))
         .routes(routes!(assessment::record));
     // Every step of the shared table, whistles' and wishes'.
@@ -176,6 +184,9 @@ pub struct Config {
     pub jurisdiction: String,
     /// Limits on traffic without a token, and the proxies trusted to name the client.
     pub public: guard::PublicLimits,
+    /// Webhook deliveries: how they retry (None: this server delivers none, for a server
+    /// kept for reads).
+    pub webhooks: Option<notify::deliver::DeliveryConfig>,
 }
 
 impl Config {
@@ -193,6 +204,7 @@ impl Config {
             header_timeout: Duration::from_secs(10),
             jurisdiction: "shaozi".into(),
             public: guard::PublicLimits::default(),
+            webhooks: Some(notify::deliver::DeliveryConfig::default()),
         }
     }
 }
@@ -252,6 +264,10 @@ pub struct OpenedEngine {
     pub sled: Option<Store>,
     /// Whether other servers may write to it too (then a server follows the log).
     pub shared: bool,
+    /// Webhook subscriptions.
+    pub hooks: Arc<dyn storage::HookStore>,
+    /// Which subscriptions this server delivers.
+    pub leases: Arc<dyn notify::deliver::Leases>,
 }
 
 /// Opens the sled store in a directory, or the PostgreSQL database `data` names (migrating
@@ -265,9 +281,11 @@ pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, stor
             engine: Box::new(engine),
             keeper: reads.clone(),
             export: reads.clone(),
-            counted: reads,
+            counted: reads.clone(),
             sled: None,
             shared: true,
+            hooks: reads,
+            leases: Arc::new(pg::PgLeases::new(url)),
         });
     }
     let store = Store::open(data)?;
@@ -277,6 +295,8 @@ pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, stor
         keeper: Arc::new(store.clone()),
         export: Arc::new(store.clone()),
         counted: Arc::new(store.clone()),
+        hooks: Arc::new(store.clone()),
+        leases: Arc::new(notify::deliver::AllMine),
         sled: Some(store),
         shared: false,
     })
@@ -364,6 +384,28 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             shutdown_rx.clone(),
         )));
     }
+    let deliveries = match config.webhooks {
+        Some(c) => match notify::deliver::Deliveries::new(
+            opened.hooks.clone(),
+            store.clone(),
+            writer.clone(),
+            config.clock.clone(),
+            rules.calendar.offset,
+            c,
+        ) {
+            Ok(d) => {
+                background.push(tokio::spawn(
+                    d.clone().run(opened.leases.clone(), shutdown_rx.clone()),
+                ));
+                Some(d)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "webhook delivery cannot start; none will be sent");
+                None
+            }
+        },
+        None => None,
+    };
     let state = AppState::new(Shared {
         store: store.clone(),
         writer: writer.clone(),
@@ -373,6 +415,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         jurisdiction: config.jurisdiction.as_str().into(),
         clock: config.clock.clone(),
         guard: Arc::new(guard::Guard::new(config.public)),
+        hooks: opened.hooks.clone(),
+        deliveries,
     });
     let serve = tokio::spawn(serve_http(
         listener,

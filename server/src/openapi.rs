@@ -34,6 +34,7 @@ use shaozi_shared::api::Problem;
         (name = "events", description = "The durable event log, live"),
         (name = "assessment", description = "How every unit answered"),
         (name = "admin", description = "Tokens and the audit log"),
+        (name = "webhooks", description = "Pushing events to receivers and work-chat robots"),
     )
 )]
 pub struct ApiDoc;

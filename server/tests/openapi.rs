@@ -63,8 +63,8 @@ fn every_operation_is_described_with_its_refusals() {
             }
         }
     }
-    // 39 operations of /api/v1 and the document itself.
-    assert_eq!(ops, 40, "operations in the document");
+    // 45 operations of /api/v1 and the document itself.
+    assert_eq!(ops, 46, "operations in the document");
     let problem =
         &doc["components"]["responses"]["Conflict"]["content"]["application/problem+json"];
     assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");
@@ -77,7 +77,7 @@ fn text_limits_in_the_document_are_the_ones_enforced() {
     let doc: Value = serde_json::from_str(&shaozi_server::openapi::document_json())
         .expect("the document is JSON");
     let schemas = &doc["components"]["schemas"];
-    let fields: [(&str, &str, Rule); 26] = [
+    let fields: [(&str, &str, Rule); 27] = [
         ("NewStreet", "name", text::NAME),
         ("NewCommunity", "name", text::NAME),
         ("NewDepartment", "name", text::NAME),
@@ -104,6 +104,7 @@ fn text_limits_in_the_document_are_the_ones_enforced() {
         ("ApproveBody", "note", text::NOTE),
         ("UrgeBody", "note", text::NOTE),
         ("CallBackBody", "note", text::NOTE),
+        ("NewWebhook", "name", text::NAME),
     ];
     for (schema, field, rule) in fields {
         let got = &schemas[schema]["properties"][field]["maxLength"];

@@ -19,6 +19,7 @@ pub use shaozi_server::guard::PublicLimits;
 use shaozi_server::{start, Config, RunningServer};
 
 pub mod pgdb;
+pub mod receiver;
 pub use pgdb::TestDatabase;
 
 /// The admin token every test server uses.
@@ -235,6 +236,16 @@ impl TestServer {
         cfg.clock = clock.clone();
         // Tests sweep deadlines by hand, after moving the clock.
         cfg.sweep_every = Duration::from_secs(3600);
+        // Webhook retries in tenths of a second rather than seconds, and a hanging receiver
+        // given up on after 2 s rather than 10.
+        cfg.webhooks = Some(shaozi_server::notify::deliver::DeliveryConfig {
+            first_retry: Duration::from_millis(100),
+            limits: shaozi_server::notify::send::Limits {
+                connect: Duration::from_secs(1),
+                total: Duration::from_secs(2),
+                answer_bytes: 4096,
+            },
+        });
         let server = start(cfg).await.expect("server starts");
         TestServer {
             base: format!("http://{}", server.addr),

@@ -106,6 +106,28 @@ async fn wish_at(s: &TestServer, claimed_by: Option<&str>, community: &str) -> S
     id
 }
 
+/// The scope of a webhook subscription at `(community, department)` for a token of this
+/// kind: its street, its department or its community; the city for the others.
+async fn hook_scope(s: &TestServer, token: &str, comm: &str, dept: &str) -> Value {
+    let me = TestServer::send(s.req_as(token, Method::GET, "/api/v1/me")).await;
+    match me.body["role"].as_str().unwrap() {
+        "dispatcher" => {
+            let all = s.get("/api/v1/communities").await;
+            let c = all
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == json!(comm))
+                .unwrap();
+            json!({"kind": "street", "id": c["street_id"]})
+        }
+        "department" => json!({"kind": "department", "id": dept}),
+        "community" => json!({"kind": "community", "id": comm}),
+        _ => json!({"kind": "city"}),
+    }
+}
+
 /// Performs `route` as `token` against fixtures in `(community, department)`; returns the status.
 async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n: usize) -> u16 {
     let (comm, dept) = at;
@@ -213,6 +235,30 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
                 json!({"department_id": dept, "community_id": comm, "kind": "cleanup", "date": "2026-11-26", "participants": 5}),
             ),
         ),
+        ("POST", "/api/v1/webhooks") => (
+            Method::POST,
+            path.into(),
+            Some(
+                json!({"name": format!("群{unique}"), "url": "http://127.0.0.1:9/hook", "events": ["*"],
+                        "scope": hook_scope(s, token, comm, dept).await}),
+            ),
+        ),
+        (m, p) if p.starts_with("/api/v1/webhooks/{id}") => {
+            let scope = hook_scope(s, token, comm, dept).await;
+            let hook = s
+                .ok(
+                    "/api/v1/webhooks",
+                    json!({"name": format!("群{unique}"), "url": "http://127.0.0.1:9/hook", "events": ["*"], "scope": scope}),
+                    201,
+                )
+                .await;
+            let url = p.replace("{id}", hook["id"].as_str().unwrap());
+            match m {
+                "GET" => (Method::GET, url, None),
+                "DELETE" => (Method::DELETE, url, None),
+                _ => (Method::POST, url, Some(json!({}))),
+            }
+        }
         ("GET", "/api/v1/events") => {
             // The stream does not end; its headers are the answer.
             let res = s.req_as(token, Method::GET, path).send().await.unwrap();
@@ -307,6 +353,7 @@ async fn every_role_on_every_route_is_as_the_readme_says() {
                 // A record the token may not see is as missing as one that does not exist;
                 // departments see every wish (they claim them), so another's claim is a 403.
                 let unseen = route.contains("/whistles/{id}")
+                    || route.contains("/webhooks/{id}")
                     || (route.contains("/wishes/{id}") && *role != "department");
                 let outside = if unseen { 404 } else { 403 };
                 assert_eq!(status, outside, "{route} as {role} outside its scope");

@@ -1,120 +1,18 @@
-//! One delivery to real receivers on 127.0.0.1 (plain TCP servers inside the test, so each
+//! One delivery to real receivers on 127.0.0.1 (plain HTTP servers inside the test, so each
 //! can answer as a real receiver might: 2xx, 500, a redirect, a robot's refusal, or nothing).
 
 // Test code: a failed expectation is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use shaozi_server::notify::send::{Limits, Sender, Sent, Target};
 use shaozi_server::notify::sign::{dingtalk_url, WebhookSecret};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// How a receiver answers.
-#[derive(Clone)]
-enum Reply {
-    Status(u16, String),
-    Redirect(String),
-    Hang,
-}
-
-/// A request as the receiver saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-struct Receiver {
-    url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
+use shaozi_tests::receiver::{Receiver, Reply};
 
 async fn receiver(reply: Reply) -> Receiver {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook?key=k1", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let log = log.clone();
-            let reply = reply.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Headers, then as much body as Content-Length says.
-                let head_end = loop {
-                    let n = sock.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let mut lines = head.split("\r\n");
-                let target = lines
-                    .next()
-                    .and_then(|l| l.split(' ').nth(1))
-                    .unwrap_or("")
-                    .to_string();
-                let headers: Vec<(String, String)> = lines
-                    .filter_map(|l| l.split_once(": "))
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
-                let len: usize = headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(0);
-                let mut body = buf[head_end + 4..].to_vec();
-                while body.len() < len {
-                    let n = sock.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    body.extend_from_slice(&chunk[..n]);
-                }
-                log.lock().unwrap().push(Seen {
-                    target,
-                    headers,
-                    body,
-                });
-                let answer = match &reply {
-                    Reply::Status(code, text) => format!(
-                        "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                        text.len()
-                    ),
-                    Reply::Redirect(to) => format!(
-                        "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    ),
-                    Reply::Hang => {
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
-                        return;
-                    }
-                };
-                let _ = sock.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    Receiver { url, seen }
+    Receiver::start(reply).await.unwrap()
 }
 
 fn sender(total: Duration) -> Sender {
@@ -135,7 +33,7 @@ async fn a_json_delivery_arrives_signed_and_verifies() {
         .send(&r.url, 42, body.clone(), Target::Json(&secret), Utc::now())
         .await;
     assert_eq!(sent, Sent::Delivered);
-    let seen = r.seen.lock().unwrap()[0].clone();
+    let seen = r.seen()[0].clone();
     assert_eq!(seen.body, body);
     assert_eq!(seen.header("webhook-id"), Some("42"));
     assert_eq!(seen.header("content-type"), Some("application/json"));
@@ -204,7 +102,7 @@ async fn a_redirect_is_not_followed() {
         "{sent:?}"
     );
     assert!(
-        elsewhere.seen.lock().unwrap().is_empty(),
+        elsewhere.seen().is_empty(),
         "nothing went to the redirect's target"
     );
 }
@@ -233,7 +131,7 @@ async fn a_robot_that_answers_200_with_an_error_code_failed() {
         }
     );
     // The signed URL kept the robot's own key and added DingTalk's timestamp and sign.
-    let seen = r.seen.lock().unwrap()[0].clone();
+    let seen = r.seen()[0].clone();
     let ts: i64 = seen
         .target
         .split("timestamp=")

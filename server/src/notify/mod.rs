@@ -4,22 +4,11 @@
 //! Chinese first, as the WeCom (企业微信) and DingTalk (钉钉) group robots take it; `send`
 //! delivers one within limits a receiver cannot stretch and says when to try again.
 //!
-//! Subscriptions, their durable cursors and the delivery loop come next; these parts are
-//! tested on their own (golden bodies, an independent verifier of the signature, the vendor's
-//! own signing example, real receivers on 127.0.0.1).
+//! `deliver` runs one task per subscription from its durable cursor. Subscriptions are kept
+//! by the store (`crate::storage::HookStore`) and managed at `/api/v1/webhooks`
+//! (`crate::routes::webhooks`).
 
+pub mod deliver;
 pub mod message;
 pub mod send;
 pub mod sign;
-
-/// How a subscription wants its events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    /// The event as the event stream carries it, signed per Standard Webhooks.
-    Json,
-    /// A 企业微信 group robot's markdown message.
-    Wecom,
-    /// A 钉钉 custom robot's markdown message.
-    Dingtalk,
-}

@@ -66,6 +66,24 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
     }
 }
 
+/// A URL as it may be shown again: the query's values (a robot's key or access token is
+/// there) and any password hidden.
+pub fn shown_url(url: &str) -> String {
+    let Ok(mut u) = reqwest::Url::parse(url) else {
+        return "…".into();
+    };
+    let _ = u.set_password(None);
+    if u.query().is_some() {
+        let hidden: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, _)| (k.into_owned(), "…".to_string()))
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(hidden);
+    }
+    // The form encoding of the ellipsis is harder to read than the ellipsis.
+    u.to_string().replace("%E2%80%A6", "…")
+}
+
 /// Sends deliveries; one for all subscriptions (its connections are pooled per host).
 #[derive(Debug, Clone)]
 pub struct Sender {
@@ -192,6 +210,22 @@ mod tests {
         assert_eq!(retry_after(400, 0.0), MAX_RETRY);
         assert_eq!(retry_after(1, 1.0), Duration::from_secs(4));
         assert!(retry_after(9, 0.5) < MAX_RETRY);
+    }
+
+    #[test]
+    fn a_shown_url_hides_the_robots_key() {
+        assert_eq!(
+            shown_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx"),
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+        );
+        assert_eq!(
+            shown_url("https://u:pw@example.org/h?access_token=abc&x=1"),
+            "https://u@example.org/h?access_token=…&x=…"
+        );
+        assert_eq!(
+            shown_url("http://127.0.0.1:9000/hook"),
+            "http://127.0.0.1:9000/hook"
+        );
     }
 
     #[test]

@@ -10,12 +10,14 @@
 //! that needs LISTEN/NOTIFY.
 
 mod engine;
+mod hooks;
 mod reads;
 mod schema;
 mod statements;
 mod unit;
 
 pub use engine::PgEngine;
+pub use hooks::PgLeases;
 pub use reads::PgReads;
 pub use schema::{migrate, SCHEMA_VERSION};
 

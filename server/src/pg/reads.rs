@@ -74,7 +74,7 @@ impl PgReads {
     /// Runs `f` on a reading connection and waits for its answer. A connection found broken
     /// (the database restarted, a failover) is replaced and `f` tried once more on the new
     /// one: reads change nothing, so trying again is safe.
-    fn run<T: Send + 'static>(
+    pub(super) fn run<T: Send + 'static>(
         &self,
         f: impl Fn(&mut Client) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -110,7 +110,7 @@ impl PgReads {
         rx.recv().map_err(|_| gone())?
     }
 
-    fn jsons<T: serde::de::DeserializeOwned + Send + 'static>(
+    pub(super) fn jsons<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         sql: String,
         params: Vec<Box<dyn ToSql + Sync + Send>>,

@@ -21,6 +21,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_middle_of_a_case",
         include_str!("migrations/0003_middle_of_a_case.sql"),
     ),
+    (
+        "0004_webhooks",
+        include_str!("migrations/0004_webhooks.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -242,21 +242,21 @@ async fn page(
 /// Whether a stored event is one `who` may see (only its kind, scope and, for an activity,
 /// its units are read).
 fn replay_visible(json: &str, who: &Principal, store: &dyn Reads) -> bool {
-    let Ok(head) = serde_json::from_str::<crate::writer::EventHead>(json) else {
-        return false;
-    };
+    stored_head(json, store).is_some_and(|(_, scope)| scope.visible_to(who))
+}
+
+/// A stored event's kind and who may see it; None for one that does not read.
+pub(crate) fn stored_head(json: &str, store: &dyn Reads) -> Option<(EventKind, EventScope)> {
+    let head = serde_json::from_str::<crate::writer::EventHead>(json).ok()?;
     let scope = match (head.kind, head.scope.audience) {
         // Stores written before activities had an audience kept them public; their units
         // are in the record.
         (EventKind::ActivityRecorded, Audience::Public) => {
-            match legacy_activity_scope(head.record, store) {
-                Some(s) => s,
-                None => return false,
-            }
+            legacy_activity_scope(head.record, store)?
         }
         _ => head.scope,
     };
-    scope.visible_to(who)
+    Some((head.kind, scope))
 }
 
 fn legacy_activity_scope(

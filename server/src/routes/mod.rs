@@ -28,6 +28,7 @@ pub mod assessment;
 pub mod directory;
 pub mod events;
 pub mod stats;
+pub mod webhooks;
 pub mod whistles;
 pub mod wishes;
 

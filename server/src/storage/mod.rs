@@ -12,6 +12,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+mod hooks;
+pub use hooks::{HookState, HookStore, StoredHook};
 mod unit;
 pub use unit::{Batch, DirectoryKind, Engine, KeptAnswer, LogEntry, NameHolder, Series, Unit};
 

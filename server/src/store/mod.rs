@@ -7,6 +7,7 @@
 mod assess;
 mod by_time;
 mod counts;
+mod hooks;
 pub use counts::Counted;
 pub mod keys;
 mod migrate;
@@ -89,6 +90,10 @@ pub struct Store {
     pub tokens: sled::Tree,
     /// Idempotency keys: token name, 0, key → the first answer.
     pub idem: sled::Tree,
+    /// Webhook subscriptions by id (see `hooks.rs`).
+    pub hooks: sled::Tree,
+    /// Webhook delivery state by id.
+    pub hook_state: sled::Tree,
 }
 
 /// sled's page cache, set deliberately so memory stays bounded on large stores.
@@ -115,6 +120,8 @@ impl Store {
             counters: db.open_tree("counters")?,
             tokens: db.open_tree("tokens")?,
             idem: db.open_tree("idem")?,
+            hooks: db.open_tree("hooks")?,
+            hook_state: db.open_tree("hook_state")?,
             db,
         })
     }

@@ -162,6 +162,8 @@ pub struct Published {
     pub seq: u64,
     /// The event as JSON.
     pub json: String,
+    /// What happened (None only for an event this build cannot read).
+    pub kind: Option<shaozi_shared::EventKind>,
     /// Who may see it.
     pub scope: EventScope,
 }

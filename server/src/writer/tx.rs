@@ -276,6 +276,7 @@ impl Tx<'_> {
         self.published.push(Published {
             seq: self.seq,
             json,
+            kind: Some(kind),
             scope: scope.clone(),
         });
         Ok(self.seq)

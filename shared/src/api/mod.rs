@@ -5,8 +5,10 @@
 mod answers;
 mod bodies;
 mod steps;
+mod webhooks;
 
 pub use crate::whistle::Reporter;
 pub use answers::*;
 pub use bodies::*;
 pub use steps::*;
+pub use webhooks::*;

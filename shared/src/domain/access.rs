@@ -300,6 +300,48 @@ impl Principal {
     }
 }
 
+/// Webhook subscriptions: the city office subscribes for any part of the city; a street,
+/// department or community token (and a city-wide dispatcher) only for its own; a viewer not
+/// at all.
+impl Principal {
+    /// The scope a subscription this token makes gets when it asks for `asked` (its own when
+    /// it names none), or why it may not.
+    pub fn subscription_scope(&self, asked: Option<Scope>) -> Result<Scope, String> {
+        match (self.role, asked) {
+            (Role::Viewer, _) => self
+                .deny("may not subscribe to events (read-only)".into())
+                .map(|()| self.scope),
+            (Role::Admin, Some(s)) => Ok(s),
+            (_, None) => Ok(self.scope),
+            (_, Some(s)) if s == self.scope => Ok(s),
+            (_, Some(_)) => self
+                .deny("may subscribe only within its own scope".into())
+                .map(|()| self.scope),
+        }
+    }
+
+    /// Whether this token may see, test, resume or delete a subscription of `scope`.
+    pub fn manages_subscription(&self, scope: Scope) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Viewer => false,
+            _ => scope == self.scope,
+        }
+    }
+
+    /// Who a subscription of `scope` made by this token reads events as: the city office's
+    /// city-wide subscriptions see its own events (tokens issued); every other only what its
+    /// scope may see.
+    pub fn subscriber(&self, name: &str, scope: Scope) -> Principal {
+        let role = if self.role == Role::Admin && scope == Scope::City {
+            Role::Admin
+        } else {
+            Role::Viewer
+        };
+        Principal::new(name, role, scope)
+    }
+}
+
 /// Which tokens see an event (here, with the rest of who may see what).
 impl EventScope {
     /// Whether `p` may see an event with this scope.

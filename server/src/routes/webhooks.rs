@@ -1,0 +1,383 @@
+//! `/api/v1/webhooks`: subscriptions that push events to a receiver or a work-chat robot. The
+//! city office subscribes for any part of the city; a street, department or community token
+//! for its own, and sees and manages only its own scope's subscriptions.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+
+use shaozi_shared::api::{
+    CreatedWebhook, HookFormat, NewWebhook, WebhookHealth, WebhookInfo, WebhookList,
+    WebhookTestResult,
+};
+use shaozi_shared::text::{self, required};
+use shaozi_shared::{EventKind, Principal, Scope};
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::notify::message::PhoneText;
+use crate::notify::send::{check_url, shown_url, Sent, Target};
+use crate::notify::sign::WebhookSecret;
+use crate::storage::{HookState, StoredHook};
+use crate::store::StoreError;
+use crate::AppState;
+
+/// The longest URL a subscription may name.
+const URL_CHARS: usize = 2000;
+/// Most event types one subscription lists.
+const MOST_EVENTS: usize = 64;
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))??)
+}
+
+fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::invalid(Some(field.into()), detail)
+}
+
+/// `POST /api/v1/webhooks`.
+#[utoipa::path(post, path = "/webhooks", tag = "webhooks", summary = "Subscribe a receiver or a work-chat robot to events",
+    description = "The city office subscribes for any part of the city (`scope`); a street, department or community token \
+        only for its own. `json` deliveries are signed per Standard Webhooks with the `whsec_…` key in the answer, shown this once.",
+    request_body = NewWebhook,
+    responses((status = 201, description = "The subscription; deliveries start with the next event", body = CreatedWebhook)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    ApiJson(b): ApiJson<NewWebhook>,
+) -> Result<Response, ApiError> {
+    let scope = who
+        .subscription_scope(b.scope)
+        .map_err(ApiError::forbidden)?;
+    let name = required("name", &b.name, text::NAME)?;
+    if b.url.chars().count() > URL_CHARS {
+        return Err(invalid("url", format!("at most {URL_CHARS} characters")));
+    }
+    check_url(b.url.trim()).map_err(|e| invalid("url", e))?;
+    let events = event_types(&b.events)?;
+    let (secret, shown) = match (b.format, b.secret.as_deref().map(str::trim)) {
+        (HookFormat::Json, None | Some("")) => {
+            let key = WebhookSecret::generate().encoded();
+            (Some(key.clone()), Some(key))
+        }
+        (HookFormat::Json, Some(s)) => {
+            let key = WebhookSecret::parse(s).map_err(|e| invalid("secret", e.to_string()))?;
+            (Some(key.encoded()), Some(key.encoded()))
+        }
+        (HookFormat::Wecom, None | Some("")) => (None, None),
+        (HookFormat::Wecom, Some(_)) => {
+            return Err(invalid(
+                "secret",
+                "a WeCom (企业微信) group robot has no secret: its key is in the URL",
+            ))
+        }
+        (HookFormat::Dingtalk, None | Some("")) => (None, None),
+        (HookFormat::Dingtalk, Some(s))
+            if s.starts_with("SEC") && !s.contains(char::is_control) =>
+        {
+            (Some(s.to_string()), None)
+        }
+        (HookFormat::Dingtalk, Some(_)) => {
+            return Err(invalid(
+                "secret",
+                "a DingTalk (钉钉) robot's secret is the SEC… string its 加签 setting shows",
+            ))
+        }
+    };
+    let exists = match scope {
+        Scope::City => true,
+        Scope::Street(s) => st.store.streets()?.iter().any(|x| x.id == s),
+        Scope::Department(d) => st.store.departments()?.iter().any(|x| x.id == d),
+        Scope::Community(c) => st.store.community(c)?.is_some(),
+    };
+    if !exists {
+        return Err(invalid("scope", "no such unit in the directory"));
+    }
+    let mut hook = StoredHook {
+        id: 0,
+        name,
+        url: b.url.trim().to_string(),
+        events,
+        scope,
+        as_admin: who.subscriber("", scope).role == shaozi_shared::Role::Admin,
+        format: b.format,
+        secret,
+        created_by: who.name.clone(),
+        created_at: st.clock.now(),
+        resumed_at: None,
+    };
+    // From the next event on: what happened before is in the log for whoever wants it.
+    let head = st.writer.durable_seq().max(st.store.last_seq()?);
+    let state = HookState {
+        delivered: head,
+        ..HookState::default()
+    };
+    let hooks = st.hooks.clone();
+    let hook = blocking(move || {
+        hooks.create_hook(&mut hook, &state)?;
+        Ok(hook)
+    })
+    .await?;
+    tracing::info!(webhook = %hook.label(), url = %shown_url(&hook.url), by = %who.name, "webhook created");
+    if let Some(d) = &st.deliveries {
+        d.poke();
+    }
+    let state = HookState {
+        delivered: head,
+        ..HookState::default()
+    };
+    let body = CreatedWebhook {
+        webhook: info(&hook, &state, head),
+        secret: shown,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The event types asked for: `*` or known names, each once.
+fn event_types(asked: &[String]) -> Result<Vec<String>, ApiError> {
+    if asked.is_empty() {
+        return Err(invalid(
+            "events",
+            "name at least one event type, such as whistle.overdue, or * for every one",
+        ));
+    }
+    if asked.len() > MOST_EVENTS {
+        return Err(invalid(
+            "events",
+            format!("at most {MOST_EVENTS} types; use * for every one"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for e in asked {
+        let e = e.trim();
+        if e != "*" && !EventKind::ALL.iter().any(|k| k.as_str() == e) {
+            return Err(invalid(
+                "events",
+                format!(
+                    "{e:?} is not an event type; they are * or one of {}",
+                    EventKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if !out.iter().any(|x| x == e) {
+            out.push(e.to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn info(hook: &StoredHook, state: &HookState, head: u64) -> WebhookInfo {
+    WebhookInfo {
+        id: hook.label(),
+        name: hook.name.clone(),
+        url: shown_url(&hook.url),
+        events: hook.events.clone(),
+        scope: hook.scope,
+        format: hook.format,
+        signed: hook.secret.is_some(),
+        created_by: hook.created_by.clone(),
+        created_at: hook.created_at,
+        health: WebhookHealth {
+            delivered_seq: state.delivered,
+            head_seq: head.max(state.delivered),
+            lag: head.saturating_sub(state.delivered),
+            last_delivered_at: state.last_delivered_at,
+            failures: state.failures,
+            last_error: state.last_error.clone(),
+            failing_since: state.failing_since,
+            next_retry_at: state.next_retry_at,
+            paused: state.paused(hook),
+            paused_at: state.paused_at.filter(|_| state.paused(hook)),
+        },
+    }
+}
+
+/// A subscription with its health, as this server knows it best.
+async fn described(st: &AppState, hook: StoredHook) -> Result<WebhookInfo, ApiError> {
+    let live = st.deliveries.as_ref().and_then(|d| d.live_state(hook.id));
+    let state = match live {
+        Some(s) => s,
+        None => {
+            let (hooks, id) = (st.hooks.clone(), hook.id);
+            blocking(move || hooks.hook_state(id))
+                .await?
+                .unwrap_or_default()
+        }
+    };
+    let head = st.writer.durable_seq();
+    Ok(info(&hook, &state, head))
+}
+
+/// The subscription `id` names, if this token may see it; else "not found", word for word as
+/// for one that does not exist.
+async fn visible(st: &AppState, who: &Principal, id: &str) -> Result<StoredHook, ApiError> {
+    // A viewer is told it may not, before anything is looked up.
+    who.subscription_scope(None).map_err(ApiError::forbidden)?;
+    let missing = || ApiError::not_found(format!("there is no webhook {id}"));
+    let n: u64 = id
+        .strip_prefix(['H', 'h'])
+        .unwrap_or(id)
+        .parse()
+        .map_err(|_| missing())?;
+    let hooks = st.hooks.clone();
+    let hook = blocking(move || hooks.hook(n)).await?.ok_or_else(missing)?;
+    if !who.manages_subscription(hook.scope) {
+        return Err(missing());
+    }
+    Ok(hook)
+}
+
+/// `GET /api/v1/webhooks`.
+#[utoipa::path(get, path = "/webhooks", tag = "webhooks", summary = "Subscriptions with their health",
+    description = "The city office sees every one; another token those of its own scope.",
+    responses((status = 200, description = "Subscriptions in id order", body = WebhookList)))]
+pub async fn list(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<WebhookList>, ApiError> {
+    who.subscription_scope(None).map_err(ApiError::forbidden)?;
+    let hooks = st.hooks.clone();
+    let all = blocking(move || hooks.hooks()).await?;
+    let mut items = Vec::new();
+    for h in all
+        .into_iter()
+        .filter(|h| who.manages_subscription(h.scope))
+    {
+        items.push(described(&st, h).await?);
+    }
+    Ok(Json(WebhookList { items }))
+}
+
+/// `GET /api/v1/webhooks/{id}`.
+#[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", summary = "One subscription with its health",
+    params(("id" = String, Path, description = "e.g. H3")),
+    responses((status = 200, description = "The subscription", body = WebhookInfo)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookInfo>, ApiError> {
+    let hook = visible(&st, &who, &id).await?;
+    Ok(Json(described(&st, hook).await?))
+}
+
+/// `DELETE /api/v1/webhooks/{id}`.
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", summary = "Stop a subscription",
+    params(("id" = String, Path, description = "e.g. H3")),
+    responses((status = 204, description = "Deleted; nothing more is sent")))]
+pub async fn delete(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let hook = visible(&st, &who, &id).await?;
+    let (hooks, n) = (st.hooks.clone(), hook.id);
+    if !blocking(move || hooks.delete_hook(n)).await? {
+        return Err(ApiError::not_found(format!("there is no webhook {id}")));
+    }
+    tracing::info!(webhook = %hook.label(), by = %who.name, "webhook deleted");
+    if let Some(d) = &st.deliveries {
+        d.poke();
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/webhooks/{id}/resume`.
+#[utoipa::path(post, path = "/webhooks/{id}/resume", tag = "webhooks", summary = "Resume a paused subscription",
+    description = "Delivery starts again at the event it stopped on, at once. Resuming one that is not paused changes nothing.",
+    params(("id" = String, Path, description = "e.g. H3")),
+    responses((status = 200, description = "The subscription", body = WebhookInfo)))]
+pub async fn resume(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookInfo>, ApiError> {
+    let mut hook = visible(&st, &who, &id).await?;
+    let now = st.clock.now();
+    let (hooks, n) = (st.hooks.clone(), hook.id);
+    if !blocking(move || hooks.resume_hook(n, now)).await? {
+        return Err(ApiError::not_found(format!("there is no webhook {id}")));
+    }
+    hook.resumed_at = Some(now);
+    tracing::info!(webhook = %hook.label(), by = %who.name, "webhook resumed");
+    if let Some(d) = &st.deliveries {
+        d.poke();
+    }
+    Ok(Json(described(&st, hook).await?))
+}
+
+/// `POST /api/v1/webhooks/{id}/test`.
+#[utoipa::path(post, path = "/webhooks/{id}/test", tag = "webhooks", summary = "Send one test message now",
+    description = "A `webhook.test` event (`webhook-id` 0) for `json`, a 【测试】 message for a robot; the answer says how the \
+        receiver answered. It does not touch the subscription's cursor.",
+    params(("id" = String, Path, description = "e.g. H3")),
+    responses((status = 200, description = "What the receiver said", body = WebhookTestResult)))]
+pub async fn test(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookTestResult>, ApiError> {
+    let hook = visible(&st, &who, &id).await?;
+    let Some(deliveries) = &st.deliveries else {
+        return Err(ApiError::unavailable(
+            "webhook delivery is off on this server",
+        ));
+    };
+    let now = st.clock.now();
+    let key = match (hook.format, hook.secret.as_deref()) {
+        (HookFormat::Json, Some(s)) => Some(WebhookSecret::parse(s).map_err(|e| {
+            ApiError::internal(&format!(
+                "the stored key of {} does not read: {e}",
+                hook.label()
+            ))
+        })?),
+        _ => None,
+    };
+    let text = PhoneText {
+        title: "【测试】shaozi 哨子".into(),
+        detail: format!("{} · {} · 已连通", hook.label(), hook.name),
+        note: None,
+    };
+    let (body, target) = match hook.format {
+        HookFormat::Json => {
+            let Some(key) = key.as_ref() else {
+                return Err(ApiError::internal(&"a json webhook without its key"));
+            };
+            let body = serde_json::json!({
+                "type": "webhook.test",
+                "at": now,
+                "webhook": hook.label(),
+                "name": hook.name,
+            });
+            (body, Target::Json(key))
+        }
+        HookFormat::Wecom => (text.wecom(), Target::Wecom),
+        HookFormat::Dingtalk => (text.dingtalk(), Target::Dingtalk(hook.secret.as_deref())),
+    };
+    let body = serde_json::to_vec(&body).map_err(|e| ApiError::internal(&e))?;
+    let sent = deliveries
+        .sender()
+        .send(&hook.url, 0, body, target, now)
+        .await;
+    Ok(Json(match sent {
+        Sent::Delivered => WebhookTestResult {
+            delivered: true,
+            status: None,
+            detail: "delivered: the receiver answered 2xx".into(),
+        },
+        Sent::Failed { status, why } => WebhookTestResult {
+            delivered: false,
+            status,
+            detail: why,
+        },
+    }))
+}

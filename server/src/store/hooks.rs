@@ -1,0 +1,101 @@
+//! Webhook subscriptions in the sled store: the `hooks` tree (id → subscription, and the next
+//! id under `next`) and the `hook_state` tree (id → delivery state). Outside the writer's
+//! transactions: a cursor saved here becomes durable with the next flush.
+
+use chrono::{DateTime, Utc};
+
+use super::keys::{be, read_be};
+use super::{decode, Store, StoreError};
+use crate::storage::{HookState, HookStore, StoredHook};
+
+/// The key of the next id in the `hooks` tree (ids are 8 bytes, so it cannot clash).
+const NEXT: &[u8] = b"next";
+
+fn json<T: serde::Serialize>(v: &T, what: &str) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt {
+        what: what.into(),
+        why: e.to_string(),
+    })
+}
+
+fn flush(store: &Store) -> Result<(), StoreError> {
+    // A plain flush from this thread is safe; only flush_async deadlocks (sled #1308).
+    store.db.flush()?;
+    Ok(())
+}
+
+impl HookStore for Store {
+    fn create_hook(&self, hook: &mut StoredHook, state: &HookState) -> Result<(), StoreError> {
+        let next = self
+            .hooks
+            .update_and_fetch(NEXT, |old| {
+                let n = old.and_then(read_be).unwrap_or(0) + 1;
+                Some(be(n).to_vec())
+            })?
+            .as_deref()
+            .and_then(read_be)
+            .unwrap_or(1);
+        hook.id = next;
+        // The state first: a subscription is never seen without its cursor.
+        self.hook_state
+            .insert(be(next), json(state, "a webhook's state")?)?;
+        self.hooks.insert(be(next), json(hook, "a webhook")?)?;
+        flush(self)
+    }
+
+    fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
+        self.hooks
+            .iter()
+            .filter(|r| r.as_ref().map_or(true, |(k, _)| k.len() == 8))
+            .map(|r| {
+                let (k, v) = r?;
+                decode(&v, || format!("webhook {:?}", read_be(&k)))
+            })
+            .collect()
+    }
+
+    fn hook(&self, id: u64) -> Result<Option<StoredHook>, StoreError> {
+        self.hooks
+            .get(be(id))?
+            .map(|v| decode(&v, || format!("webhook H{id}")))
+            .transpose()
+    }
+
+    fn hook_state(&self, id: u64) -> Result<Option<HookState>, StoreError> {
+        self.hook_state
+            .get(be(id))?
+            .map(|v| decode(&v, || format!("the state of webhook H{id}")))
+            .transpose()
+    }
+
+    fn resume_hook(&self, id: u64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let Some(mut hook) = self.hook(id)? else {
+            return Ok(false);
+        };
+        hook.resumed_at = Some(at);
+        self.hooks.insert(be(id), json(&hook, "a webhook")?)?;
+        flush(self)?;
+        Ok(true)
+    }
+
+    fn delete_hook(&self, id: u64) -> Result<bool, StoreError> {
+        let had = self.hooks.remove(be(id))?.is_some();
+        self.hook_state.remove(be(id))?;
+        flush(self)?;
+        Ok(had)
+    }
+
+    fn save_hook_state(&self, id: u64, state: &HookState, durable: bool) -> Result<(), StoreError> {
+        // A deleted subscription's deliverer may save once more as it stops: keep no state
+        // for a subscription that is gone.
+        if !self.hooks.contains_key(be(id))? {
+            return Ok(());
+        }
+        self.hook_state
+            .insert(be(id), json(state, "a webhook's state")?)?;
+        if durable {
+            flush(self)?;
+        }
+        Ok(())
+    }
+}

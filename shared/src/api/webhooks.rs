@@ -1,0 +1,144 @@
+//! Webhook subscriptions (`/api/v1/webhooks`): what a client asks for, and each subscription
+//! with its health as the server answers it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::access::Scope;
+
+/// How a subscription wants its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HookFormat {
+    /// The event as the event stream carries it, signed per Standard Webhooks.
+    #[default]
+    Json,
+    /// A 企业微信 group robot's markdown message.
+    Wecom,
+    /// A 钉钉 custom robot's markdown message.
+    Dingtalk,
+}
+
+impl HookFormat {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookFormat::Json => "json",
+            HookFormat::Wecom => "wecom",
+            HookFormat::Dingtalk => "dingtalk",
+        }
+    }
+}
+
+/// `POST /api/v1/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// A name for people, e.g. 梅林街道值班群.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// Where to deliver: an `http` or `https` URL (a robot's URL as the chat app gives it).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub url: String,
+    /// Event types (`whistle.dispatched`, `whistle.overdue`, …), or `*` for every one.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 64))]
+    pub events: Vec<String>,
+    /// What part of the city it sees; by default the token's own. Only the city office may
+    /// name another.
+    #[serde(default)]
+    pub scope: Option<Scope>,
+    /// `json` (the default), `wecom` or `dingtalk`.
+    #[serde(default)]
+    pub format: HookFormat,
+    /// `json`: a `whsec_…` key to sign with (one is made when none is given); `dingtalk`: the
+    /// robot's `SEC…` signing secret, when its security setting is 加签; `wecom`: none.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// How a subscription's deliveries are going.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookHealth {
+    /// The sequence number of the last event delivered or passed over (not for it); the
+    /// next delivery is of an event after it.
+    pub delivered_seq: u64,
+    /// The log's last event when this was read.
+    pub head_seq: u64,
+    /// Events in the log after `delivered_seq` (some may not be for this subscription).
+    pub lag: u64,
+    /// When the last delivery was answered 2xx.
+    pub last_delivered_at: Option<DateTime<Utc>>,
+    /// Failed attempts in a row at the current event.
+    pub failures: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Since when deliveries have been failing.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When the next attempt is due, while failing.
+    pub next_retry_at: Option<DateTime<Utc>>,
+    /// Paused after a day of failures, until `resume`.
+    pub paused: bool,
+    /// When it paused.
+    pub paused_at: Option<DateTime<Utc>>,
+}
+
+/// A subscription as `GET /api/v1/webhooks` lists it: never its secret, and its URL with the
+/// query's values hidden (a robot's URL carries its key there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookInfo {
+    /// Id, e.g. `H3`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The URL, e.g. `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`.
+    pub url: String,
+    /// Event types, or `*`.
+    pub events: Vec<String>,
+    /// What part of the city it sees.
+    pub scope: Scope,
+    /// Its format.
+    pub format: HookFormat,
+    /// Whether it has a secret (signing key or robot secret).
+    pub signed: bool,
+    /// The token that made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// How deliveries are going.
+    pub health: WebhookHealth,
+}
+
+/// `201` to `POST /api/v1/webhooks`: the subscription, and its signing key shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedWebhook {
+    /// The subscription.
+    #[serde(flatten)]
+    pub webhook: WebhookInfo,
+    /// `json`: the `whsec_…` key a receiver verifies with; not shown again.
+    pub secret: Option<String>,
+}
+
+/// `GET /api/v1/webhooks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookList {
+    /// The subscriptions this token may see, in id order.
+    pub items: Vec<WebhookInfo>,
+}
+
+/// What came of `POST /api/v1/webhooks/{id}/test`: one test message, sent now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookTestResult {
+    /// Whether the receiver answered 2xx (and a robot `errcode` 0).
+    pub delivered: bool,
+    /// The HTTP status, if an answer came.
+    pub status: Option<u16>,
+    /// What happened, in words.
+    pub detail: String,
+}
