@@ -132,7 +132,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     _ => View::Assessment,
                 },
                 View::Detail => View::Assessment,
-                View::Assessment => app.home(),
+                View::Assessment => View::Webhooks,
+                View::Webhooks => app.home(),
             };
             show(app, next)
         }
@@ -140,6 +141,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ViewDepartments => show(app, View::Departments),
         Action::ViewWishes => show(app, View::Wishes),
         Action::ViewAssessment => show(app, View::Assessment),
+        Action::ViewWebhooks => show(app, View::Webhooks),
         Action::ViewDetail => match app.current().or(app.detail.shown.as_ref().map(|d| d.0)) {
             Some(id) => app.open_detail(id),
             None => {
@@ -282,6 +284,7 @@ fn page_of(app: &App) -> isize {
         View::DeptCases(_) => app.cases.list.page(),
         View::Wishes => app.wishes.list.page(),
         View::Assessment => app.assess.list.page(),
+        View::Webhooks => app.hooks.list.page(),
         View::Queue | View::Detail => app.queue.list.page(),
     }
 }

@@ -38,6 +38,8 @@ pub enum View {
     Detail,
     /// Units ranked by how they answered.
     Assessment,
+    /// Webhook subscriptions and their health.
+    Webhooks,
 }
 
 /// The live connection, as the status line shows it.
@@ -137,6 +139,18 @@ pub enum Msg {
     Assessment(Box<shaozi_shared::api::Assessment>),
     /// The assessment was written to a CSV file (its path), or why not.
     Exported(Result<String, String>),
+    /// The webhook subscriptions arrived.
+    Webhooks(Result<Vec<shaozi_shared::api::WebhookInfo>, Refusal>),
+    /// A webhook subscription was resumed (its id, and it as it is now or the refusal).
+    WebhookResumed(
+        String,
+        Result<Box<shaozi_shared::api::WebhookInfo>, Refusal>,
+    ),
+    /// A test message was sent (the subscription's id, and what came of it).
+    WebhookTested(
+        String,
+        Result<shaozi_shared::api::WebhookTestResult, Refusal>,
+    ),
     /// A live event.
     Event(Box<Event>),
     /// The connection changed.
@@ -188,6 +202,12 @@ pub enum Effect {
         chrono::NaiveDate,
         crate::screens::assessment::Units,
     ),
+    /// Load the webhook subscriptions (the runtime coalesces: at most one a second).
+    FetchWebhooks,
+    /// Resume a webhook subscription.
+    ResumeWebhook(String),
+    /// Send a webhook subscription a test message.
+    TestWebhook(String),
     /// Write a CSV file (the assessment as shown) in the export directory.
     WriteCsv {
         /// Its name.
@@ -249,6 +269,8 @@ pub struct App {
     pub detail: DetailScreen,
     /// The assessment screen.
     pub assess: AssessmentScreen,
+    /// The webhook subscriptions' screen.
+    pub hooks: crate::screens::webhooks::WebhooksScreen,
     /// Connection.
     pub conn: Conn,
     /// When data last arrived.
@@ -297,6 +319,7 @@ impl App {
             wishes: WishesScreen::default(),
             detail: DetailScreen::default(),
             assess: AssessmentScreen::default(),
+            hooks: Default::default(),
             conn: Conn::Connecting,
             last_data: None,
             flash: None,
@@ -491,10 +514,25 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             if minute && crate::screens::assessment::shown(app) {
                 return vec![app.fetch_assessment()];
             }
+            // Retries and pauses happen with no event to say so.
+            if minute && app.view == View::Webhooks {
+                return vec![Effect::FetchWebhooks];
+            }
             Vec::new()
         }
         Msg::Assessment(d) => {
             AssessmentScreen::loaded(app, d);
+            Vec::new()
+        }
+        Msg::Webhooks(r) => {
+            crate::screens::webhooks::WebhooksScreen::loaded(app, r);
+            Vec::new()
+        }
+        Msg::WebhookResumed(id, r) => {
+            crate::screens::webhooks::WebhooksScreen::resumed(app, &id, r)
+        }
+        Msg::WebhookTested(id, r) => {
+            crate::screens::webhooks::WebhooksScreen::tested(app, &id, r);
             Vec::new()
         }
         Msg::Exported(r) => {

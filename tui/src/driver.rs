@@ -19,6 +19,7 @@ pub struct Driver {
     tx: UnboundedSender<Msg>,
     rx: UnboundedReceiver<Msg>,
     stats_poke: Arc<Notify>,
+    hooks_poke: Arc<Notify>,
     inflight: Arc<AtomicUsize>,
     following: bool,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -39,6 +40,7 @@ impl Driver {
             tx,
             rx,
             stats_poke,
+            hooks_poke: Arc::new(Notify::new()),
             inflight: Arc::new(AtomicUsize::new(0)),
             following: false,
             tasks: Vec::new(),
@@ -46,6 +48,7 @@ impl Driver {
             export_dir: std::env::current_dir().unwrap_or_default(),
         };
         d.spawn_stats_refresher();
+        d.spawn_hooks_refresher();
         d
     }
 
@@ -112,6 +115,20 @@ impl Driver {
                     if tx.send(Msg::Stats(Box::new(s))).is_err() {
                         return;
                     }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }));
+    }
+
+    /// The subscriptions' health is refetched as events arrive, at most once a second.
+    fn spawn_hooks_refresher(&mut self) {
+        let (api, tx, poke) = (self.api.clone(), self.tx.clone(), self.hooks_poke.clone());
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                poke.notified().await;
+                if tx.send(Msg::Webhooks(api.webhooks().await)).is_err() {
+                    return;
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -221,6 +238,21 @@ impl Driver {
                         Ok(d) => Some(Msg::Assessment(Box::new(d))),
                         Err(r) => Some(Msg::LoadFailed(r)),
                     }
+                });
+            }
+            Effect::FetchWebhooks => self.hooks_poke.notify_one(),
+            Effect::ResumeWebhook(id) => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let r = api.resume_webhook(&id).await.map(Box::new);
+                    Some(Msg::WebhookResumed(id, r))
+                });
+            }
+            Effect::TestWebhook(id) => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let r = api.test_webhook(&id).await;
+                    Some(Msg::WebhookTested(id, r))
                 });
             }
             Effect::WriteCsv { file, text } => {

@@ -115,7 +115,7 @@ pub struct Labels {
     /// Title on narrow terminals.
     pub title_short: &'static str,
     /// Tab names.
-    pub tabs: [&'static str; 5],
+    pub tabs: [&'static str; 6],
     /// Queue columns.
     pub cols: [&'static str; 8],
     /// Connection states.
@@ -148,6 +148,8 @@ pub struct Labels {
     pub prompt: PromptLabels,
     /// Key hints per view.
     pub hints: Hints,
+    /// The webhook subscriptions' screen.
+    pub hooks: HookLabels,
     /// Status names.
     pub status: [&'static str; 7],
     /// Urgent, normal.
@@ -184,6 +186,19 @@ pub struct PromptLabels {
     pub filter: &'static str,
 }
 
+/// Labels of the webhook subscriptions' screen.
+#[derive(Debug)]
+pub struct HookLabels {
+    /// Columns: id, name, format, events, lag, failures, state, last delivered, why.
+    pub cols: [&'static str; 9],
+    /// States: delivering, retrying, paused.
+    pub states: [&'static str; 3],
+    /// No subscriptions.
+    pub empty: &'static str,
+    /// Its key hints.
+    pub hints: &'static str,
+}
+
 /// Key hints the keymap does not give (the other screens' come from the keymap).
 #[derive(Debug)]
 pub struct Hints {
@@ -199,7 +214,7 @@ pub struct Hints {
 pub static ZH: Labels = Labels {
     title: "哨子 · 吹哨报到调度台",
     title_short: "哨子",
-    tabs: ["1 队列", "2 部门", "3 心愿", "4 详情", "5 考核"],
+    tabs: ["1 队列", "2 部门", "3 心愿", "4 详情", "5 考核", "6 推送"],
     cols: ["急", "编号", "已过", "剩余", "社区", "类别", "标题", "部门"],
     live: "● 在线",
     reconnecting: "◌ 重连中",
@@ -241,6 +256,22 @@ pub static ZH: Labels = Labels {
         command: "命令",
         filter: "筛选（文字，或 dept=… cat=… source=… overdue urgent returned due）",
     },
+    hooks: HookLabels {
+        cols: [
+            "编号",
+            "名称",
+            "方式",
+            "事件",
+            "积压",
+            "失败",
+            "状态",
+            "最近送达",
+            "原因",
+        ],
+        states: ["正常", "重试中", "已暂停"],
+        empty: "还没有推送订阅：POST /api/v1/webhooks 新建（见 README「推送到工作群」）。",
+        hints: "R 恢复推送  T 发送测试  j/k 移动  Tab 切换  ? 帮助  q 退出",
+    },
     hints: Hints {
         departments: "Enter 查看该部门哨件  j/k 移动  Tab 切换  ? 帮助  q 退出",
         prompt: "Enter 确认  Esc 取消",
@@ -266,7 +297,7 @@ pub static ZH: Labels = Labels {
 pub static EN: Labels = Labels {
     title: "shaozi · whistle dispatch",
     title_short: "shaozi",
-    tabs: ["1 Queue", "2 Depts", "3 Wishes", "4 Case", "5 Score"],
+    tabs: ["1 Queue", "2 Depts", "3 Wishes", "4 Case", "5 Score", "6 Hooks"],
     cols: [
         "!",
         "ID",
@@ -316,6 +347,12 @@ pub static EN: Labels = Labels {
         confirm: "Confirm for these whistles:",
         command: "command",
         filter: "filter (text, or dept=… cat=… source=… overdue urgent returned due)",
+    },
+    hooks: HookLabels {
+        cols: ["ID", "Name", "Format", "Events", "Lag", "Fails", "State", "Delivered", "Why"],
+        states: ["ok", "retrying", "paused"],
+        empty: "No webhook subscriptions yet: POST /api/v1/webhooks makes one (README, \"Pushing to work chats\").",
+        hints: "R resume  T send a test  j/k move  Tab switch  ? help  q quit",
     },
     hints: Hints {
         departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",

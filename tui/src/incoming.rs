@@ -74,6 +74,10 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
     app.last_data = Some(app.now);
     let kind = e.kind.as_str();
     let mut fx = vec![Effect::FetchStats];
+    // Every event moves the log's head, so the subscriptions' lag.
+    if app.view == crate::app::View::Webhooks {
+        fx.push(Effect::FetchWebhooks);
+    }
     if let Some(rest) = kind.strip_prefix("whistle.") {
         let Ok(w) = serde_json::from_value::<Whistle>(e.record) else {
             return fx;

@@ -33,6 +33,12 @@ pub enum Action {
     ViewDetail,
     /// Assessment view.
     ViewAssessment,
+    /// Webhook subscriptions view.
+    ViewWebhooks,
+    /// Resume the selected webhook subscription.
+    WebhookResume,
+    /// Send the selected webhook subscription a test message.
+    WebhookTest,
     /// Next assessment period.
     Period,
     /// The assessment of the next kind of unit (departments, streets, communities).
@@ -76,6 +82,9 @@ impl Action {
         (Action::ViewWishes, "view_wishes"),
         (Action::ViewDetail, "view_detail"),
         (Action::ViewAssessment, "view_assessment"),
+        (Action::ViewWebhooks, "view_webhooks"),
+        (Action::WebhookResume, "webhook_resume"),
+        (Action::WebhookTest, "webhook_test"),
         (Action::Period, "period"),
         (Action::Units, "units"),
         (Action::Export, "export"),
@@ -249,6 +258,9 @@ impl Default for Keymap {
             ("3", Action::ViewWishes),
             ("4", Action::ViewDetail),
             ("5", Action::ViewAssessment),
+            ("6", Action::ViewWebhooks),
+            ("R", Action::WebhookResume),
+            ("T", Action::WebhookTest),
             ("p", Action::Period),
             ("U", Action::Units),
             ("E", Action::Export),

@@ -226,6 +226,30 @@ impl Api {
         .await
     }
 
+    /// The webhook subscriptions this token may see, with their health.
+    pub async fn webhooks(&self) -> Result<Vec<shaozi_shared::api::WebhookInfo>, Refusal> {
+        let list: shaozi_shared::api::WebhookList = self.get("/api/v1/webhooks").await?;
+        Ok(list.items)
+    }
+
+    /// Resumes a paused subscription.
+    pub async fn resume_webhook(
+        &self,
+        id: &str,
+    ) -> Result<shaozi_shared::api::WebhookInfo, Refusal> {
+        self.post(&format!("/api/v1/webhooks/{id}/resume"), &Value::Null)
+            .await
+    }
+
+    /// Sends a subscription a test message.
+    pub async fn test_webhook(
+        &self,
+        id: &str,
+    ) -> Result<shaozi_shared::api::WebhookTestResult, Refusal> {
+        self.post(&format!("/api/v1/webhooks/{id}/test"), &Value::Null)
+            .await
+    }
+
     /// Who this token is and what it may do.
     pub async fn me(&self) -> Result<Me, Refusal> {
         self.get("/api/v1/me").await

@@ -31,8 +31,8 @@ use crate::writer::WriterHandle;
 /// Events read from the log per step when catching up.
 const PAGE: usize = 256;
 /// How often a subscription's cursor is saved while it moves (it is saved at once when a
-/// delivery fails or the subscription pauses); a crash repeats at most this much.
-const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// delivery fails or the subscription pauses); a crash repeats about this much.
+const SAVE_EVERY: Duration = Duration::from_millis(250);
 /// How often the subscriptions are read again (new ones, deleted ones, resumed ones, and on
 /// several servers the ones whose server went away).
 const RECONCILE_EVERY: Duration = Duration::from_secs(2);

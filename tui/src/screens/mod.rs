@@ -11,6 +11,7 @@ pub mod dept_cases;
 pub mod detail;
 pub mod queue;
 pub mod table;
+pub mod webhooks;
 pub mod wishes;
 pub mod work;
 
@@ -36,7 +37,7 @@ pub enum Hints {
 /// One screen of the dashboard. Its functions take the whole [`App`]: the screen's own state is
 /// its field there, beside the data every screen reads (the model, the language, the clock).
 pub trait Screen {
-    /// Its tab in the title line (0 the queue … 4 the assessment).
+    /// Its tab in the title line (0 the queue … 4 the assessment, 5 the webhooks).
     const TAB: usize;
 
     /// Sets how many rows its list shows on a terminal of `app.size`, from the same layout
@@ -101,6 +102,10 @@ macro_rules! on_screen {
                 type $S = $crate::screens::assessment::AssessmentScreen;
                 $body
             }
+            $crate::app::View::Webhooks => {
+                type $S = $crate::screens::webhooks::WebhooksScreen;
+                $body
+            }
         }
     }};
 }
@@ -114,6 +119,7 @@ pub fn fit_all(app: &mut App) {
     wishes::WishesScreen::fit(app);
     detail::DetailScreen::fit(app);
     assessment::AssessmentScreen::fit(app);
+    webhooks::WebhooksScreen::fit(app);
 }
 
 /// The screens' body: the terminal less the title line above and the status and hint lines

@@ -132,7 +132,15 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             (0, Some(shaozi_shared::Role::Community), crate::i18n::Lang::En) => "1 Community",
             _ => tab,
         };
-        spans.push(Span::styled(format!(" {tab} "), style));
+        // On a narrow terminal the tabs give up their padding so the counts stay whole.
+        if area.width < 100 {
+            if i > 0 {
+                spans.push(Span::raw(" "));
+            }
+            spans.push(Span::styled(tab.to_string(), style));
+        } else {
+            spans.push(Span::styled(format!(" {tab} "), style));
+        }
     }
     if let Some(s) = &app.model.stats {
         let q = &s.queue;

@@ -1,0 +1,298 @@
+//! Webhook subscriptions and how their deliveries are going: lag, failures in a row, paused or
+//! not, the last delivery and the last error. `R` resumes a paused one, `T` sends a test
+//! message. Refreshed as events arrive (each moves the lag), at most once a second.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Row, Wrap};
+use ratatui::Frame;
+
+use shaozi_shared::api::{HookFormat, WebhookInfo, WebhookTestResult};
+
+use super::{body, table_rows, Hints, Screen};
+use crate::app::{App, Effect, Refusal};
+use crate::i18n::Lang;
+use crate::keys::Action;
+use crate::list::ListView;
+use crate::text::{fit, width};
+use crate::view::{loading, local_time, stale, Theme};
+
+/// The subscriptions' screen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebhooksScreen {
+    /// Its rows on screen.
+    pub list: ListView,
+    /// The subscriptions, once loaded.
+    pub items: Option<Vec<WebhookInfo>>,
+    /// Why they could not be loaded (a viewer may not see them).
+    pub failed: Option<String>,
+}
+
+/// How a subscription stands, for its state column: 0 delivering, 1 retrying, 2 paused.
+fn state(w: &WebhookInfo) -> usize {
+    if w.health.paused {
+        2
+    } else if w.health.failures > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+fn selected(app: &App) -> Option<&WebhookInfo> {
+    app.hooks.items.as_ref()?.get(app.hooks.list.sel)
+}
+
+impl WebhooksScreen {
+    /// The list arrived (or could not be read).
+    pub fn loaded(app: &mut App, r: Result<Vec<WebhookInfo>, Refusal>) {
+        match r {
+            Ok(items) => {
+                // The selection stays on its subscription when others come and go.
+                let was = selected(app).map(|w| w.id.clone());
+                let at = was
+                    .and_then(|id| items.iter().position(|w| w.id == id))
+                    .unwrap_or(app.hooks.list.sel);
+                let n = items.len();
+                app.hooks.items = Some(items);
+                app.hooks.failed = None;
+                app.hooks.list.place(at.min(n.saturating_sub(1)), n);
+            }
+            Err(r) => app.hooks.failed = Some(r.detail),
+        }
+    }
+
+    /// A resume was answered.
+    pub fn resumed(app: &mut App, id: &str, r: Result<Box<WebhookInfo>, Refusal>) -> Vec<Effect> {
+        let zh = app.lang == Lang::Zh;
+        match r {
+            Ok(w) => {
+                if let Some(row) = app
+                    .hooks
+                    .items
+                    .as_mut()
+                    .and_then(|items| items.iter_mut().find(|x| x.id == w.id))
+                {
+                    *row = *w;
+                }
+                app.say(if zh {
+                    format!("{id} 已恢复推送：从暂停处的那条事件接着送")
+                } else {
+                    format!("{id} resumed: delivery goes on from the event it stopped at")
+                });
+                vec![Effect::FetchWebhooks]
+            }
+            Err(r) => {
+                app.warn(if zh {
+                    format!("{id} 恢复失败：{}", r.detail)
+                } else {
+                    format!("{id} could not be resumed: {}", r.detail)
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    /// A test message was sent.
+    pub fn tested(app: &mut App, id: &str, r: Result<WebhookTestResult, Refusal>) {
+        let zh = app.lang == Lang::Zh;
+        match r {
+            Ok(t) if t.delivered => app.say(if zh {
+                format!("{id} 测试消息已送达")
+            } else {
+                format!("{id}: the test message was delivered")
+            }),
+            Ok(t) => app.warn(if zh {
+                format!("{id} 测试消息未送达：{}", t.detail)
+            } else {
+                format!("{id}: the test message was not delivered: {}", t.detail)
+            }),
+            Err(r) => app.warn(if zh {
+                format!("{id} 无法发送测试：{}", r.detail)
+            } else {
+                format!("{id}: could not send a test: {}", r.detail)
+            }),
+        }
+    }
+}
+
+impl Screen for WebhooksScreen {
+    const TAB: usize = 5;
+
+    fn fit(app: &mut App) {
+        let rows = table_rows(body(app.size));
+        let n = app.hooks.items.as_ref().map_or(0, Vec::len);
+        app.hooks.list.set_rows(rows, n);
+    }
+
+    fn moved(app: &mut App, delta: isize, _action: Action) {
+        let n = app.hooks.items.as_ref().map_or(0, Vec::len);
+        app.hooks.list.moved(delta, n);
+    }
+
+    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+        let zh = app.lang == Lang::Zh;
+        match action {
+            Action::WebhookResume => {
+                let Some(w) = selected(app) else {
+                    app.say(app.lang.t().nothing);
+                    return Some(Vec::new());
+                };
+                if !w.health.paused {
+                    let id = w.id.clone();
+                    app.say(if zh {
+                        format!("{id} 没有暂停，无需恢复")
+                    } else {
+                        format!("{id} is not paused; nothing to resume")
+                    });
+                    return Some(Vec::new());
+                }
+                Some(vec![Effect::ResumeWebhook(w.id.clone())])
+            }
+            Action::WebhookTest => {
+                let Some(w) = selected(app) else {
+                    app.say(app.lang.t().nothing);
+                    return Some(Vec::new());
+                };
+                let id = w.id.clone();
+                app.say(if zh {
+                    format!("正在向 {id} 发送测试消息…")
+                } else {
+                    format!("sending {id} a test message…")
+                });
+                Some(vec![Effect::TestWebhook(id)])
+            }
+            _ => None,
+        }
+    }
+
+    fn entered(_app: &mut App) -> Vec<Effect> {
+        vec![Effect::FetchWebhooks]
+    }
+
+    fn hints(app: &App) -> Hints {
+        Hints::Text(app.lang.t().hooks.hints)
+    }
+
+    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+        let t = &app.lang.t().hooks;
+        if let Some(why) = &app.hooks.failed {
+            f.render_widget(
+                Paragraph::new(why.as_str())
+                    .style(theme.warn())
+                    .wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let Some(items) = &app.hooks.items else {
+            return loading(app, f, area);
+        };
+        if items.is_empty() {
+            f.render_widget(Paragraph::new(t.empty).wrap(Wrap { trim: true }), area);
+            return;
+        }
+        // Fixed columns as wide as their header or their widest cell; the name and the
+        // reason share what is left. On a narrow terminal the event types and the last
+        // delivery give way: what is wrong matters more.
+        let narrow = area.width < 100;
+        let col = |i: usize, cells: &mut dyn Iterator<Item = usize>| -> u16 {
+            cells.max().unwrap_or(0).max(width(t.cols[i])) as u16
+        };
+        let id_w = col(0, &mut items.iter().map(|w| width(&w.id)));
+        let fmt_w = col(2, &mut items.iter().map(|w| width(format_name(w.format))));
+        let ev_w = col(3, &mut items.iter().map(|w| width(&events(w)))).min(24);
+        let lag_w = col(4, &mut items.iter().map(|w| w.health.lag.to_string().len()));
+        let fail_w = col(
+            5,
+            &mut items.iter().map(|w| w.health.failures.to_string().len()),
+        );
+        let state_w = col(6, &mut t.states.iter().map(|s| width(s)));
+        let when_w = col(7, &mut std::iter::once(11));
+        let mut fixed = id_w + fmt_w + lag_w + fail_w + state_w + 6;
+        if !narrow {
+            fixed += ev_w + when_w + 2;
+        }
+        let rest = area.width.saturating_sub(fixed + 2);
+        let name_w = if narrow { rest * 2 / 5 } else { rest / 3 }.max(8);
+        let why_w = rest.saturating_sub(name_w);
+        // (header index, width) of the columns shown.
+        let mut shown = vec![(0, id_w), (1, name_w), (2, fmt_w)];
+        if !narrow {
+            shown.push((3, ev_w));
+        }
+        shown.extend([(4, lag_w), (5, fail_w), (6, state_w)]);
+        if !narrow {
+            shown.push((7, when_w));
+        }
+        shown.push((8, why_w));
+        let widths = shown.iter().map(|(_, w)| Constraint::Length(*w)).collect();
+        let header = Row::new(shown.iter().map(|(i, _)| Line::from(t.cols[*i])))
+            .style(Style::default().add_modifier(Modifier::BOLD));
+        let dim = stale(app);
+        app.hooks
+            .list
+            .table(f, area, header, widths, 1, items.len(), |i, sel| {
+                let w = &items[i];
+                let st = state(w);
+                let why = match (&w.health.last_error, w.health.next_retry_at) {
+                    (Some(e), Some(next)) if !w.health.paused => {
+                        let at = local_time(next, app.now, app.tz);
+                        match app.lang {
+                            Lang::Zh => format!("{e}（{at} 重试）"),
+                            Lang::En => format!("{e} (retry {at})"),
+                        }
+                    }
+                    (Some(e), _) => e.clone(),
+                    (None, _) => String::new(),
+                };
+                let cell = |c: usize| -> String {
+                    match c {
+                        0 => w.id.clone(),
+                        1 => fit(&w.name, usize::from(name_w)),
+                        2 => format_name(w.format).into(),
+                        3 => fit(&events(w), usize::from(ev_w)),
+                        4 => w.health.lag.to_string(),
+                        5 => w.health.failures.to_string(),
+                        6 => t.states[st].into(),
+                        7 => w
+                            .health
+                            .last_delivered_at
+                            .map(|d| local_time(d, app.now, app.tz))
+                            .unwrap_or_else(|| "—".into()),
+                        _ => fit(&why, usize::from(why_w)),
+                    }
+                };
+                let mut style = match st {
+                    2 => theme.alert(),
+                    1 => theme.warn(),
+                    _ => Style::default(),
+                };
+                if dim {
+                    style = style.add_modifier(Modifier::DIM);
+                }
+                if sel {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
+                Some(Row::new(shown.iter().map(|(c, _)| Line::from(cell(*c)))).style(style))
+            });
+    }
+}
+
+fn format_name(f: HookFormat) -> &'static str {
+    match f {
+        HookFormat::Json => "json",
+        HookFormat::Wecom => "企业微信",
+        HookFormat::Dingtalk => "钉钉",
+    }
+}
+
+/// The event types, shortened: `whistle.overdue` reads `overdue`.
+fn events(w: &WebhookInfo) -> String {
+    w.events
+        .iter()
+        .map(|e| e.strip_prefix("whistle.").unwrap_or(e))
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,151 @@
+//! The webhook subscriptions' screen: what it shows of each subscription's health, and what
+//! its keys ask of the server.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+
+use shaozi_shared::api::{HookFormat, WebhookHealth, WebhookInfo, WebhookTestResult};
+use shaozi_shared::Scope;
+use shaozi_tui::app::{update, Effect, Msg, Refusal, View};
+use shaozi_tui::i18n::Lang;
+
+fn hook(id: u64, name: &str, format: HookFormat, events: &[&str]) -> WebhookInfo {
+    WebhookInfo {
+        id: format!("H{id}"),
+        name: name.into(),
+        url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…".into(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        scope: Scope::City,
+        format,
+        signed: format != HookFormat::Wecom,
+        created_by: "admin".into(),
+        created_at: now() - chrono::Duration::days(3),
+        health: WebhookHealth {
+            delivered_seq: 120,
+            head_seq: 120,
+            lag: 0,
+            last_delivered_at: Some(now() - chrono::Duration::minutes(2)),
+            ..WebhookHealth::default()
+        },
+    }
+}
+
+/// Three subscriptions: one delivering, one retrying, one paused after a day of failures.
+fn hooks() -> Vec<WebhookInfo> {
+    let fine = hook(1, "城市运行中心", HookFormat::Json, &["*"]);
+    let mut retrying = hook(
+        2,
+        "桃花仑街道值班群",
+        HookFormat::Wecom,
+        &["whistle.dispatched", "whistle.overdue"],
+    );
+    retrying.health.lag = 37;
+    retrying.health.delivered_seq = 83;
+    retrying.health.failures = 4;
+    retrying.health.last_error = Some("answered 503: busy".into());
+    retrying.health.failing_since = Some(now() - chrono::Duration::minutes(3));
+    retrying.health.next_retry_at = Some(now() + chrono::Duration::seconds(40));
+    let mut paused = hook(
+        3,
+        "市城管局钉钉群",
+        HookFormat::Dingtalk,
+        &["whistle.overdue"],
+    );
+    paused.health.lag = 412;
+    paused.health.failures = 161;
+    paused.health.paused = true;
+    paused.health.paused_at = Some(now() - chrono::Duration::hours(1));
+    paused.health.last_error = Some("the robot refused it: 310000 sign not match".into());
+    paused.health.last_delivered_at = Some(now() - chrono::Duration::days(2));
+    vec![fine, retrying, paused]
+}
+
+fn on_hooks(lang: Lang, w: u16, h: u16) -> shaozi_tui::app::App {
+    let mut a = app(lang, w, h);
+    let fx = key(&mut a, KeyCode::Char('6'));
+    assert_eq!(a.view, View::Webhooks);
+    assert_eq!(
+        fx,
+        vec![Effect::FetchWebhooks],
+        "entering it asks for the list"
+    );
+    update(&mut a, Msg::Webhooks(Ok(hooks())));
+    a
+}
+
+#[test]
+fn subscriptions_with_their_health_80x24_and_120x40() {
+    let zh = render(&on_hooks(Lang::Zh, 80, 24));
+    let en = render(&on_hooks(Lang::En, 120, 40));
+    insta::assert_snapshot!(format!("{zh}\n{en}"));
+}
+
+#[test]
+fn r_resumes_only_a_paused_one_and_t_sends_a_test() {
+    let mut a = on_hooks(Lang::Zh, 120, 40);
+    // The first is delivering: nothing to resume, and it says so.
+    assert!(key(&mut a, KeyCode::Char('R')).is_empty());
+    assert!(
+        a.flash.as_ref().unwrap().text.contains("没有暂停"),
+        "{:?}",
+        a.flash
+    );
+    let fx = key(&mut a, KeyCode::Char('T'));
+    assert_eq!(fx, vec![Effect::TestWebhook("H1".into())]);
+    update(
+        &mut a,
+        Msg::WebhookTested(
+            "H1".into(),
+            Ok(WebhookTestResult {
+                delivered: false,
+                status: Some(410),
+                detail: "answered 410: gone".into(),
+            }),
+        ),
+    );
+    let f = a.flash.clone().unwrap();
+    assert!(f.error && f.text.contains("answered 410"), "{f:?}");
+    // The paused one: R asks the server, and the answer puts it back to delivering.
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    let fx = key(&mut a, KeyCode::Char('R'));
+    assert_eq!(fx, vec![Effect::ResumeWebhook("H3".into())]);
+    let mut back = hooks().remove(2);
+    back.health.paused = false;
+    back.health.paused_at = None;
+    let fx = update(&mut a, Msg::WebhookResumed("H3".into(), Ok(Box::new(back))));
+    assert_eq!(fx, vec![Effect::FetchWebhooks]);
+    assert!(!a.hooks.items.as_ref().unwrap()[2].health.paused);
+    assert!(a.flash.as_ref().unwrap().text.contains("H3 已恢复推送"));
+    // The selection stays on its subscription when the list comes back in another order.
+    let mut reordered = hooks();
+    reordered.rotate_left(1);
+    update(&mut a, Msg::Webhooks(Ok(reordered)));
+    assert_eq!(a.hooks.items.as_ref().unwrap()[a.hooks.list.sel].id, "H3");
+}
+
+#[test]
+fn live_events_refresh_the_lag_and_a_viewer_is_told_why_it_sees_none() {
+    let mut a = on_hooks(Lang::En, 80, 24);
+    let w = queue().remove(0);
+    let fx = update(&mut a, event("whistle.dispatched", &w, 500));
+    assert!(fx.contains(&Effect::FetchWebhooks), "{fx:?}");
+    // Elsewhere, events do not ask for the subscriptions.
+    key(&mut a, KeyCode::Char('1'));
+    let fx = update(&mut a, event("whistle.dispatched", &w, 501));
+    assert!(!fx.contains(&Effect::FetchWebhooks));
+    key(&mut a, KeyCode::Char('6'));
+    update(
+        &mut a,
+        Msg::Webhooks(Err(Refusal::plain(
+            403,
+            "大屏 (viewer) may not subscribe to events (read-only)",
+        ))),
+    );
+    assert!(render(&a).contains("may not subscribe to events"));
+}
