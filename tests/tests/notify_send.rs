@@ -153,3 +153,34 @@ async fn a_robot_that_answers_200_with_an_error_code_failed() {
         .await;
     assert_eq!(sent, Sent::Delivered);
 }
+
+/// Robots are https: a delivery to an https URL opens with a TLS handshake (a ClientHello,
+/// record type 22), and a receiver that cannot show a trusted certificate is a failure that
+/// says so, never a plain-text request.
+#[tokio::test]
+async fn an_https_url_is_spoken_to_in_tls() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let first = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 3];
+        sock.read_exact(&mut buf).await.unwrap();
+        // Not a TLS server: hang up.
+        let _ = sock.shutdown().await;
+        buf
+    });
+    let sent = sender(Duration::from_secs(5))
+        .send(
+            &format!("https://{addr}/cgi-bin/webhook/send?key=k"),
+            7,
+            b"{}".to_vec(),
+            Target::Wecom,
+            Utc::now(),
+        )
+        .await;
+    let hello = first.await.unwrap();
+    assert_eq!(hello[0], 22, "a TLS handshake record, not {hello:?}");
+    assert_eq!(hello[1], 3, "TLS version major 3");
+    assert!(matches!(sent, Sent::Failed { status: None, .. }), "{sent:?}");
+}
