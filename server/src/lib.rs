@@ -393,12 +393,16 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             rules.calendar.offset,
             c,
         ) {
-            Ok(d) => {
-                background.push(tokio::spawn(
-                    d.clone().run(opened.leases.clone(), shutdown_rx.clone()),
-                ));
-                Some(d)
-            }
+            Ok(d) => match d.clone().spawn(opened.leases.clone(), shutdown_rx.clone()) {
+                Ok(task) => {
+                    background.push(task);
+                    Some(d)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook delivery cannot start; none will be sent");
+                    None
+                }
+            },
             Err(e) => {
                 tracing::error!(error = %e, "webhook delivery cannot start; none will be sent");
                 None

@@ -182,5 +182,8 @@ async fn an_https_url_is_spoken_to_in_tls() {
     let hello = first.await.unwrap();
     assert_eq!(hello[0], 22, "a TLS handshake record, not {hello:?}");
     assert_eq!(hello[1], 3, "TLS version major 3");
-    assert!(matches!(sent, Sent::Failed { status: None, .. }), "{sent:?}");
+    assert!(
+        matches!(sent, Sent::Failed { status: None, .. }),
+        "{sent:?}"
+    );
 }

@@ -94,9 +94,6 @@ pub struct Sender {
 impl Sender {
     /// A sender that follows no redirect and keeps to `limits`.
     pub fn new(limits: Limits) -> Result<Sender, reqwest::Error> {
-        // rustls needs a process-wide crypto provider; a second install (another sender, or
-        // another part of the program) is refused harmlessly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(limits.connect)

@@ -220,6 +220,25 @@ impl Writer {
         let durable = Arc::new(AtomicU64::new(0));
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let (durable_w, events_w) = (durable.clone(), events.clone());
+        // Waking every stream and deliverer costs a wake-up each per event: a thread of its
+        // own pays it, so the writer goes on to the next batch at once.
+        let (publish, to_publish) = std::sync::mpsc::channel::<Vec<Published>>();
+        std::thread::Builder::new()
+            .name("shaozi-publish".into())
+            .spawn(move || {
+                // Ends when the writer drops its side.
+                for batch in to_publish {
+                    for p in batch {
+                        // No subscribers is fine; lagging ones are cut off by their own
+                        // stream.
+                        let _ = events_w.send(Arc::new(p));
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Corrupt {
+                what: "publishing thread".into(),
+                why: e.to_string(),
+            })?;
         // The engine lives and dies on the writer's thread: a PostgreSQL client must not
         // block (nor be dropped) on the async runtime's threads.
         let thread = std::thread::Builder::new()
@@ -240,7 +259,7 @@ impl Writer {
                     store,
                     clock,
                     rules,
-                    events: events_w,
+                    publish,
                     failed: None,
                     publishing,
                 }
@@ -366,7 +385,8 @@ struct WriterThread {
     store: Box<dyn Engine>,
     clock: Arc<dyn Clock>,
     rules: Arc<Rules>,
-    events: broadcast::Sender<Arc<Published>>,
+    /// To the publishing thread, a batch's events at a time, in order.
+    publish: std::sync::mpsc::Sender<Vec<Published>>,
     durable: Arc<AtomicU64>,
     failed: Option<String>,
 }
@@ -481,11 +501,7 @@ impl WriterThread {
                 match &self.publishing {
                     Publishing::Direct => {
                         self.durable.store(seq, Ordering::SeqCst);
-                        for p in published {
-                            // No subscribers is fine; lagging ones are cut off by their own
-                            // stream.
-                            let _ = self.events.send(Arc::new(p));
-                        }
+                        let _ = self.publish.send(published);
                     }
                     // Other servers' events may come before these: the log follower
                     // publishes everything in sequence order. Every number up to this

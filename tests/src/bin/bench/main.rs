@@ -5,10 +5,12 @@
 //! cargo run --release -p shaozi-tests --bin shaozi-bench -- --big 100000   # a quicker one
 //! cargo run --release -p shaozi-tests --bin shaozi-bench -- --disk 2000     # bytes per whistle
 //! cargo run --release -p shaozi-tests --bin shaozi-bench -- --flood 6300    # Open311 flood
+//! cargo run --release -p shaozi-tests --bin shaozi-bench -- --webhooks 50 --creates 20000
 
 mod disk;
 mod fanout;
 mod flood;
+mod hooks;
 mod load;
 mod restart;
 
@@ -78,6 +80,17 @@ struct Args {
     /// The process id of the running server, for its memory.
     #[arg(long)]
     flood_pid: Option<u32>,
+    /// Only measure webhooks: creates at full speed without and with this many
+    /// subscriptions (one of them hanging), and the healthy ones' lag.
+    #[arg(long)]
+    webhooks: Option<usize>,
+    /// Rounds of the webhooks figure (each a run without and a run with).
+    #[arg(long, default_value_t = 3)]
+    webhook_rounds: usize,
+    /// The event type the healthy subscriptions ask for (another than whistle.created
+    /// measures what subscriptions cost that are not sent anything).
+    #[arg(long, default_value = "whistle.created")]
+    webhook_event: String,
     /// Only run the server on this store until stdin closes (how the bench restarts it).
     #[arg(long, hide = true)]
     serve: Option<std::path::PathBuf>,
@@ -288,6 +301,37 @@ async fn main() -> anyhow::Result<()> {
             pid: "self".into(),
         };
         flood::run(target, n, args.flood_page).await?;
+        server.shutdown().await;
+        return Ok(());
+    }
+    if let Some(n) = args.webhooks {
+        let tmp = tempfile::tempdir()?;
+        let data = args
+            .data
+            .clone()
+            .unwrap_or_else(|| tmp.path().join("store"));
+        let server = start(config(&data)?).await?;
+        let base = format!("http://{}", server.addr);
+        let client = reqwest::Client::new();
+        println!(
+            "shaozi-bench: server on {base}, store {}; {} cores; debug build: {}",
+            data.display(),
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0),
+            cfg!(debug_assertions)
+        );
+        let city = make_city(&client, &base).await?;
+        hooks::run(
+            &base,
+            &city,
+            n,
+            args.creates,
+            args.concurrency,
+            args.webhook_rounds,
+            &args.webhook_event,
+        )
+        .await?;
         server.shutdown().await;
         return Ok(());
     }
