@@ -82,6 +82,8 @@ pub struct Shared {
     pub hooks: Arc<dyn storage::HookStore>,
     /// The deliveries this server runs (None when it runs none).
     pub deliveries: Option<notify::deliver::Deliveries>,
+    /// Seals and opens webhook secrets.
+    pub vault: notify::vault::Vault,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -187,6 +189,8 @@ pub struct Config {
     /// Webhook deliveries: how they retry (None: this server delivers none, for a server
     /// kept for reads).
     pub webhooks: Option<notify::deliver::DeliveryConfig>,
+    /// The key webhook secrets are sealed with at rest (none: kept as given).
+    pub vault: notify::vault::Vault,
 }
 
 impl Config {
@@ -205,6 +209,7 @@ impl Config {
             jurisdiction: "shaozi".into(),
             public: guard::PublicLimits::default(),
             webhooks: Some(notify::deliver::DeliveryConfig::default()),
+            vault: notify::vault::Vault::default(),
         }
     }
 }
@@ -391,6 +396,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             writer.clone(),
             config.clock.clone(),
             rules.calendar.offset,
+            config.vault.clone(),
             c,
         ) {
             Ok(d) => match d.clone().spawn(opened.leases.clone(), shutdown_rx.clone()) {
@@ -421,6 +427,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         guard: Arc::new(guard::Guard::new(config.public)),
         hooks: opened.hooks.clone(),
         deliveries,
+        vault: config.vault.clone(),
     });
     let serve = tokio::spawn(serve_http(
         listener,

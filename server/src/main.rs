@@ -144,6 +144,11 @@ struct ServeArgs {
     /// The Open311 jurisdiction_id this server answers for (checked when a client sends one).
     #[arg(long, env = "SHAOZI_JURISDICTION", default_value = "shaozi")]
     jurisdiction: String,
+    /// Seals webhook secrets at rest with this key: 32 random bytes in base64
+    /// (`openssl rand -base64 32`), the same on every server of a database. Without it they
+    /// are kept as given.
+    #[arg(long, env = "SHAOZI_WEBHOOK_KEY", hide_env_values = true)]
+    webhook_key: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -223,6 +228,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.listen = args.listen;
     config.admin_token = args.admin_token;
     config.jurisdiction = args.jurisdiction.clone();
+    config.vault = shaozi_server::notify::vault::Vault::new(args.webhook_key.as_deref())?;
+    if !config.vault.keyed() {
+        tracing::info!("webhook secrets are kept unsealed; set SHAOZI_WEBHOOK_KEY to seal them");
+    }
     if let Some(path) = &args.rules {
         config.rules = shaozi_server::config::load(path)?;
     }

@@ -116,6 +116,36 @@ impl TestServer {
         Self::start_at(data, clock, "127.0.0.1:0".parse().expect("addr")).await
     }
 
+    /// A server on an existing store whose webhook secrets are sealed with `key` (base64),
+    /// or kept as given with none.
+    pub async fn start_keyed(
+        data: &Path,
+        clock: Arc<ManualClock>,
+        key: Option<&str>,
+    ) -> TestServer {
+        let mut cfg = Config::new(data.to_path_buf());
+        cfg.public = PublicLimits::off();
+        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.limits = Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        };
+        cfg.vault = shaozi_server::notify::vault::Vault::new(key).expect("a good key");
+        Self::from_config(cfg, clock).await
+    }
+
+    /// A fresh store: its directory (kept while it lives), its path or URL, and its database.
+    pub fn fresh() -> (tempfile::TempDir, PathBuf, Option<Arc<TestDatabase>>) {
+        fresh_store()
+    }
+
+    /// Keeps a store's directory and database for as long as this server lives.
+    pub fn keep(&mut self, dir: tempfile::TempDir, db: Option<Arc<TestDatabase>>) {
+        self._dir = Some(dir);
+        self._db = db;
+    }
+
     /// A server on an existing store directory at a given address.
     pub async fn start_at(
         data: &Path,

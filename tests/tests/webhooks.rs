@@ -607,3 +607,92 @@ async fn a_restart_delivers_from_the_cursor_what_the_receiver_missed_in_order() 
     // Attempts it answered 502 are repeats under the same id; the first of each is in order.
     in_order_none_missing(&seen, &want);
 }
+
+/// Every byte the store keeps about webhooks: sled's trees, or PostgreSQL's table.
+fn stored_hooks(data: &std::path::Path) -> String {
+    let url = data.to_string_lossy().to_string();
+    if shaozi_server::pg::is_url(&url) {
+        return std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.query("SELECT json FROM webhooks", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .join()
+        .unwrap();
+    }
+    let db = sled::open(data).unwrap();
+    let tree = db.open_tree("hooks").unwrap();
+    tree.iter()
+        .map(|r| String::from_utf8_lossy(&r.unwrap().1).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_secret_is_sealed_at_rest_with_the_servers_key_and_a_server_without_it_holds_the_event() {
+    const KEY: &str = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs=";
+    let (dir, data, db) = TestServer::fresh();
+    let clock = std::sync::Arc::new(shaozi_server::clock::ManualClock::new(chrono::Utc::now()));
+    let mut s = TestServer::start_keyed(&data, clock.clone(), Some(KEY)).await;
+    let city = s.small_city().await;
+    let r = Receiver::start(Reply::ok()).await.unwrap();
+    let hook = subscribe(
+        &s,
+        json!({"name": "加密", "url": r.url, "events": ["whistle.created"]}),
+    )
+    .await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/webhooks/{}", hook["id"].as_str().unwrap());
+    s.stop().await;
+    let stored = stored_hooks(&data);
+    assert!(stored.contains("sealed:v1:"), "{stored}");
+    assert!(
+        !stored.contains(secret.trim_start_matches("whsec_")),
+        "the key is not at rest"
+    );
+
+    // A server without the key cannot sign: the event waits, and the health says why.
+    let mut s = TestServer::start_keyed(&data, clock.clone(), None).await;
+    let w = s
+        .whistle(&city.communities[0], "sanitation", "normal", "密钥")
+        .await;
+    let until = std::time::Instant::now() + WAIT;
+    let h = loop {
+        let h = s.get(&path).await;
+        if h.body["health"]["failures"].as_u64().unwrap_or(0) > 0
+            || std::time::Instant::now() > until
+        {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        h.body["health"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("SHAOZI_WEBHOOK_KEY"),
+        "{}",
+        h.body
+    );
+    assert_eq!(r.count(), 0);
+    s.stop().await;
+
+    // With the key again, the held event goes out, signed with the key made at the start.
+    let mut s = TestServer::start_keyed(&data, clock, Some(KEY)).await;
+    s.keep(dir, db);
+    let seen = r.wait_for(WAIT, |seen| !seen.is_empty()).await;
+    assert_eq!(seen[0].json()["subject"], json!(w));
+    let mut headers = reqwest::header::HeaderMap::new();
+    for k in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        headers.insert(k, seen[0].header(k).unwrap().parse().unwrap());
+    }
+    standardwebhooks::Webhook::new(&secret)
+        .unwrap()
+        .verify(&seen[0].body, &headers)
+        .expect("signed with the key shown at creation");
+    s.stop().await;
+}

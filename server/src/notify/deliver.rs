@@ -23,6 +23,7 @@ use shaozi_shared::{CommunityId, DepartmentId, Event, EventKind, EventScope, Pri
 use super::message::{phone_text, Names};
 use super::send::{retry_after, Sender, Sent, Target, PAUSE_AFTER};
 use super::sign::WebhookSecret;
+use super::vault::{Vault, VaultError};
 use crate::clock::Clock;
 use crate::storage::{HookState, HookStore, Reads, StoredHook};
 use crate::store::StoreError;
@@ -75,30 +76,37 @@ impl Leases for AllMine {
 struct Spec {
     hook: StoredHook,
     who: Principal,
+    /// Its secret, opened (or why it does not open).
+    secret: Result<Option<String>, VaultError>,
     key: Option<WebhookSecret>,
 }
 
 impl Spec {
-    fn new(hook: StoredHook) -> Spec {
-        let key = match hook.format {
-            HookFormat::Json => hook
-                .secret
-                .as_deref()
-                .and_then(|s| WebhookSecret::parse(s).ok()),
+    fn new(hook: StoredHook, vault: &Vault) -> Spec {
+        let secret = hook.secret.as_deref().map(|s| vault.open(s)).transpose();
+        let key = match (hook.format, &secret) {
+            (HookFormat::Json, Ok(Some(s))) => WebhookSecret::parse(s).ok(),
             _ => None,
         };
         Spec {
             who: hook.principal(),
             hook,
+            secret,
             key,
         }
     }
 
-    fn target(&self) -> Option<Target<'_>> {
-        Some(match self.hook.format {
-            HookFormat::Json => Target::Json(self.key.as_ref()?),
+    /// How a delivery is signed, or why it cannot be.
+    fn target(&self) -> Result<Target<'_>, String> {
+        let secret = self.secret.as_ref().map_err(ToString::to_string)?;
+        Ok(match self.hook.format {
+            HookFormat::Json => Target::Json(
+                self.key
+                    .as_ref()
+                    .ok_or_else(|| "its signing key does not read".to_string())?,
+            ),
             HookFormat::Wecom => Target::Wecom,
-            HookFormat::Dingtalk => Target::Dingtalk(self.hook.secret.as_deref()),
+            HookFormat::Dingtalk => Target::Dingtalk(secret.as_deref()),
         })
     }
 }
@@ -110,6 +118,7 @@ struct Ctx {
     sender: Sender,
     clock: Arc<dyn Clock>,
     offset: FixedOffset,
+    vault: Vault,
     first_retry: Duration,
 }
 
@@ -137,6 +146,7 @@ impl Deliveries {
         writer: WriterHandle,
         clock: Arc<dyn Clock>,
         offset: FixedOffset,
+        vault: Vault,
         config: DeliveryConfig,
     ) -> Result<Deliveries, reqwest::Error> {
         Ok(Deliveries {
@@ -147,6 +157,7 @@ impl Deliveries {
                 sender: Sender::new(config.limits)?,
                 clock,
                 offset,
+                vault,
                 first_retry: config.first_retry,
             }),
             poke: Arc::new(Notify::new()),
@@ -269,7 +280,7 @@ impl Deliveries {
                 match running.get(&id) {
                     Some(r) if r.spec.borrow().hook == hook => {}
                     Some(r) => {
-                        let _ = r.spec.send(Arc::new(Spec::new(hook)));
+                        let _ = r.spec.send(Arc::new(Spec::new(hook, &self.ctx.vault)));
                     }
                     None => start.push(hook),
                 }
@@ -282,7 +293,7 @@ impl Deliveries {
             let Some(state) = state else {
                 continue; // deleted meanwhile
             };
-            let (spec_tx, spec_rx) = watch::channel(Arc::new(Spec::new(hook)));
+            let (spec_tx, spec_rx) = watch::channel(Arc::new(Spec::new(hook, &self.ctx.vault)));
             let shared = Arc::new(Mutex::new(state.clone()));
             let task = Task {
                 ctx: self.ctx.clone(),
@@ -536,11 +547,10 @@ impl Task {
             self.moved(seq, None);
             return Next::Go;
         };
-        let Some(target) = spec.target() else {
-            // A json subscription whose key does not read cannot sign: say so, and hold.
-            return self
-                .failed(seq, None, "its signing key does not read".into())
-                .await;
+        let target = match spec.target() {
+            Ok(t) => t,
+            // A secret this server cannot open cannot sign: say so, and hold the event.
+            Err(why) => return self.failed(seq, None, why).await,
         };
         loop {
             let now = self.ctx.clock.now();

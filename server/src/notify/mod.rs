@@ -4,7 +4,8 @@
 //! Chinese first, as the WeCom (企业微信) and DingTalk (钉钉) group robots take it; `send`
 //! delivers one within limits a receiver cannot stretch and says when to try again.
 //!
-//! `deliver` runs one task per subscription from its durable cursor. Subscriptions are kept
+//! `deliver` runs one task per subscription from its durable cursor; `vault` seals their
+//! secrets at rest. Subscriptions are kept
 //! by the store (`crate::storage::HookStore`) and managed at `/api/v1/webhooks`
 //! (`crate::routes::webhooks`).
 
@@ -12,3 +13,4 @@ pub mod deliver;
 pub mod message;
 pub mod send;
 pub mod sign;
+pub mod vault;

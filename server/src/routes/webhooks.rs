@@ -106,7 +106,7 @@ pub async fn create(
         scope,
         as_admin: who.subscriber("", scope).role == shaozi_shared::Role::Admin,
         format: b.format,
-        secret,
+        secret: secret.map(|s| st.vault.seal(&s)),
         created_by: who.name.clone(),
         created_at: st.clock.now(),
         resumed_at: None,
@@ -333,7 +333,17 @@ pub async fn test(
         ));
     };
     let now = st.clock.now();
-    let key = match (hook.format, hook.secret.as_deref()) {
+    let secret = match hook.secret.as_deref().map(|s| st.vault.open(s)).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(Json(WebhookTestResult {
+                delivered: false,
+                status: None,
+                detail: e.to_string(),
+            }))
+        }
+    };
+    let key = match (hook.format, secret.as_deref()) {
         (HookFormat::Json, Some(s)) => Some(WebhookSecret::parse(s).map_err(|e| {
             ApiError::internal(&format!(
                 "the stored key of {} does not read: {e}",
@@ -361,7 +371,7 @@ pub async fn test(
             (body, Target::Json(key))
         }
         HookFormat::Wecom => (text.wecom(), Target::Wecom),
-        HookFormat::Dingtalk => (text.dingtalk(), Target::Dingtalk(hook.secret.as_deref())),
+        HookFormat::Dingtalk => (text.dingtalk(), Target::Dingtalk(secret.as_deref())),
     };
     let body = serde_json::to_vec(&body).map_err(|e| ApiError::internal(&e))?;
     let sent = deliveries
