@@ -567,3 +567,138 @@ async fn a_database_gone_read_only_refuses_writes_with_503_and_still_answers_rea
         .collect();
     assert!(!titles.contains("只读中"), "nothing refused was written");
 }
+
+/// The backend holding a subscription's lease (its advisory lock), if any.
+fn lease_holder(url: &str, hook: u64) -> Option<i32> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        c.query_opt(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND classid = 1397247819::oid AND objid = $1::bigint::oid AND objsubid = 2",
+            &[&(hook as i64)],
+        )
+        .expect("pg_locks")
+        .map(|r| r.get::<_, i32>(0))
+    })
+    .join()
+    .expect("thread")
+}
+
+/// Waits up to 10 s for the lease to be held by another backend than `was`.
+async fn lease_moved(url: &str, hook: u64, was: Option<i32>) -> Option<i32> {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = lease_holder(url, hook);
+        if (now.is_some() && now != was) || Instant::now() > until {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Two servers deliver a subscription one at a time: the one holding its advisory lock.
+/// Events filed on both reach the receiver once each, in order; when the holder stops, the
+/// other takes the subscription over from its cursor, and the rest arrive, none skipped.
+#[tokio::test]
+async fn one_server_delivers_a_webhook_and_the_other_takes_over_when_it_stops() {
+    use shaozi_tests::receiver::{Receiver, Reply, Seen};
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let clock = Arc::new(ManualClock::new(t0()));
+    let at = Path::new(&db.url);
+    let a = TestServer::start_on(at, clock.clone()).await;
+    let b = TestServer::start_on(at, clock.clone()).await;
+    let city = a.small_city().await;
+    let r = Receiver::start(Reply::ok()).await.unwrap();
+    let hook = a
+        .ok(
+            "/api/v1/webhooks",
+            json!({"name": "两台", "url": r.url, "events": ["whistle.created"]}),
+            201,
+        )
+        .await;
+    let n: u64 = hook["id"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('H')
+        .parse()
+        .unwrap();
+    let subjects = |seen: &[Seen]| -> Vec<String> {
+        seen.iter()
+            .map(|x| x.json()["subject"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let mut filed = Vec::new();
+    for i in 0..20 {
+        let s = [&a, &b][i % 2];
+        filed.push(
+            s.whistle(
+                &city.communities[i % 3],
+                "sanitation",
+                "normal",
+                &format!("第{i}件"),
+            )
+            .await,
+        );
+    }
+    let seen = r
+        .wait_for(Duration::from_secs(20), |seen| seen.len() >= filed.len())
+        .await;
+    // Filed one after another, so the log's order is the filing order.
+    assert_eq!(
+        subjects(&seen),
+        filed,
+        "each once, in order, from one server"
+    );
+    let holder = lease_holder(&db.url, n);
+    assert!(holder.is_some(), "one server holds the lease");
+    // Stop a. If it held the lease, b takes over; if not, start a again and stop b.
+    let mut a = a;
+    a.stop().await;
+    let mut left = b;
+    let mut moved = lease_moved(&db.url, n, holder).await;
+    if moved == holder {
+        let a2 = TestServer::start_on(at, clock.clone()).await;
+        let mut b = left;
+        b.stop().await;
+        left = a2;
+        moved = lease_moved(&db.url, n, holder).await;
+    }
+    assert!(
+        moved.is_some() && moved != holder,
+        "the lease moved: {holder:?} → {moved:?}"
+    );
+    let mut more = Vec::new();
+    for i in 0..5 {
+        more.push(
+            left.whistle(
+                &city.communities[0],
+                "sanitation",
+                "normal",
+                &format!("接管后{i}"),
+            )
+            .await,
+        );
+    }
+    let all: Vec<String> = filed.iter().chain(&more).cloned().collect();
+    let seen = r
+        .wait_for(Duration::from_secs(20), |seen| {
+            subjects(seen).last() == all.last()
+        })
+        .await;
+    // The stopped holder saved its cursor as it stopped: nothing is sent twice here.
+    assert_eq!(
+        subjects(&seen),
+        all,
+        "the rest after the takeover, in order and once"
+    );
+    let h = left
+        .get(&format!(
+            "/api/v1/webhooks/{}",
+            hook["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(h.body["health"]["lag"], json!(0), "{}", h.body);
+}
