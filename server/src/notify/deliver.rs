@@ -241,13 +241,15 @@ impl Deliveries {
                 break;
             }
         }
-        // Each task saves its cursor as it stops.
-        let tasks: Vec<_> = match self.running.lock() {
-            Ok(mut r) => r.drain().map(|(_, run)| run.task).collect(),
+        // Each task saves its cursor as it stops; its spec is kept until then, so it stops
+        // for the server's stop rather than for a subscription gone.
+        let running: Vec<Running> = match self.running.lock() {
+            Ok(mut r) => r.drain().map(|(_, run)| run).collect(),
             Err(_) => Vec::new(),
         };
-        for t in tasks {
-            let _ = t.await;
+        for run in running {
+            let _ = run.task.await;
+            drop(run.spec);
         }
     }
 
@@ -395,7 +397,7 @@ impl Task {
                 self.save(true).await;
                 tokio::select! {
                     _ = self.stop.changed() => break,
-                    r = self.spec.changed() => if r.is_err() { return },
+                    r = self.spec.changed() => if r.is_err() { break },
                 }
                 continue;
             }
@@ -421,7 +423,7 @@ impl Task {
             }
             tokio::select! {
                 _ = self.stop.changed() => break,
-                r = self.spec.changed() => if r.is_err() { return },
+                r = self.spec.changed() => if r.is_err() { break },
                 _ = tick.tick() => {
                     if self.dirty {
                         self.save(false).await;
@@ -463,7 +465,8 @@ impl Task {
                 }
             }
         }
-        // Stopping (not deleted): keep where it got to.
+        // Stopping, deleted, or no longer this server's (a lease lost): keep where it got to
+        // (for a deleted subscription the store keeps nothing).
         self.save(true).await;
     }
 
