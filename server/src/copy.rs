@@ -52,6 +52,8 @@ pub struct CopyReport {
     pub activities: usize,
     /// Kept idempotent answers.
     pub kept: usize,
+    /// Webhook subscriptions, with their cursors.
+    pub webhooks: usize,
     /// Reads compared between source and copy.
     pub compared: usize,
 }
@@ -207,6 +209,18 @@ pub fn copy(
         Ok(())
     })?;
     report.kept = kept.len();
+
+    // Webhook subscriptions under their ids, each from where it had delivered to (the
+    // numbers are the same), their secrets as stored: sealed ones need the same key.
+    let hooks = from.hooks.hooks()?;
+    for h in &hooks {
+        let state = from.hooks.hook_state(h.id)?.unwrap_or_default();
+        to.hooks.restore_hook(h, &state)?;
+    }
+    report.webhooks = hooks.len();
+    if to.hooks.hooks()? != hooks {
+        return Err(CopyError::Differs("the webhook subscriptions".into()));
+    }
 
     report.compared = verify(src, to.reads.as_ref())?;
     recount(to.reads.as_ref(), to.counted.as_ref())?;

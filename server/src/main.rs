@@ -207,9 +207,9 @@ fn copy(from: &Path, to: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
         .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     dest.engine.close()?;
     println!(
-        "copied {} events, {} whistles, {} wishes, {} directory records, {} tokens, {} activities \
-         and {} kept answers in {:.1} s; the copy reads back as the source ({} reads compared) \
-         and its counters match a recount",
+        "copied {} events, {} whistles, {} wishes, {} directory records, {} tokens, {} activities, \
+         {} kept answers and {} webhook subscriptions in {:.1} s; the copy reads back as the \
+         source ({} reads compared) and its counters match a recount",
         r.events,
         r.whistles,
         r.wishes,
@@ -217,6 +217,7 @@ fn copy(from: &Path, to: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
         r.tokens,
         r.activities,
         r.kept,
+        r.webhooks,
         started.elapsed().as_secs_f64(),
         r.compared
     );

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use shaozi_server::clock::ManualClock;
 use shaozi_tests::{TestDatabase, TestServer};
@@ -63,6 +63,21 @@ async fn snapshot(s: &TestServer, whistles: &[String], wishes: &[String]) -> Vec
         serde_json::to_string(&streamed).expect("json"),
     ));
     out
+}
+
+/// The subscriptions as listed, without their health (it moves with time).
+async fn hook_list(s: &TestServer) -> Vec<Value> {
+    let mut items = s.get("/api/v1/webhooks").await.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for h in &mut items {
+        if let Some(o) = h.as_object_mut() {
+            o.remove("health");
+        }
+    }
+    assert!(!items.is_empty());
+    items
 }
 
 /// Copies `from` into `to` as `shaozi-server copy` does (the command is this call and a
@@ -183,6 +198,17 @@ async fn a_city_copied_to_postgresql_and_back_answers_byte_for_byte_the_same() {
     .await;
     assert_eq!(keyed.status, 201);
     whistles.push(keyed.str("id"));
+    // Subscriptions move with the city, under their ids (never sent anything here: nothing
+    // listens, and no wish is cancelled after them).
+    for name in ["街道群", "归档"] {
+        s.ok(
+            "/api/v1/webhooks",
+            json!({"name": name, "url": "http://127.0.0.1:9/hook", "events": ["wish.cancelled"]}),
+            201,
+        )
+        .await;
+    }
+    let hooks_before = hook_list(&s).await;
     clock.advance(chrono::Duration::days(2));
     assert!(s.sweep().await > 0);
     let wishes = vec![wish];
@@ -198,6 +224,15 @@ async fn a_city_copied_to_postgresql_and_back_answers_byte_for_byte_the_same() {
     for ((path, a), (_, b)) in before.iter().zip(&after) {
         assert_eq!(a, b, "{path} on PostgreSQL");
     }
+    assert_eq!(hook_list(&on_pg).await, hooks_before);
+    let h3 = on_pg
+        .ok(
+            "/api/v1/webhooks",
+            json!({"name": "搬家后", "url": "http://127.0.0.1:9/hook", "events": ["wish.cancelled"]}),
+            201,
+        )
+        .await;
+    assert_eq!(h3["id"], json!("H3"), "numbering carries on");
     // The copy carries on: ids and sequence numbers continue, the retried key files nothing.
     let again = TestServer::send(
         on_pg
@@ -227,6 +262,7 @@ async fn a_city_copied_to_postgresql_and_back_answers_byte_for_byte_the_same() {
     for ((path, a), (_, b)) in moved_on.iter().zip(&round) {
         assert_eq!(a, b, "{path} back on sled");
     }
+    assert_eq!(hook_list(&back).await.len(), 3);
     // And a copy into a store that is not empty is refused.
     drop(back);
     let refused = copy(&pg, &sled_a).expect_err("the destination is not empty");

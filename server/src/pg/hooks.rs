@@ -48,6 +48,34 @@ impl HookStore for PgReads {
         Ok(())
     }
 
+    fn restore_hook(&self, hook: &StoredHook, state: &HookState) -> Result<(), StoreError> {
+        let (id, h, st) = (
+            id_of(hook.id),
+            json(hook, "a webhook")?,
+            json(state, "a webhook's state")?,
+        );
+        let delivered = id_of(state.delivered);
+        self.run(move |c| {
+            let mut tx = c.transaction().map_err(db_error)?;
+            tx.execute(
+                "INSERT INTO webhooks (id, json) VALUES ($1, $2)",
+                &[&id, &h],
+            )
+            .map_err(db_error)?;
+            tx.execute(
+                "INSERT INTO webhook_state (id, delivered, json) VALUES ($1, $2, $3)",
+                &[&id, &delivered, &st],
+            )
+            .map_err(db_error)?;
+            tx.query_one(
+                "SELECT setval('webhooks_id_seq', (SELECT max(id) FROM webhooks))",
+                &[],
+            )
+            .map_err(db_error)?;
+            tx.commit().map_err(db_error)
+        })
+    }
+
     fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
         self.jsons("SELECT json FROM webhooks ORDER BY id".into(), vec![])
     }

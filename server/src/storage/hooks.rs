@@ -107,6 +107,9 @@ pub trait HookStore: Send + Sync + 'static {
     /// Adds a subscription with its first state, giving it the next id (set in `hook`);
     /// durable before it returns.
     fn create_hook(&self, hook: &mut StoredHook, state: &HookState) -> Result<(), StoreError>;
+    /// Writes a subscription under its own id with its state (copying a city keeps them);
+    /// later ones are numbered after it. Durable before it returns.
+    fn restore_hook(&self, hook: &StoredHook, state: &HookState) -> Result<(), StoreError>;
     /// Every subscription, in id order.
     fn hooks(&self) -> Result<Vec<StoredHook>, StoreError>;
     /// One subscription.

@@ -43,6 +43,17 @@ impl HookStore for Store {
         flush(self)
     }
 
+    fn restore_hook(&self, hook: &StoredHook, state: &HookState) -> Result<(), StoreError> {
+        self.hooks.update_and_fetch(NEXT, |old| {
+            let n = old.and_then(read_be).unwrap_or(0).max(hook.id);
+            Some(be(n).to_vec())
+        })?;
+        self.hook_state
+            .insert(be(hook.id), json(state, "a webhook's state")?)?;
+        self.hooks.insert(be(hook.id), json(hook, "a webhook")?)?;
+        flush(self)
+    }
+
     fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
         self.hooks
             .iter()
