@@ -46,6 +46,22 @@ async fn subscribe(s: &TestServer, body: Value) -> Value {
     s.ok("/api/v1/webhooks", body, 201).await
 }
 
+/// A subscription as `path` answers it, once its health satisfies `done` (or after `WAIT`).
+async fn health_until(
+    s: &TestServer,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> shaozi_tests::Answer {
+    let until = std::time::Instant::now() + WAIT;
+    loop {
+        let h = s.get(path).await;
+        if done(&h.body["health"]) || std::time::Instant::now() > until {
+            return h;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Files and moves some whistles: about 3 events each.
 async fn traffic(s: &TestServer, city: &City, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
@@ -134,13 +150,10 @@ async fn a_healthy_receiver_gets_every_event_in_order_signed_as_standard_webhook
             .expect("the Standard Webhooks library verifies every delivery");
         assert_eq!(got.target, "/hook?key=k1");
     }
-    // Health: caught up, no failures; the key is not shown again, nor the URL's key.
-    let h = s
-        .get(&format!(
-            "/api/v1/webhooks/{}",
-            hook["id"].as_str().unwrap()
-        ))
-        .await;
+    // Health: caught up (once the last answer is back), no failures; the key is not shown
+    // again, nor the URL's key.
+    let path = format!("/api/v1/webhooks/{}", hook["id"].as_str().unwrap());
+    let h = health_until(&s, &path, |h| h["delivered_seq"] == json!(last)).await;
     assert_eq!(h.status, 200);
     assert_eq!(h.body["health"]["delivered_seq"], json!(last), "{}", h.body);
     assert_eq!(h.body["health"]["lag"], json!(0));
@@ -223,16 +236,7 @@ async fn a_hanging_receiver_holds_up_only_its_own_subscription() {
     // The hanging one was given up on after its time (2 s here, 10 s by default), counted
     // as a failure, and is still on its first event.
     let path = format!("/api/v1/webhooks/{}", stuck["id"].as_str().unwrap());
-    let until = std::time::Instant::now() + WAIT;
-    let h = loop {
-        let h = s.get(&path).await;
-        if h.body["health"]["failures"].as_u64().unwrap_or(0) >= 1
-            || std::time::Instant::now() > until
-        {
-            break h;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let h = health_until(&s, &path, |h| h["failures"].as_u64().unwrap_or(0) >= 1).await;
     assert!(
         h.body["health"]["failures"].as_u64().unwrap() >= 1,
         "{}",
@@ -285,14 +289,7 @@ async fn a_day_of_failures_pauses_it_visibly_until_resumed_then_it_carries_on() 
     assert_eq!(h.body["health"]["paused"], json!(false));
     // A day later (the server's clock), the next failure pauses it.
     s.clock.advance(chrono::Duration::hours(25));
-    let until = std::time::Instant::now() + WAIT;
-    let h = loop {
-        let h = s.get(&path).await;
-        if h.body["health"]["paused"] == json!(true) || std::time::Instant::now() > until {
-            break h;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let h = health_until(&s, &path, |h| h["paused"] == json!(true)).await;
     assert_eq!(h.body["health"]["paused"], json!(true), "{}", h.body);
     assert!(h.body["health"]["paused_at"].is_string());
     let listed = s.get("/api/v1/webhooks").await;
@@ -660,16 +657,7 @@ async fn a_secret_is_sealed_at_rest_with_the_servers_key_and_a_server_without_it
     let w = s
         .whistle(&city.communities[0], "sanitation", "normal", "密钥")
         .await;
-    let until = std::time::Instant::now() + WAIT;
-    let h = loop {
-        let h = s.get(&path).await;
-        if h.body["health"]["failures"].as_u64().unwrap_or(0) > 0
-            || std::time::Instant::now() > until
-        {
-            break h;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let h = health_until(&s, &path, |h| h["failures"].as_u64().unwrap_or(0) > 0).await;
     assert!(
         h.body["health"]["last_error"]
             .as_str()

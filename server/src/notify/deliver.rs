@@ -175,6 +175,14 @@ impl Deliveries {
         self.poke.notify_one();
     }
 
+    /// Stops delivering a subscription at once (it was deleted): no attempt starts after this
+    /// returns.
+    pub fn forget(&self, id: u64) {
+        let gone = self.running.lock().ok().and_then(|mut r| r.remove(&id));
+        // Dropping its spec is what the task checks before every attempt.
+        drop(gone);
+    }
+
     /// The state of a subscription this server delivers, as it is this moment (the stored one
     /// may be up to a second behind).
     pub fn live_state(&self, id: u64) -> Option<HookState> {
@@ -556,6 +564,10 @@ impl Task {
             Err(why) => return self.failed(seq, None, why).await,
         };
         loop {
+            // Deleted meanwhile (its spec dropped): nothing more goes out.
+            if self.spec.has_changed().is_err() {
+                return Next::Stop;
+            }
             let now = self.ctx.clock.now();
             let sent = {
                 let send = self

@@ -273,7 +273,7 @@ pub async fn get_one(
 /// `DELETE /api/v1/webhooks/{id}`.
 #[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", summary = "Stop a subscription",
     params(("id" = String, Path, description = "e.g. H3")),
-    responses((status = 204, description = "Deleted; nothing more is sent")))]
+    responses((status = 204, description = "Deleted; nothing more is sent (with several servers, one already sending may finish within 2 s)")))]
 pub async fn delete(
     State(st): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -286,6 +286,7 @@ pub async fn delete(
     }
     tracing::info!(webhook = %hook.label(), by = %who.name, "webhook deleted");
     if let Some(d) = &st.deliveries {
+        d.forget(hook.id);
         d.poke();
     }
     Ok(StatusCode::NO_CONTENT)

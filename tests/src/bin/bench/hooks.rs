@@ -144,26 +144,10 @@ pub async fn run(
 }
 
 /// CPU ticks so far by thread name (tokio's workers, the writer, the deliverers, the
-/// receivers), from /proc; empty where there is none.
+/// receivers; numbered threads together).
 fn cpu_by_thread() -> std::collections::BTreeMap<String, u64> {
     let mut out = std::collections::BTreeMap::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return out;
-    };
-    for t in tasks.flatten() {
-        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
-            continue;
-        };
-        let Some((head, tail)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
-        let ticks: u64 = tail
-            .split_whitespace()
-            .skip(11)
-            .take(2)
-            .filter_map(|n| n.parse::<u64>().ok())
-            .sum();
+    for (comm, ticks) in crate::load::thread_ticks() {
         *out.entry(comm.trim_end_matches(char::is_numeric).to_string())
             .or_default() += ticks;
     }

@@ -151,29 +151,38 @@ pub struct Cpu {
     rest: u64,
 }
 
+/// CPU time used so far by each of this process's threads, in clock ticks, with its name
+/// (empty where /proc is missing).
+pub fn thread_ticks() -> Vec<(String, u64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ..." : comm may hold spaces, so split at the last ')'.
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
+        let ticks: u64 = tail
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|n| n.parse::<u64>().ok())
+            .sum();
+        out.push((comm.to_string(), ticks));
+    }
+    out
+}
+
 impl Cpu {
     /// Reads `/proc/self/task/*/stat` (all zero where /proc is missing).
     pub fn now() -> Cpu {
         let mut cpu = Cpu::default();
-        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-            return cpu;
-        };
-        for t in tasks.flatten() {
-            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
-                continue;
-            };
-            // "pid (comm) state ..." : comm may hold spaces, so split at the last ')'.
-            let Some((head, tail)) = stat.rsplit_once(')') else {
-                continue;
-            };
-            let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
-            let f: Vec<u64> = tail
-                .split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|n| n.parse().ok())
-                .collect();
-            let ticks = f.iter().sum::<u64>();
+        for (comm, ticks) in thread_ticks() {
             if comm == "shaozi-writer" {
                 cpu.writer += ticks;
             } else if comm.starts_with("sled") {
