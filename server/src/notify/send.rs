@@ -141,8 +141,10 @@ impl Sender {
         let mut res = match req.body(body).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return failed(None, "no answer in time".into()),
-            Err(e) if e.is_connect() => return failed(None, format!("could not connect: {e}")),
-            Err(e) => return failed(None, e.to_string()),
+            Err(e) if e.is_connect() => {
+                return failed(None, format!("could not connect: {}", said(e)))
+            }
+            Err(e) => return failed(None, said(e)),
         };
         let status = res.status().as_u16();
         // Read at most the cap: a receiver's answer is for the health view, not to be stored whole.
@@ -156,7 +158,7 @@ impl Sender {
                         // The 2xx came; a cut-off answer does not undo it.
                         break;
                     }
-                    return failed(Some(status), e.to_string());
+                    return failed(Some(status), said(e));
                 }
             }
         }
@@ -180,6 +182,20 @@ impl Sender {
         }
         Sent::Delivered
     }
+}
+
+/// A transport error in words for the health view and the log: without its URL (a robot's
+/// key is in the URL's query) and with its causes (the TLS or DNS reason is in them).
+fn said(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut s = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// The longest wait between attempts.
