@@ -9,6 +9,11 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+// The receiver the workspace's end-to-end tests use: a real HTTP server on 127.0.0.1.
+#[allow(dead_code)]
+#[path = "../../tests/src/receiver.rs"]
+mod receiver;
+
 fn tmux(args: &[&str]) -> String {
     let out = Command::new("tmux")
         .args(args)
@@ -309,6 +314,97 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
         kinds.ends_with(&["whistle.returned", "whistle.return_overruled"]),
         "{kinds:?}"
     );
+}
+
+/// The admin's webhooks screen in a real terminal: a work-chat robot that is failing shows as
+/// retrying with its reason, `T` sends a test and says what the robot answered, and once the
+/// robot answers again the row says so.
+#[test]
+fn the_admin_watches_a_failing_robot_and_sends_it_a_test_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(city(dir.path().join("store")));
+    let robot = rt
+        .block_on(receiver::Receiver::start(receiver::Reply::Status(
+            200,
+            r#"{"errcode":93000,"errmsg":"invalid webhook url"}"#.into(),
+        )))
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        rt.block_on(async {
+            let res = http
+                .post(format!("{}/api/v1{path}", c.url))
+                .bearer_auth(&c.admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "{}", res.status());
+            res.json::<serde_json::Value>().await.unwrap()
+        })
+    };
+    post(
+        "/webhooks".into(),
+        serde_json::json!({"name": "桃花仑街道值班群", "url": robot.url, "events": ["*"], "format": "wecom"}),
+    );
+    // A dispatch for the robot to be told about (and refuse).
+    let w = post(
+        "/whistles".into(),
+        serde_json::json!({"community_id": "C1", "category": "lighting", "urgency": "normal",
+                           "title": "路灯闪烁", "description": "夜里一闪一闪"}),
+    );
+    post(
+        format!("/whistles/{}/dispatch", w["id"].as_str().unwrap()),
+        serde_json::json!({"department_id": "D1"}),
+    );
+
+    let admin = dashboard(dir.path(), "hooks", &c.url, &c.admin);
+    wait_for(&admin.0, &c.case, 30);
+    keys(&admin.0, &["6"]);
+    let s = wait_for(&admin.0, "重试中", 20);
+    assert!(
+        s.contains("H1") && s.contains("桃花仑街道值班群") && s.contains("重试中"),
+        "the failing robot is listed as retrying:\n{s}"
+    );
+    assert!(s.contains("93000"), "with the robot's own reason:\n{s}");
+    keys(&admin.0, &["R"]);
+    let s = wait_for(&admin.0, "没有暂停", 5);
+    assert!(
+        s.contains("H1 没有暂停，无需恢复"),
+        "R on one that is not paused:\n{s}"
+    );
+    keys(&admin.0, &["T"]);
+    let s = wait_for(&admin.0, "测试消息未送达", 15);
+    assert!(
+        s.contains("H1 测试消息未送达") && s.contains("93000"),
+        "T says what the robot answered:\n{s}"
+    );
+    // The robot is fixed; the next retry goes through, and the next event refreshes the row.
+    robot.set(receiver::Reply::Status(
+        200,
+        r#"{"errcode":0,"errmsg":"ok"}"#.into(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut s = String::new();
+    let mut n = 0;
+    while Instant::now() < deadline {
+        n += 1;
+        post(
+            "/streets".into(),
+            serde_json::json!({"name": format!("新街道{n}")}),
+        );
+        s = wait_for(&admin.0, "正常", 2);
+        if s.lines().any(|l| l.contains("H1") && l.contains("正常")) {
+            break;
+        }
+    }
+    assert!(
+        s.lines().any(|l| l.contains("H1") && l.contains("正常")),
+        "delivering again:\n{s}"
+    );
+    assert!(robot.count() >= 3, "retried, tested, delivered");
+    quit(&admin.0);
 }
 
 /// A whistle as the server has it, read with the admin's token.
