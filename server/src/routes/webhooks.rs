@@ -19,22 +19,13 @@ use crate::extract::ApiJson;
 use crate::notify::message::PhoneText;
 use crate::notify::send::{check_url, shown_url, Sent, Target};
 use crate::notify::sign::WebhookSecret;
-use crate::storage::{HookState, StoredHook};
-use crate::store::StoreError;
+use crate::storage::{blocking, HookState, StoredHook};
 use crate::AppState;
 
 /// The longest URL a subscription may name.
 const URL_CHARS: usize = 2000;
 /// Most event types one subscription lists.
 const MOST_EVENTS: usize = 64;
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(&e))??)
-}
 
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::invalid(Some(field.into()), detail)

@@ -26,6 +26,18 @@ use shaozi_shared::{
 use crate::store::query_error::QueryError;
 use crate::store::{FiledPage, Group, StoreError, WhistleQuery, WishQuery};
 
+/// Runs blocking store work off the async runtime's threads (a sled read may wait on the
+/// disk, a PostgreSQL one on the network).
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Unavailable {
+            why: format!("a store task stopped: {e}"),
+        })?
+}
+
 /// The tokens as the server loads them at start, and the admin token it may set then.
 pub trait TokenKeeper: Send + Sync + 'static {
     /// Every token by the SHA-256 of its secret.
