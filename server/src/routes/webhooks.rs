@@ -108,9 +108,9 @@ pub async fn create(
         delivered: head,
         ..HookState::default()
     };
-    let hooks = st.hooks.clone();
+    let (hooks, first) = (st.hooks.clone(), state.clone());
     let hook = blocking(move || {
-        hooks.create_hook(&mut hook, &state)?;
+        hooks.create_hook(&mut hook, &first)?;
         Ok(hook)
     })
     .await?;
@@ -118,10 +118,6 @@ pub async fn create(
     if let Some(d) = &st.deliveries {
         d.poke();
     }
-    let state = HookState {
-        delivered: head,
-        ..HookState::default()
-    };
     let body = CreatedWebhook {
         webhook: info(&hook, &state, head),
         secret: shown,

@@ -20,17 +20,6 @@ pub enum HookFormat {
     Dingtalk,
 }
 
-impl HookFormat {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HookFormat::Json => "json",
-            HookFormat::Wecom => "wecom",
-            HookFormat::Dingtalk => "dingtalk",
-        }
-    }
-}
-
 /// `POST /api/v1/webhooks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -76,6 +76,8 @@ struct Ctx {
     offset: FixedOffset,
     vault: Vault,
     first_retry: Duration,
+    /// The directory's names for robots' messages, read again only when one is missing.
+    names: Mutex<Arc<task::DirectoryNames>>,
 }
 
 struct Running {
@@ -115,6 +117,7 @@ impl Deliveries {
                 offset,
                 vault,
                 first_retry: config.first_retry,
+                names: Mutex::default(),
             }),
             poke: Arc::new(Notify::new()),
             running: Arc::new(Mutex::new(HashMap::new())),

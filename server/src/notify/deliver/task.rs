@@ -1,6 +1,7 @@
 //! One subscription's task: follows the live events (the log for what it missed), offers
 //! each to its subscription, delivers what it wants, retries, pauses, and saves its cursor.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -330,11 +331,23 @@ impl Task {
                 if !event.kind.about_whistle() {
                     return None;
                 }
-                let reads = self.ctx.reads.clone();
-                let names = blocking(move || DirectoryNames::read(reads.as_ref()))
-                    .await
-                    .unwrap_or_default();
-                let text = phone_text(&event, self.ctx.clock.now(), self.ctx.offset, &names)?;
+                let now = self.ctx.clock.now();
+                let cached = self.ctx.names.lock().map(|n| n.clone()).unwrap_or_default();
+                let noting = Noting(&cached, Cell::new(false));
+                let mut text = phone_text(&event, now, self.ctx.offset, &noting);
+                if noting.1.get() {
+                    // A unit added since the names were read: read them again, once.
+                    let reads = self.ctx.reads.clone();
+                    if let Ok(fresh) = blocking(move || DirectoryNames::read(reads.as_ref())).await
+                    {
+                        let fresh = Arc::new(fresh);
+                        text = phone_text(&event, now, self.ctx.offset, fresh.as_ref());
+                        if let Ok(mut n) = self.ctx.names.lock() {
+                            *n = fresh;
+                        }
+                    }
+                }
+                let text = text?;
                 let body = match format {
                     HookFormat::Wecom => text.wecom(),
                     _ => text.dingtalk(),
@@ -423,7 +436,7 @@ impl Task {
 
 /// The directory's names, read for a robot's message.
 #[derive(Default)]
-struct DirectoryNames {
+pub(super) struct DirectoryNames {
     communities: HashMap<CommunityId, String>,
     departments: HashMap<DepartmentId, String>,
 }
@@ -442,6 +455,22 @@ impl DirectoryNames {
                 .map(|d| (d.id, d.name))
                 .collect(),
         })
+    }
+}
+
+/// Names from a cached directory, noting when one was missing.
+struct Noting<'a>(&'a DirectoryNames, Cell<bool>);
+
+impl Names for Noting<'_> {
+    fn community(&self, id: CommunityId) -> Option<String> {
+        let n = self.0.community(id);
+        self.1.set(self.1.get() || n.is_none());
+        n
+    }
+    fn department(&self, id: DepartmentId) -> Option<String> {
+        let n = self.0.department(id);
+        self.1.set(self.1.get() || n.is_none());
+        n
     }
 }
 
