@@ -116,6 +116,13 @@ fn config(data: &std::path::Path) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
+/// Where the store goes: `--data`, or a directory in `tmp`.
+fn store_path(args: &Args, tmp: &tempfile::TempDir) -> std::path::PathBuf {
+    args.data
+        .clone()
+        .unwrap_or_else(|| tmp.path().join("store"))
+}
+
 /// The ids of the city the bench files into.
 struct City {
     communities: Vec<String>,
@@ -306,10 +313,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = args.webhooks {
         let tmp = tempfile::tempdir()?;
-        let data = args
-            .data
-            .clone()
-            .unwrap_or_else(|| tmp.path().join("store"));
+        let data = store_path(&args, &tmp);
         let server = start(config(&data)?).await?;
         let base = format!("http://{}", server.addr);
         let client = reqwest::Client::new();
@@ -340,10 +344,7 @@ async fn main() -> anyhow::Result<()> {
         "--big must be at least --small + --creates"
     );
     let tmp = tempfile::tempdir()?;
-    let data = args
-        .data
-        .clone()
-        .unwrap_or_else(|| tmp.path().join("store"));
+    let data = store_path(&args, &tmp);
     let server = start(config(&data)?).await?;
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::builder()
