@@ -19,6 +19,7 @@ pub mod pg;
 pub mod routes;
 pub mod storage;
 pub mod store;
+pub mod tls;
 pub mod writer;
 
 use std::net::SocketAddr;
@@ -191,6 +192,8 @@ pub struct Config {
     pub webhooks: Option<notify::deliver::DeliveryConfig>,
     /// The key webhook secrets are sealed with at rest (none: kept as given).
     pub vault: notify::vault::Vault,
+    /// Serve HTTPS with this certificate (none: plain HTTP, as behind a TLS proxy).
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl Config {
@@ -210,6 +213,7 @@ impl Config {
             public: guard::PublicLimits::default(),
             webhooks: Some(notify::deliver::DeliveryConfig::default()),
             vault: notify::vault::Vault::default(),
+            tls: None,
         }
     }
 }
@@ -225,6 +229,9 @@ pub enum StartError {
         /// Why.
         source: store::StoreError,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(#[from] tls::TlsError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -239,6 +246,8 @@ pub enum StartError {
 pub struct RunningServer {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// Whether it serves HTTPS.
+    pub tls: bool,
     /// The admin token, if this start created it (print it once; only its hash is kept).
     pub created_admin_token: Option<String>,
     /// Handle for submitting commands directly (the demo and bulk loads use it).
@@ -324,6 +333,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         path: config.data.clone(),
         source,
     };
+    // A certificate that cannot be used stops the start before the store is touched.
+    let tls = match &config.tls {
+        Some(files) => {
+            let resolver = tls::CertResolver::load(files.clone())?;
+            let acceptor = tokio_rustls::TlsAcceptor::from(resolver.server_config()?);
+            Some((resolver, acceptor))
+        }
+        None => None,
+    };
     let opened = open_engine(&config.data).await.map_err(store_err)?;
     let store = opened.reads.clone();
     let (tokens, created) = TokenBook::load(
@@ -366,6 +384,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         config.sweep_every,
         shutdown_rx.clone(),
     ))];
+    if let Some((resolver, _)) = &tls {
+        background.push(tokio::spawn(tls::watch(
+            resolver.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
     if opened.shared {
         background.push(tokio::spawn(follow::follow_log(
             store.clone(),
@@ -429,15 +453,18 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         deliveries,
         vault: config.vault.clone(),
     });
+    let serving_tls = tls.is_some();
     let serve = tokio::spawn(serve_http(
         listener,
         app(state),
         config.header_timeout,
+        tls.map(|t| t.1),
         shutdown_rx,
     ));
-    tracing::info!(%addr, data = %config.data.display(), "serving");
+    tracing::info!(%addr, tls = serving_tls, data = %config.data.display(), "serving");
     Ok(RunningServer {
         addr,
+        tls: serving_tls,
         created_admin_token: created,
         writer,
         sled: opened.sled,
@@ -467,22 +494,25 @@ impl RunningServer {
 }
 
 /// Accepts connections until `stop`, then lets open ones finish. Unlike `axum::serve` it gives
-/// hyper a timer, so a client that trickles its headers is cut off after `header_timeout`.
+/// hyper a timer, so a client that trickles its headers is cut off after `header_timeout`
+/// (and one that trickles its TLS handshake, after the same time).
 async fn serve_http(
     listener: tokio::net::TcpListener,
     router: Router,
     header_timeout: Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    let stopped = stopped(stop);
+    use hyper_util::rt::TokioTimer;
+    let stopped = stopped(stop.clone());
     tokio::pin!(stopped);
     use tower::ServiceExt;
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let graceful = Arc::new(hyper_util::server::graceful::GracefulShutdown::new());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .keep_alive(true);
+    let mut handshakes = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -494,6 +524,8 @@ async fn serve_http(
                     continue;
                 }
             },
+            // Finished handshakes are reaped so the set does not grow.
+            Some(_) = handshakes.join_next(), if !handshakes.is_empty() => continue,
             _ = &mut stopped => break,
         };
         let _ = stream.set_nodelay(true);
@@ -507,20 +539,57 @@ async fn serve_http(
                         .insert(axum::extract::ConnectInfo(peer));
                     req
                 });
-        let conn = http.serve_connection(
-            TokioIo::new(stream),
-            hyper_util::service::TowerToHyperService::new(svc),
-        );
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended");
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        match &tls {
+            None => serve_connection(&http, &graceful, stream, svc),
+            Some(acceptor) => {
+                let (acceptor, http, graceful) = (acceptor.clone(), http.clone(), graceful.clone());
+                let stop = stop.clone();
+                // The handshake runs beside the accept loop, so a slow client holds up no one.
+                handshakes.spawn(async move {
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) if !*stop.borrow() => {
+                            serve_connection(&http, &graceful, tls, svc)
+                        }
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake took too long"),
+                    }
+                });
             }
-        });
+        }
     }
     drop(listener);
-    graceful.shutdown().await;
+    // A handshake under way when the server stops is not served.
+    handshakes.shutdown().await;
+    match Arc::try_unwrap(graceful) {
+        Ok(g) => g.shutdown().await,
+        Err(_) => tracing::warn!("connections still being set up at shutdown were dropped"),
+    }
     Ok(())
+}
+
+/// Serves one connection (plain or TLS) on its own task, watched for a graceful shutdown.
+fn serve_connection<I, S>(
+    http: &hyper::server::conn::http1::Builder,
+    graceful: &hyper_util::server::graceful::GracefulShutdown,
+    io: I,
+    svc: S,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming> + Send + 'static,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as http_body::Body>::Data: Send,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), svc);
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended");
+        }
+    });
 }
 
 /// Resolves once the shutdown flag is set (or its sender is gone).

@@ -149,6 +149,13 @@ struct ServeArgs {
     /// are kept as given.
     #[arg(long, env = "SHAOZI_WEBHOOK_KEY", hide_env_values = true)]
     webhook_key: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, the server's first); needs --tls-key.
+    /// A renewed file is picked up within a minute.
+    #[arg(long, env = "SHAOZI_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, env = "SHAOZI_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -236,6 +243,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.rules {
         config.rules = shaozi_server::config::load(path)?;
     }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(shaozi_server::tls::TlsFiles::new(cert.clone(), key.clone()));
+    }
     config.limits = shaozi_server::auth::Limits {
         rate_per_sec: args.rate_limit.max(0.0),
         burst: (args.rate_limit * 3.0).max(10.0),
@@ -265,16 +275,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "shaozi-server listening on http://{}", server.addr);
+        let scheme = if server.tls { "https" } else { "http" };
+        let addr = server.addr;
+        let _ = writeln!(out, "shaozi-server listening on {scheme}://{addr}");
+        let _ = writeln!(out, "  API contract  {scheme}://{addr}/api/v1/openapi.json");
         let _ = writeln!(
             out,
-            "  API contract  http://{}/api/v1/openapi.json",
-            server.addr
-        );
-        let _ = writeln!(
-            out,
-            "  Open311       http://{}/open311/v2/discovery.json",
-            server.addr
+            "  Open311       {scheme}://{addr}/open311/v2/discovery.json"
         );
         let _ = out.flush();
     }

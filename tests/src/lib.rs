@@ -20,6 +20,7 @@ use shaozi_server::{start, Config, RunningServer};
 
 pub mod pgdb;
 pub mod receiver;
+pub mod test_ca;
 pub use pgdb::TestDatabase;
 
 /// The admin token every test server uses.
@@ -201,6 +202,31 @@ impl TestServer {
         };
         let mut s = Self::from_config(cfg, clock).await;
         s.rules = Some(rules);
+        s
+    }
+
+    /// A fresh server serving HTTPS with `ca`'s server certificate; its client trusts `ca`
+    /// (and only through it: the base is `https://localhost:PORT`).
+    pub async fn start_tls(ca: &test_ca::TestCa) -> TestServer {
+        let (dir, data, db) = fresh_store();
+        let mut cfg = Config::new(data);
+        cfg.public = PublicLimits::off();
+        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.limits = Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        };
+        let mut files =
+            shaozi_server::tls::TlsFiles::new(ca.server_cert.clone(), ca.server_key.clone());
+        files.reload_every = Duration::from_millis(200);
+        cfg.tls = Some(files);
+        let mut s = Self::from_config(cfg, Arc::new(ManualClock::new(t0()))).await;
+        let port = s.server.as_ref().map(|r| r.addr.port()).unwrap_or_default();
+        s.base = format!("https://localhost:{port}");
+        s.client = tls_client(ca);
+        s._dir = Some(dir);
+        s._db = db;
         s
     }
 
@@ -495,6 +521,16 @@ impl TestServer {
         }
         out
     }
+}
+
+/// A client trusting `ca`'s certificates.
+pub fn tls_client(ca: &test_ca::TestCa) -> reqwest::Client {
+    let root = reqwest::Certificate::from_pem(&ca.ca_pem()).expect("CA certificate");
+    reqwest::Client::builder()
+        .add_root_certificate(root)
+        .pool_idle_timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
 }
 
 /// Opens a stopped server's store directly, waiting out the file lock that sled's background

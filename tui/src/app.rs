@@ -299,6 +299,8 @@ pub struct App {
     pub batch: Option<crate::incoming::Batch>,
     /// Command lines run, oldest first (↑ in the command line goes back through them).
     pub history: Vec<String>,
+    /// The server is reached over plain http on another machine (the status line says so).
+    pub unencrypted: bool,
 }
 
 impl App {
@@ -314,6 +316,7 @@ impl App {
             work: WorkScreen::default(),
             batch: None,
             history: Vec::new(),
+            unencrypted: false,
             departments: DepartmentsScreen::default(),
             cases: DeptCasesScreen::default(),
             wishes: WishesScreen::default(),

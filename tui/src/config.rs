@@ -17,6 +17,9 @@ pub struct FileConfig {
     pub lang: Option<String>,
     /// Ring the terminal bell when a whistle goes overdue.
     pub bell: Option<bool>,
+    /// A CA certificate (PEM, may hold several) to trust besides the system's, for a city's
+    /// private CA.
+    pub ca_cert: Option<PathBuf>,
     /// Key bindings: action name → keys.
     #[serde(default)]
     pub keys: HashMap<String, Vec<String>>,

@@ -124,6 +124,8 @@ pub struct Labels {
     pub reconnecting: &'static str,
     /// Connection states.
     pub offline: &'static str,
+    /// Plain http to another machine: the token and the data travel unencrypted.
+    pub unencrypted: &'static str,
     /// Connection states.
     pub connecting: &'static str,
     /// "data" before the time of the last data.
@@ -219,6 +221,7 @@ pub static ZH: Labels = Labels {
     live: "● 在线",
     reconnecting: "◌ 重连中",
     offline: "○ 离线",
+    unencrypted: "⚠ 未加密(http)",
     connecting: "◌ 连接中",
     data_at: "数据",
     new: "新",
@@ -311,6 +314,7 @@ pub static EN: Labels = Labels {
     live: "● live",
     reconnecting: "◌ reconnecting",
     offline: "○ offline",
+    unencrypted: "⚠ unencrypted http",
     connecting: "◌ connecting",
     data_at: "data",
     new: "new",

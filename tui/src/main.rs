@@ -30,6 +30,9 @@ struct Cli {
     /// Config file (default: config.toml in the XDG config dir).
     #[arg(long, env = "SHAOZI_CONFIG", global = true)]
     config: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust besides the system's: a city's private CA.
+    #[arg(long, env = "SHAOZI_CA_CERT", global = true)]
+    ca_cert: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,7 +116,15 @@ fn main() -> anyhow::Result<()> {
         app.bell = file.bell.unwrap_or(false);
         app.tz = *chrono::Local::now().offset();
         app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let api = Api::new(&server, &token)?;
+        let trusted = match cli.ca_cert.or(file.ca_cert) {
+            Some(path) => shaozi_tui::net::read_ca_file(&path).map_err(anyhow::Error::msg)?,
+            None => Vec::new(),
+        };
+        app.unencrypted = shaozi_tui::net::unencrypted_to_elsewhere(&server);
+        if app.unencrypted {
+            tracing::warn!(%server, "plain http to another machine: the token travels unencrypted");
+        }
+        let api = Api::trusting(&server, &token, &trusted)?;
         let result = shaozi_tui::run::run(Driver::new(app, api)).await;
         if let Some(s) = embedded {
             demo::stop(s).await;

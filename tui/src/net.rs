@@ -16,6 +16,64 @@ use shaozi_shared::{Category, DepartmentId, Event, Whistle, WhistleId, Wish, Wis
 use crate::app::{Conn, Me, Msg, Refusal};
 use crate::model::Directory;
 
+/// Whether talking to `url` sends the token in the clear to another machine: plain `http://`
+/// to a host that is not this one (loopback is fine: the bytes never leave it).
+pub fn unencrypted_to_elsewhere(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if u.scheme() != "http" {
+        return false;
+    }
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_loopback(),
+        Err(_) => !host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// What went wrong with a request, with its causes: reqwest's own words ("error sending
+/// request") leave out the one that matters (refused, timed out, an untrusted certificate).
+fn said(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let c_said = c.to_string();
+        if !out.contains(&c_said) {
+            out.push_str(": ");
+            out.push_str(&c_said);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+/// A request that got no answer; an untrusted certificate is coded so it can be worded.
+fn unreachable(e: &reqwest::Error) -> Refusal {
+    let mut r = Refusal::plain(0, said(e));
+    if r.detail.to_lowercase().contains("certificate") {
+        r.code = Some(UNTRUSTED_CERTIFICATE.into());
+    }
+    r
+}
+
+/// The code of a refusal that is the server's certificate not being trusted.
+pub const UNTRUSTED_CERTIFICATE: &str = "untrusted_certificate";
+
+/// Reads a PEM file of CA certificates (one or several) for [`Api::trusting`].
+pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{} is not a PEM certificate file: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no CERTIFICATE block", path.display()));
+    }
+    Ok(certs)
+}
+
 /// An HTTP client for one server and token.
 #[derive(Clone)]
 pub struct Api {
@@ -26,18 +84,34 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client for `base` (e.g. `http://127.0.0.1:7311`) with `token`.
+    /// A client for `base` (e.g. `http://127.0.0.1:7311`) with `token`, trusting the
+    /// system's certificate authorities.
     pub fn new(base: &str, token: &str) -> Result<Api, reqwest::Error> {
+        Api::trusting(base, token, &[])
+    }
+
+    /// A client that also trusts `extra` authorities (a city's private CA, `--ca-cert`).
+    pub fn trusting(
+        base: &str,
+        token: &str,
+        extra: &[reqwest::Certificate],
+    ) -> Result<Api, reqwest::Error> {
+        let trust = |mut b: reqwest::ClientBuilder| {
+            for c in extra {
+                b = b.add_root_certificate(c.clone());
+            }
+            b
+        };
         Ok(Api {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             // The server closes connections idle for 10 s; never reuse one it may be closing.
-            http: reqwest::Client::builder()
+            http: trust(reqwest::Client::builder())
                 .pool_idle_timeout(Duration::from_secs(5))
                 .connect_timeout(Duration::from_secs(5))
                 .timeout(Duration::from_secs(20))
                 .build()?,
-            stream: reqwest::Client::builder()
+            stream: trust(reqwest::Client::builder())
                 .connect_timeout(Duration::from_secs(5))
                 .build()?,
         })
@@ -51,12 +125,12 @@ impl Api {
     async fn answer<T: DeserializeOwned>(
         res: Result<reqwest::Response, reqwest::Error>,
     ) -> Result<T, Refusal> {
-        let res = res.map_err(|e| Refusal::plain(0, e.to_string()))?;
+        let res = res.map_err(|e| unreachable(&e))?;
         let status = res.status().as_u16();
         let bytes = res
             .bytes()
             .await
-            .map_err(|e| Refusal::plain(status, e.to_string()))?;
+            .map_err(|e| Refusal::plain(status, said(&e)))?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| Refusal::plain(status, format!("unexpected answer: {e}")));
@@ -368,5 +442,41 @@ mod tests {
         assert_eq!(backoff(4), Duration::from_secs(4));
         assert_eq!(backoff(6), Duration::from_secs(15));
         assert_eq!(backoff(60), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn plain_http_is_flagged_only_when_it_leaves_the_machine() {
+        for url in [
+            "http://10.2.3.4:7311",
+            "http://shaozi.city.example",
+            "http://192.168.1.9",
+            "HTTP://Dispatch.Example:80/",
+            "http://[2001:db8::1]:7311",
+        ] {
+            assert!(unencrypted_to_elsewhere(url), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:7311",
+            "http://127.8.9.10",
+            "http://localhost:7311",
+            "http://LOCALHOST",
+            "http://[::1]:7311",
+            "https://10.2.3.4:7311",
+            "https://shaozi.city.example",
+            "not a url",
+        ] {
+            assert!(!unencrypted_to_elsewhere(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_not_pem_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("ca.pem");
+        let e = read_ca_file(&missing).unwrap_err();
+        assert!(e.contains("cannot read") && e.contains("ca.pem"), "{e}");
+        std::fs::write(&missing, "hello").unwrap();
+        let e = read_ca_file(&missing).unwrap_err();
+        assert!(e.contains("ca.pem"), "{e}");
     }
 }

@@ -396,6 +396,19 @@ pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
 /// Why loading failed, in the user's language (the dashboard keeps retrying).
 pub fn load_failed(lang: Lang, r: &Refusal) -> String {
     let zh = lang == Lang::Zh;
+    if r.code.as_deref() == Some(crate::net::UNTRUSTED_CERTIFICATE) {
+        return if zh {
+            format!(
+                "服务器证书不受信任：用 --ca-cert 指定本市的 CA 证书（{}）",
+                r.detail
+            )
+        } else {
+            format!(
+                "the server's certificate is not trusted: give the city's CA with --ca-cert ({})",
+                r.detail
+            )
+        };
+    }
     match (r.status, zh) {
         (0, true) => format!("无法连接服务器，正在重试（{}）", r.detail),
         (0, false) => format!("cannot reach the server; retrying ({})", r.detail),

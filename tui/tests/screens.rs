@@ -192,3 +192,27 @@ fn assessment_80x24_and_120x40() {
     update(&mut wide, Msg::Assessment(Box::new(assessment())));
     insta::assert_snapshot!(format!("{}\n{}", render(&narrow), render(&wide)));
 }
+
+/// Plain http to another machine is said on the status line, whatever else is there, in both
+/// languages; on the last line of an 80-column screen.
+#[test]
+fn plain_http_to_another_machine_is_warned_of_80x24() {
+    let mut zh = app(Lang::Zh, 80, 24);
+    zh.unencrypted = true;
+    let mut en = app(Lang::En, 80, 24);
+    en.unencrypted = true;
+    update(&mut en, Msg::Conn(Conn::Offline));
+    let (zh, en) = (render(&zh), render(&en));
+    // The status line is the one above the hints.
+    let status = |s: &str| {
+        s.lines()
+            .rev()
+            .filter(|l| !l.is_empty())
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert!(zh.contains("⚠ 未加密(http)"), "{zh}");
+    assert!(en.contains("⚠ unencrypted http"), "{en}");
+    insta::assert_snapshot!(format!("{}\n{}", status(&zh), status(&en)));
+}

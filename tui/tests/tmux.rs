@@ -14,6 +14,11 @@ use std::time::{Duration, Instant};
 #[path = "../../tests/src/receiver.rs"]
 mod receiver;
 
+// A CA and a server certificate made inside the test, as the server's own TLS test makes them.
+#[allow(dead_code)]
+#[path = "../../tests/src/test_ca.rs"]
+mod test_ca;
+
 fn tmux(args: &[&str]) -> String {
     let out = Command::new("tmux")
         .args(args)
@@ -91,9 +96,20 @@ fn the_demo_runs_in_a_real_terminal() {
 
 /// Starts the dashboard in tmux against `server` with `token`; returns the session's guard.
 fn dashboard(dir: &std::path::Path, name: &str, server: &str, token: &str) -> KillSession {
+    dashboard_with(dir, name, server, token, "")
+}
+
+/// [`dashboard`] with more arguments (`--ca-cert …`).
+fn dashboard_with(
+    dir: &std::path::Path,
+    name: &str,
+    server: &str,
+    token: &str,
+    more: &str,
+) -> KillSession {
     let session = format!("shaozi-{name}-{}", std::process::id());
     let cmd = format!(
-        "env LANG=zh_CN.UTF-8 XDG_STATE_HOME={d}/state XDG_CONFIG_HOME={d}/config {bin} --server {server} --token {token}; echo EXITED:$?; sleep 30",
+        "env LANG=zh_CN.UTF-8 XDG_STATE_HOME={d}/state XDG_CONFIG_HOME={d}/config {bin} --server {server} --token {token} {more}; echo EXITED:$?; sleep 30",
         d = dir.display(),
         bin = env!("CARGO_BIN_EXE_shaozi"),
     );
@@ -122,6 +138,8 @@ fn typed(session: &str, text: &str) {
 /// the department. Returns the server, its URL, the tokens and the case.
 struct City {
     _server: shaozi_server::RunningServer,
+    /// A client for the server (trusting its CA when it serves HTTPS).
+    http: reqwest::Client,
     url: String,
     admin: String,
     department: String,
@@ -130,13 +148,29 @@ struct City {
 }
 
 async fn city(data: std::path::PathBuf) -> City {
+    city_served(data, None).await
+}
+
+/// [`city`], served over HTTPS with `ca`'s server certificate when one is given.
+async fn city_served(data: std::path::PathBuf, ca: Option<&test_ca::TestCa>) -> City {
     let admin = shaozi_server::auth::generate();
     let mut cfg = shaozi_server::Config::new(data);
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     cfg.admin_token = Some(admin.clone());
+    let mut http = reqwest::Client::builder();
+    if let Some(ca) = ca {
+        cfg.tls = Some(shaozi_server::tls::TlsFiles::new(
+            ca.server_cert.clone(),
+            ca.server_key.clone(),
+        ));
+        http = http.add_root_certificate(reqwest::Certificate::from_pem(&ca.ca_pem()).unwrap());
+    }
+    let http = http.build().unwrap();
     let server = shaozi_server::start(cfg).await.unwrap();
-    let url = format!("http://{}", server.addr);
-    let http = reqwest::Client::new();
+    let url = match ca {
+        Some(_) => format!("https://localhost:{}", server.addr.port()),
+        None => format!("http://{}", server.addr),
+    };
     let post = |path: &str, body: serde_json::Value| {
         let req = http
             .post(format!("{url}/api/v1{path}"))
@@ -184,6 +218,7 @@ async fn city(data: std::path::PathBuf) -> City {
     .await;
     City {
         _server: server,
+        http,
         url,
         admin,
         department: id(&dt, "token"),
@@ -410,7 +445,7 @@ fn the_admin_watches_a_failing_robot_and_sends_it_a_test_in_a_real_terminal() {
 /// A whistle as the server has it, read with the admin's token.
 fn whistle_on_server(rt: &tokio::runtime::Runtime, c: &City) -> serde_json::Value {
     rt.block_on(async {
-        reqwest::Client::new()
+        c.http
             .get(format!("{}/api/v1/whistles/{}", c.url, c.case))
             .bearer_auth(&c.admin)
             .send()
@@ -420,6 +455,56 @@ fn whistle_on_server(rt: &tokio::runtime::Runtime, c: &City) -> serde_json::Valu
             .await
             .unwrap()
     })
+}
+
+/// Issue 18: the dispatcher's dashboard reaches a server that serves HTTPS with a certificate
+/// from the city's own CA, given with `--ca-cert`; the queue loads and live events arrive
+/// through TLS. Without the CA it does not connect, and says why.
+#[test]
+fn the_dashboard_connects_over_https_with_the_citys_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = test_ca::TestCa::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(city_served(dir.path().join("store"), Some(&ca)));
+    assert!(c.url.starts_with("https://"));
+
+    let more = format!("--ca-cert {}", ca.ca_cert.display());
+    let d = dashboard_with(dir.path(), "tls", &c.url, &c.admin, &more);
+    let s = wait_for(&d.0, &c.case, 30);
+    assert!(
+        s.contains("在线") && s.contains(&c.case) && s.contains("朝阳路三盏路灯不亮"),
+        "the queue over https:\n{s}"
+    );
+    assert!(!s.contains("未加密"), "https is not warned about:\n{s}");
+
+    // A live event through the TLS event stream.
+    rt.block_on(async {
+        let res = c
+            .http
+            .post(format!("{}/api/v1/whistles", c.url))
+            .bearer_auth(&c.admin)
+            .json(&serde_json::json!({"community_id": "C1", "category": "lighting", "urgency": "normal",
+                                      "title": "梓园小区门口井盖松动", "description": "踩上去会响"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+    });
+    let s = wait_for(&d.0, "梓园小区门口井盖松动", 15);
+    assert!(
+        s.contains("梓园小区门口井盖松动"),
+        "the new whistle arrived live over https:\n{s}"
+    );
+    quit(&d.0);
+
+    // The same server without the city's CA: no connection, and the reason on screen.
+    let d = dashboard_with(dir.path(), "tls-untrusted", &c.url, &c.admin, "");
+    let s = wait_for(&d.0, "证书", 20);
+    assert!(
+        !s.contains(&c.case) && s.contains("服务器证书不受信任") && s.contains("--ca-cert"),
+        "an unknown CA is refused and said so:\n{s}"
+    );
+    quit(&d.0);
 }
 
 /// Presses a step's key, types its text and Enter; the screen once `expect` shows.

@@ -30,6 +30,13 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) -> bool {
         ),
     };
     let mut spans = vec![Span::styled(conn, style)];
+    if app.unencrypted {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            t.unencrypted,
+            theme.alert().add_modifier(Modifier::BOLD),
+        ));
+    }
     if let Some(me) = &app.me {
         spans.push(Span::raw(format!(
             " · {}（{}）",
