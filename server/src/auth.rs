@@ -27,6 +27,16 @@ pub fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// Whether two secrets are the same, in time that does not depend on where they differ
+/// (their hashes are compared, every byte).
+pub fn same_secret(given: &str, want: &str) -> bool {
+    let (a, b) = (hash(given), hash(want));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 /// A new random token: 256 bits as 64 hex digits.
 pub fn generate() -> String {
     let mut b = [0u8; 32];
@@ -212,6 +222,12 @@ impl TokenBook {
             book: self.clone(),
             name: name.to_string(),
         })
+    }
+
+    /// Event streams open now, over every token.
+    pub fn open_streams(&self) -> usize {
+        let open = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        open.values().sum()
     }
 
     /// The cap on open event streams per token.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod follow;
 pub mod guard;
+pub mod metrics;
 pub mod notify;
 pub mod open311;
 pub mod openapi;
@@ -85,6 +86,12 @@ pub struct Shared {
     pub deliveries: Option<notify::deliver::Deliveries>,
     /// Seals and opens webhook secrets.
     pub vault: notify::vault::Vault,
+    /// Where the server is in its life (`/readyz`).
+    pub readiness: Arc<routes::ops::Readiness>,
+    /// Requests counted for `/metrics`.
+    pub http_metrics: Arc<metrics::HttpMetrics>,
+    /// The token `/metrics` asks for (none: open).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -150,16 +157,26 @@ pub fn app(state: AppState) -> Router {
         state.clone(),
         auth::require_token,
     ));
+    let api = api.route_layer(axum::middleware::from_fn(routes::ops::note_route));
+    let open311 = open311::routes().route_layer(axum::middleware::from_fn(routes::ops::note_route));
     Router::new()
+        // Liveness: the process answers. Readiness (the store takes writes) is /readyz.
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(routes::ops::readyz))
+        .route("/metrics", get(routes::ops::metrics))
         // The contract is public, so a client generator needs no token to read it.
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", api)
-        .nest("/open311/v2", open311::routes())
+        .nest("/open311/v2", open311)
+        .route_layer(axum::middleware::from_fn(routes::ops::note_route))
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/v1") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(axum::middleware::map_request(extract::deadline_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::ops::count_request,
+        ))
         .with_state(state)
 }
 
@@ -194,6 +211,8 @@ pub struct Config {
     pub vault: notify::vault::Vault,
     /// Serve HTTPS with this certificate (none: plain HTTP, as behind a TLS proxy).
     pub tls: Option<tls::TlsFiles>,
+    /// The token `/metrics` asks for (none: open to whoever reaches it).
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -214,6 +233,7 @@ impl Config {
             webhooks: Some(notify::deliver::DeliveryConfig::default()),
             vault: notify::vault::Vault::default(),
             tls: None,
+            metrics_token: None,
         }
     }
 }
@@ -257,6 +277,7 @@ pub struct RunningServer {
     /// The store, for reads, whatever the engine.
     pub store: Arc<dyn storage::Reads>,
     shutdown_tx: watch::Sender<bool>,
+    readiness: Arc<routes::ops::Readiness>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
     writer_owner: Writer,
@@ -440,6 +461,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         None => None,
     };
+    let readiness = Arc::new(routes::ops::Readiness::default());
     let state = AppState::new(Shared {
         store: store.clone(),
         writer: writer.clone(),
@@ -452,6 +474,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         hooks: opened.hooks.clone(),
         deliveries,
         vault: config.vault.clone(),
+        readiness: readiness.clone(),
+        http_metrics: Arc::new(metrics::HttpMetrics::default()),
+        metrics_token: config.metrics_token.as_deref().map(Arc::from),
     });
     let serving_tls = tls.is_some();
     let serve = tokio::spawn(serve_http(
@@ -461,6 +486,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tls.map(|t| t.1),
         shutdown_rx,
     ));
+    readiness.serving();
     tracing::info!(%addr, tls = serving_tls, data = %config.data.display(), "serving");
     Ok(RunningServer {
         addr,
@@ -470,6 +496,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         sled: opened.sled,
         store,
         shutdown_tx,
+        readiness,
         serve,
         background,
         writer_owner,
@@ -480,6 +507,7 @@ impl RunningServer {
     /// Stops taking requests, lets in-flight ones finish, closes event streams, lets the
     /// writer commit what it has queued, flushes and returns.
     pub async fn shutdown(self) {
+        self.readiness.stopping();
         let _ = self.shutdown_tx.send(true);
         match self.serve.await {
             Ok(Err(e)) => tracing::error!(error = %e, "server error during shutdown"),

@@ -23,6 +23,16 @@ struct Cli {
     command: Option<Cmd>,
     #[command(flatten)]
     serve: ServeArgs,
+    /// How log lines are written to stderr: text for people, json (one object per line)
+    /// for log shippers.
+    #[arg(long, env = "SHAOZI_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -156,17 +166,29 @@ struct ServeArgs {
     /// The certificate's private key (PEM); needs --tls-cert.
     #[arg(long, env = "SHAOZI_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Ask for this token on /metrics (Authorization: Bearer …). Without it /metrics is open
+    /// to whoever reaches the server.
+    #[arg(long, env = "SHAOZI_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHAOZI_LOG")
                 .unwrap_or_else(|_| "info,sled=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // One JSON object per line, the event's fields at the top level.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
     let args = match cli.command {
         Some(Cmd::Serve(a)) => a,
         Some(Cmd::Openapi) => {
@@ -243,6 +265,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.rules {
         config.rules = shaozi_server::config::load(path)?;
     }
+    config.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(shaozi_server::tls::TlsFiles::new(cert.clone(), key.clone()));
     }

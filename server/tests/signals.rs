@@ -212,3 +212,50 @@ fn tokens_from_the_command_line_on_a_stopped_store_and_through_a_running_server(
         "the revocation is on record: {out}"
     );
 }
+
+/// `--log-format json`: every line on stderr is one JSON object with a level, a message and
+/// the event's fields, from the first line (start) to the last (stopped cleanly).
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shaozi-server"))
+        .args(["--log-format", "json", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("store"))
+        .env_remove("SHAOZI_ADMIN_TOKEN")
+        .env_remove("SHAOZI_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let addr = loop {
+        let mut l = String::new();
+        assert!(out.read_line(&mut l).expect("read") > 0, "exited early");
+        if let Some(a) = l.trim().strip_prefix("shaozi-server listening on http://") {
+            break a.to_string();
+        }
+    };
+    assert!(get(&addr, "/readyz", None).starts_with("HTTP/1.1 200"));
+    let mut err = child.stderr.take().expect("stderr");
+    assert!(sigterm_and_wait(child).success());
+    let mut logs = String::new();
+    err.read_to_string(&mut logs).expect("read stderr");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{logs}");
+    for l in &lines {
+        assert!(l["level"].is_string() && l["timestamp"].is_string(), "{l}");
+        assert!(l["message"].is_string(), "{l}");
+    }
+    let serving = lines
+        .iter()
+        .find(|l| l["message"] == "serving")
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert_eq!(serving["addr"], addr.as_str(), "fields at the top level");
+    assert!(
+        lines.iter().any(|l| l["message"] == "stopped cleanly"),
+        "{logs}"
+    );
+}

@@ -205,9 +205,9 @@ impl TestServer {
         s
     }
 
-    /// A fresh server serving HTTPS with `ca`'s server certificate; its client trusts `ca`
-    /// (and only through it: the base is `https://localhost:PORT`).
-    pub async fn start_tls(ca: &test_ca::TestCa) -> TestServer {
+    /// A fresh server on a fresh store, its configuration changed by `change` first (no rate
+    /// limits, no limits on traffic without a token, as every other test server).
+    pub async fn start_custom(change: impl FnOnce(&mut Config)) -> TestServer {
         let (dir, data, db) = fresh_store();
         let mut cfg = Config::new(data);
         cfg.public = PublicLimits::off();
@@ -217,16 +217,23 @@ impl TestServer {
             burst: 0.0,
             streams: 16,
         };
+        change(&mut cfg);
+        let mut s = Self::from_config(cfg, Arc::new(ManualClock::new(t0()))).await;
+        s._dir = Some(dir);
+        s._db = db;
+        s
+    }
+
+    /// A fresh server serving HTTPS with `ca`'s server certificate; its client trusts `ca`
+    /// (and only through it: the base is `https://localhost:PORT`).
+    pub async fn start_tls(ca: &test_ca::TestCa) -> TestServer {
         let mut files =
             shaozi_server::tls::TlsFiles::new(ca.server_cert.clone(), ca.server_key.clone());
         files.reload_every = Duration::from_millis(200);
-        cfg.tls = Some(files);
-        let mut s = Self::from_config(cfg, Arc::new(ManualClock::new(t0()))).await;
+        let mut s = Self::start_custom(|cfg| cfg.tls = Some(files)).await;
         let port = s.server.as_ref().map(|r| r.addr.port()).unwrap_or_default();
         s.base = format!("https://localhost:{port}");
         s.client = tls_client(ca);
-        s._dir = Some(dir);
-        s._db = db;
         s
     }
 

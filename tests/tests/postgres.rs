@@ -328,6 +328,7 @@ async fn a_database_at_an_older_schema_is_migrated_on_start_and_keeps_its_city()
          UPDATE whistles SET queue_key = set_byte(queue_key, 0, get_byte(queue_key, 0) - 1) \
              WHERE queue_key IS NOT NULL; \
          DELETE FROM counters WHERE name LIKE 'src%'; \
+         DELETE FROM counters WHERE name LIKE 'status/%'; \
          DROP TABLE webhook_state; DROP TABLE webhooks; \
          DELETE FROM shaozi_schema; INSERT INTO shaozi_schema VALUES (1)",
     );
@@ -366,6 +367,20 @@ async fn a_database_at_an_older_schema_is_migrated_on_start_and_keeps_its_city()
     );
     let due_soon = s.get("/api/v1/whistles?due_within=30d").await;
     assert_eq!(due_soon.body["items"].as_array().map(Vec::len), Some(2));
+    // Schema 5: the whistles per status count the one from before too.
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("shaozi_whistles{status=\"new\"} 2\n"),
+        "{metrics}"
+    );
     let url = db.url.clone();
     let (version, partial): (i32, String) = std::thread::spawn(move || {
         let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
@@ -549,6 +564,23 @@ async fn a_database_gone_read_only_refuses_writes_with_503_and_still_answers_rea
         }
     }
     assert!(saw_read_only, "the refusal says the database is read-only");
+    let ready = s
+        .client
+        .get(format!("{}/readyz", s.base))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503, "not ready while read-only");
+    let why: Value = ready.json().await.expect("a problem document");
+    assert!(
+        why["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("read-only"),
+        "{why}"
+    );
+    let live = s.client.get(format!("{}/healthz", s.base)).send().await;
+    assert_eq!(live.expect("healthz").status(), 200, "still alive");
     let read = s.get(&format!("/api/v1/whistles/{w}")).await;
     assert_eq!(read.status, 200, "reads go on");
     // Back to a primary: writes go through again.
@@ -557,6 +589,17 @@ async fn a_database_gone_read_only_refuses_writes_with_503_and_still_answers_rea
         &format!("ALTER DATABASE {name} SET default_transaction_read_only = off"),
     );
     sql(&admin, &cut);
+    // Ready again once the writer has a writable connection (the first probe may find the
+    // cut one and reconnect).
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = s.client.get(format!("{}/readyz", s.base)).send().await;
+        if r.expect("readyz").status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < until, "never ready again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (_, filed) = file_until_done(&s, &city.communities[0], "恢复后", "after-ro").await;
     assert_eq!(filed["title"], "恢复后");
     let titles: HashSet<String> = s.get("/api/v1/whistles?limit=100").await.body["items"]

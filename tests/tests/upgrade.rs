@@ -50,6 +50,20 @@ fn retry<T, E: std::fmt::Debug>(open: impl Fn() -> Result<T, E>) -> T {
     open().unwrap()
 }
 
+/// Every counter that is not zero, by name (one that went back to zero stays as 0).
+fn all_counters(store: &Store) -> BTreeMap<String, i64> {
+    store
+        .counters
+        .iter()
+        .map(|r| {
+            let (k, v) = r.unwrap();
+            let n = i64::from_be_bytes(v.as_ref().try_into().unwrap());
+            (String::from_utf8(k.to_vec()).unwrap(), n)
+        })
+        .filter(|(_, n)| *n != 0)
+        .collect()
+}
+
 /// Every entry of the index tree.
 fn whole_index(store: &Store) -> BTreeMap<Vec<u8>, Vec<u8>> {
     store
@@ -292,13 +306,19 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     assert_eq!(whole_index(sled_of(&s)), index);
     assert_eq!(
         sled_of(&s).meta.get("format").unwrap().as_deref(),
-        Some(&be(4)[..])
+        Some(&be(5)[..])
     );
 
     // A format 3 store (queues ordered overdue-first, no source totals) gets format 4's
     // queue order and totals when it is opened, exactly as a store written in format 4.
     let stats_before = s.get("/api/v1/stats").await.body;
     s.stop().await;
+    let counters_before = all_counters(&retry(|| Store::open(s.data())));
+    assert!(
+        counters_before.contains_key("status/resolved")
+            && counters_before.contains_key("status/new"),
+        "{counters_before:?}"
+    );
     {
         let store = retry(|| Store::open(s.data()));
         let mut moved = 0;
@@ -313,8 +333,10 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
             }
         }
         assert!(moved >= 4, "{moved}");
-        for r in store.counters.scan_prefix("src") {
-            store.counters.remove(r.unwrap().0).unwrap();
+        for prefix in ["src", "status/"] {
+            for r in store.counters.scan_prefix(prefix) {
+                store.counters.remove(r.unwrap().0).unwrap();
+            }
         }
         store.meta.insert("format", &be(3)).unwrap();
         store.db.flush().unwrap();
@@ -330,6 +352,25 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     }
     assert_eq!(whole_index(sled_of(&s)), index);
     assert_eq!(s.get("/api/v1/stats").await.body, stats_before);
+    assert_eq!(all_counters(sled_of(&s)), counters_before);
+
+    // A format 4 store (no totals per status) gets them when it is opened.
+    s.stop().await;
+    {
+        let store = retry(|| Store::open(s.data()));
+        for r in store.counters.scan_prefix("status/") {
+            store.counters.remove(r.unwrap().0).unwrap();
+        }
+        store.meta.insert("format", &be(4)).unwrap();
+        store.db.flush().unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.start_again().await;
+    assert_eq!(all_counters(sled_of(&s)), counters_before);
+    assert_eq!(
+        sled_of(&s).meta.get("format").unwrap().as_deref(),
+        Some(&be(5)[..])
+    );
 
     // And it carries on: a new whistle lands on its lists and its timeline.
     let new = s.whistle(c0, "roads", "urgent", "新问题").await;

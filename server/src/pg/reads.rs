@@ -641,6 +641,14 @@ impl Reads for PgReads {
         rank(&mut out, weights);
         Ok(out)
     }
+    fn status_totals(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Counted::counters_under(self, crate::store::keys::counter::STATUS)
+    }
+    fn size_bytes(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .count("SELECT pg_database_size(current_database())".into(), vec![])?
+            .max(0) as u64)
+    }
 }
 
 impl PgReads {

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_webhooks",
         include_str!("migrations/0004_webhooks.sql"),
     ),
+    (
+        "0005_status_totals",
+        include_str!("migrations/0005_status_totals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -84,4 +88,33 @@ fn migrate_locked(c: &mut Client) -> Result<i32, StoreError> {
         tx.commit().map_err(db_error)?;
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Migration 0005 names the statuses by their codes; its list must be `ALL`'s order.
+    #[test]
+    fn the_status_totals_migration_names_every_status_by_its_code() {
+        let sql = include_str!("migrations/0005_status_totals.sql");
+        let list = sql
+            .split("ARRAY[")
+            .nth(1)
+            .and_then(|r| r.split(']').next())
+            .unwrap_or_default();
+        let names: Vec<String> = list
+            .split(',')
+            .map(|n| n.trim().trim_matches('\'').to_string())
+            .collect();
+        let want: Vec<String> = shaozi_shared::WhistleStatus::ALL
+            .iter()
+            .map(|s| {
+                assert_eq!(
+                    usize::from(s.code()),
+                    names.iter().position(|n| n == s.as_str()).unwrap_or(99)
+                );
+                s.as_str().to_string()
+            })
+            .collect();
+        assert_eq!(names, want);
+    }
 }

@@ -189,7 +189,7 @@ fn info(hook: &StoredHook, state: &HookState, head: u64) -> WebhookInfo {
 }
 
 /// A subscription with its health, as this server knows it best.
-async fn described(st: &AppState, hook: StoredHook) -> Result<WebhookInfo, ApiError> {
+pub(crate) async fn described(st: &AppState, hook: StoredHook) -> Result<WebhookInfo, ApiError> {
     let live = st.deliveries.as_ref().and_then(|d| d.live_state(hook.id));
     let state = match live {
         Some(s) => s,

@@ -154,6 +154,10 @@ pub trait Reads: Send + Sync + 'static {
         to: DateTime<Utc>,
         weights: &Weights,
     ) -> Result<Vec<UnitScore>, StoreError>;
+    /// Whistles per status, city-wide (a status with none may be missing or 0).
+    fn status_totals(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    /// The store's size on disk, in bytes.
+    fn size_bytes(&self) -> Result<u64, StoreError>;
 }
 
 /// The sled engine: its own methods, behind the seam.
@@ -241,5 +245,11 @@ impl Reads for crate::store::Store {
         weights: &Weights,
     ) -> Result<Vec<UnitScore>, StoreError> {
         Self::assessment(self, group, from, to, weights)
+    }
+    fn status_totals(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Self::counters_under(self, crate::store::keys::counter::STATUS)
+    }
+    fn size_bytes(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
     }
 }

@@ -404,6 +404,14 @@ pub mod counter {
         }
     }
 
+    /// Whistles in a status, city-wide (`/metrics`).
+    pub fn status(s: shaozi_shared::WhistleStatus) -> String {
+        format!("{STATUS}{}", s.as_str())
+    }
+
+    /// Every status counter starts with this.
+    pub const STATUS: &str = "status/";
+
     /// Every department's load counters start with this, then `{id:010}/{field}`.
     pub const DEPARTMENTS: &str = "dept/";
 
@@ -442,6 +450,7 @@ pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
     for q in &units {
         out.push((counter::source(*q, w.source), 1));
     }
+    out.push((counter::status(w.status), 1));
     if w.status.is_unanswered() {
         // The city's queue, and each unit's, for scoped stats.
         for q in units {

@@ -21,6 +21,9 @@
 //! source. Opening a format 3 store rebuilds the queues and the measures from the records and
 //! sets the source totals (every earlier whistle came from a community); each part is derived
 //! whole from the records, so a rerun after a crash is harmless.
+//!
+//! Format 5 counts whistles per status, city-wide (for `/metrics`). Opening an earlier store
+//! sets those totals from the records (absolute values: a rerun writes the same).
 
 use std::collections::BTreeMap;
 
@@ -30,7 +33,7 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 4;
+pub const FORMAT: u64 = 5;
 /// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
@@ -55,14 +58,18 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             return Ok(());
         }
-        Some(n @ (2 | 3)) => {
+        Some(n @ (2..=4)) => {
             let started = std::time::Instant::now();
             if n == 2 {
                 tracing::info!("store in format 2: adding the lists of format 3");
                 add_format_3_lists(db)?;
             }
-            tracing::info!("store in format {n}: rebuilding queues and measures for format 4");
-            add_format_4_middle(db)?;
+            if n <= 3 {
+                tracing::info!("store in format {n}: rebuilding queues and measures for format 4");
+                add_format_4_middle(db)?;
+            }
+            tracing::info!("store in format {n}: counting whistles per status for format 5");
+            add_format_5_status_totals(db)?;
             meta.insert(FORMAT_KEY, &be(FORMAT))?;
             db.flush()?;
             tracing::info!(
@@ -87,6 +94,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
         rebuild(db)?;
         // The families copied as they were still have format 3's queue order and measures.
         add_format_4_middle(db)?;
+        add_format_5_status_totals(db)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "store upgraded to format {FORMAT}"
@@ -282,6 +290,29 @@ fn add_format_4_middle(db: &sled::Db) -> Result<(), StoreError> {
         }
     }
     write_all(&index, entries.into_iter().map(Ok))?;
+    write_all(
+        &counters,
+        totals
+            .into_iter()
+            .map(|(name, n)| Ok((name.into_bytes(), n.to_be_bytes().to_vec()))),
+    )?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Format 5: whistles per status, city-wide, counted from the records.
+fn add_format_5_status_totals(db: &sled::Db) -> Result<(), StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        status: shaozi_shared::WhistleStatus,
+    }
+    let counters = db.open_tree("counters")?;
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Status = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        *totals.entry(keys::counter::status(w.status)).or_default() += 1;
+    }
     write_all(
         &counters,
         totals

@@ -66,6 +66,9 @@ pub enum Command {
     RevokeToken(String),
     /// Record an activity.
     RecordActivity(shaozi_shared::api::NewActivity),
+    /// Nothing: answered once its batch is durable, so it proves the store takes writes
+    /// (`/readyz`).
+    Probe,
 }
 
 /// What a committed command produced.
@@ -92,6 +95,8 @@ pub enum Reply {
     Replayed(String),
     /// A recorded activity.
     Activity(Box<shaozi_shared::api::Activity>),
+    /// A probe's batch was committed.
+    Probed,
 }
 
 impl Reply {
@@ -197,6 +202,7 @@ pub struct WriterHandle {
     events: broadcast::Sender<Arc<Published>>,
     stopping: Arc<AtomicBool>,
     durable: Arc<AtomicU64>,
+    metrics: Arc<crate::metrics::WriterMetrics>,
 }
 
 /// The running writer thread.
@@ -218,6 +224,8 @@ impl Writer {
         // Subscribers that fall this far behind are cut off and resume from the log.
         let (events, _) = broadcast::channel(4096);
         let durable = Arc::new(AtomicU64::new(0));
+        let metrics = Arc::new(crate::metrics::WriterMetrics::default());
+        let metrics_w = metrics.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let (durable_w, events_w) = (durable.clone(), events.clone());
         // Waking every stream and deliverer costs a wake-up each per event: a thread of its
@@ -262,6 +270,7 @@ impl Writer {
                     publish,
                     failed: None,
                     publishing,
+                    metrics: metrics_w,
                 }
                 .run(rx)
             })
@@ -279,6 +288,7 @@ impl Writer {
                 events,
                 stopping: Arc::new(AtomicBool::new(false)),
                 durable,
+                metrics,
             },
             thread: Some(thread),
         })
@@ -352,6 +362,16 @@ impl WriterHandle {
         rx.await.map_err(|_| gone())?
     }
 
+    /// What the writer has counted: batch sizes, commit times, outcomes.
+    pub fn metrics(&self) -> &crate::metrics::WriterMetrics {
+        &self.metrics
+    }
+
+    /// Whether it has stopped taking commands (the server is shutting down).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     /// The sequence number of the last event known to be on disk.
     pub fn durable_seq(&self) -> u64 {
         self.durable.load(Ordering::SeqCst)
@@ -389,6 +409,7 @@ struct WriterThread {
     publish: std::sync::mpsc::Sender<Vec<Published>>,
     durable: Arc<AtomicU64>,
     failed: Option<String>,
+    metrics: Arc<crate::metrics::WriterMetrics>,
 }
 
 impl WriterThread {
@@ -463,6 +484,8 @@ impl WriterThread {
             &self.rules.case,
         );
         let mut done = None;
+        let started = std::time::Instant::now();
+        let commands = jobs.len();
         let result = self.store.commit(&mut |u| {
             let first_seq = u.log_head()?;
             let keys: Vec<&[u8]> = jobs
@@ -496,6 +519,20 @@ impl WriterThread {
             }),
             (Err(e), _) => Err(e),
         };
+        let m = &self.metrics;
+        match &outcome {
+            Ok(_) => {
+                m.commit_seconds.observe_duration(started.elapsed());
+                m.batch_commands.observe(commands as f64);
+                m.committed.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(StoreError::Unavailable { .. }) => {
+                m.unavailable.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                m.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         match outcome {
             Ok((results, seq, published)) => {
                 match &self.publishing {

@@ -190,6 +190,7 @@ impl Tx<'_> {
             Command::CreateToken(b, h) => self.create_token(b, *h, who, &actor, at),
             Command::RevokeToken(name) => self.revoke_token(name, who, &actor, at),
             Command::RecordActivity(b) => self.record_activity(b, who, &actor, at),
+            Command::Probe => Ok(Ok(Reply::Probed)),
         }
     }
 
