@@ -326,7 +326,7 @@ fn put_directory<T: serde::Serialize>(
 
 /// Sets a series past the highest id copied (ids are only taken by the batch that writes
 /// them, so the source's next id is the highest plus one).
-fn restore(
+pub(crate) fn restore(
     u: &mut dyn Unit,
     series: Series,
     ids: impl Iterator<Item = u64>,
@@ -337,13 +337,13 @@ fn restore(
     }
 }
 
-fn add_counts(acc: &mut BTreeMap<String, i64>, counts: Vec<(String, i64)>) {
+pub(crate) fn add_counts(acc: &mut BTreeMap<String, i64>, counts: Vec<(String, i64)>) {
     for (k, n) in counts {
         *acc.entry(k).or_default() += n;
     }
 }
 
-fn activity_number(id: &str) -> Result<u64, StoreError> {
+pub(crate) fn activity_number(id: &str) -> Result<u64, StoreError> {
     id.strip_prefix('A')
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| StoreError::Corrupt {
@@ -352,7 +352,7 @@ fn activity_number(id: &str) -> Result<u64, StoreError> {
         })
 }
 
-fn noon(date: chrono::NaiveDate, offset: chrono::FixedOffset) -> Option<DateTime<Utc>> {
+pub(crate) fn noon(date: chrono::NaiveDate, offset: chrono::FixedOffset) -> Option<DateTime<Utc>> {
     use chrono::TimeZone;
     date.and_hms_opt(12, 0, 0)
         .and_then(|t| offset.from_local_datetime(&t).single())

@@ -4,6 +4,7 @@
 //! demo city, and serves [`app`] until [`RunningServer::shutdown`].
 
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod copy;
@@ -92,6 +93,12 @@ pub struct Shared {
     pub http_metrics: Arc<metrics::HttpMetrics>,
     /// The token `/metrics` asks for (none: open).
     pub metrics_token: Option<Arc<str>>,
+    /// Tokens with their secrets' hashes (a backup takes them).
+    pub keeper: Arc<dyn storage::TokenKeeper>,
+    /// What a backup reads besides the log.
+    pub export: Arc<dyn storage::Export>,
+    /// The engine's name: `sled` or `postgres`.
+    pub engine_name: &'static str,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -118,6 +125,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::audit))
+        .routes(routes!(routes::maintenance::backup))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get_one, webhooks::delete))
         .routes(routes!(webhooks::resume))
@@ -305,6 +313,17 @@ pub struct OpenedEngine {
     pub leases: Arc<dyn notify::deliver::Leases>,
 }
 
+impl OpenedEngine {
+    /// The engine's name, as backups record it.
+    pub fn engine_name(&self) -> &'static str {
+        if self.sled.is_some() {
+            "sled"
+        } else {
+            "postgres"
+        }
+    }
+}
+
 /// Opens the sled store in a directory, or the PostgreSQL database `data` names (migrating
 /// its schema). Blocking: call it off the async runtime.
 pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
@@ -364,6 +383,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         None => None,
     };
     let opened = open_engine(&config.data).await.map_err(store_err)?;
+    let engine_name = opened.engine_name();
     let store = opened.reads.clone();
     let (tokens, created) = TokenBook::load(
         opened.keeper.as_ref(),
@@ -477,6 +497,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         readiness: readiness.clone(),
         http_metrics: Arc::new(metrics::HttpMetrics::default()),
         metrics_token: config.metrics_token.as_deref().map(Arc::from),
+        keeper: opened.keeper.clone(),
+        export: opened.export.clone(),
+        engine_name,
     });
     let serving_tls = tls.is_some();
     let serve = tokio::spawn(serve_http(

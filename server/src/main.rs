@@ -13,6 +13,7 @@ use shaozi_server::{demo::DemoConfig, start, Config};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod backup_cli;
 mod token;
 
 /// The shaozi (哨子) whistle server: communities blow the whistle, departments report for duty.
@@ -54,6 +55,29 @@ enum Cmd {
         /// The new store: an empty or missing directory, or an empty database's URL.
         #[arg(long)]
         to: PathBuf,
+        /// The rules file the city runs with (its calendar dates activities).
+        #[arg(long, env = "SHAOZI_RULES")]
+        rules: Option<PathBuf>,
+    },
+    /// Write a backup of the whole city, consistent at one sequence number, to a new file:
+    /// from the store directly (a stopped sled store, or a database), or through the running
+    /// server that holds it (with its admin token), which keeps taking writes meanwhile.
+    Backup {
+        /// The new backup file.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        at: StoreOrServer,
+    },
+    /// Rebuild a store from a backup into an empty place (a missing or empty directory, or an
+    /// empty database). The whole file is checked first: a damaged one restores nothing.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new store: a missing or empty directory, or an empty database's URL.
+        #[arg(long)]
+        data: PathBuf,
         /// The rules file the city runs with (its calendar dates activities).
         #[arg(long, env = "SHAOZI_RULES")]
         rules: Option<PathBuf>,
@@ -198,6 +222,16 @@ fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Cmd::Copy { from, to, rules }) => return copy(&from, &to, rules.as_deref()),
+        Some(Cmd::Restore { from, data, rules }) => {
+            return backup_cli::restore(&from, &data, rules.as_deref())
+        }
+        Some(Cmd::Backup { to, at }) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            return rt.block_on(backup_cli::backup(&to, &at));
+        }
         Some(Cmd::Token(t)) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

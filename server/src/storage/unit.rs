@@ -16,7 +16,7 @@ use shaozi_shared::{CommunityId, EventKind, StreetId, Whistle, WhistleId, Wish, 
 use crate::store::StoreError;
 
 /// Kinds of directory record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DirectoryKind {
     /// A street office.
     Street,
@@ -47,7 +47,7 @@ impl DirectoryKind {
 }
 
 /// Numbered series the store hands out ids from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Series {
     /// Directory records of a kind.
     Directory(DirectoryKind),

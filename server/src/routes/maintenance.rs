@@ -1,0 +1,123 @@
+//! The operator's calls on a running server: a backup streamed while writes go on.
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+use shaozi_shared::{Op, Principal};
+
+use crate::backup::take::{take, Source};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Bytes handed to the connection at a time.
+const CHUNK: usize = 256 * 1024;
+
+/// Hands what a blocking writer writes to an async body, a chunk at a time; fails once the
+/// client has gone, which stops the backup.
+struct ToBody {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl ToBody {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+impl std::io::Write for ToBody {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// `GET /api/v1/admin/backup`: the whole city at the last durable sequence number, streamed
+/// as a backup file while the server keeps taking writes.
+#[utoipa::path(get, path = "/admin/backup", tag = "admin", summary = "A backup of the whole city (admin only)",
+    description = "The backup file (docs/OPERATIONS.md describes its format), consistent at the sequence number in its header and in the `Shaozi-Backup-Seq` header: every event up to it, none after. Writes go on while it is read. A cut connection leaves a file without its end marker, which `restore` refuses.",
+    responses((status = 200, description = "The backup file", content_type = "application/octet-stream",
+        headers(("Shaozi-Backup-Seq" = u64, description = "The sequence number the backup is consistent at")))))]
+pub async fn backup(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Response, ApiError> {
+    who.may(Op::Administer).map_err(ApiError::forbidden)?;
+    // Acknowledged and durable: every event up to here was answered 2xx or is on disk.
+    let seq = st.writer.durable_seq();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let (reads, keeper, export, hooks, engine) = (
+        st.store.clone(),
+        st.keeper.clone(),
+        st.export.clone(),
+        st.hooks.clone(),
+        st.engine_name,
+    );
+    let name = who.name.clone();
+    let errors = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let mut out = ToBody {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let src = Source {
+            reads: reads.as_ref(),
+            keeper: keeper.as_ref(),
+            export: export.as_ref(),
+            hooks: hooks.as_ref(),
+            engine,
+        };
+        match take(&src, seq, &mut out).and_then(|r| {
+            std::io::Write::flush(&mut out)
+                .map_err(crate::backup::BackupError::io("sending the backup"))?;
+            Ok(r)
+        }) {
+            Ok((_, counts)) => tracing::info!(
+                by = %name,
+                seq,
+                events = counts.events,
+                seconds = started.elapsed().as_secs_f64(),
+                "backup sent"
+            ),
+            Err(e) => {
+                tracing::warn!(by = %name, seq, error = %e, "backup stopped");
+                // The body ends with an error, so the client sees a cut transfer, never a
+                // file that looks whole.
+                let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut res = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"shaozi-{seq}.backup\""))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&seq.to_string()) {
+        h.insert("shaozi-backup-seq", v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}

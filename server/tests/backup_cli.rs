@@ -1,0 +1,191 @@
+//! The real binary's `backup` and `restore`: through a running server that holds the store,
+//! from a stopped store, and refusing what must be refused (an existing file, a store that
+//! is not empty, a file cut short) without leaving anything half made.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "backup-cli-admin-token-0123456789";
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_shaozi-server"));
+    c.env_remove("SHAOZI_ADMIN_TOKEN")
+        .env_remove("SHAOZI_DATA")
+        .env_remove("SHAOZI_SERVER");
+    c
+}
+
+// The child is handed back and stopped by the test.
+#[allow(clippy::zombie_processes)]
+fn serve(data: &Path) -> (std::process::Child, String) {
+    let mut child = bin()
+        .args(["--listen", "127.0.0.1:0", "--admin-token", TOKEN, "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    loop {
+        let mut l = String::new();
+        assert!(out.read_line(&mut l).expect("read") > 0, "exited early");
+        if let Some(a) = l.trim().strip_prefix("shaozi-server listening on http://") {
+            return (child, a.to_string());
+        }
+    }
+}
+
+fn http(addr: &str, method: &str, path: &str, body: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut r = String::new();
+    s.read_to_string(&mut r).expect("read");
+    r
+}
+
+fn stop(mut child: std::process::Child) {
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("runs")
+}
+
+fn said(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn backup_online_and_offline_then_restore_and_refuse_what_must_be_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store");
+    let (server, addr) = serve(&data);
+    let street = http(&addr, "POST", "/api/v1/streets", r#"{"name":"桃花仑街道"}"#);
+    assert!(street.starts_with("HTTP/1.1 201"), "{street}");
+    let community = http(
+        &addr,
+        "POST",
+        "/api/v1/communities",
+        r#"{"name":"朝阳路社区","street_id":"S1"}"#,
+    );
+    assert!(community.starts_with("HTTP/1.1 201"), "{community}");
+    let w = http(
+        &addr,
+        "POST",
+        "/api/v1/whistles",
+        r#"{"community_id":"C1","category":"roads","urgency":"normal","title":"井盖松动","description":"朝阳路口"}"#,
+    );
+    assert!(w.starts_with("HTTP/1.1 201"), "{w}");
+
+    // The store is held by the server: the backup goes through it.
+    let online = dir.path().join("online.backup");
+    let url = format!("http://{addr}");
+    let args = [
+        "backup",
+        "--to",
+        p(&online),
+        "--data",
+        p(&data),
+        "--server",
+        &url,
+        "--admin-token",
+        TOKEN,
+    ];
+    let o = run(&args);
+    assert!(o.status.success(), "{}", said(&o));
+    assert!(said(&o).contains("backup at sequence 3"), "{}", said(&o));
+    assert!(online.exists() && !dir.path().join("online.backup.partial").exists());
+    // A backup never overwrites a file.
+    let o = run(&args);
+    assert!(
+        !o.status.success() && said(&o).contains("exists"),
+        "{}",
+        said(&o)
+    );
+    // Without the admin token it says what it needs.
+    let nameless = dir.path().join("nameless.backup");
+    let o = run(&[
+        "backup",
+        "--to",
+        p(&nameless),
+        "--data",
+        p(&data),
+        "--server",
+        &url,
+    ]);
+    assert!(
+        !o.status.success() && said(&o).contains("admin token"),
+        "{}",
+        said(&o)
+    );
+    assert!(!nameless.exists() && !dir.path().join("nameless.backup.partial").exists());
+    stop(server);
+
+    // A stopped store: read directly.
+    let offline = dir.path().join("offline.backup");
+    let o = run(&["backup", "--to", p(&offline), "--data", p(&data)]);
+    assert!(o.status.success(), "{}", said(&o));
+    assert!(said(&o).contains("backup at sequence 3"), "{}", said(&o));
+
+    // Restored into a new directory; the server there answers as the old one did.
+    let again = dir.path().join("restored");
+    let o = run(&["restore", "--from", p(&online), "--data", p(&again)]);
+    assert!(o.status.success(), "{}", said(&o));
+    assert!(said(&o).contains("restored 3 events"), "{}", said(&o));
+    assert!(!dir.path().join("restored.partial").exists());
+    let (server, addr) = serve(&again);
+    let got = http(&addr, "GET", "/api/v1/whistles/W1001", "");
+    assert!(
+        got.starts_with("HTTP/1.1 200") && got.contains("井盖松动"),
+        "{got}"
+    );
+    stop(server);
+    // Not into a store that holds something.
+    let o = run(&["restore", "--from", p(&offline), "--data", p(&again)]);
+    assert!(
+        !o.status.success() && said(&o).contains("not empty"),
+        "{}",
+        said(&o)
+    );
+
+    // A file cut short restores nothing and leaves nothing.
+    let whole = std::fs::read(&online).unwrap();
+    let cut = dir.path().join("cut.backup");
+    std::fs::write(&cut, &whole[..whole.len() - 10]).unwrap();
+    let nowhere = dir.path().join("nowhere");
+    let o = run(&["restore", "--from", p(&cut), "--data", p(&nowhere)]);
+    assert!(
+        !o.status.success() && said(&o).contains("cut short"),
+        "{}",
+        said(&o)
+    );
+    assert!(!nowhere.exists() && !dir.path().join("nowhere.partial").exists());
+}
