@@ -1,4 +1,5 @@
-//! `shaozi-server backup` and `restore`: the commands around `shaozi_server::backup`.
+//! `shaozi-server backup`, `restore` and `check`: the commands around
+//! `shaozi_server::backup` and `shaozi_server::check`.
 //!
 //! A backup is written to `FILE.partial` and renamed to `FILE` only once it is whole and on
 //! disk, so a file under the asked-for name is always a complete backup. A restore into a
@@ -13,7 +14,7 @@ use anyhow::{bail, Context};
 
 use shaozi_server::backup::restore::{ensure_empty, restore as restore_into, verify};
 use shaozi_server::backup::take::{take, Source};
-use shaozi_server::backup::{check, Counts, Header};
+use shaozi_server::backup::{check as check_file, Counts, Header};
 use shaozi_server::open_engine_blocking;
 
 use super::StoreOrServer;
@@ -85,7 +86,7 @@ pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
         }
     };
     // Whole and intact on disk, or it does not get the name.
-    let checked = match check(&partial) {
+    let checked = match check_file(&partial) {
         Ok(c) => c,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
@@ -276,4 +277,104 @@ pub fn restore(from: &Path, data: &Path, rules: Option<&Path>) -> anyhow::Result
         header.taken_from,
     );
     Ok(())
+}
+
+/// Prints a check's report; whether it was clean.
+fn print_report(r: &shaozi_shared::api::ConsistencyReport) -> bool {
+    for d in &r.listed {
+        println!("  {:<8} {}", d.part, d.what);
+    }
+    if r.differences > r.listed.len() as u64 {
+        println!("  … and {} more", r.differences - r.listed.len() as u64);
+    }
+    println!(
+        "checked at sequence {}: {} entries, counters, records and names compared, {} {}{}",
+        r.seq,
+        r.compared,
+        r.differences,
+        if r.differences == 1 {
+            "difference"
+        } else {
+            "differences"
+        },
+        if r.repaired {
+            ", rewritten from the records and the log"
+        } else {
+            ""
+        }
+    );
+    r.clean
+}
+
+/// `shaozi-server check [--repair]`. Returns whether the store is (now) clean.
+pub async fn check(at: &StoreOrServer, repair: bool, rules: Option<&Path>) -> anyhow::Result<bool> {
+    let rules = match rules {
+        Some(p) => shaozi_server::config::load(p)?,
+        None => shaozi_shared::Rules::builtin(),
+    };
+    let offset = rules.calendar.offset;
+    let direct = match at.data.to_str() {
+        Some(d) if shaozi_server::pg::is_url(d) => true,
+        _ => match shaozi_server::store::Store::open(&at.data) {
+            Ok(store) => {
+                drop(store);
+                true
+            }
+            Err(e) if e.to_string().contains("lock") => false,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("opening the store in {}", at.data.display()))
+            }
+        },
+    };
+    if !direct {
+        if repair {
+            bail!(
+                "{} is in use by a running server: stop it to repair the store (the server can \
+                 check it while it runs: drop --repair)",
+                at.data.display()
+            );
+        }
+        let token = at.admin_token.as_deref().context(
+            "the store is in use by a running server: give its admin token (--admin-token or \
+             SHAOZI_ADMIN_TOKEN) to have it check the store",
+        )?;
+        let url = format!("{}/api/v1/admin/check", at.server.trim_end_matches('/'));
+        let res = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("asking {url}"))?;
+        if !res.status().is_success() {
+            let status = res.status();
+            let body = res.text().await.unwrap_or_default();
+            bail!("{url} answered {status}: {body}");
+        }
+        let report: shaozi_shared::api::ConsistencyReport =
+            res.json().await.context("reading the check's report")?;
+        return Ok(print_report(&report));
+    }
+    let data = at.data.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let opened =
+            open_engine_blocking(&data).with_context(|| format!("opening {}", data.display()))?;
+        let started = Instant::now();
+        let first = shaozi_server::check::check_store(&data, &opened, offset, repair)?;
+        let clean = print_report(&first);
+        println!("({:.1} s)", started.elapsed().as_secs_f64());
+        if !first.repaired {
+            return Ok(clean);
+        }
+        let second = shaozi_server::check::check_store(&data, &opened, offset, false)?;
+        if second.clean {
+            println!("a second check is clean");
+        } else {
+            println!("a second check still finds differences:");
+            print_report(&second);
+        }
+        Ok(second.clean)
+    })
+    .await
+    .context("the check stopped")?
 }

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod copy;
@@ -99,6 +100,12 @@ pub struct Shared {
     pub export: Arc<dyn storage::Export>,
     /// The engine's name: `sled` or `postgres`.
     pub engine_name: &'static str,
+    /// The sled store, when it is one (the consistency check compares its trees).
+    pub sled: Option<Store>,
+    /// The data directory or database URL.
+    pub data: PathBuf,
+    /// A consistency check is running (one at a time).
+    pub checking: std::sync::atomic::AtomicBool,
 }
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -126,6 +133,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::audit))
         .routes(routes!(routes::maintenance::backup))
+        .routes(routes!(routes::maintenance::check))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get_one, webhooks::delete))
         .routes(routes!(webhooks::resume))
@@ -500,6 +508,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         keeper: opened.keeper.clone(),
         export: opened.export.clone(),
         engine_name,
+        sled: opened.sled.clone(),
+        data: config.data.clone(),
+        checking: std::sync::atomic::AtomicBool::new(false),
     });
     let serving_tls = tls.is_some();
     let serve = tokio::spawn(serve_http(

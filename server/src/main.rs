@@ -69,6 +69,20 @@ enum Cmd {
         #[command(flatten)]
         at: StoreOrServer,
     },
+    /// Check that every index entry, counter, timeline and name agrees with the records and
+    /// the log. Exits 0 when clean, 1 listing what differs. On a store a running server
+    /// holds, the server checks it (with its admin token) and keeps taking writes.
+    Check {
+        #[command(flatten)]
+        at: StoreOrServer,
+        /// Write the derived parts again from the records and the log where they differ
+        /// (a stopped sled store, or a database), then check again.
+        #[arg(long)]
+        repair: bool,
+        /// The rules file the city runs with (its calendar dates activities).
+        #[arg(long, env = "SHAOZI_RULES")]
+        rules: Option<PathBuf>,
+    },
     /// Rebuild a store from a backup into an empty place (a missing or empty directory, or an
     /// empty database). The whole file is checked first: a damaged one restores nothing.
     Restore {
@@ -224,6 +238,14 @@ fn main() -> anyhow::Result<()> {
         Some(Cmd::Copy { from, to, rules }) => return copy(&from, &to, rules.as_deref()),
         Some(Cmd::Restore { from, data, rules }) => {
             return backup_cli::restore(&from, &data, rules.as_deref())
+        }
+        Some(Cmd::Check { at, repair, rules }) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let clean = rt.block_on(backup_cli::check(&at, repair, rules.as_deref()))?;
+            std::process::exit(if clean { 0 } else { 1 });
         }
         Some(Cmd::Backup { to, at }) => {
             let rt = tokio::runtime::Builder::new_multi_thread()

@@ -437,6 +437,27 @@ async fn crash_cycles(data: &std::path::Path) {
             .expect("writers done")
             .into_inner()
             .unwrap();
+        // Every index entry, counter, timeline and name the crash left agrees with the
+        // records and the log (`shaozi-server check` on the store as the crash left it).
+        let checked = std::process::Command::new(env!("CARGO_BIN_EXE_shaozi-server"))
+            .args(["check", "--data"])
+            .arg(&data)
+            .env_remove("SHAOZI_ADMIN_TOKEN")
+            .output()
+            .expect("check runs");
+        assert!(
+            checked.status.success(),
+            "cycle {cycle}: the check after the crash:\n{}{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        eprintln!(
+            "cycle {cycle}: {}",
+            String::from_utf8_lossy(&checked.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+        );
         let (next, b) = start(&data);
         child = Running(next);
         base = b;

@@ -218,6 +218,7 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
             path.into(),
             Some(json!({"community_id": comm, "title": "棉被", "value_fen": 260})),
         ),
+        ("POST", "/api/v1/admin/check") => (Method::POST, path.into(), None),
         ("POST", "/api/v1/tokens") => (
             Method::POST,
             path.into(),

@@ -164,6 +164,7 @@ async fn a_backup_taken_while_writers_run_holds_every_acknowledged_write_up_to_i
     );
 
     let r = restored(&file, s.clock.clone()).await;
+    assert_clean(&r).await;
     // The log up to N, event for event; nothing after.
     let restored_log = log(&r).await;
     assert_eq!(restored_log.len() as u64, n);
@@ -249,6 +250,19 @@ async fn a_backup_taken_while_writers_run_holds_every_acknowledged_write_up_to_i
         "{next} is event {}",
         n + 1
     );
+}
+
+/// The restored store's own consistency check finds nothing: it is as the writer would have
+/// written it.
+async fn assert_clean(r: &TestServer) {
+    let res = r
+        .req(Method::POST, "/api/v1/admin/check")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["clean"], true, "{report}");
 }
 
 /// A city with a bit of everything: the middle of a case, wishes, an activity, tokens (one
@@ -363,6 +377,7 @@ async fn a_quiet_city_restored_answers_every_read_byte_for_byte() {
     let n = backup_through_api(&s, &file).await;
     assert_eq!(n, log(&s).await.last().unwrap().0);
     let r = restored(&file, s.clock.clone()).await;
+    assert_clean(&r).await;
     // The same file restores into the other engine too.
     let other_dir = tempfile::tempdir().unwrap();
     let other_db = if shaozi_tests::pgdb::suite_on_postgres() {
@@ -379,7 +394,9 @@ async fn a_quiet_city_restored_answers_every_read_byte_for_byte() {
         }
     };
     let other = if other_db.is_some() || shaozi_tests::pgdb::suite_on_postgres() {
-        Some(restored_into(&file, s.clock.clone(), &other_data).await)
+        let o = restored_into(&file, s.clock.clone(), &other_data).await;
+        assert_clean(&o).await;
+        Some(o)
     } else {
         None
     };

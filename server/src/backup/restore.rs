@@ -286,7 +286,7 @@ impl Writing {
         // Which records these events finish, with their timelines, worked out before the
         // transaction (which may run again on a retry).
         let mut finished = Vec::new();
-        for e in events {
+        for (e, raw) in events.iter().zip(raws) {
             let Some(kind) = record_of(e.kind) else {
                 continue;
             };
@@ -298,12 +298,21 @@ impl Writing {
             }
             if self.last_of.get(&e.subject) == Some(&e.seq) {
                 let timeline = self.timelines.remove(&e.subject).unwrap_or_default();
-                finished.push((kind, e, timeline));
+                finished.push((kind, e, raw, timeline));
             }
         }
         let mut parsed = Vec::with_capacity(finished.len());
-        for (kind, e, timeline) in finished {
-            let json = e.record.to_string();
+        for (kind, e, raw, timeline) in finished {
+            // The record exactly as the writer stored it (its JSON is in the event as it was
+            // written; a parsed value would come back with its keys reordered).
+            #[derive(serde::Deserialize)]
+            struct RecordOf<'a> {
+                #[serde(borrow)]
+                record: &'a serde_json::value::RawValue,
+            }
+            let json = serde_json::from_str::<RecordOf<'_>>(raw)
+                .map(|r| r.record.get().to_string())
+                .map_err(|err| corrupt(&format!("{}'s record in the backup", e.subject), err))?;
             let rec = match kind {
                 RecordKind::Whistle => {
                     let w: Whistle = decode(&json, &e.subject)?;

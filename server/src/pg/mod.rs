@@ -9,6 +9,7 @@
 //! Plain SQL only (KingbaseES and openGauss speak this dialect): no `ON CONFLICT`, nothing
 //! that needs LISTEN/NOTIFY.
 
+pub mod check;
 mod engine;
 mod hooks;
 mod reads;

@@ -216,31 +216,76 @@ pub(super) const WHISTLE_COLUMNS: &[(&str, &str)] = &[
     ("json", "text"),
 ];
 
+/// A whistle's columns besides its id and JSON: everything the database derives from the
+/// record to query it by. The consistency check compares them with what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WhistleDerived {
+    pub(crate) status: i16,
+    pub(crate) department_id: Option<i64>,
+    pub(crate) community_id: i64,
+    pub(crate) street_id: i64,
+    pub(crate) category: String,
+    pub(crate) urgent: bool,
+    pub(crate) overdue: bool,
+    pub(crate) queue_key: Option<Vec<u8>>,
+    pub(crate) due_at: Option<DateTime<Utc>>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) dispatched_at: Option<DateTime<Utc>>,
+    pub(crate) closed_at: Option<DateTime<Utc>>,
+    pub(crate) deadline_at: Option<DateTime<Utc>>,
+    pub(crate) source: String,
+}
+
+impl WhistleDerived {
+    /// What the columns hold for `w`.
+    pub(crate) fn of(w: &Whistle) -> WhistleDerived {
+        WhistleDerived {
+            status: i16::from(w.status.code()),
+            department_id: w.department_id.map(|d| id_of(d.0)),
+            community_id: id_of(w.community_id.0),
+            street_id: id_of(w.street_id.0),
+            category: w.category.clone(),
+            urgent: w.urgency == shaozi_shared::Urgency::Urgent,
+            overdue: w.overdue,
+            queue_key: w.status.is_unanswered().then(|| keys::queue_tail(w)),
+            due_at: w.next_alarm(),
+            created_at: w.created_at,
+            dispatched_at: w.dispatched_at,
+            closed_at: if w.status == WhistleStatus::Closed {
+                w.closed_at
+            } else {
+                None
+            },
+            deadline_at: w.pending_deadline(),
+            source: w.source.as_str().to_string(),
+        }
+    }
+
+    /// As a row of [`WHISTLE_COLUMNS`].
+    pub(crate) fn row(self, id: u64, json: &str) -> Vec<Param> {
+        vec![
+            Box::new(id_of(id)),
+            Box::new(self.status),
+            Box::new(self.department_id),
+            Box::new(self.community_id),
+            Box::new(self.street_id),
+            Box::new(self.category),
+            Box::new(self.urgent),
+            Box::new(self.overdue),
+            Box::new(self.queue_key),
+            Box::new(self.due_at),
+            Box::new(self.created_at),
+            Box::new(self.dispatched_at),
+            Box::new(self.closed_at),
+            Box::new(self.deadline_at),
+            Box::new(self.source),
+            Box::new(json.to_string()),
+        ]
+    }
+}
+
 pub(super) fn whistle_row(w: &Whistle, json: &str) -> Vec<Param> {
-    let queue_key = w.status.is_unanswered().then(|| keys::queue_tail(w));
-    let closed_at = if w.status == WhistleStatus::Closed {
-        w.closed_at
-    } else {
-        None
-    };
-    vec![
-        Box::new(id_of(w.id.0)),
-        Box::new(i16::from(w.status.code())),
-        Box::new(w.department_id.map(|d| id_of(d.0))),
-        Box::new(id_of(w.community_id.0)),
-        Box::new(id_of(w.street_id.0)),
-        Box::new(w.category.clone()),
-        Box::new(w.urgency == shaozi_shared::Urgency::Urgent),
-        Box::new(w.overdue),
-        Box::new(queue_key),
-        Box::new(w.next_alarm()),
-        Box::new(w.created_at),
-        Box::new(w.dispatched_at),
-        Box::new(closed_at),
-        Box::new(w.pending_deadline()),
-        Box::new(w.source.as_str().to_string()),
-        Box::new(json.to_string()),
-    ]
+    WhistleDerived::of(w).row(w.id.0, json)
 }
 
 pub(super) const WISH_COLUMNS: &[(&str, &str)] = &[
@@ -254,17 +299,47 @@ pub(super) const WISH_COLUMNS: &[(&str, &str)] = &[
     ("json", "text"),
 ];
 
+/// A wish's columns besides its id and JSON (see [`WhistleDerived`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WishDerived {
+    pub(crate) status: i16,
+    pub(crate) community_id: i64,
+    pub(crate) street_id: i64,
+    pub(crate) department_id: Option<i64>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) claimed_at: Option<DateTime<Utc>>,
+}
+
+impl WishDerived {
+    /// What the columns hold for `w`.
+    pub(crate) fn of(w: &Wish) -> WishDerived {
+        WishDerived {
+            status: i16::from(w.status.code()),
+            community_id: id_of(w.community_id.0),
+            street_id: id_of(w.street_id.0),
+            department_id: w.department_id.map(|d| id_of(d.0)),
+            created_at: w.created_at,
+            claimed_at: w.claimed_at,
+        }
+    }
+
+    /// As a row of [`WISH_COLUMNS`].
+    pub(crate) fn row(self, id: u64, json: &str) -> Vec<Param> {
+        vec![
+            Box::new(id_of(id)),
+            Box::new(self.status),
+            Box::new(self.community_id),
+            Box::new(self.street_id),
+            Box::new(self.department_id),
+            Box::new(self.created_at),
+            Box::new(self.claimed_at),
+            Box::new(json.to_string()),
+        ]
+    }
+}
+
 pub(super) fn wish_row(w: &Wish, json: &str) -> Vec<Param> {
-    vec![
-        Box::new(id_of(w.id.0)),
-        Box::new(i16::from(w.status.code())),
-        Box::new(id_of(w.community_id.0)),
-        Box::new(id_of(w.street_id.0)),
-        Box::new(w.department_id.map(|d| id_of(d.0))),
-        Box::new(w.created_at),
-        Box::new(w.claimed_at),
-        Box::new(json.to_string()),
-    ]
+    WishDerived::of(w).row(w.id.0, json)
 }
 
 pub(super) const EVENT_COLUMNS: &[(&str, &str)] = &[

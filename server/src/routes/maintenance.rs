@@ -1,10 +1,11 @@
-//! The operator's calls on a running server: a backup streamed while writes go on.
+//! The operator's calls on a running server: a backup streamed while writes go on, and the
+//! consistency check.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
+use axum::{Extension, Json};
 
 use shaozi_shared::{Op, Principal};
 
@@ -120,4 +121,100 @@ pub async fn backup(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// `POST /api/v1/admin/check`: the consistency check on the running server, which keeps
+/// taking writes (see `crate::check`). One at a time.
+#[utoipa::path(post, path = "/admin/check", tag = "admin", summary = "Check the derived indexes and counters (admin only)",
+    description = "Works out every index entry, counter, timeline and name again from the records and the log, at one sequence number, and lists what differs. Writes go on meanwhile; what changed after that number is not a difference. It reads the whole store: on a large city it takes minutes. To repair, stop the server and run `shaozi-server check --repair`.",
+    responses((status = 200, description = "What was found (clean or not)", body = shaozi_shared::api::ConsistencyReport),
+        (status = 409, description = "A check is already running")))]
+pub async fn check(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<shaozi_shared::api::ConsistencyReport>, ApiError> {
+    use std::sync::atomic::Ordering;
+    who.may(Op::Administer).map_err(ApiError::forbidden)?;
+    if st.checking.swap(true, Ordering::SeqCst) {
+        return Err(ApiError::conflict(
+            "a consistency check is already running on this server; wait for it",
+        ));
+    }
+    // Cleared however this ends, a client gone midway included.
+    struct Running<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Running<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let _running = Running(&st.checking);
+    let result = run_check(&st).await;
+    let report = result.map_err(|e| match e {
+        crate::check::CheckError::Store(s) => ApiError::from(s),
+        other => ApiError::internal(&other),
+    })?;
+    tracing::info!(by = %who.name, seq = report.seq, differences = report.differences, "consistency check");
+    Ok(Json(report))
+}
+
+async fn run_check(
+    st: &AppState,
+) -> Result<shaozi_shared::api::ConsistencyReport, crate::check::CheckError> {
+    let offset = st.rules.calendar.offset;
+    let Some(live) = st.sled.clone() else {
+        let url = st.data.to_string_lossy().into_owned();
+        return tokio::task::spawn_blocking(move || crate::pg::check::check(&url, false))
+            .await
+            .map_err(|e| crate::store::StoreError::Unavailable {
+                why: format!("the check stopped: {e}"),
+            })?;
+    };
+    // The counters exactly as of one sequence number, read between two batches.
+    let counters = live.counters.clone();
+    let (seq, at_seq) = st
+        .writer
+        .between_batches(move |seq| {
+            let all: Result<std::collections::BTreeMap<String, i64>, sled::Error> = counters
+                .iter()
+                .map(|r| {
+                    r.map(|(k, v)| {
+                        let n = v.as_ref().try_into().map(i64::from_be_bytes).unwrap_or(0);
+                        (String::from_utf8_lossy(&k).into_owned(), n)
+                    })
+                })
+                .collect();
+            (seq, all)
+        })
+        .await
+        .map_err(|e| crate::store::StoreError::Unavailable { why: e.to_string() })?;
+    let at_seq = at_seq?;
+    let (reads, keeper, export, hooks, engine) = (
+        st.store.clone(),
+        st.keeper.clone(),
+        st.export.clone(),
+        st.hooks.clone(),
+        st.engine_name,
+    );
+    let scratch = crate::check::scratch_beside(&st.data);
+    tokio::task::spawn_blocking(move || {
+        crate::check::sled::check(crate::check::sled::SledCheck {
+            live: &live,
+            source: Source {
+                reads: reads.as_ref(),
+                keeper: keeper.as_ref(),
+                export: export.as_ref(),
+                hooks: hooks.as_ref(),
+                engine,
+            },
+            seq,
+            counters_at_seq: Some(at_seq),
+            offset,
+            scratch_in: &scratch,
+            repair: false,
+        })
+    })
+    .await
+    .map_err(|e| crate::store::StoreError::Unavailable {
+        why: format!("the check stopped: {e}"),
+    })?
 }

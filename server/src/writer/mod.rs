@@ -192,6 +192,9 @@ struct Job {
 
 enum Msg {
     Job(Box<Job>),
+    /// Runs on the writer's thread between two batches, given the last durable sequence
+    /// number: nothing is being written while it runs.
+    Between(Box<dyn FnOnce(u64) + Send>),
     Stop,
 }
 
@@ -362,6 +365,27 @@ impl WriterHandle {
         rx.await.map_err(|_| gone())?
     }
 
+    /// Runs `f` on the writer's thread between two batches, with the last durable sequence
+    /// number, and returns what it returns: what it reads of the store is exactly as of that
+    /// number. Keep it short: writes wait while it runs.
+    pub async fn between_batches<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(u64) -> T + Send + 'static,
+    ) -> Result<T, WriteError> {
+        let gone = || WriteError::Unavailable("the server is shutting down; retry shortly".into());
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(gone());
+        }
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Between(Box::new(move |seq| {
+                let _ = tx.send(f(seq));
+            })))
+            .await
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+
     /// What the writer has counted: batch sizes, commit times, outcomes.
     pub fn metrics(&self) -> &crate::metrics::WriterMetrics {
         &self.metrics
@@ -424,6 +448,13 @@ impl WriterThread {
             while let Some(msg) = next.take() {
                 match msg {
                     Msg::Job(j) => jobs.push(*j),
+                    Msg::Between(f) => {
+                        // What came before it is committed first; what comes after, after.
+                        if !jobs.is_empty() {
+                            self.commit(std::mem::take(&mut jobs));
+                        }
+                        f(self.durable.load(Ordering::SeqCst));
+                    }
                     Msg::Stop => {
                         stop = true;
                         break;

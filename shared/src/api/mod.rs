@@ -4,11 +4,13 @@
 
 mod answers;
 mod bodies;
+mod maintenance;
 mod steps;
 mod webhooks;
 
 pub use crate::whistle::Reporter;
 pub use answers::*;
 pub use bodies::*;
+pub use maintenance::*;
 pub use steps::*;
 pub use webhooks::*;
