@@ -55,21 +55,7 @@ pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
     }
     let partial = partial_of(to);
     let started = Instant::now();
-    let direct = match at.data.to_str() {
-        Some(d) if shaozi_server::pg::is_url(d) => true,
-        _ => match shaozi_server::store::Store::open(&at.data) {
-            Ok(store) => {
-                drop(store);
-                true
-            }
-            // sled locks a store its server holds; then the server takes the backup.
-            Err(e) if e.to_string().contains("lock") => false,
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("opening the store in {}", at.data.display()))
-            }
-        },
-    };
+    let direct = directly(at)?;
     let result = if direct {
         let (data, partial2) = (at.data.clone(), partial.clone());
         tokio::task::spawn_blocking(move || offline(&data, &partial2).map(Some))
@@ -114,6 +100,15 @@ pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the store can be read here (a database, or a sled store no server holds); else
+/// the running server that holds it is asked.
+fn directly(at: &StoreOrServer) -> anyhow::Result<bool> {
+    if at.data.to_str().is_some_and(shaozi_server::pg::is_url) {
+        return Ok(true);
+    }
+    Ok(super::unless_held(&at.data)?.is_some())
+}
+
 /// Makes a rename durable: the directory's entry, not only the file.
 fn sync_dir(file: &Path) {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -155,7 +150,8 @@ async fn online(at: &StoreOrServer, partial: &Path) -> anyhow::Result<()> {
          SHAOZI_ADMIN_TOKEN) to take the backup through it",
     )?;
     let url = format!("{}/api/v1/admin/backup", at.server.trim_end_matches('/'));
-    let res = reqwest::Client::new()
+    let res = at
+        .client()?
         .get(&url)
         .bearer_auth(token)
         .send()
@@ -313,20 +309,7 @@ pub async fn check(at: &StoreOrServer, repair: bool, rules: Option<&Path>) -> an
         None => shaozi_shared::Rules::builtin(),
     };
     let offset = rules.calendar.offset;
-    let direct = match at.data.to_str() {
-        Some(d) if shaozi_server::pg::is_url(d) => true,
-        _ => match shaozi_server::store::Store::open(&at.data) {
-            Ok(store) => {
-                drop(store);
-                true
-            }
-            Err(e) if e.to_string().contains("lock") => false,
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("opening the store in {}", at.data.display()))
-            }
-        },
-    };
+    let direct = directly(at)?;
     if !direct {
         if repair {
             bail!(
@@ -340,7 +323,8 @@ pub async fn check(at: &StoreOrServer, repair: bool, rules: Option<&Path>) -> an
              SHAOZI_ADMIN_TOKEN) to have it check the store",
         )?;
         let url = format!("{}/api/v1/admin/check", at.server.trim_end_matches('/'));
-        let res = reqwest::Client::new()
+        let res = at
+            .client()?
             .post(&url)
             .bearer_auth(token)
             .send()

@@ -137,6 +137,16 @@ enum TokenCmd {
     },
 }
 
+/// The sled store at `data` opened, when no server holds it; None when one does (sled locks
+/// a store its server has open), and then a command goes through that server's API.
+fn unless_held(data: &Path) -> anyhow::Result<Option<shaozi_server::store::Store>> {
+    match shaozi_server::store::Store::open(data) {
+        Ok(store) => Ok(Some(store)),
+        Err(e) if e.to_string().contains("lock") => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 struct StoreOrServer {
     /// Data directory of the store (used directly when no server holds it).
@@ -148,6 +158,26 @@ struct StoreOrServer {
     /// An admin token, for asking a running server.
     #[arg(long, env = "SHAOZI_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// A CA certificate (PEM) to trust besides the system's, for a server that serves HTTPS
+    /// with a certificate from the city's own CA.
+    #[arg(long, env = "SHAOZI_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+}
+
+impl StoreOrServer {
+    /// An HTTP client for the running server, trusting `--ca-cert` too.
+    fn client(&self) -> anyhow::Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder();
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            for c in reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("{} is not a PEM certificate file", path.display()))?
+            {
+                b = b.add_root_certificate(c);
+            }
+        }
+        b.build().context("making an HTTP client")
+    }
 }
 
 #[derive(clap::Args, Debug, Clone)]

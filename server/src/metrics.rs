@@ -2,10 +2,10 @@
 //! Prometheus text format (version 0.0.4). Figures read from the store (whistles by status,
 //! the store's size, webhook lag) are gathered when scraped, in `routes/ops.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, seconds: from a cached read to a slow commit.
@@ -122,66 +122,87 @@ pub fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-/// Requests of one route, method and status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct RequestKey {
-    route: &'static str,
-    method: &'static str,
-    status: u16,
+/// One route pattern's requests: latency, and counts by method and status.
+#[derive(Debug)]
+struct RouteStats {
+    latency: Histogram,
+    /// (method, status, count): a handful per route, so a short list.
+    counts: Mutex<Vec<(&'static str, u16, u64)>>,
 }
 
 /// The HTTP side: requests by route, method and status, and their latency by route.
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
-    counts: Mutex<BTreeMap<RequestKey, u64>>,
-    latency: Mutex<BTreeMap<&'static str, Arc<Histogram>>>,
+    /// Read on every request, written once per route pattern.
+    routes: RwLock<HashMap<Arc<str>, Arc<RouteStats>>>,
 }
 
 impl HttpMetrics {
     /// Counts one answered request. `route` is the route's pattern (never the raw path, so
     /// the number of series stays bounded).
-    pub fn observe(&self, route: &'static str, method: &'static str, status: u16, took: Duration) {
-        {
-            let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            *counts
-                .entry(RequestKey {
-                    route,
-                    method,
-                    status,
+    pub fn observe(&self, route: &str, method: &'static str, status: u16, took: Duration) {
+        let known = self
+            .routes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(route)
+            .cloned();
+        let stats = match known {
+            Some(s) => s,
+            None => self
+                .routes
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(Arc::from(route))
+                .or_insert_with(|| {
+                    Arc::new(RouteStats {
+                        latency: Histogram::new(LATENCY_BUCKETS),
+                        counts: Mutex::new(Vec::new()),
+                    })
                 })
-                .or_default() += 1;
-        }
-        let h = {
-            let mut latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
-            latency
-                .entry(route)
-                .or_insert_with(|| Arc::new(Histogram::new(LATENCY_BUCKETS)))
-                .clone()
+                .clone(),
         };
-        h.observe_duration(took);
+        stats.latency.observe_duration(took);
+        let mut counts = stats.counts.lock().unwrap_or_else(|p| p.into_inner());
+        match counts
+            .iter_mut()
+            .find(|(m, s, _)| *m == method && *s == status)
+        {
+            Some(c) => c.2 += 1,
+            None => counts.push((method, status, 1)),
+        }
     }
 
     /// Writes the request counts and latency histograms.
     pub fn render(&self, out: &mut String) {
+        let mut routes: Vec<(Arc<str>, Arc<RouteStats>)> = self
+            .routes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        routes.sort_by(|a, b| a.0.cmp(&b.0));
         header(
             out,
             "shaozi_http_requests_total",
             "counter",
             "HTTP requests answered, by route pattern, method and status.",
         );
-        let counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for (k, n) in counts {
-            let _ = writeln!(
-                out,
-                "shaozi_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {n}",
-                label(k.route),
-                k.method,
-                k.status
-            );
+        for (route, stats) in &routes {
+            let mut counts = stats
+                .counts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            counts.sort();
+            for (method, status, n) in counts {
+                let _ = writeln!(
+                    out,
+                    "shaozi_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                    label(route)
+                );
+            }
         }
         header(
             out,
@@ -189,13 +210,8 @@ impl HttpMetrics {
             "histogram",
             "Time to answer a request (to its headers, for an event stream), by route pattern.",
         );
-        let latency = self
-            .latency
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        for (route, h) in latency {
-            h.render(
+        for (route, stats) in &routes {
+            stats.latency.render(
                 out,
                 "shaozi_http_request_duration_seconds",
                 &format!("route=\"{}\"", label(route)),
@@ -268,24 +284,6 @@ impl WriterMetrics {
             );
         }
     }
-}
-
-/// The route pattern a request matched, filled in by the router for the metrics layer that
-/// wraps it (which runs before routing and so cannot see it itself).
-#[derive(Debug, Clone, Default)]
-pub struct MatchedRoute(pub Arc<OnceLock<&'static str>>);
-
-/// Route patterns are few and fixed; each is leaked once so a label costs no allocation.
-pub fn intern(route: &str) -> &'static str {
-    static SEEN: OnceLock<Mutex<std::collections::HashSet<&'static str>>> = OnceLock::new();
-    let seen = SEEN.get_or_init(Default::default);
-    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(s) = seen.get(route) {
-        return s;
-    }
-    let s: &'static str = Box::leak(route.to_string().into_boxed_str());
-    seen.insert(s);
-    s
 }
 
 #[cfg(test)]

@@ -55,11 +55,9 @@ pub async fn run(cmd: TokenCmd) -> anyhow::Result<()> {
     if at.data.to_str().is_some_and(shaozi_server::pg::is_url) {
         return online(cmd, &at).await;
     }
-    match Store::open(&at.data) {
-        Ok(store) => offline(cmd, store).await,
-        // sled locks a store its server holds; then the server does it.
-        Err(e) if e.to_string().contains("lock") => online(cmd, &at).await,
-        Err(e) => Err(e).with_context(|| format!("opening the store in {}", at.data.display())),
+    match super::unless_held(&at.data)? {
+        Some(store) => offline(cmd, store).await,
+        None => online(cmd, &at).await,
     }
 }
 
@@ -147,7 +145,7 @@ async fn online(cmd: TokenCmd, at: &StoreOrServer) -> anyhow::Result<()> {
         .admin_token
         .clone()
         .context("the store is in use by a running server; give --admin-token (or SHAOZI_ADMIN_TOKEN) to ask it")?;
-    let http = reqwest::Client::new();
+    let http = at.client()?;
     let base = at.server.trim_end_matches('/');
     let answer = |r: reqwest::Response| async move {
         let status = r.status();

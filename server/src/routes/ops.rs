@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use shaozi_shared::Principal;
 
 use crate::error::ApiError;
-use crate::metrics::{format_float, header as help, intern, label};
+use crate::metrics::{format_float, header as help, label};
 use crate::storage::blocking;
 use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
@@ -92,7 +92,7 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
 /// The route pattern a request matched, filled in by [`note_route`] for [`count_request`],
 /// which wraps the router and so runs before the route is known.
 #[derive(Debug, Clone, Default)]
-pub struct RouteSlot(Arc<Mutex<Option<&'static str>>>);
+pub struct RouteSlot(Arc<Mutex<Option<MatchedPath>>>);
 
 /// Outermost layer: times every request and counts it by route pattern, method and status.
 pub async fn count_request(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -101,25 +101,25 @@ pub async fn count_request(State(st): State<AppState>, mut req: Request, next: N
     req.extensions_mut().insert(slot.clone());
     let method = method_label(req.method());
     let res = next.run(req).await;
-    let route = slot
-        .0
-        .lock()
-        .map(|r| r.unwrap_or("unmatched"))
-        .unwrap_or("unmatched");
-    st.http_metrics
-        .observe(route, method, res.status().as_u16(), started.elapsed());
+    let route = slot.0.lock().ok().and_then(|mut r| r.take());
+    st.http_metrics.observe(
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        method,
+        res.status().as_u16(),
+        started.elapsed(),
+    );
     res
 }
 
-/// On every matched route: says which pattern matched (the innermost router's, which runs
-/// last, wins: it is the whole path).
+/// On every matched route: says which pattern matched (nested routers are flattened into
+/// the outer one, so its pattern is the whole path).
 pub async fn note_route(req: Request, next: Next) -> Response {
     if let (Some(slot), Some(path)) = (
         req.extensions().get::<RouteSlot>(),
         req.extensions().get::<MatchedPath>(),
     ) {
         if let Ok(mut r) = slot.0.lock() {
-            *r = Some(intern(path.as_str()));
+            *r = Some(path.clone());
         }
     }
     next.run(req).await
