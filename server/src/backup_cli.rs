@@ -142,17 +142,24 @@ fn offline(data: &Path, partial: &Path) -> anyhow::Result<Counts> {
     Ok(counts)
 }
 
-/// Downloads a backup from the running server.
-async fn online(at: &StoreOrServer, partial: &Path) -> anyhow::Result<()> {
-    use futures_util::StreamExt;
-    let token = at.admin_token.as_deref().context(
-        "the store is in use by a running server: give its admin token (--admin-token or \
-         SHAOZI_ADMIN_TOKEN) to take the backup through it",
-    )?;
-    let url = format!("{}/api/v1/admin/backup", at.server.trim_end_matches('/'));
+/// Asks the running server that holds the store for `/api/v1/admin/{call}` with the admin
+/// token; its URL and its answer, when 2xx.
+async fn ask(
+    at: &StoreOrServer,
+    method: reqwest::Method,
+    call: &str,
+    to: &str,
+) -> anyhow::Result<(String, reqwest::Response)> {
+    let token = at.admin_token.as_deref().with_context(|| {
+        format!(
+            "the store is in use by a running server: give its admin token (--admin-token or \
+             SHAOZI_ADMIN_TOKEN) to {to}"
+        )
+    })?;
+    let url = format!("{}/api/v1/admin/{call}", at.server.trim_end_matches('/'));
     let res = at
         .client()?
-        .get(&url)
+        .request(method, &url)
         .bearer_auth(token)
         .send()
         .await
@@ -162,6 +169,19 @@ async fn online(at: &StoreOrServer, partial: &Path) -> anyhow::Result<()> {
         let body = res.text().await.unwrap_or_default();
         bail!("{url} answered {status}: {body}");
     }
+    Ok((url, res))
+}
+
+/// Downloads a backup from the running server.
+async fn online(at: &StoreOrServer, partial: &Path) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let (url, res) = ask(
+        at,
+        reqwest::Method::GET,
+        "backup",
+        "take the backup through it",
+    )
+    .await?;
     let mut file = std::fs::File::create_new(partial)
         .with_context(|| format!("creating {}", partial.display()))?;
     let mut body = res.bytes_stream();
@@ -318,23 +338,13 @@ pub async fn check(at: &StoreOrServer, repair: bool, rules: Option<&Path>) -> an
                 at.data.display()
             );
         }
-        let token = at.admin_token.as_deref().context(
-            "the store is in use by a running server: give its admin token (--admin-token or \
-             SHAOZI_ADMIN_TOKEN) to have it check the store",
-        )?;
-        let url = format!("{}/api/v1/admin/check", at.server.trim_end_matches('/'));
-        let res = at
-            .client()?
-            .post(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .with_context(|| format!("asking {url}"))?;
-        if !res.status().is_success() {
-            let status = res.status();
-            let body = res.text().await.unwrap_or_default();
-            bail!("{url} answered {status}: {body}");
-        }
+        let (_, res) = ask(
+            at,
+            reqwest::Method::POST,
+            "check",
+            "have it check the store",
+        )
+        .await?;
         let report: shaozi_shared::api::ConsistencyReport =
             res.json().await.context("reading the check's report")?;
         return Ok(print_report(&report));

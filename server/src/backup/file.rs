@@ -73,19 +73,7 @@ pub(super) enum Line {
     End(Counts),
 }
 
-pub(super) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub(super) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
+pub(super) use crate::store::query_helpers::{hex, unhex};
 
 /// Passes writes on to `inner`, hashing and counting them.
 pub(super) struct Hashing<W> {

@@ -87,6 +87,27 @@ macro_rules! differing {
     }};
 }
 
+/// Calls `f` with every row `sql` gives, a page at a time: `sql` takes the last key seen
+/// (`$1`, its first column) and the page's size (`$2`), and orders by that key.
+fn each_row<'a>(
+    tx: &mut Transaction<'a>,
+    sql: &str,
+    page: i64,
+    mut f: impl FnMut(&mut Transaction<'a>, &Row) -> Result<(), CheckError>,
+) -> Result<(), CheckError> {
+    let mut after = 0i64;
+    loop {
+        let rows = tx.query(sql, &[&after, &page]).map_err(db_error)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = col(last, 0)?;
+        for r in &rows {
+            f(tx, r)?;
+        }
+    }
+}
+
 fn params(p: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
     p.iter()
         .map(|b| b.as_ref() as &(dyn ToSql + Sync))
@@ -94,22 +115,24 @@ fn params(p: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 impl Checking {
+    /// Notes that `subject`'s columns are not as its JSON says (`fields`); whether to write
+    /// them again.
+    fn columns_differ(&mut self, subject: impl std::fmt::Display, fields: String) -> bool {
+        self.findings.add(
+            "index",
+            format!("{subject}'s columns ({fields}) are not as its JSON says"),
+        );
+        self.repair
+    }
+
     fn whistles(&mut self, tx: &mut Transaction<'_>) -> Result<(), CheckError> {
-        let mut after = 0i64;
-        loop {
-            let rows = tx
-                .query(
-                    "SELECT id, status, department_id, community_id, street_id, category, urgent, \
-                     overdue, queue_key, due_at, created_at, dispatched_at, closed_at, \
-                     deadline_at, source, json FROM whistles WHERE id > $1 ORDER BY id LIMIT $2",
-                    &[&after, &PAGE],
-                )
-                .map_err(db_error)?;
-            let Some(last) = rows.last() else {
-                return Ok(());
-            };
-            after = col(last, 0)?;
-            for r in &rows {
+        each_row(
+            tx,
+            "SELECT id, status, department_id, community_id, street_id, category, urgent, \
+             overdue, queue_key, due_at, created_at, dispatched_at, closed_at, deadline_at, \
+             source, json FROM whistles WHERE id > $1 ORDER BY id LIMIT $2",
+            PAGE,
+            |tx, r| {
                 let id: i64 = col(r, 0)?;
                 let json: String = col(r, 15)?;
                 let w: Whistle = decode(&json, format!("whistle {id}"))?;
@@ -124,64 +147,52 @@ impl Checking {
                 want.closed_at = want.closed_at.map(micros);
                 want.deadline_at = want.deadline_at.map(micros);
                 self.compared += 1;
-                if have != want {
-                    self.findings.add(
-                        "index",
-                        format!(
-                            "{}'s columns ({}) are not as its JSON says",
-                            w.id,
-                            differing!(
-                                have,
-                                want,
-                                status,
-                                department_id,
-                                community_id,
-                                street_id,
-                                category,
-                                urgent,
-                                overdue,
-                                queue_key,
-                                due_at,
-                                created_at,
-                                dispatched_at,
-                                closed_at,
-                                deadline_at,
-                                source
-                            )
+                if have != want
+                    && self.columns_differ(
+                        w.id,
+                        differing!(
+                            have,
+                            want,
+                            status,
+                            department_id,
+                            community_id,
+                            street_id,
+                            category,
+                            urgent,
+                            overdue,
+                            queue_key,
+                            due_at,
+                            created_at,
+                            dispatched_at,
+                            closed_at,
+                            deadline_at,
+                            source
                         ),
-                    );
-                    if self.repair {
-                        let row = WhistleDerived::of(&w).row(w.id.0, &json);
-                        tx.execute(
-                            "UPDATE whistles SET status = $2, department_id = $3, \
+                    )
+                {
+                    let row = WhistleDerived::of(&w).row(w.id.0, &json);
+                    tx.execute(
+                        "UPDATE whistles SET status = $2, department_id = $3, \
                              community_id = $4, street_id = $5, category = $6, urgent = $7, \
                              overdue = $8, queue_key = $9, due_at = $10, created_at = $11, \
                              dispatched_at = $12, closed_at = $13, deadline_at = $14, \
                              source = $15 WHERE id = $1",
-                            &params(&row[..15]),
-                        )
-                        .map_err(db_error)?;
-                    }
+                        &params(&row[..15]),
+                    )
+                    .map_err(db_error)?;
                 }
-            }
-        }
+                Ok(())
+            },
+        )
     }
 
     fn wishes(&mut self, tx: &mut Transaction<'_>) -> Result<(), CheckError> {
-        let mut after = 0i64;
-        loop {
-            let rows = tx
-                .query(
-                    "SELECT id, status, community_id, street_id, department_id, created_at, \
-                     claimed_at, json FROM wishes WHERE id > $1 ORDER BY id LIMIT $2",
-                    &[&after, &PAGE],
-                )
-                .map_err(db_error)?;
-            let Some(last) = rows.last() else {
-                return Ok(());
-            };
-            after = col(last, 0)?;
-            for r in &rows {
+        each_row(
+            tx,
+            "SELECT id, status, community_id, street_id, department_id, created_at, claimed_at, \
+             json FROM wishes WHERE id > $1 ORDER BY id LIMIT $2",
+            PAGE,
+            |tx, r| {
                 let id: i64 = col(r, 0)?;
                 let json: String = col(r, 7)?;
                 let w: Wish = decode(&json, format!("wish {id}"))?;
@@ -200,36 +211,32 @@ impl Checking {
                 want.created_at = micros(want.created_at);
                 want.claimed_at = want.claimed_at.map(micros);
                 self.compared += 1;
-                if have != want {
-                    self.findings.add(
-                        "index",
-                        format!(
-                            "{}'s columns ({}) are not as its JSON says",
-                            w.id,
-                            differing!(
-                                have,
-                                want,
-                                status,
-                                community_id,
-                                street_id,
-                                department_id,
-                                created_at,
-                                claimed_at
-                            )
+                if have != want
+                    && self.columns_differ(
+                        w.id,
+                        differing!(
+                            have,
+                            want,
+                            status,
+                            community_id,
+                            street_id,
+                            department_id,
+                            created_at,
+                            claimed_at
                         ),
-                    );
-                    if self.repair {
-                        let row = WishDerived::of(&w).row(w.id.0, &json);
-                        tx.execute(
-                            "UPDATE wishes SET status = $2, community_id = $3, street_id = $4, \
+                    )
+                {
+                    let row = WishDerived::of(&w).row(w.id.0, &json);
+                    tx.execute(
+                        "UPDATE wishes SET status = $2, community_id = $3, street_id = $4, \
                              department_id = $5, created_at = $6, claimed_at = $7 WHERE id = $1",
-                            &params(&row[..7]),
-                        )
-                        .map_err(db_error)?;
-                    }
+                        &params(&row[..7]),
+                    )
+                    .map_err(db_error)?;
                 }
-            }
-        }
+                Ok(())
+            },
+        )
     }
 
     /// Each event's columns (what the timelines and the audit read by) against its JSON.
@@ -244,20 +251,12 @@ impl Checking {
             record_id: Option<i64>,
             about_whistle: bool,
         }
-        let mut after = 0i64;
-        loop {
-            let rows = tx
-                .query(
-                    "SELECT seq, kind, at, actor, subject, record_kind, record_id, about_whistle, \
-                     json FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-                    &[&after, &(PAGE * 4)],
-                )
-                .map_err(db_error)?;
-            let Some(last) = rows.last() else {
-                return Ok(());
-            };
-            after = col(last, 0)?;
-            for r in &rows {
+        each_row(
+            tx,
+            "SELECT seq, kind, at, actor, subject, record_kind, record_id, about_whistle, json \
+             FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            PAGE * 4,
+            |tx, r| {
                 let seq: i64 = col(r, 0)?;
                 let e: Event = decode(&col::<String>(r, 8)?, format!("event {seq}"))?;
                 let on_record = e.kind.about_whistle() || e.kind.as_str().starts_with("wish.");
@@ -287,44 +286,41 @@ impl Checking {
                     about_whistle: col(r, 7)?,
                 };
                 self.compared += 1;
-                if have != want {
-                    self.findings.add(
-                        "index",
-                        format!(
-                            "event {seq}'s columns ({}) are not as its JSON says",
-                            differing!(
-                                have,
-                                want,
-                                kind,
-                                at,
-                                actor,
-                                subject,
-                                record_kind,
-                                record_id,
-                                about_whistle
-                            )
+                if have != want
+                    && self.columns_differ(
+                        format!("event {seq}"),
+                        differing!(
+                            have,
+                            want,
+                            kind,
+                            at,
+                            actor,
+                            subject,
+                            record_kind,
+                            record_id,
+                            about_whistle
                         ),
-                    );
-                    if self.repair {
-                        tx.execute(
-                            "UPDATE events SET kind = $2, at = $3, actor = $4, subject = $5, \
+                    )
+                {
+                    tx.execute(
+                        "UPDATE events SET kind = $2, at = $3, actor = $4, subject = $5, \
                              record_kind = $6, record_id = $7, about_whistle = $8 WHERE seq = $1",
-                            &[
-                                &seq,
-                                &want.kind,
-                                &e.at,
-                                &want.actor,
-                                &want.subject,
-                                &want.record_kind,
-                                &want.record_id,
-                                &want.about_whistle,
-                            ],
-                        )
-                        .map_err(db_error)?;
-                    }
+                        &[
+                            &seq,
+                            &want.kind,
+                            &e.at,
+                            &want.actor,
+                            &want.subject,
+                            &want.record_kind,
+                            &want.record_id,
+                            &want.about_whistle,
+                        ],
+                    )
+                    .map_err(db_error)?;
                 }
-            }
-        }
+                Ok(())
+            },
+        )
     }
 
     /// Every directory record's and token's name, claimed by it and by nothing else.

@@ -290,14 +290,19 @@ fn add_format_4_middle(db: &sled::Db) -> Result<(), StoreError> {
         }
     }
     write_all(&index, entries.into_iter().map(Ok))?;
+    set_counters(&counters, totals)?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Sets counters to the values given (absolute: a rerun writes the same).
+fn set_counters(counters: &sled::Tree, totals: BTreeMap<String, i64>) -> Result<(), StoreError> {
     write_all(
-        &counters,
+        counters,
         totals
             .into_iter()
             .map(|(name, n)| Ok((name.into_bytes(), n.to_be_bytes().to_vec()))),
-    )?;
-    db.flush()?;
-    Ok(())
+    )
 }
 
 /// Format 5: whistles per status, city-wide, counted from the records.
@@ -313,12 +318,7 @@ fn add_format_5_status_totals(db: &sled::Db) -> Result<(), StoreError> {
         let w: Status = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
         *totals.entry(keys::counter::status(w.status)).or_default() += 1;
     }
-    write_all(
-        &counters,
-        totals
-            .into_iter()
-            .map(|(name, n)| Ok((name.into_bytes(), n.to_be_bytes().to_vec()))),
-    )?;
+    set_counters(&counters, totals)?;
     db.flush()?;
     Ok(())
 }

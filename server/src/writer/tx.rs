@@ -64,9 +64,7 @@ pub(super) fn unknown(field: &'static str, reason: impl Into<String>) -> WriteEr
     ))
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use crate::store::query_helpers::hex;
 
 /// Who may see events about a whistle: its units, and the previous lead after a reassignment.
 pub(super) fn whistle_scope(old: Option<&Whistle>, w: &Whistle) -> EventScope {
