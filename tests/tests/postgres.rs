@@ -611,6 +611,51 @@ async fn a_database_gone_read_only_refuses_writes_with_503_and_still_answers_rea
     assert!(!titles.contains("只读中"), "nothing refused was written");
 }
 
+/// `/readyz` while the database takes no connections at all: 503 saying so, while `/healthz`
+/// stays 200; ready again once it takes them.
+#[tokio::test]
+async fn readyz_says_503_while_the_database_is_unreachable() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let s = TestServer::start_on(Path::new(&db.url), Arc::new(ManualClock::new(t0()))).await;
+    let ready = |s: &TestServer| {
+        let url = format!("{}/readyz", s.base);
+        let c = s.client.clone();
+        async move {
+            let r = c.get(url).send().await.expect("readyz");
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }
+    };
+    assert_eq!(ready(&s).await.0, 200);
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let admin = shaozi_tests::pgdb::server_url();
+    // No new connection is let in, and the server's are cut.
+    sql(
+        &admin,
+        &format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    );
+    let (status, body) = ready(&s).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("does not take writes"), "{body}");
+    let live = s.client.get(format!("{}/healthz", s.base)).send().await;
+    assert_eq!(live.expect("healthz").status(), 200);
+    sql(
+        &admin,
+        &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"),
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    while ready(&s).await.0 != 200 {
+        assert!(Instant::now() < until, "never ready again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The backend holding a subscription's lease (its advisory lock), if any.
 fn lease_holder(url: &str, hook: u64) -> Option<i32> {
     let url = url.to_string();
