@@ -19,6 +19,7 @@ pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod pg;
+pub mod priority;
 pub mod routes;
 pub mod storage;
 pub mod store;

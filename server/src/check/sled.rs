@@ -175,6 +175,7 @@ pub fn check(c: SledCheck<'_>) -> Result<ConsistencyReport, CheckError> {
         let what = what.to_string();
         move |source| CheckError::Io { what, source }
     };
+    super::ensure_room(c.scratch_in, c.live.db.size_on_disk()?)?;
     let scratch = tempfile::Builder::new()
         .prefix(".shaozi-check-")
         .tempdir_in(c.scratch_in)

@@ -71,39 +71,44 @@ pub async fn backup(
     );
     let name = who.name.clone();
     let errors = tx.clone();
-    tokio::task::spawn_blocking(move || {
-        let started = std::time::Instant::now();
-        let mut out = ToBody {
-            tx,
-            buf: Vec::with_capacity(CHUNK),
-        };
-        let src = Source {
-            reads: reads.as_ref(),
-            keeper: keeper.as_ref(),
-            export: export.as_ref(),
-            hooks: hooks.as_ref(),
-            engine,
-        };
-        match take(&src, seq, &mut out).and_then(|r| {
-            std::io::Write::flush(&mut out)
-                .map_err(crate::backup::BackupError::io("sending the backup"))?;
-            Ok(r)
-        }) {
-            Ok((_, counts)) => tracing::info!(
-                by = %name,
-                seq,
-                events = counts.events,
-                seconds = started.elapsed().as_secs_f64(),
-                "backup sent"
-            ),
-            Err(e) => {
-                tracing::warn!(by = %name, seq, error = %e, "backup stopped");
-                // The body ends with an error, so the client sees a cut transfer, never a
-                // file that looks whole.
-                let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));
+    // Below the requests' priority: the server answers first, the backup takes longer.
+    std::thread::Builder::new()
+        .name("shaozi-backup".into())
+        .spawn(move || {
+            crate::priority::lower_this_thread(crate::priority::MAINTENANCE_NICENESS);
+            let started = std::time::Instant::now();
+            let mut out = ToBody {
+                tx,
+                buf: Vec::with_capacity(CHUNK),
+            };
+            let src = Source {
+                reads: reads.as_ref(),
+                keeper: keeper.as_ref(),
+                export: export.as_ref(),
+                hooks: hooks.as_ref(),
+                engine,
+            };
+            match take(&src, seq, &mut out).and_then(|r| {
+                std::io::Write::flush(&mut out)
+                    .map_err(crate::backup::BackupError::io("sending the backup"))?;
+                Ok(r)
+            }) {
+                Ok((_, counts)) => tracing::info!(
+                    by = %name,
+                    seq,
+                    events = counts.events,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "backup sent"
+                ),
+                Err(e) => {
+                    tracing::warn!(by = %name, seq, error = %e, "backup stopped");
+                    // The body ends with an error, so the client sees a cut transfer, never a
+                    // file that looks whole.
+                    let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));
+                }
             }
-        }
-    });
+        })
+        .map_err(|e| ApiError::unavailable(format!("cannot start the backup: {e}")))?;
     let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let mut res = (StatusCode::OK, Body::from_stream(stream)).into_response();
     let h = res.headers_mut();
@@ -151,7 +156,12 @@ pub async fn check(
     let result = run_check(&st).await;
     let report = result.map_err(|e| match e {
         crate::check::CheckError::Store(s) => ApiError::from(s),
-        other => ApiError::internal(&other),
+        // The operator's own call: what stopped it (no room for the scratch copy, a disk
+        // error) is theirs to read.
+        other => {
+            tracing::warn!(error = %other, "consistency check stopped");
+            ApiError::unavailable(format!("the check could not run: {other}"))
+        }
     })?;
     tracing::info!(by = %who.name, seq = report.seq, differences = report.differences, "consistency check");
     Ok(Json(report))
@@ -163,11 +173,13 @@ async fn run_check(
     let offset = st.rules.calendar.offset;
     let Some(live) = st.sled.clone() else {
         let url = st.data.to_string_lossy().into_owned();
-        return tokio::task::spawn_blocking(move || crate::pg::check::check(&url, false))
-            .await
-            .map_err(|e| crate::store::StoreError::Unavailable {
-                why: format!("the check stopped: {e}"),
-            })?;
+        return crate::priority::in_background("shaozi-check", move || {
+            crate::pg::check::check(&url, false)
+        })
+        .await
+        .map_err(|e| crate::store::StoreError::Unavailable {
+            why: format!("the check stopped: {e}"),
+        })?;
     };
     // The counters exactly as of one sequence number, read between two batches.
     let counters = live.counters.clone();
@@ -196,7 +208,7 @@ async fn run_check(
         st.engine_name,
     );
     let scratch = crate::check::scratch_beside(&st.data);
-    tokio::task::spawn_blocking(move || {
+    crate::priority::in_background("shaozi-check", move || {
         crate::check::sled::check(crate::check::sled::SledCheck {
             live: &live,
             source: Source {

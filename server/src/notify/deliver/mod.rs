@@ -293,20 +293,7 @@ impl Deliveries {
 /// without subscriptions at 10, 0.96 at 19; the deliveries' p99 lag 117 → 280 ms.
 pub const NICENESS: i32 = 19;
 
-/// Lowers this thread's priority (threads it starts inherit it); on Linux a thread is a task
-/// of its own, so the rest of the server keeps its priority.
+/// Lowers this thread's priority to [`NICENESS`].
 fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: setpriority and gettid only read their arguments; no memory is shared.
-        let r = unsafe {
-            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, NICENESS)
-        };
-        if r != 0 {
-            tracing::debug!(
-                error = %std::io::Error::last_os_error(),
-                "could not lower the webhook deliverers' priority"
-            );
-        }
-    }
+    crate::priority::lower_this_thread(NICENESS);
 }
