@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use shaozi_server::backup::restore::{ensure_empty, restore as restore_into, verify};
 use shaozi_server::backup::take::{take, Source};
 use shaozi_server::backup::{check as check_file, Counts, Header};
-use shaozi_server::open_engine_blocking;
+use shaozi_server::{open_engine_blocking, OpenedEngine};
 
 use super::StoreOrServer;
 
@@ -55,14 +55,14 @@ pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
     }
     let partial = partial_of(to);
     let started = Instant::now();
-    let direct = directly(at)?;
-    let result = if direct {
-        let (data, partial2) = (at.data.clone(), partial.clone());
-        tokio::task::spawn_blocking(move || offline(&data, &partial2).map(Some))
-            .await
-            .context("the backup task stopped")?
-    } else {
-        online(at, &partial).await.map(|()| None)
+    let result = match directly(at).await? {
+        Some(opened) => {
+            let partial2 = partial.clone();
+            tokio::task::spawn_blocking(move || offline(&opened, &partial2).map(Some))
+                .await
+                .context("the backup task stopped")?
+        }
+        None => online(at, &partial).await.map(|()| None),
     };
     let counts = match result {
         Ok(c) => c,
@@ -100,13 +100,24 @@ pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether the store can be read here (a database, or a sled store no server holds); else
-/// the running server that holds it is asked.
-fn directly(at: &StoreOrServer) -> anyhow::Result<bool> {
-    if at.data.to_str().is_some_and(shaozi_server::pg::is_url) {
-        return Ok(true);
-    }
-    Ok(super::unless_held(&at.data)?.is_some())
+/// The store opened here when it can be read here (a database, or a sled store no server
+/// holds); None when a running server holds it, and then that server is asked. Opened once,
+/// off the async runtime.
+async fn directly(at: &StoreOrServer) -> anyhow::Result<Option<OpenedEngine>> {
+    let data = at.data.clone();
+    tokio::task::spawn_blocking(move || {
+        if data.to_str().is_some_and(shaozi_server::pg::is_url) {
+            return open_engine_blocking(&data)
+                .map(Some)
+                .with_context(|| format!("opening {}", data.display()));
+        }
+        match super::unless_held(&data)? {
+            Some(store) => Ok(Some(OpenedEngine::of_sled(store)?)),
+            None => Ok(None),
+        }
+    })
+    .await
+    .context("opening the store stopped")?
 }
 
 /// Makes a rename durable: the directory's entry, not only the file.
@@ -119,9 +130,7 @@ fn sync_dir(file: &Path) {
 }
 
 /// Reads the store at `data` directly; its log head is the backup's sequence number.
-fn offline(data: &Path, partial: &Path) -> anyhow::Result<Counts> {
-    let opened =
-        open_engine_blocking(data).with_context(|| format!("opening {}", data.display()))?;
+fn offline(opened: &OpenedEngine, partial: &Path) -> anyhow::Result<Counts> {
     let seq = opened.reads.last_seq()?;
     let file = std::fs::File::create_new(partial)
         .with_context(|| format!("creating {}", partial.display()))?;
@@ -329,8 +338,7 @@ pub async fn check(at: &StoreOrServer, repair: bool, rules: Option<&Path>) -> an
         None => shaozi_shared::Rules::builtin(),
     };
     let offset = rules.calendar.offset;
-    let direct = directly(at)?;
-    if !direct {
+    let Some(opened) = directly(at).await? else {
         if repair {
             bail!(
                 "{} is in use by a running server: stop it to repair the store (the server can \
@@ -348,11 +356,9 @@ pub async fn check(at: &StoreOrServer, repair: bool, rules: Option<&Path>) -> an
         let report: shaozi_shared::api::ConsistencyReport =
             res.json().await.context("reading the check's report")?;
         return Ok(print_report(&report));
-    }
+    };
     let data = at.data.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-        let opened =
-            open_engine_blocking(&data).with_context(|| format!("opening {}", data.display()))?;
         let started = Instant::now();
         let first = shaozi_server::check::check_store(&data, &opened, offset, repair)?;
         let clean = print_report(&first);

@@ -94,15 +94,8 @@ pub fn copy(
             parsed.push(e);
         }
         commit(to.engine.as_mut(), &mut |u| {
-            for (e, (seq, json)) in parsed.iter().zip(&page) {
-                u.append_event(&LogEntry {
-                    seq: *seq,
-                    kind: e.kind,
-                    at: e.at,
-                    actor: &e.actor.name,
-                    subject: &e.subject,
-                    json,
-                })?;
+            for (e, (_, json)) in parsed.iter().zip(&page) {
+                u.append_event(&LogEntry::of(e, json))?;
             }
             Ok(())
         })?;

@@ -323,6 +323,21 @@ pub struct OpenedEngine {
 }
 
 impl OpenedEngine {
+    /// A sled store already open, as an engine.
+    pub fn of_sled(store: Store) -> Result<OpenedEngine, store::StoreError> {
+        Ok(OpenedEngine {
+            reads: Arc::new(store.clone()),
+            engine: Box::new(store::SledEngine::new(store.clone())?),
+            keeper: Arc::new(store.clone()),
+            export: Arc::new(store.clone()),
+            counted: Arc::new(store.clone()),
+            hooks: Arc::new(store.clone()),
+            leases: Arc::new(notify::deliver::AllMine),
+            sled: Some(store),
+            shared: false,
+        })
+    }
+
     /// The engine's name, as backups record it.
     pub fn engine_name(&self) -> &'static str {
         if self.sled.is_some() {
@@ -351,18 +366,7 @@ pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, stor
             leases: Arc::new(pg::PgLeases::new(url)),
         });
     }
-    let store = Store::open(data)?;
-    Ok(OpenedEngine {
-        reads: Arc::new(store.clone()),
-        engine: Box::new(store::SledEngine::new(store.clone())?),
-        keeper: Arc::new(store.clone()),
-        export: Arc::new(store.clone()),
-        counted: Arc::new(store.clone()),
-        hooks: Arc::new(store.clone()),
-        leases: Arc::new(notify::deliver::AllMine),
-        sled: Some(store),
-        shared: false,
-    })
+    OpenedEngine::of_sled(Store::open(data)?)
 }
 
 /// [`open_engine_blocking`] from async code: the PostgreSQL client blocks, and must not run

@@ -359,14 +359,7 @@ impl Writing {
             .count() as u64;
         to.engine.commit(&mut |u| {
             for (e, json) in events.iter().zip(raws) {
-                u.append_event(&LogEntry {
-                    seq: e.seq,
-                    kind: e.kind,
-                    at: e.at,
-                    actor: &e.actor.name,
-                    subject: &e.subject,
-                    json,
-                })?;
+                u.append_event(&LogEntry::of(e, json))?;
             }
             for (rec, json, timeline) in &parsed {
                 match rec {

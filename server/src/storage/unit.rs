@@ -95,6 +95,21 @@ pub struct LogEntry<'a> {
     pub json: &'a str,
 }
 
+impl<'a> LogEntry<'a> {
+    /// An event read back (from a store or a backup) with its JSON as it was kept, to be
+    /// appended again under its own number.
+    pub fn of(e: &'a shaozi_shared::Event, json: &'a str) -> LogEntry<'a> {
+        LogEntry {
+            seq: e.seq,
+            kind: e.kind,
+            at: e.at,
+            actor: &e.actor.name,
+            subject: &e.subject,
+            json,
+        }
+    }
+}
+
 /// What an idempotent create keeps: the hash of its body and its first answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeptAnswer {
