@@ -234,8 +234,16 @@ async fn metrics_are_prometheus_text_and_move_as_requests_run() {
     assert!(value(&after, "shaozi_webhook_lag_events", &labels) >= 1.0);
     hook.wait_for(Duration::from_secs(10), |seen| !seen.is_empty())
         .await;
-    let later = scrape(&s).await;
-    assert!(value(&later, "shaozi_webhook_failures", &labels) >= 1.0);
+    // The receiver has seen the request before the server has read its 503 and noted the
+    // failure, so the failure shows a moment later: wait for it rather than race it.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while value(&scrape(&s).await, "shaozi_webhook_failures", &labels) < 1.0 {
+        assert!(
+            std::time::Instant::now() < until,
+            "the receiver's 503 never counted as a failure"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Once the receiver answers, the lag goes back to 0.
     hook.set(Reply::ok());
     let until = std::time::Instant::now() + Duration::from_secs(20);

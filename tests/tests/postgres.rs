@@ -782,11 +782,20 @@ async fn one_server_delivers_a_webhook_and_the_other_takes_over_when_it_stops() 
         all,
         "the rest after the takeover, in order and once"
     );
-    let h = left
-        .get(&format!(
-            "/api/v1/webhooks/{}",
-            hook["id"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(h.body["health"]["lag"], json!(0), "{}", h.body);
+    // The receiver sees the last event before the server has read its 200 and moved the
+    // cursor: wait for the lag to reach 0 rather than race it.
+    let path = format!("/api/v1/webhooks/{}", hook["id"].as_str().unwrap());
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let h = left.get(&path).await;
+        if h.body["health"]["lag"] == json!(0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the lag never reached 0: {}",
+            h.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
