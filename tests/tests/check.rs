@@ -1,6 +1,7 @@
 //! The consistency check: clean on a healthy city, on a stopped store and on a running server
-//! while writers run; it finds a counter and an index entry corrupted on purpose, `--repair`
-//! fixes them, and a second check is clean. On the suite's engine.
+//! while writers run; it finds a counter and an index entry corrupted on purpose, and a
+//! series put behind its records, `--repair` fixes them, and a second check is clean. On the
+//! suite's engine.
 
 // Test code: a failed expectation is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -268,4 +269,95 @@ async fn a_running_server_checks_itself_while_writers_run() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+}
+
+/// Puts a series behind its records (the next whistle's id is one a case already has) and,
+/// on PostgreSQL, moves an activity to another street and day in its columns.
+fn put_series_behind(s: &TestServer, data: &Path, next_whistle: u64) {
+    if shaozi_tests::pgdb::suite_on_postgres() {
+        let url = data.to_str().unwrap().to_string();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.batch_execute(&format!(
+                "UPDATE series SET next_id = {next_whistle} WHERE name = 'whistle'; \
+                 UPDATE activities SET street_id = street_id + 100, day = day - interval '2 days';"
+            ))
+            .unwrap();
+        })
+        .join()
+        .unwrap();
+        return;
+    }
+    let store = match &s.server {
+        Some(r) => r.sled.clone().unwrap(),
+        None => shaozi_tests::open_stopped_store(data),
+    };
+    store
+        .meta
+        .insert("next/whistle", &keys::be(next_whistle))
+        .unwrap();
+    store.db.flush().unwrap();
+}
+
+#[tokio::test]
+async fn a_series_behind_its_records_is_found_and_repaired_before_it_overwrites_a_case() {
+    let mut s = TestServer::start().await;
+    let (city, ids) = city_with_cases(&s).await;
+    let today = s
+        .clock
+        .now_utc()
+        .with_timezone(&shaozi_shared::Rules::builtin().calendar.offset)
+        .date_naive();
+    let act = s
+        .post(
+            "/api/v1/activities",
+            json!({"department_id": city.departments[0], "community_id": city.communities[1],
+                   "kind": "cleanup", "date": today, "participants": 8, "note": "清扫楼道"}),
+        )
+        .await;
+    assert_eq!(act.status, 201, "{}", act.body);
+    let assessment = format!("/api/v1/assessment?from={today}&to={today}&group=street");
+    let ranked = s.get(&assessment).await;
+    assert_eq!(ranked.status, 200, "{}", ranked.body);
+    let third = s.get(&format!("/api/v1/whistles/{}", ids[3])).await.body;
+    s.stop().await;
+    let data = s.data().to_path_buf();
+
+    let taken: u64 = ids[3][1..].parse().unwrap();
+    put_series_behind(&s, &data, taken);
+    let found = check_stopped(&data, false).await;
+    let said = parts(&found);
+    let highest = ids.last().unwrap();
+    assert!(
+        found.listed.iter().any(|d| d.part == "series"
+            && d.what.contains(&format!("the next whistle id is {taken}"))
+            && d.what.contains(&format!("whistle {}", &highest[1..]))),
+        "{said}"
+    );
+    if shaozi_tests::pgdb::suite_on_postgres() {
+        assert!(
+            found
+                .listed
+                .iter()
+                .any(|d| d.part == "index" && d.what.contains("A1's columns (street_id, day)")),
+            "{said}"
+        );
+    }
+    let repaired = check_stopped(&data, true).await;
+    assert!(repaired.repaired, "{repaired:?}");
+    let again = check_stopped(&data, false).await;
+    assert!(again.clean, "a second check is clean:\n{}", parts(&again));
+
+    // The next case takes the next number, and the one the series pointed at is untouched.
+    s.start_again().await;
+    assert_eq!(s.get(&assessment).await.body, ranked.body);
+    let next = s
+        .whistle(&city.communities[0], "roads", "normal", "路面塌陷")
+        .await;
+    let want: u64 = highest[1..].parse::<u64>().unwrap() + 1;
+    assert_eq!(next, format!("W{want}"));
+    assert_eq!(
+        s.get(&format!("/api/v1/whistles/{}", ids[3])).await.body,
+        third
+    );
 }

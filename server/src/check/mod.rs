@@ -15,6 +15,7 @@ pub mod sled;
 use shaozi_shared::api::{ConsistencyReport, Difference};
 
 use crate::backup::BackupError;
+use crate::storage::Series;
 use crate::store::StoreError;
 
 /// Differences listed at most (a badly broken store would otherwise print forever); the
@@ -66,7 +67,7 @@ pub struct Findings {
 }
 
 impl Findings {
-    /// Notes a difference in `part` (`index`, `counter`, `record`, `name`).
+    /// Notes a difference in `part` (`index`, `counter`, `record`, `name`, `series`).
     pub fn add(&mut self, part: &str, what: String) {
         self.total += 1;
         if self.listed.len() < LISTED {
@@ -75,6 +76,26 @@ impl Findings {
                 what,
             });
         }
+    }
+
+    /// Notes a series whose next id is not past its records': the next record would take an
+    /// id one already has (sled would overwrite it, PostgreSQL refuse the batch and stop
+    /// writes). Returns whether it differs. A series ahead of its records leaves a gap in the
+    /// numbers and harms nothing, so it is not a difference.
+    pub fn series(&mut self, series: Series, next: u64, highest: Option<u64>) -> bool {
+        let Some(highest) = highest.filter(|h| next <= *h) else {
+            return false;
+        };
+        let name = series.name();
+        self.add(
+            "series",
+            format!(
+                "the next {name} id is {next}, and {name} {highest} exists: the next one \
+                 would take an id already taken (it should go on from {})",
+                highest + 1
+            ),
+        );
+        true
     }
 
     /// The report, at sequence number `seq`, with what was compared.
@@ -101,7 +122,7 @@ pub fn check_store(
 ) -> Result<ConsistencyReport, CheckError> {
     let Some(live) = &opened.sled else {
         let url = data.to_string_lossy();
-        return crate::pg::check::check(&url, repair);
+        return crate::pg::check::check(&url, offset, repair);
     };
     let scratch_in = scratch_beside(data);
     sled::check(sled::SledCheck {

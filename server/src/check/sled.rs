@@ -9,8 +9,9 @@ use shaozi_shared::api::ConsistencyReport;
 use super::{CheckError, Findings};
 use crate::backup::restore::{restore, verify};
 use crate::backup::take::{take, Source};
-use crate::store::keys::{family, read_be};
-use crate::store::{postings, stored, Store};
+use crate::storage::Series;
+use crate::store::keys::{be, family, read_be};
+use crate::store::{postings, series_key, stored, Store};
 
 /// What to check and how.
 pub struct SledCheck<'a> {
@@ -288,6 +289,23 @@ pub fn check(c: SledCheck<'_>) -> Result<ConsistencyReport, CheckError> {
         }
     }
 
+    // Series: the next id of each past every record the log made (a series only grows, so
+    // writes after N cannot make the live one look behind).
+    let mut fix_series = Vec::new();
+    for series in Series::ALL {
+        compared += 1;
+        let next_in = |meta: &::sled::Tree| -> Result<Option<u64>, CheckError> {
+            Ok(meta.get(series_key(series))?.and_then(|v| read_be(&v)))
+        };
+        let want = next_in(&expected.meta)?;
+        let have = next_in(&c.live.meta)?.unwrap_or(series.first());
+        if let Some(want) = want {
+            if findings.series(series, have, Some(want.saturating_sub(1))) {
+                fix_series.push((series, want));
+            }
+        }
+    }
+
     // What changed after N is not a difference: the log after N says what that was.
     let (after, first_minute) = if c.counters_at_seq.is_some() {
         touched_after(c.live, c.seq)?
@@ -387,6 +405,9 @@ pub fn check(c: SledCheck<'_>) -> Result<ConsistencyReport, CheckError> {
             batch.insert(name.as_bytes(), &n.to_be_bytes());
         }
         c.live.counters.apply_batch(batch)?;
+        for (series, next) in fix_series {
+            c.live.meta.insert(series_key(series), &be(next))?;
+        }
         for (is_whistle, k, v) in fix_records {
             let tree = if is_whistle {
                 &c.live.whistles

@@ -10,12 +10,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Transaction};
 
-use shaozi_shared::api::ConsistencyReport;
+use shaozi_shared::api::{Activity, Community, ConsistencyReport};
 use shaozi_shared::{Event, Whistle, Wish};
 
 use super::statements::{WhistleDerived, WishDerived};
 use super::{col, connect, db_error};
 use crate::check::{CheckError, Findings};
+use crate::copy::{activity_number, noon};
+use crate::storage::{DirectoryKind, Series};
 use crate::store::keys::Record;
 use crate::store::StoreError;
 
@@ -23,7 +25,12 @@ use crate::store::StoreError;
 const PAGE: i64 = 5000;
 
 /// Checks the database at `url`; with `repair`, rewrites what differs from the JSON.
-pub fn check(url: &str, repair: bool) -> Result<ConsistencyReport, CheckError> {
+/// `offset` is the city's offset from UTC, which dates activities.
+pub fn check(
+    url: &str,
+    offset: chrono::FixedOffset,
+    repair: bool,
+) -> Result<ConsistencyReport, CheckError> {
     let mut client = connect(url)?;
     let mut tx = client
         .build_transaction()
@@ -50,8 +57,10 @@ pub fn check(url: &str, repair: bool) -> Result<ConsistencyReport, CheckError> {
     };
     c.whistles(&mut tx)?;
     c.wishes(&mut tx)?;
+    c.activities(&mut tx, offset)?;
     c.events(&mut tx)?;
     c.names(&mut tx)?;
+    c.series(&mut tx)?;
     c.counters(&mut tx)?;
     let repaired = repair && c.findings.total > 0;
     tx.commit().map_err(db_error)?;
@@ -237,6 +246,133 @@ impl Checking {
                 Ok(())
             },
         )
+    }
+
+    /// Each activity's columns (what the assessment counts it by) against its JSON: its
+    /// street is its community's, its day noon of its date in the city's time.
+    fn activities(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        offset: chrono::FixedOffset,
+    ) -> Result<(), CheckError> {
+        #[derive(Debug, PartialEq, Eq)]
+        struct Columns {
+            department_id: i64,
+            community_id: i64,
+            street_id: i64,
+            day: DateTime<Utc>,
+        }
+        let mut street_of: BTreeMap<i64, i64> = BTreeMap::new();
+        for r in tx
+            .query("SELECT id, json FROM directory WHERE kind = 'C'", &[])
+            .map_err(db_error)?
+        {
+            let id: i64 = col(&r, 0)?;
+            let c: Community = decode(&col::<String>(&r, 1)?, format!("C{id}"))?;
+            street_of.insert(id, c.street_id.0 as i64);
+        }
+        each_row(
+            tx,
+            "SELECT id, department_id, community_id, street_id, day, json FROM activities \
+             WHERE id > $1 ORDER BY id LIMIT $2",
+            PAGE,
+            |tx, r| {
+                let id: i64 = col(r, 0)?;
+                let a: Activity = decode(&col::<String>(r, 5)?, format!("activity A{id}"))?;
+                if activity_number(&a.id).ok() != Some(id as u64) {
+                    // The record itself is wrong: nothing derived can be rewritten from it.
+                    self.findings.add(
+                        "record",
+                        format!("activity A{id}'s JSON says it is {}", a.id),
+                    );
+                    return Ok(());
+                }
+                let community_id = a.community_id.0 as i64;
+                let have = Columns {
+                    department_id: col(r, 1)?,
+                    community_id: col(r, 2)?,
+                    street_id: col(r, 3)?,
+                    day: col(r, 4)?,
+                };
+                let want = Columns {
+                    department_id: a.department_id.0 as i64,
+                    community_id,
+                    // A community never moves street; one the directory lacks is a record
+                    // missing, not a column to rewrite.
+                    street_id: street_of
+                        .get(&community_id)
+                        .copied()
+                        .unwrap_or(have.street_id),
+                    day: micros(noon(a.date, offset).unwrap_or(a.created_at)),
+                };
+                self.compared += 1;
+                if have != want
+                    && self.columns_differ(
+                        &a.id,
+                        differing!(have, want, department_id, community_id, street_id, day),
+                    )
+                {
+                    tx.execute(
+                        "UPDATE activities SET department_id = $2, community_id = $3, \
+                             street_id = $4, day = $5 WHERE id = $1",
+                        &[
+                            &id,
+                            &want.department_id,
+                            &want.community_id,
+                            &want.street_id,
+                            &want.day,
+                        ],
+                    )
+                    .map_err(db_error)?;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Each series' next id past its records'.
+    fn series(&mut self, tx: &mut Transaction<'_>) -> Result<(), CheckError> {
+        let mut next: BTreeMap<String, i64> = BTreeMap::new();
+        for r in tx
+            .query("SELECT name, next_id FROM series", &[])
+            .map_err(db_error)?
+        {
+            next.insert(col(&r, 0)?, col(&r, 1)?);
+        }
+        for series in Series::ALL {
+            let highest_sql = match series {
+                Series::Directory(DirectoryKind::Street) => {
+                    "SELECT max(id) FROM directory WHERE kind = 'S'"
+                }
+                Series::Directory(DirectoryKind::Community) => {
+                    "SELECT max(id) FROM directory WHERE kind = 'C'"
+                }
+                Series::Directory(DirectoryKind::Department) => {
+                    "SELECT max(id) FROM directory WHERE kind = 'D'"
+                }
+                Series::Whistle => "SELECT max(id) FROM whistles",
+                Series::Wish => "SELECT max(id) FROM wishes",
+                Series::Activity => "SELECT max(id) FROM activities",
+            };
+            let row = tx.query_one(highest_sql, &[]).map_err(db_error)?;
+            let highest = col::<Option<i64>>(&row, 0)?.map(|h| h.max(0) as u64);
+            let have = next
+                .get(series.name())
+                .map_or(series.first(), |n| (*n).max(0) as u64);
+            self.compared += 1;
+            if self.findings.series(series, have, highest) && self.repair {
+                let want = highest.map_or(series.first(), |h| h + 1) as i64;
+                // Plain SQL, as everywhere here (no ON CONFLICT): the row may be missing.
+                tx.execute("DELETE FROM series WHERE name = $1", &[&series.name()])
+                    .map_err(db_error)?;
+                tx.execute(
+                    "INSERT INTO series (name, next_id) VALUES ($1, $2)",
+                    &[&series.name(), &want],
+                )
+                .map_err(db_error)?;
+            }
+        }
+        Ok(())
     }
 
     /// Each event's columns (what the timelines and the audit read by) against its JSON.

@@ -30,17 +30,6 @@ pub(crate) fn dir_letter(kind: DirectoryKind) -> &'static str {
     }
 }
 
-fn series_name(series: Series) -> &'static str {
-    match series {
-        Series::Directory(DirectoryKind::Street) => "street",
-        Series::Directory(DirectoryKind::Community) => "community",
-        Series::Directory(DirectoryKind::Department) => "department",
-        Series::Whistle => "whistle",
-        Series::Wish => "wish",
-        Series::Activity => "activity",
-    }
-}
-
 pub(super) fn id_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -184,7 +173,7 @@ impl<'t, 'c> PgUnit<'t, 'c> {
     }
 
     fn series(&mut self, series: Series) -> Result<&mut SeriesState, StoreError> {
-        let name = series_name(series);
+        let name = series.name();
         if !self.series.contains_key(name) {
             let row = self
                 .tx

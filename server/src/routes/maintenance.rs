@@ -174,7 +174,7 @@ async fn run_check(
     let Some(live) = st.sled.clone() else {
         let url = st.data.to_string_lossy().into_owned();
         return crate::priority::in_background("shaozi-check", move || {
-            crate::pg::check::check(&url, false)
+            crate::pg::check::check(&url, offset, false)
         })
         .await
         .map_err(|e| crate::store::StoreError::Unavailable {

@@ -60,6 +60,26 @@ pub enum Series {
 }
 
 impl Series {
+    /// Every series.
+    pub const ALL: [Series; 6] = [
+        Series::Directory(DirectoryKind::Street),
+        Series::Directory(DirectoryKind::Community),
+        Series::Directory(DirectoryKind::Department),
+        Series::Whistle,
+        Series::Wish,
+        Series::Activity,
+    ];
+
+    /// Its name, as the stores keep it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Series::Directory(kind) => kind.word(),
+            Series::Whistle => "whistle",
+            Series::Wish => "wish",
+            Series::Activity => "activity",
+        }
+    }
+
     /// The first id of the series.
     pub fn first(self) -> u64 {
         match self {

@@ -14,6 +14,7 @@ mod migrate;
 pub mod postings;
 pub mod stored;
 mod unit;
+pub(crate) use unit::series_key;
 pub use unit::SledEngine;
 
 pub use assess::{local_days, Group};

@@ -38,7 +38,8 @@ fn dir_code(kind: DirectoryKind) -> u8 {
 }
 
 /// The `meta` entry holding the next id of a series.
-fn series_key(series: Series) -> &'static str {
+/// Where the meta tree keeps a series' next id.
+pub(crate) fn series_key(series: Series) -> &'static str {
     match series {
         Series::Directory(DirectoryKind::Street) => "next/street",
         Series::Directory(DirectoryKind::Community) => "next/community",

@@ -24,7 +24,7 @@ pub struct ConsistencyReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Difference {
-    /// `index`, `counter`, `record` or `name`.
+    /// `index`, `counter`, `record`, `name` or `series`.
     pub part: String,
     /// What differs, in words.
     pub what: String,
