@@ -16,6 +16,8 @@ pub enum Reply {
     Redirect(String),
     /// Nothing, ever (the connection is held open).
     Hang,
+    /// `200 {}` after this long.
+    Slow(Duration),
 }
 
 impl Reply {
@@ -210,6 +212,11 @@ async fn serve(
             Reply::Hang => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 return;
+            }
+            Reply::Slow(wait) => {
+                tokio::time::sleep(wait).await;
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+                    .to_string()
             }
         };
         if sock.write_all(answer.as_bytes()).await.is_err() {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use shaozi_server::notify::send::{Limits, Sender, Sent, Target};
 use shaozi_server::notify::sign::{dingtalk_url, WebhookSecret};
+use shaozi_shared::api::DeliveryFailure;
 use shaozi_tests::receiver::{Receiver, Reply};
 
 async fn receiver(reply: Reply) -> Receiver {
@@ -55,10 +56,10 @@ async fn a_failure_says_why_and_keeps_only_the_start_of_the_answer() {
     let sent = sender(Duration::from_secs(10))
         .send(&r.url, 7, b"{}".to_vec(), Target::Wecom, Utc::now())
         .await;
-    let Sent::Failed { status, why } = sent else {
+    let Sent::Failed { reason, why } = sent else {
         panic!("{sent:?}")
     };
-    assert_eq!(status, Some(503));
+    assert_eq!(reason, DeliveryFailure::Status { status: 503 });
     assert!(why.starts_with("answered 503: 服务暂时"), "{why}");
     assert!(why.chars().count() < 120, "the answer is cut: {why}");
 }
@@ -73,7 +74,7 @@ async fn a_hanging_receiver_costs_no_more_than_the_limit() {
     assert_eq!(
         sent,
         Sent::Failed {
-            status: None,
+            reason: DeliveryFailure::Timeout,
             why: "no answer in time".into()
         }
     );
@@ -95,7 +96,7 @@ async fn a_redirect_is_not_followed() {
         matches!(
             sent,
             Sent::Failed {
-                status: Some(302),
+                reason: DeliveryFailure::Status { status: 302 },
                 ..
             }
         ),
@@ -126,7 +127,7 @@ async fn a_robot_that_answers_200_with_an_error_code_failed() {
     assert_eq!(
         sent,
         Sent::Failed {
-            status: Some(200),
+            reason: DeliveryFailure::RobotRefused { errcode: 310000 },
             why: "the robot refused it: 310000 sign not match".into()
         }
     );
@@ -182,7 +183,12 @@ async fn an_https_url_is_spoken_to_in_tls() {
     let hello = first.await.unwrap();
     assert_eq!(hello[0], 22, "a TLS handshake record, not {hello:?}");
     assert_eq!(hello[1], 3, "TLS version major 3");
-    let Sent::Failed { status: None, why } = sent else {
+    // The handshake never finished: no connection to speak of.
+    let Sent::Failed {
+        reason: DeliveryFailure::Connect,
+        why,
+    } = sent
+    else {
         panic!("{sent:?}");
     };
     // The robot's key is in the URL: never in what is shown or logged.

@@ -243,6 +243,7 @@ async fn a_hanging_receiver_holds_up_only_its_own_subscription() {
         h.body
     );
     assert_eq!(h.body["health"]["last_error"], json!("no answer in time"));
+    assert_eq!(h.body["health"]["last_failure"], json!({"kind": "timeout"}));
     assert!(h.body["health"]["next_retry_at"].is_string());
     assert_eq!(h.body["health"]["delivered_seq"], json!(head(&stuck)));
     assert_eq!(
@@ -286,6 +287,10 @@ async fn a_day_of_failures_pauses_it_visibly_until_resumed_then_it_carries_on() 
         "{}",
         h.body
     );
+    assert_eq!(
+        h.body["health"]["last_failure"],
+        json!({"kind": "status", "status": 500})
+    );
     assert_eq!(h.body["health"]["paused"], json!(false));
     // A day later (the server's clock), the next failure pauses it.
     s.clock.advance(chrono::Duration::hours(25));
@@ -319,6 +324,7 @@ async fn a_day_of_failures_pauses_it_visibly_until_resumed_then_it_carries_on() 
     let h = s.get(&path).await;
     assert_eq!(h.body["health"]["failures"], json!(0));
     assert_eq!(h.body["health"]["paused"], json!(false));
+    assert_eq!(h.body["health"]["last_failure"], Value::Null);
 }
 
 #[tokio::test]
@@ -540,6 +546,7 @@ async fn bad_subscriptions_are_refused_naming_the_field_and_test_and_delete_work
         )
         .await;
     assert_eq!(t["delivered"], json!(true), "{t}");
+    assert_eq!(t["failure"], Value::Null);
     let seen = up.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].json()["type"], json!("webhook.test"));
@@ -553,6 +560,7 @@ async fn bad_subscriptions_are_refused_naming_the_field_and_test_and_delete_work
         .await;
     assert_eq!(t["delivered"], json!(false));
     assert_eq!(t["status"], json!(410));
+    assert_eq!(t["failure"], json!({"kind": "status", "status": 410}));
     // Deleted: gone from the list, nothing more sent.
     let path = format!("/api/v1/webhooks/{}", a["id"].as_str().unwrap());
     let d = TestServer::send(s.req(Method::DELETE, &path)).await;
@@ -603,6 +611,46 @@ async fn a_restart_delivers_from_the_cursor_what_the_receiver_missed_in_order() 
         .collect();
     // Attempts it answered 502 are repeats under the same id; the first of each is in order.
     in_order_none_missing(&seen, &want);
+}
+
+#[tokio::test]
+async fn a_stopping_server_waits_for_the_answer_to_what_it_sent_so_nothing_goes_twice() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    // A robot's group chat cannot drop a repeat: a restart must not send a message twice.
+    let r = Receiver::start(Reply::Slow(Duration::from_millis(600)))
+        .await
+        .unwrap();
+    let hook = subscribe(
+        &s,
+        json!({"name": "值班群", "url": r.url, "events": ["whistle.created"]}),
+    )
+    .await;
+    let first = s
+        .whistle(&city.communities[0], "sanitation", "normal", "垃圾满溢")
+        .await;
+    // The request is out and its answer on the way when the server is told to stop.
+    r.wait_for(WAIT, |seen| !seen.is_empty()).await;
+    let s = s.restart().await;
+    r.set(Reply::ok());
+    let second = s
+        .whistle(&city.communities[1], "sanitation", "normal", "路灯不亮")
+        .await;
+    let seen = r
+        .wait_for(WAIT, |seen| {
+            seen.iter().any(|x| x.json()["subject"] == json!(second))
+        })
+        .await;
+    // Delivered in order, so a repeat of the first would come before the second.
+    let subjects: Vec<Value> = seen.iter().map(|x| x.json()["subject"].clone()).collect();
+    assert_eq!(subjects, vec![json!(first), json!(second)]);
+    let h = s
+        .get(&format!(
+            "/api/v1/webhooks/{}",
+            hook["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(h.body["health"]["failures"], json!(0), "{}", h.body);
 }
 
 /// Every byte the store keeps about webhooks: sled's trees, or PostgreSQL's table.
@@ -666,6 +714,7 @@ async fn a_secret_is_sealed_at_rest_with_the_servers_key_and_a_server_without_it
         "{}",
         h.body
     );
+    assert_eq!(h.body["health"]["last_failure"], json!({"kind": "secret"}));
     assert_eq!(r.count(), 0);
     s.stop().await;
 

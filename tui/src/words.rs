@@ -2,7 +2,7 @@
 //! and why the server refused one (worded from its machine code, never cut). The short labels
 //! are in `i18n`.
 
-use shaozi_shared::api::Step;
+use shaozi_shared::api::{DeliveryFailure, Step};
 use shaozi_shared::text;
 use shaozi_shared::{RefusalCode, Role, Whistle, WhistleStatus, WishStatus};
 
@@ -420,6 +420,48 @@ pub fn load_failed(lang: Lang, r: &Refusal) -> String {
         (429 | 503, false) => format!("the server is busy; retrying shortly ({})", r.status),
         (s, true) => format!("加载失败：{}（{s}）", r.detail),
         (s, false) => format!("loading failed: {} ({s})", r.detail),
+    }
+}
+
+/// Why a webhook delivery failed, in the user's language. The server's `detail` says it in
+/// English with its technical cause, so English shows it as it is; Chinese words the kind and
+/// keeps what the receiver itself said (its answer, the robot's `errmsg`, the connection's
+/// cause). A state saved before kinds were kept has none: its detail is shown.
+pub fn delivery_failure(lang: Lang, failure: Option<&DeliveryFailure>, detail: &str) -> String {
+    let (Lang::Zh, Some(failure)) = (lang, failure) else {
+        return detail.to_string();
+    };
+    let after = |prefix: &str| {
+        detail
+            .strip_prefix(prefix)
+            .unwrap_or(detail)
+            .trim()
+            .to_string()
+    };
+    match failure {
+        DeliveryFailure::Timeout => "对方超时未应答".to_string(),
+        DeliveryFailure::Connect => format!("连接不上（{}）", after("could not connect:")),
+        DeliveryFailure::Status { status } => {
+            let said = detail
+                .strip_prefix(&format!("answered {status}:"))
+                .map(str::trim)
+                .unwrap_or("");
+            if said.is_empty() {
+                format!("对方回应 {status}")
+            } else {
+                format!("对方回应 {status}：{said}")
+            }
+        }
+        DeliveryFailure::RobotRefused { errcode } => {
+            let said = after(&format!("the robot refused it: {errcode}"));
+            format!("机器人拒收：{errcode} {said}")
+                .trim_end()
+                .to_string()
+        }
+        DeliveryFailure::Secret => {
+            "本服务器解不开它的密钥，无法签名（检查 SHAOZI_WEBHOOK_KEY）".to_string()
+        }
+        DeliveryFailure::Other => format!("发送失败（{detail}）"),
     }
 }
 

@@ -9,10 +9,13 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 
-use shaozi_shared::api::{HookFormat, WebhookHealth, WebhookInfo, WebhookTestResult};
+use shaozi_shared::api::{
+    DeliveryFailure, HookFormat, WebhookHealth, WebhookInfo, WebhookTestResult,
+};
 use shaozi_shared::Scope;
 use shaozi_tui::app::{update, Effect, Msg, Refusal, View};
 use shaozi_tui::i18n::Lang;
+use shaozi_tui::words;
 
 fn hook(id: u64, name: &str, format: HookFormat, events: &[&str]) -> WebhookInfo {
     WebhookInfo {
@@ -48,6 +51,7 @@ fn hooks() -> Vec<WebhookInfo> {
     retrying.health.delivered_seq = 83;
     retrying.health.failures = 4;
     retrying.health.last_error = Some("answered 503: busy".into());
+    retrying.health.last_failure = Some(DeliveryFailure::Status { status: 503 });
     retrying.health.failing_since = Some(now() - chrono::Duration::minutes(3));
     retrying.health.next_retry_at = Some(now() + chrono::Duration::seconds(40));
     let mut paused = hook(
@@ -61,6 +65,7 @@ fn hooks() -> Vec<WebhookInfo> {
     paused.health.paused = true;
     paused.health.paused_at = Some(now() - chrono::Duration::hours(1));
     paused.health.last_error = Some("the robot refused it: 310000 sign not match".into());
+    paused.health.last_failure = Some(DeliveryFailure::RobotRefused { errcode: 310000 });
     paused.health.last_delivered_at = Some(now() - chrono::Duration::days(2));
     vec![fine, retrying, paused]
 }
@@ -105,11 +110,15 @@ fn r_resumes_only_a_paused_one_and_t_sends_a_test() {
                 delivered: false,
                 status: Some(410),
                 detail: "answered 410: gone".into(),
+                failure: Some(DeliveryFailure::Status { status: 410 }),
             }),
         ),
     );
     let f = a.flash.clone().unwrap();
-    assert!(f.error && f.text.contains("answered 410"), "{f:?}");
+    assert!(
+        f.error && f.text.contains("H1 测试消息未送达：对方回应 410：gone"),
+        "{f:?}"
+    );
     // The paused one: R asks the server, and the answer puts it back to delivering.
     key(&mut a, KeyCode::Char('j'));
     key(&mut a, KeyCode::Char('j'));
@@ -148,4 +157,56 @@ fn live_events_refresh_the_lag_and_a_viewer_is_told_why_it_sees_none() {
         ))),
     );
     assert!(render(&a).contains("may not subscribe to events"));
+}
+
+#[test]
+fn a_failed_delivery_is_worded_in_chinese_keeping_what_the_receiver_said() {
+    let zh = |f: DeliveryFailure, detail: &str| words::delivery_failure(Lang::Zh, Some(&f), detail);
+    assert_eq!(
+        zh(DeliveryFailure::Timeout, "no answer in time"),
+        "对方超时未应答"
+    );
+    assert_eq!(
+        zh(
+            DeliveryFailure::Connect,
+            "could not connect: error sending request: tcp connect error: Connection refused"
+        ),
+        "连接不上（error sending request: tcp connect error: Connection refused）"
+    );
+    assert_eq!(
+        zh(
+            DeliveryFailure::Status { status: 503 },
+            "answered 503: 服务暂时不可用"
+        ),
+        "对方回应 503：服务暂时不可用"
+    );
+    assert_eq!(
+        zh(DeliveryFailure::Status { status: 302 }, "answered 302: "),
+        "对方回应 302"
+    );
+    assert_eq!(
+        zh(
+            DeliveryFailure::RobotRefused { errcode: 310000 },
+            "the robot refused it: 310000 keywords not in content"
+        ),
+        "机器人拒收：310000 keywords not in content"
+    );
+    assert!(zh(DeliveryFailure::Secret, "no key").contains("SHAOZI_WEBHOOK_KEY"));
+    assert_eq!(
+        zh(DeliveryFailure::Other, "error decoding response body"),
+        "发送失败（error decoding response body）"
+    );
+    // English shows the server's words with their cause; a state from before kinds, as it is.
+    assert_eq!(
+        words::delivery_failure(
+            Lang::En,
+            Some(&DeliveryFailure::Timeout),
+            "no answer in time"
+        ),
+        "no answer in time"
+    );
+    assert_eq!(
+        words::delivery_failure(Lang::Zh, None, "answered 500: oops"),
+        "answered 500: oops"
+    );
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use shaozi_shared::api::DeliveryFailure;
+
 use super::sign::{dingtalk_url, WebhookSecret};
 
 /// Limits of one delivery.
@@ -47,9 +49,9 @@ pub enum Sent {
     Delivered,
     /// Anything else: the status if there was one, and why, in words for the health view.
     Failed {
-        /// The HTTP status, if an answer came.
-        status: Option<u16>,
-        /// Why it counts as failed.
+        /// Why, for a client to word.
+        reason: DeliveryFailure,
+        /// Why it counts as failed, in English with the cause.
         why: String,
     },
 }
@@ -113,12 +115,12 @@ impl Sender {
         target: Target<'_>,
         now: DateTime<Utc>,
     ) -> Sent {
-        let failed = |status: Option<u16>, why: String| Sent::Failed { status, why };
+        let failed = |reason: DeliveryFailure, why: String| Sent::Failed { reason, why };
         let url = match target {
             Target::Dingtalk(Some(secret)) => {
                 match dingtalk_url(url, secret, now.timestamp_millis()) {
                     Ok(u) => u,
-                    Err(e) => return failed(None, e.to_string()),
+                    Err(e) => return failed(DeliveryFailure::Other, e.to_string()),
                 }
             }
             _ => url.to_string(),
@@ -131,7 +133,7 @@ impl Sender {
             let ts = now.timestamp();
             let signature = match secret.sign(&id.to_string(), ts, &body) {
                 Ok(s) => s,
-                Err(e) => return failed(None, e.to_string()),
+                Err(e) => return failed(DeliveryFailure::Other, e.to_string()),
             };
             req = req
                 .header("webhook-id", id.to_string())
@@ -140,11 +142,16 @@ impl Sender {
         }
         let mut res = match req.body(body).send().await {
             Ok(r) => r,
-            Err(e) if e.is_timeout() => return failed(None, "no answer in time".into()),
-            Err(e) if e.is_connect() => {
-                return failed(None, format!("could not connect: {}", said(e)))
+            Err(e) if e.is_timeout() => {
+                return failed(DeliveryFailure::Timeout, "no answer in time".into())
             }
-            Err(e) => return failed(None, said(e)),
+            Err(e) if e.is_connect() => {
+                return failed(
+                    DeliveryFailure::Connect,
+                    format!("could not connect: {}", said(e)),
+                )
+            }
+            Err(e) => return failed(DeliveryFailure::Other, said(e)),
         };
         let status = res.status().as_u16();
         // Read at most the cap: a receiver's answer is for the health view, not to be stored whole.
@@ -158,7 +165,7 @@ impl Sender {
                         // The 2xx came; a cut-off answer does not undo it.
                         break;
                     }
-                    return failed(Some(status), said(e));
+                    return failed(DeliveryFailure::Status { status }, said(e));
                 }
             }
         }
@@ -168,7 +175,10 @@ impl Sender {
                 .chars()
                 .take(200)
                 .collect::<String>();
-            return failed(Some(status), format!("answered {status}: {said}"));
+            return failed(
+                DeliveryFailure::Status { status },
+                format!("answered {status}: {said}"),
+            );
         }
         // The robots answer 200 with {"errcode": n, "errmsg": …}; anything but 0 failed.
         if matches!(target, Target::Wecom | Target::Dingtalk(_)) {
@@ -176,7 +186,10 @@ impl Sender {
                 let code = v.get("errcode").and_then(serde_json::Value::as_i64);
                 if let Some(code) = code.filter(|c| *c != 0) {
                     let msg = v.get("errmsg").and_then(|m| m.as_str()).unwrap_or("");
-                    return failed(Some(status), format!("the robot refused it: {code} {msg}"));
+                    return failed(
+                        DeliveryFailure::RobotRefused { errcode: code },
+                        format!("the robot refused it: {code} {msg}"),
+                    );
                 }
             }
         }

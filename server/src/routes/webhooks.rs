@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use shaozi_shared::api::{
-    CreatedWebhook, HookFormat, NewWebhook, WebhookHealth, WebhookInfo, WebhookList,
-    WebhookTestResult,
+    CreatedWebhook, DeliveryFailure, HookFormat, NewWebhook, WebhookHealth, WebhookInfo,
+    WebhookList, WebhookTestResult,
 };
 use shaozi_shared::text::{self, required};
 use shaozi_shared::{EventKind, Principal, Scope};
@@ -180,6 +180,7 @@ fn info(hook: &StoredHook, state: &HookState, head: u64) -> WebhookInfo {
             last_delivered_at: state.last_delivered_at,
             failures: state.failures,
             last_error: state.last_error.clone(),
+            last_failure: state.last_failure,
             failing_since: state.failing_since,
             next_retry_at: state.next_retry_at,
             paused: state.paused(hook),
@@ -328,6 +329,7 @@ pub async fn test(
                 delivered: false,
                 status: None,
                 detail: e.to_string(),
+                failure: Some(DeliveryFailure::Secret),
             }))
         }
     };
@@ -371,11 +373,17 @@ pub async fn test(
             delivered: true,
             status: None,
             detail: "delivered: the receiver answered 2xx".into(),
+            failure: None,
         },
-        Sent::Failed { status, why } => WebhookTestResult {
+        Sent::Failed { reason, why } => WebhookTestResult {
             delivered: false,
-            status,
+            status: match reason {
+                DeliveryFailure::Status { status } => Some(status),
+                DeliveryFailure::RobotRefused { .. } => Some(200),
+                _ => None,
+            },
             detail: why,
+            failure: Some(reason),
         },
     }))
 }

@@ -79,6 +79,9 @@ pub struct HookState {
     /// Why the last attempt failed.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// The same, for a client to word (none in a state saved before it was kept).
+    #[serde(default)]
+    pub last_failure: Option<shaozi_shared::api::DeliveryFailure>,
     /// Since when it has been failing.
     #[serde(default)]
     pub failing_since: Option<DateTime<Utc>>,

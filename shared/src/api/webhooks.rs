@@ -47,6 +47,33 @@ pub struct NewWebhook {
     pub secret: Option<String>,
 }
 
+/// Why a delivery failed, for a client to word in its own language (`last_error` and a
+/// test's `detail` say it in English, with the technical cause).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeliveryFailure {
+    /// No answer within the time limit.
+    Timeout,
+    /// No connection: refused, no such host, or its certificate not trusted.
+    Connect,
+    /// The receiver answered a status other than 2xx.
+    Status {
+        /// The status.
+        status: u16,
+    },
+    /// A robot answered 200 with an error code (WeCom's or DingTalk's `errcode`).
+    RobotRefused {
+        /// The robot's `errcode`.
+        errcode: i64,
+    },
+    /// This server cannot open the subscription's secret (it lacks the key it was sealed
+    /// with), so it cannot sign.
+    Secret,
+    /// Anything else: the request could not be made, or the answer broke off.
+    Other,
+}
+
 /// How a subscription's deliveries are going.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -62,8 +89,11 @@ pub struct WebhookHealth {
     pub last_delivered_at: Option<DateTime<Utc>>,
     /// Failed attempts in a row at the current event.
     pub failures: u32,
-    /// Why the last attempt failed.
+    /// Why the last attempt failed, in English with its cause.
     pub last_error: Option<String>,
+    /// Why the last attempt failed, for a client to word.
+    #[serde(default)]
+    pub last_failure: Option<DeliveryFailure>,
     /// Since when deliveries have been failing.
     pub failing_since: Option<DateTime<Utc>>,
     /// When the next attempt is due, while failing.
@@ -130,4 +160,7 @@ pub struct WebhookTestResult {
     pub status: Option<u16>,
     /// What happened, in words.
     pub detail: String,
+    /// Why it failed, for a client to word (none when delivered).
+    #[serde(default)]
+    pub failure: Option<DeliveryFailure>,
 }

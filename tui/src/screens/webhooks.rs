@@ -103,11 +103,14 @@ impl WebhooksScreen {
             } else {
                 format!("{id}: the test message was delivered")
             }),
-            Ok(t) => app.warn(if zh {
-                format!("{id} 测试消息未送达：{}", t.detail)
-            } else {
-                format!("{id}: the test message was not delivered: {}", t.detail)
-            }),
+            Ok(t) => {
+                let why = crate::words::delivery_failure(app.lang, t.failure.as_ref(), &t.detail);
+                app.warn(if zh {
+                    format!("{id} 测试消息未送达：{why}")
+                } else {
+                    format!("{id}: the test message was not delivered: {why}")
+                })
+            }
             Err(r) => app.warn(if zh {
                 format!("{id} 无法发送测试：{}", r.detail)
             } else {
@@ -236,7 +239,10 @@ impl Screen for WebhooksScreen {
             .table(f, area, header, widths, 1, items.len(), |i, sel| {
                 let w = &items[i];
                 let st = state(w);
-                let why = match (&w.health.last_error, w.health.next_retry_at) {
+                let said = w.health.last_error.as_deref().map(|e| {
+                    crate::words::delivery_failure(app.lang, w.health.last_failure.as_ref(), e)
+                });
+                let why = match (&said, w.health.next_retry_at) {
                     (Some(e), Some(next)) if !w.health.paused => {
                         let at = local_time(next, app.now, app.tz);
                         match app.lang {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, watch};
 
-use shaozi_shared::api::HookFormat;
+use shaozi_shared::api::{DeliveryFailure, HookFormat};
 use shaozi_shared::{CommunityId, DepartmentId, Event, EventKind, EventScope, Principal};
 
 use super::super::message::{phone_text, Names};
@@ -25,6 +25,8 @@ const PAGE: usize = 256;
 /// How often a subscription's cursor is saved while it moves (it is saved at once when a
 /// delivery fails or the subscription pauses); a crash repeats about this much.
 const SAVE_EVERY: Duration = Duration::from_millis(250);
+/// How long a stopping server waits for the answer to a delivery already sent.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// A subscription as a task runs it: the stored record with what follows from it.
 pub(super) struct Spec {
@@ -286,7 +288,7 @@ impl Task {
         let target = match spec.target() {
             Ok(t) => t,
             // A secret this server cannot open cannot sign: say so, and hold the event.
-            Err(why) => return self.failed(seq, None, why).await,
+            Err(why) => return self.failed(seq, DeliveryFailure::Secret, why).await,
         };
         loop {
             // Deleted meanwhile (its spec dropped): nothing more goes out.
@@ -303,7 +305,15 @@ impl Task {
                 loop {
                     tokio::select! {
                         s = &mut send => break s,
-                        _ = self.stop.changed() => return Next::Stop,
+                        _ = self.stop.changed() => {
+                            // Stopping with a request out: its answer is worth a moment's
+                            // wait, or the next server to start sends it again (a robot's
+                            // group chat has no way to drop a repeat).
+                            match tokio::time::timeout(STOP_GRACE, &mut send).await {
+                                Ok(s @ Sent::Delivered) => break s,
+                                _ => return Next::Stop,
+                            }
+                        }
                         r = self.spec.changed() => if r.is_err() { return Next::Stop },
                     }
                 }
@@ -311,9 +321,13 @@ impl Task {
             match sent {
                 Sent::Delivered => {
                     self.moved(seq, Some(self.ctx.clock.now()));
+                    // Stopping (the answer came in the grace): the caller saves the cursor.
+                    if *self.stop.borrow() {
+                        return Next::Stop;
+                    }
                     return Next::Go;
                 }
-                Sent::Failed { status, why } => match self.failed(seq, status, why).await {
+                Sent::Failed { reason, why } => match self.failed(seq, reason, why).await {
                     Next::Go => continue,
                     other => return other,
                 },
@@ -364,6 +378,7 @@ impl Task {
             self.state.last_delivered_at = at;
             self.state.failures = 0;
             self.state.last_error = None;
+            self.state.last_failure = None;
             self.state.failing_since = None;
             self.state.next_retry_at = None;
         }
@@ -372,11 +387,12 @@ impl Task {
     }
 
     /// A failed attempt at `seq`: wait for the next (Go), or pause after a day of failures.
-    async fn failed(&mut self, seq: u64, status: Option<u16>, why: String) -> Next {
+    async fn failed(&mut self, seq: u64, reason: DeliveryFailure, why: String) -> Next {
         let now = self.ctx.clock.now();
         let label = self.spec.borrow().hook.label();
         self.state.failures = self.state.failures.saturating_add(1);
         self.state.last_error = Some(why.clone());
+        self.state.last_failure = Some(reason);
         let since = *self.state.failing_since.get_or_insert(now);
         if now - since >= PAUSE_AFTER {
             tracing::warn!(webhook = %label, seq, error = %why, "webhook paused after a day of failures");
@@ -389,7 +405,7 @@ impl Task {
         let wait = retry_after(self.state.failures, rand::random::<f64>()).mul_f64(scale);
         self.state.next_retry_at =
             Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero()));
-        tracing::info!(webhook = %label, seq, ?status, error = %why, failures = self.state.failures,
+        tracing::info!(webhook = %label, seq, ?reason, error = %why, failures = self.state.failures,
             "webhook delivery failed; trying again later");
         self.save(false).await;
         let until = tokio::time::Instant::now() + wait;
