@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use shaozi_server::backup::restore::{ensure_empty, restore as restore_into, verify};
 use shaozi_server::backup::take::{take, Source};
 use shaozi_server::backup::{check as check_file, Counts, Header};
-use shaozi_server::{open_engine_blocking, OpenedEngine};
+use shaozi_server::{open_engine_blocking, open_existing_blocking, OpenedEngine};
 
 use super::StoreOrServer;
 
@@ -107,11 +107,11 @@ async fn directly(at: &StoreOrServer) -> anyhow::Result<Option<OpenedEngine>> {
     let data = at.data.clone();
     tokio::task::spawn_blocking(move || {
         if data.to_str().is_some_and(shaozi_server::pg::is_url) {
-            return open_engine_blocking(&data)
+            return open_existing_blocking(&data)
                 .map(Some)
                 .with_context(|| format!("opening {}", data.display()));
         }
-        match super::unless_held(&data)? {
+        match super::unless_held(&data, true)? {
             Some(store) => Ok(Some(OpenedEngine::of_sled(store)?)),
             None => Ok(None),
         }

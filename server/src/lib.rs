@@ -338,6 +338,22 @@ impl OpenedEngine {
         })
     }
 
+    /// A PostgreSQL database already open, as an engine.
+    fn of_pg(url: &str, engine: pg::PgEngine, reads: pg::PgReads) -> OpenedEngine {
+        let reads = Arc::new(reads);
+        OpenedEngine {
+            reads: reads.clone(),
+            engine: Box::new(engine),
+            keeper: reads.clone(),
+            export: reads.clone(),
+            counted: reads.clone(),
+            sled: None,
+            shared: true,
+            hooks: reads,
+            leases: Arc::new(pg::PgLeases::new(url)),
+        }
+    }
+
     /// The engine's name, as backups record it.
     pub fn engine_name(&self) -> &'static str {
         if self.sled.is_some() {
@@ -353,20 +369,20 @@ impl OpenedEngine {
 pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
     if let Some(url) = data.to_str().filter(|d| pg::is_url(d)) {
         let (engine, reads) = pg::open(url)?;
-        let reads = Arc::new(reads);
-        return Ok(OpenedEngine {
-            reads: reads.clone(),
-            engine: Box::new(engine),
-            keeper: reads.clone(),
-            export: reads.clone(),
-            counted: reads.clone(),
-            sled: None,
-            shared: true,
-            hooks: reads,
-            leases: Arc::new(pg::PgLeases::new(url)),
-        });
+        return Ok(OpenedEngine::of_pg(url, engine, reads));
     }
     OpenedEngine::of_sled(Store::open(data)?)
+}
+
+/// Opens the store at `data` only if it is one in this build's format, changing nothing:
+/// what a backup or a check opens (a mistyped path is refused, not made a new empty store;
+/// an older format is refused, not upgraded under the build that wrote it).
+pub fn open_existing_blocking(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+    if let Some(url) = data.to_str().filter(|d| pg::is_url(d)) {
+        let (engine, reads) = pg::open_existing(url)?;
+        return Ok(OpenedEngine::of_pg(url, engine, reads));
+    }
+    OpenedEngine::of_sled(Store::open_existing(data)?)
 }
 
 /// [`open_engine_blocking`] from async code: the PostgreSQL client blocks, and must not run

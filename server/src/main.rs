@@ -139,10 +139,20 @@ enum TokenCmd {
 
 /// The sled store at `data` opened, when no server holds it; None when one does (sled locks
 /// a store its server has open), and then a command goes through that server's API.
-fn unless_held(data: &Path) -> anyhow::Result<Option<shaozi_server::store::Store>> {
-    match shaozi_server::store::Store::open(data) {
+/// The sled store in `data`, or None when a running server holds it. `existing`: only a
+/// store already there in this build's format (a backup or a check must not make one, nor
+/// upgrade one).
+fn unless_held(data: &Path, existing: bool) -> anyhow::Result<Option<shaozi_server::store::Store>> {
+    use shaozi_server::store::{Store, StoreError};
+    let opened = if existing {
+        Store::open_existing(data)
+    } else {
+        Store::open(data)
+    };
+    match opened {
         Ok(store) => Ok(Some(store)),
-        Err(e) if e.to_string().contains("lock") => Ok(None),
+        // The store's lock file is held: a server has it open.
+        Err(e @ StoreError::Sled(_)) if e.to_string().contains("lock") => Ok(None),
         Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
     }
 }
@@ -274,8 +284,15 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            let clean = rt.block_on(backup_cli::check(&at, repair, rules.as_deref()))?;
-            std::process::exit(if clean { 0 } else { 1 });
+            // 0 clean, 1 differences found, 2 the check could not run: a cron job or an
+            // alert tells "the store is damaged" from "the check is misconfigured".
+            match rt.block_on(backup_cli::check(&at, repair, rules.as_deref())) {
+                Ok(clean) => std::process::exit(if clean { 0 } else { 1 }),
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    std::process::exit(2);
+                }
+            }
         }
         Some(Cmd::Backup { to, at }) => {
             let rt = tokio::runtime::Builder::new_multi_thread()

@@ -55,7 +55,7 @@ pub async fn run(cmd: TokenCmd) -> anyhow::Result<()> {
     if at.data.to_str().is_some_and(shaozi_server::pg::is_url) {
         return online(cmd, &at).await;
     }
-    match super::unless_held(&at.data)? {
+    match super::unless_held(&at.data, false)? {
         Some(store) => offline(cmd, store).await,
         None => online(cmd, &at).await,
     }

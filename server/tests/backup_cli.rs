@@ -189,3 +189,75 @@ fn backup_online_and_offline_then_restore_and_refuse_what_must_be_refused() {
     );
     assert!(!nowhere.exists() && !dir.path().join("nowhere.partial").exists());
 }
+
+#[test]
+fn a_backup_or_check_of_a_mistyped_path_or_an_older_store_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.backup");
+    // A path with no store: said, and no empty store made there (a nightly backup of the
+    // wrong directory would otherwise succeed every night, backing up nothing).
+    let missing = dir.path().join("shaozi-dat");
+    let o = run(&["backup", "--to", p(&out), "--data", p(&missing)]);
+    assert!(
+        !o.status.success() && said(&o).contains("no such directory"),
+        "{}",
+        said(&o)
+    );
+    assert!(!missing.exists() && !out.exists());
+    let o = run(&["check", "--data", p(&missing)]);
+    assert_eq!(o.status.code(), Some(2), "{}", said(&o));
+    assert!(!missing.exists());
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = run(&["backup", "--to", p(&out), "--data", p(&empty)]);
+    assert!(
+        !o.status.success() && said(&o).contains("holds none"),
+        "{}",
+        said(&o)
+    );
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+
+    // A store of an older format: a backup must not upgrade it under the build that wrote it.
+    let data = dir.path().join("store");
+    let (server, addr) = serve(&data);
+    let street = http(&addr, "POST", "/api/v1/streets", r#"{"name":"桃花仑街道"}"#);
+    assert!(street.starts_with("HTTP/1.1 201"), "{street}");
+    stop(server);
+    let format = |set: Option<u64>| -> Option<u64> {
+        let db = sled::open(&data).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        if let Some(n) = set {
+            meta.insert("format", &n.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        let got = meta
+            .get("format")
+            .unwrap()
+            .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap()));
+        drop(meta);
+        drop(db);
+        // sled lets go of its lock a moment after.
+        std::thread::sleep(Duration::from_millis(300));
+        got
+    };
+    let current = format(None).unwrap();
+    format(Some(current - 1));
+    let o = run(&["backup", "--to", p(&out), "--data", p(&data)]);
+    let words = said(&o);
+    assert!(
+        !o.status.success()
+            && words.contains(&format!("is in format {}", current - 1))
+            && words.contains("nothing was changed"),
+        "{words}"
+    );
+    assert!(!out.exists());
+    let o = run(&["check", "--data", p(&data)]);
+    assert_eq!(o.status.code(), Some(2), "{}", said(&o));
+    assert_eq!(format(None), Some(current - 1), "left as it was");
+    // In this build's format again, both work; a clean check exits 0.
+    format(Some(current));
+    let o = run(&["backup", "--to", p(&out), "--data", p(&data)]);
+    assert!(o.status.success(), "{}", said(&o));
+    let o = run(&["check", "--data", p(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+}

@@ -305,6 +305,64 @@ async fn a_database_with_a_newer_schema_is_refused_and_left_untouched() {
 }
 
 #[tokio::test]
+async fn a_backup_or_check_opens_only_a_database_at_this_builds_schema_and_changes_nothing() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let open = |url: String| {
+        std::thread::spawn(move || {
+            shaozi_server::open_existing_blocking(std::path::Path::new(&url))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .join()
+        .expect("thread")
+    };
+    // A mistyped database: no tables made in it.
+    let err = open(db.url.clone()).expect_err("an empty database was opened");
+    assert!(err.contains("holds no shaozi tables"), "{err}");
+    let tables = |url: String| -> i64 {
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            c.query_one(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+                &[],
+            )
+            .expect("count")
+            .get(0)
+        })
+        .join()
+        .expect("thread")
+    };
+    assert_eq!(tables(db.url.clone()), 0);
+    // A city's database at an older schema: not upgraded under the servers that run it.
+    let mut s = TestServer::start_on(Path::new(&db.url), Arc::new(ManualClock::new(t0()))).await;
+    s.small_city().await;
+    s.stop().await;
+    assert!(open(db.url.clone()).is_ok());
+    let older = shaozi_server::pg::SCHEMA_VERSION - 1;
+    sql(
+        &db.url,
+        &format!("DELETE FROM shaozi_schema; INSERT INTO shaozi_schema VALUES ({older})"),
+    );
+    let err = open(db.url.clone()).expect_err("an older schema was opened");
+    assert!(
+        err.contains(&format!("schema {older}")) && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let url = db.url.clone();
+    let version: i32 = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        c.query_one("SELECT max(version) FROM shaozi_schema", &[])
+            .expect("version")
+            .get(0)
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(version, older, "left as it was");
+}
+
+#[tokio::test]
 async fn a_database_at_an_older_schema_is_migrated_on_start_and_keeps_its_city() {
     let Some(db) = TestDatabase::create() else {
         return;

@@ -108,6 +108,61 @@ pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(
 
 /// Opens the database at `url` for a server: migrates the schema, then connects the writer's
 /// connection and the readers'. Blocking; call it off the async runtime.
+/// A database URL as it may be said: without the password. (Not a general URL parser's job:
+/// a URL naming several hosts, as a failover set-up does, is not one it reads.)
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user_info, hosts)) => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{hosts}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Opens the database at `url` only if it holds shaozi's tables at this build's schema: for
+/// a backup or a check, which must neither create the tables in a mistyped database nor
+/// upgrade the schema under servers that still run the older build.
+pub fn open_existing(url: &str) -> Result<(PgEngine, PgReads), StoreError> {
+    let mut c = connect(url)?;
+    let shown = without_password(url);
+    match schema::version_of(&mut c)? {
+        Some(SCHEMA_VERSION) => {}
+        None | Some(0) => {
+            return Err(StoreError::NotAStore {
+                why: format!(
+                    "the database {shown} holds no shaozi tables (give --data the servers' \
+                     database)"
+                ),
+            })
+        }
+        Some(v) if v < SCHEMA_VERSION => {
+            return Err(StoreError::NotAStore {
+                why: format!(
+                    "the database {shown} is at schema {v}, and this build would upgrade it to \
+                     {SCHEMA_VERSION} under servers that may still run the older build; nothing \
+                     was changed. Take the backup with the build the servers run (or pg_dump), \
+                     or upgrade the servers first"
+                ),
+            })
+        }
+        Some(v) => {
+            return Err(StoreError::NotAStore {
+                why: format!(
+                    "the database {shown} is at schema {v}, newer than this build's \
+                     {SCHEMA_VERSION}; run a newer shaozi-server (nothing was changed)"
+                ),
+            })
+        }
+    }
+    drop(c);
+    Ok((PgEngine::new(url)?, PgReads::new(url)?))
+}
+
 pub fn open(url: &str) -> Result<(PgEngine, PgReads), StoreError> {
     let mut c = connect(url)?;
     let before = migrate(&mut c)?;
@@ -120,4 +175,22 @@ pub fn open(url: &str) -> Result<(PgEngine, PgReads), StoreError> {
     }
     drop(c);
     Ok((PgEngine::new(url)?, PgReads::new(url)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_database_url_is_said_without_its_password() {
+        assert_eq!(
+            without_password("postgres://shaozi:s3cret@db1:5432,db2:5432/city?sslmode=require"),
+            "postgres://shaozi@db1:5432,db2:5432/city?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://127.0.0.1/test"),
+            "postgres://127.0.0.1/test"
+        );
+        assert_eq!(without_password("postgresql://u@h/d"), "postgresql://u@h/d");
+    }
 }

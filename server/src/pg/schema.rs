@@ -47,6 +47,25 @@ pub fn migrate(c: &mut Client) -> Result<i32, StoreError> {
     r
 }
 
+/// The schema version the database is at, without changing it: None when it has no shaozi
+/// tables.
+pub fn version_of(c: &mut Client) -> Result<Option<i32>, StoreError> {
+    let row = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_name = 'shaozi_schema' AND table_schema = current_schema()",
+            &[],
+        )
+        .map_err(db_error)?;
+    if col::<i64>(&row, 0)? == 0 {
+        return Ok(None);
+    }
+    let row = c
+        .query_one("SELECT max(version) FROM shaozi_schema", &[])
+        .map_err(db_error)?;
+    col::<Option<i32>>(&row, 0)
+}
+
 fn migrate_locked(c: &mut Client) -> Result<i32, StoreError> {
     let row = c
         .query_one(

@@ -110,6 +110,20 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
 }
 
 /// Writes (key, value) pairs into `tree` in batches.
+/// The format a store is in, without changing it: None for a database with no shaozi data
+/// (format 1 kept no number; its index tree says what it is).
+pub fn format_of(db: &sled::Db) -> Result<Option<u64>, StoreError> {
+    let meta = db.open_tree("meta")?;
+    if let Some(n) = meta.get(FORMAT_KEY)?.and_then(|v| read_be(&v)) {
+        return Ok(Some(n));
+    }
+    let has_old = db
+        .tree_names()
+        .iter()
+        .any(|n| &n[..] == OLD_INDEX_TREE.as_bytes());
+    Ok(has_old.then_some(1))
+}
+
 fn write_all(
     tree: &sled::Tree,
     entries: impl IntoIterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>>,

@@ -58,6 +58,13 @@ pub enum StoreError {
     /// A sled transaction met another one; sled runs it again (never seen by a caller).
     #[error("a transaction conflicted")]
     Conflict,
+    /// Not a store this build reads as it is (missing, empty, or in an older format that
+    /// opening would upgrade); said to the operator, nothing was changed.
+    #[error("{why}")]
+    NotAStore {
+        /// What was found, and what to do.
+        why: String,
+    },
     /// A stored record does not decode; the store is damaged or from another version.
     #[error("damaged record {what}: {why}")]
     Corrupt {
@@ -101,16 +108,80 @@ pub struct Store {
 pub const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 impl Store {
-    /// Opens (or creates) the store in `path`.
+    /// Opens (or creates) the store in `path`, upgrading an older format.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
+        let db = Self::sled_at(path)?;
+        // Before any tree is opened: an upgrade replaces the index tree.
+        migrate::ensure_format(&db)?;
+        Self::of_db(db)
+    }
+
+    /// Opens the store in `path` only if it is one in this build's format: for a backup or
+    /// a check, which must neither create a store where an operator mistyped the path (and
+    /// back up nothing, successfully, every night) nor upgrade one that the build it came
+    /// from should go on reading.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display();
+        if !path.is_dir() {
+            return Err(StoreError::NotAStore {
+                why: format!(
+                    "there is no store in {shown}: no such directory (give --data the server's \
+                     data directory)"
+                ),
+            });
+        }
+        // sled's own files; a directory without them is not a store, and opening it would
+        // make one.
+        if !path.join("conf").is_file() || !path.join("db").is_file() {
+            return Err(StoreError::NotAStore {
+                why: format!(
+                    "there is no store in {shown}: the directory holds none (give --data the \
+                     server's data directory)"
+                ),
+            });
+        }
+        let db = Self::sled_at(path)?;
+        match migrate::format_of(&db)? {
+            Some(migrate::FORMAT) => {}
+            Some(n) if n > migrate::FORMAT => {
+                return Err(StoreError::NotAStore {
+                    why: format!(
+                        "the store in {shown} is in format {n}, newer than this build's {}; \
+                         run a newer shaozi-server (nothing was changed)",
+                        migrate::FORMAT
+                    ),
+                })
+            }
+            Some(n) => {
+                return Err(StoreError::NotAStore {
+                    why: format!(
+                        "the store in {shown} is in format {n}, and this build would upgrade it \
+                         to format {} on opening; nothing was changed. Back it up with the \
+                         build that wrote it (or copy the stopped directory), or start this \
+                         build's server on it once to upgrade it first",
+                        migrate::FORMAT
+                    ),
+                })
+            }
+            None => {
+                return Err(StoreError::NotAStore {
+                    why: format!("there is no shaozi store in {shown}: sled files, no shaozi data"),
+                })
+            }
+        }
+        Self::of_db(db)
+    }
+
+    fn sled_at(path: &Path) -> Result<sled::Db, StoreError> {
+        Ok(sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
             // Durability comes from the writer's explicit flush before every answer.
             .flush_every_ms(None)
-            .open()?;
-        // Before any tree is opened: an upgrade replaces the index tree.
-        migrate::ensure_format(&db)?;
+            .open()?)
+    }
+
+    fn of_db(db: sled::Db) -> Result<Store, StoreError> {
         Ok(Store {
             meta: db.open_tree("meta")?,
             dir: db.open_tree("dir")?,
