@@ -98,22 +98,29 @@ fn parts(r: &ConsistencyReport) -> String {
         .join("\n")
 }
 
+/// Runs `sql` on the suite's database (a blocking client, on a thread of its own).
+fn pg_sql(data: &Path, sql: String) {
+    let url = data.to_str().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute(&sql).unwrap();
+    })
+    .join()
+    .unwrap();
+}
+
 /// Breaks one counter and one whistle's index entry (its place in the city's queue on sled,
 /// its status column on PostgreSQL), the way a bug or a bad disk would.
 fn corrupt(s: &TestServer, data: &Path, whistle: &str) {
     let id: u64 = whistle[1..].parse().unwrap();
     if shaozi_tests::pgdb::suite_on_postgres() {
-        let url = data.to_str().unwrap().to_string();
-        std::thread::spawn(move || {
-            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!(
+        pg_sql(
+            data,
+            format!(
                 "UPDATE counters SET value = value + 3 WHERE name = 'queue/unanswered'; \
                  UPDATE whistles SET status = 4 WHERE id = {id};"
-            ))
-            .unwrap();
-        })
-        .join()
-        .unwrap();
+            ),
+        );
         return;
     }
     let store = match &s.server {
@@ -275,17 +282,13 @@ async fn a_running_server_checks_itself_while_writers_run() {
 /// on PostgreSQL, moves an activity to another street and day in its columns.
 fn put_series_behind(s: &TestServer, data: &Path, next_whistle: u64) {
     if shaozi_tests::pgdb::suite_on_postgres() {
-        let url = data.to_str().unwrap().to_string();
-        std::thread::spawn(move || {
-            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!(
+        pg_sql(
+            data,
+            format!(
                 "UPDATE series SET next_id = {next_whistle} WHERE name = 'whistle'; \
                  UPDATE activities SET street_id = street_id + 100, day = day - interval '2 days';"
-            ))
-            .unwrap();
-        })
-        .join()
-        .unwrap();
+            ),
+        );
         return;
     }
     let store = match &s.server {

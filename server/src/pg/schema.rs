@@ -67,22 +67,12 @@ pub fn version_of(c: &mut Client) -> Result<Option<i32>, StoreError> {
 }
 
 fn migrate_locked(c: &mut Client) -> Result<i32, StoreError> {
-    let row = c
-        .query_one(
-            "SELECT count(*) FROM information_schema.tables \
-             WHERE table_name = 'shaozi_schema' AND table_schema = current_schema()",
-            &[],
-        )
-        .map_err(db_error)?;
-    let exists: i64 = col(&row, 0)?;
-    if exists == 0 {
-        c.batch_execute("CREATE TABLE shaozi_schema (version integer NOT NULL)")
+    let found = version_of(c)?;
+    if found.is_none() {
+        c.batch_execute("CREATE TABLE IF NOT EXISTS shaozi_schema (version integer NOT NULL)")
             .map_err(db_error)?;
     }
-    let row = c
-        .query_one("SELECT max(version) FROM shaozi_schema", &[])
-        .map_err(db_error)?;
-    let found: i32 = col::<Option<i32>>(&row, 0)?.unwrap_or(0);
+    let found = found.unwrap_or(0);
     if found > SCHEMA_VERSION {
         return Err(StoreError::Corrupt {
             what: "the database".into(),
