@@ -449,6 +449,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         source,
     })?;
 
+    // What the clock owes after downtime is applied before the first answer, so the first
+    // read after a restart already shows cases overdue (and the first sweep does not race
+    // whatever comes next).
+    sweep_once(&writer).await;
     let mut background = vec![tokio::spawn(sweep_deadlines(
         writer.clone(),
         config.sweep_every,
@@ -687,21 +691,31 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 /// Every `every`, asks the writer to mark overdue what has passed its deadline. The first
 /// sweep runs at once, catching up on deadlines that passed while the server was down; it
 /// reads only the due part of the deadline index, never the whole store.
+/// Applies what the clock owes now: due-soon warnings, deadlines passed, fixes closed
+/// unconfirmed.
+async fn sweep_once(writer: &WriterHandle) {
+    match writer
+        .submit(Command::SweepDeadlines, Principal::system())
+        .await
+    {
+        Ok(writer::Reply::Swept(n)) if n > 0 => {
+            tracing::info!(
+                n,
+                "the clock acted: due-soon warnings, deadlines passed, fixes closed unconfirmed"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
+    }
+}
+
+/// Sweeps every `every` until `stop` (the first sweep is done at start).
 async fn sweep_deadlines(writer: WriterHandle, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
-        match writer
-            .submit(Command::SweepDeadlines, Principal::system())
-            .await
-        {
-            Ok(writer::Reply::Swept(n)) if n > 0 => {
-                tracing::info!(n, "the clock acted: due-soon warnings, deadlines passed, fixes closed unconfirmed")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "deadline sweep failed"),
-        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+        sweep_once(&writer).await;
     }
 }
