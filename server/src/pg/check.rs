@@ -332,13 +332,7 @@ impl Checking {
 
     /// Each series' next id past its records'.
     fn series(&mut self, tx: &mut Transaction<'_>) -> Result<(), CheckError> {
-        let mut next: BTreeMap<String, i64> = BTreeMap::new();
-        for r in tx
-            .query("SELECT name, next_id FROM series", &[])
-            .map_err(db_error)?
-        {
-            next.insert(col(&r, 0)?, col(&r, 1)?);
-        }
+        let next = read_numbers(tx, NamedNumbers::Series)?;
         for series in Series::ALL {
             let highest_sql = match series {
                 Series::Directory(DirectoryKind::Street) => {
@@ -362,14 +356,7 @@ impl Checking {
             self.compared += 1;
             if self.findings.series(series, have, highest) && self.repair {
                 let want = highest.map_or(series.first(), |h| h + 1) as i64;
-                // Plain SQL, as everywhere here (no ON CONFLICT): the row may be missing.
-                tx.execute("DELETE FROM series WHERE name = $1", &[&series.name()])
-                    .map_err(db_error)?;
-                tx.execute(
-                    "INSERT INTO series (name, next_id) VALUES ($1, $2)",
-                    &[&series.name(), &want],
-                )
-                .map_err(db_error)?;
+                write_number(tx, NamedNumbers::Series, series.name(), want)?;
             }
         }
         Ok(())
@@ -532,13 +519,7 @@ impl Checking {
 
     /// Every counter against the records' count.
     fn counters(&mut self, tx: &mut Transaction<'_>) -> Result<(), CheckError> {
-        let mut have: BTreeMap<String, i64> = BTreeMap::new();
-        for r in tx
-            .query("SELECT name, value FROM counters", &[])
-            .map_err(db_error)?
-        {
-            have.insert(col(&r, 0)?, col(&r, 1)?);
-        }
+        let have = read_numbers(tx, NamedNumbers::Counters)?;
         let names: BTreeSet<String> = have.keys().chain(self.counts.keys()).cloned().collect();
         for name in names {
             self.compared += 1;
@@ -554,17 +535,64 @@ impl Checking {
                 format!("{name} is {h}; a recount of the records says {w}"),
             );
             if self.repair {
-                tx.execute("DELETE FROM counters WHERE name = $1", &[&name])
-                    .map_err(db_error)?;
-                tx.execute(
-                    "INSERT INTO counters (name, value) VALUES ($1, $2)",
-                    &[&name, &w],
-                )
-                .map_err(db_error)?;
+                write_number(tx, NamedNumbers::Counters, &name, w)?;
             }
         }
         Ok(())
     }
+}
+
+/// The tables that keep a number by name.
+#[derive(Clone, Copy)]
+enum NamedNumbers {
+    /// Each series' next id.
+    Series,
+    /// The counters.
+    Counters,
+}
+
+impl NamedNumbers {
+    /// The table and its number's column.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            NamedNumbers::Series => ("series", "next_id"),
+            NamedNumbers::Counters => ("counters", "value"),
+        }
+    }
+}
+
+fn read_numbers(
+    tx: &mut Transaction<'_>,
+    t: NamedNumbers,
+) -> Result<BTreeMap<String, i64>, CheckError> {
+    let (table, column) = t.table();
+    let mut all = BTreeMap::new();
+    for r in tx
+        .query(&format!("SELECT name, {column} FROM {table}"), &[])
+        .map_err(db_error)?
+    {
+        all.insert(col(&r, 0)?, col(&r, 1)?);
+    }
+    Ok(all)
+}
+
+/// Sets a number; plain SQL, as everywhere here (no ON CONFLICT), since the row may be
+/// missing.
+fn write_number(
+    tx: &mut Transaction<'_>,
+    t: NamedNumbers,
+    name: &str,
+    value: i64,
+) -> Result<(), CheckError> {
+    let (table, column) = t.table();
+    tx.execute(&format!("DELETE FROM {table} WHERE name = $1"), &[&name])
+        .map_err(db_error)?;
+    tx.execute(
+        &format!("INSERT INTO {table} (name, {column}) VALUES ($1, $2)"),
+        &[&name, &value],
+    )
+    .map_err(db_error)?;
+    Ok(())
 }
 
 fn whistle_columns(r: &Row) -> Result<WhistleDerived, StoreError> {

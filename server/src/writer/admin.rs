@@ -128,7 +128,6 @@ impl Tx<'_> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<CmdResult, TxError> {
-        use chrono::TimeZone;
         refuse!(forbidden(who.may_record(b.department_id, b.community_id)));
         if !self.u.has(DirectoryKind::Department, b.department_id.0)? {
             return Ok(Err(invalid(
@@ -149,14 +148,9 @@ impl Tx<'_> {
             )));
         }
         let note = refuse!(optional("note", b.note.as_deref(), text::NOTE));
-        let Some(day) = b
-            .date
-            .and_hms_opt(12, 0, 0)
-            .and_then(|t| self.calendar.offset.from_local_datetime(&t).single())
-        else {
+        let Some(day) = crate::copy::noon(b.date, self.calendar.offset) else {
             return Ok(Err(invalid("date", "not a day the calendar knows")));
         };
-        let day = day.with_timezone(&Utc);
         if (day - at).num_days() > 1 || (at - day).num_days() > 3660 {
             return Ok(Err(invalid(
                 "date",
