@@ -14,7 +14,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use shaozi_shared::api::TokenInfo;
+use shaozi_shared::api::{OwnerStanding, TokenInfo};
 use shaozi_shared::{Actor, Principal, Role, Scope};
 
 use crate::clock::Clock;
@@ -174,6 +174,38 @@ impl TokenBook {
             role: info.role,
             scope: info.scope,
         })
+    }
+
+    /// How the token named `name` stands: what a webhook asks of its owner before every
+    /// delivery (tokens are few; a scan of the book is cheaper than a second index kept in
+    /// step).
+    pub fn standing(&self, name: &str) -> OwnerStanding {
+        let book = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
+        let Some(info) = book.values().find(|i| i.name == name) else {
+            return OwnerStanding::Unknown;
+        };
+        if info.revoked_at.is_some() {
+            OwnerStanding::Revoked
+        } else if info.expires_at.is_some_and(|e| e <= self.clock.now()) {
+            OwnerStanding::Expired
+        } else {
+            OwnerStanding::Active
+        }
+    }
+
+    /// The principal of the good token named `name`, if there is one.
+    pub fn named(&self, name: &str) -> Option<Principal> {
+        if !self.standing(name).active() {
+            return None;
+        }
+        let book = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
+        book.values()
+            .find(|i| i.name == name)
+            .map(|info| Principal {
+                name: info.name.clone(),
+                role: info.role,
+                scope: info.scope,
+            })
     }
 
     /// Records a committed new token.

@@ -139,6 +139,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::get_one, webhooks::delete))
         .routes(routes!(webhooks::resume))
         .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::adopt))
         .routes(routes!(assessment::get))
         .routes(routes!(assessment::record));
     // Every step of the shared table, whistles' and wishes'.
@@ -495,6 +496,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             config.clock.clone(),
             rules.calendar.offset,
             config.vault.clone(),
+            tokens.clone(),
             c,
         ) {
             Ok(d) => match d.clone().spawn(opened.leases.clone(), shutdown_rx.clone()) {

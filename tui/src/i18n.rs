@@ -193,8 +193,8 @@ pub struct PromptLabels {
 pub struct HookLabels {
     /// Columns: id, name, format, events, lag, failures, state, last delivered, why.
     pub cols: [&'static str; 9],
-    /// States: delivering, retrying, paused.
-    pub states: [&'static str; 3],
+    /// States: delivering, retrying, paused, held for want of an owner.
+    pub states: [&'static str; 4],
     /// No subscriptions.
     pub empty: &'static str,
     /// Its key hints.
@@ -271,7 +271,7 @@ pub static ZH: Labels = Labels {
             "最近送达",
             "原因",
         ],
-        states: ["正常", "重试中", "已暂停"],
+        states: ["正常", "重试中", "已暂停", "待接管"],
         empty: "还没有推送订阅：POST /api/v1/webhooks 新建（见 README「推送到工作群」）。",
         hints: "R 恢复推送  T 发送测试  j/k 移动  Tab 切换  ? 帮助  q 退出",
     },
@@ -354,7 +354,7 @@ pub static EN: Labels = Labels {
     },
     hooks: HookLabels {
         cols: ["ID", "Name", "Format", "Events", "Lag", "Fails", "State", "Delivered", "Why"],
-        states: ["ok", "retrying", "paused"],
+        states: ["ok", "retrying", "paused", "orphaned"],
         empty: "No webhook subscriptions yet: POST /api/v1/webhooks makes one (README, \"Pushing to work chats\").",
         hints: "R resume  T send a test  j/k move  Tab switch  ? help  q quit",
     },

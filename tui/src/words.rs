@@ -465,6 +465,20 @@ pub fn delivery_failure(lang: Lang, failure: Option<&DeliveryFailure>, detail: &
     }
 }
 
+/// Why a subscription sends nothing: its owner's token no longer stands.
+pub fn owner_lapsed(lang: Lang, w: &shaozi_shared::api::WebhookInfo) -> String {
+    use shaozi_shared::api::OwnerStanding as O;
+    let who = &w.created_by;
+    match (lang, w.health.owner) {
+        (Lang::Zh, O::Expired) => format!("令牌 {who} 已过期，停发待接管（adopt）或删除"),
+        (Lang::Zh, O::Unknown) => format!("令牌 {who} 不存在，停发待接管（adopt）或删除"),
+        (Lang::Zh, _) => format!("令牌 {who} 已吊销，停发待接管（adopt）或删除"),
+        (Lang::En, O::Expired) => format!("owner {who} expired: held until adopted or deleted"),
+        (Lang::En, O::Unknown) => format!("owner {who} unknown: held until adopted or deleted"),
+        (Lang::En, _) => format!("owner {who} revoked: held until adopted or deleted"),
+    }
+}
+
 /// An action's name in the help and on the key line.
 pub fn action(lang: Lang, a: Action) -> &'static str {
     let zh = lang == Lang::Zh;

@@ -210,3 +210,32 @@ fn a_failed_delivery_is_worded_in_chinese_keeping_what_the_receiver_said() {
         "answered 500: oops"
     );
 }
+
+#[test]
+fn a_subscription_whose_owner_was_revoked_is_marked_and_says_what_to_do() {
+    let mut orphan = hook(4, "朝阳路社区群", HookFormat::Wecom, &["whistle.created"]);
+    orphan.created_by = "朝阳路社区书记".into();
+    orphan.health.lag = 5;
+    orphan.health.owner = shaozi_shared::api::OwnerStanding::Revoked;
+    let mut shown = Vec::new();
+    for (lang, w, h) in [(Lang::Zh, 80, 24), (Lang::Zh, 120, 40), (Lang::En, 120, 40)] {
+        let mut a = on_hooks(lang, w, h);
+        let mut items = hooks();
+        items.push(orphan.clone());
+        update(&mut a, Msg::Webhooks(Ok(items)));
+        shown.push(render(&a));
+    }
+    assert!(shown[1].contains("待接管"), "{}", shown[1]);
+    assert!(
+        shown[1].contains("令牌 朝阳路社区书记 已吊销"),
+        "{}",
+        shown[1]
+    );
+    assert!(shown[2].contains("orphaned"), "{}", shown[2]);
+    assert!(
+        shown[2].contains("owner 朝阳路社区书记 revoked"),
+        "{}",
+        shown[2]
+    );
+    insta::assert_snapshot!(shown.join("\n"));
+}

@@ -1,11 +1,9 @@
 //! Webhook subscriptions in PostgreSQL (`webhooks`, `webhook_state`), shared by every server
 //! on the database; written on the reading connections, each statement its own transaction.
 
-use chrono::{DateTime, Utc};
-
 use super::reads::PgReads;
 use super::{col, db_error};
-use crate::storage::{HookState, HookStore, StoredHook};
+use crate::storage::{HookChange, HookState, HookStore, StoredHook};
 use crate::store::{decode, StoreError};
 
 fn json<T: serde::Serialize>(v: &T, what: &str) -> Result<String, StoreError> {
@@ -108,20 +106,28 @@ impl HookStore for PgReads {
         })
     }
 
-    fn resume_hook(&self, id: u64, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let Some(mut hook) = self.hook(id)? else {
-            return Ok(false);
-        };
-        hook.resumed_at = Some(at);
-        let text = json(&hook, "a webhook")?;
+    fn change_hook(&self, id: u64, change: &HookChange) -> Result<Option<StoredHook>, StoreError> {
+        let change = change.clone();
         self.run(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE webhooks SET json = $2 WHERE id = $1",
-                    &[&id_of(id), &text],
+            // The row locked from read to write: a resume and an adoption at once both land.
+            let mut tx = c.transaction().map_err(db_error)?;
+            let row = tx
+                .query_opt(
+                    "SELECT json FROM webhooks WHERE id = $1 FOR UPDATE",
+                    &[&id_of(id)],
                 )
                 .map_err(db_error)?;
-            Ok(n > 0)
+            let Some(row) = row else { return Ok(None) };
+            let text: String = col(&row, 0)?;
+            let mut hook: StoredHook = decode(text.as_bytes(), || format!("webhook H{id}"))?;
+            change.apply(&mut hook);
+            tx.execute(
+                "UPDATE webhooks SET json = $2 WHERE id = $1",
+                &[&id_of(id), &json(&hook, "a webhook")?],
+            )
+            .map_err(db_error)?;
+            tx.commit().map_err(db_error)?;
+            Ok(Some(hook))
         })
     }
 

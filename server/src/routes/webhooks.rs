@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use shaozi_shared::api::{
-    CreatedWebhook, DeliveryFailure, HookFormat, NewWebhook, WebhookHealth, WebhookInfo,
-    WebhookList, WebhookTestResult,
+    AdoptWebhook, CreatedWebhook, DeliveryFailure, HookFormat, NewWebhook, OwnerStanding,
+    WebhookHealth, WebhookInfo, WebhookList, WebhookTestResult,
 };
 use shaozi_shared::text::{self, required};
 use shaozi_shared::{EventKind, Principal, Scope};
@@ -19,7 +19,7 @@ use crate::extract::ApiJson;
 use crate::notify::message::PhoneText;
 use crate::notify::send::{check_url, shown_url, Sent, Target};
 use crate::notify::sign::WebhookSecret;
-use crate::storage::{blocking, HookState, StoredHook};
+use crate::storage::{blocking, HookChange, HookState, StoredHook};
 use crate::AppState;
 
 /// The longest URL a subscription may name.
@@ -119,7 +119,7 @@ pub async fn create(
         d.poke();
     }
     let body = CreatedWebhook {
-        webhook: info(&hook, &state, head),
+        webhook: info(&hook, &state, head, st.tokens.standing(&hook.created_by)),
         secret: shown,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -162,7 +162,7 @@ fn event_types(asked: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-fn info(hook: &StoredHook, state: &HookState, head: u64) -> WebhookInfo {
+fn info(hook: &StoredHook, state: &HookState, head: u64, owner: OwnerStanding) -> WebhookInfo {
     WebhookInfo {
         id: hook.label(),
         name: hook.name.clone(),
@@ -185,6 +185,7 @@ fn info(hook: &StoredHook, state: &HookState, head: u64) -> WebhookInfo {
             next_retry_at: state.next_retry_at,
             paused: state.paused(hook),
             paused_at: state.paused_at.filter(|_| state.paused(hook)),
+            owner,
         },
     }
 }
@@ -202,7 +203,8 @@ pub(crate) async fn described(st: &AppState, hook: StoredHook) -> Result<Webhook
         }
     };
     let head = st.writer.durable_seq();
-    Ok(info(&hook, &state, head))
+    let owner = st.tokens.standing(&hook.created_by);
+    Ok(info(&hook, &state, head, owner))
 }
 
 /// The subscription `id` names, if this token may see it; else "not found", word for word as
@@ -290,17 +292,76 @@ pub async fn resume(
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookInfo>, ApiError> {
-    let mut hook = visible(&st, &who, &id).await?;
-    let now = st.clock.now();
-    let (hooks, n) = (st.hooks.clone(), hook.id);
-    if !blocking(move || hooks.resume_hook(n, now)).await? {
-        return Err(ApiError::not_found(format!("there is no webhook {id}")));
-    }
-    hook.resumed_at = Some(now);
+    let hook = visible(&st, &who, &id).await?;
+    let hook = changed(&st, hook.id, &id, HookChange::Resumed(st.clock.now())).await?;
     tracing::info!(webhook = %hook.label(), by = %who.name, "webhook resumed");
+    Ok(Json(described(&st, hook).await?))
+}
+
+/// Writes a change to a subscription and tells this server's deliveries at once.
+async fn changed(
+    st: &AppState,
+    n: u64,
+    id: &str,
+    change: HookChange,
+) -> Result<StoredHook, ApiError> {
+    let hooks = st.hooks.clone();
+    let hook = blocking(move || hooks.change_hook(n, &change))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no webhook {id}")))?;
     if let Some(d) = &st.deliveries {
         d.poke();
     }
+    Ok(hook)
+}
+
+/// `POST /api/v1/webhooks/{id}/adopt`.
+#[utoipa::path(post, path = "/webhooks/{id}/adopt", tag = "webhooks", summary = "Hand a subscription to a token of its scope",
+    description = "A subscription belongs to the token that made it: once that token is revoked or expires, nothing more \
+        goes out (`health.owner` says why) and its events wait. A token that manages the subscription's scope adopts it for \
+        itself; the city office may name another good token of that scope (`owner`). Deliveries go on from where they stopped.",
+    params(("id" = String, Path, description = "e.g. H3")),
+    request_body = AdoptWebhook,
+    responses((status = 200, description = "The subscription under its new owner", body = WebhookInfo)))]
+pub async fn adopt(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AdoptWebhook>,
+) -> Result<Json<WebhookInfo>, ApiError> {
+    let hook = visible(&st, &who, &id).await?;
+    let owner = match b.owner.as_deref().map(str::trim) {
+        None | Some("") => who.clone(),
+        Some(name) if name == who.name => who.clone(),
+        Some(name) => {
+            if who.role != shaozi_shared::Role::Admin {
+                return Err(ApiError::forbidden(
+                    "only the city office may hand a subscription to another token; adopt it \
+                     yourself by leaving out owner",
+                ));
+            }
+            let p = st.tokens.named(name).ok_or_else(|| {
+                invalid(
+                    "owner",
+                    format!("there is no good token named {name} (revoked, expired or unknown)"),
+                )
+            })?;
+            if !p.manages_subscription(hook.scope) || p.role == shaozi_shared::Role::Viewer {
+                return Err(invalid(
+                    "owner",
+                    format!("the token {name} does not manage this subscription's scope"),
+                ));
+            }
+            p
+        }
+    };
+    let change = HookChange::Adopted {
+        as_admin: owner.subscriber("", hook.scope).role == shaozi_shared::Role::Admin,
+        owner: owner.name.clone(),
+    };
+    let before = hook.created_by.clone();
+    let hook = changed(&st, hook.id, &id, change).await?;
+    tracing::info!(webhook = %hook.label(), from = %before, to = %hook.created_by, by = %who.name, "webhook adopted");
     Ok(Json(described(&st, hook).await?))
 }
 

@@ -65,6 +65,33 @@ impl StoredHook {
     }
 }
 
+/// A change to a subscription's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookChange {
+    /// Someone asked it to resume at this time.
+    Resumed(DateTime<Utc>),
+    /// A token took it over: it owns it now, and it reads events as that token may.
+    Adopted {
+        /// The token's name.
+        owner: String,
+        /// Whether it reads as the city office.
+        as_admin: bool,
+    },
+}
+
+impl HookChange {
+    /// Applies the change to a subscription.
+    pub fn apply(&self, hook: &mut StoredHook) {
+        match self {
+            HookChange::Resumed(at) => hook.resumed_at = Some(*at),
+            HookChange::Adopted { owner, as_admin } => {
+                hook.created_by.clone_from(owner);
+                hook.as_admin = *as_admin;
+            }
+        }
+    }
+}
+
 /// How a subscription's deliveries stand; written only by its deliverer.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HookState {
@@ -119,9 +146,10 @@ pub trait HookStore: Send + Sync + 'static {
     fn hook(&self, id: u64) -> Result<Option<StoredHook>, StoreError>;
     /// A subscription's state.
     fn hook_state(&self, id: u64) -> Result<Option<HookState>, StoreError>;
-    /// Marks a subscription resumed at `at`; durable before it returns. False if there is
+    /// Changes a subscription in place (resumed, adopted), with no other change to it in
+    /// between; durable before it returns. The subscription as changed, or None if there is
     /// no such subscription.
-    fn resume_hook(&self, id: u64, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    fn change_hook(&self, id: u64, change: &HookChange) -> Result<Option<StoredHook>, StoreError>;
     /// Removes a subscription and its state; durable before it returns. False if there was
     /// none.
     fn delete_hook(&self, id: u64) -> Result<bool, StoreError>;

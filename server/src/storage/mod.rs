@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 mod hooks;
-pub use hooks::{HookState, HookStore, StoredHook};
+pub use hooks::{HookChange, HookState, HookStore, StoredHook};
 mod unit;
 pub use unit::{Batch, DirectoryKind, Engine, KeptAnswer, LogEntry, NameHolder, Series, Unit};
 

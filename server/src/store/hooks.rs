@@ -2,11 +2,9 @@
 //! id under `next`) and the `hook_state` tree (id → delivery state). Outside the writer's
 //! transactions: a cursor saved here becomes durable with the next flush.
 
-use chrono::{DateTime, Utc};
-
 use super::keys::{be, read_be};
 use super::{decode, Store, StoreError};
-use crate::storage::{HookState, HookStore, StoredHook};
+use crate::storage::{HookChange, HookState, HookStore, StoredHook};
 
 /// The key of the next id in the `hooks` tree (ids are 8 bytes, so it cannot clash).
 const NEXT: &[u8] = b"next";
@@ -79,14 +77,24 @@ impl HookStore for Store {
             .transpose()
     }
 
-    fn resume_hook(&self, id: u64, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let Some(mut hook) = self.hook(id)? else {
-            return Ok(false);
-        };
-        hook.resumed_at = Some(at);
-        self.hooks.insert(be(id), json(&hook, "a webhook")?)?;
-        flush(self)?;
-        Ok(true)
+    fn change_hook(&self, id: u64, change: &HookChange) -> Result<Option<StoredHook>, StoreError> {
+        // Compare and swap: a resume and an adoption at once both land.
+        loop {
+            let Some(old) = self.hooks.get(be(id))? else {
+                return Ok(None);
+            };
+            let mut hook: StoredHook = decode(&old, || format!("webhook H{id}"))?;
+            change.apply(&mut hook);
+            let new = json(&hook, "a webhook")?;
+            if self
+                .hooks
+                .compare_and_swap(be(id), Some(old), Some(new))?
+                .is_ok()
+            {
+                flush(self)?;
+                return Ok(Some(hook));
+            }
+        }
     }
 
     fn delete_hook(&self, id: u64) -> Result<bool, StoreError> {

@@ -102,6 +102,45 @@ pub struct WebhookHealth {
     pub paused: bool,
     /// When it paused.
     pub paused_at: Option<DateTime<Utc>>,
+    /// Whether the token that owns it still stands: nothing goes out for a subscription
+    /// whose owner was revoked or expired (its events wait) until another token of its scope
+    /// adopts it (`POST …/adopt`) or it is deleted.
+    #[serde(default)]
+    pub owner: OwnerStanding,
+}
+
+/// How a subscription's owner (the token that made or adopted it) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerStanding {
+    /// The token is good: deliveries go out.
+    #[default]
+    Active,
+    /// The token was revoked: deliveries wait for a new owner.
+    Revoked,
+    /// The token expired: deliveries wait for a new owner.
+    Expired,
+    /// No token of that name is known: deliveries wait for a new owner.
+    Unknown,
+}
+
+impl OwnerStanding {
+    /// Whether deliveries may go out.
+    pub fn active(self) -> bool {
+        self == OwnerStanding::Active
+    }
+}
+
+/// `POST /api/v1/webhooks/{id}/adopt`: hand a subscription to a token of its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AdoptWebhook {
+    /// The token that becomes its owner, by name; by default the caller. Only the city
+    /// office may name another token, which must be good and of the subscription's scope.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// A subscription as `GET /api/v1/webhooks` lists it: never its secret, and its URL with the
@@ -123,7 +162,8 @@ pub struct WebhookInfo {
     pub format: HookFormat,
     /// Whether it has a secret (signing key or robot secret).
     pub signed: bool,
-    /// The token that made it.
+    /// The token that made it (or adopted it since): it owns the subscription, and nothing
+    /// goes out while it is revoked or expired.
     pub created_by: String,
     /// When.
     pub created_at: DateTime<Utc>,

@@ -29,9 +29,12 @@ pub struct WebhooksScreen {
     pub failed: Option<String>,
 }
 
-/// How a subscription stands, for its state column: 0 delivering, 1 retrying, 2 paused.
+/// How a subscription stands, for its state column: 0 delivering, 1 retrying, 2 paused, 3
+/// held for want of an owner (its token revoked or expired).
 fn state(w: &WebhookInfo) -> usize {
-    if w.health.paused {
+    if !w.health.owner.active() {
+        3
+    } else if w.health.paused {
         2
     } else if w.health.failures > 0 {
         1
@@ -243,6 +246,7 @@ impl Screen for WebhooksScreen {
                     crate::words::delivery_failure(app.lang, w.health.last_failure.as_ref(), e)
                 });
                 let why = match (&said, w.health.next_retry_at) {
+                    _ if st == 3 => crate::words::owner_lapsed(app.lang, w),
                     (Some(e), Some(next)) if !w.health.paused => {
                         let at = local_time(next, app.now, app.tz);
                         match app.lang {
@@ -271,7 +275,7 @@ impl Screen for WebhooksScreen {
                     }
                 };
                 let mut style = match st {
-                    2 => theme.alert(),
+                    2 | 3 => theme.alert(),
                     1 => theme.warn(),
                     _ => Style::default(),
                 };

@@ -22,6 +22,7 @@ use tokio::sync::{watch, Notify};
 
 use super::send::Sender;
 use super::vault::Vault;
+use crate::auth::TokenBook;
 use crate::clock::Clock;
 use crate::storage::{blocking, HookState, HookStore, Reads, StoredHook};
 use crate::store::StoreError;
@@ -75,6 +76,8 @@ struct Ctx {
     clock: Arc<dyn Clock>,
     offset: FixedOffset,
     vault: Vault,
+    /// Whose tokens stand: a subscription delivers only while its owner's does.
+    tokens: Arc<TokenBook>,
     first_retry: Duration,
     /// The directory's names for robots' messages, read again only when one is missing.
     names: Mutex<Arc<task::DirectoryNames>>,
@@ -105,6 +108,7 @@ impl Deliveries {
         clock: Arc<dyn Clock>,
         offset: FixedOffset,
         vault: Vault,
+        tokens: Arc<TokenBook>,
         config: DeliveryConfig,
     ) -> Result<Deliveries, reqwest::Error> {
         Ok(Deliveries {
@@ -116,6 +120,7 @@ impl Deliveries {
                 clock,
                 offset,
                 vault,
+                tokens,
                 first_retry: config.first_retry,
                 names: Mutex::default(),
             }),

@@ -25,6 +25,8 @@ const PAGE: usize = 256;
 /// How often a subscription's cursor is saved while it moves (it is saved at once when a
 /// delivery fails or the subscription pauses); a crash repeats about this much.
 const SAVE_EVERY: Duration = Duration::from_millis(250);
+/// How often a held subscription looks again at its owner's standing.
+const OWNER_RECHECK: Duration = Duration::from_secs(1);
 /// How long a stopping server waits for the answer to a delivery already sent.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -295,6 +297,16 @@ impl Task {
             if self.spec.has_changed().is_err() {
                 return Next::Stop;
             }
+            // Nothing goes out on behalf of a token that no longer stands: the event waits
+            // for another owner (adopted) or for the subscription's deletion.
+            if !self.ctx.tokens.standing(&spec.hook.created_by).active() {
+                match self.owner_lapsed(&spec).await {
+                    // Adopted, or a token this server had not yet heard of: look again with
+                    // the subscription as it now is.
+                    Next::Go => return Box::pin(self.offer(seq, json, kind, scope)).await,
+                    other => return other,
+                }
+            }
             let now = self.ctx.clock.now();
             let sent = {
                 let send = self
@@ -331,6 +343,34 @@ impl Task {
                     Next::Go => continue,
                     other => return other,
                 },
+            }
+        }
+    }
+
+    /// Waits while the subscription's owner does not stand: until it is changed (adopted) or
+    /// deleted, the server stops, or (for a token this server has not heard of yet, or one
+    /// restored) the owner stands again. A revocation reaches the book of every server from
+    /// the log, so deliveries stop everywhere.
+    async fn owner_lapsed(&mut self, spec: &Spec) -> Next {
+        let standing = self.ctx.tokens.standing(&spec.hook.created_by);
+        tracing::warn!(webhook = %spec.hook.label(), owner = %spec.hook.created_by, ?standing,
+            "webhook held: its owner's token does not stand; adopt or delete it");
+        self.save(true).await;
+        let mut revocations = self.ctx.tokens.revocations();
+        loop {
+            tokio::select! {
+                _ = self.stop.changed() => return Next::Stop,
+                r = self.spec.changed() => return if r.is_err() { Next::Stop } else { Next::Go },
+                _ = revocations.changed() => {}
+                _ = tokio::time::sleep(OWNER_RECHECK) => {}
+            }
+            if self
+                .ctx
+                .tokens
+                .standing(&self.spec.borrow().hook.created_by)
+                .active()
+            {
+                return Next::Go;
             }
         }
     }

@@ -1,0 +1,209 @@
+//! The second attack run's webhook findings, each as the attacker did it: a subscription that
+//! outlives its owner's token, one that reaches inside the city's network, thousands of them
+//! from one token, and residents' text turned into links in a robot's group chat. A real
+//! server on a real store (sled, or PostgreSQL with `SHAOZI_TEST_ENGINE=postgres`), real
+//! receivers on 127.0.0.1.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use shaozi_tests::receiver::{Receiver, Reply};
+use shaozi_tests::TestServer;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Files a whistle in `community` as the admin; its id.
+async fn file(s: &TestServer, community: &str, title: &str) -> String {
+    s.whistle(community, "sanitation", "normal", title).await
+}
+
+/// Whether some delivery the receiver got is about whistle `id`.
+fn got_whistle(r: &Receiver, id: &str) -> bool {
+    r.seen().iter().any(|x| x.json()["subject"] == json!(id))
+}
+
+/// A subscription as `token` reads it.
+async fn hook_as(s: &TestServer, token: &str, id: &str) -> shaozi_tests::Answer {
+    TestServer::send(s.req_as(token, Method::GET, &format!("/api/v1/webhooks/{id}"))).await
+}
+
+#[tokio::test]
+async fn a_revoked_owners_subscription_stops_shows_why_and_goes_on_once_adopted() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let community = &city.communities[0];
+    let owner = s
+        .token(
+            "community",
+            json!({"community_id": community}),
+            "朝阳路社区书记",
+        )
+        .await;
+    let r = Receiver::start(Reply::ok()).await.unwrap();
+    let made = TestServer::send(
+        s.req_as(&owner, Method::POST, "/api/v1/webhooks")
+            .json(&json!({"name": "社区群", "url": r.url, "events": ["*"]})),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let hook = made.body["id"].as_str().unwrap().to_string();
+    assert_eq!(made.body["health"]["owner"], json!("active"));
+    let first = file(&s, community, "垃圾堆放 一").await;
+    r.wait_for(WAIT, |_| got_whistle(&r, &first)).await;
+    assert!(got_whistle(&r, &first), "delivered while its owner stands");
+
+    // The city office revokes the owner's token: nothing more goes out for it.
+    let revoked = TestServer::send(s.req(
+        Method::DELETE,
+        &format!("/api/v1/tokens/{}", "朝阳路社区书记"),
+    ))
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let me = TestServer::send(s.req_as(&owner, Method::GET, "/api/v1/me")).await;
+    assert_eq!(me.status, 401);
+    let held = file(&s, community, "垃圾堆放 二").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !got_whistle(&r, &held),
+        "a revoked token's subscription delivered {held}"
+    );
+    // Not silently lost: the city office sees why, on its list and on the subscription.
+    let seen = s.get(&format!("/api/v1/webhooks/{hook}")).await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(
+        seen.body["health"]["owner"],
+        json!("revoked"),
+        "{}",
+        seen.body
+    );
+    assert!(seen.body["health"]["lag"].as_u64().unwrap() > 0);
+    let listed = s.get("/api/v1/webhooks").await;
+    assert_eq!(listed.body["items"][0]["health"]["owner"], json!("revoked"));
+
+    // Another token of the community adopts it; the event that waited goes out, then the next.
+    let successor = s
+        .token(
+            "community",
+            json!({"community_id": community}),
+            "朝阳路社区新书记",
+        )
+        .await;
+    // A token of another community may not (it does not see it at all).
+    let stranger = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[1]}),
+            "梓山社区书记",
+        )
+        .await;
+    let refused = TestServer::send(
+        s.req_as(
+            &stranger,
+            Method::POST,
+            &format!("/api/v1/webhooks/{hook}/adopt"),
+        )
+        .json(&json!({})),
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+    // Only the city office hands it to someone else; a community may take it for itself.
+    let refused = TestServer::send(
+        s.req_as(
+            &successor,
+            Method::POST,
+            &format!("/api/v1/webhooks/{hook}/adopt"),
+        )
+        .json(&json!({"owner": "梓山社区书记"})),
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let refused = s
+        .post(
+            &format!("/api/v1/webhooks/{hook}/adopt"),
+            json!({"owner": "梓山社区书记"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status, 422,
+        "another scope's token: {}",
+        refused.body
+    );
+    assert_eq!(refused.body["field"], json!("owner"), "{}", refused.body);
+    let adopted = TestServer::send(
+        s.req_as(
+            &successor,
+            Method::POST,
+            &format!("/api/v1/webhooks/{hook}/adopt"),
+        )
+        .json(&json!({})),
+    )
+    .await;
+    assert_eq!(adopted.status, 200, "{}", adopted.body);
+    assert_eq!(adopted.body["created_by"], json!("朝阳路社区新书记"));
+    assert_eq!(adopted.body["health"]["owner"], json!("active"));
+    r.wait_for(WAIT, |_| got_whistle(&r, &held)).await;
+    assert!(
+        got_whistle(&r, &held),
+        "the held event went out once adopted"
+    );
+    let next = file(&s, community, "垃圾堆放 三").await;
+    r.wait_for(WAIT, |_| got_whistle(&r, &next)).await;
+    assert!(got_whistle(&r, &next));
+    let now = hook_as(&s, &successor, &hook).await;
+    assert_eq!(now.body["health"]["owner"], json!("active"));
+}
+
+#[tokio::test]
+async fn an_expired_owners_subscription_stops_too() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let community = &city.communities[0];
+    let a = s
+        .post(
+            "/api/v1/tokens",
+            json!({"role": "community", "community_id": community, "name": "临时联络员",
+                   "expires_days": 1}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let owner = a.str("token");
+    let r = Receiver::start(Reply::ok()).await.unwrap();
+    let made = TestServer::send(
+        s.req_as(&owner, Method::POST, "/api/v1/webhooks")
+            .json(&json!({"name": "社区群", "url": r.url, "events": ["whistle.created"]})),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let hook = made.body["id"].as_str().unwrap().to_string();
+    let first = file(&s, community, "垃圾堆放 一").await;
+    r.wait_for(WAIT, |_| got_whistle(&r, &first)).await;
+    assert!(got_whistle(&r, &first));
+    s.clock.advance(chrono::Duration::days(2));
+    let late = file(&s, community, "垃圾堆放 二").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !got_whistle(&r, &late),
+        "an expired token's subscription delivered"
+    );
+    let seen = s.get(&format!("/api/v1/webhooks/{hook}")).await;
+    assert_eq!(
+        seen.body["health"]["owner"],
+        json!("expired"),
+        "{}",
+        seen.body
+    );
+    // The city office takes it over itself.
+    let adopted = s
+        .post(&format!("/api/v1/webhooks/{hook}/adopt"), json!({}))
+        .await;
+    assert_eq!(adopted.status, 200, "{}", adopted.body);
+    assert_eq!(adopted.body["created_by"], json!("admin"));
+    r.wait_for(WAIT, |_| got_whistle(&r, &late)).await;
+    assert!(got_whistle(&r, &late));
+    let _: Value = adopted.body;
+}
