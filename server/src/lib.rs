@@ -231,6 +231,9 @@ pub struct Config {
     pub tls: Option<tls::TlsFiles>,
     /// The token `/metrics` asks for (none: open to whoever reaches it).
     pub metrics_token: Option<String>,
+    /// Internal address blocks webhooks may reach nonetheless (a city's intranet); every
+    /// other internal address is refused.
+    pub webhook_allow: Vec<guard::IpNet>,
 }
 
 impl Config {
@@ -252,6 +255,7 @@ impl Config {
             vault: notify::vault::Vault::default(),
             tls: None,
             metrics_token: None,
+            webhook_allow: Vec::new(),
         }
     }
 }
@@ -498,6 +502,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             config.vault.clone(),
             tokens.clone(),
             c,
+            notify::addr::AddressPolicy::allowing(config.webhook_allow.clone()),
         ) {
             Ok(d) => match d.clone().spawn(opened.leases.clone(), shutdown_rx.clone()) {
                 Ok(task) => {

@@ -244,6 +244,12 @@ struct ServeArgs {
     /// The certificate's private key (PEM); needs --tls-cert.
     #[arg(long, env = "SHAOZI_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Internal addresses webhooks may reach nonetheless: a city's own systems on its
+    /// intranet (blocks or addresses, comma separated, e.g. 10.20.0.0/16,192.168.5.7). Every
+    /// other loopback, private, link-local, unique-local, multicast or unspecified address is
+    /// refused, also when a name resolves to one.
+    #[arg(long, env = "SHAOZI_WEBHOOK_ALLOW", value_delimiter = ',')]
+    webhook_allow: Vec<shaozi_server::guard::IpNet>,
     /// Ask for this token on /metrics (Authorization: Bearer …). Without it /metrics is open
     /// to whoever reaches the server.
     #[arg(long, env = "SHAOZI_METRICS_TOKEN", hide_env_values = true)]
@@ -369,6 +375,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.rules = shaozi_server::config::load(path)?;
     }
     config.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
+    config.webhook_allow = args.webhook_allow.clone();
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(shaozi_server::tls::TlsFiles::new(cert.clone(), key.clone()));
     }

@@ -309,6 +309,10 @@ impl TestServer {
                 answer_bytes: 4096,
             },
         });
+        // The tests' receivers live on loopback, which a server refuses unless allowed.
+        if cfg.webhook_allow.is_empty() {
+            cfg.webhook_allow = loopback();
+        }
         let server = start(cfg).await.expect("server starts");
         TestServer {
             base: format!("http://{}", server.addr),
@@ -528,6 +532,14 @@ impl TestServer {
         }
         out
     }
+}
+
+/// The loopback blocks, for a server whose webhooks reach the tests' receivers.
+pub fn loopback() -> Vec<shaozi_server::guard::IpNet> {
+    ["127.0.0.0/8", "::1"]
+        .iter()
+        .map(|n| n.parse().expect("a block"))
+        .collect()
 }
 
 /// A client trusting `ca`'s certificates.

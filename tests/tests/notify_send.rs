@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use shaozi_server::notify::addr::AddressPolicy;
 use shaozi_server::notify::send::{Limits, Sender, Sent, Target};
 use shaozi_server::notify::sign::{dingtalk_url, WebhookSecret};
 use shaozi_shared::api::DeliveryFailure;
@@ -17,12 +18,72 @@ async fn receiver(reply: Reply) -> Receiver {
 }
 
 fn sender(total: Duration) -> Sender {
-    Sender::new(Limits {
-        connect: Duration::from_secs(5),
-        total,
-        answer_bytes: 64,
-    })
+    sender_allowing(total, shaozi_tests::loopback())
+}
+
+fn sender_allowing(total: Duration, allow: Vec<shaozi_server::guard::IpNet>) -> Sender {
+    Sender::new(
+        Limits {
+            connect: Duration::from_secs(5),
+            total,
+            answer_bytes: 64,
+        },
+        AddressPolicy::allowing(allow),
+    )
     .unwrap()
+}
+
+#[tokio::test]
+async fn internal_addresses_are_refused_however_they_are_written_and_nothing_is_sent() {
+    let r = receiver(Reply::Status(200, "secret internal page".into())).await;
+    let port = r
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let strict = sender_allowing(Duration::from_secs(5), Vec::new());
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        format!("http://0.0.0.0:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+    ] {
+        let sent = strict
+            .send(&url, 1, b"{}".to_vec(), Target::Wecom, Utc::now())
+            .await;
+        match sent {
+            Sent::Failed { reason, why } => {
+                assert_eq!(reason, DeliveryFailure::AddressRefused, "{url}: {why}");
+                assert!(!why.contains("secret internal page"), "{why}");
+            }
+            Sent::Delivered => panic!("{url} was delivered to"),
+        }
+    }
+    assert_eq!(r.count(), 0, "nothing reached the internal receiver");
+    // The operator's allow-list opens exactly what it names.
+    let allowed = sender_allowing(Duration::from_secs(5), vec!["127.0.0.1".parse().unwrap()]);
+    let sent = allowed
+        .send(
+            &format!("http://localhost:{port}/hook"),
+            1,
+            b"{}".to_vec(),
+            Target::Wecom,
+            Utc::now(),
+        )
+        .await;
+    assert_eq!(
+        sent,
+        Sent::Delivered,
+        "localhost resolves to an allowed 127.0.0.1"
+    );
+    assert_eq!(r.count(), 1);
 }
 
 #[tokio::test]

@@ -207,3 +207,134 @@ async fn an_expired_owners_subscription_stops_too() {
     assert!(got_whistle(&r, &late));
     let _: Value = adopted.body;
 }
+
+#[tokio::test]
+async fn a_webhook_cannot_reach_inside_the_citys_network_nor_read_what_answers() {
+    // The attacker's setting: a server that allows nothing internal (the tests' other
+    // servers allow loopback for their receivers).
+    let s = TestServer::start_custom(|cfg| {
+        cfg.webhook_allow = vec!["192.0.2.1".parse().unwrap()];
+    })
+    .await;
+    let city = s.small_city().await;
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[0]}),
+            "社区",
+        )
+        .await;
+    let internal = Receiver::start(Reply::Status(503, "pg_hba.conf: internal page".into()))
+        .await
+        .unwrap();
+    let port = internal
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://[::1]:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://localhost:{port}/"),
+        "http://169.254.169.254/latest/meta-data/".into(),
+        "http://10.1.2.3:5432/".into(),
+        "http://[fd00::1]/".into(),
+    ] {
+        let a = TestServer::send(
+            s.req_as(&community, Method::POST, "/api/v1/webhooks")
+                .json(&json!({"name": "探测", "url": url, "events": ["*"]})),
+        )
+        .await;
+        assert_eq!(a.status, 422, "{url}: {}", a.body);
+        assert_eq!(a.body["field"], json!("url"), "{url}: {}", a.body);
+        assert!(
+            a.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("internal address"),
+            "{url}: {}",
+            a.body
+        );
+    }
+    assert_eq!(internal.count(), 0, "nothing reached the internal receiver");
+}
+
+#[tokio::test]
+async fn only_the_city_office_reads_what_a_receiver_answered() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[0]}),
+            "社区",
+        )
+        .await;
+    let r = Receiver::start(Reply::Status(
+        503,
+        "internal page: db=prod user=root".into(),
+    ))
+    .await
+    .unwrap();
+    let made = TestServer::send(
+        s.req_as(&community, Method::POST, "/api/v1/webhooks")
+            .json(&json!({"name": "社区群", "url": r.url, "events": ["*"]})),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let hook = made.body["id"].as_str().unwrap().to_string();
+    let test_path = format!("/api/v1/webhooks/{hook}/test");
+    let theirs = TestServer::send(s.req_as(&community, Method::POST, &test_path)).await;
+    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    assert_eq!(theirs.body["status"], json!(503));
+    assert_eq!(
+        theirs.body["failure"],
+        json!({"kind": "status", "status": 503})
+    );
+    assert!(
+        !theirs.body.to_string().contains("internal page"),
+        "a community read the receiver's answer: {}",
+        theirs.body
+    );
+    let office = s.post(&test_path, json!(null)).await;
+    assert!(
+        office.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("internal page"),
+        "{}",
+        office.body
+    );
+    // The same in the health, once a delivery has failed.
+    file(&s, &city.communities[0], "垃圾堆放").await;
+    let until = std::time::Instant::now() + WAIT;
+    let theirs = loop {
+        let h = hook_as(&s, &community, &hook).await;
+        if h.body["health"]["failures"].as_u64().unwrap_or(0) > 0
+            || std::time::Instant::now() > until
+        {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        theirs.body["health"]["last_error"],
+        json!("answered 503"),
+        "{}",
+        theirs.body
+    );
+    let office = s.get(&format!("/api/v1/webhooks/{hook}")).await;
+    assert!(
+        office.body["health"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("internal page"),
+        "{}",
+        office.body
+    );
+}

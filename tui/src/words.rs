@@ -461,6 +461,9 @@ pub fn delivery_failure(lang: Lang, failure: Option<&DeliveryFailure>, detail: &
         DeliveryFailure::Secret => {
             "本服务器解不开它的密钥，无法签名（检查 SHAOZI_WEBHOOK_KEY）".to_string()
         }
+        DeliveryFailure::AddressRefused => {
+            "地址在内网，未获准推送（服务器 --webhook-allow）".to_string()
+        }
         DeliveryFailure::Other => format!("发送失败（{detail}）"),
     }
 }

@@ -4,11 +4,13 @@
 //! Chinese first, as the WeCom (企业微信) and DingTalk (钉钉) group robots take it; `send`
 //! delivers one within limits a receiver cannot stretch and says when to try again.
 //!
+//! `addr` keeps deliveries out of the city's own network unless the operator allows it.
 //! `deliver` runs one task per subscription from its durable cursor; `vault` seals their
 //! secrets at rest. Subscriptions are kept
 //! by the store (`crate::storage::HookStore`) and managed at `/api/v1/webhooks`
 //! (`crate::routes::webhooks`).
 
+pub mod addr;
 pub mod deliver;
 pub mod message;
 pub mod send;

@@ -2,12 +2,14 @@
 //! a receiver must not be able to stretch (connect 5 s, the whole request 10 s, no redirects,
 //! the answer read up to 4 KiB), and what came of it; and when to try again after a failure.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use shaozi_shared::api::DeliveryFailure;
 
+use super::addr::{refusal, AddressPolicy, PolicyResolver};
 use super::sign::{dingtalk_url, WebhookSecret};
 
 /// Limits of one delivery.
@@ -91,18 +93,32 @@ pub fn shown_url(url: &str) -> String {
 pub struct Sender {
     http: reqwest::Client,
     limits: Limits,
+    policy: Arc<AddressPolicy>,
 }
 
 impl Sender {
-    /// A sender that follows no redirect and keeps to `limits`.
-    pub fn new(limits: Limits) -> Result<Sender, reqwest::Error> {
+    /// A sender that follows no redirect, keeps to `limits` and connects only where `policy`
+    /// permits (through no proxy: a proxy would connect for it, unchecked).
+    pub fn new(limits: Limits, policy: AddressPolicy) -> Result<Sender, reqwest::Error> {
+        let policy = Arc::new(policy);
         let http = reqwest::Client::builder()
+            .no_proxy()
+            .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(limits.connect)
             .timeout(limits.total)
             .user_agent(concat!("shaozi/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Sender { http, limits })
+        Ok(Sender {
+            http,
+            limits,
+            policy,
+        })
+    }
+
+    /// Which addresses it may reach.
+    pub fn policy(&self) -> &AddressPolicy {
+        &self.policy
     }
 
     /// Delivers `body` (the event, or a robot's message) to `url`; `id` is the event's
@@ -125,6 +141,12 @@ impl Sender {
             }
             _ => url.to_string(),
         };
+        // An address written in the URL reaches no resolver: it is checked here.
+        if let Ok(u) = reqwest::Url::parse(&url) {
+            if let Err(r) = self.policy.check_url(&u) {
+                return failed(DeliveryFailure::AddressRefused, r.to_string());
+            }
+        }
         let mut req = self
             .http
             .post(&url)
@@ -142,6 +164,10 @@ impl Sender {
         }
         let mut res = match req.body(body).send().await {
             Ok(r) => r,
+            Err(e) if refusal(&e).is_some() => {
+                let why = refusal(&e).map(ToString::to_string).unwrap_or_default();
+                return failed(DeliveryFailure::AddressRefused, why);
+            }
             Err(e) if e.is_timeout() => {
                 return failed(DeliveryFailure::Timeout, "no answer in time".into())
             }

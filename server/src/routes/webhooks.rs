@@ -49,7 +49,27 @@ pub async fn create(
     if b.url.chars().count() > URL_CHARS {
         return Err(invalid("url", format!("at most {URL_CHARS} characters")));
     }
-    check_url(b.url.trim()).map_err(|e| invalid("url", e))?;
+    let url = check_url(b.url.trim()).map_err(|e| invalid("url", e))?;
+    // An internal address written in the URL is refused now; a name is checked each time it
+    // is resolved for a delivery (and refused now when it resolves inside already).
+    if let Some(d) = &st.deliveries {
+        let policy = d.sender().policy();
+        policy
+            .check_url(&url)
+            .map_err(|e| invalid("url", e.to_string()))?;
+        if let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) {
+            let looked = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                policy.resolve(host, port),
+            )
+            .await;
+            if let Ok(Err(e)) = looked {
+                if crate::notify::addr::refusal(e.as_ref()).is_some() {
+                    return Err(invalid("url", e.to_string()));
+                }
+            }
+        }
+    }
     let events = event_types(&b.events)?;
     let (secret, shown) = match (b.format, b.secret.as_deref().map(str::trim)) {
         (HookFormat::Json, None | Some("")) => {
@@ -119,7 +139,13 @@ pub async fn create(
         d.poke();
     }
     let body = CreatedWebhook {
-        webhook: info(&hook, &state, head, st.tokens.standing(&hook.created_by)),
+        webhook: info(
+            &hook,
+            &state,
+            head,
+            st.tokens.standing(&hook.created_by),
+            &who,
+        ),
         secret: shown,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -162,7 +188,24 @@ fn event_types(asked: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-fn info(hook: &StoredHook, state: &HookState, head: u64, owner: OwnerStanding) -> WebhookInfo {
+/// A subscription as `who` is shown it: the receiver's own words (its answer, which may be an
+/// internal page) only to the city office; every other token sees the status and the kind.
+fn info(
+    hook: &StoredHook,
+    state: &HookState,
+    head: u64,
+    owner: OwnerStanding,
+    who: &Principal,
+) -> WebhookInfo {
+    let last_error = if who.role == shaozi_shared::Role::Admin {
+        state.last_error.clone()
+    } else {
+        match (&state.last_error, state.last_failure) {
+            (Some(_), Some(f)) => Some(f.plain()),
+            (Some(_), None) => Some("the delivery failed".into()),
+            (None, _) => None,
+        }
+    };
     WebhookInfo {
         id: hook.label(),
         name: hook.name.clone(),
@@ -179,7 +222,7 @@ fn info(hook: &StoredHook, state: &HookState, head: u64, owner: OwnerStanding) -
             lag: head.saturating_sub(state.delivered),
             last_delivered_at: state.last_delivered_at,
             failures: state.failures,
-            last_error: state.last_error.clone(),
+            last_error,
             last_failure: state.last_failure,
             failing_since: state.failing_since,
             next_retry_at: state.next_retry_at,
@@ -191,7 +234,11 @@ fn info(hook: &StoredHook, state: &HookState, head: u64, owner: OwnerStanding) -
 }
 
 /// A subscription with its health, as this server knows it best.
-pub(crate) async fn described(st: &AppState, hook: StoredHook) -> Result<WebhookInfo, ApiError> {
+pub(crate) async fn described(
+    st: &AppState,
+    who: &Principal,
+    hook: StoredHook,
+) -> Result<WebhookInfo, ApiError> {
     let live = st.deliveries.as_ref().and_then(|d| d.live_state(hook.id));
     let state = match live {
         Some(s) => s,
@@ -204,7 +251,7 @@ pub(crate) async fn described(st: &AppState, hook: StoredHook) -> Result<Webhook
     };
     let head = st.writer.durable_seq();
     let owner = st.tokens.standing(&hook.created_by);
-    Ok(info(&hook, &state, head, owner))
+    Ok(info(&hook, &state, head, owner, who))
 }
 
 /// The subscription `id` names, if this token may see it; else "not found", word for word as
@@ -242,7 +289,7 @@ pub async fn list(
         .into_iter()
         .filter(|h| who.manages_subscription(h.scope))
     {
-        items.push(described(&st, h).await?);
+        items.push(described(&st, &who, h).await?);
     }
     Ok(Json(WebhookList { items }))
 }
@@ -257,7 +304,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<WebhookInfo>, ApiError> {
     let hook = visible(&st, &who, &id).await?;
-    Ok(Json(described(&st, hook).await?))
+    Ok(Json(described(&st, &who, hook).await?))
 }
 
 /// `DELETE /api/v1/webhooks/{id}`.
@@ -295,7 +342,7 @@ pub async fn resume(
     let hook = visible(&st, &who, &id).await?;
     let hook = changed(&st, hook.id, &id, HookChange::Resumed(st.clock.now())).await?;
     tracing::info!(webhook = %hook.label(), by = %who.name, "webhook resumed");
-    Ok(Json(described(&st, hook).await?))
+    Ok(Json(described(&st, &who, hook).await?))
 }
 
 /// Writes a change to a subscription and tells this server's deliveries at once.
@@ -362,7 +409,7 @@ pub async fn adopt(
     let before = hook.created_by.clone();
     let hook = changed(&st, hook.id, &id, change).await?;
     tracing::info!(webhook = %hook.label(), from = %before, to = %hook.created_by, by = %who.name, "webhook adopted");
-    Ok(Json(described(&st, hook).await?))
+    Ok(Json(described(&st, &who, hook).await?))
 }
 
 /// `POST /api/v1/webhooks/{id}/test`.
@@ -443,7 +490,12 @@ pub async fn test(
                 DeliveryFailure::RobotRefused { .. } => Some(200),
                 _ => None,
             },
-            detail: why,
+            // What the receiver answered is for the city office alone.
+            detail: if who.role == shaozi_shared::Role::Admin {
+                why
+            } else {
+                reason.plain()
+            },
             failure: Some(reason),
         },
     }))

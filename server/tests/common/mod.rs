@@ -18,6 +18,9 @@ pub fn start(data: &std::path::Path) -> (Child, String) {
             "127.0.0.1:0",
             "--rate-limit",
             "0",
+            // The tests' webhook receivers live on loopback.
+            "--webhook-allow",
+            "127.0.0.0/8,::1",
             "--admin-token",
             TOKEN,
             "--data",

@@ -70,8 +70,31 @@ pub enum DeliveryFailure {
     /// This server cannot open the subscription's secret (it lacks the key it was sealed
     /// with), so it cannot sign.
     Secret,
+    /// The receiver's address is inside the city's network (loopback, private, link-local
+    /// …) and not on the server's allow-list: nothing was sent.
+    AddressRefused,
     /// Anything else: the request could not be made, or the answer broke off.
     Other,
+}
+
+impl DeliveryFailure {
+    /// The failure in plain English without anything the receiver said: what a caller who is
+    /// not the city office is shown (a receiver's answer can be an internal page).
+    pub fn plain(&self) -> String {
+        match self {
+            DeliveryFailure::Timeout => "no answer in time".into(),
+            DeliveryFailure::Connect => "could not connect".into(),
+            DeliveryFailure::Status { status } => format!("answered {status}"),
+            DeliveryFailure::RobotRefused { errcode } => {
+                format!("the robot refused it: {errcode}")
+            }
+            DeliveryFailure::Secret => "this server cannot open its secret to sign".into(),
+            DeliveryFailure::AddressRefused => {
+                "its address is inside the city's network and not allowed".into()
+            }
+            DeliveryFailure::Other => "the delivery failed".into(),
+        }
+    }
 }
 
 /// How a subscription's deliveries are going.

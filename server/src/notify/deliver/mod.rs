@@ -20,6 +20,7 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use tokio::sync::{watch, Notify};
 
+use super::addr::AddressPolicy;
 use super::send::Sender;
 use super::vault::Vault;
 use crate::auth::TokenBook;
@@ -110,13 +111,14 @@ impl Deliveries {
         vault: Vault,
         tokens: Arc<TokenBook>,
         config: DeliveryConfig,
+        policy: AddressPolicy,
     ) -> Result<Deliveries, reqwest::Error> {
         Ok(Deliveries {
             ctx: Arc::new(Ctx {
                 hooks,
                 reads,
                 writer,
-                sender: Sender::new(config.limits)?,
+                sender: Sender::new(config.limits, policy)?,
                 clock,
                 offset,
                 vault,

@@ -106,6 +106,8 @@ fn config(data: &std::path::Path) -> anyhow::Result<Config> {
     let mut cfg = Config::new(data.to_path_buf());
     cfg.listen = "127.0.0.1:0".parse()?;
     cfg.admin_token = Some(TOKEN.into());
+    // The load tool's receivers live on loopback.
+    cfg.webhook_allow = shaozi_tests::loopback();
     // A load tool is one token at thousands of requests a second.
     cfg.limits = shaozi_server::auth::Limits {
         rate_per_sec: 0.0,
