@@ -113,8 +113,66 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Whether percent-encoded text (a path or a query) holds a NUL character once decoded. No
+/// field, name or id may hold one (PostgreSQL's text cannot), so it is refused at the door
+/// rather than deep in a query.
+pub fn encodes_nul(raw: &str) -> bool {
+    raw.contains("%00")
+}
+
+/// Whether a JSON text holds a string with a NUL character (`\u0000`; a raw NUL byte is not
+/// JSON at all).
+pub fn json_has_nul(bytes: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"u0000";
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            // An escape: `\\` is a backslash, `\u0000` a NUL.
+            if bytes[i + 1..].starts_with(ESCAPE) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Middleware for the API: a path segment or query parameter holding a NUL character is
+/// refused before any route or store sees it. A path names nothing that exists (404, as for
+/// any unknown id); a query parameter is a bad request naming the parameter.
+pub async fn refuse_nul(
+    req: Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    if encodes_nul(req.uri().path()) {
+        return Err(ApiError::not_found(
+            "nothing is named with a NUL character (%00)",
+        ));
+    }
+    if let Some(q) = req.uri().query().filter(|q| encodes_nul(q)) {
+        let name = q
+            .split('&')
+            .find(|pair| encodes_nul(pair))
+            .and_then(|pair| pair.split('=').next())
+            .unwrap_or("query");
+        return Err(ApiError::bad_param(
+            name,
+            format!("{name} holds a NUL character (%00), which no parameter may"),
+        ));
+    }
+    Ok(next.run(req).await)
+}
+
 /// Parses JSON, naming the path of the field that is wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if json_has_nul(bytes) {
+        return Err(ApiError::invalid(
+            None,
+            "a string holds a NUL character (\\u0000), which no field may",
+        ));
+    }
     // serde would read a struct from an array too, with baffling messages; every body is an object.
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {}

@@ -176,6 +176,7 @@ pub fn app(state: AppState) -> Router {
         auth::require_token,
     ));
     let api = api.route_layer(axum::middleware::from_fn(routes::ops::note_route));
+    let api = api.layer(axum::middleware::from_fn(extract::refuse_nul));
     let open311 = open311::routes().route_layer(axum::middleware::from_fn(routes::ops::note_route));
     Router::new()
         // Liveness: the process answers. Readiness (the store takes writes) is /readyz.

@@ -857,3 +857,85 @@ async fn one_server_delivers_a_webhook_and_the_other_takes_over_when_it_stops() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_statement_the_database_refuses_fails_that_write_alone_and_writes_go_on() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    // A DBA's lock timeout, in force for the server's connections from their start.
+    sql(
+        &db.url,
+        &format!("ALTER DATABASE \"{name}\" SET lock_timeout = '300ms'"),
+    );
+    let s = TestServer::start_on(Path::new(&db.url), Arc::new(ManualClock::new(t0()))).await;
+    let city = s.small_city().await;
+    // A rule the DBA added that refuses one title: a statement error inside a batch.
+    sql(
+        &db.url,
+        "CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.json::text LIKE '%坏标题%' THEN RAISE EXCEPTION 'refused by the DBA'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_bad BEFORE INSERT ON whistles FOR EACH ROW EXECUTE FUNCTION refuse_bad();",
+    );
+    // Many creates at once, so the writer batches them; one of them is refused.
+    let mut files = Vec::new();
+    for i in 0..24 {
+        let title = if i == 11 {
+            "坏标题".to_string()
+        } else {
+            format!("同批 {i}")
+        };
+        let body = json!({"community_id": city.communities[0], "category": "sanitation",
+                          "urgency": "normal", "title": title, "description": "同一批"});
+        let rb = s.req(reqwest::Method::POST, "/api/v1/whistles").json(&body);
+        files.push(tokio::spawn(
+            async move { (title, TestServer::send(rb).await) },
+        ));
+    }
+    for f in files {
+        let (title, a) = f.await.unwrap();
+        if title == "坏标题" {
+            assert_eq!(a.status, 503, "{}", a.body);
+        } else {
+            assert_eq!(a.status, 201, "{title} failed with the bad one: {}", a.body);
+        }
+    }
+    // A lock held longer than the timeout: the writes meanwhile fail, the ones after succeed.
+    let url = db.url.clone();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut tx = c.transaction().expect("begin");
+        tx.batch_execute(
+            "SET LOCAL lock_timeout = 0; LOCK TABLE log_head IN ACCESS EXCLUSIVE MODE",
+        )
+        .expect("lock");
+        locked_tx.send(()).expect("told");
+        std::thread::sleep(Duration::from_millis(1200));
+        tx.commit().expect("commit");
+    });
+    locked_rx.recv().expect("locked");
+    let during = s
+        .post(
+            "/api/v1/whistles",
+            json!({"community_id": city.communities[0], "category": "sanitation",
+                   "urgency": "normal", "title": "锁住时", "description": "d"}),
+        )
+        .await;
+    assert_eq!(during.status, 503, "{}", during.body);
+    holder.join().expect("holder");
+    let after = s
+        .post(
+            "/api/v1/whistles",
+            json!({"community_id": city.communities[0], "category": "sanitation",
+                   "urgency": "normal", "title": "锁放开后", "description": "d"}),
+        )
+        .await;
+    assert_eq!(after.status, 201, "writes stopped for good: {}", after.body);
+    assert_eq!(s.get("/readyz").await.status, 200);
+    let list = s.get("/api/v1/whistles?limit=100").await;
+    let n = list.body["items"].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(n, 24, "23 of the batch and the one after the lock");
+}

@@ -142,6 +142,12 @@ fn resource(file: &str) -> Result<(&str, Fmt)> {
     if name.is_empty() {
         return Err(Open311Error::not_found(fmt, "no resource named"));
     }
+    if name.contains('\0') {
+        return Err(Open311Error::not_found(
+            fmt,
+            "nothing is named with a NUL character",
+        ));
+    }
     Ok((name, fmt))
 }
 
@@ -172,8 +178,20 @@ impl Form {
     }
 }
 
-/// Checks `jurisdiction_id` when given: this server answers for one jurisdiction.
+/// Checks `jurisdiction_id` when given: this server answers for one jurisdiction. Every
+/// handler calls it first, so it also refuses a parameter holding a NUL character (no field
+/// may hold one, and PostgreSQL's text cannot).
 fn jurisdiction(st: &AppState, form: &Form, fmt: Fmt) -> Result<()> {
+    if let Some((k, _)) = form
+        .0
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(Open311Error::bad(
+            fmt,
+            format!("{k} holds a NUL character (%00), which no parameter may"),
+        ));
+    }
     match form.get("jurisdiction_id") {
         Some(j) if j != st.jurisdiction.as_ref() => Err(Open311Error::not_found(
             fmt,

@@ -591,6 +591,25 @@ impl WriterThread {
                     let _ = j.reply.send(r);
                 }
             }
+            // PostgreSQL refused a statement (cancelled by a DBA, a lock or statement
+            // timeout, a value it cannot store): the transaction rolled back, so nothing of
+            // the batch was saved and the store is as it was. Only this batch fails; the
+            // commands in it run again one by one, so one bad command fails alone.
+            Err(StoreError::Database(why)) if jobs.len() > 1 => {
+                tracing::warn!(error = %why, commands = jobs.len(),
+                    "a statement failed; running the batch's commands one by one");
+                for j in jobs {
+                    self.commit(vec![j]);
+                }
+            }
+            Err(StoreError::Database(why)) => {
+                tracing::warn!(error = %why, "a statement failed; nothing of it was saved");
+                for j in jobs {
+                    let _ = j.reply.send(Err(WriteError::Unavailable(format!(
+                        "the database refused the change, nothing was saved; retry: {why}"
+                    ))));
+                }
+            }
             Err(StoreError::Unavailable { why }) => {
                 // The database is away or read-only: this batch is not acknowledged (its
                 // outcome may even be unknown), and the next batch tries again.
