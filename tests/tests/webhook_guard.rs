@@ -338,3 +338,66 @@ async fn only_the_city_office_reads_what_a_receiver_answered() {
         office.body
     );
 }
+
+#[tokio::test]
+async fn residents_text_reaches_a_robots_group_as_typed_never_as_a_link_or_a_mention() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let wecom = Receiver::start(Reply::Status(200, r#"{"errcode":0,"errmsg":"ok"}"#.into()))
+        .await
+        .unwrap();
+    let dingtalk = Receiver::start(Reply::Status(200, r#"{"errcode":0,"errmsg":"ok"}"#.into()))
+        .await
+        .unwrap();
+    for (url, format) in [(&wecom.url, "wecom"), (&dingtalk.url, "dingtalk")] {
+        let a = s
+            .post(
+                "/api/v1/webhooks",
+                json!({"name": "街道值班群", "url": url, "events": ["whistle.created", "whistle.rejected"], "format": format}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+    }
+    let attack =
+        r#"[积水已处理，点此查看](http://phish.example/login) <font color="warning">@all</font>"#;
+    let id = s
+        .whistle(&city.communities[0], "sanitation", "normal", attack)
+        .await;
+    let rejected = s
+        .post(
+            &format!("/api/v1/whistles/{id}/reject"),
+            json!({"reason": "重复\n# 大标题\n<@zhangsan> [登录](http://phish.example)"}),
+        )
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    let both = |r: &Receiver| r.seen().len() >= 2;
+    wecom.wait_for(WAIT, |_| both(&wecom)).await;
+    dingtalk.wait_for(WAIT, |_| both(&dingtalk)).await;
+    let mut texts = Vec::new();
+    for x in wecom.seen() {
+        texts.push(
+            x.json()["markdown"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    for x in dingtalk.seen() {
+        texts.push(x.json()["markdown"]["text"].as_str().unwrap().to_string());
+        texts.push(x.json()["markdown"]["title"].as_str().unwrap().to_string());
+    }
+    assert_eq!(texts.len(), 6, "{texts:?}");
+    for t in &texts {
+        for syntax in ["](", "[积水", "<font", "@all", "http://", "<@", "\n# "] {
+            assert!(!t.contains(syntax), "{syntax:?} reached a robot: {t}");
+        }
+        // As typed, in characters that read the same.
+        assert!(t.contains("［积水已处理，点此查看］"), "{t}");
+    }
+    // Every line of the reason stays inside the quote.
+    let reason = texts.iter().find(|t| t.contains("大标题")).unwrap();
+    assert!(
+        reason.contains("\n> ＃ 大标题\n> ＜＠zhangsan＞"),
+        "{reason}"
+    );
+}

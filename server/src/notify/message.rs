@@ -33,11 +33,17 @@ impl PhoneText {
         format!("{} · {}", self.title, self.detail)
     }
 
-    /// The markdown both robots render.
+    /// The markdown both robots render. Everything in it that people typed (titles, names,
+    /// notes) is [`inert`], and a note is quoted line by line, so no line of it escapes the
+    /// quote.
     fn markdown(&self) -> String {
-        let mut md = format!("**{}**\n\n{}", self.title, self.detail);
+        let mut md = format!("**{}**\n\n{}", inert(&self.title), inert(&self.detail));
         if let Some(n) = &self.note {
-            md.push_str(&format!("\n\n> {n}"));
+            md.push_str("\n");
+            for line in n.lines() {
+                md.push_str("\n> ");
+                md.push_str(&inert(line));
+            }
         }
         md
     }
@@ -49,8 +55,64 @@ impl PhoneText {
 
     /// A 钉钉 custom robot's message (its title is what the notification shows).
     pub fn dingtalk(&self) -> Value {
-        json!({"msgtype": "markdown", "markdown": {"title": self.line(), "text": self.markdown()}})
+        json!({"msgtype": "markdown", "markdown": {"title": inert(&self.line()), "text": self.markdown()}})
     }
+}
+
+/// Text as typed, made inert for the robots' markdown (WeCom's and DingTalk's dialects, which
+/// have no escape both honour): each character that could start a link, an image, a mention,
+/// a colour tag, emphasis, code, a table or a heading is shown by its full-width twin, which
+/// reads the same to a person and means nothing to the renderer; `://` loses its power to
+/// make a link the same way, and so does a list marker at the start of a line.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut line_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let twin = match c {
+            '[' => '［',
+            ']' => '］',
+            '(' => '（',
+            ')' => '）',
+            '<' => '＜',
+            '>' => '＞',
+            '*' => '＊',
+            '_' => '＿',
+            '`' => '｀',
+            '~' => '～',
+            '#' => '＃',
+            '@' => '＠',
+            '|' => '｜',
+            '!' => '！',
+            '&' => '＆',
+            '\\' => '＼',
+            '=' if line_start => '＝',
+            '-' | '+' if line_start => {
+                if c == '-' {
+                    '－'
+                } else {
+                    '＋'
+                }
+            }
+            ':' if chars.peek() == Some(&'/') => '：',
+            '.' if line_start_digits(&out) => '．',
+            other => other,
+        };
+        out.push(twin);
+        if c == '\n' {
+            line_start = true;
+        } else if !c.is_whitespace() {
+            line_start = false;
+        }
+    }
+    out
+}
+
+/// Whether what was written since the last line break is only digits (an ordered list's
+/// number, when a `.` follows).
+fn line_start_digits(out: &str) -> bool {
+    let line = out.rsplit('\n').next().unwrap_or(out).trim_start();
+    !line.is_empty() && line.chars().all(|c| c.is_ascii_digit())
 }
 
 /// How long, as a phone reads it: `45分`, `2小时07分`, `3天4小时`.
@@ -185,6 +247,39 @@ pub fn phone_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_people_typed_is_inert_in_a_robots_markdown() {
+        let attack = "[积水已处理，点此查看](http://phish.example/login) <font color=\"warning\">@all</font>";
+        let safe = inert(attack);
+        for syntax in ["[", "](", "<font", "@all", "://"] {
+            assert!(!safe.contains(syntax), "{syntax} in {safe}");
+        }
+        assert_eq!(
+            safe,
+            "［积水已处理，点此查看］（http：//phish.example/login） ＜font color=\"warning\"＞＠all＜/font＞"
+        );
+        assert_eq!(inert("# 标题"), "＃ 标题");
+        assert_eq!(inert("- 一项"), "－ 一项");
+        assert_eq!(inert("1. 第一"), "1． 第一");
+        assert_eq!(inert("甲\n12. 乙"), "甲\n12． 乙");
+        assert_eq!(inert("朝阳路3-5号 1.5米"), "朝阳路3-5号 1.5米");
+        assert_eq!(
+            inert("**粗** `码` ~~删~~ |表|"),
+            "＊＊粗＊＊ ｀码｀ ～～删～～ ｜表｜"
+        );
+        let text = PhoneText {
+            title: "【新哨】W1 ![图](http://x/y.png)".into(),
+            detail: "梅林社区".into(),
+            note: Some("第一行\n# 第二行是标题？\n<@zhangsan> 看这里".into()),
+        };
+        let md = text.markdown();
+        assert!(
+            md.ends_with("\n> 第一行\n> ＃ 第二行是标题？\n> ＜＠zhangsan＞ 看这里"),
+            "{md}"
+        );
+        assert!(!md.contains("!["), "{md}");
+    }
 
     #[test]
     fn spans_read_as_a_phone_reads_them() {
