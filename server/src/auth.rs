@@ -283,6 +283,21 @@ impl Drop for StreamSlot {
     }
 }
 
+/// The token of an `Authorization: Bearer …` header; the scheme's name in any case (RFC 9110
+/// says it is case-insensitive), the same on every route.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()
+        .and_then(bearer_value)
+}
+
+fn bearer_value(v: &str) -> Option<&str> {
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// The hash of the token a request came with, for checks that outlive the request (an event
 /// stream re-checks it before every event).
 #[derive(Debug, Clone, Copy)]
@@ -305,19 +320,11 @@ pub async fn require_token(
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| failed(ApiError::unauthorized("send Authorization: Bearer <token>")))?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| {
-            failed(ApiError::unauthorized(
-                "the Authorization header must be: Bearer <token>",
-            ))
-        })?;
+    let token = value.to_str().ok().and_then(bearer_value).ok_or_else(|| {
+        failed(ApiError::unauthorized(
+            "the Authorization header must be: Bearer <token>",
+        ))
+    })?;
     let h = hash(token);
     let book = &st.tokens;
     let p = book.principal_by_hash(&h).map_err(failed)?;

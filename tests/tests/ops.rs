@@ -326,3 +326,108 @@ async fn readyz_says_the_store_takes_writes_and_healthz_stays_liveness() {
     }
     assert_eq!(s.get("/api/v1/stats").await.body["last_seq"], head);
 }
+
+#[tokio::test]
+async fn many_readiness_probes_share_one_proof_and_anonymous_callers_are_limited() {
+    let s = TestServer::start().await;
+    let committed = |m: &Exposition| {
+        value(
+            m,
+            "shaozi_writer_batches_total",
+            &[("outcome", "committed")],
+        )
+    };
+    let before = committed(&scrape(&s).await);
+    // Six clients probing as fast as they can for a moment: each answered 200, while the
+    // writer commits an empty batch about once a second for all of them.
+    let started = std::time::Instant::now();
+    let mut probes = Vec::new();
+    for _ in 0..6 {
+        let (client, url) = (s.client.clone(), format!("{}/readyz", s.base));
+        probes.push(tokio::spawn(async move {
+            let mut n = 0;
+            while started.elapsed() < Duration::from_millis(1500) {
+                let r = client.get(&url).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut answered = 0;
+    for p in probes {
+        answered += p.await.unwrap();
+    }
+    let commits = committed(&scrape(&s).await) - before;
+    println!("{answered} probes in 1.5 s took {commits} writer commits");
+    assert!(answered > 50, "{answered}");
+    assert!(commits <= 3.0, "{commits} commits for {answered} probes");
+
+    // Limited per address like every anonymous request.
+    let limited = TestServer::start_public(shaozi_tests::PublicLimits {
+        anon_rate_per_sec: 2.0,
+        failures_per_min: 5.0,
+        ..shaozi_tests::PublicLimits::off()
+    })
+    .await;
+    for path in ["/readyz", "/metrics"] {
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            let r = limited
+                .client
+                .get(format!("{}{path}", limited.base))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        // One allowance per address for both (the first path spent it).
+        assert!(statuses.contains(&429), "{path}: {statuses:?}");
+        if path == "/readyz" {
+            assert_eq!(statuses[0], 200, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_metrics_tokens_count_as_failed_keys_and_the_scheme_is_case_blind() {
+    let s = TestServer::start_custom(|c| {
+        c.metrics_token = Some("m3tr1cs".into());
+        c.public.failures_per_min = 5.0;
+    })
+    .await;
+    let url = format!("{}/metrics", s.base);
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let r = s
+            .client
+            .get(&url)
+            .bearer_auth(format!("guess-{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses[0], 401);
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // `bearer` in lower case is the same scheme, here as on /api/v1.
+    let other = TestServer::start_custom(|c| c.metrics_token = Some("m3tr1cs".into())).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = other
+            .client
+            .get(format!("{}/metrics", other.base))
+            .header("authorization", format!("{scheme} m3tr1cs"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scheme}");
+        let api = other
+            .client
+            .get(format!("{}/api/v1/me", other.base))
+            .header("authorization", format!("{scheme} {}", shaozi_tests::TOKEN))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 200, "{scheme}");
+    }
+}

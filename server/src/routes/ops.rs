@@ -22,9 +22,21 @@ use crate::AppState;
 /// How long `/readyz` waits for the store to take a write before it says no.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Where the server is in its life, for `/readyz`.
+/// How long one proof that the store takes writes answers `/readyz` for: however many probes
+/// come, the writer commits at most one empty batch for them in this time.
+pub const PROOF_FRESH: Duration = Duration::from_secs(1);
+
+/// Where the server is in its life, for `/readyz`, and the last proof that the store takes a
+/// write (shared by every probe while it is fresh).
 #[derive(Debug, Default)]
-pub struct Readiness(AtomicU8);
+pub struct Readiness(AtomicU8, tokio::sync::Mutex<Option<Proof>>);
+
+/// What one probe of the writer found: the log head, or why the store takes no write.
+#[derive(Debug, Clone)]
+struct Proof {
+    at: Instant,
+    answer: Result<u64, String>,
+}
 
 const STARTING: u8 = 0;
 const SERVING: u8 = 1;
@@ -54,38 +66,62 @@ impl Readiness {
 }
 
 /// `GET /readyz`: 200 once the store has just taken a write (an empty batch through the one
-/// writer, committed and durable); 503 while starting or shutting down, after a storage
-/// failure, or when the database is unreachable or read-only.
-pub async fn readyz(State(st): State<AppState>) -> Response {
+/// writer, committed and durable, at most once a second whoever asks); 503 while starting or
+/// shutting down, after a storage failure, or when the database is unreachable or read-only.
+/// Limited per address like every request without a token.
+pub async fn readyz(State(st): State<AppState>, client: crate::guard::Client) -> Response {
+    if let Err(r) = st.guard.anonymous(client) {
+        return ApiError::refused(r).into_response();
+    }
     if let Some(why) = st.readiness.not_serving() {
         return ApiError::unavailable(why).into_response();
     }
     if *st.shutdown.borrow() || st.writer.is_stopping() {
         return ApiError::unavailable("the server is shutting down").into_response();
     }
-    let probe = st.writer.submit(Command::Probe, Principal::system());
-    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
-        Ok(Ok(Reply::Probed)) => (
+    // Probes queue here: the first runs the proof, the rest take it while it is fresh.
+    let answer = {
+        let mut last = st.readiness.1.lock().await;
+        match last.as_ref().filter(|p| p.at.elapsed() < PROOF_FRESH) {
+            Some(p) => p.answer.clone(),
+            None => {
+                let answer = prove(&st).await;
+                *last = Some(Proof {
+                    at: Instant::now(),
+                    answer: answer.clone(),
+                });
+                answer
+            }
+        }
+    };
+    match answer {
+        Ok(seq) => (
             StatusCode::OK,
             [(header::CACHE_CONTROL, "no-store")],
             axum::Json(serde_json::json!({
                 "status": "ready",
-                "last_seq": st.writer.durable_seq(),
+                "last_seq": seq.max(st.writer.durable_seq()),
             })),
         )
             .into_response(),
-        Ok(Ok(_)) => ApiError::internal(&"the probe got another command's answer").into_response(),
+        Err(why) => ApiError::unavailable(why).into_response(),
+    }
+}
+
+/// Puts an empty batch through the writer: the log head once it is durable, or why not.
+async fn prove(st: &AppState) -> Result<u64, String> {
+    let probe = st.writer.submit(Command::Probe, Principal::system());
+    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+        Ok(Ok(Reply::Probed)) => Ok(st.writer.durable_seq()),
+        Ok(Ok(_)) => Err("the probe got another command's answer".into()),
         Ok(Err(WriteError::Unavailable(why))) => {
-            ApiError::unavailable(format!("the store does not take writes: {why}")).into_response()
+            Err(format!("the store does not take writes: {why}"))
         }
-        Ok(Err(e)) => {
-            ApiError::unavailable(format!("the store does not take writes: {e}")).into_response()
-        }
-        Err(_) => ApiError::unavailable(format!(
+        Ok(Err(e)) => Err(format!("the store does not take writes: {e}")),
+        Err(_) => Err(format!(
             "the store did not take a write within {} s",
             PROBE_TIMEOUT.as_secs()
-        ))
-        .into_response(),
+        )),
     }
 }
 
@@ -141,18 +177,30 @@ fn method_label(m: &axum::http::Method) -> &'static str {
 
 /// `GET /metrics`: the Prometheus text format. With `--metrics-token`, only with
 /// `Authorization: Bearer <token>`.
-pub async fn metrics(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(want) = &st.metrics_token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !crate::auth::same_secret(given, want) {
-            return ApiError::unauthorized(
-                "/metrics needs the metrics token: Authorization: Bearer <token>",
-            )
-            .into_response();
+pub async fn metrics(
+    State(st): State<AppState>,
+    client: crate::guard::Client,
+    headers: HeaderMap,
+) -> Response {
+    match &st.metrics_token {
+        Some(want) => {
+            let given = crate::auth::bearer(&headers).unwrap_or_default();
+            if !crate::auth::same_secret(given, want) {
+                // A wrong token counts against the address, as on the API.
+                return match st.guard.key_failed(client) {
+                    Ok(()) => ApiError::unauthorized(
+                        "/metrics needs the metrics token: Authorization: Bearer <token>",
+                    ),
+                    Err(r) => ApiError::refused(r),
+                }
+                .into_response();
+            }
+        }
+        // Open to whoever reaches it: limited per address like every anonymous request.
+        None => {
+            if let Err(r) = st.guard.anonymous(client) {
+                return ApiError::refused(r).into_response();
+            }
         }
     }
     match render(&st).await {
