@@ -8,6 +8,7 @@ pub mod backup;
 pub mod check;
 pub mod clock;
 pub mod config;
+mod conn_deadlines;
 pub mod copy;
 pub mod demo;
 pub mod error;
@@ -99,6 +100,8 @@ pub struct Shared {
     pub keeper: Arc<dyn storage::TokenKeeper>,
     /// What a backup reads besides the log.
     pub export: Arc<dyn storage::Export>,
+    /// Whether this server serves HTTPS itself (addresses it gives out say https).
+    pub tls: bool,
     /// The engine's name: `sled` or `postgres`.
     pub engine_name: &'static str,
     /// The sled store, when it is one (the consistency check compares its trees).
@@ -540,6 +543,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         metrics_token: config.metrics_token.as_deref().map(Arc::from),
         keeper: opened.keeper.clone(),
         export: opened.export.clone(),
+        tls: tls.is_some(),
         engine_name,
         sled: opened.sled.clone(),
         data: config.data.clone(),
@@ -604,8 +608,10 @@ async fn serve_http(
     use tower::ServiceExt;
     let graceful = Arc::new(hyper_util::server::graceful::GracefulShutdown::new());
     let mut http = hyper::server::conn::http1::Builder::new();
+    // Heads are timed from their first byte, and idle connections kept, by
+    // `conn_deadlines` (hyper's own timer also ran while a connection was idle).
     http.timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(None)
         .keep_alive(true);
     let mut handshakes = tokio::task::JoinSet::new();
     loop {
@@ -636,16 +642,24 @@ async fn serve_http(
                 });
         let svc = hyper_util::service::TowerToHyperService::new(svc);
         match &tls {
-            None => serve_connection(&http, &graceful, stream, svc),
+            None => serve_connection(
+                &http,
+                &graceful,
+                conn_deadlines::Deadlines::new(stream, header_timeout),
+                svc,
+            ),
             Some(acceptor) => {
                 let (acceptor, http, graceful) = (acceptor.clone(), http.clone(), graceful.clone());
                 let stop = stop.clone();
                 // The handshake runs beside the accept loop, so a slow client holds up no one.
                 handshakes.spawn(async move {
                     match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) if !*stop.borrow() => {
-                            serve_connection(&http, &graceful, tls, svc)
-                        }
+                        Ok(Ok(tls)) if !*stop.borrow() => serve_connection(
+                            &http,
+                            &graceful,
+                            conn_deadlines::Deadlines::new(tls, header_timeout),
+                            svc,
+                        ),
                         Ok(Ok(_)) => {}
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake took too long"),

@@ -167,3 +167,36 @@ async fn a_certificate_that_does_not_match_its_key_stops_the_start() {
     };
     assert!(err.contains("missing.pem"), "{err}");
 }
+
+#[tokio::test]
+async fn open311_discovery_gives_out_the_https_address_a_client_came_by() {
+    let ca = TestCa::new();
+    let s = TestServer::start_tls(&ca).await;
+    let d = TestServer::send(
+        s.client
+            .get(format!("{}/open311/v2/discovery.json", s.base)),
+    )
+    .await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let url = d.body["endpoints"][0]["url"].as_str().unwrap();
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    // Plain HTTP behind a TLS proxy that says so.
+    let plain = TestServer::start().await;
+    let d = TestServer::send(
+        plain
+            .client
+            .get(format!("{}/open311/v2/discovery.json", plain.base))
+            .header("x-forwarded-proto", "https"),
+    )
+    .await;
+    let url = d.body["endpoints"][0]["url"].as_str().unwrap();
+    assert!(url.starts_with("https://"), "{url}");
+    let d = TestServer::send(
+        plain
+            .client
+            .get(format!("{}/open311/v2/discovery.json", plain.base)),
+    )
+    .await;
+    let url = d.body["endpoints"][0]["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+}

@@ -401,3 +401,26 @@ async fn residents_text_reaches_a_robots_group_as_typed_never_as_a_link_or_a_men
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn a_receivers_secrets_are_never_shown_again_wherever_its_url_keeps_them() {
+    let s = TestServer::start().await;
+    let a = s
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "飞书群", "events": ["*"],
+                   "url": "http://hookuser:pw@127.0.0.1:9/open-apis/bot/v2/hook/2f1c7a9e-53b1-4c33-9a0e?key=k1#sig=abc"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let listed = s.get("/api/v1/webhooks").await;
+    let shown = listed.body["items"][0]["url"].as_str().unwrap();
+    assert_eq!(shown, "http://127.0.0.1:9/open-apis/bot/v2/hook/…?key=…#…");
+    for secret in ["hookuser", "pw@", "2f1c7a9e", "k1", "sig=abc"] {
+        assert!(
+            !listed.body.to_string().contains(secret),
+            "{secret} shown: {}",
+            listed.body
+        );
+    }
+}

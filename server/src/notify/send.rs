@@ -70,13 +70,37 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
     }
 }
 
-/// A URL as it may be shown again: the query's values (a robot's key or access token is
-/// there) and any password hidden.
+/// A URL as it may be shown again (in lists and in the log): where it goes, without what
+/// receivers carry their secrets in. The query's values (a robot's key or access token), the
+/// user name and password, the fragment, and any path segment that looks like a key (longer
+/// than 12 characters with a digit in it: Feishu's hook id, Slack's and Discord's tokens) are
+/// shown as `…`; `/cgi-bin/webhook/send` stays readable.
 pub fn shown_url(url: &str) -> String {
     let Ok(mut u) = reqwest::Url::parse(url) else {
         return "…".into();
     };
     let _ = u.set_password(None);
+    let _ = u.set_username("");
+    if u.fragment().is_some() {
+        u.set_fragment(Some("…"));
+    }
+    let secretive = |seg: &str| seg.chars().count() > 12 && seg.chars().any(|c| c.is_ascii_digit());
+    let path: Vec<String> = u
+        .path_segments()
+        .map(|segs| {
+            segs.map(|seg| {
+                if secretive(seg) {
+                    "…".to_string()
+                } else {
+                    seg.to_string()
+                }
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    if !path.is_empty() {
+        u.set_path(&path.join("/"));
+    }
     if u.query().is_some() {
         let hidden: Vec<(String, String)> = u
             .query_pairs()
@@ -84,7 +108,7 @@ pub fn shown_url(url: &str) -> String {
             .collect();
         u.query_pairs_mut().clear().extend_pairs(hidden);
     }
-    // The form encoding of the ellipsis is harder to read than the ellipsis.
+    // The percent-encoding of the ellipsis is harder to read than the ellipsis.
     u.to_string().replace("%E2%80%A6", "…")
 }
 
@@ -275,7 +299,21 @@ mod tests {
         );
         assert_eq!(
             shown_url("https://u:pw@example.org/h?access_token=abc&x=1"),
-            "https://u@example.org/h?access_token=…&x=…"
+            "https://example.org/h?access_token=…&x=…"
+        );
+        assert_eq!(
+            shown_url(
+                "https://open.feishu.cn/open-apis/bot/v2/hook/2f1c7a9e-53b1-4c33-9a0e-7d5e2a61b3c4"
+            ),
+            "https://open.feishu.cn/open-apis/bot/v2/hook/…"
+        );
+        assert_eq!(
+            shown_url("https://hooks.example.org/services/T024BE7LD/B0123/XyZ0123456789abcdefGHIJ"),
+            "https://hooks.example.org/services/T024BE7LD/B0123/…"
+        );
+        assert_eq!(
+            shown_url("https://token-user@receiver.example.org/in#sig=abc123"),
+            "https://receiver.example.org/in#…"
         );
         assert_eq!(
             shown_url("http://127.0.0.1:9000/hook"),

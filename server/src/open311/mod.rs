@@ -256,7 +256,18 @@ async fn top_get(
                 .get(axum::http::header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("127.0.0.1:7311");
-            Ok(services::discovery(&st, fmt, host))
+            // https when this server serves it, or a TLS proxy in front says the client came
+            // that way: a client following the address must never send its api_key in clear.
+            let proxied_tls = headers
+                .get("x-forwarded-proto")
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+            let scheme = if st.tls || proxied_tls {
+                "https"
+            } else {
+                "http"
+            };
+            Ok(services::discovery(&st, fmt, scheme, host))
         }
         "services" => Ok(services::list(&st, fmt)),
         "requests" => requests::search(&st, &form, fmt).await,

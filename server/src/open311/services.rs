@@ -14,7 +14,7 @@ use crate::AppState;
 const CHANGESET: &str = "2026-11-27T00:00:00Z";
 
 /// `GET discovery.{fmt}`.
-pub fn discovery(st: &AppState, fmt: Fmt, host: &str) -> Response {
+pub fn discovery(st: &AppState, fmt: Fmt, scheme: &str, host: &str) -> Response {
     let formats = V::List(
         "format",
         vec![V::S("text/xml".into()), V::S("application/json".into())],
@@ -24,7 +24,7 @@ pub fn discovery(st: &AppState, fmt: Fmt, host: &str) -> Response {
             "specification",
             V::S("http://wiki.open311.org/GeoReport_v2".into()),
         ),
-        ("url", V::S(format!("http://{host}/open311/v2"))),
+        ("url", V::S(format!("{scheme}://{host}/open311/v2"))),
         ("changeset", V::S(CHANGESET.into())),
         ("type", V::S("production".into())),
         ("formats", formats),
