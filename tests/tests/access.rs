@@ -475,3 +475,88 @@ async fn scoped_tokens_see_only_their_part() {
         "token events are for admins only"
     );
 }
+
+/// A department's load as `token`'s stats show it: (dispatched, acknowledged, open, overdue).
+async fn load_as(s: &TestServer, token: &str, dept: &str) -> (i64, i64, i64, i64) {
+    let a = TestServer::send(s.req_as(token, Method::GET, "/api/v1/stats")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let d = a.body["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == json!(dept))
+        .unwrap_or_else(|| panic!("{dept} listed: {}", a.body))
+        .clone();
+    let n = |k: &str| d[k].as_i64().unwrap();
+    (n("dispatched"), n("acknowledged"), n("open"), n("overdue"))
+}
+
+/// The same load worked out from the department's cases as `token` may list them.
+async fn load_listed(s: &TestServer, token: &str, dept: &str) -> (i64, i64, i64, i64) {
+    let a = TestServer::send(s.req_as(
+        token,
+        Method::GET,
+        &format!("/api/v1/whistles?department_id={dept}&status=dispatched,acknowledged,resolved&limit=200"),
+    ))
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let items = a.body["items"].as_array().unwrap();
+    let count = |st: &str| items.iter().filter(|w| w["status"] == json!(st)).count() as i64;
+    let overdue = items.iter().filter(|w| w["overdue"] == json!(true)).count() as i64;
+    (
+        count("dispatched"),
+        count("acknowledged"),
+        items.len() as i64,
+        overdue,
+    )
+}
+
+#[tokio::test]
+async fn a_street_dispatcher_sees_each_departments_load_from_its_own_streets_cases() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let (a, b) = (&city.streets[0], &city.streets[1]);
+    let at_a = s
+        .token("dispatcher", json!({"street_id": a}), "桃花仑调度")
+        .await;
+    let at_b = s
+        .token("dispatcher", json!({"street_id": b}), "赫山调度")
+        .await;
+    let d0 = &city.departments[0];
+    // Street A (communities 0 and 1): one dispatched, one acknowledged, one resolved.
+    for stage in ["dispatched", "acknowledged", "resolved"] {
+        whistle_at(&s, stage, &city.communities[1], d0).await;
+    }
+    // Street B (community 2): three dispatched, one of them left to go overdue.
+    for _ in 0..3 {
+        whistle_at(&s, "dispatched", &city.communities[2], d0).await;
+    }
+    s.clock.advance(chrono::Duration::days(2));
+    s.sweep().await;
+    let mine = load_as(&s, &at_a, d0).await;
+    let theirs = load_as(&s, &at_b, d0).await;
+    let city_wide = load_as(&s, shaozi_tests::TOKEN, d0).await;
+    assert_eq!((mine.0, mine.1, mine.2), (1, 1, 3), "street A: {mine:?}");
+    assert_eq!(
+        (theirs.0, theirs.1, theirs.2),
+        (3, 0, 3),
+        "street B: {theirs:?}"
+    );
+    assert_eq!(
+        (city_wide.0, city_wide.1, city_wide.2),
+        (4, 1, 6),
+        "{city_wide:?}"
+    );
+    assert_eq!(city_wide.3, mine.3 + theirs.3, "overdue adds up");
+    // What the stats say is what opening the department lists, for each of them.
+    assert_eq!(mine, load_listed(&s, &at_a, d0).await);
+    assert_eq!(theirs, load_listed(&s, &at_b, d0).await);
+    assert_eq!(city_wide, load_listed(&s, shaozi_tests::TOKEN, d0).await);
+    // Every department is still listed for a street (it dispatches to any), idle ones at 0.
+    let d2 = load_as(&s, &at_a, &city.departments[2]).await;
+    assert_eq!(d2, (0, 0, 0, 0));
+    // And the same after a restart (counters, not memory).
+    let s = s.restart().await;
+    assert_eq!(load_as(&s, &at_a, d0).await, mine);
+    assert_eq!(load_as(&s, &at_b, d0).await, theirs);
+}

@@ -947,3 +947,50 @@ async fn a_statement_the_database_refuses_fails_that_write_alone_and_writes_go_o
     let n = list.body["items"].as_array().map(Vec::len).unwrap_or(0);
     assert_eq!(n, 24, "23 of the batch and the one after the lock");
 }
+
+#[tokio::test]
+async fn a_schema_5_database_counts_each_streets_department_loads_when_opened() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let clock = Arc::new(ManualClock::new(t0()));
+    let s = TestServer::start_on(Path::new(&db.url), clock.clone()).await;
+    let city = s.small_city().await;
+    let street = s
+        .token(
+            "dispatcher",
+            json!({"street_id": city.streets[1]}),
+            "赫山调度",
+        )
+        .await;
+    for c in [0, 2, 2] {
+        let id = s
+            .whistle(&city.communities[c], "sanitation", "normal", "垃圾")
+            .await;
+        s.ok(
+            &format!("/api/v1/whistles/{id}/dispatch"),
+            json!({"department_id": city.departments[0]}),
+            200,
+        )
+        .await;
+    }
+    let stats = |s: &TestServer| {
+        let (c, url) = (s.client.clone(), format!("{}/api/v1/stats", s.base));
+        let street = street.clone();
+        async move {
+            let a = c.get(url).bearer_auth(street).send().await.expect("stats");
+            let v: Value = a.json().await.expect("json");
+            v["departments"].clone()
+        }
+    };
+    let before = stats(&s).await;
+    assert!(before.to_string().contains("\"dispatched\":2"), "{before}");
+    drop(s);
+    sql(
+        &db.url,
+        "DELETE FROM counters WHERE name LIKE 'sdept/%'; \
+         DELETE FROM shaozi_schema; INSERT INTO shaozi_schema VALUES (5)",
+    );
+    let s = TestServer::start_on(Path::new(&db.url), clock).await;
+    assert_eq!(stats(&s).await, before);
+}

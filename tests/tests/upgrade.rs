@@ -306,7 +306,7 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     assert_eq!(whole_index(sled_of(&s)), index);
     assert_eq!(
         sled_of(&s).meta.get("format").unwrap().as_deref(),
-        Some(&be(5)[..])
+        Some(&be(shaozi_server::store::FORMAT)[..])
     );
 
     // A format 3 store (queues ordered overdue-first, no source totals) gets format 4's
@@ -369,7 +369,7 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     assert_eq!(all_counters(sled_of(&s)), counters_before);
     assert_eq!(
         sled_of(&s).meta.get("format").unwrap().as_deref(),
-        Some(&be(5)[..])
+        Some(&be(shaozi_server::store::FORMAT)[..])
     );
 
     // And it carries on: a new whistle lands on its lists and its timeline.
@@ -424,4 +424,57 @@ fn sled_of(s: &TestServer) -> &Store {
         .sled
         .as_ref()
         .expect("a sled store")
+}
+
+#[tokio::test]
+async fn a_format_5_store_counts_each_streets_department_loads_when_opened() {
+    if shaozi_tests::pgdb::suite_on_postgres() {
+        eprintln!("sled's store format only; the PostgreSQL schema's migrations are tested in tests/tests/postgres.rs");
+        return;
+    }
+    let mut s = TestServer::start().await;
+    let city = s.small_city().await;
+    for (i, c) in [0, 1, 2, 2].iter().enumerate() {
+        let id = s
+            .whistle(
+                &city.communities[*c],
+                "sanitation",
+                "normal",
+                &format!("问题{i}"),
+            )
+            .await;
+        s.ok(
+            &format!("/api/v1/whistles/{id}/dispatch"),
+            json!({"department_id": city.departments[0]}),
+            200,
+        )
+        .await;
+    }
+    let before = all_counters(sled_of(&s));
+    let street_loads: BTreeMap<&String, &i64> = before
+        .iter()
+        .filter(|(k, _)| k.starts_with("sdept/"))
+        .collect();
+    assert_eq!(
+        street_loads.len(),
+        4,
+        "dispatched and open, for each of two streets: {street_loads:?}"
+    );
+    s.stop().await;
+    {
+        // As format 5 left it: no street's view of the departments.
+        let store = retry(|| Store::open(s.data()));
+        for name in before.keys().filter(|k| k.starts_with("sdept/")) {
+            store.counters.remove(name.as_bytes()).unwrap();
+        }
+        store.meta.insert("format", &be(5)).unwrap();
+        store.db.flush().unwrap();
+    }
+    s.start_again().await;
+    assert_eq!(all_counters(sled_of(&s)), before);
+    let format = sled_of(&s).meta.get("format").unwrap();
+    assert_eq!(
+        format.as_deref(),
+        Some(&be(shaozi_server::store::FORMAT)[..])
+    );
 }

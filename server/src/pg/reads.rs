@@ -378,7 +378,15 @@ impl Reads for PgReads {
     /// From one snapshot of every counter and of the directory, read in one transaction: a
     /// round trip per counter would cost more than the whole answer.
     fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
-        let snap = self.run(|c| {
+        // The streets' views of the departments grow with streets × departments: only the
+        // caller's own street's is read.
+        let street_view = match who.scope {
+            shaozi_shared::Scope::Street(st) => {
+                crate::store::keys::counter::street_departments(st.0)
+            }
+            _ => String::new(),
+        };
+        let snap = self.run(move |c| {
             let mut tx = c
                 .build_transaction()
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -392,7 +400,11 @@ impl Reads for PgReads {
             )?;
             let mut counters = BTreeMap::new();
             for r in tx
-                .query("SELECT name, value FROM counters", &[])
+                .query(
+                    "SELECT name, value FROM counters \
+                     WHERE name NOT LIKE 'sdept/%' OR ($1 <> '' AND starts_with(name, $1))",
+                    &[&street_view],
+                )
                 .map_err(db_error)?
             {
                 counters.insert(col::<String>(&r, 0)?, col::<i64>(&r, 1)?);

@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_status_totals",
         include_str!("migrations/0005_status_totals.sql"),
     ),
+    (
+        "0006_street_department_loads",
+        include_str!("migrations/0006_street_department_loads.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

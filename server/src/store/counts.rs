@@ -59,28 +59,7 @@ pub trait Counted {
             overdue: self.counter(&counter::queue(Queue::City, "overdue"))?,
             urgent: self.counter(&counter::queue(Queue::City, "urgent"))?,
         };
-        let loads = per_unit(self.counters_under(counter::DEPARTMENTS)?);
-        let mut departments: Vec<DepartmentLoad> = self
-            .departments()?
-            .into_iter()
-            .map(|d| {
-                let c = loads.get(&d.id.0);
-                let f = |k: &str| c.and_then(|m| m.get(k)).copied().unwrap_or(0);
-                DepartmentLoad {
-                    id: d.id.to_string(),
-                    name: d.name,
-                    dispatched: f("dispatched"),
-                    acknowledged: f("acknowledged"),
-                    open: f("open"),
-                    overdue: f("overdue"),
-                }
-            })
-            .collect();
-        departments.sort_by(|a, b| {
-            (b.overdue, b.dispatched + b.acknowledged, b.open)
-                .cmp(&(a.overdue, a.dispatched + a.acknowledged, a.open))
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        let departments = self.department_loads(counter::DEPARTMENTS)?;
         let wish_rows = self.counters_under(counter::WISHES)?;
         let city = totals(|k| {
             wish_rows
@@ -120,6 +99,34 @@ pub trait Counted {
         })
     }
 
+    /// Every department's load from the counters under `prefix` (the city's, or one
+    /// street's view), busiest first.
+    fn department_loads(&self, prefix: &str) -> Result<Vec<DepartmentLoad>, StoreError> {
+        let loads = per_unit(self.counters_under(prefix)?);
+        let mut departments: Vec<DepartmentLoad> = self
+            .departments()?
+            .into_iter()
+            .map(|d| {
+                let c = loads.get(&d.id.0);
+                let f = |k: &str| c.and_then(|m| m.get(k)).copied().unwrap_or(0);
+                DepartmentLoad {
+                    id: d.id.to_string(),
+                    name: d.name,
+                    dispatched: f("dispatched"),
+                    acknowledged: f("acknowledged"),
+                    open: f("open"),
+                    overdue: f("overdue"),
+                }
+            })
+            .collect();
+        departments.sort_by(|a, b| {
+            (b.overdue, b.dispatched + b.acknowledged, b.open)
+                .cmp(&(a.overdue, a.dispatched + a.acknowledged, a.open))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(departments)
+    }
+
     /// Whistles per source, every source listed, of the city or one unit.
     fn sources(&self, q: Queue) -> Result<Vec<SourceTotal>, StoreError> {
         Source::ALL
@@ -143,7 +150,8 @@ pub trait Counted {
     }
 
     /// The stats a token may see: its unit's queue, the department loads dispatchers need to
-    /// assign (a department sees its own), and the wishes of the communities it covers.
+    /// assign (a street's counting its own cases; a department sees its own), and the wishes
+    /// of the communities it covers.
     fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
         let mut s = self.stats()?;
         let keep_comms = |s: &mut Stats, keep: &dyn Fn(&str) -> bool| {
@@ -163,6 +171,9 @@ pub trait Counted {
             Scope::Street(st) => {
                 s.queue = self.unit_queue(Queue::Street(st.0))?;
                 s.sources = self.sources(Queue::Street(st.0))?;
+                // Every department (the dispatcher assigns to any), loaded with the street's
+                // own cases only, as opening one shows.
+                s.departments = self.department_loads(&counter::street_departments(st.0))?;
                 let mine: Vec<String> = self
                     .communities()?
                     .into_iter()

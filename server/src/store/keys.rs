@@ -420,6 +420,18 @@ pub mod counter {
         format!("{DEPARTMENTS}{id:010}/{field}")
     }
 
+    /// A street's view of the departments' load (its own cases only) starts with this, then
+    /// `{department:010}/{field}`.
+    pub fn street_departments(street: u64) -> String {
+        format!("sdept/{street:010}/")
+    }
+
+    /// A department's `dispatched`, `acknowledged`, `open` or `overdue`, counting one street's
+    /// cases.
+    pub fn street_department(street: u64, department: u64, field: &str) -> String {
+        format!("{}{department:010}/{field}", street_departments(street))
+    }
+
     /// The city's wish totals start with this, then the field.
     pub const WISHES: &str = "wish/";
     /// Every community's wish totals start with this, then `{id:010}/{field}`.
@@ -464,20 +476,29 @@ pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
         }
     }
     if let Some(d) = w.department_id {
-        let field = |f: &str| counter::department(d.0, f);
+        // The department's load city-wide, and as the whistle's street sees it.
+        let (city, street) = (
+            |f: &str| counter::department(d.0, f),
+            |f: &str| counter::street_department(w.street_id.0, d.0, f),
+        );
+        let mut fields = Vec::new();
         match w.status {
-            WhistleStatus::Dispatched => out.push((field("dispatched"), 1)),
-            WhistleStatus::Acknowledged => out.push((field("acknowledged"), 1)),
+            WhistleStatus::Dispatched => fields.push("dispatched"),
+            WhistleStatus::Acknowledged => fields.push("acknowledged"),
             _ => {}
         }
         if matches!(
             w.status,
             WhistleStatus::Dispatched | WhistleStatus::Acknowledged | WhistleStatus::Resolved
         ) {
-            out.push((field("open"), 1));
+            fields.push("open");
         }
         if w.overdue {
-            out.push((field("overdue"), 1));
+            fields.push("overdue");
+        }
+        for f in fields {
+            out.push((city(f), 1));
+            out.push((street(f), 1));
         }
     }
     out

@@ -33,7 +33,7 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 5;
+pub const FORMAT: u64 = 6;
 /// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
@@ -58,7 +58,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             return Ok(());
         }
-        Some(n @ (2..=4)) => {
+        Some(n @ (2..=5)) => {
             let started = std::time::Instant::now();
             if n == 2 {
                 tracing::info!("store in format 2: adding the lists of format 3");
@@ -68,8 +68,12 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
                 tracing::info!("store in format {n}: rebuilding queues and measures for format 4");
                 add_format_4_middle(db)?;
             }
-            tracing::info!("store in format {n}: counting whistles per status for format 5");
-            add_format_5_status_totals(db)?;
+            if n <= 4 {
+                tracing::info!("store in format {n}: counting whistles per status for format 5");
+                add_format_5_status_totals(db)?;
+            }
+            tracing::info!("store in format {n}: counting each street's department loads for format 6");
+            add_format_6_street_loads(db)?;
             meta.insert(FORMAT_KEY, &be(FORMAT))?;
             db.flush()?;
             tracing::info!(
@@ -95,6 +99,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
         // The families copied as they were still have format 3's queue order and measures.
         add_format_4_middle(db)?;
         add_format_5_status_totals(db)?;
+        add_format_6_street_loads(db)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "store upgraded to format {FORMAT}"
@@ -331,6 +336,25 @@ fn add_format_5_status_totals(db: &sled::Db) -> Result<(), StoreError> {
         let (k, v) = r?;
         let w: Status = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
         *totals.entry(keys::counter::status(w.status)).or_default() += 1;
+    }
+    set_counters(&counters, totals)?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Format 6: each street's view of the departments' load (its own cases), counted from the
+/// records as every write counts it.
+fn add_format_6_street_loads(db: &sled::Db) -> Result<(), StoreError> {
+    let counters = db.open_tree("counters")?;
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        for (name, n) in keys::whistle_counts(&w) {
+            if name.starts_with("sdept/") {
+                *totals.entry(name).or_default() += n;
+            }
+        }
     }
     set_counters(&counters, totals)?;
     db.flush()?;

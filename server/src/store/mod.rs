@@ -11,6 +11,8 @@ mod hooks;
 pub use counts::Counted;
 pub mod keys;
 mod migrate;
+/// The store format this build writes (and upgrades older ones to).
+pub use migrate::FORMAT;
 pub mod postings;
 pub mod stored;
 mod unit;
