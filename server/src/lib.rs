@@ -102,6 +102,11 @@ pub struct Shared {
     pub export: Arc<dyn storage::Export>,
     /// Whether this server serves HTTPS itself (addresses it gives out say https).
     pub tls: bool,
+    /// How many webhook subscriptions one unit and the city may have; creates are counted
+    /// and made one at a time on this server.
+    pub webhook_caps: routes::webhooks::Caps,
+    /// Held while a subscription is counted and made.
+    pub hook_creating: tokio::sync::Mutex<()>,
     /// The engine's name: `sled` or `postgres`.
     pub engine_name: &'static str,
     /// The sled store, when it is one (the consistency check compares its trees).
@@ -238,6 +243,8 @@ pub struct Config {
     /// Internal address blocks webhooks may reach nonetheless (a city's intranet); every
     /// other internal address is refused.
     pub webhook_allow: Vec<guard::IpNet>,
+    /// How many webhook subscriptions one unit, and the whole city, may have.
+    pub webhook_caps: routes::webhooks::Caps,
 }
 
 impl Config {
@@ -260,6 +267,7 @@ impl Config {
             tls: None,
             metrics_token: None,
             webhook_allow: Vec::new(),
+            webhook_caps: routes::webhooks::Caps::default(),
         }
     }
 }
@@ -544,6 +552,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         keeper: opened.keeper.clone(),
         export: opened.export.clone(),
         tls: tls.is_some(),
+        webhook_caps: config.webhook_caps,
+        hook_creating: tokio::sync::Mutex::new(()),
         engine_name,
         sled: opened.sled.clone(),
         data: config.data.clone(),

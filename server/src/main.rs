@@ -250,6 +250,13 @@ struct ServeArgs {
     /// refused, also when a name resolves to one.
     #[arg(long, env = "SHAOZI_WEBHOOK_ALLOW", value_delimiter = ',')]
     webhook_allow: Vec<shaozi_server::guard::IpNet>,
+    /// Most webhook subscriptions one unit (a street, department, community, or the city
+    /// office's city-wide scope) may have.
+    #[arg(long, env = "SHAOZI_WEBHOOK_MAX_PER_UNIT", default_value_t = 20)]
+    webhook_max_per_unit: usize,
+    /// Most webhook subscriptions the whole city may have.
+    #[arg(long, env = "SHAOZI_WEBHOOK_MAX", default_value_t = 1000)]
+    webhook_max: usize,
     /// Ask for this token on /metrics (Authorization: Bearer …). Without it /metrics is open
     /// to whoever reaches the server.
     #[arg(long, env = "SHAOZI_METRICS_TOKEN", hide_env_values = true)]
@@ -376,6 +383,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     config.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
     config.webhook_allow = args.webhook_allow.clone();
+    config.webhook_caps = shaozi_server::routes::webhooks::Caps {
+        per_unit: args.webhook_max_per_unit,
+        per_city: args.webhook_max,
+    };
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(shaozi_server::tls::TlsFiles::new(cert.clone(), key.clone()));
     }

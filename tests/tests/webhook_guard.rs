@@ -424,3 +424,73 @@ async fn a_receivers_secrets_are_never_shown_again_wherever_its_url_keeps_them()
         );
     }
 }
+
+#[tokio::test]
+async fn subscriptions_are_capped_per_unit_and_per_city_with_a_clear_refusal() {
+    let s = TestServer::start_custom(|cfg| {
+        cfg.webhook_caps = shaozi_server::routes::webhooks::Caps {
+            per_unit: 3,
+            per_city: 5,
+        };
+    })
+    .await;
+    let city = s.small_city().await;
+    let r = Receiver::start(Reply::ok()).await.unwrap();
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[0]}),
+            "社区",
+        )
+        .await;
+    let make = |token: &str, name: String| {
+        let rb = s
+            .req_as(token, Method::POST, "/api/v1/webhooks")
+            .json(&json!({"name": name, "url": r.url, "events": ["*"]}));
+        TestServer::send(rb)
+    };
+    for i in 0..3 {
+        assert_eq!(make(&community, format!("群{i}")).await.status, 201);
+    }
+    let over = make(&community, "第四个".into()).await;
+    assert_eq!(over.status, 409, "{}", over.body);
+    assert!(
+        over.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("most one unit may have"),
+        "{}",
+        over.body
+    );
+    // Another unit has its own three, until the city's five are reached.
+    let other = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[1]}),
+            "另一社区",
+        )
+        .await;
+    assert_eq!(make(&other, "甲".into()).await.status, 201);
+    assert_eq!(make(&other, "乙".into()).await.status, 201);
+    let over = make(&other, "丙".into()).await;
+    assert_eq!(over.status, 409, "{}", over.body);
+    assert!(
+        over.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the city already has 5"),
+        "{}",
+        over.body
+    );
+    // Deleting one makes room again.
+    let listed = TestServer::send(s.req_as(&community, Method::GET, "/api/v1/webhooks")).await;
+    let first = listed.body["items"][0]["id"].as_str().unwrap().to_string();
+    let gone = TestServer::send(s.req_as(
+        &community,
+        Method::DELETE,
+        &format!("/api/v1/webhooks/{first}"),
+    ))
+    .await;
+    assert_eq!(gone.status, 204);
+    assert_eq!(make(&other, "丙".into()).await.status, 201);
+}

@@ -27,6 +27,28 @@ const URL_CHARS: usize = 2000;
 /// Most event types one subscription lists.
 const MOST_EVENTS: usize = 64;
 
+/// How many subscriptions one unit (a street, department or community, or the city office's
+/// city-wide scope) and the whole city may have: a token cannot make thousands, and what
+/// every event is offered to stays bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Per scope unit.
+    pub per_unit: usize,
+    /// In the whole city.
+    pub per_city: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        // A unit has a few work-chat groups and systems; a city of 64 communities and 93
+        // departments, a few each.
+        Caps {
+            per_unit: 20,
+            per_city: 1000,
+        }
+    }
+}
+
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::invalid(Some(field.into()), detail)
 }
@@ -128,12 +150,31 @@ pub async fn create(
         delivered: head,
         ..HookState::default()
     };
-    let (hooks, first) = (st.hooks.clone(), state.clone());
+    // Counted and made one at a time (on this server: with several, a few at once may pass
+    // the count together).
+    let creating = st.hook_creating.lock().await;
+    let (hooks, first, caps) = (st.hooks.clone(), state.clone(), st.webhook_caps);
     let hook = blocking(move || {
+        let all = hooks.hooks()?;
+        let unit = all.iter().filter(|h| h.scope == scope).count();
+        if unit >= caps.per_unit {
+            return Ok(Err(ApiError::conflict(format!(
+                "this unit already has {unit} webhook subscriptions, the most one unit may have \
+                 (the server's --webhook-max-per-unit); delete one first"
+            ))));
+        }
+        if all.len() >= caps.per_city {
+            return Ok(Err(ApiError::conflict(format!(
+                "the city already has {} webhook subscriptions, the most it may have (the \
+                 server's --webhook-max); delete one first",
+                all.len()
+            ))));
+        }
         hooks.create_hook(&mut hook, &first)?;
-        Ok(hook)
+        Ok(Ok(hook))
     })
-    .await?;
+    .await??;
+    drop(creating);
     tracing::info!(webhook = %hook.label(), url = %shown_url(&hook.url), by = %who.name, "webhook created");
     if let Some(d) = &st.deliveries {
         d.poke();
