@@ -12,9 +12,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 
-use shaozi_server::backup::restore::{ensure_empty, restore as restore_into, verify};
+use shaozi_server::backup::restore::{ensure_empty, restore as restore_into, verify, Provenance};
 use shaozi_server::backup::take::{take, Source};
 use shaozi_server::backup::{check as check_file, Counts, Header};
+use shaozi_server::notify::vault::Vault;
 use shaozi_server::{open_engine_blocking, open_existing_blocking, OpenedEngine};
 
 use super::StoreOrServer;
@@ -46,7 +47,7 @@ fn say(header: &Header, counts: &Counts, size: u64, to: &Path, started: Instant)
 
 /// `shaozi-server backup --to FILE`: from the store directly when it is free (or a
 /// database), else through the running server that holds it.
-pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
+pub async fn backup(to: &Path, at: &StoreOrServer, vault: &Vault) -> anyhow::Result<()> {
     if to.exists() {
         bail!(
             "{} exists; give a new file (a backup never overwrites one)",
@@ -57,8 +58,8 @@ pub async fn backup(to: &Path, at: &StoreOrServer) -> anyhow::Result<()> {
     let started = Instant::now();
     let result = match directly(at).await? {
         Some(opened) => {
-            let partial2 = partial.clone();
-            tokio::task::spawn_blocking(move || offline(&opened, &partial2).map(Some))
+            let (partial2, vault) = (partial.clone(), vault.clone());
+            tokio::task::spawn_blocking(move || offline(&opened, &partial2, &vault).map(Some))
                 .await
                 .context("the backup task stopped")?
         }
@@ -130,7 +131,7 @@ fn sync_dir(file: &Path) {
 }
 
 /// Reads the store at `data` directly; its log head is the backup's sequence number.
-fn offline(opened: &OpenedEngine, partial: &Path) -> anyhow::Result<Counts> {
+fn offline(opened: &OpenedEngine, partial: &Path, vault: &Vault) -> anyhow::Result<Counts> {
     let seq = opened.reads.last_seq()?;
     let file = std::fs::File::create_new(partial)
         .with_context(|| format!("creating {}", partial.display()))?;
@@ -142,7 +143,7 @@ fn offline(opened: &OpenedEngine, partial: &Path) -> anyhow::Result<Counts> {
         hooks: opened.hooks.as_ref(),
         engine: opened.engine_name(),
     };
-    let (_, counts) = take(&src, seq, &mut out)?;
+    let (_, counts) = take(&src, seq, &mut out, vault)?;
     let file = out
         .into_inner()
         .map_err(|e| e.into_error())
@@ -204,7 +205,13 @@ async fn online(at: &StoreOrServer, partial: &Path) -> anyhow::Result<()> {
 }
 
 /// `shaozi-server restore --from FILE --data <dir|url>`.
-pub fn restore(from: &Path, data: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
+pub fn restore(
+    from: &Path,
+    data: &Path,
+    rules: Option<&Path>,
+    vault: &Vault,
+    accept_unsigned: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let rules = match rules {
         Some(p) => shaozi_server::config::load(p)?,
@@ -213,6 +220,30 @@ pub fn restore(from: &Path, data: &Path, rules: Option<&Path>) -> anyhow::Result
     // The whole file is checked before anything is created.
     let verified =
         verify(from).with_context(|| format!("{} cannot be restored", from.display()))?;
+    // A backup brings in tokens (an admin's among them) and where events are sent: only the
+    // city's own is trusted without being asked.
+    let why = match verified.provenance(vault) {
+        Provenance::Signed => None,
+        Provenance::Unsigned => Some("is not signed"),
+        Provenance::Foreign if vault.keyed() => Some("is signed with another key than this city's"),
+        Provenance::Foreign => {
+            Some("is signed, and this restore has no key to check it (set SHAOZI_WEBHOOK_KEY)")
+        }
+    };
+    if let Some(why) = why {
+        let brings = verified.brings_in();
+        if !accept_unsigned {
+            bail!(
+                "{} {why}: it may not be this city's backup, and it would bring in {brings}. \
+                 Restore it only if you know where it came from, with --accept-unsigned; nothing was restored",
+                from.display()
+            );
+        }
+        eprintln!(
+            "warning: {} {why}; restoring it as asked (--accept-unsigned), with {brings}",
+            from.display()
+        );
+    }
     let header = verified.header.clone();
     let is_db = data.to_str().is_some_and(shaozi_server::pg::is_url);
     let restored = if is_db {

@@ -68,6 +68,8 @@ enum Cmd {
         to: PathBuf,
         #[command(flatten)]
         at: StoreOrServer,
+        #[command(flatten)]
+        key: CityKey,
     },
     /// Check that every index entry, counter, timeline and name agrees with the records and
     /// the log. Exits 0 when clean, 1 listing what differs. On a store a running server
@@ -95,7 +97,35 @@ enum Cmd {
         /// The rules file the city runs with (its calendar dates activities).
         #[arg(long, env = "SHAOZI_RULES")]
         rules: Option<PathBuf>,
+        #[command(flatten)]
+        key: CityKey,
+        /// Restore a backup this city's key did not sign (taken without a key, by another
+        /// city, or by hand): it says what the file brings in (tokens by role, webhook
+        /// subscriptions) and restores it. Without this, such a file is refused.
+        #[arg(long)]
+        accept_unsigned: bool,
     },
+}
+
+/// The city's key, which signs its backups (and seals webhook secrets).
+#[derive(clap::Args, Debug, Clone)]
+struct CityKey {
+    /// The city's key (as the servers' SHAOZI_WEBHOOK_KEY): a backup is signed with it, and a
+    /// restore checks the signature.
+    #[arg(
+        long = "webhook-key",
+        env = "SHAOZI_WEBHOOK_KEY",
+        hide_env_values = true
+    )]
+    webhook_key: Option<String>,
+}
+
+impl CityKey {
+    fn vault(&self) -> anyhow::Result<shaozi_server::notify::vault::Vault> {
+        Ok(shaozi_server::notify::vault::Vault::new(
+            self.webhook_key.as_deref(),
+        )?)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -289,8 +319,20 @@ fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Cmd::Copy { from, to, rules }) => return copy(&from, &to, rules.as_deref()),
-        Some(Cmd::Restore { from, data, rules }) => {
-            return backup_cli::restore(&from, &data, rules.as_deref())
+        Some(Cmd::Restore {
+            from,
+            data,
+            rules,
+            key,
+            accept_unsigned,
+        }) => {
+            return backup_cli::restore(
+                &from,
+                &data,
+                rules.as_deref(),
+                &key.vault()?,
+                accept_unsigned,
+            )
         }
         Some(Cmd::Check { at, repair, rules }) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -307,12 +349,13 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Some(Cmd::Backup { to, at }) => {
+        Some(Cmd::Backup { to, at, key }) => {
+            let vault = key.vault()?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            return rt.block_on(backup_cli::backup(&to, &at));
+            return rt.block_on(backup_cli::backup(&to, &at, &vault));
         }
         Some(Cmd::Token(t)) => {
             let rt = tokio::runtime::Builder::new_multi_thread()

@@ -11,12 +11,15 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "backup-cli-admin-token-0123456789";
+/// The city's key: its servers and its backup commands share it, so its backups are signed.
+const CITY_KEY: &str = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs=";
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shaozi-server"));
     c.env_remove("SHAOZI_ADMIN_TOKEN")
         .env_remove("SHAOZI_DATA")
-        .env_remove("SHAOZI_SERVER");
+        .env_remove("SHAOZI_SERVER")
+        .env("SHAOZI_WEBHOOK_KEY", CITY_KEY);
     c
 }
 
@@ -260,4 +263,105 @@ fn a_backup_or_check_of_a_mistyped_path_or_an_older_store_is_refused_and_changes
     assert!(o.status.success(), "{}", said(&o));
     let o = run(&["check", "--data", p(&data)]);
     assert_eq!(o.status.code(), Some(0), "{}", said(&o));
+}
+
+#[test]
+fn a_restore_takes_only_the_citys_own_signed_backup_unless_told_what_it_brings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("store");
+    let (server, addr) = serve(&data);
+    let street = http(&addr, "POST", "/api/v1/streets", r#"{"name":"桃花仑街道"}"#);
+    assert!(street.starts_with("HTTP/1.1 201"), "{street}");
+    let token = http(
+        &addr,
+        "POST",
+        "/api/v1/tokens",
+        r#"{"role":"viewer","name":"大屏"}"#,
+    );
+    assert!(token.starts_with("HTTP/1.1 201"), "{token}");
+    stop(server);
+    let signed = dir.path().join("signed.backup");
+    let o = run(&["backup", "--to", p(&signed), "--data", p(&data)]);
+    assert!(o.status.success(), "{}", said(&o));
+    // Taken by hand without the key (or by another city): not signed.
+    let unsigned = dir.path().join("unsigned.backup");
+    let o = bin()
+        .env_remove("SHAOZI_WEBHOOK_KEY")
+        .args(["backup", "--to", p(&unsigned), "--data", p(&data)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", said(&o));
+
+    let into = |name: &str| dir.path().join(name);
+    // Unsigned: refused, saying what it would bring in; nothing made.
+    let o = run(&["restore", "--from", p(&unsigned), "--data", p(&into("a"))]);
+    let text = said(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(
+        text.contains("is not signed") && text.contains("--accept-unsigned"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 tokens (1 admin, 1 viewer)") && text.contains("0 webhook subscriptions"),
+        "{text}"
+    );
+    assert!(!into("a").exists());
+    // Signed, but by another key, or with no key here to check it: refused too.
+    let o = bin()
+        .env(
+            "SHAOZI_WEBHOOK_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .args(["restore", "--from", p(&signed), "--data", p(&into("b"))])
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && said(&o).contains("another key"),
+        "{}",
+        said(&o)
+    );
+    let o = bin()
+        .env_remove("SHAOZI_WEBHOOK_KEY")
+        .args(["restore", "--from", p(&signed), "--data", p(&into("c"))])
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && said(&o).contains("no key to check it"),
+        "{}",
+        said(&o)
+    );
+    assert!(!into("b").exists() && !into("c").exists());
+    // The city's own: restored.
+    let o = run(&["restore", "--from", p(&signed), "--data", p(&into("d"))]);
+    assert!(o.status.success(), "{}", said(&o));
+    // An unsigned one when asked for, with a warning of what came in.
+    let o = run(&[
+        "restore",
+        "--from",
+        p(&unsigned),
+        "--data",
+        p(&into("e")),
+        "--accept-unsigned",
+    ]);
+    assert!(o.status.success(), "{}", said(&o));
+    assert!(
+        said(&o).contains("warning") && said(&o).contains("1 admin"),
+        "{}",
+        said(&o)
+    );
+    // A signed file with one byte changed and its checksum made good again is no longer
+    // the city's: the signature covers the checksum.
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let text = String::from_utf8_lossy(&bytes[bytes.len() - 200..]).to_string();
+    assert!(text.contains("hmac-sha256:"), "{text}");
+    let n = bytes.len();
+    bytes[n - 2] = if bytes[n - 2] == b'0' { b'1' } else { b'0' };
+    let forged = dir.path().join("forged.backup");
+    std::fs::write(&forged, &bytes).unwrap();
+    let o = run(&["restore", "--from", p(&forged), "--data", p(&into("f"))]);
+    assert!(
+        !o.status.success() && said(&o).contains("another key"),
+        "{}",
+        said(&o)
+    );
 }

@@ -20,6 +20,14 @@ pub const FORMAT: u64 = 1;
 const END: &str = "SHAOZI-BACKUP-END";
 /// `SHAOZI-BACKUP-END sha256:<64> bytes:<20>\n`.
 const TRAILER_LEN: usize = END.len() + 1 + 7 + 64 + 1 + 6 + 20 + 1;
+/// The same with the city's signature: `… bytes:<20> hmac-sha256:<64>\n`.
+const SIGNED_TRAILER_LEN: usize = TRAILER_LEN + 1 + 12 + 64;
+/// The longest line of a body this server reads: far above any event it writes (a record with
+/// every text at its limit is tens of KiB), and what a restore holds of a line at most.
+pub const LINE_MAX: usize = 4 << 20;
+/// The largest zstd window a restore decompresses with (16 MiB; level 3 uses at most 8 MiB):
+/// a file cannot ask for more memory than that.
+const WINDOW_LOG_MAX: u32 = 24;
 /// A header line longer than this is not one of ours.
 const HEADER_MAX: usize = 64 * 1024;
 
@@ -91,14 +99,17 @@ impl<W: Write> Hashing<W> {
         }
     }
 
-    /// Writes the trailer (not itself hashed) and returns the inner writer.
-    pub(super) fn finish(mut self) -> std::io::Result<W> {
-        let trailer = format!(
-            "{END} sha256:{} bytes:{:020}\n",
-            hex(&self.hash.finalize_reset()),
-            self.bytes
-        );
-        debug_assert_eq!(trailer.len(), TRAILER_LEN);
+    /// Writes the trailer (not itself hashed), signed with the city's key when it has one,
+    /// and returns the inner writer.
+    pub(super) fn finish(mut self, vault: &crate::notify::vault::Vault) -> std::io::Result<W> {
+        let sum = hex(&self.hash.finalize_reset());
+        let mut trailer = format!("{END} sha256:{sum} bytes:{:020}", self.bytes);
+        if let Some(sig) = vault.sign_backup(&sum, self.bytes) {
+            trailer.push_str(" hmac-sha256:");
+            trailer.push_str(&sig);
+        }
+        trailer.push('\n');
+        debug_assert!(trailer.len() == TRAILER_LEN || trailer.len() == SIGNED_TRAILER_LEN);
         self.inner.write_all(trailer.as_bytes())?;
         self.inner.flush()?;
         Ok(self.inner)
@@ -133,6 +144,10 @@ pub struct Checked {
     pub header: Header,
     /// The file's size.
     pub size: u64,
+    /// The SHA-256 of everything before the trailer, hex, and how many bytes that is.
+    pub sum: (String, u64),
+    /// The signature in its trailer, if it was signed.
+    pub signature: Option<String>,
     body_start: u64,
     body_len: u64,
 }
@@ -189,13 +204,27 @@ pub fn check(path: &Path) -> Result<Checked, BackupError> {
     if size < body_start + TRAILER_LEN as u64 {
         return Err(cut_short());
     }
-    let covered = size - TRAILER_LEN as u64;
-    let mut trailer = vec![0; TRAILER_LEN];
-    f.seek(SeekFrom::Start(covered))
-        .and_then(|_| f.read_exact(&mut trailer))
-        .map_err(BackupError::io(named("reading")))?;
-    let trailer = String::from_utf8(trailer).map_err(|_| cut_short())?;
-    let (sum, bytes) = parse_trailer(&trailer).ok_or_else(cut_short)?;
+    // Signed, or (a city without a key, or a backup from before signing) not.
+    let mut found = None;
+    for len in [SIGNED_TRAILER_LEN, TRAILER_LEN] {
+        if size < body_start + len as u64 {
+            continue;
+        }
+        let mut trailer = vec![0; len];
+        f.seek(SeekFrom::Start(size - len as u64))
+            .and_then(|_| f.read_exact(&mut trailer))
+            .map_err(BackupError::io(named("reading")))?;
+        if let Some(t) = String::from_utf8(trailer)
+            .ok()
+            .as_deref()
+            .and_then(parse_trailer)
+        {
+            found = Some((len, t));
+            break;
+        }
+    }
+    let (len, (sum, bytes, signature)) = found.ok_or_else(cut_short)?;
+    let covered = size - len as u64;
     if bytes != covered {
         return Err(BackupError::Damaged(format!(
             "{} is {} bytes where its end marker says {}: it was cut short or added to; nothing was restored",
@@ -242,19 +271,28 @@ pub fn check(path: &Path) -> Result<Checked, BackupError> {
     Ok(Checked {
         header,
         size,
+        sum: (sum, covered),
+        signature,
         body_start,
         body_len: covered - body_start,
     })
 }
 
-fn parse_trailer(t: &str) -> Option<(String, u64)> {
+/// The trailer's checksum, the length it covers, and its signature if signed.
+fn parse_trailer(t: &str) -> Option<(String, u64, Option<String>)> {
+    let hexes = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
     let rest = t.strip_prefix(END)?.strip_prefix(" sha256:")?;
     let (sum, rest) = rest.split_at_checked(64)?;
-    let bytes = rest.strip_prefix(" bytes:")?.strip_suffix('\n')?;
-    if !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let rest = rest.strip_prefix(" bytes:")?.strip_suffix('\n')?;
+    let (bytes, signature) = match rest.split_once(" hmac-sha256:") {
+        Some((b, sig)) if hexes(sig) => (b, Some(sig.to_string())),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    if !hexes(sum) || bytes.len() != 20 {
         return None;
     }
-    Some((sum.to_string(), bytes.parse().ok()?))
+    Some((sum.to_string(), bytes.parse().ok()?, signature))
 }
 
 impl Checked {
@@ -265,7 +303,10 @@ impl Checked {
         f.seek(SeekFrom::Start(self.body_start))
             .map_err(BackupError::io(format!("reading {}", path.display())))?;
         let body = BufReader::with_capacity(1 << 20, f.take(self.body_len));
-        let decoder = zstd::stream::read::Decoder::with_buffer(body)
+        let mut decoder = zstd::stream::read::Decoder::with_buffer(body)
+            .map_err(BackupError::io("starting to decompress"))?;
+        decoder
+            .window_log_max(WINDOW_LOG_MAX)
             .map_err(BackupError::io("starting to decompress"))?;
         Ok(BodyLines {
             reader: BufReader::with_capacity(1 << 20, decoder),
@@ -287,14 +328,23 @@ impl BodyLines {
     /// The next line, None at the end of the body.
     pub(super) fn next_line(&mut self) -> Result<Option<Line>, BackupError> {
         self.buf.clear();
-        let n = self
-            .reader
+        // Never more than a line's worth held, whatever the file says: a line with no end
+        // is refused as soon as it passes the limit.
+        let n = (&mut self.reader)
+            .take(LINE_MAX as u64 + 1)
             .read_line(&mut self.buf)
             .map_err(|e| BackupError::Damaged(format!("the body cannot be decompressed: {e}")))?;
         if n == 0 {
             return Ok(None);
         }
         self.line += 1;
+        if n > LINE_MAX {
+            return Err(BackupError::Damaged(format!(
+                "line {} of the body is longer than {} MiB: not a backup shaozi wrote; nothing was restored",
+                self.line,
+                LINE_MAX >> 20
+            )));
+        }
         serde_json::from_str(self.buf.trim_end_matches('\n'))
             .map(Some)
             .map_err(|e| BackupError::Damaged(format!("line {} of the body: {e}", self.line)))

@@ -63,8 +63,56 @@ pub struct Verified {
     pub counts: Counts,
     /// Its size in bytes.
     pub size: u64,
+    /// Who its tokens are: how many of each role it would bring in.
+    pub tokens_by_role: std::collections::BTreeMap<String, u64>,
+    /// The SHA-256 of everything before its trailer (hex), and how many bytes that is.
+    sum: (String, u64),
+    /// The signature in its trailer, if it was signed.
+    signature: Option<String>,
     /// Each record's last event.
     last_of: HashMap<String, u64>,
+}
+
+/// Whether a backup is the city's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// Signed with this city's key.
+    Signed,
+    /// Not signed (taken by a server without a key, or by a version before signing).
+    Unsigned,
+    /// Signed with another key, or this restore has no key to check it with.
+    Foreign,
+}
+
+impl Verified {
+    /// Whether `vault`'s key signed this backup.
+    pub fn provenance(&self, vault: &crate::notify::vault::Vault) -> Provenance {
+        match &self.signature {
+            None => Provenance::Unsigned,
+            Some(sig) if vault.signed_backup(&self.sum.0, self.sum.1, sig) => Provenance::Signed,
+            Some(_) => Provenance::Foreign,
+        }
+    }
+
+    /// What restoring it brings in besides the city's records: its tokens by role and its
+    /// webhook subscriptions, in words.
+    pub fn brings_in(&self) -> String {
+        let roles: Vec<String> = self
+            .tokens_by_role
+            .iter()
+            .map(|(role, n)| format!("{n} {role}"))
+            .collect();
+        format!(
+            "{} tokens ({}) and {} webhook subscriptions",
+            self.counts.tokens,
+            if roles.is_empty() {
+                "none".to_string()
+            } else {
+                roles.join(", ")
+            },
+            self.counts.hooks
+        )
+    }
 }
 
 /// Checks the backup at `path` whole, without writing anything: its checksum, every line,
@@ -73,6 +121,7 @@ pub fn verify(path: &Path) -> Result<Verified, BackupError> {
     let checked = check(path)?;
     let mut lines = checked.lines(path)?;
     let mut last_of: HashMap<String, u64> = HashMap::new();
+    let mut tokens_by_role = std::collections::BTreeMap::new();
     let mut seen = Counts::default();
     let mut end = None;
     let out_of_place = |what: &str| {
@@ -106,10 +155,13 @@ pub fn verify(path: &Path) -> Result<Verified, BackupError> {
                 }
                 seen.events += 1;
             }
-            Line::Token { hash, .. } => {
+            Line::Token { hash, info } => {
                 if seen.kept + seen.hooks > 0 || unhex(&hash).is_none_or(|h| h.len() != 32) {
                     return Err(out_of_place("a token"));
                 }
+                *tokens_by_role
+                    .entry(info.role.as_str().to_string())
+                    .or_insert(0) += 1;
                 seen.tokens += 1;
             }
             Line::Kept { key, .. } => {
@@ -147,6 +199,9 @@ pub fn verify(path: &Path) -> Result<Verified, BackupError> {
         header: checked.header,
         counts: seen,
         size: checked.size,
+        tokens_by_role,
+        sum: checked.sum,
+        signature: checked.signature,
         last_of,
     })
 }

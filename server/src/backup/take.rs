@@ -40,9 +40,15 @@ struct Glance<'a> {
 }
 
 /// Writes a backup of `src` at sequence number `seq` (every event up to it, none after) to
-/// `out`. Returns its header and what it holds. `out` gets the whole file, trailer included;
-/// a failure leaves it incomplete (and a reader refuses it).
-pub fn take(src: &Source<'_>, seq: u64, out: impl Write) -> Result<(Header, Counts), BackupError> {
+/// `out`, signed with the city's key when `signer` has one. Returns its header and what it
+/// holds. `out` gets the whole file, trailer included; a failure leaves it incomplete (and a
+/// reader refuses it).
+pub fn take(
+    src: &Source<'_>,
+    seq: u64,
+    out: impl Write,
+    signer: &crate::notify::vault::Vault,
+) -> Result<(Header, Counts), BackupError> {
     let header = Header {
         format: FORMAT,
         seq,
@@ -161,7 +167,7 @@ pub fn take(src: &Source<'_>, seq: u64, out: impl Write) -> Result<(Header, Coun
     }
     line(&mut body, &Line::End(counts.clone()))?;
     body.finish().map_err(writing)?;
-    file.finish()
+    file.finish(signer)
         .map_err(BackupError::io("writing the backup's end"))?;
     Ok((header, counts))
 }

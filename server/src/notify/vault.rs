@@ -9,6 +9,18 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    // HMAC takes a key of any length; new_from_slice cannot fail for it.
+    match <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key) {
+        Ok(mut m) => {
+            m.update(data);
+            m.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
+    }
+}
+
 /// What a sealed secret starts with (a `whsec_…` key or a robot's `SEC…` never does).
 const SEALED: &str = "sealed:v1:";
 /// XChaCha20's nonce.
@@ -28,9 +40,10 @@ pub enum VaultError {
     WrongKey,
 }
 
-/// The server's key for webhook secrets, if it has one.
+/// The city's key, if it has one: it seals webhook secrets, and signs backups (with a key
+/// derived from it, so neither use can stand in for the other).
 #[derive(Clone, Default)]
-pub struct Vault(Option<XChaCha20Poly1305>);
+pub struct Vault(Option<XChaCha20Poly1305>, Option<[u8; 32]>);
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,14 +60,40 @@ impl Vault {
     /// A vault with the key in `base64`, or none.
     pub fn new(base64: Option<&str>) -> Result<Vault, VaultError> {
         let Some(text) = base64.map(str::trim).filter(|t| !t.is_empty()) else {
-            return Ok(Vault(None));
+            return Ok(Vault(None, None));
         };
         let bytes = STANDARD.decode(text).map_err(|_| VaultError::BadKey)?;
         if bytes.len() != 32 {
             return Err(VaultError::BadKey);
         }
         let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| VaultError::BadKey)?;
-        Ok(Vault(Some(cipher)))
+        let signing = hmac_sha256(&bytes, b"shaozi: the key that signs backups, v1");
+        Ok(Vault(Some(cipher), Some(signing)))
+    }
+
+    /// The signature of a backup whose bytes before its trailer number `bytes` and hash to
+    /// `sha256` (hex), as hex; none without a key.
+    pub fn sign_backup(&self, sha256: &str, bytes: u64) -> Option<String> {
+        let key = self.1.as_ref()?;
+        let mac = hmac_sha256(
+            key,
+            format!("shaozi-backup sha256:{sha256} bytes:{bytes}").as_bytes(),
+        );
+        Some(mac.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Whether `signature` (hex) is this city's for a backup of that hash and length: compared
+    /// in constant time.
+    pub fn signed_backup(&self, sha256: &str, bytes: u64, signature: &str) -> bool {
+        let Some(want) = self.sign_backup(sha256, bytes) else {
+            return false;
+        };
+        want.len() == signature.len()
+            && want
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
     /// Whether secrets are sealed.
@@ -124,6 +163,21 @@ mod tests {
         let mut cut = s.clone();
         cut.truncate(s.len() - 4);
         assert_eq!(v.open(&cut), Err(VaultError::WrongKey));
+    }
+
+    #[test]
+    fn a_backup_signature_is_the_citys_alone() {
+        let v = Vault::new(Some(KEY)).unwrap();
+        let sum = "ab".repeat(32);
+        let sig = v.sign_backup(&sum, 1234).unwrap();
+        assert_eq!(sig.len(), 64);
+        assert!(v.signed_backup(&sum, 1234, &sig));
+        assert!(!v.signed_backup(&sum, 1235, &sig));
+        assert!(!v.signed_backup(&"cd".repeat(32), 1234, &sig));
+        let other = Vault::new(Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")).unwrap();
+        assert!(!other.signed_backup(&sum, 1234, &sig));
+        assert_eq!(Vault::default().sign_backup(&sum, 1234), None);
+        assert!(!Vault::default().signed_backup(&sum, 1234, &sig));
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub async fn backup(
         st.engine_name,
     );
     let name = who.name.clone();
+    let vault = st.vault.clone();
     let errors = tx.clone();
     // Below the requests' priority: the server answers first, the backup takes longer.
     std::thread::Builder::new()
@@ -88,7 +89,7 @@ pub async fn backup(
                 hooks: hooks.as_ref(),
                 engine,
             };
-            match take(&src, seq, &mut out).and_then(|r| {
+            match take(&src, seq, &mut out, &vault).and_then(|r| {
                 std::io::Write::flush(&mut out)
                     .map_err(crate::backup::BackupError::io("sending the backup"))?;
                 Ok(r)

@@ -2,6 +2,8 @@
 //! id under `next`) and the `hook_state` tree (id → delivery state). Outside the writer's
 //! transactions: a cursor saved here becomes durable with the next flush.
 
+use sled::Transactional;
+
 use super::keys::{be, read_be};
 use super::{decode, Store, StoreError};
 use crate::storage::{HookChange, HookState, HookStore, StoredHook};
@@ -20,6 +22,13 @@ fn flush(store: &Store) -> Result<(), StoreError> {
     // A plain flush from this thread is safe; only flush_async deadlocks (sled #1308).
     store.db.flush()?;
     Ok(())
+}
+
+fn tx_error(e: sled::transaction::TransactionError<()>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+        sled::transaction::TransactionError::Abort(()) => StoreError::Conflict,
+    }
 }
 
 impl HookStore for Store {
@@ -98,8 +107,16 @@ impl HookStore for Store {
     }
 
     fn delete_hook(&self, id: u64) -> Result<bool, StoreError> {
-        let had = self.hooks.remove(be(id))?.is_some();
-        self.hook_state.remove(be(id))?;
+        // One transaction over both trees: a deliverer saving its cursor at that moment
+        // cannot leave a state behind for a subscription that is gone (the next look at the
+        // subscriptions would take it for one still there, and deliver for it).
+        let had = (&self.hooks, &self.hook_state)
+            .transaction(|(hooks, states)| {
+                let had = hooks.remove(&be(id)[..])?.is_some();
+                states.remove(&be(id)[..])?;
+                Ok(had)
+            })
+            .map_err(tx_error)?;
         flush(self)?;
         Ok(had)
     }
@@ -107,11 +124,15 @@ impl HookStore for Store {
     fn save_hook_state(&self, id: u64, state: &HookState, durable: bool) -> Result<(), StoreError> {
         // A deleted subscription's deliverer may save once more as it stops: keep no state
         // for a subscription that is gone.
-        if !self.hooks.contains_key(be(id))? {
-            return Ok(());
-        }
-        self.hook_state
-            .insert(be(id), json(state, "a webhook's state")?)?;
+        let value = json(state, "a webhook's state")?;
+        (&self.hooks, &self.hook_state)
+            .transaction(|(hooks, states)| {
+                if hooks.get(&be(id)[..])?.is_some() {
+                    states.insert(&be(id)[..], value.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
         if durable {
             flush(self)?;
         }
