@@ -87,10 +87,12 @@ pub fn optional(
     }
 }
 
-/// Windows clients send `\r\n`; multi-line text keeps `\n` alone.
+/// Windows clients send `\r\n`; multi-line text keeps `\n` alone, and Unicode's line and
+/// paragraph separators (U+2028, U+2029) become `\n` too, since consumers split on them.
 fn normalise_breaks(v: &str, rule: Rule) -> String {
-    if rule.multiline && v.contains('\r') {
+    if rule.multiline && v.contains(['\r', '\u{2028}', '\u{2029}']) {
         v.replace("\r\n", "\n")
+            .replace(['\u{2028}', '\u{2029}'], "\n")
     } else {
         v.to_string()
     }
@@ -115,7 +117,11 @@ fn checked(field: &'static str, v: String, rule: Rule) -> Result<String, RuleErr
             ),
         ));
     }
-    let bad_control = |c: char| c.is_control() && !(rule.multiline && (c == '\n' || c == '\t'));
+    // One-line text has no line of any kind: U+2028 and U+2029 break it as `\n` does.
+    let bad_control = |c: char| {
+        (c.is_control() && !(rule.multiline && (c == '\n' || c == '\t')))
+            || (!rule.multiline && matches!(c, '\u{2028}' | '\u{2029}'))
+    };
     if v.chars().any(bad_control) {
         return Err(RuleError::coded(
             field,
@@ -142,42 +148,32 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Characters that show nothing: zero-width spaces and joiners, direction marks, the word
-/// joiner and invisible operators, soft hyphens, variation selectors, fillers, tags.
+/// Characters that show nothing, by Unicode's own properties: Default_Ignorable_Code_Point
+/// (zero-width spaces and joiners, direction marks, variation selectors, fillers, tags …) and
+/// the format controls (General_Category Cf: interlinear annotation marks U+FFF9–FFFB,
+/// Egyptian hieroglyph format controls U+13430…), however many a new Unicode version adds.
 pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{2800}'
-            | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0000}'..='\u{E0FFF}'
-    )
+    use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+    use icu_properties::{CodePointMapData, CodePointSetData};
+    // Plain ASCII, the most of what is typed, never is (and costs no look-up).
+    if c.is_ascii() {
+        return false;
+    }
+    CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+        || CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::Format
 }
 
 /// What two names of people are compared by: NFKC (so full-width `Ｌｉ` is `Li`), invisible
-/// characters removed, whitespace collapsed, case folded.
+/// characters removed, case folded, then the confusable skeleton of Unicode TS #39 (so `Lі Lei`
+/// with a Cyrillic `і` is `Li Lei`), whitespace collapsed.
 pub fn person_key(name: &str) -> String {
     let visible: String = name
         .nfkc()
         .filter(|c| !is_invisible(*c))
         .collect::<String>()
         .to_lowercase();
-    visible.split_whitespace().collect::<Vec<_>>().join(" ")
+    let skeleton: String = unicode_security::skeleton(&visible).collect();
+    skeleton.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -235,7 +231,47 @@ mod tests {
     }
 
     #[test]
+    fn what_shows_nothing_is_what_unicode_says() {
+        for bad in [
+            "\u{FFF9}",
+            "\u{FFF9}\u{FFFA}\u{FFFB}",
+            "\u{13430}\u{13431}\u{13436}",
+            "\u{1D173}",
+            "\u{E0041}\u{E0042}",
+            "\u{180E}",
+        ] {
+            let e = required("title", bad, SHORT).unwrap_err().to_string();
+            assert!(e.contains("no visible characters"), "{bad:?}: {e}");
+        }
+        assert!(is_invisible('\u{FFF9}') && is_invisible('\u{13430}') && is_invisible('\u{200D}'));
+        assert!(!is_invisible('张') && !is_invisible('a') && !is_invisible('𓀀'));
+    }
+
+    #[test]
+    fn line_separators_break_no_one_line_field() {
+        for bad in ["一\u{2028}二", "一\u{2029}二"] {
+            let e = required("title", bad, SHORT).unwrap_err().to_string();
+            assert!(e.contains("must be one line"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            required("reply", "一\u{2028}二\u{2029}三", LONG).unwrap(),
+            "一\n二\n三"
+        );
+    }
+
+    #[test]
     fn people_compare_by_what_they_show() {
+        assert_eq!(
+            person_key("L\u{0456} Lei"),
+            person_key("Li Lei"),
+            "a Cyrillic і"
+        );
+        assert_eq!(
+            person_key("Li N\u{0430}"),
+            person_key("Li Na"),
+            "a Cyrillic а"
+        );
+        assert_ne!(person_key("Li Lei"), person_key("Li Mei"));
         assert_eq!(person_key("张三"), person_key("张三\u{200b}"));
         assert_eq!(person_key("Ｌｉ　Ｎａ"), person_key("li na"));
         assert_eq!(person_key("Li  Na"), person_key("LI NA"));
