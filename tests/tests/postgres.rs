@@ -994,3 +994,95 @@ async fn a_schema_5_database_counts_each_streets_department_loads_when_opened() 
     let s = TestServer::start_on(Path::new(&db.url), clock).await;
     assert_eq!(stats(&s).await, before);
 }
+
+/// Three servers on one database: a community's subscription, delivered by whichever server
+/// holds its lease, stops on every server once the admin revokes its owner on one of them,
+/// and goes on from where it stopped when another token of the community adopts it on a third.
+#[tokio::test]
+async fn a_revoked_owners_subscription_stops_on_every_server() {
+    use shaozi_tests::receiver::{Receiver, Reply};
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let (a, b, c) = three_servers(&db).await;
+    let city = a.small_city().await;
+    let community = &city.communities[0];
+    let owner = a
+        .token(
+            "community",
+            json!({"community_id": community}),
+            "三台社区书记",
+        )
+        .await;
+    let r = Receiver::start(Reply::ok()).await.unwrap();
+    // Made on B (the token reaches B from A's log within moments).
+    let made = loop {
+        let m = TestServer::send(
+            b.req_as(&owner, reqwest::Method::POST, "/api/v1/webhooks")
+                .json(&json!({"name": "社区群", "url": r.url, "events": ["whistle.created"]})),
+        )
+        .await;
+        if m.status != 401 {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(made.status, 201, "{}", made.body);
+    let hook = made.body["id"].as_str().unwrap().to_string();
+    let got = |id: &str| r.seen().iter().any(|x| x.json()["subject"] == json!(id));
+    let wait = |id: String| {
+        let r = &r;
+        async move {
+            r.wait_for(Duration::from_secs(20), |seen| {
+                seen.iter().any(|x| x.json()["subject"] == json!(id))
+            })
+            .await
+        }
+    };
+    // Filed on each server, delivered by whichever holds the lease.
+    for s in [&a, &b, &c] {
+        let id = s.whistle(community, "sanitation", "normal", "撤销前").await;
+        wait(id.clone()).await;
+        assert!(got(&id), "{id} delivered before the revocation");
+    }
+    // Revoked on C; then cases filed on every server go nowhere.
+    let revoked =
+        TestServer::send(c.req(reqwest::Method::DELETE, "/api/v1/tokens/三台社区书记")).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut held = Vec::new();
+    for s in [&a, &b, &c] {
+        held.push(s.whistle(community, "sanitation", "normal", "撤销后").await);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for id in &held {
+        assert!(!got(id), "{id} was delivered for a revoked owner");
+    }
+    // Every server says why.
+    for s in [&a, &b, &c] {
+        let h = s.get(&format!("/api/v1/webhooks/{hook}")).await;
+        assert_eq!(h.body["health"]["owner"], json!("revoked"), "{}", h.body);
+    }
+    // Adopted on A by the community's new token: the held cases go out, in order.
+    let successor = a
+        .token(
+            "community",
+            json!({"community_id": community}),
+            "三台社区新书记",
+        )
+        .await;
+    let adopted = TestServer::send(
+        a.req_as(
+            &successor,
+            reqwest::Method::POST,
+            &format!("/api/v1/webhooks/{hook}/adopt"),
+        )
+        .json(&json!({})),
+    )
+    .await;
+    assert_eq!(adopted.status, 200, "{}", adopted.body);
+    wait(held[2].clone()).await;
+    for id in &held {
+        assert!(got(id), "{id} delivered once adopted");
+    }
+}
