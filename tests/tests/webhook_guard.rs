@@ -494,3 +494,104 @@ async fn subscriptions_are_capped_per_unit_and_per_city_with_a_clear_refusal() {
     assert_eq!(gone.status, 204);
     assert_eq!(make(&other, "丙".into()).await.status, 201);
 }
+
+/// The `shaozi_webhook_events_handed_total` figure of `/metrics`.
+async fn handed(s: &TestServer) -> u64 {
+    let body = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    body.lines()
+        .find_map(|l| l.strip_prefix("shaozi_webhook_events_handed_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no handed total in {body}"))
+}
+
+#[tokio::test]
+async fn a_subscription_that_wants_nothing_of_the_traffic_is_handed_nothing_and_keeps_up() {
+    let s = TestServer::start_custom(|cfg| {
+        cfg.webhook_caps = shaozi_server::routes::webhooks::Caps {
+            per_unit: 1000,
+            per_city: 1000,
+        };
+    })
+    .await;
+    let city = s.small_city().await;
+    let idle = Receiver::start(Reply::ok()).await.unwrap();
+    let busy = Receiver::start(Reply::ok()).await.unwrap();
+    // 200 subscriptions wanting only completed wishes, and one wanting new whistles.
+    let mut idle_ids = Vec::new();
+    for i in 0..200 {
+        let a = s
+            .post(
+                "/api/v1/webhooks",
+                json!({"name": format!("心愿群{i}"), "url": idle.url, "events": ["wish.completed"]}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        idle_ids.push(a.body["id"].as_str().unwrap().to_string());
+    }
+    let wanted = s
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "新哨", "url": busy.url, "events": ["whistle.created"]}),
+        )
+        .await;
+    assert_eq!(wanted.status, 201, "{}", wanted.body);
+    // Once every task runs (the one that wants new whistles has had one), count.
+    let first = file(&s, &city.communities[0], "预热").await;
+    busy.wait_for(WAIT, |_| got_whistle(&busy, &first)).await;
+    let until = std::time::Instant::now() + WAIT;
+    while s
+        .get(&format!("/api/v1/webhooks/{}", idle_ids[199]))
+        .await
+        .body["health"]["lag"]
+        != json!(0)
+        && std::time::Instant::now() < until
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = handed(&s).await;
+    let mut last = String::new();
+    for i in 0..30 {
+        last = file(&s, &city.communities[i % 3], &format!("垃圾 {i}")).await;
+    }
+    busy.wait_for(WAIT, |_| got_whistle(&busy, &last)).await;
+    assert_eq!(busy.count(), 31);
+    // Only the one subscription that wanted them was handed anything.
+    assert_eq!(handed(&s).await - before, 30);
+    assert_eq!(idle.count(), 0);
+    // And the others are as far as the log all the same: no lag, nothing to read again.
+    let h = s.get(&format!("/api/v1/webhooks/{}", idle_ids[199])).await;
+    assert_eq!(h.body["health"]["lag"], json!(0), "{}", h.body);
+}
+
+#[tokio::test]
+async fn one_receiver_host_gets_a_bounded_number_of_requests_at_once_however_many_subscribe() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let hang = Receiver::start(Reply::Hang).await.unwrap();
+    for i in 0..12 {
+        let a = s
+            .post(
+                "/api/v1/webhooks",
+                json!({"name": format!("同一地址{i}"), "url": format!("{}/{i}", hang.url.trim_end_matches('/')), "events": ["whistle.created"]}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{}", a.body);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    file(&s, &city.communities[0], "一件").await;
+    // The test servers give up on a hanging receiver after 2 s: look before that.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        hang.count(),
+        shaozi_server::notify::send::PER_HOST,
+        "requests in flight to one host at once"
+    );
+}

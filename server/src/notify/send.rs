@@ -112,12 +112,20 @@ pub fn shown_url(url: &str) -> String {
     u.to_string().replace("%E2%80%A6", "…")
 }
 
+/// Requests in flight to one receiver host (scheme, host and port) at once, over every
+/// subscription: a city's subscriptions cannot be turned on one host as a flood, nor hold more
+/// than this many connections to it (a hanging host held one per subscription before). Robots
+/// of many groups share a host (qyapi.weixin.qq.com): each message takes a fraction of a
+/// second, so this is well above what they need.
+pub const PER_HOST: usize = 8;
+
 /// Sends deliveries; one for all subscriptions (its connections are pooled per host).
 #[derive(Debug, Clone)]
 pub struct Sender {
     http: reqwest::Client,
     limits: Limits,
     policy: Arc<AddressPolicy>,
+    hosts: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>>,
 }
 
 impl Sender {
@@ -137,7 +145,26 @@ impl Sender {
             http,
             limits,
             policy,
+            hosts: Arc::default(),
         })
+    }
+
+    /// The turnstile of one receiver host.
+    fn host_turns(&self, url: &str) -> Option<Arc<tokio::sync::Semaphore>> {
+        let u = reqwest::Url::parse(url).ok()?;
+        let key = format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or_default(),
+            u.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self.hosts.lock().ok()?;
+        Some(
+            hosts
+                .entry(key)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_HOST)))
+                .clone(),
+        )
     }
 
     /// Which addresses it may reach.
@@ -171,6 +198,12 @@ impl Sender {
                 return failed(DeliveryFailure::AddressRefused, r.to_string());
             }
         }
+        // Waits its turn at the host (the wait is not counted against the request's limits).
+        let turns = self.host_turns(&url);
+        let _turn = match &turns {
+            Some(t) => t.acquire().await.ok(),
+            None => None,
+        };
         let mut req = self
             .http
             .post(&url)

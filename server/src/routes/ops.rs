@@ -335,6 +335,15 @@ async fn webhooks(st: &AppState, out: &mut String) -> Result<(), ApiError> {
     for h in all {
         described.push(crate::routes::webhooks::described(st, &office, h).await?);
     }
+    if let Some(d) = &st.deliveries {
+        help(
+            out,
+            "shaozi_webhook_events_handed_total",
+            "counter",
+            "Events handed to a subscription on this server, over all of them: each is handed only the events it wants.",
+        );
+        let _ = writeln!(out, "shaozi_webhook_events_handed_total {}", d.handed());
+    }
     let labels = |w: &shaozi_shared::api::WebhookInfo| {
         format!(
             "subscription=\"{}\",name=\"{}\"",

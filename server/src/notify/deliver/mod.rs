@@ -11,6 +11,7 @@
 //! holds its lease (see [`Leases`]); were two to deliver for a moment, a receiver sees repeats
 //! under the same `webhook-id`, never a gap.
 
+mod route;
 mod task;
 
 use std::collections::HashMap;
@@ -82,11 +83,21 @@ struct Ctx {
     first_retry: Duration,
     /// The directory's names for robots' messages, read again only when one is missing.
     names: Mutex<Arc<task::DirectoryNames>>,
+    /// Which subscription each event is for.
+    routes: Arc<Mutex<route::Routes>>,
+}
+
+impl Ctx {
+    /// The last sequence number the router offered to every subscription.
+    fn routed(&self) -> u64 {
+        self.routes.lock().map(|r| r.routed()).unwrap_or(0)
+    }
 }
 
 struct Running {
     spec: watch::Sender<Arc<Spec>>,
     state: Arc<Mutex<HookState>>,
+    inbox: Arc<route::Inbox>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -125,6 +136,7 @@ impl Deliveries {
                 tokens,
                 first_retry: config.first_retry,
                 names: Mutex::default(),
+                routes: Arc::default(),
             }),
             poke: Arc::new(Notify::new()),
             running: Arc::new(Mutex::new(HashMap::new())),
@@ -144,17 +156,32 @@ impl Deliveries {
     /// Stops delivering a subscription at once (it was deleted): no attempt starts after this
     /// returns.
     pub fn forget(&self, id: u64) {
+        if let Ok(mut routes) = self.ctx.routes.lock() {
+            routes.remove(id);
+        }
         let gone = self.running.lock().ok().and_then(|mut r| r.remove(&id));
         // Dropping its spec is what the task checks before every attempt.
         drop(gone);
+    }
+
+    /// Events the router has handed to a subscription on this server, over all of them: a
+    /// subscription is handed only what it wants.
+    pub fn handed(&self) -> u64 {
+        self.ctx.routes.lock().map(|r| r.handed()).unwrap_or(0)
     }
 
     /// The state of a subscription this server delivers, as it is this moment (the stored one
     /// may be up to a second behind).
     pub fn live_state(&self, id: u64) -> Option<HookState> {
         let running = self.running.lock().ok()?;
-        let state = running.get(&id)?.state.lock().ok()?;
-        Some(state.clone())
+        let run = running.get(&id)?;
+        let mut state = run.state.lock().ok()?.clone();
+        // Nothing in hand and nothing failing: everything the router offered since was not
+        // for it, so it is as far as the router.
+        if state.failures == 0 && state.paused_at.is_none() && run.inbox.is_empty() {
+            state.delivered = state.delivered.max(self.ctx.routed());
+        }
+        Some(state)
     }
 
     /// Runs the deliveries on a thread of their own, at a lower priority than the server's
@@ -195,6 +222,11 @@ impl Deliveries {
 
     /// Runs until `stop`: keeps one task per subscription this server holds.
     pub async fn run(self, leases: Arc<dyn Leases>, mut stop: watch::Receiver<bool>) {
+        let router = tokio::spawn(route::run(
+            self.ctx.routes.clone(),
+            self.ctx.writer.subscribe(),
+            stop.clone(),
+        ));
         let mut failing = false;
         loop {
             match self.reconcile(leases.clone(), &stop).await {
@@ -225,6 +257,7 @@ impl Deliveries {
             let _ = run.task.await;
             drop(run.spec);
         }
+        let _ = router.await;
     }
 
     async fn reconcile(
@@ -251,11 +284,21 @@ impl Deliveries {
                 .map(|h| (h.id, h))
                 .collect();
             // Gone, or no longer this server's: dropping its sender stops the task.
-            running.retain(|id, r| wanted.contains_key(id) && !r.task.is_finished());
+            let Ok(mut routes) = self.ctx.routes.lock() else {
+                return Ok(());
+            };
+            running.retain(|id, r| {
+                let keep = wanted.contains_key(id) && !r.task.is_finished();
+                if !keep {
+                    routes.remove(*id);
+                }
+                keep
+            });
             for (id, hook) in wanted {
                 match running.get(&id) {
                     Some(r) if *r.spec.borrow().hook() == hook => {}
                     Some(r) => {
+                        routes.set(id, &hook.events, hook.principal(), r.inbox.clone());
                         let _ = r.spec.send(Arc::new(Spec::new(hook, &self.ctx.vault)));
                     }
                     None => start.push(hook),
@@ -269,10 +312,16 @@ impl Deliveries {
             let Some(state) = state else {
                 continue; // deleted meanwhile
             };
+            // Routed to before the task reads the log's head: nothing falls between.
+            let inbox = Arc::new(route::Inbox::default());
+            if let Ok(mut routes) = self.ctx.routes.lock() {
+                routes.set(id, &hook.events, hook.principal(), inbox.clone());
+            }
             let (spec_tx, spec_rx) = watch::channel(Arc::new(Spec::new(hook, &self.ctx.vault)));
             let shared = Arc::new(Mutex::new(state.clone()));
             let task = Task::new(
                 self.ctx.clone(),
+                inbox.clone(),
                 spec_rx,
                 stop.clone(),
                 state,
@@ -285,6 +334,7 @@ impl Deliveries {
                     Running {
                         spec: spec_tx,
                         state: shared,
+                        inbox,
                         task,
                     },
                 );

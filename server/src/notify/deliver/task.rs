@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use shaozi_shared::api::{DeliveryFailure, HookFormat};
 use shaozi_shared::{CommunityId, DepartmentId, Event, EventKind, EventScope, Principal};
@@ -16,12 +16,15 @@ use super::super::message::{phone_text, Names};
 use super::super::send::{retry_after, Sent, Target, PAUSE_AFTER};
 use super::super::sign::WebhookSecret;
 use super::super::vault::{Vault, VaultError};
+use super::route::Inbox;
 use super::Ctx;
 use crate::storage::{blocking, HookState, Reads, StoredHook};
 use crate::store::StoreError;
 
 /// Events read from the log per step when catching up.
 const PAGE: usize = 256;
+/// How often an idle subscription's cursor follows the router and is saved.
+const IDLE_SAVE: Duration = Duration::from_secs(30);
 /// How often a subscription's cursor is saved while it moves (it is saved at once when a
 /// delivery fails or the subscription pauses); a crash repeats about this much.
 const SAVE_EVERY: Duration = Duration::from_millis(250);
@@ -86,6 +89,7 @@ enum Next {
 
 pub(super) struct Task {
     ctx: Arc<Ctx>,
+    inbox: Arc<Inbox>,
     spec: watch::Receiver<Arc<Spec>>,
     stop: watch::Receiver<bool>,
     state: HookState,
@@ -98,6 +102,7 @@ impl Task {
     /// A task for the subscription `spec` holds, from `state` (as stored), until `stop`.
     pub(super) fn new(
         ctx: Arc<Ctx>,
+        inbox: Arc<Inbox>,
         spec: watch::Receiver<Arc<Spec>>,
         stop: watch::Receiver<bool>,
         state: HookState,
@@ -105,6 +110,7 @@ impl Task {
     ) -> Task {
         Task {
             ctx,
+            inbox,
             spec,
             stop,
             state,
@@ -116,15 +122,12 @@ impl Task {
 
     /// Delivers until the server stops, the subscription is deleted or another server has it.
     pub(super) async fn run(mut self) {
-        // Subscribed before the head is read, so nothing falls between the log and the live
-        // events.
-        let mut live = self.ctx.writer.subscribe();
+        // The router had this subscription's inbox before the head is read, so nothing falls
+        // between the log and the live events.
         // The log is read from the store only up to here: what was there before this task
         // followed the live events, or what it missed while it was held up. Everything else
-        // comes from the broadcast, in order, without touching the store.
+        // comes from its inbox, in order, without touching the store.
         let mut catch_up_to = self.ctx.writer.durable_seq();
-        let mut tick = tokio::time::interval(SAVE_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if *self.stop.borrow() {
                 break;
@@ -158,64 +161,74 @@ impl Task {
                     Next::Stop => break,
                 }
             }
+            // Nothing to deliver: asleep until something is for it. A cursor not saved yet is
+            // saved a moment later; an idle one now and then moves to where the router is, so
+            // a restart does not read again what was never for it.
+            let save_in = if self.dirty { SAVE_EVERY } else { IDLE_SAVE };
             tokio::select! {
                 _ = self.stop.changed() => break,
                 r = self.spec.changed() => if r.is_err() { break },
-                _ = tick.tick() => {
+                _ = tokio::time::sleep(save_in) => {
+                    if !self.dirty {
+                        self.follow_router();
+                    }
                     if self.dirty {
                         self.save(false).await;
                     }
-                    // Nothing waiting live, yet the log is further on: read it.
-                    let durable = self.ctx.writer.durable_seq();
-                    if live.is_empty() && self.state.delivered < durable {
-                        catch_up_to = catch_up_to.max(durable);
-                    }
                 }
-                r = live.recv() => {
-                    // One wake-up takes every event waiting, not one: under load a
-                    // subscription that wants few of them costs little per event.
-                    let mut r = r.map_err(|e| match e {
-                        broadcast::error::RecvError::Lagged(n) => {
-                            broadcast::error::TryRecvError::Lagged(n)
-                        }
-                        broadcast::error::RecvError::Closed => broadcast::error::TryRecvError::Closed,
-                    });
-                    loop {
-                        match r {
-                            Ok(p) => match self.on_live(&p, &mut catch_up_to).await {
-                                Next::Stop => return self.save(true).await,
-                                Next::Go | Next::Paused => {}
-                            },
-                            // Fell behind the broadcast: the next event received shows the
-                            // gap.
-                            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
-                            Err(broadcast::error::TryRecvError::Empty) => break,
-                            Err(broadcast::error::TryRecvError::Closed) => {
-                                return self.save(true).await
-                            }
+                _ = self.inbox.ready.notified() => {
+                    let (events, lost) = self.inbox.take();
+                    if lost {
+                        // Some were dropped before they reached it: the log has them.
+                        catch_up_to = catch_up_to.max(self.ctx.writer.durable_seq());
+                        self.inbox.done();
+                        continue;
+                    }
+                    for p in events {
+                        if let Next::Stop = self.on_live(&p, &mut catch_up_to).await {
+                            self.inbox.done();
+                            return self.save(true).await;
                         }
                         if self.state.delivered < catch_up_to || *self.stop.borrow() {
                             break;
                         }
-                        r = live.try_recv();
                     }
+                    self.inbox.done();
                 }
             }
         }
         // Stopping, deleted, or no longer this server's (a lease lost): keep where it got to
         // (for a deleted subscription the store keeps nothing).
+        self.follow_router();
         self.save(true).await;
     }
 
-    /// A live event: offered when it is the next one; a gap means some were missed, and the
-    /// log is read up to it.
+    /// An idle subscription (nothing waiting, nothing failing) is as far as the router: what
+    /// it offered since was not for it.
+    fn follow_router(&mut self) {
+        let routed = self.ctx.routed();
+        if self.state.failures == 0
+            && self.state.paused_at.is_none()
+            && self.inbox.is_empty()
+            && routed > self.state.delivered
+        {
+            self.moved(routed, None);
+        }
+    }
+
+    /// An event the router says is for it. What lies between its cursor and the event was
+    /// not for it (the router offers in order), so the cursor moves there; while it is still
+    /// reading the log, the log covers the event too.
     async fn on_live(&mut self, p: &crate::writer::Published, catch_up_to: &mut u64) -> Next {
         if p.seq <= self.state.delivered {
             return Next::Go;
         }
-        if p.seq > self.state.delivered + 1 {
+        if self.state.delivered < *catch_up_to {
             *catch_up_to = (*catch_up_to).max(p.seq);
             return Next::Go;
+        }
+        if p.seq > self.state.delivered + 1 {
+            self.moved(p.seq - 1, None);
         }
         let next = self.offer(p.seq, &p.json, p.kind, &p.scope).await;
         if let Next::Paused = next {
