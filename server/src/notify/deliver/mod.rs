@@ -313,7 +313,7 @@ impl Deliveries {
                 continue; // deleted meanwhile
             };
             // Routed to before the task reads the log's head: nothing falls between.
-            let inbox = Arc::new(route::Inbox::default());
+            let inbox = Arc::new(route::Inbox::new());
             if let Ok(mut routes) = self.ctx.routes.lock() {
                 routes.set(id, &hook.events, hook.principal(), inbox.clone());
             }

@@ -25,18 +25,32 @@ use crate::writer::Published;
 const INBOX: usize = 1024;
 
 /// What the router hands one subscription's task.
-#[derive(Default)]
 pub(super) struct Inbox {
     events: Mutex<VecDeque<Arc<Published>>>,
     /// Something was put in (or it overflowed).
     pub(super) ready: Notify,
     /// Events meant for it were dropped: it reads the log from its cursor.
     overflowed: AtomicBool,
-    /// Its task has events in hand (taken, not all delivered yet).
+    /// Its task is not asleep with nothing to do: events in hand, the log being read, a
+    /// retry or a pause waited out, or not started yet.
     busy: AtomicBool,
 }
 
 impl Inbox {
+    /// An inbox whose task has not started yet (busy until it sleeps with nothing to do).
+    pub(super) fn new() -> Inbox {
+        Inbox {
+            events: Mutex::default(),
+            ready: Notify::new(),
+            overflowed: AtomicBool::new(false),
+            busy: AtomicBool::new(true),
+        }
+    }
+
+    /// The task is awake: whatever the router offered since is not known to be passed over.
+    pub(super) fn awake(&self) {
+        self.busy.store(true, Ordering::Release);
+    }
     /// Everything waiting, and whether some was lost (then the log must be read); the task
     /// is busy with them until [`Inbox::done`].
     pub(super) fn take(&self) -> (Vec<Arc<Published>>, bool) {
@@ -49,8 +63,8 @@ impl Inbox {
         (events, lost)
     }
 
-    /// What was taken is dealt with.
-    pub(super) fn done(&self) {
+    /// The task goes to sleep with nothing to do.
+    pub(super) fn asleep(&self) {
         self.busy.store(false, Ordering::Release);
     }
 

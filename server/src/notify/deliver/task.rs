@@ -129,6 +129,7 @@ impl Task {
         // comes from its inbox, in order, without touching the store.
         let mut catch_up_to = self.ctx.writer.durable_seq();
         loop {
+            self.inbox.awake();
             if *self.stop.borrow() {
                 break;
             }
@@ -165,6 +166,7 @@ impl Task {
             // saved a moment later; an idle one now and then moves to where the router is, so
             // a restart does not read again what was never for it.
             let save_in = if self.dirty { SAVE_EVERY } else { IDLE_SAVE };
+            self.inbox.asleep();
             tokio::select! {
                 _ = self.stop.changed() => break,
                 r = self.spec.changed() => if r.is_err() { break },
@@ -181,19 +183,19 @@ impl Task {
                     if lost {
                         // Some were dropped before they reached it: the log has them.
                         catch_up_to = catch_up_to.max(self.ctx.writer.durable_seq());
-                        self.inbox.done();
+                        self.inbox.awake();
                         continue;
                     }
                     for p in events {
                         if let Next::Stop = self.on_live(&p, &mut catch_up_to).await {
-                            self.inbox.done();
+                            self.inbox.awake();
                             return self.save(true).await;
                         }
                         if self.state.delivered < catch_up_to || *self.stop.borrow() {
                             break;
                         }
                     }
-                    self.inbox.done();
+                    self.inbox.awake();
                 }
             }
         }
