@@ -39,7 +39,7 @@ impl PhoneText {
     fn markdown(&self) -> String {
         let mut md = format!("**{}**\n\n{}", inert(&self.title), inert(&self.detail));
         if let Some(n) = &self.note {
-            md.push_str("\n");
+            md.push('\n');
             for line in n.lines() {
                 md.push_str("\n> ");
                 md.push_str(&inert(line));
