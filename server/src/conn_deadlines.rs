@@ -67,6 +67,15 @@ impl<I> Deadlines<I> {
         self.deadline.as_mut().reset(Instant::now() + after);
     }
 
+    /// Notes bytes written: an answer is going out, so the connection waits for its next
+    /// request from now (an event stream's keep-alive comments keep it from ever idling out).
+    fn wrote(&mut self, n: usize) {
+        if n > 0 && !matches!(self.phase, Phase::Refusing(_)) {
+            self.phase = Phase::Waiting;
+            self.arm(IDLE_KEEP_ALIVE);
+        }
+    }
+
     /// Notes bytes read: a head starts with the first, and ends at its blank line.
     fn saw(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
@@ -136,12 +145,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Deadlines<I> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let n = ready!(Pin::new(&mut this.inner).poll_write(cx, data))?;
-        // An answer is going out: the connection waits for its next request from now (an
-        // event stream's keep-alive comments keep it from ever idling out).
-        if n > 0 && !matches!(this.phase, Phase::Refusing(_)) {
-            this.phase = Phase::Waiting;
-            this.arm(IDLE_KEEP_ALIVE);
-        }
+        this.wrote(n);
         Poll::Ready(Ok(n))
     }
 
@@ -152,10 +156,7 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Deadlines<I> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let n = ready!(Pin::new(&mut this.inner).poll_write_vectored(cx, bufs))?;
-        if n > 0 && !matches!(this.phase, Phase::Refusing(_)) {
-            this.phase = Phase::Waiting;
-            this.arm(IDLE_KEEP_ALIVE);
-        }
+        this.wrote(n);
         Poll::Ready(Ok(n))
     }
 

@@ -487,6 +487,21 @@ impl TestServer {
             .bearer_auth(token)
     }
 
+    /// A POST with another token.
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> Answer {
+        Self::send(self.req_as(token, reqwest::Method::POST, path).json(&body)).await
+    }
+
+    /// Dispatches a whistle to a department as the admin, which must succeed.
+    pub async fn dispatch(&self, whistle: &str, department: &str) -> Value {
+        self.ok(
+            &format!("/api/v1/whistles/{whistle}/dispatch"),
+            serde_json::json!({ "department_id": department }),
+            200,
+        )
+        .await
+    }
+
     /// Files a whistle; returns its id.
     pub async fn whistle(
         &self,

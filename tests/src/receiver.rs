@@ -67,6 +67,8 @@ struct Plan {
 pub struct Receiver {
     /// Its URL, with a robot-like `?key=k1`.
     pub url: String,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
     plan: Arc<Mutex<Plan>>,
     task: tokio::task::JoinHandle<()>,
@@ -87,7 +89,8 @@ impl Receiver {
     /// Starts one that answers 503 to its first `n` requests, then `reply`.
     pub async fn start_failing(reply: Reply, n: usize) -> std::io::Result<Receiver> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/hook?key=k1", listener.local_addr()?);
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}/hook?key=k1");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let plan = Arc::new(Mutex::new(Plan {
             reply,
@@ -104,6 +107,7 @@ impl Receiver {
         });
         Ok(Receiver {
             url,
+            port: addr.port(),
             seen,
             plan,
             task,

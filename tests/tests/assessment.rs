@@ -10,12 +10,7 @@ use shaozi_tests::TestServer;
 /// Files an urgent whistle in `community` and dispatches it at once to `dept` (now).
 async fn case(s: &TestServer, community: &str, dept: &str, title: &str) -> String {
     let id = s.whistle(community, "lighting", "urgent", title).await;
-    s.ok(
-        &format!("/api/v1/whistles/{id}/dispatch"),
-        json!({"department_id": dept}),
-        200,
-    )
-    .await;
+    s.dispatch(&id, dept).await;
     id
 }
 

@@ -162,12 +162,7 @@ async fn a_dispatcher_assigns_then_closes_from_the_dashboard() {
     let pothole = s
         .whistle(&city.communities[0], "roads", "normal", "路面塌陷")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{pothole}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&pothole, &city.departments[0]).await;
     let id: shaozi_shared::WhistleId = pothole.parse().unwrap();
     assert!(
         until(
@@ -317,12 +312,7 @@ async fn the_dashboard_survives_the_server_going_away_and_loses_no_event() {
     let b = s
         .whistle(&city.communities[2], "lighting", "normal", "路灯不亮")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{b}/dispatch"),
-        json!({"department_id": city.departments[1]}),
-        200,
-    )
-    .await;
+    s.dispatch(&b, &city.departments[1]).await;
     let b_id: shaozi_shared::WhistleId = b.parse().unwrap();
     let caught_up = |app: &App| {
         app.conn == Conn::Live
@@ -366,12 +356,7 @@ async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
     let w = s
         .whistle(&city.communities[0], "lighting", "urgent", "路灯不亮")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{w}/dispatch"),
-        json!({"department_id": city.departments[1]}),
-        200,
-    )
-    .await;
+    s.dispatch(&w, &city.departments[1]).await;
     let mut d = dashboard(&s).await;
     let dir = tempfile::tempdir().unwrap();
     d.export_dir = dir.path().to_path_buf();

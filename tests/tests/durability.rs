@@ -24,12 +24,7 @@ async fn everything_survives_a_restart() {
     let b = s
         .whistle(&city.communities[1], "lighting", "normal", "路灯不亮")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{a}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&a, &city.departments[0]).await;
     s.ok(
         &format!("/api/v1/whistles/{a}/acknowledge"),
         json!({"staff": ["张伟", "李娜"]}),
@@ -105,12 +100,7 @@ async fn the_event_stream_resumes_across_a_restart_without_gaps() {
             let id = s
                 .whistle(&city.communities[0], "noise", "normal", "夜间施工")
                 .await;
-            s.ok(
-                &format!("/api/v1/whistles/{id}/dispatch"),
-                json!({"department_id": city.departments[0]}),
-                200,
-            )
-            .await;
+            s.dispatch(&id, &city.departments[0]).await;
             s.ok(
                 &format!("/api/v1/whistles/{id}/escalate"),
                 json!({"reason": "居民多次反映"}),
@@ -136,12 +126,7 @@ async fn the_event_stream_resumes_across_a_restart_without_gaps() {
     let id = s
         .whistle(&city.communities[1], "roads", "urgent", "井盖缺失")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{id}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&id, &city.departments[0]).await;
     let last = s.get("/api/v1/stats").await.body["last_seq"]
         .as_u64()
         .unwrap();
@@ -188,12 +173,7 @@ async fn deadlines_that_pass_while_down_are_caught_up_once() {
     let normal = s
         .whistle(&city.communities[0], "roads", "normal", "坑洼")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{normal}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&normal, &city.departments[0]).await;
     s.ok(
         &format!("/api/v1/whistles/{normal}/acknowledge"),
         json!({"staff": ["甲", "乙"]}),

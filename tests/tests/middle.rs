@@ -67,12 +67,7 @@ async fn dispatched(s: &TestServer, city: &City, d: usize, title: &str) -> Strin
     let w = s
         .whistle(&city.communities[0], "lighting", "normal", title)
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{w}/dispatch"),
-        json!({"department_id": city.departments[d]}),
-        200,
-    )
-    .await;
+    s.dispatch(&w, &city.departments[d]).await;
     w
 }
 
@@ -380,12 +375,7 @@ async fn urges_and_call_backs_are_the_dispatchers_at_the_right_time() {
     let new = act(&s, &p.dispatcher, &w, "urge", urge.clone()).await;
     refused(&new, 409, "not_allowed");
     assert_eq!(new.str("current_status"), "new");
-    s.ok(
-        &format!("/api/v1/whistles/{w}/dispatch"),
-        json!({"department_id": city.departments[1]}),
-        200,
-    )
-    .await;
+    s.dispatch(&w, &city.departments[1]).await;
     refused(
         &act(&s, d, &w, "urge", urge.clone()).await,
         403,

@@ -589,12 +589,7 @@ async fn requests_are_found_by_id_service_status_date_and_page() {
 
     // b goes through its whole life from the dispatcher's side.
     let dept = &city.departments[0];
-    s.ok(
-        &format!("/api/v1/whistles/{b}/dispatch"),
-        json!({"department_id": dept}),
-        200,
-    )
-    .await;
+    s.dispatch(&b, dept).await;
     s.ok(
         &format!("/api/v1/whistles/{b}/acknowledge"),
         json!({"staff": ["张伟", "李娜"]}),

@@ -967,12 +967,7 @@ async fn a_schema_5_database_counts_each_streets_department_loads_when_opened() 
         let id = s
             .whistle(&city.communities[c], "sanitation", "normal", "垃圾")
             .await;
-        s.ok(
-            &format!("/api/v1/whistles/{id}/dispatch"),
-            json!({"department_id": city.departments[0]}),
-            200,
-        )
-        .await;
+        s.dispatch(&id, &city.departments[0]).await;
     }
     let stats = |s: &TestServer| {
         let (c, url) = (s.client.clone(), format!("{}/api/v1/stats", s.base));

@@ -286,12 +286,7 @@ async fn another_streets_whistle_is_not_found_for_every_step_and_never_written()
     let theirs = s.whistle(c3, "roads", "normal", "路灯不亮").await;
     // Theirs is closed, as in the report; a closed whistle still must not be touched.
     let d = &city.departments[0];
-    s.ok(
-        &format!("/api/v1/whistles/{theirs}/dispatch"),
-        json!({"department_id": d}),
-        200,
-    )
-    .await;
+    s.dispatch(&theirs, d).await;
     s.ok(
         &format!("/api/v1/whistles/{theirs}/acknowledge"),
         json!({"staff": ["张伟", "李娜"]}),
@@ -644,12 +639,7 @@ async fn text_that_lies_is_refused_naming_the_field() {
     assert_eq!(ok["description"], "朝阳路口\n第二行");
 
     let w = s.whistle(c, "roads", "normal", "路灯不亮").await;
-    s.ok(
-        &format!("/api/v1/whistles/{w}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&w, &city.departments[0]).await;
     // Two entries that show the same name are one person; one that shows nothing is no one.
     for staff in [
         json!(["张三", "张三\u{200b}"]),

@@ -41,12 +41,7 @@ async fn invisible_lookalike_and_line_breaking_text_is_refused_naming_the_field(
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body["description"], json!("第一行\n第二行"));
     let id = a.body["id"].as_str().unwrap().to_string();
-    s.ok(
-        &format!("/api/v1/whistles/{id}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&id, &city.departments[0]).await;
     let ack = format!("/api/v1/whistles/{id}/acknowledge");
     // A second "person" that shows nothing.
     let a = s.post(&ack, json!({"staff": ["张三", "\u{FFF9}"]})).await;

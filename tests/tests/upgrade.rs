@@ -443,12 +443,7 @@ async fn a_format_5_store_counts_each_streets_department_loads_when_opened() {
                 &format!("问题{i}"),
             )
             .await;
-        s.ok(
-            &format!("/api/v1/whistles/{id}/dispatch"),
-            json!({"department_id": city.departments[0]}),
-            200,
-        )
-        .await;
+        s.dispatch(&id, &city.departments[0]).await;
     }
     let before = all_counters(sled_of(&s));
     let street_loads: BTreeMap<&String, &i64> = before

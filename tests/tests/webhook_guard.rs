@@ -45,11 +45,13 @@ async fn a_revoked_owners_subscription_stops_shows_why_and_goes_on_once_adopted(
         )
         .await;
     let r = Receiver::start(Reply::ok()).await.unwrap();
-    let made = TestServer::send(
-        s.req_as(&owner, Method::POST, "/api/v1/webhooks")
-            .json(&json!({"name": "社区群", "url": r.url, "events": ["*"]})),
-    )
-    .await;
+    let made = s
+        .post_as(
+            &owner,
+            "/api/v1/webhooks",
+            json!({"name": "社区群", "url": r.url, "events": ["*"]}),
+        )
+        .await;
     assert_eq!(made.status, 201, "{}", made.body);
     let hook = made.body["id"].as_str().unwrap().to_string();
     assert_eq!(made.body["health"]["owner"], json!("active"));
@@ -101,26 +103,22 @@ async fn a_revoked_owners_subscription_stops_shows_why_and_goes_on_once_adopted(
             "梓山社区书记",
         )
         .await;
-    let refused = TestServer::send(
-        s.req_as(
+    let refused = s
+        .post_as(
             &stranger,
-            Method::POST,
             &format!("/api/v1/webhooks/{hook}/adopt"),
+            json!({}),
         )
-        .json(&json!({})),
-    )
-    .await;
+        .await;
     assert_eq!(refused.status, 404, "{}", refused.body);
     // Only the city office hands it to someone else; a community may take it for itself.
-    let refused = TestServer::send(
-        s.req_as(
+    let refused = s
+        .post_as(
             &successor,
-            Method::POST,
             &format!("/api/v1/webhooks/{hook}/adopt"),
+            json!({"owner": "梓山社区书记"}),
         )
-        .json(&json!({"owner": "梓山社区书记"})),
-    )
-    .await;
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     let refused = s
         .post(
@@ -134,15 +132,13 @@ async fn a_revoked_owners_subscription_stops_shows_why_and_goes_on_once_adopted(
         refused.body
     );
     assert_eq!(refused.body["field"], json!("owner"), "{}", refused.body);
-    let adopted = TestServer::send(
-        s.req_as(
+    let adopted = s
+        .post_as(
             &successor,
-            Method::POST,
             &format!("/api/v1/webhooks/{hook}/adopt"),
+            json!({}),
         )
-        .json(&json!({})),
-    )
-    .await;
+        .await;
     assert_eq!(adopted.status, 200, "{}", adopted.body);
     assert_eq!(adopted.body["created_by"], json!("朝阳路社区新书记"));
     assert_eq!(adopted.body["health"]["owner"], json!("active"));
@@ -173,11 +169,13 @@ async fn an_expired_owners_subscription_stops_too() {
     assert_eq!(a.status, 201, "{}", a.body);
     let owner = a.str("token");
     let r = Receiver::start(Reply::ok()).await.unwrap();
-    let made = TestServer::send(
-        s.req_as(&owner, Method::POST, "/api/v1/webhooks")
-            .json(&json!({"name": "社区群", "url": r.url, "events": ["whistle.created"]})),
-    )
-    .await;
+    let made = s
+        .post_as(
+            &owner,
+            "/api/v1/webhooks",
+            json!({"name": "社区群", "url": r.url, "events": ["whistle.created"]}),
+        )
+        .await;
     assert_eq!(made.status, 201, "{}", made.body);
     let hook = made.body["id"].as_str().unwrap().to_string();
     let first = file(&s, community, "垃圾堆放 一").await;
@@ -227,15 +225,7 @@ async fn a_webhook_cannot_reach_inside_the_citys_network_nor_read_what_answers()
     let internal = Receiver::start(Reply::Status(503, "pg_hba.conf: internal page".into()))
         .await
         .unwrap();
-    let port = internal
-        .url
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = internal.port;
     for url in [
         format!("http://127.0.0.1:{port}/"),
         format!("http://[::1]:{port}/"),
@@ -245,11 +235,13 @@ async fn a_webhook_cannot_reach_inside_the_citys_network_nor_read_what_answers()
         "http://10.1.2.3:5432/".into(),
         "http://[fd00::1]/".into(),
     ] {
-        let a = TestServer::send(
-            s.req_as(&community, Method::POST, "/api/v1/webhooks")
-                .json(&json!({"name": "探测", "url": url, "events": ["*"]})),
-        )
-        .await;
+        let a = s
+            .post_as(
+                &community,
+                "/api/v1/webhooks",
+                json!({"name": "探测", "url": url, "events": ["*"]}),
+            )
+            .await;
         assert_eq!(a.status, 422, "{url}: {}", a.body);
         assert_eq!(a.body["field"], json!("url"), "{url}: {}", a.body);
         assert!(
@@ -281,11 +273,13 @@ async fn only_the_city_office_reads_what_a_receiver_answered() {
     ))
     .await
     .unwrap();
-    let made = TestServer::send(
-        s.req_as(&community, Method::POST, "/api/v1/webhooks")
-            .json(&json!({"name": "社区群", "url": r.url, "events": ["*"]})),
-    )
-    .await;
+    let made = s
+        .post_as(
+            &community,
+            "/api/v1/webhooks",
+            json!({"name": "社区群", "url": r.url, "events": ["*"]}),
+        )
+        .await;
     assert_eq!(made.status, 201, "{}", made.body);
     let hook = made.body["id"].as_str().unwrap().to_string();
     let test_path = format!("/api/v1/webhooks/{hook}/test");
@@ -425,15 +419,16 @@ async fn a_receivers_secrets_are_never_shown_again_wherever_its_url_keeps_them()
     }
 }
 
+async fn capped(per_unit: usize, per_city: usize) -> TestServer {
+    TestServer::start_custom(move |cfg| {
+        cfg.webhook_caps = shaozi_server::routes::webhooks::Caps { per_unit, per_city };
+    })
+    .await
+}
+
 #[tokio::test]
 async fn subscriptions_are_capped_per_unit_and_per_city_with_a_clear_refusal() {
-    let s = TestServer::start_custom(|cfg| {
-        cfg.webhook_caps = shaozi_server::routes::webhooks::Caps {
-            per_unit: 3,
-            per_city: 5,
-        };
-    })
-    .await;
+    let s = capped(3, 5).await;
     let city = s.small_city().await;
     let r = Receiver::start(Reply::ok()).await.unwrap();
     let community = s
@@ -514,13 +509,7 @@ async fn handed(s: &TestServer) -> u64 {
 
 #[tokio::test]
 async fn a_subscription_that_wants_nothing_of_the_traffic_is_handed_nothing_and_keeps_up() {
-    let s = TestServer::start_custom(|cfg| {
-        cfg.webhook_caps = shaozi_server::routes::webhooks::Caps {
-            per_unit: 1000,
-            per_city: 1000,
-        };
-    })
-    .await;
+    let s = capped(1000, 1000).await;
     let city = s.small_city().await;
     let idle = Receiver::start(Reply::ok()).await.unwrap();
     let busy = Receiver::start(Reply::ok()).await.unwrap();

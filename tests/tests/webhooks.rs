@@ -70,12 +70,7 @@ async fn traffic(s: &TestServer, city: &City, n: usize) -> Vec<String> {
         let id = s
             .whistle(c, "sanitation", "normal", &format!("垃圾堆放 {i}"))
             .await;
-        s.ok(
-            &format!("/api/v1/whistles/{id}/dispatch"),
-            json!({"department_id": city.departments[i % 2]}),
-            200,
-        )
-        .await;
+        s.dispatch(&id, &city.departments[i % 2]).await;
         ids.push(id);
     }
     ids
@@ -448,12 +443,7 @@ async fn robots_get_their_own_messages_and_dingtalk_urls_are_signed() {
     let id = s
         .whistle(&city.communities[0], "sanitation", "normal", "垃圾满溢")
         .await;
-    s.ok(
-        &format!("/api/v1/whistles/{id}/dispatch"),
-        json!({"department_id": city.departments[0]}),
-        200,
-    )
-    .await;
+    s.dispatch(&id, &city.departments[0]).await;
     let got = wecom.wait_for(WAIT, |seen| !seen.is_empty()).await;
     assert_eq!(got.len(), 1);
     let body = got[0].json();

@@ -606,12 +606,7 @@ async fn lists_filter_and_page_without_gaps_or_repeats() {
         );
     }
     for id in filed.iter().take(6) {
-        s.ok(
-            &format!("/api/v1/whistles/{id}/dispatch"),
-            json!({"department_id": city.departments[0]}),
-            200,
-        )
-        .await;
+        s.dispatch(id, &city.departments[0]).await;
     }
     for id in filed.iter().take(2) {
         s.ok(
