@@ -5,10 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use axum::extract::{Request, State};
 use axum::http::header;
-use axum::middleware::Next;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -18,9 +15,13 @@ use shaozi_shared::api::{OwnerStanding, TokenInfo};
 use shaozi_shared::{Actor, Principal, Role, Scope};
 
 use crate::clock::Clock;
-use crate::error::ApiError;
-use crate::guard::{Client, RateBuckets};
+use crate::guard::RateBuckets;
 use crate::store::StoreError;
+
+/// Why a token is refused: unknown, revoked or expired (an answer of 401).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct Unauthorized(pub String);
 
 /// A token's SHA-256.
 pub fn hash(token: &str) -> [u8; 32] {
@@ -142,7 +143,7 @@ impl TokenBook {
     }
 
     /// Who holds `token`, or why it is refused.
-    pub fn principal(&self, token: &str) -> Result<Principal, ApiError> {
+    pub fn principal(&self, token: &str) -> Result<Principal, Unauthorized> {
         self.principal_by_hash(&hash(token))
     }
 
@@ -152,22 +153,16 @@ impl TokenBook {
         self.principal_by_hash(h).is_ok()
     }
 
-    fn principal_by_hash(&self, h: &[u8; 32]) -> Result<Principal, ApiError> {
+    pub fn principal_by_hash(&self, h: &[u8; 32]) -> Result<Principal, Unauthorized> {
         let book = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
         let info = book
             .get(h)
-            .ok_or_else(|| ApiError::unauthorized("this token is not known to the server"))?;
+            .ok_or_else(|| Unauthorized("this token is not known to the server".into()))?;
         if info.revoked_at.is_some() {
-            return Err(ApiError::unauthorized(format!(
-                "the token {} was revoked",
-                info.name
-            )));
+            return Err(Unauthorized(format!("the token {} was revoked", info.name)));
         }
         if info.expires_at.is_some_and(|e| e <= self.clock.now()) {
-            return Err(ApiError::unauthorized(format!(
-                "the token {} has expired",
-                info.name
-            )));
+            return Err(Unauthorized(format!("the token {} has expired", info.name)));
         }
         Ok(Principal {
             name: info.name.clone(),
@@ -293,7 +288,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .and_then(bearer_value)
 }
 
-fn bearer_value(v: &str) -> Option<&str> {
+pub(crate) fn bearer_value(v: &str) -> Option<&str> {
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -302,34 +297,3 @@ fn bearer_value(v: &str) -> Option<&str> {
 /// stream re-checks it before every event).
 #[derive(Debug, Clone, Copy)]
 pub struct Credential(pub [u8; 32]);
-
-/// Middleware: a valid `Authorization: Bearer` token (401 otherwise), within its rate (429
-/// with `Retry-After` otherwise); puts the [`Principal`] and its [`Credential`] in the request.
-/// A wrong or missing token from an address that keeps failing is 429 rather than 401.
-pub async fn require_token(
-    State(st): State<crate::AppState>,
-    client: Client,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let failed = |e: ApiError| match st.guard.key_failed(client) {
-        Ok(()) => e,
-        Err(r) => ApiError::refused(r),
-    };
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| failed(ApiError::unauthorized("send Authorization: Bearer <token>")))?;
-    let token = value.to_str().ok().and_then(bearer_value).ok_or_else(|| {
-        failed(ApiError::unauthorized(
-            "the Authorization header must be: Bearer <token>",
-        ))
-    })?;
-    let h = hash(token);
-    let book = &st.tokens;
-    let p = book.principal_by_hash(&h).map_err(failed)?;
-    book.take(&p.name).map_err(ApiError::too_many)?;
-    req.extensions_mut().insert(p);
-    req.extensions_mut().insert(Credential(h));
-    Ok(next.run(req).await)
-}

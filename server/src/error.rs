@@ -368,3 +368,9 @@ impl From<QueryError> for ApiError {
         }
     }
 }
+
+impl From<crate::auth::Unauthorized> for ApiError {
+    fn from(e: crate::auth::Unauthorized) -> Self {
+        ApiError::unauthorized(e.0)
+    }
+}

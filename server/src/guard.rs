@@ -14,8 +14,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -166,25 +164,6 @@ impl Client {
             }
         }
         Client(Some(ClientKey::of(peer)))
-    }
-}
-
-impl FromRequestParts<crate::AppState> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        st: &crate::AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        Ok(Client::resolve(
-            peer,
-            &parts.headers,
-            &st.guard.limits.trusted_proxies,
-        ))
     }
 }
 

@@ -25,6 +25,7 @@ pub mod open311;
 pub mod openapi;
 pub mod pg;
 pub mod priority;
+pub mod readiness;
 mod router;
 pub mod routes;
 mod serve;

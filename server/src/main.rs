@@ -426,7 +426,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     config.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
     config.webhook_allow = args.webhook_allow.clone();
-    config.webhook_caps = shaozi_server::routes::webhooks::Caps {
+    config.webhook_caps = shaozi_server::notify::Caps {
         per_unit: args.webhook_max_per_unit,
         per_city: args.webhook_max,
     };

@@ -11,7 +11,7 @@ use shaozi_shared::api::Step;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{auth, extract, open311, openapi, routes};
+use crate::{extract, open311, openapi, routes};
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -77,7 +77,7 @@ pub fn app(state: AppState) -> Router {
         );
     let api = api.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
-        auth::require_token,
+        routes::gate::require_token,
     ));
     let api = api.route_layer(axum::middleware::from_fn(routes::ops::note_route));
     let api = api.layer(axum::middleware::from_fn(extract::refuse_nul));

@@ -19,7 +19,7 @@ use crate::state::{AppState, Shared};
 use crate::store::{self, Store};
 use crate::sweep::{sweep_deadlines, sweep_once};
 use crate::writer::{self, Writer, WriterHandle};
-use crate::{demo, follow, guard, metrics, notify, routes, storage, tls};
+use crate::{demo, follow, guard, metrics, notify, storage, tls};
 
 /// How to run a server.
 pub struct Config {
@@ -58,7 +58,7 @@ pub struct Config {
     /// other internal address is refused.
     pub webhook_allow: Vec<guard::IpNet>,
     /// How many webhook subscriptions one unit, and the whole city, may have.
-    pub webhook_caps: routes::webhooks::Caps,
+    pub webhook_caps: notify::Caps,
 }
 
 impl Config {
@@ -81,7 +81,7 @@ impl Config {
             tls: None,
             metrics_token: None,
             webhook_allow: Vec::new(),
-            webhook_caps: routes::webhooks::Caps::default(),
+            webhook_caps: notify::Caps::default(),
         }
     }
 }
@@ -125,7 +125,7 @@ pub struct RunningServer {
     /// The store, for reads, whatever the engine.
     pub store: Arc<dyn storage::Reads>,
     shutdown_tx: watch::Sender<bool>,
-    readiness: Arc<routes::ops::Readiness>,
+    readiness: Arc<crate::readiness::Readiness>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
     writer_owner: Writer,
@@ -251,7 +251,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         None => None,
     };
-    let readiness = Arc::new(routes::ops::Readiness::default());
+    let readiness = Arc::new(crate::readiness::Readiness::default());
     let state = AppState::new(Shared {
         store: store.clone(),
         writer: writer.clone(),

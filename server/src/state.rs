@@ -10,7 +10,7 @@ use crate::auth::TokenBook;
 use crate::clock::Clock;
 use crate::store::Store;
 use crate::writer::WriterHandle;
-use crate::{guard, metrics, notify, routes, storage};
+use crate::{guard, metrics, notify, storage};
 
 /// What every handler can reach; cloned for every request, so one shared allocation.
 #[derive(Clone)]
@@ -55,7 +55,7 @@ pub struct Shared {
     /// Seals and opens webhook secrets.
     pub vault: notify::vault::Vault,
     /// Where the server is in its life (`/readyz`).
-    pub readiness: Arc<routes::ops::Readiness>,
+    pub readiness: Arc<crate::readiness::Readiness>,
     /// Requests counted for `/metrics`.
     pub http_metrics: Arc<metrics::HttpMetrics>,
     /// The token `/metrics` asks for (none: open).
@@ -68,7 +68,7 @@ pub struct Shared {
     pub tls: bool,
     /// How many webhook subscriptions one unit and the city may have; creates are counted
     /// and made one at a time on this server.
-    pub webhook_caps: routes::webhooks::Caps,
+    pub webhook_caps: notify::Caps,
     /// Held while a subscription is counted and made.
     pub hook_creating: tokio::sync::Mutex<()>,
     /// The engine's name: `sled` or `postgres`.

@@ -421,7 +421,7 @@ async fn a_receivers_secrets_are_never_shown_again_wherever_its_url_keeps_them()
 
 async fn capped(per_unit: usize, per_city: usize) -> TestServer {
     TestServer::start_custom(move |cfg| {
-        cfg.webhook_caps = shaozi_server::routes::webhooks::Caps { per_unit, per_city };
+        cfg.webhook_caps = shaozi_server::notify::Caps { per_unit, per_city };
     })
     .await
 }

@@ -16,3 +16,25 @@ pub mod message;
 pub mod send;
 pub mod sign;
 pub mod vault;
+
+/// How many subscriptions one unit (a street, department or community, or the city office's
+/// city-wide scope) and the whole city may have: a token cannot make thousands, and what
+/// every event is offered to stays bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Per scope unit.
+    pub per_unit: usize,
+    /// In the whole city.
+    pub per_city: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        // A unit has a few work-chat groups and systems; a city of 64 communities and 93
+        // departments, a few each.
+        Caps {
+            per_unit: 20,
+            per_city: 1000,
+        }
+    }
+}

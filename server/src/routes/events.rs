@@ -15,8 +15,8 @@ use axum::Json;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc};
 
-use shaozi_shared::api::{Activity, EventPage};
-use shaozi_shared::{Audience, EventKind, EventScope, Principal};
+use shaozi_shared::api::EventPage;
+use shaozi_shared::Principal;
 
 use crate::auth::Credential;
 use crate::error::ApiError;
@@ -242,28 +242,5 @@ async fn page(
 /// Whether a stored event is one `who` may see (only its kind, scope and, for an activity,
 /// its units are read).
 fn replay_visible(json: &str, who: &Principal, store: &dyn Reads) -> bool {
-    stored_head(json, store).is_some_and(|(_, scope)| scope.visible_to(who))
-}
-
-/// A stored event's kind and who may see it; None for one that does not read.
-pub(crate) fn stored_head(json: &str, store: &dyn Reads) -> Option<(EventKind, EventScope)> {
-    let head = serde_json::from_str::<crate::writer::EventHead>(json).ok()?;
-    let scope = match (head.kind, head.scope.audience) {
-        // Stores written before activities had an audience kept them public; their units
-        // are in the record.
-        (EventKind::ActivityRecorded, Audience::Public) => {
-            legacy_activity_scope(head.record, store)?
-        }
-        _ => head.scope,
-    };
-    Some((head.kind, scope))
-}
-
-fn legacy_activity_scope(
-    record: Option<serde_json::Value>,
-    store: &dyn Reads,
-) -> Option<EventScope> {
-    let a: Activity = serde_json::from_value(record?).ok()?;
-    let c = store.community(a.community_id).ok().flatten()?;
-    Some(crate::writer::activity_scope(&a, c.street_id))
+    crate::writer::stored_head(json, store).is_some_and(|(_, scope)| scope.visible_to(who))
 }

@@ -27,6 +27,7 @@ pub mod admin;
 pub mod assessment;
 pub mod directory;
 pub mod events;
+pub mod gate;
 pub mod maintenance;
 pub mod ops;
 pub mod stats;

@@ -2,9 +2,8 @@
 //! and the layer that counts every request for it. (`/healthz`, liveness, is a plain "ok".)
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,54 +15,7 @@ use shaozi_shared::Principal;
 use crate::error::ApiError;
 use crate::metrics::{format_float, header as help, label};
 use crate::storage::blocking;
-use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
-
-/// How long `/readyz` waits for the store to take a write before it says no.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// How long one proof that the store takes writes answers `/readyz` for: however many probes
-/// come, the writer commits at most one empty batch for them in this time.
-pub const PROOF_FRESH: Duration = Duration::from_secs(1);
-
-/// Where the server is in its life, for `/readyz`, and the last proof that the store takes a
-/// write (shared by every probe while it is fresh).
-#[derive(Debug, Default)]
-pub struct Readiness(AtomicU8, tokio::sync::Mutex<Option<Proof>>);
-
-/// What one probe of the writer found: the log head, or why the store takes no write.
-#[derive(Debug, Clone)]
-struct Proof {
-    at: Instant,
-    answer: Result<u64, String>,
-}
-
-const STARTING: u8 = 0;
-const SERVING: u8 = 1;
-const STOPPING: u8 = 2;
-
-impl Readiness {
-    /// Everything is started: requests may come.
-    pub fn serving(&self) {
-        let _ = self
-            .0
-            .compare_exchange(STARTING, SERVING, Ordering::SeqCst, Ordering::SeqCst);
-    }
-
-    /// Shutting down: a load balancer should send nothing more.
-    pub fn stopping(&self) {
-        self.0.store(STOPPING, Ordering::SeqCst);
-    }
-
-    /// Why requests should not come now, if they should not.
-    fn not_serving(&self) -> Option<&'static str> {
-        match self.0.load(Ordering::SeqCst) {
-            STARTING => Some("the server is starting"),
-            STOPPING => Some("the server is shutting down"),
-            _ => None,
-        }
-    }
-}
 
 /// `GET /readyz`: 200 once the store has just taken a write (an empty batch through the one
 /// writer, committed and durable, at most once a second whoever asks); 503 while starting or
@@ -79,22 +31,7 @@ pub async fn readyz(State(st): State<AppState>, client: crate::guard::Client) ->
     if *st.shutdown.borrow() || st.writer.is_stopping() {
         return ApiError::unavailable("the server is shutting down").into_response();
     }
-    // Probes queue here: the first runs the proof, the rest take it while it is fresh.
-    let answer = {
-        let mut last = st.readiness.1.lock().await;
-        match last.as_ref().filter(|p| p.at.elapsed() < PROOF_FRESH) {
-            Some(p) => p.answer.clone(),
-            None => {
-                let answer = prove(&st).await;
-                *last = Some(Proof {
-                    at: Instant::now(),
-                    answer: answer.clone(),
-                });
-                answer
-            }
-        }
-    };
-    match answer {
+    match st.readiness.proof(&st.writer).await {
         Ok(seq) => (
             StatusCode::OK,
             [(header::CACHE_CONTROL, "no-store")],
@@ -105,23 +42,6 @@ pub async fn readyz(State(st): State<AppState>, client: crate::guard::Client) ->
         )
             .into_response(),
         Err(why) => ApiError::unavailable(why).into_response(),
-    }
-}
-
-/// Puts an empty batch through the writer: the log head once it is durable, or why not.
-async fn prove(st: &AppState) -> Result<u64, String> {
-    let probe = st.writer.submit(Command::Probe, Principal::system());
-    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
-        Ok(Ok(Reply::Probed)) => Ok(st.writer.durable_seq()),
-        Ok(Ok(_)) => Err("the probe got another command's answer".into()),
-        Ok(Err(WriteError::Unavailable(why))) => {
-            Err(format!("the store does not take writes: {why}"))
-        }
-        Ok(Err(e)) => Err(format!("the store does not take writes: {e}")),
-        Err(_) => Err(format!(
-            "the store did not take a write within {} s",
-            PROBE_TIMEOUT.as_secs()
-        )),
     }
 }
 
@@ -411,21 +331,4 @@ async fn webhooks(st: &AppState, out: &mut String) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn readiness_goes_from_starting_to_serving_to_stopping_and_never_back() {
-        let r = Readiness::default();
-        assert_eq!(r.not_serving(), Some("the server is starting"));
-        r.serving();
-        assert_eq!(r.not_serving(), None);
-        r.stopping();
-        assert_eq!(r.not_serving(), Some("the server is shutting down"));
-        r.serving();
-        assert_eq!(r.not_serving(), Some("the server is shutting down"));
-    }
 }

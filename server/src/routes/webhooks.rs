@@ -27,28 +27,6 @@ const URL_CHARS: usize = 2000;
 /// Most event types one subscription lists.
 const MOST_EVENTS: usize = 64;
 
-/// How many subscriptions one unit (a street, department or community, or the city office's
-/// city-wide scope) and the whole city may have: a token cannot make thousands, and what
-/// every event is offered to stays bounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caps {
-    /// Per scope unit.
-    pub per_unit: usize,
-    /// In the whole city.
-    pub per_city: usize,
-}
-
-impl Default for Caps {
-    fn default() -> Self {
-        // A unit has a few work-chat groups and systems; a city of 64 communities and 93
-        // departments, a few each.
-        Caps {
-            per_unit: 20,
-            per_city: 1000,
-        }
-    }
-}
-
 fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::invalid(Some(field.into()), detail)
 }

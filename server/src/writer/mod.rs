@@ -23,9 +23,11 @@ use shaozi_shared::{
 
 mod admin;
 mod commands;
+mod head;
 mod tx;
 
 pub use admin::activity_scope;
+pub use head::{stored_head, EventHead};
 
 use crate::auth::TokenBook;
 use crate::clock::Clock;
@@ -144,20 +146,6 @@ pub enum WriteError {
     /// An Idempotency-Key was reused with a different body.
     #[error("{0}")]
     KeyReused(String),
-}
-
-/// What the server reads of a stored event without decoding all of it: its kind, who may see
-/// it, and the record (for an activity's units, or a token).
-#[derive(Debug, serde::Deserialize)]
-pub struct EventHead {
-    /// What happened.
-    #[serde(rename = "type")]
-    pub kind: shaozi_shared::EventKind,
-    /// Who may see it.
-    #[serde(default)]
-    pub scope: EventScope,
-    /// The record after the change.
-    pub record: Option<serde_json::Value>,
 }
 
 /// A committed event, serialized once for every subscriber.

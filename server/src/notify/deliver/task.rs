@@ -248,7 +248,7 @@ impl Task {
                 .into_iter()
                 .filter(|(seq, _)| *seq <= head)
                 .map(|(seq, json)| {
-                    let head = crate::routes::events::stored_head(&json, reads.as_ref());
+                    let head = crate::writer::stored_head(&json, reads.as_ref());
                     (seq, json, head)
                 })
                 .collect::<Vec<_>>())

@@ -108,7 +108,7 @@ fn config(data: &std::path::Path) -> anyhow::Result<Config> {
     cfg.admin_token = Some(TOKEN.into());
     // The load tool's receivers live on loopback, and it subscribes thousands.
     cfg.webhook_allow = shaozi_tests::loopback();
-    cfg.webhook_caps = shaozi_server::routes::webhooks::Caps {
+    cfg.webhook_caps = shaozi_server::notify::Caps {
         per_unit: usize::MAX,
         per_city: usize::MAX,
     };
