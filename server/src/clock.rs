@@ -51,3 +51,12 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+/// Noon of a local date as an instant: what an activity's day is kept as, so that it falls
+/// on that date whatever the reader's zone within half a day of the city's.
+pub fn noon(date: chrono::NaiveDate, offset: chrono::FixedOffset) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    date.and_hms_opt(12, 0, 0)
+        .and_then(|t| offset.from_local_datetime(&t).single())
+        .map(|t| t.with_timezone(&Utc))
+}

@@ -7,8 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
-
 use shaozi_shared::api::{Activity, Community, Department, Street};
 use shaozi_shared::{Event, EventKind, Principal, WhistleStatus};
 
@@ -158,7 +156,7 @@ pub fn copy(
             for a in chunk {
                 let id = activity_number(&a.id)?;
                 let street = street_of.get(&a.community_id.0).copied().unwrap_or(0);
-                let day = noon(a.date, offset).unwrap_or(a.created_at);
+                let day = crate::clock::noon(a.date, offset).unwrap_or(a.created_at);
                 u.put_activity(a, id, shaozi_shared::StreetId(street), day, &to_json(a)?)?;
             }
             Ok(())
@@ -343,13 +341,6 @@ pub(crate) fn activity_number(id: &str) -> Result<u64, StoreError> {
             what: id.to_string(),
             why: "not an activity id".into(),
         })
-}
-
-pub(crate) fn noon(date: chrono::NaiveDate, offset: chrono::FixedOffset) -> Option<DateTime<Utc>> {
-    use chrono::TimeZone;
-    date.and_hms_opt(12, 0, 0)
-        .and_then(|t| offset.from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Compares what the API reads from the source and from the copy; returns how many reads

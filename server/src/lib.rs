@@ -38,6 +38,7 @@ pub mod tls;
 pub mod writer;
 
 pub use open::{open_engine_blocking, open_existing_blocking, OpenedEngine};
-pub use router::{api_routes, app};
+pub use router::app;
+pub use routes::api_routes;
 pub use start::{start, Config, RunningServer, StartError};
 pub use state::{AppState, Shared};

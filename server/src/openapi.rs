@@ -12,7 +12,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, OpenApi as _, PartialSchema, ToSchema};
+use utoipa::{OpenApi as _, PartialSchema, ToSchema};
 
 use shaozi_shared::api::Problem;
 
@@ -38,27 +38,6 @@ use shaozi_shared::api::Problem;
     )
 )]
 pub struct ApiDoc;
-
-/// `Idempotency-Key`: makes a create safe to retry.
-#[derive(IntoParams, serde::Deserialize)]
-#[into_params(parameter_in = Header)]
-pub struct IdempotencyKey {
-    /// 1 to 255 visible ASCII characters. A retry with the same key and body gets the first
-    /// answer (with `Idempotent-Replayed: true`) and creates nothing; another body is 422.
-    #[serde(rename = "Idempotency-Key")]
-    #[param(pattern = "^[!-~]{1,255}$")]
-    pub key: Option<String>,
-}
-
-/// `If-Match`: only step a record still at the version you read.
-#[derive(IntoParams, serde::Deserialize)]
-#[into_params(parameter_in = Header)]
-pub struct IfMatch {
-    /// The ETag you read, e.g. `"3"` (or `*`). 412 with the current record if it changed.
-    #[serde(rename = "If-Match")]
-    #[param(pattern = r#"^(\*|(W/)?"?[0-9]+"?)$"#)]
-    pub version: Option<String>,
-}
 
 /// The refusals an operation may give, by status: (status, component name, description).
 const REFUSALS: &[(&str, &str, &str)] = &[

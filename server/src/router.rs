@@ -4,8 +4,6 @@
 use axum::extract::{DefaultBodyLimit, Path};
 use axum::routing::get;
 use axum::Router;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use shaozi_shared::api::Step;
 
@@ -13,46 +11,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{extract, open311, openapi, routes};
 
-/// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
-pub fn api_routes() -> OpenApiRouter<AppState> {
-    use routes::{admin, assessment, directory, events, stats, webhooks, whistles, wishes};
-    let api = OpenApiRouter::new()
-        .routes(routes!(directory::list_streets, directory::create_street))
-        .routes(routes!(
-            directory::list_communities,
-            directory::create_community
-        ))
-        .routes(routes!(
-            directory::list_departments,
-            directory::create_department
-        ))
-        .routes(routes!(directory::list_categories))
-        .routes(routes!(whistles::list, whistles::create))
-        .routes(routes!(whistles::get))
-        .routes(routes!(wishes::list, wishes::create))
-        .routes(routes!(wishes::get))
-        .routes(routes!(stats::get))
-        .routes(routes!(events::stream))
-        .routes(routes!(admin::me))
-        .routes(routes!(admin::list_tokens, admin::create_token))
-        .routes(routes!(admin::revoke_token))
-        .routes(routes!(admin::audit))
-        .routes(routes!(routes::maintenance::backup))
-        .routes(routes!(routes::maintenance::check))
-        .routes(routes!(webhooks::list, webhooks::create))
-        .routes(routes!(webhooks::get_one, webhooks::delete))
-        .routes(routes!(webhooks::resume))
-        .routes(routes!(webhooks::test))
-        .routes(routes!(webhooks::adopt))
-        .routes(routes!(assessment::get))
-        .routes(routes!(assessment::record));
-    // Every step of the shared table, whistles' and wishes'.
-    wishes::step_routes(whistles::step_routes(api))
-}
-
 /// The HTTP routes.
 pub fn app(state: AppState) -> Router {
-    let (api, _) = api_routes().split_for_parts();
+    let (api, _) = routes::api_routes().split_for_parts();
     // A mistyped step gets the list of real ones rather than a bare "no such route".
     let names = |steps: &[Step]| {
         steps

@@ -11,7 +11,8 @@ use shaozi_shared::{Event, EventKind, StreetId, Whistle, Wish};
 
 use super::file::{check, unhex, Header, Line};
 use super::{BackupError, Counts};
-use crate::copy::{activity_number, add_counts, noon, restore as restore_series};
+use crate::clock::noon;
+use crate::copy::{activity_number, add_counts, restore as restore_series};
 use crate::storage::{DirectoryKind, KeptAnswer, LogEntry, NameHolder, Series, Unit};
 use crate::store::keys::Record;
 use crate::store::StoreError;

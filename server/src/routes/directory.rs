@@ -9,10 +9,10 @@ use serde::Serialize;
 use shaozi_shared::api::{Community, Department, NewCommunity, NewDepartment, NewStreet, Street};
 use shaozi_shared::{Category, Principal};
 
+use super::IdempotencyKey;
 use super::{created, idempotency, unexpected};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::openapi::IdempotencyKey;
 use crate::writer::{Command, Reply};
 use crate::AppState;
 

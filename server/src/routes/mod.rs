@@ -24,6 +24,7 @@ macro_rules! step_route {
 }
 
 pub mod admin;
+mod api;
 pub mod assessment;
 pub mod directory;
 pub mod events;
@@ -34,6 +35,8 @@ pub mod stats;
 pub mod webhooks;
 pub mod whistles;
 pub mod wishes;
+
+pub use api::api_routes;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -164,4 +167,25 @@ pub fn scope_whistles(who: &Principal, q: &mut WhistleQuery) -> bool {
         Scope::Community(c) => pin(&mut q.community_id, c),
         Scope::Department(d) => pin(&mut q.department_id, d),
     }
+}
+
+/// `Idempotency-Key`: makes a create safe to retry.
+#[derive(utoipa::IntoParams, serde::Deserialize)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// 1 to 255 visible ASCII characters. A retry with the same key and body gets the first
+    /// answer (with `Idempotent-Replayed: true`) and creates nothing; another body is 422.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(pattern = "^[!-~]{1,255}$")]
+    pub key: Option<String>,
+}
+
+/// `If-Match`: only step a record still at the version you read.
+#[derive(utoipa::IntoParams, serde::Deserialize)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The ETag you read, e.g. `"3"` (or `*`). 412 with the current record if it changed.
+    #[serde(rename = "If-Match")]
+    #[param(pattern = r#"^(\*|(W/)?"?[0-9]+"?)$"#)]
+    pub version: Option<String>,
 }

@@ -11,9 +11,9 @@ use shaozi_shared::{
 };
 
 use super::{created, idempotency, if_match, scope_whistles, unexpected, with_etag};
+use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::openapi::{IdempotencyKey, IfMatch};
 use crate::store::StoreError;
 use crate::store::WhistleQuery;
 use crate::writer::{Command, Reply, WriteError};

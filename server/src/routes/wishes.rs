@@ -10,9 +10,9 @@ use shaozi_shared::{CommunityId, Principal, Scope, Wish, WishId, WishStatus};
 
 use super::whistles::explain;
 use super::{created, idempotency, if_match, unexpected, with_etag};
+use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::openapi::{IdempotencyKey, IfMatch};
 use crate::store::WishQuery;
 use crate::writer::{Command, Reply};
 use crate::AppState;

@@ -148,7 +148,7 @@ impl Tx<'_> {
             )));
         }
         let note = refuse!(optional("note", b.note.as_deref(), text::NOTE));
-        let Some(day) = crate::copy::noon(b.date, self.calendar.offset) else {
+        let Some(day) = crate::clock::noon(b.date, self.calendar.offset) else {
             return Ok(Err(invalid("date", "not a day the calendar knows")));
         };
         if (day - at).num_days() > 1 || (at - day).num_days() > 3660 {

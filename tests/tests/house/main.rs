@@ -35,20 +35,14 @@ const KNOWN_CIRCLES: &[&[&str]] = &[
         "server/src/pg/check.rs",
     ],
     &[
-        "server/src/copy.rs",
         "server/src/notify/deliver/mod.rs",
         "server/src/notify/deliver/task.rs",
-        "server/src/open.rs",
-        "server/src/pg/hooks.rs",
-        "server/src/writer/admin.rs",
-        "server/src/writer/head.rs",
     ],
     &[
         "server/src/open311/mod.rs",
         "server/src/open311/requests.rs",
         "server/src/open311/services.rs",
     ],
-    &["server/src/openapi.rs", "server/src/router.rs"],
     &[
         "server/src/pg/engine.rs",
         "server/src/pg/mod.rs",
