@@ -16,7 +16,7 @@ use shaozi_shared::{Actor, Principal, Role, Scope};
 
 use crate::clock::Clock;
 use crate::guard::RateBuckets;
-use crate::store::StoreError;
+use crate::storage::StoreError;
 
 /// Why a token is refused: unknown, revoked or expired (an answer of 401).
 #[derive(Debug, Clone, thiserror::Error)]

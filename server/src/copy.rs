@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use shaozi_shared::api::{Activity, Community, Department, Street};
 use shaozi_shared::{Event, EventKind, Principal, WhistleStatus};
 
+use crate::storage::QueryError;
 use crate::storage::{DirectoryKind, Engine, LogEntry, NameHolder, Reads, Series, Unit};
 use crate::store::keys::Record;
-use crate::store::query_error::QueryError;
 use crate::store::{Counted, StoreError, WhistleQuery, WishQuery};
 use crate::OpenedEngine;
 
@@ -78,13 +78,13 @@ pub fn copy(
         let Some(&(last, _)) = page.last() else { break };
         let mut parsed = Vec::with_capacity(page.len());
         for (seq, json) in &page {
-            let e: Event = crate::store::decode(json.as_bytes(), || format!("event {seq}"))?;
+            let e: Event = crate::storage::decode(json.as_bytes(), || format!("event {seq}"))?;
             let on_record = e.kind.about_whistle() || e.kind.as_str().starts_with("wish.");
             if on_record {
                 timelines.entry(e.subject.clone()).or_default().push(*seq);
             }
             if e.kind == EventKind::ActivityRecorded {
-                activities.push(crate::store::decode(
+                activities.push(crate::storage::decode(
                     e.record.to_string().as_bytes(),
                     || e.subject.clone(),
                 )?);

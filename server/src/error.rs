@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use shaozi_shared::api::Problem;
 use shaozi_shared::{RefusalCode, RuleError};
 
-use crate::store::query_error::QueryError;
-use crate::store::StoreError;
+use crate::storage::QueryError;
+use crate::storage::StoreError;
 use crate::writer::WriteError;
 
 /// A refusal or failure, with words a person can act on.

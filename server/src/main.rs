@@ -173,7 +173,8 @@ enum TokenCmd {
 /// store already there in this build's format (a backup or a check must not make one, nor
 /// upgrade one).
 fn unless_held(data: &Path, existing: bool) -> anyhow::Result<Option<shaozi_server::store::Store>> {
-    use shaozi_server::store::{Store, StoreError};
+    use shaozi_server::storage::StoreError;
+    use shaozi_server::store::Store;
     let opened = if existing {
         Store::open_existing(data)
     } else {
@@ -182,7 +183,7 @@ fn unless_held(data: &Path, existing: bool) -> anyhow::Result<Option<shaozi_serv
     match opened {
         Ok(store) => Ok(Some(store)),
         // The store's lock file is held: a server has it open.
-        Err(e @ StoreError::Sled(_)) if e.to_string().contains("lock") => Ok(None),
+        Err(e @ StoreError::Engine(_)) if e.to_string().contains("lock") => Ok(None),
         Err(e) => Err(e).with_context(|| format!("opening the store in {}", data.display())),
     }
 }

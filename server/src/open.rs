@@ -16,7 +16,7 @@ pub struct OpenedEngine {
     /// What a copy reads besides.
     pub export: Arc<dyn storage::Export>,
     /// Its counters, for a recount.
-    pub counted: Arc<dyn store::Counted + Send + Sync>,
+    pub counted: Arc<dyn crate::storage::Counted + Send + Sync>,
     /// The sled store itself, when it is one.
     pub sled: Option<Store>,
     /// Whether other servers may write to it too (then a server follows the log).
@@ -29,7 +29,7 @@ pub struct OpenedEngine {
 
 impl OpenedEngine {
     /// A sled store already open, as an engine.
-    pub fn of_sled(store: Store) -> Result<OpenedEngine, store::StoreError> {
+    pub fn of_sled(store: Store) -> Result<OpenedEngine, crate::storage::StoreError> {
         Ok(OpenedEngine {
             reads: Arc::new(store.clone()),
             engine: Box::new(store::SledEngine::new(store.clone())?),
@@ -71,7 +71,9 @@ impl OpenedEngine {
 
 /// Opens the sled store in a directory, or the PostgreSQL database `data` names (migrating
 /// its schema). Blocking: call it off the async runtime.
-pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+pub fn open_engine_blocking(
+    data: &std::path::Path,
+) -> Result<OpenedEngine, crate::storage::StoreError> {
     if let Some(url) = data.to_str().filter(|d| pg::is_url(d)) {
         let (engine, reads) = pg::open(url)?;
         return Ok(OpenedEngine::of_pg(url, engine, reads));
@@ -82,7 +84,9 @@ pub fn open_engine_blocking(data: &std::path::Path) -> Result<OpenedEngine, stor
 /// Opens the store at `data` only if it is one in this build's format, changing nothing:
 /// what a backup or a check opens (a mistyped path is refused, not made a new empty store;
 /// an older format is refused, not upgraded under the build that wrote it).
-pub fn open_existing_blocking(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+pub fn open_existing_blocking(
+    data: &std::path::Path,
+) -> Result<OpenedEngine, crate::storage::StoreError> {
     if let Some(url) = data.to_str().filter(|d| pg::is_url(d)) {
         let (engine, reads) = pg::open_existing(url)?;
         return Ok(OpenedEngine::of_pg(url, engine, reads));
@@ -92,11 +96,13 @@ pub fn open_existing_blocking(data: &std::path::Path) -> Result<OpenedEngine, st
 
 /// [`open_engine_blocking`] from async code: the PostgreSQL client blocks, and must not run
 /// on the runtime's threads.
-pub(crate) async fn open_engine(data: &std::path::Path) -> Result<OpenedEngine, store::StoreError> {
+pub(crate) async fn open_engine(
+    data: &std::path::Path,
+) -> Result<OpenedEngine, crate::storage::StoreError> {
     let data = data.to_path_buf();
     tokio::task::spawn_blocking(move || open_engine_blocking(&data))
         .await
-        .map_err(|e| store::StoreError::Unavailable {
+        .map_err(|e| crate::storage::StoreError::Unavailable {
             why: format!("opening the store stopped: {e}"),
         })?
 }

@@ -16,7 +16,7 @@ use crate::open::open_engine;
 use crate::router::app;
 use crate::serve::serve_http;
 use crate::state::{AppState, Shared};
-use crate::store::{self, Store};
+use crate::store::Store;
 use crate::sweep::{sweep_deadlines, sweep_once};
 use crate::writer::{self, Writer, WriterHandle};
 use crate::{demo, follow, guard, metrics, notify, storage, tls};
@@ -95,7 +95,7 @@ pub enum StartError {
         /// The data directory.
         path: PathBuf,
         /// Why.
-        source: store::StoreError,
+        source: crate::storage::StoreError,
     },
     /// The TLS certificate or key cannot be used.
     #[error("cannot serve HTTPS: {0}")]

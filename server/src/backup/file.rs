@@ -81,7 +81,7 @@ pub(super) enum Line {
     End(Counts),
 }
 
-pub(super) use crate::store::query_helpers::{hex, unhex};
+pub(super) use crate::storage::query::{hex, unhex};
 
 /// Passes writes on to `inner`, hashing and counting them.
 pub(super) struct Hashing<W> {

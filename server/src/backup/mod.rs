@@ -38,7 +38,7 @@ pub use file::{check, Checked, Header, FORMAT, MAGIC};
 pub enum BackupError {
     /// A store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::storage::StoreError),
     /// The file could not be read or written.
     #[error("{what}: {source}")]
     Io {

@@ -13,9 +13,9 @@ use super::file::{check, unhex, Header, Line};
 use super::{BackupError, Counts};
 use crate::clock::noon;
 use crate::copy::{activity_number, add_counts, restore as restore_series};
+use crate::storage::StoreError;
 use crate::storage::{DirectoryKind, KeptAnswer, LogEntry, NameHolder, Series, Unit};
 use crate::store::keys::Record;
-use crate::store::StoreError;
 use crate::OpenedEngine;
 
 /// Events (with the records they finish) written per transaction.
@@ -140,7 +140,7 @@ pub fn verify(path: &Path) -> Result<Verified, BackupError> {
                 if seen.tokens + seen.kept + seen.hooks > 0 {
                     return Err(out_of_place("an event"));
                 }
-                let e: Event = crate::store::decode(raw.get().as_bytes(), || {
+                let e: Event = crate::storage::decode(raw.get().as_bytes(), || {
                     format!("event {} of the backup", seen.events + 1)
                 })?;
                 if e.seq != seen.events + 1 {
@@ -251,7 +251,7 @@ pub fn restore(
     while let Some(line) = lines.next_line()? {
         match line {
             Line::Event(raw) => {
-                let e: Event = crate::store::decode(raw.get().as_bytes(), || {
+                let e: Event = crate::storage::decode(raw.get().as_bytes(), || {
                     format!("event {} of the backup", events.len())
                 })?;
                 events.push(e);
@@ -466,7 +466,7 @@ fn put_one<T: serde::Serialize>(
 }
 
 fn decode<T: serde::de::DeserializeOwned>(json: &str, subject: &str) -> Result<T, BackupError> {
-    Ok(crate::store::decode(json.as_bytes(), || {
+    Ok(crate::storage::decode(json.as_bytes(), || {
         format!("{subject} in the backup")
     })?)
 }

@@ -85,7 +85,7 @@ pub fn take(
                 )));
             }
             let g: Glance<'_> = serde_json::from_str(&json).map_err(|e| {
-                BackupError::Store(crate::store::StoreError::Corrupt {
+                BackupError::Store(crate::storage::StoreError::Corrupt {
                     what: format!("event {s}"),
                     why: e.to_string(),
                 })
@@ -119,7 +119,7 @@ pub fn take(
     for (hash, info) in tokens {
         let info = match token_at_n.get(&info.name) {
             Some(json) => serde_json::from_str(json).map_err(|e| {
-                BackupError::Store(crate::store::StoreError::Corrupt {
+                BackupError::Store(crate::storage::StoreError::Corrupt {
                     what: format!("token {}", info.name),
                     why: e.to_string(),
                 })

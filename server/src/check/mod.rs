@@ -16,7 +16,7 @@ use shaozi_shared::api::{ConsistencyReport, Difference};
 
 use crate::backup::BackupError;
 use crate::storage::Series;
-use crate::store::StoreError;
+use crate::storage::StoreError;
 
 /// Differences listed at most (a badly broken store would otherwise print forever); the
 /// count says how many there were.

@@ -199,7 +199,7 @@ pub fn check(c: SledCheck<'_>) -> Result<ConsistencyReport, CheckError> {
     restore(&file, verified, &mut rebuilt, c.offset)?;
     let _ = std::fs::remove_file(&file);
     let Some(expected) = rebuilt.sled.clone() else {
-        return Err(CheckError::Store(crate::store::StoreError::Corrupt {
+        return Err(CheckError::Store(crate::storage::StoreError::Corrupt {
             what: "the scratch store".into(),
             why: "not a sled store".into(),
         }));
@@ -461,7 +461,7 @@ fn touched_after(live: &Store, seq: u64) -> Result<(HashSet<String>, Option<u64>
             break;
         };
         for (s, json) in &page {
-            let g: Glance = crate::store::decode(json.as_bytes(), || format!("event {s}"))?;
+            let g: Glance = crate::storage::decode(json.as_bytes(), || format!("event {s}"))?;
             first.get_or_insert(crate::store::keys::minute_key(g.at));
             subjects.insert(g.subject);
         }

@@ -12,7 +12,7 @@ use super::history::{claim_for, rating, step_after, wish_for};
 use super::names;
 use super::*;
 use crate::storage::Reads;
-use crate::store::{WhistleQuery, WishQuery};
+use crate::storage::{WhistleQuery, WishQuery};
 use crate::writer::{Command, WriteError, WriterHandle};
 
 pub(super) struct Sim {

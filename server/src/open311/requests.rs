@@ -18,7 +18,7 @@ use super::render::{render, Fmt, V};
 use super::{agencies, Form, Open311Error, Result};
 use crate::error::ApiError;
 use crate::guard::Client;
-use crate::store::FiledPage;
+use crate::storage::FiledPage;
 use crate::writer::{Command, Reply};
 use crate::AppState;
 

@@ -18,9 +18,9 @@ use super::{col, connect, db_error};
 use crate::check::{CheckError, Findings};
 use crate::clock::noon;
 use crate::copy::activity_number;
+use crate::storage::counts::{whistle_counts, wish_counts};
+use crate::storage::StoreError;
 use crate::storage::{DirectoryKind, Series};
-use crate::store::keys::Record;
-use crate::store::StoreError;
 
 /// Rows read at a time.
 const PAGE: i64 = 5000;
@@ -146,7 +146,7 @@ impl Checking {
                 let id: i64 = col(r, 0)?;
                 let json: String = col(r, 15)?;
                 let w: Whistle = decode(&json, format!("whistle {id}"))?;
-                for (k, n) in w.counts() {
+                for (k, n) in whistle_counts(&w) {
                     *self.counts.entry(k).or_default() += n;
                 }
                 let have = whistle_columns(r)?;
@@ -206,7 +206,7 @@ impl Checking {
                 let id: i64 = col(r, 0)?;
                 let json: String = col(r, 7)?;
                 let w: Wish = decode(&json, format!("wish {id}"))?;
-                for (k, n) in w.counts() {
+                for (k, n) in wish_counts(&w) {
                     *self.counts.entry(k).or_default() += n;
                 }
                 let have = WishDerived {

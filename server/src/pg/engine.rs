@@ -10,8 +10,8 @@ use shaozi_shared::WhistleId;
 use super::statements::{EVENT_COLUMNS, WHISTLE_COLUMNS};
 use super::unit::PgUnit;
 use super::{col, connect, db_error};
+use crate::storage::StoreError;
 use crate::storage::{Batch, Engine};
-use crate::store::StoreError;
 /// The PostgreSQL engine's write side, owned by the writer thread. It reconnects after a
 /// lost connection; until then, batches are refused as unavailable.
 pub struct PgEngine {

@@ -3,8 +3,8 @@
 
 use super::reads::PgReads;
 use super::{col, db_error};
+use crate::storage::{decode, StoreError};
 use crate::storage::{HookChange, HookState, HookStore, StoredHook};
-use crate::store::{decode, StoreError};
 
 fn json<T: serde::Serialize>(v: &T, what: &str) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt {

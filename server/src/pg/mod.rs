@@ -22,7 +22,7 @@ pub use hooks::PgLeases;
 pub use reads::PgReads;
 pub use schema::{migrate, SCHEMA_VERSION};
 
-use crate::store::StoreError;
+use crate::storage::StoreError;
 
 /// Whether `--data` names a PostgreSQL database rather than a directory.
 pub fn is_url(data: &str) -> bool {

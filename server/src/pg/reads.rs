@@ -17,11 +17,12 @@ use shaozi_shared::{
 };
 
 use super::{col, connect, db_error};
+use crate::storage::counts::{self, WishMeasure};
+use crate::storage::query::{hex, id_cursor, unhex, BadCursor};
 use crate::storage::Reads;
-use crate::store::keys::{self, WishMeasure};
-use crate::store::query_error::{BadCursor, QueryError};
-use crate::store::query_helpers::{hex, id_cursor, unhex};
-use crate::store::{decode, Counted, FiledPage, Group, StoreError, WhistleQuery, WishQuery};
+use crate::storage::{
+    decode, queue, Counted, FiledPage, Group, QueryError, StoreError, WhistleQuery, WishQuery,
+};
 
 /// Connections kept for reads.
 const READERS: usize = 4;
@@ -381,9 +382,7 @@ impl Reads for PgReads {
         // The streets' views of the departments grow with streets × departments: only the
         // caller's own street's is read.
         let street_view = match who.scope {
-            shaozi_shared::Scope::Street(st) => {
-                crate::store::keys::counter::street_departments(st.0)
-            }
+            shaozi_shared::Scope::Street(st) => counts::counter::street_departments(st.0),
             _ => String::new(),
         };
         let snap = self.run(move |c| {
@@ -551,7 +550,7 @@ impl Reads for PgReads {
         to: DateTime<Utc>,
         offset: chrono::FixedOffset,
     ) -> Result<Vec<Day>, StoreError> {
-        let days = crate::store::local_days(from, to, offset);
+        let days = crate::storage::query::local_days(from, to, offset);
         let mut out = Vec::with_capacity(days.len());
         for (date, a, b) in days {
             let filed = self.count(
@@ -608,7 +607,7 @@ impl Reads for PgReads {
                 Group::Street => Some(w.street_id.0),
                 Group::Community => Some(w.community_id.0),
             };
-            if let (Some(m), Some(u)) = (keys::wish_measure(w), unit) {
+            if let (Some(m), Some(u)) = (counts::wish_measure(w), unit) {
                 wish_by_unit.entry(u).or_default().push(m);
             }
         }
@@ -654,7 +653,7 @@ impl Reads for PgReads {
         Ok(out)
     }
     fn status_totals(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        Counted::counters_under(self, crate::store::keys::counter::STATUS)
+        Counted::counters_under(self, counts::counter::STATUS)
     }
     fn size_bytes(&self) -> Result<u64, StoreError> {
         Ok(self
@@ -667,19 +666,14 @@ impl PgReads {
     /// The unanswered queue in queue order, with the sled engine's cursors (the queue's
     /// prefix and the whistle's queue key, in hex).
     fn list_queue(&self, q: &WhistleQuery) -> Result<(Vec<Whistle>, Option<String>), QueryError> {
-        let prefix = match (q.department_id, q.community_id, q.street_id) {
-            (Some(d), _, _) => keys::unit_queue_prefix(keys::family::DEPARTMENT, d.0),
-            (None, Some(c), _) => keys::unit_queue_prefix(keys::family::COMMUNITY, c.0),
-            (None, None, Some(s)) => keys::unit_queue_prefix(keys::family::STREET, s.0),
-            (None, None, None) => vec![keys::family::QUEUE],
-        };
+        let prefix = queue::queue_prefix(q.department_id, q.community_id, q.street_id);
         let mut f = whistle_filter(q, true);
         f.raw("queue_key IS NOT NULL".into());
         if let Some(c) = &q.cursor {
             let tail = c
                 .strip_prefix('q')
                 .and_then(unhex)
-                .filter(|k| k.len() == prefix.len() + keys::QUEUE_TAIL && k.starts_with(&prefix))
+                .filter(|k| k.len() == prefix.len() + queue::QUEUE_TAIL && k.starts_with(&prefix))
                 .map(|k| k[prefix.len()..].to_vec())
                 .ok_or_else(|| BadCursor(c.clone()))?;
             f.add("queue_key > ?", tail);
@@ -694,7 +688,7 @@ impl PgReads {
             items.truncate(q.limit);
             items
                 .last()
-                .map(|w| format!("q{}{}", hex(&prefix), hex(&keys::queue_tail(w))))
+                .map(|w| format!("q{}{}", hex(&prefix), hex(&queue::queue_tail(w))))
         });
         Ok((items, next.flatten()))
     }

@@ -5,7 +5,7 @@
 use postgres::Client;
 
 use super::{col, db_error};
-use crate::store::StoreError;
+use crate::storage::StoreError;
 
 /// The migrations, in order; the schema's version is how many have been applied.
 const MIGRATIONS: &[(&str, &str)] = &[

@@ -13,7 +13,8 @@ use shaozi_shared::{Whistle, WhistleStatus, Wish};
 use super::engine::Prepared;
 use super::unit::{id_of, Pending, PendingEvent};
 use super::{col, db_error};
-use crate::store::{keys, StoreError};
+use crate::storage::queue;
+use crate::storage::StoreError;
 
 /// A parameter of a multi-row statement.
 pub(super) type Param = Box<dyn ToSql + Sync>;
@@ -114,7 +115,7 @@ pub(super) fn insert_whistles(
             p.record
                 .status
                 .is_unanswered()
-                .then(|| keys::queue_tail(&p.record))
+                .then(|| queue::queue_tail(&p.record))
         })
         .collect();
     let due: Vec<Option<DateTime<Utc>>> = new.iter().map(|p| p.record.next_alarm()).collect();
@@ -247,7 +248,7 @@ impl WhistleDerived {
             category: w.category.clone(),
             urgent: w.urgency == shaozi_shared::Urgency::Urgent,
             overdue: w.overdue,
-            queue_key: w.status.is_unanswered().then(|| keys::queue_tail(w)),
+            queue_key: w.status.is_unanswered().then(|| queue::queue_tail(w)),
             due_at: w.next_alarm(),
             created_at: w.created_at,
             dispatched_at: w.dispatched_at,

@@ -18,8 +18,8 @@ use super::statements::{
     write_counters, Param, WHISTLE_COLUMNS, WISH_COLUMNS,
 };
 use super::{col, db_error};
+use crate::storage::{decode, StoreError};
 use crate::storage::{DirectoryKind, KeptAnswer, LogEntry, NameHolder, Series, Unit};
-use crate::store::{decode, StoreError};
 
 /// The letter of a directory kind in the `directory` and `names` tables.
 pub(crate) fn dir_letter(kind: DirectoryKind) -> &'static str {

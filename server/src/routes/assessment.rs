@@ -139,7 +139,7 @@ pub async fn get(
     let weights = st.rules.weights;
     let offset = st.rules.calendar.offset;
     let (units, daily) = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::store::StoreError>((
+        Ok::<_, crate::storage::StoreError>((
             store.assessment(group, from, to, &weights)?,
             store.daily(from, to, offset)?,
         ))

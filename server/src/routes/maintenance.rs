@@ -178,7 +178,7 @@ async fn run_check(
             crate::pg::check::check(&url, offset, false)
         })
         .await
-        .map_err(|e| crate::store::StoreError::Unavailable {
+        .map_err(|e| crate::storage::StoreError::Unavailable {
             why: format!("the check stopped: {e}"),
         })?;
     };
@@ -199,7 +199,7 @@ async fn run_check(
             (seq, all)
         })
         .await
-        .map_err(|e| crate::store::StoreError::Unavailable { why: e.to_string() })?;
+        .map_err(|e| crate::storage::StoreError::Unavailable { why: e.to_string() })?;
     let at_seq = at_seq?;
     let (reads, keeper, export, hooks, engine) = (
         st.store.clone(),
@@ -227,7 +227,7 @@ async fn run_check(
         })
     })
     .await
-    .map_err(|e| crate::store::StoreError::Unavailable {
+    .map_err(|e| crate::storage::StoreError::Unavailable {
         why: format!("the check stopped: {e}"),
     })?
 }

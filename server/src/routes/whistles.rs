@@ -14,7 +14,7 @@ use super::{created, idempotency, if_match, scope_whistles, unexpected, with_eta
 use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::store::StoreError;
+use crate::storage::StoreError;
 use crate::store::WhistleQuery;
 use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use shaozi_shared::api::HookFormat;
 use shaozi_shared::{Principal, Role, Scope};
 
-use crate::store::StoreError;
+use super::StoreError;
 
 /// A subscription as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

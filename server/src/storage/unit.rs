@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use shaozi_shared::api::{Activity, Community, TokenInfo};
 use shaozi_shared::{CommunityId, EventKind, StreetId, Whistle, WhistleId, Wish, WishId};
 
-use crate::store::StoreError;
+use super::StoreError;
 
 /// Kinds of directory record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -3,10 +3,11 @@
 //! it is, and never reads the whistles or events it passes over.
 
 use chrono::{DateTime, Utc};
-use shaozi_shared::{Event, Whistle, WhistleId, WhistleStatus};
+use shaozi_shared::{Event, Whistle, WhistleId};
 
 use super::keys::{self, be, family, key, read_be, time_key};
 use super::{decode, decode_record, postings, Store, StoreError};
+use crate::storage::query::FiledPage;
 
 impl Store {
     /// How many whistles were filed in `[from, to)`: the minutes wholly inside by their
@@ -179,23 +180,6 @@ impl Store {
         }
         Ok((first <= last).then_some((first, last)))
     }
-}
-
-/// Which whistles a page by filing time is drawn from.
-#[derive(Debug, Clone)]
-pub struct FiledPage {
-    /// Filed at or after.
-    pub from: DateTime<Utc>,
-    /// Filed before.
-    pub to: DateTime<Utc>,
-    /// Statuses to include; empty means all.
-    pub statuses: Vec<WhistleStatus>,
-    /// Only this category.
-    pub category: Option<String>,
-    /// Whistles passed over before the page.
-    pub skip: usize,
-    /// The page's size.
-    pub take: usize,
 }
 
 /// The first number in `[a, b]` for which `before` is false (`b + 1` when there is none),

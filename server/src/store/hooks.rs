@@ -26,7 +26,7 @@ fn flush(store: &Store) -> Result<(), StoreError> {
 
 fn tx_error(e: sled::transaction::TransactionError<()>) -> StoreError {
     match e {
-        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+        sled::transaction::TransactionError::Storage(e) => StoreError::from(e),
         sled::transaction::TransactionError::Abort(()) => StoreError::Conflict,
     }
 }

@@ -1,20 +1,25 @@
 //! Byte layouts of keys, so that sled's ordering is the order we read in.
 
 use chrono::{DateTime, Utc};
-use shaozi_shared::{EventKind, Urgency, Whistle, WhistleStatus, Wish};
+use shaozi_shared::{EventKind, Whistle, WhistleStatus, Wish};
+
+pub use crate::storage::counts::{
+    count_diff, counter, whistle_counts, wish_counts, wish_measure, WishMeasure,
+};
+pub use crate::storage::queue::{queue_class, queue_tail, time_key, unit_queue_prefix, QUEUE_TAIL};
 
 /// Index families in the `idx` tree, each a one-byte prefix.
 pub mod family {
     /// Unanswered queue: overdue, urgency, deadline, id.
-    pub const QUEUE: u8 = b'q';
+    pub const QUEUE: u8 = crate::storage::queue::CITY;
     /// Whistles by status: postings.
     pub const STATUS: u8 = b's';
     /// Whistles by lead department, status: postings.
-    pub const DEPARTMENT: u8 = b'd';
+    pub const DEPARTMENT: u8 = crate::storage::queue::DEPARTMENT;
     /// Whistles by community, status: postings.
-    pub const COMMUNITY: u8 = b'c';
+    pub const COMMUNITY: u8 = crate::storage::queue::COMMUNITY;
     /// Whistles by street, status: postings.
-    pub const STREET: u8 = b't';
+    pub const STREET: u8 = crate::storage::queue::STREET;
     /// Pending deadlines: due time, id.
     pub const TIMER: u8 = b'T';
     /// Wishes by status: postings.
@@ -28,7 +33,7 @@ pub mod family {
     pub const WISH_TIMELINE: u8 = b'L';
     /// A unit's unanswered queue: unit kind (street, community, department), unit id, then
     /// the queue key's order.
-    pub const UNIT_QUEUE: u8 = b'Q';
+    pub const UNIT_QUEUE: u8 = crate::storage::queue::UNIT;
     /// The log by actor: name, 0, then postings of sequence numbers.
     pub const AUDIT_ACTOR: u8 = b'a';
     /// The log by time: minute ([`super::minute_key`]) → its events' [`super::MinuteSpan`].
@@ -90,11 +95,6 @@ pub fn be(n: u64) -> [u8; 8] {
 /// Reads a big-endian u64 from the first 8 bytes.
 pub fn read_be(b: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
-}
-
-/// Milliseconds since the epoch as an order-preserving u64 (times before 1970 sort first).
-pub fn time_key(t: DateTime<Utc>) -> u64 {
-    (t.timestamp_millis() as u64) ^ (1 << 63)
 }
 
 /// The minute a time falls in, in the same order as [`time_key`].
@@ -197,40 +197,9 @@ pub fn dir_key(kind: u8, id: u64) -> Vec<u8> {
     key(&[&[kind], &be(id)])
 }
 
-/// Bytes of [`queue_tail`].
-pub const QUEUE_TAIL: usize = 19;
-
-/// The first byte of a queue key ([`Whistle::queue_class`]): returned whistles first (the
-/// dispatcher must act), then overdue ones, then the rest.
-pub mod queue_class {
-    /// Sent back by the department.
-    pub const RETURNED: u8 = 0;
-    /// The rest.
-    pub const OTHER: u8 = 2;
-}
-
-/// The queue order of an unanswered whistle: returned first, then overdue, then escalated,
-/// then urgent, then earliest deadline, then id.
-pub fn queue_tail(w: &Whistle) -> Vec<u8> {
-    let class = w.queue_class();
-    let escalated = if w.escalation_level > 0 { 0u8 } else { 1 };
-    let urgent = if w.urgency == Urgency::Urgent { 0u8 } else { 1 };
-    key(&[
-        &[class, escalated, urgent],
-        &be(time_key(w.respond_by)),
-        &be(w.id.0),
-    ])
-}
-
 /// The key of an unanswered whistle in the city's queue.
 pub fn queue_key(w: &Whistle) -> Vec<u8> {
     key(&[&[family::QUEUE], &queue_tail(w)])
-}
-
-/// The prefix of one unit's queue; `unit` is [`family::STREET`], [`family::COMMUNITY`] or
-/// [`family::DEPARTMENT`].
-pub fn unit_queue_prefix(unit: u8, id: u64) -> Vec<u8> {
-    key(&[&[family::UNIT_QUEUE, unit], &be(id)])
 }
 
 /// Every index entry (key, value) a whistle has in its current state.
@@ -267,7 +236,13 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
         for group in [Group::Department, Group::Street, Group::Community] {
             for (uid, part) in group.case_parts(w) {
                 out.push((
-                    unit_time_key(family::MEASURE, group.family(), uid, at, w.id.0),
+                    unit_time_key(
+                        family::MEASURE,
+                        super::assess::group_family(group),
+                        uid,
+                        at,
+                        w.id.0,
+                    ),
                     serde_json::to_vec(&part).unwrap_or_default(),
                 ));
             }
@@ -311,34 +286,9 @@ pub fn unit_time_key(fam: u8, unit: u8, uid: u64, at: DateTime<Utc>, id: u64) ->
     key(&[&[fam, unit], &be(uid), &be(time_key(at)), &be(id)])
 }
 
-/// What a wish adds to a unit's assessment: claimed, completed, value completed (fen).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct WishMeasure {
-    /// Claimed (including since completed).
-    pub claimed: bool,
-    /// Completed.
-    pub completed: bool,
-    /// Value if completed.
-    pub value_fen: i64,
-}
-
 /// A pending deadline's key.
 pub fn timer_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
     key(&[&[family::TIMER], &be(time_key(due)), &be(id)])
-}
-
-/// What a wish adds to its units' assessment in its current state (None when cancelled).
-pub fn wish_measure(w: &Wish) -> Option<WishMeasure> {
-    use shaozi_shared::WishStatus::*;
-    (w.status != Cancelled).then(|| WishMeasure {
-        claimed: matches!(w.status, Claimed | Completed),
-        completed: w.status == Completed,
-        value_fen: if w.status == Completed {
-            w.value_fen
-        } else {
-            0
-        },
-    })
 }
 
 /// Every index entry a wish has in its current state.
@@ -363,165 +313,6 @@ pub fn wish_index(w: &Wish) -> Vec<(Vec<u8>, Vec<u8>)> {
                 value.clone(),
             ));
         }
-    }
-    out
-}
-
-/// The counters' names: the one place that knows them, for what writes them (the
-/// contributions below) and what reads them (`store/counts.rs`, the assessment).
-pub mod counter {
-    /// Whose unanswered queue.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Queue {
-        /// The city's.
-        City,
-        /// A street office's.
-        Street(u64),
-        /// A community's.
-        Community(u64),
-        /// A department's.
-        Department(u64),
-    }
-
-    /// A queue's `unanswered`, `urgent` or `overdue`.
-    pub fn queue(q: Queue, field: &str) -> String {
-        match q {
-            Queue::City => format!("queue/{field}"),
-            Queue::Street(id) => format!("uq/t/{id:010}/{field}"),
-            Queue::Community(id) => format!("uq/c/{id:010}/{field}"),
-            Queue::Department(id) => format!("uq/d/{id:010}/{field}"),
-        }
-    }
-
-    /// Whistles from a source, the city's or a unit's (a department's: those it leads).
-    pub fn source(q: Queue, s: shaozi_shared::case::Source) -> String {
-        let s = s.as_str();
-        match q {
-            Queue::City => format!("src/{s}"),
-            Queue::Street(id) => format!("srct/{id:010}/{s}"),
-            Queue::Community(id) => format!("srcc/{id:010}/{s}"),
-            Queue::Department(id) => format!("srcd/{id:010}/{s}"),
-        }
-    }
-
-    /// Whistles in a status, city-wide (`/metrics`).
-    pub fn status(s: shaozi_shared::WhistleStatus) -> String {
-        format!("{STATUS}{}", s.as_str())
-    }
-
-    /// Every status counter starts with this.
-    pub const STATUS: &str = "status/";
-
-    /// Every department's load counters start with this, then `{id:010}/{field}`.
-    pub const DEPARTMENTS: &str = "dept/";
-
-    /// A department's `dispatched`, `acknowledged`, `open` or `overdue`.
-    pub fn department(id: u64, field: &str) -> String {
-        format!("{DEPARTMENTS}{id:010}/{field}")
-    }
-
-    /// A street's view of the departments' load (its own cases only) starts with this, then
-    /// `{department:010}/{field}`.
-    pub fn street_departments(street: u64) -> String {
-        format!("sdept/{street:010}/")
-    }
-
-    /// A department's `dispatched`, `acknowledged`, `open` or `overdue`, counting one street's
-    /// cases.
-    pub fn street_department(street: u64, department: u64, field: &str) -> String {
-        format!("{}{department:010}/{field}", street_departments(street))
-    }
-
-    /// The city's wish totals start with this, then the field.
-    pub const WISHES: &str = "wish/";
-    /// Every community's wish totals start with this, then `{id:010}/{field}`.
-    pub const COMMUNITY_WISHES: &str = "wishc/";
-
-    /// A wish total (`total`, `claimed`, `completed`, `value_total`, `value_completed`), the
-    /// city's or a community's.
-    pub fn wishes(community: Option<u64>, field: &str) -> String {
-        match community {
-            None => format!("{WISHES}{field}"),
-            Some(id) => format!("{COMMUNITY_WISHES}{id:010}/{field}"),
-        }
-    }
-}
-
-/// Counter contributions of a whistle in its current state; counters are the sums of these
-/// over all records, kept up to date by adding the difference on every change.
-pub fn whistle_counts(w: &Whistle) -> Vec<(String, i64)> {
-    use counter::Queue;
-    let mut out = Vec::new();
-    // The city and each unit the whistle belongs to: its totals per source, and its queue.
-    let mut units = vec![
-        Queue::City,
-        Queue::Street(w.street_id.0),
-        Queue::Community(w.community_id.0),
-    ];
-    units.extend(w.department_id.map(|d| Queue::Department(d.0)));
-    for q in &units {
-        out.push((counter::source(*q, w.source), 1));
-    }
-    out.push((counter::status(w.status), 1));
-    if w.status.is_unanswered() {
-        // The city's queue, and each unit's, for scoped stats.
-        for q in units {
-            out.push((counter::queue(q, "unanswered"), 1));
-            if w.urgency == Urgency::Urgent {
-                out.push((counter::queue(q, "urgent"), 1));
-            }
-            if w.overdue {
-                out.push((counter::queue(q, "overdue"), 1));
-            }
-        }
-    }
-    if let Some(d) = w.department_id {
-        // The department's load city-wide, and as the whistle's street sees it.
-        let (city, street) = (
-            |f: &str| counter::department(d.0, f),
-            |f: &str| counter::street_department(w.street_id.0, d.0, f),
-        );
-        let mut fields = Vec::new();
-        match w.status {
-            WhistleStatus::Dispatched => fields.push("dispatched"),
-            WhistleStatus::Acknowledged => fields.push("acknowledged"),
-            _ => {}
-        }
-        if matches!(
-            w.status,
-            WhistleStatus::Dispatched | WhistleStatus::Acknowledged | WhistleStatus::Resolved
-        ) {
-            fields.push("open");
-        }
-        if w.overdue {
-            fields.push("overdue");
-        }
-        for f in fields {
-            out.push((city(f), 1));
-            out.push((street(f), 1));
-        }
-    }
-    out
-}
-
-/// Counter contributions of a wish, city-wide and for its community.
-pub fn wish_counts(w: &Wish) -> Vec<(String, i64)> {
-    use shaozi_shared::WishStatus::*;
-    if w.status == Cancelled {
-        return Vec::new();
-    }
-    let mut fields = vec![("total", 1), ("value_total", w.value_fen)];
-    if matches!(w.status, Claimed | Completed) {
-        fields.push(("claimed", 1));
-    }
-    if w.status == Completed {
-        fields.push(("completed", 1));
-        fields.push(("value_completed", w.value_fen));
-    }
-    let mut out = Vec::new();
-    for (f, n) in fields {
-        out.push((counter::wishes(None, f), n));
-        out.push((counter::wishes(Some(w.community_id.0), f), n));
     }
     out
 }
@@ -574,21 +365,6 @@ impl Record for Wish {
     fn counts(&self) -> Vec<(String, i64)> {
         wish_counts(self)
     }
-}
-
-/// Net counter changes from `old` contributions to `new` ones, zeros dropped.
-pub fn count_diff(old: &[(String, i64)], new: &[(String, i64)]) -> Vec<(String, i64)> {
-    let mut acc: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-    for (k, n) in old {
-        *acc.entry(k).or_default() -= n;
-    }
-    for (k, n) in new {
-        *acc.entry(k).or_default() += n;
-    }
-    acc.into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|(k, n)| (k.to_string(), n))
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ mod assess;
 mod by_time;
 mod counts;
 mod hooks;
-pub use counts::Counted;
+pub use crate::storage::Counted;
 pub mod keys;
 mod migrate;
 /// The store format this build writes (and upgrades older ones to).
@@ -19,19 +19,17 @@ mod unit;
 pub(crate) use unit::series_key;
 pub use unit::SledEngine;
 
-pub use assess::{local_days, Group};
-pub use by_time::FiledPage;
+pub use crate::storage::query::{local_days, FiledPage, Group, WhistleQuery, WishQuery};
 mod query;
-/// Errors of list queries.
-pub mod query_error {
-    pub use super::query::{BadCursor, QueryError};
-}
-/// The sled engine's cursors, which every engine issues, so a copied city pages the same.
-pub(crate) mod query_helpers {
-    pub(crate) use super::query::{hex, id_cursor, unhex};
-}
+mod seam;
 
-pub use query::{WhistleQuery, WishQuery};
+pub use crate::storage::{decode, StoreError};
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
 
 use std::path::Path;
 
@@ -40,42 +38,6 @@ use shaozi_shared::api::{Community, Department, Street};
 use shaozi_shared::{Event, TimelineEntry, Whistle, WhistleId, Wish, WishId};
 
 use keys::{be, dir, family, key, read_be};
-
-/// Something went wrong below the API: the disk, or a record we cannot read back.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// sled failed.
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
-    /// The database cannot be reached or cannot take writes now (PostgreSQL: a lost
-    /// connection, a standby); a retry later may succeed.
-    #[error("{why}")]
-    Unavailable {
-        /// What happened, in words.
-        why: String,
-    },
-    /// The database refused a statement (PostgreSQL).
-    #[error("database error: {0}")]
-    Database(String),
-    /// A sled transaction met another one; sled runs it again (never seen by a caller).
-    #[error("a transaction conflicted")]
-    Conflict,
-    /// Not a store this build reads as it is (missing, empty, or in an older format that
-    /// opening would upgrade); said to the operator, nothing was changed.
-    #[error("{why}")]
-    NotAStore {
-        /// What was found, and what to do.
-        why: String,
-    },
-    /// A stored record does not decode; the store is damaged or from another version.
-    #[error("damaged record {what}: {why}")]
-    Corrupt {
-        /// Which record.
-        what: String,
-        /// The decoder's complaint.
-        why: String,
-    },
-}
 
 /// The trees of one shaozi store.
 #[derive(Clone)]
@@ -490,17 +452,6 @@ fn cut_short(what: String) -> StoreError {
         what,
         why: "its stored timeline is cut short".into(),
     }
-}
-
-/// Decodes a stored JSON record.
-pub fn decode<T: DeserializeOwned>(
-    v: &[u8],
-    what: impl FnOnce() -> String,
-) -> Result<T, StoreError> {
-    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
-        what: what(),
-        why: e.to_string(),
-    })
 }
 
 fn decode_opt<T: DeserializeOwned>(

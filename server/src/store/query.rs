@@ -1,98 +1,16 @@
 //! List queries over the indexes: a page costs the same at any history size, and a sparse
 //! filter scans a bounded number of entries before handing back a cursor to continue.
 
-use shaozi_shared::{
-    CommunityId, DepartmentId, StreetId, Urgency, Whistle, WhistleId, WhistleStatus, Wish, WishId,
-    WishStatus,
-};
+use shaozi_shared::{Whistle, WhistleId, WhistleStatus, Wish, WishId, WishStatus};
 
 use super::keys::{be, family, key, read_be};
 use super::{postings, Store, StoreError};
+use crate::storage::query::{
+    hex, id_cursor, unhex, BadCursor, QueryError, WhistleQuery, WishQuery,
+};
 
 /// Entries looked at per page before returning a partial page with a cursor.
 const MAX_SCAN: usize = 5_000;
-
-/// Filters and paging for `GET /api/v1/whistles`.
-#[derive(Debug, Clone, Default)]
-pub struct WhistleQuery {
-    /// Statuses to include; empty means all.
-    pub statuses: Vec<WhistleStatus>,
-    /// Lead department.
-    pub department_id: Option<DepartmentId>,
-    /// Community.
-    pub community_id: Option<CommunityId>,
-    /// Street office.
-    pub street_id: Option<StreetId>,
-    /// Only overdue (true) or only not overdue (false).
-    pub overdue: Option<bool>,
-    /// Only this urgency.
-    pub urgency: Option<Urgency>,
-    /// Only this category.
-    pub category: Option<String>,
-    /// Only whistles whose pending deadline falls in this span (from now to now + due_within).
-    pub due_between: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
-    /// Only whistles from this source.
-    pub source: Option<shaozi_shared::case::Source>,
-    /// Page size.
-    pub limit: usize,
-    /// Where the previous page stopped.
-    pub cursor: Option<String>,
-}
-
-/// Filters and paging for `GET /api/v1/wishes`.
-#[derive(Debug, Clone, Default)]
-pub struct WishQuery {
-    /// Statuses to include; empty means all.
-    pub statuses: Vec<WishStatus>,
-    /// Community.
-    pub community_id: Option<CommunityId>,
-    /// Page size.
-    pub limit: usize,
-    /// Where the previous page stopped.
-    pub cursor: Option<String>,
-}
-
-/// A cursor the client sent that we did not issue.
-#[derive(Debug, thiserror::Error)]
-#[error("cursor {0:?} is not one this server issued; start again without it")]
-pub struct BadCursor(pub String);
-
-/// A query's failure: a bad cursor (the client's fault) or the store.
-#[derive(Debug, thiserror::Error)]
-pub enum QueryError {
-    /// The cursor is not ours.
-    #[error(transparent)]
-    Cursor(#[from] BadCursor),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Bytes as lowercase hex (queue cursors).
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Hex back to bytes; None for anything else.
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// The id a newest-first page stopped at.
-pub(crate) fn id_cursor(c: Option<&str>) -> Result<Option<u64>, BadCursor> {
-    c.map(|c| {
-        c.strip_prefix('i')
-            .and_then(|n| n.parse::<u64>().ok())
-            .ok_or_else(|| BadCursor(c.to_string()))
-    })
-    .transpose()
-}
 
 /// The smallest key greater than every key starting with `prefix`.
 fn successor(prefix: &[u8]) -> Vec<u8> {
@@ -104,28 +22,6 @@ fn successor(prefix: &[u8]) -> Vec<u8> {
         }
     }
     vec![0xff; prefix.len() + 1]
-}
-
-impl WhistleQuery {
-    fn uses_queue(&self) -> bool {
-        !self.statuses.is_empty() && self.statuses.iter().all(|s| s.is_unanswered())
-    }
-
-    fn matches(&self, w: &Whistle) -> bool {
-        (self.statuses.is_empty() || self.statuses.contains(&w.status))
-            && self
-                .department_id
-                .is_none_or(|d| w.department_id == Some(d))
-            && self.community_id.is_none_or(|c| w.community_id == c)
-            && self.street_id.is_none_or(|s| w.street_id == s)
-            && self.overdue.is_none_or(|o| w.overdue == o)
-            && self.urgency.is_none_or(|u| w.urgency == u)
-            && self.category.as_ref().is_none_or(|c| &w.category == c)
-            && self.source.is_none_or(|s| w.source == s)
-            && self
-                .due_between
-                .is_none_or(|(from, to)| w.pending_deadline().is_some_and(|d| from <= d && d <= to))
-    }
 }
 
 impl Store {
@@ -173,12 +69,8 @@ impl Store {
 
     fn list_queue(&self, q: &WhistleQuery) -> Result<(Vec<Whistle>, Option<String>), QueryError> {
         // One unit's own queue when the query names one; the rest is filtered per record.
-        let queue = match (q.department_id, q.community_id, q.street_id) {
-            (Some(d), _, _) => super::keys::unit_queue_prefix(family::DEPARTMENT, d.0),
-            (None, Some(c), _) => super::keys::unit_queue_prefix(family::COMMUNITY, c.0),
-            (None, None, Some(s)) => super::keys::unit_queue_prefix(family::STREET, s.0),
-            (None, None, None) => vec![family::QUEUE],
-        };
+        let queue =
+            crate::storage::queue::queue_prefix(q.department_id, q.community_id, q.street_id);
         let key_len = queue.len() + super::keys::QUEUE_TAIL;
         let base = queue;
         // Overdue whistles are among the first two classes (returned, overdue); the filter

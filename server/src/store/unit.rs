@@ -24,7 +24,7 @@ impl From<UnabortableTransactionError> for StoreError {
     fn from(e: UnabortableTransactionError) -> Self {
         match e {
             UnabortableTransactionError::Conflict => StoreError::Conflict,
-            UnabortableTransactionError::Storage(e) => StoreError::Sled(e),
+            UnabortableTransactionError::Storage(e) => StoreError::from(e),
         }
     }
 }
@@ -442,7 +442,7 @@ impl Engine for SledEngine {
             )
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Storage(e) => StoreError::from(e),
             })?;
         self.store.db.flush()?;
         self.head = head.get();

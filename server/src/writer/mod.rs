@@ -32,7 +32,7 @@ pub use head::{stored_head, EventHead};
 use crate::auth::TokenBook;
 use crate::clock::Clock;
 use crate::storage::Engine;
-use crate::store::StoreError;
+use crate::storage::StoreError;
 use tx::Tx;
 
 /// Most requests committed in one transaction and one flush.

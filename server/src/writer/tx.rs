@@ -11,9 +11,9 @@ use shaozi_shared::{
 };
 
 use super::{Command, Job, Published, Reply, WriteError};
+use crate::storage::StoreError;
 use crate::storage::{KeptAnswer, LogEntry, Unit};
 use crate::store::keys::{self, Record};
-use crate::store::StoreError;
 
 /// A failure of the store, which aborts the whole batch.
 pub(super) type TxError = StoreError;
@@ -64,7 +64,7 @@ pub(super) fn unknown(field: &'static str, reason: impl Into<String>) -> WriteEr
     ))
 }
 
-use crate::store::query_helpers::hex;
+use crate::storage::query::hex;
 
 /// Who may see events about a whistle: its units, and the previous lead after a reassignment.
 pub(super) fn whistle_scope(old: Option<&Whistle>, w: &Whistle) -> EventScope {

@@ -26,8 +26,8 @@ use super::send::Sender;
 use super::vault::Vault;
 use crate::auth::TokenBook;
 use crate::clock::Clock;
+use crate::storage::StoreError;
 use crate::storage::{blocking, HookState, HookStore, Reads, StoredHook};
-use crate::store::StoreError;
 use crate::writer::WriterHandle;
 use task::{Spec, Task};
 

@@ -18,8 +18,8 @@ use super::super::sign::WebhookSecret;
 use super::super::vault::{Vault, VaultError};
 use super::route::Inbox;
 use super::Ctx;
+use crate::storage::StoreError;
 use crate::storage::{blocking, HookState, Reads, StoredHook};
-use crate::store::StoreError;
 
 /// Events read from the log per step when catching up.
 const PAGE: usize = 256;
