@@ -6,6 +6,7 @@ use std::path::Path;
 
 use shaozi_shared::api::ConsistencyReport;
 
+use super::room::ensure_room;
 use super::{CheckError, Findings};
 use crate::backup::restore::{restore, verify};
 use crate::backup::take::{take, Source};
@@ -176,7 +177,7 @@ pub fn check(c: SledCheck<'_>) -> Result<ConsistencyReport, CheckError> {
         let what = what.to_string();
         move |source| CheckError::Io { what, source }
     };
-    super::ensure_room(c.scratch_in, c.live.db.size_on_disk()?)?;
+    ensure_room(c.scratch_in, c.live.db.size_on_disk()?)?;
     let scratch = tempfile::Builder::new()
         .prefix(".shaozi-check-")
         .tempdir_in(c.scratch_in)
@@ -483,4 +484,10 @@ fn shown(key: &[u8]) -> String {
         }
     }
     out
+}
+
+impl From<::sled::Error> for CheckError {
+    fn from(e: ::sled::Error) -> Self {
+        CheckError::Store(e.into())
+    }
 }

@@ -12,22 +12,18 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use shaozi_shared::api::{Community, Department};
-use shaozi_shared::api::{
-    NewCommunity, NewDepartment, NewStreet, NewToken, NewWhistle, NewWish, Street, TokenInfo,
-};
-use shaozi_shared::{
-    EventScope, Principal, RuleError, Rules, Whistle, WhistleAction, WhistleId, Wish, WishAction,
-    WishId,
-};
+use shaozi_shared::{Principal, Rules, WhistleAction, WhistleId, WishId};
 
 mod admin;
 mod commands;
 mod head;
+mod request;
 mod tx;
 
 pub use admin::activity_scope;
 pub use head::{stored_head, EventHead};
+use request::Job;
+pub use request::{Command, Idem, Published, Reply, WriteError};
 
 use crate::auth::TokenBook;
 use crate::clock::Clock;
@@ -41,142 +37,6 @@ pub const MAX_BATCH: usize = 512;
 const QUEUE_DEPTH: usize = 8192;
 /// Deadlines handled per sweep; the next sweep takes the rest.
 const SWEEP_LIMIT: usize = 2000;
-
-/// A change someone asks for.
-#[derive(Debug, Clone)]
-pub enum Command {
-    /// Add a street office.
-    CreateStreet(NewStreet),
-    /// Add a community.
-    CreateCommunity(NewCommunity),
-    /// Add a department.
-    CreateDepartment(NewDepartment),
-    /// Blow the whistle.
-    FileWhistle(NewWhistle),
-    /// A step on a whistle, if it is still at the given version.
-    Whistle(WhistleId, WhistleAction, Option<u64>),
-    /// File a micro-wish.
-    FileWish(NewWish),
-    /// A step on a wish, if it is still at the given version.
-    Wish(WishId, WishAction, Option<u64>),
-    /// Whatever the clock has to do: warn of deadlines near, mark passed ones overdue, close
-    /// fixes nobody confirmed in time.
-    SweepDeadlines,
-    /// Issue a token whose secret hashes to the given value.
-    CreateToken(NewToken, [u8; 32]),
-    /// Revoke a token by name.
-    RevokeToken(String),
-    /// Record an activity.
-    RecordActivity(shaozi_shared::api::NewActivity),
-    /// Nothing: answered once its batch is durable, so it proves the store takes writes
-    /// (`/readyz`).
-    Probe,
-}
-
-/// What a committed command produced.
-#[derive(Debug, Clone)]
-pub enum Reply {
-    /// A new street.
-    Street(Street),
-    /// A new community.
-    Community(Community),
-    /// A new department.
-    Department(Department),
-    /// The whistle after the change.
-    Whistle(Box<Whistle>),
-    /// The wish after the change.
-    Wish(Box<Wish>),
-    /// How many steps the clock took (due-soon warnings, deadlines passed, fixes closed
-    /// unconfirmed).
-    Swept(usize),
-    /// A new token.
-    Token(Box<TokenInfo>, [u8; 32]),
-    /// A revoked token.
-    Revoked(Box<TokenInfo>),
-    /// The first answer to a create retried with the same Idempotency-Key.
-    Replayed(String),
-    /// A recorded activity.
-    Activity(Box<shaozi_shared::api::Activity>),
-    /// A probe's batch was committed.
-    Probed,
-}
-
-impl Reply {
-    /// The record as JSON, as a create answers it (kept for idempotent retries).
-    fn to_json(&self) -> Option<String> {
-        match self {
-            Reply::Street(x) => serde_json::to_string(x).ok(),
-            Reply::Community(x) => serde_json::to_string(x).ok(),
-            Reply::Department(x) => serde_json::to_string(x).ok(),
-            Reply::Whistle(x) => serde_json::to_string(x).ok(),
-            Reply::Wish(x) => serde_json::to_string(x).ok(),
-            Reply::Activity(x) => serde_json::to_string(x).ok(),
-            Reply::Replayed(j) => Some(j.clone()),
-            _ => None,
-        }
-    }
-}
-
-/// Why a command was not committed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum WriteError {
-    /// The rules refused it (bad field, or a step the status does not allow).
-    #[error(transparent)]
-    Rule(#[from] RuleError),
-    /// The record it acts on does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// Another record with the same name exists.
-    #[error("{0}")]
-    Duplicate(String),
-    /// The store cannot take writes (shutting down, or a storage failure).
-    #[error("{0}")]
-    Unavailable(String),
-    /// The token may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// The record changed since the version the client read.
-    #[error("{detail}")]
-    Stale {
-        /// Who changed what, in words.
-        detail: String,
-        /// The record now.
-        current: Box<serde_json::Value>,
-    },
-    /// An Idempotency-Key was reused with a different body.
-    #[error("{0}")]
-    KeyReused(String),
-}
-
-/// A committed event, serialized once for every subscriber.
-#[derive(Debug)]
-pub struct Published {
-    /// Its sequence number.
-    pub seq: u64,
-    /// The event as JSON.
-    pub json: String,
-    /// What happened (None only for an event this build cannot read).
-    pub kind: Option<shaozi_shared::EventKind>,
-    /// Who may see it.
-    pub scope: EventScope,
-}
-
-/// An Idempotency-Key, namespaced by token, with the hash of the request body.
-#[derive(Debug, Clone)]
-pub struct Idem {
-    /// Token name, 0, the key.
-    pub key: Vec<u8>,
-    /// SHA-256 of the canonical body.
-    pub body: [u8; 32],
-}
-
-struct Job {
-    cmd: Command,
-    who: Principal,
-    at: Option<DateTime<Utc>>,
-    idem: Option<Idem>,
-    reply: oneshot::Sender<Result<Reply, WriteError>>,
-}
 
 enum Msg {
     Job(Box<Job>),

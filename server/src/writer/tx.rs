@@ -10,7 +10,7 @@ use shaozi_shared::{
     Actor, Audience, Category, Deadlines, EventKind, EventScope, RuleError, Whistle, Wish,
 };
 
-use super::{Command, Job, Published, Reply, WriteError};
+use super::request::{Command, Job, Published, Reply, WriteError};
 use crate::storage::StoreError;
 use crate::storage::{KeptAnswer, LogEntry, Unit};
 use crate::store::keys::{self, Record};

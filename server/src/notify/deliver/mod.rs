@@ -29,7 +29,7 @@ use crate::clock::Clock;
 use crate::storage::StoreError;
 use crate::storage::{blocking, HookState, HookStore, Reads, StoredHook};
 use crate::writer::WriterHandle;
-use task::{Spec, Task};
+use task::{Ctx, Spec, Task};
 
 /// How often the subscriptions are read again (new ones, deleted ones, resumed ones, and on
 /// several servers the ones whose server went away).
@@ -66,31 +66,6 @@ pub struct AllMine;
 impl Leases for AllMine {
     fn hold(&self, ids: &[u64]) -> Result<Vec<u64>, StoreError> {
         Ok(ids.to_vec())
-    }
-}
-
-/// What every subscription's task shares.
-struct Ctx {
-    hooks: Arc<dyn HookStore>,
-    reads: Arc<dyn Reads>,
-    writer: WriterHandle,
-    sender: Sender,
-    clock: Arc<dyn Clock>,
-    offset: FixedOffset,
-    vault: Vault,
-    /// Whose tokens stand: a subscription delivers only while its owner's does.
-    tokens: Arc<TokenBook>,
-    first_retry: Duration,
-    /// The directory's names for robots' messages, read again only when one is missing.
-    names: Mutex<Arc<task::DirectoryNames>>,
-    /// Which subscription each event is for.
-    routes: Arc<Mutex<route::Routes>>,
-}
-
-impl Ctx {
-    /// The last sequence number the router offered to every subscription.
-    fn routed(&self) -> u64 {
-        self.routes.lock().map(|r| r.routed()).unwrap_or(0)
     }
 }
 

@@ -17,9 +17,14 @@ use super::super::send::{retry_after, Sent, Target, PAUSE_AFTER};
 use super::super::sign::WebhookSecret;
 use super::super::vault::{Vault, VaultError};
 use super::route::Inbox;
-use super::Ctx;
+use crate::auth::TokenBook;
+use crate::clock::Clock;
+use crate::notify::send::Sender;
+use crate::storage::HookStore;
 use crate::storage::StoreError;
 use crate::storage::{blocking, HookState, Reads, StoredHook};
+use crate::writer::WriterHandle;
+use chrono::FixedOffset;
 
 /// Events read from the log per step when catching up.
 const PAGE: usize = 256;
@@ -551,5 +556,30 @@ impl Names for DirectoryNames {
     }
     fn department(&self, id: DepartmentId) -> Option<String> {
         self.departments.get(&id).cloned()
+    }
+}
+
+/// What every subscription's task shares.
+pub(super) struct Ctx {
+    pub(super) hooks: Arc<dyn HookStore>,
+    pub(super) reads: Arc<dyn Reads>,
+    pub(super) writer: WriterHandle,
+    pub(super) sender: Sender,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) offset: FixedOffset,
+    pub(super) vault: Vault,
+    /// Whose tokens stand: a subscription delivers only while its owner's does.
+    pub(super) tokens: Arc<TokenBook>,
+    pub(super) first_retry: Duration,
+    /// The directory's names for robots' messages, read again only when one is missing.
+    pub(super) names: Mutex<Arc<DirectoryNames>>,
+    /// Which subscription each event is for.
+    pub(super) routes: Arc<Mutex<super::route::Routes>>,
+}
+
+impl Ctx {
+    /// The last sequence number the router offered to every subscription.
+    pub(super) fn routed(&self) -> u64 {
+        self.routes.lock().map(|r| r.routed()).unwrap_or(0)
     }
 }
