@@ -7,7 +7,7 @@ use postgres::Client;
 
 use shaozi_shared::WhistleId;
 
-use super::statements::{EVENT_COLUMNS, WHISTLE_COLUMNS};
+use super::statements::Prepared;
 use super::unit::PgUnit;
 use super::{col, connect, db_error};
 use crate::storage::StoreError;
@@ -18,47 +18,6 @@ pub struct PgEngine {
     url: String,
     client: Option<Client>,
     prepared: Option<Prepared>,
-}
-
-/// The statements every batch of creates runs, prepared once per connection: a batch then
-/// sends each with its columns as arrays, one message, no parse or plan. (Multi-argument
-/// `unnest` is SQL:2003's `UNNEST(a, b, …)`.)
-pub(super) struct Prepared {
-    pub(super) insert_whistles: postgres::Statement,
-    pub(super) insert_events: postgres::Statement,
-    pub(super) counters_present: postgres::Statement,
-    pub(super) add_to_counters: postgres::Statement,
-}
-
-impl Prepared {
-    fn on(c: &mut Client) -> Result<Prepared, StoreError> {
-        let arrays = |cols: &[(&str, &str)]| -> (String, String) {
-            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-            let args: Vec<String> = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("${}::{}[]", i + 1, c.1))
-                .collect();
-            (names.join(","), args.join(","))
-        };
-        let (wn, wa) = arrays(WHISTLE_COLUMNS);
-        let (en, ea) = arrays(EVENT_COLUMNS);
-        let mut prep = |sql: &str| c.prepare(sql).map_err(db_error);
-        Ok(Prepared {
-            insert_whistles: prep(&format!(
-                "INSERT INTO whistles ({wn}) SELECT * FROM unnest({wa})"
-            ))?,
-            insert_events: prep(&format!(
-                "INSERT INTO events ({en}) SELECT * FROM unnest({ea})"
-            ))?,
-            counters_present: prep("SELECT name FROM counters WHERE name = ANY($1::text[])")?,
-            add_to_counters: prep(
-                "UPDATE counters SET value = counters.value + v.delta \
-                 FROM unnest($1::text[], $2::bigint[]) AS v(name, delta) \
-                 WHERE counters.name = v.name",
-            )?,
-        })
-    }
 }
 
 impl PgEngine {

@@ -10,8 +10,6 @@ use postgres::Transaction;
 
 use shaozi_shared::{Whistle, WhistleStatus, Wish};
 
-use super::engine::Prepared;
-use super::unit::{id_of, Pending, PendingEvent};
 use super::{col, db_error};
 use crate::storage::queue;
 use crate::storage::StoreError;
@@ -463,4 +461,68 @@ pub(super) fn update(
         .map_err(db_error)?;
     }
     Ok(())
+}
+
+pub(super) fn id_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A whistle or wish as the batch leaves it, to be written at the end.
+pub(super) struct Pending<R> {
+    pub(super) is_new: bool,
+    pub(super) record: R,
+    pub(super) json: String,
+}
+
+/// An event to append.
+pub(super) struct PendingEvent {
+    pub(super) seq: u64,
+    pub(super) kind: &'static str,
+    pub(super) at: DateTime<Utc>,
+    pub(super) actor: String,
+    pub(super) subject: String,
+    pub(super) about_whistle: bool,
+    pub(super) record: Option<(&'static str, u64)>,
+    pub(super) json: String,
+}
+
+/// The statements every batch of creates runs, prepared once per connection: a batch then
+/// sends each with its columns as arrays, one message, no parse or plan. (Multi-argument
+/// `unnest` is SQL:2003's `UNNEST(a, b, …)`.)
+pub(super) struct Prepared {
+    pub(super) insert_whistles: postgres::Statement,
+    pub(super) insert_events: postgres::Statement,
+    pub(super) counters_present: postgres::Statement,
+    pub(super) add_to_counters: postgres::Statement,
+}
+
+impl Prepared {
+    pub(super) fn on(c: &mut postgres::Client) -> Result<Prepared, StoreError> {
+        let arrays = |cols: &[(&str, &str)]| -> (String, String) {
+            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            let args: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("${}::{}[]", i + 1, c.1))
+                .collect();
+            (names.join(","), args.join(","))
+        };
+        let (wn, wa) = arrays(WHISTLE_COLUMNS);
+        let (en, ea) = arrays(EVENT_COLUMNS);
+        let mut prep = |sql: &str| c.prepare(sql).map_err(db_error);
+        Ok(Prepared {
+            insert_whistles: prep(&format!(
+                "INSERT INTO whistles ({wn}) SELECT * FROM unnest({wa})"
+            ))?,
+            insert_events: prep(&format!(
+                "INSERT INTO events ({en}) SELECT * FROM unnest({ea})"
+            ))?,
+            counters_present: prep("SELECT name FROM counters WHERE name = ANY($1::text[])")?,
+            add_to_counters: prep(
+                "UPDATE counters SET value = counters.value + v.delta \
+                 FROM unnest($1::text[], $2::bigint[]) AS v(name, delta) \
+                 WHERE counters.name = v.name",
+            )?,
+        })
+    }
 }

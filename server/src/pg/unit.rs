@@ -12,10 +12,10 @@ use postgres::Transaction;
 use shaozi_shared::api::{Activity, Community, TokenInfo};
 use shaozi_shared::{CommunityId, StreetId, Whistle, WhistleId, Wish, WishId};
 
-use super::engine::Prepared;
 use super::statements::{
-    in_list, insert, insert_events, insert_whistles, record_rows, update, whistle_row, wish_row,
-    write_counters, Param, WHISTLE_COLUMNS, WISH_COLUMNS,
+    id_of, in_list, insert, insert_events, insert_whistles, record_rows, update, whistle_row,
+    wish_row, write_counters, Param, Pending, PendingEvent, Prepared, WHISTLE_COLUMNS,
+    WISH_COLUMNS,
 };
 use super::{col, db_error};
 use crate::storage::{decode, StoreError};
@@ -30,34 +30,11 @@ pub(crate) fn dir_letter(kind: DirectoryKind) -> &'static str {
     }
 }
 
-pub(super) fn id_of(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 pub(super) fn corrupt(what: impl Into<String>, e: impl ToString) -> StoreError {
     StoreError::Corrupt {
         what: what.into(),
         why: e.to_string(),
     }
-}
-
-/// A whistle or wish as the batch leaves it, to be written at the end.
-pub(super) struct Pending<R> {
-    pub(super) is_new: bool,
-    pub(super) record: R,
-    pub(super) json: String,
-}
-
-/// An event to append.
-pub(super) struct PendingEvent {
-    pub(super) seq: u64,
-    pub(super) kind: &'static str,
-    pub(super) at: DateTime<Utc>,
-    pub(super) actor: String,
-    pub(super) subject: String,
-    pub(super) about_whistle: bool,
-    pub(super) record: Option<(&'static str, u64)>,
-    pub(super) json: String,
 }
 
 /// A series' next id, and whether its row exists yet.

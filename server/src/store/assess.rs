@@ -10,15 +10,6 @@ use super::keys::{be, family, key, time_key, WishMeasure};
 use super::{Store, StoreError};
 use crate::storage::query::{local_days, Group};
 
-/// A group's units' family in the store's keys.
-pub(crate) fn group_family(g: Group) -> u8 {
-    match g {
-        Group::Department => family::DEPARTMENT,
-        Group::Street => family::STREET,
-        Group::Community => family::COMMUNITY,
-    }
-}
-
 impl Store {
     fn count_between(
         &self,
@@ -79,7 +70,7 @@ impl Store {
         weights: &Weights,
     ) -> Result<Vec<UnitScore>, StoreError> {
         let units = group.units(self)?;
-        let fam = group_family(group);
+        let fam = super::keys::group_family(group);
         let mut out = Vec::with_capacity(units.len());
         for (uid, id, name) in units {
             let cases: Vec<CaseMeasures> = self

@@ -236,13 +236,7 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
         for group in [Group::Department, Group::Street, Group::Community] {
             for (uid, part) in group.case_parts(w) {
                 out.push((
-                    unit_time_key(
-                        family::MEASURE,
-                        super::assess::group_family(group),
-                        uid,
-                        at,
-                        w.id.0,
-                    ),
+                    unit_time_key(family::MEASURE, group_family(group), uid, at, w.id.0),
                     serde_json::to_vec(&part).unwrap_or_default(),
                 ));
             }
@@ -364,6 +358,15 @@ impl Record for Wish {
     }
     fn counts(&self) -> Vec<(String, i64)> {
         wish_counts(self)
+    }
+}
+
+/// A group's units' family in the store's keys.
+pub(crate) fn group_family(g: crate::storage::Group) -> u8 {
+    match g {
+        crate::storage::Group::Department => family::DEPARTMENT,
+        crate::storage::Group::Street => family::STREET,
+        crate::storage::Group::Community => family::COMMUNITY,
     }
 }
 

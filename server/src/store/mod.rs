@@ -24,6 +24,7 @@ mod query;
 mod seam;
 
 pub use crate::storage::{decode, StoreError};
+pub use stored::decode_record;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
@@ -269,7 +270,7 @@ impl Store {
         let Some(v) = tree.get(be(id))? else {
             return Ok(Vec::new());
         };
-        let seqs = stored::timeline(&v).ok_or_else(|| cut_short(format!("record {id}")))?;
+        let seqs = stored::timeline(&v).ok_or_else(|| stored::cut_short(format!("record {id}")))?;
         let mut out = Vec::new();
         for seq in seqs {
             if let Some(v) = self.events.get(be(seq))? {
@@ -433,24 +434,6 @@ impl Store {
                 Ok(read_be(&k[9..]).unwrap_or(0))
             })
             .collect()
-    }
-}
-
-/// Decodes a stored whistle or wish (see [`stored`]).
-pub fn decode_record<T: DeserializeOwned>(
-    v: &[u8],
-    what: impl FnOnce() -> String,
-) -> Result<T, StoreError> {
-    match stored::json(v) {
-        Some(json) => decode(json, what),
-        None => Err(cut_short(what())),
-    }
-}
-
-fn cut_short(what: String) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        why: "its stored timeline is cut short".into(),
     }
 }
 

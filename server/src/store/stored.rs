@@ -4,6 +4,10 @@
 //! Layout: `0xFE`, the count as a big-endian u32, that many big-endian u64s, then the JSON.
 //! A value that starts with `{` is a record stored before timelines moved here (format 1).
 
+use serde::de::DeserializeOwned;
+
+use crate::storage::{decode, StoreError};
+
 const MARK: u8 = 0xFE;
 
 /// The stored value of a record with this timeline and JSON.
@@ -37,6 +41,24 @@ pub fn json(v: &[u8]) -> Option<&[u8]> {
 /// The sequence numbers of the record's events, oldest first.
 pub fn timeline(v: &[u8]) -> Option<Vec<u64>> {
     split(v).map(|(t, _)| t.chunks_exact(8).filter_map(super::keys::read_be).collect())
+}
+
+/// Decodes a stored whistle or wish .
+pub fn decode_record<T: DeserializeOwned>(
+    v: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
+    match json(v) {
+        Some(json) => decode(json, what),
+        None => Err(cut_short(what())),
+    }
+}
+
+pub(super) fn cut_short(what: String) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        why: "its stored timeline is cut short".into(),
+    }
 }
 
 #[cfg(test)]
