@@ -22,10 +22,12 @@ use crate::case::{CallBack, CaseRules, ExtensionRequest, ReturnRequest, Source};
 use crate::category::{Deadlines, Urgency};
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
 
+mod action;
 mod middle;
 mod steps;
 
-pub use steps::{allowed, apply, open_to, Outcome, WhistleAction};
+pub use action::WhistleAction;
+pub use steps::{allowed, apply, open_to, Outcome};
 
 /// The highest escalation level: 0 the street, 1 the city, 2 the city's leaders.
 pub const TOP_ESCALATION: u32 = 2;
@@ -401,26 +403,6 @@ impl Whistle {
             Some(soon) if self.due_soon_sent_for != Some(due) && soon < due => soon,
             _ => due,
         })
-    }
-
-    /// What the clock does to it at `now`, if anything is due.
-    pub fn clock_action(&self, now: DateTime<Utc>) -> Option<WhistleAction> {
-        if self.status == WhistleStatus::Resolved {
-            return self
-                .confirm_by
-                .filter(|c| *c <= now)
-                .map(|_| WhistleAction::ConfirmDeadlinePassed);
-        }
-        let due = self.pending_deadline()?;
-        if due <= now {
-            return Some(WhistleAction::DeadlinePassed);
-        }
-        match self.due_soon_at {
-            Some(soon) if soon <= now && self.due_soon_sent_for != Some(due) => {
-                Some(WhistleAction::DueSoon)
-            }
-            _ => None,
-        }
     }
 
     /// Sets when the pending deadline becomes due soon, from when its clock started; a

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Book, Whistle, WhistleAction, WhistleStatus};
+use super::action::WhistleAction;
+use super::{Book, Whistle, WhistleStatus};
 use crate::case::{longest_until, CallBack, ExtensionRequest, ReturnRequest, MAX_CALLBACKS};
 use crate::event::EventKind;
 use crate::ids::DepartmentId;
