@@ -99,3 +99,14 @@ fn unknown_wish_key(zh: bool, k: &str) -> String {
         format!("unknown filter key {k:?}; for wishes use unclaimed, claimed, community=… or words")
     }
 }
+
+impl App {
+    /// Clears the filter.
+    pub(crate) fn clear_filter(&mut self) {
+        self.queue.filter = Filter::default();
+        self.queue.filter_text.clear();
+        self.queue.filter_said.clear();
+        WorkScreen::refilter(self);
+        self.refresh_rows();
+    }
+}

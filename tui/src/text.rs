@@ -49,6 +49,29 @@ pub fn match_rank(name: &str, typed: &str) -> Option<u8> {
     typed.chars().all(|c| rest.any(|n| n == c)).then_some(1)
 }
 
+/// A sum of fen as whole yuan with thousands separated: `¥12,300`.
+pub fn yuan(fen: i64) -> String {
+    let y = fen / 100;
+    let s = y.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("¥{out}")
+}
+
+/// One wish's value: whole yuan, with the fen when there are any (`¥35`, `¥35.50`).
+pub fn yuan_exact(fen: i64) -> String {
+    if fen % 100 == 0 {
+        yuan(fen)
+    } else {
+        format!("{}.{:02}", yuan(fen), fen.rem_euclid(100))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

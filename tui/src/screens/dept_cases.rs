@@ -108,8 +108,8 @@ impl Screen for DeptCasesScreen {
         app.cases.cases.get(app.cases.list.sel).map(|w| w.id)
     }
 
-    fn hints(app: &App) -> Hints {
-        super::queue::QueueScreen::hints(app)
+    fn hints(_app: &App) -> Hints {
+        super::case_hints()
     }
 
     fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {

@@ -18,6 +18,7 @@ pub mod work;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use shaozi_shared::api::Step;
 use shaozi_shared::WhistleId;
 
 use crate::app::{App, Effect};
@@ -108,6 +109,24 @@ macro_rules! on_screen {
             }
         }
     }};
+}
+
+/// What a list of cases offers (the queue and a department's cases): the dispatcher's steps,
+/// opening, filtering and marking.
+pub fn case_hints() -> Hints {
+    let step = Action::Step;
+    Hints::Keys(vec![
+        step(Step::Dispatch),
+        step(Step::Acknowledge),
+        step(Step::Reject),
+        step(Step::Escalate),
+        Action::Open,
+        Action::Filter,
+        Action::Mark,
+        Action::Command,
+        Action::Help,
+        Action::Quit,
+    ])
 }
 
 /// Fits every screen's list to the terminal (after a resize).

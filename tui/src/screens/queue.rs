@@ -9,7 +9,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use ratatui::Frame;
 
-use shaozi_shared::api::Step;
 use shaozi_shared::{Whistle, WhistleId};
 
 use super::table::{header, row, Columns};
@@ -106,15 +105,6 @@ impl App {
         self.refilter();
         self.fix_selection();
     }
-
-    /// Clears the filter.
-    pub(crate) fn clear_filter(&mut self) {
-        self.queue.filter = Filter::default();
-        self.queue.filter_text.clear();
-        self.queue.filter_said.clear();
-        crate::screens::work::WorkScreen::refilter(self);
-        self.refresh_rows();
-    }
 }
 
 /// The table's area in the screens' body.
@@ -176,19 +166,7 @@ impl Screen for QueueScreen {
     }
 
     fn hints(_app: &App) -> Hints {
-        let step = Action::Step;
-        Hints::Keys(vec![
-            step(Step::Dispatch),
-            step(Step::Acknowledge),
-            step(Step::Reject),
-            step(Step::Escalate),
-            Action::Open,
-            Action::Filter,
-            Action::Mark,
-            Action::Command,
-            Action::Help,
-            Action::Quit,
-        ])
+        super::case_hints()
     }
 
     fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {

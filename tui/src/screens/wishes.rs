@@ -17,6 +17,7 @@ use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
 use crate::text::{fit, width};
+use crate::text::{yuan, yuan_exact};
 use crate::view::{loading, short_span, stale, Theme};
 
 /// A narrowing of the wishes.
@@ -106,29 +107,6 @@ fn table_area(body: Rect) -> Rect {
         y: body.y + 2,
         height: body.height.saturating_sub(2),
         ..body
-    }
-}
-
-/// A sum of fen as whole yuan with thousands separated: `¥12,300`.
-pub(crate) fn yuan(fen: i64) -> String {
-    let y = fen / 100;
-    let s = y.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("¥{out}")
-}
-
-/// One wish's value: whole yuan, with the fen when there are any (`¥35`, `¥35.50`).
-pub(crate) fn yuan_exact(fen: i64) -> String {
-    if fen % 100 == 0 {
-        yuan(fen)
-    } else {
-        format!("{}.{:02}", yuan(fen), fen.rem_euclid(100))
     }
 }
 

@@ -348,7 +348,7 @@ pub const COLUMNS: &[Column] = &[
         street_only: false,
         key: |u| Some(u.wishes_value_fen as f64),
         ascending: false,
-        text: |u| crate::screens::wishes::yuan(u.wishes_value_fen),
+        text: |u| crate::text::yuan(u.wishes_value_fen),
         csv_zh: "心愿价值（元）",
         csv_en: "Wish value (yuan)",
         csv: |u| format!("{:.2}", u.wishes_value_fen as f64 / 100.0),
