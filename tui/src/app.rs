@@ -12,6 +12,7 @@ use crate::i18n::Lang;
 use crate::keys::Keymap;
 use crate::model::{Directory, Model};
 use crate::prompt::Prompt;
+pub use crate::refusal::Refusal;
 use crate::screens::assessment::AssessmentScreen;
 use crate::screens::departments::DepartmentsScreen;
 use crate::screens::dept_cases::DeptCasesScreen;
@@ -56,36 +57,6 @@ pub enum Conn {
     },
     /// Lost for a while; still trying.
     Offline,
-}
-
-/// A server refusal: its machine code and field (worded by [`crate::words::refusal`]), and its
-/// own words for codes the dashboard does not know.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Refusal {
-    /// HTTP status (0 when the server could not be reached).
-    pub status: u16,
-    /// The problem's detail (English).
-    pub detail: String,
-    /// The record as it is now, for a 412.
-    pub current: Option<serde_json::Value>,
-    /// The problem's machine code (`too_few_staff`, `not_allowed`…).
-    pub code: Option<String>,
-    /// The request field at fault.
-    pub field: Option<String>,
-    /// The record's status, for a step it does not allow.
-    pub current_status: Option<String>,
-}
-
-impl Refusal {
-    /// A refusal with only a status and words (a failure below the API: no connection, a
-    /// proxy's page).
-    pub fn plain(status: u16, detail: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            detail: detail.into(),
-            ..Refusal::default()
-        }
-    }
 }
 
 /// What was typed for an action, kept so a refusal loses nothing.

@@ -60,8 +60,7 @@ fn unreachable(e: &reqwest::Error) -> Refusal {
     r
 }
 
-/// The code of a refusal that is the server's certificate not being trusted.
-pub const UNTRUSTED_CERTIFICATE: &str = "untrusted_certificate";
+pub use crate::refusal::UNTRUSTED_CERTIFICATE;
 
 /// Reads a PEM file of CA certificates (one or several) for [`Api::trusting`].
 pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {

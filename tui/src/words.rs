@@ -6,10 +6,10 @@ use shaozi_shared::api::{DeliveryFailure, Step};
 use shaozi_shared::text;
 use shaozi_shared::{RefusalCode, Role, Whistle, WhistleStatus, WishStatus};
 
-use crate::app::Refusal;
+use crate::directory::Directory;
 use crate::i18n::Lang;
 use crate::keys::Action;
-use crate::model::Directory;
+use crate::refusal::{Refusal, UNTRUSTED_CERTIFICATE};
 use shaozi_shared::case::Source;
 
 /// A role's name.
@@ -396,7 +396,7 @@ pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
 /// Why loading failed, in the user's language (the dashboard keeps retrying).
 pub fn load_failed(lang: Lang, r: &Refusal) -> String {
     let zh = lang == Lang::Zh;
-    if r.code.as_deref() == Some(crate::net::UNTRUSTED_CERTIFICATE) {
+    if r.code.as_deref() == Some(UNTRUSTED_CERTIFICATE) {
         return if zh {
             format!(
                 "服务器证书不受信任：用 --ca-cert 指定本市的 CA 证书（{}）",
