@@ -11,9 +11,9 @@ use shaozi_shared::api::{Activity, Community, Department, Street};
 use shaozi_shared::{Event, EventKind, Principal, WhistleStatus};
 
 use crate::storage::QueryError;
+use crate::storage::{Counted, StoreError, WhistleQuery, WishQuery};
 use crate::storage::{DirectoryKind, Engine, LogEntry, NameHolder, Reads, Series, Unit};
 use crate::store::keys::Record;
-use crate::store::{Counted, StoreError, WhistleQuery, WishQuery};
 use crate::OpenedEngine;
 
 /// Events, records or the like written per transaction.

@@ -13,7 +13,7 @@ use shaozi_shared::Principal;
 use super::unexpected;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::store::Group;
+use crate::storage::Group;
 use crate::writer::{Command, Reply};
 use crate::AppState;
 

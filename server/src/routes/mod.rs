@@ -47,7 +47,7 @@ use sha2::{Digest, Sha256};
 use shaozi_shared::{Principal, Scope};
 
 use crate::error::ApiError;
-use crate::store::WhistleQuery;
+use crate::storage::WhistleQuery;
 use crate::writer::{Idem, Reply};
 
 /// 200 with the record and its version as a strong ETag.

@@ -15,7 +15,7 @@ use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
 use crate::storage::StoreError;
-use crate::store::WhistleQuery;
+use crate::storage::WhistleQuery;
 use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
 use shaozi_shared::case::Source;

@@ -13,7 +13,7 @@ use super::{created, idempotency, if_match, unexpected, with_etag};
 use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
-use crate::store::WishQuery;
+use crate::storage::WishQuery;
 use crate::writer::{Command, Reply};
 use crate::AppState;
 

@@ -232,7 +232,7 @@ pub fn whistle_index(w: &Whistle) -> Vec<(Vec<u8>, Vec<u8>)> {
     // The case's part in the assessment of each unit that answers for it (and of each
     // department whose return was upheld, for that return), as every engine reads it.
     if let Some(at) = w.dispatched_at {
-        use crate::store::Group;
+        use crate::storage::Group;
         for group in [Group::Department, Group::Street, Group::Community] {
             for (uid, part) in group.case_parts(w) {
                 out.push((

@@ -8,7 +8,6 @@ mod assess;
 mod by_time;
 mod counts;
 mod hooks;
-pub use crate::storage::Counted;
 pub mod keys;
 mod migrate;
 /// The store format this build writes (and upgrades older ones to).
@@ -19,7 +18,6 @@ mod unit;
 pub(crate) use unit::series_key;
 pub use unit::SledEngine;
 
-pub use crate::storage::query::{local_days, FiledPage, Group, WhistleQuery, WishQuery};
 mod query;
 mod seam;
 

@@ -83,7 +83,7 @@ impl Reads for Store {
         Self::list_wishes(self, q)
     }
     fn stats_for(&self, who: &Principal) -> Result<Stats, StoreError> {
-        crate::store::Counted::stats_for(self, who)
+        crate::storage::Counted::stats_for(self, who)
     }
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
         Self::events_after(self, after, limit)

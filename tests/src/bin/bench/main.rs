@@ -247,7 +247,7 @@ async fn grow(
 
 fn last_whistle(server: &RunningServer) -> anyhow::Result<u64> {
     // The newest first page of all whistles holds the last one, on any engine.
-    let q = shaozi_server::store::WhistleQuery {
+    let q = shaozi_server::storage::WhistleQuery {
         limit: 1,
         ..Default::default()
     };
