@@ -3,14 +3,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use shaozi_shared::api::{ClaimBody, CompleteBody, RejectBody, Step, StepBody, Subject};
-use shaozi_shared::{Op, Whistle, WhistleId};
+use shaozi_shared::api::Subject;
 
-use crate::app::{App, Effect, View};
+use crate::app::route::on_screen_mut;
+use crate::app::{answer, App, Effect, View};
 use crate::editor::LineEditor;
 use crate::keys::Action;
-use crate::on_screen;
-use crate::prompt::{self, Prompt};
+use crate::prompt::Prompt;
+use crate::steps::op_of;
 
 /// Handles a key: help, the open prompt, or the action it is bound to.
 pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
@@ -48,7 +48,7 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         if matches!(k.code, KeyCode::Enter | KeyCode::Esc) {
             app.flash = None;
         }
-        return prompt::on_key(app, k);
+        return on_prompt_key(app, k);
     }
     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
         app.quit = true;
@@ -62,6 +62,37 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         app.flash = None;
     }
     on_action(app, action)
+}
+
+/// A key while a prompt is open goes to whoever opened it: the command line, the filter, or
+/// the step that asked.
+fn on_prompt_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
+    let Some(p) = app.prompt.take() else {
+        return Vec::new();
+    };
+    if k.code == KeyCode::Esc {
+        if let Prompt::Filter { .. } = p {
+            // Esc leaves the filter as it was before typing.
+            crate::filter::restore(app);
+        }
+        return Vec::new();
+    }
+    // Nothing is sent while the connection is down: it is said, and what was typed stays.
+    let sends =
+        k.code == KeyCode::Enter && !matches!(p, Prompt::Filter { .. } | Prompt::Command { .. });
+    if sends && app.stale() {
+        app.warn_in(
+            "离线：未提交，输入已保留；连接恢复后再按 Enter",
+            "offline: nothing was sent and your input is kept; press Enter again once reconnected",
+        );
+        app.prompt = Some(p);
+        return Vec::new();
+    }
+    match p {
+        Prompt::Command { .. } => crate::command::on_key(app, p, k),
+        Prompt::Filter { .. } => crate::filter::on_key(app, p, k),
+        _ => crate::steps::on_key(app, p, k),
+    }
 }
 
 fn is_move(a: Action) -> bool {
@@ -90,7 +121,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     };
     let page = page_of(app);
     if let Some(delta) = moves(action, page) {
-        on_screen!(app.view, S => S::moved(app, delta, action));
+        on_screen_mut!(app, s, cx => s.moved(&cx, delta, action));
         return Vec::new();
     }
     let zh = app.zh();
@@ -111,8 +142,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
     }
     // The shown screen's own keys first.
-    if let Some(fx) = on_screen!(app.view, S => S::on_action(app, action)) {
-        return fx;
+    if let Some(outs) = on_screen_mut!(app, s, cx => s.on_action(&cx, action)) {
+        return answer(app, outs);
     }
     match action {
         Action::Quit => {
@@ -150,7 +181,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         },
         // Back from a screen that has nowhere to go clears the queue's filter.
-        Action::Back => crate::screens::queue::back_to_queue(app),
+        Action::Back => {
+            if !app.queue.filter.is_empty() {
+                app.clear_filter();
+                app.view = View::Queue;
+            }
+            Vec::new()
+        }
         Action::Filter => {
             app.prompt = Some(Prompt::Filter {
                 editor: LineEditor::with(&crate::filter::current(app)),
@@ -166,114 +203,14 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             });
             Vec::new()
         }
-        Action::Step(step) if step.subject() == Subject::Wish => wish_step(app, step),
+        Action::Step(step) if step.subject() == Subject::Wish => {
+            crate::steps::take_on_wish(app, step)
+        }
         // Every step asks for what the shared table says it needs, of the cases whose status
         // allows it.
-        Action::Step(step) => {
-            let targets = app.targets(step.bulk());
-            if targets.is_empty() {
-                app.say(app.lang.t().nothing);
-                return Vec::new();
-            }
-            let (fit, unfit): (Vec<WhistleId>, Vec<WhistleId>) = targets
-                .into_iter()
-                .partition(|id| app.whistle(*id).is_none_or(|w| step.fits_whistle(w)));
-            if let Some(first) = unfit.first().and_then(|id| app.whistle(*id)) {
-                let why = not_now(app, step, first);
-                if fit.is_empty() {
-                    app.warn(why);
-                    return Vec::new();
-                }
-                let skipped: Vec<String> = unfit.iter().map(|id| id.to_string()).collect();
-                app.warn(if zh {
-                    format!("已跳过 {}：{why}", skipped.join(" "))
-                } else {
-                    format!("skipped {}: {why}", skipped.join(" "))
-                });
-            }
-            let (next, fx) = prompt::start(app, step, fit);
-            app.prompt = next;
-            fx
-        }
+        Action::Step(step) => crate::steps::take(app, step),
         _ => Vec::new(),
     }
-}
-
-/// Why a step cannot be taken on a whistle now: its status (or its level), and what can.
-pub(crate) fn not_now(app: &App, step: Step, w: &Whistle) -> String {
-    let zh = app.zh();
-    let verb = app.lang.step(step).hint;
-    let status = crate::words::list_status(app.lang, w);
-    let can: Vec<&str> = crate::keys::STEP_KEYS
-        .iter()
-        .map(|(s, _, _)| *s)
-        .filter(|s| s.fits_whistle(w) && app.may(s.op()))
-        .map(|s| app.lang.step(s).hint)
-        .collect();
-    let top =
-        step == Step::Escalate && w.escalation_level >= shaozi_shared::whistle::TOP_ESCALATION;
-    let why = match (top, zh) {
-        (true, true) => format!("{} 已在最高级（市领导），不能再升级", w.id),
-        (true, false) => format!("{} is already at the top level (the city's leaders)", w.id),
-        (false, true) => format!("{} 当前为「{status}」，不能{verb}", w.id),
-        (false, false) => format!("{} is {status} now, so it cannot be {verb}ed", w.id),
-    };
-    match (can.is_empty(), zh) {
-        (true, _) => why,
-        (false, true) => format!("{why}（现在可以：{}）", can.join("、")),
-        (false, false) => format!("{why} (possible now: {})", can.join(", ")),
-    }
-}
-
-/// A step on the selected wish: claiming for the token's department, completing at once;
-/// withdrawing (and claiming by name, for the city office) asks first.
-fn wish_step(app: &mut App, step: Step) -> Vec<Effect> {
-    if app.view != View::Wishes {
-        app.warn_in(
-            "心愿的操作在心愿页：按 3",
-            "steps on wishes are on the wishes screen: press 3",
-        );
-        return Vec::new();
-    }
-    let Some(w) = crate::screens::wishes::WishesScreen::selected(app).cloned() else {
-        app.warn_in("未选中心愿", "no wish selected");
-        return Vec::new();
-    };
-    if !step.fits_wish(w.status) {
-        let status = crate::words::wish_status(app.lang, w.status);
-        let verb = app.lang.step(step).hint;
-        app.warn(if app.zh() {
-            format!("{} 当前为「{status}」，不能{verb}", w.id)
-        } else {
-            format!("{} is {status}, so it cannot be {verb}ed", w.id)
-        });
-        return Vec::new();
-    }
-    let dept = app.me.as_ref().and_then(|m| match m.scope {
-        shaozi_shared::Scope::Department(d) => Some(d),
-        _ => None,
-    });
-    let body = match (step, dept) {
-        (Step::Claim, Some(d)) => StepBody::Claim(ClaimBody {
-            department_id: Some(d),
-            claimer: None,
-        }),
-        (Step::Complete, _) => StepBody::Complete(CompleteBody::default()),
-        _ => {
-            app.prompt = Some(Prompt::WishText {
-                step,
-                id: w.id,
-                editor: LineEditor::default(),
-            });
-            return Vec::new();
-        }
-    };
-    vec![Effect::ActWish {
-        id: w.id,
-        version: None,
-        body,
-        draft: None,
-    }]
 }
 
 /// A page of the shown screen's list (the detail scrolls by the queue's page).
@@ -292,48 +229,6 @@ fn page_of(app: &App) -> isize {
 /// Shows a screen, with the data it needs.
 fn show(app: &mut App, view: View) -> Vec<Effect> {
     app.view = view;
-    on_screen!(view, S => S::entered(app))
-}
-
-/// What the token must be allowed to do for an action (a step's, from the step table).
-pub fn op_of(a: Action) -> Option<Op> {
-    match a {
-        Action::Step(step) => Some(step.op()),
-        _ => None,
-    }
-}
-
-/// Splits typed staff names on commas, 、, ，, ; and spaces.
-pub fn split_staff(s: &str) -> Vec<String> {
-    s.split(|c: char| {
-        c == ',' || c == '，' || c == '、' || c == ';' || c == '；' || c.is_whitespace()
-    })
-    .filter(|p| !p.is_empty())
-    .map(str::to_string)
-    .collect()
-}
-
-/// The body of a reject: `dup W1042 reason…` names the original.
-pub fn reject_body(text: &str) -> StepBody {
-    let mut words = text.split_whitespace();
-    if let (Some(first), Some(second)) = (words.next(), words.next()) {
-        if matches!(first.to_lowercase().as_str(), "dup" | "重复") {
-            if let Ok(orig) = second.parse::<WhistleId>() {
-                let rest: Vec<&str> = words.collect();
-                let reason = if rest.is_empty() {
-                    format!("duplicate of {orig}")
-                } else {
-                    rest.join(" ")
-                };
-                return StepBody::Reject(RejectBody {
-                    reason,
-                    duplicate_of: Some(orig),
-                });
-            }
-        }
-    }
-    StepBody::Reject(RejectBody {
-        reason: text.to_string(),
-        duplicate_of: None,
-    })
+    let outs = on_screen_mut!(app, s, cx => s.entered(&cx));
+    answer(app, outs)
 }

@@ -6,9 +6,13 @@
 use shaozi_shared::api::Step;
 use shaozi_shared::{DepartmentId, WhistleId};
 
+use crossterm::event::{KeyCode, KeyEvent};
+
 use crate::app::{App, Effect, View};
+use crate::editor::LineEditor;
 use crate::i18n::Lang;
-use crate::prompt::{picker, Prompt};
+use crate::prompt::Prompt;
+use crate::steps::picker;
 
 const COMMANDS: &[&str] = &["assign", "goto", "filter", "lang", "period", "quit"];
 
@@ -81,7 +85,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         Some("goto") => match words.get(1).and_then(|w| w.parse::<WhistleId>().ok()) {
-            Some(id) => app.goto_id(id),
+            Some(id) => goto(app, id),
             None => err(app, "用法：:goto W1042", "usage: :goto W1042"),
         },
         Some("filter") => {
@@ -156,7 +160,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             let note = (words.len() > 3).then(|| words[3..].join(" "));
             // A reassignment needs its reason on the line: a box opened behind the command
             // line would take the next command typed as the reason.
-            if crate::prompt::reassigning(app, &[id]) && note.is_none() {
+            if crate::steps::reassigning(app, &[id]) && note.is_none() {
                 let now = app
                     .whistle(id)
                     .map(|w| app.model.dir.department(w.department_id))
@@ -178,13 +182,13 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                     )
                 }
                 Some(w) if !Step::Dispatch.fits_whistle(w) => {
-                    let why = crate::actions::not_now(app, Step::Dispatch, w);
+                    let why = crate::steps::not_now(app, Step::Dispatch, w);
                     app.warn(why);
                     return Vec::new();
                 }
                 Some(_) => {}
             }
-            app.assign(vec![id], dept, note)
+            crate::steps::assign(app, vec![id], dept, note)
         }
         _ => err(
             app,
@@ -258,4 +262,62 @@ fn common_prefix(items: &[String]) -> String {
         );
     }
     first.chars().take(n).collect()
+}
+
+/// Shows a whistle: selects it in the queue, or opens its detail.
+fn goto(app: &mut App, id: WhistleId) -> Vec<Effect> {
+    if app.position(id).is_some() {
+        app.view = View::Queue;
+        app.queue.sel = Some(id);
+        app.fix_selection();
+        return Vec::new();
+    }
+    if app.model.queue.get(id).is_some() && !app.queue.filter.is_empty() {
+        app.clear_filter();
+        return goto(app, id);
+    }
+    // Not unanswered: show it in detail instead.
+    app.open_detail(id)
+}
+
+/// A key in the command line: Enter runs it, ↑/↓ go through the history, Tab completes.
+pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
+    let (next, fx) = match &mut p {
+        Prompt::Command { editor, hint, back } => match k.code {
+            KeyCode::Enter => {
+                let line = editor.text();
+                return run(app, &line);
+            }
+            // ↑/↓ go back and forth through the commands run before.
+            KeyCode::Up | KeyCode::Down => {
+                let n = app.history.len();
+                let next = match (k.code, *back) {
+                    (KeyCode::Up, b) if b < n => b + 1,
+                    (KeyCode::Down, b) if b > 0 => b - 1,
+                    (_, b) => b,
+                };
+                *back = next;
+                *editor = match next {
+                    0 => LineEditor::default(),
+                    b => LineEditor::with(&app.history[n - b]),
+                };
+                hint.clear();
+                (Some(p), Vec::new())
+            }
+            KeyCode::Tab => {
+                let (line, candidates) = complete(app, &editor.text());
+                *editor = LineEditor::with(&line);
+                *hint = candidates.join("  ");
+                (Some(p), Vec::new())
+            }
+            _ => {
+                editor.key(k);
+                hint.clear();
+                (Some(p), Vec::new())
+            }
+        },
+        _ => (Some(p), Vec::new()),
+    };
+    app.prompt = next;
+    fx
 }

@@ -2,10 +2,12 @@
 //! one) or the wishes. It narrows as it is typed, says what each name was taken to be, and
 //! refuses to be applied while a key is unknown or a name fits several records, saying which.
 
-use crate::app::{App, View};
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::app::route::context;
+use crate::app::{App, Effect, View};
 use crate::model::Filter;
-use crate::screens::wishes::WishesScreen;
-use crate::screens::work::WorkScreen;
+use crate::prompt::Prompt;
 
 fn on_wishes(app: &App) -> bool {
     app.view == View::Wishes
@@ -23,7 +25,8 @@ pub fn current(app: &App) -> String {
 fn apply_whistles(app: &mut App, filter: Filter) {
     app.queue.filter = filter;
     app.refresh_rows();
-    WorkScreen::refilter(app);
+    let cx = context!(app);
+    app.work.refilter(&cx);
 }
 
 fn shown(app: &App) -> usize {
@@ -38,7 +41,7 @@ fn shown(app: &App) -> usize {
 pub fn preview(app: &mut App, text: &str) -> String {
     let zh = app.zh();
     if on_wishes(app) {
-        return match WishesScreen::set_filter(app, text) {
+        return match set_wish_filter(app, text) {
             Ok(()) => count(zh, app.wishes.shown.len()),
             Err(k) => unknown_wish_key(zh, &k),
         };
@@ -61,7 +64,7 @@ pub fn preview(app: &mut App, text: &str) -> String {
 pub fn commit(app: &mut App, text: &str) -> Result<(), String> {
     let zh = app.zh();
     if on_wishes(app) {
-        return WishesScreen::set_filter(app, text).map_err(|k| unknown_wish_key(zh, &k));
+        return set_wish_filter(app, text).map_err(|k| unknown_wish_key(zh, &k));
     }
     let parsed = Filter::parse(text, &app.model.dir, app.lang);
     if let Some(p) = parsed.problem {
@@ -77,11 +80,16 @@ pub fn commit(app: &mut App, text: &str) -> Result<(), String> {
 pub fn restore(app: &mut App) {
     if on_wishes(app) {
         let text = app.wishes.filter_text.clone();
-        let _ = WishesScreen::set_filter(app, &text);
+        let _ = set_wish_filter(app, &text);
         return;
     }
     let parsed = Filter::parse(&app.queue.filter_text, &app.model.dir, app.lang);
     apply_whistles(app, parsed.filter);
+}
+
+fn set_wish_filter(app: &mut App, text: &str) -> Result<(), String> {
+    let cx = context!(app);
+    app.wishes.set_filter(&cx, text)
 }
 
 fn count(zh: bool, n: usize) -> String {
@@ -106,7 +114,31 @@ impl App {
         self.queue.filter = Filter::default();
         self.queue.filter_text.clear();
         self.queue.filter_said.clear();
-        WorkScreen::refilter(self);
+        let cx = context!(self);
+        self.work.refilter(&cx);
         self.refresh_rows();
     }
+}
+
+/// A key in the filter: it narrows as typed; Enter applies it, or says why it cannot.
+pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
+    let (next, fx) = match &mut p {
+        Prompt::Filter { editor, hint } => match k.code {
+            KeyCode::Enter => match commit(app, &editor.text()) {
+                Ok(()) => (None, Vec::new()),
+                Err(why) => {
+                    *hint = why;
+                    (Some(p), Vec::new())
+                }
+            },
+            _ => {
+                editor.key(k);
+                *hint = preview(app, &editor.text());
+                (Some(p), Vec::new())
+            }
+        },
+        _ => (Some(p), Vec::new()),
+    };
+    app.prompt = next;
+    fx
 }

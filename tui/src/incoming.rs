@@ -2,71 +2,15 @@
 //! said in the user's language (what the step did, or why it was refused), with a step taken
 //! on several cases at once summed up when its last answer is in.
 
-use std::collections::BTreeSet;
-
 use shaozi_shared::api::Step;
-use shaozi_shared::{DepartmentId, Event, Whistle, WhistleId, Wish, WishId};
+use shaozi_shared::{Event, Whistle, WhistleId, Wish, WishId};
 
-use crate::app::{App, Draft, Effect, Refusal, View};
+use crate::app::route::context;
+use crate::app::App;
+use crate::message::{Draft, Effect, View};
 use crate::model::Change;
-use crate::screens::dept_cases::DeptCasesScreen;
-use crate::screens::wishes::WishesScreen;
-use crate::screens::work::WorkScreen;
+use crate::refusal::Refusal;
 use crate::words;
-
-/// A step taken on several cases at once: the answers so far.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    /// The step.
-    pub step: Step,
-    /// Where they were dispatched, for a dispatch.
-    pub dept: Option<DepartmentId>,
-    /// Cases whose answer has not arrived.
-    pub pending: BTreeSet<WhistleId>,
-    /// Cases the step was taken on.
-    pub done: Vec<WhistleId>,
-    /// Cases refused, each with why.
-    pub refused: Vec<(WhistleId, String)>,
-}
-
-impl Batch {
-    /// A batch of `step` on `targets`.
-    pub fn new(step: Step, dept: Option<DepartmentId>, targets: &[WhistleId]) -> Batch {
-        Batch {
-            step,
-            dept,
-            pending: targets.iter().copied().collect(),
-            done: Vec::new(),
-            refused: Vec::new(),
-        }
-    }
-
-    /// The summary, once every answer is in.
-    fn summary(&self, app: &App) -> String {
-        let zh = app.zh();
-        let n = self.done.len();
-        let dept = app.model.dir.department(self.dept);
-        let did = match (self.step, zh) {
-            (Step::Dispatch, true) => format!("{n} 件已派往 {dept}"),
-            (Step::Dispatch, false) => format!("{n} assigned to {dept}"),
-            (Step::Reject, true) => format!("{n} 件已驳回"),
-            (Step::Reject, false) => format!("{n} rejected"),
-            (Step::Escalate, true) => format!("{n} 件已升级"),
-            (Step::Escalate, false) => format!("{n} escalated"),
-            (step, true) => format!("{n} 件已{}", app.lang.step(step).hint),
-            (step, false) => format!("{n} done ({})", app.lang.step(step).hint),
-        };
-        if self.refused.is_empty() {
-            return did;
-        }
-        let why: Vec<&str> = self.refused.iter().map(|(_, w)| w.as_str()).collect();
-        if zh {
-            format!("{did}，{} 件被拒绝：{}", self.refused.len(), why.join("；"))
-        } else {
-            format!("{did}; {} refused: {}", self.refused.len(), why.join("; "))
-        }
-    }
-}
 
 /// A live event: the record it carries updates every list that holds it.
 pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
@@ -75,7 +19,7 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
     let kind = e.kind.as_str();
     let mut fx = vec![Effect::FetchStats];
     // Every event moves the log's head, so the subscriptions' lag.
-    if app.view == crate::app::View::Webhooks {
+    if app.view == View::Webhooks {
         fx.push(Effect::FetchWebhooks);
     }
     if let Some(rest) = kind.strip_prefix("whistle.") {
@@ -88,7 +32,8 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
         fx.extend(whistle_changed(app, w, true));
     } else if kind.starts_with("wish.") {
         if let Ok(w) = serde_json::from_value::<Wish>(e.record) {
-            WishesScreen::changed(app, &w);
+            let cx = context!(app);
+            app.wishes.changed(&cx, &w);
         }
     } else if kind.starts_with("street.")
         || kind.starts_with("community.")
@@ -103,8 +48,9 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
 fn whistle_changed(app: &mut App, w: Whistle, live: bool) -> Vec<Effect> {
     let mut fx = Vec::new();
     let (id, dept) = (w.id, w.department_id);
-    DeptCasesScreen::changed(app, &w);
-    WorkScreen::changed(app, &w);
+    app.cases.changed(&w);
+    let cx = context!(app);
+    app.work.changed(&cx, &w);
     let change = app.model.queue.upsert(w);
     if change == Change::Added && app.loaded && live {
         app.queue.new_ids.insert(id);
@@ -142,7 +88,7 @@ fn in_batch(app: &mut App, id: WhistleId, refused: Option<String>) -> bool {
     }
     if b.pending.is_empty() {
         if let Some(b) = app.batch.take() {
-            let text = b.summary(app);
+            let text = b.summary(app.lang, &app.model.dir);
             if b.refused.is_empty() {
                 app.say(text);
             } else {
@@ -226,7 +172,8 @@ pub(crate) fn on_wish_acted(
     match result {
         Ok(w) => {
             app.say(words::wish_done(app.lang, step, &id.to_string()));
-            WishesScreen::changed(app, &w);
+            let cx = context!(app);
+            app.wishes.changed(&cx, &w);
             vec![Effect::FetchStats]
         }
         Err(r) => {

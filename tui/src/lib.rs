@@ -3,8 +3,10 @@
 
 mod actions;
 pub mod app;
+pub mod batch;
 pub mod command;
 pub mod config;
+pub mod context;
 pub mod directory;
 pub mod driver;
 pub mod editor;
@@ -13,6 +15,7 @@ pub mod i18n;
 pub mod incoming;
 pub mod keys;
 pub mod list;
+pub mod message;
 pub mod middle;
 pub mod model;
 pub mod net;
@@ -20,6 +23,7 @@ pub mod prompt;
 pub mod refusal;
 pub mod run;
 pub mod screens;
+pub mod steps;
 pub mod term;
 pub mod text;
 pub mod view;

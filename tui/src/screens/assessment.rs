@@ -12,12 +12,15 @@ use shaozi_shared::api::Assessment;
 use shaozi_shared::assessment::UnitScore;
 
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect, View};
+use crate::context::Context;
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
+use crate::message::{Effect, Out};
 use crate::text::fit;
 use crate::view::Theme;
+
+pub use crate::message::Units;
 
 mod columns;
 pub use columns::{csv, Column, COLUMNS};
@@ -56,49 +59,6 @@ impl Period {
             ),
             Period::Month => (today.with_day(1).unwrap_or(today), today),
             Period::Custom(a, b) => (a, b),
-        }
-    }
-}
-
-/// Which units the assessment ranks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Units {
-    /// Departments (the default).
-    Departments,
-    /// Street offices, which dispatch: with dispatch accuracy.
-    Streets,
-    /// Communities.
-    Communities,
-}
-
-impl Units {
-    /// The next, round.
-    pub fn next(self) -> Units {
-        match self {
-            Units::Departments => Units::Streets,
-            Units::Streets => Units::Communities,
-            Units::Communities => Units::Departments,
-        }
-    }
-
-    /// The API's `group`.
-    pub fn wire(self) -> &'static str {
-        match self {
-            Units::Departments => "department",
-            Units::Streets => "street",
-            Units::Communities => "community",
-        }
-    }
-
-    /// Its name in the title.
-    pub fn name(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Units::Departments, Lang::Zh) => "部门",
-            (Units::Streets, Lang::Zh) => "街道",
-            (Units::Communities, Lang::Zh) => "社区",
-            (Units::Departments, Lang::En) => "departments",
-            (Units::Streets, Lang::En) => "streets",
-            (Units::Communities, Lang::En) => "communities",
         }
     }
 }
@@ -168,108 +128,108 @@ fn table_area(body: Rect) -> Rect {
     }
 }
 
-impl App {
-    /// The effect that loads the assessment of the chosen period.
-    pub fn fetch_assessment(&self) -> Effect {
-        let (from, to) = self.assess.period.range(self.now, self.tz);
-        Effect::FetchAssessment(from, to, self.assess.units)
-    }
-}
-
 impl AssessmentScreen {
-    /// The assessment arrived.
-    pub fn loaded(app: &mut App, d: Box<Assessment>) {
-        let n = d.units.len();
-        app.assess.data = Some(d);
-        let sel = app.assess.list.sel;
-        app.assess.list.place(sel, n);
+    /// Loads the assessment for the period and units chosen.
+    pub fn fetch(&self, now: DateTime<Utc>, tz: FixedOffset) -> Effect {
+        let (from, to) = self.period.range(now, tz);
+        Effect::FetchAssessment(from, to, self.units)
     }
 
-    fn len(app: &App) -> usize {
-        app.assess.data.as_ref().map_or(0, |d| d.units.len())
+    /// The assessment arrived.
+    pub fn loaded(&mut self, d: Box<Assessment>) {
+        let n = d.units.len();
+        self.data = Some(d);
+        let sel = self.list.sel;
+        self.list.place(sel, n);
+    }
+
+    fn len(&self) -> usize {
+        self.data.as_ref().map_or(0, |d| d.units.len())
     }
 }
 
 impl Screen for AssessmentScreen {
-    const TAB: usize = 4;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(table_area(body(app.size)));
-        let n = Self::len(app);
-        app.assess.list.set_rows(rows, n);
+    fn tab(&self) -> usize {
+        4
     }
 
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = Self::len(app);
-        app.assess.list.moved(delta, n);
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(table_area(body(cx.size)));
+        let n = self.len();
+        self.list.set_rows(rows, n);
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn moved(&mut self, _cx: &Context, delta: isize, _action: Action) {
+        let n = self.len();
+        self.list.moved(delta, n);
+    }
+
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
             Action::Period => {
-                app.assess.period = app.assess.period.next();
-                app.assess.data = None;
-                Some(vec![app.fetch_assessment()])
+                self.period = self.period.next();
+                self.data = None;
+                Some(vec![Out::Fx(self.fetch(cx.now, cx.tz))])
             }
             Action::Units => {
-                app.assess.units = app.assess.units.next();
-                if app.assess.units != Units::Streets && COLUMNS[app.assess.sort].street_only {
-                    app.assess.sort = 0;
+                self.units = self.units.next();
+                if self.units != Units::Streets && COLUMNS[self.sort].street_only {
+                    self.sort = 0;
                 }
-                app.assess.data = None;
-                Some(vec![app.fetch_assessment()])
+                self.data = None;
+                Some(vec![Out::Fx(self.fetch(cx.now, cx.tz))])
             }
             Action::SortNext | Action::SortPrev => {
                 // Through the columns these units have (a street's own only for streets).
                 let n = COLUMNS.len();
-                let streets = app.assess.units == Units::Streets;
+                let streets = self.units == Units::Streets;
                 for _ in 0..n {
-                    app.assess.sort = if action == Action::SortNext {
-                        (app.assess.sort + 1) % n
+                    self.sort = if action == Action::SortNext {
+                        (self.sort + 1) % n
                     } else {
-                        (app.assess.sort + n - 1) % n
+                        (self.sort + n - 1) % n
                     };
-                    if streets || !COLUMNS[app.assess.sort].street_only {
+                    if streets || !COLUMNS[self.sort].street_only {
                         break;
                     }
                 }
                 Some(Vec::new())
             }
             Action::Export => {
-                if app.assess.data.is_none() {
-                    app.warn_in(
+                if self.data.is_none() {
+                    return Some(vec![Out::warn_in(
+                        cx.lang,
                         "考核数据尚未加载，稍后再导出",
                         "the assessment has not loaded yet",
-                    );
-                    return Some(Vec::new());
+                    )]);
                 }
-                let (from, to) = app.assess.period.range(app.now, app.tz);
-                Some(vec![Effect::WriteCsv {
-                    file: match app.assess.units {
+                let (from, to) = self.period.range(cx.now, cx.tz);
+                Some(vec![Out::Fx(Effect::WriteCsv {
+                    file: match self.units {
                         // The file name of before, for departments.
                         Units::Departments => format!("shaozi-assessment-{from}-{to}.csv"),
                         u => format!("shaozi-assessment-{}-{from}-{to}.csv", u.wire()),
                     },
-                    text: csv(app),
-                }])
+                    text: csv(self, cx.lang),
+                })])
             }
             _ => None,
         }
     }
 
-    fn entered(app: &mut App) -> Vec<Effect> {
-        vec![app.fetch_assessment()]
+    fn entered(&mut self, cx: &Context) -> Vec<Out> {
+        vec![Out::Fx(self.fetch(cx.now, cx.tz))]
     }
 
-    fn hints(_app: &App) -> Hints {
+    fn hints(&self, _cx: &Context) -> Hints {
         use Action::*;
         Hints::Keys(vec![Period, Units, SortNext, Export, Help, Quit])
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let zh = app.lang == Lang::Zh;
-        let (from, to) = app.assess.period.range(app.now, app.tz);
-        let period = match (app.assess.period, zh) {
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        let zh = cx.lang == Lang::Zh;
+        let (from, to) = self.period.range(cx.now, cx.tz);
+        let period = match (self.period, zh) {
             (Period::Today, true) => "今日".to_string(),
             (Period::Week, true) => "本周".to_string(),
             (Period::Month, true) => "本月".to_string(),
@@ -279,8 +239,8 @@ impl Screen for AssessmentScreen {
             (Period::Custom(..), true) => "自定期间".to_string(),
             (Period::Custom(..), false) => "period".to_string(),
         };
-        let sort = &COLUMNS[app.assess.sort.min(COLUMNS.len() - 1)];
-        let units = app.assess.units.name(app.lang);
+        let sort = &COLUMNS[self.sort.min(COLUMNS.len() - 1)];
+        let units = self.units.name(cx.lang);
         let head = if zh {
             format!(
                 "考核 {units} {period} {from} 至 {to} · 按「{}」排序",
@@ -299,9 +259,9 @@ impl Screen for AssessmentScreen {
             )),
             Rect { height: 1, ..area },
         );
-        let Some(data) = &app.assess.data else {
+        let Some(data) = &self.data else {
             f.render_widget(
-                Paragraph::new(app.lang.t().loading),
+                Paragraph::new(cx.lang.t().loading),
                 Rect {
                     y: area.y + 1,
                     height: 1,
@@ -371,11 +331,7 @@ impl Screen for AssessmentScreen {
                 .map(|c| usize::from(c.width) + 1)
                 .sum(),
         );
-        let streets = app
-            .assess
-            .data
-            .as_ref()
-            .is_some_and(|d| d.group == "street");
+        let streets = self.data.as_ref().is_some_and(|d| d.group == "street");
         let cols: Vec<(usize, &Column)> = COLUMNS
             .iter()
             .enumerate()
@@ -396,7 +352,7 @@ impl Screen for AssessmentScreen {
             .collect();
         let header = Row::new(cols.iter().map(|(i, c)| {
             let name = if zh { c.zh } else { c.en };
-            let (text, style) = if *i == app.assess.sort {
+            let (text, style) = if *i == self.sort {
                 (
                     format!("{name}{}", if c.ascending { "↑" } else { "↓" }),
                     Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
@@ -409,12 +365,12 @@ impl Screen for AssessmentScreen {
             };
             Span::styled(text, style)
         }));
-        let units = app.assess.sorted();
+        let units = self.sorted();
         let widths: Vec<Constraint> = cols
             .iter()
             .map(|(_, c)| Constraint::Length(c.width))
             .collect();
-        app.assess.list.table(
+        self.list.table(
             f,
             table_area,
             header,
@@ -456,9 +412,4 @@ impl Screen for AssessmentScreen {
             );
         }
     }
-}
-
-/// Whether the assessment is shown (it follows the minute then).
-pub(crate) fn shown(app: &App) -> bool {
-    app.view == View::Assessment
 }

@@ -10,11 +10,12 @@ use ratatui::Frame;
 use shaozi_shared::DepartmentId;
 
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect, View};
+use crate::context::Context;
 use crate::keys::Action;
 use crate::list::ListView;
+use crate::message::{Effect, Out};
 use crate::text::{fit, pad, width};
-use crate::view::{loading, stale, Theme};
+use crate::view::{loading, Theme};
 
 /// The departments' state.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,53 +24,50 @@ pub struct DepartmentsScreen {
     pub list: ListView,
 }
 
-fn len(app: &App) -> usize {
-    app.model.stats.as_ref().map_or(0, |s| s.departments.len())
+fn len(cx: &Context) -> usize {
+    cx.model.stats.as_ref().map_or(0, |s| s.departments.len())
 }
 
 impl Screen for DepartmentsScreen {
-    const TAB: usize = 1;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(body(app.size));
-        let n = len(app);
-        app.departments.list.set_rows(rows, n);
+    fn tab(&self) -> usize {
+        1
     }
 
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = len(app);
-        app.departments.list.moved(delta, n);
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(body(cx.size));
+        self.list.set_rows(rows, len(cx));
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn moved(&mut self, cx: &Context, delta: isize, _action: Action) {
+        self.list.moved(delta, len(cx));
+    }
+
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         if action != Action::Open {
             return None;
         }
-        let dept = app
+        let dept = cx
             .model
             .stats
             .as_ref()
-            .and_then(|s| s.departments.get(app.departments.list.sel))
+            .and_then(|s| s.departments.get(self.list.sel))
             .and_then(|d| d.id.parse::<DepartmentId>().ok());
-        Some(match dept {
-            Some(d) => app.open_cases(d),
-            None => Vec::new(),
-        })
+        Some(dept.map(Out::OpenCases).into_iter().collect())
     }
 
-    fn entered(_app: &mut App) -> Vec<Effect> {
-        vec![Effect::FetchStats]
+    fn entered(&mut self, _cx: &Context) -> Vec<Out> {
+        vec![Out::Fx(Effect::FetchStats)]
     }
 
-    fn hints(app: &App) -> Hints {
-        Hints::Text(app.lang.t().hints.departments)
+    fn hints(&self, cx: &Context) -> Hints {
+        Hints::Text(cx.lang.t().hints.departments)
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let Some(stats) = &app.model.stats else {
-            return loading(app, f, area);
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        let Some(stats) = &cx.model.stats else {
+            return loading(cx.lang, f, area);
         };
-        let t = app.lang.t();
+        let t = cx.lang.t();
         // Names as wide as the longest (within reason); each number as wide as its header.
         let name_w = stats
             .departments
@@ -111,7 +109,7 @@ impl Screen for DepartmentsScreen {
             fit(&header, usize::from(area.width)),
             Style::default().add_modifier(Modifier::BOLD),
         ))];
-        let list = &app.departments.list;
+        let list = &self.list;
         for i in list.window(table_rows(area), stats.departments.len()) {
             let d = &stats.departments[i];
             let scale = |n: i64| (n as usize * bar_w).div_ceil(max as usize);
@@ -141,7 +139,7 @@ impl Screen for DepartmentsScreen {
                 },
             ));
             let mut style = Style::default();
-            if stale(app) {
+            if cx.stale() {
                 style = style.add_modifier(Modifier::DIM);
             }
             if i == list.sel {
@@ -150,16 +148,5 @@ impl Screen for DepartmentsScreen {
             lines.push(Line::from(spans).style(style));
         }
         f.render_widget(Paragraph::new(lines), area);
-    }
-}
-
-impl App {
-    /// Opens a department's cases.
-    pub(crate) fn open_cases(&mut self, d: DepartmentId) -> Vec<Effect> {
-        self.view = View::DeptCases(d);
-        self.cases.dept = Some(d);
-        self.cases.cases.clear();
-        self.cases.list.place(0, 0);
-        vec![Effect::FetchDeptCases(d)]
     }
 }

@@ -8,11 +8,12 @@ use ratatui::Frame;
 
 use shaozi_shared::{DepartmentId, Whistle, WhistleId, WhistleStatus};
 
-use super::table::{header, row, Columns};
+use super::table::{header, row, Columns, Marks};
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect, View};
+use crate::context::Context;
 use crate::keys::Action;
 use crate::list::ListView;
+use crate::message::{Effect, Out, View};
 use crate::view::Theme;
 
 /// A department's cases.
@@ -45,13 +46,20 @@ fn table_area(body: Rect) -> Rect {
 }
 
 impl DeptCasesScreen {
-    /// A case changed (an event, or the answer to a step): updated where it is, and off the
-    /// list when it no longer belongs there (reassigned away, closed). Newer versions only.
-    pub fn changed(app: &mut App, w: &Whistle) {
-        let Some(d) = app.cases.dept else {
+    /// Opens a department's cases (empty until they arrive).
+    pub fn open(&mut self, d: DepartmentId) -> Vec<Effect> {
+        self.dept = Some(d);
+        self.cases.clear();
+        self.list.place(0, 0);
+        vec![Effect::FetchDeptCases(d)]
+    }
+
+    /// A case changed.
+    pub fn changed(&mut self, w: &Whistle) {
+        let Some(d) = self.dept else {
             return;
         };
-        let cases = &mut app.cases.cases;
+        let cases = &mut self.cases;
         if let Some(i) = cases.iter().position(|c| c.id == w.id) {
             if cases[i].version > w.version {
                 return;
@@ -60,65 +68,61 @@ impl DeptCasesScreen {
                 cases[i] = w.clone();
             } else {
                 cases.remove(i);
-                let (sel, n) = (app.cases.list.sel, cases.len());
-                app.cases.list.place(sel, n);
+                let (sel, n) = (self.list.sel, cases.len());
+                self.list.place(sel, n);
             }
         }
     }
 
-    /// The cases of `dept` arrived (kept only if that department is still shown).
-    pub fn loaded(app: &mut App, dept: DepartmentId, cases: Vec<Whistle>) {
-        if app.view == View::DeptCases(dept) {
-            app.cases.cases = cases;
-            let (sel, n) = (app.cases.list.sel, app.cases.cases.len());
-            app.cases.list.place(sel, n);
+    /// A department's cases arrived (kept only while they are the ones shown).
+    pub fn loaded(&mut self, shown: View, dept: DepartmentId, cases: Vec<Whistle>) {
+        if shown == View::DeptCases(dept) {
+            self.cases = cases;
+            let (sel, n) = (self.list.sel, self.cases.len());
+            self.list.place(sel, n);
         }
     }
 }
 
 impl Screen for DeptCasesScreen {
-    const TAB: usize = 1;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(table_area(body(app.size)));
-        let n = app.cases.cases.len();
-        app.cases.list.set_rows(rows, n);
+    fn tab(&self) -> usize {
+        1
     }
 
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = app.cases.cases.len();
-        app.cases.list.moved(delta, n);
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(table_area(body(cx.size)));
+        let n = self.cases.len();
+        self.list.set_rows(rows, n);
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn moved(&mut self, _cx: &Context, delta: isize, _action: Action) {
+        let n = self.cases.len();
+        self.list.moved(delta, n);
+    }
+
+    fn on_action(&mut self, _cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
-            Action::Open => Some(match Self::current(app) {
-                Some(id) => app.open_detail(id),
-                None => Vec::new(),
-            }),
-            Action::Back => {
-                app.view = View::Departments;
-                Some(Vec::new())
-            }
+            Action::Open => Some(self.current().map(Out::OpenDetail).into_iter().collect()),
+            Action::Back => Some(vec![Out::Show(View::Departments)]),
             _ => None,
         }
     }
 
-    fn current(app: &App) -> Option<WhistleId> {
-        app.cases.cases.get(app.cases.list.sel).map(|w| w.id)
+    fn current(&self) -> Option<WhistleId> {
+        self.cases.get(self.list.sel).map(|w| w.id)
     }
 
-    fn hints(_app: &App) -> Hints {
+    fn hints(&self, _cx: &Context) -> Hints {
         super::case_hints()
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let View::DeptCases(d) = app.view else {
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        let View::DeptCases(d) = cx.view else {
             return;
         };
-        let cols = Columns::new(app, area.width);
-        let name = app.model.dir.department(Some(d));
-        let n = app.cases.cases.len();
+        let cols = Columns::new(cx, area.width);
+        let name = cx.model.dir.department(Some(d));
+        let n = self.cases.len();
         f.render_widget(
             Paragraph::new(Line::from(Span::styled(
                 format!("{name} · {n}"),
@@ -126,16 +130,17 @@ impl Screen for DeptCasesScreen {
             ))),
             Rect { height: 1, ..area },
         );
-        app.cases.list.table(
+        let marks = Marks::of(cx);
+        self.list.table(
             f,
             table_area(area),
-            header(app, &cols),
+            header(cx, &cols),
             cols.constraints(),
             1,
             n,
             |i, selected| {
-                let w = app.cases.cases.get(i)?;
-                Some(row(app, w, &cols, theme, selected))
+                let w = self.cases.get(i)?;
+                Some(row(cx, marks, w, &cols, theme, selected))
             },
         );
     }

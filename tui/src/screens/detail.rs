@@ -13,9 +13,11 @@ use shaozi_shared::api::{Step, WhistleDetail};
 use shaozi_shared::{DepartmentId, EventKind, TimelineEntry, Whistle, WhistleId, WhistleStatus};
 
 use super::{Hints, Screen};
-use crate::app::{App, Effect, Refusal, View};
+use crate::context::Context;
 use crate::i18n::Lang;
 use crate::keys::Action;
+use crate::message::{Effect, Out, View};
+use crate::refusal::Refusal;
 use crate::text::{pad, width};
 use crate::view::{local_time, short_span, Theme};
 
@@ -47,43 +49,36 @@ impl Default for DetailScreen {
     }
 }
 
-impl App {
-    /// Shows a whistle's detail, fetching it (what was loaded stays shown meanwhile).
-    pub(crate) fn open_detail(&mut self, id: WhistleId) -> Vec<Effect> {
-        if self.view != View::Detail {
-            self.detail.back = self.view;
+impl DetailScreen {
+    /// Opens a whistle (what was loaded of it stays until the fresh copy arrives), coming back
+    /// to `from`.
+    pub fn open(&mut self, id: WhistleId, from: View) -> Vec<Effect> {
+        if from != View::Detail {
+            self.back = from;
         }
-        self.view = View::Detail;
-        self.detail.scroll = 0;
-        self.detail.last_scroll.set(usize::MAX);
-        let cached = self
-            .detail
-            .shown
-            .take()
-            .filter(|d| d.0 == id)
-            .and_then(|d| d.1);
-        self.detail.shown = Some((id, cached));
-        self.detail.failed = None;
+        self.scroll = 0;
+        self.last_scroll.set(usize::MAX);
+        let cached = self.shown.take().filter(|d| d.0 == id).and_then(|d| d.1);
+        self.shown = Some((id, cached));
+        self.failed = None;
         vec![Effect::FetchDetail(id)]
     }
-}
 
-impl DetailScreen {
-    /// A whistle's detail could not be loaded: said once, and the screen says it too rather
-    /// than "loading" for ever.
-    pub fn failed(app: &mut App, id: WhistleId, r: &Refusal) {
-        let Some((shown, data)) = &mut app.detail.shown else {
-            return;
+    /// A whistle's detail could not be loaded: said, and shown in its place unless what was
+    /// loaded before still stands.
+    pub fn failed(&mut self, lang: Lang, id: WhistleId, r: &Refusal) -> Vec<Out> {
+        let Some((shown, data)) = &mut self.shown else {
+            return Vec::new();
         };
         if *shown != id {
-            return;
+            return Vec::new();
         }
         let missing = r.status == 404 || r.status == 403;
         if data.is_some() && !missing {
             // What was loaded stays; a refresh failed.
-            return;
+            return Vec::new();
         }
-        let text = match (missing, app.lang) {
+        let text = match (missing, lang) {
             (true, Lang::Zh) => format!("找不到 {id}：不存在，或不在你的范围内"),
             (true, Lang::En) => {
                 format!("{id} not found: it does not exist, or is outside your scope")
@@ -91,32 +86,32 @@ impl DetailScreen {
             (false, Lang::Zh) => format!("{id} 加载失败：{}（{}）", r.detail, r.status),
             (false, Lang::En) => format!("{id} could not be loaded: {} ({})", r.detail, r.status),
         };
-        app.detail.failed = Some(text.clone());
-        app.warn(text);
+        self.failed = Some(text.clone());
+        vec![Out::Warn(text)]
     }
 
-    /// A whistle's detail arrived (kept only if it is still the one shown).
-    pub fn loaded(app: &mut App, d: Box<WhistleDetail>) {
-        if let Some((id, slot)) = &mut app.detail.shown {
-            if *id == d.whistle.id {
-                app.model.queue.upsert(d.whistle.clone());
-                *slot = Some(d);
-            }
+    /// A whistle's detail arrived; when it is the one shown, it is kept and its whistle
+    /// returned (for the queue to take the newer copy).
+    pub fn loaded(&mut self, d: Box<WhistleDetail>) -> Option<Whistle> {
+        let (id, slot) = self.shown.as_mut()?;
+        if *id != d.whistle.id {
+            return None;
         }
+        let w = d.whistle.clone();
+        *slot = Some(d);
+        Some(w)
     }
 }
 
-/// What a timeline entry changed, in the UI's words: where a case went, its rating, the
-/// original of a duplicate, the level it reached, which deadline passed.
-fn changed(app: &App, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
-    let zh = app.lang == Lang::Zh;
-    let t = app.lang.t();
+fn changed(cx: &Context, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
+    let zh = cx.lang == Lang::Zh;
+    let t = cx.lang.t();
     match e.kind {
         EventKind::WhistleDispatched | EventKind::WhistleReassigned => e
             .department_id
             .as_deref()
             .and_then(|d| d.parse::<DepartmentId>().ok())
-            .map(|d| format!("→ {}", app.model.dir.department(Some(d))))
+            .map(|d| format!("→ {}", cx.model.dir.department(Some(d))))
             .unwrap_or_default(),
         EventKind::WhistleClosed => match (w.satisfaction, zh) {
             (Some(n), true) => format!("评价 {}（{n} 分）", crate::words::stars(n)),
@@ -149,7 +144,7 @@ fn changed(app: &App, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
                 .and_then(|n| n.split_once('(').map(|(_, r)| r))
                 .and_then(|r| r.split_once(" UTC)").map(|(d, _)| d))
                 .and_then(|d| chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M").ok())
-                .map(|d| local_time(d.and_utc(), app.now, app.tz));
+                .map(|d| local_time(d.and_utc(), cx.now, cx.tz));
             let due = due.map(|d| format!("（{d}）")).unwrap_or_default();
             match (resolve, zh) {
                 (true, true) => format!("办结时限{due}已过"),
@@ -166,7 +161,7 @@ fn changed(app: &App, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
                 .and_then(|n| n.split_once(" UTC").map(|(d, _)| d))
                 .and_then(|d| d.get(d.len().saturating_sub(16)..))
                 .and_then(|d| chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M").ok())
-                .map(|d| local_time(d.and_utc(), app.now, app.tz))
+                .map(|d| local_time(d.and_utc(), cx.now, cx.tz))
                 .unwrap_or_default();
             match (e.kind == EventKind::WhistleExtensionGranted, zh) {
                 (true, true) => format!("办结时限 → {until}"),
@@ -192,31 +187,30 @@ fn changed(app: &App, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
 }
 
 impl Screen for DetailScreen {
-    const TAB: usize = 3;
-
-    fn fit(_app: &mut App) {}
-
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        // Scrolling stops where the last line is on screen.
-        let end = app.detail.last_scroll.get().min(10_000) as isize;
-        app.detail.scroll = (app.detail.scroll as isize + delta).clamp(0, end) as usize;
+    fn tab(&self) -> usize {
+        3
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn fit(&mut self, _cx: &Context) {}
+
+    fn moved(&mut self, _cx: &Context, delta: isize, _action: Action) {
+        // Scrolling stops where the last line is on screen.
+        let end = self.last_scroll.get().min(10_000) as isize;
+        self.scroll = (self.scroll as isize + delta).clamp(0, end) as usize;
+    }
+
+    fn on_action(&mut self, _cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
-            Action::Back => {
-                app.view = app.detail.back;
-                Some(Vec::new())
-            }
+            Action::Back => Some(vec![Out::Show(self.back)]),
             _ => None,
         }
     }
 
-    fn current(app: &App) -> Option<WhistleId> {
-        app.detail.shown.as_ref().map(|d| d.0)
+    fn current(&self) -> Option<WhistleId> {
+        self.shown.as_ref().map(|d| d.0)
     }
 
-    fn hints(_app: &App) -> Hints {
+    fn hints(&self, _cx: &Context) -> Hints {
         Hints::Keys(vec![
             Action::Back,
             Action::Step(Step::Dispatch),
@@ -235,18 +229,18 @@ impl Screen for DetailScreen {
         ])
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let Some((id, data)) = &app.detail.shown else {
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        let Some((id, data)) = &self.shown else {
             f.render_widget(
-                Paragraph::new(app.lang.t().nothing),
+                Paragraph::new(cx.lang.t().nothing),
                 Rect { height: 1, ..area },
             );
             return;
         };
         let Some(d) = data else {
-            let text = match &app.detail.failed {
+            let text = match &self.failed {
                 Some(why) => why.clone(),
-                None => format!("{id} · {}", app.lang.t().loading),
+                None => format!("{id} · {}", cx.lang.t().loading),
             };
             f.render_widget(
                 Paragraph::new(text).wrap(Wrap { trim: false }),
@@ -257,10 +251,10 @@ impl Screen for DetailScreen {
             );
             return;
         };
-        let t = app.lang.t();
-        let zh = app.lang == Lang::Zh;
+        let t = cx.lang.t();
+        let zh = cx.lang == Lang::Zh;
         let w = &d.whistle;
-        let dir = &app.model.dir;
+        let dir = &cx.model.dir;
         let label_w = t.detail.fields.iter().map(|l| width(l)).max().unwrap_or(8) + 1;
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let mut lines = vec![
@@ -274,15 +268,15 @@ impl Screen for DetailScreen {
         );
         let deadline = |due: chrono::DateTime<chrono::Utc>| {
             if !live {
-                return local_time(due, app.now, app.tz);
+                return local_time(due, cx.now, cx.tz);
             }
-            let left = due - app.now;
+            let left = due - cx.now;
             let rel = if left < chrono::Duration::zero() {
                 format!("✗ {}", short_span(left))
             } else {
                 short_span(left)
             };
-            format!("{}  ({rel})", local_time(due, app.now, app.tz))
+            format!("{}  ({rel})", local_time(due, cx.now, cx.tz))
         };
         let assisting: Vec<String> = w
             .assisting
@@ -326,7 +320,7 @@ impl Screen for DetailScreen {
         let values: [String; 17] = [
             t.status(w.status).to_string() + if w.overdue { " ✗" } else { "" },
             t.urgency[usize::from(w.urgency != shaozi_shared::Urgency::Urgent)].to_string(),
-            dir.category(&w.category, app.lang),
+            dir.category(&w.category, cx.lang),
             dir.community(w.community_id),
             dir.street(w.street_id),
             dir.department(w.department_id),
@@ -376,7 +370,7 @@ impl Screen for DetailScreen {
                 Span::styled(value, style),
             ]));
         }
-        lines.extend(middle_lines(app, w, label_w, theme));
+        lines.extend(middle_lines(cx, w, label_w, theme));
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
         let mut level = 0;
@@ -392,7 +386,7 @@ impl Screen for DetailScreen {
             };
             let mut spans = vec![
                 Span::styled(
-                    format!("{}  ", local_time(e.at, app.now, app.tz)),
+                    format!("{}  ", local_time(e.at, cx.now, cx.tz)),
                     theme.muted(),
                 ),
                 Span::styled(
@@ -404,7 +398,7 @@ impl Screen for DetailScreen {
                     },
                 ),
             ];
-            let what = changed(app, w, e, level);
+            let what = changed(cx, w, e, level);
             if !what.is_empty() {
                 spans.push(Span::styled(format!("{what}  "), bold));
             }
@@ -428,21 +422,21 @@ impl Screen for DetailScreen {
         let last = p
             .line_count(area.width)
             .saturating_sub(usize::from(area.height));
-        app.detail.last_scroll.set(last);
-        let p = p.scroll((app.detail.scroll.min(last).min(u16::MAX as usize) as u16, 0));
+        self.last_scroll.set(last);
+        let p = p.scroll((self.scroll.min(last).min(u16::MAX as usize) as u16, 0));
         f.render_widget(p, area);
     }
 }
 
 /// What is waiting in the middle of a case, and what happened there: a return or a request
 /// for more time with the keys that answer it, urges, extensions, call-backs, the source.
-fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Line<'static>> {
-    let zh = app.lang == Lang::Zh;
+fn middle_lines(cx: &Context, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Line<'static>> {
+    let zh = cx.lang == Lang::Zh;
     let key = |step: Step| {
-        app.keymap
+        cx.keymap
             .hint_key(Action::Step(step))
-            .filter(|_| app.offers(step))
-            .map(|k| format!("{k} {}", app.lang.step(step).hint))
+            .filter(|_| cx.offers(step))
+            .map(|k| format!("{k} {}", cx.lang.step(step).hint))
     };
     let keys = |steps: &[Step]| -> String {
         let ks: Vec<String> = steps.iter().filter_map(|s| key(*s)).collect();
@@ -467,8 +461,8 @@ fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Lin
         ]));
     };
     if let Some(r) = &w.pending_return {
-        let who = app.model.dir.department(Some(r.department_id));
-        let at = local_time(r.at, app.now, app.tz);
+        let who = cx.model.dir.department(Some(r.department_id));
+        let at = local_time(r.at, cx.now, cx.tz);
         let answer = keys(&[Step::Dispatch, Step::Overrule]);
         line(
             if zh { "退单" } else { "Returned" },
@@ -481,7 +475,7 @@ fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Lin
         );
     }
     if let Some(x) = &w.pending_extension {
-        let until = local_time(x.until, app.now, app.tz);
+        let until = local_time(x.until, cx.now, cx.tz);
         let answer = keys(&[Step::ApproveExtension, Step::DenyExtension]);
         line(
             if zh { "申请延期" } else { "Asks until" },
@@ -513,7 +507,7 @@ fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Lin
     if w.urges > 0 {
         let last = w
             .urged_at
-            .map(|t| local_time(t, app.now, app.tz))
+            .map(|t| local_time(t, cx.now, cx.tz))
             .unwrap_or_default();
         line(
             if zh { "催办" } else { "Urged" },
@@ -545,7 +539,7 @@ fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Lin
         );
     }
     for c in &w.callbacks {
-        let at = local_time(c.at, app.now, app.tz);
+        let at = local_time(c.at, cx.now, cx.tz);
         let outcome = match (c.reached, c.satisfaction, zh) {
             (false, _, true) => "未接通".to_string(),
             (false, _, false) => "not reached".to_string(),
@@ -573,7 +567,7 @@ fn middle_lines(app: &App, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Lin
     }
     line(
         if zh { "来源" } else { "Source" },
-        crate::words::source(app.lang, w.source).to_string(),
+        crate::words::source(cx.lang, w.source).to_string(),
         false,
     );
     out

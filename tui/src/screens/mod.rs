@@ -1,9 +1,11 @@
-//! The dashboard's screens, one file each. A screen owns its state (a [`ListView`] when it lists
-//! rows), says what its own keys do, which keys its hint line offers and which tab it is, and
-//! draws itself. [`App`] holds one of each and shows the one `app.view` names; [`on_screen!`]
-//! is the only place that chooses between them.
+//! The dashboard's screens, one file each. A screen is a value that owns its state (a
+//! [`ListView`] when it lists rows): its functions get that state and a read-only
+//! [`Context`] of what every screen shares, and answer with [`Out`]s (a message, a prompt,
+//! another screen, work for the runtime). No screen imports the app or another screen; the app
+//! holds one of each and routes a key to the one shown (`crate::app::route`).
 //!
 //! [`ListView`]: crate::list::ListView
+//! [`Out`]: crate::message::Out
 
 pub mod assessment;
 pub mod departments;
@@ -21,8 +23,9 @@ use ratatui::Frame;
 use shaozi_shared::api::Step;
 use shaozi_shared::WhistleId;
 
-use crate::app::{App, Effect};
+use crate::context::Context;
 use crate::keys::Action;
+use crate::message::Out;
 use crate::view::Theme;
 
 /// What a screen's hint line offers: keys (from the live keymap, only the steps the token may
@@ -35,80 +38,37 @@ pub enum Hints {
     Text(&'static str),
 }
 
-/// One screen of the dashboard. Its functions take the whole [`App`]: the screen's own state is
-/// its field there, beside the data every screen reads (the model, the language, the clock).
+/// One screen of the dashboard.
 pub trait Screen {
     /// Its tab in the title line (0 the queue … 4 the assessment, 5 the webhooks).
-    const TAB: usize;
+    fn tab(&self) -> usize;
 
-    /// Sets how many rows its list shows on a terminal of `app.size`, from the same layout
-    /// its drawing uses.
-    fn fit(app: &mut App);
+    /// Sets how many rows its list shows on a terminal of `cx.size`, from the same layout its
+    /// drawing uses.
+    fn fit(&mut self, cx: &Context);
 
     /// Moves within it (up, down, a page, the top or the bottom: `delta` rows).
-    fn moved(app: &mut App, delta: isize, action: Action);
+    fn moved(&mut self, cx: &Context, delta: isize, action: Action);
 
     /// What its own keys do (opening a row, backing out, its own commands); `None` when the
     /// action is not one of its own.
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>>;
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>>;
 
     /// The data it needs when it is shown.
-    fn entered(_app: &mut App) -> Vec<Effect> {
+    fn entered(&mut self, _cx: &Context) -> Vec<Out> {
         Vec::new()
     }
 
     /// The whistle a step taken here is about.
-    fn current(_app: &App) -> Option<WhistleId> {
+    fn current(&self) -> Option<WhistleId> {
         None
     }
 
     /// What its hint line offers.
-    fn hints(app: &App) -> Hints;
+    fn hints(&self, cx: &Context) -> Hints;
 
     /// Draws it in `area` (between the title line and the status line).
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme);
-}
-
-/// Runs `$body` with `$S` standing for the screen `$view` names.
-#[macro_export]
-macro_rules! on_screen {
-    ($view:expr, $S:ident => $body:expr) => {{
-        use $crate::screens::Screen as _;
-        match $view {
-            $crate::app::View::Queue => {
-                type $S = $crate::screens::queue::QueueScreen;
-                $body
-            }
-            $crate::app::View::Work => {
-                type $S = $crate::screens::work::WorkScreen;
-                $body
-            }
-            $crate::app::View::Departments => {
-                type $S = $crate::screens::departments::DepartmentsScreen;
-                $body
-            }
-            $crate::app::View::DeptCases(_) => {
-                type $S = $crate::screens::dept_cases::DeptCasesScreen;
-                $body
-            }
-            $crate::app::View::Wishes => {
-                type $S = $crate::screens::wishes::WishesScreen;
-                $body
-            }
-            $crate::app::View::Detail => {
-                type $S = $crate::screens::detail::DetailScreen;
-                $body
-            }
-            $crate::app::View::Assessment => {
-                type $S = $crate::screens::assessment::AssessmentScreen;
-                $body
-            }
-            $crate::app::View::Webhooks => {
-                type $S = $crate::screens::webhooks::WebhooksScreen;
-                $body
-            }
-        }
-    }};
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme);
 }
 
 /// What a list of cases offers (the queue and a department's cases): the dispatcher's steps,
@@ -127,18 +87,6 @@ pub fn case_hints() -> Hints {
         Action::Help,
         Action::Quit,
     ])
-}
-
-/// Fits every screen's list to the terminal (after a resize).
-pub fn fit_all(app: &mut App) {
-    queue::QueueScreen::fit(app);
-    work::WorkScreen::fit(app);
-    departments::DepartmentsScreen::fit(app);
-    dept_cases::DeptCasesScreen::fit(app);
-    wishes::WishesScreen::fit(app);
-    detail::DetailScreen::fit(app);
-    assessment::AssessmentScreen::fit(app);
-    webhooks::WebhooksScreen::fit(app);
 }
 
 /// The screens' body: the terminal less the title line above and the status and hint lines

@@ -11,12 +11,14 @@ use ratatui::Frame;
 
 use shaozi_shared::{Whistle, WhistleId};
 
-use super::table::{header, row, Columns};
+use super::table::{header, row, Columns, Marks};
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect, View};
+use crate::context::Context;
+use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
-use crate::model::{Filter, QKey};
+use crate::message::Out;
+use crate::model::{Filter, Model, QKey};
 use crate::view::Theme;
 
 /// The queue's state.
@@ -40,33 +42,30 @@ pub struct QueueScreen {
     pub new_ids: HashSet<WhistleId>,
 }
 
-impl App {
-    /// The queue rows shown (filtered or all), in queue order.
-    pub fn rows(&self) -> &[QKey] {
-        self.queue
-            .filtered
-            .as_deref()
-            .unwrap_or(self.model.queue.keys())
+impl QueueScreen {
+    /// The rows shown (filtered or all), in queue order.
+    pub fn rows<'a>(&'a self, model: &'a Model) -> &'a [QKey] {
+        self.filtered.as_deref().unwrap_or(model.queue.keys())
     }
 
-    /// The selected queue whistle.
-    pub fn selected(&self) -> Option<&Whistle> {
-        self.queue.sel.and_then(|id| self.model.queue.get(id))
+    /// The selected whistle.
+    pub fn selected<'a>(&self, model: &'a Model) -> Option<&'a Whistle> {
+        self.sel.and_then(|id| model.queue.get(id))
     }
 
     /// Recomputes the filtered rows.
-    pub(crate) fn refilter(&mut self) {
-        let filter = &self.queue.filter;
-        self.queue.filtered = if filter.is_empty() {
+    pub fn refilter(&mut self, model: &Model, lang: Lang) {
+        let filter = &self.filter;
+        self.filtered = if filter.is_empty() {
             None
         } else {
-            let q = &self.model.queue;
+            let q = &model.queue;
             Some(
                 q.keys()
                     .iter()
                     .filter(|k| {
                         q.get(WhistleId(k.id))
-                            .is_some_and(|w| filter.matches(w, &self.model.dir, self.lang))
+                            .is_some_and(|w| filter.matches(w, &model.dir, lang))
                     })
                     .copied()
                     .collect(),
@@ -74,36 +73,35 @@ impl App {
         };
     }
 
-    pub(crate) fn position(&self, id: WhistleId) -> Option<usize> {
-        let w = self.model.queue.get(id)?;
-        self.rows().binary_search(&QKey::of(w)).ok()
+    /// Where a whistle is among the rows shown.
+    pub fn position(&self, model: &Model, id: WhistleId) -> Option<usize> {
+        let w = model.queue.get(id)?;
+        self.rows(model).binary_search(&QKey::of(w)).ok()
     }
 
     /// Keeps the selection on the same whistle (and at the same screen row) across changes;
     /// if it left the queue, the row now in its place is selected.
-    pub(crate) fn fix_selection(&mut self) {
-        let n = self.rows().len();
+    pub fn fix_selection(&mut self, model: &Model) {
+        let n = self.rows(model).len();
         if n == 0 {
-            self.queue.sel = None;
-            self.queue.list.place(0, 0);
+            self.sel = None;
+            self.list.place(0, 0);
             return;
         }
         let idx = self
-            .queue
             .sel
-            .and_then(|id| self.position(id))
-            .unwrap_or(self.queue.list.sel.min(n - 1));
-        self.queue.list.keep_row(idx, n);
-        self.queue.sel = self.rows().get(idx).map(|k| WhistleId(k.id));
-        if let Some(id) = self.queue.sel {
-            self.queue.new_ids.remove(&id);
+            .and_then(|id| self.position(model, id))
+            .unwrap_or(self.list.sel.min(n - 1));
+        self.list.keep_row(idx, n);
+        self.sel = self.rows(model).get(idx).map(|k| WhistleId(k.id));
+        if let Some(id) = self.sel {
+            self.new_ids.remove(&id);
         }
     }
 
-    /// Re-applies the filter and keeps the selection on its whistle.
-    pub fn refresh_rows(&mut self) {
-        self.refilter();
-        self.fix_selection();
+    /// Selects the row the list's cursor is on.
+    fn select_cursor(&mut self, model: &Model) {
+        self.sel = self.rows(model).get(self.list.sel).map(|k| WhistleId(k.id));
     }
 }
 
@@ -113,47 +111,46 @@ fn table_area(body: Rect) -> Rect {
 }
 
 impl Screen for QueueScreen {
-    const TAB: usize = 0;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(table_area(body(app.size)));
-        let n = app.rows().len();
-        app.queue.list.set_rows(rows, n);
-        app.fix_selection();
+    fn tab(&self) -> usize {
+        0
     }
 
-    fn moved(app: &mut App, delta: isize, action: Action) {
-        let n = app.rows().len();
-        app.queue.list.moved(delta, n);
-        app.queue.sel = app.rows().get(app.queue.list.sel).map(|k| WhistleId(k.id));
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(table_area(body(cx.size)));
+        let n = self.rows(cx.model).len();
+        self.list.set_rows(rows, n);
+        self.fix_selection(cx.model);
+    }
+
+    fn moved(&mut self, cx: &Context, delta: isize, action: Action) {
+        let n = self.rows(cx.model).len();
+        self.list.moved(delta, n);
+        self.select_cursor(cx.model);
         if action == Action::Top {
-            app.queue.new_ids.clear();
+            self.new_ids.clear();
         }
-        if let Some(id) = app.queue.sel {
-            app.queue.new_ids.remove(&id);
+        if let Some(id) = self.sel {
+            self.new_ids.remove(&id);
         }
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
-            Action::Open => Some(match app.queue.sel {
-                Some(id) => app.open_detail(id),
-                None => Vec::new(),
-            }),
+            Action::Open => Some(self.sel.map(Out::OpenDetail).into_iter().collect()),
             // Back: the marks first, then the filter.
-            Action::Back if !app.queue.marked.is_empty() => {
-                app.queue.marked.clear();
+            Action::Back if !self.marked.is_empty() => {
+                self.marked.clear();
                 Some(Vec::new())
             }
             Action::Mark => {
-                if let Some(id) = app.queue.sel {
-                    if !app.queue.marked.remove(&id) {
-                        app.queue.marked.insert(id);
+                if let Some(id) = self.sel {
+                    if !self.marked.remove(&id) {
+                        self.marked.insert(id);
                     }
                     // On to the next row (its arrival mark stays until it is looked at).
-                    let n = app.rows().len();
-                    app.queue.list.moved(1, n);
-                    app.queue.sel = app.rows().get(app.queue.list.sel).map(|k| WhistleId(k.id));
+                    let n = self.rows(cx.model).len();
+                    self.list.moved(1, n);
+                    self.select_cursor(cx.model);
                 }
                 Some(Vec::new())
             }
@@ -161,23 +158,27 @@ impl Screen for QueueScreen {
         }
     }
 
-    fn current(app: &App) -> Option<WhistleId> {
-        app.queue.sel
+    fn current(&self) -> Option<WhistleId> {
+        self.sel
     }
 
-    fn hints(_app: &App) -> Hints {
+    fn hints(&self, _cx: &Context) -> Hints {
         super::case_hints()
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
         let area = table_area(area);
-        let cols = Columns::new(app, area.width);
-        let rows = app.rows();
-        if app.loaded && rows.is_empty() {
-            let msg = if app.queue.filter.is_empty() {
-                app.lang.t().queue_empty.to_string()
+        let cols = Columns::new(cx, area.width);
+        let rows = self.rows(cx.model);
+        let marks = Marks {
+            marked: &self.marked,
+            new_ids: &self.new_ids,
+        };
+        if cx.loaded && rows.is_empty() {
+            let msg = if self.filter.is_empty() {
+                cx.lang.t().queue_empty.to_string()
             } else {
-                format!("{}: {}", app.lang.t().filter, app.queue.filter_text)
+                format!("{}: {}", cx.lang.t().filter, self.filter_text)
             };
             f.render_widget(
                 Paragraph::new(Line::from(Span::styled(msg, theme.good()))),
@@ -189,32 +190,23 @@ impl Screen for QueueScreen {
             );
             f.render_widget(
                 Table::new(Vec::<Row>::new(), cols.constraints())
-                    .header(header(app, &cols))
+                    .header(header(cx, &cols))
                     .column_spacing(1),
                 Rect { height: 1, ..area },
             );
             return;
         }
-        app.queue.list.table(
+        self.list.table(
             f,
             area,
-            header(app, &cols),
+            header(cx, &cols),
             cols.constraints(),
             1,
             rows.len(),
             |i, selected| {
-                let w = app.model.queue.get(WhistleId(rows.get(i)?.id))?;
-                Some(row(app, w, &cols, theme, selected))
+                let w = cx.model.queue.get(WhistleId(rows.get(i)?.id))?;
+                Some(row(cx, Some(marks), w, &cols, theme, selected))
             },
         );
     }
-}
-
-/// The view the queue's Back leaves for: itself (with the filter cleared).
-pub(crate) fn back_to_queue(app: &mut App) -> Vec<Effect> {
-    if !app.queue.filter.is_empty() {
-        app.clear_filter();
-        app.view = View::Queue;
-    }
-    Vec::new()
 }

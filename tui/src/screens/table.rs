@@ -8,12 +8,42 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::Row;
 
-use shaozi_shared::{Urgency, Whistle};
+use std::collections::{BTreeSet, HashSet};
 
-use crate::app::App;
+use shaozi_shared::{Urgency, Whistle, WhistleId};
+
+use crate::context::Context;
 use crate::i18n::Lang;
 use crate::text::{fit, width};
-use crate::view::{short_span, stale, Theme};
+use crate::view::{short_span, Theme};
+
+/// The queue's marks, which every table of whistles shows: `*` marked for a bulk step, `+`
+/// arrived and not yet looked at.
+#[derive(Debug, Clone, Copy)]
+pub struct Marks<'a> {
+    /// Marked for a bulk step.
+    pub marked: &'a BTreeSet<WhistleId>,
+    /// Arrived, not yet looked at.
+    pub new_ids: &'a HashSet<WhistleId>,
+}
+
+impl<'a> Marks<'a> {
+    /// The queue's marks as another list of cases sees them.
+    pub fn of(cx: &Context<'a>) -> Option<Marks<'a>> {
+        cx.cases.map(|c| Marks {
+            marked: c.marked,
+            new_ids: c.new_ids,
+        })
+    }
+
+    fn mark(marks: Option<Marks>, id: WhistleId) -> &'static str {
+        match marks {
+            Some(m) if m.marked.contains(&id) => "*",
+            Some(m) if m.new_ids.contains(&id) => "+",
+            _ => " ",
+        }
+    }
+}
 
 /// Column widths of a whistle table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,19 +63,19 @@ const FIXED: [u16; 5] = [1, 2, 6, 5, 6];
 impl Columns {
     /// Widths for a table `total` columns wide: names as wide as the directory's longest (up
     /// to a cap), shrunk, widest slack first, only as far as the title needs.
-    pub fn new(app: &App, total: u16) -> Columns {
-        let dir = &app.model.dir;
+    pub fn new(cx: &Context, total: u16) -> Columns {
+        let dir = &cx.model.dir;
         let widest = |widths: &mut dyn Iterator<Item = usize>, lo: u16, hi: u16| {
             widths
                 .max()
                 .unwrap_or(0)
                 .clamp(usize::from(lo), usize::from(hi)) as u16
         };
-        let status = if app.lang == Lang::Zh { 8 } else { 10 };
+        let status = if cx.lang == Lang::Zh { 8 } else { 10 };
         let mut cols = [
             widest(&mut dir.communities.values().map(|c| width(&c.name)), 8, 16),
             widest(
-                &mut dir.categories.iter().map(|c| match app.lang {
+                &mut dir.categories.iter().map(|c| match cx.lang {
                     Lang::Zh => width(&c.name_zh),
                     Lang::En => width(&c.name_en),
                 }),
@@ -123,9 +153,9 @@ impl Columns {
 }
 
 /// The header of a whistle table.
-pub fn header<'a>(app: &App, cols: &Columns) -> Row<'a> {
-    let t = app.lang.t();
-    let status = if app.lang == Lang::Zh {
+pub fn header<'a>(cx: &Context, cols: &Columns) -> Row<'a> {
+    let t = cx.lang.t();
+    let status = if cx.lang == Lang::Zh {
         "状态"
     } else {
         "Status"
@@ -144,22 +174,23 @@ pub fn header<'a>(app: &App, cols: &Columns) -> Row<'a> {
 }
 
 /// One whistle as a row.
-pub fn row<'a>(app: &App, w: &Whistle, cols: &Columns, theme: Theme, selected: bool) -> Row<'a> {
-    let dir = &app.model.dir;
-    let mark = if app.queue.marked.contains(&w.id) {
-        "*"
-    } else if app.queue.new_ids.contains(&w.id) {
-        "+"
-    } else {
-        " "
-    };
-    let urg = match (w.urgency, app.lang) {
+pub fn row<'a>(
+    cx: &Context,
+    marks: Option<Marks>,
+    w: &Whistle,
+    cols: &Columns,
+    theme: Theme,
+    selected: bool,
+) -> Row<'a> {
+    let dir = &cx.model.dir;
+    let mark = Marks::mark(marks, w.id);
+    let urg = match (w.urgency, cx.lang) {
         (Urgency::Urgent, Lang::Zh) => "急",
         (Urgency::Urgent, Lang::En) => "!!",
         _ => "",
     };
-    let age = short_span(app.now - w.created_at);
-    let left_d = w.stage_deadline().map(|d| d - app.now);
+    let age = short_span(cx.now - w.created_at);
+    let left_d = w.stage_deadline().map(|d| d - cx.now);
     let (left, left_style) = match left_d {
         Some(d) if w.overdue || d < chrono::Duration::zero() => {
             (format!("✗{}", short_span(d)), theme.alert())
@@ -187,7 +218,7 @@ pub fn row<'a>(app: &App, w: &Whistle, cols: &Columns, theme: Theme, selected: b
         Span::raw(w.id.to_string()),
         Span::styled(
             fit(
-                &crate::words::list_status(app.lang, w),
+                &crate::words::list_status(cx.lang, w),
                 usize::from(cols.status),
             ),
             status_style,
@@ -199,7 +230,7 @@ pub fn row<'a>(app: &App, w: &Whistle, cols: &Columns, theme: Theme, selected: b
             usize::from(cols.community),
         )),
         Span::raw(fit(
-            &dir.category(&w.category, app.lang),
+            &dir.category(&w.category, cx.lang),
             usize::from(cols.category),
         )),
         Span::raw(fit(&w.title, usize::from(cols.title))),
@@ -209,7 +240,7 @@ pub fn row<'a>(app: &App, w: &Whistle, cols: &Columns, theme: Theme, selected: b
         )),
     ];
     let mut style = Style::default();
-    if stale(app) {
+    if cx.stale() {
         style = style.add_modifier(Modifier::DIM);
     }
     if selected {

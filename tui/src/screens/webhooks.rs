@@ -11,12 +11,14 @@ use ratatui::Frame;
 use shaozi_shared::api::{HookFormat, WebhookInfo, WebhookTestResult};
 
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect, Refusal};
+use crate::context::Context;
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
+use crate::message::{Effect, Out};
+use crate::refusal::Refusal;
 use crate::text::{fit, width};
-use crate::view::{loading, local_time, stale, Theme};
+use crate::view::{loading, local_time, Theme};
 
 /// The subscriptions' screen.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,147 +45,154 @@ fn state(w: &WebhookInfo) -> usize {
     }
 }
 
-fn selected(app: &App) -> Option<&WebhookInfo> {
-    app.hooks.items.as_ref()?.get(app.hooks.list.sel)
-}
-
 impl WebhooksScreen {
+    fn selected(&self) -> Option<&WebhookInfo> {
+        self.items.as_ref()?.get(self.list.sel)
+    }
+
     /// The list arrived (or could not be read).
-    pub fn loaded(app: &mut App, r: Result<Vec<WebhookInfo>, Refusal>) {
+    pub fn loaded(&mut self, r: Result<Vec<WebhookInfo>, Refusal>) {
         match r {
             Ok(items) => {
                 // The selection stays on its subscription when others come and go.
-                let was = selected(app).map(|w| w.id.clone());
+                let was = self.selected().map(|w| w.id.clone());
                 let at = was
                     .and_then(|id| items.iter().position(|w| w.id == id))
-                    .unwrap_or(app.hooks.list.sel);
+                    .unwrap_or(self.list.sel);
                 let n = items.len();
-                app.hooks.items = Some(items);
-                app.hooks.failed = None;
-                app.hooks.list.place(at.min(n.saturating_sub(1)), n);
+                self.items = Some(items);
+                self.failed = None;
+                self.list.place(at.min(n.saturating_sub(1)), n);
             }
-            Err(r) => app.hooks.failed = Some(r.detail),
+            Err(r) => self.failed = Some(r.detail),
         }
     }
 
     /// A resume was answered.
-    pub fn resumed(app: &mut App, id: &str, r: Result<Box<WebhookInfo>, Refusal>) -> Vec<Effect> {
-        let zh = app.lang == Lang::Zh;
+    pub fn resumed(
+        &mut self,
+        lang: Lang,
+        id: &str,
+        r: Result<Box<WebhookInfo>, Refusal>,
+    ) -> Vec<Out> {
+        let zh = lang == Lang::Zh;
         match r {
             Ok(w) => {
-                if let Some(row) = app
-                    .hooks
+                if let Some(row) = self
                     .items
                     .as_mut()
                     .and_then(|items| items.iter_mut().find(|x| x.id == w.id))
                 {
                     *row = *w;
                 }
-                app.say(if zh {
-                    format!("{id} 已恢复推送：从暂停处的那条事件接着送")
-                } else {
-                    format!("{id} resumed: delivery goes on from the event it stopped at")
-                });
-                vec![Effect::FetchWebhooks]
+                vec![
+                    Out::Say(if zh {
+                        format!("{id} 已恢复推送：从暂停处的那条事件接着送")
+                    } else {
+                        format!("{id} resumed: delivery goes on from the event it stopped at")
+                    }),
+                    Out::Fx(Effect::FetchWebhooks),
+                ]
             }
             Err(r) => {
-                app.warn(if zh {
+                vec![Out::Warn(if zh {
                     format!("{id} 恢复失败：{}", r.detail)
                 } else {
                     format!("{id} could not be resumed: {}", r.detail)
-                });
-                Vec::new()
+                })]
             }
         }
     }
 
     /// A test message was sent.
-    pub fn tested(app: &mut App, id: &str, r: Result<WebhookTestResult, Refusal>) {
-        let zh = app.lang == Lang::Zh;
-        match r {
-            Ok(t) if t.delivered => app.say(if zh {
+    pub fn tested(&self, lang: Lang, id: &str, r: Result<WebhookTestResult, Refusal>) -> Vec<Out> {
+        let zh = lang == Lang::Zh;
+        let said = match r {
+            Ok(t) if t.delivered => Out::Say(if zh {
                 format!("{id} 测试消息已送达")
             } else {
                 format!("{id}: the test message was delivered")
             }),
             Ok(t) => {
-                let why = crate::words::delivery_failure(app.lang, t.failure.as_ref(), &t.detail);
-                app.warn(if zh {
+                let why = crate::words::delivery_failure(lang, t.failure.as_ref(), &t.detail);
+                Out::Warn(if zh {
                     format!("{id} 测试消息未送达：{why}")
                 } else {
                     format!("{id}: the test message was not delivered: {why}")
                 })
             }
-            Err(r) => app.warn(if zh {
+            Err(r) => Out::Warn(if zh {
                 format!("{id} 无法发送测试：{}", r.detail)
             } else {
                 format!("{id}: could not send a test: {}", r.detail)
             }),
-        }
+        };
+        vec![said]
     }
 }
 
 impl Screen for WebhooksScreen {
-    const TAB: usize = 5;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(body(app.size));
-        let n = app.hooks.items.as_ref().map_or(0, Vec::len);
-        app.hooks.list.set_rows(rows, n);
+    fn tab(&self) -> usize {
+        5
     }
 
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = app.hooks.items.as_ref().map_or(0, Vec::len);
-        app.hooks.list.moved(delta, n);
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(body(cx.size));
+        let n = self.items.as_ref().map_or(0, Vec::len);
+        self.list.set_rows(rows, n);
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
-        let zh = app.lang == Lang::Zh;
+    fn moved(&mut self, _cx: &Context, delta: isize, _action: Action) {
+        let n = self.items.as_ref().map_or(0, Vec::len);
+        self.list.moved(delta, n);
+    }
+
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
+        let zh = cx.lang == Lang::Zh;
         match action {
             Action::WebhookResume => {
-                let Some(w) = selected(app) else {
-                    app.say(app.lang.t().nothing);
-                    return Some(Vec::new());
+                let Some(w) = self.selected() else {
+                    return Some(vec![Out::Say(cx.lang.t().nothing.to_string())]);
                 };
                 if !w.health.paused {
                     let id = w.id.clone();
-                    app.say(if zh {
+                    return Some(vec![Out::Say(if zh {
                         format!("{id} 没有暂停，无需恢复")
                     } else {
                         format!("{id} is not paused; nothing to resume")
-                    });
-                    return Some(Vec::new());
+                    })]);
                 }
-                Some(vec![Effect::ResumeWebhook(w.id.clone())])
+                Some(vec![Out::Fx(Effect::ResumeWebhook(w.id.clone()))])
             }
             Action::WebhookTest => {
-                let Some(w) = selected(app) else {
-                    app.say(app.lang.t().nothing);
-                    return Some(Vec::new());
+                let Some(w) = self.selected() else {
+                    return Some(vec![Out::Say(cx.lang.t().nothing.to_string())]);
                 };
                 let id = w.id.clone();
-                app.say(if zh {
-                    format!("正在向 {id} 发送测试消息…")
-                } else {
-                    format!("sending {id} a test message…")
-                });
-                Some(vec![Effect::TestWebhook(id)])
+                Some(vec![
+                    Out::Say(if zh {
+                        format!("正在向 {id} 发送测试消息…")
+                    } else {
+                        format!("sending {id} a test message…")
+                    }),
+                    Out::Fx(Effect::TestWebhook(id)),
+                ])
             }
             _ => None,
         }
     }
 
-    fn entered(_app: &mut App) -> Vec<Effect> {
-        vec![Effect::FetchWebhooks]
+    fn entered(&mut self, _cx: &Context) -> Vec<Out> {
+        vec![Out::Fx(Effect::FetchWebhooks)]
     }
 
-    fn hints(app: &App) -> Hints {
-        Hints::Text(app.lang.t().hooks.hints)
+    fn hints(&self, cx: &Context) -> Hints {
+        Hints::Text(cx.lang.t().hooks.hints)
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let t = &app.lang.t().hooks;
-        if let Some(why) = &app.hooks.failed {
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        let t = &cx.lang.t().hooks;
+        if let Some(why) = &self.failed {
             f.render_widget(
                 Paragraph::new(why.as_str())
                     .style(theme.warn())
@@ -192,8 +201,8 @@ impl Screen for WebhooksScreen {
             );
             return;
         }
-        let Some(items) = &app.hooks.items else {
-            return loading(app, f, area);
+        let Some(items) = &self.items else {
+            return loading(cx.lang, f, area);
         };
         if items.is_empty() {
             f.render_widget(Paragraph::new(t.empty).wrap(Wrap { trim: true }), area);
@@ -236,20 +245,19 @@ impl Screen for WebhooksScreen {
         let widths = shown.iter().map(|(_, w)| Constraint::Length(*w)).collect();
         let header = Row::new(shown.iter().map(|(i, _)| Line::from(t.cols[*i])))
             .style(Style::default().add_modifier(Modifier::BOLD));
-        let dim = stale(app);
-        app.hooks
-            .list
+        let dim = cx.stale();
+        self.list
             .table(f, area, header, widths, 1, items.len(), |i, sel| {
                 let w = &items[i];
                 let st = state(w);
                 let said = w.health.last_error.as_deref().map(|e| {
-                    crate::words::delivery_failure(app.lang, w.health.last_failure.as_ref(), e)
+                    crate::words::delivery_failure(cx.lang, w.health.last_failure.as_ref(), e)
                 });
                 let why = match (&said, w.health.next_retry_at) {
-                    _ if st == 3 => crate::words::owner_lapsed(app.lang, w),
+                    _ if st == 3 => crate::words::owner_lapsed(cx.lang, w),
                     (Some(e), Some(next)) if !w.health.paused => {
-                        let at = local_time(next, app.now, app.tz);
-                        match app.lang {
+                        let at = local_time(next, cx.now, cx.tz);
+                        match cx.lang {
                             Lang::Zh => format!("{e}（{at} 重试）"),
                             Lang::En => format!("{e} (retry {at})"),
                         }
@@ -269,7 +277,7 @@ impl Screen for WebhooksScreen {
                         7 => w
                             .health
                             .last_delivered_at
-                            .map(|d| local_time(d, app.now, app.tz))
+                            .map(|d| local_time(d, cx.now, cx.tz))
                             .unwrap_or_else(|| "—".into()),
                         _ => fit(&why, usize::from(why_w)),
                     }

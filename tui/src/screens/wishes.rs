@@ -12,13 +12,15 @@ use shaozi_shared::api::Step;
 use shaozi_shared::{Wish, WishId, WishStatus};
 
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect};
+use crate::context::Context;
+use crate::directory::Directory;
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
+use crate::message::{Effect, Out};
 use crate::text::{fit, width};
 use crate::text::{yuan, yuan_exact};
-use crate::view::{loading, short_span, stale, Theme};
+use crate::view::{loading, short_span, Theme};
 
 /// A narrowing of the wishes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,11 +63,11 @@ impl WishFilter {
         *self == WishFilter::default()
     }
 
-    fn matches(&self, w: &Wish, app: &App) -> bool {
+    fn matches(&self, w: &Wish, dir: &Directory) -> bool {
         if self.status.is_some_and(|s| s != w.status) {
             return false;
         }
-        let community = app.model.dir.community(w.community_id).to_lowercase();
+        let community = dir.community(w.community_id).to_lowercase();
         if let Some(c) = &self.community {
             if !(community.contains(c.as_str()) || w.community_id.to_string().to_lowercase() == *c)
             {
@@ -78,7 +80,7 @@ impl WishFilter {
             w.title.to_lowercase(),
             community,
             w.claimer.as_deref().unwrap_or("").to_lowercase(),
-            app.model.dir.department(w.department_id).to_lowercase()
+            dir.department(w.department_id).to_lowercase()
         );
         self.words.iter().all(|word| hay.contains(word.as_str()))
     }
@@ -117,22 +119,22 @@ fn listed(w: &Wish) -> bool {
 
 impl WishesScreen {
     /// The selected wish.
-    pub fn selected(app: &App) -> Option<&Wish> {
-        app.wishes.shown.get(app.wishes.list.sel)
+    pub fn selected(&self) -> Option<&Wish> {
+        self.shown.get(self.list.sel)
     }
 
     /// The wishes arrived.
-    pub fn loaded(app: &mut App, items: Vec<Wish>) {
-        let keep = Self::selected(app).map(|w| w.id);
-        app.wishes.items = items.into_iter().filter(listed).collect();
-        app.wishes.loaded = true;
-        reshow(app, keep);
+    pub fn loaded(&mut self, cx: &Context, items: Vec<Wish>) {
+        let keep = self.selected().map(|w| w.id);
+        self.items = items.into_iter().filter(listed).collect();
+        self.loaded = true;
+        self.reshow(cx, keep);
     }
 
     /// A wish changed (an event, or the answer to a step). Newer versions only.
-    pub fn changed(app: &mut App, w: &Wish) {
-        let keep = Self::selected(app).map(|w| w.id);
-        let items = &mut app.wishes.items;
+    pub fn changed(&mut self, cx: &Context, w: &Wish) {
+        let keep = self.selected().map(|w| w.id);
+        let items = &mut self.items;
         match items.iter().position(|x| x.id == w.id) {
             Some(i) if items[i].version >= w.version => return,
             Some(i) if listed(w) => items[i] = w.clone(),
@@ -142,29 +144,49 @@ impl WishesScreen {
             None if listed(w) => items.push(w.clone()),
             None => return,
         }
-        reshow(app, keep);
+        self.reshow(cx, keep);
     }
 
     /// Applies a filter typed on this screen; says which key it does not know.
-    pub fn set_filter(app: &mut App, text: &str) -> Result<(), String> {
+    pub fn set_filter(&mut self, cx: &Context, text: &str) -> Result<(), String> {
         let f = WishFilter::parse(text)?;
-        app.wishes.filter = f;
-        app.wishes.filter_text = text.trim().to_string();
-        let keep = Self::selected(app).map(|w| w.id);
-        reshow(app, keep);
+        self.filter = f;
+        self.filter_text = text.trim().to_string();
+        let keep = self.selected().map(|w| w.id);
+        self.reshow(cx, keep);
         Ok(())
+    }
+
+    fn reshow(&mut self, cx: &Context, keep: Option<WishId>) {
+        self.items.sort_by_key(|w| (w.status, w.created_at, w.id.0));
+        let f = &self.filter;
+        let shown: Vec<Wish> = self
+            .items
+            .iter()
+            .filter(|w| f.matches(w, &cx.model.dir))
+            .cloned()
+            .collect();
+        self.shown = shown;
+        let n = self.shown.len();
+        match keep.and_then(|id| self.shown.iter().position(|w| w.id == id)) {
+            Some(i) => self.list.keep_row(i, n),
+            None => {
+                let sel = self.list.sel;
+                self.list.place(sel, n);
+            }
+        }
     }
 }
 
 /// Everything about a wish, in one message.
-fn about(app: &App, w: &Wish) -> String {
-    let zh = app.lang == Lang::Zh;
-    let dir = &app.model.dir;
+fn about(cx: &Context, w: &Wish) -> String {
+    let zh = cx.lang == Lang::Zh;
+    let dir = &cx.model.dir;
     let mut parts = vec![
         format!("{} {}", w.id, w.title),
         dir.community(w.community_id),
         yuan_exact(w.value_fen),
-        crate::words::wish_status(app.lang, w.status).to_string(),
+        crate::words::wish_status(cx.lang, w.status).to_string(),
     ];
     if let Some(d) = &w.description {
         parts.push(d.clone());
@@ -190,66 +212,44 @@ fn about(app: &App, w: &Wish) -> String {
     parts.join(" · ")
 }
 
-fn reshow(app: &mut App, keep: Option<WishId>) {
-    app.wishes
-        .items
-        .sort_by_key(|w| (w.status, w.created_at, w.id.0));
-    let f = &app.wishes.filter;
-    let shown: Vec<Wish> = app
-        .wishes
-        .items
-        .iter()
-        .filter(|w| f.matches(w, app))
-        .cloned()
-        .collect();
-    app.wishes.shown = shown;
-    let n = app.wishes.shown.len();
-    match keep.and_then(|id| app.wishes.shown.iter().position(|w| w.id == id)) {
-        Some(i) => app.wishes.list.keep_row(i, n),
-        None => {
-            let sel = app.wishes.list.sel;
-            app.wishes.list.place(sel, n);
-        }
-    }
-}
-
 impl Screen for WishesScreen {
-    const TAB: usize = 2;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(table_area(body(app.size)));
-        let n = app.wishes.shown.len();
-        app.wishes.list.set_rows(rows, n);
+    fn tab(&self) -> usize {
+        2
     }
 
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = app.wishes.shown.len();
-        app.wishes.list.moved(delta, n);
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(table_area(body(cx.size)));
+        let n = self.shown.len();
+        self.list.set_rows(rows, n);
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn moved(&mut self, _cx: &Context, delta: isize, _action: Action) {
+        let n = self.shown.len();
+        self.list.moved(delta, n);
+    }
+
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
-            Action::Back if !app.wishes.filter.is_empty() => {
-                let _ = Self::set_filter(app, "");
+            Action::Back if !self.filter.is_empty() => {
+                let _ = self.set_filter(cx, "");
                 Some(Vec::new())
             }
             // A wish has no screen of its own: Enter says all of it, wrapped when long.
-            Action::Open => {
-                if let Some(w) = Self::selected(app) {
-                    let text = about(app, w);
-                    app.say(text);
-                }
-                Some(Vec::new())
-            }
+            Action::Open => Some(
+                self.selected()
+                    .map(|w| Out::Say(about(cx, w)))
+                    .into_iter()
+                    .collect(),
+            ),
             _ => None,
         }
     }
 
-    fn entered(_app: &mut App) -> Vec<Effect> {
-        vec![Effect::FetchStats, Effect::FetchWishes]
+    fn entered(&mut self, _cx: &Context) -> Vec<Out> {
+        vec![Out::Fx(Effect::FetchStats), Out::Fx(Effect::FetchWishes)]
     }
 
-    fn hints(_app: &App) -> Hints {
+    fn hints(&self, _cx: &Context) -> Hints {
         Hints::Keys(vec![
             Action::Step(Step::Claim),
             Action::Step(Step::Complete),
@@ -262,9 +262,9 @@ impl Screen for WishesScreen {
         ])
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        let zh = app.lang == Lang::Zh;
-        if let Some(stats) = &app.model.stats {
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        let zh = cx.lang == Lang::Zh;
+        if let Some(stats) = &cx.model.stats {
             let w = &stats.wishes.totals;
             let (open, claimed) = (w.total - w.claimed, w.claimed - w.completed);
             let line = if zh {
@@ -293,13 +293,13 @@ impl Screen for WishesScreen {
             );
         }
         let area = table_area(area);
-        if !app.wishes.loaded {
-            return loading(app, f, area);
+        if !self.loaded {
+            return loading(cx.lang, f, area);
         }
-        let shown = &app.wishes.shown;
+        let shown = &self.shown;
         if shown.is_empty() {
-            let msg = match (app.wishes.filter.is_empty(), zh) {
-                (false, _) => format!("{}: {}", app.lang.t().filter, app.wishes.filter_text),
+            let msg = match (self.filter.is_empty(), zh) {
+                (false, _) => format!("{}: {}", cx.lang.t().filter, self.filter_text),
                 (true, true) => "没有待认领或进行中的心愿。".into(),
                 (true, false) => "No open or claimed wishes.".into(),
             };
@@ -309,7 +309,7 @@ impl Screen for WishesScreen {
             );
             return;
         }
-        let dir = &app.model.dir;
+        let dir = &cx.model.dir;
         let community_w = dir
             .communities
             .values()
@@ -347,7 +347,7 @@ impl Screen for WishesScreen {
             claimer_w,
             age_w,
         ];
-        app.wishes.list.table(
+        self.list.table(
             f,
             area,
             header,
@@ -367,7 +367,7 @@ impl Screen for WishesScreen {
                     theme.good()
                 };
                 let mut style = Style::default();
-                if stale(app) {
+                if cx.stale() {
                     style = style.add_modifier(Modifier::DIM);
                 }
                 if selected {
@@ -376,13 +376,13 @@ impl Screen for WishesScreen {
                 let c = |i: usize| usize::from(widths[i]);
                 Some(
                     Row::new(vec![
-                        Span::styled(crate::words::wish_status(app.lang, w.status), status_style),
+                        Span::styled(crate::words::wish_status(cx.lang, w.status), status_style),
                         Span::raw(w.id.to_string()),
                         Span::raw(fit(&dir.community(w.community_id), c(2))),
                         Span::raw(fit(&w.title, c(3))),
                         Span::raw(format!("{:>9}", yuan_exact(w.value_fen))),
                         Span::raw(fit(&claimer, c(5))),
-                        Span::raw(short_span(app.now - w.created_at)),
+                        Span::raw(short_span(cx.now - w.created_at)),
                     ])
                     .style(style),
                 )

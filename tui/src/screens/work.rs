@@ -14,12 +14,13 @@ use ratatui::Frame;
 use shaozi_shared::api::Step;
 use shaozi_shared::{Role, Scope, Whistle, WhistleId, WhistleStatus};
 
-use super::table::{header, row, Columns};
+use super::table::{header, row, Columns, Marks};
 use super::{body, table_rows, Hints, Screen};
-use crate::app::{App, Effect};
+use crate::context::Context;
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
+use crate::message::{Effect, Out};
 use crate::view::{loading, Theme};
 
 /// The work list's state.
@@ -74,35 +75,28 @@ pub fn statuses(role: Role) -> &'static str {
     }
 }
 
-impl App {
-    /// Whether the token's dashboard opens on its own work rather than the city's queue.
-    pub fn works_own_list(&self) -> bool {
-        self.me
-            .as_ref()
-            .is_some_and(|m| matches!(m.role, Role::Department | Role::Community))
-    }
+fn work_role(cx: &Context) -> Role {
+    cx.me.map_or(Role::Department, |m| m.role)
+}
 
-    fn work_role(&self) -> Role {
-        self.me.as_ref().map_or(Role::Department, |m| m.role)
-    }
+/// Whether a case is the token's work now (its scope, and a status its list holds).
+fn is_my_work(cx: &Context, w: &Whistle) -> bool {
+    let Some(me) = cx.me else {
+        return false;
+    };
+    let mine = match me.scope {
+        Scope::Department(d) => w.department_id == Some(d) || w.assisting.contains(&d),
+        Scope::Community(c) => w.community_id == c,
+        _ => false,
+    };
+    mine && section(me.role, w).is_some()
+}
 
-    /// Whether a case is the token's work now (its scope, and a status its list holds).
-    fn is_my_work(&self, w: &Whistle) -> bool {
-        let Some(me) = &self.me else {
-            return false;
-        };
-        let mine = match me.scope {
-            Scope::Department(d) => w.department_id == Some(d) || w.assisting.contains(&d),
-            Scope::Community(c) => w.community_id == c,
-            _ => false,
-        };
-        mine && section(me.role, w).is_some()
-    }
-
+impl WorkScreen {
     /// Sorts the work and applies the filter, keeping the selection on its case.
-    fn rework(&mut self, keep: Option<WhistleId>) {
-        let role = self.work_role();
-        self.work.cases.sort_by_key(|w| {
+    fn rework(&mut self, cx: &Context, keep: Option<WhistleId>) {
+        let role = work_role(cx);
+        self.cases.sort_by_key(|w| {
             (
                 section(role, w).unwrap_or(9),
                 w.stage_deadline()
@@ -111,61 +105,61 @@ impl App {
                 w.id.0,
             )
         });
-        let filter = &self.queue.filter;
-        self.work.shown = self
-            .work
+        let filter = cx.case_filter();
+        self.shown = self
             .cases
             .iter()
-            .filter(|w| filter.is_empty() || filter.matches(w, &self.model.dir, self.lang))
+            .filter(|w| filter.is_none_or(|f| f.is_empty() || f.matches(w, &cx.model.dir, cx.lang)))
             .cloned()
             .collect();
-        let n = self.work.shown.len();
-        match keep.and_then(|id| self.work.shown.iter().position(|w| w.id == id)) {
-            Some(i) => self.work.list.keep_row(i, n),
+        let n = self.shown.len();
+        match keep.and_then(|id| self.shown.iter().position(|w| w.id == id)) {
+            Some(i) => self.list.keep_row(i, n),
             None => {
-                let sel = self.work.list.sel;
-                self.work.list.place(sel, n);
+                let sel = self.list.sel;
+                self.list.place(sel, n);
             }
         }
     }
-}
 
-impl WorkScreen {
     /// The token's cases arrived.
-    pub fn loaded(app: &mut App, cases: Vec<Whistle>) {
-        let keep = Self::current(app);
-        app.work.cases = cases.into_iter().filter(|w| app.is_my_work(w)).collect();
-        app.work.loaded = true;
-        app.rework(keep);
+    pub fn loaded(&mut self, cx: &Context, cases: Vec<Whistle>) {
+        let keep = self.current();
+        self.cases = cases.into_iter().filter(|w| is_my_work(cx, w)).collect();
+        self.loaded = true;
+        self.rework(cx, keep);
     }
 
     /// A case changed: updated, added when it became the token's work, dropped when it is no
     /// longer (closed, reassigned away). Newer versions only.
-    pub fn changed(app: &mut App, w: &Whistle) {
-        if !app.works_own_list() {
+    pub fn changed(&mut self, cx: &Context, w: &Whistle) {
+        if !cx
+            .me
+            .is_some_and(|m| matches!(m.role, Role::Department | Role::Community))
+        {
             return;
         }
-        let keep = Self::current(app);
-        let at = app.work.cases.iter().position(|c| c.id == w.id);
-        if at.is_some_and(|i| app.work.cases[i].version >= w.version) {
+        let keep = self.current();
+        let at = self.cases.iter().position(|c| c.id == w.id);
+        if at.is_some_and(|i| self.cases[i].version >= w.version) {
             return;
         }
-        let mine = app.is_my_work(w);
+        let mine = is_my_work(cx, w);
         match at {
-            Some(i) if mine => app.work.cases[i] = w.clone(),
+            Some(i) if mine => self.cases[i] = w.clone(),
             Some(i) => {
-                app.work.cases.remove(i);
+                self.cases.remove(i);
             }
-            None if mine => app.work.cases.push(w.clone()),
+            None if mine => self.cases.push(w.clone()),
             None => return,
         }
-        app.rework(keep);
+        self.rework(cx, keep);
     }
 
     /// The filter changed.
-    pub fn refilter(app: &mut App) {
-        let keep = Self::current(app);
-        app.rework(keep);
+    pub fn refilter(&mut self, cx: &Context) {
+        let keep = self.current();
+        self.rework(cx, keep);
     }
 }
 
@@ -179,42 +173,40 @@ fn table_area(body: Rect) -> Rect {
 }
 
 impl Screen for WorkScreen {
-    const TAB: usize = 0;
-
-    fn fit(app: &mut App) {
-        let rows = table_rows(table_area(body(app.size)));
-        let n = app.work.shown.len();
-        app.work.list.set_rows(rows, n);
+    fn tab(&self) -> usize {
+        0
     }
 
-    fn moved(app: &mut App, delta: isize, _action: Action) {
-        let n = app.work.shown.len();
-        app.work.list.moved(delta, n);
+    fn fit(&mut self, cx: &Context) {
+        let rows = table_rows(table_area(body(cx.size)));
+        let n = self.shown.len();
+        self.list.set_rows(rows, n);
     }
 
-    fn on_action(app: &mut App, action: Action) -> Option<Vec<Effect>> {
+    fn moved(&mut self, _cx: &Context, delta: isize, _action: Action) {
+        let n = self.shown.len();
+        self.list.moved(delta, n);
+    }
+
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
-            Action::Open => Some(match Self::current(app) {
-                Some(id) => app.open_detail(id),
-                None => Vec::new(),
-            }),
-            Action::Back if !app.queue.filter.is_empty() => {
-                app.clear_filter();
-                Some(Vec::new())
+            Action::Open => Some(self.current().map(Out::OpenDetail).into_iter().collect()),
+            Action::Back if cx.case_filter().is_some_and(|f| !f.is_empty()) => {
+                Some(vec![Out::ClearFilter])
             }
             _ => None,
         }
     }
 
-    fn entered(_app: &mut App) -> Vec<Effect> {
-        vec![Effect::FetchWork]
+    fn entered(&mut self, _cx: &Context) -> Vec<Out> {
+        vec![Out::Fx(Effect::FetchWork)]
     }
 
-    fn current(app: &App) -> Option<WhistleId> {
-        app.work.shown.get(app.work.list.sel).map(|w| w.id)
+    fn current(&self) -> Option<WhistleId> {
+        self.shown.get(self.list.sel).map(|w| w.id)
     }
 
-    fn hints(_app: &App) -> Hints {
+    fn hints(&self, _cx: &Context) -> Hints {
         let step = Action::Step;
         Hints::Keys(vec![
             step(Step::Acknowledge),
@@ -229,14 +221,14 @@ impl Screen for WorkScreen {
         ])
     }
 
-    fn draw(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
-        if !app.work.loaded {
-            return loading(app, f, area);
+    fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {
+        if !self.loaded {
+            return loading(cx.lang, f, area);
         }
-        let role = app.work_role();
-        let names = section_names(role, app.lang);
+        let role = work_role(cx);
+        let names = section_names(role, cx.lang);
         let mut counts = [0usize; 4];
-        for w in &app.work.cases {
+        for w in &self.cases {
             if let Some(s) = section(role, w) {
                 counts[s] += 1;
             }
@@ -256,11 +248,11 @@ impl Screen for WorkScreen {
             spans.push(Span::styled(format!("{name} {n}"), style));
         }
         if role == Role::Community {
-            if let Some(s) = &app.model.stats {
+            if let Some(s) = &cx.model.stats {
                 let w = &s.wishes.totals;
                 let (open, claimed) = (w.total - w.claimed, w.claimed - w.completed);
                 spans.push(Span::styled(
-                    if app.lang == Lang::Zh {
+                    if cx.lang == Lang::Zh {
                         format!(
                             "  │ 心愿 待认领 {open} · 已认领 {claimed} · 已完成 {}（按 3 查看）",
                             w.completed
@@ -280,14 +272,15 @@ impl Screen for WorkScreen {
             Rect { height: 1, ..area },
         );
         let area = table_area(area);
-        let shown = &app.work.shown;
+        let shown = &self.shown;
         if shown.is_empty() {
-            let msg = match (app.queue.filter.is_empty(), role, app.lang) {
-                (false, _, _) => format!("{}: {}", app.lang.t().filter, app.queue.filter_text),
-                (true, Role::Community, Lang::Zh) => "本社区没有在办的哨件。".into(),
-                (true, Role::Community, Lang::En) => "No open whistles in this community.".into(),
-                (true, _, Lang::Zh) => "手上没有待办的哨件。".into(),
-                (true, _, Lang::En) => "Nothing waiting for this department.".into(),
+            let filtered = cx.cases.filter(|c| !c.filter.is_empty());
+            let msg = match (filtered, role, cx.lang) {
+                (Some(c), _, _) => format!("{}: {}", cx.lang.t().filter, c.filter_text),
+                (None, Role::Community, Lang::Zh) => "本社区没有在办的哨件。".into(),
+                (None, Role::Community, Lang::En) => "No open whistles in this community.".into(),
+                (None, _, Lang::Zh) => "手上没有待办的哨件。".into(),
+                (None, _, Lang::En) => "Nothing waiting for this department.".into(),
             };
             f.render_widget(
                 Paragraph::new(Line::from(Span::styled(msg, theme.good()))),
@@ -295,15 +288,16 @@ impl Screen for WorkScreen {
             );
             return;
         }
-        let cols = Columns::new(app, area.width);
-        app.work.list.table(
+        let cols = Columns::new(cx, area.width);
+        let marks = Marks::of(cx);
+        self.list.table(
             f,
             area,
-            header(app, &cols),
+            header(cx, &cols),
             cols.constraints(),
             1,
             shown.len(),
-            |i, selected| Some(row(app, shown.get(i)?, &cols, theme, selected)),
+            |i, selected| Some(row(cx, marks, shown.get(i)?, &cols, theme, selected)),
         );
     }
 }

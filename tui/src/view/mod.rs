@@ -3,65 +3,24 @@
 //! (`crate::screens`).
 
 mod overlay;
+mod parts;
 
-use chrono::{DateTime, FixedOffset, Utc};
+pub use parts::{loading, local_time, short_span, Theme, MIN_SIZE};
+
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::{App, Conn};
-use crate::on_screen;
+use crate::app::route::{context, on_screen};
+use crate::app::App;
 use crate::text::fit;
-
-/// The smallest usable terminal.
-pub const MIN_SIZE: (u16, u16) = (80, 24);
-
-/// Colours, or none under `NO_COLOR` (glyphs and reverse video carry the meaning then).
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    color: bool,
-}
-
-impl Theme {
-    fn fg(&self, c: Color) -> Style {
-        if self.color {
-            Style::default().fg(c)
-        } else {
-            Style::default()
-        }
-    }
-    /// Overdue, refused: red and bold.
-    pub fn alert(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-    /// Close to a deadline, marks: yellow.
-    pub fn warn(&self) -> Style {
-        self.fg(Color::Yellow)
-    }
-    /// Done, in progress: green.
-    pub fn good(&self) -> Style {
-        self.fg(Color::Green)
-    }
-    /// Labels and hints: grey (dim without colour).
-    pub fn muted(&self) -> Style {
-        if self.color {
-            Style::default().fg(Color::DarkGray)
-        } else {
-            Style::default().add_modifier(Modifier::DIM)
-        }
-    }
-    /// The selected row: reversed.
-    pub fn selected(&self) -> Style {
-        Style::default().add_modifier(Modifier::REVERSED)
-    }
-}
 
 /// Paints the whole screen.
 pub fn draw(app: &App, f: &mut Frame) {
     let area = f.area();
-    let theme = Theme { color: app.color };
+    let theme = Theme::new(app.color);
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         let msg = format!("{} ({}×{})", app.lang.t().enlarge, area.width, area.height);
         f.render_widget(
@@ -83,7 +42,10 @@ pub fn draw(app: &App, f: &mut Frame) {
         ..area
     };
     title_line(app, f, top, theme);
-    on_screen!(app.view, S => S::draw(app, f, body, theme));
+    let mut cx = context!(app);
+    // The steps a screen offers are those that fit the record a step would act on.
+    cx.acting_on = app.current().and_then(|id| app.whistle(id));
+    on_screen!(app, s => s.draw(&cx, f, body, theme));
     let fits = overlay::status_line(app, f, status, theme);
     overlay::hint_line(app, f, hints, theme);
     if let Some(p) = &app.prompt {
@@ -116,7 +78,7 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         Span::styled(title, Style::default().add_modifier(Modifier::BOLD)),
         Span::raw("  "),
     ];
-    let active = on_screen!(app.view, S => S::TAB);
+    let active = on_screen!(app, s => s.tab());
     for (i, tab) in t.tabs.iter().enumerate() {
         let style = if i == active {
             theme.selected()
@@ -155,39 +117,4 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         spans.push(Span::raw(format!("  {} {}", t.counts[2], q.urgent)));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// A compact duration: `42m`, `3h05`, `2d`.
-pub fn short_span(d: chrono::Duration) -> String {
-    let m = d.num_minutes().abs();
-    if m < 60 {
-        format!("{m}m")
-    } else if m < 24 * 60 {
-        format!("{}h{:02}", m / 60, m % 60)
-    } else {
-        format!("{}d", m / (24 * 60))
-    }
-}
-
-/// A UTC time as the dispatcher's clock time, with the date when it is not today.
-pub fn local_time(t: DateTime<Utc>, now: DateTime<Utc>, tz: FixedOffset) -> String {
-    let l = t.with_timezone(&tz);
-    if l.date_naive() == now.with_timezone(&tz).date_naive() {
-        l.format("%H:%M:%S").to_string()
-    } else {
-        l.format("%m-%d %H:%M").to_string()
-    }
-}
-
-/// Whether rows should look stale (the connection is down).
-pub fn stale(app: &App) -> bool {
-    matches!(app.conn, Conn::Reconnecting { .. } | Conn::Offline)
-}
-
-/// "Loading…" on the first line of `area`.
-pub fn loading(app: &App, f: &mut Frame, area: Rect) {
-    f.render_widget(
-        Paragraph::new(app.lang.t().loading),
-        Rect { height: 1, ..area },
-    );
 }

@@ -204,7 +204,7 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     let text = match &app.prompt {
         Some(Prompt::Picker { .. }) => h.picker.to_string(),
         Some(_) => h.prompt.to_string(),
-        None => match crate::on_screen!(app.view, S => S::hints(app)) {
+        None => match crate::app::route::on_screen!(app, s, cx => s.hints(&cx)) {
             // A screen that offers steps offers every step its table row gives a key.
             Hints::Keys(actions) if actions.iter().any(|a| matches!(a, Action::Step(_))) => {
                 keyed(&with_every_step(&actions), &actions)

@@ -4,8 +4,7 @@
 use chrono::Duration;
 use shaozi_shared::assessment::UnitScore;
 
-use super::Units;
-use crate::app::App;
+use super::{AssessmentScreen, Units};
 use crate::i18n::Lang;
 
 /// One column: Chinese and English headers, width, and how to read it.
@@ -371,9 +370,9 @@ pub const COLUMNS: &[Column] = &[
 /// The assessment as a CSV file for Excel and WPS: a UTF-8 byte-order mark (without it both
 /// read the Chinese as mojibake), headers in the UI's language, the rows in the order on
 /// screen, every cell neutralised against formulas.
-pub fn csv(app: &App) -> String {
-    let zh = app.lang == Lang::Zh;
-    let streets = app.assess.units == Units::Streets;
+pub fn csv(screen: &AssessmentScreen, lang: Lang) -> String {
+    let zh = lang == Lang::Zh;
+    let streets = screen.units == Units::Streets;
     let columns: Vec<&Column> = COLUMNS
         .iter()
         .filter(|c| streets || !c.street_only)
@@ -387,7 +386,7 @@ pub fn csv(app: &App) -> String {
         }
     })));
     out.push_str("\r\n");
-    for u in app.assess.sorted() {
+    for u in screen.sorted() {
         out.push_str(&shaozi_shared::csv::row(columns.iter().map(|c| (c.csv)(u))));
         out.push_str("\r\n");
     }

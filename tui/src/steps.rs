@@ -1,144 +1,138 @@
-//! Modal input: the department picker, text prompts, the rating, bulk confirmation, the
-//! `:` command line and the filter. Each turns into effects only when confirmed.
+//! Taking a step: what the shared step table says a step needs (a department, staff, a text, a
+//! rating, or nothing), the prompts that ask for it, and the effects that take it once
+//! confirmed. The dashboard's steps on whistles and on wishes all start here.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use shaozi_shared::api::{ClaimBody, CloseBody, Given, Input, Step, StepBody};
-use shaozi_shared::{DepartmentId, WhistleId, WhistleStatus, WishId};
+use shaozi_shared::api::{
+    ClaimBody, CloseBody, CompleteBody, Given, Input, RejectBody, Step, StepBody,
+};
+use shaozi_shared::{DepartmentId, Op, Whistle, WhistleId, WhistleStatus};
 
-use crate::app::{reject_body, split_staff, App, Draft, Effect};
+use crate::app::App;
+use crate::batch::Batch;
 use crate::editor::{Edit, LineEditor};
+use crate::keys::Action;
+use crate::message::{Draft, Effect, View};
+use crate::prompt::{DeptOption, Prompt};
 
-/// A department in the picker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeptOption {
-    /// Id.
-    pub id: DepartmentId,
-    /// Name.
-    pub name: String,
-    /// Cases waiting or in progress.
-    pub load: i64,
-    /// Handles the whistle's category.
-    pub handles: bool,
-}
-
-/// An open prompt.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Prompt {
-    /// Choose a department.
-    Picker {
-        /// Whistles to assign.
-        targets: Vec<WhistleId>,
-        /// Typed filter.
-        editor: LineEditor,
-        /// Departments, best first.
-        options: Vec<DeptOption>,
-        /// Selected among the visible ones.
-        sel: usize,
-    },
-    /// Type what a step asks for (staff names, a reply, a reason).
-    Text {
-        /// The step.
-        step: Step,
-        /// Whistles.
-        targets: Vec<WhistleId>,
-        /// The text.
-        editor: LineEditor,
-        /// For a reassignment to this department, the text is its reason.
-        reassign_to: Option<DepartmentId>,
-    },
-    /// Closing: press 1–5, add a note if wanted, Enter to close.
-    Rating {
-        /// The step (closing).
-        step: Step,
-        /// The whistle.
-        target: WhistleId,
-        /// The rating chosen, once pressed.
-        stars: Option<u8>,
-        /// An optional comment, typed after the rating.
-        note: LineEditor,
-    },
-    /// Type what a step on a wish asks for (why it is withdrawn, who claims it).
-    WishText {
-        /// The step.
-        step: Step,
-        /// The wish.
-        id: WishId,
-        /// The text.
-        editor: LineEditor,
-    },
-    /// Confirm a step on several whistles.
-    Confirm {
-        /// Whistles.
-        targets: Vec<WhistleId>,
-        /// The step with its body.
-        body: StepBody,
-    },
-    /// `:` command line.
-    Command {
-        /// The command.
-        editor: LineEditor,
-        /// Completion candidates or a hint.
-        hint: String,
-        /// How far back in the history ↑ has gone (0: the line being typed).
-        back: usize,
-    },
-    /// `/` filter of the list shown.
-    Filter {
-        /// The filter.
-        editor: LineEditor,
-        /// What it matches so far, or why it cannot be applied.
-        hint: String,
-    },
-}
-
-impl Prompt {
-    /// Inserts pasted text into whatever is being typed.
-    pub fn paste(&mut self, s: &str) {
-        match self {
-            Prompt::Picker { editor, sel, .. } => {
-                editor.insert_str(s);
-                *sel = 0;
-            }
-            Prompt::Text { editor, .. }
-            | Prompt::WishText { editor, .. }
-            | Prompt::Command { editor, .. }
-            | Prompt::Filter { editor, .. } => editor.insert_str(s),
-            Prompt::Rating {
-                stars: Some(_),
-                note,
-                ..
-            } => note.insert_str(s),
-            _ => {}
-        }
+/// Takes a step on the shown screen's case (or the marked ones): asks for what the shared table
+/// says it needs, of the cases whose status allows it.
+pub(crate) fn take(app: &mut App, step: Step) -> Vec<Effect> {
+    let zh = app.zh();
+    let targets = app.targets(step.bulk());
+    if targets.is_empty() {
+        app.say(app.lang.t().nothing);
+        return Vec::new();
     }
-
-    /// The picker's options that match what was typed.
-    pub fn visible_options(&self) -> Vec<&DeptOption> {
-        match self {
-            Prompt::Picker {
-                editor, options, ..
-            } => ranked(options, &editor.text()),
-            _ => Vec::new(),
+    let (fit, unfit): (Vec<WhistleId>, Vec<WhistleId>) = targets
+        .into_iter()
+        .partition(|id| app.whistle(*id).is_none_or(|w| step.fits_whistle(w)));
+    if let Some(first) = unfit.first().and_then(|id| app.whistle(*id)) {
+        let why = not_now(app, step, first);
+        if fit.is_empty() {
+            app.warn(why);
+            return Vec::new();
         }
+        let skipped: Vec<String> = unfit.iter().map(|id| id.to_string()).collect();
+        app.warn(if zh {
+            format!("已跳过 {}：{why}", skipped.join(" "))
+        } else {
+            format!("skipped {}: {why}", skipped.join(" "))
+        });
     }
+    let (next, fx) = start(app, step, fit);
+    app.prompt = next;
+    fx
 }
 
-/// Departments matching `typed` (by id, name, or abbreviation): the one whose id was typed,
-/// then those that handle the category (✓) before those that do not, each by how well the
-/// name matched, keeping their order otherwise.
-pub fn ranked<'a>(options: &'a [DeptOption], typed: &str) -> Vec<&'a DeptOption> {
-    let mut hits: Vec<((bool, bool, u8), &DeptOption)> = options
+/// Why a step cannot be taken on a whistle now: its status (or its level), and what can.
+pub(crate) fn not_now(app: &App, step: Step, w: &Whistle) -> String {
+    let zh = app.zh();
+    let verb = app.lang.step(step).hint;
+    let status = crate::words::list_status(app.lang, w);
+    let can: Vec<&str> = crate::keys::STEP_KEYS
         .iter()
-        .filter_map(|o| {
-            if o.id.to_string().eq_ignore_ascii_case(typed.trim()) {
-                return Some(((false, false, 0), o));
-            }
-            crate::text::match_rank(&o.name, typed).map(|r| ((true, !o.handles, r), o))
-        })
+        .map(|(s, _, _)| *s)
+        .filter(|s| s.fits_whistle(w) && app.may(s.op()))
+        .map(|s| app.lang.step(s).hint)
         .collect();
-    hits.sort_by_key(|(r, _)| *r);
-    hits.into_iter().map(|(_, o)| o).collect()
+    let top =
+        step == Step::Escalate && w.escalation_level >= shaozi_shared::whistle::TOP_ESCALATION;
+    let why = match (top, zh) {
+        (true, true) => format!("{} 已在最高级（市领导），不能再升级", w.id),
+        (true, false) => format!("{} is already at the top level (the city's leaders)", w.id),
+        (false, true) => format!("{} 当前为「{status}」，不能{verb}", w.id),
+        (false, false) => format!("{} is {status} now, so it cannot be {verb}ed", w.id),
+    };
+    match (can.is_empty(), zh) {
+        (true, _) => why,
+        (false, true) => format!("{why}（现在可以：{}）", can.join("、")),
+        (false, false) => format!("{why} (possible now: {})", can.join(", ")),
+    }
+}
+
+/// A step on the selected wish: claiming for the token's department, completing at once;
+/// withdrawing (and claiming by name, for the city office) asks first.
+pub(crate) fn take_on_wish(app: &mut App, step: Step) -> Vec<Effect> {
+    if app.view != View::Wishes {
+        app.warn_in(
+            "心愿的操作在心愿页：按 3",
+            "steps on wishes are on the wishes screen: press 3",
+        );
+        return Vec::new();
+    }
+    let Some(w) = app.wishes.selected().cloned() else {
+        app.warn_in("未选中心愿", "no wish selected");
+        return Vec::new();
+    };
+    if !step.fits_wish(w.status) {
+        let status = crate::words::wish_status(app.lang, w.status);
+        let verb = app.lang.step(step).hint;
+        app.warn(if app.zh() {
+            format!("{} 当前为「{status}」，不能{verb}", w.id)
+        } else {
+            format!("{} is {status}, so it cannot be {verb}ed", w.id)
+        });
+        return Vec::new();
+    }
+    let dept = app.me.as_ref().and_then(|m| match m.scope {
+        shaozi_shared::Scope::Department(d) => Some(d),
+        _ => None,
+    });
+    let body = match (step, dept) {
+        (Step::Claim, Some(d)) => StepBody::Claim(ClaimBody {
+            department_id: Some(d),
+            claimer: None,
+        }),
+        (Step::Complete, _) => StepBody::Complete(CompleteBody::default()),
+        _ => {
+            app.prompt = Some(Prompt::WishText {
+                step,
+                id: w.id,
+                editor: LineEditor::default(),
+            });
+            return Vec::new();
+        }
+    };
+    vec![Effect::ActWish {
+        id: w.id,
+        version: None,
+        body,
+        draft: None,
+    }]
+}
+
+/// Dispatches `targets` to `dept` (asking for a reason when one is a reassignment).
+pub fn assign(
+    app: &mut App,
+    targets: Vec<WhistleId>,
+    dept: DepartmentId,
+    note: Option<String>,
+) -> Vec<Effect> {
+    let (next, fx) = dispatch_now(app, targets, dept, note);
+    app.prompt = next;
+    fx
 }
 
 /// The department picker for `targets`: departments that handle the category of every target
@@ -272,29 +266,9 @@ pub(crate) fn reassigning(app: &App, targets: &[WhistleId]) -> bool {
     })
 }
 
-/// Handles a key while a prompt is open.
-pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
-    let Some(mut p) = app.prompt.take() else {
-        return Vec::new();
-    };
-    if k.code == KeyCode::Esc {
-        if let Prompt::Filter { .. } = p {
-            // Esc leaves the filter as it was before typing.
-            crate::filter::restore(app);
-        }
-        return Vec::new();
-    }
-    // Nothing is sent while the connection is down: it is said, and what was typed stays.
-    let sends =
-        k.code == KeyCode::Enter && !matches!(p, Prompt::Filter { .. } | Prompt::Command { .. });
-    if sends && crate::view::stale(app) {
-        app.warn_in(
-            "离线：未提交，输入已保留；连接恢复后再按 Enter",
-            "offline: nothing was sent and your input is kept; press Enter again once reconnected",
-        );
-        app.prompt = Some(p);
-        return Vec::new();
-    }
+/// A key in one of a step's prompts (the picker, a text, the rating, a confirmation, a wish's
+/// text); the prompt stays open unless the key sent or left it.
+pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     let (next, fx) = match &mut p {
         Prompt::Picker {
             targets,
@@ -372,7 +346,7 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
                     StepBody::Dispatch(d) => Some(d.department_id),
                     _ => None,
                 };
-                app.batch = Some(crate::incoming::Batch::new(body.step(), dept, targets));
+                app.batch = Some(Batch::new(body.step(), dept, targets));
                 let fx = targets
                     .iter()
                     .map(|id| Effect::Act {
@@ -387,53 +361,8 @@ pub fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('n') | KeyCode::Char('N') => (None, Vec::new()),
             _ => (Some(p), Vec::new()),
         },
-        Prompt::Command { editor, hint, back } => match k.code {
-            KeyCode::Enter => {
-                let line = editor.text();
-                return crate::command::run(app, &line);
-            }
-            // ↑/↓ go back and forth through the commands run before.
-            KeyCode::Up | KeyCode::Down => {
-                let n = app.history.len();
-                let next = match (k.code, *back) {
-                    (KeyCode::Up, b) if b < n => b + 1,
-                    (KeyCode::Down, b) if b > 0 => b - 1,
-                    (_, b) => b,
-                };
-                *back = next;
-                *editor = match next {
-                    0 => LineEditor::default(),
-                    b => LineEditor::with(&app.history[n - b]),
-                };
-                hint.clear();
-                (Some(p), Vec::new())
-            }
-            KeyCode::Tab => {
-                let (line, candidates) = crate::command::complete(app, &editor.text());
-                *editor = LineEditor::with(&line);
-                *hint = candidates.join("  ");
-                (Some(p), Vec::new())
-            }
-            _ => {
-                editor.key(k);
-                hint.clear();
-                (Some(p), Vec::new())
-            }
-        },
-        Prompt::Filter { editor, hint } => match k.code {
-            KeyCode::Enter => match crate::filter::commit(app, &editor.text()) {
-                Ok(()) => (None, Vec::new()),
-                Err(why) => {
-                    *hint = why;
-                    (Some(p), Vec::new())
-                }
-            },
-            _ => {
-                editor.key(k);
-                *hint = crate::filter::preview(app, &editor.text());
-                (Some(p), Vec::new())
-            }
-        },
+        // The command line and the filter are not a step's.
+        Prompt::Command { .. } | Prompt::Filter { .. } => (Some(p), Vec::new()),
     };
     app.prompt = next;
     fx
@@ -571,4 +500,47 @@ fn targets_of(p: &Prompt) -> Vec<WhistleId> {
         Prompt::WishText { .. } => Vec::new(),
         _ => Vec::new(),
     }
+}
+
+/// What the token must be allowed to do for an action (a step's, from the step table).
+pub fn op_of(a: Action) -> Option<Op> {
+    match a {
+        Action::Step(step) => Some(step.op()),
+        _ => None,
+    }
+}
+
+/// Splits typed staff names on commas, 、, ，, ; and spaces.
+pub fn split_staff(s: &str) -> Vec<String> {
+    s.split(|c: char| {
+        c == ',' || c == '，' || c == '、' || c == ';' || c == '；' || c.is_whitespace()
+    })
+    .filter(|p| !p.is_empty())
+    .map(str::to_string)
+    .collect()
+}
+
+/// The body of a reject: `dup W1042 reason…` names the original.
+pub fn reject_body(text: &str) -> StepBody {
+    let mut words = text.split_whitespace();
+    if let (Some(first), Some(second)) = (words.next(), words.next()) {
+        if matches!(first.to_lowercase().as_str(), "dup" | "重复") {
+            if let Ok(orig) = second.parse::<WhistleId>() {
+                let rest: Vec<&str> = words.collect();
+                let reason = if rest.is_empty() {
+                    format!("duplicate of {orig}")
+                } else {
+                    rest.join(" ")
+                };
+                return StepBody::Reject(RejectBody {
+                    reason,
+                    duplicate_of: Some(orig),
+                });
+            }
+        }
+    }
+    StepBody::Reject(RejectBody {
+        reason: text.to_string(),
+        duplicate_of: None,
+    })
 }

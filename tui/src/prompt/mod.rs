@@ -1,0 +1,141 @@
+//! Modal input, as data: the department picker, text prompts, the rating, bulk confirmation,
+//! the `:` command line and the filter. What a key does in one belongs to whoever opened it:
+//! a step's prompts to `crate::steps`, the command line to `crate::command`, the filter to
+//! `crate::filter`. Each turns into effects only when confirmed.
+
+use shaozi_shared::api::{Step, StepBody};
+use shaozi_shared::{DepartmentId, WhistleId, WishId};
+
+use crate::editor::LineEditor;
+
+/// A department in the picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeptOption {
+    /// Id.
+    pub id: DepartmentId,
+    /// Name.
+    pub name: String,
+    /// Cases waiting or in progress.
+    pub load: i64,
+    /// Handles the whistle's category.
+    pub handles: bool,
+}
+
+/// An open prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    /// Choose a department.
+    Picker {
+        /// Whistles to assign.
+        targets: Vec<WhistleId>,
+        /// Typed filter.
+        editor: LineEditor,
+        /// Departments, best first.
+        options: Vec<DeptOption>,
+        /// Selected among the visible ones.
+        sel: usize,
+    },
+    /// Type what a step asks for (staff names, a reply, a reason).
+    Text {
+        /// The step.
+        step: Step,
+        /// Whistles.
+        targets: Vec<WhistleId>,
+        /// The text.
+        editor: LineEditor,
+        /// For a reassignment to this department, the text is its reason.
+        reassign_to: Option<DepartmentId>,
+    },
+    /// Closing: press 1–5, add a note if wanted, Enter to close.
+    Rating {
+        /// The step (closing).
+        step: Step,
+        /// The whistle.
+        target: WhistleId,
+        /// The rating chosen, once pressed.
+        stars: Option<u8>,
+        /// An optional comment, typed after the rating.
+        note: LineEditor,
+    },
+    /// Type what a step on a wish asks for (why it is withdrawn, who claims it).
+    WishText {
+        /// The step.
+        step: Step,
+        /// The wish.
+        id: WishId,
+        /// The text.
+        editor: LineEditor,
+    },
+    /// Confirm a step on several whistles.
+    Confirm {
+        /// Whistles.
+        targets: Vec<WhistleId>,
+        /// The step with its body.
+        body: StepBody,
+    },
+    /// `:` command line.
+    Command {
+        /// The command.
+        editor: LineEditor,
+        /// Completion candidates or a hint.
+        hint: String,
+        /// How far back in the history ↑ has gone (0: the line being typed).
+        back: usize,
+    },
+    /// `/` filter of the list shown.
+    Filter {
+        /// The filter.
+        editor: LineEditor,
+        /// What it matches so far, or why it cannot be applied.
+        hint: String,
+    },
+}
+
+impl Prompt {
+    /// Inserts pasted text into whatever is being typed.
+    pub fn paste(&mut self, s: &str) {
+        match self {
+            Prompt::Picker { editor, sel, .. } => {
+                editor.insert_str(s);
+                *sel = 0;
+            }
+            Prompt::Text { editor, .. }
+            | Prompt::WishText { editor, .. }
+            | Prompt::Command { editor, .. }
+            | Prompt::Filter { editor, .. } => editor.insert_str(s),
+            Prompt::Rating {
+                stars: Some(_),
+                note,
+                ..
+            } => note.insert_str(s),
+            _ => {}
+        }
+    }
+
+    /// The picker's options that match what was typed.
+    pub fn visible_options(&self) -> Vec<&DeptOption> {
+        match self {
+            Prompt::Picker {
+                editor, options, ..
+            } => ranked(options, &editor.text()),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Departments matching `typed` (by id, name, or abbreviation): the one whose id was typed,
+/// then those that handle the category (✓) before those that do not, each by how well the
+/// name matched, keeping their order otherwise.
+pub fn ranked<'a>(options: &'a [DeptOption], typed: &str) -> Vec<&'a DeptOption> {
+    let mut hits: Vec<((bool, bool, u8), &DeptOption)> = options
+        .iter()
+        .filter_map(|o| {
+            if o.id.to_string().eq_ignore_ascii_case(typed.trim()) {
+                return Some(((false, false, 0), o));
+            }
+            crate::text::match_rank(&o.name, typed).map(|r| ((true, !o.handles, r), o))
+        })
+        .collect();
+    hits.sort_by_key(|(r, _)| *r);
+    hits.into_iter().map(|(_, o)| o).collect()
+}
