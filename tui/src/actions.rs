@@ -10,7 +10,6 @@ use crate::app::{answer, App, Effect, View};
 use crate::editor::LineEditor;
 use crate::keys::Action;
 use crate::prompt::Prompt;
-use crate::steps::op_of;
 
 /// Handles a key: help, the open prompt, or the action it is bound to.
 pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
@@ -108,24 +107,19 @@ fn is_move(a: Action) -> bool {
 }
 
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let moves = |a: Action, page: isize| -> Option<isize> {
-        match a {
-            Action::Up => Some(-1),
-            Action::Down => Some(1),
-            Action::PageUp => Some(-page),
-            Action::PageDown => Some(page),
-            Action::Top => Some(isize::MIN / 2),
-            Action::Bottom => Some(isize::MAX / 2),
-            _ => None,
-        }
-    };
-    let page = page_of(app);
-    if let Some(delta) = moves(action, page) {
+    if is_move(action) {
+        let delta = match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -page_of(app),
+            Action::PageDown => page_of(app),
+            Action::Top => isize::MIN / 2,
+            _ => isize::MAX / 2,
+        };
         on_screen_mut!(app, s, cx => s.moved(&cx, delta, action));
         return Vec::new();
     }
-    let zh = app.zh();
-    if let Some(op) = op_of(action) {
+    if let Some(op) = action.op() {
         if !app.may(op) {
             let role = app
                 .me
@@ -133,7 +127,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 .map(|m| crate::words::role(app.lang, m.role))
                 .unwrap_or("");
             let verb = crate::words::action(app.lang, action);
-            app.warn(if zh {
+            app.warn(if app.zh() {
                 format!("你的身份（{role}）不能{verb}")
             } else {
                 format!("your role ({role}) may not {verb}")

@@ -68,6 +68,16 @@ pub enum Action {
 }
 
 impl Action {
+    /// What the token must be allowed to do for it (a step's, from the step table).
+    pub fn op(self) -> Option<shaozi_shared::Op> {
+        match self {
+            Action::Step(step) => Some(step.op()),
+            _ => None,
+        }
+    }
+}
+
+impl Action {
     /// Every action but the steps, with its config name.
     pub const ALL: &'static [(Action, &'static str)] = &[
         (Action::Up, "up"),

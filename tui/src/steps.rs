@@ -7,12 +7,11 @@ use crossterm::event::{KeyCode, KeyEvent};
 use shaozi_shared::api::{
     ClaimBody, CloseBody, CompleteBody, Given, Input, RejectBody, Step, StepBody,
 };
-use shaozi_shared::{DepartmentId, Op, Whistle, WhistleId, WhistleStatus};
+use shaozi_shared::{DepartmentId, Whistle, WhistleId, WhistleStatus};
 
 use crate::app::App;
 use crate::batch::Batch;
 use crate::editor::{Edit, LineEditor};
-use crate::keys::Action;
 use crate::message::{Draft, Effect, View};
 use crate::prompt::{DeptOption, Prompt};
 
@@ -499,14 +498,6 @@ fn targets_of(p: &Prompt) -> Vec<WhistleId> {
         Prompt::Rating { target, .. } => vec![*target],
         Prompt::WishText { .. } => Vec::new(),
         _ => Vec::new(),
-    }
-}
-
-/// What the token must be allowed to do for an action (a step's, from the step table).
-pub fn op_of(a: Action) -> Option<Op> {
-    match a {
-        Action::Step(step) => Some(step.op()),
-        _ => None,
     }
 }
 

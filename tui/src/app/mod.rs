@@ -10,7 +10,7 @@ mod update;
 
 pub use crate::message::{Conn, Draft, Effect, Flash, Msg, View};
 pub use crate::refusal::Refusal;
-pub use crate::steps::{op_of, reject_body, split_staff};
+pub use crate::steps::{reject_body, split_staff};
 pub(crate) use answer::answer;
 pub use shaozi_shared::api::Me;
 pub use state::App;

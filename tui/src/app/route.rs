@@ -145,3 +145,21 @@ macro_rules! on_screen_mut {
     }};
 }
 pub(crate) use on_screen_mut;
+
+/// Fits every screen's list to the terminal (after a resize).
+macro_rules! fit_every_screen {
+    ($app:expr) => {{
+        use $crate::screens::Screen as _;
+        let cx = $crate::app::route::context!($app, None);
+        $app.queue.fit(&cx);
+        let cx = $crate::app::route::context!($app);
+        $app.work.fit(&cx);
+        $app.departments.fit(&cx);
+        $app.cases.fit(&cx);
+        $app.wishes.fit(&cx);
+        $app.detail.fit(&cx);
+        $app.assess.fit(&cx);
+        $app.hooks.fit(&cx);
+    }};
+}
+pub(crate) use fit_every_screen;

@@ -4,7 +4,7 @@
 //! the top of the stack (help, the open prompt, the screen shown).
 
 use super::answer::answer;
-use super::route::context;
+use super::route::{context, fit_every_screen};
 use super::state::App;
 use crate::message::{Conn, Effect, Msg, View};
 use crate::screens::Screen as _;
@@ -43,7 +43,7 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Resize(w, h) => {
             app.size = (w, h);
-            super::answer::fit_all(app);
+            fit_every_screen!(app);
             Vec::new()
         }
         Msg::Tick(now) => {

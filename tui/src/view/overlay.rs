@@ -505,7 +505,7 @@ pub fn help(app: &App, f: &mut Frame, body: Rect) {
     let binds = app.keymap.bindings();
     let binds: Vec<_> = binds
         .iter()
-        .filter(|(a, _)| crate::app::op_of(*a).is_none_or(|op| app.may(op)))
+        .filter(|(a, _)| a.op().is_none_or(|op| app.may(op)))
         .collect();
     // As few columns as hold every key (up to three), each as wide as the screen allows.
     let rows_fit = usize::from(body.height.saturating_sub(2)).max(1);
