@@ -360,8 +360,8 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('n') | KeyCode::Char('N') => (None, Vec::new()),
             _ => (Some(p), Vec::new()),
         },
-        // The command line and the filter are not a step's.
-        Prompt::Command { .. } | Prompt::Filter { .. } => (Some(p), Vec::new()),
+        // Not a step's prompt (the command line, the filter, a screen's own).
+        _ => (Some(p), Vec::new()),
     };
     app.prompt = next;
     fx
