@@ -161,17 +161,32 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             // A reassignment needs its reason on the line: a box opened behind the command
             // line would take the next command typed as the reason.
             if crate::steps::reassigning(app, &[id]) && note.is_none() {
-                let now = app
+                let (now, returned) = app
                     .whistle(id)
-                    .map(|w| app.model.dir.department(w.department_id))
+                    .map(|w| {
+                        (
+                            app.model.dir.department(w.department_id),
+                            w.status == shaozi_shared::WhistleStatus::Returned,
+                        )
+                    })
                     .unwrap_or_default();
-                return err(
-                    app,
-                    &format!("{id} 已派给 {now}，改派需写理由：:assign {id} {dept_text} 理由…"),
-                    &format!(
-                        "{id} is already with {now}; reassigning needs a reason: :assign {id} {dept_text} reason…"
-                    ),
-                );
+                return if returned {
+                    err(
+                        app,
+                        &format!("{id} 被 {now} 退回；派往他处需写给新部门的说明：:assign {id} {dept_text} 说明…"),
+                        &format!(
+                            "{now} returned {id}; dispatching it elsewhere needs a note for the new department: :assign {id} {dept_text} note…"
+                        ),
+                    )
+                } else {
+                    err(
+                        app,
+                        &format!("{id} 已派给 {now}，改派需写理由：:assign {id} {dept_text} 理由…"),
+                        &format!(
+                            "{id} is already with {now}; reassigning needs a reason: :assign {id} {dept_text} reason…"
+                        ),
+                    )
+                };
             }
             match app.whistle(id) {
                 None => {
@@ -286,7 +301,17 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         Prompt::Command { editor, hint, back } => match k.code {
             KeyCode::Enter => {
                 let line = editor.text();
-                return run(app, &line);
+                app.flash = None;
+                let fx = run(app, &line);
+                // A line that could not run stays, to be corrected rather than typed again.
+                if app.prompt.is_none() && app.flash.as_ref().is_some_and(|f| f.error) {
+                    app.prompt = Some(Prompt::Command {
+                        editor: LineEditor::with(&line),
+                        hint: String::new(),
+                        back: 0,
+                    });
+                }
+                return fx;
             }
             // ↑/↓ go back and forth through the commands run before.
             KeyCode::Up | KeyCode::Down => {

@@ -256,12 +256,17 @@ fn dispatch(
     }
 }
 
-/// Whether dispatching any of `targets` would move it from the department it is with (which
-/// needs a reason).
+/// Whether dispatching any of `targets` would move it from the department it is with: a
+/// dispatched case (which needs a reason) or a returned one (upholding the return needs a note
+/// for the new department).
 pub(crate) fn reassigning(app: &App, targets: &[WhistleId]) -> bool {
     targets.iter().any(|id| {
-        app.whistle(*id)
-            .is_some_and(|w| w.status == WhistleStatus::Dispatched)
+        app.whistle(*id).is_some_and(|w| {
+            matches!(
+                w.status,
+                WhistleStatus::Dispatched | WhistleStatus::Returned
+            )
+        })
     })
 }
 

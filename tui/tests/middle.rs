@@ -332,3 +332,49 @@ fn the_assessment_turns_to_streets_and_shows_their_dispatch_accuracy() {
     update(&mut a, Msg::Assessment(Box::new(assessment())));
     assert!(!render(&a).contains("派单准确"));
 }
+
+/// Issue 27, bug 1: upholding a return with `a` asks for the note the new department needs,
+/// rather than sending without one and reopening the picker for ever; `:assign` says so too.
+#[test]
+fn upholding_a_return_asks_for_the_note_the_new_department_needs() {
+    let mut a = marked(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('g'));
+    assert_eq!(a.queue.sel, Some(WhistleId(1003)));
+    key(&mut a, KeyCode::Char('a'));
+    typed(&mut a, "住房");
+    let fx = key(&mut a, KeyCode::Enter);
+    assert!(fx.is_empty(), "sent without a note: {fx:?}");
+    assert!(
+        matches!(
+            &a.prompt,
+            Some(shaozi_tui::prompt::Prompt::Text {
+                reassign_to: Some(DepartmentId(3)),
+                ..
+            })
+        ),
+        "{:?}",
+        a.prompt
+    );
+    typed(&mut a, "属住建局维修范围");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act {
+        id,
+        body: StepBody::Dispatch(d),
+        ..
+    }] = fx.as_slice()
+    else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(*id, WhistleId(1003));
+    assert_eq!(d.department_id, DepartmentId(3));
+    assert_eq!(d.note.as_deref(), Some("属住建局维修范围"));
+    assert!(a.prompt.is_none());
+
+    // On the command line, without the note: said, with the line to type.
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "assign W1003 住房");
+    let fx = key(&mut a, KeyCode::Enter);
+    assert!(fx.is_empty(), "{fx:?}");
+    let said = a.flash.clone().map(|f| f.text).unwrap_or_default();
+    assert!(said.contains(":assign W1003 住房"), "{said}");
+}
