@@ -516,27 +516,43 @@ pub fn split_staff(s: &str) -> Vec<String> {
     .collect()
 }
 
-/// The body of a reject: `dup W1042 reason…` names the original.
+/// The body of a reject: `dup W1042 reason…`, `重复 W1042，理由…` or `重复件W1042` names the
+/// original. Without a reason of its own, the reason is written in the city's language, since
+/// Open311 shows it to the public.
 pub fn reject_body(text: &str) -> StepBody {
-    let mut words = text.split_whitespace();
-    if let (Some(first), Some(second)) = (words.next(), words.next()) {
-        if matches!(first.to_lowercase().as_str(), "dup" | "重复") {
-            if let Ok(orig) = second.parse::<WhistleId>() {
-                let rest: Vec<&str> = words.collect();
-                let reason = if rest.is_empty() {
-                    format!("duplicate of {orig}")
-                } else {
-                    rest.join(" ")
-                };
-                return StepBody::Reject(RejectBody {
-                    reason,
-                    duplicate_of: Some(orig),
-                });
-            }
-        }
+    if let Some((orig, rest)) = duplicate_of(text) {
+        let reason = if rest.is_empty() {
+            format!("重复件，原件 {orig}")
+        } else {
+            rest.to_string()
+        };
+        return StepBody::Reject(RejectBody {
+            reason,
+            duplicate_of: Some(orig),
+        });
     }
     StepBody::Reject(RejectBody {
         reason: text.to_string(),
         duplicate_of: None,
     })
+}
+
+/// `dup W1042 …` (or `duplicate`, `重复`, `重复件`, `重复于`, with or without a space, a colon
+/// or a comma): the original's id and what follows it, without the punctuation between.
+fn duplicate_of(text: &str) -> Option<(WhistleId, &str)> {
+    let text = text.trim();
+    let rest = ["duplicate", "dup", "重复件", "重复于", "重复"]
+        .iter()
+        .find_map(|word| {
+            text.get(..word.len())
+                .filter(|head| head.eq_ignore_ascii_case(word))
+                .map(|_| &text[word.len()..])
+        })?;
+    let between = |c: char| c.is_whitespace() || "，,、：:；;。.".contains(c);
+    let rest = rest.trim_start_matches(between);
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let orig = rest[..end].to_ascii_uppercase().parse::<WhistleId>().ok()?;
+    Some((orig, rest[end..].trim_start_matches(between).trim_end()))
 }

@@ -598,3 +598,32 @@ fn the_bell_rings_for_overdue_whistles_when_asked_to() {
         "and it moves up among the overdue"
     );
 }
+
+/// Issue 27, bug 2: a duplicate is recognised however it is naturally written, and a reason
+/// left out is written in the city's language (Open311 shows it to the public).
+#[test]
+fn a_duplicate_is_read_as_people_write_it() {
+    use shaozi_tui::app::reject_body;
+    for (typed_text, reason) in [
+        ("重复 W1291，同一处垃圾", "同一处垃圾"),
+        ("重复W1291 同一处垃圾", "同一处垃圾"),
+        ("重复件：W1291、同一处垃圾", "同一处垃圾"),
+        ("dup w1291 same heap", "same heap"),
+        ("DUP W1291", "重复件，原件 W1291"),
+        ("重复 W1291", "重复件，原件 W1291"),
+    ] {
+        assert_eq!(
+            reject_body(typed_text).json(),
+            json!({"reason": reason, "duplicate_of": "W1291"}),
+            "{typed_text}"
+        );
+    }
+    // Not a duplicate: the words as typed.
+    for plain in ["重复上报了三次，不予受理", "dupe", "重复 W12x1"] {
+        assert_eq!(
+            reject_body(plain).json(),
+            json!({"reason": plain}),
+            "{plain}"
+        );
+    }
+}
