@@ -17,9 +17,13 @@ use shaozi_tui::keys::Keymap;
 use shaozi_tui::net::Api;
 
 async fn dashboard(s: &TestServer) -> Driver {
+    dashboard_as(s, TOKEN).await
+}
+
+async fn dashboard_as(s: &TestServer, token: &str) -> Driver {
     let mut app = App::new(Lang::Zh, Keymap::default(), s.clock.now_utc());
     app.color = false;
-    let mut d = Driver::new(app, Api::new(&s.base, TOKEN).unwrap());
+    let mut d = Driver::new(app, Api::new(&s.base, token).unwrap());
     d.handle(Msg::Resize(120, 40));
     d.start();
     assert!(
@@ -409,4 +413,39 @@ async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
             .contains(&file.display().to_string()),
         "the message says where it went"
     );
+}
+
+/// Issue 27, bug 4: a revoked token is said as such, once, and not retried for ever as if the
+/// network were down.
+#[tokio::test]
+async fn a_revoked_token_is_said_and_not_retried_as_an_outage() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    s.whistle(&city.communities[0], "sanitation", "normal", "垃圾堆积")
+        .await;
+    let viewer = s.token("viewer", json!({}), "临时查看").await;
+    let mut d = dashboard_as(&s, &viewer).await;
+    let revoked = s
+        .req(reqwest::Method::DELETE, "/api/v1/tokens/临时查看")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert!(
+        until(&mut d, |a| a.conn == Conn::Refused, 10).await,
+        "the dashboard shows {:?}, not that the token was refused",
+        d.app.conn
+    );
+    let said = d.app.flash.clone().map(|f| f.text).unwrap_or_default();
+    assert!(said.contains("令牌无效或已被吊销"), "{said}");
+    // Nothing more is tried: the state stays, and no reconnection is announced.
+    assert!(
+        !until(&mut d, |a| a.conn != Conn::Refused, 3).await,
+        "it went on to {:?}",
+        d.app.conn
+    );
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| shaozi_tui::view::draw(&d.app, f)).unwrap();
+    let screen = format!("{:?}", t.backend().buffer());
+    assert!(screen.contains("令牌被拒"), "{screen}");
 }

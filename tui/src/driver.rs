@@ -147,6 +147,14 @@ impl Driver {
                     let seq = loop {
                         match net::load_all(&api, &tx).await {
                             Ok(seq) => break seq,
+                            // A refused token is said once, not retried as if the network
+                            // were down.
+                            Err(r) if r.status == 401 => {
+                                let _ = tx.send(Msg::LoadFailed(r));
+                                let _ = tx.send(Msg::Conn(crate::app::Conn::Refused));
+                                inflight.fetch_sub(1, Ordering::SeqCst);
+                                return;
+                            }
                             Err(r) => {
                                 attempt += 1;
                                 let _ = tx.send(Msg::LoadFailed(r));

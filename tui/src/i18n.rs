@@ -124,6 +124,8 @@ pub struct Labels {
     pub reconnecting: &'static str,
     /// Connection states.
     pub offline: &'static str,
+    /// The server refused the token.
+    pub refused: &'static str,
     /// Plain http to another machine: the token and the data travel unencrypted.
     pub unencrypted: &'static str,
     /// Connection states.
@@ -221,6 +223,7 @@ pub static ZH: Labels = Labels {
     live: "● 在线",
     reconnecting: "◌ 重连中",
     offline: "○ 离线",
+    refused: "✗ 令牌被拒",
     unencrypted: "⚠ 未加密(http)",
     connecting: "◌ 连接中",
     data_at: "数据",
@@ -314,6 +317,7 @@ pub static EN: Labels = Labels {
     live: "● live",
     reconnecting: "◌ reconnecting",
     offline: "○ offline",
+    refused: "✗ token refused",
     unencrypted: "⚠ unencrypted http",
     connecting: "◌ connecting",
     data_at: "data",

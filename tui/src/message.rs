@@ -47,6 +47,9 @@ pub enum Conn {
     },
     /// Lost for a while; still trying.
     Offline,
+    /// The server refused the token (revoked, expired or wrong): nothing more is tried until the
+    /// dashboard is started with another.
+    Refused,
 }
 
 /// What was typed for an action, kept so a refusal loses nothing.

@@ -414,6 +414,17 @@ pub async fn follow(api: Api, mut after: u64, tx: UnboundedSender<Msg>) {
                     continue;
                 }
             }
+            // A revoked or expired token is not an outage: said once, and not tried again.
+            Ok(res) if res.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                tracing::warn!("the server refused the token");
+                let refusal = Api::answer::<serde_json::Value>(Ok(res))
+                    .await
+                    .err()
+                    .unwrap_or_else(|| Refusal::plain(401, String::new()));
+                let _ = tx.send(Msg::LoadFailed(refusal));
+                let _ = tx.send(Msg::Conn(Conn::Refused));
+                return;
+            }
             Ok(res) => tracing::warn!(status = %res.status(), "event stream refused"),
             Err(e) => tracing::info!(error = %e, "cannot reach the server"),
         }

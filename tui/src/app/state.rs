@@ -223,7 +223,10 @@ impl App {
 
     /// Whether rows should look stale (the connection is down).
     pub fn stale(&self) -> bool {
-        matches!(self.conn, Conn::Reconnecting { .. } | Conn::Offline)
+        matches!(
+            self.conn,
+            Conn::Reconnecting { .. } | Conn::Offline | Conn::Refused
+        )
     }
 
     /// Whether the token's dashboard opens on its own work rather than the city's queue.

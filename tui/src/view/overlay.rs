@@ -28,6 +28,10 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) -> bool {
             t.offline.to_string(),
             theme.alert().add_modifier(Modifier::REVERSED),
         ),
+        Conn::Refused => (
+            t.refused.to_string(),
+            theme.alert().add_modifier(Modifier::REVERSED),
+        ),
     };
     let mut spans = vec![Span::styled(conn, style)];
     if app.unencrypted {
