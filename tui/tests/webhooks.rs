@@ -239,3 +239,17 @@ fn a_subscription_whose_owner_was_revoked_is_marked_and_says_what_to_do() {
     );
     insta::assert_snapshot!(shown.join("\n"));
 }
+
+/// Issue 27, bug 5: the screen follows its subscriptions while shown (deliveries and pauses
+/// come with no event), every few seconds, and stops asking once it is left.
+#[test]
+fn the_webhooks_screen_follows_its_subscriptions_while_shown() {
+    let mut a = on_hooks(Lang::Zh, 120, 40);
+    let every = chrono::Duration::seconds(shaozi_tui::app::WEBHOOKS_EVERY_SECS);
+    assert!(a.next_wake() <= now() + every, "{}", a.next_wake());
+    let fx = update(&mut a, Msg::Tick(now() + every));
+    assert_eq!(fx, vec![Effect::FetchWebhooks]);
+    key(&mut a, KeyCode::Char('1'));
+    assert_eq!(a.next_wake(), now() + chrono::Duration::minutes(1));
+    assert!(update(&mut a, Msg::Tick(now() + every * 2)).is_empty());
+}

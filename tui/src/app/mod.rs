@@ -13,5 +13,5 @@ pub use crate::refusal::Refusal;
 pub use crate::steps::{reject_body, split_staff};
 pub(crate) use answer::answer;
 pub use shaozi_shared::api::Me;
-pub use state::App;
+pub use state::{App, WEBHOOKS_EVERY_SECS};
 pub use update::update;

@@ -21,6 +21,9 @@ use crate::screens::webhooks::WebhooksScreen;
 use crate::screens::wishes::WishesScreen;
 use crate::screens::work::WorkScreen;
 
+/// How often the webhooks' screen asks for their health while it is shown.
+pub const WEBHOOKS_EVERY_SECS: i64 = 2;
+
 /// The whole state of the dashboard.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -157,10 +160,16 @@ impl App {
         self.me.as_ref().is_none_or(|m| m.may(op))
     }
 
-    /// When the runtime should next wake the app: the next visible minute.
+    /// When the runtime should next wake the app: the next visible minute, or sooner while the
+    /// webhooks are shown (their deliveries happen with no event to say so).
     pub fn next_wake(&self) -> DateTime<Utc> {
         let secs = self.now.timestamp();
-        DateTime::from_timestamp(secs - secs.rem_euclid(60) + 60, 0).unwrap_or(self.now)
+        let minute =
+            DateTime::from_timestamp(secs - secs.rem_euclid(60) + 60, 0).unwrap_or(self.now);
+        if self.view == View::Webhooks {
+            return minute.min(self.now + chrono::Duration::seconds(WEBHOOKS_EVERY_SECS));
+        }
+        minute
     }
 
     pub(crate) fn say(&mut self, text: impl Into<String>) {

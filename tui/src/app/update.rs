@@ -53,8 +53,9 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             if minute && app.view == View::Assessment {
                 return vec![app.fetch_assessment()];
             }
-            // Retries and pauses happen with no event to say so.
-            if minute && app.view == View::Webhooks {
+            // Deliveries, retries and pauses happen with no event to say so: followed while
+            // shown (`next_wake` brings a tick every few seconds then).
+            if app.view == View::Webhooks {
                 return vec![Effect::FetchWebhooks];
             }
             Vec::new()
