@@ -182,6 +182,15 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        // Only the lists of cases and the wishes narrow; elsewhere it is said, rather than a
+        // filter typed that changes nothing in sight.
+        Action::Filter if !crate::filter::applies(app.view) => {
+            app.warn_in(
+                "本页不能筛选：/ 用于 1 队列（或我的工作）和 3 心愿",
+                "nothing to filter here: / narrows the queue or your work (1) and the wishes (3)",
+            );
+            Vec::new()
+        }
         Action::Filter => {
             app.prompt = Some(Prompt::Filter {
                 editor: LineEditor::with(&crate::filter::current(app)),

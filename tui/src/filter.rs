@@ -9,6 +9,12 @@ use crate::app::{App, Effect, View};
 use crate::model::Filter;
 use crate::prompt::Prompt;
 
+/// Whether `/` narrows the screen `view`: the lists of cases (the queue, a role's own work)
+/// and the wishes.
+pub fn applies(view: View) -> bool {
+    matches!(view, View::Queue | View::Work | View::Wishes)
+}
+
 fn on_wishes(app: &App) -> bool {
     app.view == View::Wishes
 }

@@ -646,3 +646,22 @@ fn a_failed_load_is_said_in_the_ui_language() {
         "令牌无效或已被吊销，请换一个令牌（--token 或 SHAOZI_TOKEN）"
     );
 }
+
+/// Issue 27, bug 6: `/` where nothing can be narrowed says so, and the queue's filter is not
+/// shown over a screen it does not narrow.
+#[test]
+fn slash_where_nothing_narrows_says_so() {
+    let mut app = app(Lang::Zh, 120, 40);
+    command(&mut app, "filter 住房");
+    assert!(render(&app).contains("筛选: 住房"), "{}", render(&app));
+    for screen in ['2', '5'] {
+        key(&mut app, KeyCode::Char(screen));
+        key(&mut app, KeyCode::Char('/'));
+        assert!(app.prompt.is_none(), "{screen}: {:?}", app.prompt);
+        assert!(flash(&app).contains("本页不能筛选"), "{screen}: {}", flash(&app));
+        assert!(!render(&app).contains("筛选: 住房"), "{}", render(&app));
+    }
+    key(&mut app, KeyCode::Char('1'));
+    key(&mut app, KeyCode::Char('/'));
+    assert!(app.prompt.is_some());
+}

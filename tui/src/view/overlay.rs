@@ -88,7 +88,7 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) -> bool {
             app.rows().len(),
         ),
     };
-    if !filter.is_empty() {
+    if !filter.is_empty() && crate::filter::applies(app.view) {
         let said = if said.is_empty() {
             String::new()
         } else {
