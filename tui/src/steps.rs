@@ -95,6 +95,16 @@ pub(crate) fn take_on_wish(app: &mut App, step: Step) -> Vec<Effect> {
         });
         return Vec::new();
     }
+    if let Some(other) = app.claimed_by_another(&w) {
+        let other = app.model.dir.department(Some(other));
+        let verb = app.lang.step(step).hint;
+        app.warn(if app.zh() {
+            format!("{} 由{other}认领，只有认领的部门能{verb}", w.id)
+        } else {
+            format!("{} was claimed by {other}; only the department that claimed it may {verb} it", w.id)
+        });
+        return Vec::new();
+    }
     let dept = app.me.as_ref().and_then(|m| match m.scope {
         shaozi_shared::Scope::Department(d) => Some(d),
         _ => None,

@@ -260,3 +260,20 @@ fn enter_on_a_wish_says_all_of_it() {
         "M3 村里小广场添两张长椅 · 龙洲村 · ¥1,600 · 已认领 · 认领：市城市管理和综合执法局"
     );
 }
+
+/// Issue 27, bug 7: a department is not offered a step on a wish another department claimed,
+/// and pressing its key says whose claim it is, in a whole sentence.
+#[test]
+fn a_department_is_not_offered_a_wish_another_department_claimed() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('3'));
+    key(&mut a, KeyCode::Char('G'));
+    assert_eq!(a.wishes.selected().map(|w| w.id.0), Some(3));
+    let screen = render(&a);
+    let hints = screen.lines().last().unwrap_or_default();
+    assert!(!hints.contains("完成"), "{hints}");
+    let fx = key(&mut a, KeyCode::Char('d'));
+    assert!(fx.is_empty(), "{fx:?}");
+    let said = a.flash.clone().map(|f| f.text).unwrap_or_default();
+    assert_eq!(said, "M3 由市城市管理和综合执法局认领，只有认领的部门能完成");
+}

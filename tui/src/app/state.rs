@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Offset, Utc};
 use shaozi_shared::api::{Me, Step};
-use shaozi_shared::{DepartmentId, Op, Role, Whistle, WhistleId, Wish, WishId};
+use shaozi_shared::{DepartmentId, Op, Role, Scope, Whistle, WhistleId, Wish, WishId};
 
 use super::route::on_screen;
 use crate::batch::Batch;
@@ -143,16 +143,24 @@ impl App {
         match step.subject() {
             shaozi_shared::api::Subject::Wish => {
                 self.view == View::Wishes
-                    && self
-                        .wishes
-                        .selected()
-                        .is_some_and(|w| step.fits_wish(w.status))
+                    && self.wishes.selected().is_some_and(|w| {
+                        step.fits_wish(w.status) && self.claimed_by_another(w).is_none()
+                    })
             }
             shaozi_shared::api::Subject::Whistle => self
                 .current()
                 .and_then(|id| self.whistle(id))
                 .is_some_and(|w| step.fits_whistle(w)),
         }
+    }
+
+    /// The department that claimed a wish, when the token is another department's: it may
+    /// neither complete nor claim it (the server refuses; the dashboard does not offer it).
+    pub(crate) fn claimed_by_another(&self, w: &Wish) -> Option<DepartmentId> {
+        let Scope::Department(mine) = self.me.as_ref()?.scope else {
+            return None;
+        };
+        w.department_id.filter(|d| *d != mine)
     }
 
     /// Whether the token may do `op` (everything, until the server has said).
