@@ -63,8 +63,14 @@ impl ListView {
         self.offset = self.offset.min(len.saturating_sub(h));
     }
 
-    /// Selects row `idx` and keeps it on the screen row the selection had.
+    /// Selects row `idx` and keeps it on the screen row the selection had; at the top of the
+    /// list the view stays at the top instead (the selection moves down a row), so rows that
+    /// arrive above it (the most pressing, in the queue) are seen rather than scrolled off.
     pub fn keep_row(&mut self, idx: usize, len: usize) {
+        if self.offset == 0 {
+            self.place(idx, len);
+            return;
+        }
         let screen_row = self.sel.saturating_sub(self.offset);
         self.sel = idx;
         self.offset = idx

@@ -627,3 +627,35 @@ fn a_duplicate_is_read_as_people_write_it() {
         );
     }
 }
+
+/// Issue 27, bug 8: at the top of the queue, a case that jumps to the top (overdue, escalated)
+/// is seen: the view stays at the top and the selection stays on its own whistle, a row lower.
+#[test]
+fn a_case_that_jumps_to_the_top_is_seen_when_the_view_is_at_the_top() {
+    let mut app = app(Lang::Zh, 80, 24);
+    // More cases than the screen holds.
+    let mut many = queue();
+    for i in 0..60 {
+        let mut w = many[i % 5].clone();
+        w.id = WhistleId(2000 + i as u64);
+        w.respond_by += chrono::Duration::hours(10 + i as i64);
+        many.push(w);
+    }
+    update(&mut app, Msg::Queue(many));
+    let first = app.rows()[0].id;
+    let last = *app.rows().last().unwrap();
+    assert_eq!(app.queue.sel.map(|w| w.0), Some(first));
+    let mut w = app.model.queue.get(WhistleId(last.id)).unwrap().clone();
+    w = overdue(w);
+    w.escalation_level = 2;
+    w.urgency = shaozi_shared::Urgency::Urgent;
+    w.respond_by = now() - chrono::Duration::hours(5);
+    w.version += 1;
+    update(&mut app, event("whistle.escalated", &w, 90));
+    assert_eq!(app.rows()[0].id, last.id, "the overdue case leads the queue");
+    assert_eq!(app.queue.sel.map(|w| w.0), Some(first), "the selection stays");
+    assert_eq!(app.queue.list.offset, 0, "and the view stays at the top");
+    let screen = render(&app);
+    let top_row = screen.lines().find(|l| l.contains('W')).unwrap_or_default();
+    assert!(top_row.contains(&format!("W{}", last.id)), "{screen}");
+}
