@@ -302,21 +302,39 @@ impl Keymap {
         self.map.get(&Key::of(e)).copied()
     }
 
-    /// Rebinds from config: action name → list of key names. Unknown names are reported.
+    /// Rebinds from config: action name → list of key names. Unknown names, unreadable keys and
+    /// a key that another action keeps are reported, and such a key is not taken: a binding
+    /// never silently takes away another action's key (swapping two actions' keys, both named
+    /// in the config, is fine).
     pub fn apply(&mut self, binds: &HashMap<String, Vec<String>>) -> Vec<String> {
         let mut problems = Vec::new();
+        let mut rebound: Vec<(Action, &String, &Vec<String>)> = Vec::new();
         for (name, keys) in binds {
-            let Some(action) = Action::named(name) else {
-                problems.push(format!("unknown action {name:?} in [keys]"));
-                continue;
-            };
-            self.map.retain(|_, a| *a != action);
+            match Action::named(name) {
+                Some(action) => rebound.push((action, name, keys)),
+                None => problems.push(format!("unknown action {name:?} in [keys]")),
+            }
+        }
+        // In the order of the actions, so what is reported does not depend on the map's order.
+        rebound.sort_by_key(|(a, _, _)| *a);
+        for (action, _, _) in &rebound {
+            self.map.retain(|_, a| a != action);
+        }
+        for (action, name, keys) in rebound {
             for k in keys {
-                match Key::parse(k) {
-                    Some(key) => {
+                let Some(key) = Key::parse(k) else {
+                    problems.push(format!("cannot read key {k:?} for {name}"));
+                    continue;
+                };
+                match self.map.get(&key) {
+                    Some(other) if *other != action => problems.push(format!(
+                        "key {k:?} for {name} is already {}'s; not taken (bind {} to another key first)",
+                        other.name(),
+                        other.name()
+                    )),
+                    _ => {
                         self.map.insert(key, action);
                     }
-                    None => problems.push(format!("cannot read key {k:?} for {name}")),
                 }
             }
         }
@@ -387,10 +405,32 @@ mod tests {
         binds.insert("fly".to_string(), vec!["f".to_string()]);
         binds.insert("quit".to_string(), vec!["ctrl-???".to_string()]);
         let problems = km.apply(&binds);
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 3, "{problems:?}");
         assert_eq!(km.action(&press('a')), None);
-        assert_eq!(km.action(&press('d')), Some(assign));
+        // `d` is complete's (a wish's step): not taken, and said (issue 27, bug 9).
+        let complete = Action::Step(Step::Complete);
+        assert_eq!(km.action(&press('d')), Some(complete));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("\"d\" for assign is already complete's")),
+            "{problems:?}"
+        );
         let ctrl_a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL);
         assert_eq!(km.action(&ctrl_a), Some(assign));
+    }
+
+    #[test]
+    fn two_actions_may_swap_their_keys() {
+        let mut km = Keymap::default();
+        let press = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let (assign, complete) = (Action::Step(Step::Dispatch), Action::Step(Step::Complete));
+        let binds = HashMap::from([
+            ("assign".to_string(), vec!["d".to_string()]),
+            ("complete".to_string(), vec!["a".to_string()]),
+        ]);
+        assert_eq!(km.apply(&binds), Vec::<String>::new());
+        assert_eq!(km.action(&press('d')), Some(assign));
+        assert_eq!(km.action(&press('a')), Some(complete));
     }
 }

@@ -89,8 +89,10 @@ fn main() -> anyhow::Result<()> {
         env_lang.as_deref(),
     );
     let mut keymap = Keymap::default();
-    for problem in keymap.apply(&file.keys) {
+    let key_problems = keymap.apply(&file.keys);
+    for problem in &key_problems {
         eprintln!("{}: {problem}", config_path.display());
+        tracing::warn!(%problem, "config [keys]");
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -114,6 +116,10 @@ fn main() -> anyhow::Result<()> {
         tracing::info!(%server, "dashboard starting");
         let mut app = App::new(lang, keymap, chrono::Utc::now());
         app.bell = file.bell.unwrap_or(false);
+        // Said where it is seen: the terminal is taken over as soon as the dashboard starts.
+        if !key_problems.is_empty() {
+            app.warn_config(&config_path.display().to_string(), &key_problems);
+        }
         app.tz = *chrono::Local::now().offset();
         app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let trusted = match cli.ca_cert.or(file.ca_cert) {

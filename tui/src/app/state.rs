@@ -194,6 +194,16 @@ impl App {
         });
     }
 
+    /// Says what the config file's `[keys]` could not do, on the status line at start.
+    pub fn warn_config(&mut self, file: &str, problems: &[String]) {
+        let lead = if self.zh() {
+            "配置的按键有问题"
+        } else {
+            "config [keys] problems"
+        };
+        self.warn(format!("{lead} ({file}): {}", problems.join("; ")));
+    }
+
     /// Says `zh` or `en`, as a warning, in the UI's language.
     pub(crate) fn warn_in(&mut self, zh: &str, en: &str) {
         let text = if self.zh() { zh } else { en };
