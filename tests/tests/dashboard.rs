@@ -413,6 +413,44 @@ async fn the_assessment_view_loads_from_the_server_and_exports_csv() {
             .contains(&file.display().to_string()),
         "the message says where it went"
     );
+    // Issue 27, bug 10: no cell a spreadsheet would read as a date (`2/2` became 2月2日): the
+    // returns upheld and overruled are two columns of plain numbers.
+    let header = text.lines().next().unwrap();
+    assert!(header.contains(",退单核准,退单驳回,"), "{header}");
+    for line in text.lines() {
+        for cell in line.split(',') {
+            let date_like = cell.split('/').count() == 2
+                && cell
+                    .split('/')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            assert!(!date_like, "{cell:?} in {line}");
+        }
+    }
+    // A second export does not overwrite the first: it gets a name of its own.
+    d.app.flash = None;
+    press(&mut d, KeyCode::Char('E'));
+    assert!(
+        until(
+            &mut d,
+            |a| a.flash.as_ref().is_some_and(|f| f.text.contains(".csv")),
+            5
+        )
+        .await,
+        "{:?}",
+        d.app.flash
+    );
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].ends_with("-2.csv"), "{files:?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "the first is as it was"
+    );
 }
 
 /// Issue 27, bug 4: a revoked token is said as such, once, and not retried for ever as if the

@@ -264,16 +264,53 @@ impl Driver {
                 });
             }
             Effect::WriteCsv { file, text } => {
-                let path = self.export_dir.join(file);
-                let r = std::fs::write(&path, text)
-                    .map(|()| path.display().to_string())
-                    .map_err(|e| format!("{}: {e}", path.display()));
+                let r = write_new(&self.export_dir, &file, text.as_bytes())
+                    .map(|path| path.display().to_string());
                 let _ = self.tx.send(Msg::Exported(r));
             }
             Effect::Bell => self.bells += 1,
             Effect::Quit => {}
         }
     }
+}
+
+/// Writes `bytes` to `file` in `dir`, or, when a file of that name is there already (an
+/// earlier export), to `name-2.csv`, `name-3.csv`…: an export never overwrites another.
+pub fn write_new(
+    dir: &std::path::Path,
+    file: &str,
+    bytes: &[u8],
+) -> Result<std::path::PathBuf, String> {
+    use std::io::Write as _;
+    let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
+    for n in 1..1000 {
+        let name = match (n, ext) {
+            (1, _) => file.to_string(),
+            (n, "") => format!("{stem}-{n}"),
+            (n, ext) => format!("{stem}-{n}.{ext}"),
+        };
+        let path = dir.join(name);
+        // create_new: never truncate what is there, even if it appears between two tries.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                return f
+                    .write_all(bytes)
+                    .and_then(|()| f.sync_all())
+                    .map(|()| path.clone())
+                    .map_err(|e| format!("{}: {e}", path.display()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "{}: a thousand exports of this name are there already",
+        dir.join(file).display()
+    ))
 }
 
 impl Drop for Driver {

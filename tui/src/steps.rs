@@ -101,7 +101,10 @@ pub(crate) fn take_on_wish(app: &mut App, step: Step) -> Vec<Effect> {
         app.warn(if app.zh() {
             format!("{} 由{other}认领，只有认领的部门能{verb}", w.id)
         } else {
-            format!("{} was claimed by {other}; only the department that claimed it may {verb} it", w.id)
+            format!(
+                "{} was claimed by {other}; only the department that claimed it may {verb} it",
+                w.id
+            )
         });
         return Vec::new();
     }

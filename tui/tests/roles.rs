@@ -275,5 +275,8 @@ fn a_department_is_not_offered_a_wish_another_department_claimed() {
     let fx = key(&mut a, KeyCode::Char('d'));
     assert!(fx.is_empty(), "{fx:?}");
     let said = a.flash.clone().map(|f| f.text).unwrap_or_default();
-    assert_eq!(said, "M3 由市城市管理和综合执法局认领，只有认领的部门能完成");
+    assert_eq!(
+        said,
+        "M3 由市城市管理和综合执法局认领，只有认领的部门能完成"
+    );
 }

@@ -658,7 +658,11 @@ fn slash_where_nothing_narrows_says_so() {
         key(&mut app, KeyCode::Char(screen));
         key(&mut app, KeyCode::Char('/'));
         assert!(app.prompt.is_none(), "{screen}: {:?}", app.prompt);
-        assert!(flash(&app).contains("本页不能筛选"), "{screen}: {}", flash(&app));
+        assert!(
+            flash(&app).contains("本页不能筛选"),
+            "{screen}: {}",
+            flash(&app)
+        );
         assert!(!render(&app).contains("筛选: 住房"), "{}", render(&app));
     }
     key(&mut app, KeyCode::Char('1'));

@@ -652,8 +652,16 @@ fn a_case_that_jumps_to_the_top_is_seen_when_the_view_is_at_the_top() {
     w.respond_by = now() - chrono::Duration::hours(5);
     w.version += 1;
     update(&mut app, event("whistle.escalated", &w, 90));
-    assert_eq!(app.rows()[0].id, last.id, "the overdue case leads the queue");
-    assert_eq!(app.queue.sel.map(|w| w.0), Some(first), "the selection stays");
+    assert_eq!(
+        app.rows()[0].id,
+        last.id,
+        "the overdue case leads the queue"
+    );
+    assert_eq!(
+        app.queue.sel.map(|w| w.0),
+        Some(first),
+        "the selection stays"
+    );
     assert_eq!(app.queue.list.offset, 0, "and the view stays at the top");
     let screen = render(&app);
     let top_row = screen.lines().find(|l| l.contains('W')).unwrap_or_default();

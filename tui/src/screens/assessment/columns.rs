@@ -31,6 +31,19 @@ pub struct Column {
     pub csv_en: &'static str,
     /// Its value in an exported file: rates as percentages, times in minutes, money in yuan.
     pub csv: fn(&UnitScore) -> String,
+    /// A second cell in an exported file, for a column that shows two numbers on screen
+    /// (`2/2` would be read as a date by Excel and WPS): its headers and value.
+    pub csv_more: Option<CsvCell>,
+}
+
+/// One more cell of an exported file: its Chinese and English headers and its value.
+pub struct CsvCell {
+    /// Header in Chinese.
+    pub zh: &'static str,
+    /// Header in English.
+    pub en: &'static str,
+    /// The value.
+    pub value: fn(&UnitScore) -> String,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -78,6 +91,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "名次",
         csv_en: "Rank",
         csv: |u| u.rank.map(|r| r.to_string()).unwrap_or_default(),
+        csv_more: None,
     },
     Column {
         zh: "单位",
@@ -91,6 +105,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "单位",
         csv_en: "Unit",
         csv: |u| u.name.clone(),
+        csv_more: None,
     },
     Column {
         zh: "得分",
@@ -104,6 +119,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "得分",
         csv_en: "Score",
         csv: |u| csv_num(u.score),
+        csv_more: None,
     },
     Column {
         zh: "派单",
@@ -117,6 +133,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "派单数",
         csv_en: "Dispatched",
         csv: |u| u.dispatched.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "按时",
@@ -130,6 +147,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "按时报到率",
         csv_en: "On-time rate",
         csv: |u| pct1(u.on_time_rate),
+        csv_more: None,
     },
     Column {
         zh: "办结",
@@ -143,6 +161,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "办结率",
         csv_en: "Resolution rate",
         csv: |u| pct1(u.resolution_rate),
+        csv_more: None,
     },
     Column {
         zh: "派单准确",
@@ -156,6 +175,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "派单准确率",
         csv_en: "Dispatch accuracy",
         csv: |u| pct1(u.dispatch_accuracy),
+        csv_more: None,
     },
     Column {
         zh: "满意",
@@ -169,6 +189,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "平均满意度（1-5）",
         csv_en: "Mean rating (1-5)",
         csv: |u| csv_num(u.satisfaction_mean),
+        csv_more: None,
     },
     Column {
         zh: "4-5分",
@@ -182,6 +203,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "评4-5分占比",
         csv_en: "Share rated 4-5",
         csv: |u| pct1(u.satisfied_share),
+        csv_more: None,
     },
     Column {
         zh: "报到用时",
@@ -195,6 +217,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "报到用时中位数（分钟）",
         csv_en: "Median minutes to report",
         csv: |u| csv_num(u.median_respond_minutes),
+        csv_more: None,
     },
     Column {
         zh: "办结用时",
@@ -208,6 +231,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "办结用时中位数（分钟）",
         csv_en: "Median minutes to resolve",
         csv: |u| csv_num(u.median_resolve_minutes),
+        csv_more: None,
     },
     Column {
         zh: "超时",
@@ -221,6 +245,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "当前超时",
         csv_en: "Overdue now",
         csv: |u| u.overdue_now.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "重办",
@@ -234,6 +259,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "重办",
         csv_en: "Reopened",
         csv: |u| u.reopened.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "升级",
@@ -247,6 +273,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "升级",
         csv_en: "Escalations",
         csv: |u| u.escalations.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "按期办结",
@@ -260,6 +287,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "按期办结率",
         csv_en: "On-time resolution rate",
         csv: |u| pct1(u.on_time_resolution_rate),
+        csv_more: None,
     },
     Column {
         zh: "退单准/驳",
@@ -270,9 +298,14 @@ pub const COLUMNS: &[Column] = &[
         key: |u| Some(u.returns_overruled as f64),
         ascending: true,
         text: |u| format!("{}/{}", u.returns_upheld, u.returns_overruled),
-        csv_zh: "退单核准/驳回",
-        csv_en: "Returns upheld/overruled",
-        csv: |u| format!("{}/{}", u.returns_upheld, u.returns_overruled),
+        csv_zh: "退单核准",
+        csv_en: "Returns upheld",
+        csv: |u| u.returns_upheld.to_string(),
+        csv_more: Some(CsvCell {
+            zh: "退单驳回",
+            en: "Returns overruled",
+            value: |u| u.returns_overruled.to_string(),
+        }),
     },
     Column {
         zh: "延期",
@@ -286,6 +319,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "批准延期",
         csv_en: "Extensions granted",
         csv: |u| u.extensions_granted.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "催办",
@@ -299,6 +333,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "被催办",
         csv_en: "Urges received",
         csv: |u| u.urges.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "回访",
@@ -309,9 +344,10 @@ pub const COLUMNS: &[Column] = &[
         key: |u| u.resident_satisfaction_mean,
         ascending: false,
         text: |u| num(u.resident_satisfaction_mean),
-        csv_zh: "回访满意度（1–5）",
+        csv_zh: "回访满意度（1-5）",
         csv_en: "Residents' call-back rating (1-5)",
         csv: |u| csv_num(u.resident_satisfaction_mean),
+        csv_more: None,
     },
     Column {
         zh: "未评",
@@ -325,6 +361,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "超期未确认办结",
         csv_en: "Closed without a rating",
         csv: |u| u.closed_unrated.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "心愿",
@@ -338,6 +375,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "完成心愿",
         csv_en: "Wishes completed",
         csv: |u| u.wishes_completed.to_string(),
+        csv_more: None,
     },
     Column {
         zh: "心愿值",
@@ -351,6 +389,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "心愿价值（元）",
         csv_en: "Wish value (yuan)",
         csv: |u| format!("{:.2}", u.wishes_value_fen as f64 / 100.0),
+        csv_more: None,
     },
     Column {
         zh: "活动",
@@ -364,6 +403,7 @@ pub const COLUMNS: &[Column] = &[
         csv_zh: "活动",
         csv_en: "Activities",
         csv: |u| u.activities.to_string(),
+        csv_more: None,
     },
 ];
 
@@ -378,16 +418,15 @@ pub fn csv(screen: &AssessmentScreen, lang: Lang) -> String {
         .filter(|c| streets || !c.street_only)
         .collect();
     let mut out = String::from("\u{feff}");
-    out.push_str(&shaozi_shared::csv::row(columns.iter().map(|c| {
-        if zh {
-            c.csv_zh
-        } else {
-            c.csv_en
-        }
+    out.push_str(&shaozi_shared::csv::row(columns.iter().flat_map(|c| {
+        let more = c.csv_more.as_ref().map(|m| if zh { m.zh } else { m.en });
+        std::iter::once(if zh { c.csv_zh } else { c.csv_en }).chain(more)
     })));
     out.push_str("\r\n");
     for u in screen.sorted() {
-        out.push_str(&shaozi_shared::csv::row(columns.iter().map(|c| (c.csv)(u))));
+        out.push_str(&shaozi_shared::csv::row(columns.iter().flat_map(|c| {
+            std::iter::once((c.csv)(u)).chain(c.csv_more.as_ref().map(|m| (m.value)(u)))
+        })));
         out.push_str("\r\n");
     }
     out
