@@ -231,7 +231,7 @@ pub static ZH: Labels = Labels {
     queue_empty: "队列已清空：每一声哨都有人报到了。",
     filter: "筛选",
     enlarge: "请放大窗口（至少 80×24）",
-    counts: ["待报到", "超时", "紧急"],
+    counts: ["未响应", "超时", "紧急"],
     load: ["待报到", "处理中", "超时", "在办"],
     wishes: ["心愿", "已认领", "已完成", "价值"],
     detail: DetailLabels {

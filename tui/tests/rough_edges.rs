@@ -669,3 +669,18 @@ fn slash_where_nothing_narrows_says_so() {
     key(&mut app, KeyCode::Char('/'));
     assert!(app.prompt.is_some());
 }
+
+/// Issue 27, bug 11: one word, one meaning. The header counts every unanswered case (new,
+/// dispatched and returned) as 未响应; 待报到 stays the status of a dispatched case only.
+#[test]
+fn the_header_count_is_not_named_after_one_status() {
+    let app = app(Lang::Zh, 120, 40);
+    let screen = render(&app);
+    let title = screen.lines().next().unwrap_or_default();
+    let unanswered = app.model.stats.as_ref().map(|s| s.queue.unanswered);
+    assert!(
+        title.contains(&format!("未响应 {}", unanswered.unwrap_or_default())),
+        "{title}"
+    );
+    assert!(!title.contains("待报到"), "{title}");
+}
