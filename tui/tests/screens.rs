@@ -216,3 +216,54 @@ fn plain_http_to_another_machine_is_warned_of_80x24() {
     assert!(en.contains("⚠ unencrypted http"), "{en}");
     insta::assert_snapshot!(format!("{}\n{}", status(&zh), status(&en)));
 }
+
+/// Issue 27, bug 12: the help box keeps its left border over Chinese text: a wide character
+/// under its edge was drawn across the border.
+#[test]
+fn help_keeps_its_left_border_over_chinese_text() {
+    fn char_at(line: &str, col: usize) -> Option<char> {
+        let mut x = 0;
+        for c in line.chars() {
+            if x == col {
+                return Some(c);
+            }
+            x += unicode_width::UnicodeWidthChar::width(c)
+                .unwrap_or(0)
+                .max(1);
+            if x > col {
+                return None;
+            }
+        }
+        None
+    }
+    for (screen, width) in ['3', '5', '4']
+        .into_iter()
+        .flat_map(|s| (80..=130).map(move |w| (s, w)))
+    {
+        let mut a = common::app(Lang::Zh, width, 30);
+        update(&mut a, Msg::Wishes(common::wishes()));
+        if screen == '4' {
+            common::key(&mut a, crossterm::event::KeyCode::Enter);
+        }
+        common::key(&mut a, crossterm::event::KeyCode::Char(screen));
+        common::key(&mut a, crossterm::event::KeyCode::Char('?'));
+        let text = common::render(&a);
+        let lines: Vec<&str> = text.lines().collect();
+        let top = lines.iter().position(|l| l.contains('┌')).expect("a box");
+        let left = {
+            let l = lines[top];
+            let byte = l.find('┌').unwrap();
+            unicode_width::UnicodeWidthStr::width(&l[..byte])
+        };
+        for line in &lines[top + 1..] {
+            if char_at(line, left) == Some('└') {
+                break;
+            }
+            assert_eq!(
+                char_at(line, left),
+                Some('│'),
+                "{screen} at {width}: {line:?}\n{text}"
+            );
+        }
+    }
+}

@@ -226,8 +226,24 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     );
 }
 
-fn boxed(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) -> Rect {
+/// Clears `area` for a box drawn over the screen, and the half of a wide character (Chinese)
+/// left of it that would otherwise be drawn across the box's left border.
+fn clear_for_box(f: &mut Frame, area: Rect) {
     f.render_widget(Clear, area);
+    if area.x == 0 {
+        return;
+    }
+    let buf = f.buffer_mut();
+    for y in area.y..area.bottom() {
+        let cell = &mut buf[(area.x - 1, y)];
+        if width(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
+fn boxed(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) -> Rect {
+    clear_for_box(f, area);
     let block = Block::default().borders(Borders::ALL).title(Span::styled(
         format!(" {title} "),
         Style::default().add_modifier(Modifier::BOLD),
