@@ -684,3 +684,34 @@ fn the_header_count_is_not_named_after_one_status() {
     );
     assert!(!title.contains("待报到"), "{title}");
 }
+
+/// Issue 27, bug 14: once the department reported for duty, the detail stops counting down to
+/// the deadline to report; it counts down to the deadline to resolve.
+#[test]
+fn the_detail_stops_counting_down_to_reporting_once_reported() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let mut w = acknowledged(app.model.queue.get(WhistleId(1002)).unwrap().clone());
+    w.respond_by = now() + chrono::Duration::minutes(20);
+    w.resolve_by = now() + chrono::Duration::hours(5);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "goto W1002");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Msg::Detail(Box::new(shaozi_shared::api::WhistleDetail {
+            whistle: w,
+            timeline: Vec::new(),
+        })),
+    );
+    let screen = render(&app);
+    let line = |label: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(!line("报到时限").contains('('), "{}", line("报到时限"));
+    assert!(line("办结时限").contains("(5h00)"), "{}", line("办结时限"));
+}

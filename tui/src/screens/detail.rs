@@ -266,8 +266,10 @@ impl Screen for DetailScreen {
             w.status,
             WhistleStatus::Resolved | WhistleStatus::Closed | WhistleStatus::Rejected
         );
-        let deadline = |due: chrono::DateTime<chrono::Utc>| {
-            if !live {
+        // The deadline to report for duty is raced only until someone reports.
+        let reporting = w.status.is_unanswered();
+        let deadline = |due: chrono::DateTime<chrono::Utc>, raced: bool| {
+            if !live || !raced {
                 return local_time(due, cx.now, cx.tz);
             }
             let left = due - cx.now;
@@ -326,7 +328,7 @@ impl Screen for DetailScreen {
             dir.department(w.department_id),
             assisting.join("、"),
             w.address.clone().unwrap_or_default(),
-            deadline(w.respond_by)
+            deadline(w.respond_by, reporting)
                 + if w.respond_late {
                     if zh {
                         " 迟报"
@@ -336,7 +338,7 @@ impl Screen for DetailScreen {
                 } else {
                     ""
                 },
-            deadline(w.resolve_by)
+            deadline(w.resolve_by, true)
                 + if w.resolve_late {
                     if zh {
                         " 超期"
