@@ -715,3 +715,24 @@ fn the_detail_stops_counting_down_to_reporting_once_reported() {
     assert!(!line("报到时限").contains('('), "{}", line("报到时限"));
     assert!(line("办结时限").contains("(5h00)"), "{}", line("办结时限"));
 }
+
+/// Issue 27, bug 15: from 100 columns the status column holds the longest status with its
+/// marks (the escalation level, the urge, due soon), in both languages.
+#[test]
+fn the_status_column_holds_the_level_and_the_marks_at_120() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut app = app(lang, 120, 40);
+        let mut w = app.model.queue.get(WhistleId(1001)).unwrap().clone();
+        w.escalation_level = 3;
+        w.urges = 1;
+        w.due_soon_sent_for = Some(w.respond_by);
+        w.respond_by = now() + chrono::Duration::minutes(5);
+        w.due_soon_sent_for = Some(w.respond_by);
+        w.version += 1;
+        update(&mut app, event("whistle.urged", &w, 70));
+        let full = shaozi_tui::words::list_status(lang, &w);
+        let screen = render(&app);
+        let row = screen.lines().find(|l| l.contains("W1001")).unwrap();
+        assert!(row.contains(&full), "{full} in {row}");
+    }
+}

@@ -71,7 +71,14 @@ impl Columns {
                 .unwrap_or(0)
                 .clamp(usize::from(lo), usize::from(hi)) as u16
         };
-        let status = if cx.lang == Lang::Zh { 8 } else { 10 };
+        // Wide enough for the longest status with its marks (待批延期↑3!◷) from 100 columns;
+        // below, the status word itself.
+        let status = match (cx.lang, total >= 100) {
+            (Lang::Zh, true) => 12,
+            (Lang::En, true) => 13,
+            (Lang::Zh, false) => 8,
+            (Lang::En, false) => 10,
+        };
         let mut cols = [
             widest(&mut dir.communities.values().map(|c| width(&c.name)), 8, 16),
             widest(
