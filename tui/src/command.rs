@@ -118,12 +118,34 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 ),
             }
         }
-        Some("lang") => {
-            app.lang = match words.get(1).copied() {
-                Some("en") => Lang::En,
-                _ => Lang::Zh,
-            };
-            Vec::new()
+        Some("lang") => match words.get(1).map(|w| w.to_lowercase()).as_deref() {
+            Some("en" | "english" | "英文" | "英语") => {
+                app.lang = Lang::En;
+                Vec::new()
+            }
+            Some("zh" | "cn" | "chinese" | "中文" | "汉语") => {
+                app.lang = Lang::Zh;
+                Vec::new()
+            }
+            Some(other) => err(
+                app,
+                &format!("不支持的语言“{other}”；可用：zh（中文）、en（English）"),
+                &format!("no language {other:?}; use zh (中文) or en (English)"),
+            ),
+            None => err(app, "用法：:lang zh 或 :lang en", "usage: :lang zh or :lang en"),
+        },
+        // A role that may not dispatch is told so, not how to word a reason it may not give.
+        Some("assign") if !app.may(Step::Dispatch.op()) => {
+            let role = app
+                .me
+                .as_ref()
+                .map(|m| crate::words::role(app.lang, m.role))
+                .unwrap_or("");
+            err(
+                app,
+                &format!("你的身份（{role}）不能派单"),
+                &format!("your role ({role}) may not dispatch"),
+            )
         }
         Some("assign") => {
             let id = words.get(1).and_then(|w| w.parse::<WhistleId>().ok());

@@ -199,6 +199,10 @@ pub struct HookLabels {
     pub states: [&'static str; 4],
     /// No subscriptions.
     pub empty: &'static str,
+    /// None selected.
+    pub nothing: &'static str,
+    /// The token's role may not see them.
+    pub not_yours: &'static str,
     /// Its key hints.
     pub hints: &'static str,
 }
@@ -276,6 +280,8 @@ pub static ZH: Labels = Labels {
         ],
         states: ["正常", "重试中", "已暂停", "待接管"],
         empty: "还没有推送订阅：POST /api/v1/webhooks 新建（见 README「推送到工作群」）。",
+        nothing: "未选中推送订阅",
+        not_yours: "查看身份不能查看推送订阅：它们属于订阅它们的单位和市调度中心。",
         hints: "R 恢复推送  T 发送测试  j/k 移动  Tab 切换  ? 帮助  q 退出",
     },
     hints: Hints {
@@ -360,6 +366,8 @@ pub static EN: Labels = Labels {
         cols: ["ID", "Name", "Format", "Events", "Lag", "Fails", "State", "Delivered", "Why"],
         states: ["ok", "retrying", "paused", "orphaned"],
         empty: "No webhook subscriptions yet: POST /api/v1/webhooks makes one (README, \"Pushing to work chats\").",
+        nothing: "no subscription selected",
+        not_yours: "A viewer may not see webhook subscriptions: they belong to the units that made them and the city office.",
         hints: "R resume  T send a test  j/k move  Tab switch  ? help  q quit",
     },
     hints: Hints {

@@ -280,3 +280,27 @@ fn a_department_is_not_offered_a_wish_another_department_claimed() {
         "M3 由市城市管理和综合执法局认领，只有认领的部门能完成"
     );
 }
+
+/// Issue 27, bug 16: a department told it may not dispatch, not how to word a reason; an
+/// unknown language said, not ignored.
+#[test]
+fn commands_a_role_may_not_run_or_cannot_read_are_said() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "assign W1004 住房");
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    let said = a.flash.clone().map(|f| f.text).unwrap_or_default();
+    assert_eq!(said, "你的身份（部门）不能派单");
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "lang fr");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.lang, Lang::Zh);
+    let said = a.flash.clone().map(|f| f.text).unwrap_or_default();
+    assert!(said.contains("不支持的语言“fr”"), "{said}");
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "lang en");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.lang, Lang::En);
+}

@@ -156,7 +156,16 @@ fn live_events_refresh_the_lag_and_a_viewer_is_told_why_it_sees_none() {
             "大屏 (viewer) may not subscribe to events (read-only)",
         ))),
     );
-    assert!(render(&a).contains("may not subscribe to events"));
+    // Issue 27, bug 16: said in the dashboard's language, not the server's English.
+    let screen = render(&a);
+    assert!(
+        screen.contains("A viewer may not see webhook subscriptions"),
+        "{screen}"
+    );
+    assert!(!screen.contains("may not subscribe"), "{screen}");
+    // Nothing to select: it says a subscription, not a whistle.
+    key(&mut a, KeyCode::Char('T'));
+    assert_eq!(a.flash.as_ref().unwrap().text, "no subscription selected");
 }
 
 #[test]

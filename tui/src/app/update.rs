@@ -65,7 +65,7 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Webhooks(r) => {
-            app.hooks.loaded(r);
+            app.hooks.loaded(app.lang, r);
             Vec::new()
         }
         Msg::WebhookResumed(id, r) => {

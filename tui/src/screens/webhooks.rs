@@ -46,12 +46,17 @@ fn state(w: &WebhookInfo) -> usize {
 }
 
 impl WebhooksScreen {
+    /// The selected subscription; none while the list could not be read (what is drawn then is
+    /// why, and a key must not act on a row that is not shown).
     fn selected(&self) -> Option<&WebhookInfo> {
+        if self.failed.is_some() {
+            return None;
+        }
         self.items.as_ref()?.get(self.list.sel)
     }
 
     /// The list arrived (or could not be read).
-    pub fn loaded(&mut self, r: Result<Vec<WebhookInfo>, Refusal>) {
+    pub fn loaded(&mut self, lang: Lang, r: Result<Vec<WebhookInfo>, Refusal>) {
         match r {
             Ok(items) => {
                 // The selection stays on its subscription when others come and go.
@@ -64,6 +69,8 @@ impl WebhooksScreen {
                 self.failed = None;
                 self.list.place(at.min(n.saturating_sub(1)), n);
             }
+            // A role that may not see them is told so in its language, not the server's words.
+            Err(r) if r.status == 403 => self.failed = Some(lang.t().hooks.not_yours.to_string()),
             Err(r) => self.failed = Some(r.detail),
         }
     }
@@ -152,7 +159,7 @@ impl Screen for WebhooksScreen {
         match action {
             Action::WebhookResume => {
                 let Some(w) = self.selected() else {
-                    return Some(vec![Out::Say(cx.lang.t().nothing.to_string())]);
+                    return Some(vec![Out::Say(cx.lang.t().hooks.nothing.to_string())]);
                 };
                 if !w.health.paused {
                     let id = w.id.clone();
@@ -166,7 +173,7 @@ impl Screen for WebhooksScreen {
             }
             Action::WebhookTest => {
                 let Some(w) = self.selected() else {
-                    return Some(vec![Out::Say(cx.lang.t().nothing.to_string())]);
+                    return Some(vec![Out::Say(cx.lang.t().hooks.nothing.to_string())]);
                 };
                 let id = w.id.clone();
                 Some(vec![
