@@ -29,6 +29,30 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
         if rest == "overdue" && app.bell {
             fx.push(Effect::Bell);
         }
+        // Someone else's answer to one of the token's own cases is said, replacing whatever
+        // the status line still said about it.
+        let clock = crate::notice::Clock {
+            now: app.now,
+            tz: app.tz,
+        };
+        let notice = app.me.as_ref().and_then(|me| {
+            crate::notice::of_event(
+                app.lang,
+                me,
+                e.kind,
+                &w,
+                e.note.as_deref(),
+                &app.model.dir,
+                clock,
+            )
+        });
+        if let Some(n) = notice {
+            if n.warn {
+                app.warn(n.text);
+            } else {
+                app.say(n.text);
+            }
+        }
         fx.extend(whistle_changed(app, w, true));
     } else if kind.starts_with("wish.") {
         if let Ok(w) = serde_json::from_value::<Wish>(e.record) {

@@ -19,6 +19,7 @@ pub mod message;
 pub mod middle;
 pub mod model;
 pub mod net;
+pub mod notice;
 pub mod prompt;
 pub mod refusal;
 pub mod run;

@@ -304,3 +304,74 @@ fn commands_a_role_may_not_run_or_cannot_read_are_said() {
     key(&mut a, KeyCode::Enter);
     assert_eq!(a.lang, Lang::En);
 }
+
+fn event_with_note(kind: &str, w: &shaozi_shared::Whistle, seq: u64, note: &str) -> Msg {
+    let Msg::Event(mut e) = event(kind, w, seq) else {
+        unreachable!()
+    };
+    e.note = Some(note.into());
+    Msg::Event(e)
+}
+
+/// Issue 27, bug 17: a department is told when the dispatcher answers one of its cases (its
+/// extension denied, an urge), replacing what its status line still said; a community is told
+/// a fix waits for it. Nobody is told of others' cases.
+#[test]
+fn a_department_and_a_community_are_told_what_happened_to_their_cases() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    let mut w = a
+        .work
+        .cases
+        .iter()
+        .find(|w| w.id.0 == 1011)
+        .unwrap()
+        .clone();
+    a.flash = Some(shaozi_tui::app::Flash {
+        text: "W1011 的延期申请已提交，等待调度中心批复".into(),
+        error: false,
+    });
+    w.version += 1;
+    update(
+        &mut a,
+        event_with_note("whistle.extension_denied", &w, 80, "可先临时处置"),
+    );
+    let said = a.flash.clone().unwrap();
+    assert_eq!(said.text, "W1011 延期未获批准，办结时限不变：可先临时处置");
+    assert!(said.error);
+    w.urges = 1;
+    w.version += 1;
+    update(
+        &mut a,
+        event_with_note("whistle.urged", &w, 81, "群众反映强烈"),
+    );
+    assert_eq!(
+        a.flash.clone().unwrap().text,
+        "W1011 被催办（第 1 次）：群众反映强烈"
+    );
+    // Another department's case: nothing said.
+    a.flash = None;
+    let mut other = a.model.queue.get(WhistleId(1001)).unwrap().clone();
+    other.urges = 1;
+    other.version += 1;
+    update(&mut a, event_with_note("whistle.urged", &other, 82, "快"));
+    assert_eq!(a.flash, None);
+
+    let mut c = community_app(Lang::Zh, 120, 40);
+    let mut fixed = c
+        .work
+        .cases
+        .iter()
+        .find(|w| w.id.0 == 1014)
+        .unwrap()
+        .clone();
+    fixed.status = shaozi_shared::WhistleStatus::Resolved;
+    fixed.version += 1;
+    update(
+        &mut c,
+        event_with_note("whistle.resolved", &fixed, 83, "已清运"),
+    );
+    assert_eq!(
+        c.flash.clone().unwrap().text,
+        "W1014 已办结，待你确认：已清运"
+    );
+}
