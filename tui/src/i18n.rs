@@ -142,6 +142,8 @@ pub struct Labels {
     pub enlarge: &'static str,
     /// Unanswered / overdue / urgent counts.
     pub counts: [&'static str; 3],
+    /// The same, short, for a narrow title line.
+    pub counts_short: [&'static str; 3],
     /// Department load headers: waiting, in progress, overdue, open.
     pub load: [&'static str; 4],
     /// Wishes: total, claimed, completed, value.
@@ -236,6 +238,7 @@ pub static ZH: Labels = Labels {
     filter: "筛选",
     enlarge: "请放大窗口（至少 80×24）",
     counts: ["未响应", "超时", "紧急"],
+    counts_short: ["未响应", "超时", "急"],
     load: ["待报到", "处理中", "超时", "在办"],
     wishes: ["心愿", "已认领", "已完成", "价值"],
     detail: DetailLabels {
@@ -332,6 +335,7 @@ pub static EN: Labels = Labels {
     filter: "filter",
     enlarge: "Enlarge the window (at least 80×24)",
     counts: ["queue", "overdue", "urgent"],
+    counts_short: ["queue", "late", "urg"],
     load: ["waiting", "in progress", "overdue", "open"],
     wishes: ["wishes", "claimed", "completed", "value"],
     detail: DetailLabels {

@@ -26,6 +26,9 @@ pub fn fit(s: &str, max: usize) -> String {
         out.push(c);
         used += w;
     }
+    // "Water …" reads as a word cut and a stray space: the ellipsis follows the last letter.
+    let kept = out.trim_end().len();
+    out.truncate(kept);
     out.push('…');
     out
 }

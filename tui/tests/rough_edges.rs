@@ -736,3 +736,31 @@ fn the_status_column_holds_the_level_and_the_marks_at_120() {
         assert!(row.contains(&full), "{full} in {row}");
     }
 }
+
+/// Issue 27, bug 13: English at 80 columns: every count of the title whole, two categories
+/// never cut to the same word, no space before an ellipsis, and a space after a long event
+/// name in the timeline.
+#[test]
+fn english_at_80_columns_reads_whole() {
+    let mut app = app(Lang::En, 80, 24);
+    let mut lamp = app.model.queue.get(WhistleId(1003)).unwrap().clone();
+    lamp.category = "market".into();
+    lamp.version += 1;
+    update(&mut app, event("whistle.escalated", &lamp, 71));
+    let mut water = app.model.queue.get(WhistleId(1004)).unwrap().clone();
+    water.category = "utilities".into();
+    water.version += 1;
+    update(&mut app, event("whistle.escalated", &water, 72));
+    let screen = render(&app);
+    let title = screen.lines().next().unwrap();
+    let urgent = app.model.stats.as_ref().unwrap().queue.urgent;
+    assert!(title.ends_with(&format!("urg {urgent}")), "{title}");
+    assert!(!screen.contains(" …"), "{screen}");
+    let cats: Vec<&str> = ["W1003", "W1004", "W1005"]
+        .iter()
+        .map(|id| screen.lines().find(|l| l.contains(id)).unwrap())
+        .collect();
+    assert!(cats[0].contains("Market "), "{}", cats[0]);
+    assert!(cats[1].contains("Water "), "{}", cats[1]);
+    assert!(shaozi_tui::text::fit("Water and gas supply", 7) == "Water…");
+}

@@ -392,7 +392,8 @@ impl Screen for DetailScreen {
                     theme.muted(),
                 ),
                 Span::styled(
-                    crate::text::pad(t.event(e.kind, zh), 10),
+                    // At least one space after the event's name, however long it is.
+                    crate::text::pad(t.event(e.kind, zh), 10.max(width(t.event(e.kind, zh)) + 1)),
                     if e.kind == EventKind::WhistleOverdue {
                         theme.alert()
                     } else {

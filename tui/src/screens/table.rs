@@ -237,7 +237,7 @@ pub fn row<'a>(
             usize::from(cols.community),
         )),
         Span::raw(fit(
-            &dir.category(&w.category, cx.lang),
+            &dir.category_in(&w.category, cx.lang, usize::from(cols.category)),
             usize::from(cols.category),
         )),
         Span::raw(fit(&w.title, usize::from(cols.title))),

@@ -15,7 +15,7 @@ use ratatui::Frame;
 
 use crate::app::route::{context, on_screen};
 use crate::app::App;
-use crate::text::fit;
+use crate::text::{self, fit};
 
 /// Paints the whole screen.
 pub fn draw(app: &App, f: &mut Frame) {
@@ -106,15 +106,31 @@ fn title_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     }
     if let Some(s) = &app.model.stats {
         let q = &s.queue;
-        spans.push(Span::raw("  "));
-        spans.push(Span::raw(format!("{} {}  ", t.counts[0], q.unanswered)));
         let od = if q.overdue > 0 {
             theme.alert()
         } else {
             Style::default()
         };
-        spans.push(Span::styled(format!("✗{} {}", t.counts[1], q.overdue), od));
-        spans.push(Span::raw(format!("  {} {}", t.counts[2], q.urgent)));
+        // The counts whole when they fit; else without the words that the symbols carry, so
+        // that no number is cut off ("urgent 2" became "ur" at 80 columns in English).
+        let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
+        let room = usize::from(area.width).saturating_sub(used);
+        let whole = [
+            format!("  {} {}  ", t.counts[0], q.unanswered),
+            format!("✗{} {}", t.counts[1], q.overdue),
+            format!("  {} {}", t.counts[2], q.urgent),
+        ];
+        let compact = [
+            format!(" {} {} ", t.counts[0], q.unanswered),
+            format!("✗{}", q.overdue),
+            format!(" {} {}", t.counts_short[2], q.urgent),
+        ];
+        let fits =
+            |parts: &[String; 3]| parts.iter().map(|p| text::width(p)).sum::<usize>() <= room;
+        let [a, b, c] = if fits(&whole) { whole } else { compact };
+        spans.push(Span::raw(a));
+        spans.push(Span::styled(b, od));
+        spans.push(Span::raw(c));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
