@@ -572,3 +572,73 @@ async fn the_list_filters_by_source_and_by_what_is_due_soon_and_says_what_it_can
     }
     let _ = p.viewer;
 }
+
+/// What waits for the dispatcher's decision can be listed (issue 27, bug 3: a case in 待批延期
+/// was never in the dispatcher's queue and could not be found): `pending=extension` lists the
+/// cases whose department asked for more time, `pending=return` those sent back, each within
+/// the token's scope; any other value is refused (400), naming the field.
+#[tokio::test]
+async fn what_waits_for_the_dispatchers_decision_is_listed() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let p = people(&s, &city).await;
+    let d = &p.departments[1];
+    let asking = dispatched(&s, &city, 1, "路灯整条线路老化").await;
+    let working = dispatched(&s, &city, 1, "路灯灯罩破损").await;
+    let returning = dispatched(&s, &city, 1, "不归我们管的井盖").await;
+    for w in [&asking, &working] {
+        let a = act(&s, d, w, "acknowledge", json!({"staff": ["张伟", "李娜"]})).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let w = s.get(&format!("/api/v1/whistles/{asking}")).await.body;
+    let due: DateTime<Utc> = w["resolve_by"].as_str().unwrap().parse().unwrap();
+    let asked = act(
+        &s,
+        d,
+        &asking,
+        "extension",
+        json!({"until": due + Duration::days(2), "reason": "需要更换整条线路"}),
+    )
+    .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let back = act(
+        &s,
+        d,
+        &returning,
+        "return",
+        json!({"reason": "井盖属燃气公司"}),
+    )
+    .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+
+    let ids = |a: &Answer| -> Vec<String> {
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let ext = s.get("/api/v1/whistles?pending=extension").await;
+    assert_eq!(ext.status, 200, "{}", ext.body);
+    assert_eq!(ids(&ext), vec![asking.clone()]);
+    let ret = s.get("/api/v1/whistles?pending=return").await;
+    assert_eq!(ids(&ret), vec![returning.clone()]);
+    // Within a status, and within the token's scope: another department sees none of them.
+    let acked = s
+        .get("/api/v1/whistles?status=acknowledged&pending=extension")
+        .await;
+    assert_eq!(ids(&acked), vec![asking.clone()]);
+    let other = TestServer::send(s.req_as(
+        &p.departments[0],
+        reqwest::Method::GET,
+        "/api/v1/whistles?pending=extension",
+    ))
+    .await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    assert!(ids(&other).is_empty(), "{}", other.body);
+    let bad = s.get("/api/v1/whistles?pending=soon").await;
+    refused(&bad, 400, "bad_request");
+    assert_eq!(bad.str("field"), "pending");
+    let _ = working;
+}

@@ -757,6 +757,10 @@ fn whistle_filter(q: &WhistleQuery, with_statuses: bool) -> Filter {
         // A literal from the enum, so the planner can use the index of non-community sources.
         f.raw(format!("source = '{}'", s.as_str()));
     }
+    if let Some(p) = q.pending {
+        // The record's JSON holds the field only while the request waits.
+        f.raw(format!("(json::jsonb -> '{}') IS NOT NULL", p.field()));
+    }
     if let Some((from, to)) = q.due_between {
         f.add("deadline_at >= ?", from);
         f.add("deadline_at <= ?", to);

@@ -15,7 +15,7 @@ use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
 use crate::storage::StoreError;
-use crate::storage::WhistleQuery;
+use crate::storage::{Pending, WhistleQuery};
 use crate::writer::{Command, Reply, WriteError};
 use crate::AppState;
 use shaozi_shared::case::Source;
@@ -85,6 +85,7 @@ pub async fn create(
         ("category" = Option<String>, Query, description = "A category code"),
         ("due_within" = Option<String>, Query, description = "Only whistles whose pending deadline (to report for duty, or to resolve) falls within this span from now: 30m, 2h, 1d"),
         ("source" = Option<Source>, Query, description = "Only whistles from this source"),
+        ("pending" = Option<String>, Query, description = "Only whistles with this request waiting for the dispatcher's decision: extension (延期) or return (退单)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, default 50"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
@@ -131,6 +132,15 @@ pub async fn list(
                     format!(
                         "source must be one of community, hotline, open311, grid, walk_in, other; got {v:?}"
                     ),
+                )
+            })?),
+        },
+        pending: match p.get("pending") {
+            None => None,
+            Some(v) => Some(Pending::parse(v).ok_or_else(|| {
+                ApiError::bad_param(
+                    "pending",
+                    format!("pending must be extension or return; got {v:?}"),
                 )
             })?),
         },

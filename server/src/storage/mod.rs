@@ -32,7 +32,7 @@ mod error;
 pub use error::{decode, StoreError};
 pub mod query;
 pub mod queue;
-pub use query::{FiledPage, Group, QueryError, WhistleQuery, WishQuery};
+pub use query::{FiledPage, Group, Pending, QueryError, WhistleQuery, WishQuery};
 
 /// Runs blocking store work off the async runtime's threads (a sled read may wait on the
 /// disk, a PostgreSQL one on the network).

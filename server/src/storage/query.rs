@@ -31,10 +31,48 @@ pub struct WhistleQuery {
     pub due_between: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
     /// Only whistles from this source.
     pub source: Option<shaozi_shared::case::Source>,
+    /// Only whistles with this request waiting for the dispatcher's decision.
+    pub pending: Option<Pending>,
     /// Page size.
     pub limit: usize,
     /// Where the previous page stopped.
     pub cursor: Option<String>,
+}
+
+/// A request on a whistle that waits for the dispatcher's decision (the dispatcher's inbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// The lead department asked for more time (延期).
+    Extension,
+    /// The department sent the case back (退单).
+    Return,
+}
+
+impl Pending {
+    /// From its wire name.
+    pub fn parse(s: &str) -> Option<Pending> {
+        match s {
+            "extension" => Some(Pending::Extension),
+            "return" => Some(Pending::Return),
+            _ => None,
+        }
+    }
+
+    /// The whistle's field that holds the request (in its JSON too).
+    pub fn field(self) -> &'static str {
+        match self {
+            Pending::Extension => "pending_extension",
+            Pending::Return => "pending_return",
+        }
+    }
+
+    /// Whether the request waits on `w`.
+    pub fn waits_on(self, w: &Whistle) -> bool {
+        match self {
+            Pending::Extension => w.pending_extension.is_some(),
+            Pending::Return => w.pending_return.is_some(),
+        }
+    }
 }
 
 /// Filters and paging for `GET /api/v1/wishes`.
@@ -108,6 +146,7 @@ impl WhistleQuery {
             && self.urgency.is_none_or(|u| w.urgency == u)
             && self.category.as_ref().is_none_or(|c| &w.category == c)
             && self.source.is_none_or(|s| w.source == s)
+            && self.pending.is_none_or(|p| p.waits_on(w))
             && self
                 .due_between
                 .is_none_or(|(from, to)| w.pending_deadline().is_some_and(|d| from <= d && d <= to))
