@@ -158,7 +158,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 },
                 View::Detail => View::Assessment,
                 View::Assessment => View::Webhooks,
-                View::Webhooks => app.home(),
+                View::Webhooks | View::Inbox => app.home(),
             };
             show(app, next)
         }
@@ -167,6 +167,15 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ViewWishes => show(app, View::Wishes),
         Action::ViewAssessment => show(app, View::Assessment),
         Action::ViewWebhooks => show(app, View::Webhooks),
+        // The inbox is the dispatcher's: what waits for a decision only a dispatcher takes.
+        Action::ViewInbox if !app.may(shaozi_shared::Op::Dispatch) => {
+            app.warn_in(
+                "待办是调度员的：退单、延期、回访由调度中心决定",
+                "the inbox is the dispatcher's: returns, extensions and call-backs are decided there",
+            );
+            Vec::new()
+        }
+        Action::ViewInbox => show(app, View::Inbox),
         Action::ViewDetail => match app.current().or(app.detail.shown.as_ref().map(|d| d.0)) {
             Some(id) => app.open_detail(id),
             None => {
@@ -225,6 +234,7 @@ fn page_of(app: &App) -> isize {
         View::Wishes => app.wishes.list.page(),
         View::Assessment => app.assess.list.page(),
         View::Webhooks => app.hooks.list.page(),
+        View::Inbox => app.inbox.list.page(),
         View::Queue | View::Detail => app.queue.list.page(),
     }
 }

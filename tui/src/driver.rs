@@ -190,6 +190,14 @@ impl Driver {
                     }
                 });
             }
+            Effect::FetchInbox => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let asked = api.all_whistles("pending=extension").await;
+                    let resolved = api.all_whistles("status=resolved").await;
+                    Some(Msg::Inbox(asked.and_then(|a| resolved.map(|r| (a, r)))))
+                });
+            }
             Effect::FetchWishes => {
                 let api = self.api.clone();
                 self.spawn(async move {

@@ -35,6 +35,8 @@ pub enum Action {
     ViewAssessment,
     /// Webhook subscriptions view.
     ViewWebhooks,
+    /// What waits for the dispatcher's decision.
+    ViewInbox,
     /// Resume the selected webhook subscription.
     WebhookResume,
     /// Send the selected webhook subscription a test message.
@@ -93,6 +95,7 @@ impl Action {
         (Action::ViewDetail, "view_detail"),
         (Action::ViewAssessment, "view_assessment"),
         (Action::ViewWebhooks, "view_webhooks"),
+        (Action::ViewInbox, "view_inbox"),
         (Action::WebhookResume, "webhook_resume"),
         (Action::WebhookTest, "webhook_test"),
         (Action::Period, "period"),
@@ -269,6 +272,7 @@ impl Default for Keymap {
             ("4", Action::ViewDetail),
             ("5", Action::ViewAssessment),
             ("6", Action::ViewWebhooks),
+            ("i", Action::ViewInbox),
             ("R", Action::WebhookResume),
             ("T", Action::WebhookTest),
             ("p", Action::Period),

@@ -31,6 +31,8 @@ pub enum View {
     Assessment,
     /// Webhook subscriptions and their health.
     Webhooks,
+    /// What waits for the dispatcher's decision.
+    Inbox,
 }
 
 /// The live connection, as the status line shows it.
@@ -103,6 +105,8 @@ pub enum Msg {
     Assessment(Box<shaozi_shared::api::Assessment>),
     /// The assessment was written to a CSV file (its path), or why not.
     Exported(Result<String, String>),
+    /// The inbox's cases arrived: requests for more time, and resolved cases.
+    Inbox(Result<(Vec<Whistle>, Vec<Whistle>), Refusal>),
     /// The webhook subscriptions arrived.
     Webhooks(Result<Vec<shaozi_shared::api::WebhookInfo>, Refusal>),
     /// A webhook subscription was resumed (its id, and it as it is now or the refusal).
@@ -162,6 +166,9 @@ pub enum Effect {
     },
     /// Load the assessment of local days [from, to].
     FetchAssessment(chrono::NaiveDate, chrono::NaiveDate, Units),
+    /// Load what the dispatcher's inbox does not find in the queue (requests for more time,
+    /// fixes waiting for a call-back).
+    FetchInbox,
     /// Load the webhook subscriptions (the runtime coalesces: at most one a second).
     FetchWebhooks,
     /// Resume a webhook subscription.

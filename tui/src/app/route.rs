@@ -82,6 +82,10 @@ macro_rules! on_screen {
                 let $s = &$app.hooks;
                 $body
             }
+            $crate::message::View::Inbox => {
+                let $s = &$app.inbox;
+                $body
+            }
         }
     }};
 }
@@ -141,6 +145,12 @@ macro_rules! on_screen_mut {
                 let $s = &mut $app.hooks;
                 $body
             }
+            $crate::message::View::Inbox => {
+                #[allow(unused_variables)]
+                let $cx = $crate::app::route::context!($app);
+                let $s = &mut $app.inbox;
+                $body
+            }
         }
     }};
 }
@@ -160,6 +170,7 @@ macro_rules! fit_every_screen {
         $app.detail.fit(&cx);
         $app.assess.fit(&cx);
         $app.hooks.fit(&cx);
+        $app.inbox.fit(&cx);
     }};
 }
 pub(crate) use fit_every_screen;

@@ -16,6 +16,7 @@ use crate::screens::assessment::AssessmentScreen;
 use crate::screens::departments::DepartmentsScreen;
 use crate::screens::dept_cases::DeptCasesScreen;
 use crate::screens::detail::DetailScreen;
+use crate::screens::inbox::InboxScreen;
 use crate::screens::queue::QueueScreen;
 use crate::screens::webhooks::WebhooksScreen;
 use crate::screens::wishes::WishesScreen;
@@ -53,6 +54,8 @@ pub struct App {
     pub assess: AssessmentScreen,
     /// The webhook subscriptions' screen.
     pub hooks: WebhooksScreen,
+    /// The dispatcher's inbox.
+    pub inbox: InboxScreen,
     /// Connection.
     pub conn: Conn,
     /// When data last arrived.
@@ -105,6 +108,7 @@ impl App {
             detail: DetailScreen::default(),
             assess: AssessmentScreen::default(),
             hooks: Default::default(),
+            inbox: InboxScreen::default(),
             conn: Conn::Connecting,
             last_data: None,
             flash: None,
@@ -239,6 +243,7 @@ impl App {
                     .filter(|d| d.whistle.id == id)
                     .map(|d| &d.whistle)
             })
+            .or_else(|| self.inbox.whistle(id))
     }
 
     pub(crate) fn targets(&self, bulk: bool) -> Vec<WhistleId> {

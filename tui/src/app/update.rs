@@ -11,7 +11,16 @@ use crate::screens::Screen as _;
 
 /// Applies one message.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    // The inbox's returns and cases about to breach are the queue's, at this minute.
+    let queue_or_clock = matches!(
+        msg,
+        Msg::Queue(_) | Msg::Event(_) | Msg::Tick(_) | Msg::Acted { .. } | Msg::Detail(_)
+    );
     let mut fx = apply(app, msg);
+    if queue_or_clock && app.view == View::Inbox {
+        let cx = context!(app);
+        app.inbox.rebuild(&cx);
+    }
     // Every action carries the version the dispatcher was looking at, so a change made by
     // someone else in the meantime is refused (412) rather than overwritten.
     for e in &mut fx {
@@ -62,6 +71,15 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Assessment(d) => {
             app.assess.loaded(d);
+            Vec::new()
+        }
+        Msg::Inbox(Ok((asked, resolved))) => {
+            let cx = context!(app);
+            app.inbox.loaded(&cx, asked, resolved);
+            Vec::new()
+        }
+        Msg::Inbox(Err(why)) => {
+            app.warn(crate::words::load_failed(app.lang, &why));
             Vec::new()
         }
         Msg::Webhooks(r) => {

@@ -11,6 +11,7 @@ pub mod assessment;
 pub mod departments;
 pub mod dept_cases;
 pub mod detail;
+pub mod inbox;
 pub mod queue;
 pub mod table;
 pub mod webhooks;
@@ -81,6 +82,7 @@ pub fn case_hints() -> Hints {
         step(Step::Reject),
         step(Step::Escalate),
         Action::Open,
+        Action::ViewInbox,
         Action::Filter,
         Action::Mark,
         Action::Command,

@@ -197,8 +197,28 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         if width(&line(&parts, "  ")) <= room {
             return line(&parts, "  ");
         }
+        // What goes first when room is short: the keys that move about (the help lists them),
+        // then steps from the end; the selected case's own steps stay before those (a returned
+        // case's v, an urged one's u), and so do `:`, `?` and `q`.
+        const GIVEN_UP_FIRST: &[Action] = &[
+            Action::ViewInbox,
+            Action::Mark,
+            Action::NextView,
+            Action::Filter,
+            Action::Back,
+            Action::Open,
+        ];
         while width(&line(&parts, " ")) > room {
-            let Some(at) = parts.iter().rposition(|(a, _)| !own.contains(a)) else {
+            let at = GIVEN_UP_FIRST
+                .iter()
+                .find_map(|g| parts.iter().position(|(a, _)| a == g))
+                .or_else(|| parts.iter().rposition(|(a, _)| !own.contains(a)))
+                .or_else(|| {
+                    parts.iter().rposition(|(a, _)| {
+                        !matches!(a, Action::Command | Action::Help | Action::Quit)
+                    })
+                });
+            let Some(at) = at else {
                 break;
             };
             parts.remove(at);
