@@ -195,7 +195,10 @@ impl Driver {
                 self.spawn(async move {
                     let asked = api.all_whistles("pending=extension").await;
                     let resolved = api.all_whistles("status=resolved").await;
-                    Some(Msg::Inbox(asked.and_then(|a| resolved.map(|r| (a, r)))))
+                    Some(Msg::Inbox(match (asked, resolved) {
+                        (Ok(asked), Ok(resolved)) => Ok((asked, resolved)),
+                        (Err(why), _) | (_, Err(why)) => Err(why),
+                    }))
                 });
             }
             Effect::FetchWishes => {
