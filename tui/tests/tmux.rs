@@ -533,3 +533,125 @@ impl Drop for KillSession {
             .output();
     }
 }
+
+/// Issue 27's morning, for real: a department returns one case and asks for more time on
+/// another; the dispatcher sees both in the inbox, upholds the return with `a` (the note the
+/// new department needs is asked for) and denies the request; the department, still watching,
+/// is told of both answers.
+#[test]
+fn a_morning_in_the_inbox_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(city(dir.path().join("store")));
+    let post = |path: &str, token: &str, body: serde_json::Value| -> serde_json::Value {
+        rt.block_on(async {
+            let res = c
+                .http
+                .post(format!("{}/api/v1{path}", c.url))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            res.json().await.unwrap()
+        })
+    };
+    // A second department to uphold the return to, a dispatcher, and a second case that the
+    // lighting department has reported for duty on.
+    post(
+        "/departments",
+        &c.admin,
+        serde_json::json!({"name": "市住房和城乡建设局", "categories": ["lighting", "property"]}),
+    );
+    let dispatcher = post(
+        "/tokens",
+        &c.admin,
+        serde_json::json!({"role": "dispatcher", "name": "市调度员"}),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = whistle_on_server(&rt, &c);
+    let second = post(
+        "/whistles",
+        &c.admin,
+        serde_json::json!({"community_id": first["community_id"], "category": "lighting",
+                           "urgency": "normal", "title": "朝阳路整条线路老化",
+                           "description": "需要更换线路"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    post(
+        &format!("/whistles/{second}/dispatch"),
+        &c.admin,
+        serde_json::json!({"department_id": first["department_id"]}),
+    );
+    post(
+        &format!("/whistles/{second}/acknowledge"),
+        &c.department,
+        serde_json::json!({"staff": ["王强", "赵敏"]}),
+    );
+
+    // The department: returns the first case, asks three more days on the second.
+    let dept = dashboard(dir.path(), "morning-dept", &c.url, &c.department);
+    let s = wait_for(&dept.0, &second, 30);
+    assert!(s.contains(&c.case), "both cases are the department's:\n{s}");
+    let s = step_in(&dept.0, "b", "该路段路灯归开发区管理", "已退单");
+    assert!(s.contains("已退单"), "returned:\n{s}");
+    keys(&dept.0, &["G"]);
+    let s = step_in(&dept.0, "l", "+3d 需要更换整条线路", "已申请延期");
+    let s = if s.contains("待批延期") {
+        s
+    } else {
+        wait_for(&dept.0, "待批延期", 5)
+    };
+    assert!(s.contains("待批延期"), "the request waits:\n{s}");
+
+    // The dispatcher: both in the inbox.
+    let disp = dashboard(dir.path(), "morning-disp", &c.url, &dispatcher);
+    wait_for(&disp.0, "在线", 30);
+    keys(&disp.0, &["i"]);
+    let s = wait_for(&disp.0, "延期待批 1", 10);
+    assert!(
+        s.contains("退单待定 1") && s.contains(&c.case) && s.contains(&second),
+        "the inbox holds both:\n{s}"
+    );
+    // Uphold the return with `a`: the picker, then the note for the new department.
+    keys(&disp.0, &["g", "a"]);
+    typed(&disp.0, "住房");
+    keys(&disp.0, &["Enter"]);
+    let s = wait_for(&disp.0, "理由", 10);
+    assert!(
+        !s.contains("已派往"),
+        "nothing is sent without the note:\n{s}"
+    );
+    typed(&disp.0, "路灯线路由住建局统一改造");
+    keys(&disp.0, &["Enter"]);
+    let s = wait_for(&disp.0, "已派往", 10);
+    assert!(
+        s.contains("市住房和城乡建设局"),
+        "upheld to the other department:\n{s}"
+    );
+    // Deny the request for more time.
+    let s = wait_for(&disp.0, "退单待定 0", 10);
+    assert!(s.contains("延期待批 1"), "{s}");
+    keys(&disp.0, &["g"]);
+    let s = step_in(&disp.0, "D", "可先临时处置，按原时限办结", "延期申请未批准");
+    assert!(!s.contains("延期待批 1"), "answered:\n{s}");
+    quit(&disp.0);
+
+    // The department was told of both, as they happened.
+    let s = wait_for(&dept.0, "延期未获批准", 10);
+    assert!(s.contains("延期未获批准"), "the denial is said:\n{s}");
+    assert!(!s.contains(&c.case), "the upheld case left its list:\n{s}");
+    quit(&dept.0);
+
+    let upheld = whistle_on_server(&rt, &c);
+    assert_eq!(
+        upheld["returns_upheld"].as_array().map(Vec::len),
+        Some(1),
+        "{upheld}"
+    );
+}
