@@ -243,8 +243,19 @@ pub fn complete(app: &App, line: &str) -> (String, Vec<String>) {
     }
     let i = words.len() - 1;
     let typed = words[i].to_lowercase();
-    let cmd = words[0].to_lowercase();
+    // A Chinese name stands for its command from the first word on (:派单 W… completes as
+    // :assign W… does).
+    let cmd = command_named(&words[0].to_lowercase())
+        .map(str::to_string)
+        .unwrap_or_else(|| words[0].to_lowercase());
     let candidates: Vec<String> = match (i, cmd.as_str()) {
+        // In a Chinese interface, or once a Chinese character is typed, the Chinese names.
+        (0, _) if app.zh() && (typed.is_empty() || !typed.is_ascii()) => ALIASES
+            .iter()
+            .map(|(alias, _)| *alias)
+            .filter(|a| !a.is_ascii() && a.starts_with(typed.as_str()))
+            .map(str::to_string)
+            .collect(),
         (0, _) => COMMANDS
             .iter()
             .filter(|c| c.starts_with(&typed))

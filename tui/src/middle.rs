@@ -68,15 +68,16 @@ fn deadline(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, Why> {
     const BAD: Why = (
-        "延期时间写作 +3d、+12h、2026-12-20 或 2026-12-20 17:30",
+        "延期时间写作 +3天、+12小时（或 +3d、+12h）、2026-12-20 或 2026-12-20 17:30",
         "write the new deadline as +3d, +12h, 2026-12-20 or 2026-12-20 17:30",
     );
-    if let Some(rel) = s.strip_prefix('+') {
+    // As typed in either language: +3d, +3天, ＋3日, +12h, +12小时.
+    if let Some(rel) = s.strip_prefix('+').or_else(|| s.strip_prefix('＋')) {
         let (n, unit) = rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
         let n: i64 = n.parse().map_err(|_| BAD)?;
-        let span = match unit {
-            "d" => Duration::days(n),
-            "h" => Duration::hours(n),
+        let span = match unit.to_lowercase().as_str() {
+            "d" | "天" | "日" => Duration::days(n),
+            "h" | "小时" | "时" | "个小时" => Duration::hours(n),
             _ => return Err(BAD),
         };
         return Ok(current.unwrap_or(now).max(now) + span);
@@ -131,6 +132,26 @@ mod tests {
             .earliest()
             .expect("a local time");
         assert_eq!(b.until, local.with_timezone(&Utc));
+        // As typed in a Chinese interface (issue 27: +3天 was refused).
+        for typed in [
+            "+3天 管道需要更换",
+            "＋3日 管道需要更换",
+            "+3D 管道需要更换",
+        ] {
+            assert_eq!(
+                body(Step::RequestExtension, typed, Some(due), now),
+                Ok(StepBody::RequestExtension(ExtensionBody {
+                    until: due + Duration::days(3),
+                    reason: "管道需要更换".into()
+                })),
+                "{typed}"
+            );
+        }
+        let hours = body(Step::RequestExtension, "+12小时 等材料", Some(due), now);
+        assert!(
+            matches!(&hours, Ok(StepBody::RequestExtension(b)) if b.until == due + Duration::hours(12)),
+            "{hours:?}"
+        );
         assert!(body(Step::RequestExtension, "+3d", Some(due), now).is_err());
         assert!(body(Step::RequestExtension, "下周 再说", Some(due), now).is_err());
     }

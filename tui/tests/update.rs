@@ -667,3 +667,39 @@ fn a_case_that_jumps_to_the_top_is_seen_when_the_view_is_at_the_top() {
     let top_row = screen.lines().find(|l| l.contains('W')).unwrap_or_default();
     assert!(top_row.contains(&format!("W{}", last.id)), "{screen}");
 }
+
+/// Issue 27: Tab completes the Chinese command names in a Chinese interface, and a Chinese
+/// command's arguments as the English one's.
+#[test]
+fn tab_completes_the_commands_chinese_names() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char(':'));
+    key(&mut app, KeyCode::Tab);
+    let Some(Prompt::Command { hint, .. }) = &app.prompt else {
+        panic!()
+    };
+    assert!(hint.contains("派单") && hint.contains("跳转"), "{hint}");
+    typed(&mut app, "跳");
+    key(&mut app, KeyCode::Tab);
+    let Some(Prompt::Command { editor, .. }) = &app.prompt else {
+        panic!()
+    };
+    assert_eq!(editor.text(), "跳转 ");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "派单 W100");
+    key(&mut app, KeyCode::Tab);
+    let Some(Prompt::Command { hint, .. }) = &app.prompt else {
+        panic!()
+    };
+    assert!(hint.contains("W1003"), "{hint}");
+    // English still completes as before.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "go");
+    key(&mut app, KeyCode::Tab);
+    let Some(Prompt::Command { editor, .. }) = &app.prompt else {
+        panic!()
+    };
+    assert_eq!(editor.text(), "goto ");
+}
