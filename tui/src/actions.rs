@@ -32,7 +32,19 @@ pub(crate) fn on_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     // only leaving works (and resizing, which is not a key).
     if app.too_small() {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl_c || app.keymap.action(&k) == Some(Action::Quit) {
+        if ctrl_c {
+            app.quit = true;
+            return vec![Effect::Quit];
+        }
+        // What is being typed keeps what is typed (a `q` is a letter there); only sending
+        // waits until the prompt can be seen again.
+        if app.prompt.is_some() {
+            if k.code == KeyCode::Enter {
+                return Vec::new();
+            }
+            return on_prompt_key(app, k);
+        }
+        if app.keymap.action(&k) == Some(Action::Quit) {
             app.quit = true;
             return vec![Effect::Quit];
         }

@@ -764,3 +764,23 @@ fn english_at_80_columns_reads_whole() {
     assert!(cats[1].contains("Water "), "{}", cats[1]);
     assert!(shaozi_tui::text::fit("Water and gas supply", 7) == "Water…");
 }
+
+/// Issue 27: below 80×24 a key typed into an open prompt is kept, not lost (and `q` there is a
+/// letter, not quitting); sending waits until the prompt can be seen.
+#[test]
+fn typing_into_a_prompt_while_too_small_keeps_what_is_typed() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('a'));
+    update(&mut app, Msg::Resize(60, 20));
+    typed(&mut app, "q住");
+    assert!(!app.quit);
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "nothing is sent unseen"
+    );
+    update(&mut app, Msg::Resize(120, 40));
+    let Some(shaozi_tui::prompt::Prompt::Picker { editor, .. }) = app.prompt.clone() else {
+        panic!("{:?}", app.prompt)
+    };
+    assert_eq!(editor.text(), "q住");
+}
