@@ -233,7 +233,30 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         // Every step asks for what the shared table says it needs, of the cases whose status
         // allows it.
         Action::Step(step) => crate::steps::take(app, step),
-        _ => Vec::new(),
+        // A key that does nothing here says so, and where it does something.
+        other => {
+            let key = app.keymap.hint_key(other).unwrap_or_default();
+            let what = crate::words::action(app.lang, other);
+            let where_ = match other {
+                Action::Period
+                | Action::Units
+                | Action::Export
+                | Action::SortNext
+                | Action::SortPrev => Some(("5 考核", "the assessment (5)")),
+                Action::WebhookResume | Action::WebhookTest => Some(("6 推送", "the webhooks (6)")),
+                Action::Mark => Some(("1 队列", "the queue (1)")),
+                _ => None,
+            };
+            app.say(match (where_, app.zh()) {
+                (Some((zh, _)), true) => format!("{key}（{what}）在本页没有作用，在{zh}"),
+                (Some((_, en)), false) => {
+                    format!("{key} ({what}) does nothing here; it works in {en}")
+                }
+                (None, true) => format!("{key}（{what}）在本页没有作用"),
+                (None, false) => format!("{key} ({what}) does nothing here"),
+            });
+            Vec::new()
+        }
     }
 }
 

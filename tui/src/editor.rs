@@ -81,7 +81,17 @@ impl LineEditor {
 
     /// Inserts text at the cursor (pasted or composed input).
     pub fn insert_str(&mut self, s: &str) {
-        for c in s.chars().filter(|c| !c.is_control()) {
+        // A line break in pasted text becomes one space: the line is one line, and the words on
+        // either side of the break stay apart.
+        let mut last_space = self.cursor > 0 && self.chars[self.cursor - 1] == ' ';
+        for c in s.trim_end_matches(['\r', '\n']).chars() {
+            let c = match c {
+                '\r' | '\n' if last_space => continue,
+                '\r' | '\n' => ' ',
+                c if c.is_control() => continue,
+                c => c,
+            };
+            last_space = c == ' ';
             self.chars.insert(self.cursor, c);
             self.cursor += 1;
         }
@@ -197,6 +207,10 @@ mod tests {
         e.key(k(KeyCode::End));
         e.insert_str(" 王芳\n");
         assert_eq!(e.text(), "李娜 王芳");
+        // Pasted lines stay words apart (issue 27: they were joined with nothing between).
+        let mut p = LineEditor::default();
+        p.insert_str("管道老化\r\n需整体更换\n\n材料三天后到\n");
+        assert_eq!(p.text(), "管道老化 需整体更换 材料三天后到");
         e.key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
         assert_eq!(e.text(), "李娜 ");
         assert_eq!(e.key(k(KeyCode::Enter)), Edit::Ignored);

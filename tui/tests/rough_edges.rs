@@ -784,3 +784,19 @@ fn typing_into_a_prompt_while_too_small_keeps_what_is_typed() {
     };
     assert_eq!(editor.text(), "q住");
 }
+
+/// Issue 27: a key that does nothing on the screen shown says so, and where it works.
+#[test]
+fn a_key_that_does_nothing_here_says_where_it_works() {
+    let mut app = app(Lang::Zh, 120, 40);
+    for (k, said) in [
+        ('p', "p（切换周期）在本页没有作用，在5 考核"),
+        ('R', "R（恢复推送）在本页没有作用，在6 推送"),
+    ] {
+        assert!(key(&mut app, KeyCode::Char(k)).is_empty());
+        assert_eq!(flash(&app), said);
+    }
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(flash(&app), "Space（标记）在本页没有作用，在1 队列");
+}
