@@ -111,6 +111,11 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                     app.view = View::Assessment;
                     vec![app.fetch_assessment()]
                 }
+                (Some(a), Some(b)) => err(
+                    app,
+                    &format!("开始日期 {a} 晚于结束日期 {b}：应写作 :period {b} {a}"),
+                    &format!("{a} is after {b}: the period reads :period {b} {a}"),
+                ),
                 _ => err(
                     app,
                     "用法：:period 2026-11-01 2026-11-30",
@@ -314,15 +319,30 @@ fn common_prefix(items: &[String]) -> String {
 
 /// Shows a whistle: selects it in the queue, or opens its detail.
 fn goto(app: &mut App, id: WhistleId) -> Vec<Effect> {
-    if app.position(id).is_some() {
+    goto_said(app, id, false)
+}
+
+/// [`goto`], saying where the case was found (and that the filter was cleared to show it).
+fn goto_said(app: &mut App, id: WhistleId, cleared: bool) -> Vec<Effect> {
+    if let Some(row) = app.position(id) {
         app.view = View::Queue;
         app.queue.sel = Some(id);
         app.fix_selection();
+        let n = app.rows().len();
+        app.say(match (cleared, app.zh()) {
+            (false, true) => format!("{id} 在队列第 {} 行（共 {n} 行）", row + 1),
+            (true, true) => format!("{id} 在队列第 {} 行（共 {n} 行）；筛选已清除", row + 1),
+            (false, false) => format!("{id} is row {} of {n} in the queue", row + 1),
+            (true, false) => format!(
+                "{id} is row {} of {n} in the queue; the filter was cleared",
+                row + 1
+            ),
+        });
         return Vec::new();
     }
     if app.model.queue.get(id).is_some() && !app.queue.filter.is_empty() {
         app.clear_filter();
-        return goto(app, id);
+        return goto_said(app, id, true);
     }
     // Not unanswered: show it in detail instead.
     app.open_detail(id)

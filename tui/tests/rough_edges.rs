@@ -800,3 +800,26 @@ fn a_key_that_does_nothing_here_says_where_it_works() {
     key(&mut app, KeyCode::Char(' '));
     assert_eq!(flash(&app), "Space（标记）在本页没有作用，在1 队列");
 }
+
+/// Issue 27: `:goto` to a case in the queue says where it is, and that the filter hiding it
+/// was cleared.
+#[test]
+fn goto_says_where_the_case_is() {
+    let mut app = app(Lang::Zh, 120, 40);
+    command(&mut app, "filter 住房");
+    command(&mut app, "goto W1002");
+    assert_eq!(app.queue.sel, Some(WhistleId(1002)));
+    assert!(app.queue.filter_text.is_empty());
+    assert_eq!(flash(&app), "W1002 在队列第 2 行（共 5 行）；筛选已清除");
+}
+
+/// Issue 27: a reversed `:period` says which way round it goes, not only the usage.
+#[test]
+fn a_reversed_period_says_which_way_round() {
+    let mut app = app(Lang::Zh, 120, 40);
+    command(&mut app, "period 2026-11-30 2026-11-01");
+    assert_eq!(
+        flash(&app),
+        "开始日期 2026-11-30 晚于结束日期 2026-11-01：应写作 :period 2026-11-01 2026-11-30"
+    );
+}
