@@ -19,8 +19,9 @@ impl Lang {
         let v = flag.or(env_lang).unwrap_or("zh");
         if v.to_ascii_lowercase().starts_with("zh") || v.is_empty() {
             Lang::Zh
-        } else if v == "C" || v == "POSIX" {
-            // A bare C locale says nothing about the reader; the data is Chinese anyway.
+        } else if v == "C" || v == "POSIX" || v.starts_with("C.") {
+            // A C locale (C, C.UTF-8: common on servers and over SSH) says nothing about the
+            // reader; the data is Chinese anyway. The config's `lang` or --lang chooses.
             Lang::Zh
         } else {
             Lang::En
@@ -468,5 +469,8 @@ mod tests {
         assert_eq!(Lang::detect(None, Some("zh_CN.UTF-8")), Lang::Zh);
         assert_eq!(Lang::detect(None, Some("en_GB.UTF-8")), Lang::En);
         assert_eq!(Lang::detect(None, None), Lang::Zh);
+        // A C locale (servers, SSH) chooses nothing: the city's language (issue 27).
+        assert_eq!(Lang::detect(None, Some("C.UTF-8")), Lang::Zh);
+        assert_eq!(Lang::detect(Some("en"), Some("C.UTF-8")), Lang::En);
     }
 }
