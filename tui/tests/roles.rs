@@ -375,3 +375,18 @@ fn a_department_and_a_community_are_told_what_happened_to_their_cases() {
         "W1014 已办结，待你确认：已清运"
     );
 }
+
+/// Issue 27: a community's departments board (the server gives it no loads) says where its
+/// cases are, and its footer offers no Enter into a department.
+#[test]
+fn a_communitys_departments_board_says_where_its_cases_are() {
+    let mut c = community_app(Lang::Zh, 120, 40);
+    let mut s = stats();
+    s.departments.clear();
+    update(&mut c, Msg::Stats(Box::new(s)));
+    key(&mut c, KeyCode::Char('2'));
+    let screen = render(&c);
+    assert!(screen.contains("部门的负荷由调度中心查看"), "{screen}");
+    let footer = screen.lines().last().unwrap_or_default();
+    assert!(!footer.contains("Enter"), "{footer}");
+}

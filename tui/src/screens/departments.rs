@@ -11,6 +11,7 @@ use shaozi_shared::DepartmentId;
 
 use super::{body, table_rows, Hints, Screen};
 use crate::context::Context;
+use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
 use crate::message::{Effect, Out};
@@ -60,6 +61,10 @@ impl Screen for DepartmentsScreen {
     }
 
     fn hints(&self, cx: &Context) -> Hints {
+        // Nothing to open on an empty board: only what works.
+        if len(cx) == 0 {
+            return Hints::Keys(vec![Action::NextView, Action::Help, Action::Quit]);
+        }
         Hints::Text(cx.lang.t().hints.departments)
     }
 
@@ -68,6 +73,23 @@ impl Screen for DepartmentsScreen {
             return loading(cx.lang, f, area);
         };
         let t = cx.lang.t();
+        if stats.departments.is_empty() {
+            let msg = match (cx.me.map(|m| m.role), cx.lang) {
+                (Some(shaozi_shared::Role::Community), Lang::Zh) => {
+                    "部门的负荷由调度中心查看；本社区的哨件在 1 本社区。"
+                }
+                (Some(shaozi_shared::Role::Community), Lang::En) => {
+                    "Departments' loads are the dispatchers'; your community's cases are on 1."
+                }
+                (_, Lang::Zh) => "还没有部门。",
+                (_, Lang::En) => "No departments yet.",
+            };
+            f.render_widget(
+                Paragraph::new(Line::from(Span::styled(msg, theme.muted()))),
+                Rect { height: 1, ..area },
+            );
+            return;
+        }
         // Names as wide as the longest (within reason); each number as wide as its header.
         let name_w = stats
             .departments
