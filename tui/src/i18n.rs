@@ -286,7 +286,7 @@ pub static ZH: Labels = Labels {
         empty: "还没有推送订阅：POST /api/v1/webhooks 新建（见 README「推送到工作群」）。",
         nothing: "未选中推送订阅",
         not_yours: "查看身份不能查看推送订阅：它们属于订阅它们的单位和市调度中心。",
-        hints: "R 恢复推送  T 发送测试  j/k 移动  Tab 切换  ? 帮助  q 退出",
+        hints: "Enter 全部信息  R 恢复推送  T 发送测试  j/k 移动  Tab 切换  ? 帮助  q 退出",
     },
     hints: Hints {
         departments: "Enter 查看该部门哨件  j/k 移动  Tab 切换  ? 帮助  q 退出",
@@ -373,7 +373,7 @@ pub static EN: Labels = Labels {
         empty: "No webhook subscriptions yet: POST /api/v1/webhooks makes one (README, \"Pushing to work chats\").",
         nothing: "no subscription selected",
         not_yours: "A viewer may not see webhook subscriptions: they belong to the units that made them and the city office.",
-        hints: "R resume  T send a test  j/k move  Tab switch  ? help  q quit",
+        hints: "Enter all of it  R resume  T send a test  j/k move  Tab switch  ? help  q quit",
     },
     hints: Hints {
         departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",

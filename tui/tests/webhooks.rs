@@ -262,3 +262,19 @@ fn the_webhooks_screen_follows_its_subscriptions_while_shown() {
     assert_eq!(a.next_wake(), now() + chrono::Duration::minutes(1));
     assert!(update(&mut a, Msg::Tick(now() + every * 2)).is_empty());
 }
+
+/// Issue 27: Enter on a subscription says all of it: where it goes, for which part of the city,
+/// and its last error whole (the row cuts it).
+#[test]
+fn enter_says_all_of_a_subscription() {
+    let mut a = on_hooks(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('j'));
+    let w = a.hooks.items.as_ref().unwrap()[1].clone();
+    key(&mut a, KeyCode::Enter);
+    let said = a.flash.clone().unwrap().text;
+    assert!(said.starts_with(&format!("{} {}", w.id, w.name)), "{said}");
+    assert!(said.contains(&w.url), "{said}");
+    if let Some(e) = &w.health.last_error {
+        assert!(said.contains(e.as_str()), "{said}");
+    }
+}

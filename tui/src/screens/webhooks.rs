@@ -171,6 +171,14 @@ impl Screen for WebhooksScreen {
                 }
                 Some(vec![Out::Fx(Effect::ResumeWebhook(w.id.clone()))])
             }
+            // All of a subscription in one message, wrapped when long: where it goes, for which
+            // part of the city, and its last error whole (the row cuts it).
+            Action::Open => Some(
+                self.selected()
+                    .map(|w| Out::Say(about(cx, w)))
+                    .into_iter()
+                    .collect(),
+            ),
             Action::WebhookTest => {
                 let Some(w) = self.selected() else {
                     return Some(vec![Out::Say(cx.lang.t().hooks.nothing.to_string())]);
@@ -320,4 +328,42 @@ fn events(w: &WebhookInfo) -> String {
         .map(|e| e.strip_prefix("whistle.").unwrap_or(e))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Where a subscription's events come from, named from the directory.
+fn scope_name(cx: &Context, scope: &shaozi_shared::Scope) -> String {
+    use shaozi_shared::Scope;
+    let dir = &cx.model.dir;
+    match (scope, cx.lang) {
+        (Scope::City, Lang::Zh) => "全市".to_string(),
+        (Scope::City, Lang::En) => "the whole city".to_string(),
+        (Scope::Street(s), _) => dir.street(*s),
+        (Scope::Community(c), _) => dir.community(*c),
+        (Scope::Department(d), _) => dir.department(Some(*d)),
+    }
+}
+
+/// Everything about a subscription, in one message.
+fn about(cx: &Context, w: &WebhookInfo) -> String {
+    let zh = cx.lang == Lang::Zh;
+    let mut parts = vec![
+        format!("{} {}", w.id, w.name),
+        w.url.clone(),
+        scope_name(cx, &w.scope),
+        format_name(w.format).to_string(),
+        events(w),
+    ];
+    parts.push(if zh {
+        format!("由 {} 建立", w.created_by)
+    } else {
+        format!("made by {}", w.created_by)
+    });
+    if let Some(e) = &w.health.last_error {
+        parts.push(if zh {
+            format!("最近的错误：{e}")
+        } else {
+            format!("last error: {e}")
+        });
+    }
+    parts.join(" · ")
 }
