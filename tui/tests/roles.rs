@@ -390,3 +390,23 @@ fn a_communitys_departments_board_says_where_its_cases_are() {
     let footer = screen.lines().last().unwrap_or_default();
     assert!(!footer.contains("Enter"), "{footer}");
 }
+
+/// Issue 27: the assessment marks the token's own unit, and its scores read with one decimal
+/// each (100.0 above 89.4, not 100 above 89.4).
+#[test]
+fn the_assessment_marks_ones_own_row_and_lines_up_its_scores() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('5'));
+    update(&mut a, Msg::Assessment(Box::new(assessment())));
+    let screen = render(&a);
+    let own = screen.lines().find(|l| l.contains("市住房和城乡")).unwrap();
+    assert!(own.contains("▸市住房和城乡"), "{own}");
+    let other = screen.lines().find(|l| l.contains("市路灯管理处")).unwrap();
+    assert!(!other.contains('▸'), "{other}");
+    for line in screen.lines().filter(|l| l.contains("市")) {
+        let score = line.split_whitespace().nth(2).unwrap_or_default();
+        if score != "-" && score.parse::<f64>().is_ok() {
+            assert!(score.contains('.'), "{score} in {line}");
+        }
+    }
+}

@@ -366,6 +366,12 @@ impl Screen for AssessmentScreen {
             Span::styled(text, style)
         }));
         let units = self.sorted();
+        let own_unit = cx.me.and_then(|m| match m.scope {
+            shaozi_shared::Scope::Department(d) => Some(d.to_string()),
+            shaozi_shared::Scope::Street(s) => Some(s.to_string()),
+            shaozi_shared::Scope::Community(c) => Some(c.to_string()),
+            shaozi_shared::Scope::City => None,
+        });
         let widths: Vec<Constraint> = cols
             .iter()
             .map(|(_, c)| Constraint::Length(c.width))
@@ -379,11 +385,24 @@ impl Screen for AssessmentScreen {
             units.len(),
             |i, selected| {
                 let u = units.get(i)?;
+                // The token's own unit is marked ▸, so it is found among the others.
+                let own = own_unit.as_deref() == Some(u.id.as_str());
                 let cells: Vec<Span> = cols
                     .iter()
-                    .map(|(_, c)| Span::raw(fit(&(c.text)(u), usize::from(c.width))))
+                    .map(|(i, c)| {
+                        let text = (c.text)(u);
+                        let text = if own && *i == 1 {
+                            format!("▸{text}")
+                        } else {
+                            text
+                        };
+                        Span::raw(fit(&text, usize::from(c.width)))
+                    })
                     .collect();
                 let mut style = Style::default();
+                if own {
+                    style = style.add_modifier(Modifier::BOLD);
+                }
                 if u.score.is_none() {
                     style = style.add_modifier(Modifier::DIM);
                 }

@@ -65,6 +65,11 @@ fn csv_num(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}")).unwrap_or_default()
 }
 
+/// With one decimal always (a column of scores lines up).
+fn num1(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
+}
+
 fn num(v: Option<f64>) -> String {
     v.map(|x| {
         if x.fract() == 0.0 {
@@ -115,7 +120,8 @@ pub const COLUMNS: &[Column] = &[
         street_only: false,
         key: |u| u.score,
         ascending: false,
-        text: |u| num(u.score),
+        // One decimal always, so a column reads 100.0 above 89.4, not 100 above 89.4.
+        text: |u| num1(u.score),
         csv_zh: "得分",
         csv_en: "Score",
         csv: |u| csv_num(u.score),
