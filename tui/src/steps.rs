@@ -174,7 +174,7 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
             handles: !categories.is_empty() && categories.iter().all(|c| d.categories.contains(c)),
         })
         .collect();
-    options.sort_by(|a, b| (!a.handles, a.load, &a.name).cmp(&(!b.handles, b.load, &b.name)));
+    options.sort_by_cached_key(|o| (!o.handles, o.load, crate::text::reading_key(&o.name)));
     Prompt::Picker {
         targets,
         editor: LineEditor::default(),

@@ -99,7 +99,7 @@ impl AssessmentScreen {
         let col = &COLUMNS[self.sort.min(COLUMNS.len() - 1)];
         let mut units: Vec<&UnitScore> = d.units.iter().collect();
         if self.sort == 1 {
-            units.sort_by(|a, b| a.name.cmp(&b.name));
+            units.sort_by_cached_key(|u| (crate::text::reading_key(&u.name), u.id.clone()));
             return units;
         }
         units.sort_by(|a, b| match ((col.key)(a), (col.key)(b)) {
