@@ -75,6 +75,22 @@ pub fn yuan_exact(fen: i64) -> String {
     }
 }
 
+/// A key to sort names by as people read them: Chinese characters by their pinyin (会龙山
+/// huilongshan before 朝阳 zhaoyang), other characters as they are, lower case.
+pub fn reading_key(s: &str) -> String {
+    use pinyin::ToPinyin;
+    let mut key = String::new();
+    for (c, p) in s.chars().zip(s.to_pinyin()) {
+        match p {
+            Some(p) => key.push_str(p.plain()),
+            None => key.extend(c.to_lowercase()),
+        }
+        // Between characters, below every letter: 张 (zhang) before 张家 (zhangjia) before 章.
+        key.push('\u{1}');
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -113,20 +129,4 @@ mod tests {
         assert_eq!(pad("路灯", 6), "路灯  ");
         assert_eq!(width(&pad("朝阳路社区", 7)), 7);
     }
-}
-
-/// A key to sort names by as people read them: Chinese characters by their pinyin (会龙山
-/// huilongshan before 朝阳 zhaoyang), other characters as they are, lower case.
-pub fn reading_key(s: &str) -> String {
-    use pinyin::ToPinyin;
-    let mut key = String::new();
-    for (c, p) in s.chars().zip(s.to_pinyin()) {
-        match p {
-            Some(p) => key.push_str(p.plain()),
-            None => key.extend(c.to_lowercase()),
-        }
-        // Between characters, below every letter: 张 (zhang) before 张家 (zhangjia) before 章.
-        key.push('\u{1}');
-    }
-    key
 }
