@@ -260,6 +260,10 @@ async fn a_resident_reports_through_open311_and_the_case_is_a_whistle() {
         .to_string();
     assert!(answer[0]["service_notice"].is_string());
     assert!(answer[0].get("account_id").is_some());
+    // Issue 27: the Chinese gives the city's own time, not UTC inside Chinese text.
+    let notice = answer[0]["service_notice"].as_str().unwrap_or_default();
+    let (zh, _) = notice.split_once(" / ").unwrap_or((notice, ""));
+    assert!(zh.contains('年') && !zh.contains('Z'), "{notice}");
 
     // The same case through /api/v1: the token's community, what the resident gave.
     let w = s.get(&format!("/api/v1/whistles/{id}")).await;

@@ -416,10 +416,13 @@ pub async fn create(
         }
         r => return Err(Open311Error::from_api(fmt, crate::routes::unexpected(&r))),
     };
+    // Words for a resident: the city's own clock in the Chinese, UTC (as every time on the
+    // wire) in the English.
     let notice = respond_by.map(|t| {
+        let local = t.with_timezone(&st.rules.calendar.offset);
         format!(
             "已受理，部门须在 {} 前到场报到 / received; a department must report for duty by {}",
-            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            local.format("%Y年%-m月%-d日 %H:%M"),
             t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         )
     });
