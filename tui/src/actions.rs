@@ -86,7 +86,25 @@ fn on_prompt_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             // Esc leaves the filter as it was before typing.
             crate::filter::restore(app);
         }
+        // A reason half typed is not thrown away: the same step on the same case brings it
+        // back.
+        let typed = match &p {
+            Prompt::Text { editor, .. } | Prompt::WishText { editor, .. } => {
+                !editor.text().trim().is_empty()
+            }
+            _ => false,
+        };
+        if typed {
+            app.draft = Some(p);
+            app.say_in(
+                "已收起；输入已保留，再按同一键继续",
+                "closed; what you typed is kept: press the same key to go on",
+            );
+        }
         return Vec::new();
+    }
+    if k.code == KeyCode::Enter {
+        app.draft = None;
     }
     // Nothing is sent while the connection is down: it is said, and what was typed stays.
     let sends =

@@ -119,10 +119,18 @@ pub(crate) fn take_on_wish(app: &mut App, step: Step) -> Vec<Effect> {
         }),
         (Step::Complete, _) => StepBody::Complete(CompleteBody::default()),
         _ => {
+            let editor = match &app.draft {
+                Some(Prompt::WishText {
+                    step: s,
+                    id,
+                    editor,
+                }) if *s == step && *id == w.id => editor.clone(),
+                _ => LineEditor::default(),
+            };
             app.prompt = Some(Prompt::WishText {
                 step,
                 id: w.id,
-                editor: LineEditor::default(),
+                editor,
             });
             return Vec::new();
         }
@@ -221,15 +229,27 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
             }),
             Vec::new(),
         ),
-        Input::Staff | Input::Text | Input::Extension | Input::CallBack => (
-            Some(Prompt::Text {
-                step,
-                targets,
-                editor: LineEditor::default(),
-                reassign_to: None,
-            }),
-            Vec::new(),
-        ),
+        Input::Staff | Input::Text | Input::Extension | Input::CallBack => {
+            // What was typed for this step on these cases before Esc comes back.
+            let editor = match &app.draft {
+                Some(Prompt::Text {
+                    step: s,
+                    targets: t,
+                    editor,
+                    reassign_to: None,
+                }) if *s == step && *t == targets => editor.clone(),
+                _ => LineEditor::default(),
+            };
+            (
+                Some(Prompt::Text {
+                    step,
+                    targets,
+                    editor,
+                    reassign_to: None,
+                }),
+                Vec::new(),
+            )
+        }
         Input::Nothing => match StepBody::build(step, Given::Nothing) {
             Some(body) => act(body, targets, None),
             None => (None, Vec::new()),

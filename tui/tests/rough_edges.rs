@@ -823,3 +823,32 @@ fn a_reversed_period_says_which_way_round() {
         "开始日期 2026-11-30 晚于结束日期 2026-11-01：应写作 :period 2026-11-01 2026-11-30"
     );
 }
+
+/// Issue 27: Esc does not throw away a reason half typed: the same step on the same case
+/// brings it back; another step starts empty; sending clears it.
+#[test]
+fn esc_keeps_a_half_typed_reason_for_the_same_step() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('x'));
+    typed(&mut app, "不属于本市管辖，建议转省");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt.is_none());
+    assert!(flash(&app).contains("输入已保留"), "{}", flash(&app));
+    key(&mut app, KeyCode::Char('e'));
+    let Some(shaozi_tui::prompt::Prompt::Text { editor, .. }) = app.prompt.clone() else {
+        panic!("{:?}", app.prompt)
+    };
+    assert_eq!(editor.text(), "", "another step starts empty");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('x'));
+    let Some(shaozi_tui::prompt::Prompt::Text { editor, .. }) = app.prompt.clone() else {
+        panic!("{:?}", app.prompt)
+    };
+    assert_eq!(editor.text(), "不属于本市管辖，建议转省");
+    assert_eq!(key(&mut app, KeyCode::Enter).len(), 1, "sent");
+    key(&mut app, KeyCode::Char('x'));
+    let Some(shaozi_tui::prompt::Prompt::Text { editor, .. }) = app.prompt.clone() else {
+        panic!("{:?}", app.prompt)
+    };
+    assert_eq!(editor.text(), "", "a sent reason is not brought back");
+}

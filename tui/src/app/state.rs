@@ -82,6 +82,8 @@ pub struct App {
     pub me: Option<Me>,
     /// A step taken on several cases at once, until every answer is in.
     pub batch: Option<Batch>,
+    /// What was typed into a step's prompt before Esc, to bring back with the same step.
+    pub draft: Option<Prompt>,
     /// Command lines run, oldest first (↑ in the command line goes back through them).
     pub history: Vec<String>,
     /// The server is reached over plain http on another machine (the status line says so).
@@ -101,6 +103,7 @@ impl App {
             work: WorkScreen::default(),
             batch: None,
             history: Vec::new(),
+            draft: None,
             unencrypted: false,
             departments: DepartmentsScreen::default(),
             cases: DeptCasesScreen::default(),
@@ -206,6 +209,12 @@ impl App {
             "config [keys] problems"
         };
         self.warn(format!("{lead} ({file}): {}", problems.join("; ")));
+    }
+
+    /// Says `zh` or `en` in the UI's language.
+    pub(crate) fn say_in(&mut self, zh: &str, en: &str) {
+        let text = if self.zh() { zh } else { en };
+        self.say(text.to_string());
     }
 
     /// Says `zh` or `en`, as a warning, in the UI's language.
