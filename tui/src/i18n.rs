@@ -67,7 +67,9 @@ impl Lang {
             (Step::Cancel, Lang::En) => ("withdraw", "Why withdraw the wish"),
             (Step::Return, Lang::Zh) => ("退单", "退单理由（非本部门职责）"),
             (Step::Return, Lang::En) => ("return", "Why return it (not this department's)"),
-            (Step::Overrule, Lang::Zh) => ("驳回退单", "驳回退单的理由（仍由原部门办理）"),
+            // Not "驳回退单": beside x 驳回 (rejecting the case for good) a hurried hand mixes
+            // them up.
+            (Step::Overrule, Lang::Zh) => ("退单不准", "不准退单的理由（仍由原部门办理）"),
             (Step::Overrule, Lang::En) => (
                 "overrule",
                 "Why overrule the return (the same department keeps it)",

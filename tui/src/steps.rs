@@ -197,7 +197,9 @@ pub fn act(
     targets: Vec<WhistleId>,
     draft: Option<Prompt>,
 ) -> (Option<Prompt>, Vec<Effect>) {
-    if targets.len() > 1 {
+    // Several cases at once, and what cannot be undone (rejecting a case for good), are
+    // confirmed first.
+    if targets.len() > 1 || body.step() == Step::Reject {
         return (Some(Prompt::Confirm { targets, body }), Vec::new());
     }
     let fx = targets
@@ -383,7 +385,10 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
                     StepBody::Dispatch(d) => Some(d.department_id),
                     _ => None,
                 };
-                app.batch = Some(Batch::new(body.step(), dept, targets));
+                // One case is answered on its own; several are summed up once all are in.
+                if targets.len() > 1 {
+                    app.batch = Some(Batch::new(body.step(), dept, targets));
+                }
                 let fx = targets
                     .iter()
                     .map(|id| Effect::Act {

@@ -189,7 +189,7 @@ pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> Str
         (Step::Return, Lang::En) => {
             format!("{id} returned; the dispatcher sends it on or overrules")
         }
-        (Step::Overrule, Lang::Zh) => format!("{id} 退单已驳回，仍由 {dept} 办理"),
+        (Step::Overrule, Lang::Zh) => format!("{id} 退单不准，仍由 {dept} 办理"),
         (Step::Overrule, Lang::En) => format!("{id}: return overruled; {dept} keeps it"),
         (Step::RequestExtension, Lang::Zh) => format!("{id} 已申请延期，等待调度员批复"),
         (Step::RequestExtension, Lang::En) => {

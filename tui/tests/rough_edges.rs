@@ -845,7 +845,13 @@ fn esc_keeps_a_half_typed_reason_for_the_same_step() {
         panic!("{:?}", app.prompt)
     };
     assert_eq!(editor.text(), "不属于本市管辖，建议转省");
-    assert_eq!(key(&mut app, KeyCode::Enter).len(), 1, "sent");
+    // Rejecting for good is confirmed first, even for one case.
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(matches!(
+        app.prompt,
+        Some(shaozi_tui::prompt::Prompt::Confirm { .. })
+    ));
+    assert_eq!(key(&mut app, KeyCode::Char('y')).len(), 1, "sent");
     key(&mut app, KeyCode::Char('x'));
     let Some(shaozi_tui::prompt::Prompt::Text { editor, .. }) = app.prompt.clone() else {
         panic!("{:?}", app.prompt)
