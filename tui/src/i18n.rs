@@ -82,8 +82,14 @@ impl Lang {
                 "extend",
                 "Extend to (+3d, +12h or 2026-12-20 17:30), then why",
             ),
-            (Step::ApproveExtension, Lang::Zh) => ("批准延期", "按申请批准延期"),
-            (Step::ApproveExtension, Lang::En) => ("approve", "Grant the extension as asked"),
+            (Step::ApproveExtension, Lang::Zh) => (
+                "批准延期",
+                "回车按申请批准；写 +1天 或日期则批准得短些，其后可加备注",
+            ),
+            (Step::ApproveExtension, Lang::En) => (
+                "approve",
+                "Enter grants it as asked; +1d or a date grants less; a note may follow",
+            ),
             (Step::DenyExtension, Lang::Zh) => ("不准延期", "不批准延期的理由"),
             (Step::DenyExtension, Lang::En) => ("deny", "Why deny the extension"),
             (Step::Urge, Lang::Zh) => ("催办", "催办内容"),

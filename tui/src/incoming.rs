@@ -134,7 +134,16 @@ pub(crate) fn on_acted(
 ) -> Vec<Effect> {
     match result {
         Ok(w) => {
-            let said = words::whistle_done(app.lang, step, &w, &app.model.dir);
+            let mut said = words::whistle_done(app.lang, step, &w, &app.model.dir);
+            // A granted extension says the deadline it grants, on the city's clock.
+            if step == Step::ApproveExtension {
+                let until = crate::view::local_time(w.resolve_by, app.now, app.tz);
+                said = if app.zh() {
+                    format!("{id} 已批准延期：办结时限改为 {until}")
+                } else {
+                    format!("{id}: extension granted; resolve by {until}")
+                };
+            }
             if !in_batch(app, id, None) {
                 app.say(said);
             }

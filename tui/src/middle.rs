@@ -55,6 +55,33 @@ pub fn body(
             }
             Given::CallBack(reached, rating, rest.to_string())
         }
+        // Enter alone grants as asked; `+1d` or a date first grants less, a note may follow.
+        Step::ApproveExtension => {
+            let shorter = first.starts_with(['+', '＋']) || first.contains('-');
+            let (until, note) = if text.is_empty() {
+                (None, "")
+            } else if shorter {
+                let (until, note) = match rest.split_once(char::is_whitespace) {
+                    Some((time, note)) if time.contains(':') => (
+                        deadline(&format!("{first} {time}"), current, now)?,
+                        note.trim(),
+                    ),
+                    _ if rest.contains(':') && !rest.contains(char::is_whitespace) => {
+                        (deadline(&format!("{first} {rest}"), current, now)?, "")
+                    }
+                    _ => (deadline(first, current, now)?, rest),
+                };
+                (Some(until), note)
+            } else {
+                (None, text)
+            };
+            return Ok(StepBody::ApproveExtension(
+                shaozi_shared::api::ApproveBody {
+                    until,
+                    note: Some(note.to_string()).filter(|n| !n.is_empty()),
+                },
+            ));
+        }
         _ => Given::Text(text.to_string()),
     };
     StepBody::build(step, given).ok_or(("无法执行", "that step cannot be taken here"))

@@ -220,6 +220,17 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
     let Some(&first) = targets.first() else {
         return (None, Vec::new());
     };
+    // Granting more time asks first, though the table needs nothing: Enter grants it as asked,
+    // a shorter deadline or a note may be typed, and nothing goes out on a stray key.
+    if step == Step::ApproveExtension {
+        let p = Prompt::Text {
+            step,
+            targets,
+            editor: LineEditor::default(),
+            reassign_to: None,
+        };
+        return (Some(p), Vec::new());
+    }
     match step.input() {
         Input::Department => (Some(picker(app, targets)), Vec::new()),
         Input::Rating => (
@@ -431,7 +442,7 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         editor.text().trim().to_string(),
         *reassign_to,
     );
-    if text.is_empty() {
+    if text.is_empty() && step != Step::ApproveExtension {
         let ask = match reassign_to {
             Some(_) => app.lang.t().prompt.reassign_reason,
             None => app.lang.step(step).ask,
@@ -461,6 +472,19 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             }
             // `dup W1042 …` names the original of a duplicate.
             _ if step == Step::Reject => Some(reject_body(&text)),
+            _ if step == Step::ApproveExtension => {
+                let current = targets
+                    .first()
+                    .and_then(|id| app.whistle(*id))
+                    .map(|w| w.resolve_by);
+                match crate::middle::body(step, &text, current, app.now) {
+                    Ok(body) => Some(body),
+                    Err((zh_why, en_why)) => {
+                        app.warn_in(zh_why, en_why);
+                        return keep(app, p);
+                    }
+                }
+            }
             Input::Extension | Input::CallBack => {
                 let current = targets
                     .first()

@@ -217,15 +217,68 @@ fn the_detail_shows_a_pending_extension_with_the_keys_to_answer_it_80x24_and_120
     assert!(w.contains("申请至"), "the timeline words the deadline: {w}");
     assert!(!w.contains("until 20"), "not the server's English: {w}");
     insta::assert_snapshot!(format!("{}\n{w}", render(&narrow)));
-    // Answering it from the detail: A grants as asked.
+    // Answering it from the detail: A asks first (issue 27: it granted at once); Enter grants
+    // it as asked.
     let mut a = wide;
-    let fx = key(&mut a, KeyCode::Char('A'));
+    assert!(key(&mut a, KeyCode::Char('A')).is_empty());
+    assert!(matches!(
+        a.prompt,
+        Some(shaozi_tui::prompt::Prompt::Text {
+            step: Step::ApproveExtension,
+            ..
+        })
+    ));
+    let fx = key(&mut a, KeyCode::Enter);
     let [Effect::Act { id, body, .. }] = fx.as_slice() else {
         panic!("{fx:?}")
     };
     assert_eq!(
-        (*id, body.step()),
-        (WhistleId(1004), Step::ApproveExtension)
+        (*id, body.step(), body.json()),
+        (
+            WhistleId(1004),
+            Step::ApproveExtension,
+            serde_json::json!({})
+        )
+    );
+}
+
+/// Issue 27: the dispatcher may grant less than asked, with a note, and is told the deadline
+/// granted.
+#[test]
+fn an_extension_is_granted_shorter_with_a_note_and_the_new_deadline_said() {
+    let mut a = with_pending_extension(Lang::Zh, 120, 40);
+    let w = a.whistle(WhistleId(1004)).unwrap().clone();
+    key(&mut a, KeyCode::Char('A'));
+    typed(&mut a, "+1天 先换主干管");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let until = w.resolve_by.max(now()) + Duration::days(1);
+    assert_eq!(
+        body.json(),
+        serde_json::json!({
+            "until": until.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            "note": "先换主干管"
+        })
+    );
+    let mut granted = w.clone();
+    granted.pending_extension = None;
+    granted.resolve_by = until;
+    granted.version += 1;
+    update(
+        &mut a,
+        Msg::Acted {
+            id: WhistleId(1004),
+            step: Step::ApproveExtension,
+            result: Ok(Box::new(granted)),
+            draft: None,
+        },
+    );
+    let said = a.flash.clone().unwrap().text;
+    assert!(
+        said.starts_with("W1004 已批准延期：办结时限改为 "),
+        "{said}"
     );
 }
 

@@ -328,7 +328,7 @@ fn a_department_returns_a_case_and_the_dispatcher_overrules_it_in_a_real_termina
         first.contains("退单↩"),
         "the returned case heads the queue, marked:\n{s}"
     );
-    let s = step_in(&disp.0, "v", "朝阳路路灯属路灯处", "仍由");
+    let s = step_in(&disp.0, "v", "朝阳路路灯属路灯处", "退单不准，仍由");
     assert!(
         s.contains("退单不准，仍由 市路灯管理处 办理"),
         "overruled:\n{s}"
