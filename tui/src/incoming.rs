@@ -205,7 +205,7 @@ pub(crate) fn on_wish_acted(
 ) -> Vec<Effect> {
     match result {
         Ok(w) => {
-            app.say(words::wish_done(app.lang, step, &id.to_string()));
+            app.say(words::wish_done(app.lang, step, &w, &app.model.dir));
             let cx = context!(app);
             app.wishes.changed(&cx, &w);
             vec![Effect::FetchStats]

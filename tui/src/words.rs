@@ -208,10 +208,17 @@ pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> Str
 }
 
 /// What a step did to a wish.
-pub fn wish_done(lang: Lang, step: Step, id: &str) -> String {
+pub fn wish_done(lang: Lang, step: Step, w: &shaozi_shared::Wish, dir: &Directory) -> String {
+    let id = w.id;
+    // Claimed for whom: the department, or the person the city office named.
+    let whom = w
+        .claimer
+        .clone()
+        .or_else(|| w.department_id.map(|d| dir.department(Some(d))))
+        .unwrap_or_default();
     match (step, lang) {
-        (Step::Claim, Lang::Zh) => format!("{id} 已认领"),
-        (Step::Claim, Lang::En) => format!("{id} claimed"),
+        (Step::Claim, Lang::Zh) => format!("{id} 已由{whom}认领"),
+        (Step::Claim, Lang::En) => format!("{id} claimed for {whom}"),
         (Step::Complete, Lang::Zh) => format!("{id} 已完成"),
         (Step::Complete, Lang::En) => format!("{id} marked fulfilled"),
         (_, Lang::Zh) => format!("{id} 已撤销"),

@@ -410,3 +410,29 @@ fn the_assessment_marks_ones_own_row_and_lines_up_its_scores() {
         }
     }
 }
+
+/// Issue 27: claiming a wish says for whom it was claimed.
+#[test]
+fn a_claim_says_for_whom() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('3'));
+    let mut w = a.wishes.selected().unwrap().clone();
+    let fx = key(&mut a, KeyCode::Char('t'));
+    assert_eq!(fx.len(), 1, "{fx:?}");
+    w.status = shaozi_shared::WishStatus::Claimed;
+    w.department_id = Some(DepartmentId(3));
+    w.version += 1;
+    update(
+        &mut a,
+        Msg::WishActed {
+            id: w.id,
+            step: Step::Claim,
+            result: Ok(Box::new(w.clone())),
+            draft: None,
+        },
+    );
+    assert_eq!(
+        a.flash.clone().unwrap().text,
+        format!("{} 已由市住房和城乡建设局认领", w.id)
+    );
+}
