@@ -203,8 +203,9 @@ impl Driver {
             }
             Effect::FetchWishes => {
                 let api = self.api.clone();
+                let role = self.app.me.as_ref().map(|m| m.role);
                 self.spawn(async move {
-                    match api.wishes().await {
+                    match api.wishes(crate::screens::wishes::statuses(role)).await {
                         Ok(w) => Some(Msg::Wishes(w)),
                         Err(r) => Some(Msg::LoadFailed(r)),
                     }

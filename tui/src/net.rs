@@ -230,13 +230,13 @@ impl Api {
     }
 
     /// Every open or claimed wish the token sees.
-    pub async fn wishes(&self) -> Result<Vec<Wish>, Refusal> {
+    pub async fn wishes(&self, statuses: &str) -> Result<Vec<Wish>, Refusal> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let path = match &cursor {
-                Some(c) => format!("/api/v1/wishes?status=open,claimed&limit=500&cursor={c}"),
-                None => "/api/v1/wishes?status=open,claimed&limit=500".to_string(),
+                Some(c) => format!("/api/v1/wishes?status={statuses}&limit=500&cursor={c}"),
+                None => format!("/api/v1/wishes?status={statuses}&limit=500"),
             };
             let page: Page<Wish> = self.get(&path).await?;
             out.extend(page.items);

@@ -436,3 +436,29 @@ fn a_claim_says_for_whom() {
         format!("{} 已由市住房和城乡建设局认领", w.id)
     );
 }
+
+/// Issue 27: a community sees its completed wishes, not only the open ones; a department
+/// does not (its list is what it may still do).
+#[test]
+fn a_community_sees_its_completed_wishes() {
+    let done = wish(
+        9,
+        1,
+        shaozi_shared::WishStatus::Completed,
+        "给独居老人装扶手",
+        30_000,
+    );
+    let mut c = community_app(Lang::Zh, 120, 40);
+    let mut mine: Vec<_> = wishes()
+        .into_iter()
+        .filter(|w| w.community_id == CommunityId(1))
+        .collect();
+    mine.push(done.clone());
+    update(&mut c, Msg::Wishes(mine.clone()));
+    key(&mut c, KeyCode::Char('3'));
+    assert!(render(&c).contains("给独居老人装扶手"), "{}", render(&c));
+    let mut d = department_app(Lang::Zh, 120, 40);
+    update(&mut d, Msg::Wishes(mine));
+    key(&mut d, KeyCode::Char('3'));
+    assert!(!render(&d).contains("给独居老人装扶手"));
+}

@@ -42,6 +42,7 @@ impl WishFilter {
             let status = match lw.as_str() {
                 "unclaimed" | "open" | "未认领" | "待认领" => Some(WishStatus::Open),
                 "claimed" | "已认领" => Some(WishStatus::Claimed),
+                "completed" | "done" | "已完成" => Some(WishStatus::Completed),
                 _ => None,
             };
             if let Some(s) = status {
@@ -113,8 +114,26 @@ fn table_area(body: Rect) -> Rect {
 }
 
 /// Whether a wish belongs on the list (open or claimed).
-fn listed(w: &Wish) -> bool {
-    matches!(w.status, WishStatus::Open | WishStatus::Claimed)
+fn listed(cx: &Context, w: &Wish) -> bool {
+    match w.status {
+        WishStatus::Open | WishStatus::Claimed => true,
+        // A community sees what was done for its residents too.
+        WishStatus::Completed => community(cx),
+        _ => false,
+    }
+}
+
+fn community(cx: &Context) -> bool {
+    cx.me
+        .is_some_and(|m| m.role == shaozi_shared::Role::Community)
+}
+
+/// The statuses the wishes list asks the server for: a community's completed ones too.
+pub fn statuses(role: Option<shaozi_shared::Role>) -> &'static str {
+    match role {
+        Some(shaozi_shared::Role::Community) => "open,claimed,completed",
+        _ => "open,claimed",
+    }
 }
 
 impl WishesScreen {
@@ -126,7 +145,7 @@ impl WishesScreen {
     /// The wishes arrived.
     pub fn loaded(&mut self, cx: &Context, items: Vec<Wish>) {
         let keep = self.selected().map(|w| w.id);
-        self.items = items.into_iter().filter(listed).collect();
+        self.items = items.into_iter().filter(|w| listed(cx, w)).collect();
         self.loaded = true;
         self.reshow(cx, keep);
     }
@@ -137,11 +156,11 @@ impl WishesScreen {
         let items = &mut self.items;
         match items.iter().position(|x| x.id == w.id) {
             Some(i) if items[i].version >= w.version => return,
-            Some(i) if listed(w) => items[i] = w.clone(),
+            Some(i) if listed(cx, w) => items[i] = w.clone(),
             Some(i) => {
                 items.remove(i);
             }
-            None if listed(w) => items.push(w.clone()),
+            None if listed(cx, w) => items.push(w.clone()),
             None => return,
         }
         self.reshow(cx, keep);
