@@ -267,3 +267,21 @@ fn help_keeps_its_left_border_over_chinese_text() {
         }
     }
 }
+
+/// Issue 27: `?` explains the shown screen's marks (the queue) and short headers (the
+/// assessment) below its keys.
+#[test]
+fn help_explains_the_marks_and_the_short_headers_of_the_screen_shown() {
+    let mut a = common::app(Lang::Zh, 120, 40);
+    common::key(&mut a, crossterm::event::KeyCode::Char('?'));
+    let queue = common::render(&a);
+    assert!(
+        queue.contains("↑1 已升级到第 1 级") && queue.contains("◷ 时限将到"),
+        "{queue}"
+    );
+    common::key(&mut a, crossterm::event::KeyCode::Esc);
+    common::key(&mut a, crossterm::event::KeyCode::Char('5'));
+    common::key(&mut a, crossterm::event::KeyCode::Char('?'));
+    let assessment = common::render(&a);
+    assert!(assessment.contains("退单准/驳=退单核准"), "{assessment}");
+}

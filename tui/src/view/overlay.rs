@@ -566,14 +566,21 @@ pub fn help(app: &App, f: &mut Frame, body: Rect) {
         .collect();
     let per_col = entries.len().div_ceil(columns);
     let w = ((col_w * columns + 2) as u16).min(body.width);
-    let h = (per_col as u16 + 2).min(body.height);
+    // What the shown screen's marks and short headers mean, below the keys, as far as it fits.
+    let legend = wrap_words(&legend(app), usize::from(w.saturating_sub(2)));
+    let legend_rows = if legend.is_empty() {
+        0
+    } else {
+        legend.len() + 1
+    };
+    let h = ((per_col + legend_rows) as u16 + 2).min(body.height);
     let area = Rect {
         x: body.x + (body.width - w) / 2,
         y: body.y + (body.height - h) / 2,
         width: w,
         height: h,
     };
-    let lines: Vec<Line> = (0..per_col)
+    let mut lines: Vec<Line> = (0..per_col)
         .map(|r| {
             let cells: Vec<String> = (0..columns)
                 .filter_map(|c| entries.get(c * per_col + r))
@@ -582,5 +589,60 @@ pub fn help(app: &App, f: &mut Frame, body: Rect) {
             Line::from(cells.concat())
         })
         .collect();
+    if !legend.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(legend.into_iter().map(Line::from));
+    }
     boxed(f, area, app.lang.t().help, lines);
+}
+
+/// What the marks and short headers of the shown screen mean.
+fn legend(app: &App) -> Vec<String> {
+    use crate::app::View;
+    let zh = app.zh();
+    match app.view {
+        View::Queue | View::Work | View::DeptCases(_) | View::Inbox | View::Detail => {
+            let marks: &[(&str, &str, &str)] = &[
+                ("急", "紧急", "urgent (!! in English)"),
+                ("↑1", "已升级到第 1 级", "escalated to level 1"),
+                ("!", "被催办", "urged"),
+                ("◷", "时限将到", "deadline near"),
+                ("↩", "退单待定", "returned, to decide"),
+                ("✗", "已超时", "overdue"),
+                ("+", "新到未看", "new, not yet seen"),
+                ("*", "已标记", "marked"),
+            ];
+            marks
+                .iter()
+                .map(|(m, z, e)| format!("{m} {}", if zh { z } else { e }))
+                .collect()
+        }
+        View::Assessment => crate::screens::assessment::COLUMNS
+            .iter()
+            .filter(|c| c.zh != c.csv_zh)
+            .map(|c| {
+                if zh {
+                    format!("{}={}", c.zh, c.csv_zh)
+                } else {
+                    format!("{}={}", c.en, c.csv_en)
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Items laid out on lines of `width` columns, two spaces apart.
+fn wrap_words(items: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for item in items {
+        match lines.last_mut() {
+            Some(line) if crate::text::width(line) + 2 + crate::text::width(item) <= width => {
+                line.push_str("  ");
+                line.push_str(item);
+            }
+            _ => lines.push(crate::text::fit(item, width)),
+        }
+    }
+    lines
 }
