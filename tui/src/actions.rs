@@ -170,6 +170,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         return answer(app, outs);
     }
     match action {
+        // As in k9s: q leaves a screen for home first, and quits from home (Ctrl-C always
+        // quits).
+        Action::Quit if app.view != app.home() => {
+            let fx = show(app, app.home());
+            app.say_in("已回到首页；在首页再按 q 退出", "back home; q again quits");
+            fx
+        }
         Action::Quit => {
             app.quit = true;
             vec![Effect::Quit]

@@ -858,3 +858,16 @@ fn esc_keeps_a_half_typed_reason_for_the_same_step() {
     };
     assert_eq!(editor.text(), "", "a sent reason is not brought back");
 }
+
+/// Issue 27: q leaves a screen for home first (as in k9s), and quits from home.
+#[test]
+fn q_goes_home_first_then_quits() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('3'));
+    assert!(!key(&mut app, KeyCode::Char('q')).contains(&Effect::Quit));
+    assert!(!app.quit);
+    assert_eq!(app.view, shaozi_tui::app::View::Queue);
+    assert!(flash(&app).contains("再按 q 退出"), "{}", flash(&app));
+    assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
+    assert!(app.quit);
+}
