@@ -41,13 +41,17 @@ pub mod family {
     /// Whistles by category: postings (format 3). A category never changes, so the list is
     /// written once, when the whistle is filed.
     pub const CATEGORY: u8 = b'g';
+    /// Postings of whistles with a request waiting for the dispatcher: `p e` more time asked,
+    /// `p r` returned (the dispatcher's inbox, `?pending=`).
+    pub const PENDING: u8 = b'p';
     /// The log's events that are not about a whistle (the directory, tokens, wishes,
     /// activities): postings of sequence numbers (format 3). They are few, so the whistle
     /// events are every other number, and no whistle step writes here.
     pub const OTHER_LOG: u8 = b'o';
     /// Families rebuilt from the records and the log when an older store is opened.
-    pub const DERIVED_FROM_RECORDS: [u8; 13] = [
+    pub const DERIVED_FROM_RECORDS: [u8; 14] = [
         STATUS,
+        PENDING,
         DEPARTMENT,
         COMMUNITY,
         STREET,
@@ -263,7 +267,24 @@ pub fn whistle_lists(w: &Whistle) -> Vec<Vec<u8>> {
     if let Some(d) = w.department_id {
         out.push(key(&[&[family::DEPARTMENT], &be(d.0), &[st]]));
     }
+    for p in [
+        crate::storage::Pending::Extension,
+        crate::storage::Pending::Return,
+    ] {
+        if p.waits_on(w) {
+            out.push(pending_list(p));
+        }
+    }
     out
+}
+
+/// The list of whistles on which `p` waits for the dispatcher.
+pub fn pending_list(p: crate::storage::Pending) -> Vec<u8> {
+    let kind = match p {
+        crate::storage::Pending::Extension => b'e',
+        crate::storage::Pending::Return => b'r',
+    };
+    key(&[&[family::PENDING, kind]])
 }
 
 /// The id-ordered lists a wish is on: by status, and by community with status.

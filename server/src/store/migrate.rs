@@ -24,6 +24,10 @@
 //!
 //! Format 5 counts whistles per status, city-wide (for `/metrics`). Opening an earlier store
 //! sets those totals from the records (absolute values: a rerun writes the same).
+//!
+//! Format 7 lists the whistles on which a request waits for the dispatcher (more time asked,
+//! a return), for the dispatcher's inbox. Opening an earlier store derives the lists from the
+//! records and writes them whole (a rerun writes the same entries again).
 
 use std::collections::BTreeMap;
 
@@ -33,7 +37,7 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 6;
+pub const FORMAT: u64 = 7;
 /// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
@@ -58,7 +62,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             return Ok(());
         }
-        Some(n @ (2..=5)) => {
+        Some(n @ (2..=6)) => {
             let started = std::time::Instant::now();
             if n == 2 {
                 tracing::info!("store in format 2: adding the lists of format 3");
@@ -72,8 +76,14 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
                 tracing::info!("store in format {n}: counting whistles per status for format 5");
                 add_format_5_status_totals(db)?;
             }
-            tracing::info!("store in format {n}: counting each street's department loads for format 6");
-            add_format_6_street_loads(db)?;
+            if n <= 5 {
+                tracing::info!(
+                    "store in format {n}: counting each street's department loads for format 6"
+                );
+                add_format_6_street_loads(db)?;
+            }
+            tracing::info!("store in format {n}: listing what waits for the dispatcher for format 7");
+            add_format_7_pending_lists(db)?;
             meta.insert(FORMAT_KEY, &be(FORMAT))?;
             db.flush()?;
             tracing::info!(
@@ -100,6 +110,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
         add_format_4_middle(db)?;
         add_format_5_status_totals(db)?;
         add_format_6_street_loads(db)?;
+        add_format_7_pending_lists(db)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "store upgraded to format {FORMAT}"
@@ -357,6 +368,32 @@ fn add_format_6_street_loads(db: &sled::Db) -> Result<(), StoreError> {
         }
     }
     set_counters(&counters, totals)?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Derives format 7's lists (whistles on which a request waits for the dispatcher) from the
+/// records and writes them whole.
+fn add_format_7_pending_lists(db: &sled::Db) -> Result<(), StoreError> {
+    let index = db.open_tree(INDEX_TREE)?;
+    let mut lists: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        for p in [
+            crate::storage::Pending::Extension,
+            crate::storage::Pending::Return,
+        ] {
+            if p.waits_on(&w) {
+                let prefix = keys::pending_list(p);
+                let v = lists
+                    .entry(postings::bucket_key(&prefix, w.id.0))
+                    .or_default();
+                *v = postings::with(v, w.id.0);
+            }
+        }
+    }
+    write_all(&index, lists.into_iter().map(Ok))?;
     db.flush()?;
     Ok(())
 }

@@ -52,6 +52,14 @@ impl Store {
                 None => key(&[&[family::STATUS, s.code()]]),
             })
             .collect();
+        // What waits for the dispatcher is its own short list, whatever the statuses asked.
+        if let (Some(p), None) = (q.pending, unit) {
+            let ids = postings::descending(&self.idx, &super::keys::pending_list(p), below);
+            let (ids, next) = self.page_desc(ids, q.limit, |id| {
+                Ok(self.whistle(WhistleId(id))?.filter(|w| q.matches(w)))
+            })?;
+            return Ok((ids, next.map(|id| format!("i{id}"))));
+        }
         let lists = postings::merged_descending(&self.idx, &prefixes, below);
         // A category narrows the walk through its own list, when no unit narrows it already.
         let ids: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match (unit, &q.category) {
