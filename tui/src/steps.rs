@@ -472,20 +472,11 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             }
             // `dup W1042 …` names the original of a duplicate.
             _ if step == Step::Reject => Some(reject_body(&text)),
-            _ if step == Step::ApproveExtension => {
-                let current = targets
-                    .first()
-                    .and_then(|id| app.whistle(*id))
-                    .map(|w| w.resolve_by);
-                match crate::middle::body(step, &text, current, app.now) {
-                    Ok(body) => Some(body),
-                    Err((zh_why, en_why)) => {
-                        app.warn_in(zh_why, en_why);
-                        return keep(app, p);
-                    }
-                }
-            }
-            Input::Extension | Input::CallBack => {
+            // A deadline, an outcome or a grant is read by `middle`.
+            input
+                if step == Step::ApproveExtension
+                    || matches!(input, Input::Extension | Input::CallBack) =>
+            {
                 let current = targets
                     .first()
                     .and_then(|id| app.whistle(*id))
