@@ -54,6 +54,13 @@ impl ListView {
     /// Selects row `sel` (within `len`), scrolling as little as needed.
     pub fn place(&mut self, sel: usize, len: usize) {
         self.sel = sel.min(len.saturating_sub(1));
+        // Before the layout says how many rows fit, nothing is on screen to keep in view: the
+        // list stays at its top, and `set_rows` scrolls as little as needed once it is known
+        // (a one-row guess scrolled the demo's queue past its most pressing rows).
+        if self.rows.get() == 0 {
+            self.offset = 0;
+            return;
+        }
         let h = self.rows();
         if self.sel < self.offset {
             self.offset = self.sel;

@@ -703,3 +703,39 @@ fn tab_completes_the_commands_chinese_names() {
     };
     assert_eq!(editor.text(), "goto ");
 }
+
+/// Issue 27, bug 8, as the demo showed it: rows that arrive and move before the first frame
+/// (the layout not known yet) do not leave the queue scrolled past its most pressing rows.
+#[test]
+fn rows_that_move_before_the_first_frame_leave_the_queue_at_its_top() {
+    let mut app = shaozi_tui::app::App::new(Lang::Zh, shaozi_tui::keys::Keymap::default(), now());
+    update(&mut app, Msg::Directory(Box::new(directory())));
+    let mut many = queue();
+    for i in 0..60 {
+        let mut w = many[i % 5].clone();
+        w.id = WhistleId(2000 + i as u64);
+        w.respond_by += chrono::Duration::hours(10 + i as i64);
+        many.push(w);
+    }
+    update(&mut app, Msg::Queue(many));
+    // Replayed events move seven cases above the selected one before anything is drawn.
+    for i in 0..7u64 {
+        let mut w = app.model.queue.get(WhistleId(2050 + i)).unwrap().clone();
+        w = overdue(w);
+        w.escalation_level = 2;
+        w.respond_by = now() - chrono::Duration::hours(5);
+        w.version += 1;
+        update(&mut app, event("whistle.escalated", &w, 100 + i));
+    }
+    update(&mut app, Msg::Resize(80, 24));
+    assert_eq!(app.queue.list.offset, 0, "the view is at the top");
+    let screen = render(&app);
+    let first = screen
+        .lines()
+        .find(|l| l.contains(" W"))
+        .unwrap_or_default();
+    assert!(
+        first.contains("W205"),
+        "the most pressing row is in sight: {screen}"
+    );
+}
