@@ -313,6 +313,10 @@ impl TestServer {
         if cfg.webhook_allow.is_empty() {
             cfg.webhook_allow = loopback();
         }
+        // A sled store closed a moment ago (a server stopped, a test's direct look inside)
+        // may still hold its lock while sled's background thread ends: wait for the lock to
+        // be free, a few seconds at most, rather than fail on the timing of that thread.
+        wait_for_store_lock(&data).await;
         let server = start(cfg).await.expect("server starts");
         TestServer {
             base: format!("http://{}", server.addr),
@@ -588,4 +592,24 @@ pub struct City {
     pub communities: Vec<String>,
     /// Department ids: 城管 (sanitation, market), 路灯 (lighting), 住建 (property, lighting).
     pub departments: Vec<String>,
+}
+
+/// Waits until no one holds the lock of the sled store in `data` (none when it is not one).
+async fn wait_for_store_lock(data: &Path) {
+    use fs2::FileExt;
+    let lock_file = data.join("db");
+    for _ in 0..100 {
+        let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&lock_file)
+        else {
+            return;
+        };
+        // Taken and let go at once (the lock goes with the file).
+        if file.try_lock_exclusive().is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
