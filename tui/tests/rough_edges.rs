@@ -871,3 +871,17 @@ fn q_goes_home_first_then_quits() {
     assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
     assert!(app.quit);
 }
+
+/// Issue 27: a day and 23 hours reads 1d23, not 1d (which covered 24 h to 47 h 59).
+#[test]
+fn spans_of_days_keep_their_hours() {
+    use chrono::Duration;
+    use shaozi_tui::view::short_span;
+    assert_eq!(short_span(Duration::minutes(47 * 60 + 59)), "1d23");
+    assert_eq!(short_span(Duration::hours(24)), "1d00");
+    assert_eq!(
+        short_span(Duration::hours(23) + Duration::minutes(5)),
+        "23h05"
+    );
+    assert_eq!(short_span(Duration::days(12)), "12d");
+}

@@ -57,13 +57,16 @@ impl Theme {
     }
 }
 
-/// A compact duration: `42m`, `3h05`, `2d`.
+/// A compact duration: `42m`, `3h05`, `1d23` (a day and 23 hours), `12d`.
 pub fn short_span(d: chrono::Duration) -> String {
     let m = d.num_minutes().abs();
     if m < 60 {
         format!("{m}m")
     } else if m < 24 * 60 {
         format!("{}h{:02}", m / 60, m % 60)
+    } else if m < 10 * 24 * 60 {
+        // Days and hours, as hours and minutes above: 1d23 is not read as one day.
+        format!("{}d{:02}", m / (24 * 60), m % (24 * 60) / 60)
     } else {
         format!("{}d", m / (24 * 60))
     }
