@@ -70,10 +70,7 @@ impl Context<'_> {
 
     /// Whether rows should look stale (the connection is down).
     pub fn stale(&self) -> bool {
-        matches!(
-            self.conn,
-            Conn::Reconnecting { .. } | Conn::Offline | Conn::Refused
-        )
+        self.conn.is_down()
     }
 
     /// Whether a step on a whistle is offered now: the role allows it and the whistle it would

@@ -54,6 +54,16 @@ pub enum Conn {
     Refused,
 }
 
+impl Conn {
+    /// Whether what is shown may be out of date (the connection is down or refused).
+    pub fn is_down(self) -> bool {
+        matches!(
+            self,
+            Conn::Reconnecting { .. } | Conn::Offline | Conn::Refused
+        )
+    }
+}
+
 /// What was typed for an action, kept so a refusal loses nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {

@@ -264,10 +264,7 @@ impl App {
 
     /// Whether rows should look stale (the connection is down).
     pub fn stale(&self) -> bool {
-        matches!(
-            self.conn,
-            Conn::Reconnecting { .. } | Conn::Offline | Conn::Refused
-        )
+        self.conn.is_down()
     }
 
     /// Whether the token's dashboard opens on its own work rather than the city's queue.
