@@ -22,25 +22,53 @@ fn scope_text(s: &Scope) -> String {
 }
 
 fn print_list(tokens: &[TokenInfo]) {
-    println!(
-        "{:<24} {:<11} {:<6} {:<20} {:<20} revoked",
-        "name", "role", "scope", "created", "expires"
-    );
+    print!("{}", token_table(tokens));
+}
+
+/// `text` padded with spaces to `width` display columns (a Chinese character takes two).
+fn pad(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+/// The tokens as a table whose columns line up in a terminal, Chinese names included: each
+/// column as wide as its widest cell.
+fn token_table(tokens: &[TokenInfo]) -> String {
+    let day = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let mut rows = vec![[
+        "name".to_string(),
+        "role".into(),
+        "scope".into(),
+        "created".into(),
+        "expires".into(),
+        "revoked".into(),
+    ]];
     for t in tokens {
-        let day = |d: Option<chrono::DateTime<chrono::Utc>>| {
-            d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_else(|| "-".into())
-        };
-        println!(
-            "{:<24} {:<11} {:<6} {:<20} {:<20} {}",
-            t.name,
-            t.role.as_str(),
+        rows.push([
+            t.name.clone(),
+            t.role.as_str().into(),
             scope_text(&t.scope),
             day(Some(t.created_at)),
             day(t.expires_at),
-            day(t.revoked_at)
-        );
+            day(t.revoked_at),
+        ]);
     }
+    let mut widths = [0usize; 6];
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(unicode_width::UnicodeWidthStr::width(cell.as_str()));
+        }
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r.iter().zip(widths).map(|(cell, w)| pad(cell, w)).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Runs a token command.
@@ -203,4 +231,44 @@ async fn online(cmd: TokenCmd, at: &StoreOrServer) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(name: &str, role: Role) -> TokenInfo {
+        TokenInfo {
+            name: name.into(),
+            role,
+            scope: Scope::City,
+            created_by: "admin".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            expires_at: None,
+            revoked_at: None,
+        }
+    }
+
+    /// The role column starts at the same display column on every line, whatever the names.
+    #[test]
+    fn token_list_lines_up_chinese_names() {
+        let table = token_table(&[
+            token("ops", Role::Admin),
+            token("梓山社区居委会", Role::Community),
+            token("市路灯管理处值班", Role::Department),
+        ]);
+        let role_at: Vec<usize> = table
+            .lines()
+            .zip(["role", "admin", "community", "department"])
+            .map(|(line, role)| {
+                let at = line.find(&format!(" {role} ")).unwrap_or(0);
+                unicode_width::UnicodeWidthStr::width(&line[..at])
+            })
+            .collect();
+        assert_eq!(role_at.len(), 4, "{table}");
+        assert!(
+            role_at[0] > 0 && role_at.iter().all(|c| *c == role_at[0]),
+            "{table}"
+        );
+    }
 }
