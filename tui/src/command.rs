@@ -187,7 +187,11 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             let note = (words.len() > 3).then(|| words[3..].join(" "));
             // A reassignment needs its reason on the line: a box opened behind the command
             // line would take the next command typed as the reason.
-            if crate::steps::reassigning(app, &[id]) && note.is_none() {
+            if let Some(why) = crate::steps::all_already_with(app, &[id], dept) {
+                app.warn(why);
+                return Vec::new();
+            }
+            if crate::steps::reassigning(app, &[id], dept) && note.is_none() {
                 let (now, returned) = app
                     .whistle(id)
                     .map(|w| {

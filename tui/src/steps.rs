@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::batch::Batch;
 use crate::editor::{Edit, LineEditor};
 use crate::message::{Draft, Effect, View};
-use crate::prompt::{DeptOption, Prompt};
+use crate::prompt::{Caution, DeptOption, Prompt};
 
 /// Takes a step on the shown screen's case (or the marked ones): asks for what the shared table
 /// says it needs, of the cases whose status allows it.
@@ -170,6 +170,11 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
             .and_then(|s| s.departments.iter().find(|d| d.id == id.to_string()))
             .map_or(0, |d| d.dispatched + d.acknowledged)
     };
+    let with: Vec<Option<DepartmentId>> = targets
+        .iter()
+        .filter_map(|id| app.whistle(*id))
+        .map(|w| w.department_id.filter(|_| is_with_department(w)))
+        .collect();
     let mut options: Vec<DeptOption> = app
         .model
         .dir
@@ -180,6 +185,7 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
             name: d.name.clone(),
             load: load(d.id),
             handles: !categories.is_empty() && categories.iter().all(|c| d.categories.contains(c)),
+            current: !with.is_empty() && with.iter().all(|w| *w == Some(d.id)),
         })
         .collect();
     options.sort_by_cached_key(|o| (!o.handles, o.load, crate::text::reading_key(&o.name)));
@@ -200,7 +206,12 @@ pub fn act(
     // Several cases at once, and what cannot be undone (rejecting a case for good), are
     // confirmed first.
     if targets.len() > 1 || body.step() == Step::Reject {
-        return (Some(Prompt::Confirm { targets, body }), Vec::new());
+        let p = Prompt::Confirm {
+            targets,
+            body,
+            cautions: Vec::new(),
+        };
+        return (Some(p), Vec::new());
     }
     let fx = targets
         .into_iter()
@@ -287,7 +298,7 @@ fn dispatch(
     note: Option<String>,
     draft: Option<Prompt>,
 ) -> (Option<Prompt>, Vec<Effect>) {
-    if reassigning(app, &targets) && note.is_none() {
+    if reassigning(app, &targets, dept) && note.is_none() {
         let p = Prompt::Text {
             step: Step::Dispatch,
             targets,
@@ -296,23 +307,106 @@ fn dispatch(
         };
         return (Some(p), Vec::new());
     }
-    match StepBody::build(Step::Dispatch, Given::Department(dept, note)) {
-        Some(body) => act(body, targets, draft),
-        None => (None, Vec::new()),
+    let Some(body) = StepBody::build(Step::Dispatch, Given::Department(dept, note)) else {
+        return (None, Vec::new());
+    };
+    // A case already with that department, or a department that does not handle its
+    // category, is most likely a slip: said, and confirmed, before anything goes out.
+    let cautions = dispatch_cautions(app, &targets, dept);
+    if !cautions.is_empty() {
+        let p = Prompt::Confirm {
+            targets,
+            body,
+            cautions,
+        };
+        return (Some(p), Vec::new());
     }
+    act(body, targets, draft)
+}
+
+/// Whether a case is with its department now (dispatched, acknowledged, or returned and not
+/// yet decided), rather than only having been with one.
+fn is_with_department(w: &Whistle) -> bool {
+    matches!(
+        w.status,
+        WhistleStatus::Dispatched | WhistleStatus::Acknowledged | WhistleStatus::Returned
+    )
+}
+
+/// What is worth pointing out before dispatching `targets` to `dept`.
+pub(crate) fn dispatch_cautions(
+    app: &App,
+    targets: &[WhistleId],
+    dept: DepartmentId,
+) -> Vec<(WhistleId, Caution)> {
+    let handled = app.model.dir.departments.get(&dept).map(|d| &d.categories);
+    targets
+        .iter()
+        .filter_map(|id| app.whistle(*id))
+        .filter_map(|w| {
+            if is_with_department(w) && w.department_id == Some(dept) {
+                Some((w.id, Caution::AlreadyWith))
+            } else if handled.is_some_and(|c| !c.contains(&w.category)) {
+                Some((w.id, Caution::DoesNotHandle))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Whether dispatching any of `targets` would move it from the department it is with: a
 /// dispatched case (which needs a reason) or a returned one (upholding the return needs a note
 /// for the new department).
-pub(crate) fn reassigning(app: &App, targets: &[WhistleId]) -> bool {
+pub(crate) fn reassigning(app: &App, targets: &[WhistleId], to: DepartmentId) -> bool {
     targets.iter().any(|id| {
         app.whistle(*id).is_some_and(|w| {
             matches!(
                 w.status,
                 WhistleStatus::Dispatched | WhistleStatus::Returned
-            )
+            ) && w.department_id != Some(to)
         })
+    })
+}
+
+/// When every one of `targets` is already with `dept`, what to say instead of dispatching
+/// (the server would refuse each): for a returned case, that overruling the return is `v`.
+pub(crate) fn all_already_with(
+    app: &App,
+    targets: &[WhistleId],
+    dept: DepartmentId,
+) -> Option<String> {
+    let cautions = dispatch_cautions(app, targets, dept);
+    let all = !targets.is_empty()
+        && targets.iter().all(|id| {
+            cautions
+                .iter()
+                .any(|(c, why)| c == id && *why == Caution::AlreadyWith)
+        });
+    if !all {
+        return None;
+    }
+    let name = app.model.dir.department(Some(dept));
+    let zh = app.lang == crate::i18n::Lang::Zh;
+    let returned = targets.iter().all(|id| {
+        app.whistle(*id)
+            .is_some_and(|w| w.status == WhistleStatus::Returned)
+    });
+    let ids: Vec<String> = targets.iter().map(|id| id.to_string()).collect();
+    let ids = ids.join(" ");
+    let overrule = app
+        .keymap
+        .hint_key(crate::keys::Action::Step(Step::Overrule))
+        .unwrap_or_else(|| "v".into());
+    Some(match (returned, zh) {
+        (true, true) => format!(
+            "{ids} 是 {name} 退回的；要它继续办，按 {overrule} 驳回退单；要改派，请选别的部门"
+        ),
+        (true, false) => format!(
+            "{name} returned {ids}; to have it carry on, overrule the return with {overrule}; to move it, choose another department"
+        ),
+        (false, true) => format!("{ids} 已在 {name}，无需再派"),
+        (false, false) => format!("{ids} is already with {name}"),
     })
 }
 
@@ -339,7 +433,14 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             }
             KeyCode::Enter => {
                 let chosen = p.visible_options().get(sel_of(&p)).map(|o| o.id);
+                let t = targets_of(&p);
                 match chosen {
+                    Some(d) if all_already_with(app, &t, d).is_some() => {
+                        if let Some(why) = all_already_with(app, &t, d) {
+                            app.warn(why);
+                        }
+                        (Some(p), Vec::new())
+                    }
                     Some(d) => {
                         let t = targets_of(&p);
                         dispatch(app, t, d, None, Some(p.clone()))
@@ -390,8 +491,15 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             _ => (Some(p), Vec::new()),
         },
         Prompt::WishText { .. } => return on_wish_text_key(app, p, k),
-        Prompt::Confirm { targets, body } => match k.code {
+        Prompt::Confirm {
+            targets,
+            body,
+            cautions,
+        } => match k.code {
             KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('Y') => {
+                // A case already with the chosen department is left as it is (the server
+                // would refuse it).
+                targets.retain(|id| !cautions.contains(&(*id, Caution::AlreadyWith)));
                 let dept = match body {
                     StepBody::Dispatch(d) => Some(d.department_id),
                     _ => None,

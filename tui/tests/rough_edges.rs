@@ -314,6 +314,19 @@ fn assigning_an_assigned_case_on_the_command_line_needs_the_reason_on_the_line()
     );
     key(&mut app, KeyCode::Esc);
     let fx = command(&mut app, "派单 W1001 住房 属于物业维修");
+    // 住房 does not handle W1001's category: said, and confirmed, before it goes.
+    assert!(fx.is_empty(), "{fx:?}");
+    let Some(shaozi_tui::prompt::Prompt::Confirm { cautions, .. }) = app.prompt.clone() else {
+        panic!(
+            "a department that does not handle the category is confirmed: {:?}",
+            app.prompt
+        )
+    };
+    assert_eq!(
+        cautions,
+        [(WhistleId(1001), shaozi_tui::prompt::Caution::DoesNotHandle)]
+    );
+    let fx = key(&mut app, KeyCode::Char('y'));
     let [Effect::Act { body, .. }] = fx.as_slice() else {
         panic!("{fx:?}")
     };

@@ -14,7 +14,7 @@ use shaozi_shared::api::Step;
 use shaozi_shared::{DepartmentId, Urgency, WhistleId, WhistleStatus};
 use shaozi_tui::app::{update, Conn, Effect, Msg, Refusal, View};
 use shaozi_tui::i18n::Lang;
-use shaozi_tui::prompt::Prompt;
+use shaozi_tui::prompt::{Caution, Prompt};
 use shaozi_tui::screens::assessment::Units;
 
 #[test]
@@ -164,6 +164,17 @@ fn reassigning_asks_for_a_reason() {
         "an empty reason is not sent"
     );
     typed(&mut app, "属于小区内部");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    // D3 does not handle sanitation: pointed out, and confirmed.
+    let Some(Prompt::Confirm { cautions, .. }) = &app.prompt else {
+        panic!("{:?}", app.prompt)
+    };
+    assert_eq!(cautions, &[(WhistleId(1001), Caution::DoesNotHandle)]);
+    assert!(
+        render(&app).contains("⚠ does not handle"),
+        "{}",
+        render(&app)
+    );
     let fx = key(&mut app, KeyCode::Enter);
     let [Effect::Act { body, .. }] = fx.as_slice() else {
         panic!("{fx:?}")
@@ -172,6 +183,77 @@ fn reassigning_asks_for_a_reason() {
         body.json(),
         json!({"department_id": "D3", "note": "属于小区内部"})
     );
+}
+
+#[test]
+fn the_reassign_picker_marks_the_department_that_has_the_case() {
+    let mut app = app(Lang::En, 120, 40);
+    assert_eq!(app.queue.sel, Some(WhistleId(1001)), "with D1");
+    key(&mut app, KeyCode::Char('a'));
+    let Some(p @ Prompt::Picker { .. }) = &app.prompt else {
+        panic!("no picker")
+    };
+    let current: Vec<u64> = p
+        .visible_options()
+        .iter()
+        .filter(|o| o.current)
+        .map(|o| o.id.0)
+        .collect();
+    assert_eq!(current, [1]);
+    let screen = render(&app);
+    let marked: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("← has it now"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{screen}");
+    assert!(marked[0].contains("市城市管理和综合执法局"), "{screen}");
+    // Choosing it again is said at once, not sent to be refused.
+    typed(&mut app, "D1");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(
+        matches!(app.prompt, Some(Prompt::Picker { .. })),
+        "the picker stays"
+    );
+    let flash = app.flash.clone().unwrap();
+    assert!(
+        flash.error
+            && flash
+                .text
+                .contains("W1001 is already with 市城市管理和综合执法局"),
+        "{}",
+        flash.text
+    );
+}
+
+#[test]
+fn a_bulk_dispatch_points_out_and_skips_a_case_already_with_the_department() {
+    let mut app = app(Lang::Zh, 120, 40);
+    app.queue.marked.insert(WhistleId(1003));
+    app.queue.marked.insert(WhistleId(1004));
+    key(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "住建");
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "confirmation first"
+    );
+    let Some(Prompt::Confirm { cautions, .. }) = &app.prompt else {
+        panic!("{:?}", app.prompt)
+    };
+    assert_eq!(cautions, &[(WhistleId(1004), Caution::AlreadyWith)]);
+    let screen = render(&app);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("W1004") && l.contains("⚠ 已在该部门")),
+        "{screen}"
+    );
+    assert!(screen.contains("（1 件已在该部门，将跳过）"), "{screen}");
+    let fx = key(&mut app, KeyCode::Char('y'));
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("only the case not yet with it goes: {fx:?}")
+    };
+    assert_eq!(*id, WhistleId(1003));
+    assert_eq!(body.json(), json!({"department_id": "D3"}));
 }
 
 #[test]

@@ -19,6 +19,18 @@ pub struct DeptOption {
     pub load: i64,
     /// Handles the whistle's category.
     pub handles: bool,
+    /// The case (every one of them) is with this department now.
+    pub current: bool,
+}
+
+/// Why a dispatch asks to be confirmed even for one case: what the dispatcher may not have
+/// seen in a hurry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caution {
+    /// The case is already with the chosen department.
+    AlreadyWith,
+    /// The chosen department does not handle the case's category.
+    DoesNotHandle,
 }
 
 /// An open prompt.
@@ -66,12 +78,14 @@ pub enum Prompt {
         /// The text.
         editor: LineEditor,
     },
-    /// Confirm a step on several whistles.
+    /// Confirm a step on several whistles, or one that cannot be undone or looks wrong.
     Confirm {
         /// Whistles.
         targets: Vec<WhistleId>,
         /// The step with its body.
         body: StepBody,
+        /// What to point out about some of them.
+        cautions: Vec<(WhistleId, Caution)>,
     },
     /// `:` command line.
     Command {

@@ -10,7 +10,7 @@ use super::{local_time, Theme};
 use crate::app::{App, Conn};
 use crate::i18n::Lang;
 use crate::keys::Action;
-use crate::prompt::Prompt;
+use crate::prompt::{Caution, Prompt};
 use crate::text::{fit, width};
 
 /// Connection, last data, counts of new and marked rows, the filter, and the message; false
@@ -348,7 +348,16 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                 } else {
                     format!("load {}", o.load)
                 };
-                let text = format!("{mark} {:<5} {}  {load}", o.id.to_string(), o.name);
+                let now_with = match (o.current, zh) {
+                    (false, _) => "",
+                    (true, true) => "  ← 现承办",
+                    (true, false) => "  ← has it now",
+                };
+                let text = format!(
+                    "{mark} {:<5} {}  {load}{now_with}",
+                    o.id.to_string(),
+                    o.name
+                );
                 let style = if i == *sel {
                     theme.selected()
                 } else {
@@ -459,7 +468,7 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
         Prompt::Confirm {
             targets,
             body: step,
-            ..
+            cautions,
         } => {
             let verb = app.lang.step(step.step()).hint;
             let what = match step {
@@ -485,7 +494,30 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                         .whistle(*id)
                         .map(|w| w.title.clone())
                         .unwrap_or_default();
-                    Line::from(format!("{id}  {title}"))
+                    let caution = cautions.iter().find(|(c, _)| c == id).map(|(_, c)| {
+                        let w = app.whistle(*id);
+                        match (c, zh) {
+                            (Caution::AlreadyWith, true) => "  ⚠ 已在该部门".to_string(),
+                            (Caution::AlreadyWith, false) => "  ⚠ already with it".to_string(),
+                            (Caution::DoesNotHandle, true) => format!(
+                                "  ⚠ 该部门不承办{}",
+                                w.map(|w| app.model.dir.category(&w.category, app.lang))
+                                    .unwrap_or_default()
+                            ),
+                            (Caution::DoesNotHandle, false) => format!(
+                                "  ⚠ does not handle {}",
+                                w.map(|w| app.model.dir.category(&w.category, app.lang))
+                                    .unwrap_or_default()
+                            ),
+                        }
+                    });
+                    match caution {
+                        Some(c) => Line::from(vec![
+                            Span::raw(format!("{id}  {title}")),
+                            Span::styled(c, theme.warn()),
+                        ]),
+                        None => Line::from(format!("{id}  {title}")),
+                    }
                 })
                 .collect();
             lines.push(Line::from(Span::styled(
@@ -496,10 +528,18 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                 },
                 theme.muted(),
             )));
-            let title = if zh {
-                format!("{what}：{} 件", targets.len())
-            } else {
-                format!("{what}: {} cases", targets.len())
+            let skipped = cautions
+                .iter()
+                .filter(|(_, c)| *c == Caution::AlreadyWith)
+                .count();
+            let title = match (zh, skipped) {
+                (true, 0) => format!("{what}：{} 件", targets.len()),
+                (true, k) => format!("{what}：{} 件（{k} 件已在该部门，将跳过）", targets.len()),
+                (false, 0) => format!("{what}: {}", en_cases(targets.len())),
+                (false, k) => format!(
+                    "{what}: {} ({k} already with it, left as they are)",
+                    en_cases(targets.len())
+                ),
             };
             boxed(f, area, &title, lines);
         }
@@ -536,6 +576,15 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             );
             f.set_cursor_position((inner.x + 1 + col as u16, inner.y));
         }
+    }
+}
+
+/// "1 case", "3 cases".
+fn en_cases(n: usize) -> String {
+    if n == 1 {
+        "1 case".into()
+    } else {
+        format!("{n} cases")
     }
 }
 
