@@ -61,8 +61,11 @@ impl Lang {
             (Step::Escalate, Lang::En) => ("escalate", "Why escalate"),
             (Step::Claim, Lang::Zh) => ("认领", "认领心愿"),
             (Step::Claim, Lang::En) => ("claim", "Claim the wish"),
-            (Step::Complete, Lang::Zh) => ("完成", "心愿已完成"),
-            (Step::Complete, Lang::En) => ("complete", "The wish is fulfilled"),
+            (Step::Complete, Lang::Zh) => ("完成", "完成心愿：可写备注（做了什么），Enter 确认完成，Esc 取消"),
+            (Step::Complete, Lang::En) => (
+                "complete",
+                "Complete: a note if you like (what was done); Enter confirms, Esc cancels",
+            ),
             (Step::Cancel, Lang::Zh) => ("撤销", "撤销理由"),
             (Step::Cancel, Lang::En) => ("withdraw", "Why withdraw the wish"),
             (Step::Return, Lang::Zh) => ("退单", "退单理由（非本部门职责）"),

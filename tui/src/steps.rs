@@ -117,7 +117,7 @@ pub(crate) fn take_on_wish(app: &mut App, step: Step) -> Vec<Effect> {
             department_id: Some(d),
             claimer: None,
         }),
-        (Step::Complete, _) => StepBody::Complete(CompleteBody::default()),
+        // Completing asks first (it cannot be undone), with room for a note of what was done.
         _ => {
             let editor = match &app.draft {
                 Some(Prompt::WishText {
@@ -617,7 +617,7 @@ fn on_wish_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         return keep(app, p);
     }
     let (step, id, text) = (*step, *id, editor.text().trim().to_string());
-    if text.is_empty() {
+    if text.is_empty() && step != Step::Complete {
         let ask = app.lang.step(step).ask;
         app.warn(if app.zh() {
             format!("请填写：{ask}")
@@ -630,6 +630,9 @@ fn on_wish_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         Step::Claim => StepBody::Claim(ClaimBody {
             department_id: None,
             claimer: Some(text),
+        }),
+        Step::Complete => StepBody::Complete(CompleteBody {
+            note: Some(text).filter(|t| !t.is_empty()),
         }),
         _ => match StepBody::build(step, Given::Text(text)) {
             Some(b) => b,

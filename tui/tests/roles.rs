@@ -462,3 +462,50 @@ fn a_community_sees_its_completed_wishes() {
     key(&mut d, KeyCode::Char('3'));
     assert!(!render(&d).contains("给独居老人装扶手"));
 }
+
+/// Issue 27: completing a wish cannot be undone, so `d` asks first, naming the wish, with room
+/// for a note of what was done; Esc sends nothing.
+#[test]
+fn completing_a_wish_asks_first_and_takes_a_note() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    update(
+        &mut a,
+        me(
+            shaozi_shared::Role::Department,
+            shaozi_shared::Scope::Department(DepartmentId(1)),
+        ),
+    );
+    update(&mut a, Msg::Wishes(wishes()));
+    key(&mut a, KeyCode::Char('3'));
+    key(&mut a, KeyCode::Char('G'));
+    assert_eq!(a.wishes.selected().map(|w| w.id.0), Some(3));
+    assert!(key(&mut a, KeyCode::Char('d')).is_empty(), "asks first");
+    let screen = render(&a);
+    assert!(
+        screen.contains("完成心愿：可写备注") && screen.contains("M3 村里小广场添两张长椅"),
+        "{screen}"
+    );
+    assert!(key(&mut a, KeyCode::Esc).is_empty());
+    assert_eq!(a.prompt, None);
+    key(&mut a, KeyCode::Char('d'));
+    typed(&mut a, "两张长椅已装好");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::ActWish { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(id.0, 3);
+    assert_eq!(
+        (body.step().name(), body.json()),
+        ("complete", serde_json::json!({"note": "两张长椅已装好"}))
+    );
+    // Without a note, Enter completes it all the same.
+    key(&mut a, KeyCode::Char('d'));
+    for _ in 0..10 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    let fx = key(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::ActWish { body, .. }] if body.json() == serde_json::json!({})),
+        "{fx:?}"
+    );
+}

@@ -460,7 +460,16 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             let inner = boxed(
                 f,
                 area,
-                &format!("{} · {id}", app.lang.step(*step).ask),
+                &format!(
+                    "{} · {id} {}",
+                    app.lang.step(*step).ask,
+                    app.wishes
+                        .items
+                        .iter()
+                        .find(|w| w.id == *id)
+                        .map(|w| w.title.as_str())
+                        .unwrap_or_default()
+                ),
                 vec![Line::from(format!("> {typed}"))],
             );
             f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
