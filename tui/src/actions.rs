@@ -195,7 +195,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 },
                 View::Detail => View::Assessment,
                 View::Assessment => View::Webhooks,
-                View::Webhooks | View::Inbox => app.home(),
+                View::Webhooks | View::Inbox | View::Notices => app.home(),
             };
             show(app, next)
         }
@@ -205,14 +205,21 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ViewAssessment => show(app, View::Assessment),
         Action::ViewWebhooks => show(app, View::Webhooks),
         // The inbox is the dispatcher's: what waits for a decision only a dispatcher takes.
+        // Anyone else's answers from others are its notices.
         Action::ViewInbox if !app.may(shaozi_shared::Op::Dispatch) => {
-            app.warn_in(
-                "待办是调度员的：退单、延期、回访由调度中心决定",
-                "the inbox is the dispatcher's: returns, extensions and call-backs are decided there",
-            );
+            let key = app
+                .keymap
+                .hint_key(Action::ViewNotices)
+                .unwrap_or_else(|| "m".into());
+            app.warn(if app.zh() {
+                format!("待办是调度员的（退单、延期、回访由调度中心决定）；别人对你的哨件做了什么，按 {key} 看通知")
+            } else {
+                format!("the inbox is the dispatcher's (returns, extensions and call-backs are decided there); what others did about your cases: press {key} for notices")
+            });
             Vec::new()
         }
         Action::ViewInbox => show(app, View::Inbox),
+        Action::ViewNotices => show(app, View::Notices),
         Action::ViewDetail => match app.current().or(app.detail.shown.as_ref().map(|d| d.0)) {
             Some(id) => app.open_detail(id),
             None => {
@@ -295,6 +302,7 @@ fn page_of(app: &App) -> isize {
         View::Assessment => app.assess.list.page(),
         View::Webhooks => app.hooks.list.page(),
         View::Inbox => app.inbox.list.page(),
+        View::Notices => app.notices.list.page(),
         View::Queue | View::Detail => app.queue.list.page(),
     }
 }

@@ -48,10 +48,13 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
         });
         if let Some(n) = notice {
             if n.warn {
-                app.warn(n.text);
+                app.warn(n.text.clone());
             } else {
-                app.say(n.text);
+                app.say(n.text.clone());
             }
+            // And kept, counted on the status line until the notices are opened.
+            let shown = app.view == View::Notices;
+            app.notices.post(n, e.at, w.id, shown);
         }
         fx.extend(whistle_changed(app, w, true));
     } else if kind.starts_with("wish.") {

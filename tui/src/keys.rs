@@ -37,6 +37,8 @@ pub enum Action {
     ViewWebhooks,
     /// What waits for the dispatcher's decision.
     ViewInbox,
+    /// What others did about the token's own cases.
+    ViewNotices,
     /// Resume the selected webhook subscription.
     WebhookResume,
     /// Send the selected webhook subscription a test message.
@@ -96,6 +98,7 @@ impl Action {
         (Action::ViewAssessment, "view_assessment"),
         (Action::ViewWebhooks, "view_webhooks"),
         (Action::ViewInbox, "view_inbox"),
+        (Action::ViewNotices, "view_notices"),
         (Action::WebhookResume, "webhook_resume"),
         (Action::WebhookTest, "webhook_test"),
         (Action::Period, "period"),
@@ -273,6 +276,7 @@ impl Default for Keymap {
             ("5", Action::ViewAssessment),
             ("6", Action::ViewWebhooks),
             ("i", Action::ViewInbox),
+            ("m", Action::ViewNotices),
             ("R", Action::WebhookResume),
             ("T", Action::WebhookTest),
             ("p", Action::Period),

@@ -33,6 +33,8 @@ pub enum View {
     Webhooks,
     /// What waits for the dispatcher's decision.
     Inbox,
+    /// What others did about a department's or a community's cases.
+    Notices,
 }
 
 /// The live connection, as the status line shows it.

@@ -138,7 +138,8 @@ fn the_inbox_is_the_dispatchers() {
     assert!(fx.is_empty());
     assert_ne!(a.view, View::Inbox);
     assert!(
-        a.flash.as_ref().unwrap().text.contains("待办是调度员的"),
+        a.flash.as_ref().unwrap().text.contains("待办是调度员的")
+            && a.flash.as_ref().unwrap().text.contains("按 m 看通知"),
         "{:?}",
         a.flash
     );

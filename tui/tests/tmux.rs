@@ -653,6 +653,15 @@ fn a_morning_in_the_inbox_in_a_real_terminal() {
     let s = wait_for(&dept.0, "延期未获批准", 10);
     assert!(s.contains("延期未获批准"), "the denial is said:\n{s}");
     assert!(!s.contains(&c.case), "the upheld case left its list:\n{s}");
+    // Both answers stay among its notices until seen.
+    assert!(s.contains("✉ 2 条新通知"), "counted:\n{s}");
+    keys(&dept.0, &["m"]);
+    let s = wait_for(&dept.0, "退单已核准", 10);
+    assert!(
+        s.contains(&format!("{} 退单已核准", c.case))
+            && s.contains(&format!("{second} 延期未获批准")),
+        "both answers listed:\n{s}"
+    );
     quit(&dept.0);
 
     let upheld = whistle_on_server(&rt, &c);

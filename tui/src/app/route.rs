@@ -86,6 +86,10 @@ macro_rules! on_screen {
                 let $s = &$app.inbox;
                 $body
             }
+            $crate::message::View::Notices => {
+                let $s = &$app.notices;
+                $body
+            }
         }
     }};
 }
@@ -151,6 +155,12 @@ macro_rules! on_screen_mut {
                 let $s = &mut $app.inbox;
                 $body
             }
+            $crate::message::View::Notices => {
+                #[allow(unused_variables)]
+                let $cx = $crate::app::route::context!($app);
+                let $s = &mut $app.notices;
+                $body
+            }
         }
     }};
 }
@@ -171,6 +181,7 @@ macro_rules! fit_every_screen {
         $app.assess.fit(&cx);
         $app.hooks.fit(&cx);
         $app.inbox.fit(&cx);
+        $app.notices.fit(&cx);
     }};
 }
 pub(crate) use fit_every_screen;

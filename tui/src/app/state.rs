@@ -17,6 +17,7 @@ use crate::screens::departments::DepartmentsScreen;
 use crate::screens::dept_cases::DeptCasesScreen;
 use crate::screens::detail::DetailScreen;
 use crate::screens::inbox::InboxScreen;
+use crate::screens::notices::NoticesScreen;
 use crate::screens::queue::QueueScreen;
 use crate::screens::webhooks::WebhooksScreen;
 use crate::screens::wishes::WishesScreen;
@@ -56,6 +57,8 @@ pub struct App {
     pub hooks: WebhooksScreen,
     /// The dispatcher's inbox.
     pub inbox: InboxScreen,
+    /// A department's or a community's notices.
+    pub notices: NoticesScreen,
     /// Connection.
     pub conn: Conn,
     /// When data last arrived.
@@ -112,6 +115,7 @@ impl App {
             assess: AssessmentScreen::default(),
             hooks: Default::default(),
             inbox: InboxScreen::default(),
+            notices: NoticesScreen::default(),
             conn: Conn::Connecting,
             last_data: None,
             flash: None,

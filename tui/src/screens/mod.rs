@@ -12,6 +12,7 @@ pub mod departments;
 pub mod dept_cases;
 pub mod detail;
 pub mod inbox;
+pub mod notices;
 pub mod queue;
 pub mod table;
 pub mod webhooks;

@@ -60,6 +60,18 @@ pub fn status_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) -> bool {
             theme.warn().add_modifier(Modifier::BOLD),
         ));
     }
+    if app.notices.unseen > 0 {
+        let key = app.keymap.hint_key(Action::ViewNotices).unwrap_or_default();
+        let n = app.notices.unseen;
+        spans.push(Span::styled(
+            if app.lang == Lang::Zh {
+                format!(" · ✉ {n} 条新通知（{key}）")
+            } else {
+                format!(" · ✉ {n} new ({key})")
+            },
+            theme.warn().add_modifier(Modifier::BOLD),
+        ));
+    }
     if !app.queue.marked.is_empty() {
         let marked = if app.lang == Lang::Zh {
             "已标记"
