@@ -92,6 +92,7 @@ fn on_prompt_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
             Prompt::Text { editor, .. } | Prompt::WishText { editor, .. } => {
                 !editor.text().trim().is_empty()
             }
+            Prompt::Form(f) => f.touched(),
             _ => false,
         };
         if typed {
@@ -107,8 +108,13 @@ fn on_prompt_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
         app.draft = None;
     }
     // Nothing is sent while the connection is down: it is said, and what was typed stays.
-    let sends =
-        k.code == KeyCode::Enter && !matches!(p, Prompt::Filter { .. } | Prompt::Command { .. });
+    // (A form's Enter mostly moves to the next field; sent offline, it comes back with the
+    // failure said in it.)
+    let sends = k.code == KeyCode::Enter
+        && !matches!(
+            p,
+            Prompt::Filter { .. } | Prompt::Command { .. } | Prompt::Form(_)
+        );
     if sends && app.stale() {
         app.warn_in(
             "离线：未提交，输入已保留；连接恢复后再按 Enter",
@@ -120,6 +126,7 @@ fn on_prompt_key(app: &mut App, k: KeyEvent) -> Vec<Effect> {
     match p {
         Prompt::Command { .. } => crate::command::on_key(app, p, k),
         Prompt::Filter { .. } => crate::filter::on_key(app, p, k),
+        Prompt::Form(_) | Prompt::Sure { .. } => crate::filing::on_key(app, p, k),
         _ => crate::steps::on_key(app, p, k),
     }
 }
@@ -220,6 +227,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::ViewInbox => show(app, View::Inbox),
         Action::ViewNotices => show(app, View::Notices),
+        Action::New => crate::filing::start(app),
         Action::ViewDetail => match app.current().or(app.detail.shown.as_ref().map(|d| d.0)) {
             Some(id) => app.open_detail(id),
             None => {

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 use crate::app::{update, App, Effect, Msg};
 use crate::net::{self, Api};
+use crate::prompt::form::FormKind;
 
 /// The app plus its connection to the world.
 pub struct Driver {
@@ -273,6 +274,34 @@ impl Driver {
                 self.spawn(async move {
                     let r = api.test_webhook(&id).await;
                     Some(Msg::WebhookTested(id, r))
+                });
+            }
+            Effect::DeleteWebhook(id) => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let r = api.delete(&format!("/api/v1/webhooks/{id}")).await;
+                    Some(Msg::WebhookDeleted(id, r))
+                });
+            }
+            Effect::File {
+                kind,
+                body,
+                key,
+                draft,
+            } => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let path = match kind {
+                        FormKind::Whistle => "/api/v1/whistles",
+                        FormKind::Wish => "/api/v1/wishes",
+                        FormKind::Webhook => "/api/v1/webhooks",
+                    };
+                    let result = api.create(path, &body, key.as_deref()).await;
+                    Some(Msg::Filed {
+                        kind,
+                        result,
+                        draft,
+                    })
                 });
             }
             Effect::WriteCsv { file, text } => {

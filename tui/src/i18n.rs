@@ -217,8 +217,6 @@ pub struct HookLabels {
     pub nothing: &'static str,
     /// The token's role may not see them.
     pub not_yours: &'static str,
-    /// Its key hints.
-    pub hints: &'static str,
 }
 
 /// Key hints the keymap does not give (the other screens' come from the keymap).
@@ -294,10 +292,9 @@ pub static ZH: Labels = Labels {
             "原因",
         ],
         states: ["正常", "重试中", "已暂停", "待接管"],
-        empty: "还没有推送订阅：POST /api/v1/webhooks 新建（见 README「推送到工作群」）。",
+        empty: "还没有推送订阅：按 n 新建（或 POST /api/v1/webhooks，见 README「推送到工作群」）。",
         nothing: "未选中推送订阅",
         not_yours: "查看身份不能查看推送订阅：它们属于订阅它们的单位和市调度中心。",
-        hints: "Enter 全部信息  R 恢复推送  T 发送测试  j/k 移动  Tab 切换  ? 帮助  q 退出",
     },
     hints: Hints {
         departments: "Enter 查看该部门哨件  j/k 移动  Tab 切换  ? 帮助  q 退出",
@@ -381,10 +378,9 @@ pub static EN: Labels = Labels {
     hooks: HookLabels {
         cols: ["ID", "Name", "Format", "Events", "Lag", "Fails", "State", "Delivered", "Why"],
         states: ["ok", "retrying", "paused", "orphaned"],
-        empty: "No webhook subscriptions yet: POST /api/v1/webhooks makes one (README, \"Pushing to work chats\").",
+        empty: "No webhook subscriptions yet: press n to make one (or POST /api/v1/webhooks; README, \"Pushing to work chats\").",
         nothing: "no subscription selected",
         not_yours: "A viewer may not see webhook subscriptions: they belong to the units that made them and the city office.",
-        hints: "Enter all of it  R resume  T send a test  j/k move  Tab switch  ? help  q quit",
     },
     hints: Hints {
         departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",

@@ -9,6 +9,8 @@ use crate::app::route::context;
 use crate::app::App;
 use crate::message::{Draft, Effect, View};
 use crate::model::Change;
+use crate::prompt::form::FormKind;
+use crate::prompt::Prompt;
 use crate::refusal::Refusal;
 use crate::words;
 
@@ -221,4 +223,121 @@ pub(crate) fn on_wish_acted(
             vec![Effect::FetchWishes, Effect::FetchStats]
         }
     }
+}
+
+/// The answer to a form: the record made, said and put where it is listed; or the refusal,
+/// said in the form itself, reopened with the field at fault under the cursor.
+pub(crate) fn on_filed(
+    app: &mut App,
+    kind: FormKind,
+    result: Result<serde_json::Value, Refusal>,
+    draft: Draft,
+) -> Vec<Effect> {
+    let zh = app.zh();
+    match result {
+        Ok(v) => match kind {
+            FormKind::Whistle => {
+                let Ok(w) = serde_json::from_value::<Whistle>(v) else {
+                    return vec![Effect::LoadAll];
+                };
+                let community = app.model.dir.community(w.community_id);
+                let category = app.model.dir.category(&w.category, app.lang);
+                app.say(if zh {
+                    format!("已立案 {}：{}（{community} · {category}）", w.id, w.title)
+                } else {
+                    format!("filed {}: {} ({community} · {category})", w.id, w.title)
+                });
+                let mut fx = whistle_changed(app, w, false);
+                fx.push(Effect::FetchStats);
+                fx
+            }
+            FormKind::Wish => {
+                let Ok(w) = serde_json::from_value::<Wish>(v) else {
+                    return vec![Effect::FetchWishes];
+                };
+                app.say(if zh {
+                    format!("已发布心愿 {}：{}", w.id, w.title)
+                } else {
+                    format!("posted wish {}: {}", w.id, w.title)
+                });
+                let cx = context!(app);
+                app.wishes.changed(&cx, &w);
+                vec![Effect::FetchStats]
+            }
+            FormKind::Webhook => {
+                let created = serde_json::from_value::<shaozi_shared::api::CreatedWebhook>(v).ok();
+                let (id, name, secret) = created
+                    .map(|c| (c.webhook.id, c.webhook.name, c.secret))
+                    .unwrap_or_default();
+                // The signing key is shown this once: said whole, and it stays until a key.
+                app.say(match (secret, zh) {
+                    (Some(s), true) => format!(
+                        "已订阅 {id}「{name}」；签名密钥只显示这一次，请交给接收方保存：{s}"
+                    ),
+                    (Some(s), false) => format!(
+                        "subscribed {id} ({name}); the signing key is shown this once, give it to the receiver: {s}"
+                    ),
+                    (None, true) => format!("已订阅 {id}「{name}」"),
+                    (None, false) => format!("subscribed {id} ({name})"),
+                });
+                vec![Effect::FetchWebhooks]
+            }
+        },
+        Err(r) => {
+            let verb = match (kind, zh) {
+                (FormKind::Whistle, true) => "立案",
+                (FormKind::Wish, true) => "发布心愿",
+                (FormKind::Webhook, true) => "订阅",
+                (FormKind::Whistle, false) => "file it",
+                (FormKind::Wish, false) => "post it",
+                (FormKind::Webhook, false) => "subscribe",
+            };
+            let said = words::refusal_reason(app.lang, verb, &r);
+            app.warn(if zh {
+                format!("未能{verb}：{said}")
+            } else {
+                format!("could not {verb}: {said}")
+            });
+            let Prompt::Form(mut form) = draft.prompt else {
+                return Vec::new();
+            };
+            if let Some(field) = &r.field {
+                form.focus_on(field);
+            }
+            form.error = Some(said);
+            let p = Prompt::Form(form);
+            // Back in front of the user, or kept for `n` when something else is open now.
+            if app.prompt.is_none() {
+                app.prompt = Some(p);
+            } else {
+                app.draft = Some(p);
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// The answer to deleting a webhook subscription.
+pub(crate) fn on_webhook_deleted(
+    app: &mut App,
+    id: String,
+    result: Result<(), Refusal>,
+) -> Vec<Effect> {
+    match result {
+        Ok(()) => app.say(if app.zh() {
+            format!("已删除订阅 {id}，不再推送")
+        } else {
+            format!("deleted {id}; nothing more is sent")
+        }),
+        Err(r) => {
+            let verb = if app.zh() { "删除" } else { "delete it" };
+            let said = words::refusal_reason(app.lang, verb, &r);
+            app.warn(if app.zh() {
+                format!("未能删除 {id}：{said}")
+            } else {
+                format!("could not delete {id}: {said}")
+            });
+        }
+    }
+    vec![Effect::FetchWebhooks]
 }

@@ -39,6 +39,10 @@ pub enum Action {
     ViewInbox,
     /// What others did about the token's own cases.
     ViewNotices,
+    /// File something new where the screen files it (a whistle, a wish, a subscription).
+    New,
+    /// Delete the selected subscription (on the webhooks screen), after a question.
+    Delete,
     /// Resume the selected webhook subscription.
     WebhookResume,
     /// Send the selected webhook subscription a test message.
@@ -99,6 +103,8 @@ impl Action {
         (Action::ViewWebhooks, "view_webhooks"),
         (Action::ViewInbox, "view_inbox"),
         (Action::ViewNotices, "view_notices"),
+        (Action::New, "new"),
+        (Action::Delete, "delete"),
         (Action::WebhookResume, "webhook_resume"),
         (Action::WebhookTest, "webhook_test"),
         (Action::Period, "period"),
@@ -204,6 +210,7 @@ impl Key {
             "right" => KeyCode::Right,
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
+            "del" | "delete" => KeyCode::Delete,
             "pgup" => KeyCode::PageUp,
             "pgdn" => KeyCode::PageDown,
             f if f.starts_with('f') && f.len() > 1 => KeyCode::F(f[1..].parse().ok()?),
@@ -227,6 +234,7 @@ impl Key {
             KeyCode::Right => "→".into(),
             KeyCode::Home => "Home".into(),
             KeyCode::End => "End".into(),
+            KeyCode::Delete => "Del".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
             KeyCode::F(n) => format!("F{n}"),
@@ -277,6 +285,9 @@ impl Default for Keymap {
             ("6", Action::ViewWebhooks),
             ("i", Action::ViewInbox),
             ("m", Action::ViewNotices),
+            ("n", Action::New),
+            ("X", Action::Delete),
+            ("del", Action::Delete),
             ("R", Action::WebhookResume),
             ("T", Action::WebhookTest),
             ("p", Action::Period),

@@ -9,6 +9,7 @@ use shaozi_shared::{DepartmentId, Event, Whistle, WhistleId, Wish, WishId};
 
 use crate::directory::Directory;
 use crate::i18n::Lang;
+use crate::prompt::form::FormKind;
 use crate::prompt::Prompt;
 use crate::refusal::Refusal;
 
@@ -131,6 +132,18 @@ pub enum Msg {
         String,
         Result<shaozi_shared::api::WebhookTestResult, Refusal>,
     ),
+    /// A form was sent: the record made (as the server answered it), or the refusal; the
+    /// form, to reopen on refusal.
+    Filed {
+        /// What was filed.
+        kind: FormKind,
+        /// The server's answer.
+        result: Result<serde_json::Value, Refusal>,
+        /// The form as sent.
+        draft: Box<Draft>,
+    },
+    /// A webhook subscription was deleted (its id), or why not.
+    WebhookDeleted(String, Result<(), Refusal>),
     /// A live event.
     Event(Box<Event>),
     /// The connection changed.
@@ -187,6 +200,19 @@ pub enum Effect {
     ResumeWebhook(String),
     /// Send a webhook subscription a test message.
     TestWebhook(String),
+    /// Delete a webhook subscription.
+    DeleteWebhook(String),
+    /// Send a form: POST `body` where its kind is filed, with the form's Idempotency-Key.
+    File {
+        /// What is filed.
+        kind: FormKind,
+        /// The request.
+        body: serde_json::Value,
+        /// Its Idempotency-Key (none where the API takes none).
+        key: Option<String>,
+        /// The form, to reopen on refusal.
+        draft: Box<Draft>,
+    },
     /// Write a CSV file (the assessment as shown) in the export directory.
     WriteCsv {
         /// Its name.

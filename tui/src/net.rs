@@ -179,6 +179,39 @@ impl Api {
         .await
     }
 
+    /// POST JSON that makes a record, with an Idempotency-Key when given (a retry after a lost
+    /// answer makes nothing twice).
+    pub async fn create(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> Result<Value, Refusal> {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        Self::answer(req.send().await).await
+    }
+
+    /// DELETE a resource (204 expected).
+    pub async fn delete(&self, path: &str) -> Result<(), Refusal> {
+        let res = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status().is_success() => Ok(()),
+            other => Self::answer::<Value>(other).await.map(|_| ()),
+        }
+    }
+
     /// Names: streets, communities, departments, categories.
     pub async fn directory(&self) -> Result<Directory, Refusal> {
         let streets: Vec<Street> = self.get("/api/v1/streets").await?;

@@ -245,6 +245,30 @@ fn field(lang: Lang, f: &str) -> String {
         ("assisting", true) => "协办部门",
         ("duplicate_of", true) => "原件编号",
         ("claimer", true) => "认领人",
+        ("title", true) => "标题",
+        ("description", true) => "描述",
+        ("address", true) => "地址",
+        ("community_id", true) => "社区",
+        ("category", true) => "类别",
+        ("value_fen", true) => "价值",
+        ("name", true) => "名称",
+        ("url", true) => "地址（URL）",
+        ("events", true) => "事件",
+        ("secret", true) => "密钥",
+        ("reporter.name", true) => "报告人",
+        ("reporter.phone", true) => "电话",
+        ("title", false) => "the title",
+        ("description", false) => "the description",
+        ("address", false) => "the address",
+        ("community_id", false) => "the community",
+        ("category", false) => "the category",
+        ("value_fen", false) => "the value",
+        ("name", false) => "the name",
+        ("url", false) => "the URL",
+        ("events", false) => "the events",
+        ("secret", false) => "the secret",
+        ("reporter.name", false) => "the reporter's name",
+        ("reporter.phone", false) => "the phone number",
         ("reason", false) => "the reason",
         ("reply", false) => "the reply",
         ("staff", false) => "the staff names",
@@ -262,7 +286,13 @@ fn field(lang: Lang, f: &str) -> String {
 fn limit(f: &str) -> usize {
     match f {
         "reply" => text::REPLY.max,
-        "staff" | "claimer" => text::PERSON.max,
+        "staff" | "claimer" | "reporter.name" => text::PERSON.max,
+        "title" => text::TITLE.max,
+        "description" => text::DESCRIPTION.max,
+        "address" => text::ADDRESS.max,
+        "name" => text::NAME.max,
+        "url" => text::URL.max,
+        "reporter.phone" => text::PHONE.max,
         _ => text::NOTE.max,
     }
 }
@@ -271,6 +301,30 @@ fn limit(f: &str) -> usize {
 pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
     let zh = lang == Lang::Zh;
     let verb = lang.step(step).hint;
+    if r.status == 0 {
+        return if zh {
+            format!(
+                "{id}：未能连接服务器（{}），输入已保留，可再按 Enter 重试",
+                r.detail
+            )
+        } else {
+            format!(
+                "{id}: could not reach the server ({}); your input is kept, press Enter to retry",
+                r.detail
+            )
+        };
+    }
+    let said = refusal_reason(lang, verb, r);
+    if zh {
+        format!("{id} 未能{verb}：{said}")
+    } else {
+        format!("{id}: could not {verb}: {said}")
+    }
+}
+
+/// Why the server refused, without what was refused (`verb` names it where a code needs it).
+pub fn refusal_reason(lang: Lang, verb: &str, r: &Refusal) -> String {
+    let zh = lang == Lang::Zh;
     let f = field(lang, r.field.as_deref().unwrap_or(""));
     let status = r
         .current_status
@@ -287,12 +341,12 @@ pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
     if r.status == 0 {
         return if zh {
             format!(
-                "{id}：未能连接服务器（{}），输入已保留，可再按 Enter 重试",
+                "未能连接服务器（{}），输入已保留，可再按 Enter 重试",
                 r.detail
             )
         } else {
             format!(
-                "{id}: could not reach the server ({}); your input is kept, press Enter to retry",
+                "could not reach the server ({}); your input is kept, press Enter to retry",
                 r.detail
             )
         };
@@ -393,11 +447,7 @@ pub fn refusal(lang: Lang, id: &str, step: Step, r: &Refusal) -> String {
         (_, true) => format!("{}（{}）", r.detail, r.status),
         (_, false) => format!("{} ({})", r.detail, r.status),
     };
-    if zh {
-        format!("{id} 未能{verb}：{said}")
-    } else {
-        format!("{id}: could not {verb}: {said}")
-    }
+    said
 }
 
 /// Why loading failed, in the user's language (the dashboard keeps retrying).
@@ -509,6 +559,8 @@ pub fn action(lang: Lang, a: Action) -> &'static str {
         (Action::ViewWebhooks, true) => "推送订阅",
         (Action::ViewInbox, true) => "待办",
         (Action::ViewNotices, true) => "通知",
+        (Action::New, true) => "新建",
+        (Action::Delete, true) => "删除",
         (Action::WebhookResume, true) => "恢复推送",
         (Action::WebhookTest, true) => "发送测试",
         (Action::Period, true) => "切换周期",
@@ -538,6 +590,8 @@ pub fn action(lang: Lang, a: Action) -> &'static str {
         (Action::ViewWebhooks, false) => "webhooks",
         (Action::ViewInbox, false) => "inbox",
         (Action::ViewNotices, false) => "notices",
+        (Action::New, false) => "new",
+        (Action::Delete, false) => "delete",
         (Action::WebhookResume, false) => "resume webhook",
         (Action::WebhookTest, false) => "test webhook",
         (Action::Period, false) => "period",

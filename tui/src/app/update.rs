@@ -184,6 +184,12 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             result,
             draft,
         } => crate::incoming::on_acted(app, id, step, result, draft),
+        Msg::Filed {
+            kind,
+            result,
+            draft,
+        } => crate::incoming::on_filed(app, kind, result, *draft),
+        Msg::WebhookDeleted(id, r) => crate::incoming::on_webhook_deleted(app, id, r),
         Msg::WishActed {
             id,
             step,

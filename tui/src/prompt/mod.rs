@@ -8,6 +8,10 @@ use shaozi_shared::{DepartmentId, WhistleId, WishId};
 
 use crate::editor::LineEditor;
 
+pub mod form;
+
+pub use form::Form;
+
 /// A department in the picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeptOption {
@@ -31,6 +35,13 @@ pub enum Caution {
     AlreadyWith,
     /// The chosen department does not handle the case's category.
     DoesNotHandle,
+}
+
+/// What a yes-or-no question leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Then {
+    /// Delete this webhook subscription.
+    DeleteWebhook(String),
 }
 
 /// An open prompt.
@@ -96,6 +107,16 @@ pub enum Prompt {
         /// How far back in the history ↑ has gone (0: the line being typed).
         back: usize,
     },
+    /// A form of several fields (filing a whistle, a wish, a subscription).
+    Form(Box<Form>),
+    /// A yes-or-no question before something that cannot be undone (deleting a
+    /// subscription): y or Enter does `then`.
+    Sure {
+        /// The question.
+        question: String,
+        /// What y does.
+        then: Then,
+    },
     /// `/` filter of the list shown.
     Filter {
         /// The filter.
@@ -122,6 +143,7 @@ impl Prompt {
                 note,
                 ..
             } => note.insert_str(s),
+            Prompt::Form(f) => f.paste(s),
             _ => {}
         }
     }

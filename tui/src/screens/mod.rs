@@ -83,6 +83,7 @@ pub fn case_hints() -> Hints {
         step(Step::Reject),
         step(Step::Escalate),
         Action::Open,
+        Action::New,
         Action::ViewInbox,
         Action::Filter,
         Action::Mark,

@@ -16,6 +16,7 @@ use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
 use crate::message::{Effect, Out};
+use crate::prompt::{Prompt, Then};
 use crate::refusal::Refusal;
 use crate::text::{fit, width};
 use crate::view::{loading, local_time, Theme};
@@ -193,6 +194,24 @@ impl Screen for WebhooksScreen {
                     Out::Fx(Effect::TestWebhook(id)),
                 ])
             }
+            // Nothing more is sent once deleted, and a robot's URL is not shown again: asked.
+            Action::Delete => {
+                let Some(w) = self.selected() else {
+                    return Some(vec![Out::Say(cx.lang.t().hooks.nothing.to_string())]);
+                };
+                let question = if zh {
+                    format!("删除订阅 {}「{}」？删除后不再推送，不能恢复", w.id, w.name)
+                } else {
+                    format!(
+                        "Delete {} ({})? Nothing more is sent, and it cannot be undone",
+                        w.id, w.name
+                    )
+                };
+                Some(vec![Out::Prompt(Prompt::Sure {
+                    question,
+                    then: Then::DeleteWebhook(w.id.clone()),
+                })])
+            }
             _ => None,
         }
     }
@@ -201,8 +220,20 @@ impl Screen for WebhooksScreen {
         vec![Out::Fx(Effect::FetchWebhooks)]
     }
 
-    fn hints(&self, cx: &Context) -> Hints {
-        Hints::Text(cx.lang.t().hooks.hints)
+    fn hints(&self, _cx: &Context) -> Hints {
+        let any = self.items.as_ref().is_some_and(|i| !i.is_empty());
+        let mut keys = vec![Action::New];
+        if any {
+            keys = vec![
+                Action::Open,
+                Action::New,
+                Action::WebhookResume,
+                Action::WebhookTest,
+                Action::Delete,
+            ];
+        }
+        keys.extend([Action::NextView, Action::Help, Action::Quit]);
+        Hints::Keys(keys)
     }
 
     fn draw(&self, cx: &Context, f: &mut Frame, area: Rect, theme: Theme) {

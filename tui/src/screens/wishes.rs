@@ -274,6 +274,7 @@ impl Screen for WishesScreen {
             Action::Step(Step::Complete),
             Action::Step(Step::Cancel),
             Action::Open,
+            Action::New,
             Action::Filter,
             Action::NextView,
             Action::Help,

@@ -214,6 +214,7 @@ impl Screen for WorkScreen {
             step(Step::Close),
             step(Step::Reopen),
             Action::Open,
+            Action::New,
             Action::ViewNotices,
             Action::Filter,
             Action::Command,

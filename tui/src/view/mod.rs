@@ -2,6 +2,7 @@
 //! line, status and hint lines, prompts, help) is here; the body is the shown screen's
 //! (`crate::screens`).
 
+mod form;
 mod overlay;
 mod parts;
 

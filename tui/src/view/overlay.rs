@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use super::parts::{bottom, boxed};
 use super::{local_time, Theme};
 use crate::app::{App, Conn};
 use crate::i18n::Lang;
@@ -189,6 +190,7 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             .iter()
             .filter(|a| match a {
                 Action::Step(step) => app.offers(*step),
+                Action::New => crate::filing::offered(app),
                 _ => true,
             })
             .filter_map(|a| {
@@ -239,6 +241,12 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     };
     let text = match &app.prompt {
         Some(Prompt::Picker { .. }) => h.picker.to_string(),
+        Some(Prompt::Form(_)) => if app.lang == Lang::Zh {
+            "Tab/↓ 下一项  ↑ 上一项  ← → 换选项  最后一项 Enter 提交  Esc 收起"
+        } else {
+            "Tab/↓ next  ↑ back  ← → choose  Enter on the last sends  Esc puts away"
+        }
+        .to_string(),
         Some(_) => h.prompt.to_string(),
         None => match crate::app::route::on_screen!(app, s, cx => s.hints(&cx)) {
             // A screen that offers steps offers every step its table row gives a key.
@@ -258,50 +266,9 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
     );
 }
 
-/// Clears `area` for a box drawn over the screen, and the half of a wide character (Chinese)
-/// left of it that would otherwise be drawn across the box's left border.
-fn clear_for_box(f: &mut Frame, area: Rect) {
-    f.render_widget(Clear, area);
-    if area.x == 0 {
-        return;
-    }
-    let buf = f.buffer_mut();
-    for y in area.y..area.bottom() {
-        let cell = &mut buf[(area.x - 1, y)];
-        if width(cell.symbol()) > 1 {
-            cell.set_symbol(" ");
-        }
-    }
-}
-
-fn boxed(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) -> Rect {
-    clear_for_box(f, area);
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(
-        format!(" {title} "),
-        Style::default().add_modifier(Modifier::BOLD),
-    ));
-    let inner = block.inner(area);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(ratatui::widgets::Wrap { trim: false }),
-        area,
-    );
-    inner
-}
-
 /// The part of a prompt's text that fits its box, with the cursor's column in it.
 fn editor_window(editor: &crate::editor::LineEditor, area: Rect) -> (String, usize) {
     editor.window(usize::from(area.width.saturating_sub(4)))
-}
-
-fn bottom(body: Rect, height: u16) -> Rect {
-    let h = height.min(body.height);
-    Rect {
-        y: body.y + body.height - h,
-        height: h,
-        ..body
-    }
 }
 
 /// Rows the open prompt takes at the bottom of the body (as [`prompt`] lays it out).
@@ -318,7 +285,8 @@ pub fn prompt_height(p: &Prompt, body: Rect) -> u16 {
             let inner_w = usize::from(body.width.saturating_sub(2)).max(1);
             3 + crate::text::width(hint).div_ceil(inner_w).clamp(1, 3) as u16
         }
-        Prompt::Rating { .. } | Prompt::Command { .. } => 4,
+        Prompt::Rating { .. } | Prompt::Command { .. } | Prompt::Sure { .. } => 4,
+        Prompt::Form(form) => super::form::height(form),
         Prompt::Text { .. } | Prompt::WishText { .. } => 3,
     };
     h.min(body.height)
@@ -563,6 +531,27 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                 ),
             };
             boxed(f, area, &title, lines);
+        }
+        Prompt::Form(form) => super::form::draw(app.lang, form, f, body, theme),
+        Prompt::Sure { question, .. } => {
+            let area = bottom(body, 4);
+            let room = usize::from(area.width.saturating_sub(2));
+            boxed(
+                f,
+                area,
+                if zh { "请确认" } else { "Are you sure?" },
+                vec![
+                    Line::from(fit(question, room)),
+                    Line::from(Span::styled(
+                        if zh {
+                            "y / Enter 确认  ·  n / Esc 取消"
+                        } else {
+                            "y / Enter to go ahead  ·  n / Esc to cancel"
+                        },
+                        theme.muted(),
+                    )),
+                ],
+            );
         }
         Prompt::Command { editor, hint, .. } => {
             let area = bottom(body, 4);

@@ -1,13 +1,16 @@
-//! The small parts every screen draws with: the theme, compact durations and clock times, and
-//! the loading line. Nothing here knows the app.
+//! The small parts every screen draws with: the theme, compact durations and clock times, the
+//! loading line, and a box drawn over the screen at the bottom of the body (prompts, forms).
+//! Nothing here knows the app.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::widgets::Paragraph;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::i18n::Lang;
+use crate::text::width;
 
 /// The smallest usable terminal.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
@@ -85,4 +88,45 @@ pub fn local_time(t: DateTime<Utc>, now: DateTime<Utc>, tz: FixedOffset) -> Stri
 /// "Loading…" on the first line of `area`.
 pub fn loading(lang: Lang, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lang.t().loading), Rect { height: 1, ..area });
+}
+
+/// Clears `area` for a box drawn over the screen, and the half of a wide character (Chinese)
+/// left of it that would otherwise be drawn across the box's left border.
+fn clear_for_box(f: &mut Frame, area: Rect) {
+    f.render_widget(Clear, area);
+    if area.x == 0 {
+        return;
+    }
+    let buf = f.buffer_mut();
+    for y in area.y..area.bottom() {
+        let cell = &mut buf[(area.x - 1, y)];
+        if width(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
+pub(crate) fn boxed(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>) -> Rect {
+    clear_for_box(f, area);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(
+        format!(" {title} "),
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    let inner = block.inner(area);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
+    inner
+}
+
+pub(crate) fn bottom(body: Rect, height: u16) -> Rect {
+    let h = height.min(body.height);
+    Rect {
+        y: body.y + body.height - h,
+        height: h,
+        ..body
+    }
 }

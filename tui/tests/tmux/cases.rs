@@ -1,47 +1,10 @@
-//! The real binary in a real terminal: tmux runs `shaozi demo`, keys go in, the screen is read.
-//! CI installs tmux; without it this test fails and says so.
+//! The flows of issues 14, 25 and 27 in a real terminal.
 
-// Test code: a failed expectation is how a test fails.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-// The embedded server is the demo feature's.
-#![cfg(feature = "demo")]
-
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-// The receiver the workspace's end-to-end tests use: a real HTTP server on 127.0.0.1.
-#[allow(dead_code)]
-#[path = "../../tests/src/receiver.rs"]
-mod receiver;
-
-// A CA and a server certificate made inside the test, as the server's own TLS test makes them.
-#[allow(dead_code)]
-#[path = "../../tests/src/test_ca.rs"]
-mod test_ca;
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux is installed (apt-get install tmux)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn screen(session: &str) -> String {
-    tmux(&["capture-pane", "-p", "-t", session])
-}
-
-fn wait_for(session: &str, what: &str, secs: u64) -> String {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let s = screen(session);
-        if s.contains(what) || Instant::now() > deadline {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
+use super::receiver;
+use super::terminal::*;
+use super::test_ca;
 #[test]
 fn the_demo_runs_in_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,141 +55,6 @@ fn the_demo_runs_in_a_real_terminal() {
         "q quits cleanly and restores the terminal:\n{s}"
     );
     drop(guard);
-}
-
-/// Starts the dashboard in tmux against `server` with `token`; returns the session's guard.
-fn dashboard(dir: &std::path::Path, name: &str, server: &str, token: &str) -> KillSession {
-    dashboard_with(dir, name, server, token, "")
-}
-
-/// [`dashboard`] with more arguments (`--ca-cert …`).
-fn dashboard_with(
-    dir: &std::path::Path,
-    name: &str,
-    server: &str,
-    token: &str,
-    more: &str,
-) -> KillSession {
-    let session = format!("shaozi-{name}-{}", std::process::id());
-    let cmd = format!(
-        "env LANG=zh_CN.UTF-8 XDG_STATE_HOME={d}/state XDG_CONFIG_HOME={d}/config {bin} --server {server} --token {token} {more}; echo EXITED:$?; sleep 30",
-        d = dir.display(),
-        bin = env!("CARGO_BIN_EXE_shaozi"),
-    );
-    start(&session, &cmd, 120, 36)
-}
-
-/// A detached tmux session of `w`×`h` running `cmd`, killed when the guard goes.
-fn start(session: &str, cmd: &str, w: u16, h: u16) -> KillSession {
-    let (w, h) = (w.to_string(), h.to_string());
-    tmux(&["new-session", "-d", "-s", session, "-x", &w, "-y", &h, cmd]);
-    KillSession(session.to_string())
-}
-
-fn keys(session: &str, keys: &[&str]) {
-    for k in keys {
-        tmux(&["send-keys", "-t", session, k]);
-    }
-}
-
-fn typed(session: &str, text: &str) {
-    tmux(&["send-keys", "-t", session, "-l", text]);
-}
-
-/// A real server (the same code as `shaozi-server`) on 127.0.0.1:0 with a street, a
-/// community, the lighting department, their two tokens and one lighting case dispatched to
-/// the department. Returns the server, its URL, the tokens and the case.
-struct City {
-    _server: shaozi_server::RunningServer,
-    /// A client for the server (trusting its CA when it serves HTTPS).
-    http: reqwest::Client,
-    url: String,
-    admin: String,
-    department: String,
-    community: String,
-    case: String,
-}
-
-async fn city(data: std::path::PathBuf) -> City {
-    city_served(data, None).await
-}
-
-/// [`city`], served over HTTPS with `ca`'s server certificate when one is given.
-async fn city_served(data: std::path::PathBuf, ca: Option<&test_ca::TestCa>) -> City {
-    let admin = shaozi_server::auth::generate();
-    let mut cfg = shaozi_server::Config::new(data);
-    cfg.listen = "127.0.0.1:0".parse().unwrap();
-    cfg.admin_token = Some(admin.clone());
-    // The test's robot receiver lives on loopback.
-    cfg.webhook_allow = vec!["127.0.0.0/8".parse().unwrap()];
-    let mut http = reqwest::Client::builder();
-    if let Some(ca) = ca {
-        cfg.tls = Some(shaozi_server::tls::TlsFiles::new(
-            ca.server_cert.clone(),
-            ca.server_key.clone(),
-        ));
-        http = http.add_root_certificate(reqwest::Certificate::from_pem(&ca.ca_pem()).unwrap());
-    }
-    let http = http.build().unwrap();
-    let server = shaozi_server::start(cfg).await.unwrap();
-    let url = match ca {
-        Some(_) => format!("https://localhost:{}", server.addr.port()),
-        None => format!("http://{}", server.addr),
-    };
-    let post = |path: &str, body: serde_json::Value| {
-        let req = http
-            .post(format!("{url}/api/v1{path}"))
-            .bearer_auth(&admin)
-            .json(&body);
-        async move {
-            let res = req.send().await.unwrap();
-            assert!(res.status().is_success(), "{}", res.status());
-            res.json::<serde_json::Value>().await.unwrap()
-        }
-    };
-    let id = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
-    let street = post("/streets", serde_json::json!({"name": "桃花仑街道"})).await;
-    let community = post(
-        "/communities",
-        serde_json::json!({"name": "朝阳路社区", "street_id": street["id"]}),
-    )
-    .await;
-    let dept = post(
-        "/departments",
-        serde_json::json!({"name": "市路灯管理处", "categories": ["lighting"]}),
-    )
-    .await;
-    let dt = post(
-        "/tokens",
-        serde_json::json!({"role": "department", "name": "路灯处专干", "department_id": dept["id"]}),
-    )
-    .await;
-    let ct = post(
-        "/tokens",
-        serde_json::json!({"role": "community", "name": "朝阳路社区书记", "community_id": community["id"]}),
-    )
-    .await;
-    let w = post(
-        "/whistles",
-        serde_json::json!({"community_id": community["id"], "category": "lighting", "urgency": "normal",
-                           "title": "朝阳路三盏路灯不亮", "description": "连续一周不亮"}),
-    )
-    .await;
-    let case = id(&w, "id");
-    post(
-        &format!("/whistles/{case}/dispatch"),
-        serde_json::json!({"department_id": dept["id"]}),
-    )
-    .await;
-    City {
-        _server: server,
-        http,
-        url,
-        admin,
-        department: id(&dt, "token"),
-        community: id(&ct, "token"),
-        case,
-    }
 }
 
 /// The issue-14 morning, for real: a department reports for duty and resolves from its own
@@ -444,21 +272,6 @@ fn the_admin_watches_a_failing_robot_and_sends_it_a_test_in_a_real_terminal() {
     quit(&admin.0);
 }
 
-/// A whistle as the server has it, read with the admin's token.
-fn whistle_on_server(rt: &tokio::runtime::Runtime, c: &City) -> serde_json::Value {
-    rt.block_on(async {
-        c.http
-            .get(format!("{}/api/v1/whistles/{}", c.url, c.case))
-            .bearer_auth(&c.admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
-}
-
 /// Issue 18: the dispatcher's dashboard reaches a server that serves HTTPS with a certificate
 /// from the city's own CA, given with `--ca-cert`; the queue loads and live events arrive
 /// through TLS. Without the CA it does not connect, and says why.
@@ -510,35 +323,6 @@ fn the_dashboard_connects_over_https_with_the_citys_ca() {
         "an unknown CA is refused and said so:\n{s}"
     );
     quit(&d.0);
-}
-
-/// Presses a step's key, types its text and Enter; the screen once `expect` shows.
-fn step_in(session: &str, key: &str, text: &str, expect: &str) -> String {
-    keys(session, &[key]);
-    typed(session, text);
-    keys(session, &["Enter"]);
-    wait_for(session, expect, 10)
-}
-
-/// `q` (from another screen than home, twice: the first goes home), and the dashboard exits
-/// cleanly.
-fn quit(session: &str) {
-    keys(session, &["q"]);
-    if !wait_for(session, "EXITED", 2).contains("EXITED") {
-        keys(session, &["q"]);
-    }
-    let s = wait_for(session, "EXITED", 10);
-    assert!(s.contains("EXITED:0"), "q quits cleanly:\n{s}");
-}
-
-struct KillSession(String);
-
-impl Drop for KillSession {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .output();
-    }
 }
 
 /// Issue 27's morning, for real: a department returns one case and asks for more time on
