@@ -818,3 +818,91 @@ async fn refusals_carry_a_machine_code_and_the_field() {
     let missing = s.get("/api/v1/whistles/W9999").await;
     assert_eq!(code(&missing), (404, "not_found".into(), None));
 }
+
+/// Issue 28: a street blows the whistle itself and files for residents who phone or walk in,
+/// within its own street only; outside it (or a community that does not exist) is a 404, so
+/// nothing is learnt about other streets.
+#[tokio::test]
+async fn a_street_files_its_own_whistles_and_residents_within_its_street() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let street = s
+        .token(
+            "dispatcher",
+            json!({"street_id": city.streets[0]}),
+            "桃花仑街道调度",
+        )
+        .await;
+    let filing = |community: &str, extra: serde_json::Value| {
+        let mut body = json!({"community_id": community, "category": "roads", "urgency": "normal",
+                              "title": "人行道塌陷", "description": "约一平方米"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        body
+    };
+    let own = s
+        .post_as(
+            &street,
+            "/api/v1/whistles",
+            filing(&city.communities[0], json!({})),
+        )
+        .await;
+    assert_eq!(own.status, 201, "{}", own.body);
+    assert_eq!(own.body["source"], "street", "the street's own whistle");
+    assert_eq!(own.body["filed_by"], "桃花仑街道调度");
+    let phoned = s
+        .post_as(
+            &street,
+            "/api/v1/whistles",
+            filing(
+                &city.communities[1],
+                json!({"source": "hotline", "reporter": {"name": "王阿姨", "phone": "13800138000"}}),
+            ),
+        )
+        .await;
+    assert_eq!(phoned.status, 201, "{}", phoned.body);
+    assert_eq!(phoned.body["source"], "hotline");
+    assert_eq!(phoned.body["street_id"], city.streets[0].as_str());
+
+    // Another street's community, and one that does not exist: the same 404.
+    for community in [city.communities[2].as_str(), "C99"] {
+        let out = s
+            .post_as(&street, "/api/v1/whistles", filing(community, json!({})))
+            .await;
+        assert_eq!(out.status, 404, "{community}: {}", out.body);
+        assert_eq!(
+            out.body["detail"],
+            format!("there is no community {community}")
+        );
+    }
+    // A community files only for itself, with the same answer elsewhere.
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[0]}),
+            "朝阳路社区",
+        )
+        .await;
+    let other = s
+        .post_as(
+            &community,
+            "/api/v1/whistles",
+            filing(&city.communities[1], json!({})),
+        )
+        .await;
+    assert_eq!(other.status, 404, "{}", other.body);
+    // The city office is told the reference is wrong.
+    let missing = s.post("/api/v1/whistles", filing("C99", json!({}))).await;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    // Both filed cases are in the street's queue, counted by source.
+    let stats = TestServer::send(s.req_as(&street, reqwest::Method::GET, "/api/v1/stats")).await;
+    let count = |src: &str| {
+        stats.body["sources"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["source"] == src))
+            .map(|x| x["whistles"].clone())
+    };
+    assert_eq!(count("street"), Some(json!(1)), "{}", stats.body);
+    assert_eq!(count("hotline"), Some(json!(1)), "{}", stats.body);
+}

@@ -27,8 +27,8 @@ pub(crate) fn start(app: &mut App) -> Vec<Effect> {
     if !allowed(app, kind) {
         let (zh, en) = match kind {
             FormKind::Whistle => (
-                "你的身份不能立案：吹哨由社区发起，或由市级调度中心代居民立案",
-                "your role may not file whistles: a community blows the whistle, or the city office files one for a resident",
+                "你的身份不能立案：吹哨由社区或街道发起，或由调度中心代居民立案",
+                "your role may not file whistles: a community or a street blows the whistle, or a dispatcher files one for a resident",
             ),
             FormKind::Wish => (
                 "你的身份不能发布心愿：心愿由社区发布",
@@ -170,18 +170,20 @@ fn whistle_form(app: &App) -> Form {
     // A community's own whistle is its own source; anyone else files for a resident and says
     // how the problem came in.
     if !own_community {
+        let mut sources = vec![
+            ("hotline", "12345 热线", "12345 hotline"),
+            ("walk_in", "来访", "walk-in"),
+            ("grid", "网格员", "grid worker"),
+            ("other", "其他", "other"),
+        ];
+        // A street's dispatcher mostly blows its own whistle.
+        if matches!(app.me.as_ref().map(|m| m.scope), Some(Scope::Street(_))) {
+            sources.insert(0, ("street", "街道吹哨", "the street's own"));
+        }
         fields.push(Field::cycle(
             "source",
             label(lang, "来源", "Source"),
-            choices(
-                &[
-                    ("hotline", "12345 热线", "12345 hotline"),
-                    ("walk_in", "来访", "walk-in"),
-                    ("grid", "网格员", "grid worker"),
-                    ("other", "其他", "other"),
-                ],
-                lang,
-            ),
+            choices(&sources, lang),
         ));
     }
     fields.push(Field::text(

@@ -83,12 +83,14 @@ pub fn source(lang: Lang, s: Source) -> &'static str {
         (Lang::Zh, Source::Open311) => "Open311",
         (Lang::Zh, Source::Grid) => "网格员",
         (Lang::Zh, Source::WalkIn) => "来访",
+        (Lang::Zh, Source::Street) => "街道吹哨",
         (Lang::Zh, Source::Other) => "其他",
         (Lang::En, Source::Community) => "community",
         (Lang::En, Source::Hotline) => "12345 hotline",
         (Lang::En, Source::Open311) => "Open311",
         (Lang::En, Source::Grid) => "grid worker",
         (Lang::En, Source::WalkIn) => "walk-in",
+        (Lang::En, Source::Street) => "the street's own",
         (Lang::En, Source::Other) => "other",
     }
 }
@@ -101,6 +103,7 @@ pub fn source_named(word: &str) -> Option<Source> {
         "热线" | "12345" | "12345热线" => Some(Source::Hotline),
         "网格" | "网格员" => Some(Source::Grid),
         "来访" | "walk-in" => Some(Source::WalkIn),
+        "街道" | "街道吹哨" => Some(Source::Street),
         "其他" => Some(Source::Other),
         _ => None,
     })

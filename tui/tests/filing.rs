@@ -213,9 +213,8 @@ fn the_city_office_files_for_a_resident_and_says_how_it_came_in() {
     assert_eq!(body["source"], "walk_in");
     assert_eq!(body["reporter"], serde_json::Value::Null);
 
-    // A dispatcher may not file (yet): said, no form.
-    let mut d = app(Lang::Zh, 120, 40);
-    update(&mut d, me(Role::Dispatcher, Scope::City));
+    // A department may not file: said, no form, not offered.
+    let mut d = department_app(Lang::Zh, 120, 40);
     assert!(key(&mut d, KeyCode::Char('n')).is_empty());
     assert_eq!(d.prompt, None);
     assert!(d.flash.clone().unwrap().text.contains("不能立案"));
@@ -224,6 +223,37 @@ fn the_city_office_files_for_a_resident_and_says_how_it_came_in() {
         .last()
         .unwrap_or_default()
         .contains("新建"));
+}
+
+/// Issue 28: a street's dispatcher files for the communities of its own street, its own
+/// whistle unless it says otherwise.
+#[test]
+fn a_street_files_for_its_own_communities() {
+    let mut a = app(Lang::Zh, 120, 40);
+    update(
+        &mut a,
+        me(Role::Dispatcher, Scope::Street(shaozi_shared::StreetId(2))),
+    );
+    assert!(render(&a)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .contains("n 新建"));
+    key(&mut a, KeyCode::Char('n'));
+    let f = form(&a);
+    let Some(shaozi_tui::prompt::form::FieldKind::Pick { options, .. }) =
+        f.field("community_id").map(|f| &f.kind)
+    else {
+        panic!("{f:?}")
+    };
+    let names: Vec<&str> = options.iter().map(|o| o.label.as_str()).collect();
+    assert_eq!(names, ["龙洲村 · 赫山街道"], "its own street's only");
+    assert_eq!(
+        f.field("source")
+            .and_then(|s| s.chosen())
+            .map(|c| c.value.as_str()),
+        Some("street")
+    );
 }
 
 #[test]

@@ -202,13 +202,22 @@ impl Tx<'_> {
         if let Err(e) = who.may(op) {
             return Ok(Err(WriteError::Forbidden(e)));
         }
-        let Some(community) = self.community(id)? else {
-            return Ok(Err(unknown(
+        // For a scoped token, a community outside its scope is as missing as one that does not
+        // exist, and both are a 404 (as every scoped write answers), so the answer tells
+        // nothing about other streets. The city office is told the reference is wrong.
+        let community = self
+            .community(id)?
+            .filter(|c| who.may_file_in(op, c.id, c.street_id).is_ok());
+        match community {
+            Some(c) => Ok(Ok(c)),
+            None if who.scope == Scope::City => Ok(Err(unknown(
                 "community_id",
                 format!("there is no community {id}"),
-            )));
-        };
-        Ok(forbidden(who.may_file_in(op, community.id, community.street_id)).map(|()| community))
+            ))),
+            None => Ok(Err(WriteError::NotFound(format!(
+                "there is no community {id}"
+            )))),
+        }
     }
 
     pub(super) fn community(&mut self, id: CommunityId) -> Result<Option<Community>, TxError> {
@@ -255,6 +264,7 @@ impl Tx<'_> {
         let mut w = Whistle::file(id, filing, &actor.name, at, &deadlines, self.calendar);
         w.source = b.source.unwrap_or(match who.scope {
             Scope::Community(_) => Source::Community,
+            Scope::Street(_) => Source::Street,
             _ => Source::Other,
         });
         w.schedule(self.case);

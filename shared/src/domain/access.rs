@@ -124,7 +124,8 @@ pub fn role_may(role: Role, op: Op) -> bool {
     use Role::*;
     match role {
         Admin => true,
-        Dispatcher => matches!(op, Dispatch),
+        // A street files its own whistles and those of residents who phone or walk in.
+        Dispatcher => matches!(op, Dispatch | FileWhistle),
         Department => matches!(op, Handle | ClaimWish | RecordActivity),
         Community => matches!(op, FileWhistle | Confirm | FileWish | RecordActivity),
         Viewer => false,

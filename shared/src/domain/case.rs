@@ -87,18 +87,21 @@ pub enum Source {
     Grid,
     /// Someone walked in.
     WalkIn,
+    /// The street blew the whistle itself (执法, 应急, what its own staff found).
+    Street,
     /// Anything else.
     Other,
 }
 
 impl Source {
     /// Every source, in the order totals are shown.
-    pub const ALL: [Source; 6] = [
+    pub const ALL: [Source; 7] = [
         Source::Community,
         Source::Hotline,
         Source::Open311,
         Source::Grid,
         Source::WalkIn,
+        Source::Street,
         Source::Other,
     ];
 
@@ -110,6 +113,7 @@ impl Source {
             Source::Open311 => "open311",
             Source::Grid => "grid",
             Source::WalkIn => "walk_in",
+            Source::Street => "street",
             Source::Other => "other",
         }
     }
