@@ -1,7 +1,7 @@
 //! What a dispatcher types for the middle of a case, read into a step's body: a new deadline
 //! and a reason for an extension, a call-back's outcome and what the resident said.
 
-use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use shaozi_shared::api::{Given, Step, StepBody};
 
@@ -9,12 +9,14 @@ use shaozi_shared::api::{Given, Step, StepBody};
 pub type Why = (&'static str, &'static str);
 
 /// The body of `step` from the text typed; `current` is the whistle's resolve deadline, which
-/// a relative extension (`+3d`) counts from.
+/// a relative extension (`+3d`) counts from; a typed date and time is the city's (`tz`), not
+/// the machine's the dashboard runs on.
 pub fn body(
     step: Step,
     text: &str,
     current: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+    tz: FixedOffset,
 ) -> Result<StepBody, Why> {
     let text = text.trim();
     let (first, rest) = text
@@ -25,13 +27,13 @@ pub fn body(
             // `2026-12-20 17:30 reason`: the time is the second word.
             let (until, reason) = match rest.split_once(char::is_whitespace) {
                 Some((time, why)) if time.contains(':') => (
-                    deadline(&format!("{first} {time}"), current, now)?,
+                    deadline(&format!("{first} {time}"), current, now, tz)?,
                     why.trim(),
                 ),
                 _ if rest.contains(':') && !rest.contains(char::is_whitespace) => {
-                    (deadline(&format!("{first} {rest}"), current, now)?, "")
+                    (deadline(&format!("{first} {rest}"), current, now, tz)?, "")
                 }
-                _ => (deadline(first, current, now)?, rest),
+                _ => (deadline(first, current, now, tz)?, rest),
             };
             if reason.is_empty() {
                 return Err(("请写明延期理由", "say why more time is needed"));
@@ -63,13 +65,13 @@ pub fn body(
             } else if shorter {
                 let (until, note) = match rest.split_once(char::is_whitespace) {
                     Some((time, note)) if time.contains(':') => (
-                        deadline(&format!("{first} {time}"), current, now)?,
+                        deadline(&format!("{first} {time}"), current, now, tz)?,
                         note.trim(),
                     ),
                     _ if rest.contains(':') && !rest.contains(char::is_whitespace) => {
-                        (deadline(&format!("{first} {rest}"), current, now)?, "")
+                        (deadline(&format!("{first} {rest}"), current, now, tz)?, "")
                     }
-                    _ => (deadline(first, current, now)?, rest),
+                    _ => (deadline(first, current, now, tz)?, rest),
                 };
                 (Some(until), note)
             } else {
@@ -87,12 +89,13 @@ pub fn body(
     StepBody::build(step, given).ok_or(("无法执行", "that step cannot be taken here"))
 }
 
-/// `+3d`, `+12h` (from the current deadline), `2026-12-20` (17:30 local, the end of a
-/// working day) or `2026-12-20 17:30` (local).
+/// `+3d`, `+12h` (from the current deadline), `2026-12-20` (17:30 the city's time, the end of
+/// a working day) or `2026-12-20 17:30` (the city's time).
 fn deadline(
     s: &str,
     current: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+    tz: FixedOffset,
 ) -> Result<DateTime<Utc>, Why> {
     const BAD: Why = (
         "延期时间写作 +3天、+12小时（或 +3d、+12h）、2026-12-20 或 2026-12-20 17:30",
@@ -117,8 +120,7 @@ fn deadline(
             .and_hms_opt(17, 30, 0)
             .ok_or(BAD)?
     };
-    Local
-        .from_local_datetime(&local)
+    tz.from_local_datetime(&local)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
         .ok_or(BAD)
@@ -129,6 +131,10 @@ mod tests {
     use super::*;
     use shaozi_shared::api::{CallBackBody, ExtensionBody};
 
+    fn beijing() -> FixedOffset {
+        FixedOffset::east_opt(8 * 3600).expect("an offset")
+    }
+
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().expect("a time")
     }
@@ -138,7 +144,13 @@ mod tests {
         let due = t("2026-12-10T09:30:00Z");
         let now = t("2026-12-05T00:00:00Z");
         assert_eq!(
-            body(Step::RequestExtension, "+3d 管道需要更换", Some(due), now),
+            body(
+                Step::RequestExtension,
+                "+3d 管道需要更换",
+                Some(due),
+                now,
+                beijing()
+            ),
             Ok(StepBody::RequestExtension(ExtensionBody {
                 until: due + Duration::days(3),
                 reason: "管道需要更换".into()
@@ -149,16 +161,14 @@ mod tests {
             "2026-12-20 17:30 等材料",
             Some(due),
             now,
+            beijing(),
         );
         let Ok(StepBody::RequestExtension(b)) = abs else {
             panic!("{abs:?}")
         };
         assert_eq!(b.reason, "等材料");
-        let local = Local
-            .with_ymd_and_hms(2026, 12, 20, 17, 30, 0)
-            .earliest()
-            .expect("a local time");
-        assert_eq!(b.until, local.with_timezone(&Utc));
+        // The city's 17:30 (UTC+8), whatever zone the machine is in.
+        assert_eq!(b.until, t("2026-12-20T09:30:00Z"));
         // As typed in a Chinese interface (issue 27: +3天 was refused).
         for typed in [
             "+3天 管道需要更换",
@@ -166,7 +176,7 @@ mod tests {
             "+3D 管道需要更换",
         ] {
             assert_eq!(
-                body(Step::RequestExtension, typed, Some(due), now),
+                body(Step::RequestExtension, typed, Some(due), now, beijing()),
                 Ok(StepBody::RequestExtension(ExtensionBody {
                     until: due + Duration::days(3),
                     reason: "管道需要更换".into()
@@ -174,20 +184,33 @@ mod tests {
                 "{typed}"
             );
         }
-        let hours = body(Step::RequestExtension, "+12小时 等材料", Some(due), now);
+        let hours = body(
+            Step::RequestExtension,
+            "+12小时 等材料",
+            Some(due),
+            now,
+            beijing(),
+        );
         assert!(
             matches!(&hours, Ok(StepBody::RequestExtension(b)) if b.until == due + Duration::hours(12)),
             "{hours:?}"
         );
-        assert!(body(Step::RequestExtension, "+3d", Some(due), now).is_err());
-        assert!(body(Step::RequestExtension, "下周 再说", Some(due), now).is_err());
+        assert!(body(Step::RequestExtension, "+3d", Some(due), now, beijing()).is_err());
+        assert!(body(
+            Step::RequestExtension,
+            "下周 再说",
+            Some(due),
+            now,
+            beijing()
+        )
+        .is_err());
     }
 
     #[test]
     fn a_call_back_starts_with_its_outcome() {
         let now = t("2026-12-05T00:00:00Z");
         assert_eq!(
-            body(Step::CallBack, "4 路灯亮了，很满意", None, now),
+            body(Step::CallBack, "4 路灯亮了，很满意", None, now, beijing()),
             Ok(StepBody::CallBack(CallBackBody {
                 reached: true,
                 satisfaction: Some(4),
@@ -195,14 +218,14 @@ mod tests {
             }))
         );
         assert_eq!(
-            body(Step::CallBack, "n 电话无人接听", None, now),
+            body(Step::CallBack, "n 电话无人接听", None, now, beijing()),
             Ok(StepBody::CallBack(CallBackBody {
                 reached: false,
                 satisfaction: None,
                 note: "电话无人接听".into()
             }))
         );
-        assert!(body(Step::CallBack, "7 很好", None, now).is_err());
-        assert!(body(Step::CallBack, "y", None, now).is_err());
+        assert!(body(Step::CallBack, "7 很好", None, now, beijing()).is_err());
+        assert!(body(Step::CallBack, "y", None, now, beijing()).is_err());
     }
 }

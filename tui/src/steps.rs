@@ -589,7 +589,7 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
                     .first()
                     .and_then(|id| app.whistle(*id))
                     .map(|w| w.resolve_by);
-                match crate::middle::body(step, &text, current, app.now) {
+                match crate::middle::body(step, &text, current, app.now, app.tz) {
                     Ok(body) => Some(body),
                     Err((zh_why, en_why)) => {
                         app.warn_in(zh_why, en_why);
