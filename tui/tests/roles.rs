@@ -257,7 +257,7 @@ fn enter_on_a_wish_says_all_of_it() {
     let text = d.flash.clone().unwrap().text;
     assert_eq!(
         text,
-        "M3 村里小广场添两张长椅 · 龙洲村 · ¥1,600 · 已认领 · 认领：市城市管理和综合执法局"
+        "M3 村里小广场添两张长椅 · 龙洲村 · ¥1,600 · 已认领 · 社区 发布于 11-25 23:00 · 市城市管理和综合执法局 认领于 02:00:00"
     );
 }
 

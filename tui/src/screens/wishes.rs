@@ -210,15 +210,34 @@ fn about(cx: &Context, w: &Wish) -> String {
     if let Some(d) = &w.description {
         parts.push(d.clone());
     }
+    let at = |t| crate::view::local_time(t, cx.now, cx.tz);
+    parts.push(if zh {
+        format!("{} 发布于 {}", w.filed_by, at(w.created_at))
+    } else {
+        format!("posted by {} at {}", w.filed_by, at(w.created_at))
+    });
     let claimer = w
         .claimer
         .clone()
         .or_else(|| w.department_id.map(|d| dir.department(Some(d))));
-    if let Some(c) = claimer {
-        parts.push(if zh {
+    match (claimer, w.claimed_at) {
+        (Some(c), Some(t)) => parts.push(if zh {
+            format!("{c} 认领于 {}", at(t))
+        } else {
+            format!("claimed by {c} at {}", at(t))
+        }),
+        (Some(c), None) => parts.push(if zh {
             format!("认领：{c}")
         } else {
             format!("claimed by {c}")
+        }),
+        _ => {}
+    }
+    if let Some(t) = w.completed_at {
+        parts.push(if zh {
+            format!("完成于 {}", at(t))
+        } else {
+            format!("fulfilled at {}", at(t))
         });
     }
     if let Some(n) = &w.note {
