@@ -117,6 +117,7 @@ fn actions() -> Vec<WhistleAction> {
             department_id: DepartmentId(2),
             assisting: vec![],
             note: Some("请城管局牵头".into()),
+            report: None,
         },
         WhistleAction::Acknowledge {
             staff: vec!["张伟".into(), "李娜".into()],
@@ -124,6 +125,7 @@ fn actions() -> Vec<WhistleAction> {
         },
         WhistleAction::Resolve {
             reply: "已更换灯泡".into(),
+            note: None,
         },
         WhistleAction::Close {
             satisfaction: 5,
@@ -167,6 +169,17 @@ fn actions() -> Vec<WhistleAction> {
         },
         WhistleAction::DueSoon,
         WhistleAction::ConfirmDeadlinePassed,
+        // A whistle with no assisting department: none of these has anything to act on.
+        WhistleAction::ReportAssisting {
+            department: DepartmentId(9),
+            staff: vec!["王强".into(), "赵敏".into()],
+            note: None,
+        },
+        WhistleAction::PartDone {
+            department: Some(DepartmentId(9)),
+            note: "已完成".into(),
+        },
+        WhistleAction::CallsMissed,
     ]
 }
 
@@ -274,6 +287,7 @@ fn reassigning_needs_a_reason_and_a_change() {
         department_id: DepartmentId(1),
         assisting: vec![],
         note: Some("再派一次".into()),
+        report: None,
     };
     assert!(matches!(
         apply(&w, &same, t0(), &book()),
@@ -283,6 +297,7 @@ fn reassigning_needs_a_reason_and_a_change() {
         department_id: DepartmentId(2),
         assisting: vec![],
         note: None,
+        report: None,
     };
     assert!(matches!(
         apply(
@@ -297,6 +312,7 @@ fn reassigning_needs_a_reason_and_a_change() {
         department_id: DepartmentId(2),
         assisting: vec![DepartmentId(3), DepartmentId(3)],
         note: Some("属于住建局职责".into()),
+        report: None,
     };
     let out = apply(&w, &ok, t0(), &book()).unwrap();
     assert_eq!(out.events[0].0, EventKind::WhistleReassigned);
@@ -305,6 +321,7 @@ fn reassigning_needs_a_reason_and_a_change() {
         department_id: DepartmentId(2),
         assisting: vec![DepartmentId(2)],
         note: Some("x".into()),
+        report: None,
     };
     assert!(apply(&w, &lead_assists, t0(), &book()).is_err());
 }
@@ -376,11 +393,12 @@ fn arb_action() -> impl Strategy<Value = WhistleAction> {
                 department_id: DepartmentId(d),
                 assisting: vec![],
                 note,
+                report: None,
             }
         }),
         proptest::collection::vec("[a-c ]{0,2}", 0..4)
             .prop_map(|staff| WhistleAction::Acknowledge { staff, note: None }),
-        "[a-z ]{0,3}".prop_map(|reply| WhistleAction::Resolve { reply }),
+        "[a-z ]{0,3}".prop_map(|reply| WhistleAction::Resolve { reply, note: None }),
         (-1i64..7).prop_map(|satisfaction| WhistleAction::Close {
             satisfaction,
             note: None
@@ -440,7 +458,7 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
             names.dedup();
             names.len() >= 2
         }
-        WhistleAction::Resolve { reply } => !blank(reply),
+        WhistleAction::Resolve { reply, .. } => !blank(reply),
         WhistleAction::Close { satisfaction, .. } => (1..=5).contains(satisfaction),
         WhistleAction::Reopen { reason } | WhistleAction::Reject { reason, .. } => !blank(reason),
         WhistleAction::Escalate { reason } => {
@@ -487,6 +505,10 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
             now >= soon && now < due && w.due_soon_sent_for != Some(due)
         }),
         WhistleAction::ConfirmDeadlinePassed => w.confirm_by.is_some_and(|c| now >= c),
+        // Joint 报到 is walked by its own model (tests/joint.rs); here no department assists.
+        WhistleAction::ReportAssisting { .. }
+        | WhistleAction::PartDone { .. }
+        | WhistleAction::CallsMissed => false,
     }
 }
 
@@ -623,6 +645,14 @@ fn the_steps_offered_are_the_steps_the_rules_allow() {
                 let Some(step) = Step::of_whistle(&action) else {
                     continue;
                 };
+                // A department's own call (reporting as an assisting department, its part
+                // done) is read from the record's calls, not from the step's fit.
+                if matches!(
+                    action,
+                    WhistleAction::ReportAssisting { .. } | WhistleAction::PartDone { .. }
+                ) {
+                    continue;
+                }
                 let mut w = in_status(status);
                 w.escalation_level = level;
                 let got = apply(&w, &action, late, &book());
@@ -666,6 +696,7 @@ fn an_upheld_return_restarts_the_clocks_and_their_warning_from_the_re_dispatch()
         department_id: DepartmentId(1),
         assisting: vec![],
         note: None,
+        report: None,
     };
     let w = apply(&w, &d1, t0(), &book()).unwrap().record;
     let back = WhistleAction::Return {
@@ -679,6 +710,7 @@ fn an_upheld_return_restarts_the_clocks_and_their_warning_from_the_re_dispatch()
         department_id: DepartmentId(2),
         assisting: vec![],
         note: Some("归住建".into()),
+        report: None,
     };
     let out = apply(&w, &d2, at, &book()).unwrap();
     let r = out.record;

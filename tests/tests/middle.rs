@@ -552,6 +552,7 @@ async fn the_list_filters_by_source_and_by_what_is_due_soon_and_says_what_it_can
             ("open311".to_string(), 0),
             ("grid".to_string(), 0),
             ("walk_in".to_string(), 0),
+            ("street".to_string(), 0),
             ("other".to_string(), 1),
         ]
     );

@@ -386,7 +386,7 @@ async fn a_fortnight_of_returns_extensions_urges_and_call_backs_is_measured_as_w
         .iter()
         .map(|t| t["whistles"].as_i64().unwrap())
         .collect();
-    assert_eq!(by_source, [3, 1, 0, 1, 0, 0], "{stats}");
+    assert_eq!(by_source, [3, 1, 0, 1, 0, 0, 0], "{stats}");
     // The public feed tells a resident about the return and the extension, in words.
     let feed = s
         .get("/open311/v2/servicerequestupdates.json?start_date=2026-11-26T00:00:00Z")

@@ -76,11 +76,23 @@ impl Context<'_> {
     /// Whether a step on a whistle is offered now: the role allows it and the whistle it would
     /// act on is in a status that allows it.
     pub fn offers(&self, step: Step) -> bool {
-        self.may(step.op()) && self.acting_on.is_some_and(|w| step.fits_whistle(w))
+        self.may(step.op())
+            && self
+                .acting_on
+                .is_some_and(|w| step.fits_for(w, own_department(self.me)))
     }
 
     /// The filter of the lists of cases, when another list than the queue asks.
     pub fn case_filter(&self) -> Option<&Filter> {
         self.cases.map(|c| c.filter)
+    }
+}
+
+/// The token's department, when it is a department's (it reports and works as lead or
+/// assisting department).
+pub fn own_department(me: Option<&Me>) -> Option<shaozi_shared::DepartmentId> {
+    match me?.scope {
+        shaozi_shared::Scope::Department(d) => Some(d),
+        _ => None,
     }
 }

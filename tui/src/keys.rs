@@ -156,6 +156,7 @@ impl Action {
 pub const STEP_KEYS: &[(Step, &str, &str)] = &[
     (Step::Dispatch, "assign", "a"),
     (Step::Acknowledge, "acknowledge", "r"),
+    (Step::PartDone, "part_done", "f"),
     (Step::Resolve, "resolve", "s"),
     (Step::Close, "close", "c"),
     (Step::Reopen, "reopen", "o"),

@@ -24,9 +24,10 @@ pub(crate) fn take(app: &mut App, step: Step) -> Vec<Effect> {
         app.say(app.lang.t().nothing);
         return Vec::new();
     }
+    let mine = crate::context::own_department(app.me.as_ref());
     let (fit, unfit): (Vec<WhistleId>, Vec<WhistleId>) = targets
         .into_iter()
-        .partition(|id| app.whistle(*id).is_none_or(|w| step.fits_whistle(w)));
+        .partition(|id| app.whistle(*id).is_none_or(|w| step.fits_for(w, mine)));
     if let Some(first) = unfit.first().and_then(|id| app.whistle(*id)) {
         let why = not_now(app, step, first);
         if fit.is_empty() {
@@ -50,10 +51,11 @@ pub(crate) fn not_now(app: &App, step: Step, w: &Whistle) -> String {
     let zh = app.zh();
     let verb = app.lang.step(step).hint;
     let status = crate::words::list_status(app.lang, w);
+    let mine = crate::context::own_department(app.me.as_ref());
     let can: Vec<&str> = crate::keys::STEP_KEYS
         .iter()
         .map(|(s, _, _)| *s)
-        .filter(|s| s.fits_whistle(w) && app.may(s.op()))
+        .filter(|s| s.fits_for(w, mine) && app.may(s.op()))
         .map(|s| app.lang.step(s).hint)
         .collect();
     let top =

@@ -65,6 +65,16 @@ pub fn list_status(lang: Lang, w: &Whistle) -> String {
     if due_soon(w) {
         out.push('◷');
     }
+    // A joint case: how many of the called departments reported (报到 2/3).
+    let (came, called) = w.reported();
+    if called > 1
+        && matches!(
+            w.status,
+            WhistleStatus::Dispatched | WhistleStatus::Acknowledged
+        )
+    {
+        out.push_str(&format!(" {came}/{called}"));
+    }
     out
 }
 

@@ -99,6 +99,7 @@ pub(super) async fn backfill(
                 department_id: dept,
                 assisting: vec![],
                 note: Some("请立即派专干到现场报到".into()),
+                report: None,
             },
             city.dispatcher(street),
         )];
@@ -134,6 +135,7 @@ pub(super) async fn backfill(
                         department_id: other,
                         assisting: vec![],
                         note: Some("退单属实，改派".into()),
+                        report: None,
                     },
                     city.dispatcher(street),
                 ));
@@ -163,6 +165,7 @@ pub(super) async fn backfill(
             steps.push((
                 WhistleAction::Resolve {
                     reply: pick(names::REPLIES, seed >> 9).into(),
+                    note: None,
                 },
                 city.department(Some(dept)),
             ));

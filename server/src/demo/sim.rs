@@ -96,6 +96,7 @@ impl Sim {
                         department_id: dept,
                         assisting: vec![],
                         note: Some("请立即派专干到现场报到".into()),
+                        report: None,
                     };
                     self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
                         .await?;
@@ -140,6 +141,7 @@ impl Sim {
                             department_id: d,
                             assisting: vec![],
                             note: Some("退单属实，改派".into()),
+                            report: None,
                         },
                         _ => WhistleAction::Overrule {
                             reason: "经核实属于本单位职责，请继续办理".into(),
@@ -191,6 +193,7 @@ impl Sim {
                     } else {
                         WhistleAction::Resolve {
                             reply: pick(names::REPLIES, seed >> 9).into(),
+                            note: None,
                         }
                     };
                     self.act(w, wh.id, a, department).await?;

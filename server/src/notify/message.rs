@@ -150,7 +150,39 @@ pub fn phone_text(
     } else {
         w.resolve_by
     };
+    // The departments an event is about when it is not the lead: the assisting ones that
+    // reported, finished their part, or missed their deadline at this moment.
+    let assisting = |pick: &dyn Fn(&shaozi_shared::whistle::Call) -> bool| -> Vec<DepartmentId> {
+        w.calls
+            .iter()
+            .filter(|c| c.role == shaozi_shared::whistle::CallRole::Assisting && pick(c))
+            .map(|c| c.department_id)
+            .collect()
+    };
+    let named: Vec<DepartmentId> = match e.kind {
+        WhistleAssistReported => assisting(&|c| c.reported_at == Some(e.at)),
+        WhistleAssistDone => assisting(&|c| c.done_at == Some(e.at)),
+        // The clock's overdue event, and the escalation it brings, name who missed.
+        WhistleOverdue | WhistleEscalated if e.actor.role == "system" => w.missed_at(e.at),
+        _ => Vec::new(),
+    };
     let (tag, when) = match e.kind {
+        WhistleAssistReported => {
+            let (done, all) = w.reported();
+            ("协办报到", format!("已报到 {done}/{all}"))
+        }
+        WhistleAssistDone => ("协办完成", String::new()),
+        WhistleOverdue if !named.is_empty() => {
+            let due = named
+                .first()
+                .and_then(|d| w.call_of(*d))
+                .map_or(w.respond_by, |c| c.report_by);
+            ("超时", format!("未按时报到（时限 {}）", local(due)))
+        }
+        WhistleEscalated if !named.is_empty() => (
+            "升级",
+            format!("{} 级（协办单位未按时报到）", w.escalation_level),
+        ),
         WhistleCreated => ("新哨", format!("报到时限 {}", local(w.respond_by))),
         WhistleDispatched => ("派单", format!("报到时限 {}", local(w.respond_by))),
         WhistleReassigned => ("改派", format!("报到时限 {}", local(w.respond_by))),
@@ -208,7 +240,13 @@ pub fn phone_text(
             .community(w.community_id)
             .unwrap_or_else(|| w.community_id.to_string()),
     );
-    if let Some(d) = w.department_id {
+    if !named.is_empty() {
+        let each: Vec<String> = named
+            .iter()
+            .map(|d| names.department(*d).unwrap_or_else(|| d.to_string()))
+            .collect();
+        parts.push(each.join("、"));
+    } else if let Some(d) = w.department_id {
         parts.push(names.department(d).unwrap_or_else(|| d.to_string()));
     }
     if !when.is_empty() {

@@ -14,8 +14,8 @@ use shaozi_shared::text::{self, optional, required};
 use shaozi_shared::whistle::{self, Filing};
 use shaozi_shared::wish::{self, check_value};
 use shaozi_shared::{
-    Actor, CommunityId, EventKind, EventScope, Op, Principal, RuleError, Scope, Whistle,
-    WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
+    Actor, CommunityId, DepartmentId, EventKind, EventScope, Op, Principal, RuleError, Scope,
+    Whistle, WhistleAction, WhistleId, Wish, WishAction, WishId, WishStatus,
 };
 
 use super::tx::{corrupt, invalid, unknown, CmdResult, Tx, TxError};
@@ -37,6 +37,47 @@ pub(super) use refuse_ as refuse;
 /// A permission refusal as a write error.
 pub(super) fn forbidden(r: Result<(), String>) -> Result<(), WriteError> {
     r.map_err(WriteError::Forbidden)
+}
+
+/// The action as the caller takes it: a department's token reports for duty and marks its
+/// part done for itself (an assisting department's report is its own, not the lead's), and
+/// may not speak for another department.
+fn for_caller(
+    action: &WhistleAction,
+    who: &Principal,
+    w: &Whistle,
+) -> Result<WhistleAction, WriteError> {
+    let Scope::Department(own) = who.scope else {
+        return Ok(action.clone());
+    };
+    let other = |d: DepartmentId| {
+        WriteError::Forbidden(format!(
+            "{} ({}) reports only for its own department, not {d}",
+            who.name,
+            who.role.as_str()
+        ))
+    };
+    Ok(match action {
+        WhistleAction::Acknowledge { staff, note } if w.department_id != Some(own) => {
+            WhistleAction::ReportAssisting {
+                department: own,
+                staff: staff.clone(),
+                note: note.clone(),
+            }
+        }
+        WhistleAction::ReportAssisting { department, .. } if *department != own => {
+            return Err(other(*department))
+        }
+        WhistleAction::PartDone {
+            department: Some(d),
+            ..
+        } if *d != own => return Err(other(*d)),
+        WhistleAction::PartDone { note, .. } => WhistleAction::PartDone {
+            department: Some(own),
+            note: note.clone(),
+        },
+        a => a.clone(),
+    })
 }
 
 impl Tx<'_> {
@@ -297,7 +338,17 @@ impl Tx<'_> {
                 "there is no whistle {id}"
             ))));
         };
-        refuse!(forbidden(who.may_on_whistle(op, &w)));
+        // A department's own token reports and marks its part for itself: as the lead, or as
+        // one of the departments assisting (joint 报到).
+        let action = &refuse!(for_caller(action, who, &w));
+        let assists = matches!(who.scope, Scope::Department(d) if w.assisting.contains(&d))
+            && matches!(
+                action,
+                WhistleAction::ReportAssisting { .. } | WhistleAction::PartDone { .. }
+            );
+        if !assists {
+            refuse!(forbidden(who.may_on_whistle(op, &w)));
+        }
         if let Some(v) = expected.filter(|v| *v != w.version) {
             return Ok(Err(stale(
                 &w,

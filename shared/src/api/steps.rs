@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Op;
 use crate::ids::{DepartmentId, WhistleId};
-use crate::whistle::{Whistle, WhistleAction};
+use crate::whistle::{Muster, Whistle, WhistleAction};
 use crate::wish::{WishAction, WishStatus};
 
 /// The steps, one row each, whistles' then wishes': variant, handler name, path, body,
@@ -21,7 +21,8 @@ macro_rules! step_table {
         $then! {
             whistles {
                 Dispatch dispatch "/whistles/{id}/dispatch" $crate::api::DispatchBody, "Call a department (or reassign)";
-                Acknowledge acknowledge "/whistles/{id}/acknowledge" $crate::api::AcknowledgeBody, "Report for duty (报到) with two or more staff";
+                Acknowledge acknowledge "/whistles/{id}/acknowledge" $crate::api::AcknowledgeBody, "Report for duty (报到) with two or more staff: the lead, or an assisting department for itself";
+                PartDone part_done "/whistles/{id}/part-done" $crate::api::PartDoneBody, "An assisting department marks its part done";
                 Resolve resolve "/whistles/{id}/resolve" $crate::api::ResolveBody, "Reply that the problem is fixed";
                 Close close "/whistles/{id}/close" $crate::api::CloseBody, "Confirm and rate the fix";
                 Reopen reopen "/whistles/{id}/reopen" $crate::api::ReasonBody, "Reject the fix and reopen";
@@ -194,7 +195,11 @@ impl Step {
             | Step::DenyExtension
             | Step::Urge
             | Step::CallBack => Op::Dispatch,
-            Step::Acknowledge | Step::Resolve | Step::Return | Step::RequestExtension => Op::Handle,
+            Step::Acknowledge
+            | Step::PartDone
+            | Step::Resolve
+            | Step::Return
+            | Step::RequestExtension => Op::Handle,
             Step::Close | Step::Reopen => Op::Confirm,
             Step::Claim | Step::Complete => Op::ClaimWish,
             Step::Cancel => Op::FileWish,
@@ -208,6 +213,7 @@ impl Step {
             Step::Acknowledge => Input::Staff,
             Step::Close => Input::Rating,
             Step::Resolve
+            | Step::PartDone
             | Step::Reopen
             | Step::Reject
             | Step::Escalate
@@ -234,7 +240,10 @@ impl Step {
     pub fn of_whistle(a: &WhistleAction) -> Option<Step> {
         Some(match a {
             WhistleAction::Dispatch { .. } => Step::Dispatch,
-            WhistleAction::Acknowledge { .. } => Step::Acknowledge,
+            WhistleAction::Acknowledge { .. } | WhistleAction::ReportAssisting { .. } => {
+                Step::Acknowledge
+            }
+            WhistleAction::PartDone { .. } => Step::PartDone,
             WhistleAction::Resolve { .. } => Step::Resolve,
             WhistleAction::Close { .. } => Step::Close,
             WhistleAction::Reopen { .. } => Step::Reopen,
@@ -250,6 +259,7 @@ impl Step {
             WhistleAction::DeadlinePassed
             | WhistleAction::DueSoon
             | WhistleAction::ConfirmDeadlinePassed
+            | WhistleAction::CallsMissed
             | WhistleAction::LinkDuplicate { .. } => return None,
         })
     }
@@ -273,6 +283,35 @@ impl Step {
         self.sample()
             .and_then(StepBody::whistle_action)
             .is_some_and(|action| crate::whistle::open_to(w, &action))
+    }
+
+    /// Whether the step fits `w` for a token of department `mine` (`None`: not a
+    /// department's): a department reports for duty and resolves as the lead, and reports and
+    /// marks its part done as an assisting department (joint 报到); marking a part done is an
+    /// assisting department's own.
+    pub fn fits_for(self, w: &Whistle, mine: Option<DepartmentId>) -> bool {
+        use crate::whistle::CallRole;
+        let live = matches!(
+            w.status,
+            crate::WhistleStatus::Dispatched | crate::WhistleStatus::Acknowledged
+        );
+        let Some(d) = mine else {
+            return self != Step::PartDone && self.fits_whistle(w);
+        };
+        let lead = w.department_id == Some(d);
+        let assisting = w
+            .call_of(d)
+            .filter(|c| c.role == CallRole::Assisting && !lead);
+        match self {
+            Step::Acknowledge if !lead => {
+                live && assisting.is_some_and(|c| c.reported_at.is_none())
+            }
+            Step::PartDone => {
+                live && assisting.is_some_and(|c| c.reported_at.is_some() && c.done_at.is_none())
+            }
+            _ if !lead && self.op() == Op::Handle => false,
+            _ => self.fits_whistle(w),
+        }
     }
 
     /// Whether a wish in `status` allows the step.
@@ -306,12 +345,21 @@ impl StepBody {
                     department_id,
                     assisting: Vec::new(),
                     note,
+                    report: None,
                 })
             }
-            (Step::Acknowledge, Given::Staff(staff)) => {
-                StepBody::Acknowledge(AcknowledgeBody { staff, note: None })
+            (Step::Acknowledge, Given::Staff(staff)) => StepBody::Acknowledge(AcknowledgeBody {
+                staff,
+                note: None,
+                department_id: None,
+            }),
+            (Step::Resolve, Given::Text(reply)) => {
+                StepBody::Resolve(ResolveBody { reply, note: None })
             }
-            (Step::Resolve, Given::Text(reply)) => StepBody::Resolve(ResolveBody { reply }),
+            (Step::PartDone, Given::Text(note)) => StepBody::PartDone(PartDoneBody {
+                note,
+                department_id: None,
+            }),
             (Step::Close, Given::Rating(satisfaction)) => StepBody::Close(CloseBody {
                 satisfaction,
                 note: None,
@@ -355,22 +403,33 @@ impl From<DispatchBody> for WhistleAction {
             department_id: b.department_id,
             assisting: b.assisting,
             note: b.note,
+            report: b.report,
         }
     }
 }
 
 impl From<AcknowledgeBody> for WhistleAction {
     fn from(b: AcknowledgeBody) -> Self {
-        WhistleAction::Acknowledge {
-            staff: b.staff,
-            note: b.note,
+        match b.department_id {
+            Some(department) => WhistleAction::ReportAssisting {
+                department,
+                staff: b.staff,
+                note: b.note,
+            },
+            None => WhistleAction::Acknowledge {
+                staff: b.staff,
+                note: b.note,
+            },
         }
     }
 }
 
 impl From<ResolveBody> for WhistleAction {
     fn from(b: ResolveBody) -> Self {
-        WhistleAction::Resolve { reply: b.reply }
+        WhistleAction::Resolve {
+            reply: b.reply,
+            note: b.note,
+        }
     }
 }
 
@@ -398,6 +457,10 @@ impl StepBody {
         Some(match self {
             StepBody::Dispatch(b) => b.into(),
             StepBody::Acknowledge(b) => b.into(),
+            StepBody::PartDone(b) => WhistleAction::PartDone {
+                department: b.department_id,
+                note: b.note,
+            },
             StepBody::Resolve(b) => b.into(),
             StepBody::Close(b) => b.into(),
             StepBody::Reopen(b) => WhistleAction::Reopen { reason: b.reason },
@@ -452,6 +515,10 @@ pub struct DispatchBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
+    /// Where and when every called department reports (指定地点报到); without it each
+    /// reports by the category's deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Muster>,
 }
 
 /// `POST /api/v1/whistles/{id}/acknowledge`.
@@ -467,6 +534,24 @@ pub struct AcknowledgeBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
+    /// The department reporting, when the city office records it for one; a department's own
+    /// token reports for itself (the lead, or an assisting department).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<DepartmentId>,
+}
+
+/// `POST /api/v1/whistles/{id}/part-done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PartDoneBody {
+    /// What the department did.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub note: String,
+    /// The assisting department, when the city office records it for one; a department's own
+    /// token speaks for itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<DepartmentId>,
 }
 
 /// `POST /api/v1/whistles/{id}/resolve`.
@@ -477,6 +562,11 @@ pub struct ResolveBody {
     /// The reply to the community.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub reply: String,
+    /// Why it is resolved before every assisting department marked its part done (required
+    /// then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub note: Option<String>,
 }
 
 /// `POST /api/v1/whistles/{id}/close`.

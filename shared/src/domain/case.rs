@@ -176,6 +176,77 @@ pub fn longest_until(deadline: DateTime<Utc>, rules: &CaseRules, cal: &Calendar)
     cal.add(deadline, rules.longest_extension)
 }
 
+/// Where and when the called departments report (指定地点报到), as the dispatcher sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Muster {
+    /// Where, e.g. 梓山社区居委会.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub place: String,
+    /// By when every called department reports there.
+    pub at: DateTime<Utc>,
+}
+
+/// A department's part in a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CallRole {
+    /// Leads: its report moves the case on, and it resolves.
+    Lead,
+    /// Assists: reports for duty and marks its part done.
+    Assisting,
+}
+
+/// One department called to a case, and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Call {
+    /// The department.
+    pub department_id: DepartmentId,
+    /// Lead or assisting.
+    pub role: CallRole,
+    /// Its deadline to report for duty.
+    pub report_by: DateTime<Utc>,
+    /// When it reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_at: Option<DateTime<Utc>>,
+    /// Who came (two or more).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff: Vec<String>,
+    /// When the clock found its deadline passed without a report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_at: Option<DateTime<Utc>>,
+    /// It reported after its deadline, or not by it.
+    #[serde(default)]
+    pub late: bool,
+    /// An assisting department: when it marked its part done (the lead: when it resolved
+    /// before every assisting part was done).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<DateTime<Utc>>,
+    /// What it said of its part (the lead: why it resolved before the others were done).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_note: Option<String>,
+}
+
+impl Call {
+    /// A department just called: nothing done yet.
+    pub fn new(department_id: DepartmentId, role: CallRole, report_by: DateTime<Utc>) -> Call {
+        Call {
+            department_id,
+            role,
+            report_by,
+            reported_at: None,
+            staff: Vec::new(),
+            missed_at: None,
+            late: false,
+            done_at: None,
+            done_note: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

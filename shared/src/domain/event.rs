@@ -52,6 +52,8 @@ event_kinds! {
     WhistleDispatched => "whistle.dispatched", "A department was called.";
     WhistleReassigned => "whistle.reassigned", "The case moved to another department.";
     WhistleAcknowledged => "whistle.acknowledged", "The department reported for duty.";
+    WhistleAssistReported => "whistle.assist_reported", "An assisting department reported for duty.";
+    WhistleAssistDone => "whistle.assist_done", "An assisting department marked its part done.";
     WhistleResolved => "whistle.resolved", "The department replied that it is fixed.";
     WhistleClosed => "whistle.closed", "The community confirmed and rated the fix.";
     WhistleReopened => "whistle.reopened", "The community rejected the fix.";
@@ -95,6 +97,12 @@ impl EventKind {
                 Public::WithDepartment("已改派至{} / passed to another department")
             }
             WhistleAcknowledged => Public::WithDepartment("{}已到场 / the department is on site"),
+            WhistleAssistReported => {
+                Public::Words("协办单位已到场 / an assisting department is on site")
+            }
+            WhistleAssistDone => {
+                Public::Words("协办单位已完成其负责部分 / an assisting department finished its part")
+            }
             WhistleResolved => Public::Field("reply", "已处理 / fixed"),
             WhistleClosed => Public::Words("社区已确认办结 / the community confirmed the fix"),
             // The community's reason is its own note to the department.

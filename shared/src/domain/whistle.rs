@@ -23,10 +23,13 @@ use crate::category::{Deadlines, Urgency};
 use crate::ids::{CommunityId, DepartmentId, StreetId, WhistleId};
 
 mod action;
+mod joint;
 mod middle;
 mod steps;
 
+pub use crate::case::{Call, CallRole, Muster};
 pub use action::WhistleAction;
+pub use joint::parts_open;
 pub use steps::{allowed, apply, open_to, Outcome};
 
 /// The highest escalation level: 0 the street, 1 the city, 2 the city's leaders.
@@ -155,6 +158,13 @@ pub struct Whistle {
     /// Departments assisting the lead.
     #[serde(default)]
     pub assisting: Vec<DepartmentId>,
+    /// Every department called, the lead first: its deadline to report, when it reported
+    /// and who came, and (assisting) when it marked its part done.
+    #[serde(default)]
+    pub calls: Vec<Call>,
+    /// Where and when the called departments report, when the dispatcher set it.
+    #[serde(default)]
+    pub muster: Option<Muster>,
     /// One line.
     pub title: String,
     /// What the problem is.
@@ -325,6 +335,8 @@ impl Whistle {
             street_id: f.street_id,
             department_id: None,
             assisting: Vec::new(),
+            calls: Vec::new(),
+            muster: None,
             title: f.title,
             description: f.description,
             address: f.address,
@@ -398,11 +410,33 @@ impl Whistle {
         if self.status == WhistleStatus::Resolved {
             return self.confirm_by;
         }
-        let due = self.pending_deadline()?;
-        Some(match self.due_soon_at {
+        let own = self.pending_deadline().map(|due| match self.due_soon_at {
             Some(soon) if self.due_soon_sent_for != Some(due) && soon < due => soon,
             _ => due,
-        })
+        });
+        // An assisting department's deadline to report wakes the clock too.
+        match (own, self.next_missed()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The earliest deadline of an assisting department that has neither reported nor been
+    /// found late, while the case is dispatched or being worked on.
+    pub fn next_missed(&self) -> Option<DateTime<Utc>> {
+        if !matches!(
+            self.status,
+            WhistleStatus::Dispatched | WhistleStatus::Acknowledged
+        ) {
+            return None;
+        }
+        self.calls
+            .iter()
+            .filter(|c| {
+                c.role == CallRole::Assisting && c.reported_at.is_none() && c.missed_at.is_none()
+            })
+            .map(|c| c.report_by)
+            .min()
     }
 
     /// Sets when the pending deadline becomes due soon, from when its clock started; a

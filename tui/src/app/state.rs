@@ -161,7 +161,9 @@ impl App {
             shaozi_shared::api::Subject::Whistle => self
                 .current()
                 .and_then(|id| self.whistle(id))
-                .is_some_and(|w| step.fits_whistle(w)),
+                .is_some_and(|w| {
+                    step.fits_for(w, crate::context::own_department(self.me.as_ref()))
+                }),
         }
     }
 

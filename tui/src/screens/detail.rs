@@ -135,6 +135,35 @@ fn changed(cx: &Context, w: &Whistle, e: &TimelineEntry, level: u32) -> String {
                 format!("→ level {level} ({}){why}", t.level(level))
             }
         }
+        // Who reported or finished its part at that moment, on a joint case.
+        EventKind::WhistleAssistReported | EventKind::WhistleAssistDone => {
+            let done = e.kind == EventKind::WhistleAssistDone;
+            let who: Vec<String> = w
+                .calls
+                .iter()
+                .filter(|c| {
+                    if done {
+                        c.done_at == Some(e.at)
+                    } else {
+                        c.reported_at == Some(e.at)
+                    }
+                })
+                .map(|c| cx.model.dir.department(Some(c.department_id)))
+                .collect();
+            who.join("、")
+        }
+        EventKind::WhistleOverdue if !w.missed_at(e.at).is_empty() => {
+            let who: Vec<String> = w
+                .missed_at(e.at)
+                .iter()
+                .map(|d| cx.model.dir.department(Some(*d)))
+                .collect();
+            if zh {
+                format!("{} 未按时报到", who.join("、"))
+            } else {
+                format!("{} missed the deadline to report", who.join(", "))
+            }
+        }
         EventKind::WhistleOverdue => {
             let resolve = e.status.as_deref() == Some("acknowledged");
             // The server notes the deadline as "(YYYY-MM-DD HH:MM UTC)".
@@ -372,6 +401,7 @@ impl Screen for DetailScreen {
                 Span::styled(value, style),
             ]));
         }
+        lines.extend(joint_lines(cx, w, label_w, theme));
         lines.extend(middle_lines(cx, w, label_w, theme));
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
@@ -433,6 +463,102 @@ impl Screen for DetailScreen {
 
 /// What is waiting in the middle of a case, and what happened there: a return or a request
 /// for more time with the keys that answer it, urges, extensions, call-backs, the source.
+/// A joint case (联合报到): where and when to report, then each called department with its
+/// part, whether and when it reported and who came, missed its deadline, or finished its part.
+fn joint_lines(cx: &Context, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Line<'static>> {
+    let zh = cx.lang == Lang::Zh;
+    if w.calls.len() < 2 && w.muster.is_none() {
+        return Vec::new();
+    }
+    let at = |t| local_time(t, cx.now, cx.tz);
+    let (came, called) = w.reported();
+    let mut head = if zh {
+        format!("{came}/{called} 已报到")
+    } else {
+        format!("{came} of {called} reported")
+    };
+    if let Some(m) = &w.muster {
+        head.push_str(&if zh {
+            format!(" · {} {} 前", m.place, at(m.at))
+        } else {
+            format!(" · at {} by {}", m.place, at(m.at))
+        });
+    }
+    let label = if zh { "联合报到" } else { "Joint call" };
+    let mut out = vec![Line::from(vec![
+        Span::styled(pad(label, label_w), theme.muted()),
+        Span::raw(head),
+    ])];
+    for c in &w.calls {
+        let role = match (c.role, zh) {
+            (shaozi_shared::whistle::CallRole::Lead, true) => "牵头",
+            (shaozi_shared::whistle::CallRole::Assisting, true) => "协办",
+            (shaozi_shared::whistle::CallRole::Lead, false) => "lead",
+            (shaozi_shared::whistle::CallRole::Assisting, false) => "assisting",
+        };
+        let name = cx.model.dir.department(Some(c.department_id));
+        let late = if c.late {
+            if zh {
+                " 迟报"
+            } else {
+                " late"
+            }
+        } else {
+            ""
+        };
+        let (state, alert) = match (c.reported_at, c.missed_at) {
+            (Some(t), _) => (
+                if zh {
+                    format!("已报到 {}{late} {}", at(t), c.staff.join("、"))
+                } else {
+                    format!("reported {}{late} {}", at(t), c.staff.join(", "))
+                },
+                false,
+            ),
+            (None, Some(_)) => (
+                if zh {
+                    format!("✗ 未按时报到（时限 {}）", at(c.report_by))
+                } else {
+                    format!("✗ missed its deadline ({})", at(c.report_by))
+                },
+                true,
+            ),
+            (None, None) => (
+                if zh {
+                    format!("待报到（时限 {}）", at(c.report_by))
+                } else {
+                    format!("to report by {}", at(c.report_by))
+                },
+                false,
+            ),
+        };
+        let mut spans = vec![
+            Span::raw(" ".repeat(label_w)),
+            Span::styled(
+                format!("{name}（{role}）  "),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                state,
+                if alert {
+                    theme.alert()
+                } else {
+                    Style::default()
+                },
+            ),
+        ];
+        if let (Some(t), Some(n)) = (c.done_at, &c.done_note) {
+            spans.push(Span::raw(if zh {
+                format!(" · {} 完成：{n}", at(t))
+            } else {
+                format!(" · done {}: {n}", at(t))
+            }));
+        }
+        out.push(Line::from(spans));
+    }
+    out
+}
+
 fn middle_lines(cx: &Context, w: &Whistle, label_w: usize, theme: Theme) -> Vec<Line<'static>> {
     let zh = cx.lang == Lang::Zh;
     let key = |step: Step| {

@@ -241,10 +241,7 @@ pub fn row<'a>(
             usize::from(cols.category),
         )),
         Span::raw(fit(&w.title, usize::from(cols.title))),
-        Span::raw(fit(
-            &dir.department(w.department_id),
-            usize::from(cols.department),
-        )),
+        Span::raw(fit(&departments_cell(cx, w), usize::from(cols.department))),
     ];
     let mut style = Style::default();
     if cx.stale() {
@@ -254,4 +251,24 @@ pub fn row<'a>(
         style = style.add_modifier(Modifier::REVERSED);
     }
     Row::new(cols.keep(cells)).style(style)
+}
+
+/// The department column: the lead; on a joint case, an assisting department that missed its
+/// deadline to report and has not come (✗, named: the queue says who), else how many assist.
+fn departments_cell(cx: &Context, w: &Whistle) -> String {
+    let dir = &cx.model.dir;
+    let lead = dir.department(w.department_id);
+    let missing: Vec<String> = w
+        .calls
+        .iter()
+        .filter(|c| c.missed_at.is_some() && c.reported_at.is_none())
+        .map(|c| dir.department(Some(c.department_id)))
+        .collect();
+    if !missing.is_empty() && !w.status.is_terminal() {
+        return format!("✗{}", missing.join("、"));
+    }
+    match w.assisting.len() {
+        0 => lead,
+        n => format!("{lead} +{n}"),
+    }
 }

@@ -37,9 +37,17 @@ pub struct WorkScreen {
 }
 
 /// The sections of a work list, in order: what they hold and their names.
-fn section(role: Role, w: &Whistle) -> Option<usize> {
+fn section(cx: &Context, w: &Whistle) -> Option<usize> {
     use WhistleStatus::*;
+    let role = work_role(cx);
+    // An assisting department that has not reported yet has a case to report on, whatever
+    // the lead did.
+    let to_report = crate::context::own_department(cx.me)
+        .filter(|d| w.department_id != Some(*d))
+        .and_then(|d| w.call_of(d))
+        .is_some_and(|c| c.reported_at.is_none());
     match (role, w.status) {
+        (Role::Department, Dispatched | Acknowledged) if to_report => Some(0),
         // A case it returned stays in sight, marked ↩, until the dispatcher answers.
         (Role::Department, Dispatched | Returned) => Some(0),
         (Role::Department, Acknowledged) if w.reopened > 0 => Some(1),
@@ -89,16 +97,15 @@ fn is_my_work(cx: &Context, w: &Whistle) -> bool {
         Scope::Community(c) => w.community_id == c,
         _ => false,
     };
-    mine && section(me.role, w).is_some()
+    mine && section(cx, w).is_some()
 }
 
 impl WorkScreen {
     /// Sorts the work and applies the filter, keeping the selection on its case.
     fn rework(&mut self, cx: &Context, keep: Option<WhistleId>) {
-        let role = work_role(cx);
         self.cases.sort_by_key(|w| {
             (
-                section(role, w).unwrap_or(9),
+                section(cx, w).unwrap_or(9),
                 w.stage_deadline()
                     .map(|d| d.timestamp())
                     .unwrap_or(i64::MAX),
@@ -231,7 +238,7 @@ impl Screen for WorkScreen {
         let names = section_names(role, cx.lang);
         let mut counts = [0usize; 4];
         for w in &self.cases {
-            if let Some(s) = section(role, w) {
+            if let Some(s) = section(cx, w) {
                 counts[s] += 1;
             }
         }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::case::Muster;
 use crate::ids::{DepartmentId, WhistleId};
 
 /// A step someone (or the clock) takes on a whistle. Referenced ids are checked by the caller.
@@ -15,6 +16,8 @@ pub enum WhistleAction {
         assisting: Vec<DepartmentId>,
         /// Instructions, or the reason for a reassignment.
         note: Option<String>,
+        /// Where and when every called department reports.
+        report: Option<Muster>,
     },
     /// Report for duty with two or more staff.
     Acknowledge {
@@ -27,7 +30,28 @@ pub enum WhistleAction {
     Resolve {
         /// The reply.
         reply: String,
+        /// Why it is resolved before every assisting department marked its part done.
+        note: Option<String>,
     },
+    /// A department reports for duty on a case it was called to (the lead's report is
+    /// [`WhistleAction::Acknowledge`]; naming the lead here is the same).
+    ReportAssisting {
+        /// The department.
+        department: DepartmentId,
+        /// Staff names.
+        staff: Vec<String>,
+        /// Optional note.
+        note: Option<String>,
+    },
+    /// An assisting department that reported marks its part done.
+    PartDone {
+        /// The department (a department's own token names itself).
+        department: Option<DepartmentId>,
+        /// What it did.
+        note: String,
+    },
+    /// The clock: assisting departments' deadlines to report passed unreported.
+    CallsMissed,
     /// The community confirms and rates.
     Close {
         /// 1–5.
@@ -115,6 +139,9 @@ impl WhistleAction {
             WhistleAction::Dispatch { .. } => "dispatch",
             WhistleAction::Acknowledge { .. } => "acknowledge",
             WhistleAction::Resolve { .. } => "resolve",
+            WhistleAction::ReportAssisting { .. } => "report for duty on",
+            WhistleAction::PartDone { .. } => "mark a part done on",
+            WhistleAction::CallsMissed => "mark a department late on",
             WhistleAction::Close { .. } => "close",
             WhistleAction::Reopen { .. } => "reopen",
             WhistleAction::Reject { .. } => "reject",

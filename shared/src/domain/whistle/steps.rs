@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::action::WhistleAction;
-use super::{middle, Book, Whistle, WhistleStatus, TOP_ESCALATION};
+use super::{joint, middle, Book, Whistle, WhistleStatus, TOP_ESCALATION};
 use crate::event::EventKind;
 use crate::ids::DepartmentId;
 use crate::text::{self, optional, required};
@@ -29,6 +29,10 @@ pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
         }
         WhistleAction::Acknowledge { .. } | WhistleAction::Return { .. } => status == Dispatched,
         WhistleAction::Overrule { .. } => status == Returned,
+        // An assisting department reports and does its part while the lead works too.
+        WhistleAction::ReportAssisting { .. }
+        | WhistleAction::PartDone { .. }
+        | WhistleAction::CallsMissed => matches!(status, Dispatched | Acknowledged),
         WhistleAction::Resolve { .. }
         | WhistleAction::RequestExtension { .. }
         | WhistleAction::ApproveExtension { .. }
@@ -137,8 +141,13 @@ pub fn apply(
             department_id,
             assisting,
             note,
+            report,
         } => {
             let note = optional("note", note.as_deref(), text::NOTE)?;
+            let muster = report
+                .as_ref()
+                .map(|m| joint::check_muster(m, now))
+                .transpose()?;
             let mut helpers: Vec<DepartmentId> = Vec::new();
             for d in assisting {
                 if d == department_id {
@@ -152,12 +161,17 @@ pub fn apply(
                 }
             }
             if w.status == WhistleStatus::Returned {
-                let events = middle::uphold(w, &mut n, *department_id, helpers, note, now, book)?;
+                let events =
+                    middle::uphold(w, &mut n, *department_id, helpers.clone(), note, now, book)?;
+                joint::call(w, &mut n, *department_id, &helpers, muster);
                 n.schedule(book.case);
                 return Ok(Outcome { record: n, events });
             }
             let kind = if w.status == WhistleStatus::Dispatched {
-                if w.department_id == Some(*department_id) && w.assisting == helpers {
+                if w.department_id == Some(*department_id)
+                    && w.assisting == helpers
+                    && muster.is_none()
+                {
                     return Err(RuleError::NotAllowed {
                         action: "reassign",
                         subject: "whistle",
@@ -180,51 +194,14 @@ pub fn apply(
             };
             n.status = WhistleStatus::Dispatched;
             n.department_id = Some(*department_id);
+            joint::call(w, &mut n, *department_id, &helpers, muster);
             n.assisting = helpers;
             n.dispatched_at = Some(now);
             n.dispatches = w.dispatches.max(u32::from(w.dispatched_at.is_some())) + 1;
             vec![(kind, note)]
         }
         WhistleAction::Acknowledge { staff, note } => {
-            // Two entries are the same person when they show the same name: compared after
-            // NFKC with invisible characters removed, and kept without the invisible ones.
-            let mut names: Vec<String> = Vec::new();
-            let mut people: Vec<String> = Vec::new();
-            for s in staff {
-                let s: String = required("staff", s, text::PERSON)?
-                    .chars()
-                    .filter(|c| !text::is_invisible(*c))
-                    .collect();
-                let who = text::person_key(&s);
-                if who.is_empty() {
-                    return Err(RuleError::coded(
-                        "staff",
-                        RefusalCode::NoVisibleText,
-                        "a staff name has no visible characters",
-                    ));
-                }
-                if !people.contains(&who) {
-                    people.push(who);
-                    names.push(s);
-                }
-            }
-            if names.len() < 2 {
-                return Err(RuleError::coded(
-                    "staff",
-                    RefusalCode::TooFewStaff,
-                    format!(
-                        "reporting for duty needs two or more different staff names; got {}",
-                        names.len()
-                    ),
-                ));
-            }
-            if names.len() > text::MAX_STAFF {
-                return Err(RuleError::coded(
-                    "staff",
-                    RefusalCode::TooManyStaff,
-                    format!("at most {} staff names", text::MAX_STAFF),
-                ));
-            }
+            let names = check_staff(staff)?;
             let note = optional("note", note.as_deref(), text::NOTE)?;
             n.status = WhistleStatus::Acknowledged;
             n.staff = names;
@@ -233,10 +210,43 @@ pub fn apply(
             // on record for the assessment, and the resolve clock may already have run out.
             n.respond_late = w.respond_late || now > w.respond_by;
             n.overdue = false;
+            joint::lead_reported(&mut n, now);
             vec![(EventKind::WhistleAcknowledged, note)]
         }
-        WhistleAction::Resolve { reply } => {
+        // The lead named as a department reporting is the lead's own report.
+        WhistleAction::ReportAssisting {
+            department,
+            staff,
+            note,
+        } if w.department_id == Some(*department) => {
+            let lead = WhistleAction::Acknowledge {
+                staff: staff.clone(),
+                note: note.clone(),
+            };
+            return apply(w, &lead, now, book);
+        }
+        WhistleAction::ReportAssisting {
+            department,
+            staff,
+            note,
+        } => {
+            let names = check_staff(staff)?;
+            let note = optional("note", note.as_deref(), text::NOTE)?;
+            joint::report_assisting(w, &mut n, *department, names, note, now)?
+        }
+        WhistleAction::PartDone { department, note } => {
+            let Some(d) = department else {
+                return Err(RuleError::invalid(
+                    "department_id",
+                    "name the assisting department whose part is done",
+                ));
+            };
+            joint::part_done(w, &mut n, *d, note, now)?
+        }
+        WhistleAction::CallsMissed => joint::calls_missed(w, &mut n, now)?,
+        WhistleAction::Resolve { reply, note } => {
             let reply = required("reply", reply, text::REPLY)?;
+            let why = joint::check_resolve_note(w, note.as_deref())?;
             n.status = WhistleStatus::Resolved;
             n.reply = Some(reply.clone());
             n.resolved_at = Some(now);
@@ -245,6 +255,18 @@ pub fn apply(
             // Resolved, a request for more time has nothing left to decide.
             n.pending_extension = None;
             n.confirm_by = Some(cal.add(now, book.case.confirm));
+            // Why it was resolved before every assisting part was done stays on the lead's
+            // call (the reply is what the public reads).
+            if let Some(why) = why {
+                if let Some(c) = n
+                    .calls
+                    .iter_mut()
+                    .find(|c| c.role == crate::case::CallRole::Lead)
+                {
+                    c.done_at = Some(now);
+                    c.done_note = Some(why);
+                }
+            }
             vec![(EventKind::WhistleResolved, Some(reply))]
         }
         WhistleAction::Close { satisfaction, note } => {
@@ -370,6 +392,49 @@ pub fn apply(
     Ok(Outcome { record: n, events })
 }
 
+/// Staff names for a report: two or more different people (compared after NFKC with invisible
+/// characters removed, and kept without the invisible ones), at most [`text::MAX_STAFF`].
+fn check_staff(staff: &[String]) -> Result<Vec<String>, RuleError> {
+    let mut names: Vec<String> = Vec::new();
+    let mut people: Vec<String> = Vec::new();
+    for s in staff {
+        let s: String = required("staff", s, text::PERSON)?
+            .chars()
+            .filter(|c| !text::is_invisible(*c))
+            .collect();
+        let who = text::person_key(&s);
+        if who.is_empty() {
+            return Err(RuleError::coded(
+                "staff",
+                RefusalCode::NoVisibleText,
+                "a staff name has no visible characters",
+            ));
+        }
+        if !people.contains(&who) {
+            people.push(who);
+            names.push(s);
+        }
+    }
+    if names.len() < 2 {
+        return Err(RuleError::coded(
+            "staff",
+            RefusalCode::TooFewStaff,
+            format!(
+                "reporting for duty needs two or more different staff names; got {}",
+                names.len()
+            ),
+        ));
+    }
+    if names.len() > text::MAX_STAFF {
+        return Err(RuleError::coded(
+            "staff",
+            RefusalCode::TooManyStaff,
+            format!("at most {} staff names", text::MAX_STAFF),
+        ));
+    }
+    Ok(names)
+}
+
 /// The clock's steps: beside the others, so that the record does not name its own steps.
 impl Whistle {
     /// What the clock does to it at `now`, if anything is due.
@@ -379,6 +444,10 @@ impl Whistle {
                 .confirm_by
                 .filter(|c| *c <= now)
                 .map(|_| WhistleAction::ConfirmDeadlinePassed);
+        }
+        // An assisting department late to report is found late whatever the lead does.
+        if self.next_missed().is_some_and(|t| t <= now) {
+            return Some(WhistleAction::CallsMissed);
         }
         let due = self.pending_deadline()?;
         if due <= now {

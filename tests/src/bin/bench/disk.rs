@@ -80,12 +80,13 @@ fn steps(largest: bool, department: shaozi_shared::DepartmentId) -> Vec<WhistleA
             department_id: department,
             assisting: vec![],
             note: note.clone(),
+            report: None,
         },
         WhistleAction::Acknowledge {
             staff,
             note: note.clone(),
         },
-        WhistleAction::Resolve { reply },
+        WhistleAction::Resolve { reply, note: None },
         WhistleAction::Close {
             satisfaction: 5,
             note,

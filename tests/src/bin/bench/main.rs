@@ -232,6 +232,7 @@ async fn grow(
                 department_id: depts[i % BUSY_DEPTS],
                 assisting: vec![],
                 note: None,
+                report: None,
             },
             None,
         )

@@ -1,0 +1,346 @@
+//! Joint 报到 (issue 28): every department a dispatch calls reports for duty itself, at the
+//! place and time the street set; late is per department; assisting parts are marked done;
+//! the lead resolves before the others only with a note.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shaozi_shared::calendar::Calendar;
+use shaozi_shared::case::CaseRules;
+use shaozi_shared::whistle::{apply, Book, CallRole, Filing, Muster};
+use shaozi_shared::{
+    CommunityId, Deadlines, DepartmentId, EventKind, RefusalCode, RuleError, StreetId, Urgency,
+    Whistle, WhistleAction, WhistleId, WhistleStatus,
+};
+
+fn book() -> Book<'static> {
+    static RULES: std::sync::OnceLock<CaseRules> = std::sync::OnceLock::new();
+    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+    Book {
+        deadlines: Deadlines::DEFAULT,
+        calendar: CAL.get_or_init(Calendar::default),
+        case: RULES.get_or_init(CaseRules::default),
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
+}
+
+const LEAD: DepartmentId = DepartmentId(1);
+const POWER: DepartmentId = DepartmentId(2);
+const POLICE: DepartmentId = DepartmentId(3);
+
+fn filed() -> Whistle {
+    let mut w = Whistle::file(
+        WhistleId(1001),
+        Filing {
+            community_id: CommunityId(1),
+            street_id: StreetId(1),
+            category: "roads".into(),
+            title: "路面塌陷".into(),
+            description: "梓山路口塌陷约两平方米".into(),
+            urgency: Urgency::Normal,
+            address: None,
+            lat: None,
+            long: None,
+            media_url: None,
+            reporter: None,
+            attributes: Default::default(),
+        },
+        "梓山社区",
+        t0(),
+        &Deadlines::DEFAULT,
+        book().calendar,
+    );
+    w.schedule(book().case);
+    w
+}
+
+fn muster() -> Muster {
+    Muster {
+        place: "梓山社区居委会".into(),
+        at: t0() + Duration::hours(2),
+    }
+}
+
+fn step(w: &Whistle, a: WhistleAction, at: DateTime<Utc>) -> Result<Whistle, RuleError> {
+    apply(w, &a, at, &book()).map(|o| o.record)
+}
+
+fn joint(w: &Whistle) -> Whistle {
+    step(
+        w,
+        WhistleAction::Dispatch {
+            department_id: LEAD,
+            assisting: vec![POWER, POLICE],
+            note: None,
+            report: Some(muster()),
+        },
+        t0() + Duration::minutes(5),
+    )
+    .unwrap()
+}
+
+fn staff() -> Vec<String> {
+    vec!["王强".into(), "赵敏".into()]
+}
+
+fn report(w: &Whistle, d: DepartmentId, at: DateTime<Utc>) -> Result<Whistle, RuleError> {
+    step(
+        w,
+        WhistleAction::ReportAssisting {
+            department: d,
+            staff: staff(),
+            note: None,
+        },
+        at,
+    )
+}
+
+#[test]
+fn a_joint_dispatch_calls_every_department_to_the_place_and_time_set() {
+    let w = joint(&filed());
+    assert_eq!(w.muster, Some(muster()));
+    assert_eq!(w.respond_by, muster().at, "the lead reports there too");
+    let calls: Vec<(DepartmentId, CallRole, DateTime<Utc>)> = w
+        .calls
+        .iter()
+        .map(|c| (c.department_id, c.role, c.report_by))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (LEAD, CallRole::Lead, muster().at),
+            (POWER, CallRole::Assisting, muster().at),
+            (POLICE, CallRole::Assisting, muster().at),
+        ]
+    );
+    assert_eq!(w.reported(), (0, 3));
+
+    // Without a place and time, each reports by the category's deadline, as before.
+    let plain = step(
+        &filed(),
+        WhistleAction::Dispatch {
+            department_id: LEAD,
+            assisting: vec![POWER],
+            note: None,
+            report: None,
+        },
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(plain.muster, None);
+    assert!(plain
+        .calls
+        .iter()
+        .all(|c| c.report_by == filed().respond_by));
+
+    // A time already past, or no place, is refused with the field named.
+    for (bad, field) in [
+        (
+            Muster {
+                at: t0(),
+                ..muster()
+            },
+            "report.at",
+        ),
+        (
+            Muster {
+                place: "  ".into(),
+                ..muster()
+            },
+            "report.place",
+        ),
+    ] {
+        let got = step(
+            &filed(),
+            WhistleAction::Dispatch {
+                department_id: LEAD,
+                assisting: vec![],
+                note: None,
+                report: Some(bad),
+            },
+            t0() + Duration::minutes(5),
+        );
+        assert!(
+            matches!(&got, Err(RuleError::Invalid { field: f, .. }) if f == field),
+            "{got:?}"
+        );
+    }
+}
+
+#[test]
+fn each_department_reports_itself_and_the_leads_report_moves_the_case() {
+    let w = joint(&filed());
+    let at = t0() + Duration::minutes(50);
+    let w = report(&w, POWER, at).unwrap();
+    assert_eq!(w.status, WhistleStatus::Dispatched, "an assisting report");
+    let power = w.call_of(POWER).unwrap();
+    assert_eq!(
+        (power.reported_at, power.staff.clone()),
+        (Some(at), staff())
+    );
+    assert!(!power.late);
+    assert_eq!(w.reported(), (1, 3));
+    // Once is enough; a department not called has nothing to report on.
+    assert!(matches!(
+        report(&w, POWER, at),
+        Err(RuleError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        report(&w, DepartmentId(9), at),
+        Err(RuleError::NotAllowed { .. })
+    ));
+    // One name is not a report.
+    let one = step(
+        &w,
+        WhistleAction::ReportAssisting {
+            department: POLICE,
+            staff: vec!["李娜".into()],
+            note: None,
+        },
+        at,
+    );
+    assert!(matches!(
+        one,
+        Err(RuleError::Invalid {
+            code: RefusalCode::TooFewStaff,
+            ..
+        })
+    ));
+
+    // The lead, named as a department reporting, is the lead's own report.
+    let w = report(&w, LEAD, at).unwrap();
+    assert_eq!(w.status, WhistleStatus::Acknowledged);
+    assert_eq!(w.staff, staff());
+    assert_eq!(w.call_of(LEAD).unwrap().reported_at, Some(at));
+    assert_eq!(w.reported(), (2, 3));
+    // An assisting department may still report after the lead did.
+    let w = report(&w, POLICE, at + Duration::minutes(1)).unwrap();
+    assert_eq!(w.reported(), (3, 3));
+    assert_eq!(w.status, WhistleStatus::Acknowledged);
+}
+
+#[test]
+fn a_department_that_misses_its_deadline_is_named_alone() {
+    let w = joint(&filed());
+    let w = report(&w, LEAD, t0() + Duration::minutes(30)).unwrap();
+    let w = report(&w, POWER, t0() + Duration::minutes(40)).unwrap();
+    // The clock wakes at the assisting deadline, and finds only the police late.
+    assert_eq!(w.next_alarm(), Some(muster().at));
+    let late = muster().at + Duration::minutes(1);
+    assert_eq!(w.clock_action(late), Some(WhistleAction::CallsMissed));
+    let out = apply(&w, &WhistleAction::CallsMissed, late, &book()).unwrap();
+    let kinds: Vec<EventKind> = out.events.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::WhistleOverdue, EventKind::WhistleEscalated]
+    );
+    let note = out.events[0].1.clone().unwrap_or_default();
+    assert!(
+        note.starts_with("D3 missed the deadline to report"),
+        "{note}"
+    );
+    assert!(!note.contains("D1") && !note.contains("D2"), "{note}");
+    let w = out.record;
+    assert_eq!(w.missed_at(late), [POLICE]);
+    assert!(w.call_of(POLICE).unwrap().late);
+    assert!(
+        !w.call_of(LEAD).unwrap().late && !w.overdue,
+        "the lead is on time"
+    );
+    assert_eq!(w.escalation_level, 1);
+    // Found once: the clock does not come back for it.
+    assert_ne!(w.clock_action(late), Some(WhistleAction::CallsMissed));
+    assert_ne!(w.next_alarm(), Some(muster().at));
+    // It may still come, late.
+    let w = report(&w, POLICE, late + Duration::minutes(20)).unwrap();
+    assert!(w.call_of(POLICE).unwrap().late);
+    assert_eq!(w.reported(), (3, 3));
+}
+
+#[test]
+fn assisting_parts_are_marked_done_and_the_lead_resolves_before_them_only_with_a_note() {
+    let w = joint(&filed());
+    let at = t0() + Duration::minutes(30);
+    let w = report(&w, LEAD, at).unwrap();
+    let done = |w: &Whistle, d| {
+        step(
+            w,
+            WhistleAction::PartDone {
+                department: Some(d),
+                note: "已断电并恢复供电".into(),
+            },
+            at + Duration::hours(1),
+        )
+    };
+    // Not before it reported.
+    assert!(matches!(done(&w, POWER), Err(RuleError::NotAllowed { .. })));
+    let w = report(&w, POWER, at).unwrap();
+    let w = done(&w, POWER).unwrap();
+    let power = w.call_of(POWER).unwrap();
+    assert_eq!(power.done_note.as_deref(), Some("已断电并恢复供电"));
+    assert!(
+        matches!(done(&w, POWER), Err(RuleError::NotAllowed { .. })),
+        "once"
+    );
+    // The lead has no part to mark: it resolves.
+    assert!(matches!(done(&w, LEAD), Err(RuleError::NotAllowed { .. })));
+    assert_eq!(shaozi_shared::whistle::parts_open(&w), [POLICE]);
+
+    let resolve = |note: Option<&str>| {
+        step(
+            &w,
+            WhistleAction::Resolve {
+                reply: "路面已修复".into(),
+                note: note.map(str::to_string),
+            },
+            at + Duration::hours(3),
+        )
+    };
+    let refused = resolve(None).unwrap_err();
+    assert!(
+        matches!(&refused, RuleError::Invalid { field, code: RefusalCode::ReasonRequired, reason } if field == "note" && reason.contains("D3")),
+        "{refused:?}"
+    );
+    let w = resolve(Some("公安已撤离，无需其配合")).unwrap();
+    assert_eq!(w.status, WhistleStatus::Resolved);
+    assert_eq!(
+        w.call_of(LEAD).unwrap().done_note.as_deref(),
+        Some("公安已撤离，无需其配合")
+    );
+}
+
+#[test]
+fn a_reassignment_keeps_what_assisting_departments_did() {
+    let w = joint(&filed());
+    let w = report(&w, POWER, t0() + Duration::minutes(20)).unwrap();
+    let moved = step(
+        &w,
+        WhistleAction::Dispatch {
+            department_id: DepartmentId(4),
+            assisting: vec![POWER],
+            note: Some("属于住建局".into()),
+            report: None,
+        },
+        t0() + Duration::minutes(30),
+    )
+    .unwrap();
+    let calls: Vec<(DepartmentId, CallRole)> = moved
+        .calls
+        .iter()
+        .map(|c| (c.department_id, c.role))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (DepartmentId(4), CallRole::Lead),
+            (POWER, CallRole::Assisting)
+        ]
+    );
+    assert!(moved.call_of(POWER).unwrap().reported_at.is_some());
+    assert_eq!(moved.muster, Some(muster()), "the place and time stand");
+    assert_eq!(moved.reported(), (1, 2));
+}

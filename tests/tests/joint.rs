@@ -1,0 +1,203 @@
+//! Joint 报到 over real HTTP (issue 28): a dispatch calls three departments to a place and a
+//! time; each reports with its own token; one misses its deadline and is named alone; an
+//! assisting part is marked done; the lead resolves before the last part only with a note.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::Duration;
+use serde_json::json;
+use shaozi_tests::TestServer;
+
+#[tokio::test]
+async fn three_departments_are_called_and_each_reports_for_itself() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let (lead, power, police) = (
+        city.departments[0].clone(),
+        city.departments[1].clone(),
+        city.departments[2].clone(),
+    );
+    let mut tokens = Vec::new();
+    for (d, name) in [
+        (&lead, "城管专干"),
+        (&power, "路灯处专干"),
+        (&police, "住建局专干"),
+    ] {
+        tokens.push(
+            s.token("department", json!({"department_id": d}), name)
+                .await,
+        );
+    }
+    let w = s
+        .whistle(
+            &city.communities[1],
+            "sanitation",
+            "normal",
+            "梓山路口垃圾堆积",
+        )
+        .await;
+    let path = |a: &str| format!("/api/v1/whistles/{w}/{a}");
+
+    // The street calls all three to its community office by 10:00 (the clock is 08:00).
+    let d = s
+        .ok(
+            &path("dispatch"),
+            json!({"department_id": lead, "assisting": [power, police],
+                   "report": {"place": "梓山社区居委会", "at": "2026-11-26T10:00:00Z"}}),
+            200,
+        )
+        .await;
+    assert_eq!(
+        d["muster"],
+        json!({"place": "梓山社区居委会", "at": "2026-11-26T10:00:00Z"})
+    );
+    assert_eq!(d["respond_by"], "2026-11-26T10:00:00Z");
+    let calls = d["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 3);
+    for (c, (dept, role)) in calls.iter().zip([
+        (&lead, "lead"),
+        (&power, "assisting"),
+        (&police, "assisting"),
+    ]) {
+        assert_eq!(
+            (c["department_id"].as_str(), c["role"].as_str()),
+            (Some(dept.as_str()), Some(role))
+        );
+        assert_eq!(c["report_by"], "2026-11-26T10:00:00Z");
+    }
+    // A time already past is refused with its field.
+    let past = s
+        .post(
+            &path("dispatch"),
+            json!({"department_id": lead, "note": "改时间",
+                   "report": {"place": "居委会", "at": "2026-11-26T07:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(past.status, 422, "{}", past.body);
+    assert_eq!(past.body["field"], "report.at");
+
+    // The power department reports with its own token: recorded on its call, the case still
+    // waits for the lead.
+    s.clock.advance(Duration::minutes(40));
+    let r = s
+        .post_as(
+            &tokens[1],
+            &path("acknowledge"),
+            json!({"staff": ["王强", "赵敏"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "dispatched");
+    assert_eq!(r.body["calls"][1]["staff"], json!(["王强", "赵敏"]));
+    assert_eq!(r.body["calls"][1]["reported_at"], "2026-11-26T08:40:00Z");
+    let again = s
+        .post_as(
+            &tokens[1],
+            &path("acknowledge"),
+            json!({"staff": ["王强", "赵敏"]}),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    // A department reports only for itself.
+    let for_other = s
+        .post_as(
+            &tokens[1],
+            &path("acknowledge"),
+            json!({"staff": ["王强", "赵敏"], "department_id": police}),
+        )
+        .await;
+    assert_eq!(for_other.status, 403, "{}", for_other.body);
+    // The lead's report moves the case on, as always.
+    let l = s
+        .post_as(
+            &tokens[0],
+            &path("acknowledge"),
+            json!({"staff": ["张伟", "李娜"]}),
+        )
+        .await;
+    assert_eq!(l.status, 200, "{}", l.body);
+    assert_eq!(l.body["status"], "acknowledged");
+
+    // 10:01: the police (住建局 here) never came. The overdue event names it alone.
+    let head = s.get("/api/v1/stats").await.body["last_seq"]
+        .as_u64()
+        .unwrap();
+    s.clock.advance(Duration::minutes(81));
+    assert!(s.sweep().await >= 1);
+    let events = s
+        .events(Some(head), 2, std::time::Duration::from_secs(5))
+        .await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["whistle.overdue", "whistle.escalated"]);
+    let note = events[0]["note"].as_str().unwrap_or_default();
+    assert!(note.starts_with(&format!("{police} missed")), "{note}");
+    assert!(!note.contains(&lead) && !note.contains(&power), "{note}");
+    let now = s.get(&format!("/api/v1/whistles/{w}")).await.body;
+    let rec = if now["whistle"].is_object() {
+        &now["whistle"]
+    } else {
+        &now
+    };
+    assert_eq!(rec["calls"][2]["late"], true);
+    assert_eq!(rec["calls"][2]["missed_at"], "2026-11-26T10:01:00Z");
+    assert_eq!(rec["calls"][0]["late"], false, "the lead came on time");
+    assert_eq!(rec["overdue"], false);
+    assert_eq!(rec["escalation_level"], 1);
+    // A second sweep finds nothing more about it.
+    assert_eq!(s.sweep().await, 0);
+
+    // It comes late; the power department marks its part done.
+    let late = s
+        .post_as(
+            &tokens[2],
+            &path("acknowledge"),
+            json!({"staff": ["陈刚", "周洁"]}),
+        )
+        .await;
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert_eq!(late.body["calls"][2]["late"], true);
+    let part = s
+        .post_as(
+            &tokens[1],
+            &path("part-done"),
+            json!({"note": "已恢复路灯供电"}),
+        )
+        .await;
+    assert_eq!(part.status, 200, "{}", part.body);
+    assert_eq!(part.body["calls"][1]["done_note"], "已恢复路灯供电");
+    // The lead has no part to mark: it resolves, and before the last part only with a note.
+    let own = s
+        .post_as(&tokens[0], &path("part-done"), json!({"note": "x"}))
+        .await;
+    assert_eq!(own.status, 409, "{}", own.body);
+    assert!(own.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("not assisting"));
+    let early = s
+        .post_as(&tokens[0], &path("resolve"), json!({"reply": "垃圾已清运"}))
+        .await;
+    assert_eq!(early.status, 422, "{}", early.body);
+    assert_eq!(
+        (early.body["field"].as_str(), early.body["code"].as_str()),
+        (Some("note"), Some("reason_required"))
+    );
+    assert!(early.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(police.as_str()));
+    let done = s
+        .post_as(
+            &tokens[0],
+            &path("resolve"),
+            json!({"reply": "垃圾已清运", "note": "住建局现场核查后无需施工"}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["status"], "resolved");
+    assert_eq!(
+        done.body["calls"][0]["done_note"],
+        "住建局现场核查后无需施工"
+    );
+}

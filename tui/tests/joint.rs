@@ -1,0 +1,178 @@
+//! Joint 报到 in the dashboard (issue 28): a joint case says how many departments reported in
+//! every list, its detail lists each department with its part, and an assisting department
+//! reports and marks its part done from its own work list.
+
+// Test code: a failed expectation is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use crossterm::event::KeyCode;
+use serde_json::json;
+
+use shaozi_shared::api::{Step, WhistleDetail};
+use shaozi_shared::whistle::{Call, CallRole, Muster};
+use shaozi_shared::{DepartmentId, Urgency, Whistle, WhistleId};
+use shaozi_tui::app::{update, App, Effect, Msg, View};
+use shaozi_tui::i18n::Lang;
+
+/// W1020: 城管 (D1) leads, 住建 (D3) and 路灯 (D2) assist, all called to 梓山社区居委会 within
+/// the hour; the lead has reported, 路灯 missed its deadline.
+fn joint() -> Whistle {
+    let mut w = dispatched(
+        whistle(
+            1020,
+            2,
+            "sanitation",
+            Urgency::Urgent,
+            90,
+            "梓山路口垃圾堆积",
+        ),
+        1,
+    );
+    let by = now() + Duration::minutes(40);
+    w.muster = Some(Muster {
+        place: "梓山社区居委会".into(),
+        at: by,
+    });
+    w.assisting = vec![DepartmentId(3), DepartmentId(2)];
+    let mut lead = Call::new(DepartmentId(1), CallRole::Lead, by);
+    lead.reported_at = Some(now() - Duration::minutes(30));
+    lead.staff = vec!["张伟".into(), "李娜".into()];
+    let mut power = Call::new(
+        DepartmentId(2),
+        CallRole::Assisting,
+        now() - Duration::minutes(5),
+    );
+    power.missed_at = Some(now() - Duration::minutes(4));
+    power.late = true;
+    w.calls = vec![
+        lead,
+        Call::new(DepartmentId(3), CallRole::Assisting, by),
+        power,
+    ];
+    w = acknowledged(w);
+    w
+}
+
+/// 住建局 (D3)'s dashboard with the joint case in its work.
+fn assisting(lang: Lang, wd: u16, h: u16) -> App {
+    let mut a = department_app(lang, wd, h);
+    let mut work = open_cases();
+    work.push(joint());
+    update(&mut a, Msg::Work(work));
+    a
+}
+
+fn select(a: &mut App, id: u64) {
+    key(a, KeyCode::Char('g'));
+    for _ in 0..20 {
+        if a.work.shown.get(a.work.list.sel).map(|w| w.id) == Some(WhistleId(id)) {
+            return;
+        }
+        key(a, KeyCode::Char('j'));
+    }
+    panic!("{id} not in the list");
+}
+
+#[test]
+fn an_assisting_department_reports_and_marks_its_part_from_its_own_list() {
+    let mut a = assisting(Lang::Zh, 120, 40);
+    let screen = render(&a);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("W1020"))
+        .unwrap_or_default();
+    // In its 待报到 section though the lead reported; the list says 1 of 3 came and who is
+    // late.
+    assert!(row.contains("处理中↑") || row.contains("处理中"), "{row}");
+    assert!(row.contains("1/3"), "{row}");
+    assert!(row.contains("✗市路灯管理处"), "{row}");
+    select(&mut a, 1020);
+    assert!(a.offers(Step::Acknowledge), "it reports for itself");
+    for lead_only in [
+        Step::Resolve,
+        Step::Return,
+        Step::RequestExtension,
+        Step::PartDone,
+    ] {
+        assert!(!a.offers(lead_only), "{lead_only:?}");
+    }
+    key(&mut a, KeyCode::Char('r'));
+    typed(&mut a, "陈刚 周洁");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, WhistleId(1020));
+    assert_eq!(body.json(), json!({"staff": ["陈刚", "周洁"]}));
+
+    // Reported: now its part to mark done, with what it did.
+    let mut w = joint();
+    w.calls[1].reported_at = Some(now());
+    w.calls[1].staff = vec!["陈刚".into(), "周洁".into()];
+    w.version += 1;
+    update(&mut a, event("whistle.assist_reported", &w, 90));
+    assert!(!a.offers(Step::Acknowledge));
+    assert!(a.offers(Step::PartDone));
+    let hints = render(&a).lines().last().unwrap_or_default().to_string();
+    assert!(hints.contains("f 协办完成"), "{hints}");
+    key(&mut a, KeyCode::Char('f'));
+    typed(&mut a, "已核查楼体结构，无需施工");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (body.step(), body.json()),
+        (Step::PartDone, json!({"note": "已核查楼体结构，无需施工"}))
+    );
+}
+
+fn detail(lang: Lang, wd: u16, h: u16) -> App {
+    let mut a = app(lang, wd, h);
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "goto W1020");
+    key(&mut a, KeyCode::Enter);
+    update(
+        &mut a,
+        Msg::Detail(Box::new(WhistleDetail {
+            whistle: joint(),
+            timeline: Vec::new(),
+        })),
+    );
+    assert_eq!(a.view, View::Detail);
+    a
+}
+
+#[test]
+fn a_joint_cases_detail_lists_each_department_in_both_languages_80x24_and_120x40() {
+    let zh = render(&detail(Lang::Zh, 120, 40));
+    assert!(zh.contains("1/3 已报到 · 梓山社区居委会"), "{zh}");
+    assert!(
+        zh.contains("市城市管理和综合执法局（牵头）  已报到"),
+        "{zh}"
+    );
+    assert!(zh.contains("市住房和城乡建设局（协办）  待报到"), "{zh}");
+    assert!(zh.contains("市路灯管理处（协办）  ✗ 未按时报到"), "{zh}");
+    insta::assert_snapshot!(format!(
+        "{}\n{}\n{}\n{}",
+        render(&detail(Lang::Zh, 80, 24)),
+        zh,
+        render(&detail(Lang::En, 80, 24)),
+        render(&detail(Lang::En, 120, 40))
+    ));
+}
+
+#[test]
+fn an_assisting_departments_work_list_in_both_languages_80x24_and_120x40() {
+    insta::assert_snapshot!(format!(
+        "{}\n{}\n{}\n{}",
+        render(&assisting(Lang::Zh, 80, 24)),
+        render(&assisting(Lang::Zh, 120, 40)),
+        render(&assisting(Lang::En, 80, 24)),
+        render(&assisting(Lang::En, 120, 40))
+    ));
+}
