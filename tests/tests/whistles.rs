@@ -69,6 +69,20 @@ async fn a_whistle_lives_its_whole_life() {
         "reported 15 minutes in, before the deadline"
     );
 
+    // The assisting department reports and does its part (joint 报到), so the lead resolves
+    // without having to say why it did not wait.
+    s.ok(
+        &path("acknowledge"),
+        json!({"staff": ["王强", "赵敏"], "department_id": city.departments[2]}),
+        200,
+    )
+    .await;
+    s.ok(
+        &path("part-done"),
+        json!({"note": "已检修线路", "department_id": city.departments[2]}),
+        200,
+    )
+    .await;
     s.clock.advance(Duration::hours(2));
     let r = s
         .ok(&path("resolve"), json!({"reply": "已更换灯泡三个"}), 200)
@@ -100,11 +114,11 @@ async fn a_whistle_lives_its_whole_life() {
         (c["status"].as_str(), c["satisfaction"].as_i64()),
         (Some("closed"), Some(5))
     );
-    assert_eq!(c["version"], 7);
+    assert_eq!(c["version"], 9);
 
     let detail = s.get(&format!("/api/v1/whistles/{id}")).await;
     assert_eq!(detail.status, 200);
-    assert_eq!(detail.headers["etag"], "\"7\"");
+    assert_eq!(detail.headers["etag"], "\"9\"");
     let kinds: Vec<&str> = detail.body["timeline"]
         .as_array()
         .unwrap()
@@ -117,13 +131,15 @@ async fn a_whistle_lives_its_whole_life() {
             "whistle.created",
             "whistle.dispatched",
             "whistle.acknowledged",
+            "whistle.assist_reported",
+            "whistle.assist_done",
             "whistle.resolved",
             "whistle.reopened",
             "whistle.resolved",
             "whistle.closed"
         ]
     );
-    let reopen = &detail.body["timeline"][4];
+    let reopen = &detail.body["timeline"][6];
     assert_eq!(reopen["note"], "还有一盏不亮");
     assert_eq!(reopen["actor"], json!({"name": "admin", "role": "admin"}));
     assert_eq!(reopen["at"], "2026-11-26T10:15:00Z");

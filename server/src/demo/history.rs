@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration as Span, Offset, Utc};
 
 use shaozi_shared::api::{NewWhistle, NewWish};
-use shaozi_shared::{Principal, StreetId, WhistleAction, WhistleId, WishAction, WishId};
+use shaozi_shared::whistle::Muster;
+use shaozi_shared::{
+    DepartmentId, Principal, StreetId, WhistleAction, WhistleId, WishAction, WishId,
+};
 
 use super::names;
 use super::*;
@@ -59,6 +62,7 @@ pub(super) async fn backfill(
             .map(|c| c.2)
             .unwrap_or(StreetId(1));
         let community = community(city, nw.community_id);
+        let community_id = nw.community_id;
         // Older whistles got further; the newest are still waiting.
         let fate = match (seed >> 5) % 100 {
             _ if age < Span::minutes(10) => Fate::New,
@@ -94,18 +98,35 @@ pub(super) async fn backfill(
         let mut dept = city.best_department(&category, &load, seed);
         *load.entry(dept.to_string()).or_default() += 1;
         let t = filed + step_after(seed >> 7, 900);
+        let returned = (seed >> 23) % 100;
+        // A quarter are joint calls (联合报到): one or two more departments called to the
+        // community's office within two hours, each to report itself.
+        let helpers: Vec<DepartmentId> = if returned >= 10 && (seed >> 31) % 100 < 25 {
+            city.departments
+                .iter()
+                .map(|d| d.0)
+                .filter(|d| *d != dept)
+                .filter(|d| mix(d.0 ^ seed).is_multiple_of(2))
+                .take(1 + ((seed >> 33) % 2) as usize)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let muster = (!helpers.is_empty()).then(|| Muster {
+            place: format!("{}居委会", city.community_name(community_id)),
+            at: t + Span::hours(2),
+        });
         let mut steps = vec![(
             WhistleAction::Dispatch {
                 department_id: dept,
-                assisting: vec![],
+                assisting: helpers.clone(),
                 note: Some("请立即派专干到现场报到".into()),
-                report: None,
+                report: muster,
             },
             city.dispatcher(street),
         )];
         // A few were misrouted or thought so: returned, then overruled or sent on; a few of
         // the newest still wait for the dispatcher's answer.
-        let returned = (seed >> 23) % 100;
         if returned < 10 {
             steps.push((
                 WhistleAction::Return {
@@ -151,6 +172,33 @@ pub(super) async fn backfill(
                 city.department(Some(dept)),
             ));
         }
+        // Most assisting departments come too; one in five does not (the clock finds it late).
+        let came: Vec<DepartmentId> = helpers
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| fate >= Fate::Acknowledged && !(seed >> (40 + k)).is_multiple_of(5))
+            .map(|(_, h)| *h)
+            .collect();
+        for (k, h) in came.iter().enumerate() {
+            steps.push((
+                WhistleAction::ReportAssisting {
+                    department: *h,
+                    staff: vec![person(seed >> (3 + k)), person(seed >> (13 + k))],
+                    note: None,
+                },
+                city.department(Some(*h)),
+            ));
+            if fate >= Fate::Resolved {
+                steps.push((
+                    WhistleAction::PartDone {
+                        department: Some(*h),
+                        note: "本部门负责部分已完成".into(),
+                    },
+                    city.department(Some(*h)),
+                ));
+            }
+        }
+        let parts_open = came.len() < helpers.len();
         // Some of those still at work asked for more time.
         if fate == Fate::Acknowledged && (seed >> 27) % 100 < 15 {
             steps.push((
@@ -165,7 +213,7 @@ pub(super) async fn backfill(
             steps.push((
                 WhistleAction::Resolve {
                     reply: pick(names::REPLIES, seed >> 9).into(),
-                    note: None,
+                    note: parts_open.then(|| "协办单位未到场，本单位已独立处置完毕".to_string()),
                 },
                 city.department(Some(dept)),
             ));

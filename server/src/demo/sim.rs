@@ -92,11 +92,23 @@ impl Sim {
             match wh.status {
                 WhistleStatus::New if self.due(wh.id.0, 1, wh.created_at, now) => {
                     let dept = self.city.best_department(&wh.category, &load, seed);
+                    // One in four is a joint call: another department to the community's
+                    // office within two hours.
+                    let helper = self
+                        .city
+                        .departments
+                        .iter()
+                        .map(|d| d.0)
+                        .find(|d| *d != dept && mix(d.0 ^ seed).is_multiple_of(2))
+                        .filter(|_| (seed >> 21).is_multiple_of(4));
                     let a = WhistleAction::Dispatch {
                         department_id: dept,
-                        assisting: vec![],
+                        assisting: helper.into_iter().collect(),
                         note: Some("请立即派专干到现场报到".into()),
-                        report: None,
+                        report: helper.map(|_| shaozi_shared::whistle::Muster {
+                            place: format!("{}居委会", self.city.community_name(wh.community_id)),
+                            at: now + chrono::Duration::hours(2),
+                        }),
                     };
                     self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
                         .await?;
@@ -159,6 +171,11 @@ impl Sim {
             300,
         ) {
             let seed = mix(wh.id.0);
+            // Assisting departments come (most of them, in their own time) and finish their
+            // part before the lead resolves.
+            if self.assist(w, &wh, seed, now).await? {
+                continue;
+            }
             match wh.status {
                 WhistleStatus::Acknowledged
                     if self.due(wh.id.0, 3, wh.acknowledged_at.unwrap_or(wh.updated_at), now) =>
@@ -193,7 +210,8 @@ impl Sim {
                     } else {
                         WhistleAction::Resolve {
                             reply: pick(names::REPLIES, seed >> 9).into(),
-                            note: None,
+                            note: (!shaozi_shared::whistle::parts_open(&wh).is_empty())
+                                .then(|| "协办单位未到场，本单位已独立处置完毕".to_string()),
                         }
                     };
                     self.act(w, wh.id, a, department).await?;
@@ -236,6 +254,49 @@ impl Sim {
             }
         }
         self.move_wishes(store, w, now).await
+    }
+
+    /// An assisting department's next move on a joint case, if one is due: report for duty
+    /// (one in five never does: the clock finds it late), then mark its part done. True when
+    /// it acted.
+    async fn assist(
+        &self,
+        w: &WriterHandle,
+        wh: &shaozi_shared::Whistle,
+        seed: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, WriteError> {
+        use shaozi_shared::whistle::CallRole;
+        let since = wh.dispatched_at.unwrap_or(wh.created_at);
+        for (k, c) in wh.calls.iter().enumerate() {
+            if c.role != CallRole::Assisting {
+                continue;
+            }
+            let step = 9 + k as u64;
+            let a = match (c.reported_at, c.done_at) {
+                (None, _) if c.missed_at.is_none() && !(seed >> (k + 30)).is_multiple_of(5) => {
+                    WhistleAction::ReportAssisting {
+                        department: c.department_id,
+                        staff: vec![person(seed >> k), person(seed >> (k + 11))],
+                        note: None,
+                    }
+                }
+                (Some(at), None) if self.due(wh.id.0, step, at, now) => WhistleAction::PartDone {
+                    department: Some(c.department_id),
+                    note: "本部门负责部分已完成".into(),
+                },
+                _ => continue,
+            };
+            if matches!(a, WhistleAction::ReportAssisting { .. })
+                && !self.due(wh.id.0, step, since, now)
+            {
+                continue;
+            }
+            self.act(w, wh.id, a, self.city.department(Some(c.department_id)))
+                .await?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     pub(super) async fn act(
