@@ -301,7 +301,7 @@ pub static ZH: Labels = Labels {
     hints: Hints {
         departments: "Enter 查看该部门哨件  j/k 移动  Tab 切换  ? 帮助  q 退出",
         prompt: "Enter 确认  Esc 取消",
-        picker: "✓ 负责所选哨件的类别  输入筛选  ↑↓ 选择  Enter 确认  Esc 取消",
+        picker: "✓ 负责所选哨件的类别  输入筛选  ↑↓ 选择  Space 协办  Enter 牵头  Esc 取消",
     },
     status: [
         "新建",
@@ -388,7 +388,7 @@ pub static EN: Labels = Labels {
         departments: "j/k move  Enter its cases  Tab switch  ? help  q quit",
         prompt: "Enter confirm  Esc cancel",
         picker:
-            "✓ handles the whistles' category  type to filter  ↑↓ choose  Enter confirm  Esc cancel",
+            "✓ handles the category  type to filter  ↑↓ choose  Space assists  Enter leads  Esc cancel",
     },
     status: [
         "new",

@@ -126,6 +126,78 @@ fn deadline(
         .ok_or(BAD)
 }
 
+/// Where and by when the called departments report, as typed after the picker:
+/// `梓山社区居委会 09:30` (the next 09:30, the city's time), `梓山社区居委会 +2h`,
+/// `梓山社区居委会 2026-12-08 09:00`; empty for none (each by the category's deadline).
+pub fn muster(
+    text: &str,
+    now: DateTime<Utc>,
+    tz: FixedOffset,
+) -> Result<Option<shaozi_shared::whistle::Muster>, Why> {
+    const BAD: Why = (
+        "写报到地点和时间，如：梓山社区居委会 09:30、梓山社区居委会 +2h 或 梓山社区居委会 2026-12-08 09:00；不指定就直接 Enter",
+        "write the place and the time, like 梓山社区居委会 09:30, … +2h or … 2026-12-08 09:00; or just Enter for none",
+    );
+    const PAST: Why = (
+        "报到时间已过，请写一个还没到的时间",
+        "that time has passed; give one still to come",
+    );
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let n = words.len();
+    let local_now = now.with_timezone(&tz);
+    let at_local = |d: NaiveDate, t: chrono::NaiveTime| {
+        tz.from_local_datetime(&d.and_time(t))
+            .earliest()
+            .map(|x| x.with_timezone(&Utc))
+    };
+    let (at, place_words) = if n >= 3 && NaiveDate::parse_from_str(words[n - 2], "%Y-%m-%d").is_ok()
+    {
+        let t = NaiveDateTime::parse_from_str(
+            &format!("{} {}", words[n - 2], words[n - 1]),
+            "%Y-%m-%d %H:%M",
+        )
+        .map_err(|_| BAD)?;
+        (at_local(t.date(), t.time()).ok_or(BAD)?, &words[..n - 2])
+    } else if n >= 2 {
+        let last = words[n - 1];
+        if let Some(rel) = last.strip_prefix('+').or_else(|| last.strip_prefix('＋')) {
+            let (num, unit) =
+                rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
+            let num: i64 = num.parse().map_err(|_| BAD)?;
+            let span = match unit.to_lowercase().as_str() {
+                "h" | "小时" | "时" => Duration::hours(num),
+                "m" | "分" | "分钟" => Duration::minutes(num),
+                "d" | "天" | "日" => Duration::days(num),
+                _ => return Err(BAD),
+            };
+            (now + span, &words[..n - 1])
+        } else {
+            let t = chrono::NaiveTime::parse_from_str(last, "%H:%M").map_err(|_| BAD)?;
+            let today = at_local(local_now.date_naive(), t).ok_or(BAD)?;
+            // The next such time: today's if still to come, else tomorrow's.
+            let at = if today > now {
+                today
+            } else {
+                at_local(local_now.date_naive() + Duration::days(1), t).ok_or(BAD)?
+            };
+            (at, &words[..n - 1])
+        }
+    } else {
+        return Err(BAD);
+    };
+    if at <= now {
+        return Err(PAST);
+    }
+    Ok(Some(shaozi_shared::whistle::Muster {
+        place: place_words.join(" "),
+        at,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +299,34 @@ mod tests {
         );
         assert!(body(Step::CallBack, "7 很好", None, now, beijing()).is_err());
         assert!(body(Step::CallBack, "y", None, now, beijing()).is_err());
+    }
+
+    #[test]
+    fn a_place_and_time_to_report_reads_as_people_write_it() {
+        let now = t("2026-12-07T02:00:00Z"); // 10:00 in the city
+        let m = |s: &str| muster(s, now, beijing());
+        assert_eq!(m("  "), Ok(None));
+        let at = |s: &str| m(s).ok().flatten().map(|x| (x.place, x.at));
+        assert_eq!(
+            at("梓山社区居委会 11:30"),
+            Some(("梓山社区居委会".into(), t("2026-12-07T03:30:00Z")))
+        );
+        assert_eq!(
+            at("梓山社区 居委会 09:00"),
+            Some(("梓山社区 居委会".into(), t("2026-12-08T01:00:00Z"))),
+            "09:00 has passed today: tomorrow's"
+        );
+        assert_eq!(
+            at("梓山社区居委会 +2h"),
+            Some(("梓山社区居委会".into(), t("2026-12-07T04:00:00Z")))
+        );
+        assert_eq!(
+            at("梓山社区居委会 2026-12-08 09:00"),
+            Some(("梓山社区居委会".into(), t("2026-12-08T01:00:00Z")))
+        );
+        assert!(m("09:30").is_err(), "a place is needed");
+        assert!(m("梓山社区居委会").is_err(), "a time is needed");
+        assert!(m("梓山社区居委会 2026-12-01 09:00").is_err(), "past");
+        assert!(m("梓山社区居委会 +2周").is_err());
     }
 }

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::batch::Batch;
 use crate::editor::{Edit, LineEditor};
 use crate::message::{Draft, Effect, View};
-use crate::prompt::{Caution, DeptOption, Prompt};
+use crate::prompt::{Calling, Caution, DeptOption, Prompt};
 
 /// Takes a step on the shown screen's case (or the marked ones): asks for what the shared table
 /// says it needs, of the cases whose status allows it.
@@ -196,6 +196,7 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
         editor: LineEditor::default(),
         options,
         sel: 0,
+        assisting: Vec::new(),
     }
 }
 
@@ -290,28 +291,33 @@ pub fn dispatch_now(
     dept: DepartmentId,
     note: Option<String>,
 ) -> (Option<Prompt>, Vec<Effect>) {
-    dispatch(app, targets, dept, note, None)
+    dispatch(app, targets, Calling::lead(dept), note, None)
 }
 
 fn dispatch(
     app: &App,
     targets: Vec<WhistleId>,
-    dept: DepartmentId,
+    calling: Calling,
     note: Option<String>,
     draft: Option<Prompt>,
 ) -> (Option<Prompt>, Vec<Effect>) {
+    let dept = calling.lead;
     if reassigning(app, &targets, dept) && note.is_none() {
         let p = Prompt::Text {
             step: Step::Dispatch,
             targets,
             editor: LineEditor::default(),
-            reassign_to: Some(dept),
+            reassign_to: Some(calling),
         };
         return (Some(p), Vec::new());
     }
-    let Some(body) = StepBody::build(Step::Dispatch, Given::Department(dept, note)) else {
+    let Some(mut body) = StepBody::build(Step::Dispatch, Given::Department(dept, note)) else {
         return (None, Vec::new());
     };
+    if let StepBody::Dispatch(b) = &mut body {
+        b.assisting = calling.assisting;
+        b.report = calling.report;
+    }
     // A case already with that department, or a department that does not handle its
     // category, is most likely a slip: said, and confirmed, before anything goes out.
     let cautions = dispatch_cautions(app, &targets, dept);
@@ -420,8 +426,23 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             targets,
             editor,
             sel,
+            assisting,
             ..
         } => match k.code {
+            // Space marks the selected department to assist (or unmarks it).
+            KeyCode::Char(' ') => {
+                if let Some(d) = p.visible_options().get(sel_of(&p)).map(|o| o.id) {
+                    if let Prompt::Picker { assisting, .. } = &mut p {
+                        match assisting.iter().position(|x| *x == d) {
+                            Some(i) => {
+                                assisting.remove(i);
+                            }
+                            None => assisting.push(d),
+                        }
+                    }
+                }
+                (Some(p), Vec::new())
+            }
             KeyCode::Up => {
                 *sel = sel.saturating_sub(1);
                 (Some(p), Vec::new())
@@ -434,19 +455,32 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
                 (Some(p), Vec::new())
             }
             KeyCode::Enter => {
+                let marked = assisting.clone();
                 let chosen = p.visible_options().get(sel_of(&p)).map(|o| o.id);
                 let t = targets_of(&p);
+                let helpers: Vec<DepartmentId> =
+                    marked.into_iter().filter(|a| Some(*a) != chosen).collect();
                 match chosen {
+                    // A joint call: where and by when they all report, asked next.
+                    Some(lead) if !helpers.is_empty() => (
+                        Some(Prompt::Muster {
+                            targets: t,
+                            calling: Calling {
+                                lead,
+                                assisting: helpers,
+                                report: None,
+                            },
+                            editor: LineEditor::default(),
+                        }),
+                        Vec::new(),
+                    ),
                     Some(d) if all_already_with(app, &t, d).is_some() => {
                         if let Some(why) = all_already_with(app, &t, d) {
                             app.warn(why);
                         }
                         (Some(p), Vec::new())
                     }
-                    Some(d) => {
-                        let t = targets_of(&p);
-                        dispatch(app, t, d, None, Some(p.clone()))
-                    }
+                    Some(d) => dispatch(app, t, Calling::lead(d), None, Some(p.clone())),
                     None => (Some(p), Vec::new()),
                 }
             }
@@ -459,6 +493,30 @@ pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             }
         },
         Prompt::Text { .. } => return on_text_key(app, p, k),
+        Prompt::Muster {
+            targets,
+            calling,
+            editor,
+        } => {
+            if k.code != KeyCode::Enter {
+                editor.key(k);
+                return keep(app, p);
+            }
+            match crate::middle::muster(&editor.text(), app.now, app.tz) {
+                Ok(report) => {
+                    let calling = Calling {
+                        report,
+                        ..calling.clone()
+                    };
+                    let t = targets.clone();
+                    dispatch(app, t, calling, None, Some(p.clone()))
+                }
+                Err((zh_why, en_why)) => {
+                    app.warn_in(zh_why, en_why);
+                    (Some(p), Vec::new())
+                }
+            }
+        }
         Prompt::Rating {
             target,
             stars,
@@ -550,7 +608,7 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         *step,
         targets.clone(),
         editor.text().trim().to_string(),
-        *reassign_to,
+        reassign_to.clone(),
     );
     if text.is_empty() && step != Step::ApproveExtension {
         let ask = match reassign_to {
@@ -565,8 +623,8 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         return keep(app, p);
     }
     let draft = Some(p.clone());
-    let (next, fx) = if let Some(d) = reassign_to {
-        dispatch(app, targets, d, Some(text), draft)
+    let (next, fx) = if let Some(calling) = reassign_to {
+        dispatch(app, targets, calling, Some(text), draft)
     } else {
         let body = match step.input() {
             Input::Staff => {

@@ -176,3 +176,52 @@ fn an_assisting_departments_work_list_in_both_languages_80x24_and_120x40() {
         render(&assisting(Lang::En, 120, 40))
     ));
 }
+
+/// The dispatcher calls departments jointly from the picker: Space marks those that assist,
+/// Enter chooses the lead, then where and by when they all report.
+#[test]
+fn the_picker_calls_a_lead_and_assisting_departments_to_a_place_and_time() {
+    let mut a = app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.queue.sel, Some(WhistleId(1003)), "a new lighting whistle");
+    key(&mut a, KeyCode::Char('a'));
+    typed(&mut a, "住建");
+    key(&mut a, KeyCode::Char(' '));
+    let screen = render(&a);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("市住房和城乡建设局") && l.contains("+协办")),
+        "{screen}"
+    );
+    for _ in 0..2 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "路灯");
+    assert!(
+        key(&mut a, KeyCode::Enter).is_empty(),
+        "where and when first"
+    );
+    let screen = render(&a);
+    assert!(
+        screen.contains("联合报到 市路灯管理处、市住房和城乡建设局"),
+        "{screen}"
+    );
+    // A place without a time is said, not sent.
+    typed(&mut a, "梓山社区居委会");
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    assert!(a.flash.clone().unwrap().text.contains("写报到地点和时间"));
+    typed(&mut a, " +2h");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, WhistleId(1003));
+    let at = (now() + Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        body.json(),
+        json!({"department_id": "D2", "assisting": ["D3"],
+               "report": {"place": "梓山社区居委会", "at": at}})
+    );
+}

@@ -401,9 +401,9 @@ fn upholding_a_return_asks_for_the_note_the_new_department_needs() {
         matches!(
             &a.prompt,
             Some(shaozi_tui::prompt::Prompt::Text {
-                reassign_to: Some(DepartmentId(3)),
+                reassign_to: Some(c),
                 ..
-            })
+            }) if c.lead == DepartmentId(3)
         ),
         "{:?}",
         a.prompt

@@ -27,6 +27,29 @@ pub struct DeptOption {
     pub current: bool,
 }
 
+/// Who a dispatch calls: the lead, the departments assisting it, and where and by when they
+/// all report (联合报到), when set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calling {
+    /// The lead department.
+    pub lead: DepartmentId,
+    /// Departments assisting.
+    pub assisting: Vec<DepartmentId>,
+    /// Where and by when every one of them reports.
+    pub report: Option<shaozi_shared::whistle::Muster>,
+}
+
+impl Calling {
+    /// The lead alone, reporting by the category's deadline.
+    pub fn lead(lead: DepartmentId) -> Calling {
+        Calling {
+            lead,
+            assisting: Vec::new(),
+            report: None,
+        }
+    }
+}
+
 /// Why a dispatch asks to be confirmed even for one case: what the dispatcher may not have
 /// seen in a hurry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +80,18 @@ pub enum Prompt {
         options: Vec<DeptOption>,
         /// Selected among the visible ones.
         sel: usize,
+        /// Departments marked (Space) to assist the one chosen with Enter.
+        assisting: Vec<DepartmentId>,
+    },
+    /// Where and by when the departments of a joint call report (empty: each by the category's
+    /// deadline).
+    Muster {
+        /// Whistles to dispatch.
+        targets: Vec<WhistleId>,
+        /// Who is called.
+        calling: Calling,
+        /// The place and time typed.
+        editor: LineEditor,
     },
     /// Type what a step asks for (staff names, a reply, a reason).
     Text {
@@ -66,8 +101,8 @@ pub enum Prompt {
         targets: Vec<WhistleId>,
         /// The text.
         editor: LineEditor,
-        /// For a reassignment to this department, the text is its reason.
-        reassign_to: Option<DepartmentId>,
+        /// For a reassignment to these departments, the text is its reason.
+        reassign_to: Option<Calling>,
     },
     /// Closing: press 1–5, add a note if wanted, Enter to close.
     Rating {
@@ -135,6 +170,7 @@ impl Prompt {
                 *sel = 0;
             }
             Prompt::Text { editor, .. }
+            | Prompt::Muster { editor, .. }
             | Prompt::WishText { editor, .. }
             | Prompt::Command { editor, .. }
             | Prompt::Filter { editor, .. } => editor.insert_str(s),

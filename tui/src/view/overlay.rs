@@ -287,7 +287,7 @@ pub fn prompt_height(p: &Prompt, body: Rect) -> u16 {
         }
         Prompt::Rating { .. } | Prompt::Command { .. } | Prompt::Sure { .. } => 4,
         Prompt::Form(form) => super::form::height(form),
-        Prompt::Text { .. } | Prompt::WishText { .. } => 3,
+        Prompt::Text { .. } | Prompt::WishText { .. } | Prompt::Muster { .. } => 3,
     };
     h.min(body.height)
 }
@@ -308,6 +308,7 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             targets,
             editor,
             sel,
+            assisting,
             ..
         } => {
             let options = p.visible_options();
@@ -333,8 +334,13 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                     (true, true) => "  ← 现承办",
                     (true, false) => "  ← has it now",
                 };
+                let helps = match (assisting.contains(&o.id), zh) {
+                    (false, _) => "",
+                    (true, true) => "  +协办",
+                    (true, false) => "  +assists",
+                };
                 let text = format!(
-                    "{mark} {:<5} {}  {load}{now_with}",
+                    "{mark} {:<5} {}  {load}{now_with}{helps}",
                     o.id.to_string(),
                     o.name
                 );
@@ -357,6 +363,39 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             }
             let ask = app.lang.step(shaozi_shared::api::Step::Dispatch).ask;
             let inner = boxed(f, area, &format!("{ask} · {}", ids(targets)), lines);
+            f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
+        }
+        Prompt::Muster {
+            targets,
+            calling,
+            editor,
+        } => {
+            let area = bottom(body, 3);
+            let (typed, col) = editor.window(usize::from(area.width.saturating_sub(4)));
+            let names: Vec<String> = std::iter::once(calling.lead)
+                .chain(calling.assisting.iter().copied())
+                .map(|d| app.model.dir.department(Some(d)))
+                .collect();
+            let title = if zh {
+                format!(
+                    "联合报到 {}：报到地点和时间（如 梓山社区居委会 09:30 或 +2h；直接 Enter 不指定）· {}",
+                    names.join("、"),
+                    ids(targets)
+                )
+            } else {
+                format!(
+                    "Joint call {}: where and by when to report (梓山社区居委会 09:30 or +2h; Enter for none) · {}",
+                    names.join(", "),
+                    ids(targets)
+                )
+            };
+            let room = usize::from(area.width.saturating_sub(4));
+            let inner = boxed(
+                f,
+                area,
+                &fit(&title, room),
+                vec![Line::from(format!("> {typed}"))],
+            );
             f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
         }
         Prompt::Text {
