@@ -119,6 +119,26 @@ async fn three_departments_are_called_and_each_reports_for_itself() {
     assert_eq!(l.status, 200, "{}", l.body);
     assert_eq!(l.body["status"], "acknowledged");
 
+    // The public is told how many came, never who.
+    let public: serde_json::Value = s
+        .client
+        .get(format!("{}/open311/v2/requests/{w}.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        public[0]["status_notes"],
+        "2/3 个部门已到场 / 2 of 3 departments on site"
+    );
+    let text = public.to_string();
+    assert!(
+        !text.contains("王强") && !text.contains("张伟"),
+        "no staff names: {text}"
+    );
+
     // 10:01: the police (住建局 here) never came. The overdue event names it alone.
     let head = s.get("/api/v1/stats").await.body["last_seq"]
         .as_u64()

@@ -46,7 +46,19 @@ fn category<'a>(st: &'a AppState, code: &str) -> Option<&'a Category> {
 /// A whistle as GeoReport's service request. Who reported it is never shown.
 fn request(st: &AppState, w: &Whistle, agencies: &HashMap<DepartmentId, String>) -> V {
     let name = category(st, &w.category).map(|c| c.name_zh.clone());
-    let notes = w.reply.clone().or_else(|| w.reject_reason.clone());
+    // A joint call still at work says how many of the called departments came; never who.
+    let (came, called) = w.reported();
+    let joint = (called > 1
+        && matches!(
+            w.status,
+            WhistleStatus::Dispatched | WhistleStatus::Acknowledged
+        ))
+    .then(|| format!("{came}/{called} 个部门已到场 / {came} of {called} departments on site"));
+    let notes = w
+        .reply
+        .clone()
+        .or_else(|| w.reject_reason.clone())
+        .or(joint);
     V::Obj(vec![
         ("service_request_id", V::S(w.id.to_string())),
         ("status", V::S(status_word(w.status).into())),
