@@ -344,3 +344,54 @@ fn a_reassignment_keeps_what_assisting_departments_did() {
     assert_eq!(moved.muster, Some(muster()), "the place and time stand");
     assert_eq!(moved.reported(), (1, 2));
 }
+
+#[test]
+fn departments_are_called_to_assist_or_let_go_after_the_dispatch_with_a_reason() {
+    let w = joint(&filed());
+    let w = report(&w, LEAD, t0() + Duration::minutes(10)).unwrap();
+    let change = |add: Vec<DepartmentId>, remove: Vec<DepartmentId>, reason: &str| {
+        apply(
+            &w,
+            &WhistleAction::ChangeAssisting {
+                add,
+                remove,
+                reason: reason.into(),
+            },
+            t0() + Duration::minutes(20),
+            &book(),
+        )
+    };
+    let out = change(
+        vec![DepartmentId(4)],
+        vec![POLICE],
+        "需要燃气公司到场；公安无需到场",
+    )
+    .unwrap();
+    assert_eq!(
+        out.events.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        [EventKind::WhistleAssistingChanged]
+    );
+    let n = out.record;
+    assert_eq!(n.status, WhistleStatus::Acknowledged);
+    assert_eq!(n.assisting, [POWER, DepartmentId(4)]);
+    let gas = n.call_of(DepartmentId(4)).unwrap();
+    assert_eq!(
+        (gas.role, gas.report_by),
+        (CallRole::Assisting, muster().at),
+        "the muster's time, still to come"
+    );
+    assert!(n.call_of(POLICE).is_none());
+    assert_eq!(n.reported(), (1, 3));
+    // A reason, something to change, and each name in its place.
+    assert!(change(vec![DepartmentId(4)], vec![], " ").is_err());
+    assert!(change(vec![], vec![], "x").is_err());
+    assert!(change(vec![LEAD], vec![], "x").is_err(), "the lead");
+    assert!(
+        change(vec![POWER], vec![], "x").is_err(),
+        "already assisting"
+    );
+    assert!(
+        change(vec![], vec![DepartmentId(4)], "x").is_err(),
+        "not assisting"
+    );
+}

@@ -180,6 +180,11 @@ fn actions() -> Vec<WhistleAction> {
             note: "已完成".into(),
         },
         WhistleAction::CallsMissed,
+        WhistleAction::ChangeAssisting {
+            add: vec![DepartmentId(9)],
+            remove: vec![],
+            reason: "需要供电部门配合".into(),
+        },
     ]
 }
 
@@ -211,6 +216,7 @@ fn expected(w: &Whistle, action: &WhistleAction) -> Option<WhistleStatus> {
             WhistleAction::ApproveExtension { .. } | WhistleAction::DenyExtension { .. },
         ) if pending => Some(status),
         (Dispatched | Acknowledged, WhistleAction::Urge { .. }) => Some(status),
+        (Dispatched | Acknowledged, WhistleAction::ChangeAssisting { .. }) => Some(status),
         (Resolved | Closed, WhistleAction::CallBack { .. }) => Some(status),
         (New | Dispatched | Acknowledged | Returned, WhistleAction::DueSoon) => Some(status),
         (Resolved, WhistleAction::ConfirmDeadlinePassed) => Some(Closed),
@@ -508,6 +514,7 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
         // Joint 报到 is walked by its own model (tests/joint.rs); here no department assists.
         WhistleAction::ReportAssisting { .. }
         | WhistleAction::PartDone { .. }
+        | WhistleAction::ChangeAssisting { .. }
         | WhistleAction::CallsMissed => false,
     }
 }

@@ -167,6 +167,57 @@ async fn three_departments_are_called_and_each_reports_for_itself() {
     // A second sweep finds nothing more about it.
     assert_eq!(s.sweep().await, 0);
 
+    // The street calls one more department to assist, with a reason; a department that
+    // does not exist is named as such.
+    let more = s
+        .ok(
+            &path("assisting"),
+            json!({"add": ["D1"], "reason": "x"}),
+            422,
+        )
+        .await;
+    assert_eq!(more["field"], "add", "the lead is not an assistant: {more}");
+    let ghost = s
+        .post(
+            &path("assisting"),
+            json!({"add": ["D99"], "reason": "需要"}),
+        )
+        .await;
+    assert_eq!(
+        (ghost.status, ghost.body["field"].as_str()),
+        (422, Some("add"))
+    );
+    let dept4 = s
+        .ok(
+            "/api/v1/departments",
+            json!({"name": "市燃气公司", "categories": ["sanitation"]}),
+            201,
+        )
+        .await;
+    let changed = s
+        .ok(
+            &path("assisting"),
+            json!({"add": [dept4["id"]], "reason": "现场有燃气管线，需燃气公司到场"}),
+            200,
+        )
+        .await;
+    assert_eq!(changed["calls"].as_array().map(Vec::len), Some(4));
+    assert_eq!(changed["calls"][3]["role"], "assisting");
+    let forbidden = s
+        .post_as(
+            &tokens[0],
+            &path("assisting"),
+            json!({"remove": [dept4["id"]], "reason": "不需要"}),
+        )
+        .await;
+    assert_eq!(forbidden.status, 403, "a department does not call others");
+    s.ok(
+        &path("assisting"),
+        json!({"remove": [dept4["id"]], "reason": "管线已确认不受影响"}),
+        200,
+    )
+    .await;
+
     // It comes late; the power department marks its part done.
     let late = s
         .post_as(

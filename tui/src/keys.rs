@@ -175,7 +175,10 @@ pub const STEP_KEYS: &[(Step, &str, &str)] = &[
 ];
 
 /// Steps the dashboard does not offer yet, on purpose, and why.
-pub const API_ONLY: &[(Step, &str)] = &[];
+pub const API_ONLY: &[(Step, &str)] = &[(
+    Step::Assisting,
+    "departments are called to assist at dispatch (Space in the picker); calling more or letting some go later is POST /api/v1/whistles/{id}/assisting for now",
+)];
 
 /// A key as written in the config file: `a`, `ctrl-r`, `enter`, `pgdn`, `f5`, `space`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -83,6 +83,25 @@ pub fn of_event(
                     ),
                     true,
                 ),
+                // Called to assist after the dispatch: where and by when to report.
+                EventKind::WhistleAssistingChanged
+                    if w.call_of(mine).is_some_and(|c| c.reported_at.is_none()) =>
+                {
+                    let by = w
+                        .call_of(mine)
+                        .map(|c| local_time(c.report_by, clock.now, clock.tz))
+                        .unwrap_or_default();
+                    let place = w.muster.as_ref().map(|m| m.place.clone());
+                    let text = match (place, zh) {
+                        (Some(p), true) => format!("{id} 请本部门协办：{by} 前到 {p} 报到"),
+                        (None, true) => format!("{id} 请本部门协办：{by} 前报到"),
+                        (Some(p), false) => {
+                            format!("{id}: you are called to assist; report at {p} by {by}")
+                        }
+                        (None, false) => format!("{id}: you are called to assist; report by {by}"),
+                    };
+                    (with(text.clone(), text), true)
+                }
                 EventKind::WhistleReturnUpheld if w.returns_upheld.contains(&mine) => {
                     let to = dir.department(w.department_id);
                     let text = if zh {

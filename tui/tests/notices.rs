@@ -127,3 +127,32 @@ fn notices_in_both_languages_80x24_and_120x40() {
         empty
     ));
 }
+
+/// Issue 28: a department called to assist after the dispatch is told where and by when to
+/// report, and the notice stays.
+#[test]
+fn a_department_called_to_assist_later_is_told_where_and_by_when() {
+    let mut a = department_app(Lang::Zh, 120, 40);
+    let mut w = a.model.queue.get(WhistleId(1001)).unwrap().clone();
+    let by = now() + chrono::Duration::hours(1);
+    w.muster = Some(shaozi_shared::whistle::Muster {
+        place: "朝阳路社区居委会".into(),
+        at: by,
+    });
+    w.assisting = vec![shaozi_shared::DepartmentId(3)];
+    w.calls = vec![shaozi_shared::whistle::Call::new(
+        shaozi_shared::DepartmentId(3),
+        shaozi_shared::whistle::CallRole::Assisting,
+        by,
+    )];
+    w.version += 1;
+    update(
+        &mut a,
+        with_note("whistle.assisting_changed", &w, 90, "需要住建到场"),
+    );
+    assert_eq!(
+        a.flash.clone().unwrap().text,
+        "W1001 请本部门协办：03:00:00 前到 朝阳路社区居委会 报到：需要住建到场"
+    );
+    assert_eq!(a.notices.unseen, 1);
+}

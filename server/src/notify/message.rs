@@ -172,6 +172,21 @@ pub fn phone_text(
             ("协办报到", format!("已报到 {done}/{all}"))
         }
         WhistleAssistDone => ("协办完成", String::new()),
+        WhistleAssistingChanged => {
+            let each: Vec<String> = w
+                .assisting
+                .iter()
+                .map(|d| names.department(*d).unwrap_or_else(|| d.to_string()))
+                .collect();
+            (
+                "调整协办",
+                if each.is_empty() {
+                    "不再有协办单位".to_string()
+                } else {
+                    format!("协办：{}", each.join("、"))
+                },
+            )
+        }
         WhistleOverdue if !named.is_empty() => {
             let due = named
                 .first()

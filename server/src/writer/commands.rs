@@ -371,6 +371,13 @@ impl Tx<'_> {
                     }
                 }
             }
+            WhistleAction::ChangeAssisting { add, .. } => {
+                for d in add {
+                    if !self.u.has(DirectoryKind::Department, d.0)? {
+                        return Ok(Err(unknown("add", format!("there is no department {d}"))));
+                    }
+                }
+            }
             WhistleAction::Reject {
                 duplicate_of: Some(orig),
                 ..

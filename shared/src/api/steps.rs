@@ -23,6 +23,7 @@ macro_rules! step_table {
                 Dispatch dispatch "/whistles/{id}/dispatch" $crate::api::DispatchBody, "Call a department (or reassign)";
                 Acknowledge acknowledge "/whistles/{id}/acknowledge" $crate::api::AcknowledgeBody, "Report for duty (报到) with two or more staff: the lead, or an assisting department for itself";
                 PartDone part_done "/whistles/{id}/part-done" $crate::api::PartDoneBody, "An assisting department marks its part done";
+                Assisting assisting "/whistles/{id}/assisting" $crate::api::AssistingBody, "Call more departments to assist, or let some go, after the dispatch";
                 Resolve resolve "/whistles/{id}/resolve" $crate::api::ResolveBody, "Reply that the problem is fixed";
                 Close close "/whistles/{id}/close" $crate::api::CloseBody, "Confirm and rate the fix";
                 Reopen reopen "/whistles/{id}/reopen" $crate::api::ReasonBody, "Reject the fix and reopen";
@@ -194,6 +195,7 @@ impl Step {
             | Step::ApproveExtension
             | Step::DenyExtension
             | Step::Urge
+            | Step::Assisting
             | Step::CallBack => Op::Dispatch,
             Step::Acknowledge
             | Step::PartDone
@@ -209,7 +211,7 @@ impl Step {
     /// What a client asks the person for.
     pub fn input(self) -> Input {
         match self {
-            Step::Dispatch => Input::Department,
+            Step::Dispatch | Step::Assisting => Input::Department,
             Step::Acknowledge => Input::Staff,
             Step::Close => Input::Rating,
             Step::Resolve
@@ -244,6 +246,7 @@ impl Step {
                 Step::Acknowledge
             }
             WhistleAction::PartDone { .. } => Step::PartDone,
+            WhistleAction::ChangeAssisting { .. } => Step::Assisting,
             WhistleAction::Resolve { .. } => Step::Resolve,
             WhistleAction::Close { .. } => Step::Close,
             WhistleAction::Reopen { .. } => Step::Reopen,
@@ -356,6 +359,11 @@ impl StepBody {
             (Step::Resolve, Given::Text(reply)) => {
                 StepBody::Resolve(ResolveBody { reply, note: None })
             }
+            (Step::Assisting, Given::Department(d, reason)) => StepBody::Assisting(AssistingBody {
+                add: vec![d],
+                remove: Vec::new(),
+                reason: reason.unwrap_or_default(),
+            }),
             (Step::PartDone, Given::Text(note)) => StepBody::PartDone(PartDoneBody {
                 note,
                 department_id: None,
@@ -461,6 +469,11 @@ impl StepBody {
                 department: b.department_id,
                 note: b.note,
             },
+            StepBody::Assisting(b) => WhistleAction::ChangeAssisting {
+                add: b.add,
+                remove: b.remove,
+                reason: b.reason,
+            },
             StepBody::Resolve(b) => b.into(),
             StepBody::Close(b) => b.into(),
             StepBody::Reopen(b) => WhistleAction::Reopen { reason: b.reason },
@@ -552,6 +565,23 @@ pub struct PartDoneBody {
     /// token speaks for itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department_id: Option<DepartmentId>,
+}
+
+/// `POST /api/v1/whistles/{id}/assisting`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssistingBody {
+    /// Departments called to assist now (each reports by the muster's time while it is to
+    /// come, else by the category's deadline from now).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<DepartmentId>,
+    /// Assisting departments let go.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<DepartmentId>,
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub reason: String,
 }
 
 /// `POST /api/v1/whistles/{id}/resolve`.

@@ -54,6 +54,7 @@ event_kinds! {
     WhistleAcknowledged => "whistle.acknowledged", "The department reported for duty.";
     WhistleAssistReported => "whistle.assist_reported", "An assisting department reported for duty.";
     WhistleAssistDone => "whistle.assist_done", "An assisting department marked its part done.";
+    WhistleAssistingChanged => "whistle.assisting_changed", "Departments were called to assist, or let go, after the dispatch.";
     WhistleResolved => "whistle.resolved", "The department replied that it is fixed.";
     WhistleClosed => "whistle.closed", "The community confirmed and rated the fix.";
     WhistleReopened => "whistle.reopened", "The community rejected the fix.";
@@ -99,6 +100,9 @@ impl EventKind {
             WhistleAcknowledged => Public::WithDepartment("{}已到场 / the department is on site"),
             WhistleAssistReported => {
                 Public::Words("协办单位已到场 / an assisting department is on site")
+            }
+            WhistleAssistingChanged => {
+                Public::Words("已调整协办单位 / the assisting departments changed")
             }
             WhistleAssistDone => {
                 Public::Words("协办单位已完成其负责部分 / an assisting department finished its part")

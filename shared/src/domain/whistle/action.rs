@@ -52,6 +52,15 @@ pub enum WhistleAction {
     },
     /// The clock: assisting departments' deadlines to report passed unreported.
     CallsMissed,
+    /// The dispatcher calls more departments to assist, or lets some go, after the dispatch.
+    ChangeAssisting {
+        /// Departments called to assist now.
+        add: Vec<DepartmentId>,
+        /// Assisting departments let go.
+        remove: Vec<DepartmentId>,
+        /// Why.
+        reason: String,
+    },
     /// The community confirms and rates.
     Close {
         /// 1–5.
@@ -142,6 +151,7 @@ impl WhistleAction {
             WhistleAction::ReportAssisting { .. } => "report for duty on",
             WhistleAction::PartDone { .. } => "mark a part done on",
             WhistleAction::CallsMissed => "mark a department late on",
+            WhistleAction::ChangeAssisting { .. } => "change the assisting departments of",
             WhistleAction::Close { .. } => "close",
             WhistleAction::Reopen { .. } => "reopen",
             WhistleAction::Reject { .. } => "reject",

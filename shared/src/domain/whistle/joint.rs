@@ -93,6 +93,54 @@ fn assisting_call<'a>(
         .ok_or_else(|| not_allowed(w, action, format!("; {d} is not assisting on it")))
 }
 
+/// The dispatcher calls `add` to assist (each to report by `report_by`) and lets `remove` go;
+/// a department already called, the lead, or one not assisting is refused with the field.
+pub(super) fn change_assisting(
+    w: &Whistle,
+    n: &mut Whistle,
+    add: &[DepartmentId],
+    remove: &[DepartmentId],
+    report_by: DateTime<Utc>,
+) -> Result<(), RuleError> {
+    if add.is_empty() && remove.is_empty() {
+        return Err(RuleError::invalid(
+            "add",
+            "name departments to call (add) or to let go (remove)",
+        ));
+    }
+    for d in add {
+        if w.department_id == Some(*d) {
+            return Err(RuleError::invalid(
+                "add",
+                format!("{d} is the lead department"),
+            ));
+        }
+        if w.assisting.contains(d) {
+            return Err(RuleError::invalid(
+                "add",
+                format!("{d} is already assisting"),
+            ));
+        }
+    }
+    for d in remove {
+        if !w.assisting.contains(d) {
+            return Err(RuleError::invalid(
+                "remove",
+                format!("{d} is not assisting"),
+            ));
+        }
+    }
+    n.assisting.retain(|d| !remove.contains(d));
+    n.calls.retain(|c| !remove.contains(&c.department_id));
+    for d in add {
+        if !n.assisting.contains(d) {
+            n.assisting.push(*d);
+            n.calls.push(Call::new(*d, CallRole::Assisting, report_by));
+        }
+    }
+    Ok(())
+}
+
 /// An assisting department reports for duty with `staff` (already checked).
 pub(super) fn report_assisting(
     w: &Whistle,

@@ -32,6 +32,7 @@ pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
         // An assisting department reports and does its part while the lead works too.
         WhistleAction::ReportAssisting { .. }
         | WhistleAction::PartDone { .. }
+        | WhistleAction::ChangeAssisting { .. }
         | WhistleAction::CallsMissed => matches!(status, Dispatched | Acknowledged),
         WhistleAction::Resolve { .. }
         | WhistleAction::RequestExtension { .. }
@@ -244,6 +245,19 @@ pub fn apply(
             joint::part_done(w, &mut n, *d, note, now)?
         }
         WhistleAction::CallsMissed => joint::calls_missed(w, &mut n, now)?,
+        WhistleAction::ChangeAssisting {
+            add,
+            remove,
+            reason,
+        } => {
+            let reason = required("reason", reason, text::NOTE)?;
+            let report_by = match &w.muster {
+                Some(m) if m.at > now => m.at,
+                _ => deadlines.respond_by(w.urgency, now, cal),
+            };
+            joint::change_assisting(w, &mut n, add, remove, report_by)?;
+            vec![(EventKind::WhistleAssistingChanged, Some(reason))]
+        }
         WhistleAction::Resolve { reply, note } => {
             let reply = required("reply", reply, text::REPLY)?;
             let why = joint::check_resolve_note(w, note.as_deref())?;
