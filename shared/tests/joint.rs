@@ -395,3 +395,18 @@ fn departments_are_called_to_assist_or_let_go_after_the_dispatch_with_a_reason()
         "not assisting"
     );
 }
+
+#[test]
+fn the_leads_missed_deadline_is_on_its_own_call_too() {
+    let w = joint(&filed());
+    let w = report(&w, POWER, t0() + Duration::minutes(10)).unwrap();
+    let w = report(&w, POLICE, t0() + Duration::minutes(20)).unwrap();
+    let late = muster().at + Duration::minutes(1);
+    assert_eq!(w.clock_action(late), Some(WhistleAction::DeadlinePassed));
+    let w = apply(&w, &WhistleAction::DeadlinePassed, late, &book())
+        .unwrap()
+        .record;
+    assert!(w.overdue && w.respond_late);
+    assert_eq!(w.missed_at(late), [LEAD], "the lead, named by its call");
+    assert_eq!(w.reported(), (2, 3));
+}

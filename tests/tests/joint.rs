@@ -77,6 +77,32 @@ async fn three_departments_are_called_and_each_reports_for_itself() {
     assert_eq!(past.status, 422, "{}", past.body);
     assert_eq!(past.body["field"], "report.at");
 
+    // Each department's own list holds the case, led or assisted; asking for the cases a
+    // department leads is asking for those it leads.
+    for t in &tokens {
+        let own = TestServer::send(s.req_as(
+            t,
+            reqwest::Method::GET,
+            "/api/v1/whistles?status=dispatched",
+        ))
+        .await;
+        assert_eq!(own.body["items"][0]["id"], w.as_str(), "{}", own.body);
+    }
+    let led = TestServer::send(s.req_as(
+        &tokens[1],
+        reqwest::Method::GET,
+        &format!("/api/v1/whistles?status=dispatched&department_id={power}"),
+    ))
+    .await;
+    assert_eq!(led.body["items"], json!([]), "{}", led.body);
+    let listed = TestServer::send(s.req_as(
+        &tokens[2],
+        reqwest::Method::GET,
+        "/api/v1/whistles?status=dispatched,acknowledged,resolved",
+    ))
+    .await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+
     // The power department reports with its own token: recorded on its call, the case still
     // waits for the lead.
     s.clock.advance(Duration::minutes(40));

@@ -154,9 +154,15 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     for (i, id) in ids.iter().enumerate().take(16) {
         let step = |a: &str| format!("/api/v1/whistles/{id}/{a}");
         let d = &city.departments[i % 2];
+        // Two joint calls, with the third department assisting (format 8's lists).
+        let assisting: Vec<&String> = if i < 2 {
+            vec![&city.departments[2]]
+        } else {
+            vec![]
+        };
         let rb = s
             .req_as(&dispatcher, reqwest::Method::POST, &step("dispatch"))
-            .json(&json!({"department_id": d}));
+            .json(&json!({"department_id": d, "assisting": assisting}));
         assert_eq!(TestServer::send(rb).await.status, 200);
         if i % 2 == 0 {
             s.ok(
@@ -165,8 +171,12 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
                 200,
             )
             .await;
-            s.ok(&step("resolve"), json!({"reply": "已处理"}), 200)
-                .await;
+            s.ok(
+                &step("resolve"),
+                json!({"reply": "已处理", "note": "协办部门无需到场"}),
+                200,
+            )
+            .await;
         }
         s.clock.advance(chrono::Duration::seconds(40));
     }
@@ -439,6 +449,59 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
             "{p} answers as before the format 7 upgrade"
         );
     }
+    assert_eq!(whole_index(sled_of(&s)), index);
+
+    // A format 7 store (no lists of the cases each department assists on) gets them when it
+    // is opened, and the assisting department's own list holds its calls again.
+    let helper = s
+        .token(
+            "department",
+            json!({"department_id": city.departments[2]}),
+            "协办部门",
+        )
+        .await;
+    let own = |s: &TestServer| {
+        TestServer::send(s.req_as(
+            &helper,
+            reqwest::Method::GET,
+            "/api/v1/whistles?status=dispatched,returned,resolved",
+        ))
+    };
+    let assisted = own(&s).await.body;
+    let mut listed: Vec<&str> = assisted["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["id"].as_str())
+        .collect();
+    listed.sort_unstable();
+    let mut want = vec![ids[0].as_str(), ids[1].as_str()];
+    want.sort_unstable();
+    assert_eq!(
+        listed, want,
+        "an assisting department's own list: {assisted}"
+    );
+    // (The token just made wrote to the index.)
+    let index = whole_index(sled_of(&s));
+    s.stop().await;
+    {
+        let store = retry(|| Store::open(s.data()));
+        let mut gone = 0;
+        for r in store.idx.scan_prefix([family::ASSIST]) {
+            store.idx.remove(r.unwrap().0).unwrap();
+            gone += 1;
+        }
+        assert!(gone >= 1, "{gone}");
+        store.meta.insert("format", &be(7)).unwrap();
+        store.db.flush().unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.start_again().await;
+    assert_eq!(
+        own(&s).await.body,
+        assisted,
+        "as before the format 8 upgrade"
+    );
     assert_eq!(whole_index(sled_of(&s)), index);
 
     // And it carries on: a new whistle lands on its lists and its timeline.

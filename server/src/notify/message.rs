@@ -163,7 +163,9 @@ pub fn phone_text(
         WhistleAssistReported => assisting(&|c| c.reported_at == Some(e.at)),
         WhistleAssistDone => assisting(&|c| c.done_at == Some(e.at)),
         // The clock's overdue event, and the escalation it brings, name who missed.
-        WhistleOverdue | WhistleEscalated if e.actor.role == "system" => w.missed_at(e.at),
+        WhistleOverdue | WhistleEscalated if e.actor.role == "system" => {
+            assisting(&|c| c.missed_at == Some(e.at))
+        }
         _ => Vec::new(),
     };
     let (tag, when) = match e.kind {

@@ -738,6 +738,14 @@ fn whistle_filter(q: &WhistleQuery, with_statuses: bool) -> Filter {
     if let Some(d) = q.department_id {
         f.add("department_id = ?", id_of(d.0));
     }
+    // A department's own list: the cases it leads or assists on. Both are the engine's own
+    // numbers and id text, never what a client typed.
+    if let (None, Some(d)) = (q.department_id, q.involving) {
+        f.raw(format!(
+            "(department_id = {} OR (json::jsonb -> 'assisting') @> '[\"{d}\"]'::jsonb)",
+            id_of(d.0)
+        ));
+    }
     if let Some(c) = q.community_id {
         f.add("community_id = ?", id_of(c.0));
     }

@@ -165,7 +165,15 @@ pub fn scope_whistles(who: &Principal, q: &mut WhistleQuery) -> bool {
         Scope::City => true,
         Scope::Street(s) => pin(&mut q.street_id, s),
         Scope::Community(c) => pin(&mut q.community_id, c),
-        Scope::Department(d) => pin(&mut q.department_id, d),
+        // Its own list holds the cases it leads and those it assists; asking for the cases a
+        // department leads is asking for its own.
+        Scope::Department(d) => match q.department_id {
+            Some(x) => x == d,
+            None => {
+                q.involving = Some(d);
+                true
+            }
+        },
     }
 }
 

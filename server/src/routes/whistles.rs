@@ -102,6 +102,7 @@ pub async fn list(
             "new, dispatched, returned, acknowledged, resolved, closed, rejected",
         )?,
         department_id: p.parse("department_id")?,
+        involving: None,
         community_id: p.parse("community_id")?,
         street_id: p.parse("street_id")?,
         overdue: p.flag("overdue")?,

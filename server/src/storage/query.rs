@@ -17,6 +17,8 @@ pub struct WhistleQuery {
     pub statuses: Vec<WhistleStatus>,
     /// Lead department.
     pub department_id: Option<DepartmentId>,
+    /// A department leading or assisting (a department's own list: joint 报到).
+    pub involving: Option<DepartmentId>,
     /// Community.
     pub community_id: Option<CommunityId>,
     /// Street office.
@@ -140,6 +142,9 @@ impl WhistleQuery {
             && self
                 .department_id
                 .is_none_or(|d| w.department_id == Some(d))
+            && self
+                .involving
+                .is_none_or(|d| w.department_id == Some(d) || w.assisting.contains(&d))
             && self.community_id.is_none_or(|c| w.community_id == c)
             && self.street_id.is_none_or(|s| w.street_id == s)
             && self.overdue.is_none_or(|o| w.overdue == o)

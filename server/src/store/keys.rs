@@ -22,6 +22,8 @@ pub mod family {
     pub const STREET: u8 = crate::storage::queue::STREET;
     /// Pending deadlines: due time, id.
     pub const TIMER: u8 = b'T';
+    /// Whistles a department assists on, by department and status (format 8).
+    pub const ASSIST: u8 = b'h';
     /// Wishes by status: postings.
     pub const WISH_STATUS: u8 = b'm';
     /// Wishes by community, status: postings.
@@ -49,10 +51,11 @@ pub mod family {
     /// events are every other number, and no whistle step writes here.
     pub const OTHER_LOG: u8 = b'o';
     /// Families rebuilt from the records and the log when an older store is opened.
-    pub const DERIVED_FROM_RECORDS: [u8; 14] = [
+    pub const DERIVED_FROM_RECORDS: [u8; 15] = [
         STATUS,
         PENDING,
         DEPARTMENT,
+        ASSIST,
         COMMUNITY,
         STREET,
         CATEGORY,
@@ -266,6 +269,9 @@ pub fn whistle_lists(w: &Whistle) -> Vec<Vec<u8>> {
     ];
     if let Some(d) = w.department_id {
         out.push(key(&[&[family::DEPARTMENT], &be(d.0), &[st]]));
+    }
+    for d in &w.assisting {
+        out.push(key(&[&[family::ASSIST], &be(d.0), &[st]]));
     }
     for p in [
         crate::storage::Pending::Extension,

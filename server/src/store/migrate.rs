@@ -37,7 +37,7 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 7;
+pub const FORMAT: u64 = 8;
 /// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
@@ -62,7 +62,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             return Ok(());
         }
-        Some(n @ (2..=6)) => {
+        Some(n @ (2..=7)) => {
             let started = std::time::Instant::now();
             if n == 2 {
                 tracing::info!("store in format 2: adding the lists of format 3");
@@ -82,8 +82,14 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
                 );
                 add_format_6_street_loads(db)?;
             }
-            tracing::info!("store in format {n}: listing what waits for the dispatcher for format 7");
-            add_format_7_pending_lists(db)?;
+            if n <= 6 {
+                tracing::info!(
+                    "store in format {n}: listing what waits for the dispatcher for format 7"
+                );
+                add_format_7_pending_lists(db)?;
+            }
+            tracing::info!("store in format {n}: listing each department's assisting calls for format 8");
+            add_format_8_assist_lists(db)?;
             meta.insert(FORMAT_KEY, &be(FORMAT))?;
             db.flush()?;
             tracing::info!(
@@ -111,6 +117,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
         add_format_5_status_totals(db)?;
         add_format_6_street_loads(db)?;
         add_format_7_pending_lists(db)?;
+        add_format_8_assist_lists(db)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "store upgraded to format {FORMAT}"
@@ -391,6 +398,27 @@ fn add_format_7_pending_lists(db: &sled::Db) -> Result<(), StoreError> {
                     .or_default();
                 *v = postings::with(v, w.id.0);
             }
+        }
+    }
+    write_all(&index, lists.into_iter().map(Ok))?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Format 8: the lists of the whistles each department assists on, by status (a department's
+/// own list holds them: joint 报到).
+fn add_format_8_assist_lists(db: &sled::Db) -> Result<(), StoreError> {
+    let index = db.open_tree(INDEX_TREE)?;
+    let mut lists: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        for d in &w.assisting {
+            let prefix = keys::key(&[&[keys::family::ASSIST], &be(d.0), &[w.status.code()]]);
+            let v = lists
+                .entry(postings::bucket_key(&prefix, w.id.0))
+                .or_default();
+            *v = postings::with(v, w.id.0);
         }
     }
     write_all(&index, lists.into_iter().map(Ok))?;

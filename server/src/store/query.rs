@@ -43,15 +43,24 @@ impl Store {
         let unit: Option<(u8, u64)> = q
             .department_id
             .map(|d| (family::DEPARTMENT, d.0))
+            .or(q.involving.map(|d| (family::DEPARTMENT, d.0)))
             .or(q.community_id.map(|c| (family::COMMUNITY, c.0)))
             .or(q.street_id.map(|s| (family::STREET, s.0)));
-        let prefixes: Vec<Vec<u8>> = statuses
+        let mut prefixes: Vec<Vec<u8>> = statuses
             .iter()
             .map(|s| match unit {
                 Some((fam, id)) => key(&[&[fam], &be(id), &[s.code()]]),
                 None => key(&[&[family::STATUS, s.code()]]),
             })
             .collect();
+        // A department's own list: the cases it assists on too (never both for one case).
+        if let (None, Some(d)) = (q.department_id, q.involving) {
+            prefixes.extend(
+                statuses
+                    .iter()
+                    .map(|s| key(&[&[family::ASSIST], &be(d.0), &[s.code()]])),
+            );
+        }
         // What waits for the dispatcher is its own short list, whatever the statuses asked.
         if let (Some(p), None) = (q.pending, unit) {
             let ids = postings::descending(&self.idx, &super::keys::pending_list(p), below);

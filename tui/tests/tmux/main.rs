@@ -19,4 +19,5 @@ mod test_ca;
 
 mod cases;
 mod filing;
+mod joint;
 mod terminal;

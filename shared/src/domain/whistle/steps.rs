@@ -359,6 +359,15 @@ pub fn apply(
                 "resolve"
             } else {
                 n.respond_late = true;
+                // The lead's own call records its miss, as an assisting department's does.
+                if let Some(c) = n
+                    .calls
+                    .iter_mut()
+                    .find(|c| c.role == crate::case::CallRole::Lead && c.reported_at.is_none())
+                {
+                    c.missed_at = Some(now);
+                    c.late = true;
+                }
                 "report for duty"
             };
             let mut events = vec![(
