@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod pg;
 pub mod priority;
 pub mod readiness;
+pub mod reporter;
 mod router;
 pub mod routes;
 mod serve;

@@ -881,6 +881,69 @@ async fn a_street_files_its_own_whistles_and_residents_within_its_street() {
     assert_eq!(phoned.body["source"], "hotline");
     assert_eq!(phoned.body["street_id"], city.streets[0].as_str());
 
+    // Who phoned is for those who handle the case: the street sees it; a viewer, the
+    // community's own token, the public and the event stream of a viewer do not.
+    let phoned_id = phoned.str("id");
+    let viewer = s.token("viewer", json!({}), "市领导").await;
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[1]}),
+            "梓山社区",
+        )
+        .await;
+    let read =
+        |token: &str, path: String| TestServer::send(s.req_as(token, reqwest::Method::GET, &path));
+    let mine = read(&street, format!("/api/v1/whistles/{phoned_id}")).await;
+    assert_eq!(
+        mine.body["reporter"]["phone"], "13800138000",
+        "{}",
+        mine.body
+    );
+    for t in [&viewer, &community] {
+        let one = read(t, format!("/api/v1/whistles/{phoned_id}")).await;
+        assert_eq!(one.status, 200, "{}", one.body);
+        assert_eq!(
+            one.body["reporter"],
+            serde_json::Value::Null,
+            "{}",
+            one.body
+        );
+        assert!(one.body["id"].is_string());
+        let list = read(t, "/api/v1/whistles?status=new".into()).await;
+        assert!(
+            !list.body.to_string().contains("13800138000"),
+            "{}",
+            list.body
+        );
+        let events = TestServer::send(
+            s.req_as(t, reqwest::Method::GET, "/api/v1/events?after=0")
+                .header("Accept", "application/json"),
+        )
+        .await;
+        assert!(events.body["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty()));
+        assert!(
+            !events.body.to_string().contains("13800138000"),
+            "{}",
+            events.body
+        );
+    }
+    let public = s
+        .client
+        .get(format!("{}/open311/v2/requests/{phoned_id}.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !public.contains("13800138000") && !public.contains("王阿姨"),
+        "{public}"
+    );
+
     // Another street's community, and one that does not exist: the same 404.
     for community in [city.communities[2].as_str(), "C99"] {
         let out = s

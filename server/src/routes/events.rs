@@ -133,6 +133,7 @@ pub async fn stream(
                 if !replay_visible(&json, &who, store.as_ref()) {
                     continue;
                 }
+                let json = crate::reporter::event_for(&json, &who);
                 if !still_valid() || tx.send(sse(seq, &json)).await.is_err() {
                     return;
                 }
@@ -166,7 +167,8 @@ pub async fn stream(
                             last = p.seq;
                             continue;
                         }
-                        if !still_valid() || tx.send(sse(p.seq, &p.json)).await.is_err() {
+                        let json = crate::reporter::event_for(&p.json, &who);
+                        if !still_valid() || tx.send(sse(p.seq, &json)).await.is_err() {
                             return;
                         }
                         last = p.seq;
@@ -225,6 +227,7 @@ async fn page(
                 last = seq;
                 scanned += 1;
                 if replay_visible(&json, &who, store.as_ref()) {
+                    let json = crate::reporter::event_for(&json, &who).into_owned();
                     items.push(RawValue::from_string(json).map_err(|e| ApiError::internal(&e))?);
                 }
             }

@@ -158,7 +158,11 @@ pub async fn list(
     let (items, next_cursor) = tokio::task::spawn_blocking(move || store.list_whistles(&q))
         .await
         .map_err(|e| ApiError::internal(&e))??;
-    let items = items.into_iter().filter(|w| who.sees_whistle(w)).collect();
+    let items = items
+        .into_iter()
+        .filter(|w| who.sees_whistle(w))
+        .map(|w| crate::reporter::strip(w, &who))
+        .collect();
     Ok(axum::Json(Page { items, next_cursor }))
 }
 
@@ -193,6 +197,7 @@ pub async fn get(
         .store
         .whistle(id)?
         .filter(|x| who.sees_whistle(x))
+        .map(|x| crate::reporter::strip(x, &who))
         .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
     let timeline = st.store.whistle_timeline(id)?;
     let version = whistle.version;
@@ -218,12 +223,16 @@ async fn step(
     let action = body
         .whistle_action()
         .ok_or_else(|| ApiError::internal(&"a wish step on a whistle route"))?;
+    let reader = who.clone();
     match st
         .writer
         .submit(Command::Whistle(id, action, expected), who)
         .await
     {
-        Ok(Reply::Whistle(w)) => Ok(with_etag(StatusCode::OK, &*w, w.version, None)),
+        Ok(Reply::Whistle(w)) => {
+            let w = crate::reporter::strip(*w, &reader);
+            Ok(with_etag(StatusCode::OK, &w, w.version, None))
+        }
         Ok(r) => Err(unexpected(&r)),
         Err(e) => Err(explain(e, || st.store.whistle_timeline(id))),
     }

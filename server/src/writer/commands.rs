@@ -353,7 +353,7 @@ impl Tx<'_> {
             return Ok(Err(stale(
                 &w,
                 v,
-                serde_json::to_value(&w).unwrap_or_default(),
+                serde_json::to_value(crate::reporter::strip(w.clone(), who)).unwrap_or_default(),
             )));
         }
         // References are checked here, where the directory is; the rules check the rest.

@@ -180,6 +180,19 @@ impl Principal {
         }
     }
 
+    /// Whether this token may read who reported a case it sees (the resident's name and
+    /// phone): those who handle cases — the city office, a dispatcher, a called department —
+    /// but not a community's token, a read-only viewer, or a subscription made for one.
+    pub fn sees_reporters(&self) -> bool {
+        match (self.role, self.scope) {
+            (Role::Viewer, _) | (_, Scope::Community(_)) => false,
+            // A street's or a department's subscription reads as a viewer of its scope, which
+            // handles the cases it sees.
+            (_, Scope::Street(_) | Scope::Department(_)) => true,
+            (role, Scope::City) => matches!(role, Role::Admin | Role::Dispatcher),
+        }
+    }
+
     /// Whether this token may see a wish. Departments see every wish: they claim them.
     pub fn sees_wish(&self, w: &Wish) -> bool {
         match self.scope {

@@ -399,7 +399,11 @@ impl Task {
     /// robot is not told, such as the directory).
     async fn body(&self, spec: &Spec, json: &str) -> Option<Vec<u8>> {
         match spec.hook.format {
-            HookFormat::Json => Some(json.as_bytes().to_vec()),
+            HookFormat::Json => Some(
+                crate::reporter::event_for(json, &spec.who)
+                    .as_bytes()
+                    .to_vec(),
+            ),
             format => {
                 let event: Event = serde_json::from_str(json).ok()?;
                 if !event.kind.about_whistle() {
