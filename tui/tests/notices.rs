@@ -9,17 +9,9 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 
-use shaozi_shared::{Whistle, WhistleId};
-use shaozi_tui::app::{update, App, Effect, Msg, View};
+use shaozi_shared::WhistleId;
+use shaozi_tui::app::{update, App, Effect, View};
 use shaozi_tui::i18n::Lang;
-
-fn with_note(kind: &str, w: &Whistle, seq: u64, note: &str) -> Msg {
-    let Msg::Event(mut e) = event(kind, w, seq) else {
-        unreachable!()
-    };
-    e.note = Some(note.into());
-    Msg::Event(e)
-}
 
 /// The department's extension on W1011 denied, then W1011 urged, while it looks at its work.
 fn told_twice(lang: Lang, w: u16, h: u16) -> App {
@@ -34,13 +26,13 @@ fn told_twice(lang: Lang, w: u16, h: u16) -> App {
     case.version += 1;
     update(
         &mut a,
-        with_note("whistle.extension_denied", &case, 80, "可先临时处置"),
+        event_with_note("whistle.extension_denied", &case, 80, "可先临时处置"),
     );
     case.urges = 1;
     case.version += 1;
     update(
         &mut a,
-        with_note("whistle.urged", &case, 81, "群众反映强烈"),
+        event_with_note("whistle.urged", &case, 81, "群众反映强烈"),
     );
     a
 }
@@ -62,7 +54,7 @@ fn notices_stay_until_seen_and_open_their_case() {
     let mut other = a.model.queue.get(WhistleId(1001)).unwrap().clone();
     other.urges = 1;
     other.version += 1;
-    update(&mut a, with_note("whistle.urged", &other, 82, "快"));
+    update(&mut a, event_with_note("whistle.urged", &other, 82, "快"));
     assert_eq!(a.notices.unseen, 2);
 
     assert!(key(&mut a, KeyCode::Char('m')).is_empty());
@@ -97,7 +89,10 @@ fn a_community_is_told_a_fix_waits_for_it_and_the_inbox_key_points_here() {
         .clone();
     fixed.status = shaozi_shared::WhistleStatus::Resolved;
     fixed.version += 1;
-    update(&mut c, with_note("whistle.resolved", &fixed, 83, "cleared"));
+    update(
+        &mut c,
+        event_with_note("whistle.resolved", &fixed, 83, "cleared"),
+    );
     assert!(status_line(&c).contains("✉ 1 new (m)"), "{}", render(&c));
     key(&mut c, KeyCode::Char('i'));
     let said = c.flash.clone().unwrap().text;
@@ -148,7 +143,7 @@ fn a_department_called_to_assist_later_is_told_where_and_by_when() {
     w.version += 1;
     update(
         &mut a,
-        with_note("whistle.assisting_changed", &w, 90, "需要住建到场"),
+        event_with_note("whistle.assisting_changed", &w, 90, "需要住建到场"),
     );
     assert_eq!(
         a.flash.clone().unwrap().text,

@@ -305,14 +305,6 @@ fn commands_a_role_may_not_run_or_cannot_read_are_said() {
     assert_eq!(a.lang, Lang::En);
 }
 
-fn event_with_note(kind: &str, w: &shaozi_shared::Whistle, seq: u64, note: &str) -> Msg {
-    let Msg::Event(mut e) = event(kind, w, seq) else {
-        unreachable!()
-    };
-    e.note = Some(note.into());
-    Msg::Event(e)
-}
-
 /// Issue 27, bug 17: a department is told when the dispatcher answers one of its cases (its
 /// extension denied, an urge), replacing what its status line still said; a community is told
 /// a fix waits for it. Nobody is told of others' cases.

@@ -382,22 +382,31 @@ fn add_format_6_street_loads(db: &sled::Db) -> Result<(), StoreError> {
 /// Derives format 7's lists (whistles on which a request waits for the dispatcher) from the
 /// records and writes them whole.
 fn add_format_7_pending_lists(db: &sled::Db) -> Result<(), StoreError> {
+    add_lists(db, |w| {
+        [
+            crate::storage::Pending::Extension,
+            crate::storage::Pending::Return,
+        ]
+        .into_iter()
+        .filter(|p| p.waits_on(w))
+        .map(keys::pending_list)
+        .collect()
+    })
+}
+
+/// Posts every whistle on the lists `lists_of` names for it, and writes them whole (a new
+/// family: nothing of it is there yet, or what an interrupted upgrade left is rewritten).
+fn add_lists(db: &sled::Db, lists_of: impl Fn(&Whistle) -> Vec<Vec<u8>>) -> Result<(), StoreError> {
     let index = db.open_tree(INDEX_TREE)?;
     let mut lists: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     for r in db.open_tree("whistles")?.iter() {
         let (k, v) = r?;
         let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
-        for p in [
-            crate::storage::Pending::Extension,
-            crate::storage::Pending::Return,
-        ] {
-            if p.waits_on(&w) {
-                let prefix = keys::pending_list(p);
-                let v = lists
-                    .entry(postings::bucket_key(&prefix, w.id.0))
-                    .or_default();
-                *v = postings::with(v, w.id.0);
-            }
+        for prefix in lists_of(&w) {
+            let v = lists
+                .entry(postings::bucket_key(&prefix, w.id.0))
+                .or_default();
+            *v = postings::with(v, w.id.0);
         }
     }
     write_all(&index, lists.into_iter().map(Ok))?;
@@ -408,22 +417,12 @@ fn add_format_7_pending_lists(db: &sled::Db) -> Result<(), StoreError> {
 /// Format 8: the lists of the whistles each department assists on, by status (a department's
 /// own list holds them: joint 报到).
 fn add_format_8_assist_lists(db: &sled::Db) -> Result<(), StoreError> {
-    let index = db.open_tree(INDEX_TREE)?;
-    let mut lists: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    for r in db.open_tree("whistles")?.iter() {
-        let (k, v) = r?;
-        let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
-        for d in &w.assisting {
-            let prefix = keys::key(&[&[keys::family::ASSIST], &be(d.0), &[w.status.code()]]);
-            let v = lists
-                .entry(postings::bucket_key(&prefix, w.id.0))
-                .or_default();
-            *v = postings::with(v, w.id.0);
-        }
-    }
-    write_all(&index, lists.into_iter().map(Ok))?;
-    db.flush()?;
-    Ok(())
+    add_lists(db, |w| {
+        w.assisting
+            .iter()
+            .map(|d| keys::key(&[&[keys::family::ASSIST], &be(d.0), &[w.status.code()]]))
+            .collect()
+    })
 }
 
 /// Derives format 3's lists (whistles by category, the log's events not about a whistle)

@@ -267,6 +267,15 @@ pub fn event(kind: &str, w: &Whistle, seq: u64) -> Msg {
     Msg::Event(Box::new(e))
 }
 
+/// A live event about `w` carrying what the actor wrote.
+pub fn event_with_note(kind: &str, w: &Whistle, seq: u64, note: &str) -> Msg {
+    let Msg::Event(mut e) = event(kind, w, seq) else {
+        unreachable!()
+    };
+    e.note = Some(note.into());
+    Msg::Event(e)
+}
+
 pub fn ids(app: &App) -> Vec<u64> {
     app.rows().iter().map(|k| k.id).collect()
 }

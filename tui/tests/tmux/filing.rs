@@ -8,16 +8,7 @@ use super::terminal::*;
 /// A record list as the admin reads it from the server.
 fn listed(rt: &tokio::runtime::Runtime, c: &City, path: &str) -> Vec<serde_json::Value> {
     rt.block_on(async {
-        let v: serde_json::Value = c
-            .http
-            .get(format!("{}/api/v1{path}", c.url))
-            .bearer_auth(&c.admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = api_get(&c.http, &c.url, &c.admin, path).await;
         v["items"]
             .as_array()
             .cloned()

@@ -30,17 +30,7 @@ async fn joint_city(data: std::path::PathBuf) -> JointCity {
     let server = shaozi_server::start(cfg).await.unwrap();
     let url = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        let req = http
-            .post(format!("{url}/api/v1{path}"))
-            .bearer_auth(&admin)
-            .json(&body);
-        async move {
-            let res = req.send().await.unwrap();
-            assert!(res.status().is_success(), "{}", res.status());
-            res.json::<Value>().await.unwrap()
-        }
-    };
+    let post = |path: &str, body: Value| api_post(&http, &url, &admin, path, body);
     let street = post("/streets", json!({"name": "桃花仑街道"})).await;
     post(
         "/communities",

@@ -112,17 +112,7 @@ pub(crate) async fn city_served(data: std::path::PathBuf, ca: Option<&test_ca::T
         Some(_) => format!("https://localhost:{}", server.addr.port()),
         None => format!("http://{}", server.addr),
     };
-    let post = |path: &str, body: serde_json::Value| {
-        let req = http
-            .post(format!("{url}/api/v1{path}"))
-            .bearer_auth(&admin)
-            .json(&body);
-        async move {
-            let res = req.send().await.unwrap();
-            assert!(res.status().is_success(), "{}", res.status());
-            res.json::<serde_json::Value>().await.unwrap()
-        }
-    };
+    let post = |path: &str, body: serde_json::Value| api_post(&http, &url, &admin, path, body);
     let id = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
     let street = post("/streets", serde_json::json!({"name": "桃花仑街道"})).await;
     let community = post(
@@ -170,17 +160,50 @@ pub(crate) async fn city_served(data: std::path::PathBuf, ca: Option<&test_ca::T
 
 /// A whistle as the server has it, read with the admin's token.
 pub(crate) fn whistle_on_server(rt: &tokio::runtime::Runtime, c: &City) -> serde_json::Value {
-    rt.block_on(async {
-        c.http
-            .get(format!("{}/api/v1/whistles/{}", c.url, c.case))
-            .bearer_auth(&c.admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    rt.block_on(api_get(
+        &c.http,
+        &c.url,
+        &c.admin,
+        &format!("/whistles/{}", c.case),
+    ))
+}
+
+/// POSTs `body` to `/api/v1{path}` as `token`, insisting on success; the answer. The request
+/// is made at once, so the future borrows nothing.
+pub(crate) fn api_post(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> impl std::future::Future<Output = serde_json::Value> {
+    let req = http
+        .post(format!("{url}/api/v1{path}"))
+        .bearer_auth(token)
+        .json(&body);
+    let path = path.to_string();
+    async move {
+        let res = req.send().await.unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+}
+
+/// GETs `/api/v1{path}` as `token`.
+pub(crate) async fn api_get(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    path: &str,
+) -> serde_json::Value {
+    http.get(format!("{url}/api/v1{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Presses a step's key, types its text and Enter; the screen once `expect` shows.
