@@ -410,3 +410,63 @@ fn the_leads_missed_deadline_is_on_its_own_call_too() {
     assert_eq!(w.missed_at(late), [LEAD], "the lead, named by its call");
     assert_eq!(w.reported(), (2, 3));
 }
+
+/// Issue 28 §3: a wrong category is corrected without refiling; both deadlines are worked
+/// out again from when their clocks started, under the new category and urgency.
+#[test]
+fn a_reclassified_case_gets_its_new_categorys_deadlines_from_its_clocks_start() {
+    let w = step(
+        &filed(),
+        WhistleAction::Dispatch {
+            department_id: LEAD,
+            assisting: vec![],
+            note: None,
+            report: None,
+        },
+        t0() + Duration::minutes(5),
+    )
+    .unwrap();
+    let urgent = Deadlines::DEFAULT.for_urgency(Urgency::Urgent);
+    let out = apply(
+        &w,
+        &WhistleAction::Reclassify {
+            category: Some("lighting".into()),
+            urgency: Some(Urgency::Urgent),
+            address: Some("梓山路口".into()),
+            reason: "现场是路灯杆倒伏，且有触电风险".into(),
+        },
+        t0() + Duration::minutes(20),
+        &book(),
+    )
+    .unwrap();
+    let n = out.record;
+    assert_eq!(
+        (n.category.as_str(), n.urgency),
+        ("lighting", Urgency::Urgent)
+    );
+    assert_eq!(n.address.as_deref(), Some("梓山路口"));
+    // From filing, not from now: the twenty minutes already spent stay spent.
+    assert_eq!(n.respond_by, book().calendar.add(t0(), urgent.respond));
+    assert_eq!(n.resolve_by, book().calendar.add(t0(), urgent.resolve));
+    assert_eq!(
+        n.calls[0].report_by, n.respond_by,
+        "the lead's call follows"
+    );
+    let (kind, note) = &out.events[0];
+    assert_eq!(*kind, EventKind::WhistleReclassified);
+    assert_eq!(
+        note.as_deref(),
+        Some("category roads → lighting; urgency normal → urgent; address → 梓山路口: 现场是路灯杆倒伏，且有触电风险")
+    );
+    // Nothing to change, or no reason: refused with the field.
+    let same = WhistleAction::Reclassify {
+        category: Some("roads".into()),
+        urgency: Some(Urgency::Normal),
+        address: None,
+        reason: "x".into(),
+    };
+    assert!(matches!(
+        apply(&w, &same, t0(), &book()),
+        Err(RuleError::Invalid { field, .. }) if field == "category"
+    ));
+}

@@ -185,6 +185,12 @@ fn actions() -> Vec<WhistleAction> {
             remove: vec![],
             reason: "需要供电部门配合".into(),
         },
+        WhistleAction::Reclassify {
+            category: Some("roads".into()),
+            urgency: None,
+            address: None,
+            reason: "是路面塌陷，不是路灯".into(),
+        },
     ]
 }
 
@@ -217,6 +223,9 @@ fn expected(w: &Whistle, action: &WhistleAction) -> Option<WhistleStatus> {
         ) if pending => Some(status),
         (Dispatched | Acknowledged, WhistleAction::Urge { .. }) => Some(status),
         (Dispatched | Acknowledged, WhistleAction::ChangeAssisting { .. }) => Some(status),
+        (New | Dispatched | Acknowledged | Returned, WhistleAction::Reclassify { .. }) => {
+            Some(status)
+        }
         (Resolved | Closed, WhistleAction::CallBack { .. }) => Some(status),
         (New | Dispatched | Acknowledged | Returned, WhistleAction::DueSoon) => Some(status),
         (Resolved, WhistleAction::ConfirmDeadlinePassed) => Some(Closed),
@@ -515,6 +524,7 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
         WhistleAction::ReportAssisting { .. }
         | WhistleAction::PartDone { .. }
         | WhistleAction::ChangeAssisting { .. }
+        | WhistleAction::Reclassify { .. }
         | WhistleAction::CallsMissed => false,
     }
 }

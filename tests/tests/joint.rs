@@ -298,3 +298,67 @@ async fn three_departments_are_called_and_each_reports_for_itself() {
         "住建局现场核查后无需施工"
     );
 }
+
+/// Issue 28 §3: a wrong category is corrected without refiling; both deadlines are worked out
+/// again from the filing under the new category and urgency, and the timeline says old → new.
+#[tokio::test]
+async fn a_wrong_category_is_corrected_and_the_deadlines_follow() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "lighting", "normal", "路灯杆倾斜")
+        .await;
+    let path = format!("/api/v1/whistles/{w}/reclassify");
+    s.clock.advance(Duration::minutes(10));
+    let bad = s
+        .post(&path, json!({"category": "dragons", "reason": "x"}))
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["field"].as_str()),
+        (422, Some("category"))
+    );
+    let dept = s
+        .token(
+            "department",
+            json!({"department_id": city.departments[0]}),
+            "城管",
+        )
+        .await;
+    let by_dept = s
+        .post_as(&dept, &path, json!({"category": "roads", "reason": "x"}))
+        .await;
+    assert_eq!(by_dept.status, 403, "a department does not reclassify");
+    let r = s
+        .ok(
+            &path,
+            json!({"category": "roads", "urgency": "urgent", "reason": "是路面塌陷，且影响通行"}),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (r["category"].as_str(), r["urgency"].as_str()),
+        (Some("roads"), Some("urgent"))
+    );
+    // Urgent: report within 30 minutes and resolve within 24 hours of the filing (08:00),
+    // not of the correction (08:10).
+    assert_eq!(r["respond_by"], "2026-11-26T08:30:00Z");
+    assert_eq!(r["resolve_by"], "2026-11-27T08:00:00Z");
+    let detail = s.get(&format!("/api/v1/whistles/{w}")).await.body;
+    let last = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["type"], "whistle.reclassified");
+    assert_eq!(
+        last["note"],
+        "category lighting → roads; urgency normal → urgent: 是路面塌陷，且影响通行"
+    );
+    // The queue orders it as urgent now.
+    let q = s
+        .get("/api/v1/whistles?status=new&urgency=urgent")
+        .await
+        .body;
+    assert_eq!(q["items"][0]["id"], w.as_str());
+}

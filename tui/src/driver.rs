@@ -292,11 +292,12 @@ impl Driver {
                 let api = self.api.clone();
                 self.spawn(async move {
                     let path = match kind {
-                        FormKind::Whistle => "/api/v1/whistles",
-                        FormKind::Wish => "/api/v1/wishes",
-                        FormKind::Webhook => "/api/v1/webhooks",
+                        FormKind::Whistle => "/api/v1/whistles".to_string(),
+                        FormKind::Wish => "/api/v1/wishes".to_string(),
+                        FormKind::Webhook => "/api/v1/webhooks".to_string(),
+                        FormKind::Reclassify(id) => format!("/api/v1/whistles/{id}/reclassify"),
                     };
-                    let result = api.create(path, &body, key.as_deref()).await;
+                    let result = api.create(&path, &body, key.as_deref()).await;
                     Some(Msg::Filed {
                         kind,
                         result,

@@ -38,6 +38,7 @@ pub(crate) fn start(app: &mut App) -> Vec<Effect> {
                 "查看者不能订阅推送",
                 "a viewer may not subscribe to events",
             ),
+            FormKind::Reclassify(_) => ("你的身份不能改类", "your role may not reclassify"),
         };
         app.warn_in(zh, en);
         return Vec::new();
@@ -51,6 +52,7 @@ pub(crate) fn start(app: &mut App) -> Vec<Effect> {
                 FormKind::Whistle => whistle_form(app),
                 FormKind::Wish => wish_form(app),
                 FormKind::Webhook => webhook_form(app),
+                FormKind::Reclassify(_) => return Vec::new(),
             }
         }
     };
@@ -75,6 +77,7 @@ fn allowed(app: &App, kind: FormKind) -> bool {
             .me
             .as_ref()
             .is_none_or(|m| m.role != shaozi_shared::Role::Viewer),
+        FormKind::Reclassify(_) => app.may(Op::Dispatch),
     }
 }
 
@@ -249,6 +252,49 @@ fn webhook_form(app: &App) -> Form {
     Form::new(FormKind::Webhook, fields, String::new())
 }
 
+/// The correction form for `w` (改类): its category, urgency and address as they are, to
+/// change, and why.
+pub(crate) fn reclassify_form(app: &App, w: &shaozi_shared::Whistle) -> Form {
+    let lang = app.lang;
+    let dir = &app.model.dir;
+    let mut categories: Vec<Choice> = dir
+        .categories
+        .iter()
+        .map(|c| Choice {
+            value: c.code.clone(),
+            label: dir.category(&c.code, lang),
+        })
+        .collect();
+    categories.sort_by_cached_key(|c| crate::text::reading_key(&c.label));
+    let mut category = Field::pick("category", label(lang, "类别", "Category"), categories);
+    // Its own code matches itself first: the field starts on the category it has.
+    category.editor = crate::editor::LineEditor::with(&w.category);
+    let mut urgency = Field::cycle(
+        "urgency",
+        label(lang, "紧急程度", "Urgency"),
+        choices(
+            &[("normal", "一般", "normal"), ("urgent", "紧急", "urgent")],
+            lang,
+        ),
+    );
+    if let FieldKind::Cycle { sel, .. } = &mut urgency.kind {
+        *sel = usize::from(w.urgency == Urgency::Urgent);
+    }
+    let fields = vec![
+        category,
+        urgency,
+        Field::prefilled(
+            "address",
+            label(lang, "地址", "Address"),
+            w.address.as_deref().unwrap_or_default(),
+        ),
+        Field::text("reason", label(lang, "理由", "Why"), true),
+    ];
+    let mut form = Form::new(FormKind::Reclassify(w.id), fields, String::new());
+    form.focus = 0;
+    form
+}
+
 /// A problem with a field: its name and what to say.
 type Problem = (&'static str, String);
 
@@ -398,6 +444,21 @@ pub fn build(lang: Lang, form: &Form) -> Result<Value, Problem> {
                 value_fen,
             })
         }
+        FormKind::Reclassify(_) => {
+            let category = chosen(lang, form, "category")?.value.clone();
+            let urgency = match chosen(lang, form, "urgency")?.value.as_str() {
+                "urgent" => Urgency::Urgent,
+                _ => Urgency::Normal,
+            };
+            let address = checked(lang, form, "address", text::ADDRESS)?;
+            let reason = checked(lang, form, "reason", text::NOTE)?.unwrap_or_default();
+            serde_json::to_value(shaozi_shared::api::ReclassifyBody {
+                category: Some(category),
+                urgency: Some(urgency),
+                address,
+                reason,
+            })
+        }
         FormKind::Webhook => {
             let name = checked(lang, form, "name", text::NAME)?.unwrap_or_default();
             let url = checked(lang, form, "url", text::URL)?.unwrap_or_default();
@@ -441,6 +502,24 @@ pub(crate) fn on_key(app: &mut App, p: Prompt, k: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             match build(app.lang, &form) {
+                // A correction is a step on its case: sent as one, answered as one.
+                Ok(body) if matches!(form.kind, FormKind::Reclassify(_)) => {
+                    let FormKind::Reclassify(id) = form.kind else {
+                        return Vec::new();
+                    };
+                    let Ok(b) = serde_json::from_value(body) else {
+                        return Vec::new();
+                    };
+                    form.error = None;
+                    vec![Effect::Act {
+                        id,
+                        version: None,
+                        body: shaozi_shared::api::StepBody::Reclassify(b),
+                        draft: Some(Box::new(Draft {
+                            prompt: Prompt::Form(form),
+                        })),
+                    }]
+                }
                 Ok(body) => {
                     form.error = None;
                     let key = Some(form.key.clone()).filter(|k| !k.is_empty());

@@ -51,6 +51,11 @@ impl Lang {
             ),
             (Step::PartDone, Lang::Zh) => ("协办完成", "协办完成：写明本部门做了什么"),
             (Step::Assisting, Lang::Zh) => ("调整协办", "调整协办部门的理由"),
+            (Step::Reclassify, Lang::Zh) => ("改类", "改类：改对类别、紧急程度或地址，写明理由"),
+            (Step::Reclassify, Lang::En) => (
+                "reclassify",
+                "Reclassify: the right category, urgency or address, and why",
+            ),
             (Step::Assisting, Lang::En) => ("assisting", "Why change the assisting departments"),
             (Step::PartDone, Lang::En) => ("part done", "Our part is done: say what we did"),
             (Step::Resolve, Lang::Zh) => ("办结", "办结回复"),

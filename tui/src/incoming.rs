@@ -264,6 +264,7 @@ pub(crate) fn on_filed(
                 app.wishes.changed(&cx, &w);
                 vec![Effect::FetchStats]
             }
+            FormKind::Reclassify(_) => vec![Effect::FetchStats],
             FormKind::Webhook => {
                 let created = serde_json::from_value::<shaozi_shared::api::CreatedWebhook>(v).ok();
                 let (id, name, secret) = created
@@ -291,6 +292,8 @@ pub(crate) fn on_filed(
                 (FormKind::Whistle, false) => "file it",
                 (FormKind::Wish, false) => "post it",
                 (FormKind::Webhook, false) => "subscribe",
+                (FormKind::Reclassify(_), true) => "改类",
+                (FormKind::Reclassify(_), false) => "reclassify",
             };
             let said = words::refusal_reason(app.lang, verb, &r);
             app.warn(if zh {

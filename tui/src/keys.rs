@@ -157,6 +157,7 @@ pub const STEP_KEYS: &[(Step, &str, &str)] = &[
     (Step::Dispatch, "assign", "a"),
     (Step::Acknowledge, "acknowledge", "r"),
     (Step::PartDone, "part_done", "f"),
+    (Step::Reclassify, "reclassify", "K"),
     (Step::Resolve, "resolve", "s"),
     (Step::Close, "close", "c"),
     (Step::Reopen, "reopen", "o"),

@@ -234,6 +234,18 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
     let Some(&first) = targets.first() else {
         return (None, Vec::new());
     };
+    // A correction is a form: the category, urgency and address as they are, and why.
+    if step == Step::Reclassify {
+        return match app.whistle(first) {
+            Some(w) => (
+                Some(Prompt::Form(Box::new(crate::filing::reclassify_form(
+                    app, w,
+                )))),
+                Vec::new(),
+            ),
+            None => (None, Vec::new()),
+        };
+    }
     // Granting more time asks first, though the table needs nothing: Enter grants it as asked,
     // a shorter deadline or a note may be typed, and nothing goes out on a stray key.
     if step == Step::ApproveExtension {

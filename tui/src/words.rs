@@ -158,6 +158,46 @@ pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> Str
     match (step, lang) {
         (Step::Dispatch, Lang::Zh) => format!("{id} 已派往 {dept}，等待报到"),
         (Step::Dispatch, Lang::En) => format!("{id} assigned to {dept}, waiting for it to report"),
+        // The last to report, on a joint case, may be a department assisting.
+        (Step::Acknowledge, _)
+            if w.calls
+                .iter()
+                .filter(|c| c.reported_at.is_some())
+                .max_by_key(|c| c.reported_at)
+                .is_some_and(|c| c.role == shaozi_shared::whistle::CallRole::Assisting) =>
+        {
+            let (came, called) = w.reported();
+            let staff = w
+                .calls
+                .iter()
+                .filter(|c| c.reported_at.is_some())
+                .max_by_key(|c| c.reported_at)
+                .map(|c| c.staff.clone())
+                .unwrap_or_default();
+            if lang == Lang::Zh {
+                format!(
+                    "{id} 协办已报到（{}），{came}/{called} 个部门到场",
+                    staff.join("、")
+                )
+            } else {
+                format!(
+                    "{id}: reported for duty to assist ({}); {came} of {called} departments there",
+                    staff.join(", ")
+                )
+            }
+        }
+        (Step::PartDone, Lang::Zh) => format!("{id} 本部门负责的部分已完成"),
+        (Step::PartDone, Lang::En) => format!("{id}: our part is done"),
+        (Step::Reclassify, Lang::Zh) => format!(
+            "{id} 已改类：{} · {}，时限已按新类别重算",
+            dir.category(&w.category, lang),
+            t.urgency[usize::from(w.urgency != shaozi_shared::Urgency::Urgent)]
+        ),
+        (Step::Reclassify, Lang::En) => format!(
+            "{id} reclassified: {} · {}; deadlines worked out again",
+            dir.category(&w.category, lang),
+            t.urgency[usize::from(w.urgency != shaozi_shared::Urgency::Urgent)]
+        ),
         (Step::Acknowledge, Lang::Zh) => {
             format!("{id} 已报到（{}），开始处理", w.staff.join("、"))
         }

@@ -383,3 +383,52 @@ fn the_new_whistle_form_in_both_languages_80x24_and_120x40() {
         shot(Lang::En, 120, 40)
     ));
 }
+
+/// Issue 28 §3: K corrects a case's category, urgency and address; the form starts on what the
+/// case has, and sends one step.
+#[test]
+fn a_case_is_reclassified_from_a_form_that_starts_on_what_it_has() {
+    let mut a = app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.queue.sel, Some(shaozi_shared::WhistleId(1003)));
+    key(&mut a, KeyCode::Char('K'));
+    let f = form(&a);
+    assert_eq!(f.kind, FormKind::Reclassify(shaozi_shared::WhistleId(1003)));
+    assert_eq!(
+        f.field("category")
+            .and_then(|c| c.chosen())
+            .map(|c| c.value.as_str()),
+        Some("lighting")
+    );
+    assert_eq!(
+        f.field("urgency")
+            .and_then(|c| c.chosen())
+            .map(|c| c.value.as_str()),
+        Some("normal")
+    );
+    assert_eq!(
+        f.field("address").map(|c| c.typed()),
+        Some("朝阳路12号".into())
+    );
+    for _ in 0..8 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    fill(&mut a, "道路");
+    key(&mut a, KeyCode::Right);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    // No reason: said on the field.
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    assert_eq!(form(&a).error.as_deref(), Some("理由不能为空"));
+    typed(&mut a, "现场是路面塌陷");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, shaozi_shared::WhistleId(1003));
+    assert_eq!(
+        body.json(),
+        json!({"category": "roads", "urgency": "urgent", "address": "朝阳路12号", "reason": "现场是路面塌陷"})
+    );
+}

@@ -371,6 +371,14 @@ impl Tx<'_> {
                     }
                 }
             }
+            WhistleAction::Reclassify {
+                category: Some(c), ..
+            } if !self.categories.iter().any(|x| x.code == *c) => {
+                return Ok(Err(unknown(
+                    "category",
+                    format!("unknown category {c:?}; see GET /api/v1/categories"),
+                )));
+            }
             WhistleAction::ChangeAssisting { add, .. } => {
                 for d in add {
                     if !self.u.has(DirectoryKind::Department, d.0)? {
@@ -393,7 +401,14 @@ impl Tx<'_> {
             }
             _ => {}
         }
-        let out = refuse!(whistle::apply(&w, action, at, &self.book(&w.category)));
+        // A reclassified case's deadlines are its new category's.
+        let category = match action {
+            WhistleAction::Reclassify {
+                category: Some(c), ..
+            } => c.trim(),
+            _ => w.category.as_str(),
+        };
+        let out = refuse!(whistle::apply(&w, action, at, &self.book(category)));
         self.write(Some(&w), &out.record, &out.events, actor, at)?;
         if let WhistleAction::Reject {
             duplicate_of: Some(orig),

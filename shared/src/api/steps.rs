@@ -24,6 +24,7 @@ macro_rules! step_table {
                 Acknowledge acknowledge "/whistles/{id}/acknowledge" $crate::api::AcknowledgeBody, "Report for duty (报到) with two or more staff: the lead, or an assisting department for itself";
                 PartDone part_done "/whistles/{id}/part-done" $crate::api::PartDoneBody, "An assisting department marks its part done";
                 Assisting assisting "/whistles/{id}/assisting" $crate::api::AssistingBody, "Call more departments to assist, or let some go, after the dispatch";
+                Reclassify reclassify "/whistles/{id}/reclassify" $crate::api::ReclassifyBody, "Correct the category, urgency or address; the deadlines are worked out again (改类)";
                 Resolve resolve "/whistles/{id}/resolve" $crate::api::ResolveBody, "Reply that the problem is fixed";
                 Close close "/whistles/{id}/close" $crate::api::CloseBody, "Confirm and rate the fix";
                 Reopen reopen "/whistles/{id}/reopen" $crate::api::ReasonBody, "Reject the fix and reopen";
@@ -196,6 +197,7 @@ impl Step {
             | Step::DenyExtension
             | Step::Urge
             | Step::Assisting
+            | Step::Reclassify
             | Step::CallBack => Op::Dispatch,
             Step::Acknowledge
             | Step::PartDone
@@ -216,6 +218,7 @@ impl Step {
             Step::Close => Input::Rating,
             Step::Resolve
             | Step::PartDone
+            | Step::Reclassify
             | Step::Reopen
             | Step::Reject
             | Step::Escalate
@@ -247,6 +250,7 @@ impl Step {
             }
             WhistleAction::PartDone { .. } => Step::PartDone,
             WhistleAction::ChangeAssisting { .. } => Step::Assisting,
+            WhistleAction::Reclassify { .. } => Step::Reclassify,
             WhistleAction::Resolve { .. } => Step::Resolve,
             WhistleAction::Close { .. } => Step::Close,
             WhistleAction::Reopen { .. } => Step::Reopen,
@@ -364,6 +368,12 @@ impl StepBody {
                 remove: Vec::new(),
                 reason: reason.unwrap_or_default(),
             }),
+            (Step::Reclassify, Given::Text(reason)) => StepBody::Reclassify(ReclassifyBody {
+                category: None,
+                urgency: None,
+                address: None,
+                reason,
+            }),
             (Step::PartDone, Given::Text(note)) => StepBody::PartDone(PartDoneBody {
                 note,
                 department_id: None,
@@ -469,6 +479,12 @@ impl StepBody {
                 department: b.department_id,
                 note: b.note,
             },
+            StepBody::Reclassify(b) => WhistleAction::Reclassify {
+                category: b.category,
+                urgency: b.urgency,
+                address: b.address,
+                reason: b.reason,
+            },
             StepBody::Assisting(b) => WhistleAction::ChangeAssisting {
                 add: b.add,
                 remove: b.remove,
@@ -565,6 +581,26 @@ pub struct PartDoneBody {
     /// token speaks for itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department_id: Option<DepartmentId>,
+}
+
+/// `POST /api/v1/whistles/{id}/reclassify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReclassifyBody {
+    /// The right category's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The right urgency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<crate::Urgency>,
+    /// The right address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub address: Option<String>,
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub reason: String,
 }
 
 /// `POST /api/v1/whistles/{id}/assisting`.

@@ -55,6 +55,7 @@ event_kinds! {
     WhistleAssistReported => "whistle.assist_reported", "An assisting department reported for duty.";
     WhistleAssistDone => "whistle.assist_done", "An assisting department marked its part done.";
     WhistleAssistingChanged => "whistle.assisting_changed", "Departments were called to assist, or let go, after the dispatch.";
+    WhistleReclassified => "whistle.reclassified", "The category, urgency or address was corrected; the deadlines were worked out again.";
     WhistleResolved => "whistle.resolved", "The department replied that it is fixed.";
     WhistleClosed => "whistle.closed", "The community confirmed and rated the fix.";
     WhistleReopened => "whistle.reopened", "The community rejected the fix.";
@@ -101,6 +102,7 @@ impl EventKind {
             WhistleAssistReported => {
                 Public::Words("协办单位已到场 / an assisting department is on site")
             }
+            WhistleReclassified => Public::Words("已更正问题分类 / the report was reclassified"),
             WhistleAssistingChanged => {
                 Public::Words("已调整协办单位 / the assisting departments changed")
             }

@@ -17,6 +17,8 @@ pub enum FormKind {
     Wish,
     /// A webhook subscription.
     Webhook,
+    /// A case's category, urgency and address corrected (改类): a step, not a new record.
+    Reclassify(shaozi_shared::WhistleId),
 }
 
 /// One option of a choice.

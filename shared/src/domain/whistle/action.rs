@@ -52,6 +52,19 @@ pub enum WhistleAction {
     },
     /// The clock: assisting departments' deadlines to report passed unreported.
     CallsMissed,
+    /// The dispatcher corrects a case's category, urgency or address (改类): its deadlines
+    /// are worked out again under the new category and urgency. The book a step is applied
+    /// with holds the new category's deadlines.
+    Reclassify {
+        /// The new category, when it changes.
+        category: Option<String>,
+        /// The new urgency, when it changes.
+        urgency: Option<crate::category::Urgency>,
+        /// The new address, when it changes.
+        address: Option<String>,
+        /// Why.
+        reason: String,
+    },
     /// The dispatcher calls more departments to assist, or lets some go, after the dispatch.
     ChangeAssisting {
         /// Departments called to assist now.
@@ -152,6 +165,7 @@ impl WhistleAction {
             WhistleAction::PartDone { .. } => "mark a part done on",
             WhistleAction::CallsMissed => "mark a department late on",
             WhistleAction::ChangeAssisting { .. } => "change the assisting departments of",
+            WhistleAction::Reclassify { .. } => "reclassify",
             WhistleAction::Close { .. } => "close",
             WhistleAction::Reopen { .. } => "reopen",
             WhistleAction::Reject { .. } => "reject",

@@ -305,3 +305,75 @@ pub(crate) fn apply(
         }
     })
 }
+
+/// Corrects a case's category, urgency or address (改类). Both deadlines are worked out again
+/// from when their clocks started, under the new category and urgency (`book` holds the new
+/// category's): what was spent stays spent, a place and time to report stays, and a granted
+/// extension stays granted (the later of the two). The note says old → new, then why.
+pub(super) fn reclassify(
+    w: &Whistle,
+    n: &mut Whistle,
+    category: Option<&str>,
+    urgency: Option<crate::category::Urgency>,
+    address: Option<&str>,
+    reason: &str,
+    book: &Book<'_>,
+) -> Result<Vec<(EventKind, Option<String>)>, RuleError> {
+    let reason = required("reason", reason, text::NOTE)?;
+    let address = optional("address", address, text::ADDRESS)?;
+    let category = category.map(str::trim).filter(|c| *c != w.category);
+    let urgency = urgency.filter(|u| *u != w.urgency);
+    let address = address.filter(|a| w.address.as_deref() != Some(a.as_str()));
+    let mut changes = Vec::new();
+    if let Some(c) = category {
+        changes.push(format!("category {} → {c}", w.category));
+        n.category = c.to_string();
+    }
+    if let Some(u) = urgency {
+        let word = |u: crate::category::Urgency| match u {
+            crate::category::Urgency::Urgent => "urgent",
+            crate::category::Urgency::Normal => "normal",
+        };
+        changes.push(format!("urgency {} → {}", word(w.urgency), word(u)));
+        n.urgency = u;
+    }
+    if let Some(a) = address {
+        changes.push(format!("address → {a}"));
+        n.address = Some(a);
+    }
+    if changes.is_empty() {
+        return Err(RuleError::invalid(
+            "category",
+            "nothing changes: give a new category, urgency or address",
+        ));
+    }
+    if category.is_some() || urgency.is_some() {
+        let (deadlines, cal) = (&book.deadlines, book.calendar);
+        n.respond_by = match &w.muster {
+            Some(m) => m.at,
+            None => deadlines.respond_by(n.urgency, w.created_at, cal),
+        };
+        let from = w.clocks_from.unwrap_or(w.created_at);
+        let resolve_by = deadlines.resolve_by(n.urgency, from, cal);
+        n.resolve_by = if w.extensions_granted > 0 {
+            resolve_by.max(w.resolve_by)
+        } else {
+            resolve_by
+        };
+        for c in n.calls.iter_mut().filter(|c| c.reported_at.is_none()) {
+            if w.muster.is_none() {
+                c.report_by = n.respond_by;
+            }
+        }
+        // A later deadline lifts the overdue mark (lateness already recorded stays); an
+        // earlier one already passed is found by the clock, with its event and escalation.
+        if w.overdue && n.stage_deadline().is_some_and(|d| d > n.updated_at) {
+            n.overdue = false;
+        }
+        n.due_soon_sent_for = None;
+    }
+    Ok(vec![(
+        EventKind::WhistleReclassified,
+        Some(format!("{}: {reason}", changes.join("; "))),
+    )])
+}

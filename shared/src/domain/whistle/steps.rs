@@ -30,6 +30,9 @@ pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
         WhistleAction::Acknowledge { .. } | WhistleAction::Return { .. } => status == Dispatched,
         WhistleAction::Overrule { .. } => status == Returned,
         // An assisting department reports and does its part while the lead works too.
+        WhistleAction::Reclassify { .. } => {
+            matches!(status, New | Dispatched | Acknowledged | Returned)
+        }
         WhistleAction::ReportAssisting { .. }
         | WhistleAction::PartDone { .. }
         | WhistleAction::ChangeAssisting { .. }
@@ -245,6 +248,20 @@ pub fn apply(
             joint::part_done(w, &mut n, *d, note, now)?
         }
         WhistleAction::CallsMissed => joint::calls_missed(w, &mut n, now)?,
+        WhistleAction::Reclassify {
+            category,
+            urgency,
+            address,
+            reason,
+        } => middle::reclassify(
+            w,
+            &mut n,
+            category.as_deref(),
+            *urgency,
+            address.as_deref(),
+            reason,
+            book,
+        )?,
         WhistleAction::ChangeAssisting {
             add,
             remove,
