@@ -219,7 +219,7 @@ pub struct Call {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed_at: Option<DateTime<Utc>>,
     /// It reported after its deadline, or not by it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub late: bool,
     /// An assisting department: when it marked its part done (the lead: when it resolved
     /// before every assisting part was done).

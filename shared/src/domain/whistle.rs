@@ -160,10 +160,10 @@ pub struct Whistle {
     pub assisting: Vec<DepartmentId>,
     /// Every department called, the lead first: its deadline to report, when it reported
     /// and who came, and (assisting) when it marked its part done.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<Call>,
     /// Where and when the called departments report, when the dispatcher set it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muster: Option<Muster>,
     /// One line.
     pub title: String,
