@@ -161,6 +161,11 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
                 "acknowledge" => ("dispatched", json!({"staff": ["张伟", "李娜"]})),
                 "resolve" => ("acknowledged", json!({"reply": "已修复"})),
                 "close" => ("resolved", json!({"satisfaction": 5})),
+                "reclassify" => ("new", json!({"urgency": "urgent", "reason": "现场紧急"})),
+                "assisting" => {
+                    let other = if dept == "D1" { "D2" } else { "D1" };
+                    ("dispatched", json!({"add": [other], "reason": "需要配合"}))
+                }
                 _ => ("resolved", json!({"reason": "没修好"})),
             };
             let id = whistle_at(s, stage, comm, dept).await;
