@@ -138,22 +138,27 @@ fn community_field(app: &App) -> Field {
     Field::pick("community_id", name, options)
 }
 
-fn whistle_form(app: &App) -> Form {
-    let lang = app.lang;
+/// The category field: every category by its name in the UI's language, in reading order.
+fn category_field(app: &App) -> Field {
     let dir = &app.model.dir;
     let mut categories: Vec<Choice> = dir
         .categories
         .iter()
         .map(|c| Choice {
             value: c.code.clone(),
-            label: dir.category(&c.code, lang),
+            label: dir.category(&c.code, app.lang),
         })
         .collect();
     categories.sort_by_cached_key(|c| crate::text::reading_key(&c.label));
+    Field::pick("category", label(app.lang, "类别", "Category"), categories)
+}
+
+fn whistle_form(app: &App) -> Form {
+    let lang = app.lang;
     let own_community = matches!(app.me.as_ref().map(|m| m.scope), Some(Scope::Community(_)));
     let mut fields = vec![
         community_field(app),
-        Field::pick("category", label(lang, "类别", "Category"), categories),
+        category_field(app),
         Field::text("title", label(lang, "标题", "Title"), true),
         Field::text(
             "description",
@@ -256,17 +261,7 @@ fn webhook_form(app: &App) -> Form {
 /// change, and why.
 pub(crate) fn reclassify_form(app: &App, w: &shaozi_shared::Whistle) -> Form {
     let lang = app.lang;
-    let dir = &app.model.dir;
-    let mut categories: Vec<Choice> = dir
-        .categories
-        .iter()
-        .map(|c| Choice {
-            value: c.code.clone(),
-            label: dir.category(&c.code, lang),
-        })
-        .collect();
-    categories.sort_by_cached_key(|c| crate::text::reading_key(&c.label));
-    let mut category = Field::pick("category", label(lang, "类别", "Category"), categories);
+    let mut category = category_field(app);
     // Its own code matches itself first: the field starts on the category it has.
     category.editor = crate::editor::LineEditor::with(&w.category);
     let mut urgency = Field::cycle(
