@@ -191,6 +191,10 @@ fn actions() -> Vec<WhistleAction> {
             address: None,
             reason: "是路面塌陷，不是路灯".into(),
         },
+        WhistleAction::Note {
+            text: "已电话联系物业".into(),
+            public: false,
+        },
     ]
 }
 
@@ -226,6 +230,7 @@ fn expected(w: &Whistle, action: &WhistleAction) -> Option<WhistleStatus> {
         (New | Dispatched | Acknowledged | Returned, WhistleAction::Reclassify { .. }) => {
             Some(status)
         }
+        (_, WhistleAction::Note { .. }) => Some(status),
         (Resolved | Closed, WhistleAction::CallBack { .. }) => Some(status),
         (New | Dispatched | Acknowledged | Returned, WhistleAction::DueSoon) => Some(status),
         (Resolved, WhistleAction::ConfirmDeadlinePassed) => Some(Closed),
@@ -525,6 +530,7 @@ fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
         | WhistleAction::PartDone { .. }
         | WhistleAction::ChangeAssisting { .. }
         | WhistleAction::Reclassify { .. }
+        | WhistleAction::Note { .. }
         | WhistleAction::CallsMissed => false,
     }
 }

@@ -365,3 +365,102 @@ async fn a_wrong_category_is_corrected_and_the_deadlines_follow() {
         .body;
     assert_eq!(q["items"][0]["id"], w.as_str());
 }
+
+/// Issue 28 §4: notes between steps. Internal ones are for staff (absent from a community's
+/// view, its event stream and Open311); public ones reach the community and the public.
+#[tokio::test]
+async fn internal_notes_stay_with_staff_and_public_ones_reach_the_public() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let w = s
+        .whistle(&city.communities[0], "lighting", "normal", "路灯不亮")
+        .await;
+    s.dispatch(&w, &city.departments[1]).await;
+    let dept = s
+        .token(
+            "department",
+            json!({"department_id": city.departments[1]}),
+            "路灯处",
+        )
+        .await;
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": city.communities[0]}),
+            "朝阳路社区",
+        )
+        .await;
+    let path = format!("/api/v1/whistles/{w}/notes");
+    let internal = s
+        .post_as(&dept, &path, json!({"text": "需等供电公司停电后施工"}))
+        .await;
+    assert_eq!(internal.status, 200, "{}", internal.body);
+    let public = s
+        .post_as(
+            &dept,
+            &path,
+            json!({"text": "材料已到，明天上午维修", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(public.status, 200, "{}", public.body);
+    let from_community = s
+        .post_as(
+            &community,
+            &path,
+            json!({"text": "居民反映夜里很黑", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(from_community.status, 200, "{}", from_community.body);
+    let blank = s.post_as(&dept, &path, json!({"text": "  "})).await;
+    assert_eq!(
+        (blank.status, blank.body["field"].as_str()),
+        (422, Some("text"))
+    );
+
+    let read = |token: &str, p: String| TestServer::send(s.req_as(token, reqwest::Method::GET, &p));
+    let notes = |v: &serde_json::Value| -> Vec<String> {
+        v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("whistle.noted"))
+            })
+            .map(|e| e["note"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let staff = read(&dept, format!("/api/v1/whistles/{w}")).await.body;
+    assert_eq!(notes(&staff).len(), 3, "staff read all: {staff}");
+    let theirs = read(&community, format!("/api/v1/whistles/{w}")).await.body;
+    assert_eq!(
+        notes(&theirs),
+        ["材料已到，明天上午维修", "居民反映夜里很黑"],
+        "the community reads the public ones"
+    );
+    let stream = TestServer::send(
+        s.req_as(&community, reqwest::Method::GET, "/api/v1/events?after=0")
+            .header("Accept", "application/json"),
+    )
+    .await;
+    let text = stream.body.to_string();
+    assert!(
+        text.contains("材料已到") && !text.contains("停电后施工"),
+        "{text}"
+    );
+    let feed = s
+        .client
+        .get(format!(
+            "{}/open311/v2/servicerequestupdates.json?start_date=2026-11-26T00:00:00Z",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains("材料已到，明天上午维修"), "{feed}");
+    assert!(!feed.contains("停电后施工"), "{feed}");
+}

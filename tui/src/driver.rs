@@ -296,6 +296,7 @@ impl Driver {
                         FormKind::Wish => "/api/v1/wishes".to_string(),
                         FormKind::Webhook => "/api/v1/webhooks".to_string(),
                         FormKind::Reclassify(id) => format!("/api/v1/whistles/{id}/reclassify"),
+                        FormKind::Note(id) => format!("/api/v1/whistles/{id}/notes"),
                     };
                     let result = api.create(&path, &body, key.as_deref()).await;
                     Some(Msg::Filed {

@@ -39,6 +39,7 @@ pub(crate) fn start(app: &mut App) -> Vec<Effect> {
                 "a viewer may not subscribe to events",
             ),
             FormKind::Reclassify(_) => ("你的身份不能改类", "your role may not reclassify"),
+            FormKind::Note(_) => ("你的身份不能写备注", "your role may not write notes"),
         };
         app.warn_in(zh, en);
         return Vec::new();
@@ -52,7 +53,7 @@ pub(crate) fn start(app: &mut App) -> Vec<Effect> {
                 FormKind::Whistle => whistle_form(app),
                 FormKind::Wish => wish_form(app),
                 FormKind::Webhook => webhook_form(app),
-                FormKind::Reclassify(_) => return Vec::new(),
+                FormKind::Reclassify(_) | FormKind::Note(_) => return Vec::new(),
             }
         }
     };
@@ -78,6 +79,7 @@ fn allowed(app: &App, kind: FormKind) -> bool {
             .as_ref()
             .is_none_or(|m| m.role != shaozi_shared::Role::Viewer),
         FormKind::Reclassify(_) => app.may(Op::Dispatch),
+        FormKind::Note(_) => app.may(Op::Note),
     }
 }
 
@@ -290,6 +292,31 @@ pub(crate) fn reclassify_form(app: &App, w: &shaozi_shared::Whistle) -> Form {
     form
 }
 
+/// A note on `id`: who may read it said first (内部 staff only, or 公开 for everyone who
+/// follows the case), then the words.
+pub(crate) fn note_form(app: &App, id: shaozi_shared::WhistleId) -> Form {
+    let lang = app.lang;
+    let fields = vec![
+        Field::cycle(
+            "visibility",
+            label(lang, "谁能看到", "Who reads it"),
+            choices(
+                &[
+                    ("internal", "内部：仅工作人员", "internal: staff only"),
+                    (
+                        "public",
+                        "公开：社区和群众可见",
+                        "public: the community and residents",
+                    ),
+                ],
+                lang,
+            ),
+        ),
+        Field::text("text", label(lang, "备注", "Note"), true),
+    ];
+    Form::new(FormKind::Note(id), fields, String::new())
+}
+
 /// A problem with a field: its name and what to say.
 type Problem = (&'static str, String);
 
@@ -439,6 +466,18 @@ pub fn build(lang: Lang, form: &Form) -> Result<Value, Problem> {
                 value_fen,
             })
         }
+        FormKind::Note(_) => {
+            let public = chosen(lang, form, "visibility")?.value == "public";
+            let text = checked(lang, form, "text", text::NOTE)?.unwrap_or_default();
+            serde_json::to_value(shaozi_shared::api::NoteBody {
+                text,
+                visibility: if public {
+                    shaozi_shared::api::Visibility::Public
+                } else {
+                    shaozi_shared::api::Visibility::Internal
+                },
+            })
+        }
         FormKind::Reclassify(_) => {
             let category = chosen(lang, form, "category")?.value.clone();
             let urgency = match chosen(lang, form, "urgency")?.value.as_str() {
@@ -497,19 +536,29 @@ pub(crate) fn on_key(app: &mut App, p: Prompt, k: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             match build(app.lang, &form) {
-                // A correction is a step on its case: sent as one, answered as one.
-                Ok(body) if matches!(form.kind, FormKind::Reclassify(_)) => {
-                    let FormKind::Reclassify(id) = form.kind else {
-                        return Vec::new();
+                // A correction or a note is a step on its case: sent as one, answered as one.
+                Ok(body) if matches!(form.kind, FormKind::Reclassify(_) | FormKind::Note(_)) => {
+                    let (id, step) = match form.kind {
+                        FormKind::Reclassify(id) => (id, shaozi_shared::api::Step::Reclassify),
+                        FormKind::Note(id) => (id, shaozi_shared::api::Step::Note),
+                        _ => return Vec::new(),
                     };
-                    let Ok(b) = serde_json::from_value(body) else {
+                    let step_body = match step {
+                        shaozi_shared::api::Step::Note => serde_json::from_value(body)
+                            .ok()
+                            .map(shaozi_shared::api::StepBody::Note),
+                        _ => serde_json::from_value(body)
+                            .ok()
+                            .map(shaozi_shared::api::StepBody::Reclassify),
+                    };
+                    let Some(b) = step_body else {
                         return Vec::new();
                     };
                     form.error = None;
                     vec![Effect::Act {
                         id,
                         version: None,
-                        body: shaozi_shared::api::StepBody::Reclassify(b),
+                        body: b,
                         draft: Some(Box::new(Draft {
                             prompt: Prompt::Form(form),
                         })),

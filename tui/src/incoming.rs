@@ -264,7 +264,7 @@ pub(crate) fn on_filed(
                 app.wishes.changed(&cx, &w);
                 vec![Effect::FetchStats]
             }
-            FormKind::Reclassify(_) => vec![Effect::FetchStats],
+            FormKind::Reclassify(_) | FormKind::Note(_) => vec![Effect::FetchStats],
             FormKind::Webhook => {
                 let created = serde_json::from_value::<shaozi_shared::api::CreatedWebhook>(v).ok();
                 let (id, name, secret) = created
@@ -294,6 +294,8 @@ pub(crate) fn on_filed(
                 (FormKind::Webhook, false) => "subscribe",
                 (FormKind::Reclassify(_), true) => "改类",
                 (FormKind::Reclassify(_), false) => "reclassify",
+                (FormKind::Note(_), true) => "写备注",
+                (FormKind::Note(_), false) => "note it",
             };
             let said = words::refusal_reason(app.lang, verb, &r);
             app.warn(if zh {

@@ -158,6 +158,7 @@ pub const STEP_KEYS: &[(Step, &str, &str)] = &[
     (Step::Acknowledge, "acknowledge", "r"),
     (Step::PartDone, "part_done", "f"),
     (Step::Reclassify, "reclassify", "K"),
+    (Step::Note, "note", "N"),
     (Step::Resolve, "resolve", "s"),
     (Step::Close, "close", "c"),
     (Step::Reopen, "reopen", "o"),

@@ -234,6 +234,13 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
     let Some(&first) = targets.first() else {
         return (None, Vec::new());
     };
+    // A note is a form that asks first who may read it.
+    if step == Step::Note {
+        return (
+            Some(Prompt::Form(Box::new(crate::filing::note_form(app, first)))),
+            Vec::new(),
+        );
+    }
     // A correction is a form: the category, urgency and address as they are, and why.
     if step == Step::Reclassify {
         return match app.whistle(first) {

@@ -186,6 +186,8 @@ pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> Str
                 )
             }
         }
+        (Step::Note, Lang::Zh) => format!("{id} 备注已记录"),
+        (Step::Note, Lang::En) => format!("{id}: note recorded"),
         (Step::PartDone, Lang::Zh) => format!("{id} 本部门负责的部分已完成"),
         (Step::PartDone, Lang::En) => format!("{id}: our part is done"),
         (Step::Reclassify, Lang::Zh) => format!(

@@ -432,3 +432,32 @@ fn a_case_is_reclassified_from_a_form_that_starts_on_what_it_has() {
         json!({"category": "roads", "urgency": "urgent", "address": "朝阳路12号", "reason": "现场是路面塌陷"})
     );
 }
+
+/// Issue 28 §4: N writes a note, saying first who will read it (内部 or 公开).
+#[test]
+fn a_note_says_who_reads_it_before_it_is_sent() {
+    let mut a = community_app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('N'));
+    let f = form(&a);
+    assert!(matches!(f.kind, FormKind::Note(_)));
+    assert_eq!(
+        f.field("visibility")
+            .and_then(|v| v.chosen())
+            .map(|c| c.label.as_str()),
+        Some("内部：仅工作人员")
+    );
+    let screen = render(&a);
+    assert!(screen.contains("内部：仅工作人员"), "{screen}");
+    key(&mut a, KeyCode::Right);
+    assert!(render(&a).contains("公开：社区和群众可见"));
+    key(&mut a, KeyCode::Tab);
+    typed(&mut a, "居民反映夜里很黑");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        body.json(),
+        json!({"text": "居民反映夜里很黑", "visibility": "public"})
+    );
+}

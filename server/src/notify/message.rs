@@ -174,6 +174,7 @@ pub fn phone_text(
             ("协办报到", format!("已报到 {done}/{all}"))
         }
         WhistleAssistDone => ("协办完成", String::new()),
+        WhistleNoted => ("进展", String::new()),
         WhistleAssistingChanged => {
             let each: Vec<String> = w
                 .assisting

@@ -470,6 +470,7 @@ fn what_happened(e: &Event, agencies: &HashMap<DepartmentId, String>) -> Option<
             w.replace("{}", &dept)
         }
         Public::Field(field, otherwise) => r[field].as_str().unwrap_or(otherwise).to_string(),
+        Public::Note(otherwise) => e.note.clone().unwrap_or_else(|| otherwise.to_string()),
     })
 }
 

@@ -199,7 +199,11 @@ pub async fn get(
         .filter(|x| who.sees_whistle(x))
         .map(|x| crate::reporter::strip(x, &who))
         .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
-    let timeline = st.store.whistle_timeline(id)?;
+    let mut timeline = st.store.whistle_timeline(id)?;
+    // Internal notes are for staff: a community's token reads the case without them.
+    if matches!(who.scope, shaozi_shared::Scope::Community(_)) {
+        timeline.retain(|e| e.kind != shaozi_shared::EventKind::WhistleNotedInternal);
+    }
     let version = whistle.version;
     Ok(with_etag(
         StatusCode::OK,

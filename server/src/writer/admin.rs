@@ -192,5 +192,6 @@ pub fn activity_scope(a: &shaozi_shared::api::Activity, street: StreetId) -> Eve
         street: Some(street),
         community: Some(a.community_id),
         departments: vec![a.department_id],
+        staff_only: false,
     }
 }

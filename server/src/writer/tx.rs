@@ -83,6 +83,7 @@ pub(super) fn whistle_scope(old: Option<&Whistle>, w: &Whistle) -> EventScope {
         street: Some(w.street_id),
         community: Some(w.community_id),
         departments,
+        staff_only: false,
     }
 }
 
@@ -92,6 +93,7 @@ fn wish_scope(w: &Wish) -> EventScope {
         street: Some(w.street_id),
         community: Some(w.community_id),
         departments: Vec::new(),
+        staff_only: false,
     }
 }
 
@@ -225,9 +227,20 @@ impl Tx<'_> {
             *self.deltas.entry(name).or_default() += delta;
         }
         let scope = new.scope(old);
+        // An internal note is for staff only: the event says so, and every stream, replay and
+        // subscription filters by it.
+        let staff = EventScope {
+            staff_only: true,
+            ..scope.clone()
+        };
         let mut seqs = Vec::with_capacity(events.len());
         for (kind, note) in events {
-            seqs.push(self.emit(*kind, &subject, note.as_deref(), &json, actor, at, &scope)?);
+            let scope = if *kind == EventKind::WhistleNotedInternal {
+                &staff
+            } else {
+                &scope
+            };
+            seqs.push(self.emit(*kind, &subject, note.as_deref(), &json, actor, at, scope)?);
         }
         R::put(self.u, old, new, &json, &seqs)
     }

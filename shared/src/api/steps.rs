@@ -25,6 +25,7 @@ macro_rules! step_table {
                 PartDone part_done "/whistles/{id}/part-done" $crate::api::PartDoneBody, "An assisting department marks its part done";
                 Assisting assisting "/whistles/{id}/assisting" $crate::api::AssistingBody, "Call more departments to assist, or let some go, after the dispatch";
                 Reclassify reclassify "/whistles/{id}/reclassify" $crate::api::ReclassifyBody, "Correct the category, urgency or address; the deadlines are worked out again (改类)";
+                Note note "/whistles/{id}/notes" $crate::api::NoteBody, "A note between steps: internal (staff only) or public";
                 Resolve resolve "/whistles/{id}/resolve" $crate::api::ResolveBody, "Reply that the problem is fixed";
                 Close close "/whistles/{id}/close" $crate::api::CloseBody, "Confirm and rate the fix";
                 Reopen reopen "/whistles/{id}/reopen" $crate::api::ReasonBody, "Reject the fix and reopen";
@@ -205,6 +206,7 @@ impl Step {
             | Step::Return
             | Step::RequestExtension => Op::Handle,
             Step::Close | Step::Reopen => Op::Confirm,
+            Step::Note => Op::Note,
             Step::Claim | Step::Complete => Op::ClaimWish,
             Step::Cancel => Op::FileWish,
         }
@@ -219,6 +221,7 @@ impl Step {
             Step::Resolve
             | Step::PartDone
             | Step::Reclassify
+            | Step::Note
             | Step::Reopen
             | Step::Reject
             | Step::Escalate
@@ -251,6 +254,7 @@ impl Step {
             WhistleAction::PartDone { .. } => Step::PartDone,
             WhistleAction::ChangeAssisting { .. } => Step::Assisting,
             WhistleAction::Reclassify { .. } => Step::Reclassify,
+            WhistleAction::Note { .. } => Step::Note,
             WhistleAction::Resolve { .. } => Step::Resolve,
             WhistleAction::Close { .. } => Step::Close,
             WhistleAction::Reopen { .. } => Step::Reopen,
@@ -368,6 +372,10 @@ impl StepBody {
                 remove: Vec::new(),
                 reason: reason.unwrap_or_default(),
             }),
+            (Step::Note, Given::Text(text)) => StepBody::Note(NoteBody {
+                text,
+                visibility: Visibility::Internal,
+            }),
             (Step::Reclassify, Given::Text(reason)) => StepBody::Reclassify(ReclassifyBody {
                 category: None,
                 urgency: None,
@@ -479,6 +487,10 @@ impl StepBody {
                 department: b.department_id,
                 note: b.note,
             },
+            StepBody::Note(b) => WhistleAction::Note {
+                text: b.text,
+                public: b.visibility == Visibility::Public,
+            },
             StepBody::Reclassify(b) => WhistleAction::Reclassify {
                 category: b.category,
                 urgency: b.urgency,
@@ -581,6 +593,31 @@ pub struct PartDoneBody {
     /// token speaks for itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department_id: Option<DepartmentId>,
+}
+
+/// Who may read a note.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Staff only: dispatchers, the called departments, the city office.
+    #[default]
+    Internal,
+    /// Everyone who follows the case: the community, Open311's updates, the robots.
+    Public,
+}
+
+/// `POST /api/v1/whistles/{id}/notes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub text: String,
+    /// `internal` (the default) or `public`.
+    #[serde(default)]
+    pub visibility: Visibility,
 }
 
 /// `POST /api/v1/whistles/{id}/reclassify`.

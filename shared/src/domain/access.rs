@@ -101,11 +101,13 @@ pub enum Op {
     ClaimWish,
     /// Record an activity.
     RecordActivity,
+    /// Write a note on a case it sees (internal or public).
+    Note,
 }
 
 impl Op {
     /// Every kind of step, in the order `GET /api/v1/me` lists them.
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 10] = [
         Op::FileWhistle,
         Op::Dispatch,
         Op::Handle,
@@ -115,6 +117,7 @@ impl Op {
         Op::RecordActivity,
         Op::EditDirectory,
         Op::Administer,
+        Op::Note,
     ];
 }
 
@@ -125,9 +128,9 @@ pub fn role_may(role: Role, op: Op) -> bool {
     match role {
         Admin => true,
         // A street files its own whistles and those of residents who phone or walk in.
-        Dispatcher => matches!(op, Dispatch | FileWhistle),
-        Department => matches!(op, Handle | ClaimWish | RecordActivity),
-        Community => matches!(op, FileWhistle | Confirm | FileWish | RecordActivity),
+        Dispatcher => matches!(op, Dispatch | FileWhistle | Note),
+        Department => matches!(op, Handle | ClaimWish | RecordActivity | Note),
+        Community => matches!(op, FileWhistle | Confirm | FileWish | RecordActivity | Note),
         Viewer => false,
     }
 }
@@ -221,6 +224,7 @@ impl Principal {
             Op::FileWish => "file or cancel wishes",
             Op::ClaimWish => "claim or complete wishes",
             Op::RecordActivity => "record activities",
+            Op::Note => "write notes on cases",
         };
         self.deny(format!("may not {what}"))
     }
@@ -360,6 +364,9 @@ impl Principal {
 impl EventScope {
     /// Whether `p` may see an event with this scope.
     pub fn visible_to(&self, p: &Principal) -> bool {
+        if self.staff_only && matches!(p.scope, Scope::Community(_)) {
+            return false;
+        }
         match (self.audience, p.scope) {
             (Audience::Public, _) => true,
             (Audience::Admin, _) => p.role == Role::Admin,

@@ -56,6 +56,8 @@ event_kinds! {
     WhistleAssistDone => "whistle.assist_done", "An assisting department marked its part done.";
     WhistleAssistingChanged => "whistle.assisting_changed", "Departments were called to assist, or let go, after the dispatch.";
     WhistleReclassified => "whistle.reclassified", "The category, urgency or address was corrected; the deadlines were worked out again.";
+    WhistleNoted => "whistle.noted", "A note everyone who follows the case may read, the public included.";
+    WhistleNotedInternal => "whistle.noted_internal", "A note for staff only: dispatchers, the called departments, the city office.";
     WhistleResolved => "whistle.resolved", "The department replied that it is fixed.";
     WhistleClosed => "whistle.closed", "The community confirmed and rated the fix.";
     WhistleReopened => "whistle.reopened", "The community rejected the fix.";
@@ -103,6 +105,7 @@ impl EventKind {
                 Public::Words("协办单位已到场 / an assisting department is on site")
             }
             WhistleReclassified => Public::Words("已更正问题分类 / the report was reclassified"),
+            WhistleNoted => Public::Note("办理进展 / an update"),
             WhistleAssistingChanged => {
                 Public::Words("已调整协办单位 / the assisting departments changed")
             }
@@ -154,6 +157,8 @@ pub enum Public {
     /// The record's own public text in this field (a reply, the reason for rejecting), else
     /// these words.
     Field(&'static str, &'static str),
+    /// The event's own note (a note written for the public), else these words.
+    Note(&'static str),
 }
 
 impl std::fmt::Display for EventKind {
@@ -202,6 +207,9 @@ pub struct EventScope {
     /// Departments involved: the lead, assisting ones, and the previous lead after a reassignment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departments: Vec<crate::ids::DepartmentId>,
+    /// For staff only (an internal note): not a community's token.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub staff_only: bool,
 }
 
 /// What kind of audience an event has.

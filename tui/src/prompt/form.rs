@@ -19,6 +19,8 @@ pub enum FormKind {
     Webhook,
     /// A case's category, urgency and address corrected (改类): a step, not a new record.
     Reclassify(shaozi_shared::WhistleId),
+    /// A note on a case, internal or public: a step too.
+    Note(shaozi_shared::WhistleId),
 }
 
 /// One option of a choice.

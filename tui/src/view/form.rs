@@ -112,6 +112,8 @@ pub fn draw(lang: Lang, form: &Form, f: &mut Frame, body: Rect, theme: Theme) {
         (FormKind::Webhook, false) => "New subscription",
         (FormKind::Reclassify(_), true) => "改类（改对类别、紧急程度或地址，时限按新类别重算）",
         (FormKind::Reclassify(_), false) => "Reclassify (deadlines are worked out again)",
+        (FormKind::Note(_), true) => "备注（先选内部或公开）",
+        (FormKind::Note(_), false) => "Note (internal or public: choose first)",
     };
     let inner = boxed(f, area, title, lines);
     if let Some((col, row)) = cursor {

@@ -65,6 +65,13 @@ pub enum WhistleAction {
         /// Why.
         reason: String,
     },
+    /// A note between steps, for staff only or for everyone who follows the case.
+    Note {
+        /// What it says.
+        text: String,
+        /// Whether the public may read it (the community, Open311, the robots).
+        public: bool,
+    },
     /// The dispatcher calls more departments to assist, or lets some go, after the dispatch.
     ChangeAssisting {
         /// Departments called to assist now.
@@ -166,6 +173,7 @@ impl WhistleAction {
             WhistleAction::CallsMissed => "mark a department late on",
             WhistleAction::ChangeAssisting { .. } => "change the assisting departments of",
             WhistleAction::Reclassify { .. } => "reclassify",
+            WhistleAction::Note { .. } => "add a note to",
             WhistleAction::Close { .. } => "close",
             WhistleAction::Reopen { .. } => "reopen",
             WhistleAction::Reject { .. } => "reject",

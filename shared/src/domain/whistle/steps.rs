@@ -33,6 +33,8 @@ pub fn allowed(status: WhistleStatus, action: &WhistleAction) -> bool {
         WhistleAction::Reclassify { .. } => {
             matches!(status, New | Dispatched | Acknowledged | Returned)
         }
+        // Coordination goes on till the case is over, and a word after it is still a word.
+        WhistleAction::Note { .. } => true,
         WhistleAction::ReportAssisting { .. }
         | WhistleAction::PartDone { .. }
         | WhistleAction::ChangeAssisting { .. }
@@ -248,6 +250,15 @@ pub fn apply(
             joint::part_done(w, &mut n, *d, note, now)?
         }
         WhistleAction::CallsMissed => joint::calls_missed(w, &mut n, now)?,
+        WhistleAction::Note { text: t, public } => {
+            let t = required("text", t, text::NOTE)?;
+            let kind = if *public {
+                EventKind::WhistleNoted
+            } else {
+                EventKind::WhistleNotedInternal
+            };
+            vec![(kind, Some(t))]
+        }
         WhistleAction::Reclassify {
             category,
             urgency,
