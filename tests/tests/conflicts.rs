@@ -182,7 +182,7 @@ async fn tokens_are_created_listed_expire_and_revocation_is_immediate() {
     );
     assert_eq!(
         me["may"],
-        json!(["handle", "claim_wish", "record_activity"])
+        json!(["handle", "claim_wish", "record_activity", "note"])
     );
     let list = s.get("/api/v1/tokens").await.body;
     assert!(list
