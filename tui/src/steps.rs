@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::batch::Batch;
 use crate::editor::{Edit, LineEditor};
 use crate::message::{Draft, Effect, View};
+use crate::prompt::form::FormKind;
 use crate::prompt::{Calling, Caution, DeptOption, Prompt};
 
 /// Takes a step on the shown screen's case (or the marked ones): asks for what the shared table
@@ -234,24 +235,24 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
     let Some(&first) = targets.first() else {
         return (None, Vec::new());
     };
-    // A note is a form that asks first who may read it.
-    if step == Step::Note {
-        return (
-            Some(Prompt::Form(Box::new(crate::filing::note_form(app, first)))),
-            Vec::new(),
-        );
-    }
-    // A correction is a form: the category, urgency and address as they are, and why.
-    if step == Step::Reclassify {
-        return match app.whistle(first) {
-            Some(w) => (
-                Some(Prompt::Form(Box::new(crate::filing::reclassify_form(
-                    app, w,
-                )))),
-                Vec::new(),
-            ),
-            None => (None, Vec::new()),
+    // A note is a form that asks first who may read it; a correction, a form that starts on the
+    // case's category, urgency and address. What was typed before Esc comes back.
+    if matches!(step, Step::Note | Step::Reclassify) {
+        let kind = match step {
+            Step::Note => FormKind::Note(first),
+            _ => FormKind::Reclassify(first),
         };
+        if let Some(Prompt::Form(f)) = &app.draft {
+            if f.kind == kind {
+                return (Some(Prompt::Form(f.clone())), Vec::new());
+            }
+        }
+        let form = match (step, app.whistle(first)) {
+            (Step::Note, _) => crate::filing::note_form(app, first),
+            (_, Some(w)) => crate::filing::reclassify_form(app, w),
+            (_, None) => return (None, Vec::new()),
+        };
+        return (Some(Prompt::Form(Box::new(form))), Vec::new());
     }
     // Granting more time asks first, though the table needs nothing: Enter grants it as asked,
     // a shorter deadline or a note may be typed, and nothing goes out on a stray key.

@@ -461,3 +461,20 @@ fn a_note_says_who_reads_it_before_it_is_sent() {
         json!({"text": "居民反映夜里很黑", "visibility": "public"})
     );
 }
+
+/// Esc puts a note away with what was typed, and N on the same case brings it back, as the
+/// status line says.
+#[test]
+fn a_note_put_away_comes_back() {
+    let mut a = community_app(Lang::Zh, 120, 40);
+    key(&mut a, KeyCode::Char('N'));
+    key(&mut a, KeyCode::Tab);
+    typed(&mut a, "居民反映夜里很黑");
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.prompt, None);
+    key(&mut a, KeyCode::Char('N'));
+    assert_eq!(
+        form(&a).field("text").map(|f| f.typed()),
+        Some("居民反映夜里很黑".into())
+    );
+}
