@@ -225,3 +225,22 @@ fn the_picker_calls_a_lead_and_assisting_departments_to_a_place_and_time() {
                "report": {"place": "梓山社区居委会", "at": at}})
     );
 }
+
+/// Once a joint case is fixed, the department column names the lead again: who was late is
+/// history (the detail keeps it).
+#[test]
+fn a_fixed_case_no_longer_marks_who_was_late() {
+    let mut a = assisting(Lang::Zh, 120, 40);
+    let mut w = joint();
+    w.status = shaozi_shared::WhistleStatus::Resolved;
+    w.version += 1;
+    update(&mut a, event("whistle.resolved", &w, 95));
+    let screen = render(&a);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("W1020"))
+        .unwrap_or_default();
+    assert!(row.contains("待确认"), "{row}");
+    assert!(!row.contains('✗'), "{row}");
+    assert!(row.contains("市城市管理"), "{row}");
+}

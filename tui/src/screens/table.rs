@@ -253,7 +253,7 @@ pub fn row<'a>(
     Row::new(cols.keep(cells)).style(style)
 }
 
-/// The department column: the lead; on a joint case, an assisting department that missed its
+/// The department column: the lead; on a case still at work, a department that missed its
 /// deadline to report and has not come (✗, named: the queue says who), else how many assist.
 fn departments_cell(cx: &Context, w: &Whistle) -> String {
     let dir = &cx.model.dir;
@@ -264,7 +264,15 @@ fn departments_cell(cx: &Context, w: &Whistle) -> String {
         .filter(|c| c.missed_at.is_some() && c.reported_at.is_none())
         .map(|c| dir.department(Some(c.department_id)))
         .collect();
-    if !missing.is_empty() && !w.status.is_terminal() {
+    // Only while someone still has to come: once fixed, who was late is history (the detail
+    // keeps it).
+    let waiting = matches!(
+        w.status,
+        shaozi_shared::WhistleStatus::Dispatched
+            | shaozi_shared::WhistleStatus::Acknowledged
+            | shaozi_shared::WhistleStatus::Returned
+    );
+    if !missing.is_empty() && waiting {
         return format!("✗{}", missing.join("、"));
     }
     match w.assisting.len() {
