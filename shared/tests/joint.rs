@@ -470,3 +470,65 @@ fn a_reclassified_case_gets_its_new_categorys_deadlines_from_its_clocks_start() 
         Err(RuleError::Invalid { field, .. }) if field == "category"
     ));
 }
+
+/// The assessment's view of a joint case: one entry per department, the lead's the whole
+/// case, each assisting department's its own report (from when it was called), and a
+/// department whose return was upheld and that now assists has that return on the same entry.
+#[test]
+fn each_called_department_is_measured_on_its_own_call() {
+    use shaozi_shared::assessment::CaseMeasures;
+    let w = joint(&filed());
+    let w = report(&w, POWER, t0() + Duration::minutes(65)).unwrap();
+    let parts = CaseMeasures::per_department(&w);
+    let of = |d: DepartmentId| {
+        parts
+            .iter()
+            .filter(|(x, _)| *x == d)
+            .map(|(_, m)| *m)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(parts.len(), 3);
+    let lead = of(LEAD)[0];
+    assert!(lead.lead && !lead.assisting && !lead.responded);
+    let power = of(POWER)[0];
+    assert!(!power.lead && power.assisting && power.responded && power.on_time);
+    assert_eq!(
+        power.respond_minutes,
+        Some(60),
+        "from the dispatch at 08:05"
+    );
+    let police = of(POLICE)[0];
+    assert!(police.assisting && !police.responded && !police.on_time);
+    assert_eq!(police.respond_minutes, None);
+
+    // The lead returns it; the dispatcher sends it to the power department to lead, with
+    // the first lead assisting: the first lead's one entry has its upheld return and its call.
+    let back = step(
+        &w,
+        WhistleAction::Return {
+            reason: "属于供电部门".into(),
+        },
+        t0() + Duration::minutes(70),
+    )
+    .unwrap();
+    let again = step(
+        &back,
+        WhistleAction::Dispatch {
+            department_id: POWER,
+            assisting: vec![LEAD],
+            note: Some("供电牵头".into()),
+            report: None,
+        },
+        t0() + Duration::minutes(80),
+    )
+    .unwrap();
+    let parts = CaseMeasures::per_department(&again);
+    let first: Vec<_> = parts.iter().filter(|(d, _)| *d == LEAD).collect();
+    assert_eq!(first.len(), 1, "{parts:?}");
+    assert!(first[0].1.assisting && first[0].1.returns_upheld == 1);
+    assert!(parts.iter().any(|(d, m)| *d == POWER && m.lead));
+    assert!(
+        !parts.iter().any(|(d, _)| *d == POLICE),
+        "let go by the new call"
+    );
+}

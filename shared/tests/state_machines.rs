@@ -1,67 +1,20 @@
-//! The whistle and wish state machines, checked exhaustively and against a model.
+//! The whistle and wish state machines, checked exhaustively (the random walk against a
+//! model is in random_walk.rs).
 
 // Test code: a failed expectation is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use proptest::prelude::*;
-use shaozi_shared::calendar::{Calendar, Span};
-use shaozi_shared::case::{CaseRules, ExtensionRequest, ReturnRequest};
-use shaozi_shared::whistle::{apply, Book, Filing, Outcome};
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{book, case_rules, expected, filed, t0};
+use shaozi_shared::case::{ExtensionRequest, ReturnRequest};
+use shaozi_shared::whistle::{apply, Outcome};
 use shaozi_shared::wish::{self, Wish, WishAction, WishStatus};
 use shaozi_shared::{
-    CommunityId, Deadlines, DepartmentId, EventKind, RuleError, StreetId, Urgency, Whistle,
-    WhistleAction, WhistleId, WhistleStatus, WishId,
+    CommunityId, DepartmentId, EventKind, RuleError, StreetId, Urgency, Whistle, WhistleAction,
+    WhistleId, WhistleStatus, WishId,
 };
-
-fn case_rules() -> &'static CaseRules {
-    static RULES: std::sync::OnceLock<CaseRules> = std::sync::OnceLock::new();
-    RULES.get_or_init(CaseRules::default)
-}
-
-fn calendar() -> &'static Calendar {
-    static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
-    CAL.get_or_init(Calendar::default)
-}
-
-fn book() -> Book<'static> {
-    Book {
-        deadlines: Deadlines::DEFAULT,
-        calendar: calendar(),
-        case: case_rules(),
-    }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
-}
-
-/// A whistle as the writer files it: with its deadlines, and scheduled for its warnings.
-fn filed(urgency: Urgency) -> Whistle {
-    let mut w = Whistle::file(
-        WhistleId(1001),
-        Filing {
-            community_id: CommunityId(1),
-            street_id: StreetId(1),
-            category: "lighting".into(),
-            title: "路灯不亮".into(),
-            description: "朝阳路口三盏路灯连续一周不亮".into(),
-            urgency,
-            address: None,
-            lat: None,
-            long: None,
-            media_url: None,
-            reporter: None,
-            attributes: Default::default(),
-        },
-        "admin",
-        t0(),
-        &Deadlines::DEFAULT,
-        calendar(),
-    );
-    w.schedule(case_rules());
-    w
-}
 
 /// A whistle in `status` as the steps would have left it: dispatched to D1 at filing, a
 /// pending return when returned, a confirmation deadline when resolved.
@@ -196,46 +149,6 @@ fn actions() -> Vec<WhistleAction> {
             public: false,
         },
     ]
-}
-
-/// The domain diagram, written out independently of the implementation's table: the status
-/// a step leads to from a whistle as it is (a pending extension decides what can be asked
-/// and answered).
-fn expected(w: &Whistle, action: &WhistleAction) -> Option<WhistleStatus> {
-    use WhistleStatus::*;
-    let status = w.status;
-    let pending = w.pending_extension.is_some();
-    match (status, action) {
-        (New | Dispatched | Returned, WhistleAction::Dispatch { .. }) => Some(Dispatched),
-        (Dispatched, WhistleAction::Acknowledge { .. }) => Some(Acknowledged),
-        (Acknowledged, WhistleAction::Resolve { .. }) => Some(Resolved),
-        (Resolved, WhistleAction::Close { .. }) => Some(Closed),
-        (Resolved, WhistleAction::Reopen { .. }) => Some(Acknowledged),
-        (New | Dispatched | Returned, WhistleAction::Reject { .. }) => Some(Rejected),
-        (New | Dispatched | Acknowledged | Returned, WhistleAction::Escalate { .. })
-            if w.escalation_level < shaozi_shared::whistle::TOP_ESCALATION =>
-        {
-            Some(status)
-        }
-        (New | Dispatched | Acknowledged | Returned, WhistleAction::DeadlinePassed) => Some(status),
-        (Dispatched, WhistleAction::Return { .. }) => Some(Returned),
-        (Returned, WhistleAction::Overrule { .. }) => Some(Dispatched),
-        (Acknowledged, WhistleAction::RequestExtension { .. }) if !pending => Some(status),
-        (
-            Acknowledged,
-            WhistleAction::ApproveExtension { .. } | WhistleAction::DenyExtension { .. },
-        ) if pending => Some(status),
-        (Dispatched | Acknowledged, WhistleAction::Urge { .. }) => Some(status),
-        (Dispatched | Acknowledged, WhistleAction::ChangeAssisting { .. }) => Some(status),
-        (New | Dispatched | Acknowledged | Returned, WhistleAction::Reclassify { .. }) => {
-            Some(status)
-        }
-        (_, WhistleAction::Note { .. }) => Some(status),
-        (Resolved | Closed, WhistleAction::CallBack { .. }) => Some(status),
-        (New | Dispatched | Acknowledged | Returned, WhistleAction::DueSoon) => Some(status),
-        (Resolved, WhistleAction::ConfirmDeadlinePassed) => Some(Closed),
-        _ => None,
-    }
 }
 
 #[test]
@@ -403,192 +316,6 @@ fn closing_checks_the_rating() {
             ),
             Err(RuleError::Invalid { field, .. }) if field == "satisfaction"
         ));
-    }
-}
-
-fn arb_action() -> impl Strategy<Value = WhistleAction> {
-    prop_oneof![
-        (1u64..4, proptest::option::of("[a-z]{0,3}")).prop_map(|(d, note)| {
-            WhistleAction::Dispatch {
-                department_id: DepartmentId(d),
-                assisting: vec![],
-                note,
-                report: None,
-            }
-        }),
-        proptest::collection::vec("[a-c ]{0,2}", 0..4)
-            .prop_map(|staff| WhistleAction::Acknowledge { staff, note: None }),
-        "[a-z ]{0,3}".prop_map(|reply| WhistleAction::Resolve { reply, note: None }),
-        (-1i64..7).prop_map(|satisfaction| WhistleAction::Close {
-            satisfaction,
-            note: None
-        }),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Reopen { reason }),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Reject {
-            reason,
-            duplicate_of: None
-        }),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Escalate { reason }),
-        Just(WhistleAction::DeadlinePassed),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Return { reason }),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::Overrule { reason }),
-        (0i64..30_000, "[a-z ]{0,3}").prop_map(|(m, reason)| WhistleAction::RequestExtension {
-            until: t0() + Duration::minutes(m),
-            reason
-        }),
-        proptest::option::of(0i64..30_000).prop_map(|m| WhistleAction::ApproveExtension {
-            until: m.map(|m| t0() + Duration::minutes(m)),
-            note: None
-        }),
-        "[a-z ]{0,3}".prop_map(|reason| WhistleAction::DenyExtension { reason }),
-        "[a-z ]{0,3}".prop_map(|note| WhistleAction::Urge { note }),
-        (any::<bool>(), proptest::option::of(-1i64..7), "[a-z ]{0,3}").prop_map(
-            |(reached, satisfaction, note)| WhistleAction::CallBack {
-                reached,
-                satisfaction,
-                note
-            }
-        ),
-        Just(WhistleAction::DueSoon),
-        Just(WhistleAction::ConfirmDeadlinePassed),
-    ]
-}
-
-/// Whether the model thinks the action's input is acceptable (ignoring status).
-fn input_ok(w: &Whistle, a: &WhistleAction, now: DateTime<Utc>) -> bool {
-    let blank = |s: &str| s.trim().is_empty();
-    match a {
-        WhistleAction::Dispatch {
-            department_id,
-            note,
-            ..
-        } => match w.status {
-            WhistleStatus::Dispatched | WhistleStatus::Returned => {
-                w.department_id != Some(*department_id)
-                    && note.as_deref().is_some_and(|n| !blank(n))
-            }
-            _ => true,
-        },
-        WhistleAction::Acknowledge { staff, .. } => {
-            let mut names: Vec<&str> = staff.iter().map(|s| s.trim()).collect();
-            if names.iter().any(|n| n.is_empty()) {
-                return false;
-            }
-            names.sort();
-            names.dedup();
-            names.len() >= 2
-        }
-        WhistleAction::Resolve { reply, .. } => !blank(reply),
-        WhistleAction::Close { satisfaction, .. } => (1..=5).contains(satisfaction),
-        WhistleAction::Reopen { reason } | WhistleAction::Reject { reason, .. } => !blank(reason),
-        WhistleAction::Escalate { reason } => {
-            !blank(reason) && w.escalation_level < shaozi_shared::whistle::TOP_ESCALATION
-        }
-        WhistleAction::DeadlinePassed => w.pending_deadline().is_some_and(|d| now >= d),
-        WhistleAction::LinkDuplicate { .. } => true,
-        WhistleAction::Return { reason } => {
-            let since = w.dispatched_at.unwrap_or(w.created_at);
-            !blank(reason) && now <= calendar().add(since, Span::WorkingDays(1))
-        }
-        WhistleAction::Overrule { reason } | WhistleAction::DenyExtension { reason } => {
-            !blank(reason)
-        }
-        WhistleAction::RequestExtension { until, reason } => {
-            !blank(reason)
-                && now < w.resolve_by
-                && !w.overdue
-                && w.extensions_granted < 2
-                && *until > w.resolve_by
-                && *until <= calendar().add(w.resolve_by, Span::WorkingDays(10))
-        }
-        WhistleAction::ApproveExtension { until, .. } => {
-            w.pending_extension.as_ref().is_some_and(|r| {
-                let u = until.unwrap_or(r.until);
-                u <= r.until && u > w.resolve_by.max(now)
-            })
-        }
-        WhistleAction::Urge { note } => !blank(note),
-        WhistleAction::CallBack {
-            reached,
-            satisfaction,
-            note,
-        } => {
-            !blank(note)
-                && (*reached || satisfaction.is_none())
-                && satisfaction.is_none_or(|s| (1..=5).contains(&s))
-                && w.callbacks.len() < 20
-        }
-        // Due soon: within the last fifth of the deadline's time, once per deadline.
-        WhistleAction::DueSoon => w.pending_deadline().is_some_and(|due| {
-            let from = w.clocks_from.unwrap_or(w.created_at);
-            let soon = due - (due - from) / 5;
-            now >= soon && now < due && w.due_soon_sent_for != Some(due)
-        }),
-        WhistleAction::ConfirmDeadlinePassed => w.confirm_by.is_some_and(|c| now >= c),
-        // Joint 报到 is walked by its own model (tests/joint.rs); here no department assists.
-        WhistleAction::ReportAssisting { .. }
-        | WhistleAction::PartDone { .. }
-        | WhistleAction::ChangeAssisting { .. }
-        | WhistleAction::Reclassify { .. }
-        | WhistleAction::Note { .. }
-        | WhistleAction::CallsMissed => false,
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    /// Any sequence of steps keeps the whistle on the domain's paths, and every refusal
-    /// leaves it untouched.
-    #[test]
-    fn random_walks_follow_the_model(
-        steps in proptest::collection::vec((arb_action(), 0i64..600), 1..40),
-        urgent in any::<bool>(),
-    ) {
-        let mut w = filed(if urgent { Urgency::Urgent } else { Urgency::Normal });
-        let mut now = t0();
-        for (action, minutes) in steps {
-            now += Duration::minutes(minutes);
-            let want = expected(&w, &action).filter(|_| input_ok(&w, &action, now));
-            match apply(&w, &action, now, &book()) {
-                Ok(out) => {
-                    let next = want.expect("the model refuses what the rules allowed");
-                    let r = out.record;
-                    prop_assert_eq!(r.status, next);
-                    prop_assert_eq!(r.version, w.version + 1);
-                    prop_assert!(r.escalation_level >= w.escalation_level);
-                    prop_assert!(r.escalation_level <= shaozi_shared::whistle::TOP_ESCALATION);
-                    if r.status == WhistleStatus::Closed {
-                        prop_assert!(r.satisfaction.is_some() != r.auto_closed);
-                        prop_assert!(r.reply.is_some());
-                    }
-                    // What is pending belongs to its status.
-                    prop_assert_eq!(r.pending_return.is_some(), r.status == WhistleStatus::Returned);
-                    prop_assert!(r.pending_extension.is_none() || r.status == WhistleStatus::Acknowledged);
-                    prop_assert_eq!(r.confirm_by.is_some(), r.status == WhistleStatus::Resolved);
-                    prop_assert!(r.extensions_granted <= 2);
-                    // Every call of a department is counted, and an upheld return is one of them.
-                    if r.department_id.is_some() && r.dispatched_at.is_some() {
-                        prop_assert!(r.dispatches as usize > r.returns_upheld.len());
-                    }
-                    // The clock looks again no later than the pending deadline.
-                    if let (Some(alarm), Some(due)) = (r.next_alarm(), r.pending_deadline()) {
-                        prop_assert!(alarm <= due);
-                    }
-                    if r.status == WhistleStatus::Acknowledged {
-                        prop_assert!(r.staff.len() >= 2);
-                    }
-                    if r.status != WhistleStatus::New {
-                        prop_assert!(r.department_id.is_some() || r.status == WhistleStatus::Rejected);
-                    }
-                    prop_assert!(!(r.overdue && r.pending_deadline().is_some()));
-                    w = r;
-                }
-                Err(e) => {
-                    prop_assert!(want.is_none(), "rules refused an allowed step: {}", e);
-                }
-            }
-        }
     }
 }
 

@@ -317,3 +317,265 @@ async fn activities_are_checked_and_scoped() {
         );
     }
 }
+
+/// Joint 报到 over a fortnight (issue 28): every department is measured on each call it
+/// answered, led and assisting apart and together; worked out by hand below.
+#[tokio::test]
+async fn a_fortnight_of_joint_calls_measures_each_department_by_hand() {
+    let s = TestServer::start().await;
+    let c = s.small_city().await;
+    let (d1, d2, d3) = (&c.departments[0], &c.departments[1], &c.departments[2]);
+    let mut tokens = std::collections::HashMap::new();
+    for (d, name) in [(d1, "一部门专干"), (d2, "二部门专干"), (d3, "三部门专干")] {
+        tokens.insert(
+            d.clone(),
+            s.token("department", json!({"department_id": d}), name)
+                .await,
+        );
+    }
+    let at = |m: i64| s.clock.advance(Duration::minutes(m));
+    let day = |d: i64| s.clock.advance(Duration::days(d));
+    // Files a case and calls `lead` with `assisting` to report within `within` minutes.
+    let call = |lead: &String, assisting: Vec<&String>, within: i64, title: &str| {
+        let (lead, title) = (lead.clone(), title.to_string());
+        let assisting: Vec<String> = assisting.into_iter().cloned().collect();
+        let by = (s.clock.now_utc() + Duration::minutes(within)).to_rfc3339();
+        let s = &s;
+        let c = &c;
+        async move {
+            let id = s
+                .whistle(&c.communities[0], "lighting", "urgent", &title)
+                .await;
+            s.ok(
+                &format!("/api/v1/whistles/{id}/dispatch"),
+                json!({"department_id": lead, "assisting": assisting,
+                       "report": {"place": "梓山社区居委会", "at": by}}),
+                200,
+            )
+            .await;
+            id
+        }
+    };
+    let by = |d: &String, id: &str, step: &str, body: Value| {
+        let t = tokens[d].clone();
+        let path = format!("/api/v1/whistles/{id}/{step}");
+        let s = &s;
+        async move {
+            let r = s.post_as(&t, &path, body).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+    };
+    let staff = || json!({"staff": ["张伟", "李娜"]});
+
+    // 11-26, A: D1 leads, D2 and D3 assist, all to report within 60 minutes.
+    let a = call(d1, vec![d2, d3], 60, "A").await;
+    at(20);
+    by(d1, &a, "acknowledge", staff()).await; // D1 led, 20 min, on time
+    at(25);
+    by(d2, &a, "acknowledge", staff()).await; // D2 assisted, 45 min, on time
+    at(45);
+    by(d3, &a, "acknowledge", staff()).await; // D3 assisted, 90 min, late
+
+    // 11-28, B: D2 leads, D1 assists, within 30 minutes; D1 marks its part done, D2 resolves.
+    day(2);
+    let b = call(d2, vec![d1], 30, "B").await;
+    at(10);
+    by(d2, &b, "acknowledge", staff()).await; // D2 led, 10 min, on time
+    at(15);
+    by(d1, &b, "acknowledge", staff()).await; // D1 assisted, 25 min, on time
+    by(d1, &b, "part-done", json!({"note": "已断电检修"})).await;
+    by(d2, &b, "resolve", json!({"reply": "已修复"})).await;
+
+    // 12-03, C: D3 leads, D2 assists within 60 minutes and never comes.
+    day(5);
+    let cc = call(d3, vec![d2], 60, "C").await;
+    at(5);
+    by(d3, &cc, "acknowledge", staff()).await; // D3 led, 5 min, on time
+    at(70);
+    assert!(s.sweep().await >= 1, "D2's missed call is found");
+
+    // 12-05, D: D1 alone, within 30 minutes; it comes after 40.
+    day(2);
+    let d = call(d1, vec![], 30, "D").await;
+    at(40);
+    by(d1, &d, "acknowledge", staff()).await; // D1 led, 40 min, late
+
+    // 12-07, E: D2 alone within 60 minutes; after 10 the street calls D1 to assist, which
+    // comes 25 minutes after it was called (35 after the dispatch).
+    day(2);
+    let e = call(d2, vec![], 60, "E").await;
+    at(5);
+    by(d2, &e, "acknowledge", staff()).await; // D2 led, 5 min, on time
+    at(5);
+    s.ok(
+        &format!("/api/v1/whistles/{e}/assisting"),
+        json!({"add": [d1], "reason": "需要断电配合"}),
+        200,
+    )
+    .await;
+    at(25);
+    by(d1, &e, "acknowledge", staff()).await; // D1 assisted, 25 min from its call, on time
+
+    // 12-10, F: outside the fortnight; D3 assists and comes late. Not counted.
+    day(3);
+    let f = call(d1, vec![d3], 30, "F").await;
+    at(50);
+    by(d3, &f, "acknowledge", staff()).await;
+
+    let r = s
+        .get("/api/v1/assessment?from=2026-11-26&to=2026-12-09")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = r.body;
+    let figures = |u: &Value| -> Vec<Value> {
+        [
+            "dispatched",
+            "reported",
+            "on_time",
+            "median_respond_minutes",
+            "assisted",
+            "assisted_reported",
+            "assisted_on_time",
+            "median_assisted_respond_minutes",
+            "assisted_parts_done",
+            "calls",
+            "calls_reported",
+            "calls_on_time",
+            "calls_on_time_rate",
+            "calls_report_rate",
+            "median_calls_respond_minutes",
+        ]
+        .iter()
+        .map(|k| u[*k].clone())
+        .collect()
+    };
+    // D1 led A (20, on time) and D (40, late); assisted B (25, on time, part done) and E
+    // (25 from its call, on time). Every call: 4, all reported, 3 on time; minutes 20, 25,
+    // 25, 40: median 25.
+    assert_eq!(
+        figures(unit(&r, d1)),
+        [
+            json!(2),
+            json!(2),
+            json!(1),
+            json!(30.0),
+            json!(2),
+            json!(2),
+            json!(2),
+            json!(25.0),
+            json!(1),
+            json!(4),
+            json!(4),
+            json!(3),
+            json!(0.75),
+            json!(1.0),
+            json!(25.0)
+        ]
+    );
+    // D2 led B (10) and E (5), both on time; assisted A (45, on time) and C (never). Every
+    // call: 4, 3 reported, 3 on time; minutes 5, 10, 45: median 10.
+    assert_eq!(
+        figures(unit(&r, d2)),
+        [
+            json!(2),
+            json!(2),
+            json!(2),
+            json!(7.5),
+            json!(2),
+            json!(1),
+            json!(1),
+            json!(45.0),
+            json!(0),
+            json!(4),
+            json!(3),
+            json!(3),
+            json!(0.75),
+            json!(0.75),
+            json!(10.0)
+        ]
+    );
+    // D3 led C (5, on time); assisted A (90, late). F's late call is outside the period.
+    assert_eq!(
+        figures(unit(&r, d3)),
+        [
+            json!(1),
+            json!(1),
+            json!(1),
+            json!(5.0),
+            json!(1),
+            json!(1),
+            json!(0),
+            json!(90.0),
+            json!(0),
+            json!(2),
+            json!(2),
+            json!(1),
+            json!(0.5),
+            json!(1.0),
+            json!(47.5)
+        ]
+    );
+    // The score's on-time response counts every call; resolution only the cases led, and
+    // nothing is rated: 100 × (0.3·on-time + 0.3·resolution) / 0.6.
+    // D1: (0.75 + 0) / 2 = 37.5; D2: (0.75 + 1/2) / 2 = 62.5; D3: (0.5 + 0) / 2 = 25.
+    let scores: Vec<(&str, f64)> = r["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_str().unwrap(), u["score"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        scores,
+        [
+            (d2.as_str(), 62.5),
+            (d1.as_str(), 37.5),
+            (d3.as_str(), 25.0)
+        ]
+    );
+    // The street measures its cases, not the calls: five dispatched, two reported late (D1's
+    // A is on time; D is late), all led reports counted once.
+    let streets = s
+        .get("/api/v1/assessment?from=2026-11-26&to=2026-12-09&group=street")
+        .await
+        .body;
+    let s1 = unit(&streets, &c.streets[0]);
+    assert_eq!(
+        (s1["dispatched"].clone(), s1["assisted"].clone()),
+        (json!(5), json!(0))
+    );
+    assert_eq!(s1["calls"], 5);
+
+    // The CSV carries the same, led and assisting apart, after the columns of before.
+    let text = String::from_utf8(
+        s.req(
+            reqwest::Method::GET,
+            "/api/v1/assessment?from=2026-11-26&to=2026-12-09&format=csv",
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec(),
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with(
+            ",moved_twice,reported,report_rate,assisted,assisted_reported,assisted_report_rate,\
+             assisted_on_time,assisted_on_time_rate,median_assisted_respond_minutes,assisted_parts_done,\
+             calls,calls_reported,calls_report_rate,calls_on_time,calls_on_time_rate,median_calls_respond_minutes"
+        ),
+        "{}",
+        lines[0]
+    );
+    let d1_row = lines
+        .iter()
+        .find(|l| l.contains(&format!(",{d1},")))
+        .unwrap();
+    assert!(
+        d1_row.ends_with(",2,1,2,2,1,2,1,25,1,4,4,1,3,0.75,25"),
+        "{d1_row}"
+    );
+}

@@ -464,3 +464,68 @@ async fn internal_notes_stay_with_staff_and_public_ones_reach_the_public() {
     assert!(feed.contains("材料已到，明天上午维修"), "{feed}");
     assert!(!feed.contains("停电后施工"), "{feed}");
 }
+
+/// Issue 28 §3: a correction moves the case in the assessment. Two cases alike, dispatched to
+/// the same department and reported at the same minute; one was corrected to urgent after
+/// the dispatch, so its report counts late under the new deadline, the other on time.
+#[tokio::test]
+async fn a_corrected_case_is_measured_by_its_new_deadlines() {
+    let s = TestServer::start().await;
+    let city = s.small_city().await;
+    let lamps = &city.departments[1];
+    let kept = s
+        .whistle(&city.communities[0], "lighting", "normal", "路灯不亮")
+        .await;
+    let moved = s
+        .whistle(&city.communities[0], "lighting", "normal", "路灯杆倾斜")
+        .await;
+    for w in [&kept, &moved] {
+        s.dispatch(w, lamps).await;
+    }
+    s.clock.advance(Duration::minutes(10));
+    let r = s
+        .ok(
+            &format!("/api/v1/whistles/{moved}/reclassify"),
+            json!({"category": "roads", "urgency": "urgent", "reason": "是路面塌陷，且影响通行"}),
+            200,
+        )
+        .await;
+    // Urgent roads: report within 30 minutes of the filing at 08:00.
+    assert_eq!(r["respond_by"], "2026-11-26T08:30:00Z");
+    assert_eq!(r["status"], "dispatched", "still with the same department");
+    s.clock.advance(Duration::minutes(30));
+    for w in [&kept, &moved] {
+        s.ok(
+            &format!("/api/v1/whistles/{w}/acknowledge"),
+            json!({"staff": ["张伟", "李娜"]}),
+            200,
+        )
+        .await;
+    }
+    let a = s
+        .get("/api/v1/assessment?from=2026-11-26&to=2026-11-26")
+        .await
+        .body;
+    let unit = a["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == json!(lamps))
+        .unwrap();
+    assert_eq!(
+        (
+            unit["dispatched"].as_i64(),
+            unit["reported"].as_i64(),
+            unit["on_time"].as_i64()
+        ),
+        (Some(2), Some(2), Some(1)),
+        "the corrected case reported at 08:40, past its new 08:30: {unit}"
+    );
+    let late = s.get(&format!("/api/v1/whistles/{moved}")).await.body;
+    let rec = if late["whistle"].is_object() {
+        &late["whistle"]
+    } else {
+        &late
+    };
+    assert_eq!(rec["respond_late"], true, "{rec}");
+}

@@ -504,6 +504,42 @@ async fn a_format_1_store_is_upgraded_when_opened_and_answers_as_before() {
     );
     assert_eq!(whole_index(sled_of(&s)), index);
 
+    // A format 8 store (an assisting call not measured apart) measures each assisting call
+    // when it is opened: the assisting department's figures come back.
+    let assessment = "/api/v1/assessment?from=2026-11-01&to=2026-12-31";
+    let measured = s.get(assessment).await.body;
+    let helper_unit = measured["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == json!(city.departments[2]))
+        .unwrap()
+        .clone();
+    assert_eq!(helper_unit["assisted"], 2, "{helper_unit}");
+    s.stop().await;
+    {
+        let store = retry(|| Store::open(s.data()));
+        let mut gone = 0;
+        for r in store.idx.scan_prefix([family::MEASURE]) {
+            let (k, v) = r.unwrap();
+            if String::from_utf8_lossy(&v).contains("\"assisting\":true") {
+                store.idx.remove(k).unwrap();
+                gone += 1;
+            }
+        }
+        assert_eq!(gone, 2, "the two joint calls");
+        store.meta.insert("format", &be(8)).unwrap();
+        store.db.flush().unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.start_again().await;
+    assert_eq!(
+        s.get(assessment).await.body,
+        measured,
+        "as before the format 9 upgrade"
+    );
+    assert_eq!(whole_index(sled_of(&s)), index);
+
     // And it carries on: a new whistle lands on its lists and its timeline.
     let new = s.whistle(c0, "roads", "urgent", "新问题").await;
     let list = s.get(&format!("/api/v1/whistles?community_id={c0}")).await;

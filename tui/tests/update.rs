@@ -603,7 +603,7 @@ fn the_assessment_view_loads_its_period_sorts_and_exports() {
         ["D2", "D3", "D1", "D4"],
         "by score, highest first"
     );
-    for _ in 0..8 {
+    for _ in 0..9 {
         key(&mut app, KeyCode::Right);
     }
     assert_eq!(

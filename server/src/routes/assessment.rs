@@ -61,7 +61,10 @@ fn csv(units: &[UnitScore]) -> String {
         "rank,id,name,score,dispatched,on_time,on_time_rate,resolved,resolution_rate,rated,satisfaction_mean,satisfied_share,\
          median_respond_minutes,median_resolve_minutes,overdue_now,reopened,escalations,wishes_claimed,wishes_completed,wishes_value_fen,activities,\
          resolved_on_time,on_time_resolution_rate,returns_upheld,returns_overruled,extensions_granted,urges,resident_rated,resident_satisfaction_mean,\
-         closed,closed_unrated,dispatches,dispatch_accuracy,moved_twice\n",
+         closed,closed_unrated,dispatches,dispatch_accuracy,moved_twice,\
+         reported,report_rate,assisted,assisted_reported,assisted_report_rate,assisted_on_time,assisted_on_time_rate,\
+         median_assisted_respond_minutes,assisted_parts_done,calls,calls_reported,calls_report_rate,calls_on_time,\
+         calls_on_time_rate,median_calls_respond_minutes\n",
     );
     for u in units {
         // Every cell goes through the neutraliser: names are typed by people.
@@ -100,6 +103,23 @@ fn csv(units: &[UnitScore]) -> String {
             u.dispatches.map(|n| n.to_string()).unwrap_or_default(),
             num(u.dispatch_accuracy),
             u.moved_twice.map(|n| n.to_string()).unwrap_or_default(),
+            // Joint 报到: led, assisting and every call apart (added last: a sheet built on
+            // the columns before keeps its places).
+            u.reported.to_string(),
+            num(u.report_rate),
+            u.assisted.to_string(),
+            u.assisted_reported.to_string(),
+            num(u.assisted_report_rate),
+            u.assisted_on_time.to_string(),
+            num(u.assisted_on_time_rate),
+            num(u.median_assisted_respond_minutes),
+            u.assisted_parts_done.to_string(),
+            u.calls.to_string(),
+            u.calls_reported.to_string(),
+            num(u.calls_report_rate),
+            u.calls_on_time.to_string(),
+            num(u.calls_on_time_rate),
+            num(u.median_calls_respond_minutes),
         ];
         out.push_str(&shaozi_shared::csv::row(&row));
         out.push('\n');

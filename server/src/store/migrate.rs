@@ -37,7 +37,7 @@ use super::keys::{self, be, family, read_be, MinuteSpan, Record};
 use super::{decode, decode_record, postings, stored, StoreError};
 
 /// The format this version writes.
-pub const FORMAT: u64 = 8;
+pub const FORMAT: u64 = 9;
 /// The index tree of formats 2 and 3.
 pub const INDEX_TREE: &str = "index";
 /// The index tree of format 1.
@@ -62,7 +62,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             return Ok(());
         }
-        Some(n @ (2..=7)) => {
+        Some(n @ (2..=8)) => {
             let started = std::time::Instant::now();
             if n == 2 {
                 tracing::info!("store in format 2: adding the lists of format 3");
@@ -88,8 +88,16 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
                 );
                 add_format_7_pending_lists(db)?;
             }
-            tracing::info!("store in format {n}: listing each department's assisting calls for format 8");
-            add_format_8_assist_lists(db)?;
+            if n <= 7 {
+                tracing::info!(
+                    "store in format {n}: listing each department's assisting calls for format 8"
+                );
+                add_format_8_assist_lists(db)?;
+            }
+            tracing::info!(
+                "store in format {n}: measuring each assisting call for the assessment (format 9)"
+            );
+            add_format_9_assist_measures(db)?;
             meta.insert(FORMAT_KEY, &be(FORMAT))?;
             db.flush()?;
             tracing::info!(
@@ -118,6 +126,7 @@ pub fn ensure_format(db: &sled::Db) -> Result<(), StoreError> {
         add_format_6_street_loads(db)?;
         add_format_7_pending_lists(db)?;
         add_format_8_assist_lists(db)?;
+        add_format_9_assist_measures(db)?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "store upgraded to format {FORMAT}"
@@ -423,6 +432,31 @@ fn add_format_8_assist_lists(db: &sled::Db) -> Result<(), StoreError> {
             .map(|d| keys::key(&[&[keys::family::ASSIST], &be(d.0), &[w.status.code()]]))
             .collect()
     })
+}
+
+/// Format 9: an assisting department's call is measured on its own (joint 报到 in the
+/// assessment); the measures of every whistle with assisting calls are written again.
+fn add_format_9_assist_measures(db: &sled::Db) -> Result<(), StoreError> {
+    let index = db.open_tree(INDEX_TREE)?;
+    let mut entries = Vec::new();
+    for r in db.open_tree("whistles")?.iter() {
+        let (k, v) = r?;
+        let w: Whistle = decode_record(&v, || format!("whistle {:?}", read_be(&k)))?;
+        if w.assisting.is_empty() {
+            continue;
+        }
+        entries.extend(
+            w.index()
+                .into_iter()
+                .filter(|(k, _)| k.first() == Some(&family::MEASURE)),
+        );
+        if entries.len() >= BATCH {
+            write_all(&index, std::mem::take(&mut entries).into_iter().map(Ok))?;
+        }
+    }
+    write_all(&index, entries.into_iter().map(Ok))?;
+    db.flush()?;
+    Ok(())
 }
 
 /// Derives format 3's lists (whistles by category, the log's events not about a whistle)

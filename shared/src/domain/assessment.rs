@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::case::{Call, CallRole};
 use crate::ids::DepartmentId;
 use crate::whistle::{Whistle, WhistleStatus};
 
@@ -72,6 +73,13 @@ pub struct CaseMeasures {
     /// Times a department was called.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dispatches: u32,
+    /// An assisting department's call (joint 报到): measured for its report (responded,
+    /// on_time, respond_minutes) and its part, not for the case (`lead` is false).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assisting: bool,
+    /// An assisting call whose part was marked done.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub part_done: bool,
 }
 
 impl Default for CaseMeasures {
@@ -95,6 +103,8 @@ impl Default for CaseMeasures {
             closed_unrated: false,
             closed: false,
             dispatches: 0,
+            assisting: false,
+            part_done: false,
         }
     }
 }
@@ -135,23 +145,51 @@ impl CaseMeasures {
             } else {
                 None
             })),
+            assisting: false,
+            part_done: false,
         })
     }
 
-    /// Each department's part: the lead's whole case, and for every department whose return
-    /// was upheld an entry with only those returns (the case is not theirs to answer for).
+    /// An assisting department's call: reported or not, before its own deadline or not, the
+    /// minutes from when it was called (the dispatch, or later when it was added) to its
+    /// report, and whether its part is done.
+    fn of_assisting_call(c: &Call, dispatched: chrono::DateTime<chrono::Utc>) -> CaseMeasures {
+        let called = c.called_at.unwrap_or(dispatched);
+        CaseMeasures {
+            lead: false,
+            assisting: true,
+            responded: c.reported_at.is_some(),
+            on_time: c.reported_at.is_some() && !c.late,
+            respond_minutes: c.reported_at.map(|t| (t - called).num_minutes().max(0)),
+            part_done: c.done_at.is_some(),
+            ..CaseMeasures::default()
+        }
+    }
+
+    /// Each department's part, one entry per department: the lead's whole case; each
+    /// assisting department's call (joint 报到); and a department whose return was upheld
+    /// gets that return on its entry, or an entry with only those returns (the case is not
+    /// its to answer for).
     pub fn per_department(w: &Whistle) -> Vec<(DepartmentId, CaseMeasures)> {
-        let Some(lead) = w.department_id.zip(CaseMeasures::of(w)) else {
+        let (Some(lead), Some(dispatched)) = (w.department_id, w.dispatched_at) else {
             return Vec::new();
         };
-        let mut lead_part = lead.1;
+        let Some(mut lead_part) = CaseMeasures::of(w) else {
+            return Vec::new();
+        };
         lead_part.returns_upheld = 0;
-        let mut out = vec![(lead.0, lead_part)];
+        let mut out = vec![(lead, lead_part)];
+        for c in &w.calls {
+            if c.role == CallRole::Assisting && c.department_id != lead {
+                out.push((
+                    c.department_id,
+                    CaseMeasures::of_assisting_call(c, dispatched),
+                ));
+            }
+        }
         for d in &w.returns_upheld {
-            if let Some((_, m)) = out.iter_mut().find(|(x, m)| x == d && !m.lead) {
+            if let Some((_, m)) = out.iter_mut().find(|(x, _)| x == d) {
                 m.returns_upheld += 1;
-            } else if *d == lead.0 {
-                out[0].1.returns_upheld += 1;
             } else {
                 out.push((
                     *d,
@@ -329,6 +367,51 @@ pub struct UnitScore {
     /// A street's cases moved between departments two or more times.
     #[serde(default)]
     pub moved_twice: Option<i64>,
+    /// Of the cases it led (`dispatched`), those it reported for duty on.
+    #[serde(default)]
+    pub reported: i64,
+    /// reported / dispatched (报到率, led).
+    #[serde(default)]
+    pub report_rate: Option<f64>,
+    /// A department's assisting calls (joint 报到) in the period.
+    #[serde(default)]
+    pub assisted: i64,
+    /// Of those, the ones it reported for duty on.
+    #[serde(default)]
+    pub assisted_reported: i64,
+    /// assisted_reported / assisted.
+    #[serde(default)]
+    pub assisted_report_rate: Option<f64>,
+    /// Of those, reported before its own deadline.
+    #[serde(default)]
+    pub assisted_on_time: i64,
+    /// assisted_on_time / assisted.
+    #[serde(default)]
+    pub assisted_on_time_rate: Option<f64>,
+    /// Median minutes from being called to reporting, assisting.
+    #[serde(default)]
+    pub median_assisted_respond_minutes: Option<f64>,
+    /// Assisting calls whose part it marked done.
+    #[serde(default)]
+    pub assisted_parts_done: i64,
+    /// Every call it answered: dispatched + assisted.
+    #[serde(default)]
+    pub calls: i64,
+    /// Reported for duty, of every call: reported + assisted_reported.
+    #[serde(default)]
+    pub calls_reported: i64,
+    /// calls_reported / calls (报到率, every call).
+    #[serde(default)]
+    pub calls_report_rate: Option<f64>,
+    /// Reported before the deadline, of every call: on_time + assisted_on_time.
+    #[serde(default)]
+    pub calls_on_time: i64,
+    /// calls_on_time / calls (按时报到率, every call): the score's on-time response.
+    #[serde(default)]
+    pub calls_on_time_rate: Option<f64>,
+    /// Median minutes to report for duty, every call.
+    #[serde(default)]
+    pub median_calls_respond_minutes: Option<f64>,
     /// The weighted score, 0–100; none without dispatched cases.
     pub score: Option<f64>,
     /// 1 is best; units without a score come last, unranked.
@@ -356,12 +439,19 @@ pub fn measure(kind: UnitKind, id: &str, name: &str, all: &[CaseMeasures]) -> Un
     let returns_upheld = sum(&|c| c.returns_upheld);
     let cases: Vec<CaseMeasures> = all.iter().filter(|c| c.lead).copied().collect();
     let cases = &cases[..];
+    let assists: Vec<CaseMeasures> = all.iter().filter(|c| c.assisting).copied().collect();
+    let assisted = assists.len() as i64;
+    let of_assists =
+        |f: &dyn Fn(&CaseMeasures) -> bool| assists.iter().filter(|c| f(c)).count() as i64;
+    let assisted_reported = of_assists(&|c| c.responded);
+    let assisted_on_time = of_assists(&|c| c.on_time);
     let n = cases.len() as i64;
     let count = |f: &dyn Fn(&CaseMeasures) -> bool| cases.iter().filter(|c| f(c)).count() as i64;
     let ratings: Vec<u8> = cases.iter().filter_map(|c| c.rating).collect();
     let rated = ratings.len() as i64;
     let rate = |k: i64, of: i64| (of > 0).then(|| k as f64 / of as f64);
     let on_time = count(&|c| c.on_time);
+    let reported = count(&|c| c.responded);
     let resolved = count(&|c| c.resolved);
     let resolved_on_time = count(&|c| c.resolved_on_time);
     let residents: Vec<u8> = cases.iter().filter_map(|c| c.resident_rating).collect();
@@ -401,12 +491,36 @@ pub fn measure(kind: UnitKind, id: &str, name: &str, all: &[CaseMeasures]) -> Un
             None
         },
         moved_twice: street.then(|| count(&|c| c.dispatches >= 3)),
+        reported,
+        report_rate: rate(reported, n),
+        assisted,
+        assisted_reported,
+        assisted_report_rate: rate(assisted_reported, assisted),
+        assisted_on_time,
+        assisted_on_time_rate: rate(assisted_on_time, assisted),
+        median_assisted_respond_minutes: median(
+            assists.iter().filter_map(|c| c.respond_minutes).collect(),
+        ),
+        assisted_parts_done: of_assists(&|c| c.part_done),
+        calls: n + assisted,
+        calls_reported: reported + assisted_reported,
+        calls_report_rate: rate(reported + assisted_reported, n + assisted),
+        calls_on_time: on_time + assisted_on_time,
+        calls_on_time_rate: rate(on_time + assisted_on_time, n + assisted),
+        median_calls_respond_minutes: median(
+            cases
+                .iter()
+                .chain(&assists)
+                .filter_map(|c| c.respond_minutes)
+                .collect(),
+        ),
         ..UnitScore::default()
     }
 }
 
 /// Sets each unit's score and rank. The score is the weighted mean of the rates it has,
-/// times 100: on-time response, resolution, mean rating / 5, share rated 4–5, on-time
+/// times 100: on-time response (of every call: a department's assisting calls count too),
+/// resolution, mean rating / 5, share rated 4–5, on-time
 /// resolution, residents' mean call-back rating / 5, one less overruled returns per case,
 /// one less urges per case, share of closures confirmed, and (streets) dispatch accuracy. A
 /// measure with no data (no ratings yet) drops out and the others are reweighted.
@@ -416,7 +530,7 @@ pub fn rank(units: &mut [UnitScore], w: &Weights) {
             (u.dispatched > 0).then(|| (1.0 - k as f64 / u.dispatched as f64).clamp(0.0, 1.0))
         };
         let parts = [
-            (w.on_time, u.on_time_rate),
+            (w.on_time, u.calls_on_time_rate),
             (w.resolution, u.resolution_rate),
             (w.satisfaction, u.satisfaction_mean.map(|m| m / 5.0)),
             (w.satisfied_share, u.satisfied_share),
@@ -437,8 +551,8 @@ pub fn rank(units: &mut [UnitScore], w: &Weights) {
             .iter()
             .filter_map(|(wt, v)| v.map(|v| (wt * v, *wt)))
             .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-        u.score =
-            (u.dispatched > 0 && weight > 0.0).then(|| (sum / weight * 1000.0).round() / 10.0);
+        // A department that only assisted is scored on its reports alone.
+        u.score = (u.calls > 0 && weight > 0.0).then(|| (sum / weight * 1000.0).round() / 10.0);
     }
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| {
@@ -446,7 +560,7 @@ pub fn rank(units: &mut [UnitScore], w: &Weights) {
         y.score
             .partial_cmp(&x.score)
             .unwrap_or(std::cmp::Ordering::Equal)
-            .then(y.dispatched.cmp(&x.dispatched))
+            .then(y.calls.cmp(&x.calls))
             .then(x.id.cmp(&y.id))
     });
     let mut next = 1;

@@ -209,6 +209,10 @@ pub struct Call {
     pub role: CallRole,
     /// Its deadline to report for duty.
     pub report_by: DateTime<Utc>,
+    /// When it was called, if after the dispatch (an assisting department added later): its
+    /// time to report is counted from then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called_at: Option<DateTime<Utc>>,
     /// When it reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_at: Option<DateTime<Utc>>,
@@ -237,6 +241,7 @@ impl Call {
             department_id,
             role,
             report_by,
+            called_at: None,
             reported_at: None,
             staff: Vec::new(),
             missed_at: None,

@@ -173,7 +173,7 @@ impl Screen for AssessmentScreen {
             }
             Action::Units => {
                 self.units = self.units.next();
-                if self.units != Units::Streets && COLUMNS[self.sort].street_only {
+                if !COLUMNS[self.sort].fits(self.units) {
                     self.sort = 0;
                 }
                 self.data = None;
@@ -182,14 +182,13 @@ impl Screen for AssessmentScreen {
             Action::SortNext | Action::SortPrev => {
                 // Through the columns these units have (a street's own only for streets).
                 let n = COLUMNS.len();
-                let streets = self.units == Units::Streets;
                 for _ in 0..n {
                     self.sort = if action == Action::SortNext {
                         (self.sort + 1) % n
                     } else {
                         (self.sort + n - 1) % n
                     };
-                    if streets || !COLUMNS[self.sort].street_only {
+                    if COLUMNS[self.sort].fits(self.units) {
                         break;
                     }
                 }
@@ -331,12 +330,18 @@ impl Screen for AssessmentScreen {
                 .map(|c| usize::from(c.width) + 1)
                 .sum(),
         );
-        let streets = self.data.as_ref().is_some_and(|d| d.group == "street");
+        // The units of the data shown (the key may have moved on while it loads).
+        let units = self.data.as_ref().map_or(self.units, |d| {
+            [Units::Departments, Units::Streets, Units::Communities]
+                .into_iter()
+                .find(|u| u.wire() == d.group)
+                .unwrap_or(self.units)
+        });
         let cols: Vec<(usize, &Column)> = COLUMNS
             .iter()
             .enumerate()
             .filter(|(_, c)| {
-                if c.street_only && !streets {
+                if !c.fits(units) {
                     return false;
                 }
                 if c.narrow {

@@ -293,6 +293,15 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
         resolved_on_time: resolved && s.is_some_and(|m| m <= 100),
         ..Default::default()
     };
+    // An assisting call (joint 报到): reported, on time or not, after so many minutes.
+    let assist = |on_time, r| CaseMeasures {
+        lead: false,
+        assisting: true,
+        responded: true,
+        on_time,
+        respond_minutes: Some(r),
+        ..Default::default()
+    };
     let mut units = vec![
         measure(
             UnitKind::Department,
@@ -302,6 +311,8 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
                 c(true, true, Some(5), 10, Some(70)),
                 c(false, true, Some(3), 40, Some(130)),
                 c(false, false, None, 200, None),
+                assist(true, 15),
+                assist(false, 90),
             ],
         ),
         measure(
@@ -317,7 +328,7 @@ pub fn assessment() -> shaozi_shared::api::Assessment {
             UnitKind::Department,
             "D3",
             "市住房和城乡建设局",
-            &[c(true, true, Some(2), 25, Some(45))],
+            &[c(true, true, Some(2), 25, Some(45)), assist(true, 20)],
         ),
         measure(UnitKind::Department, "D4", "益阳日报社", &[]),
     ];

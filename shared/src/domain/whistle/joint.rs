@@ -101,6 +101,7 @@ pub(super) fn change_assisting(
     add: &[DepartmentId],
     remove: &[DepartmentId],
     report_by: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), RuleError> {
     if add.is_empty() && remove.is_empty() {
         return Err(RuleError::invalid(
@@ -135,7 +136,10 @@ pub(super) fn change_assisting(
     for d in add {
         if !n.assisting.contains(d) {
             n.assisting.push(*d);
-            n.calls.push(Call::new(*d, CallRole::Assisting, report_by));
+            n.calls.push(Call {
+                called_at: Some(now),
+                ..Call::new(*d, CallRole::Assisting, report_by)
+            });
         }
     }
     Ok(())

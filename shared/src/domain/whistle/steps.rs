@@ -283,7 +283,7 @@ pub fn apply(
                 Some(m) if m.at > now => m.at,
                 _ => deadlines.respond_by(w.urgency, now, cal),
             };
-            joint::change_assisting(w, &mut n, add, remove, report_by)?;
+            joint::change_assisting(w, &mut n, add, remove, report_by, now)?;
             vec![(EventKind::WhistleAssistingChanged, Some(reason))]
         }
         WhistleAction::Resolve { reply, note } => {

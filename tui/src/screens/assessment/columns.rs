@@ -17,8 +17,9 @@ pub struct Column {
     pub width: u16,
     /// Shown at 80 columns too.
     pub narrow: bool,
-    /// A street's measure only (dispatch accuracy): not shown for other units.
-    pub street_only: bool,
+    /// A measure only one kind of unit has (a street's dispatch accuracy, a department's
+    /// assisting calls): not shown for the others.
+    pub only: Option<Units>,
     /// The value to sort by (None sorts last).
     pub key: fn(&UnitScore) -> Option<f64>,
     /// Lower is better (ranks, medians, overdue counts).
@@ -34,6 +35,13 @@ pub struct Column {
     /// A second cell in an exported file, for a column that shows two numbers on screen
     /// (`2/2` would be read as a date by Excel and WPS): its headers and value.
     pub csv_more: Option<CsvCell>,
+}
+
+impl Column {
+    /// Whether these units have the measure.
+    pub fn fits(&self, units: Units) -> bool {
+        self.only.is_none_or(|u| u == units)
+    }
 }
 
 /// One more cell of an exported file: its Chinese and English headers and its value.
@@ -89,7 +97,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Rank",
         width: 5,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |u| u.rank.map(f64::from),
         ascending: true,
         text: |u| u.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
@@ -103,7 +111,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Unit",
         width: 18,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |_| None,
         ascending: true,
         text: |u| u.name.clone(),
@@ -117,7 +125,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Score",
         width: 6,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |u| u.score,
         ascending: false,
         // One decimal always, so a column reads 100.0 above 89.4, not 100 above 89.4.
@@ -132,7 +140,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Disp.",
         width: 5,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |u| Some(u.dispatched as f64),
         ascending: false,
         text: |u| u.dispatched.to_string(),
@@ -146,21 +154,26 @@ pub const COLUMNS: &[Column] = &[
         en: "OnTime",
         width: 6,
         narrow: true,
-        street_only: false,
-        key: |u| u.on_time_rate,
+        only: None,
+        // Every call the unit answered, assisting ones included: what the score weighs.
+        key: |u| u.calls_on_time_rate,
         ascending: false,
-        text: |u| pct(u.on_time_rate),
-        csv_zh: "按时报到率",
-        csv_en: "On-time rate",
-        csv: |u| pct1(u.on_time_rate),
-        csv_more: None,
+        text: |u| pct(u.calls_on_time_rate),
+        csv_zh: "按时报到率（含协办）",
+        csv_en: "On-time report rate (every call)",
+        csv: |u| pct1(u.calls_on_time_rate),
+        csv_more: Some(CsvCell {
+            zh: "牵头按时报到率",
+            en: "On-time report rate (led)",
+            value: |u| pct1(u.on_time_rate),
+        }),
     },
     Column {
         zh: "办结",
         en: "Resolv",
         width: 6,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |u| u.resolution_rate,
         ascending: false,
         text: |u| pct(u.resolution_rate),
@@ -174,7 +187,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Routing",
         width: 9,
         narrow: false,
-        street_only: true,
+        only: Some(Units::Streets),
         key: |u| u.dispatch_accuracy,
         ascending: false,
         text: |u| pct(u.dispatch_accuracy),
@@ -188,7 +201,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Satisf",
         width: 6,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |u| u.satisfaction_mean,
         ascending: false,
         text: |u| num(u.satisfaction_mean),
@@ -202,7 +215,7 @@ pub const COLUMNS: &[Column] = &[
         en: "4-5",
         width: 6,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| u.satisfied_share,
         ascending: false,
         text: |u| pct(u.satisfied_share),
@@ -216,7 +229,7 @@ pub const COLUMNS: &[Column] = &[
         en: "ToReport",
         width: 8,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| u.median_respond_minutes,
         ascending: true,
         text: |u| minutes(u.median_respond_minutes),
@@ -226,11 +239,29 @@ pub const COLUMNS: &[Column] = &[
         csv_more: None,
     },
     Column {
+        zh: "协办按时",
+        en: "AssistOT",
+        width: 8,
+        narrow: false,
+        only: Some(Units::Departments),
+        key: |u| u.assisted_on_time_rate,
+        ascending: false,
+        text: |u| pct(u.assisted_on_time_rate),
+        csv_zh: "协办按时报到率",
+        csv_en: "On-time report rate (assisting)",
+        csv: |u| pct1(u.assisted_on_time_rate),
+        csv_more: Some(CsvCell {
+            zh: "协办次数",
+            en: "Assisting calls",
+            value: |u| u.assisted.to_string(),
+        }),
+    },
+    Column {
         zh: "办结用时",
         en: "ToResolve",
         width: 9,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| u.median_resolve_minutes,
         ascending: true,
         text: |u| minutes(u.median_resolve_minutes),
@@ -244,7 +275,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Late",
         width: 5,
         narrow: true,
-        street_only: false,
+        only: None,
         key: |u| Some(u.overdue_now as f64),
         ascending: false,
         text: |u| u.overdue_now.to_string(),
@@ -258,7 +289,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Reop",
         width: 5,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.reopened as f64),
         ascending: false,
         text: |u| u.reopened.to_string(),
@@ -272,7 +303,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Esc",
         width: 5,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.escalations as f64),
         ascending: false,
         text: |u| u.escalations.to_string(),
@@ -286,7 +317,7 @@ pub const COLUMNS: &[Column] = &[
         en: "OnTimeFix",
         width: 9,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| u.on_time_resolution_rate,
         ascending: false,
         text: |u| pct(u.on_time_resolution_rate),
@@ -300,7 +331,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Ret ok/no",
         width: 9,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.returns_overruled as f64),
         ascending: true,
         text: |u| format!("{}/{}", u.returns_upheld, u.returns_overruled),
@@ -318,7 +349,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Ext",
         width: 5,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.extensions_granted as f64),
         ascending: true,
         text: |u| u.extensions_granted.to_string(),
@@ -332,7 +363,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Urged",
         width: 5,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.urges as f64),
         ascending: true,
         text: |u| u.urges.to_string(),
@@ -346,7 +377,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Resident",
         width: 8,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| u.resident_satisfaction_mean,
         ascending: false,
         text: |u| num(u.resident_satisfaction_mean),
@@ -360,7 +391,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Unrated",
         width: 7,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.closed_unrated as f64),
         ascending: true,
         text: |u| u.closed_unrated.to_string(),
@@ -374,7 +405,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Wish",
         width: 5,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.wishes_completed as f64),
         ascending: false,
         text: |u| u.wishes_completed.to_string(),
@@ -388,7 +419,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Value",
         width: 8,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.wishes_value_fen as f64),
         ascending: false,
         text: |u| crate::text::yuan(u.wishes_value_fen),
@@ -402,7 +433,7 @@ pub const COLUMNS: &[Column] = &[
         en: "Act",
         width: 5,
         narrow: false,
-        street_only: false,
+        only: None,
         key: |u| Some(u.activities as f64),
         ascending: false,
         text: |u| u.activities.to_string(),
@@ -418,11 +449,7 @@ pub const COLUMNS: &[Column] = &[
 /// screen, every cell neutralised against formulas.
 pub fn csv(screen: &AssessmentScreen, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
-    let streets = screen.units == Units::Streets;
-    let columns: Vec<&Column> = COLUMNS
-        .iter()
-        .filter(|c| streets || !c.street_only)
-        .collect();
+    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| c.fits(screen.units)).collect();
     let mut out = String::from("\u{feff}");
     out.push_str(&shaozi_shared::csv::row(columns.iter().flat_map(|c| {
         let more = c.csv_more.as_ref().map(|m| if zh { m.zh } else { m.en });
