@@ -174,13 +174,12 @@ pub const STEP_KEYS: &[(Step, &str, &str)] = &[
     (Step::DenyExtension, "deny_extension", "D"),
     (Step::Urge, "urge", "u"),
     (Step::CallBack, "callback", "C"),
+    // Rare (most joint calls are made at dispatch): last, so a narrow footer drops it first.
+    (Step::Assisting, "assisting", "H"),
 ];
 
 /// Steps the dashboard does not offer yet, on purpose, and why.
-pub const API_ONLY: &[(Step, &str)] = &[(
-    Step::Assisting,
-    "departments are called to assist at dispatch (Space in the picker); calling more or letting some go later is POST /api/v1/whistles/{id}/assisting for now",
-)];
+pub const API_ONLY: &[(Step, &str)] = &[];
 
 /// A key as written in the config file: `a`, `ctrl-r`, `enter`, `pgdn`, `f5`, `space`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

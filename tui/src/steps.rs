@@ -198,7 +198,51 @@ pub fn picker(app: &App, targets: Vec<WhistleId>) -> Prompt {
         options,
         sel: 0,
         assisting: Vec::new(),
+        step: Step::Dispatch,
     }
+}
+
+/// The picker for changing the assisting departments of `target`: the ones assisting now
+/// are marked; Space marks or unmarks, Enter asks why and sends what changed.
+fn assisting_picker(app: &App, target: WhistleId) -> Option<Prompt> {
+    let w = app.whistle(target)?;
+    let assisting = w.assisting.clone();
+    match picker(app, vec![target]) {
+        Prompt::Picker {
+            targets,
+            editor,
+            options,
+            sel,
+            ..
+        } => Some(Prompt::Picker {
+            targets,
+            editor,
+            options,
+            sel,
+            assisting,
+            step: Step::Assisting,
+        }),
+        other => Some(other),
+    }
+}
+
+/// What a change of assisting departments sends: those marked and not assisting now are
+/// called, those assisting now and unmarked are let go.
+fn assisting_change(w: &Whistle, marked: &[DepartmentId], reason: String) -> StepBody {
+    StepBody::Assisting(shaozi_shared::api::AssistingBody {
+        add: marked
+            .iter()
+            .filter(|d| !w.assisting.contains(d))
+            .copied()
+            .collect(),
+        remove: w
+            .assisting
+            .iter()
+            .filter(|d| !marked.contains(d))
+            .copied()
+            .collect(),
+        reason,
+    })
 }
 
 /// Takes a step on `targets` (after a confirmation when there are several).
@@ -266,6 +310,7 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
         return (Some(p), Vec::new());
     }
     match step.input() {
+        Input::Department if step == Step::Assisting => (assisting_picker(app, first), Vec::new()),
         Input::Department => (Some(picker(app, targets)), Vec::new()),
         Input::Rating => (
             Some(Prompt::Rating {
@@ -442,6 +487,68 @@ pub(crate) fn all_already_with(
 /// text); the prompt stays open unless the key sent or left it.
 pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     let (next, fx) = match &mut p {
+        Prompt::Picker {
+            targets,
+            assisting,
+            step: Step::Assisting,
+            ..
+        } if matches!(k.code, KeyCode::Char(' ') | KeyCode::Enter) => {
+            let (targets, marked) = (targets.clone(), assisting.clone());
+            let w = targets.first().and_then(|id| app.whistle(*id)).cloned();
+            let chosen = p.visible_options().get(sel_of(&p)).map(|o| o.id);
+            match (k.code, w) {
+                (_, None) => (None, Vec::new()),
+                // The lead leads; it is not one of those assisting it.
+                (KeyCode::Char(' '), Some(w)) if chosen.is_some() && chosen == w.department_id => {
+                    let name = app.model.dir.department(chosen);
+                    app.warn(if app.zh() {
+                        format!("{name} 是牵头部门，不能同时协办")
+                    } else {
+                        format!("{name} leads this case; it cannot assist it too")
+                    });
+                    (Some(p), Vec::new())
+                }
+                (KeyCode::Char(' '), Some(_)) => {
+                    if let (Some(d), Prompt::Picker { assisting, .. }) = (chosen, &mut p) {
+                        match assisting.iter().position(|x| *x == d) {
+                            Some(i) => {
+                                assisting.remove(i);
+                            }
+                            None => assisting.push(d),
+                        }
+                    }
+                    (Some(p), Vec::new())
+                }
+                (_, Some(w)) => {
+                    let same = marked.len() == w.assisting.len()
+                        && marked.iter().all(|d| w.assisting.contains(d));
+                    match w.department_id {
+                        _ if same => {
+                            app.warn_in(
+                                "协办部门没有变化：空格标记要呼叫或放走的部门",
+                                "nothing changes: Space marks the departments to call or let go",
+                            );
+                            (Some(p), Vec::new())
+                        }
+                        // Why, asked next; the line shows who is called and who let go.
+                        Some(lead) => (
+                            Some(Prompt::Text {
+                                step: Step::Assisting,
+                                targets,
+                                editor: LineEditor::default(),
+                                reassign_to: Some(Calling {
+                                    lead,
+                                    assisting: marked,
+                                    report: None,
+                                }),
+                            }),
+                            Vec::new(),
+                        ),
+                        None => (None, Vec::new()),
+                    }
+                }
+            }
+        }
         Prompt::Picker {
             targets,
             editor,
@@ -632,8 +739,8 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     );
     if text.is_empty() && step != Step::ApproveExtension {
         let ask = match reassign_to {
-            Some(_) => app.lang.t().prompt.reassign_reason,
-            None => app.lang.step(step).ask,
+            Some(_) if step == Step::Dispatch => app.lang.t().prompt.reassign_reason,
+            _ => app.lang.step(step).ask,
         };
         app.warn(if zh {
             format!("请填写：{ask}")
@@ -643,7 +750,15 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
         return keep(app, p);
     }
     let draft = Some(p.clone());
-    let (next, fx) = if let Some(calling) = reassign_to {
+    let change = targets.first().and_then(|id| app.whistle(*id));
+    let (next, fx) = if let (Step::Assisting, Some(calling), Some(w)) = (step, &reassign_to, change)
+    {
+        act(
+            assisting_change(w, &calling.assisting, text),
+            targets,
+            draft,
+        )
+    } else if let Some(calling) = reassign_to {
         dispatch(app, targets, calling, Some(text), draft)
     } else {
         let body = match step.input() {

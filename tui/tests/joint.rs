@@ -244,3 +244,72 @@ fn a_fixed_case_no_longer_marks_who_was_late() {
     assert!(!row.contains('✗'), "{row}");
     assert!(row.contains("市城市管理"), "{row}");
 }
+
+/// After the dispatch, the dispatcher calls one more department and lets another go with `H`:
+/// those assisting now are marked, Space changes the marks (not on the lead), Enter asks why
+/// and names who is called and who let go.
+#[test]
+fn the_dispatcher_changes_the_assisting_departments_from_the_detail() {
+    let mut a = detail(Lang::Zh, 120, 40);
+    // 住建 alone assists on this one.
+    let mut w = joint();
+    w.assisting = vec![DepartmentId(3)];
+    w.calls.retain(|c| c.department_id != DepartmentId(2));
+    w.version += 1;
+    update(
+        &mut a,
+        Msg::Detail(Box::new(WhistleDetail {
+            whistle: w,
+            timeline: Vec::new(),
+        })),
+    );
+    key(&mut a, KeyCode::Char('H'));
+    let screen = render(&a);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("市住房和城乡建设局") && l.contains("+协办")),
+        "住建 assists now: {screen}"
+    );
+    assert!(
+        screen.contains("协办部门（空格标记，回车确定）"),
+        "{screen}"
+    );
+    // Nothing changed yet: Enter says so and sends nothing.
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    assert!(a.flash.clone().unwrap().text.contains("协办部门没有变化"));
+    // The lead cannot assist its own case.
+    typed(&mut a, "城管");
+    key(&mut a, KeyCode::Char(' '));
+    assert!(a.flash.clone().unwrap().text.contains("是牵头部门"));
+    for _ in 0..2 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "路灯");
+    key(&mut a, KeyCode::Char(' '));
+    for _ in 0..2 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "住建");
+    key(&mut a, KeyCode::Char(' '));
+    assert!(key(&mut a, KeyCode::Enter).is_empty(), "why, first");
+    let screen = render(&a);
+    assert!(
+        screen.contains("调整协办部门的理由 · 呼叫 市路灯管理处 · 放走 市住房和城乡建设局"),
+        "{screen}"
+    );
+    assert!(key(&mut a, KeyCode::Enter).is_empty(), "a reason is needed");
+    typed(&mut a, "是线路问题，不涉及楼体");
+    let fx = key(&mut a, KeyCode::Enter);
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, WhistleId(1020));
+    assert_eq!(
+        (body.step(), body.json()),
+        (
+            Step::Assisting,
+            json!({"add": ["D2"], "remove": ["D3"], "reason": "是线路问题，不涉及楼体"})
+        )
+    );
+}

@@ -82,6 +82,9 @@ pub enum Prompt {
         sel: usize,
         /// Departments marked (Space) to assist the one chosen with Enter.
         assisting: Vec<DepartmentId>,
+        /// What Enter does: dispatch (call the one chosen to lead), or change the assisting
+        /// departments of a dispatched case to those marked.
+        step: shaozi_shared::api::Step,
     },
     /// Where and by when the departments of a joint call report (empty: each by the category's
     /// deadline).
@@ -101,7 +104,8 @@ pub enum Prompt {
         targets: Vec<WhistleId>,
         /// The text.
         editor: LineEditor,
-        /// For a reassignment to these departments, the text is its reason.
+        /// For a reassignment to these departments (or, for a change of the assisting ones,
+        /// with these assisting), the text is its reason.
         reassign_to: Option<Calling>,
     },
     /// Closing: press 1–5, add a note if wanted, Enter to close.

@@ -211,10 +211,12 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         if width(&line(&parts, "  ")) <= room {
             return line(&parts, "  ");
         }
-        // What goes first when room is short: the keys that move about (the help lists them),
-        // then steps from the end; the selected case's own steps stay before those (a returned
+        // What goes first when room is short: a rare step and the keys that move about (the
+        // help lists them), then steps from the end; the selected case's own steps stay before those (a returned
         // case's v, an urged one's u), and so do `:`, `?` and `q`.
         const GIVEN_UP_FIRST: &[Action] = &[
+            // A rare step (most joint calls are made at dispatch); the help lists it.
+            Action::Step(shaozi_shared::api::Step::Assisting),
             Action::ViewInbox,
             Action::Mark,
             Action::NextView,
@@ -240,6 +242,15 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
         line(&parts, " ")
     };
     let text = match &app.prompt {
+        Some(Prompt::Picker {
+            step: shaozi_shared::api::Step::Assisting,
+            ..
+        }) => if app.lang == Lang::Zh {
+            "输入筛选  ↑↓ 选择  Space 标记/取消协办  Enter 确定  Esc 取消"
+        } else {
+            "type to filter  ↑↓ choose  Space marks/unmarks  Enter sends  Esc cancel"
+        }
+        .to_string(),
         Some(Prompt::Picker { .. }) => h.picker.to_string(),
         Some(Prompt::Form(_)) => if app.lang == Lang::Zh {
             "Tab/↓ 下一项  ↑ 上一项  ← → 换选项  最后一项 Enter 提交  Esc 收起"
@@ -309,6 +320,7 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             editor,
             sel,
             assisting,
+            step,
             ..
         } => {
             let options = p.visible_options();
@@ -361,7 +373,13 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                     theme.muted(),
                 )));
             }
-            let ask = app.lang.step(shaozi_shared::api::Step::Dispatch).ask;
+            let ask = match (*step, zh) {
+                (shaozi_shared::api::Step::Assisting, true) => "协办部门（空格标记，回车确定）",
+                (shaozi_shared::api::Step::Assisting, false) => {
+                    "Assisting departments (Space marks, Enter sends)"
+                }
+                _ => app.lang.step(shaozi_shared::api::Step::Dispatch).ask,
+            };
             let inner = boxed(f, area, &format!("{ask} · {}", ids(targets)), lines);
             f.set_cursor_position((inner.x + 2 + col as u16, inner.y));
         }
@@ -405,8 +423,54 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
             reassign_to,
         } => {
             let label = match reassign_to {
-                Some(_) => t.reassign_reason,
-                None => app.lang.step(*step).ask,
+                Some(_) if *step == shaozi_shared::api::Step::Dispatch => {
+                    t.reassign_reason.to_string()
+                }
+                // Who is called and who let go, so the reason is typed knowing what it sends.
+                Some(calling) => {
+                    let now = targets
+                        .first()
+                        .and_then(|id| app.whistle(*id))
+                        .map(|w| w.assisting.clone())
+                        .unwrap_or_default();
+                    let names = |ds: Vec<shaozi_shared::DepartmentId>| {
+                        ds.into_iter()
+                            .map(|d| app.model.dir.department(Some(d)))
+                            .collect::<Vec<_>>()
+                            .join(if zh { "、" } else { ", " })
+                    };
+                    let add = names(
+                        calling
+                            .assisting
+                            .iter()
+                            .filter(|d| !now.contains(d))
+                            .copied()
+                            .collect(),
+                    );
+                    let remove = names(
+                        now.iter()
+                            .filter(|d| !calling.assisting.contains(d))
+                            .copied()
+                            .collect(),
+                    );
+                    let mut parts = vec![app.lang.step(*step).ask.to_string()];
+                    if !add.is_empty() {
+                        parts.push(if zh {
+                            format!("呼叫 {add}")
+                        } else {
+                            format!("call {add}")
+                        });
+                    }
+                    if !remove.is_empty() {
+                        parts.push(if zh {
+                            format!("放走 {remove}")
+                        } else {
+                            format!("let go {remove}")
+                        });
+                    }
+                    parts.join(" · ")
+                }
+                None => app.lang.step(*step).ask.to_string(),
             };
             let area = bottom(body, 3);
             let (typed, col) = editor.window(usize::from(area.width.saturating_sub(4)));
@@ -666,11 +730,10 @@ pub fn help(app: &App, f: &mut Frame, body: Rect) {
     let w = ((col_w * columns + 2) as u16).min(body.width);
     // What the shown screen's marks and short headers mean, below the keys, as far as it fits.
     let legend = wrap_words(&legend(app), usize::from(w.saturating_sub(2)));
-    let legend_rows = if legend.is_empty() {
-        0
-    } else {
-        legend.len() + 1
-    };
+    // A blank line above the legend when there is room for it (at 80×24 there is not).
+    let gap =
+        usize::from(!legend.is_empty() && per_col + legend.len() + 3 <= usize::from(body.height));
+    let legend_rows = legend.len() + gap;
     let h = ((per_col + legend_rows) as u16 + 2).min(body.height);
     let area = Rect {
         x: body.x + (body.width - w) / 2,
@@ -687,10 +750,10 @@ pub fn help(app: &App, f: &mut Frame, body: Rect) {
             Line::from(cells.concat())
         })
         .collect();
-    if !legend.is_empty() {
+    if gap == 1 {
         lines.push(Line::from(""));
-        lines.extend(legend.into_iter().map(Line::from));
     }
+    lines.extend(legend.into_iter().map(Line::from));
     boxed(f, area, app.lang.t().help, lines);
 }
 
