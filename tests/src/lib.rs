@@ -274,6 +274,25 @@ impl TestServer {
         Self::from_config(cfg, clock).await
     }
 
+    /// A fresh server running the demo city (its morning of history loaded before it
+    /// answers, then the live simulation).
+    pub async fn start_demo(demo: shaozi_server::demo::DemoConfig) -> TestServer {
+        let (dir, data, db) = fresh_store();
+        let mut cfg = Config::new(data);
+        cfg.listen = "127.0.0.1:0".parse().expect("addr");
+        cfg.public = PublicLimits::off();
+        cfg.limits = Limits {
+            rate_per_sec: 0.0,
+            burst: 0.0,
+            streams: 16,
+        };
+        cfg.demo = Some(demo);
+        let mut s = Self::from_config(cfg, Arc::new(ManualClock::new(t0()))).await;
+        s._dir = Some(dir);
+        s._db = db;
+        s
+    }
+
     /// A fresh server with the given limits on traffic without a token (every other server
     /// here has them off: tests send thousands of requests from one address).
     pub async fn start_public(public: PublicLimits) -> TestServer {

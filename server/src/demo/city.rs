@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 
 use shaozi_shared::api::{NewCommunity, NewDepartment, NewStreet, NewWhistle};
+use shaozi_shared::case::Source;
+use shaozi_shared::whistle::Reporter;
 use shaozi_shared::{CommunityId, DepartmentId, Principal, Role, Scope, StreetId, Urgency};
 
 use super::names;
@@ -50,6 +52,36 @@ impl City {
             .find(|c| c.0 == id)
             .map(|c| c.1.clone())
             .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The street a community belongs to.
+    pub(super) fn street_of(&self, id: CommunityId) -> StreetId {
+        self.communities
+            .iter()
+            .find(|c| c.0 == id)
+            .map_or(StreetId(1), |c| c.2)
+    }
+
+    /// Who files a whistle, by its seed: most come from their community; some reach the city
+    /// office by the 12345 hotline, or the street's window, for a resident who gives a name and
+    /// a phone; some are the street's own (its grid workers, its law enforcement).
+    pub(super) fn filer(&self, nw: &mut NewWhistle, seed: u64) -> Principal {
+        let street = self.street_of(nw.community_id);
+        let resident = || Reporter {
+            name: Some(person(seed >> 3)),
+            email: None,
+            phone: Some(format!("13{}", 100_000_000 + (seed >> 9) % 900_000_000)),
+        };
+        let (source, reporter, who) = match (seed >> 45) % 20 {
+            0..=2 => (Source::Hotline, Some(resident()), office()),
+            3 => (Source::WalkIn, Some(resident()), self.dispatcher(street)),
+            4 | 5 => (Source::Grid, None, self.dispatcher(street)),
+            6 => (Source::Street, None, self.dispatcher(street)),
+            _ => return community(self, nw.community_id),
+        };
+        nw.source = Some(source);
+        nw.reporter = reporter;
+        who
     }
 
     pub(super) fn dispatcher(&self, street: StreetId) -> Principal {

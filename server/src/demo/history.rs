@@ -6,9 +6,7 @@ use chrono::{DateTime, Duration as Span, Offset, Utc};
 
 use shaozi_shared::api::{NewWhistle, NewWish};
 use shaozi_shared::whistle::Muster;
-use shaozi_shared::{
-    DepartmentId, Principal, StreetId, WhistleAction, WhistleId, WishAction, WishId,
-};
+use shaozi_shared::{DepartmentId, Principal, WhistleAction, WhistleId, WishAction, WishId};
 
 use super::names;
 use super::*;
@@ -32,7 +30,7 @@ pub(super) fn step_after(seed: u64, base: i64) -> Span {
 
 /// One planned change of the backfill, by the index of the record it is about.
 enum Step {
-    File(usize, NewWhistle),
+    File(usize, NewWhistle, Principal),
     Act(usize, WhistleAction, Principal),
     Wish(usize, NewWish),
     WishAct(usize, WishAction, Principal),
@@ -53,14 +51,10 @@ pub(super) async fn backfill(
     for i in 0..cfg.history_whistles {
         let seed = mix(i as u64 + 77);
         let filed = start + Span::seconds((seed % span_s) as i64);
-        let nw = city.whistle(mix(seed));
+        let mut nw = city.whistle(mix(seed));
+        let filer = city.filer(&mut nw, seed);
         let age = now - filed;
-        let street = city
-            .communities
-            .iter()
-            .find(|c| c.0 == nw.community_id)
-            .map(|c| c.2)
-            .unwrap_or(StreetId(1));
+        let street = city.street_of(nw.community_id);
         let community = community(city, nw.community_id);
         let community_id = nw.community_id;
         // Older whistles got further; the newest are still waiting.
@@ -75,7 +69,8 @@ pub(super) async fn backfill(
             _ => Fate::Closed,
         };
         let category = nw.category.clone();
-        plan.push((filed, Step::File(i, nw)));
+        let (urgency, address) = (nw.urgency, nw.address.clone());
+        plan.push((filed, Step::File(i, nw, filer)));
         if fate == Fate::Rejected {
             let t = filed + step_after(seed >> 3, 600);
             let reason = "经核实，该问题已由物业自行处理，不属于部门职责".to_string();
@@ -116,7 +111,31 @@ pub(super) async fn backfill(
             place: format!("{}居委会", city.community_name(community_id)),
             at: t + Span::hours(2),
         });
-        let mut steps = vec![(
+        let mut steps = Vec::new();
+        // A few were filed wrong and corrected first (改类): the danger was worse than said,
+        // or the address was only a road's name.
+        match (seed >> 49) % 25 {
+            0 if urgency == shaozi_shared::Urgency::Normal => steps.push((
+                WhistleAction::Reclassify {
+                    category: None,
+                    urgency: Some(shaozi_shared::Urgency::Urgent),
+                    address: None,
+                    reason: "现场核实存在安全隐患，调整为紧急".into(),
+                },
+                city.dispatcher(street),
+            )),
+            1 => steps.push((
+                WhistleAction::Reclassify {
+                    category: None,
+                    urgency: None,
+                    address: address.map(|a| format!("{a}（近路口）")),
+                    reason: "与居民电话核实了具体位置".into(),
+                },
+                city.dispatcher(street),
+            )),
+            _ => {}
+        }
+        steps.push((
             WhistleAction::Dispatch {
                 department_id: dept,
                 assisting: helpers.clone(),
@@ -124,7 +143,18 @@ pub(super) async fn backfill(
                 report: muster,
             },
             city.dispatcher(street),
-        )];
+        ));
+        // Coordination that once went to WeChat is on the record: a word for staff, and for
+        // the residents what they should know.
+        if (seed >> 51) % 100 < 20 {
+            steps.push((
+                WhistleAction::Note {
+                    text: pick(names::INTERNAL_NOTES, seed >> 6).into(),
+                    public: false,
+                },
+                city.dispatcher(street),
+            ));
+        }
         // A few were misrouted or thought so: returned, then overruled or sent on; a few of
         // the newest still wait for the dispatcher's answer.
         if returned < 10 {
@@ -171,6 +201,15 @@ pub(super) async fn backfill(
                 },
                 city.department(Some(dept)),
             ));
+            if (seed >> 53) % 100 < 25 {
+                steps.push((
+                    WhistleAction::Note {
+                        text: pick(names::PUBLIC_NOTES, seed >> 10).into(),
+                        public: true,
+                    },
+                    city.department(Some(dept)),
+                ));
+            }
         }
         // Most assisting departments come too; one in five does not (the clock finds it late).
         let came: Vec<DepartmentId> = helpers
@@ -259,8 +298,7 @@ pub(super) async fn backfill(
     let mut wish_ids: HashMap<usize, WishId> = HashMap::new();
     for (t, step) in plan {
         match step {
-            Step::File(i, nw) => {
-                let who = community(city, nw.community_id);
+            Step::File(i, nw, who) => {
                 if let Reply::Whistle(wh) =
                     w.submit_at(Command::FileWhistle(nw), who, Some(t)).await?
                 {

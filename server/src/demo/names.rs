@@ -440,3 +440,20 @@ pub const VOLUNTEERS: &[&str] = &[
     "党员 彭涛",
     "志愿者 熊艳",
 ];
+
+/// Words between staff on a case (internal notes).
+pub const INTERNAL_NOTES: &[&str] = &[
+    "已电话联系物业经理，对方同意配合",
+    "该路段上月已报修过一次，请关注是否同一问题",
+    "居民情绪较大，请到场时注意沟通方式",
+    "已与社区网格员确认现场位置",
+    "涉及两个小区交界，请先核实产权",
+];
+
+/// What a department tells the residents while it works (public notes).
+pub const PUBLIC_NOTES: &[&str] = &[
+    "已联系供电部门，预计明日上午停电检修，请居民提前做好准备",
+    "材料已订购，到货后立即施工",
+    "施工期间请绕行，注意安全",
+    "已安排专人每日巡查，直至问题解决",
+];

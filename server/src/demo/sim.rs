@@ -45,8 +45,10 @@ impl Sim {
         while self.whistle_credit >= 1.0 {
             self.whistle_credit -= 1.0;
             self.counter += 1;
-            let nw = self.city.whistle(mix(self.counter));
-            let who = community(&self.city, nw.community_id);
+            let seed = mix(self.counter);
+            let mut nw = self.city.whistle(seed);
+            // The hotline, the window and the street's own whistles come in too.
+            let who = self.city.filer(&mut nw, seed);
             w.submit(Command::FileWhistle(nw), who).await?;
         }
         self.wish_credit += self.cfg.wishes_per_minute / 60.0;
@@ -90,6 +92,21 @@ impl Sim {
                 continue;
             }
             match wh.status {
+                // One in twenty-five was filed as less urgent than it is: corrected first.
+                WhistleStatus::New
+                    if wh.urgency == shaozi_shared::Urgency::Normal
+                        && (seed >> 49) % 25 == 0
+                        && self.due(wh.id.0, 9, wh.created_at, now) =>
+                {
+                    let a = WhistleAction::Reclassify {
+                        category: None,
+                        urgency: Some(shaozi_shared::Urgency::Urgent),
+                        address: None,
+                        reason: "现场核实存在安全隐患，调整为紧急".into(),
+                    };
+                    self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
+                        .await?;
+                }
                 WhistleStatus::New if self.due(wh.id.0, 1, wh.created_at, now) => {
                     let dept = self.city.best_department(&wh.category, &load, seed);
                     // One in four is a joint call: another department to the community's
@@ -112,6 +129,15 @@ impl Sim {
                     };
                     self.act(w, wh.id, a, self.city.dispatcher(wh.street_id))
                         .await?;
+                    // A word for the department that only staff read.
+                    if (seed >> 51) % 100 < 20 {
+                        let note = WhistleAction::Note {
+                            text: pick(names::INTERNAL_NOTES, seed >> 6).into(),
+                            public: false,
+                        };
+                        self.act(w, wh.id, note, self.city.dispatcher(wh.street_id))
+                            .await?;
+                    }
                 }
                 WhistleStatus::Dispatched
                     if self.due(wh.id.0, 2, wh.dispatched_at.unwrap_or(wh.created_at), now) =>
@@ -130,8 +156,18 @@ impl Sim {
                             note: Some("专干已到现场".into()),
                         }
                     };
+                    let reported = matches!(a, WhistleAction::Acknowledge { .. });
                     self.act(w, wh.id, a, self.city.department(wh.department_id))
                         .await?;
+                    // On site, a quarter tell the residents what to expect.
+                    if reported && (seed >> 53) % 100 < 25 {
+                        let note = WhistleAction::Note {
+                            text: pick(names::PUBLIC_NOTES, seed >> 10).into(),
+                            public: true,
+                        };
+                        self.act(w, wh.id, note, self.city.department(wh.department_id))
+                            .await?;
+                    }
                 }
                 WhistleStatus::Returned => {
                     let since = wh.pending_return.as_ref().map_or(wh.updated_at, |r| r.at);
