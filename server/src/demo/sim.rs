@@ -95,7 +95,7 @@ impl Sim {
                 // One in twenty-five was filed as less urgent than it is: corrected first.
                 WhistleStatus::New
                     if wh.urgency == shaozi_shared::Urgency::Normal
-                        && (seed >> 49) % 25 == 0
+                        && (seed >> 49).is_multiple_of(25)
                         && self.due(wh.id.0, 9, wh.created_at, now) =>
                 {
                     let a = WhistleAction::Reclassify {
