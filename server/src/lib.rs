@@ -29,6 +29,7 @@ pub mod readiness;
 pub mod reporter;
 mod router;
 pub mod routes;
+pub mod search;
 mod serve;
 mod start;
 mod state;

@@ -232,6 +232,11 @@ struct ServeArgs {
     /// The admin token. Without it, the stored one is kept, or a new one is made and printed once.
     #[arg(long, env = "SHAOZI_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Where this server keeps its search index, derived from the log (default: `search/` in a
+    /// sled store's directory; in memory with PostgreSQL, built from the log at each start).
+    /// Each server keeps its own.
+    #[arg(long, env = "SHAOZI_SEARCH_DIR")]
+    search_dir: Option<PathBuf>,
     /// Load a demo city into an empty store and keep it alive.
     #[arg(long, env = "SHAOZI_DEMO")]
     demo: bool,
@@ -426,6 +431,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.rules = shaozi_server::config::load(path)?;
     }
     config.metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
+    config.search_dir = args.search_dir.clone();
     config.webhook_allow = args.webhook_allow.clone();
     config.webhook_caps = shaozi_server::notify::Caps {
         per_unit: args.webhook_max_per_unit,

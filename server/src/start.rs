@@ -59,6 +59,9 @@ pub struct Config {
     pub webhook_allow: Vec<guard::IpNet>,
     /// How many webhook subscriptions one unit, and the whole city, may have.
     pub webhook_caps: notify::Caps,
+    /// Where this server keeps its search index (None: beside a sled store, `search/` in its
+    /// directory; in memory on PostgreSQL, built from the log at start).
+    pub search_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             clock: Arc::new(SystemClock),
             sweep_every: Duration::from_secs(1),
             rules: Rules::builtin(),
+            search_dir: None,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
             jurisdiction: "shaozi".into(),
@@ -108,6 +112,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The search index could not be made, even in memory.
+    #[error("cannot make the search index: {0}")]
+    Search(String),
 }
 
 /// A server that is serving.
@@ -209,6 +216,26 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             shutdown_rx.clone(),
         )));
     }
+    // The search index: kept beside a sled store (or where asked), in memory otherwise; it
+    // follows the log from what it holds, so a first start builds it in the background.
+    let search_dir = config
+        .search_dir
+        .clone()
+        .or_else(|| opened.sled.is_some().then(|| config.data.join("search")));
+    let search = Arc::new(
+        crate::search::Search::open(search_dir.as_deref())
+            .or_else(|e| {
+                tracing::warn!(error = %e, "the search index cannot be kept on disk; keeping it in memory");
+                crate::search::Search::open(None)
+            })
+            .map_err(|e| StartError::Search(e.to_string()))?,
+    );
+    background.push(tokio::spawn(crate::search::feed::follow(
+        search.clone(),
+        store.clone(),
+        writer.subscribe(),
+        shutdown_rx.clone(),
+    )));
     if let Some(demo) = config.demo {
         // The history goes in before anyone connects, so it does not arrive as "new".
         if let Err(e) = demo::prepare(&demo, store.as_ref(), &writer, config.clock.as_ref()).await {
@@ -276,6 +303,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         sled: opened.sled.clone(),
         data: config.data.clone(),
         checking: std::sync::atomic::AtomicBool::new(false),
+        search,
     });
     let serving_tls = tls.is_some();
     let serve = tokio::spawn(serve_http(

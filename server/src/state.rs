@@ -77,6 +77,8 @@ pub struct Shared {
     pub sled: Option<Store>,
     /// The data directory or database URL.
     pub data: PathBuf,
+    /// The search index over every case.
+    pub search: Arc<crate::search::Search>,
     /// A consistency check is running (one at a time).
     pub checking: std::sync::atomic::AtomicBool,
 }

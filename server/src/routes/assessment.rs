@@ -18,7 +18,7 @@ use crate::writer::{Command, Reply};
 use crate::AppState;
 
 /// A time given as RFC 3339, or a local date (its start; for `to`, the next day's start).
-fn instant(
+pub(crate) fn instant(
     st: &AppState,
     p: &Params,
     k: &str,

@@ -86,6 +86,9 @@ pub async fn create(
         ("due_within" = Option<String>, Query, description = "Only whistles whose pending deadline (to report for duty, or to resolve) falls within this span from now: 30m, 2h, 1d"),
         ("source" = Option<Source>, Query, description = "Only whistles from this source"),
         ("pending" = Option<String>, Query, description = "Only whistles with this request waiting for the dispatcher's decision: extension (延期) or return (退单)"),
+        ("q" = Option<String>, Query, description = "Words to find in the title, description, address, replies and notes (Chinese needs no spaces: 漏水 finds 屋顶漏水了; every word must be there), or a reporter's phone however written, for those who may read it. With q, from or to: every status unless asked, the cases whose title holds every word first, newest first among equals"),
+        ("from" = Option<String>, Query, description = "Filed at or after: a local date (2026-11-01) or an RFC 3339 time"),
+        ("to" = Option<String>, Query, description = "Filed before the end of this local date, or before this RFC 3339 time"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, default 50"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
@@ -154,6 +157,21 @@ pub async fn list(
             next_cursor: None,
         }));
     }
+    let words = p.get("q").map(str::trim).unwrap_or_default().to_string();
+    let from = super::assessment::instant(&st, &p, "from", false)?;
+    let to = super::assessment::instant(&st, &p, "to", true)?;
+    if p.get("q").is_some() || from.is_some() || to.is_some() {
+        if words.chars().count() > 200 {
+            return Err(ApiError::bad_param("q", "q is at most 200 characters"));
+        }
+        let search = crate::search::SearchQuery {
+            q: words,
+            from,
+            to,
+            offset: 0,
+        };
+        return search_page(&st, who, q, search).await.map(axum::Json);
+    }
     let store = st.store.clone();
     let (items, next_cursor) = tokio::task::spawn_blocking(move || store.list_whistles(&q))
         .await
@@ -164,6 +182,62 @@ pub async fn list(
         .map(|w| crate::reporter::strip(w, &who))
         .collect();
     Ok(axum::Json(Page { items, next_cursor }))
+}
+
+/// A page of a search: the index finds the ids, the store gives the records as they are now
+/// (checked again against the token's scope and every filter).
+async fn search_page(
+    st: &AppState,
+    who: Principal,
+    q: WhistleQuery,
+    mut search: crate::search::SearchQuery,
+) -> Result<Page<Whistle>, ApiError> {
+    search.offset = match q.cursor.as_deref() {
+        None => 0,
+        Some(c) => c
+            .strip_prefix('s')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| {
+                ApiError::bad_param(
+                    "cursor",
+                    format!("cursor {c:?} is not one this server issued; start again without it"),
+                )
+            })?,
+    };
+    // What was written before this request is found: the index is given a moment to hold it.
+    let head = st.store.last_seq()?;
+    if !st
+        .search
+        .caught_up(head, std::time::Duration::from_secs(1))
+        .await
+        && head.saturating_sub(st.search.indexed_seq()) > 10_000
+    {
+        return Err(ApiError::unavailable(format!(
+            "the search index is still being built from the log ({} of {} events); try again in a moment",
+            st.search.indexed_seq(),
+            head
+        )));
+    }
+    let (index, store, limit) = (st.search.clone(), st.store.clone(), q.limit);
+    tokio::task::spawn_blocking(move || {
+        let (ids, more) = index
+            .find(&who, &q, &search, limit)
+            .map_err(|e| ApiError::internal(&e))?;
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(w) = store.whistle(id)? {
+                if who.sees_whistle(&w) && q.matches(&w) {
+                    items.push(crate::reporter::strip(w, &who));
+                }
+            }
+        }
+        Ok(Page {
+            items,
+            next_cursor: more.then(|| format!("s{}", search.offset + limit)),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
 }
 
 /// A `due_within` span on the clock: `30m`, `2h`, `1d` (a working-time span would mean
