@@ -202,7 +202,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 },
                 View::Detail => View::Assessment,
                 View::Assessment => View::Webhooks,
-                View::Webhooks | View::Inbox | View::Notices => app.home(),
+                View::Webhooks | View::Inbox | View::Notices | View::Search => app.home(),
             };
             show(app, next)
         }
@@ -311,6 +311,7 @@ fn page_of(app: &App) -> isize {
         View::Webhooks => app.hooks.list.page(),
         View::Inbox => app.inbox.list.page(),
         View::Notices => app.notices.list.page(),
+        View::Search => app.search.list.page(),
         View::Queue | View::Detail => app.queue.list.page(),
     }
 }

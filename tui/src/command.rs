@@ -1,6 +1,6 @@
 //! The `:` command line for experts: `:assign W1042 城管 [reason]`, `:goto W1042`,
-//! `:filter …`, `:lang en`, `:period …`, `:q`, each with Chinese names too (`:派单`, `:跳转`,
-//! `:筛选`, `:语言`, `:周期`, `:退出`). Tab completes commands, whistle ids and departments;
+//! `:search 漏水 梓山`, `:filter …`, `:lang en`, `:period …`, `:q`, each with Chinese names too
+//! (`:派单`, `:跳转`, `:搜索`, `:筛选`, `:语言`, `:周期`, `:退出`). Tab completes commands, whistle ids and departments;
 //! ↑/↓ go through the commands run before.
 
 use shaozi_shared::api::Step;
@@ -14,13 +14,18 @@ use crate::i18n::Lang;
 use crate::prompt::Prompt;
 use crate::steps::picker;
 
-const COMMANDS: &[&str] = &["assign", "goto", "filter", "lang", "period", "quit"];
+const COMMANDS: &[&str] = &[
+    "assign", "goto", "search", "filter", "lang", "period", "quit",
+];
 
 /// Chinese names of the commands.
 const ALIASES: &[(&str, &str)] = &[
     ("派单", "assign"),
     ("派", "assign"),
     ("改派", "assign"),
+    ("搜索", "search"),
+    ("查找", "search"),
+    ("找", "search"),
     ("跳转", "goto"),
     ("转到", "goto"),
     ("查看", "goto"),
@@ -88,6 +93,18 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             Some(id) => goto(app, id),
             None => err(app, "用法：:goto W1042", "usage: :goto W1042"),
         },
+        // Every case the token may see, closed ones too, by its words (and from= / to=).
+        Some("search") => {
+            let text = words[1..].join(" ");
+            if text.is_empty() {
+                return err(
+                    app,
+                    "用法：:search 漏水 梓山（可加 from=2026-11-01 to=2026-11-30）",
+                    "usage: :search leak Zishan (from=2026-11-01 to=2026-11-30 too)",
+                );
+            }
+            app.open_search(&text)
+        }
         Some("filter") => {
             let text = words[1..].join(" ");
             if app.view != View::Wishes && app.view != app.home() {

@@ -63,6 +63,21 @@ impl Context<'_> {
         self.lang == Lang::Zh
     }
 
+    /// The token's home: its own work for a department or a community, else the queue.
+    pub fn home(&self) -> View {
+        let own = self.me.is_some_and(|m| {
+            matches!(
+                m.role,
+                shaozi_shared::Role::Department | shaozi_shared::Role::Community
+            )
+        });
+        if own {
+            View::Work
+        } else {
+            View::Queue
+        }
+    }
+
     /// Whether the token may do `op` (everything, until the server has said).
     pub fn may(&self, op: Op) -> bool {
         self.me.is_none_or(|m| m.may(op))

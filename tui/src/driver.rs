@@ -229,6 +229,13 @@ impl Driver {
                     })
                 });
             }
+            Effect::Search(words) => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    let answer = api.search(&words).await;
+                    Some(Msg::Searched(words, answer))
+                });
+            }
             Effect::FetchDeptCases(d) => {
                 let api = self.api.clone();
                 self.spawn(

@@ -43,9 +43,25 @@ fn shown(app: &App) -> usize {
     }
 }
 
+/// The words after a `q=` part: a search of every case rather than a filter of the list.
+pub fn search_words(text: &str) -> Option<String> {
+    let at = text.find("q=")?;
+    let before_ok = at == 0 || text[..at].ends_with(char::is_whitespace);
+    let words = text[at + 2..].trim();
+    (before_ok && !words.is_empty()).then(|| words.to_string())
+}
+
 /// Narrows the list as typed; returns what the prompt says under it.
 pub fn preview(app: &mut App, text: &str) -> String {
     let zh = app.zh();
+    if let Some(words) = search_words(text) {
+        restore(app);
+        return if zh {
+            format!("Enter 搜索全部案件（含已办结）：{words}")
+        } else {
+            format!("Enter searches every case (closed ones too): {words}")
+        };
+    }
     if on_wishes(app) {
         return match set_wish_filter(app, text) {
             Ok(()) => count(zh, app.wishes.shown.len()),
@@ -129,6 +145,13 @@ impl App {
 /// A key in the filter: it narrows as typed; Enter applies it, or says why it cannot.
 pub(crate) fn on_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     let (next, fx) = match &mut p {
+        Prompt::Filter { editor, .. }
+            if k.code == KeyCode::Enter && search_words(&editor.text()).is_some() =>
+        {
+            let words = search_words(&editor.text()).unwrap_or_default();
+            restore(app);
+            (None, app.open_search(&words))
+        }
         Prompt::Filter { editor, hint } => match k.code {
             KeyCode::Enter => match commit(app, &editor.text()) {
                 Ok(()) => (None, Vec::new()),

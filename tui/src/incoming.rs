@@ -78,6 +78,7 @@ fn whistle_changed(app: &mut App, w: Whistle, live: bool) -> Vec<Effect> {
     let mut fx = Vec::new();
     let (id, dept) = (w.id, w.department_id);
     app.cases.changed(&w);
+    app.search.changed(&w);
     app.inbox.changed(&w);
     let cx = context!(app);
     app.work.changed(&cx, &w);

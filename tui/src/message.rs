@@ -36,6 +36,8 @@ pub enum View {
     Inbox,
     /// What others did about a department's or a community's cases.
     Notices,
+    /// The cases a search found.
+    Search,
 }
 
 /// The live connection, as the status line shows it.
@@ -99,6 +101,8 @@ pub enum Msg {
     DetailFailed(WhistleId, Refusal),
     /// A department's cases arrived.
     DeptCases(DepartmentId, Vec<Whistle>),
+    /// A search's answer (the words, then the hits and whether more were found, or why not).
+    Searched(String, Result<(Vec<Whistle>, bool), Refusal>),
     /// The token's own work arrived.
     Work(Vec<Whistle>),
     /// The open and claimed wishes arrived.
@@ -174,6 +178,8 @@ pub enum Effect {
     FetchDetail(WhistleId),
     /// Load a department's cases.
     FetchDeptCases(DepartmentId),
+    /// Search every case (the words as typed, with any `from=` / `to=`).
+    Search(String),
     /// Load the token's own work (its role's statuses).
     FetchWork,
     /// Load the open and claimed wishes.

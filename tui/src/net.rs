@@ -254,6 +254,34 @@ impl Api {
         self.get(&format!("/api/v1/whistles/{id}")).await
     }
 
+    /// A search: the words as typed, with `from=` / `to=` (从= / 到=) taken out as dates;
+    /// the first [`MOST`](crate::screens::search::MOST) hits and whether more were found.
+    pub async fn search(&self, typed: &str) -> Result<(Vec<Whistle>, bool), Refusal> {
+        let mut words = Vec::new();
+        let mut query = String::new();
+        for w in typed.split_whitespace() {
+            let date = ["from=", "从="]
+                .iter()
+                .find_map(|k| w.strip_prefix(k).map(|v| ("from", v)))
+                .or_else(|| {
+                    ["to=", "到="]
+                        .iter()
+                        .find_map(|k| w.strip_prefix(k).map(|v| ("to", v)))
+                });
+            match date {
+                Some((k, v)) => query.push_str(&format!("&{k}={}", enc(v))),
+                None => words.push(w),
+            }
+        }
+        let path = format!(
+            "/api/v1/whistles?q={}{query}&limit={}",
+            enc(&words.join(" ")),
+            crate::screens::search::MOST
+        );
+        let page: Page<Whistle> = self.get(&path).await?;
+        Ok((page.items, page.next_cursor.is_some()))
+    }
+
     /// A department's open cases.
     pub async fn dept_cases(&self, d: DepartmentId) -> Result<Vec<Whistle>, Refusal> {
         self.all_whistles(&format!(
@@ -474,6 +502,20 @@ pub async fn follow(api: Api, mut after: u64, tx: UnboundedSender<Msg>) {
     }
 }
 
+/// A query value percent-encoded (RFC 3986: letters, digits and `-._~` as they are; every
+/// other byte of its UTF-8 as %XX), so Chinese words and `+86` arrive as typed.
+fn enc(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() * 3);
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,5 +563,11 @@ mod tests {
         std::fs::write(&missing, "hello").unwrap();
         let e = read_ca_file(&missing).unwrap_err();
         assert!(e.contains("ca.pem"), "{e}");
+    }
+
+    #[test]
+    fn query_values_arrive_as_typed() {
+        assert_eq!(super::enc("漏水 +86"), "%E6%BC%8F%E6%B0%B4%20%2B86");
+        assert_eq!(super::enc("a-b_c.d~"), "a-b_c.d~");
     }
 }

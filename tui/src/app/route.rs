@@ -90,6 +90,10 @@ macro_rules! on_screen {
                 let $s = &$app.notices;
                 $body
             }
+            $crate::message::View::Search => {
+                let $s = &$app.search;
+                $body
+            }
         }
     }};
 }
@@ -159,6 +163,12 @@ macro_rules! on_screen_mut {
                 #[allow(unused_variables)]
                 let $cx = $crate::app::route::context!($app);
                 let $s = &mut $app.notices;
+                $body
+            }
+            $crate::message::View::Search => {
+                #[allow(unused_variables)]
+                let $cx = $crate::app::route::context!($app);
+                let $s = &mut $app.search;
                 $body
             }
         }

@@ -47,6 +47,8 @@ pub struct App {
     pub departments: DepartmentsScreen,
     /// A department's cases.
     pub cases: DeptCasesScreen,
+    /// What a search found.
+    pub search: crate::screens::search::SearchScreen,
     /// The wishes screen.
     pub wishes: WishesScreen,
     /// The detail screen.
@@ -110,6 +112,7 @@ impl App {
             unencrypted: false,
             departments: DepartmentsScreen::default(),
             cases: DeptCasesScreen::default(),
+            search: Default::default(),
             wishes: WishesScreen::default(),
             detail: DetailScreen::default(),
             assess: AssessmentScreen::default(),
@@ -316,6 +319,12 @@ impl App {
         let from = self.view;
         self.view = View::Detail;
         self.detail.open(id, from)
+    }
+
+    /// Searches every case the token may see and shows what is found.
+    pub(crate) fn open_search(&mut self, words: &str) -> Vec<Effect> {
+        self.view = View::Search;
+        self.search.open(words)
     }
 
     /// Opens a department's cases.

@@ -161,6 +161,19 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.cases.loaded(app.view, dept, items);
             Vec::new()
         }
+        Msg::Searched(words, answer) => {
+            let lang = app.lang;
+            let verb = if lang == crate::i18n::Lang::Zh {
+                "搜索"
+            } else {
+                "search"
+            };
+            let answer = answer.map_err(|r| crate::words::refusal_reason(lang, verb, &r));
+            app.search.answered(&words, answer);
+            let cx = context!(app);
+            app.search.fit(&cx);
+            Vec::new()
+        }
         Msg::Event(e) => crate::incoming::on_event(app, *e),
         Msg::Conn(c) => {
             let was = app.conn;

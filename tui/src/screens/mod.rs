@@ -14,6 +14,7 @@ pub mod detail;
 pub mod inbox;
 pub mod notices;
 pub mod queue;
+pub mod search;
 pub mod table;
 pub mod webhooks;
 pub mod wishes;

@@ -18,7 +18,7 @@ use crate::context::Context;
 use crate::i18n::Lang;
 use crate::keys::Action;
 use crate::list::ListView;
-use crate::message::{Out, View};
+use crate::message::Out;
 use crate::notice::Notice;
 use crate::view::{local_time, Theme};
 
@@ -92,15 +92,7 @@ impl Screen for NoticesScreen {
     fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
             Action::Open => Some(self.current().map(Out::OpenDetail).into_iter().collect()),
-            Action::Back => {
-                let own = cx.me.as_ref().is_some_and(|m| {
-                    matches!(
-                        m.role,
-                        shaozi_shared::Role::Department | shaozi_shared::Role::Community
-                    )
-                });
-                Some(vec![Out::Show(if own { View::Work } else { View::Queue })])
-            }
+            Action::Back => Some(vec![Out::Show(cx.home())]),
             _ => None,
         }
     }

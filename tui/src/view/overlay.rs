@@ -762,7 +762,12 @@ fn legend(app: &App) -> Vec<String> {
     use crate::app::View;
     let zh = app.zh();
     match app.view {
-        View::Queue | View::Work | View::DeptCases(_) | View::Inbox | View::Detail => {
+        View::Queue
+        | View::Work
+        | View::DeptCases(_)
+        | View::Inbox
+        | View::Detail
+        | View::Search => {
             let marks: &[(&str, &str, &str)] = &[
                 ("急", "紧急", "urgent (!! in English)"),
                 ("↑1", "已升级到第 1 级", "escalated to level 1"),
