@@ -131,6 +131,8 @@ pub struct RunningServer {
     pub sled: Option<Store>,
     /// The store, for reads, whatever the engine.
     pub store: Arc<dyn storage::Reads>,
+    /// The search index (the load tool waits for it to catch up).
+    pub search: Arc<crate::search::Search>,
     shutdown_tx: watch::Sender<bool>,
     readiness: Arc<crate::readiness::Readiness>,
     serve: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -222,20 +224,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .search_dir
         .clone()
         .or_else(|| opened.sled.is_some().then(|| config.data.join("search")));
-    let search = Arc::new(
-        crate::search::Search::open(search_dir.as_deref())
-            .or_else(|e| {
-                tracing::warn!(error = %e, "the search index cannot be kept on disk; keeping it in memory");
-                crate::search::Search::open(None)
-            })
-            .map_err(|e| StartError::Search(e.to_string()))?,
-    );
-    background.push(tokio::spawn(crate::search::feed::follow(
-        search.clone(),
+    let (search, feeding) = crate::search::feed::start(
+        search_dir,
         store.clone(),
         writer.subscribe(),
         shutdown_rx.clone(),
-    )));
+    )
+    .await
+    .map_err(|e| StartError::Search(e.to_string()))?;
+    background.push(feeding);
     if let Some(demo) = config.demo {
         // The history goes in before anyone connects, so it does not arrive as "new".
         if let Err(e) = demo::prepare(&demo, store.as_ref(), &writer, config.clock.as_ref()).await {
@@ -303,7 +300,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         sled: opened.sled.clone(),
         data: config.data.clone(),
         checking: std::sync::atomic::AtomicBool::new(false),
-        search,
+        search: search.clone(),
     });
     let serving_tls = tls.is_some();
     let serve = tokio::spawn(serve_http(
@@ -322,6 +319,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         writer,
         sled: opened.sled,
         store,
+        search,
         shutdown_tx,
         readiness,
         serve,

@@ -167,6 +167,8 @@ impl Search {
             BIGRAMS,
             tantivy::tokenizer::TextAnalyzer::from(grams::Bigrams),
         );
+        // Its threads (indexing, merging) take the priority of the thread that opens it: the
+        // feed's, lower than the requests'.
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader = index
             .reader_builder()
@@ -204,28 +206,44 @@ impl Search {
             .is_ok_and(|r| r.is_ok())
     }
 
-    /// Puts the cases as they are now in the index (a case given as None is taken out) and
-    /// records that it holds the log up to `seq`.
-    pub fn apply(
+    /// Runs `f` with the index's writer.
+    fn with_writer<T>(
         &self,
-        cases: Vec<(WhistleId, Option<Case>)>,
-        seq: u64,
-        mark: &str,
-    ) -> Result<(), SearchError> {
+        f: impl FnOnce(&mut IndexWriter) -> Result<T, SearchError>,
+    ) -> Result<T, SearchError> {
         let mut w = self
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (id, case) in cases {
-            w.delete_term(Term::from_field_u64(self.f.id, id.0));
-            if let Some((wh, timeline)) = case {
-                w.add_document(self.document(&wh, &timeline))?;
+        f(&mut w)
+    }
+
+    /// Puts the cases as they are now in the index (a case given as None is taken out); seen
+    /// by searches once [`commit`](Self::commit)ted.
+    pub fn stage(&self, cases: Vec<(WhistleId, Option<Case>)>) -> Result<(), SearchError> {
+        self.with_writer(|w| {
+            for (id, case) in cases {
+                w.delete_term(Term::from_field_u64(self.f.id, id.0));
+                if let Some((wh, timeline)) = case {
+                    w.add_document(self.document(&wh, &timeline))?;
+                }
             }
-        }
-        let mut commit = w.prepare_commit()?;
-        commit.set_payload(&format!("{VERSION} {seq} {mark}"));
-        commit.commit()?;
-        drop(w);
+            Ok(())
+        })
+    }
+
+    /// Makes what was staged seen, recording that the index holds the log up to `seq` (whose
+    /// event has the fingerprint `mark`).
+    pub fn commit(&self, seq: u64, mark: &str) -> Result<(), SearchError> {
+        self.with_writer(|w| {
+            let mut commit = w.prepare_commit()?;
+            commit.set_payload(&format!(
+                "{VERSION} {seq} {}",
+                if mark.is_empty() { "-" } else { mark }
+            ));
+            commit.commit()?;
+            Ok(())
+        })?;
         self.reader.reload()?;
         *self
             .mark
@@ -237,22 +255,11 @@ impl Search {
 
     /// Forgets everything (the log is read again from its start).
     pub fn clear(&self) -> Result<(), SearchError> {
-        let mut w = self
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        w.delete_all_documents()?;
-        let mut commit = w.prepare_commit()?;
-        commit.set_payload(&format!("{VERSION} 0 -"));
-        commit.commit()?;
-        drop(w);
-        self.reader.reload()?;
-        *self
-            .mark
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = String::new();
-        self.indexed.send_replace(0);
-        Ok(())
+        self.with_writer(|w| {
+            w.delete_all_documents()?;
+            Ok(())
+        })?;
+        self.commit(0, "")
     }
 
     fn document(&self, w: &Whistle, timeline: &[TimelineEntry]) -> TantivyDocument {

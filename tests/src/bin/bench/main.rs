@@ -259,6 +259,24 @@ fn last_whistle(server: &RunningServer) -> anyhow::Result<u64> {
     Ok(page.first().map_or(1000, |w| w.id.0))
 }
 
+/// Waits for the search index to hold the whole log, and says how long that took (reads
+/// measured while it catches up would share the machine with it).
+async fn caught_up(server: &shaozi_server::RunningServer) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let head = server
+        .store
+        .last_seq()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    while server.search.indexed_seq() < head {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "search index caught up with {head} events {:.2} s after the load",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// The read figures; returns each one's p50.
 async fn reads(
     client: &reqwest::Client,
@@ -273,6 +291,15 @@ async fn reads(
             "/api/v1/whistles?status=new,dispatched&limit=50".to_string(),
         ),
         ("stats", "/api/v1/stats".into()),
+        // A word every case holds (the worst: every case matches), and one case's number.
+        (
+            "search, a word every case holds (50)",
+            "/api/v1/whistles?q=%E8%B7%AF%E7%81%AF&limit=50".into(),
+        ),
+        (
+            "search, one case by its number",
+            "/api/v1/whistles?q=1234&limit=50".into(),
+        ),
         (
             "a department's open cases (50)",
             format!(
@@ -372,6 +399,7 @@ async fn main() -> anyhow::Result<()> {
 
     println!("\n== flat reads, first at {} whistles", args.small);
     grow(&server, &city, args.small, args.in_flight).await?;
+    caught_up(&server).await?;
     let small = reads(
         &client,
         &base,
@@ -455,8 +483,15 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or(0)
             >> 20
     );
+    caught_up(&server).await?;
     let big = reads(&client, &base, &city, args.reads, &format!("{}", args.big)).await?;
-    let names = ["queue first page", "stats", "a department's open cases"];
+    let names = [
+        "queue first page",
+        "stats",
+        "search, a word every case holds",
+        "search, one case by its number",
+        "a department's open cases",
+    ];
     for ((what, s), b) in names.iter().zip(&small).zip(&big) {
         println!(
             "  {what}: p50 {:.2} ms at {} vs {:.2} ms at {}: {:.2}× (target ≤ 1.5×)",
