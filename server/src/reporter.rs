@@ -11,6 +11,7 @@ use shaozi_shared::{Principal, Whistle};
 pub fn strip(mut w: Whistle, who: &Principal) -> Whistle {
     if !who.sees_reporters() {
         w.reporter = None;
+        w.also_reported = Vec::new();
     }
     w
 }
@@ -18,14 +19,19 @@ pub fn strip(mut w: Whistle, who: &Principal) -> Whistle {
 /// A stored event's JSON as `who` may read it: its record without the reporter when `who` may
 /// not see one. Only events whose record has one are parsed again.
 pub fn event_for<'a>(json: &'a str, who: &Principal) -> Cow<'a, str> {
-    if who.sees_reporters() || !json.contains("\"reporter\":{") {
+    if who.sees_reporters()
+        || !(json.contains("\"reporter\":{") || json.contains("\"also_reported\":["))
+    {
         return Cow::Borrowed(json);
     }
     let Ok(mut v) = serde_json::from_str::<serde_json::Value>(json) else {
         return Cow::Borrowed(json);
     };
-    if let Some(r) = v.get_mut("record").and_then(|r| r.get_mut("reporter")) {
-        *r = serde_json::Value::Null;
+    if let Some(record) = v.get_mut("record").and_then(|r| r.as_object_mut()) {
+        if let Some(r) = record.get_mut("reporter") {
+            *r = serde_json::Value::Null;
+        }
+        record.remove("also_reported");
     }
     match serde_json::to_string(&v) {
         Ok(s) => Cow::Owned(s),

@@ -148,12 +148,9 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
     let (method, path) = route.split_once(' ').unwrap();
     let unique = format!("{n}-{}", token.len());
     let (m, url, body): (Method, String, Option<Value>) = match (method, path) {
-        ("GET", "/api/v1/whistles/{id}") => (
+        ("GET", p) if p.starts_with("/api/v1/whistles/{id}") => (
             Method::GET,
-            format!(
-                "/api/v1/whistles/{}",
-                whistle_at(s, "dispatched", comm, dept).await
-            ),
+            p.replace("{id}", &whistle_at(s, "dispatched", comm, dept).await),
             None,
         ),
         ("POST", p) if p.starts_with("/api/v1/whistles/{id}/") => {

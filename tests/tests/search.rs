@@ -49,6 +49,11 @@ async fn found(s: &TestServer, token: Option<&str>, query: &str) -> Vec<String> 
         .collect()
 }
 
+/// Waits until the search index holds what the store holds (a search waits for that).
+async fn settle(s: &TestServer) {
+    assert_eq!(s.get("/api/v1/whistles?q=settle").await.status, 200);
+}
+
 fn ids(of: &[&String]) -> Vec<String> {
     of.iter().map(|s| s.to_string()).collect()
 }
@@ -368,4 +373,208 @@ async fn a_case_filed_on_one_server_is_found_on_another() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Issue 29 §2: whoever files sees at once that the problem is known; the similar cases are of
+/// the same category, in the same community or within 300 m, alike in their words; a duplicate
+/// rejected onto the original carries its reporter over.
+#[tokio::test]
+async fn a_known_problem_is_shown_at_filing_and_a_duplicate_carries_its_reporter_over() {
+    let s = TestServer::start().await;
+    let c = s.small_city().await;
+    let lamp = |community: &str, title: &str, description: &str, lat: f64, more: Value| {
+        let mut b = json!({"community_id": community, "category": "lighting", "urgency": "normal",
+                           "title": title, "description": description, "lat": lat, "long": 112.34});
+        if let (Some(b), Some(m)) = (b.as_object_mut(), more.as_object()) {
+            b.extend(m.clone());
+        }
+        let s = &s;
+        async move { s.ok("/api/v1/whistles", b, 201).await }
+    };
+    let first = lamp(
+        &c.communities[0],
+        "小区门口路灯不亮",
+        "小区门口三盏路灯不亮，晚上很黑",
+        28.56,
+        json!({}),
+    )
+    .await;
+    let first_id = first["id"].as_str().unwrap().to_string();
+    assert!(first["similar"].is_null(), "nothing known yet: {first}");
+    s.clock.advance(Duration::minutes(10));
+    // The index follows the log a moment behind (a search waits for it; a filing does not).
+    settle(&s).await;
+    // The same lamps, reported by a resident on the hotline: the first is known at once.
+    let second = lamp(
+        &c.communities[0],
+        "门口路灯不亮",
+        "小区门口路灯不亮，晚上很黑，老人走路不安全",
+        28.5601,
+        json!({"source": "hotline", "reporter": {"name": "王阿姨", "phone": "13800138000"}}),
+    )
+    .await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    let hit = &second["similar"][0];
+    assert_eq!(hit["whistle"]["id"], json!(first_id), "{second}");
+    assert_eq!(hit["same_community"], true);
+    assert!(hit["score"].as_f64().unwrap() >= 0.5, "{hit}");
+    assert!(hit["distance_m"].as_f64().unwrap() < 20.0, "{hit}");
+    assert!(
+        hit["shared"].as_array().unwrap().contains(&json!("路灯")),
+        "{hit}"
+    );
+    // Across the street's border but 200 m away: similar by distance; 2 km away: not.
+    let near = lamp(
+        &c.communities[2],
+        "路灯不亮",
+        "小区门口路灯不亮，晚上很黑",
+        28.5618,
+        json!({}),
+    )
+    .await;
+    let far = lamp(
+        &c.communities[2],
+        "路灯不亮",
+        "小区门口路灯不亮，晚上很黑",
+        28.58,
+        json!({}),
+    )
+    .await;
+    // Alike words of another category, and another lamp problem in other words: not similar.
+    let other_category = s
+        .ok(
+            "/api/v1/whistles",
+            json!({"community_id": c.communities[0], "category": "sanitation", "urgency": "normal",
+                   "title": "门口路灯不亮", "description": "小区门口路灯不亮，晚上很黑", "lat": 28.56, "long": 112.34}),
+            201,
+        )
+        .await;
+    let pole = lamp(
+        &c.communities[0],
+        "灯杆被车撞歪",
+        "灯杆倾斜有倒塌危险",
+        28.56,
+        json!({}),
+    )
+    .await;
+    settle(&s).await;
+    let similar = s
+        .get(&format!("/api/v1/whistles/{second_id}/similar"))
+        .await;
+    assert_eq!(similar.status, 200, "{}", similar.body);
+    let ids: Vec<&str> = similar
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["whistle"]["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&first_id.as_str()), "{ids:?}");
+    assert!(ids.contains(&near["id"].as_str().unwrap()), "{ids:?}");
+    for not in [&far, &other_category, &pole] {
+        assert!(
+            !ids.contains(&not["id"].as_str().unwrap()),
+            "{ids:?} holds {not}"
+        );
+    }
+    let by_near = similar
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["whistle"]["id"] == near["id"])
+        .unwrap();
+    assert_eq!(by_near["same_community"], false);
+    assert!(by_near["distance_m"].as_f64().unwrap() < 300.0);
+    // A community sees only its own: the near case is another street's.
+    let community = s
+        .token(
+            "community",
+            json!({"community_id": c.communities[0]}),
+            "朝阳路社区",
+        )
+        .await;
+    let theirs = TestServer::send(s.req_as(
+        &community,
+        reqwest::Method::GET,
+        &format!("/api/v1/whistles/{second_id}/similar"),
+    ))
+    .await;
+    let theirs: Vec<&str> = theirs
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["whistle"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(theirs, [first_id.as_str()]);
+    let outside = TestServer::send(s.req_as(
+        &community,
+        reqwest::Method::GET,
+        &format!("/api/v1/whistles/{}/similar", near["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(outside.status, 404);
+    let bad = s
+        .get(&format!("/api/v1/whistles/{second_id}/similar?days=0"))
+        .await;
+    assert_eq!((bad.status, bad.str("field")), (400, "days".to_string()));
+
+    // The dispatcher merges: the second is rejected as a duplicate of the first, whose record
+    // now holds the hotline caller, to be called back with the fix.
+    s.ok(
+        &format!("/api/v1/whistles/{second_id}/reject"),
+        json!({"reason": "与首报重复", "duplicate_of": first_id}),
+        200,
+    )
+    .await;
+    let original = s.get(&format!("/api/v1/whistles/{first_id}")).await.body;
+    assert_eq!(original["reporter"]["phone"], "13800138000", "{original}");
+    assert_eq!(original["duplicates"], json!([second_id]));
+    let last = original["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["type"], "whistle.duplicate_linked");
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .contains("reporter's contact is kept here")
+            && !last["note"].as_str().unwrap().contains("王阿姨"),
+        "{last}"
+    );
+    // A third report from another caller is kept beside the first caller.
+    let third = lamp(
+        &c.communities[0],
+        "门口路灯不亮",
+        "小区门口路灯不亮",
+        28.56,
+        json!({"source": "hotline", "reporter": {"name": "李师傅", "phone": "13900139000"}}),
+    )
+    .await;
+    s.ok(
+        &format!("/api/v1/whistles/{}/reject", third["id"].as_str().unwrap()),
+        json!({"reason": "重复", "duplicate_of": first_id}),
+        200,
+    )
+    .await;
+    let original = s.get(&format!("/api/v1/whistles/{first_id}")).await.body;
+    assert_eq!(original["also_reported"][0]["name"], "李师傅", "{original}");
+    // Neither is read by a viewer.
+    let viewer = s.token("viewer", json!({}), "市领导").await;
+    let seen = TestServer::send(s.req_as(
+        &viewer,
+        reqwest::Method::GET,
+        &format!("/api/v1/whistles/{first_id}"),
+    ))
+    .await
+    .body;
+    let text = seen.to_string();
+    assert!(
+        !text.contains("王阿姨") && !text.contains("李师傅"),
+        "{text}"
+    );
 }

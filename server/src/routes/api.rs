@@ -19,6 +19,7 @@ pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(directory::list_categories))
         .routes(routes!(whistles::list, whistles::create))
         .routes(routes!(whistles::get))
+        .routes(routes!(whistles::similar))
         .routes(routes!(wishes::list, wishes::create))
         .routes(routes!(wishes::get))
         .routes(routes!(stats::get))

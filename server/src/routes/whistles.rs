@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use shaozi_shared::api::{NewWhistle, Page, StepBody, WhistleDetail};
+use shaozi_shared::api::{Filed, NewWhistle, Page, Similar, StepBody, WhistleDetail};
 use shaozi_shared::{
     CommunityId, DepartmentId, Principal, StreetId, Urgency, Whistle, WhistleId, WhistleStatus,
 };
@@ -48,7 +48,7 @@ pub fn explain(
 /// `POST /api/v1/whistles`: 201 with the new whistle.
 #[utoipa::path(post, path = "/whistles", tag = "whistles", summary = "Blow the whistle",
     params(IdempotencyKey), request_body = NewWhistle,
-    responses((status = 201, description = "The new whistle, on disk", body = Whistle,
+    responses((status = 201, description = "The new whistle, on disk, with the known cases most like it (similar)", body = Filed,
         headers(("Location" = String, description = "Where it lives"),
             ("ETag" = String, description = "Its version, quoted"),
             ("Idempotent-Replayed" = String, description = "`true` when this is the first answer to a retried Idempotency-Key")))))]
@@ -61,13 +61,26 @@ pub async fn create(
     let idem = idempotency(&headers, &who, &b)?;
     match st
         .writer
-        .submit_once(Command::FileWhistle(b), who, idem)
+        .submit_once(Command::FileWhistle(b), who.clone(), idem)
         .await?
     {
-        Reply::Whistle(w) => Ok(created(
-            Some((&*w, w.version, format!("/api/v1/whistles/{}", w.id))),
-            None,
-        )),
+        Reply::Whistle(w) => {
+            // Whoever files sees at once whether the problem is known; a search that fails
+            // does not fail the filing (it is on disk already).
+            let since = w.created_at - chrono::Duration::days(SIMILAR_DAYS);
+            let similar = similar_to(&st, &who, &w, since, SIMILAR_ON_FILING)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e.detail, "similar cases could not be looked for");
+                    Vec::new()
+                });
+            let (version, at) = (w.version, format!("/api/v1/whistles/{}", w.id));
+            let filed = Filed {
+                whistle: *w,
+                similar,
+            };
+            Ok(created(Some((&filed, version, at)), None))
+        }
         Reply::Replayed(json) => Ok(created::<()>(None, Some(json))),
         r => Err(unexpected(&r)),
     }
@@ -182,6 +195,106 @@ pub async fn list(
         .map(|w| crate::reporter::strip(w, &who))
         .collect();
     Ok(axum::Json(Page { items, next_cursor }))
+}
+
+/// How far back similar cases are looked for by default (closed ones count).
+const SIMILAR_DAYS: i64 = 30;
+/// Similar cases a create's answer carries.
+const SIMILAR_ON_FILING: usize = 3;
+/// Below this share of shared words a case is not called similar.
+const SIMILAR_AT_LEAST: f64 = 0.3;
+
+/// The cases like `w` that `who` may see, filed since `since`, best first, at most `limit`:
+/// the index proposes, the records are scored here (shared words, same community, distance).
+async fn similar_to(
+    st: &AppState,
+    who: &Principal,
+    w: &Whistle,
+    since: chrono::DateTime<chrono::Utc>,
+    limit: usize,
+) -> Result<Vec<Similar>, ApiError> {
+    let (index, store, who, w) = (st.search.clone(), st.store.clone(), who.clone(), w.clone());
+    tokio::task::spawn_blocking(move || {
+        let ids = index
+            .similar(&who, &w, since, 50)
+            .map_err(|e| ApiError::internal(&e))?;
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(other) = store.whistle(id)? else {
+                continue;
+            };
+            if !who.sees_whistle(&other) || other.status == WhistleStatus::Rejected {
+                continue;
+            }
+            let (score, shared) = crate::search::likeness(&w, &other);
+            if score < SIMILAR_AT_LEAST {
+                continue;
+            }
+            let distance_m = match (w.lat.zip(w.long), other.lat.zip(other.long)) {
+                (Some(a), Some(b)) => Some(crate::search::distance_m(a, b).round()),
+                _ => None,
+            };
+            let same_community = other.community_id == w.community_id;
+            if !same_community && distance_m.is_none_or(|d| d > crate::search::NEAR_M) {
+                continue;
+            }
+            out.push(Similar {
+                whistle: crate::reporter::strip(other, &who),
+                score: (score * 1000.0).round() / 1000.0,
+                same_community,
+                distance_m,
+                shared: shared.into_iter().take(8).collect(),
+            });
+        }
+        out.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(b.whistle.id.cmp(&a.whistle.id))
+        });
+        out.truncate(limit);
+        Ok(out)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+}
+
+/// `GET /api/v1/whistles/{id}/similar`: cases that may be the same problem.
+#[utoipa::path(get, path = "/whistles/{id}/similar", tag = "whistles",
+    summary = "Open and recent cases of the same category in the same community (or within 300 m) whose words are alike, best first",
+    params(
+        ("id" = WhistleId, Path, description = "The whistle, e.g. W1042"),
+        ("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "How far back, from the case's filing; default 30 (closed cases count)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "At most this many, default 10"),
+    ),
+    responses((status = 200, description = "The similar cases, each with its score and why it matched", body = Vec<Similar>)))]
+pub async fn similar(
+    State(st): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+    p: Params,
+) -> Result<axum::Json<Vec<Similar>>, ApiError> {
+    let id = whistle_id(&id)?;
+    let days: i64 = match p.get("days") {
+        None => SIMILAR_DAYS,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|d| (1..=366).contains(d))
+            .ok_or_else(|| {
+                ApiError::bad_param("days", format!("days must be 1 to 366; got {v:?}"))
+            })?,
+    };
+    let limit = p.limit(10, 50)?;
+    let w = st
+        .store
+        .whistle(id)?
+        .filter(|x| who.sees_whistle(x))
+        .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
+    let since = w.created_at - chrono::Duration::days(days);
+    similar_to(&st, &who, &w, since, limit)
+        .await
+        .map(axum::Json)
 }
 
 /// A page of a search: the index finds the ids, the store gives the records as they are now

@@ -34,7 +34,7 @@ use shaozi_shared::{Principal, Scope, Whistle, WhistleId};
 use crate::storage::WhistleQuery;
 
 /// Bumped when what a document holds changes: an index of another version is rebuilt.
-const VERSION: &str = "shaozi-search-1";
+const VERSION: &str = "shaozi-search-2";
 /// The tokenizer's name in the index.
 const BIGRAMS: &str = "bigrams";
 /// The writer's memory before it flushes a segment.
@@ -69,6 +69,8 @@ struct Fields {
     category: Field,
     urgency: Field,
     source: Field,
+    lat: Field,
+    long: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -97,7 +99,9 @@ fn schema() -> (Schema, Fields) {
         involved: b.add_u64_field("involved", INDEXED),
         category: b.add_text_field("category", STRING),
         urgency: b.add_u64_field("urgency", value.clone()),
-        source: b.add_u64_field("source", value),
+        source: b.add_u64_field("source", value.clone()),
+        lat: b.add_f64_field("lat", value.clone()),
+        long: b.add_f64_field("long", value),
     };
     (b.build(), fields)
 }
@@ -305,7 +309,113 @@ impl Search {
         d.add_text(f.category, &w.category);
         d.add_u64(f.urgency, urgency_code(w.urgency));
         d.add_u64(f.source, source_code(w.source));
+        if let (Some(lat), Some(long)) = (w.lat, w.long) {
+            d.add_f64(f.lat, lat);
+            d.add_f64(f.long, long);
+        }
         d
+    }
+
+    /// Cases that may be the same problem as `w`, for `who`: of its category, filed since
+    /// `since` (closed ones too: a problem that came back is a finding), in its community or
+    /// within [`NEAR_M`] of it when both have coordinates, not rejected, not itself, holding
+    /// some of its words. At most `limit` candidates, most alike by the index's reckoning
+    /// first; [`likeness`] scores them.
+    pub fn similar(
+        &self,
+        who: &Principal,
+        w: &Whistle,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<WhistleId>, SearchError> {
+        let f = &self.f;
+        let is = |field: Field, v: u64| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_u64(field, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for g in terms(w) {
+            for field in [f.title, f.body] {
+                words.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &g),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ));
+            }
+        }
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut place: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Should, is(f.community, w.community_id.0))];
+        if let (Some(lat), Some(long)) = (w.lat, w.long) {
+            let (dlat, dlong) = near_box(lat);
+            let range = |field: Field, v: f64, d: f64| -> Box<dyn Query> {
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_f64(field, v - d)),
+                    Bound::Included(Term::from_field_f64(field, v + d)),
+                ))
+            };
+            place.push((
+                Occur::Should,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, range(f.lat, lat, dlat)),
+                    (Occur::Must, range(f.long, long, dlong)),
+                ])),
+            ));
+        }
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, Box::new(BooleanQuery::new(words))),
+            (Occur::Must, Box::new(BooleanQuery::new(place))),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.category, &w.category),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(f.created, since.timestamp())),
+                    Bound::Unbounded,
+                )),
+            ),
+            (
+                Occur::MustNot,
+                is(
+                    f.status,
+                    u64::from(shaozi_shared::WhistleStatus::Rejected.code()),
+                ),
+            ),
+            (Occur::MustNot, is(f.id, w.id.0)),
+        ];
+        match who.scope {
+            Scope::City => {}
+            Scope::Street(x) => parts.push((Occur::Must, is(f.street, x.0))),
+            Scope::Community(x) => parts.push((Occur::Must, is(f.community, x.0))),
+            Scope::Department(x) => parts.push((Occur::Must, is(f.involved, x.0))),
+        }
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(limit.max(1)).order_by_score();
+        let hits = searcher.search(&BooleanQuery::new(parts), &top)?;
+        let mut ids = Vec::with_capacity(hits.len());
+        for (_, at) in hits {
+            let reader = searcher.segment_reader(at.segment_ord);
+            if let Some(id) = reader
+                .fast_fields()
+                .u64("id")
+                .ok()
+                .and_then(|c| c.first(at.doc_id))
+            {
+                ids.push(WhistleId(id));
+            }
+        }
+        Ok(ids)
     }
 
     /// The ids of the cases `who` may see that match, best first, one page of `limit`, and
@@ -505,6 +615,56 @@ enum Words {
         anywhere: Box<dyn Query>,
         in_title: Box<dyn Query>,
     },
+}
+
+/// How near two cases must be to be the same place when their communities differ.
+pub const NEAR_M: f64 = 300.0;
+
+/// Degrees of latitude and longitude that cover [`NEAR_M`] around a latitude.
+fn near_box(lat: f64) -> (f64, f64) {
+    let per_degree = 111_320.0;
+    let dlat = NEAR_M / per_degree;
+    let dlong = NEAR_M / (per_degree * lat.to_radians().cos().abs().max(0.01));
+    (dlat, dlong)
+}
+
+/// Metres between two points on the earth (haversine).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let r = 6_371_000.0;
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dla = (b.0 - a.0).to_radians();
+    let dlo = (b.1 - a.1).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().asin()
+}
+
+/// The distinct terms of a case's title and description, in order.
+pub fn terms(w: &Whistle) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in grams::grams(&w.title)
+        .into_iter()
+        .chain(grams::grams(&w.description))
+    {
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    out
+}
+
+/// How alike `other` is to `w`: the share of `w`'s terms it holds too, and those terms.
+pub fn likeness(w: &Whistle, other: &Whistle) -> (f64, Vec<String>) {
+    let mine = terms(w);
+    if mine.is_empty() {
+        return (0.0, Vec::new());
+    }
+    let theirs: std::collections::HashSet<String> = terms(other).into_iter().collect();
+    let shared: Vec<String> = mine
+        .iter()
+        .filter(|t| theirs.contains(*t))
+        .cloned()
+        .collect();
+    ((shared.len() as f64) / (mine.len() as f64), shared)
 }
 
 /// The event an index holds up to and its fingerprint, from its last commit; None for one not

@@ -416,7 +416,10 @@ impl Tx<'_> {
         } = action
         {
             if let Some(o) = self.load_whistle(*orig)? {
-                let link = WhistleAction::LinkDuplicate { duplicate: id };
+                let link = WhistleAction::LinkDuplicate {
+                    duplicate: id,
+                    reporter: w.reporter.clone(),
+                };
                 if let Ok(lo) = whistle::apply(&o, &link, at, &self.book(&o.category)) {
                     self.write(Some(&o), &lo.record, &lo.events, actor, at)?;
                 }

@@ -75,6 +75,36 @@ pub struct WhistleDetail {
     pub timeline: Vec<TimelineEntry>,
 }
 
+/// A case like another (`GET /api/v1/whistles/{id}/similar`, and a create's `similar`): the
+/// problem may already be known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Similar {
+    /// The case.
+    pub whistle: Whistle,
+    /// How alike their words are, 0–1: the share of the asking case's terms it holds too.
+    pub score: f64,
+    /// Filed in the same community.
+    pub same_community: bool,
+    /// Metres between them, when both have coordinates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+    /// Words both hold (character pairs for Chinese), the most telling first.
+    pub shared: Vec<String>,
+}
+
+/// `POST /api/v1/whistles`' answer: the whistle filed, and the known cases most like it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Filed {
+    /// The whistle.
+    #[serde(flatten)]
+    pub whistle: Whistle,
+    /// Open or recent cases of the same category nearby whose words are alike, best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub similar: Vec<Similar>,
+}
+
 /// `GET /api/v1/categories` item.
 pub type CategoryInfo = Category;
 

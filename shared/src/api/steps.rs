@@ -859,7 +859,8 @@ mod tests {
         assert_eq!(Step::of_whistle(&WhistleAction::DeadlinePassed), None);
         assert_eq!(
             Step::of_whistle(&WhistleAction::LinkDuplicate {
-                duplicate: WhistleId(1)
+                duplicate: WhistleId(1),
+                reporter: None,
             }),
             None
         );

@@ -227,6 +227,10 @@ pub struct Whistle {
     /// Whistles rejected as duplicates of this one.
     #[serde(default)]
     pub duplicates: Vec<WhistleId>,
+    /// Who reported its duplicates (their contact carried over, so each can be called back),
+    /// read only by those who may read the reporter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_reported: Vec<Reporter>,
     /// Why it was rejected.
     pub reject_reason: Option<String>,
     /// Where it came from.
@@ -364,6 +368,7 @@ impl Whistle {
             reopened: 0,
             duplicate_of: None,
             duplicates: Vec::new(),
+            also_reported: Vec::new(),
             reject_reason: None,
             source: Source::default(),
             pending_return: None,

@@ -111,6 +111,8 @@ pub enum WhistleAction {
     LinkDuplicate {
         /// The duplicate.
         duplicate: WhistleId,
+        /// Who reported the duplicate, carried over to this one.
+        reporter: Option<super::Reporter>,
     },
     /// The lead department sends a misrouted case back (退单).
     Return {

@@ -418,15 +418,35 @@ pub fn apply(
             }
             events
         }
-        WhistleAction::LinkDuplicate { duplicate } => {
+        WhistleAction::LinkDuplicate {
+            duplicate,
+            reporter,
+        } => {
             if !n.duplicates.contains(duplicate) {
                 n.duplicates.push(*duplicate);
             }
+            // Whoever reported the duplicate is kept here, to be called back with the fix;
+            // the note says so without naming them (every reader of the timeline sees it).
+            let carried = match reporter {
+                Some(r) if n.reporter.is_none() => {
+                    n.reporter = Some(r.clone());
+                    true
+                }
+                Some(r) if n.reporter.as_ref() != Some(r) && !n.also_reported.contains(r) => {
+                    n.also_reported.push(r.clone());
+                    true
+                }
+                _ => false,
+            };
             vec![(
                 EventKind::WhistleDuplicateLinked,
-                Some(format!(
-                    "{duplicate} was rejected as a duplicate of this whistle"
-                )),
+                Some(if carried {
+                    format!(
+                        "{duplicate} was rejected as a duplicate of this whistle; its reporter's contact is kept here"
+                    )
+                } else {
+                    format!("{duplicate} was rejected as a duplicate of this whistle")
+                }),
             )]
         }
         WhistleAction::Return { .. }
