@@ -229,6 +229,13 @@ impl Driver {
                     })
                 });
             }
+            Effect::FetchSimilar(id) => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    // Without them the detail is whole; nothing to say when they fail.
+                    api.similar(id).await.ok().map(|s| Msg::Similar(id, s))
+                });
+            }
             Effect::Search(words) => {
                 let api = self.api.clone();
                 self.spawn(async move {

@@ -101,6 +101,8 @@ pub enum Msg {
     DetailFailed(WhistleId, Refusal),
     /// A department's cases arrived.
     DeptCases(DepartmentId, Vec<Whistle>),
+    /// The cases like a whistle arrived.
+    Similar(WhistleId, Vec<shaozi_shared::api::Similar>),
     /// A search's answer (the words, then the hits and whether more were found, or why not).
     Searched(String, Result<(Vec<Whistle>, bool), Refusal>),
     /// The token's own work arrived.
@@ -178,6 +180,8 @@ pub enum Effect {
     FetchDetail(WhistleId),
     /// Load a department's cases.
     FetchDeptCases(DepartmentId),
+    /// Load the cases like a whistle.
+    FetchSimilar(WhistleId),
     /// Search every case (the words as typed, with any `from=` / `to=`).
     Search(String),
     /// Load the token's own work (its role's statuses).

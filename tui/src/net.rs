@@ -282,6 +282,15 @@ impl Api {
         Ok((page.items, page.next_cursor.is_some()))
     }
 
+    /// The cases like a whistle (the server's `similar`).
+    pub async fn similar(
+        &self,
+        id: WhistleId,
+    ) -> Result<Vec<shaozi_shared::api::Similar>, Refusal> {
+        self.get(&format!("/api/v1/whistles/{id}/similar?limit=5"))
+            .await
+    }
+
     /// A department's open cases.
     pub async fn dept_cases(&self, d: DepartmentId) -> Result<Vec<Whistle>, Refusal> {
         self.all_whistles(&format!(

@@ -330,6 +330,14 @@ pub fn start(app: &App, step: Step, targets: Vec<WhistleId>) -> (Option<Prompt>,
                     editor,
                     reassign_to: None,
                 }) if *s == step && *t == targets => editor.clone(),
+                // Rejecting a case with a similar one shown starts as a duplicate of the
+                // closest (the line can be cleared for another reason).
+                _ if step == Step::Reject && targets.len() == 1 => app
+                    .detail
+                    .closest(first)
+                    .map_or_else(LineEditor::default, |o| {
+                        LineEditor::with(&format!("dup {o} "))
+                    }),
                 _ => LineEditor::default(),
             };
             (

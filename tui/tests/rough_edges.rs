@@ -340,7 +340,13 @@ fn assigning_an_assigned_case_on_the_command_line_needs_the_reason_on_the_line()
 fn going_to_a_missing_case_says_not_found_instead_of_loading_for_ever() {
     let mut app = app(Lang::Zh, 120, 40);
     let fx = command(&mut app, "goto W9999");
-    assert_eq!(fx, [Effect::FetchDetail(WhistleId(9999))]);
+    assert_eq!(
+        fx,
+        [
+            Effect::FetchDetail(WhistleId(9999)),
+            Effect::FetchSimilar(WhistleId(9999))
+        ]
+    );
     update(
         &mut app,
         Msg::DetailFailed(

@@ -64,7 +64,13 @@ fn a_search_lists_every_case_found_and_enter_opens_one() {
     // Enter opens the selected one; Esc goes back home from the results.
     key(&mut a, KeyCode::Char('j'));
     let fx = key(&mut a, KeyCode::Enter);
-    assert_eq!(fx, [Effect::FetchDetail(WhistleId(901))]);
+    assert_eq!(
+        fx,
+        [
+            Effect::FetchDetail(WhistleId(901)),
+            Effect::FetchSimilar(WhistleId(901))
+        ]
+    );
     assert_eq!(a.view, View::Detail);
     key(&mut a, KeyCode::Esc);
     assert_eq!(a.view, View::Search, "back to the results");
@@ -124,5 +130,72 @@ fn search_results_80x24_and_120x40_in_both_languages() {
         render(&searched(Lang::Zh, 120, 40)),
         render(&searched(Lang::En, 80, 24)),
         render(&searched(Lang::En, 120, 40))
+    ));
+}
+
+/// The detail of W1032 with the case it is most like (W1031, the same roof) listed.
+fn detail_with_similar(lang: Lang, wd: u16, h: u16) -> App {
+    let mut a = app(lang, wd, h);
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "goto W1032");
+    key(&mut a, KeyCode::Enter);
+    let w = whistle(1032, 2, "property", Urgency::Normal, 5, "屋顶又漏水了");
+    update(
+        &mut a,
+        Msg::Detail(Box::new(shaozi_shared::api::WhistleDetail {
+            whistle: w,
+            timeline: Vec::new(),
+        })),
+    );
+    let like = shaozi_shared::api::Similar {
+        whistle: hits().remove(0),
+        score: 0.75,
+        same_community: true,
+        distance_m: Some(12.0),
+        shared: vec!["屋顶".into(), "漏水".into()],
+    };
+    update(&mut a, Msg::Similar(WhistleId(1032), vec![like]));
+    a
+}
+
+#[test]
+fn the_detail_lists_similar_cases_and_x_offers_the_closest_as_the_original() {
+    let mut a = detail_with_similar(Lang::Zh, 120, 40);
+    let screen = render(&a);
+    assert!(screen.contains("相似案件（可能重复"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("W1031") && l.contains("同社区 · 12 m · 相似 75%")),
+        "{screen}"
+    );
+    key(&mut a, KeyCode::Char('x'));
+    assert!(render(&a).contains("> dup W1031 "), "{}", render(&a));
+    typed(&mut a, "同一处屋顶");
+    let fx = key(&mut a, KeyCode::Enter);
+    // Rejecting is confirmed first (it cannot be undone); yes sends it.
+    let fx = if fx.is_empty() {
+        key(&mut a, KeyCode::Char('y'))
+    } else {
+        fx
+    };
+    let [Effect::Act { id, body, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, WhistleId(1032));
+    assert_eq!(
+        body.json(),
+        serde_json::json!({"reason": "同一处屋顶", "duplicate_of": "W1031"})
+    );
+}
+
+#[test]
+fn a_detail_with_similar_cases_80x24_and_120x40_in_both_languages() {
+    insta::assert_snapshot!(format!(
+        "{}\n{}\n{}\n{}",
+        render(&detail_with_similar(Lang::Zh, 80, 24)),
+        render(&detail_with_similar(Lang::Zh, 120, 40)),
+        render(&detail_with_similar(Lang::En, 80, 24)),
+        render(&detail_with_similar(Lang::En, 120, 40))
     ));
 }

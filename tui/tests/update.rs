@@ -361,7 +361,13 @@ fn the_command_line_assigns_goes_to_and_completes() {
         View::Detail,
         "a whistle not in the queue opens in detail"
     );
-    assert_eq!(fx, vec![Effect::FetchDetail(WhistleId(77))]);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::FetchDetail(WhistleId(77)),
+            Effect::FetchSimilar(WhistleId(77))
+        ]
+    );
     key(&mut app, KeyCode::Char(':'));
     typed(&mut app, "fly");
     key(&mut app, KeyCode::Enter);

@@ -161,6 +161,10 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.cases.loaded(app.view, dept, items);
             Vec::new()
         }
+        Msg::Similar(id, similar) => {
+            app.detail.similar_loaded(id, similar);
+            Vec::new()
+        }
         Msg::Searched(words, answer) => {
             let lang = app.lang;
             let verb = if lang == crate::i18n::Lang::Zh {

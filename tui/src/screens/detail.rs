@@ -35,6 +35,8 @@ pub struct DetailScreen {
     /// How far it can scroll: its lines (wrapped as drawn) less the rows on screen, recorded
     /// when drawn.
     pub last_scroll: Cell<usize>,
+    /// The cases like the one shown, once the server has said.
+    pub similar: Option<(WhistleId, Vec<shaozi_shared::api::Similar>)>,
 }
 
 impl Default for DetailScreen {
@@ -45,6 +47,7 @@ impl Default for DetailScreen {
             back: View::Queue,
             failed: None,
             last_scroll: Cell::new(usize::MAX),
+            similar: None,
         }
     }
 }
@@ -61,7 +64,26 @@ impl DetailScreen {
         let cached = self.shown.take().filter(|d| d.0 == id).and_then(|d| d.1);
         self.shown = Some((id, cached));
         self.failed = None;
-        vec![Effect::FetchDetail(id)]
+        if self.similar.as_ref().is_none_or(|s| s.0 != id) {
+            self.similar = None;
+        }
+        vec![Effect::FetchDetail(id), Effect::FetchSimilar(id)]
+    }
+
+    /// The cases like `id` arrived; kept while it is the one shown.
+    pub fn similar_loaded(&mut self, id: WhistleId, similar: Vec<shaozi_shared::api::Similar>) {
+        if self.shown.as_ref().is_some_and(|s| s.0 == id) {
+            self.similar = Some((id, similar));
+        }
+    }
+
+    /// The closest case like the one shown, if any (the original a duplicate is rejected onto).
+    pub fn closest(&self, id: WhistleId) -> Option<WhistleId> {
+        self.similar
+            .as_ref()
+            .filter(|s| s.0 == id)
+            .and_then(|s| s.1.first())
+            .map(|s| s.whistle.id)
     }
 
     /// A whistle's detail could not be loaded: said, and shown in its place unless what was
@@ -403,6 +425,11 @@ impl Screen for DetailScreen {
         }
         lines.extend(joint_lines(cx, w, label_w, theme));
         lines.extend(middle_lines(cx, w, label_w, theme));
+        if let Some((sid, similar)) = &self.similar {
+            if *sid == w.id {
+                lines.extend(super::similar::lines(cx, similar, theme));
+            }
+        }
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(t.detail.timeline, bold)));
         let mut level = 0;

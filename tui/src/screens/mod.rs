@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod notices;
 pub mod queue;
 pub mod search;
+pub mod similar;
 pub mod table;
 pub mod webhooks;
 pub mod wishes;
