@@ -215,18 +215,24 @@ async fn similar_to(
 ) -> Result<Vec<Similar>, ApiError> {
     let (index, store, who, w) = (st.search.clone(), st.store.clone(), who.clone(), w.clone());
     tokio::task::spawn_blocking(move || {
+        // A few more candidates than asked for: some fall below the bar or out of reach.
         let ids = index
-            .similar(&who, &w, since, 50)
+            .similar(&who, &w, since, (limit * 3).max(10))
             .map_err(|e| ApiError::internal(&e))?;
+        let mine = crate::search::terms(&w);
         let mut out = Vec::new();
         for id in ids {
             let Some(other) = store.whistle(id)? else {
                 continue;
             };
-            if !who.sees_whistle(&other) || other.status == WhistleStatus::Rejected {
+            // (The index looks by day; the record says to the second.)
+            if !who.sees_whistle(&other)
+                || other.status == WhistleStatus::Rejected
+                || other.created_at < since
+            {
                 continue;
             }
-            let (score, shared) = crate::search::likeness(&w, &other);
+            let (score, shared) = crate::search::likeness(&mine, &other);
             if score < SIMILAR_AT_LEAST {
                 continue;
             }

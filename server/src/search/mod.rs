@@ -34,7 +34,7 @@ use shaozi_shared::{Principal, Scope, Whistle, WhistleId};
 use crate::storage::WhistleQuery;
 
 /// Bumped when what a document holds changes: an index of another version is rebuilt.
-const VERSION: &str = "shaozi-search-2";
+const VERSION: &str = "shaozi-search-3";
 /// The tokenizer's name in the index.
 const BIGRAMS: &str = "bigrams";
 /// The writer's memory before it flushes a segment.
@@ -71,6 +71,7 @@ struct Fields {
     source: Field,
     lat: Field,
     long: Field,
+    day: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -101,7 +102,10 @@ fn schema() -> (Schema, Fields) {
         urgency: b.add_u64_field("urgency", value.clone()),
         source: b.add_u64_field("source", value.clone()),
         lat: b.add_f64_field("lat", value.clone()),
-        long: b.add_f64_field("long", value),
+        long: b.add_f64_field("long", value.clone()),
+        // The filing day: a range of a few dozen terms, where one of seconds would be one of
+        // every case filed in it.
+        day: b.add_i64_field("day", value),
     };
     (b.build(), fields)
 }
@@ -271,6 +275,7 @@ impl Search {
         let mut d = TantivyDocument::default();
         d.add_u64(f.id, w.id.0);
         d.add_i64(f.created, w.created_at.timestamp());
+        d.add_i64(f.day, w.created_at.timestamp().div_euclid(86_400));
         d.add_text(f.title, &w.title);
         d.add_text(f.body, &w.description);
         if let Some(a) = &w.address {
@@ -336,7 +341,9 @@ impl Search {
             ))
         };
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for g in terms(w) {
+        // The title's terms and the description's first ones: enough to find the candidates
+        // (the records are scored on every term), and each term a posting list to walk.
+        for g in terms(w).into_iter().take(SIMILAR_TERMS) {
             for field in [f.title, f.body] {
                 words.push((
                     Occur::Should,
@@ -381,7 +388,10 @@ impl Search {
             (
                 Occur::Must,
                 Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_i64(f.created, since.timestamp())),
+                    Bound::Included(Term::from_field_i64(
+                        f.day,
+                        since.timestamp().div_euclid(86_400),
+                    )),
                     Bound::Unbounded,
                 )),
             ),
@@ -400,21 +410,15 @@ impl Search {
             Scope::Community(x) => parts.push((Occur::Must, is(f.community, x.0))),
             Scope::Department(x) => parts.push((Occur::Must, is(f.involved, x.0))),
         }
+        // The newest that share a word, without ranking them here: scoring every case that
+        // shares a common word (路灯) costs more than the records scored afterwards.
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(limit.max(1)).order_by_score();
-        let hits = searcher.search(&BooleanQuery::new(parts), &top)?;
-        let mut ids = Vec::with_capacity(hits.len());
-        for (_, at) in hits {
-            let reader = searcher.segment_reader(at.segment_ord);
-            if let Some(id) = reader
-                .fast_fields()
-                .u64("id")
-                .ok()
-                .and_then(|c| c.first(at.doc_id))
-            {
-                ids.push(WhistleId(id));
-            }
-        }
+        let top = TopDocs::with_limit(limit.max(1)).order_by_fast_field::<u64>("id", Order::Desc);
+        let ids = searcher
+            .search(&BooleanQuery::new(parts), &top)?
+            .into_iter()
+            .filter_map(|(id, _)| id.map(WhistleId))
+            .collect();
         Ok(ids)
     }
 
@@ -617,6 +621,9 @@ enum Words {
     },
 }
 
+/// Terms of a case a similar search asks the index for.
+const SIMILAR_TERMS: usize = 12;
+
 /// How near two cases must be to be the same place when their communities differ.
 pub const NEAR_M: f64 = 300.0;
 
@@ -652,9 +659,9 @@ pub fn terms(w: &Whistle) -> Vec<String> {
     out
 }
 
-/// How alike `other` is to `w`: the share of `w`'s terms it holds too, and those terms.
-pub fn likeness(w: &Whistle, other: &Whistle) -> (f64, Vec<String>) {
-    let mine = terms(w);
+/// How alike `other` is to a case of terms `mine` (its [`terms`]): the share of them it
+/// holds too, and those terms.
+pub fn likeness(mine: &[String], other: &Whistle) -> (f64, Vec<String>) {
     if mine.is_empty() {
         return (0.0, Vec::new());
     }
