@@ -19,6 +19,19 @@ async fn step(s: &TestServer, id: &str, action: &str, body: Value) {
         .await;
 }
 
+/// The body of a CSV answer, as text.
+async fn csv_text(s: &TestServer, path: &str) -> String {
+    let bytes = s
+        .req(reqwest::Method::GET, path)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
 fn unit<'a>(a: &'a Value, id: &str) -> &'a Value {
     a["units"]
         .as_array()
@@ -235,20 +248,11 @@ async fn three_departments_measured_scored_and_ranked_by_hand() {
     .await;
     assert_eq!(csv.status, 200);
     assert!(csv.content_type().starts_with("text/csv"));
-    let text = String::from_utf8(
-        s.req(
-            reqwest::Method::GET,
-            "/api/v1/assessment?from=2026-11-26&to=2026-11-26&format=csv",
-        )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec(),
+    let text = csv_text(
+        &s,
+        "/api/v1/assessment?from=2026-11-26&to=2026-11-26&format=csv",
     )
-    .unwrap();
+    .await;
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("rank,id,name,score,dispatched,on_time,on_time_rate"));
     assert_eq!(lines.len(), 4);
@@ -546,20 +550,11 @@ async fn a_fortnight_of_joint_calls_measures_each_department_by_hand() {
     assert_eq!(s1["calls"], 5);
 
     // The CSV carries the same, led and assisting apart, after the columns of before.
-    let text = String::from_utf8(
-        s.req(
-            reqwest::Method::GET,
-            "/api/v1/assessment?from=2026-11-26&to=2026-12-09&format=csv",
-        )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec(),
+    let text = csv_text(
+        &s,
+        "/api/v1/assessment?from=2026-11-26&to=2026-12-09&format=csv",
     )
-    .unwrap();
+    .await;
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].ends_with(
