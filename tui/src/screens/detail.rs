@@ -1,6 +1,8 @@
 //! One whistle: everything about it, then its timeline. Opened from any list (or `:goto`); Esc
 //! goes back to where it was opened from.
 
+mod similar;
+
 use std::cell::Cell;
 
 use ratatui::layout::Rect;
@@ -427,7 +429,7 @@ impl Screen for DetailScreen {
         lines.extend(middle_lines(cx, w, label_w, theme));
         if let Some((sid, similar)) = &self.similar {
             if *sid == w.id {
-                lines.extend(super::similar::lines(cx, similar, theme));
+                lines.extend(similar::lines(cx, similar, theme));
             }
         }
         lines.push(Line::from(""));

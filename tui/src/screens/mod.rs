@@ -15,7 +15,6 @@ pub mod inbox;
 pub mod notices;
 pub mod queue;
 pub mod search;
-pub mod similar;
 pub mod table;
 pub mod webhooks;
 pub mod wishes;
