@@ -186,6 +186,19 @@ pub fn whistle_done(lang: Lang, step: Step, w: &Whistle, dir: &Directory) -> Str
                 )
             }
         }
+        (Step::Assisting, _) => {
+            let names: Vec<String> = w
+                .assisting
+                .iter()
+                .map(|d| dir.department(Some(*d)))
+                .collect();
+            match (lang, names.is_empty()) {
+                (Lang::Zh, true) => format!("{id} 已不再有协办部门"),
+                (Lang::Zh, false) => format!("{id} 协办部门：{}", names.join("、")),
+                (Lang::En, true) => format!("{id}: no department assists now"),
+                (Lang::En, false) => format!("{id}: assisting now {}", names.join(", ")),
+            }
+        }
         (Step::Note, Lang::Zh) => format!("{id} 备注已记录"),
         (Step::Note, Lang::En) => format!("{id}: note recorded"),
         (Step::PartDone, Lang::Zh) => format!("{id} 本部门负责的部分已完成"),

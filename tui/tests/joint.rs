@@ -312,4 +312,19 @@ fn the_dispatcher_changes_the_assisting_departments_from_the_detail() {
             json!({"add": ["D2"], "remove": ["D3"], "reason": "是线路问题，不涉及楼体"})
         )
     );
+    // The answer says who assists now.
+    let mut changed = joint();
+    changed.assisting = vec![DepartmentId(2)];
+    changed.version += 5;
+    update(
+        &mut a,
+        Msg::Acted {
+            id: WhistleId(1020),
+            step: Step::Assisting,
+            result: Ok(Box::new(changed)),
+            draft: None,
+        },
+    );
+    let said = a.flash.clone().unwrap().text;
+    assert_eq!(said, "W1020 协办部门：市路灯管理处");
 }
