@@ -33,6 +33,7 @@ use shaozi_shared::api::Problem;
         (name = "stats", description = "Counts for dashboards"),
         (name = "events", description = "The durable event log, live"),
         (name = "assessment", description = "How every unit answered"),
+        (name = "patterns", description = "Hotspots and trends: what keeps coming back, week by week"),
         (name = "admin", description = "Tokens and the audit log"),
         (name = "webhooks", description = "Pushing events to receivers and work-chat robots"),
     )

@@ -1,7 +1,9 @@
 //! The `/api/v1` routes, each with its OpenAPI description: what the router serves and what
 //! the contract is generated from.
 
-use super::{admin, assessment, directory, events, maintenance, stats, webhooks, whistles, wishes};
+use super::{
+    admin, assessment, directory, events, maintenance, patterns, stats, webhooks, whistles, wishes,
+};
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
 pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
@@ -36,7 +38,9 @@ pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(webhooks::test))
         .routes(routes!(webhooks::adopt))
         .routes(routes!(assessment::get))
-        .routes(routes!(assessment::record));
+        .routes(routes!(assessment::record))
+        .routes(routes!(patterns::hotspots))
+        .routes(routes!(patterns::trends));
     // Every step of the shared table, whistles' and wishes'.
     wishes::step_routes(whistles::step_routes(api))
 }

@@ -31,6 +31,7 @@ pub mod events;
 pub mod gate;
 pub mod maintenance;
 pub mod ops;
+pub mod patterns;
 pub mod stats;
 pub mod webhooks;
 pub mod whistles;

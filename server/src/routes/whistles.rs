@@ -323,20 +323,7 @@ async fn search_page(
                 )
             })?,
     };
-    // What was written before this request is found: the index is given a moment to hold it.
-    let head = st.store.last_seq()?;
-    if !st
-        .search
-        .caught_up(head, std::time::Duration::from_secs(1))
-        .await
-        && head.saturating_sub(st.search.indexed_seq()) > 10_000
-    {
-        return Err(ApiError::unavailable(format!(
-            "the search index is still being built from the log ({} of {} events); try again in a moment",
-            st.search.indexed_seq(),
-            head
-        )));
-    }
+    index_ready(st).await?;
     let (index, store, limit) = (st.search.clone(), st.store.clone(), q.limit);
     tokio::task::spawn_blocking(move || {
         let (ids, more) = index
@@ -357,6 +344,25 @@ async fn search_page(
     })
     .await
     .map_err(|e| ApiError::internal(&e))?
+}
+
+/// Waits a moment for the index to hold what was written before this request; 503 when it
+/// is far behind (being built from the log), so an answer never silently misses cases.
+pub(super) async fn index_ready(st: &AppState) -> Result<(), ApiError> {
+    let head = st.store.last_seq()?;
+    if !st
+        .search
+        .caught_up(head, std::time::Duration::from_secs(1))
+        .await
+        && head.saturating_sub(st.search.indexed_seq()) > 10_000
+    {
+        return Err(ApiError::unavailable(format!(
+            "the search index is still being built from the log ({} of {} events); try again in a moment",
+            st.search.indexed_seq(),
+            head
+        )));
+    }
+    Ok(())
 }
 
 /// A `due_within` span on the clock: `30m`, `2h`, `1d` (a working-time span would mean

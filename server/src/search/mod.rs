@@ -13,6 +13,7 @@
 
 pub mod feed;
 pub mod grams;
+pub mod patterns;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -22,8 +23,8 @@ use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, INDEXED,
-    STRING,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST,
+    INDEXED, STRING,
 };
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 use tokio::sync::watch;
@@ -34,7 +35,7 @@ use shaozi_shared::{Principal, Scope, Whistle, WhistleId};
 use crate::storage::WhistleQuery;
 
 /// Bumped when what a document holds changes: an index of another version is rebuilt.
-const VERSION: &str = "shaozi-search-3";
+const VERSION: &str = "shaozi-search-4";
 /// The tokenizer's name in the index.
 const BIGRAMS: &str = "bigrams";
 /// The writer's memory before it flushes a segment.
@@ -72,6 +73,7 @@ struct Fields {
     lat: Field,
     long: Field,
     day: Field,
+    flags: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -94,18 +96,20 @@ fn schema() -> (Schema, Fields) {
         private: b.add_text_field("private", words),
         phone: b.add_text_field("phone", STRING),
         status: b.add_u64_field("status", value.clone()),
-        street: b.add_u64_field("street", value.clone()),
-        community: b.add_u64_field("community", value.clone()),
+        // Fast too: the patterns (hotspots, trends) count by them.
+        street: b.add_u64_field("street", value.clone().set_fast()),
+        community: b.add_u64_field("community", value.clone().set_fast()),
         lead: b.add_u64_field("lead", value.clone()),
         involved: b.add_u64_field("involved", INDEXED),
-        category: b.add_text_field("category", STRING),
+        category: b.add_text_field("category", STRING | FAST),
         urgency: b.add_u64_field("urgency", value.clone()),
-        source: b.add_u64_field("source", value.clone()),
+        source: b.add_u64_field("source", value.clone().set_fast()),
         lat: b.add_f64_field("lat", value.clone()),
         long: b.add_f64_field("long", value.clone()),
         // The filing day: a range of a few dozen terms, where one of seconds would be one of
         // every case filed in it.
         day: b.add_i64_field("day", value),
+        flags: b.add_u64_field("flags", NumericOptions::default().set_fast()),
     };
     (b.build(), fields)
 }
@@ -318,6 +322,7 @@ impl Search {
             d.add_f64(f.lat, lat);
             d.add_f64(f.long, long);
         }
+        d.add_u64(f.flags, patterns::flags(w));
         d
     }
 
@@ -334,12 +339,6 @@ impl Search {
         limit: usize,
     ) -> Result<Vec<WhistleId>, SearchError> {
         let f = &self.f;
-        let is = |field: Field, v: u64| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_u64(field, v),
-                IndexRecordOption::Basic,
-            ))
-        };
         let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // The title's terms and the description's first ones: enough to find the candidates
         // (the records are scored on every term), and each term a posting list to walk.
@@ -404,11 +403,8 @@ impl Search {
             ),
             (Occur::MustNot, is(f.id, w.id.0)),
         ];
-        match who.scope {
-            Scope::City => {}
-            Scope::Street(x) => parts.push((Occur::Must, is(f.street, x.0))),
-            Scope::Community(x) => parts.push((Occur::Must, is(f.community, x.0))),
-            Scope::Department(x) => parts.push((Occur::Must, is(f.involved, x.0))),
+        if let Some(scope) = self.scope(who) {
+            parts.push((Occur::Must, scope));
         }
         // The newest that share a word, without ranking them here: scoring every case that
         // shares a common word (路灯) costs more than the records scored afterwards.
@@ -545,19 +541,7 @@ impl Search {
     /// The token's scope and the list's filters, as the index holds them.
     fn filters(&self, who: &Principal, q: &WhistleQuery, s: &SearchQuery) -> Vec<Box<dyn Query>> {
         let f = &self.f;
-        let is = |field: Field, v: u64| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_u64(field, v),
-                IndexRecordOption::Basic,
-            ))
-        };
-        let mut out: Vec<Box<dyn Query>> = Vec::new();
-        match who.scope {
-            Scope::City => {}
-            Scope::Street(x) => out.push(is(f.street, x.0)),
-            Scope::Community(x) => out.push(is(f.community, x.0)),
-            Scope::Department(x) => out.push(is(f.involved, x.0)),
-        }
+        let mut out: Vec<Box<dyn Query>> = self.scope(who).into_iter().collect();
         if !q.statuses.is_empty() {
             out.push(Box::new(BooleanQuery::new(
                 q.statuses
@@ -602,10 +586,29 @@ impl Search {
         out
     }
 
+    /// The cases `who` may see, as a query (None: every case).
+    fn scope(&self, who: &Principal) -> Option<Box<dyn Query>> {
+        let f = &self.f;
+        match who.scope {
+            Scope::City => None,
+            Scope::Street(x) => Some(is(f.street, x.0)),
+            Scope::Community(x) => Some(is(f.community, x.0)),
+            Scope::Department(x) => Some(is(f.involved, x.0)),
+        }
+    }
+
     /// How many cases the index holds (for /metrics and tests).
     pub fn count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// The cases whose `field` holds `v`.
+fn is(field: Field, v: u64) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_u64(field, v),
+        IndexRecordOption::Basic,
+    ))
 }
 
 /// The words of a search, as queries.

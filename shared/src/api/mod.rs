@@ -5,6 +5,7 @@
 mod answers;
 mod bodies;
 mod maintenance;
+mod patterns;
 mod steps;
 mod webhooks;
 
@@ -12,5 +13,6 @@ pub use crate::whistle::Reporter;
 pub use answers::*;
 pub use bodies::*;
 pub use maintenance::*;
+pub use patterns::*;
 pub use steps::*;
 pub use webhooks::*;
