@@ -64,7 +64,7 @@ fn every_operation_is_described_with_its_refusals() {
         }
     }
     // The operations of /api/v1 (similar cases the latest) and the document itself.
-    assert_eq!(ops, 56, "operations in the document");
+    assert_eq!(ops, 57, "operations in the document");
     let problem =
         &doc["components"]["responses"]["Conflict"]["content"]["application/problem+json"];
     assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");

@@ -2,7 +2,8 @@
 //! the contract is generated from.
 
 use super::{
-    admin, assessment, directory, events, maintenance, patterns, stats, webhooks, whistles, wishes,
+    admin, assessment, directory, events, ledger, maintenance, patterns, stats, webhooks, whistles,
+    wishes,
 };
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -21,6 +22,7 @@ pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(directory::list_categories))
         .routes(routes!(whistles::list, whistles::create))
         .routes(routes!(whistles::get))
+        .routes(routes!(ledger::ledger))
         .routes(routes!(whistles::similar))
         .routes(routes!(wishes::list, wishes::create))
         .routes(routes!(wishes::get))

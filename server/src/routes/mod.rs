@@ -29,6 +29,7 @@ pub mod assessment;
 pub mod directory;
 pub mod events;
 pub mod gate;
+pub mod ledger;
 pub mod maintenance;
 pub mod ops;
 pub mod patterns;

@@ -111,7 +111,35 @@ pub async fn list(
     Extension(who): Extension<Principal>,
     p: Params,
 ) -> Result<axum::Json<Page<Whistle>>, ApiError> {
-    let mut q = WhistleQuery {
+    let (mut q, search) = list_query(&st, &p, 50)?;
+    if !scope_whistles(&who, &mut q) {
+        return Ok(axum::Json(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }));
+    }
+    if let Some(search) = search {
+        return search_page(&st, who, q, search).await.map(axum::Json);
+    }
+    let store = st.store.clone();
+    let (items, next_cursor) = tokio::task::spawn_blocking(move || store.list_whistles(&q))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let items = items
+        .into_iter()
+        .filter(|w| who.sees_whistle(w))
+        .map(|w| crate::reporter::strip(w, &who))
+        .collect();
+    Ok(axum::Json(Page { items, next_cursor }))
+}
+
+/// The list's filters from a request, and the search's (words, dates) when it asks for one.
+pub(super) fn list_query(
+    st: &AppState,
+    p: &Params,
+    default_limit: usize,
+) -> Result<(WhistleQuery, Option<crate::search::SearchQuery>), ApiError> {
+    let q = WhistleQuery {
         statuses: p.list(
             "status",
             WhistleStatus::parse,
@@ -161,40 +189,27 @@ pub async fn list(
                 )
             })?),
         },
-        limit: p.limit(50, 500)?,
+        limit: p.limit(default_limit, 500)?,
         cursor: p.get("cursor").map(str::to_string),
     };
-    if !scope_whistles(&who, &mut q) {
-        return Ok(axum::Json(Page {
-            items: Vec::new(),
-            next_cursor: None,
-        }));
-    }
     let words = p.get("q").map(str::trim).unwrap_or_default().to_string();
-    let from = super::assessment::instant(&st, &p, "from", false)?;
-    let to = super::assessment::instant(&st, &p, "to", true)?;
-    if p.get("q").is_some() || from.is_some() || to.is_some() {
-        if words.chars().count() > 200 {
-            return Err(ApiError::bad_param("q", "q is at most 200 characters"));
-        }
-        let search = crate::search::SearchQuery {
+    let from = super::assessment::instant(st, p, "from", false)?;
+    let to = super::assessment::instant(st, p, "to", true)?;
+    if p.get("q").is_none() && from.is_none() && to.is_none() {
+        return Ok((q, None));
+    }
+    if words.chars().count() > 200 {
+        return Err(ApiError::bad_param("q", "q is at most 200 characters"));
+    }
+    Ok((
+        q,
+        Some(crate::search::SearchQuery {
             q: words,
             from,
             to,
             offset: 0,
-        };
-        return search_page(&st, who, q, search).await.map(axum::Json);
-    }
-    let store = st.store.clone();
-    let (items, next_cursor) = tokio::task::spawn_blocking(move || store.list_whistles(&q))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
-    let items = items
-        .into_iter()
-        .filter(|w| who.sees_whistle(w))
-        .map(|w| crate::reporter::strip(w, &who))
-        .collect();
-    Ok(axum::Json(Page { items, next_cursor }))
+        }),
+    ))
 }
 
 /// How far back similar cases are looked for by default (closed ones count).

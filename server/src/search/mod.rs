@@ -13,6 +13,7 @@
 
 pub mod feed;
 pub mod grams;
+pub mod ledger;
 pub mod patterns;
 
 use std::ops::Bound;

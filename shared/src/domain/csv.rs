@@ -20,6 +20,46 @@ pub fn cell(s: &str) -> String {
     }
 }
 
+/// One cell of text people typed (a title, a reply, a phone): like [`cell`], and also kept as
+/// text when a spreadsheet would read it as something else: a date (`3-4`, `2026/11/1`,
+/// `3月4日`, `Mar 4`), a time (`8:30`), a number it would round or strip (`13800138000`,
+/// `007`), a percentage. Such a cell gets the same leading `'` as a formula.
+pub fn text(s: &str) -> String {
+    if looks_like_a_value(s) {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else {
+        cell(s)
+    }
+}
+
+/// Whether a spreadsheet would take `s` for a number, date, time or percentage rather than
+/// text: digits with only the marks dates, times and numbers are written with, or a month's
+/// English name with digits.
+fn looks_like_a_value(s: &str) -> bool {
+    let t = s.trim();
+    if !t.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let lower = t.to_ascii_lowercase();
+    let months = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let rest: String = months
+        .iter()
+        .fold(lower, |acc, m| acc.replacen(m, "", 1))
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect();
+    // What is left of a month's name (`march` → `ch`) is allowed too.
+    let month_tail = [
+        "", "uary", "ruary", "ch", "il", "e", "y", "ust", "tember", "t", "ember", "ober",
+    ];
+    month_tail.contains(&rest.as_str())
+        && t.chars().all(|c| {
+            c.is_ascii_digit() || c.is_ascii_alphabetic() || " -/.:,+%年月日号时分秒".contains(c)
+        })
+}
+
 /// One CSV line (without its line break) of the given cells.
 pub fn row<I, S>(cells: I) -> String
 where
@@ -74,5 +114,43 @@ mod tests {
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(row(["1", "=x", "y"]), "1,\"'=x\",y");
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_turn_into_a_date_or_number_stays_text() {
+        for s in [
+            "3-4",
+            "3/4",
+            "2026-11-01",
+            "2026/11/1",
+            "11.5",
+            "3月4日",
+            "12月",
+            "8:30",
+            "Mar 4",
+            "4-March",
+            "13800138000",
+            "007",
+            "50%",
+            "-3",
+            "+3",
+            "1 1/2",
+        ] {
+            let c = text(s);
+            assert!(c.starts_with("\"'"), "{s:?} → {c:?}");
+            assert_eq!(c, format!("\"'{s}\""));
+        }
+        for (s, want) in [
+            ("朝阳路3号楼", "朝阳路3号楼"),
+            ("路灯不亮", "路灯不亮"),
+            ("W1042", "W1042"),
+            ("LED 3盏", "LED 3盏"),
+            ("a,b", "\"a,b\""),
+            ("", ""),
+            ("=1+1", "\"'=1+1\""),
+            ("-1+1", "\"'-1+1\""),
+        ] {
+            assert_eq!(text(s), want, "{s:?}");
+        }
     }
 }
