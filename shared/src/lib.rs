@@ -17,8 +17,8 @@ pub mod domain;
 mod schema;
 
 pub use domain::{
-    access, assessment, calendar, case, category, csv, event, ids, patterns, questions, rules,
-    text, whistle, wish, RefusalCode, RuleError,
+    access, assessment, calendar, case, category, csv, event, ids, ledger, patterns, questions,
+    rules, text, whistle, wish, RefusalCode, RuleError,
 };
 
 pub use access::{Op, Principal, Role, Scope};

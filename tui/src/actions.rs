@@ -278,11 +278,12 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             let key = app.keymap.hint_key(other).unwrap_or_default();
             let what = crate::words::action(app.lang, other);
             let where_ = match other {
-                Action::Period
-                | Action::Units
-                | Action::Export
-                | Action::SortNext
-                | Action::SortPrev => Some(("5 考核", "the assessment (5)")),
+                Action::Export => {
+                    Some(("案件列表和5 考核", "lists of cases and the assessment (5)"))
+                }
+                Action::Period | Action::Units | Action::SortNext | Action::SortPrev => {
+                    Some(("5 考核", "the assessment (5)"))
+                }
                 Action::WebhookResume | Action::WebhookTest => Some(("6 推送", "the webhooks (6)")),
                 Action::Mark => Some(("1 队列", "the queue (1)")),
                 _ => None,

@@ -51,7 +51,7 @@ pub enum Action {
     Period,
     /// The assessment of the next kind of unit (departments, streets, communities).
     Units,
-    /// Export the assessment as CSV.
+    /// Export what is shown as CSV: a list of cases as the ledger, or the assessment.
     Export,
     /// Sort by the next column.
     SortNext,

@@ -10,6 +10,7 @@ pub mod context;
 pub mod directory;
 pub mod driver;
 pub mod editor;
+pub mod export;
 pub mod filing;
 pub mod filter;
 pub mod i18n;

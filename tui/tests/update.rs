@@ -827,3 +827,37 @@ fn rows_that_move_before_the_first_frame_leave_the_queue_at_its_top() {
         "the most pressing row is in sight: {screen}"
     );
 }
+
+#[test]
+fn e_on_the_filtered_queue_exports_the_rows_it_shows_as_the_ledger() {
+    let mut app = app(Lang::Zh, 120, 40);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "朝阳路");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(ids(&app), [1001, 1003]);
+    let fx = key(&mut app, KeyCode::Char('E'));
+    let [Effect::WriteCsv { file, text }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert!(
+        file.starts_with("shaozi-queue-") && file.ends_with(".csv"),
+        "{file}"
+    );
+    assert!(text.starts_with('\u{feff}'), "a BOM for Excel and WPS");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        lines[0].starts_with("编号,标题,街道编号,街道"),
+        "{}",
+        lines[0]
+    );
+    let shown: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
+    assert_eq!(shown, ["W1001", "W1003"], "the rows shown, in their order");
+    // The same columns as the server's ledger.
+    assert_eq!(
+        lines[0].split(',').count(),
+        shaozi_shared::ledger::header_line(true).split(',').count()
+    );
+}

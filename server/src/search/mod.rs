@@ -323,7 +323,7 @@ impl Search {
             d.add_f64(f.lat, lat);
             d.add_f64(f.long, long);
         }
-        d.add_u64(f.flags, patterns::flags(w));
+        d.add_u64(f.flags, shaozi_shared::patterns::Counts::of(w).bits());
         d
     }
 

@@ -11,14 +11,9 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use shaozi_shared::patterns::{period_of, Counts};
-use shaozi_shared::{Principal, Whistle};
+use shaozi_shared::Principal;
 
 use super::{Search, SearchError};
-
-/// What one case counts for, as the index keeps it.
-pub fn flags(w: &Whistle) -> u64 {
-    Counts::of(w).bits()
-}
 
 /// What a tally is counted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The rules: records, their state machines, deadlines and the working calendar, who may do
 //! what, and the assessment. Nothing here knows the wire (`crate::api`), and the modules form
-//! no import circle: ids, text, csv, calendar → case → questions → category → event → whistle → wish →
+//! no import circle: ids, text, csv, calendar → case → questions → category → event → whistle → ledger → wish →
 //! patterns → assessment → access → rules.
 
 pub mod access;
@@ -11,6 +11,7 @@ pub mod category;
 pub mod csv;
 pub mod event;
 pub mod ids;
+pub mod ledger;
 pub mod patterns;
 pub mod questions;
 pub mod rules;

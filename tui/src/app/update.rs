@@ -97,9 +97,9 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Exported(r) => {
             match r {
                 Ok(path) => app.say(if app.zh() {
-                    format!("考核表已导出：{path}")
+                    format!("已导出：{path}")
                 } else {
-                    format!("assessment exported to {path}")
+                    format!("exported to {path}")
                 }),
                 Err(e) => app.warn(if app.zh() {
                     format!("导出失败：{e}")

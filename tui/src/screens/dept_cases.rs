@@ -100,10 +100,16 @@ impl Screen for DeptCasesScreen {
         self.list.moved(delta, n);
     }
 
-    fn on_action(&mut self, _cx: &Context, action: Action) -> Option<Vec<Out>> {
+    fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
             Action::Open => Some(self.current().map(Out::OpenDetail).into_iter().collect()),
             Action::Back => Some(vec![Out::Show(View::Departments)]),
+            Action::Export => {
+                let what = self
+                    .dept
+                    .map_or("department".to_string(), |d| d.to_string());
+                Some(vec![crate::export::ledger(cx, &what, &self.cases)])
+            }
             _ => None,
         }
     }

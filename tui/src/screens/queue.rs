@@ -154,6 +154,13 @@ impl Screen for QueueScreen {
                 }
                 Some(Vec::new())
             }
+            Action::Export => {
+                let shown = self
+                    .rows(cx.model)
+                    .iter()
+                    .filter_map(|k| cx.model.queue.get(WhistleId(k.id)));
+                Some(vec![crate::export::ledger(cx, "queue", shown)])
+            }
             _ => None,
         }
     }

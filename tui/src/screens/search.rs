@@ -113,6 +113,11 @@ impl Screen for SearchScreen {
         match action {
             Action::Open => Some(self.current().map(Out::OpenDetail).into_iter().collect()),
             Action::Back => Some(vec![Out::Show(cx.home())]),
+            Action::Export => Some(vec![crate::export::ledger(
+                cx,
+                "search",
+                self.hits.iter().flatten(),
+            )]),
             _ => None,
         }
     }
