@@ -861,3 +861,29 @@ fn e_on_the_filtered_queue_exports_the_rows_it_shows_as_the_ledger() {
         shaozi_shared::ledger::header_line(true).split(',').count()
     );
 }
+
+#[test]
+fn a_case_moved_twice_between_departments_is_marked_in_the_queue() {
+    let mut app = app(Lang::Zh, 120, 40);
+    let mut w = dispatched(
+        whistle(1007, 2, "lighting", Urgency::Normal, 30, "路灯又坏了"),
+        2,
+    );
+    w.dispatches = 3;
+    w.version = 4;
+    update(&mut app, event("whistle.dispatched", &w, 43));
+    let screen = render(&app);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("W1007"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.contains('⇄'), "{line}");
+    // Moved once (reassigned): not a bounce.
+    w.dispatches = 2;
+    w.version = 5;
+    update(&mut app, event("whistle.dispatched", &w, 44));
+    let screen = render(&app);
+    let line = screen.lines().find(|l| l.contains("W1007")).unwrap_or_default();
+    assert!(!line.contains('⇄'), "{line}");
+}

@@ -258,6 +258,12 @@ pub fn row<'a>(
 fn departments_cell(cx: &Context, w: &Whistle) -> String {
     let dir = &cx.model.dir;
     let lead = dir.department(w.department_id);
+    // A case that bounced between departments says so before who has it now.
+    let lead = if shaozi_shared::patterns::bounced(w) {
+        format!("⇄{lead}")
+    } else {
+        lead
+    };
     let missing: Vec<String> = w
         .calls
         .iter()
