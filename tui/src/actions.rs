@@ -201,7 +201,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     _ => View::Assessment,
                 },
                 View::Detail => View::Assessment,
-                View::Assessment => View::Webhooks,
+                View::Assessment => View::Trends,
+                View::Trends => View::Webhooks,
                 View::Webhooks | View::Inbox | View::Notices | View::Search => app.home(),
             };
             show(app, next)
@@ -210,6 +211,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ViewDepartments => show(app, View::Departments),
         Action::ViewWishes => show(app, View::Wishes),
         Action::ViewAssessment => show(app, View::Assessment),
+        Action::ViewTrends => show(app, View::Trends),
         Action::ViewWebhooks => show(app, View::Webhooks),
         // The inbox is the dispatcher's: what waits for a decision only a dispatcher takes.
         // Anyone else's answers from others are its notices.
@@ -313,6 +315,10 @@ fn page_of(app: &App) -> isize {
         View::Inbox => app.inbox.list.page(),
         View::Notices => app.notices.list.page(),
         View::Search => app.search.list.page(),
+        View::Trends => match app.trends.pane {
+            crate::screens::trends::Pane::Series => app.trends.series.page(),
+            crate::screens::trends::Pane::Hotspots => app.trends.hotspots.page(),
+        },
         View::Queue | View::Detail => app.queue.list.page(),
     }
 }

@@ -15,7 +15,7 @@ use crate::prompt::Prompt;
 use crate::steps::picker;
 
 const COMMANDS: &[&str] = &[
-    "assign", "goto", "search", "filter", "lang", "period", "quit",
+    "assign", "goto", "search", "filter", "lang", "period", "trends", "quit",
 ];
 
 /// Chinese names of the commands.
@@ -24,6 +24,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("派", "assign"),
     ("改派", "assign"),
     ("搜索", "search"),
+    ("趋势", "trends"),
+    ("热点", "trends"),
     ("查找", "search"),
     ("找", "search"),
     ("跳转", "goto"),
@@ -104,6 +106,10 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 );
             }
             app.open_search(&text)
+        }
+        Some("trends") => {
+            app.view = View::Trends;
+            vec![app.trends.fetch()]
         }
         Some("filter") => {
             let text = words[1..].join(" ");

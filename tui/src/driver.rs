@@ -275,6 +275,14 @@ impl Driver {
                     }
                 });
             }
+            Effect::FetchPatterns { by, interval } => {
+                let api = self.api.clone();
+                self.spawn(async move {
+                    Some(Msg::Patterns(
+                        api.patterns(by, interval).await.map(Box::new),
+                    ))
+                });
+            }
             Effect::FetchWebhooks => self.hooks_poke.notify_one(),
             Effect::ResumeWebhook(id) => {
                 let api = self.api.clone();

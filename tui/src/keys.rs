@@ -33,6 +33,8 @@ pub enum Action {
     ViewDetail,
     /// Assessment view.
     ViewAssessment,
+    /// 趋势: cases per week and the hotspots.
+    ViewTrends,
     /// Webhook subscriptions view.
     ViewWebhooks,
     /// What waits for the dispatcher's decision.
@@ -100,6 +102,7 @@ impl Action {
         (Action::ViewWishes, "view_wishes"),
         (Action::ViewDetail, "view_detail"),
         (Action::ViewAssessment, "view_assessment"),
+        (Action::ViewTrends, "view_trends"),
         (Action::ViewWebhooks, "view_webhooks"),
         (Action::ViewInbox, "view_inbox"),
         (Action::ViewNotices, "view_notices"),
@@ -287,6 +290,7 @@ impl Default for Keymap {
             ("3", Action::ViewWishes),
             ("4", Action::ViewDetail),
             ("5", Action::ViewAssessment),
+            ("7", Action::ViewTrends),
             ("6", Action::ViewWebhooks),
             ("i", Action::ViewInbox),
             ("m", Action::ViewNotices),

@@ -38,6 +38,8 @@ pub enum View {
     Notices,
     /// The cases a search found.
     Search,
+    /// Cases per week and the hotspots (趋势).
+    Trends,
 }
 
 /// The live connection, as the status line shows it.
@@ -122,6 +124,8 @@ pub enum Msg {
     },
     /// The assessment arrived.
     Assessment(Box<shaozi_shared::api::Assessment>),
+    /// The trends and hotspots, or why they could not be loaded.
+    Patterns(Result<Box<(shaozi_shared::api::Trends, shaozi_shared::api::Hotspots)>, Refusal>),
     /// The assessment was written to a CSV file (its path), or why not.
     Exported(Result<String, String>),
     /// The inbox's cases arrived: requests for more time, and resolved cases.
@@ -201,6 +205,13 @@ pub enum Effect {
     },
     /// Load the assessment of local days [from, to].
     FetchAssessment(chrono::NaiveDate, chrono::NaiveDate, Units),
+    /// Load the trends (series by `by`, per `interval`) and the hotspots.
+    FetchPatterns {
+        /// category or community.
+        by: &'static str,
+        /// week or month.
+        interval: &'static str,
+    },
     /// Load what the dispatcher's inbox does not find in the queue (requests for more time,
     /// fixes waiting for a call-back).
     FetchInbox,
@@ -321,6 +332,8 @@ pub enum Out {
     OpenCases(DepartmentId),
     /// Clear the filter of the lists of cases.
     ClearFilter,
+    /// Search every case (as `:search` does) and show what is found.
+    Search(String),
 }
 
 impl Out {

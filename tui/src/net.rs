@@ -260,6 +260,8 @@ impl Api {
         let mut words = Vec::new();
         let mut query = String::new();
         for w in typed.split_whitespace() {
+            // Dates, and the list's own filters as the server names them (the trends drill
+            // into their cases with these).
             let date = ["from=", "从="]
                 .iter()
                 .find_map(|k| w.strip_prefix(k).map(|v| ("from", v)))
@@ -267,6 +269,15 @@ impl Api {
                     ["to=", "到="]
                         .iter()
                         .find_map(|k| w.strip_prefix(k).map(|v| ("to", v)))
+                })
+                .or_else(|| {
+                    ["category", "community_id", "street_id", "source", "status"]
+                        .iter()
+                        .find_map(|k| {
+                            w.strip_prefix(k)
+                                .and_then(|r| r.strip_prefix('='))
+                                .map(|v| (*k, v))
+                        })
                 });
             match date {
                 Some((k, v)) => query.push_str(&format!("&{k}={}", enc(v))),
@@ -367,6 +378,17 @@ impl Api {
             "/api/v1/assessment?from={from}&to={to}&group={group}"
         ))
         .await
+    }
+
+    /// The last twelve weeks (or months) of cases by `by`, and the last 30 days' hotspots.
+    pub async fn patterns(
+        &self,
+        by: &str,
+        interval: &str,
+    ) -> Result<(shaozi_shared::api::Trends, shaozi_shared::api::Hotspots), Refusal> {
+        let path = format!("/api/v1/trends?by={by}&interval={interval}");
+        let (t, h) = tokio::join!(self.get(&path), self.get("/api/v1/hotspots?days=30&min=3"));
+        Ok((t?, h?))
     }
 
     /// The webhook subscriptions this token may see, with their health.

@@ -884,6 +884,9 @@ fn a_case_moved_twice_between_departments_is_marked_in_the_queue() {
     w.version = 5;
     update(&mut app, event("whistle.dispatched", &w, 44));
     let screen = render(&app);
-    let line = screen.lines().find(|l| l.contains("W1007")).unwrap_or_default();
+    let line = screen
+        .lines()
+        .find(|l| l.contains("W1007"))
+        .unwrap_or_default();
     assert!(!line.contains('⇄'), "{line}");
 }

@@ -17,6 +17,7 @@ pub(crate) fn answer(app: &mut App, outs: Vec<Out>) -> Vec<Effect> {
             Out::OpenDetail(id) => fx.extend(app.open_detail(id)),
             Out::OpenCases(d) => fx.extend(app.open_cases(d)),
             Out::ClearFilter => app.clear_filter(),
+            Out::Search(q) => fx.extend(app.open_search(&q)),
         }
     }
     fx

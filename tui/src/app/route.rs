@@ -94,6 +94,10 @@ macro_rules! on_screen {
                 let $s = &$app.search;
                 $body
             }
+            $crate::message::View::Trends => {
+                let $s = &$app.trends;
+                $body
+            }
         }
     }};
 }
@@ -171,6 +175,12 @@ macro_rules! on_screen_mut {
                 let $s = &mut $app.search;
                 $body
             }
+            $crate::message::View::Trends => {
+                #[allow(unused_variables)]
+                let $cx = $crate::app::route::context!($app);
+                let $s = &mut $app.trends;
+                $body
+            }
         }
     }};
 }
@@ -192,6 +202,8 @@ macro_rules! fit_every_screen {
         $app.hooks.fit(&cx);
         $app.inbox.fit(&cx);
         $app.notices.fit(&cx);
+        $app.search.fit(&cx);
+        $app.trends.fit(&cx);
     }};
 }
 pub(crate) use fit_every_screen;

@@ -49,6 +49,8 @@ pub struct App {
     pub cases: DeptCasesScreen,
     /// What a search found.
     pub search: crate::screens::search::SearchScreen,
+    /// 趋势: cases per week and the hotspots.
+    pub trends: crate::screens::trends::TrendsScreen,
     /// The wishes screen.
     pub wishes: WishesScreen,
     /// The detail screen.
@@ -113,6 +115,7 @@ impl App {
             departments: DepartmentsScreen::default(),
             cases: DeptCasesScreen::default(),
             search: Default::default(),
+            trends: Default::default(),
             wishes: WishesScreen::default(),
             detail: DetailScreen::default(),
             assess: AssessmentScreen::default(),
@@ -323,6 +326,10 @@ impl App {
 
     /// Searches every case the token may see and shows what is found.
     pub(crate) fn open_search(&mut self, words: &str) -> Vec<Effect> {
+        // Esc goes back where the search was asked from (the trends it drilled from).
+        if self.view != View::Search {
+            self.search.back = Some(self.view);
+        }
         self.view = View::Search;
         self.search.open(words)
     }

@@ -73,6 +73,19 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.assess.loaded(d);
             Vec::new()
         }
+        Msg::Patterns(answer) => {
+            let lang = app.lang;
+            let verb = if lang == crate::i18n::Lang::Zh {
+                "加载趋势"
+            } else {
+                "loading the trends"
+            };
+            app.trends
+                .loaded(answer.map_err(|r| crate::words::refusal_reason(lang, verb, &r)));
+            let cx = context!(app);
+            app.trends.fit(&cx);
+            Vec::new()
+        }
         Msg::Inbox(Ok((asked, resolved))) => {
             let cx = context!(app);
             app.inbox.loaded(&cx, asked, resolved);

@@ -16,6 +16,7 @@ pub mod notices;
 pub mod queue;
 pub mod search;
 pub mod table;
+pub mod trends;
 pub mod webhooks;
 pub mod wishes;
 pub mod work;

@@ -33,6 +33,8 @@ pub struct SearchScreen {
     pub more: bool,
     /// Why the search failed, when it did.
     pub failed: Option<String>,
+    /// The screen it was asked from, where Esc goes back to.
+    pub back: Option<crate::message::View>,
 }
 
 /// Its title line takes the first row; the table the rest.
@@ -112,7 +114,10 @@ impl Screen for SearchScreen {
     fn on_action(&mut self, cx: &Context, action: Action) -> Option<Vec<Out>> {
         match action {
             Action::Open => Some(self.current().map(Out::OpenDetail).into_iter().collect()),
-            Action::Back => Some(vec![Out::Show(cx.home())]),
+            Action::Back => Some(vec![Out::Show(match self.back {
+                Some(crate::message::View::Trends) => crate::message::View::Trends,
+                _ => cx.home(),
+            })]),
             Action::Export => Some(vec![crate::export::ledger(
                 cx,
                 "search",

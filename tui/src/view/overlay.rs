@@ -775,7 +775,11 @@ fn legend(app: &App) -> Vec<String> {
                 ("◷", "时限将到", "deadline near"),
                 ("↩", "退单待定", "returned, to decide"),
                 ("✗", "已超时", "overdue"),
-                ("⇄", "转派两次以上", "moved between departments twice or more"),
+                (
+                    "⇄",
+                    "转派两次以上",
+                    "moved between departments twice or more",
+                ),
                 ("+", "新到未看", "new, not yet seen"),
                 ("*", "已标记", "marked"),
             ];
