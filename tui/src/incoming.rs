@@ -238,16 +238,36 @@ pub(crate) fn on_filed(
     match result {
         Ok(v) => match kind {
             FormKind::Whistle => {
-                let Ok(w) = serde_json::from_value::<Whistle>(v) else {
+                let Ok(filed) = serde_json::from_value::<shaozi_shared::api::Filed>(v) else {
                     return vec![Effect::LoadAll];
                 };
+                let w = filed.whistle;
                 let community = app.model.dir.community(w.community_id);
                 let category = app.model.dir.category(&w.category, app.lang);
-                app.say(if zh {
+                let said = if zh {
                     format!("已立案 {}：{}（{community} · {category}）", w.id, w.title)
                 } else {
                     format!("filed {}: {} ({community} · {category})", w.id, w.title)
-                });
+                };
+                // Whoever files sees at once that the problem may be known already.
+                match filed.similar.first() {
+                    Some(s) => app.warn(if zh {
+                        format!(
+                            "{said}；可能与 {} {} 重复（相似 {:.0}%）",
+                            s.whistle.id,
+                            s.whistle.title,
+                            s.score * 100.0
+                        )
+                    } else {
+                        format!(
+                            "{said}; maybe the same as {} {} ({:.0}% alike)",
+                            s.whistle.id,
+                            s.whistle.title,
+                            s.score * 100.0
+                        )
+                    }),
+                    None => app.say(said),
+                }
                 let mut fx = whistle_changed(app, w, false);
                 fx.push(Effect::FetchStats);
                 fx

@@ -18,6 +18,7 @@ mod receiver;
 mod test_ca;
 
 mod cases;
+mod duplicates;
 mod filing;
 mod joint;
 mod terminal;
