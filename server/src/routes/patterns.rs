@@ -9,12 +9,12 @@ use chrono::{Duration, Utc};
 
 use shaozi_shared::api::{Hotspot, Hotspots, TrendPeriod, TrendSeries, Trends};
 use shaozi_shared::case::Source;
-use shaozi_shared::patterns::{periods, Counts, Interval};
+use shaozi_shared::patterns::{periods, Interval};
 use shaozi_shared::{CommunityId, Principal, StreetId};
 
 use crate::error::ApiError;
 use crate::extract::Params;
-use crate::search::patterns::{By, Tallies};
+use crate::search::patterns::{By, Sums, Tallies};
 use crate::AppState;
 
 /// A whole number parameter within `range`, or `default`.
@@ -44,14 +44,19 @@ fn number(
     }
 }
 
-/// The cases of a tally's entries that count as filed.
-fn filed(t: &crate::search::patterns::Tally) -> u64 {
-    t.by_counts
-        .iter()
-        .enumerate()
-        .filter(|(bits, _)| Counts::from_bits(*bits as u64).filed)
-        .map(|(_, n)| n)
-        .sum()
+/// Adds a tally's sums to period `i` of a series.
+fn add(s: &mut TrendSeries, i: usize, t: &Sums) {
+    for (v, n) in [
+        (&mut s.filed, t.filed),
+        (&mut s.resolved_on_time, t.resolved_on_time),
+        (&mut s.overdue, t.overdue),
+        (&mut s.reopened, t.reopened),
+        (&mut s.bounced, t.bounced),
+    ] {
+        if let Some(x) = v.get_mut(i) {
+            *x += n;
+        }
+    }
 }
 
 /// Counts the index's cases for `who`, off the request's thread.
@@ -100,16 +105,14 @@ pub async fn hotspots(
     let mut now: Vec<((u64, String), u64, Vec<u64>)> = Vec::new();
     for ((period, key), t) in tallies {
         match period {
-            0 => *previous.entry(key).or_default() += filed(&t),
-            _ => now.push((key, filed(&t), t.ids)),
+            0 => *previous.entry(key).or_default() += t.counts.filed,
+            _ => now.push((key, t.counts.filed, t.newest_first())),
         }
     }
     let mut items: Vec<Hotspot> = now
         .into_iter()
         .filter(|(_, count, _)| *count >= u64::from(min))
-        .map(|((community, category), count, mut ids)| {
-            ids.sort_unstable_by(|a, b| b.cmp(a));
-            ids.truncate(100);
+        .map(|((community, category), count, ids)| {
             let (name, street_id) = communities
                 .get(&community)
                 .cloned()
@@ -228,13 +231,8 @@ pub async fn trends(
             let (k, name) = series_key(by, &key, &names, &st);
             TrendSeries::new(k, name, n)
         });
-        for (bits, count) in t.by_counts.iter().enumerate() {
-            if *count > 0 {
-                let c = Counts::from_bits(bits as u64);
-                s.add(period, c, *count);
-                total.add(period, c, *count);
-            }
-        }
+        add(s, period, &t.counts);
+        add(&mut total, period, &t.counts);
     }
     let mut series: Vec<TrendSeries> = series.into_values().collect();
     series.sort_by(|a, b| {

@@ -230,9 +230,11 @@ async fn similar_to(
 ) -> Result<Vec<Similar>, ApiError> {
     let (index, store, who, w) = (st.search.clone(), st.store.clone(), who.clone(), w.clone());
     tokio::task::spawn_blocking(move || {
-        // A few more candidates than asked for: some fall below the bar or out of reach.
+        // One more candidate than asked for: the index's estimate is close, not exact, and
+        // one may fall below the bar or out of reach (300 m is a circle, not a box). Each
+        // candidate is a record loaded and scored.
         let ids = index
-            .similar(&who, &w, since, (limit * 3).max(10))
+            .similar(&who, &w, since, limit + 1)
             .map_err(|e| ApiError::internal(&e))?;
         let mine = crate::search::terms(&w);
         let mut out = Vec::new();

@@ -6,7 +6,7 @@
 //!
 //! It runs on a thread of its own at a lower priority (and so do the index's own threads):
 //! a burst of writes is indexed a moment later rather than slowing the requests; it commits
-//! when it has caught up, or every second while it has not.
+//! when it has caught up (at most ten times a second), or every second while it has not.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -28,6 +28,10 @@ const PAGE: usize = 2000;
 const POLL: Duration = Duration::from_millis(100);
 /// Longest a staged change waits for its commit while the feed is behind.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// Shortest time between commits: under a stream of writes, each commit is a segment every
+/// search then opens and a merge later, so a burst is committed in a few, not one per write.
+/// (A search waits for the index to hold what was written before it: at most this longer.)
+const COMMIT_GAP: Duration = Duration::from_millis(100);
 /// How much lower the feed runs than requests.
 const NICENESS: i32 = 10;
 
@@ -90,7 +94,8 @@ impl Feed {
             self.dirty = true;
         }
         let caught_up = page.len() < PAGE;
-        if self.dirty && (caught_up || self.committed.elapsed() >= COMMIT_EVERY) {
+        let since = self.committed.elapsed();
+        if self.dirty && ((caught_up && since >= COMMIT_GAP) || since >= COMMIT_EVERY) {
             search
                 .commit(self.staged, &self.mark)
                 .map_err(|e| e.to_string())?;
@@ -115,6 +120,11 @@ fn same_log(search: &Search, reads: &dyn Reads, seq: u64) -> Result<bool, String
 pub fn catch_up(search: &Search, reads: &dyn Reads) -> Result<(), String> {
     let mut feed = Feed::new(search);
     while feed.round(search, reads)? >= PAGE {}
+    if feed.dirty {
+        search
+            .commit(feed.staged, &feed.mark)
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 

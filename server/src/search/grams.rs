@@ -43,6 +43,45 @@ pub fn grams(text: &str) -> Vec<String> {
     out
 }
 
+/// 64-bit words in a case's [`signature`].
+pub const SIGNATURE_WORDS: usize = 2;
+
+/// The index's columns of a signature.
+pub const SIGNATURE_COLUMNS: [&str; SIGNATURE_WORDS] = ["sig0", "sig1"];
+
+/// A case's terms as a 128-bit signature (one bit per term, by its hash): two cases that
+/// share terms share bits, so how alike they are can be estimated from the index's columns
+/// without loading either record.
+pub fn signature<S: AsRef<str>>(terms: &[S]) -> [u64; SIGNATURE_WORDS] {
+    let mut sig = [0u64; SIGNATURE_WORDS];
+    for t in terms {
+        // FNV-1a: stable across builds and machines (the index keeps it).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in t.as_ref().bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let bit = (h % (64 * SIGNATURE_WORDS as u64)) as usize;
+        sig[bit / 64] |= 1 << (bit % 64);
+    }
+    sig
+}
+
+/// The share of `mine`'s bits that `other` has too: an estimate of the share of terms they
+/// share (off by a little where two terms fall on one bit), to choose which records to load
+/// and score exactly.
+pub fn overlap(mine: &[u64; SIGNATURE_WORDS], other: &[u64; SIGNATURE_WORDS]) -> f64 {
+    let ones: u32 = mine.iter().map(|w| w.count_ones()).sum();
+    if ones == 0 {
+        return 0.0;
+    }
+    let shared: u32 = mine
+        .iter()
+        .zip(other)
+        .map(|(a, b)| (a & b).count_ones())
+        .sum();
+    f64::from(shared) / f64::from(ones)
+}
+
 /// A phone number as its last eleven digits (China's mobile numbers; a +86 or 0086 prefix
 /// and every separator dropped), or all its digits when shorter; None without seven digits.
 pub fn phone(text: &str) -> Option<String> {
@@ -152,5 +191,23 @@ mod tests {
         assert_eq!(phone("12345"), None);
         assert!(!looks_like_phone("漏水 138"));
         assert!(!looks_like_phone("3号楼"));
+    }
+
+    #[test]
+    fn a_signature_estimates_the_terms_two_cases_share() {
+        let a = grams("朝阳路三盏路灯不亮");
+        let b = grams("朝阳路路灯不亮");
+        let c = grams("电梯故障困人");
+        let (sa, sb, sc) = (signature(&a), signature(&b), signature(&c));
+        assert_eq!(overlap(&sa, &sa), 1.0);
+        let shared = b.iter().filter(|t| a.contains(t)).count() as f64 / b.len() as f64;
+        assert!(
+            (overlap(&sb, &sa) - shared).abs() < 0.25,
+            "close to the true share {shared}: {}",
+            overlap(&sb, &sa)
+        );
+        assert!(overlap(&sb, &sa) > 0.6);
+        assert!(overlap(&sc, &sa) < 0.3, "{}", overlap(&sc, &sa));
+        assert_eq!(overlap(&signature::<&str>(&[]), &sa), 0.0);
     }
 }

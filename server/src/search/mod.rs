@@ -15,6 +15,7 @@ pub mod feed;
 pub mod grams;
 pub mod ledger;
 pub mod patterns;
+pub mod similar;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -36,7 +37,7 @@ use shaozi_shared::{Principal, Scope, Whistle, WhistleId};
 use crate::storage::WhistleQuery;
 
 /// Bumped when what a document holds changes: an index of another version is rebuilt.
-const VERSION: &str = "shaozi-search-4";
+const VERSION: &str = "shaozi-search-5";
 /// The tokenizer's name in the index.
 const BIGRAMS: &str = "bigrams";
 /// The writer's memory before it flushes a segment.
@@ -73,8 +74,8 @@ struct Fields {
     source: Field,
     lat: Field,
     long: Field,
-    day: Field,
     flags: Field,
+    sig: [Field; grams::SIGNATURE_WORDS],
 }
 
 fn schema() -> (Schema, Fields) {
@@ -107,10 +108,10 @@ fn schema() -> (Schema, Fields) {
         source: b.add_u64_field("source", value.clone().set_fast()),
         lat: b.add_f64_field("lat", value.clone()),
         long: b.add_f64_field("long", value.clone()),
-        // The filing day: a range of a few dozen terms, where one of seconds would be one of
-        // every case filed in it.
-        day: b.add_i64_field("day", value),
         flags: b.add_u64_field("flags", NumericOptions::default().set_fast()),
+        // The terms as bits: similar cases are chosen by them without loading records.
+        sig: grams::SIGNATURE_COLUMNS
+            .map(|name| b.add_u64_field(name, NumericOptions::default().set_fast())),
     };
     (b.build(), fields)
 }
@@ -280,7 +281,6 @@ impl Search {
         let mut d = TantivyDocument::default();
         d.add_u64(f.id, w.id.0);
         d.add_i64(f.created, w.created_at.timestamp());
-        d.add_i64(f.day, w.created_at.timestamp().div_euclid(86_400));
         d.add_text(f.title, &w.title);
         d.add_text(f.body, &w.description);
         if let Some(a) = &w.address {
@@ -324,99 +324,10 @@ impl Search {
             d.add_f64(f.long, long);
         }
         d.add_u64(f.flags, shaozi_shared::patterns::Counts::of(w).bits());
+        for (field, word) in f.sig.iter().zip(grams::signature(&terms(w))) {
+            d.add_u64(*field, word);
+        }
         d
-    }
-
-    /// Cases that may be the same problem as `w`, for `who`: of its category, filed since
-    /// `since` (closed ones too: a problem that came back is a finding), in its community or
-    /// within [`NEAR_M`] of it when both have coordinates, not rejected, not itself, holding
-    /// some of its words. At most `limit` candidates, most alike by the index's reckoning
-    /// first; [`likeness`] scores them.
-    pub fn similar(
-        &self,
-        who: &Principal,
-        w: &Whistle,
-        since: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<WhistleId>, SearchError> {
-        let f = &self.f;
-        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // The title's terms and the description's first ones: enough to find the candidates
-        // (the records are scored on every term), and each term a posting list to walk.
-        for g in terms(w).into_iter().take(SIMILAR_TERMS) {
-            for field in [f.title, f.body] {
-                words.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, &g),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                ));
-            }
-        }
-        if words.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut place: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Should, is(f.community, w.community_id.0))];
-        if let (Some(lat), Some(long)) = (w.lat, w.long) {
-            let (dlat, dlong) = near_box(lat);
-            let range = |field: Field, v: f64, d: f64| -> Box<dyn Query> {
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_f64(field, v - d)),
-                    Bound::Included(Term::from_field_f64(field, v + d)),
-                ))
-            };
-            place.push((
-                Occur::Should,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, range(f.lat, lat, dlat)),
-                    (Occur::Must, range(f.long, long, dlong)),
-                ])),
-            ));
-        }
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(words))),
-            (Occur::Must, Box::new(BooleanQuery::new(place))),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.category, &w.category),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-            (
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_i64(
-                        f.day,
-                        since.timestamp().div_euclid(86_400),
-                    )),
-                    Bound::Unbounded,
-                )),
-            ),
-            (
-                Occur::MustNot,
-                is(
-                    f.status,
-                    u64::from(shaozi_shared::WhistleStatus::Rejected.code()),
-                ),
-            ),
-            (Occur::MustNot, is(f.id, w.id.0)),
-        ];
-        if let Some(scope) = self.scope(who) {
-            parts.push((Occur::Must, scope));
-        }
-        // The newest that share a word, without ranking them here: scoring every case that
-        // shares a common word (路灯) costs more than the records scored afterwards.
-        let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(limit.max(1)).order_by_fast_field::<u64>("id", Order::Desc);
-        let ids = searcher
-            .search(&BooleanQuery::new(parts), &top)?
-            .into_iter()
-            .filter_map(|(id, _)| id.map(WhistleId))
-            .collect();
-        Ok(ids)
     }
 
     /// The ids of the cases `who` may see that match, best first, one page of `limit`, and
@@ -625,14 +536,11 @@ enum Words {
     },
 }
 
-/// Terms of a case a similar search asks the index for.
-const SIMILAR_TERMS: usize = 12;
-
 /// How near two cases must be to be the same place when their communities differ.
 pub const NEAR_M: f64 = 300.0;
 
 /// Degrees of latitude and longitude that cover [`NEAR_M`] around a latitude.
-fn near_box(lat: f64) -> (f64, f64) {
+pub(crate) fn near_box(lat: f64) -> (f64, f64) {
     let per_degree = 111_320.0;
     let dlat = NEAR_M / per_degree;
     let dlong = NEAR_M / (per_degree * lat.to_radians().cos().abs().max(0.01));

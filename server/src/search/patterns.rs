@@ -34,17 +34,101 @@ pub enum By {
 /// unused (0, "") when the tally is not by it.
 pub type Key = (u64, String);
 
-/// The cases of one key in one period.
+/// The cases of one key in one period: how many, how many of each kind, and (when asked
+/// for) the newest ids.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
-    /// How many cases of each [`Counts::bits`].
-    pub by_counts: [u64; 32],
-    /// Their ids, when asked for.
-    pub ids: Vec<u64>,
+    /// What they count for, summed (`filed` is how many).
+    pub counts: Sums,
+    /// The newest ids, at most [`KEEP_IDS`], in no order.
+    pub ids: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
+}
+
+/// The cases of a tally counted by what they count for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sums {
+    /// Cases filed.
+    pub filed: u64,
+    /// Of those, resolved on time.
+    pub resolved_on_time: u64,
+    /// Of those, late at some stage.
+    pub overdue: u64,
+    /// Of those, reopened.
+    pub reopened: u64,
+    /// Of those, moved twice.
+    pub bounced: u64,
+}
+
+impl Sums {
+    fn add_case(&mut self, c: Counts) {
+        self.filed += 1;
+        self.resolved_on_time += u64::from(c.resolved_on_time);
+        self.overdue += u64::from(c.overdue);
+        self.reopened += u64::from(c.reopened);
+        self.bounced += u64::from(c.bounced);
+    }
+
+    fn add(&mut self, o: &Sums) {
+        self.filed += o.filed;
+        self.resolved_on_time += o.resolved_on_time;
+        self.overdue += o.overdue;
+        self.reopened += o.reopened;
+        self.bounced += o.bounced;
+    }
+}
+
+/// Ids a tally keeps (the newest).
+pub const KEEP_IDS: usize = 20;
+
+impl Tally {
+    fn keep(&mut self, id: u64) {
+        use std::cmp::Reverse;
+        if self.ids.len() < KEEP_IDS {
+            self.ids.push(Reverse(id));
+        } else if self.ids.peek().is_some_and(|Reverse(oldest)| *oldest < id) {
+            self.ids.pop();
+            self.ids.push(Reverse(id));
+        }
+    }
+
+    fn merge(&mut self, o: Tally) {
+        self.counts.add(&o.counts);
+        for std::cmp::Reverse(id) in o.ids {
+            self.keep(id);
+        }
+    }
+
+    /// The ids kept, newest first.
+    pub fn newest_first(self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.ids.into_iter().map(|r| r.0).collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
+    }
 }
 
 /// Tallies by (period, key).
 pub type Tallies = HashMap<(usize, Key), Tally>;
+
+/// A hasher for keys that are already numbers: one multiplication, where the default hasher
+/// would cost more than the rest of a case's counting.
+#[derive(Default)]
+struct NumberHasher(u64);
+
+impl std::hash::Hasher for NumberHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type NumberMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<NumberHasher>>;
 
 impl Search {
     /// The cases `who` may see filed in the periods whose first instants are `edges` (the
@@ -89,10 +173,6 @@ struct Tallier {
     ids_from: Option<usize>,
 }
 
-/// What one segment's cases are counted by: the key's number and the category's ordinal
-/// in the segment's dictionary.
-type SegmentKey = (usize, u64, u64);
-
 struct SegmentTallier {
     edges: Vec<i64>,
     ids_from: Option<usize>,
@@ -101,7 +181,18 @@ struct SegmentTallier {
     id: Column<u64>,
     number: Option<Column<u64>>,
     category: Option<StrColumn>,
-    counts: HashMap<SegmentKey, Tally>,
+    /// By period, number and the category's ordinal in the segment's dictionary, packed (see
+    /// [`pack`]).
+    counts: NumberMap<Tally>,
+}
+
+/// A segment's key as one number: 8 bits of period, 32 of number, 24 of category ordinal.
+fn pack(period: usize, number: u64, ord: u64) -> u64 {
+    ((period as u64) << 56) | ((number & 0xFFFF_FFFF) << 24) | (ord & 0xFF_FFFF)
+}
+
+fn unpack(k: u64) -> (usize, u64, u64) {
+    ((k >> 56) as usize, (k >> 24) & 0xFFFF_FFFF, k & 0xFF_FFFF)
 }
 
 impl Collector for Tallier {
@@ -132,7 +223,7 @@ impl Collector for Tallier {
             id: ff.u64("id")?,
             number,
             category,
-            counts: HashMap::new(),
+            counts: NumberMap::default(),
         })
     }
 
@@ -144,9 +235,7 @@ impl Collector for Tallier {
         let mut out = Tallies::new();
         for fruit in fruits {
             for (k, t) in fruit {
-                let into = out.entry(k).or_default();
-                add(&mut into.by_counts, &t.by_counts);
-                into.ids.extend(t.ids);
+                out.entry(k).or_default().merge(t);
             }
         }
         Ok(out)
@@ -164,22 +253,22 @@ impl SegmentCollector for SegmentTallier {
         else {
             return;
         };
+        let counts = Counts::from_bits(self.flags.first(doc).unwrap_or(0));
+        // A case rejected as no problem is in no pattern.
+        if !counts.filed {
+            return;
+        }
         let number = self.number.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-        let category = self
+        let ord = self
             .category
             .as_ref()
             .and_then(|c| c.ords().first(doc))
-            .unwrap_or(u64::MAX);
-        let bits = self.flags.first(doc).unwrap_or(0) & 31;
-        // A case rejected as no problem is in no pattern.
-        if !Counts::from_bits(bits).filed {
-            return;
-        }
-        let t = self.counts.entry((period, number, category)).or_default();
-        t.by_counts[bits as usize] += 1;
+            .map_or(NO_CATEGORY, |o| o.min(NO_CATEGORY - 1));
+        let t = self.counts.entry(pack(period, number, ord)).or_default();
+        t.counts.add_case(counts);
         if self.ids_from.is_some_and(|from| period >= from) {
             if let Some(id) = self.id.first(doc) {
-                t.ids.push(id);
+                t.keep(id);
             }
         }
     }
@@ -187,30 +276,28 @@ impl SegmentCollector for SegmentTallier {
     fn harvest(self) -> Tallies {
         let mut names: HashMap<u64, String> = HashMap::new();
         let mut out = Tallies::new();
-        for ((period, number, ord), t) in self.counts {
-            let category = match (&self.category, ord) {
-                (Some(col), o) if o != u64::MAX => names
-                    .entry(o)
+        for (k, t) in self.counts {
+            let (period, number, ord) = unpack(k);
+            let category = match &self.category {
+                Some(col) if ord != NO_CATEGORY => names
+                    .entry(ord)
                     .or_insert_with(|| {
                         let mut s = String::new();
                         // A dictionary that cannot be read names the category "" rather
                         // than losing its cases.
-                        let _ = col.ord_to_str(o, &mut s);
+                        let _ = col.ord_to_str(ord, &mut s);
                         s
                     })
                     .clone(),
                 _ => String::new(),
             };
-            let into = out.entry((period, (number, category))).or_default();
-            add(&mut into.by_counts, &t.by_counts);
-            into.ids.extend(t.ids);
+            out.entry((period, (number, category)))
+                .or_default()
+                .merge(t);
         }
         out
     }
 }
 
-fn add(into: &mut [u64; 32], from: &[u64; 32]) {
-    for (a, b) in into.iter_mut().zip(from) {
-        *a += b;
-    }
-}
+/// The ordinal of "no category" (a case always has one; a segment without the column).
+const NO_CATEGORY: u64 = 0xFF_FFFF;

@@ -39,7 +39,7 @@ pub struct Hotspot {
     pub count: u64,
     /// Cases filed in the window before it.
     pub previous: u64,
-    /// The window's cases, newest first (at most 100).
+    /// The window's newest cases, newest first (at most 20; `count` says how many there are).
     pub whistles: Vec<WhistleId>,
 }
 
@@ -104,21 +104,5 @@ impl TrendSeries {
             reopened: vec![0; n],
             bounced: vec![0; n],
         }
-    }
-
-    /// Adds `n` cases of counts `c` to period `i`.
-    pub fn add(&mut self, i: usize, c: crate::patterns::Counts, n: u64) {
-        let put = |v: &mut Vec<u64>, yes: bool| {
-            if yes {
-                if let Some(x) = v.get_mut(i) {
-                    *x += n;
-                }
-            }
-        };
-        put(&mut self.filed, c.filed);
-        put(&mut self.resolved_on_time, c.resolved_on_time);
-        put(&mut self.overdue, c.overdue);
-        put(&mut self.reopened, c.reopened);
-        put(&mut self.bounced, c.bounced);
     }
 }

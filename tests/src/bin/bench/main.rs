@@ -277,6 +277,49 @@ async fn caught_up(server: &shaozi_server::RunningServer) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Streams the whole ledger (every case as CSV) once, and says how long it took and how much
+/// the process's resident memory grew meanwhile (sampled every 50 ms).
+async fn ledger(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    use futures_util::StreamExt as _;
+    let before = load::rss_mib();
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(before as u64));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(load::rss_mib() as u64, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let t = Instant::now();
+    let res = client
+        .get(format!("{base}/api/v1/whistles.csv"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "ledger: {}", res.status());
+    let mut body = res.bytes_stream();
+    let (mut bytes, mut rows) = (0usize, 0usize);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        bytes += chunk.len();
+        rows += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = sampler.await;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "ledger: {} rows, {} MiB streamed in {secs:.1} s ({:.0} rows/s); resident memory {before:.0} MiB before, at most {} MiB while streaming",
+        rows.saturating_sub(1),
+        bytes >> 20,
+        rows as f64 / secs,
+        peak.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    Ok(())
+}
+
 /// The read figures; returns each one's p50.
 async fn reads(
     client: &reqwest::Client,
@@ -305,6 +348,19 @@ async fn reads(
             format!(
                 "/api/v1/whistles?department_id={}&status=dispatched,acknowledged&limit=50",
                 city.departments[7]
+            ),
+        ),
+        // Every case of the bench's city reads alike (the worst for similar cases).
+        (
+            "similar cases of one case",
+            "/api/v1/whistles/W1200/similar".into(),
+        ),
+        ("hotspots, 30 days", "/api/v1/hotspots?days=30&min=3".into()),
+        (
+            "trends, a year by week",
+            format!(
+                "/api/v1/trends?interval=week&from={}",
+                (chrono::Utc::now() - chrono::Duration::days(364)).format("%Y-%m-%d")
             ),
         ),
     ];
@@ -491,7 +547,11 @@ async fn main() -> anyhow::Result<()> {
         "search, a word every case holds",
         "search, one case by its number",
         "a department's open cases",
+        "similar cases of one case",
+        "hotspots, 30 days",
+        "trends, a year by week",
     ];
+    ledger(&client, &base).await?;
     for ((what, s), b) in names.iter().zip(&small).zip(&big) {
         println!(
             "  {what}: p50 {:.2} ms at {} vs {:.2} ms at {}: {:.2}× (target ≤ 1.5×)",
