@@ -297,6 +297,50 @@ impl Reads for PgReads {
             )?
             .pop())
     }
+    fn whistles(&self, ids: &[WhistleId]) -> Result<Vec<Whistle>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<i64> = ids.iter().map(|i| id_of(i.0)).collect();
+        let found: Vec<Whistle> = self.jsons(
+            "SELECT json FROM whistles WHERE id = ANY($1)".into(),
+            vec![Box::new(wanted)],
+        )?;
+        // Back in the order asked (the index's order).
+        let mut by_id: std::collections::HashMap<WhistleId, Whistle> =
+            found.into_iter().map(|w| (w.id, w)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+    fn whistles_with_timelines(
+        &self,
+        ids: &[WhistleId],
+    ) -> Result<Vec<(Whistle, Vec<TimelineEntry>)>, StoreError> {
+        let cases = self.whistles(ids)?;
+        if cases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<i64> = cases.iter().map(|w| id_of(w.id.0)).collect();
+        let events: Vec<Event> = self.jsons(
+            "SELECT json FROM events WHERE record_kind = 'W' AND record_id = ANY($1) ORDER BY seq"
+                .into(),
+            vec![Box::new(wanted)],
+        )?;
+        let mut by_case: std::collections::HashMap<String, Vec<TimelineEntry>> =
+            std::collections::HashMap::new();
+        for e in &events {
+            by_case
+                .entry(e.subject.clone())
+                .or_default()
+                .push(e.timeline_entry());
+        }
+        Ok(cases
+            .into_iter()
+            .map(|w| {
+                let timeline = by_case.remove(&w.id.to_string()).unwrap_or_default();
+                (w, timeline)
+            })
+            .collect())
+    }
     fn whistle_timeline(&self, id: WhistleId) -> Result<Vec<TimelineEntry>, StoreError> {
         self.timeline("W", id.0)
     }

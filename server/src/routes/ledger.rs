@@ -143,16 +143,16 @@ pub async fn ledger(
             };
             after = Some(last);
             let mut chunk = String::with_capacity(ids.len() * 300);
-            for id in ids {
-                match store.whistle(id) {
-                    Ok(Some(w)) if who.sees_whistle(&w) && q.matches(&w) => {
-                        row(&names, &crate::reporter::strip(w, &who), &mut chunk);
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the ledger stopped");
-                        return;
-                    }
+            let cases = match store.whistles(&ids) {
+                Ok(cases) => cases,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the ledger stopped");
+                    return;
+                }
+            };
+            for w in cases {
+                if who.sees_whistle(&w) && q.matches(&w) {
+                    row(&names, &crate::reporter::strip(w, &who), &mut chunk);
                 }
             }
             if tx.blocking_send(Chunk::Rows(chunk.into_bytes())).is_err() {

@@ -238,10 +238,7 @@ async fn similar_to(
             .map_err(|e| ApiError::internal(&e))?;
         let mine = crate::search::terms(&w);
         let mut out = Vec::new();
-        for id in ids {
-            let Some(other) = store.whistle(id)? else {
-                continue;
-            };
+        for other in store.whistles(&ids)? {
             // (The index looks by day; the record says to the second.)
             if !who.sees_whistle(&other)
                 || other.status == WhistleStatus::Rejected
@@ -346,14 +343,12 @@ async fn search_page(
         let (ids, more) = index
             .find(&who, &q, &search, limit)
             .map_err(|e| ApiError::internal(&e))?;
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(w) = store.whistle(id)? {
-                if who.sees_whistle(&w) && q.matches(&w) {
-                    items.push(crate::reporter::strip(w, &who));
-                }
-            }
-        }
+        let items = store
+            .whistles(&ids)?
+            .into_iter()
+            .filter(|w| who.sees_whistle(w) && q.matches(w))
+            .map(|w| crate::reporter::strip(w, &who))
+            .collect();
         Ok(Page {
             items,
             next_cursor: more.then(|| format!("s{}", search.offset + limit)),

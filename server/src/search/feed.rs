@@ -80,14 +80,16 @@ impl Feed {
                 .filter_map(|(_, json)| serde_json::from_str::<Subject>(json).ok())
                 .filter_map(|s| s.subject.parse::<WhistleId>().ok())
                 .collect();
-            let mut cases = Vec::with_capacity(ids.len());
-            for id in ids {
-                let case = match reads.whistle(id).map_err(|e| e.to_string())? {
-                    Some(w) => Some((w, reads.whistle_timeline(id).map_err(|e| e.to_string())?)),
-                    None => None,
-                };
-                cases.push((id, case));
-            }
+            let ids: Vec<WhistleId> = ids.into_iter().collect();
+            // One read for the page's cases (one round trip on PostgreSQL, not two a case).
+            let mut found: std::collections::HashMap<WhistleId, super::Case> = reads
+                .whistles_with_timelines(&ids)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(w, t)| (w.id, (w, t)))
+                .collect();
+            let cases: Vec<(WhistleId, Option<super::Case>)> =
+                ids.into_iter().map(|id| (id, found.remove(&id))).collect();
             search.stage(cases).map_err(|e| e.to_string())?;
             self.staged = *last;
             self.mark = super::fingerprint(last_json);

@@ -74,6 +74,28 @@ pub trait Reads: Send + Sync + 'static {
     fn last_seq(&self) -> Result<u64, StoreError>;
     /// A whistle.
     fn whistle(&self, id: WhistleId) -> Result<Option<Whistle>, StoreError>;
+    /// Several whistles, in the order asked, missing ones left out: one round trip where the
+    /// engine is across a network (a search page, a ledger page, similar cases).
+    fn whistles(&self, ids: &[WhistleId]) -> Result<Vec<Whistle>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.whistle(*id)?);
+        }
+        Ok(out)
+    }
+    /// Several whistles with their histories, in the order asked, missing ones left out (the
+    /// search index's feed stages a page of the log's cases at once).
+    fn whistles_with_timelines(
+        &self,
+        ids: &[WhistleId],
+    ) -> Result<Vec<(Whistle, Vec<TimelineEntry>)>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for w in self.whistles(ids)? {
+            let timeline = self.whistle_timeline(w.id)?;
+            out.push((w, timeline));
+        }
+        Ok(out)
+    }
     /// A whistle's history, oldest first (empty for no such whistle).
     fn whistle_timeline(&self, id: WhistleId) -> Result<Vec<TimelineEntry>, StoreError>;
     /// A wish.
