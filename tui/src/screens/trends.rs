@@ -402,17 +402,21 @@ impl TrendsScreen {
             (SeriesBy::Category, false) => "categories",
             (SeriesBy::Community, false) => "communities",
         };
-        list_title(f, area, head, focused, theme);
-        let area = below_title(area);
-        if t.series.is_empty() {
-            let none = if zh {
-                "这段时间没有哨件"
-            } else {
-                "no cases in this span"
-            };
-            f.render_widget(Paragraph::new(Span::styled(none, theme.muted())), area);
+        let none = if zh {
+            "这段时间没有哨件"
+        } else {
+            "no cases in this span"
+        };
+        let Some(area) = titled(
+            f,
+            area,
+            head,
+            focused,
+            theme,
+            t.series.is_empty().then_some(none),
+        ) else {
             return;
-        }
+        };
         let spark = t.periods.len() as u16;
         let names = area.width.saturating_sub(spark + 3 * 6).max(6);
         let cols = if zh {
@@ -468,17 +472,21 @@ impl TrendsScreen {
         } else {
             format!("hotspots · {} days, ≥{}", h.days, h.min)
         };
-        list_title(f, area, &head, focused, theme);
-        let area = below_title(area);
-        if h.items.is_empty() {
-            let none = if zh {
-                "没有反复出现的问题"
-            } else {
-                "nothing keeps coming back"
-            };
-            f.render_widget(Paragraph::new(Span::styled(none, theme.muted())), area);
+        let none = if zh {
+            "没有反复出现的问题"
+        } else {
+            "nothing keeps coming back"
+        };
+        let Some(area) = titled(
+            f,
+            area,
+            &head,
+            focused,
+            theme,
+            h.items.is_empty().then_some(none),
+        ) else {
             return;
-        }
+        };
         let place = area.width.saturating_sub(10).max(6);
         let cols = if zh {
             ["社区 · 类别", "件数", "上期"]
@@ -518,6 +526,27 @@ impl TrendsScreen {
                     .style(style),
                 )
             });
+    }
+}
+
+/// A list's title line, and under it either `empty` (said when there is nothing to list) or
+/// the area for its rows (returned).
+fn titled(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    focused: bool,
+    theme: Theme,
+    empty: Option<&str>,
+) -> Option<Rect> {
+    list_title(f, area, title, focused, theme);
+    let below = below_title(area);
+    match empty {
+        Some(none) => {
+            f.render_widget(Paragraph::new(Span::styled(none, theme.muted())), below);
+            None
+        }
+        None => Some(below),
     }
 }
 

@@ -572,6 +572,12 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                         format!("assign to {dept}")
                     }
                 }
+                // A merge says into which case, so the wrong original is caught here.
+                shaozi_shared::api::StepBody::Reject(r) => match (r.duplicate_of, zh) {
+                    (Some(o), true) => format!("{verb}（并入 {o}，作为重复件）"),
+                    (Some(o), false) => format!("{verb} (a duplicate of {o})"),
+                    (None, _) => verb.to_string(),
+                },
                 _ => verb.to_string(),
             };
             let n = targets

@@ -72,8 +72,12 @@ fn a_second_report_of_the_same_problem_is_seen_and_merged_from_the_keyboard() {
     );
     typed(&office.0, "同一处路灯，并案处理");
     keys(&office.0, &["Enter"]);
-    // Rejecting is final: it is confirmed first.
-    wait_for(&office.0, "确认", 5);
+    // Rejecting is final: it is confirmed first, naming the case it merges into.
+    let s = wait_for(&office.0, "作为重复件", 5);
+    assert!(
+        s.contains(&format!("并入 {}，作为重复件", c.case)),
+        "the confirmation names the original:\n{s}"
+    );
     keys(&office.0, &["y"]);
     let s = wait_for(&office.0, "已驳回", 10);
     assert!(s.contains("已驳回"), "rejected:\n{s}");
