@@ -137,9 +137,7 @@ fn enter_lists_the_cases_behind_a_row_and_esc_comes_back() {
     let fx = key(&mut a, KeyCode::Enter);
     assert_eq!(
         fx,
-        [Effect::Search(
-            "category=property from=2026-09-06T16:00:00+00:00".into()
-        )]
+        [Effect::Search("category=property from=2026-09-07".into())]
     );
     assert_eq!(a.view, View::Search);
     key(&mut a, KeyCode::Esc);

@@ -154,12 +154,13 @@ impl TrendsScreen {
     }
 
     /// The search that lists the cases behind the selected row.
-    fn drill(&self) -> Option<String> {
+    fn drill(&self, cx: &Context) -> Option<String> {
         let d = self.data.as_ref()?;
+        // Dates as people read them (the server takes a local date as that day's start).
         match self.pane {
             Pane::Series => {
                 let s = d.0.series.get(self.series.sel)?;
-                let from = d.0.periods.first()?.from.to_rfc3339();
+                let from = d.0.periods.first()?.start;
                 let key = match self.by {
                     SeriesBy::Category => "category",
                     SeriesBy::Community => "community_id",
@@ -172,7 +173,7 @@ impl TrendsScreen {
                     "community_id={} category={} from={}",
                     h.community_id,
                     h.category,
-                    d.1.from.to_rfc3339()
+                    d.1.from.with_timezone(&cx.tz).date_naive()
                 ))
             }
         }
@@ -265,7 +266,7 @@ impl Screen for TrendsScreen {
                 self.data = None;
                 Some(vec![Out::Fx(self.fetch())])
             }
-            Action::Open => match self.drill() {
+            Action::Open => match self.drill(cx) {
                 Some(q) => Some(vec![Out::Search(q)]),
                 None => Some(vec![Out::warn_in(
                     cx.lang,
