@@ -233,10 +233,10 @@ async fn similar_to(
         // One more candidate than asked for: the index's estimate is close, not exact, and
         // one may fall below the bar or out of reach (300 m is a circle, not a box). Each
         // candidate is a record loaded and scored.
-        let ids = index
-            .similar(&who, &w, since, limit + 1)
-            .map_err(|e| ApiError::internal(&e))?;
         let mine = crate::search::terms(&w);
+        let ids = index
+            .similar(&who, &w, &mine, since, limit + 1)
+            .map_err(|e| ApiError::internal(&e))?;
         let mut out = Vec::new();
         for other in store.whistles(&ids)? {
             // (The index looks by day; the record says to the second.)

@@ -18,7 +18,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 use shaozi_shared::{Principal, Whistle, WhistleId};
 
 use super::grams::{overlap, signature, SIGNATURE_COLUMNS, SIGNATURE_WORDS};
-use super::{is, near_box, terms, Search, SearchError};
+use super::{is, near_box, Search, SearchError};
 
 /// Below this estimate a case is not a candidate (the exact bar is applied to the records;
 /// this one is lower, for the estimate's error).
@@ -30,15 +30,17 @@ impl Search {
     /// within [`NEAR_M`](super::NEAR_M) of it when both have coordinates, not rejected, not
     /// itself, sharing enough of its terms by their signatures. At most `limit`, the most
     /// alike first; [`likeness`](super::likeness) scores them exactly.
+    /// `terms` are `w`'s (see [`terms`](super::terms)), which the caller scores with too.
     pub fn similar(
         &self,
         who: &Principal,
         w: &Whistle,
+        terms: &[String],
         since: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<WhistleId>, SearchError> {
         let f = &self.f;
-        let mine = signature(&terms(w));
+        let mine = signature(terms);
         if mine.iter().all(|x| *x == 0) {
             return Ok(Vec::new());
         }

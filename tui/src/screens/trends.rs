@@ -440,11 +440,7 @@ impl TrendsScreen {
                 let total: u64 = s.filed.iter().sum();
                 let late: u64 = s.overdue.iter().sum();
                 let (now, _) = last_two(&s.filed);
-                let style = if sel && focused {
-                    theme.selected()
-                } else {
-                    Style::default()
-                };
+                let style = row_style(sel && focused, theme);
                 Some(
                     Row::new(vec![
                         Span::raw(fit(name, usize::from(names))),
@@ -506,11 +502,7 @@ impl TrendsScreen {
                 let category = cx.model.dir.category_in(&x.category, cx.lang, 8);
                 let label = format!("{} · {category}", x.community);
                 let grew = x.count > x.previous;
-                let style = if sel && focused {
-                    theme.selected()
-                } else {
-                    Style::default()
-                };
+                let style = row_style(sel && focused, theme);
                 Some(
                     Row::new(vec![
                         Span::raw(fit(&label, usize::from(place))),
@@ -527,6 +519,15 @@ impl TrendsScreen {
                     .style(style),
                 )
             });
+    }
+}
+
+/// A row: reversed when it is the selection of the list ← → moves in.
+fn row_style(selected: bool, theme: Theme) -> Style {
+    if selected {
+        theme.selected()
+    } else {
+        Style::default()
     }
 }
 
