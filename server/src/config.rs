@@ -22,6 +22,12 @@
 //! longest_extension = "10wd"           # one extension at most, from the deadline it moves
 //! due_soon_share = 0.2                 # warn when this share of a deadline's time is left
 //! confirm = "3wd"                      # a fix nobody confirms closes by itself after this
+//!
+//! [[templates]]                        # reply templates (R1, R2… in this order); when
+//! category = "lighting"                # given they replace the built-in ones
+//! step = "resolve"                     # resolve, reject or any
+//! name = "路灯已修复"
+//! text = "您好，{community}{address}的路灯已由{department}{staff}修复，请查验。"
 //! ```
 //! Spans: `m`, `h`, `d` count clock time; `wm`, `wh`, `wd` count working time.
 
@@ -55,6 +61,19 @@ struct File {
     assessment: Option<AssessmentFile>,
     #[serde(default)]
     case: Option<shaozi_shared::case::CaseRules>,
+    #[serde(default)]
+    templates: Option<Vec<TemplateFile>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateFile {
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    step: shaozi_shared::templates::TemplateStep,
+    name: String,
+    text: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,7 +208,47 @@ pub fn parse(text: &str) -> Result<Rules, String> {
         c.validate()?;
         rules.case = c;
     }
+    if let Some(list) = file.templates {
+        rules.templates = templates(list, &rules.categories)?;
+    }
     Ok(rules)
+}
+
+/// The rules file's templates, checked as the API checks one, numbered R1, R2… in order.
+fn templates(
+    list: Vec<TemplateFile>,
+    categories: &[shaozi_shared::Category],
+) -> Result<Vec<shaozi_shared::templates::ReplyTemplate>, String> {
+    use shaozi_shared::templates::{check_text, ReplyTemplate, NAME};
+    let mut out = Vec::with_capacity(list.len());
+    for (i, t) in list.into_iter().enumerate() {
+        let at = |e: &dyn std::fmt::Display| format!("templates[{i}] ({:?}): {e}", t.name);
+        if let Some(c) = &t.category {
+            if !categories.iter().any(|k| &k.code == c) {
+                let known: Vec<&str> = categories.iter().map(|k| k.code.as_str()).collect();
+                return Err(at(&format!(
+                    "no category {c} (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let name = shaozi_shared::text::required("name", &t.name, NAME).map_err(|e| at(&e))?;
+        let text = check_text(&t.text).map_err(|e| at(&e))?;
+        out.push(ReplyTemplate {
+            id: format!("R{}", i + 1),
+            category: t.category,
+            step: t.step,
+            name,
+            text,
+            owner: shaozi_shared::Scope::City,
+            from_rules: true,
+            created_by: None,
+            created_at: None,
+            filled: None,
+            unfilled: Vec::new(),
+        });
+    }
+    Ok(out)
 }
 
 /// Reads the rules file.
@@ -260,6 +319,40 @@ mod tests {
         );
         assert_eq!(roads.deadlines.normal.respond, Span::WorkingMinutes(480));
         assert_eq!(parse("").unwrap(), Rules::builtin());
+    }
+
+    #[test]
+    fn a_rules_files_templates_replace_the_builtin_ones_in_order() {
+        let r = parse(
+            r#"
+            [[templates]]
+            category = "lighting"
+            step = "resolve"
+            name = "路灯已修复"
+            text = "{community}的路灯已由{department}修复。"
+            [[templates]]
+            name = "通用"
+            text = "已处理。"
+            "#,
+        )
+        .unwrap();
+        let ids: Vec<&str> = r.templates.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["R1", "R2"]);
+        assert_eq!(r.templates[0].category.as_deref(), Some("lighting"));
+        assert_eq!(
+            r.templates[1].step,
+            shaozi_shared::templates::TemplateStep::Any
+        );
+        assert!(r.templates.iter().all(|t| t.from_rules));
+        assert!(parse("templates = []").unwrap().templates.is_empty());
+        let typo = parse("[[templates]]\nname = \"x\"\ntext = \"{comunity}\"").unwrap_err();
+        assert!(
+            typo.contains("templates[0]") && typo.contains("{comunity}"),
+            "{typo}"
+        );
+        let unknown =
+            parse("[[templates]]\ncategory = \"moon\"\nname = \"x\"\ntext = \"y\"").unwrap_err();
+        assert!(unknown.contains("no category moon"), "{unknown}");
     }
 
     #[test]

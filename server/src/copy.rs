@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use shaozi_shared::api::{Activity, Community, Department, Street};
+use shaozi_shared::api::{Activity, Community, Department, ReplyTemplate, Street};
 use shaozi_shared::{Event, EventKind, Principal, WhistleStatus};
 
 use crate::storage::QueryError;
@@ -50,6 +50,8 @@ pub struct CopyReport {
     pub activities: usize,
     /// Kept idempotent answers.
     pub kept: usize,
+    /// Reply templates kept through the API.
+    pub templates: usize,
     /// Webhook subscriptions, with their cursors.
     pub webhooks: usize,
     /// Reads compared between source and copy.
@@ -72,6 +74,8 @@ pub fn copy(
     // The log first, with each record's timeline and the activities gathered on the way.
     let mut timelines: HashMap<String, Vec<u64>> = HashMap::new();
     let mut activities: Vec<Activity> = Vec::new();
+    // Every template number the log ever gave, deleted ones too: none is given twice.
+    let mut template_ids: Vec<u64> = Vec::new();
     let mut after = 0;
     loop {
         let page = src.events_after(after, CHUNK)?;
@@ -82,6 +86,9 @@ pub fn copy(
             let on_record = e.kind.about_whistle() || e.kind.as_str().starts_with("wish.");
             if on_record {
                 timelines.entry(e.subject.clone()).or_default().push(*seq);
+            }
+            if e.kind == EventKind::TemplateSaved {
+                template_ids.extend(ReplyTemplate::kept_number(&e.subject));
             }
             if e.kind == EventKind::ActivityRecorded {
                 activities.push(crate::storage::decode(
@@ -167,6 +174,20 @@ pub fn copy(
         .map(|a| activity_number(&a.id))
         .collect::<Result<_, _>>()?;
     report.activities = activities.len();
+
+    // Reply templates still kept, as the source keeps them.
+    let templates = src.templates()?;
+    commit(to.engine.as_mut(), &mut |u| {
+        for t in &templates {
+            let n = ReplyTemplate::kept_number(&t.id).ok_or_else(|| StoreError::Corrupt {
+                what: t.id.clone(),
+                why: "a kept template is numbered T1, T2…".into(),
+            })?;
+            u.put_template(n, Some(&to_json(t)?))?;
+        }
+        restore(u, Series::Template, template_ids.iter().copied())
+    })?;
+    report.templates = templates.len();
 
     // Whistles and wishes, newest first, each with its timeline and counters.
     let mut counters: BTreeMap<String, i64> = BTreeMap::new();
@@ -385,6 +406,11 @@ pub fn verify(src: &dyn Reads, dst: &dyn Reads) -> Result<usize, CopyError> {
         j(&dst.departments()?),
     )?;
     same("the tokens", j(&src.token_list()?), j(&dst.token_list()?))?;
+    same(
+        "the reply templates",
+        j(&src.templates()?),
+        j(&dst.templates()?),
+    )?;
     let everyone = Principal::system();
     same(
         "the stats",

@@ -402,7 +402,7 @@ fn copy(from: &Path, to: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
     dest.engine.close()?;
     println!(
         "copied {} events, {} whistles, {} wishes, {} directory records, {} tokens, {} activities, \
-         {} kept answers and {} webhook subscriptions in {:.1} s; the copy reads back as the \
+         {} kept answers, {} reply templates and {} webhook subscriptions in {:.1} s; the copy reads back as the \
          source ({} reads compared) and its counters match a recount",
         r.events,
         r.whistles,
@@ -411,6 +411,7 @@ fn copy(from: &Path, to: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
         r.tokens,
         r.activities,
         r.kept,
+        r.templates,
         r.webhooks,
         started.elapsed().as_secs_f64(),
         r.compared

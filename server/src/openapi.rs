@@ -34,6 +34,7 @@ use shaozi_shared::api::Problem;
         (name = "events", description = "The durable event log, live"),
         (name = "assessment", description = "How every unit answered"),
         (name = "patterns", description = "Hotspots and trends: what keeps coming back, week by week"),
+        (name = "templates", description = "Reply templates (知识库): the city's wording and each unit's own, filled from a case"),
         (name = "admin", description = "Tokens and the audit log"),
         (name = "webhooks", description = "Pushing events to receivers and work-chat robots"),
     )

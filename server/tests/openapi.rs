@@ -63,8 +63,8 @@ fn every_operation_is_described_with_its_refusals() {
             }
         }
     }
-    // The operations of /api/v1 (similar cases the latest) and the document itself.
-    assert_eq!(ops, 57, "operations in the document");
+    // The operations of /api/v1 (reply templates the latest) and the document itself.
+    assert_eq!(ops, 61, "operations in the document");
     let problem =
         &doc["components"]["responses"]["Conflict"]["content"]["application/problem+json"];
     assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");
@@ -77,7 +77,7 @@ fn text_limits_in_the_document_are_the_ones_enforced() {
     let doc: Value = serde_json::from_str(&shaozi_server::openapi::document_json())
         .expect("the document is JSON");
     let schemas = &doc["components"]["schemas"];
-    let fields: [(&str, &str, Rule); 27] = [
+    let fields: [(&str, &str, Rule); 30] = [
         ("NewStreet", "name", text::NAME),
         ("NewCommunity", "name", text::NAME),
         ("NewDepartment", "name", text::NAME),
@@ -105,6 +105,9 @@ fn text_limits_in_the_document_are_the_ones_enforced() {
         ("UrgeBody", "note", text::NOTE),
         ("CallBackBody", "note", text::NOTE),
         ("NewWebhook", "name", text::NAME),
+        ("NewTemplate", "category", text::NAME),
+        ("NewTemplate", "name", text::NAME),
+        ("NewTemplate", "text", text::REPLY),
     ];
     for (schema, field, rule) in fields {
         let got = &schemas[schema]["properties"][field]["maxLength"];

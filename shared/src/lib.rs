@@ -18,7 +18,7 @@ mod schema;
 
 pub use domain::{
     access, assessment, calendar, case, category, csv, event, ids, ledger, patterns, questions,
-    rules, text, whistle, wish, RefusalCode, RuleError,
+    rules, templates, text, whistle, wish, RefusalCode, RuleError,
 };
 
 pub use access::{Op, Principal, Role, Scope};

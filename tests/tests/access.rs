@@ -142,6 +142,37 @@ async fn hook_scope(s: &TestServer, token: &str, comm: &str, dept: &str) -> Valu
     }
 }
 
+/// A reply template kept by the unit a token of this kind at `(community, department)` would
+/// be: its street's, its department's; the city's for the others. Its id.
+async fn template_at(s: &TestServer, token: &str, comm: &str, dept: &str, unique: &str) -> String {
+    let keeper = match hook_scope(s, token, comm, dept).await {
+        v if v["kind"] == "street" => Some(
+            s.token(
+                "dispatcher",
+                json!({"street_id": v["id"]}),
+                &format!("tk{unique}"),
+            )
+            .await,
+        ),
+        v if v["kind"] == "department" => Some(
+            s.token(
+                "department",
+                json!({"department_id": v["id"]}),
+                &format!("tk{unique}"),
+            )
+            .await,
+        ),
+        _ => None,
+    };
+    let body = json!({"name": format!("模板{unique}"), "text": "已处理。"});
+    let a = match keeper {
+        Some(t) => s.post_as(&t, "/api/v1/templates", body).await,
+        None => s.post("/api/v1/templates", body).await,
+    };
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.str("id")
+}
+
 /// Performs `route` as `token` against fixtures in `(community, department)`; returns the status.
 async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n: usize) -> u16 {
     let (comm, dept) = at;
@@ -289,6 +320,16 @@ async fn call(s: &TestServer, token: &str, route: &str, at: &(String, String), n
                 _ => (Method::POST, url, Some(json!({}))),
             }
         }
+        ("POST", "/api/v1/templates") => (
+            Method::POST,
+            path.into(),
+            Some(json!({"name": format!("模板{unique}"), "text": "{community}已处理。"})),
+        ),
+        ("GET", "/api/v1/templates/{id}") => (Method::GET, "/api/v1/templates/R1".into(), None),
+        ("DELETE", "/api/v1/templates/{id}") => {
+            let id = template_at(s, token, comm, dept, &unique).await;
+            (Method::DELETE, format!("/api/v1/templates/{id}"), None)
+        }
         ("GET", "/api/v1/events") => {
             // The stream does not end; its headers are the answer.
             let res = s.req_as(token, Method::GET, path).send().await.unwrap();
@@ -399,6 +440,7 @@ async fn every_role_on_every_route_is_as_the_readme_says() {
                 // Filing in a community outside the scope is a 404 too (issue 28).
                 let unseen = route.contains("/whistles/{id}")
                     || route.contains("/webhooks/{id}")
+                    || route.contains("/templates/{id}")
                     || route == "POST /api/v1/whistles"
                     || route == "POST /api/v1/wishes"
                     || (route.contains("/wishes/{id}") && *role != "department");

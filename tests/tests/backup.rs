@@ -357,6 +357,18 @@ async fn busy_city(s: &TestServer) -> (City, Vec<String>, String) {
                       "title": "只报一次", "description": "井盖"}),
         );
     assert_eq!(TestServer::send(once).await.status, 201);
+    // Reply templates: the city's, a department's own, and one deleted.
+    for (token, name) in [(None, "已修复"), (Some(&dept), "城管回复"), (None, "作废")] {
+        let body = json!({"category": "sanitation", "step": "resolve", "name": name,
+                          "text": "{community}的问题已由{department}{staff}处理。"});
+        let rb = match token {
+            Some(t) => s.req_as(t, Method::POST, "/api/v1/templates"),
+            None => s.req(Method::POST, "/api/v1/templates"),
+        };
+        assert_eq!(TestServer::send(rb.json(&body)).await.status, 201);
+    }
+    let gone = s.req(Method::DELETE, "/api/v1/templates/T3").send().await;
+    assert_eq!(gone.unwrap().status(), 204);
     let hook = Receiver::start(Reply::ok()).await.unwrap();
     s.ok(
         "/api/v1/webhooks",
@@ -420,6 +432,8 @@ async fn a_quiet_city_restored_answers_every_read_byte_for_byte() {
         "/api/v1/assessment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z".to_string(),
         "/api/v1/assessment?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z&group=street".to_string(),
         "/api/v1/webhooks".to_string(),
+        "/api/v1/templates".to_string(),
+        format!("/api/v1/templates?whistle={}", ids[0]),
         "/open311/v2/requests.json?start_date=2026-11-26T00:00:00Z&end_date=2026-11-27T00:00:00Z&page_size=100".to_string(),
         "/open311/v2/servicerequestupdates.json?start_date=2026-11-26T00:00:00Z&end_date=2026-11-27T00:00:00Z".to_string(),
     ];
@@ -468,6 +482,15 @@ async fn a_quiet_city_restored_answers_every_read_byte_for_byte() {
         n,
         "nothing new was written"
     );
+    // A template kept after the restore takes the next number, never a deleted one's.
+    let next = r
+        .ok(
+            "/api/v1/templates",
+            json!({"name": "新", "text": "已处理。"}),
+            201,
+        )
+        .await;
+    assert_eq!(next["id"], "T4");
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@ async fn snapshot(s: &TestServer, whistles: &[String], wishes: &[String]) -> Vec
         "/api/v1/communities",
         "/api/v1/departments",
         "/api/v1/tokens",
+        "/api/v1/templates",
         "/api/v1/audit?limit=7",
         "/api/v1/audit?actor=admin",
         "/api/v1/assessment?from=2026-11-26&to=2026-11-28",
@@ -183,6 +184,18 @@ async fn a_city_copied_to_postgresql_and_back_answers_byte_for_byte_the_same() {
         201,
     )
     .await;
+    // Reply templates: one kept, one deleted (its number is never given again).
+    for name in ["已修复", "作废"] {
+        s.ok(
+            "/api/v1/templates",
+            json!({"category": "roads", "step": "resolve", "name": name,
+                   "text": "{community}{address}的井盖已由{department}修复。"}),
+            201,
+        )
+        .await;
+    }
+    let gone = TestServer::send(s.req(reqwest::Method::DELETE, "/api/v1/templates/T2")).await;
+    assert_eq!(gone.status, 204);
     s.token("viewer", json!({}), "wall").await;
     s.token("viewer", json!({}), "old-wall").await;
     let gone = TestServer::send(s.req(reqwest::Method::DELETE, "/api/v1/tokens/old-wall")).await;

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use shaozi_shared::api::{Activity, Community, Department, Street};
+use shaozi_shared::api::{Activity, Community, Department, ReplyTemplate, Street};
 use shaozi_shared::{Event, EventKind, StreetId, Whistle, Wish};
 
 use super::file::{check, unhex, Header, Line};
@@ -40,6 +40,7 @@ fn record_of(kind: EventKind) -> Option<RecordKind> {
         CommunityCreated => RecordKind::Directory(DirectoryKind::Community),
         DepartmentCreated => RecordKind::Directory(DirectoryKind::Department),
         ActivityRecorded => RecordKind::Activity,
+        TemplateSaved | TemplateDeleted => RecordKind::Template,
         TokenCreated | TokenRevoked => return None,
         k if k.about_whistle() => RecordKind::Whistle,
         k if k.as_str().starts_with("wish.") => RecordKind::Wish,
@@ -53,6 +54,7 @@ enum RecordKind {
     Wish,
     Directory(DirectoryKind),
     Activity,
+    Template,
 }
 
 /// A backup checked whole, ready to restore.
@@ -406,6 +408,18 @@ impl Writing {
                     let day = noon(a.date, self.offset).unwrap_or(a.created_at);
                     Parsed::Activity(Box::new(a), n, street, day)
                 }
+                RecordKind::Template => {
+                    let t: ReplyTemplate = decode(&json, &e.subject)?;
+                    let n = ReplyTemplate::kept_number(&t.id).ok_or_else(|| {
+                        corrupt(
+                            &format!("{} in the backup", e.subject),
+                            "a kept template is numbered T1, T2…",
+                        )
+                    })?;
+                    self.high(Series::Template, n);
+                    // Its last event says whether it is still kept.
+                    Parsed::Template(n, e.kind == EventKind::TemplateSaved)
+                }
             };
             parsed.push((rec, json, timeline));
         }
@@ -431,6 +445,9 @@ impl Writing {
                     Parsed::Activity(a, n, street, day) => {
                         u.put_activity(a, *n, StreetId(*street), *day, json)?
                     }
+                    Parsed::Template(n, kept) => {
+                        u.put_template(*n, kept.then_some(json.as_str()))?
+                    }
                 }
             }
             Ok(())
@@ -451,6 +468,8 @@ enum Parsed {
     Community(Community),
     Department(Department),
     Activity(Box<Activity>, u64, u64, chrono::DateTime<chrono::Utc>),
+    /// A kept template's number, and whether it is still kept.
+    Template(u64, bool),
 }
 
 fn put_one<T: serde::Serialize>(

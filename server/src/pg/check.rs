@@ -348,6 +348,7 @@ impl Checking {
                 Series::Whistle => "SELECT max(id) FROM whistles",
                 Series::Wish => "SELECT max(id) FROM wishes",
                 Series::Activity => "SELECT max(id) FROM activities",
+                Series::Template => "SELECT max(id) FROM directory WHERE kind = 'R'",
             };
             let row = tx.query_one(highest_sql, &[]).map_err(db_error)?;
             let highest = col::<Option<i64>>(&row, 0)?.map(|h| h.max(0) as u64);

@@ -372,6 +372,9 @@ impl Reads for PgReads {
     fn departments(&self) -> Result<Vec<Department>, StoreError> {
         self.directory("D")
     }
+    fn templates(&self) -> Result<Vec<shaozi_shared::api::ReplyTemplate>, StoreError> {
+        self.directory("R")
+    }
 
     fn list_whistles(
         &self,

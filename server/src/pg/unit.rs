@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use postgres::types::{ToSql, Type};
 use postgres::Transaction;
 
-use shaozi_shared::api::{Activity, Community, TokenInfo};
+use shaozi_shared::api::{Activity, Community, ReplyTemplate, TokenInfo};
 use shaozi_shared::{CommunityId, StreetId, Whistle, WhistleId, Wish, WishId};
 
 use super::statements::{
@@ -521,6 +521,38 @@ impl Unit for PgUnit<'_, '_> {
             json.to_string(),
         ));
         Ok(())
+    }
+
+    fn put_template(&mut self, id: u64, json: Option<&str>) -> Result<(), StoreError> {
+        // Rare and small: written at once inside the transaction rather than gathered.
+        match json {
+            Some(json) => self.tx.execute(
+                "INSERT INTO directory (kind, id, json) VALUES ('R', $1, $2) \
+                 ON CONFLICT (kind, id) DO UPDATE SET json = EXCLUDED.json",
+                &[&id_of(id), &json],
+            ),
+            None => self.tx.execute(
+                "DELETE FROM directory WHERE kind = 'R' AND id = $1",
+                &[&id_of(id)],
+            ),
+        }
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn template(&mut self, id: u64) -> Result<Option<ReplyTemplate>, StoreError> {
+        let row = self
+            .tx
+            .query_opt(
+                "SELECT json FROM directory WHERE kind = 'R' AND id = $1",
+                &[&id_of(id)],
+            )
+            .map_err(db_error)?;
+        row.map(|r| {
+            let json: String = col(&r, 0)?;
+            decode(json.as_bytes(), || format!("T{id}"))
+        })
+        .transpose()
     }
 
     fn peek_id(&mut self, series: Series) -> Result<u64, StoreError> {

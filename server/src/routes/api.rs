@@ -2,8 +2,8 @@
 //! the contract is generated from.
 
 use super::{
-    admin, assessment, directory, events, ledger, maintenance, patterns, stats, webhooks, whistles,
-    wishes,
+    admin, assessment, directory, events, ledger, maintenance, patterns, stats, templates,
+    webhooks, whistles, wishes,
 };
 
 /// The `/api/v1` routes with their OpenAPI descriptions, before authentication.
@@ -42,7 +42,9 @@ pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
         .routes(routes!(assessment::get))
         .routes(routes!(assessment::record))
         .routes(routes!(patterns::hotspots))
-        .routes(routes!(patterns::trends));
+        .routes(routes!(patterns::trends))
+        .routes(routes!(templates::list, templates::create))
+        .routes(routes!(templates::get_one, templates::delete));
     // Every step of the shared table, whistles' and wishes'.
     wishes::step_routes(whistles::step_routes(api))
 }

@@ -34,6 +34,7 @@ pub mod maintenance;
 pub mod ops;
 pub mod patterns;
 pub mod stats;
+pub mod templates;
 pub mod webhooks;
 pub mod whistles;
 pub mod wishes;

@@ -110,6 +110,8 @@ pub trait Reads: Send + Sync + 'static {
     fn community(&self, id: CommunityId) -> Result<Option<Community>, StoreError>;
     /// Every department, in id order.
     fn departments(&self) -> Result<Vec<Department>, StoreError>;
+    /// Every reply template kept through the API, in id order.
+    fn templates(&self) -> Result<Vec<shaozi_shared::api::ReplyTemplate>, StoreError>;
     /// A page of whistles in queue order, and the cursor to the next.
     fn list_whistles(&self, q: &WhistleQuery)
         -> Result<(Vec<Whistle>, Option<String>), QueryError>;

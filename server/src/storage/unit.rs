@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use shaozi_shared::api::{Activity, Community, TokenInfo};
+use shaozi_shared::api::{Activity, Community, ReplyTemplate, TokenInfo};
 use shaozi_shared::{CommunityId, EventKind, StreetId, Whistle, WhistleId, Wish, WishId};
 
 use super::StoreError;
@@ -57,17 +57,20 @@ pub enum Series {
     Wish,
     /// Activities.
     Activity,
+    /// Reply templates kept through the API.
+    Template,
 }
 
 impl Series {
     /// Every series.
-    pub const ALL: [Series; 6] = [
+    pub const ALL: [Series; 7] = [
         Series::Directory(DirectoryKind::Street),
         Series::Directory(DirectoryKind::Community),
         Series::Directory(DirectoryKind::Department),
         Series::Whistle,
         Series::Wish,
         Series::Activity,
+        Series::Template,
     ];
 
     /// Its name, as the stores keep it.
@@ -77,6 +80,7 @@ impl Series {
             Series::Whistle => "whistle",
             Series::Wish => "wish",
             Series::Activity => "activity",
+            Series::Template => "template",
         }
     }
 
@@ -196,6 +200,10 @@ pub trait Unit {
         day: DateTime<Utc>,
         json: &str,
     ) -> Result<(), StoreError>;
+    /// Writes a kept reply template (number `id`) with its JSON, or removes it (None).
+    fn put_template(&mut self, id: u64, json: Option<&str>) -> Result<(), StoreError>;
+    /// A kept reply template.
+    fn template(&mut self, id: u64) -> Result<Option<ReplyTemplate>, StoreError>;
     /// The id the series hands out next, without taking it.
     fn peek_id(&mut self, series: Series) -> Result<u64, StoreError>;
     /// Takes the series' next id.

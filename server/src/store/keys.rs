@@ -92,6 +92,8 @@ pub mod dir {
     pub const TOKEN: u8 = b'T';
     /// Activities.
     pub const ACTIVITY: u8 = b'A';
+    /// Reply templates kept through the API.
+    pub const TEMPLATE: u8 = b'R';
 }
 
 /// A u64 as a big-endian key.

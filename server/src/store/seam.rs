@@ -73,6 +73,9 @@ impl Reads for Store {
     fn departments(&self) -> Result<Vec<Department>, StoreError> {
         Self::departments(self)
     }
+    fn templates(&self) -> Result<Vec<shaozi_shared::api::ReplyTemplate>, StoreError> {
+        self.dir_list(crate::store::keys::dir::TEMPLATE)
+    }
     fn list_whistles(
         &self,
         q: &WhistleQuery,

@@ -11,7 +11,7 @@ use sled::transaction::{
 };
 use sled::Transactional;
 
-use shaozi_shared::api::{Activity, Community, TokenInfo};
+use shaozi_shared::api::{Activity, Community, ReplyTemplate, TokenInfo};
 use shaozi_shared::{CommunityId, StreetId, Whistle, WhistleId, Wish, WishId};
 
 use super::keys::{self, be, dir, family, Record};
@@ -47,6 +47,7 @@ pub(crate) fn series_key(series: Series) -> &'static str {
         Series::Whistle => "next/whistle",
         Series::Wish => "next/wish",
         Series::Activity => "next/activity",
+        Series::Template => "next/template",
     }
 }
 
@@ -275,6 +276,22 @@ impl Unit for SledUnit<'_> {
             )?;
         }
         Ok(())
+    }
+
+    fn put_template(&mut self, id: u64, json: Option<&str>) -> Result<(), StoreError> {
+        let key = keys::dir_key(dir::TEMPLATE, id);
+        match json {
+            Some(json) => self.dir.insert(key, json.as_bytes())?,
+            None => self.dir.remove(key)?,
+        };
+        Ok(())
+    }
+
+    fn template(&mut self, id: u64) -> Result<Option<ReplyTemplate>, StoreError> {
+        self.dir
+            .get(keys::dir_key(dir::TEMPLATE, id))?
+            .map(|v| decode(&v, || format!("T{id}")))
+            .transpose()
     }
 
     fn peek_id(&mut self, series: Series) -> Result<u64, StoreError> {

@@ -18,6 +18,7 @@ mod admin;
 mod commands;
 mod head;
 mod request;
+mod templates;
 mod tx;
 
 pub use admin::activity_scope;

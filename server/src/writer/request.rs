@@ -38,6 +38,10 @@ pub enum Command {
     RevokeToken(String),
     /// Record an activity.
     RecordActivity(shaozi_shared::api::NewActivity),
+    /// Add a reply template for the caller's part of the city.
+    SaveTemplate(shaozi_shared::api::NewTemplate),
+    /// Delete a kept reply template by number (`T3` is 3).
+    DeleteTemplate(u64),
     /// Nothing: answered once its batch is durable, so it proves the store takes writes
     /// (`/readyz`).
     Probe,
@@ -67,6 +71,8 @@ pub enum Reply {
     Replayed(String),
     /// A recorded activity.
     Activity(Box<shaozi_shared::api::Activity>),
+    /// A template added, or the one deleted.
+    Template(Box<shaozi_shared::api::ReplyTemplate>),
     /// A probe's batch was committed.
     Probed,
 }
@@ -81,6 +87,7 @@ impl Reply {
             Reply::Whistle(x) => serde_json::to_string(x).ok(),
             Reply::Wish(x) => serde_json::to_string(x).ok(),
             Reply::Activity(x) => serde_json::to_string(x).ok(),
+            Reply::Template(x) => serde_json::to_string(x).ok(),
             Reply::Replayed(j) => Some(j.clone()),
             _ => None,
         }

@@ -190,6 +190,8 @@ impl Tx<'_> {
             Command::CreateToken(b, h) => self.create_token(b, *h, who, &actor, at),
             Command::RevokeToken(name) => self.revoke_token(name, who, &actor, at),
             Command::RecordActivity(b) => self.record_activity(b, who, &actor, at),
+            Command::SaveTemplate(b) => self.save_template(b, who, &actor, at),
+            Command::DeleteTemplate(n) => self.delete_template(*n, who, &actor, at),
             Command::Probe => Ok(Ok(Reply::Probed)),
         }
     }

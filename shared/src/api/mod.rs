@@ -7,6 +7,7 @@ mod bodies;
 mod maintenance;
 mod patterns;
 mod steps;
+mod templates;
 mod webhooks;
 
 pub use crate::whistle::Reporter;
@@ -15,4 +16,5 @@ pub use bodies::*;
 pub use maintenance::*;
 pub use patterns::*;
 pub use steps::*;
+pub use templates::*;
 pub use webhooks::*;

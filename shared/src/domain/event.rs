@@ -82,6 +82,8 @@ event_kinds! {
     TokenCreated => "token.created", "A token was issued.";
     TokenRevoked => "token.revoked", "A token was revoked.";
     ActivityRecorded => "activity.recorded", "An activity was recorded.";
+    TemplateSaved => "template.saved", "A reply template was added.";
+    TemplateDeleted => "template.deleted", "A reply template was deleted.";
 }
 
 impl EventKind {

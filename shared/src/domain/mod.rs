@@ -1,7 +1,7 @@
 //! The rules: records, their state machines, deadlines and the working calendar, who may do
 //! what, and the assessment. Nothing here knows the wire (`crate::api`), and the modules form
 //! no import circle: ids, text, csv, calendar → case → questions → category → event → whistle → ledger → wish →
-//! patterns → assessment → access → rules.
+//! patterns → assessment → access → templates → rules.
 
 pub mod access;
 pub mod assessment;
@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod patterns;
 pub mod questions;
 pub mod rules;
+pub mod templates;
 pub mod text;
 pub mod whistle;
 pub mod wish;
@@ -238,6 +239,7 @@ mod layering {
         ("case", include_str!("case.rs")),
         ("questions", include_str!("questions.rs")),
         ("rules", include_str!("rules.rs")),
+        ("templates", include_str!("templates.rs")),
         ("text", include_str!("text.rs")),
         ("whistle", include_str!("whistle.rs")),
         ("wish", include_str!("wish.rs")),

@@ -5,6 +5,7 @@ use crate::assessment::Weights;
 use crate::calendar::Calendar;
 use crate::case::CaseRules;
 use crate::category::Category;
+use crate::templates::ReplyTemplate;
 
 /// The rules the server counts deadlines by: categories with their deadlines, and the calendar.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +18,8 @@ pub struct Rules {
     pub weights: Weights,
     /// Windows and limits of returns, extensions, due-soon warnings and confirmation.
     pub case: CaseRules,
+    /// The city's reply templates (`R1`, `R2`… in the file's order).
+    pub templates: Vec<ReplyTemplate>,
 }
 
 impl Rules {
@@ -27,6 +30,7 @@ impl Rules {
             calendar: Calendar::default(),
             weights: Default::default(),
             case: CaseRules::default(),
+            templates: crate::templates::builtin(),
         }
     }
 }
