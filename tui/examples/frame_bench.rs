@@ -95,6 +95,7 @@ fn main() {
             })
             .collect(),
         categories: Category::builtin(),
+        templates: Vec::new(),
     };
     let cats = ["sanitation", "roads", "lighting", "drainage", "property"];
     let whistles: Vec<Whistle> = (0..n)

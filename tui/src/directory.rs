@@ -18,6 +18,8 @@ pub struct Directory {
     pub departments: BTreeMap<DepartmentId, Department>,
     /// Categories.
     pub categories: Vec<Category>,
+    /// The reply templates the token sees (the city's and its unit's own).
+    pub templates: Vec<shaozi_shared::api::ReplyTemplate>,
 }
 
 impl Directory {

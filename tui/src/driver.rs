@@ -284,6 +284,10 @@ impl Driver {
                 });
             }
             Effect::FetchWebhooks => self.hooks_poke.notify_one(),
+            Effect::FetchTemplates => {
+                let api = self.api.clone();
+                self.spawn(async move { api.templates().await.ok().map(Msg::Templates) });
+            }
             Effect::ResumeWebhook(id) => {
                 let api = self.api.clone();
                 self.spawn(async move {

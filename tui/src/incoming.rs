@@ -69,6 +69,8 @@ pub(crate) fn on_event(app: &mut App, e: Event) -> Vec<Effect> {
         || kind.starts_with("department.")
     {
         fx.push(Effect::LoadAll);
+    } else if kind.starts_with("template.") {
+        fx.push(Effect::FetchTemplates);
     }
     fx
 }

@@ -24,6 +24,7 @@ pub mod net;
 pub mod notice;
 pub mod prompt;
 pub mod refusal;
+pub mod replies;
 pub mod run;
 pub mod screens;
 pub mod steps;

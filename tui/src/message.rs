@@ -93,6 +93,8 @@ pub enum Msg {
     Me(Box<Me>),
     /// Names arrived.
     Directory(Box<Directory>),
+    /// The reply templates arrived again (one was kept or deleted).
+    Templates(Vec<shaozi_shared::api::ReplyTemplate>),
     /// The whole unanswered queue arrived.
     Queue(Vec<Whistle>),
     /// Stats arrived.
@@ -217,6 +219,8 @@ pub enum Effect {
     FetchInbox,
     /// Load the webhook subscriptions (the runtime coalesces: at most one a second).
     FetchWebhooks,
+    /// Load the reply templates again.
+    FetchTemplates,
     /// Resume a webhook subscription.
     ResumeWebhook(String),
     /// Send a webhook subscription a test message.

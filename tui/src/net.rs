@@ -223,7 +223,14 @@ impl Api {
             communities: communities.into_iter().map(|c| (c.id, c)).collect(),
             departments: departments.into_iter().map(|d| (d.id, d)).collect(),
             categories,
+            templates: self.templates().await.unwrap_or_default(),
         })
+    }
+
+    /// The reply templates the token sees (none from a server that keeps none).
+    pub async fn templates(&self) -> Result<Vec<shaozi_shared::api::ReplyTemplate>, Refusal> {
+        let t: shaozi_shared::api::Templates = self.get("/api/v1/templates").await?;
+        Ok(t.items)
     }
 
     /// Every page of a whistle list.

@@ -735,6 +735,20 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
     else {
         return keep(app, p);
     };
+    // Tab (Shift-Tab back) puts the case's reply templates in the line, one after another.
+    let templated = matches!(*step, Step::Resolve | Step::Reject) && reassign_to.is_none();
+    if templated && matches!(k.code, KeyCode::Tab | KeyCode::BackTab) {
+        let offered = crate::replies::offered(app, *step, targets);
+        match crate::replies::cycle(*step, &offered, &editor.text(), k.code == KeyCode::Tab) {
+            Some((line, _)) => *editor = LineEditor::with(&line),
+            None => app.say(if zh {
+                "没有适用于此类问题的回复模板"
+            } else {
+                "no reply template for this kind of case"
+            }),
+        }
+        return keep(app, p);
+    }
     if k.code != KeyCode::Enter {
         editor.key(k);
         return keep(app, p);
@@ -754,6 +768,18 @@ fn on_text_key(app: &mut App, mut p: Prompt, k: KeyEvent) -> Vec<Effect> {
             format!("请填写：{ask}")
         } else {
             format!("this needs text: {ask}")
+        });
+        return keep(app, p);
+    }
+    // A template the case could not fill: what is left is written over before a resident
+    // reads it.
+    let left = crate::replies::unfinished(step, &text);
+    if !left.is_empty() {
+        let left: Vec<String> = left.iter().map(|p| format!("{{{p}}}")).collect();
+        app.warn(if zh {
+            format!("模板中的 {} 还没填写，请改写后再发送", left.join(" "))
+        } else {
+            format!("write over {} before sending", left.join(" "))
         });
         return keep(app, p);
     }
@@ -887,7 +913,7 @@ pub fn split_staff(s: &str) -> Vec<String> {
 /// original. Without a reason of its own, the reason is written in the city's language, since
 /// Open311 shows it to the public.
 pub fn reject_body(text: &str) -> StepBody {
-    if let Some((orig, rest)) = duplicate_of(text) {
+    if let Some((orig, rest)) = crate::replies::duplicate_of(text) {
         let reason = if rest.is_empty() {
             format!("重复件，原件 {orig}")
         } else {
@@ -902,24 +928,4 @@ pub fn reject_body(text: &str) -> StepBody {
         reason: text.to_string(),
         duplicate_of: None,
     })
-}
-
-/// `dup W1042 …` (or `duplicate`, `重复`, `重复件`, `重复于`, with or without a space, a colon
-/// or a comma): the original's id and what follows it, without the punctuation between.
-fn duplicate_of(text: &str) -> Option<(WhistleId, &str)> {
-    let text = text.trim();
-    let rest = ["duplicate", "dup", "重复件", "重复于", "重复"]
-        .iter()
-        .find_map(|word| {
-            text.get(..word.len())
-                .filter(|head| head.eq_ignore_ascii_case(word))
-                .map(|_| &text[word.len()..])
-        })?;
-    let between = |c: char| c.is_whitespace() || "，,、：:；;。.".contains(c);
-    let rest = rest.trim_start_matches(between);
-    let end = rest
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
-    let orig = rest[..end].to_ascii_uppercase().parse::<WhistleId>().ok()?;
-    Some((orig, rest[end..].trim_start_matches(between).trim_end()))
 }

@@ -37,14 +37,7 @@ fn values_of(st: &AppState, w: &Whistle) -> Result<CaseValues, ApiError> {
             .map(|x| x.name),
         None => None,
     };
-    Ok(CaseValues {
-        community,
-        address: w.address.clone(),
-        department,
-        staff: (!w.staff.is_empty()).then(|| w.staff.join("、")),
-        title: Some(w.title.clone()),
-        id: Some(w.id.to_string()),
-    })
+    Ok(CaseValues::of(w, community, department))
 }
 
 /// `GET /api/v1/templates?whistle=W1042&step=resolve`.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{Principal, Role, Scope};
 use crate::text::{self, Rule};
+use crate::whistle::Whistle;
 use crate::RuleError;
 
 /// A template's name, shown in the picker.
@@ -183,6 +184,38 @@ pub struct CaseValues {
 }
 
 impl CaseValues {
+    /// A case's values, with the names of its community and of the department that has it
+    /// (looked up by the caller, which holds the directory).
+    pub fn of(w: &Whistle, community: Option<String>, department: Option<String>) -> CaseValues {
+        CaseValues {
+            community,
+            address: w.address.clone(),
+            department: department.filter(|_| w.department_id.is_some()),
+            staff: (!w.staff.is_empty()).then(|| w.staff.join("、")),
+            title: Some(w.title.clone()),
+            id: Some(w.id.to_string()),
+        }
+    }
+
+    /// What several cases have in common: a value any of them differs in is left out (a step
+    /// on several cases sends one text to all).
+    pub fn common(all: &[CaseValues]) -> CaseValues {
+        let same = |f: fn(&CaseValues) -> &Option<String>| {
+            let first = all.first().and_then(|v| f(v).clone())?;
+            all.iter()
+                .all(|v| f(v).as_deref() == Some(first.as_str()))
+                .then_some(first)
+        };
+        CaseValues {
+            community: same(|v| &v.community),
+            address: same(|v| &v.address),
+            department: same(|v| &v.department),
+            staff: same(|v| &v.staff),
+            title: same(|v| &v.title),
+            id: same(|v| &v.id),
+        }
+    }
+
     fn value(&self, name: &str) -> Option<&str> {
         match name {
             "community" => self.community.as_deref(),
@@ -336,6 +369,19 @@ mod tests {
         assert_eq!(f.text, "由{department}{staff}处理，{staff}负责。");
         assert_eq!(f.unfilled, vec!["department", "staff"]);
         assert_eq!(placeholders_in(&f.text), vec!["department", "staff"]);
+    }
+
+    #[test]
+    fn several_cases_share_only_what_they_have_in_common() {
+        let other = CaseValues {
+            staff: Some("王五、赵六".into()),
+            id: Some("W1043".into()),
+            ..values()
+        };
+        let c = CaseValues::common(&[values(), other]);
+        assert_eq!(c.community.as_deref(), Some("梓山社区"));
+        assert_eq!((c.staff, c.id), (None, None));
+        assert_eq!(CaseValues::common(&[]), CaseValues::default());
     }
 
     #[test]

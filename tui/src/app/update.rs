@@ -147,6 +147,10 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.refilter();
             Vec::new()
         }
+        Msg::Templates(t) => {
+            app.model.dir.templates = t;
+            Vec::new()
+        }
         Msg::Queue(items) => {
             app.model.queue.replace(items);
             app.loaded = true;

@@ -258,6 +258,18 @@ pub fn hint_line(app: &App, f: &mut Frame, area: Rect, theme: Theme) {
             "Tab/↓ next  ↑ back  ← → choose  Enter on the last sends  Esc puts away"
         }
         .to_string(),
+        // A reply or a reason the case has templates for: Tab puts them in the line.
+        Some(Prompt::Text {
+            step,
+            targets,
+            reassign_to: None,
+            ..
+        }) if !crate::replies::offered(app, *step, targets).is_empty() => if app.lang == Lang::Zh {
+            "Tab 下一个模板  Shift-Tab 上一个  可改写  Enter 发送  Esc 取消"
+        } else {
+            "Tab next template  Shift-Tab previous  edit freely  Enter sends  Esc cancel"
+        }
+        .to_string(),
         Some(_) => h.prompt.to_string(),
         None => match crate::app::route::on_screen!(app, s, cx => s.hints(&cx)) {
             // A screen that offers steps offers every step its table row gives a key.
@@ -470,7 +482,26 @@ pub fn prompt(app: &App, p: &Prompt, f: &mut Frame, body: Rect, theme: Theme) {
                     }
                     parts.join(" · ")
                 }
-                None => app.lang.step(*step).ask.to_string(),
+                None => {
+                    let ask = app.lang.step(*step).ask;
+                    let offered = crate::replies::offered(app, *step, targets);
+                    let shown = crate::replies::current(*step, &offered, &editor.text());
+                    match (offered.len(), shown, zh) {
+                        (0, _, _) => ask.to_string(),
+                        (n, Some(i), true) => {
+                            format!("{ask} · 模板 {}/{n}「{}」Tab 换", i + 1, offered[i].name)
+                        }
+                        (n, Some(i), false) => {
+                            format!(
+                                "{ask} · template {}/{n} “{}”, Tab next",
+                                i + 1,
+                                offered[i].name
+                            )
+                        }
+                        (n, None, true) => format!("{ask} · Tab 选模板（{n}）"),
+                        (n, None, false) => format!("{ask} · Tab for a template ({n})"),
+                    }
+                }
             };
             let area = bottom(body, 3);
             let (typed, col) = editor.window(usize::from(area.width.saturating_sub(4)));

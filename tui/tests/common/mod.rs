@@ -77,6 +77,7 @@ pub fn directory() -> Directory {
             })
             .collect(),
         categories: Category::builtin(),
+        templates: shaozi_shared::templates::builtin(),
     }
 }
 
