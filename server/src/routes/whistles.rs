@@ -14,6 +14,7 @@ use super::{created, idempotency, if_match, scope_whistles, unexpected, with_eta
 use super::{IdempotencyKey, IfMatch};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Params};
+use crate::search::similar::Probe;
 use crate::storage::StoreError;
 use crate::storage::{Pending, WhistleQuery};
 use crate::writer::{Command, Reply, WriteError};
@@ -59,21 +60,30 @@ pub async fn create(
     ApiJson(b): ApiJson<NewWhistle>,
 ) -> Result<Response, ApiError> {
     let idem = idempotency(&headers, &who, &b)?;
-    match st
-        .writer
-        .submit_once(Command::FileWhistle(b), who.clone(), idem)
-        .await?
-    {
+    // Whoever files sees at once whether the problem is known. The known cases are looked for
+    // while the filing is made durable, not after: the lookup needs only what was typed, and
+    // the answer waits for the disk either way.
+    let probe = Probe {
+        id: None,
+        category: b.category.trim().to_string(),
+        community_id: b.community_id,
+        lat: b.lat,
+        long: b.long,
+    };
+    let terms = crate::search::terms_of(&b.title, &b.description);
+    let since = st.clock.now() - chrono::Duration::days(SIMILAR_DAYS);
+    let (filed, similar) = tokio::join!(
+        st.writer
+            .submit_once(Command::FileWhistle(b), who.clone(), idem),
+        similar_to(&st, &who, probe, terms, since, SIMILAR_ON_FILING)
+    );
+    match filed? {
         Reply::Whistle(w) => {
-            // Whoever files sees at once whether the problem is known; a search that fails
-            // does not fail the filing (it is on disk already).
-            let since = w.created_at - chrono::Duration::days(SIMILAR_DAYS);
-            let similar = similar_to(&st, &who, &w, since, SIMILAR_ON_FILING)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e.detail, "similar cases could not be looked for");
-                    Vec::new()
-                });
+            // A search that fails does not fail the filing (it is on disk already).
+            let similar = similar.unwrap_or_else(|e| {
+                tracing::warn!(error = %e.detail, "similar cases could not be looked for");
+                Vec::new()
+            });
             let (version, at) = (w.version, format!("/api/v1/whistles/{}", w.id));
             let filed = Filed {
                 whistle: *w,
@@ -224,16 +234,16 @@ const SIMILAR_AT_LEAST: f64 = 0.3;
 async fn similar_to(
     st: &AppState,
     who: &Principal,
-    w: &Whistle,
+    w: Probe,
+    mine: Vec<String>,
     since: chrono::DateTime<chrono::Utc>,
     limit: usize,
 ) -> Result<Vec<Similar>, ApiError> {
-    let (index, store, who, w) = (st.search.clone(), st.store.clone(), who.clone(), w.clone());
+    let (index, store, who) = (st.search.clone(), st.store.clone(), who.clone());
     tokio::task::spawn_blocking(move || {
         // One more candidate than asked for: the index's estimate is close, not exact, and
         // one may fall below the bar or out of reach (300 m is a circle, not a box). Each
         // candidate is a record loaded and scored.
-        let mine = crate::search::terms(&w);
         let ids = index
             .similar(&who, &w, &mine, since, limit + 1)
             .map_err(|e| ApiError::internal(&e))?;
@@ -312,7 +322,8 @@ pub async fn similar(
         .filter(|x| who.sees_whistle(x))
         .ok_or_else(|| ApiError::not_found(format!("there is no whistle {id}")))?;
     let since = w.created_at - chrono::Duration::days(days);
-    similar_to(&st, &who, &w, since, limit)
+    let terms = crate::search::terms(&w);
+    similar_to(&st, &who, Probe::of(&w), terms, since, limit)
         .await
         .map(axum::Json)
 }

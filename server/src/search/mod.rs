@@ -559,16 +559,18 @@ pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
 
 /// The distinct terms of a case's title and description, in order.
 pub fn terms(w: &Whistle) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for g in grams::grams(&w.title)
+    terms_of(&w.title, &w.description)
+}
+
+/// The terms of a title and description (a case's before it is filed).
+pub fn terms_of(title: &str, description: &str) -> Vec<String> {
+    // Each once, in order of first use; a set, because a long description has thousands.
+    let mut seen = std::collections::HashSet::new();
+    grams::grams(title)
         .into_iter()
-        .chain(grams::grams(&w.description))
-    {
-        if !out.contains(&g) {
-            out.push(g);
-        }
-    }
-    out
+        .chain(grams::grams(description))
+        .filter(|g| seen.insert(g.clone()))
+        .collect()
 }
 
 /// How alike `other` is to a case of terms `mine` (its [`terms`]): the share of them it

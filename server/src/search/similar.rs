@@ -15,7 +15,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
-use shaozi_shared::{Principal, Whistle, WhistleId};
+use shaozi_shared::{CommunityId, Principal, Whistle, WhistleId};
 
 use super::grams::{overlap, signature, SIGNATURE_COLUMNS, SIGNATURE_WORDS};
 use super::{is, near_box, Search, SearchError};
@@ -23,6 +23,35 @@ use super::{is, near_box, Search, SearchError};
 /// Below this estimate a case is not a candidate (the exact bar is applied to the records;
 /// this one is lower, for the estimate's error).
 const AT_LEAST: f64 = 0.2;
+
+/// What similar cases are looked for by: a case's category and place, and the case itself to
+/// leave out (none for one being filed, which is not in the index yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The case, when it has a number.
+    pub id: Option<WhistleId>,
+    /// Its category.
+    pub category: String,
+    /// Its community.
+    pub community_id: CommunityId,
+    /// Where, when known.
+    pub lat: Option<f64>,
+    /// Where, when known.
+    pub long: Option<f64>,
+}
+
+impl Probe {
+    /// A case's.
+    pub fn of(w: &Whistle) -> Probe {
+        Probe {
+            id: Some(w.id),
+            category: w.category.clone(),
+            community_id: w.community_id,
+            lat: w.lat,
+            long: w.long,
+        }
+    }
+}
 
 impl Search {
     /// Cases that may be the same problem as `w`, for `who`: of its category, filed since
@@ -34,7 +63,7 @@ impl Search {
     pub fn similar(
         &self,
         who: &Principal,
-        w: &Whistle,
+        w: &Probe,
         terms: &[String],
         since: DateTime<Utc>,
         limit: usize,
@@ -86,8 +115,10 @@ impl Search {
                     u64::from(shaozi_shared::WhistleStatus::Rejected.code()),
                 ),
             ),
-            (Occur::MustNot, is(f.id, w.id.0)),
         ];
+        if let Some(id) = w.id {
+            parts.push((Occur::MustNot, is(f.id, id.0)));
+        }
         if let Some(scope) = self.scope(who) {
             parts.push((Occur::Must, scope));
         }
