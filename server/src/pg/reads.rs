@@ -11,6 +11,7 @@ use postgres::Client;
 
 use shaozi_shared::api::{Community, Day, Department, Stats, Street, TokenInfo};
 use shaozi_shared::assessment::{measure, rank, CaseMeasures, UnitScore, Weights};
+use shaozi_shared::event::TimelineEvent;
 use shaozi_shared::{
     CommunityId, Event, Principal, TimelineEntry, Whistle, WhistleId, WhistleStatus, Wish, WishId,
     WishStatus,
@@ -147,11 +148,11 @@ impl PgReads {
     }
 
     fn timeline(&self, letter: &'static str, id: u64) -> Result<Vec<TimelineEntry>, StoreError> {
-        let events: Vec<Event> = self.jsons(
+        let events: Vec<TimelineEvent> = self.jsons(
             "SELECT json FROM events WHERE record_kind = $1 AND record_id = $2 ORDER BY seq".into(),
             vec![Box::new(letter), Box::new(id_of(id))],
         )?;
-        Ok(events.iter().map(Event::timeline_entry).collect())
+        Ok(events.into_iter().map(TimelineEvent::entry).collect())
     }
 
     fn directory<T: serde::de::DeserializeOwned + Send + 'static>(
@@ -320,18 +321,18 @@ impl Reads for PgReads {
             return Ok(Vec::new());
         }
         let wanted: Vec<i64> = cases.iter().map(|w| id_of(w.id.0)).collect();
-        let events: Vec<Event> = self.jsons(
+        let events: Vec<TimelineEvent> = self.jsons(
             "SELECT json FROM events WHERE record_kind = 'W' AND record_id = ANY($1) ORDER BY seq"
                 .into(),
             vec![Box::new(wanted)],
         )?;
         let mut by_case: std::collections::HashMap<String, Vec<TimelineEntry>> =
             std::collections::HashMap::new();
-        for e in &events {
+        for e in events {
             by_case
                 .entry(e.subject.clone())
                 .or_default()
-                .push(e.timeline_entry());
+                .push(e.entry());
         }
         Ok(cases
             .into_iter()

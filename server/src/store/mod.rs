@@ -34,7 +34,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use shaozi_shared::api::{Community, Department, Street};
-use shaozi_shared::{Event, TimelineEntry, Whistle, WhistleId, Wish, WishId};
+use shaozi_shared::{TimelineEntry, Whistle, WhistleId, Wish, WishId};
 
 use keys::{be, dir, family, key, read_be};
 
@@ -272,8 +272,8 @@ impl Store {
         let mut out = Vec::new();
         for seq in seqs {
             if let Some(v) = self.events.get(be(seq))? {
-                let e: Event = decode(&v, || format!("event {seq}"))?;
-                out.push(e.timeline_entry());
+                let e: shaozi_shared::event::TimelineEvent = decode(&v, || format!("event {seq}"))?;
+                out.push(e.entry());
             }
         }
         Ok(out)

@@ -256,6 +256,71 @@ impl Event {
     }
 }
 
+/// An event read back only for its timeline: what a [`TimelineEntry`] needs, the record's
+/// other fields passed over rather than built into a tree (a record is most of an event's
+/// bytes, and a page of cases reads thousands of events).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TimelineEvent {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The record it is about.
+    pub subject: String,
+    /// What they wrote.
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    record: Option<RecordHead>,
+}
+
+/// The two fields of a record a timeline shows.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct RecordHead {
+    #[serde(default)]
+    department_id: Option<TextOnly>,
+    #[serde(default)]
+    status: Option<TextOnly>,
+}
+
+/// A value kept only when it is text (as `Value::as_str` reads it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum TextOnly {
+    Text(String),
+    Other(serde::de::IgnoredAny),
+}
+
+impl TextOnly {
+    fn text(self) -> Option<String> {
+        match self {
+            TextOnly::Text(s) => Some(s),
+            TextOnly::Other(_) => None,
+        }
+    }
+}
+
+impl TimelineEvent {
+    /// Its entry on the record's timeline, as [`Event::timeline_entry`] gives it.
+    pub fn entry(self) -> TimelineEntry {
+        let record = self.record.unwrap_or_default();
+        TimelineEntry {
+            seq: self.seq,
+            kind: self.kind,
+            at: self.at,
+            actor: self.actor,
+            note: self.note,
+            department_id: record.department_id.and_then(TextOnly::text),
+            status: record.status.and_then(TextOnly::text),
+        }
+    }
+}
+
 /// One step in a whistle's (or wish's) history: who did what, when, and what they wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -275,4 +340,39 @@ pub struct TimelineEntry {
     pub department_id: Option<String>,
     /// The status after the step.
     pub status: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Read light or whole, an event gives the same timeline entry.
+    #[test]
+    fn a_timeline_event_reads_as_the_whole_event_does() {
+        let records = [
+            serde_json::json!({"id": "W1001", "department_id": "D3", "status": "dispatched",
+                               "title": "路灯不亮", "calls": [{"x": 1}], "staff": ["张伟"]}),
+            serde_json::json!({"department_id": null, "status": "new"}),
+            serde_json::json!({"department_id": 3, "status": {"odd": true}}),
+            serde_json::json!({}),
+            serde_json::json!(null),
+        ];
+        for (i, record) in records.into_iter().enumerate() {
+            let e = Event {
+                seq: 7 + i as u64,
+                kind: EventKind::WhistleDispatched,
+                at: chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap_or_default(),
+                actor: Actor::system(),
+                subject: "W1001".into(),
+                note: (i % 2 == 0).then(|| "请尽快".to_string()),
+                record,
+                scope: EventScope::default(),
+            };
+            let json = serde_json::to_string(&e).unwrap_or_default();
+            let light: TimelineEvent =
+                serde_json::from_str(&json).unwrap_or_else(|err| panic!("{json}: {err}"));
+            assert_eq!(light.subject, "W1001");
+            assert_eq!(light.entry(), e.timeline_entry(), "{json}");
+        }
+    }
 }
