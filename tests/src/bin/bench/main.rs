@@ -277,6 +277,33 @@ async fn caught_up(server: &shaozi_server::RunningServer) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Waits for a restarted server's search to answer (503 while its index catches up with the
+/// log, as on PostgreSQL, where each server builds its own), and says how long that took.
+async fn search_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let res = client
+            .get(format!(
+                "{base}/api/v1/whistles?q=%E8%B7%AF%E7%81%AF&limit=1"
+            ))
+            .bearer_auth(TOKEN)
+            .send()
+            .await?;
+        match res.status().as_u16() {
+            503 if started.elapsed() < Duration::from_secs(3600) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            200 => break,
+            other => anyhow::bail!("search after the restart answered {other}"),
+        }
+    }
+    println!(
+        "  search answered {:.2} s after the restart (its index caught up with the log)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// Streams the whole ledger (every case as CSV) once, and says how long it took and how much
 /// the process's resident memory grew meanwhile (sampled every 50 ms).
 async fn ledger(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
@@ -627,6 +654,7 @@ async fn main() -> anyhow::Result<()> {
             r.peak_rss_mib()
         );
         if n == 2 {
+            search_ready(&client, &r.base).await?;
             reads(&client, &r.base, &city, args.reads, "after restart").await?;
             println!(
                 "  server process peak RSS after those reads {:.0} MiB",
