@@ -234,6 +234,7 @@ pub fn copy(
         return Err(CopyError::Differs("the webhook subscriptions".into()));
     }
 
+    to.engine.settle()?;
     report.compared = verify(src, to.reads.as_ref())?;
     recount(to.reads.as_ref(), to.counted.as_ref())?;
     Ok(report)

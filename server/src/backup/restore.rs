@@ -296,6 +296,7 @@ pub fn restore(
         to.hooks.restore_hook(hook, state)?;
     }
 
+    to.engine.settle()?;
     // What was written reads back as the backup says.
     let now = to.engine.last_seq()?;
     if now != header.seq {

@@ -132,6 +132,11 @@ impl Engine for PgEngine {
         // Every batch was committed before it was answered; nothing waits in memory.
         Ok(())
     }
+
+    fn settle(&mut self) -> Result<(), StoreError> {
+        let r = self.client()?.batch_execute("ANALYZE").map_err(db_error);
+        self.forget_if_lost(r)
+    }
 }
 
 /// Why a batch failed: before it sent anything of its own (safe to run again), or after.

@@ -11,11 +11,13 @@
 //! cases holding every term of every word asked for, inside the token's scope and the filters;
 //! the ones whose title holds them all come first, and among equals the newest.
 
+mod blocks;
 pub mod feed;
 pub mod grams;
 pub mod ledger;
 pub mod patterns;
 pub mod similar;
+mod windows;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -35,6 +37,8 @@ use shaozi_shared::event::{EventKind, TimelineEntry};
 use shaozi_shared::{Principal, Scope, Whistle, WhistleId};
 
 use crate::storage::WhistleQuery;
+
+pub(crate) use windows::Windows;
 
 /// Bumped when what a document holds changes: an index of another version is rebuilt.
 const VERSION: &str = "shaozi-search-5";
@@ -343,15 +347,27 @@ impl Search {
         let words = self.words(who, &s.q);
         let searcher = self.reader.searcher();
         let take = limit.saturating_add(1);
+        let windows = Windows::of(&searcher, self.f.id);
+        // The newest `n` after `skip` of those `q` matches, read span by span from the newest
+        // numbers back until there are enough, so a word every case holds reads a few
+        // thousand cases, not all of them.
         let by_id = |q: &dyn Query, skip: usize, n: usize| -> Result<Vec<u64>, SearchError> {
-            let top = TopDocs::with_limit(n.max(1))
-                .and_offset(skip)
-                .order_by_fast_field::<u64>("id", Order::Desc);
-            Ok(searcher
-                .search(q, &top)?
-                .into_iter()
-                .filter_map(|(id, _)| id)
-                .collect())
+            let want = skip.saturating_add(n);
+            let mut ids: Vec<u64> = Vec::new();
+            for span in windows.spans() {
+                if ids.len() >= want {
+                    break;
+                }
+                let top = TopDocs::with_limit(want - ids.len())
+                    .order_by_fast_field::<u64>("id", Order::Desc);
+                ids.extend(
+                    searcher
+                        .search(span.query(q).as_ref(), &top)?
+                        .into_iter()
+                        .filter_map(|(id, _)| id),
+                );
+            }
+            Ok(ids.into_iter().skip(skip).collect())
         };
         let all = |extra: Vec<Box<dyn Query>>, filters: &[Box<dyn Query>]| -> Box<dyn Query> {
             let mut parts: Vec<(Occur, Box<dyn Query>)> = filters
@@ -372,12 +388,15 @@ impl Search {
                 // The cases whose title holds every word first, then the rest; newest first
                 // within each.
                 let first = all(vec![in_title.box_clone()], &filters);
-                let n_first = searcher.search(first.as_ref(), &Count)?;
-                let mut ids = Vec::new();
-                if s.offset < n_first {
-                    ids = by_id(first.as_ref(), s.offset, take)?;
-                }
+                let mut ids = by_id(first.as_ref(), s.offset, take)?;
                 if ids.len() < take {
+                    // The title's cases end on this page: where the rest begin depends on
+                    // how many there are (counted only when none is on this page).
+                    let n_first = if ids.is_empty() {
+                        searcher.search(first.as_ref(), &Count)?
+                    } else {
+                        s.offset + ids.len()
+                    };
                     filters.push(Box::new(BooleanQuery::new(vec![
                         (Occur::Must, anywhere),
                         (Occur::MustNot, in_title),

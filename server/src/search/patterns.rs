@@ -7,12 +7,13 @@ use std::ops::Bound;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, Weight};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use shaozi_shared::patterns::{period_of, Counts};
 use shaozi_shared::Principal;
 
+use super::blocks::{for_each_live_block, read};
 use super::{Search, SearchError};
 
 /// What a tally is counted by.
@@ -40,8 +41,10 @@ pub type Key = (u64, String);
 pub struct Tally {
     /// What they count for, summed (`filed` is how many).
     pub counts: Sums,
-    /// The newest ids, at most [`KEEP_IDS`], in no order.
-    pub ids: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
+    /// The newest ids seen, at most a few times [`KEEP_IDS`], in no order.
+    ids: Vec<u64>,
+    /// Once [`KEEP_IDS`] are kept, the oldest of them: an id at or below it is not newer.
+    floor: u64,
 }
 
 /// The cases of a tally counted by what they count for.
@@ -81,28 +84,43 @@ impl Sums {
 pub const KEEP_IDS: usize = 20;
 
 impl Tally {
+    /// Keeps `id` if it may be among the newest [`KEEP_IDS`]. Ids are gathered and the
+    /// newest picked once in a while, not one heap step per case: a window of a hotspot holds
+    /// tens of thousands of cases, most newer than the last.
     fn keep(&mut self, id: u64) {
-        use std::cmp::Reverse;
-        if self.ids.len() < KEEP_IDS {
-            self.ids.push(Reverse(id));
-        } else if self.ids.peek().is_some_and(|Reverse(oldest)| *oldest < id) {
-            self.ids.pop();
-            self.ids.push(Reverse(id));
+        if id <= self.floor {
+            return;
+        }
+        self.ids.push(id);
+        if self.ids.len() >= 4 * KEEP_IDS {
+            self.pick();
+        }
+    }
+
+    /// Leaves only the newest [`KEEP_IDS`] and raises the floor to the oldest of them.
+    fn pick(&mut self) {
+        if self.ids.len() > KEEP_IDS {
+            self.ids
+                .select_nth_unstable_by(KEEP_IDS - 1, |a, b| b.cmp(a));
+            self.ids.truncate(KEEP_IDS);
+        }
+        if self.ids.len() == KEEP_IDS {
+            self.floor = self.ids.iter().copied().min().unwrap_or(0);
         }
     }
 
     fn merge(&mut self, o: Tally) {
         self.counts.add(&o.counts);
-        for std::cmp::Reverse(id) in o.ids {
+        for id in o.ids {
             self.keep(id);
         }
     }
 
-    /// The ids kept, newest first.
-    pub fn newest_first(self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.ids.into_iter().map(|r| r.0).collect();
-        v.sort_unstable_by(|a, b| b.cmp(a));
-        v
+    /// The newest ids kept (at most [`KEEP_IDS`]), newest first.
+    pub fn newest_first(mut self) -> Vec<u64> {
+        self.pick();
+        self.ids.sort_unstable_by(|a, b| b.cmp(a));
+        self.ids
     }
 }
 
@@ -184,6 +202,8 @@ struct SegmentTallier {
     /// By period, number and the category's ordinal in the segment's dictionary, packed (see
     /// [`pack`]).
     counts: NumberMap<Tally>,
+    /// The block being read.
+    block: Block,
 }
 
 /// A segment's key as one number: 8 bits of period, 32 of number, 24 of category ordinal.
@@ -224,11 +244,24 @@ impl Collector for Tallier {
             number,
             category,
             counts: NumberMap::default(),
+            block: Block::default(),
         })
     }
 
     fn requires_scoring(&self) -> bool {
         false
+    }
+
+    /// Reads the columns a block of cases at a time.
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Tallies> {
+        let mut tallier = self.for_segment(segment, reader)?;
+        for_each_live_block(weight, reader, |docs| tallier.tally(docs))?;
+        Ok(tallier.harvest())
     }
 
     fn merge_fruits(&self, fruits: Vec<Tallies>) -> tantivy::Result<Tallies> {
@@ -242,35 +275,62 @@ impl Collector for Tallier {
     }
 }
 
+/// One block's columns.
+#[derive(Default)]
+struct Block {
+    created: Vec<Option<i64>>,
+    flags: Vec<Option<u64>>,
+    number: Vec<Option<u64>>,
+    ord: Vec<Option<u64>>,
+    id: Vec<Option<u64>>,
+}
+
+impl SegmentTallier {
+    /// Counts `docs` (a block), reading each column for all of them at once.
+    fn tally(&mut self, docs: &[DocId]) {
+        let b = &mut self.block;
+        read(&self.created, docs, &mut b.created);
+        read(&self.flags, docs, &mut b.flags);
+        for v in [&mut b.number, &mut b.ord, &mut b.id] {
+            v.clear();
+            v.resize(docs.len(), None);
+        }
+        if let Some(c) = &self.number {
+            read(c, docs, &mut b.number);
+        }
+        if let Some(c) = &self.category {
+            read(c.ords(), docs, &mut b.ord);
+        }
+        if self.ids_from.is_some() {
+            read(&self.id, docs, &mut b.id);
+        }
+        for i in 0..docs.len() {
+            let Some(period) = b.created[i].and_then(|t| period_of(&self.edges, t)) else {
+                continue;
+            };
+            let counts = Counts::from_bits(b.flags[i].unwrap_or(0));
+            // A case rejected as no problem is in no pattern.
+            if !counts.filed {
+                continue;
+            }
+            let number = b.number[i].unwrap_or(0);
+            let ord = b.ord[i].map_or(NO_CATEGORY, |o| o.min(NO_CATEGORY - 1));
+            let t = self.counts.entry(pack(period, number, ord)).or_default();
+            t.counts.add_case(counts);
+            if self.ids_from.is_some_and(|from| period >= from) {
+                if let Some(id) = b.id[i] {
+                    t.keep(id);
+                }
+            }
+        }
+    }
+}
+
 impl SegmentCollector for SegmentTallier {
     type Fruit = Tallies;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        let Some(period) = self
-            .created
-            .first(doc)
-            .and_then(|t| period_of(&self.edges, t))
-        else {
-            return;
-        };
-        let counts = Counts::from_bits(self.flags.first(doc).unwrap_or(0));
-        // A case rejected as no problem is in no pattern.
-        if !counts.filed {
-            return;
-        }
-        let number = self.number.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-        let ord = self
-            .category
-            .as_ref()
-            .and_then(|c| c.ords().first(doc))
-            .map_or(NO_CATEGORY, |o| o.min(NO_CATEGORY - 1));
-        let t = self.counts.entry(pack(period, number, ord)).or_default();
-        t.counts.add_case(counts);
-        if self.ids_from.is_some_and(|from| period >= from) {
-            if let Some(id) = self.id.first(doc) {
-                t.keep(id);
-            }
-        }
+        self.tally(&[doc]);
     }
 
     fn harvest(self) -> Tallies {
@@ -301,3 +361,37 @@ impl SegmentCollector for SegmentTallier {
 
 /// The ordinal of "no category" (a case always has one; a segment without the column).
 const NO_CATEGORY: u64 = 0xFF_FFFF;
+
+#[cfg(test)]
+mod tests {
+    use super::{Tally, KEEP_IDS};
+
+    #[test]
+    fn a_tally_keeps_the_newest_ids_in_any_order_of_arrival() {
+        // Rising, falling and scattered arrivals, split over two tallies merged.
+        let n = 1_000u64;
+        let scattered: Vec<u64> = (0..n).map(|i| (i * 389) % n + 1).collect();
+        for order in [
+            (1..=n).collect::<Vec<u64>>(),
+            (1..=n).rev().collect(),
+            scattered,
+        ] {
+            let (mut a, mut b) = (Tally::default(), Tally::default());
+            for (i, id) in order.iter().enumerate() {
+                if i % 3 == 0 {
+                    b.keep(*id)
+                } else {
+                    a.keep(*id)
+                }
+            }
+            a.merge(b);
+            let want: Vec<u64> = (n - KEEP_IDS as u64 + 1..=n).rev().collect();
+            assert_eq!(a.newest_first(), want);
+        }
+        let mut few = Tally::default();
+        for id in [5, 3, 9] {
+            few.keep(id);
+        }
+        assert_eq!(few.newest_first(), vec![9, 5, 3]);
+    }
+}

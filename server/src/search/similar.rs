@@ -11,12 +11,13 @@ use std::ops::Bound;
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use shaozi_shared::{CommunityId, Principal, Whistle, WhistleId};
 
+use super::blocks::{for_each_live_block, read};
 use super::grams::{overlap, signature, SIGNATURE_COLUMNS, SIGNATURE_WORDS};
 use super::{is, near_box, Search, SearchError};
 
@@ -149,6 +150,9 @@ struct SegmentAlike {
     id: Column<u64>,
     sig: [Column<u64>; SIGNATURE_WORDS],
     best: BinaryHeap<Reverse<Candidate>>,
+    /// The block being read: each signature column's values, then the ids.
+    block: [Vec<Option<u64>>; SIGNATURE_WORDS],
+    ids: Vec<Option<u64>>,
 }
 
 fn keep_best(best: &mut BinaryHeap<Reverse<Candidate>>, keep: usize, c: Candidate) {
@@ -183,11 +187,25 @@ impl Collector for Alike {
             id: ff.u64("id")?,
             sig,
             best: BinaryHeap::new(),
+            block: Default::default(),
+            ids: Vec::new(),
         })
     }
 
     fn requires_scoring(&self) -> bool {
         false
+    }
+
+    /// Reads the signatures a block of cases at a time.
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<Candidate>> {
+        let mut alike = self.for_segment(segment, reader)?;
+        for_each_live_block(weight, reader, |docs| alike.weigh(docs))?;
+        Ok(alike.harvest())
     }
 
     fn merge_fruits(&self, fruits: Vec<Vec<Candidate>>) -> tantivy::Result<Vec<Candidate>> {
@@ -201,26 +219,45 @@ impl Collector for Alike {
     }
 }
 
+impl SegmentAlike {
+    /// Estimates how alike `docs` (a block) are, reading each column for all of them at once,
+    /// and keeps the best.
+    fn weigh(&mut self, docs: &[DocId]) {
+        for (values, col) in self.block.iter_mut().zip(&self.sig) {
+            read(col, docs, values);
+        }
+        let mut ids_read = false;
+        for i in 0..docs.len() {
+            let mut theirs = [0u64; SIGNATURE_WORDS];
+            for (w, values) in theirs.iter_mut().zip(&self.block) {
+                *w = values[i].unwrap_or(0);
+            }
+            let estimate = overlap(&self.mine, &theirs);
+            if estimate < AT_LEAST {
+                continue;
+            }
+            // Most of a bucket is not alike: ids are read only for a block that has one.
+            if !ids_read {
+                read(&self.id, docs, &mut self.ids);
+                ids_read = true;
+            }
+            let Some(id) = self.ids[i] else {
+                continue;
+            };
+            keep_best(
+                &mut self.best,
+                self.keep,
+                ((estimate * 1000.0).round() as u32, id),
+            );
+        }
+    }
+}
+
 impl SegmentCollector for SegmentAlike {
     type Fruit = Vec<Candidate>;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        let mut theirs = [0u64; SIGNATURE_WORDS];
-        for (w, col) in theirs.iter_mut().zip(&self.sig) {
-            *w = col.first(doc).unwrap_or(0);
-        }
-        let estimate = overlap(&self.mine, &theirs);
-        if estimate < AT_LEAST {
-            return;
-        }
-        let Some(id) = self.id.first(doc) else {
-            return;
-        };
-        keep_best(
-            &mut self.best,
-            self.keep,
-            ((estimate * 1000.0).round() as u32, id),
-        );
+        self.weigh(&[doc]);
     }
 
     fn harvest(self) -> Vec<Candidate> {

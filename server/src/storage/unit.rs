@@ -251,4 +251,10 @@ pub trait Engine: Send + 'static {
     fn commit(&mut self, batch: &mut Batch<'_>) -> Result<(), StoreError>;
     /// Makes everything committed durable before the server stops.
     fn close(&mut self) -> Result<(), StoreError>;
+    /// After a bulk load (a copy, a restore): lets the engine take stock of what it now
+    /// holds, so the first reads are planned for it (PostgreSQL gathers its statistics; a
+    /// server whose autovacuum is off or behind would otherwise plan for empty tables).
+    fn settle(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
