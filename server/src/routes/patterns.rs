@@ -14,7 +14,7 @@ use shaozi_shared::{CommunityId, Principal, StreetId};
 
 use crate::error::ApiError;
 use crate::extract::Params;
-use crate::search::patterns::{By, Sums, Tallies};
+use crate::search::patterns::{By, IdsOf, Sums, Tallies};
 use crate::AppState;
 
 /// A whole number parameter within `range`, or `default`.
@@ -65,11 +65,11 @@ async fn tally(
     who: Principal,
     edges: Vec<i64>,
     by: By,
-    ids_from: Option<usize>,
+    ids: Option<IdsOf>,
 ) -> Result<Tallies, ApiError> {
     super::whistles::index_ready(st).await?;
     let index = st.search.clone();
-    tokio::task::spawn_blocking(move || index.tally(&who, &edges, by, ids_from))
+    tokio::task::spawn_blocking(move || index.tally(&who, &edges, by, ids))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))
@@ -94,7 +94,11 @@ pub async fn hotspots(
     let from = to - Duration::days(i64::from(days));
     let before = from - Duration::days(i64::from(days));
     let edges = vec![before.timestamp(), from.timestamp(), to.timestamp() + 1];
-    let tallies = tally(&st, who, edges, By::CommunityCategory, Some(1)).await?;
+    let ids = IdsOf {
+        from: 1,
+        min: u64::from(min),
+    };
+    let tallies = tally(&st, who, edges, By::CommunityCategory, Some(ids)).await?;
     let communities: HashMap<u64, (String, StreetId)> = st
         .store
         .communities()?

@@ -14,7 +14,7 @@ use shaozi_shared::patterns::{period_of, Counts};
 use shaozi_shared::Principal;
 
 use super::blocks::{for_each_live_block, read};
-use super::{Search, SearchError};
+use super::{Search, SearchError, Windows};
 
 /// What a tally is counted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +134,10 @@ struct NumberHasher(u64);
 
 impl std::hash::Hasher for NumberHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // A product's low bits depend only on the key's low bits (here the category's
+        // ordinal), and the table picks its slot by the low bits: fold the well-mixed high
+        // half down, or every key of a category probes the same slots.
+        self.0 ^ (self.0 >> 32)
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -148,39 +151,90 @@ impl std::hash::Hasher for NumberHasher {
 
 type NumberMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<NumberHasher>>;
 
+/// Which tallies want their newest ids: those of the periods from `from` on with at least
+/// `min` cases.
+#[derive(Debug, Clone, Copy)]
+pub struct IdsOf {
+    /// The first period.
+    pub from: usize,
+    /// The fewest cases.
+    pub min: u64,
+}
+
 impl Search {
     /// The cases `who` may see filed in the periods whose first instants are `edges` (the
-    /// last edge ends the last period), tallied by period and `by`; with their ids for the
-    /// periods from `ids_from` on.
+    /// last edge ends the last period), tallied by period and `by`; with the newest ids of
+    /// the tallies `ids` names.
+    ///
+    /// The counts are one pass over the columns; the ids a second, over the periods asked for
+    /// only and from the newest case numbers back ([`Windows`]), until each tally has its
+    /// newest [`KEEP_IDS`] (or all it holds): keeping ids while counting cost as much as the
+    /// counting when a window holds a million cases.
     pub fn tally(
         &self,
         who: &Principal,
         edges: &[i64],
         by: By,
-        ids_from: Option<usize>,
+        ids: Option<IdsOf>,
     ) -> Result<Tallies, SearchError> {
         let (Some(first), Some(last)) = (edges.first(), edges.last()) else {
             return Ok(Tallies::new());
         };
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Must,
-            Box::new(RangeQuery::new(
-                Bound::Included(Term::from_field_i64(self.f.created, *first)),
-                Bound::Excluded(Term::from_field_i64(self.f.created, *last)),
-            )),
-        )];
-        if let Some(scope) = self.scope(who) {
-            parts.push((Occur::Must, scope));
-        }
-        let collector = Tallier {
+        let filed = |from: i64| -> Vec<(Occur, Box<dyn Query>)> {
+            let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(self.f.created, from)),
+                    Bound::Excluded(Term::from_field_i64(self.f.created, *last)),
+                )),
+            )];
+            if let Some(scope) = self.scope(who) {
+                parts.push((Occur::Must, scope));
+            }
+            parts
+        };
+        let searcher = self.reader.searcher();
+        let mut tallies = searcher.search(
+            &BooleanQuery::new(filed(*first)),
+            &Tallier {
+                edges: edges.to_vec(),
+                by,
+                ids_from: None,
+            },
+        )?;
+        let Some(IdsOf { from, min }) = ids else {
+            return Ok(tallies);
+        };
+        let Some(from_edge) = edges.get(from) else {
+            return Ok(tallies);
+        };
+        let wanted = |t: &Tally| t.counts.filed >= min.max(1);
+        let short = |tallies: &Tallies| {
+            tallies.iter().any(|((period, _), t)| {
+                *period >= from
+                    && wanted(t)
+                    && (t.ids.len() as u64) < t.counts.filed.min(KEEP_IDS as u64)
+            })
+        };
+        let of_periods = BooleanQuery::new(filed(*from_edge));
+        let with_ids = Tallier {
             edges: edges.to_vec(),
             by,
-            ids_from,
+            ids_from: Some(from),
         };
-        Ok(self
-            .reader
-            .searcher()
-            .search(&BooleanQuery::new(parts), &collector)?)
+        for span in Windows::of(&searcher, self.f.id).spans() {
+            if !short(&tallies) {
+                break;
+            }
+            for (key, found) in searcher.search(span.query(&of_periods).as_ref(), &with_ids)? {
+                if let Some(t) = tallies.get_mut(&key).filter(|t| wanted(t)) {
+                    for id in found.ids {
+                        t.keep(id);
+                    }
+                }
+            }
+        }
+        Ok(tallies)
     }
 }
 
@@ -199,11 +253,94 @@ struct SegmentTallier {
     id: Column<u64>,
     number: Option<Column<u64>>,
     category: Option<StrColumn>,
-    /// By period, number and the category's ordinal in the segment's dictionary, packed (see
-    /// [`pack`]).
-    counts: NumberMap<Tally>,
+    /// By period, number and the category's ordinal in the segment's dictionary.
+    counts: Slots,
+    /// The period of the last case counted: cases come mostly in filing order, so the next
+    /// is most often in the same one.
+    last_period: usize,
     /// The block being read.
     block: Block,
+}
+
+/// A segment's tallies: in a table by period, number and category where the segment's values
+/// span few enough slots (a case is counted without hashing its key, which on a million cases
+/// was most of the time), in a map by [`pack`]ed key for the rest.
+struct Slots {
+    table: Vec<Tally>,
+    /// The least number, how many numbers from it, how many category slots (the last for
+    /// none).
+    least: u64,
+    numbers: u64,
+    ords: u64,
+    map: NumberMap<Tally>,
+}
+
+/// The most slots a segment's table has.
+const TABLE_SLOTS: u64 = 1 << 14;
+
+impl Slots {
+    /// For `periods`, the values of `number` (None: all 0), `ords` categories, in a segment of
+    /// `cases`: a table only where it is no bigger than the segment.
+    fn new(periods: usize, number: Option<&Column<u64>>, ords: u64, cases: u64) -> Slots {
+        let (least, numbers) = number.map_or((0, 1), |c| {
+            let least = c.min_value();
+            (least, c.max_value().saturating_sub(least).saturating_add(1))
+        });
+        let ords = ords.saturating_add(1);
+        let size = (periods as u64)
+            .checked_mul(numbers)
+            .and_then(|n| n.checked_mul(ords))
+            .filter(|n| *n <= TABLE_SLOTS.min(cases));
+        Slots {
+            table: size.map_or_else(Vec::new, |n| vec![Tally::default(); n as usize]),
+            least,
+            numbers,
+            ords,
+            map: NumberMap::default(),
+        }
+    }
+
+    fn index(&self, period: usize, number: u64, ord: u64) -> Option<usize> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let ord = if ord == NO_CATEGORY {
+            self.ords - 1
+        } else {
+            ord
+        };
+        let n = number.checked_sub(self.least)?;
+        if n >= self.numbers || ord >= self.ords {
+            return None;
+        }
+        let i = ((period as u64 * self.numbers + n) * self.ords + ord) as usize;
+        (i < self.table.len()).then_some(i)
+    }
+
+    fn slot(&mut self, period: usize, number: u64, ord: u64) -> &mut Tally {
+        match self.index(period, number, ord) {
+            Some(i) => &mut self.table[i],
+            None => self.map.entry(pack(period, number, ord)).or_default(),
+        }
+    }
+
+    /// Every tally with a case in it, by period, number and ordinal.
+    fn into_tallies(self) -> impl Iterator<Item = ((usize, u64, u64), Tally)> {
+        let (numbers, ords, least) = (self.numbers, self.ords, self.least);
+        let table = self
+            .table
+            .into_iter()
+            .enumerate()
+            .filter(|(_, t)| t.counts.filed > 0)
+            .map(move |(i, t)| {
+                let i = i as u64;
+                let ord = i % ords;
+                let rest = i / ords;
+                let ord = if ord == ords - 1 { NO_CATEGORY } else { ord };
+                (((rest / numbers) as usize, least + rest % numbers, ord), t)
+            });
+        table.chain(self.map.into_iter().map(|(k, t)| (unpack(k), t)))
+    }
 }
 
 /// A segment's key as one number: 8 bits of period, 32 of number, 24 of category ordinal.
@@ -235,6 +372,15 @@ impl Collector for Tallier {
             By::Category | By::CommunityCategory => ff.str("category")?,
             _ => None,
         };
+        let ords = category
+            .as_ref()
+            .map_or(0, |c| c.dictionary().num_terms() as u64);
+        let counts = Slots::new(
+            self.edges.len().saturating_sub(1),
+            number.as_ref(),
+            ords,
+            u64::from(reader.max_doc()),
+        );
         Ok(SegmentTallier {
             edges: self.edges.clone(),
             ids_from: self.ids_from,
@@ -243,7 +389,8 @@ impl Collector for Tallier {
             id: ff.u64("id")?,
             number,
             category,
-            counts: NumberMap::default(),
+            counts,
+            last_period: 0,
             block: Block::default(),
         })
     }
@@ -305,7 +452,15 @@ impl SegmentTallier {
             read(&self.id, docs, &mut b.id);
         }
         for i in 0..docs.len() {
-            let Some(period) = b.created[i].and_then(|t| period_of(&self.edges, t)) else {
+            let Some(period) = b.created[i].and_then(|t| {
+                let p = self.last_period;
+                if p + 1 < self.edges.len() && self.edges[p] <= t && t < self.edges[p + 1] {
+                    return Some(p);
+                }
+                let found = period_of(&self.edges, t);
+                self.last_period = found.unwrap_or(p);
+                found
+            }) else {
                 continue;
             };
             let counts = Counts::from_bits(b.flags[i].unwrap_or(0));
@@ -315,7 +470,7 @@ impl SegmentTallier {
             }
             let number = b.number[i].unwrap_or(0);
             let ord = b.ord[i].map_or(NO_CATEGORY, |o| o.min(NO_CATEGORY - 1));
-            let t = self.counts.entry(pack(period, number, ord)).or_default();
+            let t = self.counts.slot(period, number, ord);
             t.counts.add_case(counts);
             if self.ids_from.is_some_and(|from| period >= from) {
                 if let Some(id) = b.id[i] {
@@ -336,8 +491,7 @@ impl SegmentCollector for SegmentTallier {
     fn harvest(self) -> Tallies {
         let mut names: HashMap<u64, String> = HashMap::new();
         let mut out = Tallies::new();
-        for (k, t) in self.counts {
-            let (period, number, ord) = unpack(k);
+        for ((period, number, ord), t) in self.counts.into_tallies() {
             let category = match &self.category {
                 Some(col) if ord != NO_CATEGORY => names
                     .entry(ord)
@@ -364,7 +518,52 @@ const NO_CATEGORY: u64 = 0xFF_FFFF;
 
 #[cfg(test)]
 mod tests {
-    use super::{Tally, KEEP_IDS};
+    use super::{NumberMap, Slots, Tally, KEEP_IDS, NO_CATEGORY};
+
+    #[test]
+    fn slots_give_back_each_key_they_were_given_in_the_table_or_the_map() {
+        // 3 periods, numbers 10..=14, 2 categories and none: 45 slots in the table.
+        let mut slots = Slots {
+            table: vec![Tally::default(); 45],
+            least: 10,
+            numbers: 5,
+            ords: 3,
+            map: NumberMap::default(),
+        };
+        let mut keys = Vec::new();
+        for period in 0..3 {
+            for number in [0, 10, 12, 14, 15, 1_000] {
+                for ord in [0, 1, NO_CATEGORY, 7] {
+                    keys.push((period, number, ord));
+                }
+            }
+        }
+        for (n, key) in keys.iter().enumerate() {
+            for _ in 0..=n {
+                slots.slot(key.0, key.1, key.2).counts.filed += 1;
+            }
+        }
+        let in_table = keys
+            .iter()
+            .filter(|(_, number, ord)| {
+                (10..15).contains(number) && [0, 1, NO_CATEGORY].contains(ord)
+            })
+            .count();
+        assert_eq!(in_table, 27);
+        assert_eq!(slots.map.len(), keys.len() - in_table);
+        let mut back: Vec<((usize, u64, u64), u64)> = slots
+            .into_tallies()
+            .map(|(k, t)| (k, t.counts.filed))
+            .collect();
+        back.sort_unstable();
+        let mut want: Vec<((usize, u64, u64), u64)> = keys
+            .iter()
+            .enumerate()
+            .map(|(n, k)| (*k, n as u64 + 1))
+            .collect();
+        want.sort_unstable();
+        assert_eq!(back, want);
+    }
 
     #[test]
     fn a_tally_keeps_the_newest_ids_in_any_order_of_arrival() {

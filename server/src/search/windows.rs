@@ -208,10 +208,15 @@ mod tests {
 
     /// Cases numbered far apart, so the spans hold a few, then more, then all.
     fn index(ids: &[u64]) -> Search {
+        index_in(ids, |id| 1 + id % 2)
+    }
+
+    /// The same, each in the community `community` says.
+    fn index_in(ids: &[u64], community: impl Fn(u64) -> u64) -> Search {
         let search = Search::open(None).unwrap();
         let cases = ids
             .iter()
-            .map(|id| case(*id, 1 + id % 2, &format!("第{id}号：路灯不亮")))
+            .map(|id| case(*id, community(*id), &format!("第{id}号：路灯不亮")))
             .collect();
         search.stage(cases).unwrap();
         search.commit(1, "test").unwrap();
@@ -262,5 +267,56 @@ mod tests {
         assert!(more);
         let (one, more) = page(&search, "第10号", 0, 5);
         assert_eq!((one, more), (vec![10], false));
+    }
+
+    #[test]
+    fn hotspot_ids_are_the_newest_of_each_however_far_back_they_are() {
+        use crate::search::patterns::{By, IdsOf, KEEP_IDS};
+        // Community 1: 60 cases, the newest 40 in the newest span. Community 2: 5 old
+        // cases only (in the last span). Community 3: 25 spread over every span.
+        let mut ids: Vec<(u64, u64)> = (300_000..300_040).map(|id| (id, 1)).collect();
+        ids.extend((1..=20).map(|id| (id, 1)));
+        ids.extend((100..105).map(|id| (id, 2)));
+        ids.extend((0..25).map(|i| (299_990 - i * 12_000, 3)));
+        let community: std::collections::HashMap<u64, u64> = ids.iter().copied().collect();
+        let numbers: Vec<u64> = ids.iter().map(|(id, _)| *id).collect();
+        let search = index_in(&numbers, |id| community[&id]);
+        let now = Utc::now().timestamp();
+        let edges = [now - 7200, now - 3600, now + 3600];
+        let tallies = search
+            .tally(
+                &admin(),
+                &edges,
+                By::CommunityCategory,
+                Some(IdsOf { from: 1, min: 1 }),
+            )
+            .unwrap();
+        for c in [1u64, 2, 3] {
+            let t = tallies
+                .get(&(1, (c, "roads".to_string())))
+                .unwrap_or_else(|| panic!("community {c}: {tallies:?}"))
+                .clone();
+            let mut want: Vec<u64> = ids
+                .iter()
+                .filter(|(_, x)| *x == c)
+                .map(|(id, _)| *id)
+                .collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(t.counts.filed, want.len() as u64, "community {c}");
+            want.truncate(KEEP_IDS);
+            assert_eq!(t.newest_first(), want, "community {c}");
+        }
+        // A tally below `min` is not given ids.
+        let tallies = search
+            .tally(
+                &admin(),
+                &edges,
+                By::CommunityCategory,
+                Some(IdsOf { from: 1, min: 10 }),
+            )
+            .unwrap();
+        let few = tallies.get(&(1, (2, "roads".to_string()))).unwrap().clone();
+        assert_eq!(few.counts.filed, 5);
+        assert!(few.newest_first().is_empty());
     }
 }
