@@ -24,6 +24,7 @@ mod open;
 pub mod open311;
 pub mod openapi;
 pub mod pg;
+pub mod photos;
 pub mod priority;
 pub mod readiness;
 pub mod reporter;
