@@ -8,11 +8,13 @@
 mod kind;
 mod metadata;
 mod preview;
+mod store;
 mod strip;
 
 pub use kind::{sniff, PhotoKind};
 pub use metadata::{taken, Taken};
 pub use preview::{preview, PREVIEW_EDGE};
+pub use store::{is_photo_name, Later, PhotoDir, PhotoStore, PhotoStoreError};
 pub use strip::strip_metadata;
 
 use sha2::{Digest, Sha256};
