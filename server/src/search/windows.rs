@@ -7,7 +7,7 @@ use tantivy::query::{
     Scorer, Weight,
 };
 use tantivy::schema::Field;
-use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 /// Spans of case numbers, newest first, that a newest-first read walks until it has enough:
 /// each read skips whole segments outside its span (tantivy compares a range with a
@@ -149,11 +149,6 @@ impl DocSet for DrivingScorer {
     }
     fn seek(&mut self, target: DocId) -> DocId {
         self.inner.seek(target)
-    }
-    // When postings lead, the range only answers whether a case is in it: its own answer
-    // reads that one value instead of scanning on to the next in range.
-    fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
-        self.inner.seek_danger(target)
     }
     fn doc(&self) -> DocId {
         self.inner.doc()
